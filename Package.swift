@@ -1,0 +1,180 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+  .swiftLanguageMode(.v6),
+  .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+  name: "banjie",
+  platforms: [.macOS(.v15)],
+  products: [
+    .executable(name: "banjied", targets: ["banjied"]),
+    .executable(name: "banjie", targets: ["banjie"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+    .package(url: "https://github.com/grpc/grpc-swift-2.git", from: "2.4.3"),
+    .package(url: "https://github.com/grpc/grpc-swift-protobuf.git", from: "2.4.1"),
+    .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+    .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+  ],
+  targets: [
+    // Debian's libssl-dev (OpenSSL 3): our TLS.
+    .systemLibrary(
+      name: "COpenSSL",
+      pkgConfig: "openssl",
+      providers: [.apt(["libssl-dev"])]
+    ),
+    // TLS over OpenSSL memory BIOs as a SwiftNIO handler; the county CA's certificate tooling.
+    .target(
+      name: "BanjieTLS",
+      dependencies: [
+        "COpenSSL",
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The framed wire protocol (docs/PROTOCOL.md): frames, codec, HEADERS/TRAILERS payloads.
+    .target(
+      name: "BanjieWire",
+      dependencies: [
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // GRPCCore ServerTransport / ClientTransport over BanjieWire over BanjieTLS over TCP.
+    .target(
+      name: "BanjieTransport",
+      dependencies: [
+        "BanjieTLS",
+        "BanjieWire",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "DequeModule", package: "swift-collections"),
+        .product(name: "Logging", package: "swift-log"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // The domain: no I/O, time comes in as a value.
+    .target(
+      name: "BanjieCore",
+      dependencies: [],
+      swiftSettings: swiftSettings
+    ),
+    // Generated swift-protobuf messages and grpc-swift-2 stubs (scripts/generate-protos.sh).
+    .target(
+      name: "BanjieProto",
+      dependencies: [
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+      ],
+      swiftSettings: [.swiftLanguageMode(.v6)]
+    ),
+    // An echo service with one method of each kind, for transport tests and benchmarks.
+    .target(
+      name: "BanjieEcho",
+      dependencies: [
+        "BanjieProto",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // SQLite through GRDB: migrations, records, transactions, audit chain.
+    .target(
+      name: "BanjieStore",
+      dependencies: [
+        "BanjieCore",
+        .product(name: "GRDB", package: "GRDB.swift"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    // RPC service implementations and the assembled server.
+    .target(
+      name: "BanjieServer",
+      dependencies: [
+        "BanjieCore",
+        "BanjieStore",
+        "BanjieProto",
+        "BanjieTransport",
+        "BanjieTLS",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "banjied",
+      dependencies: [
+        "BanjieServer",
+        "BanjieCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .executableTarget(
+      name: "banjie",
+      dependencies: [
+        "BanjieProto",
+        "BanjieTransport",
+        "BanjieTLS",
+        "BanjieCore",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "BanjieWireTests",
+      dependencies: [
+        "BanjieWire",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOTestUtils", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "BanjieTLSTests",
+      dependencies: [
+        "BanjieTLS",
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+      ],
+      resources: [.copy("Fixtures")],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "BanjieTransportTests",
+      dependencies: [
+        "BanjieTransport",
+        "BanjieEcho",
+        "BanjieProto",
+        "BanjieWire",
+        "BanjieTLS",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
+        .product(name: "NIOEmbedded", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "BanjieCoreTests",
+      dependencies: ["BanjieCore"],
+      swiftSettings: swiftSettings
+    ),
+  ]
+)
