@@ -1,0 +1,226 @@
+public import BanjieTLS
+import BanjieWire
+public import GRPCCore
+public import Logging
+public import NIOCore
+import NIOPosix
+import Synchronization
+
+/// GRPCCore's `ServerTransport` over banjie's framed protocol over TLS (system OpenSSL) over TCP.
+public final class BanjieServerTransport: ServerTransport {
+  public typealias Bytes = BanjieBytes
+
+  public struct Config: Sendable {
+    public var host: String
+    public var port: Int
+    public var tls: TLSContext
+    public var transport: TransportConfig = .serverDefaults
+    /// Connections beyond this are closed as soon as they are accepted.
+    public var maxConnections = 4096
+    public var logger = Logger(label: "banjie.transport")
+
+    public init(host: String, port: Int, tls: TLSContext) {
+      self.host = host
+      self.port = port
+      self.tls = tls
+    }
+  }
+
+  private struct State {
+    var serverChannel: (any Channel)?
+    var connections: [ObjectIdentifier: ConnectionCore] = [:]
+    var shuttingDown = false
+    var streams: AsyncStream<AcceptedStream>.Continuation?
+    var addressWaiters: [CheckedContinuation<SocketAddress?, Never>] = []
+    var address: SocketAddress?
+    var listenEnded = false
+  }
+
+  private let config: Config
+  private let group: any EventLoopGroup
+  private let state = Mutex(State())
+
+  public init(config: Config, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    self.config = config
+    self.group = group
+  }
+
+  /// The bound address once listening (port 0 picks a free port); nil if listening failed.
+  public var listeningAddress: SocketAddress? {
+    get async {
+      await withCheckedContinuation { continuation in
+        let now: SocketAddress?? = self.state.withLock { state in
+          if state.address != nil || state.listenEnded { return .some(state.address) }
+          state.addressWaiters.append(continuation)
+          return .none
+        }
+        if let now { continuation.resume(returning: now) }
+      }
+    }
+  }
+
+  /// Connections open right now.
+  public var connectionCount: Int { self.state.withLock { $0.connections.count } }
+
+  public func listen(
+    streamHandler: @escaping @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void
+  ) async throws {
+    let (accepted, continuation) = AsyncStream<AcceptedStream>.makeStream()
+    self.state.withLock { $0.streams = continuation }
+
+    let serverChannel: any Channel
+    do {
+      serverChannel = try await ServerBootstrap(group: self.group)
+        .serverChannelOption(.backlog, value: 256)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        .childChannelInitializer { channel in
+          channel.eventLoop.makeCompletedFuture {
+            try self.configure(channel: channel, streams: continuation)
+          }
+        }
+        .bind(host: self.config.host, port: self.config.port)
+        .get()
+    } catch {
+      self.endListening()
+      throw RuntimeError(code: .transportError, message: "cannot listen on \(self.config.host):\(self.config.port): \(error)", cause: error)
+    }
+
+    let (waiters, shutDownAlready) = self.state.withLock { state in
+      state.serverChannel = serverChannel
+      state.address = serverChannel.localAddress
+      let waiters = state.addressWaiters
+      state.addressWaiters = []
+      return (waiters, state.shuttingDown)
+    }
+    for waiter in waiters { waiter.resume(returning: serverChannel.localAddress) }
+    self.config.logger.info("listening", metadata: ["address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"])
+    if shutDownAlready { self.beginGracefulShutdown() }
+
+    await withTaskCancellationHandler {
+      await withDiscardingTaskGroup { group in
+        for await stream in accepted {
+          group.addTask { await Self.run(stream, handler: streamHandler) }
+        }
+      }
+    } onCancel: {
+      self.closeAll()
+    }
+    try? await serverChannel.close()
+    self.endListening()
+  }
+
+  private func endListening() {
+    let waiters = self.state.withLock { state in
+      state.listenEnded = true
+      let waiters = state.addressWaiters
+      state.addressWaiters = []
+      return waiters
+    }
+    for waiter in waiters { waiter.resume(returning: nil) }
+  }
+
+  private func configure(channel: any Channel, streams: AsyncStream<AcceptedStream>.Continuation) throws {
+    let key = ObjectIdentifier(channel)
+    var logger = self.config.logger
+    logger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
+    let core = ConnectionCore(
+      role: .server, config: self.config.transport, channel: channel, logger: logger,
+      onStream: { streams.yield($0) }
+    )
+    let admitted = self.state.withLock { state -> Bool in
+      guard !state.shuttingDown, state.connections.count < self.config.maxConnections else { return false }
+      state.connections[key] = core
+      return true
+    }
+    guard admitted else {
+      logger.notice("connection refused: at the connection limit or shutting down", metadata: ["limit": "\(self.config.maxConnections)"])
+      channel.close(promise: nil)
+      return
+    }
+    channel.closeFuture.whenComplete { _ in
+      self.connectionClosed(key)
+    }
+    let sync = channel.pipeline.syncOperations
+    try sync.addHandler(try OpenSSLHandler(context: self.config.tls))
+    try sync.addHandler(ByteToMessageHandler(ConnectionFrameDecoder(settings: self.config.transport.settings)))
+    try sync.addHandler(ConnectionHandler(core: core))
+  }
+
+  private func connectionClosed(_ key: ObjectIdentifier) {
+    let finish: AsyncStream<AcceptedStream>.Continuation? = self.state.withLock { state in
+      state.connections.removeValue(forKey: key)
+      return state.shuttingDown && state.connections.isEmpty ? state.streams : nil
+    }
+    finish?.finish()
+  }
+
+  private static func run(
+    _ accepted: AcceptedStream,
+    handler: @escaping @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void
+  ) async {
+    let core = accepted.core
+    let peer = BanjiePeer(
+      session: core.session.withLock { $0 },
+      remoteAddress: core.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+    )
+    await withServerContextRPCCancellationHandle { handle in
+      core.attach(cancellation: handle, streamID: accepted.streamID)
+      var context = ServerContext(
+        descriptor: accepted.descriptor,
+        remotePeer: peer.remoteAddress,
+        localPeer: core.channel.localAddress.map { "\($0)" } ?? "unknown",
+        cancellation: handle
+      )
+      context.transportSpecific = peer
+      let stream = RPCStream(
+        descriptor: accepted.descriptor,
+        inbound: RPCAsyncSequence(wrapping: accepted.inbox),
+        outbound: RPCWriter.Closable(wrapping: ServerStreamWriter(core: core, streamID: accepted.streamID))
+      )
+      await handler(stream, context)
+    }
+    core.handlerFinished(streamID: accepted.streamID)
+  }
+
+  /// Stops accepting connections, sends GOAWAY on every connection and lets calls in flight
+  /// finish; `listen()` returns once the last connection has closed.
+  public func beginGracefulShutdown() {
+    let (channel, cores, finish) = self.state.withLock { state in
+      state.shuttingDown = true
+      let finish = state.connections.isEmpty ? state.streams : nil
+      return (state.serverChannel, Array(state.connections.values), finish)
+    }
+    channel?.close(promise: nil)
+    for core in cores { core.beginDraining() }
+    finish?.finish()
+  }
+
+  /// Closes every connection at once (the listening task was cancelled).
+  private func closeAll() {
+    let (channel, cores, streams) = self.state.withLock { state in
+      state.shuttingDown = true
+      return (state.serverChannel, Array(state.connections.values), state.streams)
+    }
+    channel?.close(promise: nil)
+    for core in cores {
+      core.fail(error: RPCError(code: .unavailable, message: "server stopped"), goAway: (.noError, "server stopped"))
+    }
+    streams?.finish()
+  }
+
+  /// Closes the connections whose client certificate has one of these serials (revocation).
+  @discardableResult
+  public func closeConnections(where predicate: @Sendable (BanjiePeer) -> Bool) -> Int {
+    let cores = self.state.withLock { Array($0.connections.values) }
+    var closed = 0
+    for core in cores {
+      let peer = BanjiePeer(session: core.session.withLock { $0 }, remoteAddress: "")
+      if predicate(peer) {
+        core.fail(error: RPCError(code: .unauthenticated, message: "certificate revoked"), goAway: (.noError, "certificate revoked"))
+        closed += 1
+      }
+    }
+    return closed
+  }
+}

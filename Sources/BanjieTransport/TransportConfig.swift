@@ -1,0 +1,37 @@
+public import BanjieWire
+public import NIOCore
+
+/// Settings of one side of banjie's transport. Defaults suit a county's service hall.
+public struct TransportConfig: Sendable {
+  /// What this side accepts; announced to the peer in SETTINGS.
+  public var settings = ConnectionSettings()
+  /// The peer must send its preface and SETTINGS within this time after the connection opens.
+  public var settingsTimeout: TimeAmount = .seconds(10)
+  /// Send a PING after this much time without receiving anything; nil disables keepalive.
+  public var keepaliveInterval: TimeAmount?
+  /// Close the connection when a keepalive PING is not answered within this time.
+  public var keepaliveTimeout: TimeAmount = .seconds(10)
+  /// PINGs received closer together than this, with no stream activity in between, are strikes.
+  public var minimumPingInterval: TimeAmount = .seconds(5)
+  /// More strikes than this and the peer is told to calm down (GOAWAY ENHANCE_YOUR_CALM).
+  public var maxPingStrikes = 5
+  /// Frames (other than the last of a call) are held this long so that the parts of a call
+  /// leave in one write; the last frame of a call is written at once.
+  public var flushCoalescingDelay: TimeAmount = .microseconds(100)
+  /// After GOAWAY, calls in flight get this long to finish before the connection is closed.
+  public var gracefulShutdownTimeout: TimeAmount = .seconds(30)
+
+  public init() {}
+
+  public static var serverDefaults: TransportConfig {
+    var config = TransportConfig()
+    config.keepaliveInterval = .minutes(5)
+    return config
+  }
+
+  public static var clientDefaults: TransportConfig {
+    var config = TransportConfig()
+    config.keepaliveInterval = .seconds(30)
+    return config
+  }
+}
