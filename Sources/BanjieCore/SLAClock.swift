@@ -1,0 +1,152 @@
+import Foundation
+
+/// Computes deadlines, budgets and warning colours of timed work at a given instant.
+///
+/// It never reads a clock: `now` is always an argument, so a test crosses a deadline by
+/// passing a later value.
+public struct SLAClock: Sendable, Equatable {
+  public let calendar: WorkingCalendar
+  /// Share of the budget at which work turns yellow, in (0, 1].
+  public let yellowThreshold: Double
+  /// Working days after receipt within which the intake decision is due.
+  public let intakeLimitWorkingDays: Int
+
+  public init(
+    calendar: WorkingCalendar = .standard, yellowThreshold: Double = 0.8, intakeLimitWorkingDays: Int = 5
+  ) throws(DomainError) {
+    guard yellowThreshold.isFinite, yellowThreshold > 0, yellowThreshold <= 1 else {
+      throw .invalidArgument(
+        "sla.threshold_out_of_range", "the yellow threshold \(yellowThreshold) must be above 0 and at most 1",
+        field: "yellowThreshold")
+    }
+    try WorkingCalendar.checkLimit(intakeLimitWorkingDays, unit: "working days", field: "intakeLimitWorkingDays")
+    self.calendar = calendar
+    self.yellowThreshold = yellowThreshold
+    self.intakeLimitWorkingDays = intakeLimitWorkingDays
+  }
+
+  public func due(of limit: WorkingLimit, after start: Date) throws(DomainError) -> Date {
+    switch limit {
+    case .workingDays(let n): try calendar.due(after: start, workingDays: n)
+    case .workingHours(let h): try calendar.due(after: start, workingHours: h)
+    }
+  }
+
+  public func status(of work: TimedWork, now: Date) throws(DomainError) -> SLAStatus {
+    let suspensions = try Self.validated(work)
+    let originalDue = try due(of: work.limit, after: work.clockStart)
+    let budget = calendar.workingSeconds(from: work.clockStart, to: originalDue)
+    // Seen from `now`: a completion or suspension later than `now` has not happened yet.
+    let completedAt = work.completedAt.flatMap { $0 <= now ? $0 : nil }
+    let end = max(work.clockStart, completedAt ?? now)
+
+    var due = originalDue
+    var suspended: Int64 = 0
+    var isSuspended = false
+    for suspension in suspensions where suspension.start < end {
+      let resumed = min(suspension.end ?? end, end)
+      if suspension.end.map({ $0 > end }) ?? true { isSuspended = completedAt == nil }
+      let spent = calendar.workingSeconds(from: suspension.start, to: resumed)
+      suspended += spent
+      // Suspending work that is already overdue does not make it timely again.
+      if suspension.start < due {
+        due = try calendar.adding(workingSeconds: spent, to: due)
+      }
+    }
+    let used = calendar.workingSeconds(from: work.clockStart, to: end) - suspended
+    let fraction = Double(used) / Double(budget)
+    let isOverdue = completedAt == nil && now > due
+    let colour: SLAColour =
+      if isOverdue {
+        .red
+      } else if completedAt == nil && fraction >= yellowThreshold {
+        .yellow
+      } else {
+        .green
+      }
+    let oneDayDue = try calendar.due(after: work.clockStart, workingDays: 1)
+    return SLAStatus(
+      originalDue: originalDue,
+      due: due,
+      budgetSeconds: budget,
+      usedSeconds: used,
+      suspendedSeconds: suspended,
+      fractionUsed: fraction,
+      colour: colour,
+      isSuspended: isSuspended,
+      isCompleted: completedAt != nil,
+      isOverdue: isOverdue,
+      completedOnTime: completedAt.map { $0 <= due },
+      isOneDayCompletion: completedAt.map { $0 <= oneDayDue },
+      isProvisional: calendar.isProvisional(from: work.clockStart, through: due)
+    )
+  }
+
+  public func status(
+    clockStart: Date, limit: WorkingLimit, suspensions: [Suspension] = [], completedAt: Date? = nil, now: Date
+  ) throws(DomainError) -> SLAStatus {
+    try status(
+      of: TimedWork(clockStart: clockStart, limit: limit, suspensions: suspensions, completedAt: completedAt),
+      now: now)
+  }
+
+  /// 一日办结: completed by the close of office hours on the first working day after the
+  /// acceptance day.
+  public func isOneDayCompletion(acceptedAt: Date, completedAt: Date) -> Bool {
+    // One working day is always within the limit range.
+    guard let due = try? calendar.due(after: acceptedAt, workingDays: 1) else { return false }
+    return completedAt <= due
+  }
+
+  // MARK: Intake
+
+  /// When the intake decision (accept, supplement notice or refusal) is due for work received at `receivedAt`.
+  public func intakeDeadline(receivedAt: Date) throws(DomainError) -> Date {
+    try calendar.due(after: receivedAt, workingDays: intakeLimitWorkingDays)
+  }
+
+  /// The acceptance time the law imposes when the intake decision came late or not at all:
+  /// the case counts as accepted at receipt. Nil while the decision is still in time, or was.
+  public func deemedAcceptance(receivedAt: Date, decidedAt: Date?, now: Date) throws(DomainError) -> Date? {
+    let deadline = try intakeDeadline(receivedAt: receivedAt)
+    let decisionOrNow = decidedAt.flatMap { $0 <= now ? $0 : nil } ?? now
+    return decisionOrNow > deadline ? receivedAt : nil
+  }
+
+  // MARK: Validation
+
+  static func validated(_ work: TimedWork) throws(DomainError) -> [Suspension] {
+    if let completedAt = work.completedAt, completedAt < work.clockStart {
+      throw .invalidArgument(
+        "sla.completed_before_start", "the completion time is before the clock start", field: "completedAt")
+    }
+    let ordered = work.suspensions.enumerated().sorted { $0.element.start < $1.element.start }
+    var previousEnd = work.clockStart
+    for (position, (index, suspension)) in ordered.enumerated() {
+      let field = "suspensions[\(index)]"
+      guard suspension.start >= previousEnd else {
+        throw .invalidArgument(
+          "sla.invalid_suspension",
+          position == 0
+            ? "a suspension starts before the clock start"
+            : "suspensions overlap; each must end before the next starts",
+          field: field)
+      }
+      if let completedAt = work.completedAt, suspension.start > completedAt {
+        throw .invalidArgument("sla.invalid_suspension", "a suspension starts after completion", field: field)
+      }
+      guard let end = suspension.end else {
+        guard position == ordered.count - 1 else {
+          throw .invalidArgument(
+            "sla.invalid_suspension", "only the last suspension may still be open", field: field)
+        }
+        continue
+      }
+      guard end >= suspension.start else {
+        throw .invalidArgument("sla.invalid_suspension", "a suspension ends before it starts", field: field)
+      }
+      previousEnd = end
+    }
+    return ordered.map(\.element)
+  }
+}
