@@ -1,0 +1,30 @@
+public import BanjieTLS
+import BanjieTransport
+public import GRPCCore
+
+/// The person calling, as their verified client certificate names them.
+public struct Caller: Sendable, Hashable {
+  public var identity: PeerIdentity
+  public var role: PeerIdentity.Role { self.identity.role }
+  public var organization: String { self.identity.organization }
+  public var person: String { self.identity.person }
+
+  /// The caller of an RPC. A certificate from the county CA that names no banjie role cannot call.
+  public static func of(_ context: ServerContext) throws(RPCError) -> Caller {
+    guard let peer = context.banjiePeer else {
+      throw RPCError(code: .unauthenticated, message: "no verified client certificate on this connection")
+    }
+    guard let identity = peer.identity else {
+      let subject = peer.session?.peerCertificate.map { "OU=\($0.organizationalUnit ?? "-"), O=\($0.organization ?? "-"), CN=\($0.commonName ?? "-")" } ?? "none"
+      throw RPCError(code: .permissionDenied, message: "client certificate (\(subject)) names no banjie role: OU must be clerk, enterprise, liaison or office")
+    }
+    return Caller(identity: identity)
+  }
+
+  /// Refuses the call unless the caller has one of `roles`.
+  public func require(_ roles: PeerIdentity.Role..., action: String) throws(RPCError) {
+    guard roles.contains(self.role) else {
+      throw RPCError(code: .permissionDenied, message: "\(self.role.rawValue) \(self.person) may not \(action); allowed: \(roles.map(\.rawValue).joined(separator: ", "))")
+    }
+  }
+}

@@ -1,0 +1,87 @@
+import BanjieCore
+import BanjieTLS
+import BanjieTransport
+import Foundation
+import Logging
+import NIOCore
+
+/// Everything banjied needs to start, from defaults, the configuration file and flags
+/// (flags win). Documented key by key in docs/OPERATIONS.md.
+public struct ServerConfiguration: Sendable {
+  public var host = "127.0.0.1"
+  public var port = 7443
+  public var databasePath = "banjie.sqlite"
+  public var certificateFile = "certs/dev/server.pem"
+  public var privateKeyFile = "certs/dev/server.key"
+  public var clientCAFile = "certs/dev/ca.pem"
+  public var tls13Only = false
+  public var maxConnections = 4096
+  public var maxConcurrentStreams: UInt32 = 100
+  public var maxMessageBytes: UInt32 = 4 * 1024 * 1024
+  public var handshakeTimeoutSeconds = 10
+  public var gracefulShutdownSeconds = 30
+  public var logLevel: Logger.Level = .info
+
+  public init() {}
+
+  /// The keys the file may hold; anything else is refused so that typos are caught.
+  public static let knownKeys: Set<String> = [
+    "server.listen", "server.database", "tls.certificate", "tls.private_key", "tls.client_ca", "tls.tls13_only",
+    "tls.handshake_timeout_seconds", "limits.max_connections", "limits.max_concurrent_streams",
+    "limits.max_message_bytes", "server.graceful_shutdown_seconds", "log.level",
+  ]
+
+  public mutating func apply(_ file: ConfigurationFile) throws {
+    for key in file.values.keys where !Self.knownKeys.contains(key) {
+      throw ConfigurationFile.ParseError(line: 0, reason: "unknown key \(key) (known: \(Self.knownKeys.sorted().joined(separator: ", ")))")
+    }
+    if let listen = try file.string("server.listen") { try self.setListen(listen) }
+    if let v = try file.string("server.database") { self.databasePath = v }
+    if let v = try file.string("tls.certificate") { self.certificateFile = v }
+    if let v = try file.string("tls.private_key") { self.privateKeyFile = v }
+    if let v = try file.string("tls.client_ca") { self.clientCAFile = v }
+    if let v = try file.boolean("tls.tls13_only") { self.tls13Only = v }
+    if let v = try file.integer("tls.handshake_timeout_seconds") { self.handshakeTimeoutSeconds = try Self.bounded(v, 1...300, "tls.handshake_timeout_seconds") }
+    if let v = try file.integer("limits.max_connections") { self.maxConnections = try Self.bounded(v, 1...1_000_000, "limits.max_connections") }
+    if let v = try file.integer("limits.max_concurrent_streams") { self.maxConcurrentStreams = UInt32(try Self.bounded(v, 1...10_000, "limits.max_concurrent_streams")) }
+    if let v = try file.integer("limits.max_message_bytes") { self.maxMessageBytes = UInt32(try Self.bounded(v, 1024...(64 << 20), "limits.max_message_bytes")) }
+    if let v = try file.integer("server.graceful_shutdown_seconds") { self.gracefulShutdownSeconds = try Self.bounded(v, 0...3600, "server.graceful_shutdown_seconds") }
+    if let v = try file.string("log.level") {
+      guard let level = Logger.Level(rawValue: v) else { throw ConfigurationFile.ParseError(line: 0, reason: "log.level must be one of trace, debug, info, notice, warning, error, critical") }
+      self.logLevel = level
+    }
+  }
+
+  /// "host:port", "[v6]:port" or ":port".
+  public mutating func setListen(_ listen: String) throws {
+    guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
+      throw ConfigurationFile.ParseError(line: 0, reason: "listen address \"\(listen)\" must be host:port")
+    }
+    var host = String(listen[..<colon])
+    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    self.host = host.isEmpty ? "0.0.0.0" : host
+    self.port = port
+  }
+
+  private static func bounded(_ value: Int, _ range: ClosedRange<Int>, _ key: String) throws -> Int {
+    guard range.contains(value) else { throw ConfigurationFile.ParseError(line: 0, reason: "\(key) must be within \(range.lowerBound)...\(range.upperBound)") }
+    return value
+  }
+
+  func makeTLSContext() throws -> TLSContext {
+    var tls = TLSConfiguration.server(certificateChainFile: self.certificateFile, privateKeyFile: self.privateKeyFile, trustRootsFile: self.clientCAFile)
+    if self.tls13Only { tls.minimumVersion = .tls13 }
+    tls.handshakeTimeout = .seconds(Int64(self.handshakeTimeoutSeconds))
+    return try TLSContext(configuration: tls)
+  }
+
+  func transportConfig(tls: TLSContext, logger: Logger) -> BanjieServerTransport.Config {
+    var config = BanjieServerTransport.Config(host: self.host, port: self.port, tls: tls)
+    config.maxConnections = self.maxConnections
+    config.transport.settings.maxConcurrentStreams = self.maxConcurrentStreams
+    config.transport.settings.maxMessageSize = self.maxMessageBytes
+    config.transport.gracefulShutdownTimeout = .seconds(Int64(self.gracefulShutdownSeconds))
+    config.logger = logger
+    return config
+  }
+}

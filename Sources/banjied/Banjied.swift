@@ -1,0 +1,102 @@
+import ArgumentParser
+import BanjieCore
+import BanjieServer
+import Foundation
+import Logging
+
+@main
+struct Banjied: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "banjied",
+    abstract: "banjie's server: government-service cases, deadlines and ratings over mutual-TLS RPC.",
+    version: BanjieVersion.current,
+    subcommands: [Serve.self],
+    defaultSubcommand: Serve.self
+  )
+}
+
+struct Serve: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    abstract: "Run the server until SIGTERM or SIGINT (which let calls in flight finish).",
+    discussion: """
+      Settings come from defaults, then the configuration file (--config), then flags.
+      Development certificates: `banjie certs init --dir certs/dev`.
+      Exit codes: 0 after a graceful shutdown, 1 when start-up fails (the reason is printed).
+      """
+  )
+
+  @Option(name: .long, help: "Configuration file (TOML subset, see docs/OPERATIONS.md).")
+  var config: String?
+
+  @Option(name: .long, help: "Address to listen on, host:port (default 127.0.0.1:7443).")
+  var listen: String?
+
+  @Option(name: .long, help: "SQLite database file (default banjie.sqlite).")
+  var database: String?
+
+  @Option(name: .long, help: "Folder with server.pem, server.key and ca.pem (default certs/dev).")
+  var certsDir: String?
+
+  @Option(name: .long, help: "Server certificate chain (PEM).")
+  var tlsCert: String?
+
+  @Option(name: .long, help: "Server private key (PEM).")
+  var tlsKey: String?
+
+  @Option(name: .long, help: "CA whose client certificates are accepted (PEM).")
+  var tlsCa: String?
+
+  @Flag(name: .long, help: "Accept TLS 1.3 only.")
+  var tls13Only = false
+
+  @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+  var logLevel: String?
+
+  func run() async throws {
+    var configuration = ServerConfiguration()
+    do {
+      if let path = self.config {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+          throw StartupError("cannot read configuration file \(path): \(error.localizedDescription)")
+        }
+        try configuration.apply(ConfigurationFile(parsing: text))
+      }
+      if let dir = self.certsDir {
+        configuration.certificateFile = dir + "/server.pem"
+        configuration.privateKeyFile = dir + "/server.key"
+        configuration.clientCAFile = dir + "/ca.pem"
+      }
+      if let listen = self.listen { try configuration.setListen(listen) }
+      if let database = self.database { configuration.databasePath = database }
+      if let v = self.tlsCert { configuration.certificateFile = v }
+      if let v = self.tlsKey { configuration.privateKeyFile = v }
+      if let v = self.tlsCa { configuration.clientCAFile = v }
+      if self.tls13Only { configuration.tls13Only = true }
+      if let level = self.logLevel {
+        guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        configuration.logLevel = parsed
+      }
+    } catch let error as ConfigurationFile.ParseError {
+      throw ValidationError(error.description)
+    }
+
+    let level = configuration.logLevel
+    LoggingSystem.bootstrap { label in
+      var handler = StreamLogHandler.standardError(label: label)
+      handler.logLevel = level
+      return handler
+    }
+    let logger = Logger(label: "banjied")
+    logger.info("starting banjied \(BanjieVersion.current)", metadata: [
+      "listen": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
+    ])
+    do {
+      try await BanjieServerApp(configuration: configuration, logger: logger).run()
+    } catch let error as StartupError {
+      logger.critical("\(error.description)")
+      throw ExitCode(1)
+    }
+    logger.info("banjied stopped")
+  }
+}
