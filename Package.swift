@@ -12,6 +12,11 @@ let package = Package(
   products: [
     .executable(name: "banjied", targets: ["banjied"]),
     .executable(name: "banjie", targets: ["banjie"]),
+    // For the Benchmarks/ package, which measures the transport against grpc-swift-2's.
+    .library(name: "BanjieTransport", targets: ["BanjieTransport"]),
+    .library(name: "BanjieTLS", targets: ["BanjieTLS"]),
+    .library(name: "BanjieEcho", targets: ["BanjieEcho"]),
+    .library(name: "BanjieProto", targets: ["BanjieProto"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
