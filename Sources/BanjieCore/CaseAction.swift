@@ -1,7 +1,7 @@
 /// Something a clerk (or the applicant) does to a case.
 public enum CaseAction: Sendable, Hashable {
   /// 一次性告知: the applicant must supply missing materials before intake is decided.
-  case requestSupplement
+  case requestSupplement(missing: [String])
   /// The missing materials arrived; intake review resumes.
   case supplementReceived
   case accept

@@ -62,6 +62,11 @@ public struct CaseStateMachine: Sendable, Hashable {
         "case.illegal_transition", "cannot \(action.name.verbPhrase) a case in state \(state)")
     }
     switch action {
+    case .requestSupplement(let missing):
+      guard !missing.isEmpty, !missing.contains(where: { $0.allSatisfy(\.isWhitespace) }) else {
+        throw .invalidArgument(
+          "case.materials_required", "a supplement notice (一次性告知) must list the missing materials", field: "missing_materials")
+      }
     case .refuse(let reason), .suspend(let reason):
       guard !reason.allSatisfy(\.isWhitespace) else {
         throw .invalidArgument(

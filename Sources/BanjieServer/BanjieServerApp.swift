@@ -1,13 +1,16 @@
+import BanjieCore
 import BanjieProto
+import BanjieStore
 import BanjieTLS
 import BanjieTransport
+import Foundation
 import GRPCCore
 public import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// Assembles banjied: TLS context, transport, services, and runs them until SIGTERM / SIGINT,
-/// which drain calls in flight before exiting.
+/// Assembles banjied: store, TLS context, transport, services and the SLA sweeper, and runs
+/// them until SIGTERM / SIGINT, which drain calls in flight before exiting.
 public struct BanjieServerApp: Sendable {
   public let configuration: ServerConfiguration
   public let logger: Logger
@@ -17,51 +20,95 @@ public struct BanjieServerApp: Sendable {
     self.logger = logger
   }
 
-  /// Builds everything that can fail at start-up, so that errors are reported before listening.
-  public func makeServer() throws -> (GRPCServer<BanjieServerTransport>, BanjieServerTransport, HealthServiceHandle) {
+  /// Everything that can fail at start-up, built before listening so errors come first.
+  public struct Assembly: Sendable {
+    public let server: GRPCServer<BanjieServerTransport>
+    public let transport: BanjieServerTransport
+    public let environment: ServerEnvironment
+    let health: HealthService
+  }
+
+  public func assemble(now: any NowProvider = SystemNow()) throws -> Assembly {
     let tls: TLSContext
     do {
       tls = try self.configuration.makeTLSContext()
     } catch {
       throw StartupError("cannot load TLS files (certificate \(self.configuration.certificateFile), key \(self.configuration.privateKeyFile), client CA \(self.configuration.clientCAFile)): \(error). Run `banjie certs init --dir certs/dev` to make development certificates.")
     }
+    let store: BanjieStore
+    do {
+      store = try BanjieStore(path: self.configuration.databasePath)
+    } catch {
+      throw StartupError("cannot open the database \(self.configuration.databasePath): \(error)")
+    }
+    let environment = try ServerEnvironment(
+      store: store, now: now, regionCode: self.configuration.regionCode, yellowThreshold: self.configuration.yellowThreshold,
+      intakeLimitWorkingDays: self.configuration.intakeLimitWorkingDays, logger: self.logger
+    )
     let transport = BanjieServerTransport(config: self.configuration.transportConfig(tls: tls, logger: self.logger))
-    let services = Self.serviceNames
-    let health = HealthService(services: services)
-    let system = SystemService(databaseDescription: { "not configured" })
-    let server = GRPCServer(transport: transport, services: [system, health])
-    return (server, transport, HealthServiceHandle(service: health))
+    let health = HealthService(services: Self.serviceNames)
+    let services: [any RegistrableRPCService] = [
+      SystemService(databaseDescription: { store.describe() }),
+      health,
+      CaseService(env: environment),
+      CatalogService(env: environment),
+      CalendarService(env: environment),
+      AdminService(env: environment),
+    ]
+    let server = GRPCServer(transport: transport, services: services, interceptors: [RequestInterceptor(logger: self.logger)])
+    return Assembly(server: server, transport: transport, environment: environment, health: health)
   }
 
-  static let serviceNames: Set<String> = ["banjie.v1.SystemService", "grpc.health.v1.Health"]
+  static let serviceNames: Set<String> = [
+    "banjie.v1.SystemService", "banjie.v1.CaseService", "banjie.v1.CatalogService", "banjie.v1.CalendarService",
+    "banjie.v1.AdminService", "grpc.health.v1.Health",
+  ]
 
   /// Runs until a signal asks for shutdown.
   public func run() async throws {
-    let (server, _, health) = try self.makeServer()
-    let service = GRPCServerService(server: server, health: health)
+    let assembly = try self.assemble()
     let group = ServiceGroup(
-      configuration: .init(services: [.init(service: service)], gracefulShutdownSignals: [.sigterm, .sigint], logger: self.logger)
+      configuration: .init(
+        services: [
+          .init(service: GRPCServerService(assembly: assembly)),
+          .init(service: SweeperService(environment: assembly.environment, interval: .seconds(self.configuration.sweepIntervalSeconds), logger: self.logger)),
+        ],
+        gracefulShutdownSignals: [.sigterm, .sigint],
+        logger: self.logger
+      )
     )
     try await group.run()
   }
 }
 
-/// Lets the lifecycle mark the server NOT_SERVING when shutdown begins.
-public struct HealthServiceHandle: Sendable {
-  let service: HealthService
-  public func markNotServing() { self.service.markNotServing() }
-}
-
 struct GRPCServerService: Service {
-  let server: GRPCServer<BanjieServerTransport>
-  let health: HealthServiceHandle
+  let assembly: BanjieServerApp.Assembly
 
   func run() async throws {
     try await withGracefulShutdownHandler {
-      try await self.server.serve()
+      try await self.assembly.server.serve()
     } onGracefulShutdown: {
-      self.health.markNotServing()
-      self.server.beginGracefulShutdown()
+      self.assembly.health.markNotServing()
+      self.assembly.server.beginGracefulShutdown()
+    }
+  }
+}
+
+/// Turns cases yellow and red as working time passes, and deems late intakes accepted.
+struct SweeperService: Service {
+  let environment: ServerEnvironment
+  let interval: Duration
+  let logger: Logger
+
+  func run() async throws {
+    while !Task.isShuttingDownGracefully && !Task.isCancelled {
+      do {
+        let environment = self.environment
+        _ = try await environment.store.runBlocking { _ in try environment.sweep() }
+      } catch {
+        self.logger.error("sweeper pass failed", metadata: ["error": "\(error)"])
+      }
+      try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
     }
   }
 }

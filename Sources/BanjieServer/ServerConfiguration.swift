@@ -21,6 +21,11 @@ public struct ServerConfiguration: Sendable {
   public var handshakeTimeoutSeconds = 10
   public var gracefulShutdownSeconds = 30
   public var logLevel: Logger.Level = .info
+  /// The county's administrative-division code, the first part of every case number.
+  public var regionCode = "370830"
+  public var sweepIntervalSeconds = 30
+  public var yellowThreshold = 0.8
+  public var intakeLimitWorkingDays = 5
 
   public init() {}
 
@@ -29,6 +34,7 @@ public struct ServerConfiguration: Sendable {
     "server.listen", "server.database", "tls.certificate", "tls.private_key", "tls.client_ca", "tls.tls13_only",
     "tls.handshake_timeout_seconds", "limits.max_connections", "limits.max_concurrent_streams",
     "limits.max_message_bytes", "server.graceful_shutdown_seconds", "log.level",
+    "county.region_code", "sla.sweep_interval_seconds", "sla.yellow_percent", "sla.intake_limit_working_days",
   ]
 
   public mutating func apply(_ file: ConfigurationFile) throws {
@@ -46,6 +52,13 @@ public struct ServerConfiguration: Sendable {
     if let v = try file.integer("limits.max_concurrent_streams") { self.maxConcurrentStreams = UInt32(try Self.bounded(v, 1...10_000, "limits.max_concurrent_streams")) }
     if let v = try file.integer("limits.max_message_bytes") { self.maxMessageBytes = UInt32(try Self.bounded(v, 1024...(64 << 20), "limits.max_message_bytes")) }
     if let v = try file.integer("server.graceful_shutdown_seconds") { self.gracefulShutdownSeconds = try Self.bounded(v, 0...3600, "server.graceful_shutdown_seconds") }
+    if let v = try file.string("county.region_code") {
+      guard v.count == 6, v.allSatisfy(\.isNumber) else { throw ConfigurationFile.ParseError(line: 0, reason: "county.region_code must be 6 digits") }
+      self.regionCode = v
+    }
+    if let v = try file.integer("sla.sweep_interval_seconds") { self.sweepIntervalSeconds = try Self.bounded(v, 1...3600, "sla.sweep_interval_seconds") }
+    if let v = try file.integer("sla.yellow_percent") { self.yellowThreshold = Double(try Self.bounded(v, 1...99, "sla.yellow_percent")) / 100 }
+    if let v = try file.integer("sla.intake_limit_working_days") { self.intakeLimitWorkingDays = try Self.bounded(v, 1...60, "sla.intake_limit_working_days") }
     if let v = try file.string("log.level") {
       guard let level = Logger.Level(rawValue: v) else { throw ConfigurationFile.ParseError(line: 0, reason: "log.level must be one of trace, debug, info, notice, warning, error, critical") }
       self.logLevel = level

@@ -274,6 +274,11 @@ final class ConnectionCore: Sendable {
     return scratch.readableBytes - FrameLayout.headerSize <= Int(peerLimit) ? scratch : nil
   }
 
+  /// What the peer accepts for HEADERS and TRAILERS: both its header and frame limits.
+  private static func headerLimit(_ peer: ConnectionSettings) -> UInt32 {
+    min(peer.maxHeaderSize, peer.maxFrameSize)
+  }
+
   /// Appends MESSAGE frames for as much of `bytes` as the windows allow. Returns what is left.
   private func appendMessage(_ bytes: inout ByteBuffer, streamID: UInt32, record: inout StreamRecord, state: inout State, startsMessage: Bool) {
     let maxFrame = Int(state.peer.maxFrameSize)
@@ -409,8 +414,9 @@ final class ConnectionCore: Sendable {
     switch record.inbox {
     case .server(let inbox):
       record.cancellation?.cancel()
-      let bytes = inbox.discardBuffered()
-      if bytes > 0 { self.consumed(streamID: 0, bytes: bytes) }
+      // Buffered bytes were credited when they arrived (or are in deferredCredit, which
+      // `remove` returned): dropping them returns nothing more.
+      _ = inbox.discardBuffered()
       inbox.finish(throwing: error)
     case .client(let inbox):
       if !record.remoteClosed {
@@ -424,12 +430,13 @@ final class ConnectionCore: Sendable {
 
   func writeResponseHeaders(streamID: UInt32, metadata: Metadata) throws {
     let payload = HeadersPayload(metadata: metadata.wireEntries())
-    let error: RPCError? = self.withDrain(.delayed) { state in
+    // Held until the first message or the trailers, so that they leave together.
+    let error: RPCError? = self.withDrain(.idle) { state in
       guard var record = state.streams[streamID], !record.localClosed else {
         return RPCError(code: .cancelled, message: "the call has ended")
       }
       guard !record.headersSent else { return RPCError(code: .internalError, message: "response metadata sent twice") }
-      guard let frame = self.encodeHeaders(payload, peerLimit: state.peer.maxHeaderSize) else {
+      guard let frame = self.encodeHeaders(payload, peerLimit: Self.headerLimit(state.peer)) else {
         return RPCError(code: .internalError, message: "response metadata exceeds the peer's header limit")
       }
       var encoded = frame
@@ -443,14 +450,16 @@ final class ConnectionCore: Sendable {
   }
 
   func writeTrailers(streamID: UInt32, status: Status, metadata: Metadata) {
-    var payload = TrailersPayload(code: UInt8(status.code.rawValue), message: String(status.message.prefix(4096)), metadata: metadata.wireEntries())
+    var payload = TrailersPayload(code: UInt8(status.code.rawValue), message: Self.truncated(status.message, bytes: 4096), metadata: metadata.wireEntries())
     let removed: StreamRecord? = self.withDrain(.immediate) { state in
       guard let record = state.streams[streamID], !record.localClosed else { return nil }
       var scratch = self.channel.allocator.buffer(capacity: 64)
       FrameEncoder.encode(.trailers(streamID: streamID, payload), into: &scratch)
-      if scratch.readableBytes - FrameLayout.headerSize > Int(state.peer.maxHeaderSize) {
+      if scratch.readableBytes - FrameLayout.headerSize > Int(Self.headerLimit(state.peer)) {
+        // Too large for the peer: keep the status and the start of the message.
         payload.metadata = []
-        payload.message = String(payload.message.prefix(256))
+        payload.details = []
+        payload.message = Self.truncated(payload.message, bytes: 512)
         scratch.clear()
         FrameEncoder.encode(.trailers(streamID: streamID, payload), into: &scratch)
       }
@@ -460,10 +469,23 @@ final class ConnectionCore: Sendable {
     if let removed {
       removed.deadline?.cancel()
       // The handler has finished with the stream; anything the client still sends is dropped.
-      let bytes = removed.inbox.discardBuffered()
-      if bytes > 0 { self.consumed(streamID: 0, bytes: bytes) }
+      _ = removed.inbox.discardBuffered()
       removed.inbox.finish(throwing: nil)
     }
+  }
+
+  /// The longest prefix of `text` that fits in `bytes` UTF-8 bytes, cut at a character boundary.
+  static func truncated(_ text: String, bytes: Int) -> String {
+    guard text.utf8.count > bytes else { return text }
+    var result = ""
+    var used = 0
+    for character in text {
+      let size = character.utf8.count
+      if used + size > bytes { break }
+      result.append(character)
+      used += size
+    }
+    return result
   }
 
   /// The handler returned. If it never wrote a status, the stream is reset.
@@ -552,14 +574,15 @@ final class ConnectionCore: Sendable {
     inbox: StreamInbox<RPCResponsePart<BanjieBytes>>
   ) throws -> UInt32 {
     let payload = HeadersPayload(path: path, timeoutMicroseconds: metadata.timeoutMicroseconds, metadata: metadata.wireEntries())
-    let result: Result<UInt32, RPCError> = self.withDrain(.delayed) { state in
+    // Held until the first message or END_STREAM, so that they leave together.
+    let result: Result<UInt32, RPCError> = self.withDrain(.idle) { state in
       guard state.lifecycle == .active else {
         return .failure(state.closeError ?? RPCError(code: .unavailable, message: "connection is going away"))
       }
       guard state.nextStreamID <= FrameLayout.maxStreamID else {
         return .failure(RPCError(code: .unavailable, message: "connection has used all its stream ids"))
       }
-      guard var frame = self.encodeHeaders(payload, peerLimit: state.peer.maxHeaderSize) else {
+      guard var frame = self.encodeHeaders(payload, peerLimit: Self.headerLimit(state.peer)) else {
         return .failure(RPCError(code: .resourceExhausted, message: "request metadata exceeds the server's header limit of \(state.peer.maxHeaderSize) bytes"))
       }
       let id = state.nextStreamID
@@ -671,6 +694,10 @@ final class ConnectionCore: Sendable {
       guard case .stream(_, let code, let message) = error else { throw error }
       self.logger.info("malformed frame", metadata: ["stream": "\(id)", "reason": "\(message)"])
       try self.checkKnown(streamID: id)
+      if self.role == .server {
+        // A malformed HEADERS still uses up its stream id.
+        self.state.withLock { state in state.highestStreamID = max(state.highestStreamID, id) }
+      }
       self.resetOrRefuse(streamID: id, code: code, message: message)
     case .unknown:
       break  // Unknown frame types are ignored (docs/PROTOCOL.md §3).
@@ -730,6 +757,10 @@ final class ConnectionCore: Sendable {
       return false
     }
     if overflow { throw .connection(.flowControlError, "connection window above 2^31-1") }
+    let streamOverflow = self.state.withLock { ($0.streams[streamID]?.sendWindow ?? 0) > Int64(ConnectionSettings.maximumWindow) }
+    if streamID != 0 && streamOverflow {
+      self.reset(streamID: streamID, code: WireStatus.internalError, message: "stream window above 2^31-1")
+    }
     self.serviceBlocked()
   }
 
@@ -779,6 +810,9 @@ final class ConnectionCore: Sendable {
       if state.streams[streamID] != nil { return .duplicate }
       guard streamID > state.highestStreamID else {
         throw .connection(.protocolError, "stream id \(streamID) reused (highest so far \(state.highestStreamID))")
+      }
+      guard streamID % 2 == 1 else {
+        throw .connection(.protocolError, "stream id \(streamID) is even; clients open odd-numbered streams")
       }
       state.highestStreamID = streamID
       if case .draining(let last) = state.lifecycle, streamID > last {
@@ -869,6 +903,7 @@ final class ConnectionCore: Sendable {
         return .ignore
       }
       guard !record.remoteClosed else {
+        state.connPendingCredit += size
         return .reset(WireStatus.internalError, "MESSAGE after END_STREAM")
       }
       record.recvWindow -= size
@@ -908,6 +943,10 @@ final class ConnectionCore: Sendable {
       }
       if endStream {
         record.remoteClosed = true
+        if let partial = record.assembly, partial.readableBytes > 0 {
+          state.streams[streamID] = record
+          return .reset(WireStatus.internalError, "stream ended inside a message (END_STREAM without END_MESSAGE)")
+        }
       }
       self.maybeStreamWindowUpdate(streamID, record: &record, state: &state)
       self.maybeConnectionWindowUpdate(state: &state)

@@ -67,6 +67,7 @@ enum GRPCTimeoutText {
 
 extension Status.Code {
   init(wireCode: UInt32) {
-    self = Status.Code(rawValue: Int(min(wireCode, 16))) ?? .unknown
+    // 0 on RST_STREAM and anything above 16 mean nothing more specific than UNKNOWN.
+    self = wireCode <= 16 ? (Status.Code(rawValue: Int(wireCode)) ?? .unknown) : .unknown
   }
 }

@@ -8,7 +8,7 @@ struct CaseStateMachineTests {
   static func sample(_ name: CaseAction.Name) -> CaseAction? {
     switch name {
     case .receive: nil
-    case .requestSupplement: .requestSupplement
+    case .requestSupplement: .requestSupplement(missing: ["营业执照副本"])
     case .supplementReceived: .supplementReceived
     case .accept: .accept
     case .refuse: .refuse(reason: "not within this department's remit")
@@ -112,7 +112,7 @@ struct CaseStateMachineTests {
     var machine = try CaseStateMachine.receive(department: "370830-MARKET")
     #expect(machine.state == .received)
     #expect(machine.allowedActions == [.requestSupplement, .accept, .refuse, .transfer, .withdraw])
-    try machine.apply(.requestSupplement)
+    try machine.apply(.requestSupplement(missing: ["营业执照副本"]))
     #expect(machine.allowedActions == [.supplementReceived, .transfer, .withdraw])
     try machine.apply(.supplementReceived)
     try machine.apply(.accept)

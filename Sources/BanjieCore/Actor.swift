@@ -1,0 +1,32 @@
+/// Who did something: recorded on every event and audit row.
+public struct Actor: Sendable, Hashable, Codable {
+  public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
+    case clerk, enterprise, liaison, office, system
+  }
+  public var role: Role
+  public var organization: String
+  public var person: String
+  public var certificateSerial: String
+
+  public init(role: Role, organization: String, person: String, certificateSerial: String = "") {
+    self.role = role
+    self.organization = organization
+    self.person = person
+    self.certificateSerial = certificateSerial
+  }
+
+  /// The server itself (sweeper, deemed acceptance).
+  public static let system = Actor(role: .system, organization: "banjied", person: "system")
+}
+
+/// Where "now" comes from. Production uses the system clock; tests move time by hand.
+public protocol NowProvider: Sendable {
+  var now: Date { get }
+}
+
+public struct SystemNow: NowProvider {
+  public init() {}
+  public var now: Date { Date() }
+}
+
+import Foundation

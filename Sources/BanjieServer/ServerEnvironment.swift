@@ -1,0 +1,90 @@
+public import BanjieCore
+public import BanjieStore
+import Foundation
+import Logging
+import Synchronization
+
+/// What every service shares: the store, the clock, the working calendar and the alert hub.
+public final class ServerEnvironment: Sendable {
+  public let store: BanjieStore
+  public let now: any NowProvider
+  public let regionCode: String
+  public let alerts = AlertHub()
+  let logger: Logger
+  private let calendarState: Mutex<SLAClock>
+
+  public init(store: BanjieStore, now: any NowProvider = SystemNow(), regionCode: String = "370830", yellowThreshold: Double = 0.8, intakeLimitWorkingDays: Int = 5, logger: Logger = Logger(label: "banjie.server")) throws {
+    self.store = store
+    self.now = MillisecondNow(base: now)
+    self.regionCode = regionCode
+    self.logger = logger
+    let calendar = try store.loadCalendar()
+    self.calendarState = Mutex(try SLAClock(calendar: calendar, yellowThreshold: yellowThreshold, intakeLimitWorkingDays: intakeLimitWorkingDays))
+  }
+
+  public var sla: SLAClock { self.calendarState.withLock { $0 } }
+
+  /// Installs an imported year for every later call.
+  func install(_ data: CalendarYearData) throws {
+    try self.calendarState.withLock { clock in
+      clock = try SLAClock(calendar: clock.calendar.installing(data), yellowThreshold: clock.yellowThreshold, intakeLimitWorkingDays: clock.intakeLimitWorkingDays)
+    }
+  }
+
+  /// One pass of the SLA sweeper: stores and publishes what changed.
+  @discardableResult
+  public func sweep() throws -> [AlertRecord] {
+    let alerts = try self.store.sweep(clock: self.sla, now: self.now.now)
+    if !alerts.isEmpty {
+      self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])
+      self.alerts.publish(alerts)
+    }
+    return alerts
+  }
+}
+
+/// Fans alerts out to every watcher. A watcher that falls 1,000 alerts behind loses the oldest.
+public final class AlertHub: Sendable {
+  private struct State {
+    var next = 0
+    var subscribers: [Int: AsyncStream<AlertRecord>.Continuation] = [:]
+  }
+  private let state = Mutex(State())
+
+  public init() {}
+
+  public func subscribe() -> (Int, AsyncStream<AlertRecord>) {
+    let (stream, continuation) = AsyncStream<AlertRecord>.makeStream(bufferingPolicy: .bufferingNewest(1000))
+    let id = self.state.withLock { state in
+      state.next += 1
+      state.subscribers[state.next] = continuation
+      return state.next
+    }
+    return (id, stream)
+  }
+
+  public func unsubscribe(_ id: Int) {
+    let continuation = self.state.withLock { $0.subscribers.removeValue(forKey: id) }
+    continuation?.finish()
+  }
+
+  public var subscriberCount: Int { self.state.withLock { $0.subscribers.count } }
+
+  func publish(_ alerts: [AlertRecord]) {
+    let subscribers = self.state.withLock { Array($0.subscribers.values) }
+    for subscriber in subscribers {
+      for alert in alerts { subscriber.yield(alert) }
+    }
+  }
+}
+
+/// Times are stored to the millisecond; handing out only whole milliseconds keeps a value read
+/// back from the database equal to the one written (a rounded-up stored time would otherwise
+/// lie in the future of the `now` it came from).
+struct MillisecondNow: NowProvider {
+  let base: any NowProvider
+  var now: Date {
+    let t = self.base.now.timeIntervalSince1970
+    return Date(timeIntervalSince1970: (t * 1000).rounded(.down) / 1000)
+  }
+}

@@ -1,0 +1,89 @@
+import BanjieCore
+import BanjieProto
+import BanjieStore
+import Foundation
+import GRPCCore
+import SwiftProtobuf
+
+/// Deadlines as the server's calendar computes them; the office imports each year's notice.
+struct CalendarService: Banjie_V1_CalendarService.SimpleServiceProtocol {
+  let env: ServerEnvironment
+
+  func computeDue(request: Banjie_V1_ComputeDueRequest, context: ServerContext) async throws -> Banjie_V1_ComputeDueResponse {
+    _ = try Caller.of(context)
+    guard let from = Self.parseInstant(request.from) else {
+      throw DomainError(kind: .invalidArgument, code: "calendar.bad_time",
+        message: "from \"\(request.from.prefix(40))\" is not an ISO 8601 time with an offset, e.g. 2026-02-13T10:00:00+08:00", field: "from")
+    }
+    let clock = self.env.sla
+    let due: Date
+    switch (request.workingDays, request.workingHours) {
+    case (0, 0), (1..., 1...):
+      throw DomainError(kind: .invalidArgument, code: "calendar.limit_required", message: "give exactly one of working_days and working_hours", field: "working_days")
+    case (let days, 0):
+      due = try clock.calendar.due(after: from, workingDays: Int(days))
+    case (_, let hours):
+      due = try clock.calendar.due(after: from, workingHours: Int(hours))
+    }
+    return .with {
+      $0.due = Google_Protobuf_Timestamp(date: due)
+      $0.dueLocal = Self.formatLocal(due)
+      $0.provisional = clock.calendar.isProvisional(from: from, through: due)
+    }
+  }
+
+  func getMonth(request: Banjie_V1_GetMonthRequest, context: ServerContext) async throws -> Banjie_V1_CalendarMonth {
+    _ = try Caller.of(context)
+    let month = try self.env.sla.calendar.month(Int(request.year), Int(request.month))
+    return .with {
+      $0.year = Int32(month.year)
+      $0.month = Int32(month.month)
+      $0.provisional = month.isProvisional
+      $0.workingDays = UInt32(month.workingDayCount)
+      $0.days = month.days.map { day in
+        .with {
+          $0.date = day.date.description
+          switch day.kind {
+          case .workday: $0.kind = .workday
+          case .weekend: $0.kind = .weekend
+          case .holiday: $0.kind = .holiday
+          case .makeUpWorkday: $0.kind = .makeUpWorkday
+          }
+        }
+      }
+    }
+  }
+
+  func importYear(request: Banjie_V1_ImportYearRequest, context: ServerContext) async throws -> Banjie_V1_ImportYearResponse {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "import calendar data")
+    guard request.json.utf8.count <= 64 * 1024 else {
+      throw DomainError(kind: .invalidArgument, code: "calendar.too_large", message: "a year's calendar data must be under 64 KiB", field: "json")
+    }
+    let data = try CalendarYearData(json: Data(request.json.utf8))
+    let env = self.env
+    let newClock = try SLAClock(calendar: env.sla.calendar.installing(data), yellowThreshold: env.sla.yellowThreshold, intakeLimitWorkingDays: env.sla.intakeLimitWorkingDays)
+    let recomputed = try await env.store.runBlocking { try $0.importCalendarYear(data, actor: caller.actor, clock: newClock, now: env.now.now) }
+    try env.install(data)
+    return .with {
+      $0.year = Int32(data.year)
+      $0.recomputed = UInt32(recomputed)
+    }
+  }
+
+  static func parseInstant(_ text: String) -> Date? {
+    guard text.count <= 40 else { return nil }
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime]
+    if let date = formatter.date(from: text) { return date }
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.date(from: text)
+  }
+
+  static func formatLocal(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.timeZone = WorkingCalendar.timeZone
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.string(from: date)
+  }
+}

@@ -1,0 +1,239 @@
+import BanjieCore
+import BanjieProto
+import BanjieStore
+import BanjieTLS
+import Foundation
+import GRPCCore
+import SwiftProtobuf
+
+/// Cases: windows submit and handle them; enterprises read their own; the office reads all.
+struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
+  let env: ServerEnvironment
+
+  // MARK: Authorization
+
+  /// Clerks act on their own department's cases only.
+  private static func clerkOfDepartment(_ caller: Caller) -> @Sendable (CaseRecord) throws -> Void {
+    { record in
+      guard caller.role == .clerk, caller.organization == record.departmentCode else {
+        throw DomainError(kind: .permissionDenied, code: "case.not_your_department",
+          message: "case \(record.number) belongs to department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not act on it")
+      }
+    }
+  }
+
+  private static func mayRead(_ caller: Caller, _ record: CaseRecord) throws {
+    switch caller.role {
+    case .office: return
+    case .clerk where caller.organization == record.departmentCode: return
+    case .enterprise where record.enterpriseUscc == caller.organization.uppercased(): return
+    default:
+      throw DomainError(kind: .permissionDenied, code: "case.not_visible",
+        message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not read case \(record.number)")
+    }
+  }
+
+  // MARK: Mutations
+
+  func submitCase(request: Banjie_V1_SubmitCaseRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    let caller = try Caller.of(context)
+    try caller.require(.clerk, action: "submit cases")
+    let new = NewCase(itemCode: request.itemCode, applicant: request.applicant,
+      enterpriseUSCC: request.enterpriseUscc.isEmpty ? nil : request.enterpriseUscc, window: request.window, note: request.note)
+    let env = self.env
+    let view = try await self.env.store.runBlocking { store in
+      try store.submitCase(new, regionCode: env.regionCode, actor: caller.actor, authorize: { item in
+        guard item.departmentCode == caller.organization else {
+          throw DomainError(kind: .permissionDenied, code: "case.not_your_department",
+            message: "service item \(item.code) is handled by department \(item.departmentCode), not \(caller.organization)")
+        }
+      }, clock: env.sla, now: env.now.now, key: caller.idempotencyKey)
+    }
+    return view.proto
+  }
+
+  private func act(_ request: Banjie_V1_CaseActionRequest, _ context: ServerContext, _ action: CaseAction) async throws -> Banjie_V1_Case {
+    let caller = try Caller.of(context)
+    try caller.require(.clerk, action: "handle cases")
+    try FieldRules.text(request.number, field: "number", max: 64)
+    try FieldRules.text(request.note, field: "note", max: 2000, required: false)
+    let env = self.env
+    let number = request.number
+    let expected = request.expectedVersion > 0 ? request.expectedVersion : nil
+    let view = try await self.env.store.runBlocking { store in
+      try store.transition(number: number, action: action, expectedVersion: expected, actor: caller.actor,
+        authorize: Self.clerkOfDepartment(caller), clock: env.sla, now: env.now.now, key: caller.idempotencyKey)
+    }
+    return view.proto
+  }
+
+  func acceptCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try await self.act(request, context, .accept)
+  }
+
+  func requestSupplement(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    guard request.missingMaterials.count <= 100 else {
+      throw DomainError(kind: .invalidArgument, code: "case.too_many_materials", message: "at most 100 missing materials", field: "missing_materials")
+    }
+    for material in request.missingMaterials { try FieldRules.text(material, field: "missing_materials", max: 200) }
+    return try await self.act(request, context, .requestSupplement(missing: request.missingMaterials))
+  }
+
+  func supplementReceived(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try await self.act(request, context, .supplementReceived)
+  }
+
+  func refuseCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try FieldRules.text(request.note, field: "note (the reason)", max: 2000)
+    return try await self.act(request, context, .refuse(reason: request.note))
+  }
+
+  func suspendCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try FieldRules.text(request.note, field: "note (the special procedure)", max: 2000)
+    return try await self.act(request, context, .suspend(reason: request.note))
+  }
+
+  func resumeCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try await self.act(request, context, .resume)
+  }
+
+  func transferCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try await self.act(request, context, .transfer(toDepartment: request.toDepartment))
+  }
+
+  func completeCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    guard let outcome = CaseOutcome(rawValue: request.outcome.uppercased()) else {
+      throw DomainError(kind: .invalidArgument, code: "case.outcome_required", message: "outcome must be \"approved\" or \"denied\", not \"\(request.outcome.prefix(20))\"", field: "outcome")
+    }
+    return try await self.act(request, context, .complete(outcome))
+  }
+
+  func deliverCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try await self.act(request, context, .deliver)
+  }
+
+  func withdrawCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try await self.act(request, context, .withdraw)
+  }
+
+  // MARK: Reads
+
+  func getCase(request: Banjie_V1_GetCaseRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    let caller = try Caller.of(context)
+    let env = self.env
+    guard let view = try await env.store.runBlocking({ try $0.caseView(number: request.number, clock: env.sla, now: env.now.now) }) else {
+      throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
+    }
+    try Self.mayRead(caller, view.record)
+    return view.proto
+  }
+
+  func getCaseHistory(request: Banjie_V1_GetCaseHistoryRequest, context: ServerContext) async throws -> Banjie_V1_GetCaseHistoryResponse {
+    let caller = try Caller.of(context)
+    guard let (record, events) = try await self.env.store.runBlocking({ try $0.caseHistory(number: request.number) }) else {
+      throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
+    }
+    try Self.mayRead(caller, record)
+    return .with {
+      $0.events = events.map { event in
+        .with {
+          $0.seq = Int32(event.seq)
+          $0.at = Google_Protobuf_Timestamp(date: event.at)
+          $0.action = event.action
+          $0.fromState = event.fromState?.proto ?? .unspecified
+          $0.toState = event.toState.proto
+          $0.actorRole = event.actorRole
+          $0.actorOrganization = event.actorOrganization
+          $0.actorPerson = event.actorPerson
+          $0.note = event.note
+        }
+      }
+    }
+  }
+
+  func listCases(request: Banjie_V1_ListCasesRequest, context: ServerContext) async throws -> Banjie_V1_ListCasesResponse {
+    let caller = try Caller.of(context)
+    var filter = CaseFilter()
+    filter.states = try request.states.map { state in
+      guard let s = CaseState(proto: state) else { throw DomainError(kind: .invalidArgument, code: "case.bad_state", message: "unknown state \(state)", field: "states") }
+      return s
+    }
+    filter.colours = try request.colours.map { colour in
+      guard let c = SLAColour(proto: colour) else { throw DomainError(kind: .invalidArgument, code: "case.bad_colour", message: "unknown colour \(colour)", field: "colours") }
+      return c
+    }
+    filter.department = request.departmentCode.isEmpty ? nil : request.departmentCode
+    filter.item = request.itemCode.isEmpty ? nil : request.itemCode
+    filter.enterprise = request.enterpriseUscc.isEmpty ? nil : request.enterpriseUscc
+    if !request.receivedFrom.isEmpty {
+      do { filter.receivedFrom = try LocalDate(parsing: request.receivedFrom) } catch {
+        throw DomainError(kind: .invalidArgument, code: "case.bad_date", message: "received_from: \(error.message)", field: "received_from")
+      }
+    }
+    if !request.receivedTo.isEmpty {
+      do { filter.receivedTo = try LocalDate(parsing: request.receivedTo) } catch {
+        throw DomainError(kind: .invalidArgument, code: "case.bad_date", message: "received_to: \(error.message)", field: "received_to")
+      }
+    }
+    if let from = filter.receivedFrom, let to = filter.receivedTo, from > to {
+      throw DomainError(kind: .invalidArgument, code: "case.reversed_dates", message: "received_from \(from) is after received_to \(to)", field: "received_from")
+    }
+    let size = request.page.pageSize == 0 ? 50 : Int(request.page.pageSize)
+    guard (1...500).contains(size) else {
+      throw DomainError(kind: .invalidArgument, code: "page.size", message: "page_size must be 1...500", field: "page.page_size")
+    }
+    filter.pageSize = size
+    filter.after = request.page.pageToken.isEmpty ? nil : request.page.pageToken
+    switch caller.role {
+    case .office: break
+    case .clerk:
+      if let department = filter.department, department != caller.organization {
+        throw DomainError(kind: .permissionDenied, code: "case.not_your_department", message: "a clerk of \(caller.organization) may not list cases of \(department)")
+      }
+      filter.department = caller.organization
+    case .enterprise:
+      filter.enterprise = caller.organization
+    case .liaison:
+      throw DomainError(kind: .permissionDenied, code: "case.not_visible", message: "liaison officials do not list cases")
+    }
+    let env = self.env
+    let (views, total, next) = try await env.store.runBlocking { [filter] in try $0.listCases(filter, clock: env.sla, now: env.now.now) }
+    return .with {
+      $0.cases = views.map(\.proto)
+      $0.total = UInt32(total)
+      $0.nextPageToken = next ?? ""
+    }
+  }
+
+  func watchAlerts(request: Banjie_V1_WatchAlertsRequest, response: RPCWriter<Banjie_V1_Alert>, context: ServerContext) async throws {
+    let caller = try Caller.of(context)
+    var department: String? = request.departmentCode.isEmpty ? nil : request.departmentCode
+    switch caller.role {
+    case .office: break
+    case .clerk:
+      if let d = department, d != caller.organization {
+        throw DomainError(kind: .permissionDenied, code: "case.not_your_department", message: "a clerk of \(caller.organization) may not watch alerts of \(d)")
+      }
+      department = caller.organization
+    default:
+      throw DomainError(kind: .permissionDenied, code: "alerts.not_allowed", message: "\(caller.role.rawValue) may not watch case alerts")
+    }
+    let (id, stream) = self.env.alerts.subscribe()
+    defer { self.env.alerts.unsubscribe(id) }
+    if request.includeRecent {
+      let env = self.env
+      let since = env.now.now.addingTimeInterval(-86_400)
+      for alert in try await env.store.runBlocking({ [department] in try $0.recentAlerts(since: since, department: department) }) {
+        try await response.write(alert.proto)
+      }
+    }
+    try await withRPCCancellationHandler {
+      for await alert in stream {
+        if let department, alert.departmentCode != department { continue }
+        try await response.write(alert.proto)
+      }
+    } onCancelRPC: {
+      self.env.alerts.unsubscribe(id)
+    }
+  }
+}

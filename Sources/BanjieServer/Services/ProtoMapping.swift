@@ -1,0 +1,182 @@
+import BanjieCore
+import BanjieProto
+import BanjieStore
+import Foundation
+import SwiftProtobuf
+
+extension CaseState {
+  var proto: Banjie_V1_CaseState {
+    switch self {
+    case .received: return .received
+    case .supplementRequested: return .supplementRequested
+    case .accepted: return .accepted
+    case .notAccepted: return .notAccepted
+    case .suspended: return .suspended
+    case .completed: return .completed
+    case .delivered: return .delivered
+    case .withdrawn: return .withdrawn
+    }
+  }
+
+  init?(proto: Banjie_V1_CaseState) {
+    switch proto {
+    case .received: self = .received
+    case .supplementRequested: self = .supplementRequested
+    case .accepted: self = .accepted
+    case .notAccepted: self = .notAccepted
+    case .suspended: self = .suspended
+    case .completed: self = .completed
+    case .delivered: self = .delivered
+    case .withdrawn: self = .withdrawn
+    default: return nil
+    }
+  }
+}
+
+extension SLAColour {
+  var proto: Banjie_V1_Colour {
+    switch self {
+    case .green: return .green
+    case .yellow: return .yellow
+    case .red: return .red
+    }
+  }
+
+  init?(proto: Banjie_V1_Colour) {
+    switch proto {
+    case .green: self = .green
+    case .yellow: self = .yellow
+    case .red: self = .red
+    default: return nil
+    }
+  }
+}
+
+extension WorkingLimit {
+  var text: String {
+    switch self {
+    case .workingDays(let n): return n == 1 ? "1 working day" : "\(n) working days"
+    case .workingHours(let n): return n == 1 ? "1 working hour" : "\(n) working hours"
+    }
+  }
+}
+
+extension Google_Protobuf_Timestamp {
+  init?(_ date: Date?) {
+    guard let date else { return nil }
+    self.init(date: date)
+  }
+}
+
+extension SLAStatusSnapshot {
+  var proto: Banjie_V1_SLA {
+    .with {
+      $0.colour = self.colour.proto
+      $0.dueAt = Google_Protobuf_Timestamp(date: self.due)
+      $0.budgetSeconds = self.budgetSeconds
+      $0.usedSeconds = self.usedSeconds
+      $0.fractionUsed = self.fractionUsed
+      $0.overdue = self.isOverdue
+      $0.suspended = self.isSuspended
+      $0.completed = self.isCompleted
+      $0.completedOnTime = self.completedOnTime ?? false
+      $0.oneDayCompletion = self.isOneDayCompletion ?? false
+      $0.provisional = self.isProvisional
+      $0.computedAt = Google_Protobuf_Timestamp(date: self.computedAt)
+    }
+  }
+}
+
+extension CaseView {
+  var proto: Banjie_V1_Case {
+    var c = Banjie_V1_Case()
+    let r = self.record
+    c.number = r.number
+    c.itemCode = r.itemCode
+    c.itemName = self.itemName
+    c.departmentCode = r.departmentCode
+    c.departmentName = self.departmentName
+    c.window = r.window
+    c.applicant = r.applicant
+    c.enterpriseUscc = r.enterpriseUscc ?? ""
+    c.state = r.state.proto
+    c.outcome = r.outcome?.rawValue.lowercased() ?? ""
+    c.version = r.version
+    c.receivedAt = Google_Protobuf_Timestamp(date: r.receivedAt)
+    if let t = Google_Protobuf_Timestamp(r.acceptedAt) { c.acceptedAt = t }
+    if let t = Google_Protobuf_Timestamp(r.completedAt) { c.completedAt = t }
+    if let t = Google_Protobuf_Timestamp(r.deliveredAt) { c.deliveredAt = t }
+    if let t = Google_Protobuf_Timestamp(r.intakeDueAt) { c.intakeDueAt = t }
+    c.limit = r.limit.text
+    if let sla = self.sla { c.sla = sla.proto }
+    c.missingMaterials = r.missingMaterials
+    c.lastNote = r.lastNote
+    c.deemedAccepted = r.deemedAccepted
+    c.receivedBy = r.receivedBy
+    return c
+  }
+}
+
+extension AlertRecord {
+  var proto: Banjie_V1_Alert {
+    .with {
+      $0.id = self.id ?? 0
+      $0.at = Google_Protobuf_Timestamp(date: self.at)
+      $0.kind = self.kind
+      $0.subject = self.subject
+      $0.departmentCode = self.departmentCode
+      $0.colour = self.colour.proto
+      $0.message = self.message
+    }
+  }
+}
+
+extension ServiceItemRecord {
+  var proto: Banjie_V1_ServiceItem {
+    .with {
+      $0.code = self.code
+      $0.name = self.name
+      $0.departmentCode = self.departmentCode
+      $0.kind = self.kind == .instant ? .instant : .promised
+      $0.promisedLimit = UInt32(self.promisedLimit)
+      $0.limitUnit = self.limitUnit == .workingDays ? .workingDays : .workingHours
+      $0.legalLimitDays = UInt32(self.legalLimitDays)
+      $0.materials = self.materials
+      $0.allowsMinorPending = self.allowsMinorPending
+    }
+  }
+
+  init(proto: Banjie_V1_ServiceItem) throws {
+    let kind: Kind
+    switch proto.kind {
+    case .instant: kind = .instant
+    case .promised: kind = .promised
+    default: throw DomainError(kind: .invalidArgument, code: "catalog.kind_required", message: "item \(proto.code): kind must be instant or promised", field: "kind")
+    }
+    let unit: LimitUnit
+    switch proto.limitUnit {
+    case .workingDays: unit = .workingDays
+    case .workingHours: unit = .workingHours
+    default: throw DomainError(kind: .invalidArgument, code: "catalog.unit_required", message: "item \(proto.code): limit_unit must be working days or working hours", field: "limit_unit")
+    }
+    self.init(code: proto.code, name: proto.name, departmentCode: proto.departmentCode, kind: kind, promisedLimit: Int(proto.promisedLimit),
+      limitUnit: unit, legalLimitDays: Int(proto.legalLimitDays), materials: proto.materials, allowsMinorPending: proto.allowsMinorPending)
+  }
+}
+
+extension Caller {
+  var actor: Actor {
+    let role: Actor.Role
+    switch self.role {
+    case .clerk: role = .clerk
+    case .enterprise: role = .enterprise
+    case .liaison: role = .liaison
+    case .office: role = .office
+    }
+    return Actor(role: role, organization: self.organization, person: self.person, certificateSerial: self.identity.serialNumber)
+  }
+
+  var idempotencyKey: IdempotencyKey? {
+    RequestInfo.current.idempotencyKey.map { IdempotencyKey(caller: "\(self.role.rawValue):\(self.organization):\(self.person)", key: $0) }
+  }
+}

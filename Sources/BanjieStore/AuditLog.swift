@@ -1,0 +1,94 @@
+public import BanjieCore
+import Foundation
+public import GRDB
+
+/// The append-only, hash-chained record of every mutation.
+public enum AuditLog {
+  static let genesis = String(repeating: "0", count: 64)
+
+  /// Appends one row inside the caller's transaction.
+  public static func append(
+    _ db: Database, at: Date, actor: Actor, action: String, entity: String, entityID: String, detail: [String: String] = [:]
+  ) throws {
+    let prev = try String.fetchOne(db, sql: "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1") ?? genesis
+    let id = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM audit_log") ?? 0) + 1
+    let atText = Self.timestamp(at)
+    let detailText = Self.canonicalJSON(detail)
+    let hash = Self.hash(id: id, at: atText, actor: actor, action: action, entity: entity, entityID: entityID, detail: detailText, prev: prev)
+    try db.execute(
+      sql: """
+        INSERT INTO audit_log (id, at, actor_role, actor_organization, actor_person, actor_serial, action, entity, entity_id, detail, prev_hash, hash)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """,
+      arguments: [id, atText, actor.role.rawValue, actor.organization, actor.person, actor.certificateSerial, action, entity, entityID, detailText, prev, hash]
+    )
+  }
+
+  public struct Verification: Sendable, Equatable {
+    public var ok: Bool
+    public var rows: Int64
+    public var firstBrokenID: Int64?
+    public var reason: String
+  }
+
+  /// Recomputes the chain from the first row and names the first row that does not match.
+  public static func verify(_ db: Database) throws -> Verification {
+    var prev = genesis
+    var count: Int64 = 0
+    let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY id")
+    var expectedID: Int64 = 1
+    while let row = try rows.next() {
+      let id: Int64 = row["id"]
+      count += 1
+      guard id == expectedID else {
+        return Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(expectedID) is missing (found \(id))")
+      }
+      expectedID += 1
+      guard let role = Actor.Role(rawValue: row["actor_role"]) else {
+        return Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(id) has an unknown actor role")
+      }
+      let actor = Actor(role: role, organization: row["actor_organization"], person: row["actor_person"], certificateSerial: row["actor_serial"])
+      let storedPrev: String = row["prev_hash"]
+      guard storedPrev == prev else {
+        return Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(id) does not follow row \(id - 1): its prev_hash differs")
+      }
+      let expected = Self.hash(id: id, at: row["at"], actor: actor, action: row["action"], entity: row["entity"], entityID: row["entity_id"], detail: row["detail"], prev: prev)
+      let stored: String = row["hash"]
+      guard stored == expected else {
+        return Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(id) was altered: its content no longer matches its hash")
+      }
+      prev = stored
+    }
+    return Verification(ok: true, rows: count, firstBrokenID: nil, reason: "")
+  }
+
+  static func hash(id: Int64, at: String, actor: Actor, action: String, entity: String, entityID: String, detail: String, prev: String) -> String {
+    // Fields are length-prefixed so that no two different rows serialise alike.
+    var bytes: [UInt8] = []
+    for field in [String(id), at, actor.role.rawValue, actor.organization, actor.person, actor.certificateSerial, action, entity, entityID, detail, prev] {
+      let utf8 = Array(field.utf8)
+      bytes.append(contentsOf: Array(String(utf8.count).utf8))
+      bytes.append(0x3A)
+      bytes.append(contentsOf: utf8)
+    }
+    return SHA256.hex(bytes)
+  }
+
+  static func timestamp(_ date: Date) -> String {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    return formatter.string(from: date)
+  }
+
+  static func canonicalJSON(_ detail: [String: String]) -> String {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    return (try? String(decoding: encoder.encode(detail), as: UTF8.self)) ?? "{}"
+  }
+}
+
+extension BanjieStore {
+  public func verifyAudit() throws -> AuditLog.Verification {
+    try self.pool.read { db in try AuditLog.verify(db) }
+  }
+}

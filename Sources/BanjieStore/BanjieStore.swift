@@ -1,0 +1,84 @@
+import BanjieCore
+import Foundation
+public import GRDB
+
+/// banjie's storage: one `DatabasePool` over the system SQLite (WAL, foreign keys, synchronous
+/// FULL so that an acknowledged write survives a crash). Every mutation is one transaction that
+/// also appends to the hash-chained audit log. All SQL lives in this module.
+public final class BanjieStore: Sendable {
+  public let pool: DatabasePool
+  public let path: String
+
+  public init(path: String) throws {
+    var configuration = Configuration()
+    configuration.foreignKeysEnabled = true
+    configuration.busyMode = .timeout(10)
+    configuration.prepareDatabase { db in
+      try db.execute(sql: "PRAGMA synchronous = FULL")
+    }
+    self.path = path
+    self.pool = try DatabasePool(path: path, configuration: configuration)
+    var migrator = DatabaseMigrator()
+    Migrations.register(in: &migrator)
+    try migrator.migrate(self.pool)
+  }
+
+  /// "SQLite 3.40.1, schema v1-foundation" — for `banjie health`.
+  public func describe() -> String {
+    let (version, migration) = (try? self.pool.read { db -> (String, String) in
+      let version = try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?"
+      let migration = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1") ?? "none"
+      return (version, migration)
+    }) ?? ("?", "?")
+    return "SQLite \(version), schema \(migration)"
+  }
+
+  /// `PRAGMA integrity_check`: "ok" when the file is sound.
+  public func integrityCheck() throws -> String {
+    try self.pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+  }
+}
+
+/// A mutation's idempotency key as the caller sent it, scoped to the caller.
+public struct IdempotencyKey: Sendable, Hashable {
+  public var caller: String
+  public var key: String
+  public init(caller: String, key: String) {
+    self.caller = caller
+    self.key = key
+  }
+}
+
+extension BanjieStore {
+  /// Runs `body` in one write transaction, unless the same caller already used `key`: then the
+  /// first answer is returned and nothing is written.
+  public func write<T: Sendable>(
+    idempotency key: IdempotencyKey?,
+    method: String,
+    encode: @Sendable (T) throws -> Data,
+    decode: @Sendable (Data) throws -> T,
+    now: Date,
+    _ body: @Sendable (Database) throws -> T
+  ) throws -> T {
+    try self.pool.write { db in
+      if let key {
+        if let row = try Row.fetchOne(db, sql: "SELECT method, response FROM idempotency WHERE caller = ? AND key = ?", arguments: [key.caller, key.key]) {
+          let firstMethod: String = row["method"]
+          guard firstMethod == method else {
+            throw DomainError(kind: .failedPrecondition, code: "idempotency.key_reused",
+              message: "idempotency key \(key.key) was already used for \(firstMethod), not \(method)", field: "idempotency-key")
+          }
+          return try decode(row["response"])
+        }
+      }
+      let result = try body(db)
+      if let key {
+        try db.execute(
+          sql: "INSERT INTO idempotency (caller, key, method, response, created_at) VALUES (?, ?, ?, ?, ?)",
+          arguments: [key.caller, key.key, method, try encode(result), now]
+        )
+      }
+      return result
+    }
+  }
+}

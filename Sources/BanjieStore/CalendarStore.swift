@@ -1,0 +1,40 @@
+public import BanjieCore
+import Foundation
+import GRDB
+
+extension BanjieStore {
+  /// The shipped years with every imported year installed over them.
+  public func loadCalendar(base: WorkingCalendar = .standard) throws -> WorkingCalendar {
+    try self.pool.read { db in
+      var calendar = base
+      for data in try Data.fetchAll(db, sql: "SELECT CAST(data AS BLOB) FROM calendar_years ORDER BY year") {
+        calendar.install(try CalendarYearData(json: data))
+      }
+      return calendar
+    }
+  }
+
+  /// Stores a year's notice and recomputes the deadlines of open work under the new calendar.
+  public func importCalendarYear(_ data: CalendarYearData, actor: Actor, clock: SLAClock, now: Date) throws -> Int {
+    try self.pool.write { db in
+      try db.execute(sql: "INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?) ON CONFLICT(year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at",
+        arguments: [data.year, String(decoding: data.jsonData(), as: UTF8.self), now])
+      var recomputed = 0
+      let open = try CaseRecord.filter([CaseState.received.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue].contains(Column("state"))).fetchAll(db)
+      for var record in open {
+        let before = (record.dueAt, record.intakeDueAt)
+        if record.state == .received {
+          record.intakeDueAt = try clock.intakeDeadline(receivedAt: record.receivedAt)
+        }
+        try Self.refreshTiming(db, &record, clock: clock, now: now)
+        if before.0 != record.dueAt || before.1 != record.intakeDueAt {
+          try record.update(db, columns: ["due_at", "colour", "intake_due_at"])
+          recomputed += 1
+        }
+      }
+      try AuditLog.append(db, at: now, actor: actor, action: "calendar.import", entity: "calendar_year", entityID: String(data.year),
+        detail: ["holidays": String(data.holidays.count), "workdays": String(data.makeUpWorkdays.count), "recomputed": String(recomputed)])
+      return recomputed
+    }
+  }
+}

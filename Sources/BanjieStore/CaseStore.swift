@@ -1,0 +1,301 @@
+public import BanjieCore
+public import Foundation
+import GRDB
+
+/// What a window submits.
+public struct NewCase: Sendable {
+  public var itemCode: String
+  public var applicant: String
+  public var enterpriseUSCC: String?
+  public var window: String
+  public var note: String
+  public init(itemCode: String, applicant: String, enterpriseUSCC: String?, window: String, note: String) {
+    self.itemCode = itemCode
+    self.applicant = applicant
+    self.enterpriseUSCC = enterpriseUSCC
+    self.window = window
+    self.note = note
+  }
+}
+
+/// Filters for listing cases.
+public struct CaseFilter: Sendable {
+  public var states: [CaseState] = []
+  public var colours: [SLAColour] = []
+  public var department: String?
+  public var item: String?
+  public var receivedFrom: LocalDate?
+  public var receivedTo: LocalDate?
+  public var enterprise: String?
+  public var pageSize = 50
+  /// The number of the last case of the previous page.
+  public var after: String?
+  public init() {}
+}
+
+extension BanjieStore {
+  private static let jsonEncoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.dateEncodingStrategy = .millisecondsSince1970
+    return encoder
+  }()
+  private static let jsonDecoder: JSONDecoder = {
+    let decoder = JSONDecoder()
+    decoder.dateDecodingStrategy = .millisecondsSince1970
+    return decoder
+  }()
+
+  static func encodeView(_ view: CaseView) throws -> Data { try jsonEncoder.encode(view) }
+  static func decodeView(_ data: Data) throws -> CaseView { try jsonDecoder.decode(CaseView.self, from: data) }
+
+  /// Receives a case: numbers it, sets the intake deadline, records the event.
+  public func submitCase(
+    _ new: NewCase, regionCode: String, actor: Actor, authorize: @Sendable (ServiceItemRecord) throws -> Void,
+    clock: SLAClock, now: Date, key: IdempotencyKey?
+  ) throws -> CaseView {
+    try FieldRules.code(new.itemCode, field: "item_code")
+    try FieldRules.text(new.applicant, field: "applicant", max: 200)
+    try FieldRules.text(new.window, field: "window", max: 50)
+    try FieldRules.text(new.note, field: "note", max: 2000, required: false)
+    if let uscc = new.enterpriseUSCC, !uscc.isEmpty {
+      do { _ = try USCC.validate(uscc) } catch {
+        throw DomainError(kind: .invalidArgument, code: error.code, message: "enterprise_uscc: \(error.message)", field: "enterprise_uscc")
+      }
+    }
+    return try self.write(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
+      guard let item = try ServiceItemRecord.fetchOne(db, key: new.itemCode) else {
+        throw DomainError(kind: .invalidArgument, code: "case.unknown_item", message: "service item \(new.itemCode) does not exist (see `banjie catalog items`)", field: "item_code")
+      }
+      try authorize(item)
+      let day = clock.calendar.localDate(of: now)
+      let dayKey = day.description.replacingOccurrences(of: "-", with: "")
+      let sequence = try Int.fetchOne(db, sql: """
+        INSERT INTO case_number_sequences (day, last) VALUES (?, 1)
+        ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
+        """, arguments: [dayKey]) ?? 1
+      let number = "\(regionCode)-\(dayKey)-\(String(format: "%06d", sequence))"
+      var record = CaseRecord(
+        id: nil, number: number, itemCode: item.code, departmentCode: item.departmentCode, window: new.window,
+        applicant: new.applicant, enterpriseUscc: new.enterpriseUSCC.flatMap { $0.isEmpty ? nil : $0.uppercased() },
+        state: .received, outcome: nil, version: 1, receivedAt: now, receivedDay: day.description,
+        intakeDueAt: try clock.intakeDeadline(receivedAt: now), acceptedAt: nil, deemedAccepted: false,
+        limitValue: item.promisedLimit, limitUnit: item.limitUnit, dueAt: nil, colour: nil, suspendedSince: nil,
+        completedAt: nil, deliveredAt: nil, missingMaterials: [], lastNote: new.note, receivedBy: "\(actor.person) (\(actor.organization))",
+        updatedAt: now
+      )
+      try record.insert(db)
+      record.id = db.lastInsertedRowID
+      try Self.appendEvent(db, record: record, action: "receive", from: nil, actor: actor, note: new.note, at: now)
+      try AuditLog.append(db, at: now, actor: actor, action: "case.receive", entity: "case", entityID: number,
+        detail: ["item": item.code, "department": item.departmentCode, "window": new.window])
+      return try self.view(db, record, clock: clock, now: now)
+    }
+  }
+
+  /// Applies one transition: authorizes against the stored case, checks the version, lets the
+  /// state machine decide, and records the event and audit row in the same transaction.
+  public func transition(
+    number: String, action: CaseAction, expectedVersion: Int64?, actor: Actor,
+    authorize: @Sendable (CaseRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
+  ) throws -> CaseView {
+    try self.write(idempotency: key, method: "case.\(action.name.rawValue)", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
+      guard var record = try CaseRecord.filter(Column("number") == number).fetchOne(db) else {
+        throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(number) does not exist", field: "number")
+      }
+      try authorize(record)
+      if let expectedVersion, expectedVersion != record.version {
+        throw DomainError(kind: .aborted, code: "case.version_conflict",
+          message: "case \(number) is at version \(record.version), not \(expectedVersion): someone changed it; reload and retry", field: "expected_version")
+      }
+      var machine = try CaseStateMachine(state: record.state, department: record.departmentCode, outcome: record.outcome)
+      if case .transfer(let target) = action {
+        try FieldRules.code(target, field: "to_department")
+        guard try DepartmentRecord.exists(db, key: target) else {
+          throw DomainError(kind: .invalidArgument, code: "case.unknown_department", message: "department \(target) does not exist", field: "to_department")
+        }
+      }
+      let transition = try machine.apply(action)
+      guard let caseID = record.id else { throw DomainError(kind: .failedPrecondition, code: "case.corrupt", message: "case \(number) has no id") }
+      var note = ""
+      switch action {
+      case .accept:
+        record.acceptedAt = now
+        record.intakeDueAt = nil
+        record.missingMaterials = []
+      case .requestSupplement(let missing):
+        record.missingMaterials = missing
+        record.intakeDueAt = nil
+        note = "missing: " + missing.joined(separator: ", ")
+        record.lastNote = note
+      case .supplementReceived:
+        record.missingMaterials = []
+        record.intakeDueAt = try clock.intakeDeadline(receivedAt: now)
+      case .refuse(let reason):
+        record.intakeDueAt = nil
+        record.lastNote = reason
+        note = reason
+      case .suspend(let reason):
+        record.suspendedSince = now
+        record.lastNote = reason
+        note = reason
+        try db.execute(sql: "INSERT INTO case_suspensions (case_id, start_at, reason) VALUES (?, ?, ?)", arguments: [caseID, now, reason])
+      case .resume:
+        record.suspendedSince = nil
+        try db.execute(sql: "UPDATE case_suspensions SET end_at = ? WHERE case_id = ? AND end_at IS NULL", arguments: [now, caseID])
+      case .transfer(let target):
+        note = "from \(record.departmentCode) to \(target)"
+        record.departmentCode = target
+      case .complete(let outcome):
+        record.completedAt = now
+        record.outcome = outcome
+        note = outcome.rawValue
+      case .deliver:
+        record.deliveredAt = now
+      case .withdraw:
+        record.intakeDueAt = nil
+        record.lastNote = "withdrawn"
+      }
+      record.state = machine.state
+      record.version += 1
+      record.updatedAt = now
+      try Self.refreshTiming(db, &record, clock: clock, now: now)
+      try record.update(db)
+      try Self.appendEvent(db, record: record, action: transition.action.name.rawValue, from: transition.from, actor: actor, note: note, at: now)
+      try AuditLog.append(db, at: now, actor: actor, action: "case.\(transition.action.name.rawValue)", entity: "case", entityID: number,
+        detail: ["from": transition.from.rawValue, "to": transition.to.rawValue, "version": String(record.version), "note": note])
+      return try self.view(db, record, clock: clock, now: now)
+    }
+  }
+
+  /// Recomputes the stored due time and colour from the acceptance time, limit and suspensions.
+  static func refreshTiming(_ db: Database, _ record: inout CaseRecord, clock: SLAClock, now: Date) throws {
+    guard let status = try Self.status(db, record, clock: clock, now: now) else {
+      record.dueAt = nil
+      record.colour = nil
+      return
+    }
+    record.dueAt = status.due
+    record.colour = status.colour
+  }
+
+  static func suspensions(_ db: Database, caseID: Int64) throws -> [Suspension] {
+    try Row.fetchAll(db, sql: "SELECT start_at, end_at FROM case_suspensions WHERE case_id = ? ORDER BY start_at", arguments: [caseID])
+      .map { Suspension(start: $0["start_at"], end: $0["end_at"]) }
+  }
+
+  static func status(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> SLAStatus? {
+    guard let accepted = record.acceptedAt, let id = record.id else { return nil }
+    let suspensions = try Self.suspensions(db, caseID: id)
+    return try clock.status(clockStart: accepted, limit: record.limit, suspensions: suspensions, completedAt: record.completedAt, now: now)
+  }
+
+  func view(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> CaseView {
+    let itemName = try String.fetchOne(db, sql: "SELECT name FROM service_items WHERE code = ?", arguments: [record.itemCode]) ?? record.itemCode
+    let departmentName = try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode]) ?? record.departmentCode
+    let sla = try Self.status(db, record, clock: clock, now: now).map { SLAStatusSnapshot($0, at: now) }
+    return CaseView(record: record, itemName: itemName, departmentName: departmentName, sla: sla)
+  }
+
+  static func appendEvent(_ db: Database, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date) throws {
+    guard let id = record.id else { return }
+    let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM case_events WHERE case_id = ?", arguments: [id]) ?? 0) + 1
+    let event = CaseEventRecord(
+      id: nil, caseId: id, seq: seq, at: at, action: action, fromState: from, toState: record.state,
+      actorRole: actor.role.rawValue, actorOrganization: actor.organization, actorPerson: actor.person, note: note
+    )
+    try event.insert(db)
+  }
+
+  public func caseView(number: String, clock: SLAClock, now: Date) throws -> CaseView? {
+    try self.pool.read { db in
+      guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
+      return try self.view(db, record, clock: clock, now: now)
+    }
+  }
+
+  public func caseHistory(number: String) throws -> (CaseRecord, [CaseEventRecord])? {
+    try self.pool.read { db in
+      guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db), let id = record.id else { return nil }
+      let events = try CaseEventRecord.filter(Column("case_id") == id).order(Column("seq")).fetchAll(db)
+      return (record, events)
+    }
+  }
+
+  /// A page of cases, newest first, and the total that match.
+  public func listCases(_ filter: CaseFilter, clock: SLAClock, now: Date) throws -> (views: [CaseView], total: Int, next: String?) {
+    try self.pool.read { db in
+      var request = CaseRecord.all()
+      if !filter.states.isEmpty { request = request.filter(filter.states.map(\.rawValue).contains(Column("state"))) }
+      if !filter.colours.isEmpty { request = request.filter(filter.colours.map(\.rawValue).contains(Column("colour"))) }
+      if let department = filter.department, !department.isEmpty { request = request.filter(Column("department_code") == department) }
+      if let item = filter.item, !item.isEmpty { request = request.filter(Column("item_code") == item) }
+      if let from = filter.receivedFrom { request = request.filter(Column("received_day") >= from.description) }
+      if let to = filter.receivedTo { request = request.filter(Column("received_day") <= to.description) }
+      if let enterprise = filter.enterprise, !enterprise.isEmpty { request = request.filter(Column("enterprise_uscc") == enterprise.uppercased()) }
+      let total = try request.fetchCount(db)
+      if let after = filter.after { request = request.filter(Column("number") < after) }
+      let records = try request.order(Column("number").desc).limit(filter.pageSize).fetchAll(db)
+      let views = try records.map { try self.view(db, $0, clock: clock, now: now) }
+      let next = records.count == filter.pageSize ? records.last?.number : nil
+      return (views, total, next)
+    }
+  }
+
+  // MARK: - The SLA sweeper
+
+  /// Deems overdue intakes accepted and moves open cases' colours forward; returns the alerts
+  /// it raised (already stored) for the caller to publish.
+  public func sweep(clock: SLAClock, now: Date) throws -> [AlertRecord] {
+    try self.pool.write { db in
+      var alerts: [AlertRecord] = []
+      // Intake not decided in time: the case counts as accepted at receipt.
+      let late = try CaseRecord.filter(Column("state") == CaseState.received.rawValue && Column("intake_due_at") <= now).fetchAll(db)
+      for var record in late {
+        record.state = .accepted
+        record.acceptedAt = record.receivedAt
+        record.deemedAccepted = true
+        record.intakeDueAt = nil
+        record.version += 1
+        record.updatedAt = now
+        try Self.refreshTiming(db, &record, clock: clock, now: now)
+        try record.update(db)
+        try Self.appendEvent(db, record: record, action: "deemed_accept", from: .received, actor: .system, note: "intake limit passed", at: now)
+        try AuditLog.append(db, at: now, actor: .system, action: "case.deemed_accept", entity: "case", entityID: record.number)
+        var alert = AlertRecord(id: nil, at: now, kind: "case.deemed_accepted", subject: "case \(record.number)", departmentCode: record.departmentCode,
+          colour: record.colour ?? .green, message: "case \(record.number) was not decided within the intake limit and counts as accepted at receipt")
+        try alert.insert(db)
+        alerts.append(alert)
+      }
+      // Colours only move forward while the clock runs (suspended cases are frozen).
+      let open = try CaseRecord.filter(Column("state") == CaseState.accepted.rawValue && Column("colour") != SLAColour.red.rawValue).fetchAll(db)
+      for var record in open {
+        guard let status = try Self.status(db, record, clock: clock, now: now), status.colour != record.colour else { continue }
+        let previous = record.colour
+        record.colour = status.colour
+        record.dueAt = status.due
+        try record.update(db, columns: ["colour", "due_at"])
+        try AuditLog.append(db, at: now, actor: .system, action: "case.colour", entity: "case", entityID: record.number,
+          detail: ["from": previous?.rawValue ?? "", "to": status.colour.rawValue])
+        let text: String
+        switch status.colour {
+        case .red: text = "case \(record.number) is overdue (due \(AuditLog.timestamp(status.due)))"
+        case .yellow: text = "case \(record.number) has used \(Int(status.fractionUsed * 100)) % of its working time (due \(AuditLog.timestamp(status.due)))"
+        case .green: continue
+        }
+        var alert = AlertRecord(id: nil, at: now, kind: "case.\(status.colour.rawValue)", subject: "case \(record.number)",
+          departmentCode: record.departmentCode, colour: status.colour, message: text)
+        try alert.insert(db)
+        alerts.append(alert)
+      }
+      return alerts
+    }
+  }
+
+  public func recentAlerts(since: Date, department: String?) throws -> [AlertRecord] {
+    try self.pool.read { db in
+      var request = AlertRecord.filter(Column("at") >= since)
+      if let department, !department.isEmpty { request = request.filter(Column("department_code") == department) }
+      return try request.order(Column("id")).fetchAll(db)
+    }
+  }
+}
