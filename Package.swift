@@ -158,7 +158,6 @@ let package = Package(
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOEmbedded", package: "swift-nio"),
       ],
-      resources: [.copy("Fixtures")],
       swiftSettings: swiftSettings
     ),
     .testTarget(
@@ -173,6 +172,22 @@ let package = Package(
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
         .product(name: "NIOEmbedded", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "BanjieServerTests",
+      dependencies: [
+        "BanjieServer",
+        "BanjieStore",
+        "BanjieCore",
+        "BanjieProto",
+        "BanjieTransport",
+        "BanjieTLS",
+        .product(name: "GRPCCore", package: "grpc-swift-2"),
+        .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "Logging", package: "swift-log"),
+        .product(name: "SwiftProtobuf", package: "swift-protobuf"),
       ],
       swiftSettings: swiftSettings
     ),
