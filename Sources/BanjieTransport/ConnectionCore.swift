@@ -96,6 +96,8 @@ final class ConnectionCore: Sendable {
   private let state: Mutex<State>
   /// What the TLS handshake established about the peer; set before any stream can open.
   let session = Mutex<TLSSessionInfo?>(nil)
+  /// The peer as handlers see it, built once per connection from the session.
+  let peer = Mutex<BanjiePeer?>(nil)
   /// The last error the pipeline reported, to explain a close to the caller.
   let lastError = Mutex<String?>(nil)
   /// Server: called for each stream a client opens.
@@ -106,6 +108,8 @@ final class ConnectionCore: Sendable {
   private let onUnusable: (@Sendable () -> Void)?
 
   var eventLoop: any EventLoop { self.channel.eventLoop }
+  /// Formatted once: handlers get it on every call.
+  let localAddress: String
 
   init(
     role: Role,
@@ -122,7 +126,14 @@ final class ConnectionCore: Sendable {
     self.logger = logger
     self.onStream = onStream
     self.onUnusable = onUnusable
-    self.ready = channel.eventLoop.makePromise()
+    self.localAddress = channel.localAddress.map { "\($0)" } ?? "unknown"
+    let ready = channel.eventLoop.makePromise(of: Void.self)
+    self.ready = ready
+    // Whatever happens to the channel (even if it never became active), the promise ends.
+    // Completing an already completed promise is ignored.
+    channel.closeFuture.whenComplete { _ in
+      ready.fail(RPCError(code: .unavailable, message: "connection closed before it was ready"))
+    }
     let defaults = ConnectionSettings()
     self.state = Mutex(
       State(
@@ -430,8 +441,9 @@ final class ConnectionCore: Sendable {
 
   func writeResponseHeaders(streamID: UInt32, metadata: Metadata) throws {
     let payload = HeadersPayload(metadata: metadata.wireEntries())
-    // Held until the first message or the trailers, so that they leave together.
-    let error: RPCError? = self.withDrain(.idle) { state in
+    // Not held back indefinitely: a server-streaming caller waits for these before it reads.
+    // The coalescing delay lets a unary call's message and trailers join them.
+    let error: RPCError? = self.withDrain(.delayed) { state in
       guard var record = state.streams[streamID], !record.localClosed else {
         return RPCError(code: .cancelled, message: "the call has ended")
       }
@@ -574,8 +586,9 @@ final class ConnectionCore: Sendable {
     inbox: StreamInbox<RPCResponsePart<BanjieBytes>>
   ) throws -> UInt32 {
     let payload = HeadersPayload(path: path, timeoutMicroseconds: metadata.timeoutMicroseconds, metadata: metadata.wireEntries())
-    // Held until the first message or END_STREAM, so that they leave together.
-    let result: Result<UInt32, RPCError> = self.withDrain(.idle) { state in
+    // Sent after the coalescing delay, not held for the first message: a streaming caller may
+    // wait for the server before it writes anything.
+    let result: Result<UInt32, RPCError> = self.withDrain(.delayed) { state in
       guard state.lifecycle == .active else {
         return .failure(state.closeError ?? RPCError(code: .unavailable, message: "connection is going away"))
       }

@@ -161,6 +161,8 @@ final class ConnectionHandler: ChannelInboundHandler {
   func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
     if let event = event as? TLSEvent, case .handshakeCompleted(let info) = event {
       self.core.session.withLock { $0 = info }
+      let address = context.channel.remoteAddress.map { "\($0)" } ?? "unknown"
+      self.core.peer.withLock { $0 = BanjiePeer(session: info, remoteAddress: address) }
     }
     context.fireUserInboundEventTriggered(event)
   }

@@ -160,16 +160,13 @@ public final class BanjieServerTransport: ServerTransport {
     handler: @escaping @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void
   ) async {
     let core = accepted.core
-    let peer = BanjiePeer(
-      session: core.session.withLock { $0 },
-      remoteAddress: core.channel.remoteAddress.map { "\($0)" } ?? "unknown"
-    )
+    let peer = core.peer.withLock { $0 } ?? BanjiePeer(session: nil, remoteAddress: "unknown")
     await withServerContextRPCCancellationHandle { handle in
       core.attach(cancellation: handle, streamID: accepted.streamID)
       var context = ServerContext(
         descriptor: accepted.descriptor,
         remotePeer: peer.remoteAddress,
-        localPeer: core.channel.localAddress.map { "\($0)" } ?? "unknown",
+        localPeer: core.localAddress,
         cancellation: handle
       )
       context.transportSpecific = peer
@@ -215,7 +212,7 @@ public final class BanjieServerTransport: ServerTransport {
     let cores = self.state.withLock { Array($0.connections.values) }
     var closed = 0
     for core in cores {
-      let peer = BanjiePeer(session: core.session.withLock { $0 }, remoteAddress: "")
+      let peer = core.peer.withLock { $0 } ?? BanjiePeer(session: nil, remoteAddress: "unknown")
       if predicate(peer) {
         core.fail(error: RPCError(code: .unauthenticated, message: "certificate revoked"), goAway: (.noError, "certificate revoked"))
         closed += 1

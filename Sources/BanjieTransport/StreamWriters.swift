@@ -67,8 +67,13 @@ final class ClientStream: Sendable {
     if let id = self.streamID { self.core.writeEndStream(streamID: id) }
   }
 
-  func cancel() {
-    if let id = self.streamID {
+  /// The call's request side failed: the stream ends with that error's status (for example
+  /// RESOURCE_EXHAUSTED for a message above the server's limit), or CANCELLED.
+  func cancel(_ error: any Error) {
+    guard let id = self.streamID else { return }
+    if let rpc = error as? RPCError {
+      self.core.reset(streamID: id, code: UInt8(Status.Code(rpc.code).rawValue), message: rpc.message)
+    } else {
       self.core.reset(streamID: id, code: 1, message: "the client cancelled the call")
     }
   }
@@ -95,5 +100,5 @@ struct ClientStreamWriter: ClosableRPCWriterProtocol {
 
   func finish() async { self.stream.finish() }
 
-  func finish(throwing error: any Error) async { self.stream.cancel() }
+  func finish(throwing error: any Error) async { self.stream.cancel(error) }
 }

@@ -83,7 +83,7 @@ struct CaseStateMachineTests {
       (.received, .supplementReceived, "cannot record a supplement for a case in state RECEIVED"),
       (.supplementRequested, .accept, "cannot accept a case in state SUPPLEMENT_REQUESTED"),
       (
-        .supplementRequested, .requestSupplement, "cannot request a supplement for a case in state SUPPLEMENT_REQUESTED"
+        .supplementRequested, .requestSupplement(missing: ["x"]), "cannot request a supplement for a case in state SUPPLEMENT_REQUESTED"
       ),
       (.supplementRequested, .refuse(reason: "x"), "cannot refuse a case in state SUPPLEMENT_REQUESTED"),
       (.accepted, .accept, "cannot accept a case in state ACCEPTED"),

@@ -355,3 +355,34 @@ struct TransportTests {
     }
   }
 }
+
+@Suite("Transport: ending calls early", .timeLimit(.minutes(1)))
+struct EarlyEndTests {
+  @Test("a client that stops reading a server stream early ends the call, and the handler stops")
+  func stopReadingEarly() async throws {
+    try await EchoHarness.withServer { harness in
+      try await harness.withClient { echo in
+        var request = Banjie_V1_EchoRequest()
+        request.count = 1_000_000
+        request.payload = Data(repeating: 1, count: 1024)
+        let start = ContinuousClock.now
+        let first = try await echo.expand(request) { response in
+          for try await message in response.messages { return message.index }
+          return UInt32.max
+        }
+        #expect(first == 0)
+        #expect(ContinuousClock.now - start < .seconds(5))
+        // The handler is not left writing into a stream nobody reads.
+        let deadline = ContinuousClock.now + .seconds(5)
+        var before = harness.echo.snapshot.responsesWritten
+        while ContinuousClock.now < deadline {
+          try await Task.sleep(for: .milliseconds(200))
+          let now = harness.echo.snapshot.responsesWritten
+          if now == before { break }
+          before = now
+        }
+        #expect(harness.echo.snapshot.responsesWritten < 1_000_000)
+      }
+    }
+  }
+}

@@ -11,10 +11,7 @@ struct CalendarService: Banjie_V1_CalendarService.SimpleServiceProtocol {
 
   func computeDue(request: Banjie_V1_ComputeDueRequest, context: ServerContext) async throws -> Banjie_V1_ComputeDueResponse {
     _ = try Caller.of(context)
-    guard let from = Self.parseInstant(request.from) else {
-      throw DomainError(kind: .invalidArgument, code: "calendar.bad_time",
-        message: "from \"\(request.from.prefix(40))\" is not an ISO 8601 time with an offset, e.g. 2026-02-13T10:00:00+08:00", field: "from")
-    }
+    let from = try ISO8601Instant.parse(request.from, field: "from")
     let clock = self.env.sla
     let due: Date
     switch (request.workingDays, request.workingHours) {
@@ -69,15 +66,6 @@ struct CalendarService: Banjie_V1_CalendarService.SimpleServiceProtocol {
       $0.year = Int32(data.year)
       $0.recomputed = UInt32(recomputed)
     }
-  }
-
-  static func parseInstant(_ text: String) -> Date? {
-    guard text.count <= 40 else { return nil }
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime]
-    if let date = formatter.date(from: text) { return date }
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.date(from: text)
   }
 
   static func formatLocal(_ date: Date) -> String {

@@ -41,13 +41,15 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let new = NewCase(itemCode: request.itemCode, applicant: request.applicant,
       enterpriseUSCC: request.enterpriseUscc.isEmpty ? nil : request.enterpriseUscc, window: request.window, note: request.note)
     let env = self.env
+    // Task-locals do not reach the store's thread: read the key here.
+    let key = caller.idempotencyKey
     let view = try await self.env.store.runBlocking { store in
       try store.submitCase(new, regionCode: env.regionCode, actor: caller.actor, authorize: { item in
         guard item.departmentCode == caller.organization else {
           throw DomainError(kind: .permissionDenied, code: "case.not_your_department",
             message: "service item \(item.code) is handled by department \(item.departmentCode), not \(caller.organization)")
         }
-      }, clock: env.sla, now: env.now.now, key: caller.idempotencyKey)
+      }, clock: env.sla, now: env.now.now, key: key)
     }
     return view.proto
   }
@@ -60,9 +62,10 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let env = self.env
     let number = request.number
     let expected = request.expectedVersion > 0 ? request.expectedVersion : nil
+    let key = caller.idempotencyKey
     let view = try await self.env.store.runBlocking { store in
       try store.transition(number: number, action: action, expectedVersion: expected, actor: caller.actor,
-        authorize: Self.clerkOfDepartment(caller), clock: env.sla, now: env.now.now, key: caller.idempotencyKey)
+        authorize: Self.clerkOfDepartment(caller), clock: env.sla, now: env.now.now, key: key)
     }
     return view.proto
   }
