@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Logging
+
+/// Raises the soft limit on open files to the hard limit (capped at 1,048,576): a thousand
+/// connections need more than the usual 1,024 descriptors on both sides.
+@discardableResult
+func raiseOpenFileLimit() -> Int {
+  var limit = rlimit()
+  guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return -1 }
+  let target = min(limit.rlim_max, rlim_t(1 << 20))
+  if limit.rlim_cur < target {
+    limit.rlim_cur = target
+    _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    _ = getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+  }
+  return Int(limit.rlim_cur)
+}
+
+/// The values of `/proc/<pid>/status` in kB (VmRSS, VmHWM, RssAnon, ...); Linux only.
+func procStatusKB(pid: Int32, field: String) -> Int? {
+  guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+  for line in text.split(separator: "\n") where line.hasPrefix(field + ":") {
+    let number = line.dropFirst(field.count + 1).trimmingCharacters(in: .whitespaces).split(separator: " ").first
+    return number.flatMap { Int($0) }
+  }
+  return nil
+}
+
+/// CPU time (user + system) a process has used so far, in seconds, from `/proc/<pid>/stat`.
+func processCPUSeconds(pid: Int32) -> Double? {
+  guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = text.lastIndex(of: ")") else { return nil }
+  // Fields after "comm)": state is field 3; utime and stime are fields 14 and 15.
+  let fields = text[text.index(after: close)...].split(separator: " ")
+  guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+  return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// A logger that only reports warnings and worse (the transports log connections at info).
+func quietLogger(_ label: String) -> Logger {
+  var logger = Logger(label: label)
+  logger.logLevel = .warning
+  return logger
+}
+
+extension Duration {
+  var nanoseconds: UInt64 {
+    let (seconds, attoseconds) = self.components
+    return UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
+  }
+  var secondsDouble: Double { Double(self.nanoseconds) / 1e9 }
+}
+
+/// Percentiles over a sorted array of latencies in nanoseconds (nearest-rank).
+struct Percentiles {
+  let sorted: [UInt64]
+  init(_ values: [UInt64]) { self.sorted = values.sorted() }
+  func value(_ percentile: Double) -> UInt64 {
+    guard !self.sorted.isEmpty else { return 0 }
+    let rank = Int((percentile / 100 * Double(self.sorted.count)).rounded(.up))
+    return self.sorted[min(max(rank, 1), self.sorted.count) - 1]
+  }
+  var count: Int { self.sorted.count }
+}
+
+func formatMicros(_ nanoseconds: UInt64) -> String {
+  String(format: "%.0f", Double(nanoseconds) / 1000)
+}
+
+/// Writes a fixed-width table to standard output.
+func printTable(_ header: [String], _ rows: [[String]]) {
+  var widths = header.map(\.count)
+  for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+  func line(_ cells: [String]) -> String {
+    cells.enumerated().map { index, cell in
+      let pad = String(repeating: " ", count: widths[index] - cell.count)
+      return index == 0 ? cell + pad : pad + cell
+    }.joined(separator: "  ")
+  }
+  print(line(header))
+  print(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  "))
+  for row in rows { print(line(row)) }
+}
+
+/// Standard error, for progress lines that should not end up in the tables.
+func progress(_ message: String) {
+  FileHandle.standardError.write(Data((message + "\n").utf8))
+}
