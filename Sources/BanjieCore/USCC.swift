@@ -107,7 +107,7 @@ public struct USCC: Sendable, Hashable, Codable, CustomStringConvertible {
 }
 
 extension String {
-  func trimmingWhitespace() -> Substring {
+  public func trimmingWhitespace() -> Substring {
     let start = firstIndex { !$0.isWhitespace } ?? endIndex
     let end = lastIndex { !$0.isWhitespace }.map { index(after: $0) } ?? start
     return self[start..<end]

@@ -65,8 +65,8 @@ public struct BanjieServerApp: Sendable {
   ]
 
   /// Runs until a signal asks for shutdown.
-  public func run() async throws {
-    let assembly = try self.assemble()
+  public func run(now: any NowProvider = SystemNow()) async throws {
+    let assembly = try self.assemble(now: now)
     let group = ServiceGroup(
       configuration: .init(
         services: [

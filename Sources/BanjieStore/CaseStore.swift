@@ -129,6 +129,8 @@ extension BanjieStore {
         record.lastNote = note
       case .supplementReceived:
         record.missingMaterials = []
+        record.lastNote = ""
+        note = "materials supplied"
         record.intakeDueAt = try clock.intakeDeadline(receivedAt: now)
       case .refuse(let reason):
         record.intakeDueAt = nil

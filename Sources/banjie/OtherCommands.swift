@@ -215,12 +215,12 @@ struct AlertsCommand: AsyncParsableCommand {
           var count = 0
           for try await alert in response.messages {
             count += 1
-            if json {
-              Swift.print(try alert.jsonString(options: CaseOutput.jsonOptions))
-            } else {
-              Swift.print(Terminal.paint("\(CaseOutput.shortTime(alert.at))  \(CaseOutput.colourName(alert.colour).uppercased())  \(alert.message)", CaseOutput.ansi(alert.colour)))
-            }
-            FileHandle.standardOutput.synchronizeFile()
+            // Written straight to the file descriptor: a follower is often piped or stopped by a
+            // signal, and buffered lines would be lost.
+            let line = json
+              ? try alert.jsonString(options: CaseOutput.jsonOptions)
+              : Terminal.paint("\(CaseOutput.shortTime(alert.at))  \(CaseOutput.colourName(alert.colour).uppercased())  \(alert.message)", CaseOutput.ansi(alert.colour))
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
           }
           _ = count
           _ = follow

@@ -52,6 +52,15 @@ struct Serve: AsyncParsableCommand {
   @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel: String?
 
+  @Option(name: .long, help: "Seconds between SLA sweeps (default 30).")
+  var sweepInterval: Int?
+
+  @Option(name: .long, help: "For demos and training only: start the server's clock at this ISO 8601 time...")
+  var simulateFrom: String?
+
+  @Option(name: .long, help: "...and run it this many times faster than real time (default 1).")
+  var simulateSpeed: Double = 1
+
   func run() async throws {
     var configuration = ServerConfiguration()
     do {
@@ -81,6 +90,18 @@ struct Serve: AsyncParsableCommand {
       throw ValidationError(error.description)
     }
 
+    if let interval = self.sweepInterval {
+      guard (1...3600).contains(interval) else { throw ValidationError("--sweep-interval must be 1...3600 seconds") }
+      configuration.sweepIntervalSeconds = interval
+    }
+    var clock: any NowProvider = SystemNow()
+    if let from = self.simulateFrom {
+      let start: Date
+      do { start = try ISO8601Instant.parse(from, field: "--simulate-from") } catch { throw ValidationError(error.message) }
+      guard self.simulateSpeed > 0, self.simulateSpeed <= 100_000 else { throw ValidationError("--simulate-speed must be within 0...100000") }
+      clock = SimulatedNow(start: start, speed: self.simulateSpeed)
+    }
+
     let level = configuration.logLevel
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
@@ -88,15 +109,27 @@ struct Serve: AsyncParsableCommand {
       return handler
     }
     let logger = Logger(label: "banjied")
+    if self.simulateFrom != nil {
+      logger.warning("simulated clock: starts at \(self.simulateFrom ?? "") and runs \(self.simulateSpeed)x; for demos only")
+    }
     logger.info("starting banjied \(BanjieVersion.current)", metadata: [
       "listen": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
     ])
     do {
-      try await BanjieServerApp(configuration: configuration, logger: logger).run()
+      try await BanjieServerApp(configuration: configuration, logger: logger).run(now: clock)
     } catch let error as StartupError {
       logger.critical("\(error.description)")
       throw ExitCode(1)
     }
     logger.info("banjied stopped")
   }
+}
+
+/// A clock for demos and training: starts at a chosen instant and runs faster than real time,
+/// so that a morning's cases turn yellow and red while someone watches.
+struct SimulatedNow: NowProvider {
+  let start: Date
+  let speed: Double
+  let realStart = Date()
+  var now: Date { self.start.addingTimeInterval(Date().timeIntervalSince(self.realStart) * self.speed) }
 }

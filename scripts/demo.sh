@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# The main job: builds banjie, makes development certificates, starts banjied on its embedded
+# SQLite database (demo/banjie.sqlite) and walks through a morning at the county service hall.
+# The server's clock is simulated for the demo: it starts Monday 2026-11-30 08:55 and runs
+# 600x faster than real time, so deadlines pass while you watch.
+#   scripts/demo.sh            run the demo, then keep the server up for you to try commands
+#   scripts/demo.sh --no-wait  run the demo and stop
+set -euo pipefail
+cd "$(dirname "$0")/.."
+wait_at_end=1
+[ "${1:-}" = "--no-wait" ] && wait_at_end=0
+bash scripts/setup.sh
+echo "building (the first build takes a few minutes)..."
+swift build 2>&1 | grep -E 'error|warning: |Compiling banjie|Build complete' || true
+swift build >/dev/null
+bin=$(swift build --show-bin-path)
+export PATH="$bin:$PATH"
+
+demo=demo
+port=${BANJIE_DEMO_PORT:-7443}
+rm -rf "$demo" && mkdir -p "$demo"
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '\033[2m$ %s\033[0m\n' "$*"; "$@"; }
+try() { printf '\033[2m$ %s\033[0m\n' "$*"; set +e; "$@"; local s=$?; set -e; printf '\033[2m(exit code %s)\033[0m\n' "$s"; }
+
+say "The county CA: a CA, a server certificate, and one certificate per person"
+run banjie certs init --dir $demo/certs
+banjie certs issue --dir $demo/certs --role office --org YSB --name 李明 >/dev/null
+banjie certs issue --dir $demo/certs --role clerk --org SCJGJ --name 张伟 >/dev/null
+banjie certs issue --dir $demo/certs --role clerk --org ZJJ --name 赵敏 >/dev/null
+run ls $demo/certs
+
+say "Start banjied (simulated clock: Mon 2026-11-30 08:55, 600x)"
+banjied serve --certs-dir $demo/certs --listen 127.0.0.1:$port --database $demo/banjie.sqlite \
+  --sweep-interval 1 --simulate-from 2026-11-30T08:55:00+08:00 --simulate-speed 600 --log-level warning \
+  > $demo/banjied.log 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+
+office=(--server 127.0.0.1:$port --ca $demo/certs/ca.pem --cert $demo/certs/office-li-ming.pem --key $demo/certs/office-li-ming.key)
+export BANJIE_SERVER=127.0.0.1:$port BANJIE_CA=$demo/certs/ca.pem BANJIE_CERT=$demo/certs/clerk-zhang-wei.pem BANJIE_KEY=$demo/certs/clerk-zhang-wei.key
+other=(--cert $demo/certs/clerk-zhao-min.pem --key $demo/certs/clerk-zhao-min.key)
+
+say "Window clerk 张伟 of the market regulation bureau checks the connection"
+run banjie health
+
+say "The office (营商办) loads the county catalog: 8 departments, 20 service items"
+run banjie catalog import "${office[@]}" catalog/sample-county.json
+run banjie catalog items --department SCJGJ
+
+say "Morning at window A03: three cases arrive"
+n1=$(banjie case submit --item SCJGJ-003 --applicant 王小二 --uscc 91350100M000100Y43 --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+echo "食品经营许可 (5 working days):        $n1"
+n2=$(banjie case submit --item SCJGJ-001 --applicant 刘芳 --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+echo "个体工商户设立登记 (2 working hours): $n2"
+n3=$(banjie case submit --item SCJGJ-002 --applicant 陈静 --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+echo "企业设立登记 (1 working day):        $n3"
+
+say "One case is missing a material: a single complete notice (一次性告知), then the applicant supplies it"
+run banjie case notice "$n1" --missing 食品安全管理制度
+run banjie case supplied "$n1"
+
+say "All three are accepted (受理): their deadlines start"
+run banjie case accept "$n1"
+banjie case accept "$n2" >/dev/null
+banjie case accept "$n3" >/dev/null
+
+say "The food licence needs an on-site inspection: a special procedure stops its clock"
+run banjie case suspend "$n1" --reason 现场核查
+
+say "The company registration is concluded at once: one-day completion (一日办结)"
+run banjie case complete "$n3" --outcome approved
+
+say "A clerk of another department may not touch these cases"
+try banjie case accept "$n2" "${other[@]}"
+
+say "Nobody concludes the 2-hour registration: watch the alerts as simulated time passes (about 15 s)"
+set +e
+timeout 15 banjie alerts --watch
+set -e
+
+say "The case list, with deadline colours"
+run banjie case list
+
+say "The history of the food licence"
+run banjie case history "$n1"
+
+say "Deadlines follow the real calendar: holidays and make-up working days"
+run banjie calendar due --from 2026-02-13T10:00:00+08:00 --working-days 1
+run banjie calendar show 2026-02
+
+say "The office checks the hash-chained audit log"
+run banjie admin audit verify "${office[@]}"
+
+if [ "$wait_at_end" = 1 ] && [ -t 0 ]; then
+  say "banjied is still running on 127.0.0.1:$port (log: $demo/banjied.log). Try it:"
+  echo "  export PATH=\"$bin:\$PATH\" BANJIE_SERVER=$BANJIE_SERVER BANJIE_CA=$BANJIE_CA BANJIE_CERT=$BANJIE_CERT BANJIE_KEY=$BANJIE_KEY"
+  echo "  banjie case list; banjie case show $n2; banjie --help"
+  echo "Press Ctrl-C to stop the server."
+  wait $server
+fi

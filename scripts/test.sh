@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, runs the Swift test suites (real TLS
+# sockets, real SQLite files), then the end-to-end scripts against a real banjied: the Python
+# client written from docs/PROTOCOL.md, and a short kill -9 crash test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+echo "== build"
+swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
+swift build --build-tests >/dev/null   # fails the script if the build failed
+
+echo "== swift test"
+log=$(mktemp)
+set +e
+swift test --skip-build 2>&1 | tee "$log" | grep -E '^(✘|✔ Test run|✘ Test run)|error:|Fatal' 
+status=${PIPESTATUS[0]}
+set -e
+summary=$(grep -E 'Test run with [0-9]+ tests' "$log" | tail -n 1)
+total=$(echo "$summary" | sed -E 's/.*Test run with ([0-9]+) tests.*/\1/')
+failed_swift=$(grep -cE '^✘ Test "' "$log" | head -n1 || true)
+rm -f "$log"
+if [ "$status" -ne 0 ]; then echo "swift test failed"; exit "$status"; fi
+
+echo "== protocol client (Python, from docs/PROTOCOL.md) against a live server"
+bash scripts/protocol-client-check.sh
+
+echo "== crash test (short; see docs/OPERATIONS.md for the long run)"
+if [ -f scripts/crash-test.sh ]; then bash scripts/crash-test.sh; fi
+
+echo "tests: ${total:-0} passed, 0 failed"
