@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
   public var privateKeyFile = "certs/dev/server.key"
   public var clientCAFile = "certs/dev/ca.pem"
   public var tls13Only = false
+  /// A file of revoked certificate serials (hex, one per line, `#` comments).
+  public var revokedSerialsFile: String?
   public var maxConnections = 4096
   public var maxConcurrentStreams: UInt32 = 100
   public var maxMessageBytes: UInt32 = 4 * 1024 * 1024
@@ -32,7 +34,7 @@ public struct ServerConfiguration: Sendable {
   /// The keys the file may hold; anything else is refused so that typos are caught.
   public static let knownKeys: Set<String> = [
     "server.listen", "server.database", "tls.certificate", "tls.private_key", "tls.client_ca", "tls.tls13_only",
-    "tls.handshake_timeout_seconds", "limits.max_connections", "limits.max_concurrent_streams",
+    "tls.handshake_timeout_seconds", "tls.revoked_serials", "limits.max_connections", "limits.max_concurrent_streams",
     "limits.max_message_bytes", "server.graceful_shutdown_seconds", "log.level",
     "county.region_code", "sla.sweep_interval_seconds", "sla.yellow_percent", "sla.intake_limit_working_days",
   ]
@@ -47,6 +49,7 @@ public struct ServerConfiguration: Sendable {
     if let v = try file.string("tls.private_key") { self.privateKeyFile = v }
     if let v = try file.string("tls.client_ca") { self.clientCAFile = v }
     if let v = try file.boolean("tls.tls13_only") { self.tls13Only = v }
+    if let v = try file.string("tls.revoked_serials") { self.revokedSerialsFile = v }
     if let v = try file.integer("tls.handshake_timeout_seconds") { self.handshakeTimeoutSeconds = try Self.bounded(v, 1...300, "tls.handshake_timeout_seconds") }
     if let v = try file.integer("limits.max_connections") { self.maxConnections = try Self.bounded(v, 1...1_000_000, "limits.max_connections") }
     if let v = try file.integer("limits.max_concurrent_streams") { self.maxConcurrentStreams = UInt32(try Self.bounded(v, 1...10_000, "limits.max_concurrent_streams")) }
@@ -85,7 +88,29 @@ public struct ServerConfiguration: Sendable {
     var tls = TLSConfiguration.server(certificateChainFile: self.certificateFile, privateKeyFile: self.privateKeyFile, trustRootsFile: self.clientCAFile)
     if self.tls13Only { tls.minimumVersion = .tls13 }
     tls.handshakeTimeout = .seconds(Int64(self.handshakeTimeoutSeconds))
+    if let path = self.revokedSerialsFile {
+      tls.revocations = RevocationList(try Self.readSerials(path))
+    }
     return try TLSContext(configuration: tls)
+  }
+
+  /// Serials from a revocation file: hex, one per line, blank lines and `#` comments ignored.
+  static func readSerials(_ path: String) throws -> Set<String> {
+    let text: String
+    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+      throw ConfigurationFile.ParseError(line: 0, reason: "cannot read tls.revoked_serials file \(path)")
+    }
+    var serials = Set<String>()
+    for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+      let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+      if line.isEmpty { continue }
+      let hex = line.replacingOccurrences(of: ":", with: "")
+      guard hex.count <= 64, hex.allSatisfy(\.isHexDigit) else {
+        throw ConfigurationFile.ParseError(line: index + 1, reason: "\(path): \"\(line.prefix(40))\" is not a hex serial number")
+      }
+      serials.insert(hex.uppercased())
+    }
+    return serials
   }
 
   func transportConfig(tls: TLSContext, logger: Logger) -> BanjieServerTransport.Config {
