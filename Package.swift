@@ -17,6 +17,10 @@ let package = Package(
     .library(name: "BanjieTLS", targets: ["BanjieTLS"]),
     .library(name: "BanjieEcho", targets: ["BanjieEcho"]),
     .library(name: "BanjieProto", targets: ["BanjieProto"]),
+    // For the Benchmarks/ package's `submit` benchmark, which runs the assembled server in-process.
+    .library(name: "BanjieServer", targets: ["BanjieServer"]),
+    .library(name: "BanjieStore", targets: ["BanjieStore"]),
+    .library(name: "BanjieCore", targets: ["BanjieCore"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -188,6 +192,7 @@ let package = Package(
         .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
       ],
       swiftSettings: swiftSettings
     ),

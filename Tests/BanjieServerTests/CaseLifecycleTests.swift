@@ -4,6 +4,7 @@ import BanjieServer
 import BanjieStore
 import Foundation
 import GRPCCore
+import GRPCProtobuf
 import SwiftProtobuf
 import Testing
 
@@ -285,6 +286,38 @@ struct CaseLifecycleTests {
       }
       try await h.as_(.clerk, "SCJGJ") { client in
         #expect(await rpcError { _ = try await Banjie_V1_AdminService.Client(wrapping: client).verifyAudit(.init()) }?.code == .permissionDenied)
+      }
+    }
+  }
+}
+
+/// Sends bytes as they are, to put what no well-behaved client would on the wire.
+struct RawBytesSerializer: MessageSerializer {
+  func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
+}
+
+@Suite("Undecodable requests", .timeLimit(.minutes(1)))
+struct UndecodableRequestTests {
+  @Test("invalid UTF-8 in a string field is INVALID_ARGUMENT and nothing is written")
+  func invalidUTF8() async throws {
+    try await ServerHarness.run { h in
+      try await h.as_(.clerk, "SCJGJ", "张伟") { client in
+        // SubmitCaseRequest: item_code (1) = "SCJGJ-003", applicant (2) = bytes C3 28 (not UTF-8), window (4) = "A03".
+        var bytes: [UInt8] = [0x0A, 9] + Array("SCJGJ-003".utf8)
+        bytes += [0x12, 2, 0xC3, 0x28]
+        bytes += [0x22, 3] + Array("A03".utf8)
+        let error = await rpcError {
+          _ = try await client.unary(
+            request: ClientRequest(message: bytes),
+            descriptor: Banjie_V1_CaseService.Method.SubmitCase.descriptor,
+            serializer: RawBytesSerializer(),
+            deserializer: ProtobufDeserializer<Banjie_V1_Case>(),
+            options: .defaults
+          ) { try $0.message }
+        }
+        #expect(error?.code == .invalidArgument)
+        let total = try await Banjie_V1_CaseService.Client(wrapping: client).listCases(.init()).total
+        #expect(total == 0)
       }
     }
   }
