@@ -54,6 +54,7 @@ public struct BanjieServerApp: Sendable {
       CatalogService(env: environment),
       CalendarService(env: environment),
       AdminService(env: environment),
+      EnterpriseService(env: environment),
     ]
     let server = GRPCServer(transport: transport, services: services, interceptors: [RequestInterceptor(logger: self.logger)])
     return Assembly(server: server, transport: transport, environment: environment, health: health)
@@ -61,7 +62,7 @@ public struct BanjieServerApp: Sendable {
 
   static let serviceNames: Set<String> = [
     "banjie.v1.SystemService", "banjie.v1.CaseService", "banjie.v1.CatalogService", "banjie.v1.CalendarService",
-    "banjie.v1.AdminService", "grpc.health.v1.Health",
+    "banjie.v1.AdminService", "banjie.v1.EnterpriseService", "grpc.health.v1.Health",
   ]
 
   /// Runs until a signal asks for shutdown.

@@ -34,7 +34,8 @@ public final class ServerEnvironment: Sendable {
   /// One pass of the SLA sweeper: stores and publishes what changed.
   @discardableResult
   public func sweep() throws -> [AlertRecord] {
-    let alerts = try self.store.sweep(clock: self.sla, now: self.now.now)
+    let clock = self.sla, now = self.now.now
+    let alerts = try self.store.sweep(clock: clock, now: now) + self.store.sweepDemands(clock: clock, now: now)
     if !alerts.isEmpty {
       self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])
       self.alerts.publish(alerts)

@@ -136,5 +136,8 @@ enum Migrations {
         CREATE INDEX alerts_at ON alerts(at);
         """)
     }
+    migrator.registerMigration("v2-enterprises") { db in
+      try EnterpriseSchema.create(db)
+    }
   }
 }

@@ -14,6 +14,7 @@ struct Banjie: AsyncParsableCommand {
       deadline exceeded · 70 internal error · 77 permission denied or not authenticated.
       """,
     version: "0.1.0",
-    subcommands: [Health.self, CaseCommand.self, AlertsCommand.self, CatalogCommand.self, CalendarCommand.self, AdminCommand.self, Certs.self]
+    subcommands: [Health.self, CaseCommand.self, AlertsCommand.self, CatalogCommand.self, CalendarCommand.self, AdminCommand.self,
+      EnterpriseCommand.self, VisitCommand.self, DemandCommand.self, PolicyCommand.self, CoverageCommand.self, Certs.self]
   )
 }
