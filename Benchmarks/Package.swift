@@ -5,6 +5,7 @@
 //
 //   cd Benchmarks && swift run -c release banjie-bench rpc
 //   cd Benchmarks && swift run -c release banjie-bench idle
+//   cd Benchmarks && swift run -c release banjie-bench submit
 import PackageDescription
 
 let package = Package(
@@ -18,6 +19,8 @@ let package = Package(
     .package(url: "https://github.com/grpc/grpc-swift-nio-transport.git", from: "2.9.2"),
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    // The same GRDB the root package uses: `submit` measures SQLite's own commit ceiling.
+    .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
   ],
   targets: [
     .executableTarget(
@@ -27,6 +30,10 @@ let package = Package(
         .product(name: "BanjieTLS", package: "banjie"),
         .product(name: "BanjieEcho", package: "banjie"),
         .product(name: "BanjieProto", package: "banjie"),
+        .product(name: "BanjieServer", package: "banjie"),
+        .product(name: "BanjieStore", package: "banjie"),
+        .product(name: "BanjieCore", package: "banjie"),
+        .product(name: "GRDB", package: "GRDB.swift"),
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),

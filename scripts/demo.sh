@@ -28,6 +28,9 @@ run banjie certs init --dir $demo/certs
 banjie certs issue --dir $demo/certs --role office --org YSB --name 李明 >/dev/null
 banjie certs issue --dir $demo/certs --role clerk --org SCJGJ --name 张伟 >/dev/null
 banjie certs issue --dir $demo/certs --role clerk --org ZJJ --name 赵敏 >/dev/null
+banjie certs issue --dir $demo/certs --role clerk --org ZRZYJ --name 孙丽 >/dev/null
+banjie certs issue --dir $demo/certs --role liaison --org 南旺镇人民政府 --name 王强 >/dev/null
+banjie certs issue --dir $demo/certs --role enterprise --org 91370830000001001N --name 张总 >/dev/null
 run ls $demo/certs
 
 say "Start banjied (simulated clock: Mon 2026-11-30 08:55, 600x)"
@@ -41,6 +44,9 @@ for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && brea
 office=(--server 127.0.0.1:$port --ca $demo/certs/ca.pem --cert $demo/certs/office-li-ming.pem --key $demo/certs/office-li-ming.key)
 export BANJIE_SERVER=127.0.0.1:$port BANJIE_CA=$demo/certs/ca.pem BANJIE_CERT=$demo/certs/clerk-zhang-wei.pem BANJIE_KEY=$demo/certs/clerk-zhang-wei.key
 other=(--cert $demo/certs/clerk-zhao-min.pem --key $demo/certs/clerk-zhao-min.key)
+land=(--cert $demo/certs/clerk-sun-li.pem --key $demo/certs/clerk-sun-li.key)
+liaison=(--cert $demo/certs/liaison-wang-qiang.pem --key $demo/certs/liaison-wang-qiang.key)
+firm=(--cert $demo/certs/enterprise-zhang-zong.pem --key $demo/certs/enterprise-zhang-zong.key)
 
 say "Window clerk 张伟 of the market regulation bureau checks the connection"
 run banjie health
@@ -89,6 +95,25 @@ run banjie case history "$n1"
 say "Deadlines follow the real calendar: holidays and make-up working days"
 run banjie calendar due --from 2026-02-13T10:00:00+08:00 --working-days 1
 run banjie calendar show 2026-02
+
+say "Warm enterprises (暖企行动): the office registers an enterprise and assigns liaison official 王强"
+run banjie enterprise register 91370830000001001N "${office[@]}" --name 汶上县鲁源机械有限公司 --industry C --scale small \
+  --township 南旺镇 --contact 刘芳:0537-7212345:财务负责人 --liaison 南旺镇人民政府/王强
+
+say "王强 visits the enterprise; it needs land-use planning permission for a new workshop (诉求)"
+printf '\033[2m$ banjie visit record 91370830000001001N --notes 了解四季度生产经营情况 --demand land:ZRZYJ:扩建厂房需办理建设用地规划许可\033[0m\n'
+visit=$(banjie visit record 91370830000001001N "${liaison[@]}" --notes "了解四季度生产经营情况" --demand "land:ZRZYJ:扩建厂房需办理建设用地规划许可" --json)
+demand=$(echo "$visit" | python3 -c 'import json,sys; print(json.load(sys.stdin)["demand_numbers"][0])')
+echo "visit recorded; demand $demand raised for the natural-resources bureau (ZRZYJ)"
+
+if [ -n "$demand" ]; then
+  say "The natural-resources bureau takes the demand up and answers it"
+  run banjie demand assign "$demand" "${land[@]}" --handler 孙丽
+  run banjie demand answer "$demand" "${land[@]}" --answer "已纳入12月8日规委会议题，请准备总平面图"
+  say "Only the enterprise can close its demand: the liaison official is refused, the enterprise confirms and rates it"
+  try banjie demand close "$demand" "${liaison[@]}" --satisfaction 5
+  run banjie demand close "$demand" "${firm[@]}" --satisfaction 5 --comment 满意
+fi
 
 say "The office checks the hash-chained audit log"
 run banjie admin audit verify "${office[@]}"

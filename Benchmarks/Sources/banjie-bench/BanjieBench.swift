@@ -1,13 +1,14 @@
 import ArgumentParser
 
 /// Benchmarks of banjie's own RPC transport against grpc-swift-2's HTTP/2 transport, both
-/// carrying the same GRPCCore echo service over mutual TLS. See docs/PERFORMANCE.md.
+/// carrying the same GRPCCore echo service over mutual TLS; and SubmitCase through the assembled
+/// server against SQLite's own commit ceiling. See docs/PERFORMANCE.md.
 @main
 struct BanjieBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "banjie-bench",
     abstract: "Benchmarks banjie's RPC transport against grpc-swift-2's HTTP/2 transport.",
-    subcommands: [RPCBenchmark.self, IdleBenchmark.self, Serve.self]
+    subcommands: [RPCBenchmark.self, IdleBenchmark.self, SubmitBenchmark.self, Serve.self]
   )
 }
 
