@@ -36,6 +36,7 @@ public final class ServerEnvironment: Sendable {
   public func sweep() throws -> [AlertRecord] {
     let clock = self.sla, now = self.now.now
     let alerts = try self.store.sweep(clock: clock, now: now) + self.store.sweepDemands(clock: clock, now: now)
+      + self.store.sweepRectifications(clock: clock, now: now)
     if !alerts.isEmpty {
       self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])
       self.alerts.publish(alerts)

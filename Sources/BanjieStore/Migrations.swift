@@ -139,5 +139,8 @@ enum Migrations {
     migrator.registerMigration("v2-enterprises") { db in
       try EnterpriseSchema.create(db)
     }
+    migrator.registerMigration("v3-ratings") { db in
+      try RatingSchema.create(db)
+    }
   }
 }

@@ -15,6 +15,7 @@ struct Banjie: AsyncParsableCommand {
       """,
     version: "0.1.0",
     subcommands: [Health.self, CaseCommand.self, AlertsCommand.self, CatalogCommand.self, CalendarCommand.self, AdminCommand.self,
-      EnterpriseCommand.self, VisitCommand.self, DemandCommand.self, PolicyCommand.self, CoverageCommand.self, Certs.self]
+      EnterpriseCommand.self, VisitCommand.self, DemandCommand.self, PolicyCommand.self, CoverageCommand.self,
+      RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, Certs.self]
   )
 }

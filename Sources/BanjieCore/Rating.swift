@@ -1,0 +1,202 @@
+import Foundation
+
+/// 好差评: one rating per completed case, by its enterprise. Levels 1–2 are 差评 and need a comment.
+public enum RatingLevel: Int, Sendable, Hashable, CaseIterable, Codable {
+  case veryDissatisfied = 1, dissatisfied, basicallySatisfied, satisfied, verySatisfied
+
+  public var chineseName: String {
+    switch self {
+    case .verySatisfied: "非常满意"
+    case .satisfied: "满意"
+    case .basicallySatisfied: "基本满意"
+    case .dissatisfied: "不满意"
+    case .veryDissatisfied: "非常不满意"
+    }
+  }
+
+  /// 差评.
+  public var isBad: Bool { self.rawValue <= 2 }
+  /// Counted as good in the good-rating share.
+  public var isGood: Bool { self.rawValue >= 4 }
+}
+
+/// What an enterprise sends, checked before anything is read or written.
+public struct RatingInput: Sendable, Hashable {
+  public static let maxCommentLength = 1000
+  public static let maxTags = 10
+  public static let maxTagLength = 20
+
+  public var level: RatingLevel
+  public var comment: String
+  public var tags: [String]
+
+  public init(level: Int, comment: String, tags: [String]) throws(DomainError) {
+    guard let level = RatingLevel(rawValue: level) else {
+      throw .invalidArgument("rating.level_out_of_range",
+        "level must be 1 (非常不满意) to 5 (非常满意), not \(level)", field: "level")
+    }
+    if level.isBad && comment.trimmingWhitespace().isEmpty {
+      throw .invalidArgument("rating.comment_required",
+        "a 差评 (level \(level.rawValue), \(level.chineseName)) needs a comment saying what went wrong", field: "comment")
+    }
+    try FieldRules.text(comment, field: "comment", max: Self.maxCommentLength, required: false)
+    guard tags.count <= Self.maxTags else {
+      throw .invalidArgument("rating.too_many_tags", "at most \(Self.maxTags) tags, not \(tags.count)", field: "tags")
+    }
+    var seen: Set<String> = []
+    var cleaned: [String] = []
+    for (i, tag) in tags.enumerated() {
+      try FieldRules.text(tag, field: "tags[\(i)]", max: Self.maxTagLength)
+      let t = String(tag.trimmingWhitespace())
+      if seen.insert(t).inserted { cleaned.append(t) }
+    }
+    self.level = level
+    self.comment = comment
+    self.tags = cleaned
+  }
+
+  /// The last moment a case completed at `completedAt` may be rated.
+  public static func windowEnd(completedAt: Date, windowDays: Int) -> Date {
+    completedAt.addingTimeInterval(TimeInterval(windowDays) * 86_400)
+  }
+}
+
+
+/// The rectification (整改) of a 差评:
+///
+///     OPEN → VERIFIED(valid) → RECTIFIED → FOLLOWED_UP → CLOSED
+///     OPEN → VERIFIED(not valid) → FOLLOWED_UP → CLOSED
+///     any state but CLOSED → CLOSED when the office upholds an appeal
+public enum RectificationState: String, Sendable, Hashable, CaseIterable, Codable {
+  case open = "OPEN"
+  case verified = "VERIFIED"
+  case rectified = "RECTIFIED"
+  case followedUp = "FOLLOWED_UP"
+  case closed = "CLOSED"
+}
+
+public enum AppealState: String, Sendable, Hashable, CaseIterable, Codable {
+  case none = "NONE"
+  case pending = "PENDING"
+  case upheld = "UPHELD"
+  case rejected = "REJECTED"
+}
+
+public enum RectificationAction: Sendable, Hashable {
+  case verify(valid: Bool)
+  case rectify
+  case followUp(satisfied: Bool)
+  case close
+  case appeal
+  case decide(uphold: Bool)
+
+  public var name: String {
+    switch self {
+    case .verify: "verify"
+    case .rectify: "rectify"
+    case .followUp: "follow_up"
+    case .close: "close"
+    case .appeal: "appeal"
+    case .decide: "decide"
+    }
+  }
+}
+
+public enum RectificationStateMachine {
+  /// The next (state, appeal state), or an error saying why the step is not allowed now.
+  /// `verifiedValid` is the verification's finding, nil before verification.
+  public static func apply(
+    _ action: RectificationAction, state: RectificationState, appeal: AppealState, verifiedValid: Bool?, number: String
+  ) throws(DomainError) -> (RectificationState, AppealState) {
+    func refuse(_ hint: String) -> DomainError {
+      .failedPrecondition("rectification.illegal_transition", "rectification \(number) is \(state.rawValue): \(hint)", field: "state")
+    }
+    switch action {
+    case .verify:
+      guard state == .open else { throw refuse("only an OPEN rectification can be verified") }
+      return (.verified, appeal)
+    case .rectify:
+      guard state == .verified, verifiedValid == true else {
+        throw refuse("measures are recorded after the 差评 is verified as valid")
+      }
+      return (.rectified, appeal)
+    case .followUp:
+      guard state == .rectified || (state == .verified && verifiedValid == false) else {
+        throw refuse("the follow-up call comes after the measures (or after verifying the 差评 as not valid)")
+      }
+      return (.followedUp, appeal)
+    case .close:
+      guard state == .followedUp else { throw refuse("only a FOLLOWED_UP rectification can be closed") }
+      guard appeal != .pending else { throw refuse("an appeal is pending; the office decides it first") }
+      return (.closed, appeal)
+    case .appeal:
+      guard state != .closed else { throw refuse("a closed rectification cannot be appealed") }
+      guard appeal == .none else {
+        throw .failedPrecondition("rectification.already_appealed", "rectification \(number) was already appealed (\(appeal.rawValue)); one appeal per 差评", field: "appeal_state")
+      }
+      return (state, .pending)
+    case .decide(let uphold):
+      guard appeal == .pending else {
+        throw .failedPrecondition("rectification.no_pending_appeal", "rectification \(number) has no pending appeal (\(appeal.rawValue))", field: "appeal_state")
+      }
+      return uphold ? (.closed, .upheld) : (state, .rejected)
+    }
+  }
+}
+
+/// 千企评议: weighted dimensions and the ranking of departments.
+public struct CampaignDimension: Sendable, Hashable, Codable {
+  public var name: String
+  public var weightPercent: Int
+  public init(name: String, weightPercent: Int) {
+    self.name = name
+    self.weightPercent = weightPercent
+  }
+
+  public static let scoreRange = 1...5
+
+  /// Dimensions with distinct names and whole-percent weights of 1–100 that sum to exactly 100.
+  public static func check(_ dimensions: [CampaignDimension]) throws(DomainError) {
+    guard !dimensions.isEmpty, dimensions.count <= 20 else {
+      throw .invalidArgument("campaign.dimensions_count", "a campaign has 1 to 20 dimensions, not \(dimensions.count)", field: "dimensions")
+    }
+    var names: Set<String> = []
+    for (i, d) in dimensions.enumerated() {
+      try FieldRules.text(d.name, field: "dimensions[\(i)].name", max: 40)
+      guard names.insert(d.name).inserted else {
+        throw .invalidArgument("campaign.duplicate_dimension", "dimension \"\(d.name)\" appears twice", field: "dimensions[\(i)].name")
+      }
+      guard (1...100).contains(d.weightPercent) else {
+        throw .invalidArgument("campaign.weight_out_of_range", "dimension \(d.name): weight must be 1 to 100 %, not \(d.weightPercent) %", field: "dimensions[\(i)].weight_percent")
+      }
+    }
+    let sum = dimensions.reduce(0) { $0 + $1.weightPercent }
+    guard sum == 100 else {
+      throw .invalidArgument("campaign.weights_sum",
+        "dimension weights must sum to exactly 100 %, not \(sum) % (\(dimensions.map { "\($0.name) \($0.weightPercent)" }.joined(separator: " + ")))",
+        field: "dimensions")
+    }
+  }
+
+  /// Σ weight × score, in hundredths of a point (100–500) — whole numbers so ties are exact.
+  public static func weightedHundredths(_ dimensions: [CampaignDimension], scores: [String: Int]) -> Int {
+    dimensions.reduce(0) { $0 + $1.weightPercent * (scores[$1.name] ?? 0) }
+  }
+}
+
+/// Competition ranking ("1224"): equal values share a rank and the next rank skips.
+public enum CompetitionRanking {
+  /// Ranks for `items`, best first by `isBetter`; items equal under neither order share a rank.
+  public static func ranks<T>(_ items: [T], isBetter: (T, T) -> Bool) -> [Int] {
+    let order = items.indices.sorted { isBetter(items[$0], items[$1]) }
+    var ranks = Array(repeating: 0, count: items.count)
+    for (position, index) in order.enumerated() {
+      if position > 0, !isBetter(items[order[position - 1]], items[index]) {
+        ranks[index] = ranks[order[position - 1]]
+      } else {
+        ranks[index] = position + 1
+      }
+    }
+    return ranks
+  }
+}

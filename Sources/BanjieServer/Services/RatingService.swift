@@ -1,0 +1,177 @@
+import BanjieCore
+import BanjieProto
+import BanjieStore
+import BanjieTLS
+import Foundation
+import GRPCCore
+
+/// 好差评: enterprises rate their own completed cases; a 差评 opens a rectification that the
+/// department verifies, rectifies, follows up and closes, or appeals to the office.
+struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
+  let env: ServerEnvironment
+
+  // MARK: Ratings
+
+  func rateCase(request: Banjie_V1_RateCaseRequest, context: ServerContext) async throws -> Banjie_V1_Rating {
+    let caller = try Caller.of(context)
+    try caller.require(.enterprise, action: "rate cases")
+    try FieldRules.text(request.caseNumber, field: "case_number", max: 64)
+    let input = try RatingInput(level: Int(clamping: request.level), comment: request.comment, tags: request.tags)
+    let env = self.env
+    let number = request.caseNumber
+    // Task-locals do not reach the store's thread: read the key here.
+    let key = caller.idempotencyKey
+    return try await env.store.runBlocking { store in
+      try store.rateCase(caseNumber: number, input: input, actor: caller.actor, authorize: { record in
+        guard record.enterpriseUscc == caller.organization.uppercased() else {
+          throw DomainError(kind: .permissionDenied, code: "rating.not_your_case",
+            message: "case \(record.number) is not a case of enterprise \(caller.organization); an enterprise rates only its own cases")
+        }
+      }, clock: env.sla, now: env.now.now, key: key)
+    }.proto
+  }
+
+  func getRating(request: Banjie_V1_GetRatingRequest, context: ServerContext) async throws -> Banjie_V1_Rating {
+    let caller = try Caller.of(context)
+    let number = request.caseNumber
+    guard let (record, view) = try await self.env.store.runBlocking({ try $0.rating(caseNumber: number) }) else {
+      throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(number.prefix(64)) does not exist", field: "case_number")
+    }
+    try Self.mayRead(caller, department: record.departmentCode, uscc: record.enterpriseUscc, what: "case \(record.number)")
+    guard let view else {
+      throw DomainError(kind: .notFound, code: "rating.not_found", message: "case \(record.number) is not rated", field: "case_number")
+    }
+    return view.proto
+  }
+
+  func getRatingMeasures(request: Banjie_V1_RatingMeasuresRequest, context: ServerContext) async throws -> Banjie_V1_RatingMeasuresResponse {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "read rating measures")
+    let from = try EnterpriseService.date(request.from, field: "from")
+    let to = try EnterpriseService.date(request.to, field: "to")
+    guard from <= to else {
+      throw DomainError(kind: .invalidArgument, code: "rating.reversed_dates", message: "from \(from) is after to \(to)", field: "from")
+    }
+    guard to.dayNumber - from.dayNumber <= 3660 else {
+      throw DomainError(kind: .invalidArgument, code: "rating.period_too_long", message: "a period is at most ten years", field: "to")
+    }
+    let by = request.by.isEmpty ? "department" : request.by.lowercased()
+    guard let grouping = RatingGrouping(rawValue: by) else {
+      throw DomainError(kind: .invalidArgument, code: "rating.bad_grouping", message: "by must be department, window or item, not \"\(request.by.prefix(20))\"", field: "by")
+    }
+    let calendar = self.env.sla.calendar
+    let report = try await self.env.store.runBlocking { try $0.ratingMeasures(from: from, to: to, by: grouping, calendar: calendar) }
+    return .with {
+      $0.from = report.from.description
+      $0.to = report.to.description
+      $0.by = report.by.rawValue
+      $0.total = report.total.proto
+      $0.groups = report.groups.map(\.proto)
+    }
+  }
+
+  // MARK: Rectifications
+
+  static func mayRead(_ caller: Caller, department: String, uscc: String?, what: String) throws {
+    switch caller.role {
+    case .office: return
+    case .clerk where caller.organization == department: return
+    case .enterprise where uscc != nil && uscc == caller.organization.uppercased(): return
+    default:
+      throw DomainError(kind: .permissionDenied, code: "rating.not_visible",
+        message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not read \(what)")
+    }
+  }
+
+  func getRectification(request: Banjie_V1_GetRectificationRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
+    let caller = try Caller.of(context)
+    let env = self.env
+    let number = request.number
+    guard let view = try await env.store.runBlocking({ try $0.rectification(number: number, clock: env.sla, now: env.now.now) }) else {
+      throw DomainError(kind: .notFound, code: "rectification.not_found", message: "rectification \(number.prefix(64)) does not exist", field: "number")
+    }
+    try Self.mayRead(caller, department: view.record.departmentCode, uscc: view.rating.record.uscc, what: "rectification \(number)")
+    return view.proto
+  }
+
+  func listRectifications(request: Banjie_V1_ListRectificationsRequest, context: ServerContext) async throws -> Banjie_V1_ListRectificationsResponse {
+    let caller = try Caller.of(context)
+    var filter = BanjieStore.RectificationFilter()
+    filter.department = request.departmentCode.isEmpty ? nil : request.departmentCode
+    filter.states = request.states.compactMap(RectificationState.init(proto:))
+    filter.colours = request.colours.compactMap(SLAColour.init(proto:))
+    let (size, token) = try EnterpriseService.page(request.page)
+    filter.pageSize = size
+    filter.after = token
+    switch caller.role {
+    case .office: break
+    case .clerk: filter.department = caller.organization
+    case .enterprise: filter.uscc = caller.organization.uppercased()
+    case .liaison:
+      throw DomainError(kind: .permissionDenied, code: "rating.not_visible", message: "liaison officials do not list rectifications")
+    }
+    let env = self.env
+    let (views, total, next) = try await env.store.runBlocking { [filter] in try $0.listRectifications(filter, clock: env.sla, now: env.now.now) }
+    return .with {
+      $0.rectifications = views.map(\.proto)
+      $0.total = UInt32(total)
+      $0.nextPageToken = next ?? ""
+    }
+  }
+
+  private func act(
+    _ request: Banjie_V1_RectificationActionRequest, _ context: ServerContext, _ action: RectificationAction,
+    text field: String, required: Bool = true
+  ) async throws -> Banjie_V1_Rectification {
+    let caller = try Caller.of(context)
+    try FieldRules.text(request.number, field: "number", max: 64)
+    try FieldRules.text(request.text, field: field, max: 2000, required: required)
+    let authorize: @Sendable (RectificationRecord) throws -> Void = { record in
+      switch action {
+      case .decide:
+        try caller.require(.office, action: "decide appeals")
+      case .followUp, .close:
+        if caller.role == .office { return }
+        fallthrough
+      case .verify, .rectify, .appeal:
+        guard caller.role == .clerk, caller.organization == record.departmentCode else {
+          throw DomainError(kind: .permissionDenied, code: "rectification.not_your_department",
+            message: "rectification \(record.number) belongs to department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not \(action.name) it")
+        }
+      }
+    }
+    let env = self.env
+    let number = request.number
+    let text = request.text
+    let expected = request.expectedVersion > 0 ? request.expectedVersion : nil
+    let key = caller.idempotencyKey
+    return try await env.store.runBlocking { store in
+      try store.transitionRectification(number: number, action: action, text: text, expectedVersion: expected, actor: caller.actor,
+        authorize: authorize, clock: env.sla, now: env.now.now, key: key)
+    }.proto
+  }
+
+  func verifyRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
+    try await self.act(request, context, .verify(valid: request.valid), text: "evidence")
+  }
+
+  func rectifyRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
+    try await self.act(request, context, .rectify, text: "measures")
+  }
+
+  func followUpRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
+    try await self.act(request, context, .followUp(satisfied: request.satisfied), text: "result")
+  }
+
+  func closeRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
+    try await self.act(request, context, .close, text: "note", required: false)
+  }
+
+  func appealRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
+    try await self.act(request, context, .appeal, text: "reason")
+  }
+
+  func decideAppeal(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
+    try await self.act(request, context, .decide(uphold: request.uphold), text: "decision")
+  }
+}
