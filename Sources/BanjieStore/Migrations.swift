@@ -139,5 +139,15 @@ enum Migrations {
     migrator.registerMigration("v2-enterprises") { db in
       try EnterpriseSchema.create(db)
     }
+    migrator.registerMigration("v4-revocations") { db in
+      try db.execute(sql: """
+        CREATE TABLE revocations (
+          serial TEXT PRIMARY KEY NOT NULL,
+          reason TEXT NOT NULL,
+          revoked_at TEXT NOT NULL,
+          revoked_by TEXT NOT NULL
+        );
+        """)
+    }
   }
 }
