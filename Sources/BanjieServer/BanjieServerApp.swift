@@ -29,23 +29,32 @@ public struct BanjieServerApp: Sendable {
   }
 
   public func assemble(now: any NowProvider = SystemNow()) throws -> Assembly {
-    let tls: TLSContext
-    do {
-      tls = try self.configuration.makeTLSContext()
-    } catch {
-      throw StartupError("cannot load TLS files (certificate \(self.configuration.certificateFile), key \(self.configuration.privateKeyFile), client CA \(self.configuration.clientCAFile)): \(error). Run `banjie certs init --dir certs/dev` to make development certificates.")
-    }
     let store: BanjieStore
     do {
       store = try BanjieStore(path: self.configuration.databasePath)
     } catch {
       throw StartupError("cannot open the database \(self.configuration.databasePath): \(error)")
     }
+    // Revoked serials: the configured file and every revocation the office has made.
+    let revocations = RevocationList(try self.configuration.fileRevocations())
+    for record in try store.revocations() { revocations.revoke(record.serial) }
+    let tls: TLSContext
+    do {
+      tls = try self.configuration.makeTLSContext(revocations: revocations)
+    } catch {
+      throw StartupError("cannot load TLS files (certificate \(self.configuration.certificateFile), key \(self.configuration.privateKeyFile), client CA \(self.configuration.clientCAFile)): \(error). Run `banjie certs init --dir certs/dev` to make development certificates.")
+    }
     let environment = try ServerEnvironment(
       store: store, now: now, regionCode: self.configuration.regionCode, yellowThreshold: self.configuration.yellowThreshold,
-      intakeLimitWorkingDays: self.configuration.intakeLimitWorkingDays, logger: self.logger
+      intakeLimitWorkingDays: self.configuration.intakeLimitWorkingDays, revocations: revocations, logger: self.logger
     )
     let transport = BanjieServerTransport(config: self.configuration.transportConfig(tls: tls, logger: self.logger))
+    environment.setConnectionCloser { serial in
+      transport.closeConnections { peer in
+        guard let certificate = peer.session?.peerCertificate else { return false }
+        return RevocationList([serial]).isRevoked(certificate.serialNumber)
+      }
+    }
     let health = HealthService(services: Self.serviceNames)
     let services: [any RegistrableRPCService] = [
       SystemService(databaseDescription: { store.describe() }),
@@ -54,6 +63,7 @@ public struct BanjieServerApp: Sendable {
       CatalogService(env: environment),
       CalendarService(env: environment),
       AdminService(env: environment),
+      CertificateAdminService(env: environment),
       EnterpriseService(env: environment),
       RatingService(env: environment),
       ReviewCampaignService(env: environment),
@@ -64,8 +74,8 @@ public struct BanjieServerApp: Sendable {
 
   static let serviceNames: Set<String> = [
     "banjie.v1.SystemService", "banjie.v1.CaseService", "banjie.v1.CatalogService", "banjie.v1.CalendarService",
-    "banjie.v1.AdminService", "banjie.v1.EnterpriseService", "banjie.v1.RatingService", "banjie.v1.ReviewCampaignService",
-    "grpc.health.v1.Health",
+    "banjie.v1.AdminService", "banjie.v1.CertificateAdminService", "banjie.v1.EnterpriseService", "banjie.v1.RatingService",
+    "banjie.v1.ReviewCampaignService", "grpc.health.v1.Health",
   ]
 
   /// Runs until a signal asks for shutdown.

@@ -84,13 +84,17 @@ public struct ServerConfiguration: Sendable {
     return value
   }
 
-  func makeTLSContext() throws -> TLSContext {
+  /// The revocation file's serials (empty without one).
+  func fileRevocations() throws -> Set<String> {
+    guard let path = self.revokedSerialsFile else { return [] }
+    return try Self.readSerials(path)
+  }
+
+  func makeTLSContext(revocations: RevocationList) throws -> TLSContext {
     var tls = TLSConfiguration.server(certificateChainFile: self.certificateFile, privateKeyFile: self.privateKeyFile, trustRootsFile: self.clientCAFile)
     if self.tls13Only { tls.minimumVersion = .tls13 }
     tls.handshakeTimeout = .seconds(Int64(self.handshakeTimeoutSeconds))
-    if let path = self.revokedSerialsFile {
-      tls.revocations = RevocationList(try Self.readSerials(path))
-    }
+    tls.revocations = revocations
     return try TLSContext(configuration: tls)
   }
 

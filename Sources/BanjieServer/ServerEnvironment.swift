@@ -1,5 +1,6 @@
 public import BanjieCore
 public import BanjieStore
+public import BanjieTLS
 import Foundation
 import Logging
 import Synchronization
@@ -10,11 +11,16 @@ public final class ServerEnvironment: Sendable {
   public let now: any NowProvider
   public let regionCode: String
   public let alerts = AlertHub()
+  /// Certificates refused at the handshake; shared with the TLS context.
+  public let revocations: RevocationList
+  /// Closes the open connections of a certificate serial; set once the transport exists.
+  private let connectionCloser = Mutex<(@Sendable (String) -> Int)?>(nil)
   let logger: Logger
   private let calendarState: Mutex<SLAClock>
 
-  public init(store: BanjieStore, now: any NowProvider = SystemNow(), regionCode: String = "370830", yellowThreshold: Double = 0.8, intakeLimitWorkingDays: Int = 5, logger: Logger = Logger(label: "banjie.server")) throws {
+  public init(store: BanjieStore, now: any NowProvider = SystemNow(), regionCode: String = "370830", yellowThreshold: Double = 0.8, intakeLimitWorkingDays: Int = 5, revocations: RevocationList = RevocationList(), logger: Logger = Logger(label: "banjie.server")) throws {
     self.store = store
+    self.revocations = revocations
     self.now = MillisecondNow(base: now)
     self.regionCode = regionCode
     self.logger = logger
@@ -23,6 +29,15 @@ public final class ServerEnvironment: Sendable {
   }
 
   public var sla: SLAClock { self.calendarState.withLock { $0 } }
+
+  func setConnectionCloser(_ closer: @escaping @Sendable (String) -> Int) {
+    self.connectionCloser.withLock { $0 = closer }
+  }
+
+  /// Closes every open connection whose client certificate has this serial.
+  func closeConnections(serial: String) -> Int {
+    self.connectionCloser.withLock { $0 }?(serial) ?? 0
+  }
 
   /// Installs an imported year for every later call.
   func install(_ data: CalendarYearData) throws {

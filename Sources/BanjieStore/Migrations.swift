@@ -142,5 +142,15 @@ enum Migrations {
     migrator.registerMigration("v3-ratings") { db in
       try RatingSchema.create(db)
     }
+    migrator.registerMigration("v4-revocations") { db in
+      try db.execute(sql: """
+        CREATE TABLE revocations (
+          serial TEXT PRIMARY KEY NOT NULL,
+          reason TEXT NOT NULL,
+          revoked_at TEXT NOT NULL,
+          revoked_by TEXT NOT NULL
+        );
+        """)
+    }
   }
 }

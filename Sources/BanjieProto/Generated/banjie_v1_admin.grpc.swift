@@ -340,3 +340,746 @@ extension Banjie_V1_AdminService.ClientProtocol {
         )
     }
 }
+
+// MARK: - banjie.v1.CertificateAdminService
+
+/// Namespace containing generated types for the "banjie.v1.CertificateAdminService" service.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+public enum Banjie_V1_CertificateAdminService: Sendable {
+    /// Service descriptor for the "banjie.v1.CertificateAdminService" service.
+    public static let descriptor = GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CertificateAdminService")
+    /// Namespace for method metadata.
+    public enum Method: Sendable {
+        /// Namespace for "RevokeCertificate" metadata.
+        public enum RevokeCertificate: Sendable {
+            /// Request type for "RevokeCertificate".
+            public typealias Input = Banjie_V1_RevokeCertificateRequest
+            /// Response type for "RevokeCertificate".
+            public typealias Output = Banjie_V1_Revocation
+            /// Descriptor for "RevokeCertificate".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CertificateAdminService"),
+                method: "RevokeCertificate",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListRevocations" metadata.
+        public enum ListRevocations: Sendable {
+            /// Request type for "ListRevocations".
+            public typealias Input = Banjie_V1_ListRevocationsRequest
+            /// Response type for "ListRevocations".
+            public typealias Output = Banjie_V1_ListRevocationsResponse
+            /// Descriptor for "ListRevocations".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CertificateAdminService"),
+                method: "ListRevocations",
+                type: .unary
+            )
+        }
+        /// Namespace for "Backup" metadata.
+        public enum Backup: Sendable {
+            /// Request type for "Backup".
+            public typealias Input = Banjie_V1_BackupRequest
+            /// Response type for "Backup".
+            public typealias Output = Banjie_V1_BackupChunk
+            /// Descriptor for "Backup".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CertificateAdminService"),
+                method: "Backup",
+                type: .serverStreaming
+            )
+        }
+        /// Descriptors for all methods in the "banjie.v1.CertificateAdminService" service.
+        public static let descriptors: [GRPCCore.MethodDescriptor] = [
+            RevokeCertificate.descriptor,
+            ListRevocations.descriptor,
+            Backup.descriptor
+        ]
+    }
+}
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension GRPCCore.ServiceDescriptor {
+    /// Service descriptor for the "banjie.v1.CertificateAdminService" service.
+    public static let banjie_v1_CertificateAdminService = GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CertificateAdminService")
+}
+
+// MARK: banjie.v1.CertificateAdminService (server)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Banjie_V1_CertificateAdminService {
+    /// Streaming variant of the service protocol for the "banjie.v1.CertificateAdminService" service.
+    ///
+    /// This protocol is the lowest-level of the service protocols generated for this service
+    /// giving you the most flexibility over the implementation of your service. This comes at
+    /// the cost of more verbose and less strict APIs. Each RPC requires you to implement it in
+    /// terms of a request stream and response stream. Where the RPC expects only a single
+    /// request or response message, you are responsible for ensuring your implementation
+    /// maintains this invariant.
+    ///
+    /// Where possible, prefer using the stricter, less-verbose ``ServiceProtocol``
+    /// or ``SimpleServiceProtocol`` instead.
+    public protocol StreamingServiceProtocol: GRPCCore.RegistrableRPCService {
+        /// Handle the "RevokeCertificate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: refuse this certificate from now on and close its open connections.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_RevokeCertificateRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_Revocation` messages.
+        func revokeCertificate(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_RevokeCertificateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Revocation>
+
+        /// Handle the "ListRevocations" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_ListRevocationsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_ListRevocationsResponse` messages.
+        func listRevocations(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_ListRevocationsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListRevocationsResponse>
+
+        /// Handle the "Backup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: an online backup (consistent while the server runs), streamed to the caller.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_BackupRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_BackupChunk` messages.
+        func backup(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_BackupRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_BackupChunk>
+    }
+
+    /// Service protocol for the "banjie.v1.CertificateAdminService" service.
+    ///
+    /// This protocol is higher level than ``StreamingServiceProtocol`` but lower level than
+    /// the ``SimpleServiceProtocol``, it provides access to request and response metadata and
+    /// trailing response metadata. If you don't need these then consider using
+    /// the ``SimpleServiceProtocol``. If you need fine grained control over your RPCs then
+    /// use ``StreamingServiceProtocol``.
+    public protocol ServiceProtocol: Banjie_V1_CertificateAdminService.StreamingServiceProtocol {
+        /// Handle the "RevokeCertificate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: refuse this certificate from now on and close its open connections.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RevokeCertificateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_Revocation` message.
+        func revokeCertificate(
+            request: GRPCCore.ServerRequest<Banjie_V1_RevokeCertificateRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Revocation>
+
+        /// Handle the "ListRevocations" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListRevocationsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_ListRevocationsResponse` message.
+        func listRevocations(
+            request: GRPCCore.ServerRequest<Banjie_V1_ListRevocationsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListRevocationsResponse>
+
+        /// Handle the "Backup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: an online backup (consistent while the server runs), streamed to the caller.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_BackupRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_BackupChunk` messages.
+        func backup(
+            request: GRPCCore.ServerRequest<Banjie_V1_BackupRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_BackupChunk>
+    }
+
+    /// Simple service protocol for the "banjie.v1.CertificateAdminService" service.
+    ///
+    /// This is the highest level protocol for the service. The API is the easiest to use but
+    /// doesn't provide access to request or response metadata. If you need access to these
+    /// then use ``ServiceProtocol`` instead.
+    public protocol SimpleServiceProtocol: Banjie_V1_CertificateAdminService.ServiceProtocol {
+        /// Handle the "RevokeCertificate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: refuse this certificate from now on and close its open connections.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_RevokeCertificateRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_Revocation` to respond with.
+        func revokeCertificate(
+            request: Banjie_V1_RevokeCertificateRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_Revocation
+
+        /// Handle the "ListRevocations" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_ListRevocationsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_ListRevocationsResponse` to respond with.
+        func listRevocations(
+            request: Banjie_V1_ListRevocationsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_ListRevocationsResponse
+
+        /// Handle the "Backup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: an online backup (consistent while the server runs), streamed to the caller.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_BackupRequest` message.
+        ///   - response: A response stream of `Banjie_V1_BackupChunk` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func backup(
+            request: Banjie_V1_BackupRequest,
+            response: GRPCCore.RPCWriter<Banjie_V1_BackupChunk>,
+            context: GRPCCore.ServerContext
+        ) async throws
+    }
+}
+
+// Default implementation of 'registerMethods(with:)'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Banjie_V1_CertificateAdminService.StreamingServiceProtocol {
+    public func registerMethods<Transport>(with router: inout GRPCCore.RPCRouter<Transport>) where Transport: GRPCCore.ServerTransport {
+        router.registerHandler(
+            forMethod: Banjie_V1_CertificateAdminService.Method.RevokeCertificate.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_RevokeCertificateRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Revocation>(),
+            handler: { request, context in
+                try await self.revokeCertificate(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CertificateAdminService.Method.ListRevocations.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListRevocationsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListRevocationsResponse>(),
+            handler: { request, context in
+                try await self.listRevocations(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CertificateAdminService.Method.Backup.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_BackupRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_BackupChunk>(),
+            handler: { request, context in
+                try await self.backup(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+    }
+}
+
+// Default implementation of streaming methods from 'StreamingServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Banjie_V1_CertificateAdminService.ServiceProtocol {
+    public func revokeCertificate(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_RevokeCertificateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Revocation> {
+        let response = try await self.revokeCertificate(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listRevocations(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_ListRevocationsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListRevocationsResponse> {
+        let response = try await self.listRevocations(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func backup(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_BackupRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_BackupChunk> {
+        let response = try await self.backup(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
+}
+
+// Default implementation of methods from 'ServiceProtocol'.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Banjie_V1_CertificateAdminService.SimpleServiceProtocol {
+    public func revokeCertificate(
+        request: GRPCCore.ServerRequest<Banjie_V1_RevokeCertificateRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Revocation> {
+        return GRPCCore.ServerResponse<Banjie_V1_Revocation>(
+            message: try await self.revokeCertificate(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listRevocations(
+        request: GRPCCore.ServerRequest<Banjie_V1_ListRevocationsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListRevocationsResponse> {
+        return GRPCCore.ServerResponse<Banjie_V1_ListRevocationsResponse>(
+            message: try await self.listRevocations(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func backup(
+        request: GRPCCore.ServerRequest<Banjie_V1_BackupRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_BackupChunk> {
+        return GRPCCore.StreamingServerResponse<Banjie_V1_BackupChunk>(
+            metadata: [:],
+            producer: { writer in
+                try await self.backup(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
+        )
+    }
+}
+
+// MARK: banjie.v1.CertificateAdminService (client)
+
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Banjie_V1_CertificateAdminService {
+    /// Generated client protocol for the "banjie.v1.CertificateAdminService" service.
+    ///
+    /// You don't need to implement this protocol directly, use the generated
+    /// implementation, ``Client``.
+    public protocol ClientProtocol: Sendable {
+        /// Call the "RevokeCertificate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: refuse this certificate from now on and close its open connections.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RevokeCertificateRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_RevokeCertificateRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Revocation` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func revokeCertificate<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_RevokeCertificateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_RevokeCertificateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Revocation>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Revocation>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListRevocations" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListRevocationsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListRevocationsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListRevocationsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listRevocations<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListRevocationsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListRevocationsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListRevocationsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListRevocationsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Backup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: an online backup (consistent while the server runs), streamed to the caller.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_BackupRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_BackupRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_BackupChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func backup<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_BackupRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_BackupRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_BackupChunk>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Banjie_V1_BackupChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+    }
+
+    /// Generated client for the "banjie.v1.CertificateAdminService" service.
+    ///
+    /// The ``Client`` provides an implementation of ``ClientProtocol`` which wraps
+    /// a `GRPCCore.GRPCCClient`. The underlying `GRPCClient` provides the long-lived
+    /// means of communication with the remote peer.
+    public struct Client<Transport>: ClientProtocol where Transport: GRPCCore.ClientTransport {
+        private let client: GRPCCore.GRPCClient<Transport>
+
+        /// Creates a new client wrapping the provided `GRPCCore.GRPCClient`.
+        ///
+        /// - Parameters:
+        ///   - client: A `GRPCCore.GRPCClient` providing a communication channel to the service.
+        public init(wrapping client: GRPCCore.GRPCClient<Transport>) {
+            self.client = client
+        }
+
+        /// Call the "RevokeCertificate" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: refuse this certificate from now on and close its open connections.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RevokeCertificateRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_RevokeCertificateRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Revocation` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func revokeCertificate<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_RevokeCertificateRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_RevokeCertificateRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Revocation>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Revocation>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CertificateAdminService.Method.RevokeCertificate.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListRevocations" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListRevocationsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListRevocationsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListRevocationsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listRevocations<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListRevocationsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListRevocationsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListRevocationsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListRevocationsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CertificateAdminService.Method.ListRevocations.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "Backup" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: an online backup (consistent while the server runs), streamed to the caller.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_BackupRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_BackupRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_BackupChunk` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func backup<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_BackupRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_BackupRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_BackupChunk>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Banjie_V1_BackupChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Banjie_V1_CertificateAdminService.Method.Backup.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+    }
+}
+
+// Helpers providing default arguments to 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Banjie_V1_CertificateAdminService.ClientProtocol {
+    /// Call the "RevokeCertificate" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: refuse this certificate from now on and close its open connections.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_RevokeCertificateRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func revokeCertificate<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_RevokeCertificateRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Revocation>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.revokeCertificate(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_RevokeCertificateRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Revocation>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListRevocations" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_ListRevocationsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listRevocations<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_ListRevocationsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListRevocationsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listRevocations(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListRevocationsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListRevocationsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Backup" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: an online backup (consistent while the server runs), streamed to the caller.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_BackupRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func backup<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_BackupRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Banjie_V1_BackupChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.backup(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_BackupRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_BackupChunk>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}
+
+// Helpers providing sugared APIs for 'ClientProtocol' methods.
+@available(macOS 15.0, iOS 18.0, watchOS 11.0, tvOS 18.0, visionOS 2.0, *)
+extension Banjie_V1_CertificateAdminService.ClientProtocol {
+    /// Call the "RevokeCertificate" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: refuse this certificate from now on and close its open connections.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func revokeCertificate<Result>(
+        _ message: Banjie_V1_RevokeCertificateRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Revocation>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_RevokeCertificateRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.revokeCertificate(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListRevocations" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listRevocations<Result>(
+        _ message: Banjie_V1_ListRevocationsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListRevocationsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_ListRevocationsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listRevocations(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Backup" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: an online backup (consistent while the server runs), streamed to the caller.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func backup<Result>(
+        _ message: Banjie_V1_BackupRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Banjie_V1_BackupChunk>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_BackupRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.backup(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+}

@@ -1,0 +1,73 @@
+import BanjieCore
+import BanjieProto
+import BanjieStore
+import BanjieTLS
+import Foundation
+import GRPCCore
+import SwiftProtobuf
+
+/// Revocation and backup: the office's operational controls.
+struct CertificateAdminService: Banjie_V1_CertificateAdminService.SimpleServiceProtocol {
+  let env: ServerEnvironment
+
+  func revokeCertificate(request: Banjie_V1_RevokeCertificateRequest, context: ServerContext) async throws -> Banjie_V1_Revocation {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "revoke certificates")
+    let env = self.env
+    let serial = request.serial
+    let reason = request.reason
+    let record = try await env.store.runBlocking { try $0.revoke(serial: serial, reason: reason, actor: caller.actor, now: env.now.now) }
+    // New handshakes are refused from now on; open connections are closed at once.
+    env.revocations.revoke(record.serial)
+    let closed = env.closeConnections(serial: record.serial)
+    env.logger.notice("certificate revoked", metadata: ["serial": "\(record.serial)", "connections.closed": "\(closed)"])
+    return Self.proto(record, closed: closed)
+  }
+
+  func listRevocations(request: Banjie_V1_ListRevocationsRequest, context: ServerContext) async throws -> Banjie_V1_ListRevocationsResponse {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "list revocations")
+    let records = try await self.env.store.runBlocking { try $0.revocations() }
+    return .with { $0.revocations = records.map { Self.proto($0, closed: 0) } }
+  }
+
+  func backup(request: Banjie_V1_BackupRequest, response: RPCWriter<Banjie_V1_BackupChunk>, context: ServerContext) async throws {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "back up the database")
+    let env = self.env
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("banjie-backup-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let path = directory + "/backup.sqlite"
+    try await env.store.runBlocking { try $0.backup(to: path, actor: caller.actor, now: env.now.now) }
+    guard let handle = FileHandle(forReadingAtPath: path) else {
+      throw RPCError(code: .internalError, message: "the backup file could not be read")
+    }
+    defer { try? handle.close() }
+    var digest = SHA256.Hasher()
+    var total: UInt64 = 0
+    while true {
+      let data = try handle.read(upToCount: 1 << 20) ?? Data()
+      if data.isEmpty { break }
+      digest.update(data)
+      total += UInt64(data.count)
+      try await response.write(.with { $0.data = data })
+    }
+    let hex = SHA256.hex(&digest)
+    try await response.write(.with {
+      $0.last = true
+      $0.totalBytes = total
+      $0.sha256 = hex
+    })
+  }
+
+  static func proto(_ record: RevocationRecord, closed: Int) -> Banjie_V1_Revocation {
+    .with {
+      $0.serial = record.serial
+      $0.reason = record.reason
+      $0.revokedAt = Google_Protobuf_Timestamp(date: record.revokedAt)
+      $0.revokedBy = record.revokedBy
+      $0.connectionsClosed = UInt32(closed)
+    }
+  }
+}
