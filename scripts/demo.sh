@@ -56,11 +56,11 @@ run banjie catalog import "${office[@]}" catalog/sample-county.json
 run banjie catalog items --department SCJGJ
 
 say "Morning at window A03: three cases arrive"
-n1=$(banjie case submit --item SCJGJ-003 --applicant 王小二 --uscc 91350100M000100Y43 --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+n1=$(banjie case submit --item SCJGJ-003 --applicant 张总 --uscc 91370830000001001N --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
 echo "食品经营许可 (5 working days):        $n1"
 n2=$(banjie case submit --item SCJGJ-001 --applicant 刘芳 --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
 echo "个体工商户设立登记 (2 working hours): $n2"
-n3=$(banjie case submit --item SCJGJ-002 --applicant 陈静 --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+n3=$(banjie case submit --item SCJGJ-002 --applicant 陈静 --uscc 91370830000001001N --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
 echo "企业设立登记 (1 working day):        $n3"
 
 say "One case is missing a material: a single complete notice (一次性告知), then the applicant supplies it"
@@ -114,6 +114,20 @@ if [ -n "$demand" ]; then
   try banjie demand close "$demand" "${liaison[@]}" --satisfaction 5
   run banjie demand close "$demand" "${firm[@]}" --satisfaction 5 --comment 满意
 fi
+
+say "Ratings (好差评): the enterprise rates its concluded company registration"
+run banjie rate "$n3" "${firm[@]}" --level 5 --tag 高效 --tag 热情
+
+say "The food licence is concluded too, but the enterprise is unhappy: a 差评 opens a rectification (整改)"
+banjie case resume "$n1" >/dev/null
+banjie case complete "$n1" --outcome approved >/dev/null
+run banjie rate "$n1" "${firm[@]}" --level 2 --comment "现场核查两次预约未到，耽误开业"
+run banjie rectification list
+run banjie rectification verify "ZG-$n1" --valid --evidence "调取预约记录，情况属实"
+run banjie rectification rectify "ZG-$n1" --measures "核查预约改为当日电话确认，建立提醒制度"
+run banjie rectification follow-up "ZG-$n1" --result "电话回访，企业认可整改" --satisfied
+run banjie rectification close "ZG-$n1"
+run banjie rating measures "${office[@]}" --from 2026-11-01 --to 2026-11-30 --by department
 
 say "The office checks the hash-chained audit log"
 run banjie admin audit verify "${office[@]}"
