@@ -152,5 +152,8 @@ enum Migrations {
         );
         """)
     }
+    migrator.registerMigration("v5-awards") { db in
+      try AwardSchema.create(db)
+    }
   }
 }
