@@ -75,6 +75,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   }
 
   func requestSupplement(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try Caller.of(context).require(.clerk, action: "handle cases")
     guard request.missingMaterials.count <= 100 else {
       throw DomainError(kind: .invalidArgument, code: "case.too_many_materials", message: "at most 100 missing materials", field: "missing_materials")
     }
@@ -87,11 +88,13 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   }
 
   func refuseCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try Caller.of(context).require(.clerk, action: "handle cases")
     try FieldRules.text(request.note, field: "note (the reason)", max: 2000)
     return try await self.act(request, context, .refuse(reason: request.note))
   }
 
   func suspendCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try Caller.of(context).require(.clerk, action: "handle cases")
     try FieldRules.text(request.note, field: "note (the special procedure)", max: 2000)
     return try await self.act(request, context, .suspend(reason: request.note))
   }
@@ -105,6 +108,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   }
 
   func completeCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    try Caller.of(context).require(.clerk, action: "handle cases")
     guard let outcome = CaseOutcome(rawValue: request.outcome.uppercased()) else {
       throw DomainError(kind: .invalidArgument, code: "case.outcome_required", message: "outcome must be \"approved\" or \"denied\", not \"\(request.outcome.prefix(20))\"", field: "outcome")
     }
@@ -123,6 +127,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
 
   func getCase(request: Banjie_V1_GetCaseRequest, context: ServerContext) async throws -> Banjie_V1_Case {
     let caller = try Caller.of(context)
+    try caller.require(.clerk, .enterprise, .office, action: "read cases")
     let env = self.env
     guard let view = try await env.store.runBlocking({ try $0.caseView(number: request.number, clock: env.sla, now: env.now.now) }) else {
       throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
@@ -133,6 +138,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
 
   func getCaseHistory(request: Banjie_V1_GetCaseHistoryRequest, context: ServerContext) async throws -> Banjie_V1_GetCaseHistoryResponse {
     let caller = try Caller.of(context)
+    try caller.require(.clerk, .enterprise, .office, action: "read cases")
     guard let (record, events) = try await self.env.store.runBlocking({ try $0.caseHistory(number: request.number) }) else {
       throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
     }

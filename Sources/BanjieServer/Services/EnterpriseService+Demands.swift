@@ -140,6 +140,7 @@ extension EnterpriseService {
   }
 
   func assignDemand(request: Banjie_V1_DemandActionRequest, context: ServerContext) async throws -> Banjie_V1_Demand {
+    try Caller.of(context).require(.clerk, .office, action: "assign demands")
     var change = BanjieStore.DemandChange()
     try FieldRules.text(request.handler, field: "handler", max: 50)
     change.handler = request.handler
@@ -151,6 +152,7 @@ extension EnterpriseService {
   }
 
   func answerDemand(request: Banjie_V1_DemandActionRequest, context: ServerContext) async throws -> Banjie_V1_Demand {
+    try Caller.of(context).require(.clerk, action: "answer demands")
     var change = BanjieStore.DemandChange()
     try FieldRules.text(request.answer, field: "answer", max: 4000)
     change.answer = request.answer
@@ -158,6 +160,7 @@ extension EnterpriseService {
   }
 
   func closeDemand(request: Banjie_V1_DemandActionRequest, context: ServerContext) async throws -> Banjie_V1_Demand {
+    try Caller.of(context).require(.enterprise, action: "close demands")
     var change = BanjieStore.DemandChange()
     try FieldRules.text(request.note, field: "note", max: 2000, required: false)
     change.note = request.note
@@ -169,6 +172,7 @@ extension EnterpriseService {
   }
 
   func reopenDemand(request: Banjie_V1_DemandActionRequest, context: ServerContext) async throws -> Banjie_V1_Demand {
+    try Caller.of(context).require(.enterprise, action: "reopen demands")
     var change = BanjieStore.DemandChange()
     try FieldRules.text(request.note, field: "note (the reason)", max: 2000)
     change.note = request.note

@@ -33,6 +33,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
 
   func getRating(request: Banjie_V1_GetRatingRequest, context: ServerContext) async throws -> Banjie_V1_Rating {
     let caller = try Caller.of(context)
+    try caller.require(.clerk, .enterprise, .office, action: "read ratings")
     let number = request.caseNumber
     guard let (record, view) = try await self.env.store.runBlocking({ try $0.rating(caseNumber: number) }) else {
       throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(number.prefix(64)) does not exist", field: "case_number")
@@ -84,6 +85,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
   }
 
   func getRectification(request: Banjie_V1_GetRectificationRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
+    try Caller.of(context).require(.clerk, .enterprise, .office, action: "read rectifications")
     let caller = try Caller.of(context)
     let env = self.env
     let number = request.number
@@ -124,6 +126,12 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     text field: String, required: Bool = true
   ) async throws -> Banjie_V1_Rectification {
     let caller = try Caller.of(context)
+    // Roles that may never take this step are refused before anything else is looked at.
+    switch action {
+    case .decide: try caller.require(.office, action: "decide appeals")
+    case .followUp, .close: try caller.require(.clerk, .office, action: "\(action.name) rectifications")
+    case .verify, .rectify, .appeal: try caller.require(.clerk, action: "\(action.name) rectifications")
+    }
     try FieldRules.text(request.number, field: "number", max: 64)
     try FieldRules.text(request.text, field: field, max: 2000, required: required)
     let authorize: @Sendable (RectificationRecord) throws -> Void = { record in
