@@ -132,6 +132,13 @@ run banjie rating measures "${office[@]}" --from 2026-11-01 --to 2026-11-30 --by
 say "The office checks the hash-chained audit log"
 run banjie admin audit verify "${office[@]}"
 
+say "Exemplary cases (优质案例): the department nominates its one-day company registration"
+run banjie exemplary nominate --case "$n3" --account "材料齐全，受理后当场办结，企业满意"
+
+say "Star service (星级服务): the office previews this month's stars (rule set in docs/AWARDS.md)"
+run banjie award preview 2026-11 "${office[@]}"
+
+
 if [ "$wait_at_end" = 1 ] && [ -t 0 ]; then
   say "banjied is still running on 127.0.0.1:$port (log: $demo/banjied.log). Try it:"
   echo "  export PATH=\"$bin:\$PATH\" BANJIE_SERVER=$BANJIE_SERVER BANJIE_CA=$BANJIE_CA BANJIE_CERT=$BANJIE_CERT BANJIE_KEY=$BANJIE_KEY"
