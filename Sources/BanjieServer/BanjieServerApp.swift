@@ -69,6 +69,7 @@ public struct BanjieServerApp: Sendable {
       ReviewCampaignService(env: environment),
       AwardService(env: environment),
       ExemplaryService(env: environment),
+      DashboardService(env: environment),
     ]
     let server = GRPCServer(transport: transport, services: services, interceptors: [RequestInterceptor(logger: self.logger)])
     return Assembly(server: server, transport: transport, environment: environment, health: health)
@@ -77,7 +78,8 @@ public struct BanjieServerApp: Sendable {
   static let serviceNames: Set<String> = [
     "banjie.v1.SystemService", "banjie.v1.CaseService", "banjie.v1.CatalogService", "banjie.v1.CalendarService",
     "banjie.v1.AdminService", "banjie.v1.CertificateAdminService", "banjie.v1.EnterpriseService", "banjie.v1.RatingService",
-    "banjie.v1.ReviewCampaignService", "banjie.v1.AwardService", "banjie.v1.ExemplaryService", "grpc.health.v1.Health",
+    "banjie.v1.ReviewCampaignService", "banjie.v1.AwardService", "banjie.v1.ExemplaryService", "banjie.v1.DashboardService",
+    "grpc.health.v1.Health",
   ]
 
   /// Runs until a signal asks for shutdown.

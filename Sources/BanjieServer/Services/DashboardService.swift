@@ -1,0 +1,89 @@
+import BanjieCore
+import BanjieProto
+import BanjieStore
+import BanjieTLS
+import Foundation
+import GRPCCore
+import SwiftProtobuf
+
+/// The SLA dashboard (issue 7, first part): the office sees every department, a clerk only its
+/// own (forced, whatever it asks for); enterprises and liaison officials see none of it.
+struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
+  let env: ServerEnvironment
+
+  func getDashboard(request: Banjie_V1_DashboardRequest, context: ServerContext) async throws -> Banjie_V1_Dashboard {
+    let caller = try Caller.of(context)
+    try caller.require(.office, .clerk, action: "read the dashboard")
+    let from = try EnterpriseService.date(request.from, field: "from")
+    let to = try EnterpriseService.date(request.to, field: "to")
+    let env = self.env
+    let now = env.now.now
+    let today = env.sla.calendar.localDate(of: now)
+    guard from <= today else {
+      throw DomainError(kind: .invalidArgument, code: "dashboard.future_period", message: "from \(from) is in the future (today is \(today))", field: "from")
+    }
+    guard from <= to else {
+      throw DomainError(kind: .invalidArgument, code: "dashboard.reversed_dates", message: "from \(from) is after to \(to)", field: "to")
+    }
+    guard to.dayNumber - from.dayNumber < 366 else {
+      throw DomainError(kind: .invalidArgument, code: "dashboard.period_too_long", message: "a period is at most 366 days", field: "to")
+    }
+    let grouping: DashboardGrouping?
+    if request.by.isEmpty {
+      grouping = nil
+    } else if let g = DashboardGrouping(rawValue: request.by.lowercased()) {
+      grouping = g
+    } else {
+      throw DomainError(kind: .invalidArgument, code: "dashboard.bad_grouping",
+        message: "by must be department, item, window or township, not \"\(request.by.prefix(20))\"", field: "by")
+    }
+    var department: String? = request.departmentCode.isEmpty ? nil : request.departmentCode
+    if caller.role == .clerk { department = caller.organization }
+    let scope = department
+    let report = try await env.store.runBlocking { store in
+      if let scope, try !store.departmentExists(scope) {
+        throw DomainError(kind: .invalidArgument, code: "dashboard.unknown_department",
+          message: "department \(scope.prefix(32)) does not exist", field: "department_code")
+      }
+      return try store.dashboard(from: from, to: to, department: scope, by: grouping, clock: env.sla, now: now)
+    }
+    return .with {
+      $0.from = report.from.description
+      $0.to = report.to.description
+      $0.departmentCode = report.department ?? ""
+      $0.by = report.by?.rawValue ?? ""
+      $0.hasData_p = report.hasData
+      $0.summary = report.summary.proto
+      $0.goodShare = report.goodShare
+      $0.unratedShare = report.unratedShare
+      $0.openRectifications = UInt32(report.openRectifications)
+      $0.overdueRectifications = UInt32(report.overdueRectifications)
+      $0.openDemands = UInt32(report.openDemands)
+      $0.overdueDemands = UInt32(report.overdueDemands)
+      $0.rows = report.rows.map(\.proto)
+      $0.computedAt = Google_Protobuf_Timestamp(date: now)
+    }
+  }
+}
+
+extension DashboardFigures {
+  var proto: Banjie_V1_DashboardFigures {
+    .with {
+      $0.key = self.key
+      $0.name = self.name
+      $0.received = UInt32(self.received)
+      $0.accepted = UInt32(self.accepted)
+      $0.completed = UInt32(self.completed)
+      $0.onTime = UInt32(self.onTime)
+      $0.oneDay = UInt32(self.oneDay)
+      $0.onTimeRate = self.onTimeRate
+      $0.oneDayRate = self.oneDayRate
+      $0.openGreen = UInt32(self.openGreen)
+      $0.openYellow = UInt32(self.openYellow)
+      $0.openRed = UInt32(self.openRed)
+      $0.handlingHoursMean = self.handlingHoursMean
+      $0.handlingHoursP50 = self.handlingHoursP50
+      $0.handlingHoursP90 = self.handlingHoursP90
+    }
+  }
+}
