@@ -132,6 +132,9 @@ run banjie rating measures "${office[@]}" --from 2026-11-01 --to 2026-11-30 --by
 say "The office checks the hash-chained audit log"
 run banjie admin audit verify "${office[@]}"
 
+say "The administration office's SLA dashboard for the month"
+run banjie dashboard --period 2026-11 --by department "${office[@]}"
+
 say "Exemplary cases (优质案例): the department nominates its one-day company registration"
 run banjie exemplary nominate --case "$n3" --account "材料齐全，受理后当场办结，企业满意"
 
