@@ -71,7 +71,7 @@ public struct BanjieServerApp: Sendable {
       ExemplaryService(env: environment),
       DashboardService(env: environment),
     ]
-    let server = GRPCServer(transport: transport, services: services, interceptors: [RequestInterceptor(logger: self.logger)])
+    let server = GRPCServer(transport: transport, services: services, interceptors: [RequestInterceptor(logger: self.logger, onChange: { environment.changes.signal() })])
     return Assembly(server: server, transport: transport, environment: environment, health: health)
   }
 

@@ -37,6 +37,13 @@ struct RequestInfo: Sendable {
 /// anything that is not an RPC error into INTERNAL with the details in the log only.
 struct RequestInterceptor: ServerInterceptor {
   let logger: Logger
+  /// Called after every successful call that may have changed something.
+  var onChange: @Sendable () -> Void = {}
+
+  /// Calls whose names say they only read.
+  static func isRead(_ method: String) -> Bool {
+    ["Get", "List", "Watch", "Compute", "Preview", "Check", "Verify", "Backup"].contains { method.hasPrefix($0) }
+  }
 
   func intercept<Input: Sendable, Output: Sendable>(
     request: StreamingServerRequest<Input>,
@@ -60,6 +67,7 @@ struct RequestInterceptor: ServerInterceptor {
         try await next(request, context)
       }
       logger.debug("call", metadata: ["elapsed": "\(ContinuousClock.now - start)"])
+      if !Self.isRead(context.descriptor.method) { self.onChange() }
       return response
     } catch let error as RPCError {
       logger.info("call failed", metadata: ["status": "\(error.code)", "reason": "\(error.message)"])

@@ -11,6 +11,8 @@ public final class ServerEnvironment: Sendable {
   public let now: any NowProvider
   public let regionCode: String
   public let alerts = AlertHub()
+  /// Told of every change a dashboard could show (mutations and sweeper alerts).
+  public let changes = ChangeFeed()
   /// Certificates refused at the handshake; shared with the TLS context.
   public let revocations: RevocationList
   /// Closes the open connections of a certificate serial; set once the transport exists.
@@ -55,6 +57,7 @@ public final class ServerEnvironment: Sendable {
     if !alerts.isEmpty {
       self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])
       self.alerts.publish(alerts)
+      self.changes.signal()
     }
     return alerts
   }
@@ -103,5 +106,36 @@ struct MillisecondNow: NowProvider {
   var now: Date {
     let t = self.base.now.timeIntervalSince1970
     return Date(timeIntervalSince1970: (t * 1000).rounded(.down) / 1000)
+  }
+}
+
+/// Wakes watchers when something changed; a slow watcher keeps only the latest wake-up.
+public final class ChangeFeed: Sendable {
+  private struct State {
+    var next = 0
+    var subscribers: [Int: AsyncStream<Void>.Continuation] = [:]
+  }
+  private let state = Mutex(State())
+
+  public init() {}
+
+  public func subscribe() -> (Int, AsyncStream<Void>) {
+    let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    let id = self.state.withLock { state in
+      state.next += 1
+      state.subscribers[state.next] = continuation
+      return state.next
+    }
+    return (id, stream)
+  }
+
+  public func unsubscribe(_ id: Int) {
+    self.state.withLock { $0.subscribers.removeValue(forKey: id) }?.finish()
+  }
+
+  public var subscriberCount: Int { self.state.withLock { $0.subscribers.count } }
+
+  public func signal() {
+    for subscriber in self.state.withLock({ Array($0.subscribers.values) }) { subscriber.yield(()) }
   }
 }

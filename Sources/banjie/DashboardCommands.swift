@@ -26,6 +26,7 @@ struct DashboardCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Break down by department, item, window or township.") var by: String = ""
   @Flag(name: .long, help: "Print JSON.") var json = false
   @Flag(name: .long, help: "Print CSV (the breakdown rows, or the summary).") var csv = false
+  @Flag(name: .long, help: "Keep the view current: redraw whenever the figures change, until interrupted.") var watch = false
 
   func validate() throws {
     if self.json && self.csv { throw ValidationError("--json and --csv exclude each other") }
@@ -65,6 +66,30 @@ struct DashboardCommand: AsyncParsableCommand {
         $0.to = to
         $0.departmentCode = self.department
         $0.by = self.by
+      }
+      if self.watch {
+        var options = self.connection.callOptions
+        options.timeout = nil
+        let json = self.json
+        let csv = self.csv
+        try await self.connection.withClient { client, _, _ in
+          try await Client(wrapping: client).watchDashboard(request, options: options) { response in
+            for try await dashboard in response.messages {
+              // One write per update, straight to the descriptor: a watcher is often piped.
+              let text: String
+              if json {
+                text = try dashboard.jsonString(options: CaseOutput.jsonOptions) + "\n"
+              } else if csv {
+                text = DashboardOutput.csv(dashboard) + "\n"
+              } else {
+                let clear = Terminal.useColour ? "\u{1B}[2J\u{1B}[H" : "\n"
+                text = clear + DashboardOutput.render(dashboard, labels: DashboardLabels.current) + "\n"
+              }
+              FileHandle.standardOutput.write(Data(text.utf8))
+            }
+          }
+        }
+        return
       }
       let result = try await self.connection.withClient { client, _, _ in
         try await Client(wrapping: client).getDashboard(request, options: self.connection.callOptions)

@@ -192,3 +192,39 @@ struct DashboardTests {
     }
   }
 }
+
+@Suite("Dashboard: watching", .timeLimit(.minutes(1)))
+struct DashboardWatchTests {
+  @Test("a watcher gets a fresh dashboard when a case is submitted and when one turns red")
+  func watch() async throws {
+    try await ServerHarness.run { h in
+      let n = try await h.cases { cases in
+        let n = try await cases.submitCase(.sample(item: "SCJGJ-002")).number
+        _ = try await cases.acceptCase(.number(n))  // Mon 09:30, 1 working day: due Tue 17:00
+        return n
+      }
+      _ = n
+      try await h.as_(.office, "YSB", "李明") { client in
+        let request = Banjie_V1_DashboardRequest.with { $0.from = "2026-11-01"; $0.to = "2026-11-30" }
+        try await Banjie_V1_DashboardService.Client(wrapping: client).watchDashboard(request) { response in
+          var iterator = response.messages.makeAsyncIterator()
+          let first = try #require(try await iterator.next())
+          #expect(first.summary.received == 1)
+          while h.environment.changes.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+          // Another case arrives.
+          let start = ContinuousClock.now
+          _ = try await h.cases { try await $0.submitCase(.sample()) }
+          let second = try #require(try await iterator.next())
+          #expect(second.summary.received == 2)
+          #expect(ContinuousClock.now - start < .seconds(1))
+          // Time passes and the sweeper turns the first case red.
+          h.clock.set(shanghai("2026-12-01T17:00:01"))
+          try h.environment.sweep()
+          var latest = try #require(try await iterator.next())
+          while latest.summary.openRed == 0 { latest = try #require(try await iterator.next()) }
+          #expect(latest.summary.openRed == 1)
+        }
+      }
+    }
+  }
+}

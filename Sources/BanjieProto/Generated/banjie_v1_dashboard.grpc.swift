@@ -46,9 +46,23 @@ public enum Banjie_V1_DashboardService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "WatchDashboard" metadata.
+        public enum WatchDashboard: Sendable {
+            /// Request type for "WatchDashboard".
+            public typealias Input = Banjie_V1_DashboardRequest
+            /// Response type for "WatchDashboard".
+            public typealias Output = Banjie_V1_Dashboard
+            /// Descriptor for "WatchDashboard".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.DashboardService"),
+                method: "WatchDashboard",
+                type: .serverStreaming
+            )
+        }
         /// Descriptors for all methods in the "banjie.v1.DashboardService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            GetDashboard.descriptor
+            GetDashboard.descriptor,
+            WatchDashboard.descriptor
         ]
     }
 }
@@ -88,6 +102,25 @@ extension Banjie_V1_DashboardService {
             request: GRPCCore.StreamingServerRequest<Banjie_V1_DashboardRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Dashboard>
+
+        /// Handle the "WatchDashboard" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The dashboard now, then again whenever it changes (a case, rating, demand or colour),
+        /// > until the caller hangs up. Same rules and errors as GetDashboard.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_DashboardRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_Dashboard` messages.
+        func watchDashboard(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_DashboardRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Dashboard>
     }
 
     /// Service protocol for the "banjie.v1.DashboardService" service.
@@ -111,6 +144,25 @@ extension Banjie_V1_DashboardService {
             request: GRPCCore.ServerRequest<Banjie_V1_DashboardRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Dashboard>
+
+        /// Handle the "WatchDashboard" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The dashboard now, then again whenever it changes (a case, rating, demand or colour),
+        /// > until the caller hangs up. Same rules and errors as GetDashboard.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_DashboardRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_Dashboard` messages.
+        func watchDashboard(
+            request: GRPCCore.ServerRequest<Banjie_V1_DashboardRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Dashboard>
     }
 
     /// Simple service protocol for the "banjie.v1.DashboardService" service.
@@ -132,6 +184,26 @@ extension Banjie_V1_DashboardService {
             request: Banjie_V1_DashboardRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Banjie_V1_Dashboard
+
+        /// Handle the "WatchDashboard" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The dashboard now, then again whenever it changes (a case, rating, demand or colour),
+        /// > until the caller hangs up. Same rules and errors as GetDashboard.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_DashboardRequest` message.
+        ///   - response: A response stream of `Banjie_V1_Dashboard` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        func watchDashboard(
+            request: Banjie_V1_DashboardRequest,
+            response: GRPCCore.RPCWriter<Banjie_V1_Dashboard>,
+            context: GRPCCore.ServerContext
+        ) async throws
     }
 }
 
@@ -145,6 +217,17 @@ extension Banjie_V1_DashboardService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Dashboard>(),
             handler: { request, context in
                 try await self.getDashboard(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_DashboardService.Method.WatchDashboard.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_DashboardRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Dashboard>(),
+            handler: { request, context in
+                try await self.watchDashboard(
                     request: request,
                     context: context
                 )
@@ -166,6 +249,17 @@ extension Banjie_V1_DashboardService.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func watchDashboard(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_DashboardRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Dashboard> {
+        let response = try await self.watchDashboard(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return response
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -181,6 +275,23 @@ extension Banjie_V1_DashboardService.SimpleServiceProtocol {
                 context: context
             ),
             metadata: [:]
+        )
+    }
+
+    public func watchDashboard(
+        request: GRPCCore.ServerRequest<Banjie_V1_DashboardRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Dashboard> {
+        return GRPCCore.StreamingServerResponse<Banjie_V1_Dashboard>(
+            metadata: [:],
+            producer: { writer in
+                try await self.watchDashboard(
+                    request: request.message,
+                    response: writer,
+                    context: context
+                )
+                return [:]
+            }
         )
     }
 }
@@ -211,6 +322,30 @@ extension Banjie_V1_DashboardService {
             deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Dashboard>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Dashboard>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "WatchDashboard" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The dashboard now, then again whenever it changes (a case, rating, demand or colour),
+        /// > until the caller hangs up. Same rules and errors as GetDashboard.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_DashboardRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_DashboardRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Dashboard` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func watchDashboard<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_DashboardRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_DashboardRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Dashboard>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Banjie_V1_Dashboard>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -259,6 +394,39 @@ extension Banjie_V1_DashboardService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "WatchDashboard" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The dashboard now, then again whenever it changes (a case, rating, demand or colour),
+        /// > until the caller hangs up. Same rules and errors as GetDashboard.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_DashboardRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_DashboardRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Dashboard` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func watchDashboard<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_DashboardRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_DashboardRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Dashboard>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Banjie_V1_Dashboard>) async throws -> Result
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.serverStreaming(
+                request: request,
+                descriptor: Banjie_V1_DashboardService.Method.WatchDashboard.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -282,6 +450,34 @@ extension Banjie_V1_DashboardService.ClientProtocol {
         }
     ) async throws -> Result where Result: Sendable {
         try await self.getDashboard(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_DashboardRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Dashboard>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WatchDashboard" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The dashboard now, then again whenever it changes (a case, rating, demand or colour),
+    /// > until the caller hangs up. Same rules and errors as GetDashboard.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_DashboardRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func watchDashboard<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_DashboardRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Banjie_V1_Dashboard>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        try await self.watchDashboard(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_DashboardRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Dashboard>(),
@@ -317,6 +513,38 @@ extension Banjie_V1_DashboardService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getDashboard(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WatchDashboard" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The dashboard now, then again whenever it changes (a case, rating, demand or colour),
+    /// > until the caller hangs up. Same rules and errors as GetDashboard.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func watchDashboard<Result>(
+        _ message: Banjie_V1_DashboardRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Banjie_V1_Dashboard>) async throws -> Result
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_DashboardRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.watchDashboard(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -14,6 +14,36 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
   func getDashboard(request: Banjie_V1_DashboardRequest, context: ServerContext) async throws -> Banjie_V1_Dashboard {
     let caller = try Caller.of(context)
     try caller.require(.office, .clerk, action: "read the dashboard")
+    return try await self.compute(request, caller: caller)
+  }
+
+  func watchDashboard(request: Banjie_V1_DashboardRequest, response: RPCWriter<Banjie_V1_Dashboard>, context: ServerContext) async throws {
+    let caller = try Caller.of(context)
+    try caller.require(.office, .clerk, action: "read the dashboard")
+    let (id, changes) = self.env.changes.subscribe()
+    defer { self.env.changes.unsubscribe(id) }
+    var last: Banjie_V1_Dashboard?
+    try await withRPCCancellationHandler {
+      var iterator = changes.makeAsyncIterator()
+      while !context.cancellation.isCancelled {
+        var current = try await self.compute(request, caller: caller)
+        let stamp = current.computedAt
+        current.clearComputedAt()
+        if current != last {
+          last = current
+          current.computedAt = stamp
+          try await response.write(current)
+        }
+        // The next change (or the caller hanging up); a burst of changes is taken as one.
+        guard await iterator.next() != nil else { return }
+        try await Task.sleep(for: .milliseconds(100))
+      }
+    } onCancelRPC: {
+      self.env.changes.unsubscribe(id)
+    }
+  }
+
+  private func compute(_ request: Banjie_V1_DashboardRequest, caller: Caller) async throws -> Banjie_V1_Dashboard {
     let from = try EnterpriseService.date(request.from, field: "from")
     let to = try EnterpriseService.date(request.to, field: "to")
     let env = self.env
