@@ -48,6 +48,9 @@ public struct BanjieServerApp: Sendable {
       store: store, now: now, regionCode: self.configuration.regionCode, yellowThreshold: self.configuration.yellowThreshold,
       intakeLimitWorkingDays: self.configuration.intakeLimitWorkingDays, revocations: revocations, logger: self.logger
     )
+    // Completed cases stored before the dashboard aggregates existed get their figures once.
+    let backfilled = try store.backfillCompletionFigures(clock: environment.sla)
+    if backfilled > 0 { self.logger.info("dashboard figures filled in for \(backfilled) completed cases") }
     let transport = BanjieServerTransport(config: self.configuration.transportConfig(tls: tls, logger: self.logger))
     environment.setConnectionCloser { serial in
       transport.closeConnections { peer in

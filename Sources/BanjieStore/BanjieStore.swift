@@ -21,6 +21,13 @@ public final class BanjieStore: Sendable {
     var migrator = DatabaseMigrator()
     Migrations.register(in: &migrator)
     try migrator.migrate(self.pool)
+    // A bulk load interrupted after dropping the dashboard triggers left the aggregates stale.
+    try self.pool.write { db in
+      if try !DashboardSchema.triggersPresent(db) {
+        try DashboardSchema.createTriggers(db)
+        try DashboardSchema.rebuild(db)
+      }
+    }
   }
 
   /// "SQLite 3.40.1, schema v1-foundation" — for `banjie health`.

@@ -171,6 +171,7 @@ extension BanjieStore {
 
   /// Recomputes the stored due time and colour from the acceptance time, limit and suspensions.
   static func refreshTiming(_ db: Database, _ record: inout CaseRecord, clock: SLAClock, now: Date) throws {
+    Self.fixCompletionFigures(&record, clock: clock)
     guard let status = try Self.status(db, record, clock: clock, now: now) else {
       record.dueAt = nil
       record.colour = nil
@@ -178,6 +179,22 @@ extension BanjieStore {
     }
     record.dueAt = status.due
     record.colour = status.colour
+  }
+
+  /// The dashboard's figures of a completed case (CaseRecord.oneDay and the handling time);
+  /// nil while it is open.
+  public static func fixCompletionFigures(_ record: inout CaseRecord, clock: SLAClock) {
+    guard let completedAt = record.completedAt else {
+      record.oneDay = nil
+      record.handlingSeconds = nil
+      record.handlingBucket = nil
+      return
+    }
+    let start = record.acceptedAt ?? record.receivedAt
+    let seconds = clock.calendar.workingSeconds(from: start, to: completedAt)
+    record.oneDay = clock.isOneDayCompletion(acceptedAt: start, completedAt: completedAt)
+    record.handlingSeconds = seconds
+    record.handlingBucket = HandlingHistogram.bucket(seconds: seconds)
   }
 
   static func suspensions(_ db: Database, caseID: Int64) throws -> [Suspension] {

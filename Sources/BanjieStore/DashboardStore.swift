@@ -19,8 +19,13 @@ public struct DashboardFigures: Sendable, Hashable {
   public var openGreen = 0
   public var openYellow = 0
   public var openRed = 0
-  /// Working seconds from acceptance to completion of each completed case, ascending once finished.
-  public var handlingSeconds: [Int64] = []
+  /// Working seconds from acceptance to completion, summed over the completed cases.
+  public var handlingSeconds: Int64 = 0
+  /// Completed cases per HandlingHistogram bucket.
+  public var histogram = [Int](repeating: 0, count: HandlingHistogram.bucketCount)
+  /// Of the completed cases: rated (rating not excluded by an upheld appeal) and rated good (4–5).
+  public var rated = 0
+  public var good = 0
 
   public init(key: String, name: String) {
     self.key = key
@@ -29,19 +34,61 @@ public struct DashboardFigures: Sendable, Hashable {
 
   public var onTimeRate: Double { RatingMeasuresRow.share(self.onTime, self.completed) }
   public var oneDayRate: Double { RatingMeasuresRow.share(self.oneDay, self.completed) }
+  public var goodShare: Double { RatingMeasuresRow.share(self.good, self.rated) }
+  public var unratedShare: Double { RatingMeasuresRow.share(self.completed - self.rated, self.completed) }
   public var handlingHoursMean: Double {
-    self.handlingSeconds.isEmpty ? 0 : Double(self.handlingSeconds.reduce(0, +)) / Double(self.handlingSeconds.count) / 3600
+    self.completed == 0 ? 0 : Double(self.handlingSeconds) / Double(self.completed) / 3600
   }
-  public var handlingHoursP50: Double { self.percentile(50) }
-  public var handlingHoursP90: Double { self.percentile(90) }
+  public var handlingHoursP50: Double { HandlingHistogram.percentile(50, counts: self.histogram) }
+  public var handlingHoursP90: Double { HandlingHistogram.percentile(90, counts: self.histogram) }
+  public var openTotal: Int { self.openGreen + self.openYellow + self.openRed }
 
-  /// Nearest rank: the smallest value with at least p% of the values at or below it.
-  func percentile(_ p: Int) -> Double {
-    guard !self.handlingSeconds.isEmpty else { return 0 }
-    let sorted = self.handlingSeconds.sorted()
-    let rank = max(1, (p * sorted.count + 99) / 100)
-    return Double(sorted[rank - 1]) / 3600
+  /// Adds one dashboard_daily row read with DashboardSchema.readColumns (key, day, the values
+  /// in DashboardSchema.valueColumns' order, then the buckets).
+  mutating func add(_ row: Row) {
+    self.received += row[2] as Int
+    self.accepted += row[3] as Int
+    self.completed += row[4] as Int
+    self.onTime += row[5] as Int
+    self.oneDay += row[6] as Int
+    self.handlingSeconds += row[7] as Int64
+    self.rated += row[8] as Int
+    self.good += row[9] as Int
+    for index in self.histogram.indices { self.histogram[index] += row[10 + index] as Int }
   }
+
+  mutating func addOpen(colour: String, _ n: Int) {
+    switch SLAColour(rawValue: colour) {
+    case .green: self.openGreen += n
+    case .yellow: self.openYellow += n
+    case .red: self.openRed += n
+    case nil: break
+    }
+  }
+}
+
+/// One day of the trend.
+public struct DashboardDay: Sendable, Hashable {
+  public var day: LocalDate
+  public var received = 0
+  public var accepted = 0
+  public var completed = 0
+  public var onTime = 0
+  public var oneDay = 0
+  public var onTimeRate: Double { RatingMeasuresRow.share(self.onTime, self.completed) }
+}
+
+/// An open case past its deadline, for the "most overdue" list.
+public struct OverdueCase: Sendable, Hashable {
+  public var number: String
+  public var itemCode: String
+  public var itemName: String
+  public var departmentCode: String
+  public var window: String
+  public var suspended: Bool
+  public var dueAt: Date
+  /// Working seconds from the deadline to now (to the suspension, for a suspended case).
+  public var overdueSeconds: Int64
 }
 
 public struct DashboardReport: Sendable, Hashable {
@@ -50,99 +97,120 @@ public struct DashboardReport: Sendable, Hashable {
   public var department: String?
   public var by: DashboardGrouping?
   public var summary: DashboardFigures
-  public var goodShare: Double
-  public var unratedShare: Double
   public var openRectifications: Int
   public var overdueRectifications: Int
   public var openDemands: Int
   public var overdueDemands: Int
+  /// Enterprises with at least one visit in the period, and enterprises in the registry.
+  public var visitedEnterprises: Int
+  public var enterprises: Int
   public var rows: [DashboardFigures]
+  /// One entry per day from `from` to the earlier of `to` and today.
+  public var trend: [DashboardDay]
+  /// The open cases furthest past their deadline, most overdue first.
+  public var overdue: [OverdueCase]
+  public var goodShare: Double { self.summary.goodShare }
+  public var unratedShare: Double { self.summary.unratedShare }
+  public var visitCoverage: Double { RatingMeasuresRow.share(self.visitedEnterprises, self.enterprises) }
   public var hasData: Bool { self.summary.received + self.summary.accepted + self.summary.completed > 0 }
 }
 
-/// The SLA dashboard: period figures computed from cases, ratings, rectifications and demands.
+/// The SLA dashboard, read from the aggregates DashboardSchema keeps current: the work is
+/// proportional to days × departments (and breakdown keys) in the period plus the open backlog
+/// shown, never to the history.
 extension BanjieStore {
   /// Whether `code` names a department.
   public func departmentExists(_ code: String) throws -> Bool {
     try self.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM departments WHERE code = ?)", arguments: [code]) ?? false }
   }
 
+  /// How many open cases the "most overdue" list shows.
+  public static let overdueListLength = 10
+
   /// The dashboard of `from`–`to` (Asia/Shanghai days, inclusive) for one department or all.
   public func dashboard(from: LocalDate, to: LocalDate, department: String?, by grouping: DashboardGrouping?, clock: SLAClock, now: Date) throws -> DashboardReport {
     let calendar = clock.calendar
-    let midnight = try TimeOfDay(hour: 0)
-    let start = calendar.date(from, at: midnight)
-    let end = calendar.date(to.adding(days: 1), at: midnight)
-    // The rating shares are RatingStore's measures, by department so one department can be picked.
-    let measures = try self.ratingMeasures(from: from, to: to, by: .department, calendar: calendar)
-    let ratingRow = department.map { code in measures.groups.first { $0.key == code } ?? RatingMeasuresRow(key: code, name: code) } ?? measures.total
+    let today = calendar.localDate(of: now)
     return try self.pool.read { db in
-      let keyColumn: String
-      let nameSQL: String
-      switch grouping {
-      case .department, nil:
-        keyColumn = "c.department_code"
-        nameSQL = "SELECT code AS key, name FROM departments"
-      case .window:
-        keyColumn = "c.window"
-        nameSQL = "SELECT DISTINCT window AS key, window AS name FROM cases"
-      case .item:
-        keyColumn = "c.item_code"
-        nameSQL = "SELECT code AS key, name FROM service_items"
-      case .township:
-        keyColumn = "COALESCE(e.township, '')"
-        nameSQL = "SELECT DISTINCT township AS key, township AS name FROM enterprises"
-      }
-      var names: [String: String] = [:]
-      for row in try Row.fetchAll(db, sql: nameSQL) { names[row["key"]] = row["name"] }
-      var conditions = ["((c.received_at >= ?1 AND c.received_at < ?2) OR (c.accepted_at >= ?1 AND c.accepted_at < ?2)"
-        + " OR (c.completed_at >= ?1 AND c.completed_at < ?2) OR c.state IN ('ACCEPTED', 'SUSPENDED'))"]
-      var arguments: StatementArguments = [start, end]
+      var scope = ""
+      var scopeArguments: StatementArguments = []
       if let department {
-        conditions.append("c.department_code = ?3")
-        arguments += [department]
+        scope = " AND department_code = ?"
+        scopeArguments = [department]
       }
-      let rows = try Row.fetchAll(db, sql: """
-        SELECT \(keyColumn) AS key, c.id, c.state, c.received_at, c.accepted_at, c.completed_at, c.due_at
-        FROM cases c LEFT JOIN enterprises e ON e.uscc = c.enterprise_uscc
-        WHERE \(conditions.joined(separator: " AND "))
-        """, arguments: arguments)
+      // The summary and the trend: the department rows of the period.
       var summary = DashboardFigures(key: "", name: "total")
-      var groups: [String: DashboardFigures] = [:]
-      for row in rows {
-        let key: String = row["key"]
-        var group = groups[key] ?? DashboardFigures(key: key, name: names[key].flatMap { $0.isEmpty ? nil : $0 } ?? (key.isEmpty ? "—" : key))
-        let state: String = row["state"]
-        let receivedAt: Date = row["received_at"]
-        let acceptedAt: Date? = row["accepted_at"]
-        let completedAt: Date? = row["completed_at"]
-        let dueAt: Date? = row["due_at"]
-        var colour: SLAColour?
-        if state == CaseState.accepted.rawValue || state == CaseState.suspended.rawValue, acceptedAt != nil, completedAt == nil {
-          let id: Int64 = row["id"]
-          if let record = try CaseRecord.fetchOne(db, key: id) { colour = try Self.status(db, record, clock: clock, now: now)?.colour }
-        }
-        for target in [0, 1] {
-          var f = target == 0 ? summary : group
-          if receivedAt >= start && receivedAt < end { f.received += 1 }
-          if let acceptedAt, acceptedAt >= start && acceptedAt < end { f.accepted += 1 }
-          if let completedAt, completedAt >= start && completedAt < end {
-            f.completed += 1
-            if let dueAt, completedAt <= dueAt { f.onTime += 1 }
-            let clockStart = acceptedAt ?? receivedAt
-            if clock.isOneDayCompletion(acceptedAt: clockStart, completedAt: completedAt) { f.oneDay += 1 }
-            f.handlingSeconds.append(calendar.workingSeconds(from: clockStart, to: completedAt))
-          }
-          switch colour {
-          case .green: f.openGreen += 1
-          case .yellow: f.openYellow += 1
-          case .red: f.openRed += 1
-          case nil: break
-          }
-          if target == 0 { summary = f } else { group = f }
-        }
-        groups[key] = group
+      var days: [String: DashboardDay] = [:]
+      let periodArguments: StatementArguments = [from.description, to.description] + scopeArguments
+      let daily = try Row.fetchCursor(db, sql: "SELECT \(DashboardSchema.readColumns) FROM dashboard_daily WHERE dim = 'department' AND day BETWEEN ? AND ?\(scope)",
+        arguments: periodArguments)
+      while let row = try daily.next() {
+        summary.add(row)
+        let dayText: String = row[1]
+        guard let date = LocalDate(dayText) else { continue }
+        var day = days[dayText] ?? DashboardDay(day: date)
+        day.received += row[2] as Int
+        day.accepted += row[3] as Int
+        day.completed += row[4] as Int
+        day.onTime += row[5] as Int
+        day.oneDay += row[6] as Int
+        days[dayText] = day
       }
+      let open = try Row.fetchAll(db, sql: "SELECT key, colour, SUM(n) AS n FROM dashboard_open WHERE dim = ?\(scope) GROUP BY key, colour",
+        arguments: [(grouping ?? .department).rawValue] + scopeArguments)
+      for row in open { summary.addOpen(colour: row["colour"], row["n"]) }
+
+      var rows: [DashboardFigures] = []
+      if let grouping {
+        let names = try Self.dashboardNames(db, grouping)
+        var groups: [String: DashboardFigures] = [:]
+        func figures(_ key: String) -> DashboardFigures {
+          groups[key] ?? DashboardFigures(key: key, name: names[key].flatMap { $0.isEmpty ? nil : $0 } ?? (key.isEmpty ? "—" : key))
+        }
+        let cursor = try Row.fetchCursor(db, sql: "SELECT \(DashboardSchema.readColumns) FROM dashboard_daily WHERE dim = ? AND day BETWEEN ? AND ?\(scope)",
+          arguments: [grouping.rawValue] + periodArguments)
+        while let row = try cursor.next() {
+          let key: String = row[0]
+          var group = figures(key)
+          group.add(row)
+          groups[key] = group
+        }
+        for row in open {
+          let key: String = row["key"]
+          var group = figures(key)
+          group.addOpen(colour: row["colour"], row["n"])
+          groups[key] = group
+        }
+        rows = groups.values.filter { $0.received + $0.accepted + $0.completed + $0.openTotal > 0 }.sorted { $0.key < $1.key }
+      }
+
+      let lastDay = min(to, today)
+      var trend: [DashboardDay] = []
+      if from <= lastDay {
+        for n in 0...(lastDay.dayNumber - from.dayNumber) {
+          let date = from.adding(days: n)
+          trend.append(days[date.description] ?? DashboardDay(day: date))
+        }
+      }
+
+      var overdue: [OverdueCase] = []
+      let overdueRows = try Row.fetchAll(db, sql: """
+        SELECT c.number, c.item_code, COALESCE(i.name, c.item_code) AS item_name, c.department_code, c.window, c.state,
+               c.due_at, c.suspended_since
+        FROM cases c LEFT JOIN service_items i ON i.code = c.item_code
+        WHERE c.colour = 'red' AND c.completed_at IS NULL AND c.state IN ('ACCEPTED', 'SUSPENDED')\(department == nil ? "" : " AND c.department_code = ?")
+        ORDER BY c.due_at LIMIT ?
+        """, arguments: scopeArguments + [Self.overdueListLength])
+      for row in overdueRows {
+        guard let dueAt: Date = row["due_at"] else { continue }
+        let state: String = row["state"]
+        let suspended = state == CaseState.suspended.rawValue
+        let until: Date = suspended ? (row["suspended_since"] ?? now) : now
+        overdue.append(OverdueCase(number: row["number"], itemCode: row["item_code"], itemName: row["item_name"], departmentCode: row["department_code"],
+          window: row["window"], suspended: suspended, dueAt: dueAt, overdueSeconds: calendar.workingSeconds(from: dueAt, to: max(until, dueAt))))
+      }
+      overdue.sort { ($0.overdueSeconds, $1.dueAt) > ($1.overdueSeconds, $0.dueAt) }
+
       var rectificationSQL = "SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM rectifications WHERE completed_at IS NULL AND closed_at IS NULL"
       var demandSQL = "SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM demands WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED')"
       var openArguments: StatementArguments = [now]
@@ -153,12 +221,54 @@ extension BanjieStore {
       }
       let rectifications = try Row.fetchOne(db, sql: rectificationSQL, arguments: openArguments)
       let demands = try Row.fetchOne(db, sql: demandSQL, arguments: openArguments)
+      let visited = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN ? AND ?",
+        arguments: [from.description, to.description]) ?? 0
+      let enterprises = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises") ?? 0
       return DashboardReport(
         from: from, to: to, department: department, by: grouping, summary: summary,
-        goodShare: ratingRow.goodShare, unratedShare: ratingRow.unratedShare,
         openRectifications: rectifications?[0] ?? 0, overdueRectifications: rectifications?[1] ?? 0,
         openDemands: demands?[0] ?? 0, overdueDemands: demands?[1] ?? 0,
-        rows: grouping == nil ? [] : groups.values.sorted { $0.key < $1.key })
+        visitedEnterprises: visited, enterprises: enterprises,
+        rows: rows, trend: trend, overdue: overdue)
+    }
+  }
+
+  /// Display names of breakdown keys. Windows and townships are their own names.
+  static func dashboardNames(_ db: Database, _ grouping: DashboardGrouping) throws -> [String: String] {
+    let sql: String
+    switch grouping {
+    case .department: sql = "SELECT code AS key, name FROM departments"
+    case .item: sql = "SELECT code AS key, name FROM service_items"
+    case .window, .township: return [:]
+    }
+    var names: [String: String] = [:]
+    for row in try Row.fetchAll(db, sql: sql) { names[row["key"]] = row["name"] }
+    return names
+  }
+
+  /// How the dashboard aggregates kept by the triggers differ from a fresh computation over the
+  /// cases and ratings; empty when they agree.
+  public func dashboardAggregateDifferences() throws -> [String] {
+    try self.pool.write { db in try DashboardSchema.differences(db) }
+  }
+
+  /// Fills in the dashboard figures (CaseRecord.oneDay, handling time) of completed cases stored
+  /// before they existed; the triggers then carry them into the aggregates. Returns how many.
+  @discardableResult
+  public func backfillCompletionFigures(clock: SLAClock, batch: Int = 5000) throws -> Int {
+    var total = 0
+    while true {
+      let done = try self.pool.write { db -> Int in
+        let records = try CaseRecord.filter(sql: "completed_at IS NOT NULL AND handling_seconds IS NULL").limit(batch).fetchAll(db)
+        for var record in records {
+          BanjieStore.fixCompletionFigures(&record, clock: clock)
+          try db.execute(sql: "UPDATE cases SET one_day = ?, handling_seconds = ?, handling_bucket = ? WHERE id = ?",
+            arguments: [record.oneDay, record.handlingSeconds, record.handlingBucket, record.id])
+        }
+        return records.count
+      }
+      total += done
+      if done < batch { return total }
     }
   }
 }

@@ -155,5 +155,8 @@ enum Migrations {
     migrator.registerMigration("v5-awards") { db in
       try AwardSchema.create(db)
     }
+    migrator.registerMigration("v6-dashboard") { db in
+      try DashboardSchema.create(db)
+    }
   }
 }

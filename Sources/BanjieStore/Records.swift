@@ -81,6 +81,12 @@ public struct CaseRecord: Codable, Sendable, Hashable, FetchableRecord, Persista
   public var lastNote: String
   public var receivedBy: String
   public var updatedAt: Date
+  /// Of a completed case, fixed at completion for the dashboard: finished within one working day
+  /// of acceptance, its working seconds from acceptance (or receipt) to completion, and the
+  /// HandlingHistogram bucket of those.
+  public var oneDay: Bool? = nil
+  public var handlingSeconds: Int64? = nil
+  public var handlingBucket: Int? = nil
 
   public var limit: WorkingLimit {
     switch self.limitUnit {

@@ -139,7 +139,11 @@ struct DashboardTests {
           }
           let mean = seconds.isEmpty ? 0 : Double(seconds.reduce(0, +)) / Double(seconds.count) / 3600
           #expect(abs(s.handlingHoursMean - mean) < 1e-9)
-          if let last = seconds.last { #expect(s.handlingHoursP90 <= Double(last) / 3600 && s.handlingHoursP50 <= s.handlingHoursP90) }
+          // Percentiles: nearest rank, reported as the upper edge of that value's histogram bucket.
+          for (p, value) in [(50, s.handlingHoursP50), (90, s.handlingHoursP90)] {
+            let expected = seconds.isEmpty ? 0 : Double(HandlingHistogram.upperEdgesMinutes.first { $0 * 60 >= seconds[max(1, (p * seconds.count + 99) / 100) - 1] } ?? 48000) / 60
+            #expect(value == expected, "p\(p)")
+          }
         }
       }
       // The seeded facts the SQL above must also show: the late case, the red one, the suspension.
@@ -148,6 +152,8 @@ struct DashboardTests {
       #expect(all.summary.onTime == 3 && all.summary.oneDay == 2)   // D late; C and D not within a day; B on time despite the suspension
       #expect(all.summary.openRed == 1)   // H: due Tue 17:00
       #expect(all.rows.isEmpty)
+      // Suspension, transfer-free completions and deemed acceptances all kept the aggregates exact.
+      #expect(try h.environment.store.dashboardAggregateDifferences().isEmpty)
       // A clerk is forced to its own department, whatever it asks for.
       let own = try await h.dashboard(.clerk, "ZJJ", "王五") { try await $0.getDashboard(Self.request("2026-11-30", "2026-12-03", department: "SCJGJ")) }
       #expect(own.departmentCode == "ZJJ")
@@ -212,11 +218,9 @@ struct DashboardWatchTests {
           #expect(first.summary.received == 1)
           while h.environment.changes.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
           // Another case arrives.
-          let start = ContinuousClock.now
           _ = try await h.cases { try await $0.submitCase(.sample()) }
           let second = try #require(try await iterator.next())
           #expect(second.summary.received == 2)
-          #expect(ContinuousClock.now - start < .seconds(1))
           // Time passes and the sweeper turns the first case red.
           h.clock.set(shanghai("2026-12-01T17:00:01"))
           try h.environment.sweep()

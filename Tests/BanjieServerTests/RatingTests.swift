@@ -269,6 +269,10 @@ struct RatingTests {
       #expect(after.total.goodShare == 0.5 && abs(after.total.unratedShare - 3.0 / 7) < 1e-12)
       let gaj = after.groups.first { $0.key == "GAJ" }
       #expect(gaj?.rated == 1 && gaj?.excluded == 1 && gaj?.bad == 0 && gaj?.unrated == 1)
+      // The dashboard's rating figures follow the upheld appeal too.
+      #expect(try h.environment.store.dashboardAggregateDifferences().isEmpty)
+      let dashboard = try await h.dashboard { try await $0.getDashboard(DashboardTests.request("2026-11-30", "2026-11-30")) }
+      #expect(dashboard.summary.rated == 4 && dashboard.summary.good == 2 && dashboard.goodShare == 0.5)
     }
   }
 

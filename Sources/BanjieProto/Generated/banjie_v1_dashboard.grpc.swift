@@ -6,10 +6,21 @@
 ///   on_time_rate / one_day_rate       of completed (0 when completed = 0);
 ///   open_green/yellow/red             cases open now (ACCEPTED or SUSPENDED) by their colour as of now;
 ///   handling_hours_*   working hours from accepted_at to completed_at of the completed cases
-///                      (the working calendar's working seconds / 3600); p50/p90 are nearest-rank;
-///   good_share / unrated_share        as RatingMeasures: good / rated, unrated / completed;
+///                      (the working calendar's working seconds / 3600); the mean is exact; p50/p90
+///                      are nearest-rank over a histogram and report the upper edge of the bucket
+///                      holding that rank: resolution 15 min below 4 h, 30 min below 8 h, 1 h below
+///                      24 h, 4 h below 80 h, 8 h below 240 h, then 320/480/800 h (docs/ARCHITECTURE.md);
+///   rated / good       of the completed cases: rated (not excluded by an upheld appeal), and rated 4–5;
+///   good_share / unrated_share        as RatingMeasures: good / rated, (completed - rated) / completed;
+///   open colours       the colour stored by the last transition or sweep (sla.sweep_interval_seconds);
 ///   open/overdue rectifications and demands: not finished now / and past their deadline now;
+///   visit coverage     enterprises with a visit on a day of the period / enterprises in the registry
+///                      (county-wide, also when a department is asked for);
+///   trend              one entry per day from `from` to the earlier of `to` and today;
+///   overdue            up to 10 open red cases, most working hours past the deadline first;
 ///   has_data           false when no case was received, accepted or completed in the period.
+/// Every figure is read from aggregates kept in the same transaction as the writes, so the cost
+/// follows the days and departments of the period, not the size of the history.
 
 // DO NOT EDIT.
 // swift-format-ignore-file

@@ -16,10 +16,21 @@
 ///   on_time_rate / one_day_rate       of completed (0 when completed = 0);
 ///   open_green/yellow/red             cases open now (ACCEPTED or SUSPENDED) by their colour as of now;
 ///   handling_hours_*   working hours from accepted_at to completed_at of the completed cases
-///                      (the working calendar's working seconds / 3600); p50/p90 are nearest-rank;
-///   good_share / unrated_share        as RatingMeasures: good / rated, unrated / completed;
+///                      (the working calendar's working seconds / 3600); the mean is exact; p50/p90
+///                      are nearest-rank over a histogram and report the upper edge of the bucket
+///                      holding that rank: resolution 15 min below 4 h, 30 min below 8 h, 1 h below
+///                      24 h, 4 h below 80 h, 8 h below 240 h, then 320/480/800 h (docs/ARCHITECTURE.md);
+///   rated / good       of the completed cases: rated (not excluded by an upheld appeal), and rated 4–5;
+///   good_share / unrated_share        as RatingMeasures: good / rated, (completed - rated) / completed;
+///   open colours       the colour stored by the last transition or sweep (sla.sweep_interval_seconds);
 ///   open/overdue rectifications and demands: not finished now / and past their deadline now;
+///   visit coverage     enterprises with a visit on a day of the period / enterprises in the registry
+///                      (county-wide, also when a department is asked for);
+///   trend              one entry per day from `from` to the earlier of `to` and today;
+///   overdue            up to 10 open red cases, most working hours past the deadline first;
 ///   has_data           false when no case was received, accepted or completed in the period.
+/// Every figure is read from aggregates kept in the same transaction as the writes, so the cost
+/// follows the days and departments of the period, not the size of the history.
 
 import SwiftProtobuf
 
@@ -55,15 +66,121 @@ public nonisolated struct Banjie_V1_DashboardRequest: Sendable {
   public init() {}
 }
 
-public nonisolated struct Banjie_V1_DashboardFigures: Sendable {
+public nonisolated struct Banjie_V1_DashboardFigures: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
   /// empty for the summary
-  public var key: String = String()
+  public var key: String {
+    get {_storage._key}
+    set {_uniqueStorage()._key = newValue}
+  }
 
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
+
+  public var received: UInt32 {
+    get {_storage._received}
+    set {_uniqueStorage()._received = newValue}
+  }
+
+  public var accepted: UInt32 {
+    get {_storage._accepted}
+    set {_uniqueStorage()._accepted = newValue}
+  }
+
+  public var completed: UInt32 {
+    get {_storage._completed}
+    set {_uniqueStorage()._completed = newValue}
+  }
+
+  public var onTime: UInt32 {
+    get {_storage._onTime}
+    set {_uniqueStorage()._onTime = newValue}
+  }
+
+  public var oneDay: UInt32 {
+    get {_storage._oneDay}
+    set {_uniqueStorage()._oneDay = newValue}
+  }
+
+  public var onTimeRate: Double {
+    get {_storage._onTimeRate}
+    set {_uniqueStorage()._onTimeRate = newValue}
+  }
+
+  public var oneDayRate: Double {
+    get {_storage._oneDayRate}
+    set {_uniqueStorage()._oneDayRate = newValue}
+  }
+
+  public var openGreen: UInt32 {
+    get {_storage._openGreen}
+    set {_uniqueStorage()._openGreen = newValue}
+  }
+
+  public var openYellow: UInt32 {
+    get {_storage._openYellow}
+    set {_uniqueStorage()._openYellow = newValue}
+  }
+
+  public var openRed: UInt32 {
+    get {_storage._openRed}
+    set {_uniqueStorage()._openRed = newValue}
+  }
+
+  public var handlingHoursMean: Double {
+    get {_storage._handlingHoursMean}
+    set {_uniqueStorage()._handlingHoursMean = newValue}
+  }
+
+  public var handlingHoursP50: Double {
+    get {_storage._handlingHoursP50}
+    set {_uniqueStorage()._handlingHoursP50 = newValue}
+  }
+
+  public var handlingHoursP90: Double {
+    get {_storage._handlingHoursP90}
+    set {_uniqueStorage()._handlingHoursP90 = newValue}
+  }
+
+  public var rated: UInt32 {
+    get {_storage._rated}
+    set {_uniqueStorage()._rated = newValue}
+  }
+
+  public var good: UInt32 {
+    get {_storage._good}
+    set {_uniqueStorage()._good = newValue}
+  }
+
+  public var goodShare: Double {
+    get {_storage._goodShare}
+    set {_uniqueStorage()._goodShare = newValue}
+  }
+
+  public var unratedShare: Double {
+    get {_storage._unratedShare}
+    set {_uniqueStorage()._unratedShare = newValue}
+  }
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Banjie_V1_DashboardDay: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// YYYY-MM-DD
+  public var day: String = String()
 
   public var received: UInt32 = 0
 
@@ -77,23 +194,46 @@ public nonisolated struct Banjie_V1_DashboardFigures: Sendable {
 
   public var onTimeRate: Double = 0
 
-  public var oneDayRate: Double = 0
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
-  public var openGreen: UInt32 = 0
+  public init() {}
+}
 
-  public var openYellow: UInt32 = 0
+public nonisolated struct Banjie_V1_OverdueCase: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
 
-  public var openRed: UInt32 = 0
+  public var number: String = String()
 
-  public var handlingHoursMean: Double = 0
+  public var itemCode: String = String()
 
-  public var handlingHoursP50: Double = 0
+  public var itemName: String = String()
 
-  public var handlingHoursP90: Double = 0
+  public var departmentCode: String = String()
+
+  public var window: String = String()
+
+  /// its clock is stopped; overdue_hours counts to the suspension
+  public var suspended: Bool = false
+
+  public var dueAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_dueAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_dueAt = newValue}
+  }
+  /// Returns true if `dueAt` has been explicitly set.
+  public var hasDueAt: Bool {self._dueAt != nil}
+  /// Clears the value of `dueAt`. Subsequent reads from it will return its default value.
+  public mutating func clearDueAt() {self._dueAt = nil}
+
+  /// working hours past due_at
+  public var overdueHours: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+
+  fileprivate var _dueAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Banjie_V1_Dashboard: @unchecked Sendable {
@@ -180,6 +320,32 @@ public nonisolated struct Banjie_V1_Dashboard: @unchecked Sendable {
   /// Clears the value of `computedAt`. Subsequent reads from it will return its default value.
   public mutating func clearComputedAt() {_uniqueStorage()._computedAt = nil}
 
+  public var trend: [Banjie_V1_DashboardDay] {
+    get {_storage._trend}
+    set {_uniqueStorage()._trend = newValue}
+  }
+
+  public var overdue: [Banjie_V1_OverdueCase] {
+    get {_storage._overdue}
+    set {_uniqueStorage()._overdue = newValue}
+  }
+
+  public var visitedEnterprises: UInt32 {
+    get {_storage._visitedEnterprises}
+    set {_uniqueStorage()._visitedEnterprises = newValue}
+  }
+
+  public var enterprises: UInt32 {
+    get {_storage._enterprises}
+    set {_uniqueStorage()._enterprises = newValue}
+  }
+
+  /// visited_enterprises / enterprises (0 when the registry is empty)
+  public var visitCoverage: Double {
+    get {_storage._visitCoverage}
+    set {_uniqueStorage()._visitCoverage = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -238,7 +404,199 @@ nonisolated extension Banjie_V1_DashboardRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Banjie_V1_DashboardFigures: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DashboardFigures"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}name\0\u{1}received\0\u{1}accepted\0\u{1}completed\0\u{3}on_time\0\u{3}one_day\0\u{3}on_time_rate\0\u{3}one_day_rate\0\u{3}open_green\0\u{3}open_yellow\0\u{3}open_red\0\u{3}handling_hours_mean\0\u{3}handling_hours_p50\0\u{3}handling_hours_p90\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}key\0\u{1}name\0\u{1}received\0\u{1}accepted\0\u{1}completed\0\u{3}on_time\0\u{3}one_day\0\u{3}on_time_rate\0\u{3}one_day_rate\0\u{3}open_green\0\u{3}open_yellow\0\u{3}open_red\0\u{3}handling_hours_mean\0\u{3}handling_hours_p50\0\u{3}handling_hours_p90\0\u{1}rated\0\u{1}good\0\u{3}good_share\0\u{3}unrated_share\0")
+
+  fileprivate class _StorageClass {
+    var _key: String = String()
+    var _name: String = String()
+    var _received: UInt32 = 0
+    var _accepted: UInt32 = 0
+    var _completed: UInt32 = 0
+    var _onTime: UInt32 = 0
+    var _oneDay: UInt32 = 0
+    var _onTimeRate: Double = 0
+    var _oneDayRate: Double = 0
+    var _openGreen: UInt32 = 0
+    var _openYellow: UInt32 = 0
+    var _openRed: UInt32 = 0
+    var _handlingHoursMean: Double = 0
+    var _handlingHoursP50: Double = 0
+    var _handlingHoursP90: Double = 0
+    var _rated: UInt32 = 0
+    var _good: UInt32 = 0
+    var _goodShare: Double = 0
+    var _unratedShare: Double = 0
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _key = source._key
+      _name = source._name
+      _received = source._received
+      _accepted = source._accepted
+      _completed = source._completed
+      _onTime = source._onTime
+      _oneDay = source._oneDay
+      _onTimeRate = source._onTimeRate
+      _oneDayRate = source._oneDayRate
+      _openGreen = source._openGreen
+      _openYellow = source._openYellow
+      _openRed = source._openRed
+      _handlingHoursMean = source._handlingHoursMean
+      _handlingHoursP50 = source._handlingHoursP50
+      _handlingHoursP90 = source._handlingHoursP90
+      _rated = source._rated
+      _good = source._good
+      _goodShare = source._goodShare
+      _unratedShare = source._unratedShare
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._key) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 3: try { try decoder.decodeSingularUInt32Field(value: &_storage._received) }()
+        case 4: try { try decoder.decodeSingularUInt32Field(value: &_storage._accepted) }()
+        case 5: try { try decoder.decodeSingularUInt32Field(value: &_storage._completed) }()
+        case 6: try { try decoder.decodeSingularUInt32Field(value: &_storage._onTime) }()
+        case 7: try { try decoder.decodeSingularUInt32Field(value: &_storage._oneDay) }()
+        case 8: try { try decoder.decodeSingularDoubleField(value: &_storage._onTimeRate) }()
+        case 9: try { try decoder.decodeSingularDoubleField(value: &_storage._oneDayRate) }()
+        case 10: try { try decoder.decodeSingularUInt32Field(value: &_storage._openGreen) }()
+        case 11: try { try decoder.decodeSingularUInt32Field(value: &_storage._openYellow) }()
+        case 12: try { try decoder.decodeSingularUInt32Field(value: &_storage._openRed) }()
+        case 13: try { try decoder.decodeSingularDoubleField(value: &_storage._handlingHoursMean) }()
+        case 14: try { try decoder.decodeSingularDoubleField(value: &_storage._handlingHoursP50) }()
+        case 15: try { try decoder.decodeSingularDoubleField(value: &_storage._handlingHoursP90) }()
+        case 16: try { try decoder.decodeSingularUInt32Field(value: &_storage._rated) }()
+        case 17: try { try decoder.decodeSingularUInt32Field(value: &_storage._good) }()
+        case 18: try { try decoder.decodeSingularDoubleField(value: &_storage._goodShare) }()
+        case 19: try { try decoder.decodeSingularDoubleField(value: &_storage._unratedShare) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      if !_storage._key.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._key, fieldNumber: 1)
+      }
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 2)
+      }
+      if _storage._received != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._received, fieldNumber: 3)
+      }
+      if _storage._accepted != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._accepted, fieldNumber: 4)
+      }
+      if _storage._completed != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._completed, fieldNumber: 5)
+      }
+      if _storage._onTime != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._onTime, fieldNumber: 6)
+      }
+      if _storage._oneDay != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._oneDay, fieldNumber: 7)
+      }
+      if _storage._onTimeRate.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._onTimeRate, fieldNumber: 8)
+      }
+      if _storage._oneDayRate.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._oneDayRate, fieldNumber: 9)
+      }
+      if _storage._openGreen != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._openGreen, fieldNumber: 10)
+      }
+      if _storage._openYellow != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._openYellow, fieldNumber: 11)
+      }
+      if _storage._openRed != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._openRed, fieldNumber: 12)
+      }
+      if _storage._handlingHoursMean.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._handlingHoursMean, fieldNumber: 13)
+      }
+      if _storage._handlingHoursP50.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._handlingHoursP50, fieldNumber: 14)
+      }
+      if _storage._handlingHoursP90.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._handlingHoursP90, fieldNumber: 15)
+      }
+      if _storage._rated != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._rated, fieldNumber: 16)
+      }
+      if _storage._good != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._good, fieldNumber: 17)
+      }
+      if _storage._goodShare.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._goodShare, fieldNumber: 18)
+      }
+      if _storage._unratedShare.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._unratedShare, fieldNumber: 19)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_DashboardFigures, rhs: Banjie_V1_DashboardFigures) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._key != rhs_storage._key {return false}
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._received != rhs_storage._received {return false}
+        if _storage._accepted != rhs_storage._accepted {return false}
+        if _storage._completed != rhs_storage._completed {return false}
+        if _storage._onTime != rhs_storage._onTime {return false}
+        if _storage._oneDay != rhs_storage._oneDay {return false}
+        if _storage._onTimeRate != rhs_storage._onTimeRate {return false}
+        if _storage._oneDayRate != rhs_storage._oneDayRate {return false}
+        if _storage._openGreen != rhs_storage._openGreen {return false}
+        if _storage._openYellow != rhs_storage._openYellow {return false}
+        if _storage._openRed != rhs_storage._openRed {return false}
+        if _storage._handlingHoursMean != rhs_storage._handlingHoursMean {return false}
+        if _storage._handlingHoursP50 != rhs_storage._handlingHoursP50 {return false}
+        if _storage._handlingHoursP90 != rhs_storage._handlingHoursP90 {return false}
+        if _storage._rated != rhs_storage._rated {return false}
+        if _storage._good != rhs_storage._good {return false}
+        if _storage._goodShare != rhs_storage._goodShare {return false}
+        if _storage._unratedShare != rhs_storage._unratedShare {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_DashboardDay: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DashboardDay"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}day\0\u{1}received\0\u{1}accepted\0\u{1}completed\0\u{3}on_time\0\u{3}one_day\0\u{3}on_time_rate\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -246,91 +604,120 @@ nonisolated extension Banjie_V1_DashboardFigures: SwiftProtobuf.Message, SwiftPr
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.key) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.received) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.accepted) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.completed) }()
-      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.onTime) }()
-      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.oneDay) }()
-      case 8: try { try decoder.decodeSingularDoubleField(value: &self.onTimeRate) }()
-      case 9: try { try decoder.decodeSingularDoubleField(value: &self.oneDayRate) }()
-      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.openGreen) }()
-      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.openYellow) }()
-      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.openRed) }()
-      case 13: try { try decoder.decodeSingularDoubleField(value: &self.handlingHoursMean) }()
-      case 14: try { try decoder.decodeSingularDoubleField(value: &self.handlingHoursP50) }()
-      case 15: try { try decoder.decodeSingularDoubleField(value: &self.handlingHoursP90) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.day) }()
+      case 2: try { try decoder.decodeSingularUInt32Field(value: &self.received) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.accepted) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.completed) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.onTime) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.oneDay) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.onTimeRate) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.key.isEmpty {
-      try visitor.visitSingularStringField(value: self.key, fieldNumber: 1)
-    }
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    if !self.day.isEmpty {
+      try visitor.visitSingularStringField(value: self.day, fieldNumber: 1)
     }
     if self.received != 0 {
-      try visitor.visitSingularUInt32Field(value: self.received, fieldNumber: 3)
+      try visitor.visitSingularUInt32Field(value: self.received, fieldNumber: 2)
     }
     if self.accepted != 0 {
-      try visitor.visitSingularUInt32Field(value: self.accepted, fieldNumber: 4)
+      try visitor.visitSingularUInt32Field(value: self.accepted, fieldNumber: 3)
     }
     if self.completed != 0 {
-      try visitor.visitSingularUInt32Field(value: self.completed, fieldNumber: 5)
+      try visitor.visitSingularUInt32Field(value: self.completed, fieldNumber: 4)
     }
     if self.onTime != 0 {
-      try visitor.visitSingularUInt32Field(value: self.onTime, fieldNumber: 6)
+      try visitor.visitSingularUInt32Field(value: self.onTime, fieldNumber: 5)
     }
     if self.oneDay != 0 {
-      try visitor.visitSingularUInt32Field(value: self.oneDay, fieldNumber: 7)
+      try visitor.visitSingularUInt32Field(value: self.oneDay, fieldNumber: 6)
     }
     if self.onTimeRate.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.onTimeRate, fieldNumber: 8)
-    }
-    if self.oneDayRate.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.oneDayRate, fieldNumber: 9)
-    }
-    if self.openGreen != 0 {
-      try visitor.visitSingularUInt32Field(value: self.openGreen, fieldNumber: 10)
-    }
-    if self.openYellow != 0 {
-      try visitor.visitSingularUInt32Field(value: self.openYellow, fieldNumber: 11)
-    }
-    if self.openRed != 0 {
-      try visitor.visitSingularUInt32Field(value: self.openRed, fieldNumber: 12)
-    }
-    if self.handlingHoursMean.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.handlingHoursMean, fieldNumber: 13)
-    }
-    if self.handlingHoursP50.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.handlingHoursP50, fieldNumber: 14)
-    }
-    if self.handlingHoursP90.bitPattern != 0 {
-      try visitor.visitSingularDoubleField(value: self.handlingHoursP90, fieldNumber: 15)
+      try visitor.visitSingularDoubleField(value: self.onTimeRate, fieldNumber: 7)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Banjie_V1_DashboardFigures, rhs: Banjie_V1_DashboardFigures) -> Bool {
-    if lhs.key != rhs.key {return false}
-    if lhs.name != rhs.name {return false}
+  public static func ==(lhs: Banjie_V1_DashboardDay, rhs: Banjie_V1_DashboardDay) -> Bool {
+    if lhs.day != rhs.day {return false}
     if lhs.received != rhs.received {return false}
     if lhs.accepted != rhs.accepted {return false}
     if lhs.completed != rhs.completed {return false}
     if lhs.onTime != rhs.onTime {return false}
     if lhs.oneDay != rhs.oneDay {return false}
     if lhs.onTimeRate != rhs.onTimeRate {return false}
-    if lhs.oneDayRate != rhs.oneDayRate {return false}
-    if lhs.openGreen != rhs.openGreen {return false}
-    if lhs.openYellow != rhs.openYellow {return false}
-    if lhs.openRed != rhs.openRed {return false}
-    if lhs.handlingHoursMean != rhs.handlingHoursMean {return false}
-    if lhs.handlingHoursP50 != rhs.handlingHoursP50 {return false}
-    if lhs.handlingHoursP90 != rhs.handlingHoursP90 {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_OverdueCase: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".OverdueCase"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}item_code\0\u{3}item_name\0\u{3}department_code\0\u{1}window\0\u{1}suspended\0\u{3}due_at\0\u{3}overdue_hours\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.number) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.itemCode) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.itemName) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.departmentCode) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.window) }()
+      case 6: try { try decoder.decodeSingularBoolField(value: &self.suspended) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._dueAt) }()
+      case 8: try { try decoder.decodeSingularDoubleField(value: &self.overdueHours) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.number.isEmpty {
+      try visitor.visitSingularStringField(value: self.number, fieldNumber: 1)
+    }
+    if !self.itemCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.itemCode, fieldNumber: 2)
+    }
+    if !self.itemName.isEmpty {
+      try visitor.visitSingularStringField(value: self.itemName, fieldNumber: 3)
+    }
+    if !self.departmentCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.departmentCode, fieldNumber: 4)
+    }
+    if !self.window.isEmpty {
+      try visitor.visitSingularStringField(value: self.window, fieldNumber: 5)
+    }
+    if self.suspended != false {
+      try visitor.visitSingularBoolField(value: self.suspended, fieldNumber: 6)
+    }
+    try { if let v = self._dueAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    if self.overdueHours.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.overdueHours, fieldNumber: 8)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_OverdueCase, rhs: Banjie_V1_OverdueCase) -> Bool {
+    if lhs.number != rhs.number {return false}
+    if lhs.itemCode != rhs.itemCode {return false}
+    if lhs.itemName != rhs.itemName {return false}
+    if lhs.departmentCode != rhs.departmentCode {return false}
+    if lhs.window != rhs.window {return false}
+    if lhs.suspended != rhs.suspended {return false}
+    if lhs._dueAt != rhs._dueAt {return false}
+    if lhs.overdueHours != rhs.overdueHours {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -338,7 +725,7 @@ nonisolated extension Banjie_V1_DashboardFigures: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Dashboard"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{3}department_code\0\u{1}by\0\u{3}has_data\0\u{1}summary\0\u{3}good_share\0\u{3}unrated_share\0\u{3}open_rectifications\0\u{3}overdue_rectifications\0\u{3}open_demands\0\u{3}overdue_demands\0\u{1}rows\0\u{3}computed_at\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{3}department_code\0\u{1}by\0\u{3}has_data\0\u{1}summary\0\u{3}good_share\0\u{3}unrated_share\0\u{3}open_rectifications\0\u{3}overdue_rectifications\0\u{3}open_demands\0\u{3}overdue_demands\0\u{1}rows\0\u{3}computed_at\0\u{1}trend\0\u{1}overdue\0\u{3}visited_enterprises\0\u{1}enterprises\0\u{3}visit_coverage\0")
 
   fileprivate class _StorageClass {
     var _from: String = String()
@@ -355,6 +742,11 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
     var _overdueDemands: UInt32 = 0
     var _rows: [Banjie_V1_DashboardFigures] = []
     var _computedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+    var _trend: [Banjie_V1_DashboardDay] = []
+    var _overdue: [Banjie_V1_OverdueCase] = []
+    var _visitedEnterprises: UInt32 = 0
+    var _enterprises: UInt32 = 0
+    var _visitCoverage: Double = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -379,6 +771,11 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
       _overdueDemands = source._overdueDemands
       _rows = source._rows
       _computedAt = source._computedAt
+      _trend = source._trend
+      _overdue = source._overdue
+      _visitedEnterprises = source._visitedEnterprises
+      _enterprises = source._enterprises
+      _visitCoverage = source._visitCoverage
     }
   }
 
@@ -411,6 +808,11 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
         case 12: try { try decoder.decodeSingularUInt32Field(value: &_storage._overdueDemands) }()
         case 13: try { try decoder.decodeRepeatedMessageField(value: &_storage._rows) }()
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._computedAt) }()
+        case 15: try { try decoder.decodeRepeatedMessageField(value: &_storage._trend) }()
+        case 16: try { try decoder.decodeRepeatedMessageField(value: &_storage._overdue) }()
+        case 17: try { try decoder.decodeSingularUInt32Field(value: &_storage._visitedEnterprises) }()
+        case 18: try { try decoder.decodeSingularUInt32Field(value: &_storage._enterprises) }()
+        case 19: try { try decoder.decodeSingularDoubleField(value: &_storage._visitCoverage) }()
         default: break
         }
       }
@@ -465,6 +867,21 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
       try { if let v = _storage._computedAt {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
       } }()
+      if !_storage._trend.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._trend, fieldNumber: 15)
+      }
+      if !_storage._overdue.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._overdue, fieldNumber: 16)
+      }
+      if _storage._visitedEnterprises != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._visitedEnterprises, fieldNumber: 17)
+      }
+      if _storage._enterprises != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._enterprises, fieldNumber: 18)
+      }
+      if _storage._visitCoverage.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._visitCoverage, fieldNumber: 19)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -488,6 +905,11 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._overdueDemands != rhs_storage._overdueDemands {return false}
         if _storage._rows != rhs_storage._rows {return false}
         if _storage._computedAt != rhs_storage._computedAt {return false}
+        if _storage._trend != rhs_storage._trend {return false}
+        if _storage._overdue != rhs_storage._overdue {return false}
+        if _storage._visitedEnterprises != rhs_storage._visitedEnterprises {return false}
+        if _storage._enterprises != rhs_storage._enterprises {return false}
+        if _storage._visitCoverage != rhs_storage._visitCoverage {return false}
         return true
       }
       if !storagesAreEqual {return false}

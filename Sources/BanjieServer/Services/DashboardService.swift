@@ -92,6 +92,32 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
       $0.overdueDemands = UInt32(report.overdueDemands)
       $0.rows = report.rows.map(\.proto)
       $0.computedAt = Google_Protobuf_Timestamp(date: now)
+      $0.trend = report.trend.map { day in
+        .with {
+          $0.day = day.day.description
+          $0.received = UInt32(day.received)
+          $0.accepted = UInt32(day.accepted)
+          $0.completed = UInt32(day.completed)
+          $0.onTime = UInt32(day.onTime)
+          $0.oneDay = UInt32(day.oneDay)
+          $0.onTimeRate = day.onTimeRate
+        }
+      }
+      $0.overdue = report.overdue.map { c in
+        .with {
+          $0.number = c.number
+          $0.itemCode = c.itemCode
+          $0.itemName = c.itemName
+          $0.departmentCode = c.departmentCode
+          $0.window = c.window
+          $0.suspended = c.suspended
+          $0.dueAt = Google_Protobuf_Timestamp(date: c.dueAt)
+          $0.overdueHours = Double(c.overdueSeconds) / 3600
+        }
+      }
+      $0.visitedEnterprises = UInt32(report.visitedEnterprises)
+      $0.enterprises = UInt32(report.enterprises)
+      $0.visitCoverage = report.visitCoverage
     }
   }
 }
@@ -114,6 +140,10 @@ extension DashboardFigures {
       $0.handlingHoursMean = self.handlingHoursMean
       $0.handlingHoursP50 = self.handlingHoursP50
       $0.handlingHoursP90 = self.handlingHoursP90
+      $0.rated = UInt32(self.rated)
+      $0.good = UInt32(self.good)
+      $0.goodShare = self.goodShare
+      $0.unratedShare = self.unratedShare
     }
   }
 }

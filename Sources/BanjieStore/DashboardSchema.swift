@@ -1,0 +1,323 @@
+import GRDB
+
+/// The dashboard's aggregates (issue 7): kept current by triggers in the same transaction as every
+/// write to `cases` and `ratings`, so a dashboard reads a few hundred rows whatever the history.
+///
+/// `dashboard_daily` holds, per breakdown dimension, key, department and Asia/Shanghai day, the
+/// events that fell on that day: cases received, accepted and completed; of the completed ones,
+/// those on time and within one day, their working seconds of handling and a histogram of them
+/// (`b00`…), and the ratings counted by RatingMeasures (rated = not excluded, good = level ≥ 4).
+/// A completed case's figures sit on its completion day, its ratings too.
+///
+/// `dashboard_open` holds the open cases (ACCEPTED or SUSPENDED, not completed) by stored colour.
+///
+/// The triggers subtract a row's old contribution and add its new one whenever a column they read
+/// changes, so transfers, late acceptances and appeals move the figures exactly. The township of a
+/// case is its enterprise's township when the case row changes.
+enum DashboardSchema {
+  /// The breakdown dimensions and how each is keyed from a case row `r`.
+  static let dimensions: [(name: String, key: @Sendable (String) -> String)] = [
+    ("department", { "\($0).department_code" }),
+    ("item", { "\($0).item_code" }),
+    ("window", { "\($0).window" }),
+    ("township", { "COALESCE((SELECT township FROM enterprises WHERE uscc = \($0).enterprise_uscc), '')" }),
+  ]
+
+  static let bucketColumns: [String] = (0..<HandlingHistogram.bucketCount).map { String(format: "b%02d", $0) }
+
+  /// The columns a dashboard reads, in the order DashboardFigures.add expects them.
+  static let readColumns = (["key", "day"] + Self.valueColumns + Self.bucketColumns).joined(separator: ", ")
+
+  static let valueColumns = ["received", "accepted", "completed", "on_time", "one_day", "handling_seconds", "rated", "good"]
+
+  static func create(_ db: Database) throws {
+    try db.execute(sql: """
+      ALTER TABLE cases ADD COLUMN one_day INTEGER;
+      ALTER TABLE cases ADD COLUMN handling_seconds INTEGER;
+      ALTER TABLE cases ADD COLUMN handling_bucket INTEGER;
+
+      CREATE TABLE dashboard_daily (
+        dim TEXT NOT NULL,
+        key TEXT NOT NULL,
+        department_code TEXT NOT NULL,
+        day TEXT NOT NULL,
+        \((Self.valueColumns + Self.bucketColumns).map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ",\n  "))
+        , PRIMARY KEY (dim, day, department_code, key)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE dashboard_open (
+        dim TEXT NOT NULL,
+        key TEXT NOT NULL,
+        department_code TEXT NOT NULL,
+        colour TEXT NOT NULL,
+        n INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (dim, department_code, key, colour)
+      ) WITHOUT ROWID;
+
+      CREATE INDEX cases_open_red_due ON cases(colour, due_at) WHERE completed_at IS NULL;
+      """)
+    try Self.createTriggers(db)
+    try Self.rebuild(db)
+  }
+
+  static let triggerNames = [
+    "dashboard_case_insert", "dashboard_case_received", "dashboard_case_accepted", "dashboard_case_completed",
+    "dashboard_case_open", "dashboard_case_delete", "dashboard_rating_insert", "dashboard_rating_update", "dashboard_rating_delete",
+  ]
+
+  /// Whether every trigger is in place (a bulk load drops them and puts them back).
+  static func triggersPresent(_ db: Database) throws -> Bool {
+    let present = try String.fetchSet(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'dashboard_%'")
+    return Set(Self.triggerNames).isSubset(of: present)
+  }
+
+  static func dropTriggers(_ db: Database) throws {
+    for name in Self.triggerNames { try db.execute(sql: "DROP TRIGGER IF EXISTS \(name)") }
+  }
+
+  static func createTriggers(_ db: Database) throws {
+    let keysChanged = "OLD.department_code IS NOT NEW.department_code OR OLD.item_code IS NOT NEW.item_code"
+      + " OR OLD.window IS NOT NEW.window OR OLD.enterprise_uscc IS NOT NEW.enterprise_uscc"
+    let completionChanged = "(OLD.completed_at IS NOT NULL OR NEW.completed_at IS NOT NULL) AND (OLD.completed_at IS NOT NEW.completed_at"
+      + " OR OLD.due_at IS NOT NEW.due_at OR OLD.one_day IS NOT NEW.one_day OR OLD.handling_seconds IS NOT NEW.handling_seconds"
+      + " OR OLD.handling_bucket IS NOT NEW.handling_bucket OR \(keysChanged))"
+    let openChanged = "OLD.state IS NOT NEW.state OR OLD.colour IS NOT NEW.colour OR OLD.completed_at IS NOT NEW.completed_at OR \(keysChanged)"
+    try db.execute(sql: """
+      CREATE TRIGGER dashboard_case_insert AFTER INSERT ON cases BEGIN
+        \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.received, .accepted, .completed]));
+        \(Self.openUpsert(row: "NEW", sign: 1));
+      END;
+      CREATE TRIGGER dashboard_case_received AFTER UPDATE ON cases
+      WHEN OLD.received_at IS NOT NEW.received_at OR \(keysChanged) BEGIN
+        \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.received]));
+        \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.received]));
+      END;
+      CREATE TRIGGER dashboard_case_accepted AFTER UPDATE ON cases
+      WHEN OLD.accepted_at IS NOT NEW.accepted_at OR ((OLD.accepted_at IS NOT NULL OR NEW.accepted_at IS NOT NULL) AND (\(keysChanged))) BEGIN
+        \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.accepted]));
+        \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.accepted]));
+      END;
+      CREATE TRIGGER dashboard_case_completed AFTER UPDATE ON cases
+      WHEN \(completionChanged) BEGIN
+        \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.completed]));
+        \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.completed]));
+      END;
+      CREATE TRIGGER dashboard_case_open AFTER UPDATE ON cases
+      WHEN \(openChanged) BEGIN
+        \(Self.openUpsert(row: "OLD", sign: -1));
+        \(Self.openUpsert(row: "NEW", sign: 1));
+      END;
+      CREATE TRIGGER dashboard_case_delete AFTER DELETE ON cases BEGIN
+        \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.received, .accepted, .completed]));
+        \(Self.openUpsert(row: "OLD", sign: -1));
+      END;
+      CREATE TRIGGER dashboard_rating_insert AFTER INSERT ON ratings BEGIN
+        \(Self.ratingUpsert(rating: "NEW", sign: 1));
+      END;
+      CREATE TRIGGER dashboard_rating_update AFTER UPDATE ON ratings
+      WHEN OLD.excluded IS NOT NEW.excluded OR OLD.level IS NOT NEW.level OR OLD.case_id IS NOT NEW.case_id BEGIN
+        \(Self.ratingUpsert(rating: "OLD", sign: -1));
+        \(Self.ratingUpsert(rating: "NEW", sign: 1));
+      END;
+      CREATE TRIGGER dashboard_rating_delete AFTER DELETE ON ratings BEGIN
+        \(Self.ratingUpsert(rating: "OLD", sign: -1));
+      END;
+      """)
+  }
+
+  /// Recomputes both aggregate tables from the cases and ratings, set-wise (a bulk load's path,
+  /// and the reference the triggers are checked against). `daily`/`open` name the target tables.
+  static func rebuild(_ db: Database, daily: String = "dashboard_daily", open: String = "dashboard_open") throws {
+    try db.execute(sql: "DELETE FROM \(daily); DELETE FROM \(open)")
+    let insertColumns = ["dim", "key", "department_code", "day"] + Self.valueColumns + Self.bucketColumns
+    let from = "FROM cases c LEFT JOIN enterprises e ON e.uscc = c.enterprise_uscc LEFT JOIN ratings g ON g.case_id = c.id"
+    let keys: [(String, String)] = [("department", "c.department_code"), ("item", "c.item_code"), ("window", "c.window"), ("township", "COALESCE(e.township, '')")]
+    for (dim, key) in keys {
+      for event in [Event.received, .accepted, .completed] {
+        var values = Array(repeating: "0", count: Self.valueColumns.count)
+        var buckets = Array(repeating: "0", count: HandlingHistogram.bucketCount)
+        let day: String
+        let condition: String
+        switch event {
+        case .received:
+          day = "date(c.received_at, '+8 hours')"
+          values[0] = "COUNT(*)"
+          condition = "1"
+        case .accepted:
+          day = "date(c.accepted_at, '+8 hours')"
+          values[1] = "COUNT(*)"
+          condition = "c.accepted_at IS NOT NULL"
+        case .completed:
+          day = "date(c.completed_at, '+8 hours')"
+          values[2] = "COUNT(*)"
+          values[3] = "SUM(c.due_at IS NOT NULL AND c.completed_at <= c.due_at)"
+          values[4] = "SUM(COALESCE(c.one_day, 0))"
+          values[5] = "SUM(COALESCE(c.handling_seconds, 0))"
+          values[6] = "SUM(g.case_id IS NOT NULL AND g.excluded = 0)"
+          values[7] = "SUM(g.case_id IS NOT NULL AND g.excluded = 0 AND g.level >= 4)"
+          buckets = (0..<HandlingHistogram.bucketCount).map { "SUM(c.handling_bucket IS \($0))" }
+          condition = "c.completed_at IS NOT NULL"
+        }
+        let columns = ["'\(dim)'", key, "c.department_code", day] + values + buckets
+        try db.execute(sql: "INSERT INTO \(daily) (\(insertColumns.joined(separator: ", "))) SELECT \(columns.joined(separator: ", ")) \(from)"
+          + " WHERE \(condition) GROUP BY 2, 3, 4 " + Self.conflictClause)
+      }
+      try db.execute(sql: """
+        INSERT INTO \(open) (dim, key, department_code, colour, n)
+        SELECT '\(dim)', \(key), c.department_code, c.colour, COUNT(*) \(from)
+        WHERE c.state IN ('ACCEPTED', 'SUSPENDED') AND c.completed_at IS NULL AND c.colour IS NOT NULL GROUP BY 2, 3, 4
+        """)
+    }
+  }
+
+  /// How the trigger-kept aggregates differ from a fresh rebuild: empty when they agree. Rows
+  /// whose figures are all zero count as absent.
+  static func differences(_ db: Database) throws -> [String] {
+    try db.execute(sql: """
+      DROP TABLE IF EXISTS temp.dashboard_daily_check; DROP TABLE IF EXISTS temp.dashboard_open_check;
+      CREATE TEMP TABLE dashboard_daily_check AS SELECT * FROM dashboard_daily WHERE 0;
+      CREATE UNIQUE INDEX temp.dashboard_daily_check_key ON dashboard_daily_check(dim, day, department_code, key);
+      CREATE TEMP TABLE dashboard_open_check AS SELECT * FROM dashboard_open WHERE 0;
+      CREATE UNIQUE INDEX temp.dashboard_open_check_key ON dashboard_open_check(dim, department_code, key, colour);
+      """)
+    try Self.rebuild(db, daily: "temp.dashboard_daily_check", open: "temp.dashboard_open_check")
+    let all = (Self.valueColumns + Self.bucketColumns)
+    let nonZero = all.map { "\($0) != 0" }.joined(separator: " OR ")
+    let columns = (["dim", "key", "department_code", "day"] + all).joined(separator: ", ")
+    var out: [String] = []
+    for (a, b, label) in [("main.dashboard_daily", "temp.dashboard_daily_check", "kept but not rebuilt"), ("temp.dashboard_daily_check", "main.dashboard_daily", "rebuilt but not kept")] {
+      for row in try Row.fetchAll(db, sql: "SELECT \(columns) FROM \(a) WHERE \(nonZero) EXCEPT SELECT \(columns) FROM \(b) WHERE \(nonZero) LIMIT 20") {
+        out.append("daily \(label): \(row)")
+      }
+    }
+    for (a, b, label) in [("main.dashboard_open", "temp.dashboard_open_check", "kept but not rebuilt"), ("temp.dashboard_open_check", "main.dashboard_open", "rebuilt but not kept")] {
+      for row in try Row.fetchAll(db, sql: "SELECT dim, key, department_code, colour, n FROM \(a) WHERE n != 0 EXCEPT SELECT dim, key, department_code, colour, n FROM \(b) WHERE n != 0 LIMIT 20") {
+        out.append("open \(label): \(row)")
+      }
+    }
+    try db.execute(sql: "DROP TABLE temp.dashboard_daily_check; DROP TABLE temp.dashboard_open_check")
+    return out
+  }
+
+  enum Event { case received, accepted, completed }
+
+  static var conflictClause: String {
+    "ON CONFLICT (dim, day, department_code, key) DO UPDATE SET "
+      + (Self.valueColumns + Self.bucketColumns).map { "\($0) = \($0) + excluded.\($0)" }.joined(separator: ", ")
+  }
+
+  /// One upsert adding `sign` × the contribution of case row `row` (NEW, OLD, or an alias of
+  /// `from`) for each of `events`, to every dimension.
+  static func dailyUpsert(row r: String, sign: Int, events: [Event], from: String? = nil) -> String {
+    let fromClause = from.map { " FROM \($0)" } ?? ""
+    var selects: [String] = []
+    for dimension in Self.dimensions {
+      for event in events {
+        let day: String
+        var values = Array(repeating: "0", count: Self.valueColumns.count)
+        var buckets = Array(repeating: "0", count: HandlingHistogram.bucketCount)
+        let condition: String
+        switch event {
+        case .received:
+          day = "date(\(r).received_at, '+8 hours')"
+          values[0] = "\(sign)"
+          condition = "1"
+        case .accepted:
+          day = "date(\(r).accepted_at, '+8 hours')"
+          values[1] = "\(sign)"
+          condition = "\(r).accepted_at IS NOT NULL"
+        case .completed:
+          day = "date(\(r).completed_at, '+8 hours')"
+          values[2] = "\(sign)"
+          values[3] = "\(sign) * (\(r).due_at IS NOT NULL AND \(r).completed_at <= \(r).due_at)"
+          values[4] = "\(sign) * COALESCE(\(r).one_day, 0)"
+          values[5] = "\(sign) * COALESCE(\(r).handling_seconds, 0)"
+          values[6] = "\(sign) * (SELECT COUNT(*) FROM ratings g WHERE g.case_id = \(r).id AND g.excluded = 0)"
+          values[7] = "\(sign) * (SELECT COUNT(*) FROM ratings g WHERE g.case_id = \(r).id AND g.excluded = 0 AND g.level >= 4)"
+          buckets = (0..<HandlingHistogram.bucketCount).map { "\(sign) * (\(r).handling_bucket IS \($0))" }
+          condition = "\(r).completed_at IS NOT NULL"
+        }
+        let columns = ["'\(dimension.name)'", dimension.key(r), "\(r).department_code", day] + values + buckets
+        selects.append("SELECT \(columns.joined(separator: ", "))\(fromClause) WHERE \(condition)")
+      }
+    }
+    let insertColumns = ["dim", "key", "department_code", "day"] + Self.valueColumns + Self.bucketColumns
+    return "INSERT INTO dashboard_daily (\(insertColumns.joined(separator: ", "))) "
+      + selects.joined(separator: " UNION ALL ") + " " + Self.conflictClause
+  }
+
+  /// `sign` × one open case `row` in `dashboard_open`, for every dimension.
+  static func openUpsert(row r: String, sign: Int, from: String? = nil) -> String {
+    let fromClause = from.map { " FROM \($0)" } ?? ""
+    let condition = "\(r).state IN ('ACCEPTED', 'SUSPENDED') AND \(r).completed_at IS NULL AND \(r).colour IS NOT NULL"
+    let selects = Self.dimensions.map { dimension in
+      "SELECT '\(dimension.name)', \(dimension.key(r)), \(r).department_code, \(r).colour, \(sign)\(fromClause) WHERE \(condition)"
+    }
+    return "INSERT INTO dashboard_open (dim, key, department_code, colour, n) " + selects.joined(separator: " UNION ALL ")
+      + " ON CONFLICT (dim, department_code, key, colour) DO UPDATE SET n = n + excluded.n"
+  }
+
+  /// `sign` × one rating row on its case's completion day, for every dimension.
+  static func ratingUpsert(rating g: String, sign: Int) -> String {
+    let selects = Self.dimensions.map { dimension in
+      "SELECT '\(dimension.name)', \(dimension.key("c")), c.department_code, date(c.completed_at, '+8 hours'),"
+        + " \(sign) * (\(g).excluded = 0), \(sign) * (\(g).excluded = 0 AND \(g).level >= 4)"
+        + " FROM cases c WHERE c.id = \(g).case_id AND c.completed_at IS NOT NULL"
+    }
+    return "INSERT INTO dashboard_daily (dim, key, department_code, day, rated, good) " + selects.joined(separator: " UNION ALL ")
+      + " " + Self.conflictClause
+  }
+}
+
+/// The histogram of handling times the dashboard's percentiles are read from. A completed case
+/// falls in the first bucket whose upper edge (in working minutes) is at or above its handling
+/// time; the last bucket is open. p50 and p90 are the upper edge of the bucket holding the
+/// nearest-rank value, so their resolution is 15 minutes below 4 hours, 30 minutes below 8,
+/// an hour below 24, 4 hours below 80, 8 hours below 240, and coarser above; a value past the last
+/// edge (800 working hours) reads as 800.
+public enum HandlingHistogram {
+  /// Upper edges in working minutes, ascending; bucket `upperEdgesMinutes.count` is open.
+  public static let upperEdgesMinutes: [Int64] = {
+    var edges: [Int64] = []
+    edges += stride(from: 15, through: 240, by: 15).map(Int64.init)
+    edges += stride(from: 270, through: 480, by: 30).map(Int64.init)
+    edges += stride(from: 540, through: 1440, by: 60).map(Int64.init)
+    edges += stride(from: 1680, through: 4800, by: 240).map(Int64.init)
+    edges += stride(from: 5280, through: 14400, by: 480).map(Int64.init)
+    edges += [19200, 28800, 48000]
+    return edges
+  }()
+
+  public static var bucketCount: Int { Self.upperEdgesMinutes.count + 1 }
+
+  /// The bucket of `seconds` of working time.
+  public static func bucket(seconds: Int64) -> Int {
+    var low = 0
+    var high = Self.upperEdgesMinutes.count
+    while low < high {
+      let mid = (low + high) / 2
+      if Self.upperEdgesMinutes[mid] * 60 >= seconds { high = mid } else { low = mid + 1 }
+    }
+    return low
+  }
+
+  /// The reported value, in hours, of bucket `index`.
+  public static func hours(ofBucket index: Int) -> Double {
+    let edges = Self.upperEdgesMinutes
+    return Double(edges[min(index, edges.count - 1)]) / 60
+  }
+
+  /// Nearest rank over bucket counts: the bucket holding the smallest value with at least p % of
+  /// the values at or below it, as hours; 0 when there are no values.
+  public static func percentile(_ p: Int, counts: [Int]) -> Double {
+    let total = counts.reduce(0, +)
+    guard total > 0 else { return 0 }
+    let rank = max(1, (p * total + 99) / 100)
+    var seen = 0
+    for (index, n) in counts.enumerated() {
+      seen += n
+      if seen >= rank { return Self.hours(ofBucket: index) }
+    }
+    return Self.hours(ofBucket: counts.count - 1)
+  }
+}
