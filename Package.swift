@@ -135,6 +135,9 @@ let package = Package(
       name: "banjie",
       dependencies: [
         "BanjieProto",
+        // For `banjie seed`, a local tool that writes a database file directly.
+        "BanjieServer",
+        "BanjieStore",
         "BanjieTransport",
         "BanjieTLS",
         "BanjieCore",
