@@ -16,6 +16,6 @@ struct Banjie: AsyncParsableCommand {
     version: "0.1.0",
     subcommands: [Health.self, CaseCommand.self, AlertsCommand.self, CatalogCommand.self, CalendarCommand.self, AdminCommand.self,
       EnterpriseCommand.self, VisitCommand.self, DemandCommand.self, PolicyCommand.self, CoverageCommand.self,
-      RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, AwardCommand.self, ExemplaryCommand.self, DashboardCommand.self, Certs.self]
+      RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, AwardCommand.self, ExemplaryCommand.self, DashboardCommand.self, ReportCommand.self, SeedCommand.self, Certs.self]
   )
 }

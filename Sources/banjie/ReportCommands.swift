@@ -1,0 +1,276 @@
+import ArgumentParser
+import BanjieCore
+import BanjieProto
+import BanjieServer
+import BanjieStore
+import BanjieTransport
+import Foundation
+import GRPCCore
+import SwiftProtobuf
+
+/// `banjie report`: the dashboard of a period as one self-contained HTML page with SVG charts.
+struct ReportCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "report", abstract: "Write the SLA dashboard of a period as one self-contained HTML file with SVG charts.",
+    discussion: """
+      The page has the summary, the daily trend, the on-time rate by department, the colour split
+      of open cases, the good-rating share by department and the most overdue open cases. It
+      needs no network and no other file: open it in any browser or send it by mail.
+      """)
+
+  @OptionGroup var connection: ConnectionOptions
+  @Option(name: .long, help: "A month, YYYY-MM.") var period: String?
+  @Option(name: .long, help: "First day, YYYY-MM-DD.") var from: String?
+  @Option(name: .long, help: "Last day, YYYY-MM-DD, inclusive.") var to: String?
+  @Option(name: .long, help: "Only this department (office; a clerk always sees its own).") var department: String = ""
+  @Option(name: .long, help: "The HTML file to write.") var html: String
+
+  func run() async throws {
+    try await self.reportingErrors {
+      var dashboard = DashboardCommand()
+      dashboard.period = self.period
+      dashboard.from = self.from
+      dashboard.to = self.to
+      if self.period != nil && (self.from != nil || self.to != nil) { throw ValidationError("use --period or --from/--to, not both") }
+      if (self.from == nil) != (self.to == nil) { throw ValidationError("--from and --to go together") }
+      let (from, to) = try dashboard.days()
+      let request = Banjie_V1_DashboardRequest.with {
+        $0.from = from
+        $0.to = to
+        $0.departmentCode = self.department
+        $0.by = "department"
+      }
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_DashboardService.Client(wrapping: client).getDashboard(request, options: self.connection.callOptions)
+      }
+      let page = HTMLReport.render(result, labels: DashboardLabels.current)
+      do {
+        try Data(page.utf8).write(to: URL(fileURLWithPath: self.html), options: .atomic)
+      } catch {
+        throw ValidationError("cannot write \(self.html): \(error.localizedDescription)")
+      }
+      print("wrote \(self.html) (\(page.utf8.count) bytes)")
+    }
+  }
+}
+
+/// `banjie seed`: fills a database file with a generated county year. Local: it opens the file
+/// itself, so run it with the server stopped.
+struct SeedCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "seed", abstract: "Generate a realistic county year of cases, ratings, visits and demands into a database file.",
+    discussion: """
+      A local tool for demos and for measuring the dashboard at scale: it writes the SQLite file
+      directly (stop banjied first). The year ends at --until (default: now). The same --seed
+      gives the same data. Example: banjie seed --database /tmp/year.sqlite --cases 1000000
+      """)
+
+  @Option(name: .long, help: "The SQLite database file (created when missing).") var database: String
+  @Option(name: .long, help: "How many cases.") var cases: Int = 10_000
+  @Option(name: .long, help: "Enterprises in the registry (default: one per 200 cases, 50 to 20,000).") var enterprises: Int?
+  @Option(name: .long, help: "The end of the generated year, e.g. 2026-11-30T17:30:00+08:00 (default: now).") var until: String?
+  @Option(name: .long, help: "The random seed.") var seed: UInt64 = 1
+  @Option(name: .long, help: "The catalog to import when the file has none.") var catalog: String = "catalog/sample-county.json"
+
+  func validate() throws {
+    guard (1...20_000_000).contains(self.cases) else { throw ValidationError("--cases must be between 1 and 20,000,000") }
+    if let n = self.enterprises, !(1...1_000_000).contains(n) { throw ValidationError("--enterprises must be between 1 and 1,000,000") }
+  }
+
+  func run() throws {
+    var until = Date()
+    if let text = self.until {
+      do { until = try ISO8601Instant.parse(text, field: "until") } catch {
+        throw ValidationError("--until must be an ISO 8601 instant with an offset, such as 2026-11-30T17:30:00+08:00, not \(text)")
+      }
+    }
+    let catalogJSON = try? String(contentsOfFile: self.catalog, encoding: .utf8)
+    let bar = ProgressBar(total: self.cases, label: "seeding")
+    let started = Date()
+    let summary: SeedSummary
+    do {
+      summary = try Seeding.run(databasePath: self.database, catalogJSON: catalogJSON,
+        options: SeedOptions(cases: self.cases, until: until, seed: self.seed, enterprises: self.enterprises)) { done, _ in bar.update(done) }
+    } catch let error as DomainError {
+      bar.finish()
+      FileHandle.standardError.write(Data("banjie seed: \(error.message)\n".utf8))
+      throw ExitCode(1)
+    }
+    bar.finish()
+    let seconds = Date().timeIntervalSince(started)
+    print("""
+      seeded \(self.database) in \(String(format: "%.1f", seconds)) s:
+        cases \(summary.cases) (\(summary.openCases) open), enterprises \(summary.enterprises), ratings \(summary.ratings), \
+      rectifications \(summary.rectifications), visits \(summary.visits), demands \(summary.demands)
+      """)
+  }
+}
+
+/// The report page: inline CSS and SVG only.
+enum HTMLReport {
+  static func escape(_ text: String) -> String {
+    var out = ""
+    for c in text {
+      switch c {
+      case "&": out += "&amp;"
+      case "<": out += "&lt;"
+      case ">": out += "&gt;"
+      case "\"": out += "&quot;"
+      case "'": out += "&#39;"
+      default: out.append(c)
+      }
+    }
+    return out
+  }
+
+  static func pct(_ share: Double) -> String { String(format: "%.1f%%", share * 100) }
+  static func num(_ x: Double) -> String { String(format: "%.1f", x) }
+
+  static let green = "#2e7d32", yellow = "#f9a825", red = "#c62828", blue = "#1565c0", grey = "#9e9e9e"
+
+  static func render(_ d: Banjie_V1_Dashboard, labels l: DashboardLabels) -> String {
+    let s = d.summary
+    let scope = d.departmentCode.isEmpty ? l("all departments", "全部部门") : d.departmentCode
+    let title = l("SLA dashboard", "办件时效看板") + " · \(d.from) – \(d.to) · \(scope)"
+    var body: [String] = []
+    body.append("<h1>\(escape(title))</h1>")
+    body.append("<p class=\"meta\">\(escape(l("computed", "生成时间"))) \(escape(CaseOutput.shortTime(d.computedAt))) · "
+      + escape(l("open cases, rectifications and demands are as of that moment", "在办件、整改与诉求为生成时的状态")) + "</p>")
+    if !d.hasData_p {
+      body.append("<p class=\"nodata\">\(escape(l("no data: no case was received, accepted or completed in this period", "无数据：本期没有收件、受理或办结的办件")))</p>")
+      return page(title: title, body: body)
+    }
+    func tile(_ label: String, _ value: String, _ note: String = "", colour: String? = nil) -> String {
+      "<div class=\"tile\"><div class=\"label\">\(escape(label))</div><div class=\"value\"\(colour.map { " style=\"color:\($0)\"" } ?? "")>\(escape(value))</div>"
+        + "<div class=\"note\">\(escape(note))</div></div>"
+    }
+    let na = l("no data", "无数据")
+    body.append("<div class=\"tiles\">")
+    body.append(tile(l("received", "收件"), String(s.received), l("accepted", "受理") + " \(s.accepted)"))
+    body.append(tile(l("completed", "办结"), String(s.completed)))
+    body.append(tile(l("on time", "按时办结率"), s.completed == 0 ? na : pct(s.onTimeRate), "\(s.onTime)/\(s.completed)",
+      colour: s.completed == 0 ? nil : s.onTimeRate >= 0.95 ? green : s.onTimeRate >= 0.8 ? yellow : red))
+    body.append(tile(l("one-day completion", "一日办结率"), s.completed == 0 ? na : pct(s.oneDayRate), "\(s.oneDay)/\(s.completed)"))
+    body.append(tile(l("working hours mean / p50 / p90", "办理工时 均值/中位/P90"),
+      s.completed == 0 ? na : "\(num(s.handlingHoursMean)) / \(num(s.handlingHoursP50)) / \(num(s.handlingHoursP90))"))
+    body.append(tile(l("good ratings", "好评率"), s.rated == 0 ? na : pct(s.goodShare), "\(s.good)/\(s.rated) · " + l("unrated", "未评价") + " " + (s.completed == 0 ? na : pct(s.unratedShare))))
+    body.append(tile(l("rectifications open / overdue", "整改 在办/逾期"), "\(d.openRectifications) / \(d.overdueRectifications)", colour: d.overdueRectifications > 0 ? red : nil))
+    body.append(tile(l("demands open / overdue", "诉求 在办/逾期"), "\(d.openDemands) / \(d.overdueDemands)", colour: d.overdueDemands > 0 ? red : nil))
+    body.append(tile(l("enterprises visited", "走访覆盖率"), d.enterprises == 0 ? na : pct(d.visitCoverage), "\(d.visitedEnterprises)/\(d.enterprises)"))
+    body.append("</div>")
+
+    body.append("<section><h2>\(escape(l("Daily trend", "每日趋势")))</h2>\(trendChart(d.trend, labels: l))</section>")
+    body.append("<div class=\"row\">")
+    body.append("<section><h2>\(escape(l("On-time rate by department", "各部门按时办结率")))</h2>"
+      + barChart(d.rows.filter { $0.completed > 0 }.map { ($0.name, $0.onTimeRate, "\($0.onTime)/\($0.completed)") }, colourFor: { $0 >= 0.95 ? green : $0 >= 0.8 ? yellow : red }, empty: na) + "</section>")
+    body.append("<section><h2>\(escape(l("Open cases by colour", "在办件颜色分布")))</h2>\(colourSplit(s, labels: l, empty: na))</section>")
+    body.append("</div>")
+    body.append("<section><h2>\(escape(l("Good-rating share by department", "各部门好评率")))</h2>"
+      + barChart(d.rows.filter { $0.rated > 0 }.map { ($0.name, $0.goodShare, "\($0.good)/\($0.rated)") }, colourFor: { _ in blue }, empty: na) + "</section>")
+    if !d.overdue.isEmpty {
+      var rows = "<tr><th>\(escape(l("case", "办件编号")))</th><th>\(escape(l("item", "事项")))</th><th>\(escape(l("department", "部门")))</th>"
+        + "<th>\(escape(l("window", "窗口")))</th><th>\(escape(l("due", "时限")))</th><th>\(escape(l("overdue, working hours", "超时工时")))</th></tr>"
+      for c in d.overdue {
+        rows += "<tr><td>\(escape(c.number))</td><td>\(escape(c.itemName))</td><td>\(escape(c.departmentCode))</td><td>\(escape(c.window))</td>"
+          + "<td>\(escape(CaseOutput.shortTime(c.dueAt)))</td><td class=\"num\">\(num(c.overdueHours))\(c.suspended ? escape(l(" (suspended)", "（中止）")) : "")</td></tr>"
+      }
+      body.append("<section><h2>\(escape(l("Most overdue open cases", "逾期最久的在办件")))</h2><table>\(rows)</table></section>")
+    }
+    return page(title: title, body: body)
+  }
+
+  static func page(title: String, body: [String]) -> String {
+    """
+    <!DOCTYPE html>
+    <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>\(escape(title))</title>
+    <style>
+    body{font-family:"Noto Sans CJK SC","Noto Sans SC","WenQuanYi Micro Hei","PingFang SC",sans-serif;margin:24px;color:#212121;background:#fafafa}
+    h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:0 0 8px} .meta{color:#757575;margin:0 0 16px;font-size:13px}
+    .tiles{display:grid;grid-template-columns:repeat(auto-fill,minmax(190px,1fr));gap:10px;margin-bottom:16px}
+    .tile{background:#fff;border:1px solid #e0e0e0;border-radius:6px;padding:10px}
+    .label{font-size:12px;color:#616161} .value{font-size:22px;font-weight:600;margin:2px 0} .note{font-size:12px;color:#9e9e9e}
+    section{background:#fff;border:1px solid #e0e0e0;border-radius:6px;padding:12px;margin-bottom:16px}
+    .row{display:grid;grid-template-columns:2fr 1fr;gap:16px} .row section{margin-bottom:16px}
+    table{border-collapse:collapse;width:100%;font-size:13px} th,td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left} td.num{text-align:right}
+    .nodata{font-size:18px;color:#757575} svg text{font-size:11px;fill:#424242}
+    </style></head><body>
+    \(body.joined(separator: "\n"))
+    </body></html>
+    """
+  }
+
+  /// Received and completed per day as bars, the on-time rate as a line on its own 0–100 % axis;
+  /// a day with nothing completed has no rate point.
+  static func trendChart(_ trend: [Banjie_V1_DashboardDay], labels l: DashboardLabels) -> String {
+    guard !trend.isEmpty else { return "<p>\(escape(l("no data", "无数据")))</p>" }
+    let width = 900.0, height = 240.0, left = 40.0, right = 40.0, top = 10.0, bottom = 40.0
+    let plotW = width - left - right, plotH = height - top - bottom
+    let maxCount = Double(max(1, trend.map { max($0.received, $0.completed) }.max() ?? 1))
+    let slot = plotW / Double(trend.count)
+    let barW = max(1, slot * 0.4)
+    var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"\(escape(l("daily trend", "每日趋势")))\">"
+    for k in 0...4 {
+      let y = top + plotH * Double(k) / 4
+      svg += "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width - right)\" y2=\"\(y)\" stroke=\"#eee\"/>"
+      svg += "<text x=\"\(left - 4)\" y=\"\(y + 4)\" text-anchor=\"end\">\(Int((maxCount * Double(4 - k) / 4).rounded()))</text>"
+      svg += "<text x=\"\(width - right + 4)\" y=\"\(y + 4)\">\(100 - 25 * k)%</text>"
+    }
+    var points: [String] = []
+    for (i, day) in trend.enumerated() {
+      let x = left + slot * Double(i)
+      let hr = plotH * Double(day.received) / maxCount
+      let hc = plotH * Double(day.completed) / maxCount
+      svg += "<rect x=\"\(num(x + slot * 0.1))\" y=\"\(num(top + plotH - hr))\" width=\"\(num(barW))\" height=\"\(num(hr))\" fill=\"#90caf9\"><title>\(escape(day.day)) \(escape(l("received", "收件"))) \(day.received)</title></rect>"
+      svg += "<rect x=\"\(num(x + slot * 0.1 + barW))\" y=\"\(num(top + plotH - hc))\" width=\"\(num(barW))\" height=\"\(num(hc))\" fill=\"\(blue)\"><title>\(escape(day.day)) \(escape(l("completed", "办结"))) \(day.completed)</title></rect>"
+      if day.completed > 0 { points.append("\(num(x + slot / 2)),\(num(top + plotH * (1 - day.onTimeRate)))") }
+      if trend.count <= 16 || i % max(1, trend.count / 8) == 0 {
+        svg += "<text x=\"\(num(x + slot / 2))\" y=\"\(height - bottom + 14)\" text-anchor=\"middle\">\(escape(String(day.day.suffix(5))))</text>"
+      }
+    }
+    if points.count > 1 { svg += "<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(green)\" stroke-width=\"2\"/>" }
+    for p in points { svg += "<circle cx=\"\(p.split(separator: ",")[0])\" cy=\"\(p.split(separator: ",")[1])\" r=\"2.5\" fill=\"\(green)\"/>" }
+    let ly = height - 10
+    svg += "<rect x=\"\(left)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"#90caf9\"/><text x=\"\(left + 14)\" y=\"\(ly)\">\(escape(l("received", "收件")))</text>"
+    svg += "<rect x=\"\(left + 90)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"\(blue)\"/><text x=\"\(left + 104)\" y=\"\(ly)\">\(escape(l("completed", "办结")))</text>"
+    svg += "<line x1=\"\(left + 180)\" y1=\"\(ly - 4)\" x2=\"\(left + 196)\" y2=\"\(ly - 4)\" stroke=\"\(green)\" stroke-width=\"2\"/><text x=\"\(left + 200)\" y=\"\(ly)\">\(escape(l("on-time rate (right axis)", "按时办结率（右轴）")))</text>"
+    return svg + "</svg>"
+  }
+
+  /// Horizontal bars, one per (label, share 0–1, note).
+  static func barChart(_ rows: [(String, Double, String)], colourFor: (Double) -> String, empty: String) -> String {
+    guard !rows.isEmpty else { return "<p>\(escape(empty))</p>" }
+    let width = 600.0, rowH = 24.0, labelW = 170.0, valueW = 110.0
+    let plotW = width - labelW - valueW
+    var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(rowH * Double(rows.count) + 8))\" width=\"100%\" role=\"img\">"
+    for (i, row) in rows.enumerated() {
+      let y = 4 + rowH * Double(i)
+      svg += "<text x=\"\(labelW - 6)\" y=\"\(num(y + 15))\" text-anchor=\"end\">\(escape(row.0))</text>"
+      svg += "<rect x=\"\(labelW)\" y=\"\(num(y + 3))\" width=\"\(num(plotW))\" height=\"16\" fill=\"#f0f0f0\"/>"
+      svg += "<rect x=\"\(labelW)\" y=\"\(num(y + 3))\" width=\"\(num(plotW * max(0, min(1, row.1))))\" height=\"16\" fill=\"\(colourFor(row.1))\"/>"
+      svg += "<text x=\"\(num(labelW + plotW + 6))\" y=\"\(num(y + 15))\">\(pct(row.1)) (\(escape(row.2)))</text>"
+    }
+    return svg + "</svg>"
+  }
+
+  /// The open cases as one stacked bar and a legend with counts.
+  static func colourSplit(_ s: Banjie_V1_DashboardFigures, labels l: DashboardLabels, empty: String) -> String {
+    let parts: [(String, UInt32, String)] = [(l("green", "绿"), s.openGreen, green), (l("yellow", "黄"), s.openYellow, yellow), (l("red", "红"), s.openRed, red)]
+    let total = parts.map { Double($0.1) }.reduce(0, +)
+    guard total > 0 else { return "<p>\(escape(l("no open cases", "无在办件")))</p>" }
+    let width = 300.0
+    var svg = "<svg viewBox=\"0 0 \(Int(width)) 110\" width=\"100%\" role=\"img\">"
+    var x = 0.0
+    for part in parts where part.1 > 0 {
+      let w = width * Double(part.1) / total
+      svg += "<rect x=\"\(num(x))\" y=\"10\" width=\"\(num(w))\" height=\"36\" fill=\"\(part.2)\"><title>\(escape(part.0)) \(part.1)</title></rect>"
+      x += w
+    }
+    for (i, part) in parts.enumerated() {
+      let y = 66.0 + 16 * Double(i)
+      svg += "<rect x=\"0\" y=\"\(y - 10)\" width=\"10\" height=\"10\" fill=\"\(part.2)\"/>"
+      svg += "<text x=\"16\" y=\"\(y)\">\(escape(part.0)) \(part.1) (\(pct(Double(part.1) / total)))</text>"
+    }
+    return svg + "</svg>"
+  }
+}
