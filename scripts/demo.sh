@@ -134,6 +134,8 @@ run banjie admin audit verify "${office[@]}"
 
 say "The administration office's SLA dashboard for the month"
 run banjie dashboard --period 2026-11 --by department "${office[@]}"
+say "The same month as one HTML page with SVG charts, to open in a browser or send by mail"
+run banjie report --period 2026-11 --html $demo/report-2026-11.html "${office[@]}"
 
 say "Exemplary cases (优质案例): the department nominates its one-day company registration"
 run banjie exemplary nominate --case "$n3" --account "材料齐全，受理后当场办结，企业满意"

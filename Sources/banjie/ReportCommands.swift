@@ -242,7 +242,7 @@ enum HTMLReport {
     guard !rows.isEmpty else { return "<p>\(escape(empty))</p>" }
     let width = 600.0, rowH = 24.0, labelW = 170.0, valueW = 110.0
     let plotW = width - labelW - valueW
-    var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(rowH * Double(rows.count) + 8))\" width=\"100%\" role=\"img\">"
+    var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(rowH * Double(rows.count) + 8))\" width=\"100%\" style=\"max-width:\(Int(width * 1.25))px\" role=\"img\">"
     for (i, row) in rows.enumerated() {
       let y = 4 + rowH * Double(i)
       svg += "<text x=\"\(labelW - 6)\" y=\"\(num(y + 15))\" text-anchor=\"end\">\(escape(row.0))</text>"
