@@ -254,7 +254,7 @@ extension BanjieStore {
           raised_by, visit_id, raised_at, clock_start, answered_at, closed_at, due_at, colour, version, updated_at)
         VALUES (?, ?, ?, '用地审批进度咨询', ?, 10, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
         """)
-      let categories = ["用地", "融资", "用工", "审批", "政策"]
+      let categories = DemandCategory.allCases.map(\.rawValue)
       var demandNumber = 0
       for (n, uscc) in usccs.enumerated() {
         let township = townships[n % townships.count]
