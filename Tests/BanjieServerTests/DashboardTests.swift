@@ -216,7 +216,9 @@ struct DashboardWatchTests {
           _ = try await h.cases { try await $0.submitCase(.sample()) }
           let second = try #require(try await iterator.next())
           #expect(second.summary.received == 2)
-          #expect(ContinuousClock.now - start < .seconds(1))
+          // Generous: the point is that the change wakes the watcher (nothing else would), not
+          // how fast a loaded machine is.
+          #expect(ContinuousClock.now - start < .seconds(10))
           // Time passes and the sweeper turns the first case red.
           h.clock.set(shanghai("2026-12-01T17:00:01"))
           try h.environment.sweep()
