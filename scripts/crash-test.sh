@@ -125,7 +125,7 @@ OFFICE=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate
 CLERK=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$CLERK_JSON")" --key "$(json_field key <<<"$CLERK_JSON")")
 
 start_server() {
-  "$BANJIED" serve --certs-dir "$CERTS" --listen "$SERVER" --database "$DB" --log-level warning >>"$WORK/server.log" 2>&1 &
+  "$BANJIED" serve --certs-dir "$CERTS" --listen "$SERVER" --metrics-listen off --database "$DB" --log-level warning >>"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   local deadline=$((SECONDS + 30))
   until "$BANJIE" health "${CLERK[@]}" --timeout 2 >/dev/null 2>&1; do

@@ -19,7 +19,7 @@ trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; kill $(cat "$work
 "$bin/banjie" certs init --dir "$work/certs" >/dev/null
 "$bin/banjie" certs issue --dir "$work/certs" --role office --org YSB --name 李明 >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin/banjied" serve --certs-dir "$work/certs" --listen "127.0.0.1:$port" --database "$db" --log-level warning &
+"$bin/banjied" serve --certs-dir "$work/certs" --listen "127.0.0.1:$port" --database "$db" --log-level warning --metrics-listen off &
 pid=$!
 echo $pid > "$work/pid"
 for _ in $(seq 1 300); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null && break; sleep 0.1; done

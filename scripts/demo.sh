@@ -148,6 +148,7 @@ if [ "$wait_at_end" = 1 ] && [ -t 0 ]; then
   say "banjied is still running on 127.0.0.1:$port (log: $demo/banjied.log). Try it:"
   echo "  export PATH=\"$bin:\$PATH\" BANJIE_SERVER=$BANJIE_SERVER BANJIE_CA=$BANJIE_CA BANJIE_CERT=$BANJIE_CERT BANJIE_KEY=$BANJIE_KEY"
   echo "  banjie case list; banjie case show $n2; banjie --help"
+  echo "  curl -s http://127.0.0.1:9464/metrics    # Prometheus metrics (docs/OPERATIONS.md)"
   echo "Press Ctrl-C to stop the server."
   wait $server
 fi

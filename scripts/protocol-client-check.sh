@@ -9,7 +9,7 @@ trap 'kill $(cat "$work/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$work"' E
 "$bin/banjie" certs init --dir "$work/certs" >/dev/null
 "$bin/banjie" certs issue --dir "$work/certs" --role clerk --org SCJGJ --name 张伟 >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin/banjied" serve --certs-dir "$work/certs" --listen "127.0.0.1:$port" --database "$work/banjie.sqlite" --log-level warning &
+"$bin/banjied" serve --certs-dir "$work/certs" --listen "127.0.0.1:$port" --metrics-listen off --database "$work/banjie.sqlite" --log-level warning &
 echo $! > "$work/pid"
 for _ in $(seq 1 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null && break; sleep 0.1; done
 args=(--host 127.0.0.1 --port "$port" --ca "$work/certs/ca.pem" --cert "$work/certs/clerk-zhang-wei.pem" --key "$work/certs/clerk-zhang-wei.key")

@@ -2,7 +2,10 @@
 """A minimal banjie/1 client written from docs/PROTOCOL.md alone (standard library only).
 
   python3 scripts/protocol_client.py --host 127.0.0.1 --port 7443 --ca ca.pem \\
-      --cert clerk.pem --key clerk.key [--server-name localhost] [--dump] health|info
+      --cert clerk.pem --key clerk.key [--server-name localhost] [--dump] health|info|hold
+
+hold: a health check, "first SERVING", then a second one on the same connection once a line
+arrives on standard input, "second SERVING" (keeps a connection open across a server change).
 
 Exit status: 0 on status 0 (OK), else the gRPC status code: the call's, 14 (UNAVAILABLE)
 when the connection fails, 4 (DEADLINE_EXCEEDED) when a read times out."""
@@ -281,9 +284,10 @@ def main():
     parser.add_argument("--timeout", type=float, default=10.0, help="read timeout, seconds")
     parser.add_argument("--deadline-ms", type=int, default=0, help="deadline sent in HEADERS (0 = none)")
     parser.add_argument("--dump", action="store_true", help="print every frame sent and received as hex")
-    parser.add_argument("command", choices=["health", "info"])
+    parser.add_argument("command", choices=["health", "info", "hold"])
     args = parser.parse_args()
-    path = {"health": "/grpc.health.v1.Health/Check", "info": "/banjie.v1.SystemService/GetServerInfo"}
+    path = {"health": "/grpc.health.v1.Health/Check", "info": "/banjie.v1.SystemService/GetServerInfo",
+            "hold": "/grpc.health.v1.Health/Check"}
     sock = conn = farewell = None
     try:
         sock = connect(args)
@@ -291,6 +295,14 @@ def main():
         ack = conn.start()
         # The empty request: HealthCheckRequest{} and GetServerInfoRequest{} are zero bytes.
         messages, code, message = conn.unary(path[args.command], b"", ack, args.deadline_ms * 1000)
+        if args.command == "hold" and code == 0:
+            print("first", end=" ")
+            show("health", messages)
+            sys.stdout.flush()
+            sys.stdin.readline()
+            messages, code, message = conn.unary(path[args.command], b"", b"", args.deadline_ms * 1000)
+            if code == 0:
+                print("second", end=" ")
         farewell = goaway(conn.stream, 0, "client closing")  # §10: we open no more streams
     except CallError as error:
         code, message = error.code, error.message
@@ -315,7 +327,7 @@ def main():
         name = STATUS[code] if code < len(STATUS) else "?"
         print("error: %s (%d): %s" % (name, code, message), file=sys.stderr)
         return code
-    show(args.command, messages)
+    show("health" if args.command == "hold" else args.command, messages)
     return 0
 
 

@@ -33,7 +33,7 @@ trap cleanup EXIT
 "$bin/banjie" certs init --dir "$work/certs" >/dev/null
 "$bin/banjie" certs issue --dir "$work/certs" --role office --org YSB --name 李明 >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bin/banjied" serve --certs-dir "$work/certs" --listen "127.0.0.1:$port" --database "$work/banjie.sqlite" --log-level warning &
+"$bin/banjied" serve --certs-dir "$work/certs" --listen "127.0.0.1:$port" --database "$work/banjie.sqlite" --log-level warning --metrics-listen off &
 echo $! > "$work/pid"
 for _ in $(seq 1 100); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port),0.2)" 2>/dev/null && break; sleep 0.1; done
 office=(--server "127.0.0.1:$port" --ca "$work/certs/ca.pem" --cert "$work/certs/office-li-ming.pem" --key "$work/certs/office-li-ming.key")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, builds, runs the Swift test suites (real TLS
 # sockets, real SQLite files), then the end-to-end scripts against a real banjied: the Python
-# client written from docs/PROTOCOL.md, the dashboard over a seeded year, and a short kill -9
-# crash test.
+# client written from docs/PROTOCOL.md, the dashboard over a seeded year, a certificate
+# rotation by SIGHUP, and a short kill -9 crash test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -28,6 +28,9 @@ bash scripts/protocol-client-check.sh
 
 echo "== dashboard end to end: banjie seed, the terminal view, CSV and the HTML report"
 bash scripts/report-check.sh
+
+echo "== certificate rotation with SIGHUP against a live server"
+bash scripts/tls-rotation-check.sh
 
 echo "== crash test (short; see docs/OPERATIONS.md for the long run)"
 if [ -f scripts/crash-test.sh ]; then bash scripts/crash-test.sh; fi

@@ -7,17 +7,23 @@ import Foundation
 import GRPCCore
 public import Logging
 import NIOCore
+public import Prometheus
 import ServiceLifecycle
 
-/// Assembles banjied: store, TLS context, transport, services and the SLA sweeper, and runs
-/// them until SIGTERM / SIGINT, which drain calls in flight before exiting.
+/// Assembles banjied: store, TLS context, transport, services, the SLA sweeper, the metrics
+/// endpoint and the SIGHUP certificate reload, and runs them until SIGTERM / SIGINT, which
+/// drain calls in flight before exiting.
 public struct BanjieServerApp: Sendable {
   public let configuration: ServerConfiguration
   public let logger: Logger
+  /// Where the server's metrics go. banjied passes the registry it bootstrapped the global
+  /// `MetricsSystem` with; tests pass one of their own (or take the fresh default).
+  public let metricsRegistry: PrometheusCollectorRegistry
 
-  public init(configuration: ServerConfiguration, logger: Logger) {
+  public init(configuration: ServerConfiguration, logger: Logger, metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
     self.configuration = configuration
     self.logger = logger
+    self.metricsRegistry = metricsRegistry
   }
 
   /// Everything that can fail at start-up, built before listening so errors come first.
@@ -25,6 +31,11 @@ public struct BanjieServerApp: Sendable {
     public let server: GRPCServer<BanjieServerTransport>
     public let transport: BanjieServerTransport
     public let environment: ServerEnvironment
+    public let metrics: ServerMetrics
+    /// Nil when `metrics.listen` is off.
+    public let metricsEndpoint: MetricsEndpoint?
+    /// What SIGHUP and the office's ReloadTLS call run.
+    public let tlsReloader: TLSReloader
     let health: HealthService
   }
 
@@ -36,7 +47,8 @@ public struct BanjieServerApp: Sendable {
       throw StartupError("cannot open the database \(self.configuration.databasePath): \(error)")
     }
     // Revoked serials: the configured file and every revocation the office has made.
-    let revocations = RevocationList(try self.configuration.fileRevocations())
+    let revocations = RevocationList()
+    revocations.replaceListed(try self.configuration.fileRevocations())
     for record in try store.revocations() { revocations.revoke(record.serial) }
     let tls: TLSContext
     do {
@@ -58,6 +70,25 @@ public struct BanjieServerApp: Sendable {
         return RevocationList([serial]).isRevoked(certificate.serialNumber)
       }
     }
+    let metrics = ServerMetrics(registry: self.metricsRegistry)
+    if let certificate = try? PeerCertificate(pemFile: self.configuration.certificateFile) {
+      metrics.setCertificateExpiry(certificate.notAfter)
+    }
+    let tlsReloader = TLSReloader(configuration: self.configuration, transport: transport, environment: environment, metrics: metrics, logger: self.logger)
+    var metricsEndpoint: MetricsEndpoint?
+    if let host = self.configuration.metricsHost {
+      let logger = self.logger
+      metricsEndpoint = MetricsEndpoint(host: host, port: self.configuration.metricsPort, logger: logger) {
+        // The gauges that are cheaper to read at scrape time than to keep current.
+        metrics.setOpenConnections(transport.connectionCount)
+        do {
+          metrics.setOpenCases(try await store.runBlocking { try $0.openCasesByColour() })
+        } catch {
+          logger.warning("metrics: cannot count open cases", metadata: ["error": "\(error)"])
+        }
+        return metrics.render()
+      }
+    }
     let health = HealthService(services: Self.serviceNames)
     let services: [any RegistrableRPCService] = [
       SystemService(databaseDescription: { store.describe() }),
@@ -66,7 +97,7 @@ public struct BanjieServerApp: Sendable {
       CatalogService(env: environment),
       CalendarService(env: environment),
       AdminService(env: environment),
-      CertificateAdminService(env: environment),
+      CertificateAdminService(env: environment, tlsReloader: tlsReloader),
       EnterpriseService(env: environment),
       RatingService(env: environment),
       ReviewCampaignService(env: environment),
@@ -74,8 +105,12 @@ public struct BanjieServerApp: Sendable {
       ExemplaryService(env: environment),
       DashboardService(env: environment),
     ]
-    let server = GRPCServer(transport: transport, services: services, interceptors: [RequestInterceptor(logger: self.logger, onChange: { environment.changes.signal() })])
-    return Assembly(server: server, transport: transport, environment: environment, health: health)
+    let interceptor = RequestInterceptor(logger: self.logger, metrics: metrics, onChange: { environment.changes.signal() })
+    let server = GRPCServer(transport: transport, services: services, interceptors: [interceptor])
+    return Assembly(
+      server: server, transport: transport, environment: environment, metrics: metrics, metricsEndpoint: metricsEndpoint,
+      tlsReloader: tlsReloader, health: health
+    )
   }
 
   static let serviceNames: Set<String> = [
@@ -88,12 +123,17 @@ public struct BanjieServerApp: Sendable {
   /// Runs until a signal asks for shutdown.
   public func run(now: any NowProvider = SystemNow()) async throws {
     let assembly = try self.assemble(now: now)
+    // Shut down in reverse order: the RPC server drains first, and metrics answer until the end.
+    var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+    if let endpoint = assembly.metricsEndpoint { services.append(.init(service: endpoint)) }
+    services += [
+      .init(service: TLSReloadSignalService(reloader: assembly.tlsReloader)),
+      .init(service: GRPCServerService(assembly: assembly)),
+      .init(service: SweeperService(environment: assembly.environment, interval: .seconds(self.configuration.sweepIntervalSeconds), logger: self.logger)),
+    ]
     let group = ServiceGroup(
       configuration: .init(
-        services: [
-          .init(service: GRPCServerService(assembly: assembly)),
-          .init(service: SweeperService(environment: assembly.environment, interval: .seconds(self.configuration.sweepIntervalSeconds), logger: self.logger)),
-        ],
+        services: services,
         gracefulShutdownSignals: [.sigterm, .sigint],
         logger: self.logger
       )

@@ -28,6 +28,10 @@ public struct ServerConfiguration: Sendable {
   public var sweepIntervalSeconds = 30
   public var yellowThreshold = 0.8
   public var intakeLimitWorkingDays = 5
+  /// Where the Prometheus metrics endpoint listens (plain HTTP, so loopback by default); nil
+  /// turns it off.
+  public var metricsHost: String? = "127.0.0.1"
+  public var metricsPort = 9464
 
   public init() {}
 
@@ -37,6 +41,7 @@ public struct ServerConfiguration: Sendable {
     "tls.handshake_timeout_seconds", "tls.revoked_serials", "limits.max_connections", "limits.max_concurrent_streams",
     "limits.max_message_bytes", "server.graceful_shutdown_seconds", "log.level",
     "county.region_code", "sla.sweep_interval_seconds", "sla.yellow_percent", "sla.intake_limit_working_days",
+    "metrics.listen",
   ]
 
   public mutating func apply(_ file: ConfigurationFile) throws {
@@ -62,6 +67,7 @@ public struct ServerConfiguration: Sendable {
     if let v = try file.integer("sla.sweep_interval_seconds") { self.sweepIntervalSeconds = try Self.bounded(v, 1...3600, "sla.sweep_interval_seconds") }
     if let v = try file.integer("sla.yellow_percent") { self.yellowThreshold = Double(try Self.bounded(v, 1...99, "sla.yellow_percent")) / 100 }
     if let v = try file.integer("sla.intake_limit_working_days") { self.intakeLimitWorkingDays = try Self.bounded(v, 1...60, "sla.intake_limit_working_days") }
+    if let v = try file.string("metrics.listen") { try self.setMetricsListen(v) }
     if let v = try file.string("log.level") {
       guard let level = Logger.Level(rawValue: v) else { throw ConfigurationFile.ParseError(line: 0, reason: "log.level must be one of trace, debug, info, notice, warning, error, critical") }
       self.logLevel = level
@@ -70,13 +76,28 @@ public struct ServerConfiguration: Sendable {
 
   /// "host:port", "[v6]:port" or ":port".
   public mutating func setListen(_ listen: String) throws {
+    (self.host, self.port) = try Self.parseListen(listen)
+  }
+
+  /// Like `setListen`, for the metrics endpoint; "" or "off" turns it off.
+  public mutating func setMetricsListen(_ listen: String) throws {
+    let trimmed = listen.trimmingCharacters(in: .whitespaces)
+    if trimmed.isEmpty || trimmed.lowercased() == "off" {
+      self.metricsHost = nil
+      return
+    }
+    let (host, port) = try Self.parseListen(trimmed)
+    self.metricsHost = host
+    self.metricsPort = port
+  }
+
+  private static func parseListen(_ listen: String) throws -> (String, Int) {
     guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]), (0...65535).contains(port) else {
       throw ConfigurationFile.ParseError(line: 0, reason: "listen address \"\(listen)\" must be host:port")
     }
     var host = String(listen[..<colon])
     if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-    self.host = host.isEmpty ? "0.0.0.0" : host
-    self.port = port
+    return (host.isEmpty ? "0.0.0.0" : host, port)
   }
 
   private static func bounded(_ value: Int, _ range: ClosedRange<Int>, _ key: String) throws -> Int {

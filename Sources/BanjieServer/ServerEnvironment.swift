@@ -17,7 +17,10 @@ public final class ServerEnvironment: Sendable {
   public let revocations: RevocationList
   /// Closes the open connections of a certificate serial; set once the transport exists.
   private let connectionCloser = Mutex<(@Sendable (String) -> Int)?>(nil)
-  let logger: Logger
+  private let baseLogger: Logger
+  /// The current call's logger (its lines carry the request id, method and caller), or the
+  /// server's outside a call (the sweeper).
+  var logger: Logger { RequestInfo.current.logger ?? self.baseLogger }
   private let calendarState: Mutex<SLAClock>
 
   public init(store: BanjieStore, now: any NowProvider = SystemNow(), regionCode: String = "370830", yellowThreshold: Double = 0.8, intakeLimitWorkingDays: Int = 5, revocations: RevocationList = RevocationList(), logger: Logger = Logger(label: "banjie.server")) throws {
@@ -25,7 +28,7 @@ public final class ServerEnvironment: Sendable {
     self.revocations = revocations
     self.now = MillisecondNow(base: now)
     self.regionCode = regionCode
-    self.logger = logger
+    self.baseLogger = logger
     let calendar = try store.loadCalendar()
     self.calendarState = Mutex(try SLAClock(calendar: calendar, yellowThreshold: yellowThreshold, intakeLimitWorkingDays: intakeLimitWorkingDays))
   }

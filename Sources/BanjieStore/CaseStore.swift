@@ -260,6 +260,25 @@ extension BanjieStore {
     }
   }
 
+  /// Cases on the clock (accepted or suspended) by their stored colour, for the metrics
+  /// endpoint: one indexed query, no SLA computation. The sweeper keeps stored colours current
+  /// to within its interval; a case on the clock always has one, but a missing colour would
+  /// count as green.
+  public func openCasesByColour() throws -> [SLAColour: Int] {
+    try self.pool.read { db in
+      var counts: [SLAColour: Int] = [:]
+      let rows = try Row.fetchAll(db, sql: """
+        SELECT COALESCE(colour, 'green') AS colour, COUNT(*) AS n FROM cases
+        WHERE state IN (?, ?) GROUP BY COALESCE(colour, 'green')
+        """, arguments: [CaseState.accepted.rawValue, CaseState.suspended.rawValue])
+      for row in rows {
+        guard let colour = SLAColour(rawValue: row["colour"]) else { continue }
+        counts[colour, default: 0] += row["n"]
+      }
+      return counts
+    }
+  }
+
   // MARK: - The SLA sweeper
 
   /// Deems overdue intakes accepted and moves open cases' colours forward; returns the alerts

@@ -39,10 +39,23 @@ public final class BanjieServerTransport: ServerTransport {
   private let config: Config
   private let group: any EventLoopGroup
   private let state = Mutex(State())
+  /// The context new connections handshake with; replaced by `replaceTLSContext`.
+  private let currentTLS: Mutex<TLSContext>
 
   public init(config: Config, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
     self.config = config
     self.group = group
+    self.currentTLS = Mutex(config.tls)
+  }
+
+  /// The TLS context that new connections use.
+  public var tlsContext: TLSContext { self.currentTLS.withLock { $0 } }
+
+  /// Makes every connection accepted from now on handshake with `context` (a renewed server
+  /// certificate, CA bundle or revocation list). Open connections keep the context they
+  /// were accepted with: each handler holds on to its own.
+  public func replaceTLSContext(_ context: TLSContext) {
+    self.currentTLS.withLock { $0 = context }
   }
 
   /// The bound address once listening (port 0 picks a free port); nil if listening failed.
@@ -142,7 +155,7 @@ public final class BanjieServerTransport: ServerTransport {
       self.connectionClosed(key)
     }
     let sync = channel.pipeline.syncOperations
-    try sync.addHandler(try OpenSSLHandler(context: self.config.tls))
+    try sync.addHandler(try OpenSSLHandler(context: self.tlsContext))
     try sync.addHandler(ByteToMessageHandler(ConnectionFrameDecoder(settings: self.config.transport.settings)))
     try sync.addHandler(ConnectionHandler(core: core))
   }

@@ -55,7 +55,18 @@ final class ClientStream: Sendable {
     switch part {
     case .metadata(let metadata):
       guard self.streamID == nil else { throw RPCError(code: .internalError, message: "request metadata written twice") }
-      let id = try self.core.openStream(path: self.path, metadata: metadata, inbox: self.inbox)
+      let id: UInt32
+      do {
+        id = try self.core.openStream(path: self.path, metadata: metadata, inbox: self.inbox)
+      } catch {
+        // The connection went away between reserving the slot and opening the stream (a
+        // GOAWAY or a close that raced the call): no stream exists to end the response side,
+        // so end it here, or the caller would wait for a response until its deadline.
+        let status = Status(code: Status.Code((error as? RPCError)?.code ?? .unavailable), message: (error as? RPCError)?.message ?? "\(error)")
+        self.inbox.yield(.status(status, [:]))
+        self.inbox.finish()
+        throw error
+      }
       self.idBox.set(id)
     case .message(let bytes):
       guard let id = self.streamID else { throw RPCError(code: .internalError, message: "request message before metadata") }

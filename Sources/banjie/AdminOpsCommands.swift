@@ -27,6 +27,25 @@ extension AdminCommand {
     }
   }
 
+  struct ReloadTLS: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "reload-tls",
+      abstract: "Make the server re-read its certificate, key, client CA and revocation file (office); the same as SIGHUP.",
+      discussion: "New connections use the new files; open ones go on. Files that do not load are refused (exit 65) and the current certificate stays in use. Rotation: docs/OPERATIONS.md."
+    )
+    @OptionGroup var connection: ConnectionOptions
+    @Flag(name: .long, help: "Print JSON.") var json = false
+    func run() async throws {
+      try await self.reportingErrors {
+        let result = try await self.connection.withClient { client, _, _ in
+          try await Banjie_V1_CertificateAdminService.Client(wrapping: client).reloadTLS(.init(), options: self.connection.callOptions)
+        }
+        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+        print("new connections use certificate \(result.certificateSerial) (\(result.certificateSubject)), valid until \(CaseOutput.shortTime(result.notAfter)); \(result.revocationsListed) serial(s) in the revocation file, \(result.connectionsClosed) open connection(s) closed")
+      }
+    }
+  }
+
   struct Revocations: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List revoked certificates (office).")
     @OptionGroup var connection: ConnectionOptions

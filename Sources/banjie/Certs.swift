@@ -5,7 +5,7 @@ import Foundation
 struct Certs: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     abstract: "Run the county's private certificate authority (see certs/README.md).",
-    subcommands: [Init.self, Issue.self]
+    subcommands: [Init.self, Issue.self, Server.self]
   )
 
   struct Init: AsyncParsableCommand {
@@ -76,6 +76,61 @@ struct Certs: AsyncParsableCommand {
         print("certificate  \(issued.certificateFile)")
         print("key          \(issued.privateKeyFile)")
         print("serial       \(issued.serialNumber)")
+      }
+    }
+  }
+}
+
+extension Certs {
+  struct Server: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Issue a new server certificate from an existing CA (to renew or rotate banjied's).",
+      discussion: """
+        Writes <dir>/<file>.pem and .key, each replaced atomically (key first). The certificate names
+        localhost and 127.0.0.1 plus any --name/--ip given. Put them where banjied's tls.certificate and
+        tls.private_key point and send banjied SIGHUP (or run `banjie admin reload-tls`): new connections
+        get the new certificate, open ones go on. Rotation: docs/OPERATIONS.md.
+        """
+    )
+
+    @Option(name: .long, help: "Folder of the CA (from `certs init`).") var dir: String
+    @Option(name: .long, help: "Extra DNS name for the server certificate (repeatable).") var name: [String] = []
+    @Option(name: .long, help: "Extra IP address for the server certificate (repeatable).") var ip: [String] = []
+    @Option(name: .long, help: "File name without extension (default server: replaces <dir>/server.pem and .key).") var file = "server"
+    @Option(name: .long, help: "Days the certificate is valid.") var days = 825
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func validate() throws {
+      guard (1...3650).contains(self.days) else { throw ValidationError("--days must be 1...3650") }
+      guard !self.file.isEmpty, !self.file.contains("/"), self.file != "ca" else { throw ValidationError("--file must be a plain name other than ca") }
+    }
+
+    func run() async throws {
+      let ca: CertificateAuthority
+      do {
+        ca = try CertificateAuthority.load(directory: self.dir)
+      } catch {
+        throw CLIExit.failure("cannot load the CA from \(self.dir) (run `banjie certs init --dir \(self.dir)` first): \(error)")
+      }
+      let issued: (certificateFile: String, privateKeyFile: String)
+      let certificate: PeerCertificate
+      do {
+        issued = try ca.issueServerCertificate(name: self.file, dnsNames: ["localhost"] + self.name, ipAddresses: ["127.0.0.1"] + self.ip, validityDays: self.days)
+        certificate = try PeerCertificate(pemFile: issued.certificateFile)
+      } catch {
+        throw CLIExit.failure("cannot issue the server certificate: \(error)")
+      }
+      if self.json {
+        try printJSON([
+          "certificate": issued.certificateFile, "key": issued.privateKeyFile, "serial": certificate.serialNumber,
+          "notAfter": ISO8601DateFormatter().string(from: certificate.notAfter),
+        ])
+      } else {
+        print("certificate  \(issued.certificateFile)")
+        print("key          \(issued.privateKeyFile)")
+        print("serial       \(certificate.serialNumber)")
+        print("valid until  \(ISO8601DateFormatter().string(from: certificate.notAfter))")
+        print("next: put them where banjied's tls.certificate and tls.private_key point, then kill -HUP banjied")
       }
     }
   }

@@ -109,6 +109,10 @@ struct CLIError: Error, CustomStringConvertible {
 
   init(rpc error: RPCError) {
     self.message = "\(error.code): \(error.message)"
+    // The server's id for this call, to quote when asking about it (its log lines carry it).
+    if let requestID = error.metadata[stringValues: "x-request-id"].first(where: { _ in true }), !error.message.contains(requestID) {
+      self.message += " [request id \(requestID)]"
+    }
     switch error.code {
     case .invalidArgument, .failedPrecondition, .notFound, .alreadyExists, .aborted, .outOfRange, .resourceExhausted:
       self.exitCode = 65

@@ -24,6 +24,9 @@ struct Health: AsyncParsableCommand {
     var person: String
     var certificateSerial: String
     var certificateSHA256: String
+    /// The certificate the server presented on this (new) connection.
+    var serverCertificateSerial: String
+    var serverCertificateNotAfter: String
     var roundTripMilliseconds: Double
     var serverTime: String
     var timeZone: String
@@ -31,7 +34,7 @@ struct Health: AsyncParsableCommand {
 
   func run() async throws {
     try await self.reportingErrors {
-      let report = try await self.connection.withClient { client, _, resolved in
+      let report = try await self.connection.withClient { client, transport, resolved in
         let health = Grpc_Health_V1_Health.Client(wrapping: client)
         let system = Banjie_V1_SystemService.Client(wrapping: client)
         let options = self.connection.callOptions
@@ -46,6 +49,7 @@ struct Health: AsyncParsableCommand {
           samples.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
         }
         samples.sort()
+        let serverCertificate = try await transport.currentSession()?.peerCertificate
         return Report(
           server: "\(resolved.host):\(resolved.port)",
           status: "\(status)".uppercased(),
@@ -58,6 +62,8 @@ struct Health: AsyncParsableCommand {
           person: info.caller.person,
           certificateSerial: info.caller.certificateSerial,
           certificateSHA256: info.caller.certificateSha256,
+          serverCertificateSerial: serverCertificate?.serialNumber ?? "",
+          serverCertificateNotAfter: serverCertificate.map { isoShanghai($0.notAfter) } ?? "",
           roundTripMilliseconds: (samples[samples.count / 2] * 1000).rounded() / 1000,
           serverTime: isoShanghai(info.serverTime.date),
           timeZone: info.timeZone
@@ -70,6 +76,7 @@ struct Health: AsyncParsableCommand {
         print("protocol     \(report.wireProtocol) over \(report.tlsVersion) (\(report.tlsCipher))")
         print("you are      \(report.role) \(report.person) of \(report.organization)")
         print("certificate  serial \(report.certificateSerial), sha256 \(report.certificateSHA256.prefix(16))…")
+        print("server cert  serial \(report.serverCertificateSerial), valid until \(report.serverCertificateNotAfter)")
         print("round trip   \(String(format: "%.3f", report.roundTripMilliseconds)) ms (median of 5 calls)")
         print("server time  \(report.serverTime) (\(report.timeZone))")
       }

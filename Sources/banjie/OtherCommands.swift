@@ -234,7 +234,7 @@ struct AdminCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "admin",
     abstract: "The office's housekeeping.",
-    subcommands: [Audit.self, Revoke.self, Revocations.self, Backup.self]
+    subcommands: [Audit.self, Revoke.self, Revocations.self, Backup.self, ReloadTLS.self]
   )
 
   struct Audit: AsyncParsableCommand {

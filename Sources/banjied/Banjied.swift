@@ -1,8 +1,10 @@
 import ArgumentParser
 import BanjieCore
 import BanjieServer
+import CoreMetrics
 import Foundation
 import Logging
+import Prometheus
 
 @main
 struct Banjied: AsyncParsableCommand {
@@ -21,6 +23,9 @@ struct Serve: AsyncParsableCommand {
     discussion: """
       Settings come from defaults, then the configuration file (--config), then flags.
       Development certificates: `banjie certs init --dir certs/dev`.
+      SIGHUP re-reads the TLS certificate, key, client CA and revocation file (new connections
+      use them; open ones go on; files that do not load are refused and the old ones kept).
+      Prometheus metrics: GET http://127.0.0.1:9464/metrics unless --metrics-listen says otherwise.
       Exit codes: 0 after a graceful shutdown, 1 when start-up fails (the reason is printed).
       """
   )
@@ -48,6 +53,9 @@ struct Serve: AsyncParsableCommand {
 
   @Flag(name: .long, help: "Accept TLS 1.3 only.")
   var tls13Only = false
+
+  @Option(name: .long, help: "Prometheus metrics endpoint, host:port (default 127.0.0.1:9464; \"off\" turns it off).")
+  var metricsListen: String?
 
   @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
   var logLevel: String?
@@ -77,6 +85,7 @@ struct Serve: AsyncParsableCommand {
         configuration.clientCAFile = dir + "/ca.pem"
       }
       if let listen = self.listen { try configuration.setListen(listen) }
+      if let listen = self.metricsListen { try configuration.setMetricsListen(listen) }
       if let database = self.database { configuration.databasePath = database }
       if let v = self.tlsCert { configuration.certificateFile = v }
       if let v = self.tlsKey { configuration.privateKeyFile = v }
@@ -108,15 +117,20 @@ struct Serve: AsyncParsableCommand {
       handler.logLevel = level
       return handler
     }
+    // Once per process: anything that records through swift-metrics lands in the registry the
+    // metrics endpoint serves.
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     let logger = Logger(label: "banjied")
     if self.simulateFrom != nil {
       logger.warning("simulated clock: starts at \(self.simulateFrom ?? "") and runs \(self.simulateSpeed)x; for demos only")
     }
     logger.info("starting banjied \(BanjieVersion.current)", metadata: [
       "listen": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
+      "metrics": "\(configuration.metricsHost.map { "\($0):\(configuration.metricsPort)" } ?? "off")",
     ])
     do {
-      try await BanjieServerApp(configuration: configuration, logger: logger).run(now: clock)
+      try await BanjieServerApp(configuration: configuration, logger: logger, metricsRegistry: registry).run(now: clock)
     } catch let error as StartupError {
       logger.critical("\(error.description)")
       throw ExitCode(1)

@@ -7,6 +7,7 @@ import BanjieTransport
 import Foundation
 import GRPCCore
 import Logging
+import Prometheus
 import Synchronization
 
 /// A clock the test moves by hand.
@@ -60,6 +61,8 @@ struct ServerHarness: Sendable {
   let assembly: BanjieServerApp.Assembly
   let clock: ManualNow
   let port: Int
+  /// The metrics endpoint's port, when the test asked for one.
+  let metricsPort: Int?
   let databasePath: String
 
   var environment: ServerEnvironment { self.assembly.environment }
@@ -67,6 +70,9 @@ struct ServerHarness: Sendable {
   static func run<R: Sendable>(
     start: Date = shanghai("2026-11-30T09:30:00"),
     catalog: Bool = true,
+    logger: Logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+    metricsRegistry: PrometheusCollectorRegistry? = nil,
+    configure: @Sendable (inout ServerConfiguration) throws -> Void = { _ in },
     _ body: @Sendable (ServerHarness) async throws -> R
   ) async throws -> R {
     let pki = ServerPKI.shared
@@ -79,20 +85,36 @@ struct ServerHarness: Sendable {
     configuration.certificateFile = pki.server.certificateFile
     configuration.privateKeyFile = pki.server.privateKeyFile
     configuration.clientCAFile = pki.ca.certificateFile
+    // The metrics endpoint only when a test asks for it, and then on a free port.
+    configuration.metricsHost = metricsRegistry == nil ? nil : "127.0.0.1"
+    configuration.metricsPort = 0
+    try configure(&configuration)
     let clock = ManualNow(start)
-    let app = BanjieServerApp(configuration: configuration, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
+    let app = BanjieServerApp(configuration: configuration, logger: logger, metricsRegistry: metricsRegistry ?? PrometheusCollectorRegistry())
     let assembly = try app.assemble(now: clock)
+    // Runs until cancelled, like the other services outside a ServiceGroup.
+    let metricsTask = assembly.metricsEndpoint.map { endpoint in Task { try await endpoint.run() } }
+    defer { metricsTask?.cancel() }
     return try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await assembly.server.serve() }
       guard let port = await assembly.transport.listeningAddress?.port else {
         throw RPCError(code: .internalError, message: "server did not start")
       }
-      let harness = ServerHarness(assembly: assembly, clock: clock, port: port, databasePath: configuration.databasePath)
+      var metricsPort: Int?
+      if let endpoint = assembly.metricsEndpoint {
+        guard let port = await endpoint.listeningAddress?.port else {
+          throw RPCError(code: .internalError, message: "metrics endpoint did not start")
+        }
+        metricsPort = port
+      }
+      let harness = ServerHarness(assembly: assembly, clock: clock, port: port, metricsPort: metricsPort, databasePath: configuration.databasePath)
       do {
         if catalog { try await harness.loadSampleCatalog() }
         let result = try await body(harness)
         assembly.server.beginGracefulShutdown()
         try await group.waitForAll()
+        metricsTask?.cancel()
+        _ = await metricsTask?.result
         return result
       } catch {
         assembly.server.beginGracefulShutdown()
@@ -104,12 +126,18 @@ struct ServerHarness: Sendable {
 
   /// Runs `body` with a client whose certificate names `role`, `org` and `person`.
   func as_<R: Sendable>(_ role: PeerIdentity.Role, _ org: String, _ person: String = "测试员", _ body: (GRPCClient<BanjieClientTransport>) async throws -> R) async throws -> R {
+    try await self.connected(role, org, person) { client, _ in try await body(client) }
+  }
+
+  /// Like `as_`, also handing over the client's transport (its one connection's TLS session).
+  func connected<R: Sendable>(_ role: PeerIdentity.Role, _ org: String, _ person: String = "测试员", _ body: (GRPCClient<BanjieClientTransport>, BanjieClientTransport) async throws -> R) async throws -> R {
     let (cert, key) = try ServerPKI.shared.client(role, org, person)
     let tls = try TLSContext(configuration: .client(certificateChainFile: cert, privateKeyFile: key, trustRootsFile: ServerPKI.shared.ca.certificateFile))
     var config = BanjieClientTransport.Config(host: "127.0.0.1", port: self.port, tls: tls)
     config.logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
-    return try await withGRPCClient(transport: BanjieClientTransport(config: config)) { client in
-      try await body(client)
+    let transport = BanjieClientTransport(config: config)
+    return try await withGRPCClient(transport: transport) { client in
+      try await body(client, transport)
     }
   }
 

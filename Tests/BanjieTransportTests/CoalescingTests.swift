@@ -100,3 +100,34 @@ struct CoalescingTests {
     _ = try? channel.finish()
   }
 }
+
+@Suite("A call that loses the race with a closing connection", .timeLimit(.minutes(1)))
+struct ClosingRaceTests {
+  @Test("GOAWAY between reserving a slot and opening the stream: the call ends UNAVAILABLE instead of waiting")
+  func goAwayBeforeHeaders() async throws {
+    let loop = EmbeddedEventLoop()
+    let channel = EmbeddedChannel(loop: loop)
+    try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
+    let core = ConnectionCore(role: .client, config: .clientDefaults, channel: channel, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+    core.start()
+    try core.receive(.settings(ack: false, []))
+    loop.run()
+
+    try await core.reserveSlot()
+    // The server goes away (as when it closes a revoked certificate's connection) before the
+    // call's HEADERS are written.
+    try core.receive(.goAway(lastStreamID: 0, code: .noError, message: "certificate revoked"))
+    loop.run()
+    let stream = ClientStream(core: core, path: "/banjie.v1.EchoService/Get")
+    await #expect(throws: RPCError.self) { try await stream.write(.metadata([:])) }
+    var parts: [RPCResponsePart<BanjieBytes>] = []
+    for try await part in stream.inbox { parts.append(part) }
+    guard parts.count == 1, case .status(let status, _) = parts[0] else {
+      Issue.record("expected one status, got \(parts)")
+      return
+    }
+    #expect(status.code == .unavailable)
+    stream.release()
+    _ = try? channel.finish()
+  }
+}

@@ -389,11 +389,25 @@ public enum Banjie_V1_CertificateAdminService: Sendable {
                 type: .serverStreaming
             )
         }
+        /// Namespace for "ReloadTLS" metadata.
+        public enum ReloadTLS: Sendable {
+            /// Request type for "ReloadTLS".
+            public typealias Input = Banjie_V1_ReloadTLSRequest
+            /// Response type for "ReloadTLS".
+            public typealias Output = Banjie_V1_ReloadTLSResponse
+            /// Descriptor for "ReloadTLS".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CertificateAdminService"),
+                method: "ReloadTLS",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "banjie.v1.CertificateAdminService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             RevokeCertificate.descriptor,
             ListRevocations.descriptor,
-            Backup.descriptor
+            Backup.descriptor,
+            ReloadTLS.descriptor
         ]
     }
 }
@@ -469,6 +483,26 @@ extension Banjie_V1_CertificateAdminService {
             request: GRPCCore.StreamingServerRequest<Banjie_V1_BackupRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_BackupChunk>
+
+        /// Handle the "ReloadTLS" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: what SIGHUP does. Re-reads the server certificate, key, client CA bundle and
+        /// > revocation file; new connections use them, open ones go on. A file that does not load is
+        /// > FAILED_PRECONDITION and the current certificate stays in use.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_ReloadTLSRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_ReloadTLSResponse` messages.
+        func reloadTLS(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_ReloadTLSRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ReloadTLSResponse>
     }
 
     /// Service protocol for the "banjie.v1.CertificateAdminService" service.
@@ -528,6 +562,26 @@ extension Banjie_V1_CertificateAdminService {
             request: GRPCCore.ServerRequest<Banjie_V1_BackupRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_BackupChunk>
+
+        /// Handle the "ReloadTLS" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: what SIGHUP does. Re-reads the server certificate, key, client CA bundle and
+        /// > revocation file; new connections use them, open ones go on. A file that does not load is
+        /// > FAILED_PRECONDITION and the current certificate stays in use.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ReloadTLSRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_ReloadTLSResponse` message.
+        func reloadTLS(
+            request: GRPCCore.ServerRequest<Banjie_V1_ReloadTLSRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ReloadTLSResponse>
     }
 
     /// Simple service protocol for the "banjie.v1.CertificateAdminService" service.
@@ -586,6 +640,26 @@ extension Banjie_V1_CertificateAdminService {
             response: GRPCCore.RPCWriter<Banjie_V1_BackupChunk>,
             context: GRPCCore.ServerContext
         ) async throws
+
+        /// Handle the "ReloadTLS" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: what SIGHUP does. Re-reads the server certificate, key, client CA bundle and
+        /// > revocation file; new connections use them, open ones go on. A file that does not load is
+        /// > FAILED_PRECONDITION and the current certificate stays in use.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_ReloadTLSRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_ReloadTLSResponse` to respond with.
+        func reloadTLS(
+            request: Banjie_V1_ReloadTLSRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_ReloadTLSResponse
     }
 }
 
@@ -621,6 +695,17 @@ extension Banjie_V1_CertificateAdminService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_BackupChunk>(),
             handler: { request, context in
                 try await self.backup(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CertificateAdminService.Method.ReloadTLS.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ReloadTLSRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ReloadTLSResponse>(),
+            handler: { request, context in
+                try await self.reloadTLS(
                     request: request,
                     context: context
                 )
@@ -663,6 +748,17 @@ extension Banjie_V1_CertificateAdminService.ServiceProtocol {
             context: context
         )
         return response
+    }
+
+    public func reloadTLS(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_ReloadTLSRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ReloadTLSResponse> {
+        let response = try await self.reloadTLS(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
     }
 }
 
@@ -709,6 +805,19 @@ extension Banjie_V1_CertificateAdminService.SimpleServiceProtocol {
                 )
                 return [:]
             }
+        )
+    }
+
+    public func reloadTLS(
+        request: GRPCCore.ServerRequest<Banjie_V1_ReloadTLSRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ReloadTLSResponse> {
+        return GRPCCore.ServerResponse<Banjie_V1_ReloadTLSResponse>(
+            message: try await self.reloadTLS(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
         )
     }
 }
@@ -785,6 +894,31 @@ extension Banjie_V1_CertificateAdminService {
             deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_BackupChunk>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.StreamingClientResponse<Banjie_V1_BackupChunk>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ReloadTLS" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: what SIGHUP does. Re-reads the server certificate, key, client CA bundle and
+        /// > revocation file; new connections use them, open ones go on. A file that does not load is
+        /// > FAILED_PRECONDITION and the current certificate stays in use.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ReloadTLSRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ReloadTLSRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ReloadTLSResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func reloadTLS<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ReloadTLSRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ReloadTLSRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ReloadTLSResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ReloadTLSResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -899,6 +1033,42 @@ extension Banjie_V1_CertificateAdminService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ReloadTLS" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: what SIGHUP does. Re-reads the server certificate, key, client CA bundle and
+        /// > revocation file; new connections use them, open ones go on. A file that does not load is
+        /// > FAILED_PRECONDITION and the current certificate stays in use.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ReloadTLSRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ReloadTLSRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ReloadTLSResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func reloadTLS<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ReloadTLSRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ReloadTLSRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ReloadTLSResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ReloadTLSResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CertificateAdminService.Method.ReloadTLS.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -981,6 +1151,37 @@ extension Banjie_V1_CertificateAdminService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_BackupRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_BackupChunk>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReloadTLS" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: what SIGHUP does. Re-reads the server certificate, key, client CA bundle and
+    /// > revocation file; new connections use them, open ones go on. A file that does not load is
+    /// > FAILED_PRECONDITION and the current certificate stays in use.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_ReloadTLSRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reloadTLS<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_ReloadTLSRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ReloadTLSResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.reloadTLS(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ReloadTLSRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ReloadTLSResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1077,6 +1278,41 @@ extension Banjie_V1_CertificateAdminService.ClientProtocol {
             metadata: metadata
         )
         return try await self.backup(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ReloadTLS" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: what SIGHUP does. Re-reads the server certificate, key, client CA bundle and
+    /// > revocation file; new connections use them, open ones go on. A file that does not load is
+    /// > FAILED_PRECONDITION and the current certificate stays in use.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func reloadTLS<Result>(
+        _ message: Banjie_V1_ReloadTLSRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ReloadTLSResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_ReloadTLSRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.reloadTLS(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -152,6 +152,59 @@ public nonisolated struct Banjie_V1_BackupChunk: Sendable {
   public init() {}
 }
 
+public nonisolated struct Banjie_V1_ReloadTLSRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// The server certificate now presented to new connections.
+public nonisolated struct Banjie_V1_ReloadTLSResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var certificateSerial: String = String()
+
+  /// the certificate's CN
+  public var certificateSubject: String = String()
+
+  public var notBefore: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_notBefore ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_notBefore = newValue}
+  }
+  /// Returns true if `notBefore` has been explicitly set.
+  public var hasNotBefore: Bool {self._notBefore != nil}
+  /// Clears the value of `notBefore`. Subsequent reads from it will return its default value.
+  public mutating func clearNotBefore() {self._notBefore = nil}
+
+  public var notAfter: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_notAfter ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_notAfter = newValue}
+  }
+  /// Returns true if `notAfter` has been explicitly set.
+  public var hasNotAfter: Bool {self._notAfter != nil}
+  /// Clears the value of `notAfter`. Subsequent reads from it will return its default value.
+  public mutating func clearNotAfter() {self._notAfter = nil}
+
+  /// serials in the tls.revoked_serials file
+  public var revocationsListed: UInt32 = 0
+
+  /// open connections the file now revokes, closed
+  public var connectionsClosed: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _notBefore: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+  fileprivate var _notAfter: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "banjie.v1"
@@ -417,6 +470,84 @@ nonisolated extension Banjie_V1_BackupChunk: SwiftProtobuf.Message, SwiftProtobu
     if lhs.last != rhs.last {return false}
     if lhs.totalBytes != rhs.totalBytes {return false}
     if lhs.sha256 != rhs.sha256 {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_ReloadTLSRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReloadTLSRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_ReloadTLSRequest, rhs: Banjie_V1_ReloadTLSRequest) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_ReloadTLSResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ReloadTLSResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}certificate_serial\0\u{3}certificate_subject\0\u{3}not_before\0\u{3}not_after\0\u{3}revocations_listed\0\u{3}connections_closed\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.certificateSerial) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.certificateSubject) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._notBefore) }()
+      case 4: try { try decoder.decodeSingularMessageField(value: &self._notAfter) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.revocationsListed) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.connectionsClosed) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.certificateSerial.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateSerial, fieldNumber: 1)
+    }
+    if !self.certificateSubject.isEmpty {
+      try visitor.visitSingularStringField(value: self.certificateSubject, fieldNumber: 2)
+    }
+    try { if let v = self._notBefore {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._notAfter {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
+    } }()
+    if self.revocationsListed != 0 {
+      try visitor.visitSingularUInt32Field(value: self.revocationsListed, fieldNumber: 5)
+    }
+    if self.connectionsClosed != 0 {
+      try visitor.visitSingularUInt32Field(value: self.connectionsClosed, fieldNumber: 6)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_ReloadTLSResponse, rhs: Banjie_V1_ReloadTLSResponse) -> Bool {
+    if lhs.certificateSerial != rhs.certificateSerial {return false}
+    if lhs.certificateSubject != rhs.certificateSubject {return false}
+    if lhs._notBefore != rhs._notBefore {return false}
+    if lhs._notAfter != rhs._notAfter {return false}
+    if lhs.revocationsListed != rhs.revocationsListed {return false}
+    if lhs.connectionsClosed != rhs.connectionsClosed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -41,7 +41,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let new = NewCase(itemCode: request.itemCode, applicant: request.applicant,
       enterpriseUSCC: request.enterpriseUscc.isEmpty ? nil : request.enterpriseUscc, window: request.window, note: request.note)
     let env = self.env
-    // Task-locals do not reach the store's thread: read the key here.
+    // Read the key here, in the call's task, and hand it to the store explicitly.
     let key = caller.idempotencyKey
     let view = try await self.env.store.runBlocking { store in
       try store.submitCase(new, regionCode: env.regionCode, actor: caller.actor, authorize: { item in
@@ -51,6 +51,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
         }
       }, clock: env.sla, now: env.now.now, key: key)
     }
+    env.logger.info("case submitted", metadata: ["case": "\(view.record.number)", "item": "\(view.record.itemCode)"])
     return view.proto
   }
 
@@ -67,6 +68,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
       try store.transition(number: number, action: action, expectedVersion: expected, actor: caller.actor,
         authorize: Self.clerkOfDepartment(caller), clock: env.sla, now: env.now.now, key: key)
     }
+    env.logger.info("case \(action.name.rawValue)", metadata: ["case": "\(number)", "state": "\(view.record.state.rawValue)", "version": "\(view.record.version)"])
     return view.proto
   }
 

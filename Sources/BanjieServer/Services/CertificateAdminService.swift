@@ -6,9 +6,29 @@ import Foundation
 import GRPCCore
 import SwiftProtobuf
 
-/// Revocation and backup: the office's operational controls.
+/// Revocation, backup and certificate reload: the office's operational controls.
 struct CertificateAdminService: Banjie_V1_CertificateAdminService.SimpleServiceProtocol {
   let env: ServerEnvironment
+  let tlsReloader: TLSReloader
+
+  func reloadTLS(request: Banjie_V1_ReloadTLSRequest, context: ServerContext) async throws -> Banjie_V1_ReloadTLSResponse {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "reload the server certificate")
+    let report: TLSReloadReport
+    do {
+      report = try await self.tlsReloader.reload(trigger: "ReloadTLS by \(caller.person)")
+    } catch let error as TLSReloadError {
+      throw RPCError(code: .failedPrecondition, message: error.description)
+    }
+    return .with {
+      $0.certificateSerial = report.certificate.serialNumber
+      $0.certificateSubject = report.certificate.commonName ?? ""
+      $0.notBefore = Google_Protobuf_Timestamp(date: report.certificate.notBefore)
+      $0.notAfter = Google_Protobuf_Timestamp(date: report.certificate.notAfter)
+      $0.revocationsListed = UInt32(report.listedRevocations)
+      $0.connectionsClosed = UInt32(report.connectionsClosed)
+    }
+  }
 
   func revokeCertificate(request: Banjie_V1_RevokeCertificateRequest, context: ServerContext) async throws -> Banjie_V1_Revocation {
     let caller = try Caller.of(context)

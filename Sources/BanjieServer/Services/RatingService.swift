@@ -19,7 +19,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     let input = try RatingInput(level: Int(clamping: request.level), comment: request.comment, tags: request.tags)
     let env = self.env
     let number = request.caseNumber
-    // Task-locals do not reach the store's thread: read the key here.
+    // Read the key here, in the call's task, and hand it to the store explicitly.
     let key = caller.idempotencyKey
     return try await env.store.runBlocking { store in
       try store.rateCase(caseNumber: number, input: input, actor: caller.actor, authorize: { record in
