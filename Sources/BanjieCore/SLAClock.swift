@@ -90,6 +90,24 @@ public struct SLAClock: Sendable, Equatable {
       now: now)
   }
 
+  /// The next instant `status` (computed at `now`) changes colour if nothing else happens: when
+  /// the used share reaches the yellow threshold (green work), or just past the deadline (yellow
+  /// work); nil for work that is red, completed or suspended, whose colour no longer moves by
+  /// itself.
+  public func nextColourChange(of status: SLAStatus, now: Date) throws(DomainError) -> Date? {
+    guard !status.isCompleted, !status.isSuspended else { return nil }
+    switch status.colour {
+    case .red:
+      return nil
+    case .yellow:
+      return status.due.addingTimeInterval(0.001)
+    case .green:
+      let threshold = Int64((self.yellowThreshold * Double(status.budgetSeconds)).rounded(.up))
+      let remaining = max(0, threshold - status.usedSeconds)
+      return min(try calendar.adding(workingSeconds: remaining, to: now), status.due.addingTimeInterval(0.001))
+    }
+  }
+
   /// 一日办结: completed by the close of office hours on the first working day after the
   /// acceptance day.
   public func isOneDayCompletion(acceptedAt: Date, completedAt: Date) -> Bool {

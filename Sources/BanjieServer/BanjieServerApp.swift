@@ -161,15 +161,22 @@ struct SweeperService: Service {
   let interval: Duration
   let logger: Logger
 
+  /// How often the quick pass looks for cases whose colour change has come: a watcher sees a
+  /// case turn yellow or red within about this long.
+  static let quickInterval = Duration.seconds(1)
+
   func run() async throws {
+    var lastFull: ContinuousClock.Instant?
     while !Task.isShuttingDownGracefully && !Task.isCancelled {
+      let full = lastFull.map { ContinuousClock.now - $0 >= self.interval } ?? true
       do {
         let environment = self.environment
-        _ = try await environment.store.runBlocking { _ in try environment.sweep() }
+        _ = try await environment.store.runBlocking { _ in try environment.sweep(full: full) }
+        if full { lastFull = .now }
       } catch {
-        self.logger.error("sweeper pass failed", metadata: ["error": "\(error)"])
+        self.logger.error("sweeper pass failed", metadata: ["error": "\(error)", "full": "\(full)"])
       }
-      try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+      try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(self.interval, Self.quickInterval)) }
     }
   }
 }

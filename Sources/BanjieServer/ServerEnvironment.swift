@@ -53,10 +53,14 @@ public final class ServerEnvironment: Sendable {
 
   /// One pass of the SLA sweeper: stores and publishes what changed.
   @discardableResult
-  public func sweep() throws -> [AlertRecord] {
+  /// `full: false` is the quick pass: only cases whose next colour change has come (see
+  /// BanjieStore.sweep); demands and rectifications wait for the full pass.
+  public func sweep(full: Bool = true) throws -> [AlertRecord] {
     let clock = self.sla, now = self.now.now
-    let alerts = try self.store.sweep(clock: clock, now: now) + self.store.sweepDemands(clock: clock, now: now)
-      + self.store.sweepRectifications(clock: clock, now: now)
+    let alerts = full
+      ? try self.store.sweep(clock: clock, now: now) + self.store.sweepDemands(clock: clock, now: now)
+        + self.store.sweepRectifications(clock: clock, now: now)
+      : try self.store.sweep(clock: clock, now: now, full: false)
     if !alerts.isEmpty {
       self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])
       self.alerts.publish(alerts)

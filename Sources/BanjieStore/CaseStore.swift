@@ -175,10 +175,12 @@ extension BanjieStore {
     guard let status = try Self.status(db, record, clock: clock, now: now) else {
       record.dueAt = nil
       record.colour = nil
+      record.colourChangesAt = nil
       return
     }
     record.dueAt = status.due
     record.colour = status.colour
+    record.colourChangesAt = record.state == .accepted ? try clock.nextColourChange(of: status, now: now) : nil
   }
 
   /// The dashboard's figures of a completed case (CaseRecord.oneDay and the handling time);
@@ -283,7 +285,10 @@ extension BanjieStore {
 
   /// Deems overdue intakes accepted and moves open cases' colours forward; returns the alerts
   /// it raised (already stored) for the caller to publish.
-  public func sweep(clock: SLAClock, now: Date) throws -> [AlertRecord] {
+  /// One sweeper pass over cases. `full`: every open case on the clock (which also fills in
+  /// `colour_changes_at` where it is missing); otherwise only those whose next colour change has
+  /// come, found through an index, so it can run every second on any size of database.
+  public func sweep(clock: SLAClock, now: Date, full: Bool = true) throws -> [AlertRecord] {
     try self.pool.write { db in
       var alerts: [AlertRecord] = []
       // Intake not decided in time: the case counts as accepted at receipt.
@@ -305,13 +310,24 @@ extension BanjieStore {
         alerts.append(alert)
       }
       // Colours only move forward while the clock runs (suspended cases are frozen).
-      let open = try CaseRecord.filter(Column("state") == CaseState.accepted.rawValue && Column("colour") != SLAColour.red.rawValue).fetchAll(db)
+      let open = full
+        ? try CaseRecord.filter(Column("state") == CaseState.accepted.rawValue && Column("colour") != SLAColour.red.rawValue).fetchAll(db)
+        : try CaseRecord.filter(sql: "colour_changes_at IS NOT NULL AND colour_changes_at <= ? AND state = 'ACCEPTED'", arguments: [now]).fetchAll(db)
       for var record in open {
-        guard let status = try Self.status(db, record, clock: clock, now: now), status.colour != record.colour else { continue }
+        guard let status = try Self.status(db, record, clock: clock, now: now) else { continue }
+        let next = try clock.nextColourChange(of: status, now: now)
+        guard status.colour != record.colour else {
+          if next != record.colourChangesAt {
+            record.colourChangesAt = next
+            try record.update(db, columns: ["colour_changes_at"])
+          }
+          continue
+        }
         let previous = record.colour
         record.colour = status.colour
         record.dueAt = status.due
-        try record.update(db, columns: ["colour", "due_at"])
+        record.colourChangesAt = next
+        try record.update(db, columns: ["colour", "due_at", "colour_changes_at"])
         try AuditLog.append(db, at: now, actor: .system, action: "case.colour", entity: "case", entityID: record.number,
           detail: ["from": previous?.rawValue ?? "", "to": status.colour.rawValue])
         let text: String

@@ -35,6 +35,8 @@ enum DashboardSchema {
       ALTER TABLE cases ADD COLUMN one_day INTEGER;
       ALTER TABLE cases ADD COLUMN handling_seconds INTEGER;
       ALTER TABLE cases ADD COLUMN handling_bucket INTEGER;
+      ALTER TABLE cases ADD COLUMN colour_changes_at TEXT;
+      CREATE INDEX cases_colour_changes ON cases(colour_changes_at) WHERE colour_changes_at IS NOT NULL;
 
       CREATE TABLE dashboard_daily (
         dim TEXT NOT NULL,

@@ -87,6 +87,9 @@ public struct CaseRecord: Codable, Sendable, Hashable, FetchableRecord, Persista
   public var oneDay: Bool? = nil
   public var handlingSeconds: Int64? = nil
   public var handlingBucket: Int? = nil
+  /// While the clock runs: when the colour changes next if nothing else happens (the quick
+  /// sweep looks only at cases whose moment has come).
+  public var colourChangesAt: Date? = nil
 
   public var limit: WorkingLimit {
     switch self.limitUnit {

@@ -113,8 +113,8 @@ extension BanjieStore {
         let insertCase = try db.cachedStatement(sql: """
           INSERT INTO cases (number, item_code, department_code, window, applicant, enterprise_uscc, state, outcome, version,
             received_at, received_day, accepted_at, deemed_accepted, limit_value, limit_unit, due_at, colour, suspended_since,
-            completed_at, delivered_at, last_note, received_by, updated_at, one_day, handling_seconds, handling_bucket)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            completed_at, delivered_at, last_note, received_by, updated_at, one_day, handling_seconds, handling_bucket, colour_changes_at)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           """)
         let insertSuspension = try db.cachedStatement(sql: "INSERT INTO case_suspensions (case_id, start_at, end_at, reason) VALUES (?, ?, ?, ?)")
         let insertRating = try db.cachedStatement(sql: """
@@ -170,6 +170,7 @@ extension BanjieStore {
             var oneDay: Bool?
             var handling: Int64?
             var suspensions: [Suspension] = []
+            var colourChangesAt: Date?
             if let accepted = acceptedAt {
               let due = try clock.due(of: item.limit, after: accepted)
               let limitSeconds = max(600, calendar.workingSeconds(from: accepted, to: due))
@@ -197,6 +198,7 @@ extension BanjieStore {
               } else {
                 state = suspendedSince == nil ? .accepted : .suspended
                 outcome = nil
+                if state == .accepted { colourChangesAt = try clock.nextColourChange(of: status, now: options.until) }
                 summary.openCases += 1
               }
             }
@@ -205,6 +207,7 @@ extension BanjieStore {
               number, item.code, item.departmentCode, window, "申请人\(seq)", uscc, state.rawValue, outcome?.rawValue, 3,
               receivedAt, day.description, acceptedAt, deemed, item.promisedLimit, item.limitUnit.rawValue, dueAt, colour?.rawValue, suspendedSince,
               completedAt, completedAt, "", "\(window) 窗口", updatedAt, oneDay, handling, handling.map { HandlingHistogram.bucket(seconds: $0) },
+              colourChangesAt,
             ])
             let caseID = db.lastInsertedRowID
             for s in suspensions {

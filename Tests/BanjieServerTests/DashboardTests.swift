@@ -221,14 +221,60 @@ struct DashboardWatchTests {
           _ = try await h.cases { try await $0.submitCase(.sample()) }
           let second = try #require(try await iterator.next())
           #expect(second.summary.received == 2)
-          // Time passes and the sweeper turns the first case red.
+          // Time passes and the sweeper's quick pass (the one that runs every second, reading
+          // only cases whose colour change has come) turns the first case red.
           h.clock.set(shanghai("2026-12-01T17:00:01"))
-          try h.environment.sweep()
+          try h.environment.sweep(full: false)
           var latest = try #require(try await iterator.next())
           while latest.summary.openRed == 0 { latest = try #require(try await iterator.next()) }
           #expect(latest.summary.openRed == 1)
         }
       }
+    }
+  }
+}
+
+@Suite("Sweeper: the quick pass")
+struct QuickSweepTests {
+  @Test("a case's next colour change is stored; the quick pass turns it yellow then red exactly when due, and not before")
+  func quickPass() async throws {
+    try await ServerHarness.run { h in
+      // Mon 09:30, SCJGJ-002 (1 working day): the budget runs to Tue 17:00.
+      let n = try await h.cases { cases in
+        let n = try await cases.submitCase(.sample(item: "SCJGJ-002")).number
+        _ = try await cases.acceptCase(.number(n))
+        return n
+      }
+      func stored() throws -> (colour: String?, changes: Date?) {
+        try h.database { db in
+          let row = try Row.fetchOne(db, sql: "SELECT colour, colour_changes_at FROM cases WHERE number = ?", arguments: [n])
+          return (row?["colour"], row?["colour_changes_at"])
+        }
+      }
+      let first = try stored()
+      #expect(first.colour == "green")
+      let yellowAt = try #require(first.changes)
+      // At 80 % of the working time used: after 09:30 Monday, 80 % of the budget is later on Tuesday.
+      #expect(h.environment.sla.calendar.localDate(of: yellowAt).description == "2026-12-01")
+      h.clock.set(yellowAt.addingTimeInterval(-1))
+      #expect(try h.environment.sweep(full: false).isEmpty)
+      #expect(try stored().colour == "green")
+      h.clock.set(yellowAt)
+      let yellow = try h.environment.sweep(full: false)
+      #expect(yellow.map(\.kind) == ["case.yellow"])
+      let second = try stored()
+      #expect(second.colour == "yellow")
+      let redAt = try #require(second.changes)
+      #expect(redAt > shanghai("2026-12-01T17:00:00") && redAt < shanghai("2026-12-01T17:00:01"))
+      h.clock.set(shanghai("2026-12-01T17:00:00"))
+      #expect(try h.environment.sweep(full: false).isEmpty)
+      h.clock.set(redAt)
+      #expect(try h.environment.sweep(full: false).map(\.kind) == ["case.red"])
+      let third = try stored()
+      #expect(third.colour == "red" && third.changes == nil)
+      // Completed: nothing left to change.
+      _ = try await h.cases { try await $0.completeCase(.number(n) { $0.outcome = "approved" }) }
+      #expect(try stored().changes == nil)
     }
   }
 }
