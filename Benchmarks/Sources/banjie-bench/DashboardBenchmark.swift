@@ -144,8 +144,8 @@ struct DashboardBenchmark: AsyncParsableCommand {
         printTable(["call", "p50 µs", "p99 µs"], rows)
         print("")
 
-        // Watch: a fresh case is accepted now; the clock moves past its deadline; one sweeper
-        // pass marks it red; the time from the start of that pass to the watcher's update.
+        // Watch: a fresh case is accepted now; the clock moves past its deadline; one quick
+        // sweeper pass (the one that runs every second) marks it red; the time from the start of that pass to the watcher's update.
         try await withGRPCClient(transport: try transport(clerk)) { clerkClient in
           let caseService = Banjie_V1_CaseService.Client(wrapping: clerkClient)
           let today = clock.now
@@ -169,7 +169,7 @@ struct DashboardBenchmark: AsyncParsableCommand {
               let red = latest.summary.openRed
               clock.set(accepted.sla.dueAt.date.addingTimeInterval(1))
               let t0 = DispatchTime.now().uptimeNanoseconds
-              try assembly.environment.sweep()
+              try assembly.environment.sweep(full: false)
               let t1 = DispatchTime.now().uptimeNanoseconds
               while let next = try await iterator.next() {
                 latest = next
@@ -181,7 +181,7 @@ struct DashboardBenchmark: AsyncParsableCommand {
             let w = Percentiles(waits), s = Percentiles(sweeps)
             print("Watch: a case turning red, \(self.watches) times, on the \(self.large)-case database (ms)")
             printTable(["measure", "p50 ms", "max ms"], [
-              ["sweeper pass", String(format: "%.1f", Double(s.value(50)) / 1e6), String(format: "%.1f", Double(s.value(100)) / 1e6)],
+              ["quick sweeper pass", String(format: "%.1f", Double(s.value(50)) / 1e6), String(format: "%.1f", Double(s.value(100)) / 1e6)],
               ["pass start to watcher's update", String(format: "%.1f", Double(w.value(50)) / 1e6), String(format: "%.1f", Double(w.value(100)) / 1e6)],
             ])
           }
