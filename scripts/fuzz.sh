@@ -45,13 +45,16 @@ swift build -c release --package-path "$ROOT/Fuzz" --scratch-path "$SCRATCH" \
 BINARY=$SCRATCH/release/fuzz-$TARGET
 [[ -x $BINARY ]] || { echo "fuzz: build failed" >&2; exit 2; }
 
+# libFuzzer reports a failure itself (and saves the input); Swift's own crash backtracer would
+# run first and can take minutes under AddressSanitizer.
+export SWIFT_BACKTRACE=enable=no
 SEEDS=$ROOT/Fuzz/corpus/$TARGET
-if [[ $REPLAY == 1 ]]; then
-  exec "$BINARY" -runs=0 "$@" "$SEEDS"
-fi
 WORK=$SCRATCH/corpus/$TARGET
 ARTIFACTS=$SCRATCH/artifacts/$TARGET
 mkdir -p "$WORK" "$ARTIFACTS"
+if [[ $REPLAY == 1 ]]; then
+  exec "$BINARY" -runs=0 -artifact_prefix="$ARTIFACTS/" "$@" "$SEEDS"
+fi
 echo "== fuzzing $TARGET for $SECONDS_TO_RUN s (corpus $WORK, seeds $SEEDS)"
 # New inputs go into the first directory; the committed seeds are only read.
 exec "$BINARY" -max_total_time="$SECONDS_TO_RUN" -max_len=20000 -print_final_stats=1 \
