@@ -180,7 +180,7 @@ struct HostileInputTests {
   ///   nothing and only the good client's connection is left.
   /// - Coarse, from the kernel: the process's resident set grows by less than 64 MiB over the
   ///   second and third passes of all 52 cases (the first pass warms up allocator arenas, TLS and
-  ///   NIO buffer pools). The cases send about 10 MiB each pass; a server that kept any of it per
+  ///   NIO buffer pools). The cases send about 9 MiB each pass; a server that kept any of it per
   ///   connection would grow by that much per pass. The bound leaves room for suites that run
   ///   in parallel in the same process and allocate while this one measures.
   @Test("all the cases against one server: per-connection buffers within MAX_MESSAGE_SIZE, resident memory bounded")
