@@ -15,6 +15,8 @@ let package = Package(
     // For the Benchmarks/ package, which measures the transport against grpc-swift-2's.
     .library(name: "BanjieTransport", targets: ["BanjieTransport"]),
     .library(name: "BanjieTLS", targets: ["BanjieTLS"]),
+    // For the Fuzz/ package's libFuzzer targets (scripts/fuzz.sh).
+    .library(name: "BanjieWire", targets: ["BanjieWire"]),
     .library(name: "BanjieEcho", targets: ["BanjieEcho"]),
     .library(name: "BanjieProto", targets: ["BanjieProto"]),
     // For the Benchmarks/ package's `submit` benchmark, which runs the assembled server in-process.

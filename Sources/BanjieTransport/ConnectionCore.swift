@@ -86,6 +86,11 @@ final class ConnectionCore: Sendable {
     var lifecycle: Lifecycle = .active
     var closeWhenIdle = false
     var closeError: RPCError?
+    /// MESSAGE bytes received and held: partial messages plus complete ones not yet taken by
+    /// the streams' consumers (the sum of every stream's `assembly` and `inboxBytes`).
+    var inboundBuffered: Int64 = 0
+    /// The most `inboundBuffered` has been on this connection.
+    var inboundBufferedPeak: Int64 = 0
   }
 
   let role: Role
@@ -155,6 +160,8 @@ final class ConnectionCore: Sendable {
   }
 
   var openStreamCount: Int { self.state.withLock { $0.streams.count } }
+  /// Received MESSAGE bytes held for this connection's streams now, and at most so far.
+  var inboundBuffered: (current: Int64, peak: Int64) { self.state.withLock { ($0.inboundBuffered, $0.inboundBufferedPeak) } }
   var isActive: Bool { self.state.withLock { $0.lifecycle == .active && $0.peerSettingsReceived } }
 
   /// Sends GOAWAY and stops taking streams; the connection closes when the last stream ends.
@@ -399,6 +406,8 @@ final class ConnectionCore: Sendable {
   private func remove(_ streamID: UInt32, state: inout State) -> StreamRecord? {
     guard let record = state.streams.removeValue(forKey: streamID) else { return nil }
     record.deadline?.cancel()
+    // Whatever it still holds is dropped with it (or taken by a consumer that no longer credits).
+    state.inboundBuffered -= record.inboxBytes + Int64(record.assembly?.readableBytes ?? 0)
     state.connPendingCredit += record.deferredCredit + Int64(record.assembly?.readableBytes ?? 0)
     self.maybeConnectionWindowUpdate(state: &state)
     if let index = state.blockedStreams.firstIndex(of: streamID) { state.blockedStreams.remove(at: index) }
@@ -646,6 +655,7 @@ final class ConnectionCore: Sendable {
     self.withDrain(.immediate) { state in
       if streamID != 0, var record = state.streams[streamID] {
         record.inboxBytes -= Int64(bytes)
+        state.inboundBuffered -= Int64(bytes)
         if record.inboxBytes < Int64(self.local.initialStreamWindow) && record.deferredCredit > 0 {
           record.pendingCredit += record.deferredCredit
           state.connPendingCredit += record.deferredCredit
@@ -954,6 +964,8 @@ final class ConnectionCore: Sendable {
         var tail = bytes
         record.assembly?.writeBuffer(&tail)
       }
+      state.inboundBuffered += size
+      state.inboundBufferedPeak = max(state.inboundBufferedPeak, state.inboundBuffered)
       if endStream {
         record.remoteClosed = true
         if let partial = record.assembly, partial.readableBytes > 0 {

@@ -34,6 +34,8 @@ public final class BanjieServerTransport: ServerTransport {
     var addressWaiters: [CheckedContinuation<SocketAddress?, Never>] = []
     var address: SocketAddress?
     var listenEnded = false
+    /// The largest `inboundBufferedPeak` of the connections already closed.
+    var closedInboundPeak: Int64 = 0
   }
 
   private let config: Config
@@ -74,6 +76,22 @@ public final class BanjieServerTransport: ServerTransport {
 
   /// Connections open right now.
   public var connectionCount: Int { self.state.withLock { $0.connections.count } }
+
+  /// The most MESSAGE bytes any one connection has held at once since the transport started
+  /// (partial messages plus complete ones its handlers had not yet read), and what the open
+  /// connections hold now. Flow control and MAX_MESSAGE_SIZE bound them; the hostile-input
+  /// tests check that they do.
+  public var inboundBuffered: (current: Int64, peakPerConnection: Int64) {
+    let (cores, closedPeak) = self.state.withLock { (Array($0.connections.values), $0.closedInboundPeak) }
+    var current: Int64 = 0
+    var peak = closedPeak
+    for core in cores {
+      let buffered = core.inboundBuffered
+      current += buffered.current
+      peak = max(peak, buffered.peak)
+    }
+    return (current, peak)
+  }
 
   public func listen(
     streamHandler: @escaping @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void
@@ -161,8 +179,12 @@ public final class BanjieServerTransport: ServerTransport {
   }
 
   private func connectionClosed(_ key: ObjectIdentifier) {
+    let core = self.state.withLock { $0.connections[key] }
+    // Read outside the transport's lock: the two locks are never held together.
+    let peak = core?.inboundBuffered.peak ?? 0
     let finish: AsyncStream<AcceptedStream>.Continuation? = self.state.withLock { state in
       state.connections.removeValue(forKey: key)
+      state.closedInboundPeak = max(state.closedInboundPeak, peak)
       return state.shuttingDown && state.connections.isEmpty ? state.streams : nil
     }
     finish?.finish()

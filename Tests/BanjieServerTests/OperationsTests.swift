@@ -33,6 +33,35 @@ struct OperationsTests {
     }
   }
 
+  @Test("a new connection with a revoked certificate is refused in the handshake; another certificate connects")
+  func revokedNewConnection() async throws {
+    try await ServerHarness.run { h in
+      let (certificate, _) = try ServerPKI.shared.client(.clerk, "SCJGJ", "证书已吊销")
+      let serial = try PeerCertificate(pemFile: certificate).serialNumber
+      // It works before the revocation.
+      let before = try await h.cases(.clerk, "SCJGJ", "证书已吊销") { try await $0.submitCase(.sample()) }
+      #expect(before.state == .received)
+      try await h.as_(.office, "YSB", "李明") { client in
+        let revoked = try await Banjie_V1_CertificateAdminService.Client(wrapping: client)
+          .revokeCertificate(.with { $0.serial = serial; $0.reason = "离职收回" })
+        // The client above has closed its connection: nothing was open to close.
+        #expect(revoked.connectionsClosed == 0)
+      }
+      // A fresh connection: the server refuses the certificate during the TLS handshake with a
+      // certificate_revoked alert (TLS 1.3: the client reads it instead of the server's preface),
+      // so no call is ever read, let alone run.
+      let error = await rpcError { _ = try await h.cases(.clerk, "SCJGJ", "证书已吊销") { try await $0.submitCase(.sample()) } }
+      #expect(error?.code == .unavailable)
+      #expect(error?.message.contains("alert certificate revoked") == true, "\(String(describing: error))")
+      // Nothing was written for it: the one case is the one submitted before the revocation.
+      let listed = try await h.cases(.office, "YSB", "李明") { try await $0.listCases(.init()) }
+      #expect(listed.cases.map(\.number) == [before.number])
+      // Another certificate of the same department connects and works.
+      let other = try await h.cases(.clerk, "SCJGJ", "张伟") { try await $0.submitCase(.sample()) }
+      #expect(other.state == .received)
+    }
+  }
+
   @Test("only the office revokes, and a serial must be hexadecimal")
   func revocationRules() async throws {
     try await ServerHarness.run { h in

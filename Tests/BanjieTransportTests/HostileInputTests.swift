@@ -130,6 +130,15 @@ let hostileCases: [HostileCase] = {
   return cases
 }()
 
+/// This process's resident set in bytes (/proc/self/statm, second field, in pages); nil where
+/// there is no /proc. The test server runs in this process.
+func residentBytes() -> Int? {
+  guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return nil }
+  let fields = text.split(separator: " ")
+  guard fields.count > 1, let pages = Int(fields[1]) else { return nil }
+  return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
 @Suite("Hostile input: the server stays up and other clients see nothing", .serialized, .timeLimit(.minutes(5)))
 struct HostileInputTests {
   @Test("at least 50 hostile cases are covered")
@@ -157,6 +166,61 @@ struct HostileInputTests {
         let request = probe
         let fresh = try await harness.withClient { fresh in try await fresh.get(request) }
         #expect(fresh.text == "after")
+      }
+    }
+  }
+
+  /// The memory bound. All the cases go, one after the other, to ONE server, while one
+  /// well-behaved client stays connected and is answered after each. Two measures:
+  ///
+  /// - Exact, from the transport: the most MESSAGE bytes any one connection held at once
+  ///   (partial messages plus messages its handler had not read) stays within MAX_MESSAGE_SIZE
+  ///   (4 MiB): no case makes the server buffer more than one largest message, whatever the
+  ///   peer sends past its windows. Once the hostile connections are gone the server holds
+  ///   nothing and only the good client's connection is left.
+  /// - Coarse, from the kernel: the process's resident set grows by less than 64 MiB over the
+  ///   second and third passes of all 52 cases (the first pass warms up allocator arenas, TLS and
+  ///   NIO buffer pools). The cases send about 9 MiB each pass; a server that kept any of it per
+  ///   connection would grow by that much per pass. The bound leaves room for suites that run
+  ///   in parallel in the same process and allocate while this one measures.
+  @Test("all the cases against one server: per-connection buffers within MAX_MESSAGE_SIZE, resident memory bounded")
+  func memoryBound() async throws {
+    try await EchoHarness.withServer { harness in
+      try await harness.withClient { echo in
+        func pass() async throws {
+          for hostile in hostileCases {
+            let raw = try await RawConnection.connect(port: harness.port, sendPreface: hostile.preface)
+            try? await raw.sendRaw(hostile.bytes())
+            try await Task.sleep(for: .milliseconds(150))
+            await raw.close()
+            var probe = Banjie_V1_EchoRequest()
+            probe.text = hostile.name
+            #expect(try await echo.get(probe).text == hostile.name)
+          }
+          // The server lets go of every hostile connection (closing is asynchronous: wait for it,
+          // for at most 30 s, then check).
+          for _ in 0..<300 where harness.transport.connectionCount > 1 {
+            try await Task.sleep(for: .milliseconds(100))
+          }
+          #expect(harness.transport.connectionCount == 1)
+        }
+        try await pass()
+        let limit = Int64(ConnectionSettings().maxMessageSize)
+        let afterFirst = harness.transport.inboundBuffered
+        #expect(afterFirst.current == 0)
+        #expect(afterFirst.peakPerConnection <= limit)
+        // The 3 MiB message was held whole: the counter sees what the server buffers.
+        #expect(afterFirst.peakPerConnection >= 3 * 1024 * 1024)
+
+        let warm = try #require(residentBytes())
+        try await pass()
+        try await pass()
+        let grown = try #require(residentBytes()) - warm
+        #expect(grown < 64 * 1024 * 1024, "resident set grew by \(grown / 1024) KiB over two passes")
+        let afterAll = harness.transport.inboundBuffered
+        #expect(afterAll.current == 0)
+        #expect(afterAll.peakPerConnection <= limit)
+        print("hostile memory bound: peak \(afterAll.peakPerConnection) bytes buffered on one connection; resident set \(warm / 1024) KiB after the first pass, \(grown / 1024) KiB more after two more passes")
       }
     }
   }
