@@ -20,6 +20,8 @@ public struct ServerConfiguration: Sendable {
   public var maxConnections = 4096
   public var maxConcurrentStreams: UInt32 = 100
   public var maxMessageBytes: UInt32 = 4 * 1024 * 1024
+  /// Received message bytes one connection may hold at once (at least max_message_bytes is used).
+  public var maxBufferedBytesPerConnection: Int64 = 32 << 20
   public var handshakeTimeoutSeconds = 10
   public var gracefulShutdownSeconds = 30
   public var logLevel: Logger.Level = .info
@@ -39,7 +41,7 @@ public struct ServerConfiguration: Sendable {
   public static let knownKeys: Set<String> = [
     "server.listen", "server.database", "tls.certificate", "tls.private_key", "tls.client_ca", "tls.tls13_only",
     "tls.handshake_timeout_seconds", "tls.revoked_serials", "limits.max_connections", "limits.max_concurrent_streams",
-    "limits.max_message_bytes", "server.graceful_shutdown_seconds", "log.level",
+    "limits.max_message_bytes", "limits.max_buffered_bytes_per_connection", "server.graceful_shutdown_seconds", "log.level",
     "county.region_code", "sla.sweep_interval_seconds", "sla.yellow_percent", "sla.intake_limit_working_days",
     "metrics.listen",
   ]
@@ -58,6 +60,9 @@ public struct ServerConfiguration: Sendable {
     if let v = try file.integer("tls.handshake_timeout_seconds") { self.handshakeTimeoutSeconds = try Self.bounded(v, 1...300, "tls.handshake_timeout_seconds") }
     if let v = try file.integer("limits.max_connections") { self.maxConnections = try Self.bounded(v, 1...1_000_000, "limits.max_connections") }
     if let v = try file.integer("limits.max_concurrent_streams") { self.maxConcurrentStreams = UInt32(try Self.bounded(v, 1...10_000, "limits.max_concurrent_streams")) }
+    if let v = try file.integer("limits.max_buffered_bytes_per_connection") {
+      self.maxBufferedBytesPerConnection = Int64(try Self.bounded(v, (1 << 20)...(1 << 30), "limits.max_buffered_bytes_per_connection"))
+    }
     if let v = try file.integer("limits.max_message_bytes") { self.maxMessageBytes = UInt32(try Self.bounded(v, 1024...(64 << 20), "limits.max_message_bytes")) }
     if let v = try file.integer("server.graceful_shutdown_seconds") { self.gracefulShutdownSeconds = try Self.bounded(v, 0...3600, "server.graceful_shutdown_seconds") }
     if let v = try file.string("county.region_code") {
@@ -143,6 +148,7 @@ public struct ServerConfiguration: Sendable {
     config.maxConnections = self.maxConnections
     config.transport.settings.maxConcurrentStreams = self.maxConcurrentStreams
     config.transport.settings.maxMessageSize = self.maxMessageBytes
+    config.transport.maxBufferedInboundBytes = max(self.maxBufferedBytesPerConnection, Int64(self.maxMessageBytes))
     config.transport.gracefulShutdownTimeout = .seconds(Int64(self.gracefulShutdownSeconds))
     config.logger = logger
     return config

@@ -939,6 +939,11 @@ final class ConnectionCore: Sendable {
         state.connPendingCredit += size
         return .reset(WireStatus.resourceExhausted, "message larger than the limit of \(self.local.maxMessageSize) bytes")
       }
+      guard state.inboundBuffered + size <= self.config.maxBufferedInboundBytes else {
+        state.connPendingCredit += size
+        return .reset(WireStatus.resourceExhausted,
+          "the connection already holds \(state.inboundBuffered) bytes of messages not yet read (limit \(self.config.maxBufferedInboundBytes))")
+      }
       // Credit now unless the consumer is behind; then credit when it catches up.
       if record.inboxBytes < Int64(self.local.initialStreamWindow) {
         record.pendingCredit += size

@@ -20,6 +20,12 @@ public struct TransportConfig: Sendable {
   public var flushCoalescingDelay: TimeAmount = .microseconds(100)
   /// After GOAWAY, calls in flight get this long to finish before the connection is closed.
   public var gracefulShutdownTimeout: TimeAmount = .seconds(30)
+  /// The most received MESSAGE bytes one connection may have held at once: messages still
+  /// arriving plus messages its handlers have not read yet. A MESSAGE frame that would go past it
+  /// resets its stream with RESOURCE_EXHAUSTED (the connection and its other streams go on).
+  /// Without it, a peer could park a partial message of MAX_MESSAGE_SIZE on every stream it may
+  /// open. Keep it at least MAX_MESSAGE_SIZE, or messages of that size can never arrive.
+  public var maxBufferedInboundBytes: Int64 = 32 << 20
 
   public init() {}
 

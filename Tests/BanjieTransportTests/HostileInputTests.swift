@@ -225,3 +225,42 @@ struct HostileInputTests {
     }
   }
 }
+
+@Suite("Hostile input: the per-connection buffer budget")
+struct ConnectionBudgetTests {
+  /// Partial messages are credited as they arrive (so a message larger than the window can
+  /// arrive at all); without a budget, one connection could park MAX_MESSAGE_SIZE on each of its
+  /// streams. Four streams each start a 3 MiB message that never ends, against an 8 MiB budget.
+  @Test("one connection's unfinished messages stop at the budget: later streams are reset RESOURCE_EXHAUSTED, others go on")
+  func budget() async throws {
+    let budget: Int64 = 8 << 20
+    try await EchoHarness.withServer(configure: { $0.transport.maxBufferedInboundBytes = budget }) { harness in
+      try await harness.withClient { echo in
+        let raw = try await RawConnection.connect(port: harness.port)
+        var frames: [Frame] = []
+        for s in 0..<4 {
+          let id = UInt32(s * 2 + 1)
+          frames.append(.headers(streamID: id, HeadersPayload(path: get), endStream: false))
+          frames += (0..<48).map { _ in .message(streamID: id, ByteBuffer(repeating: 1, count: 65_536), endMessage: false, endStream: false) }
+        }
+        try await raw.send(frames)
+        let seen = try await raw.waitFor { frames in
+          frames.filter { if case .rstStream(_, let code, _) = $0 { code == UInt32(WireStatus.resourceExhausted) } else { false } }.count >= 2
+        }
+        let reset = seen.compactMap { frame -> UInt32? in
+          if case .rstStream(let id, let code, _) = frame, code == UInt32(WireStatus.resourceExhausted) { id } else { nil }
+        }
+        // Streams 1 and 2 fit (6 MiB); 3 and 4 each went past the budget.
+        #expect(Set(reset) == [5, 7])
+        #expect(harness.transport.inboundBuffered.peakPerConnection <= budget)
+        #expect(!raw.isClosed)
+        var probe = Banjie_V1_EchoRequest()
+        probe.text = "still served"
+        #expect(try await echo.get(probe).text == "still served")
+        await raw.close()
+        for _ in 0..<100 where harness.transport.inboundBuffered.current != 0 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(harness.transport.inboundBuffered.current == 0)
+      }
+    }
+  }
+}
