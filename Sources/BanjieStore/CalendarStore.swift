@@ -22,14 +22,16 @@ extension BanjieStore {
       var recomputed = 0
       let open = try CaseRecord.filter([CaseState.received.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue].contains(Column("state"))).fetchAll(db)
       for var record in open {
-        let before = (record.dueAt, record.intakeDueAt)
+        let before = (record.dueAt, record.intakeDueAt, record.colourChangesAt)
         if record.state == .received {
           record.intakeDueAt = try clock.intakeDeadline(receivedAt: record.receivedAt)
         }
         try Self.refreshTiming(db, &record, clock: clock, now: now)
         if before.0 != record.dueAt || before.1 != record.intakeDueAt {
-          try record.update(db, columns: ["due_at", "colour", "intake_due_at"])
+          try record.update(db, columns: ["due_at", "colour", "intake_due_at", "colour_changes_at"])
           recomputed += 1
+        } else if before.2 != record.colourChangesAt {
+          try record.update(db, columns: ["colour_changes_at"])
         }
       }
       try AuditLog.append(db, at: now, actor: actor, action: "calendar.import", entity: "calendar_year", entityID: String(data.year),
