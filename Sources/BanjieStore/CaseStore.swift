@@ -83,6 +83,9 @@ extension BanjieStore {
         completedAt: nil, deliveredAt: nil, missingMaterials: [], lastNote: new.note, receivedBy: "\(actor.person) (\(actor.organization))",
         updatedAt: now
       )
+      if let uscc = record.enterpriseUscc {
+        record.township = try String.fetchOne(db, sql: "SELECT township FROM enterprises WHERE uscc = ?", arguments: [uscc]) ?? ""
+      }
       try record.insert(db)
       record.id = db.lastInsertedRowID
       try Self.appendEvent(db, record: record, action: "receive", from: nil, actor: actor, note: new.note, at: now)
@@ -171,7 +174,10 @@ extension BanjieStore {
 
   /// Recomputes the stored due time and colour from the acceptance time, limit and suspensions.
   static func refreshTiming(_ db: Database, _ record: inout CaseRecord, clock: SLAClock, now: Date) throws {
-    Self.fixCompletionFigures(&record, clock: clock)
+    // A completed case's deadline, colour and figures were fixed when it was completed (under the
+    // calendar then in force); a later delivery or calendar import leaves them as they were.
+    if record.completedAt != nil && record.handlingSeconds != nil { return }
+    try Self.fixCompletionFigures(db, &record, clock: clock)
     guard let status = try Self.status(db, record, clock: clock, now: now) else {
       record.dueAt = nil
       record.colour = nil
@@ -183,9 +189,10 @@ extension BanjieStore {
     record.colourChangesAt = record.state == .accepted ? try clock.nextColourChange(of: status, now: now) : nil
   }
 
-  /// The dashboard's figures of a completed case (CaseRecord.oneDay and the handling time);
-  /// nil while it is open.
-  public static func fixCompletionFigures(_ record: inout CaseRecord, clock: SLAClock) {
+  /// The dashboard's figures of a completed case (CaseRecord.oneDay and the handling time: the
+  /// working time its clock ran from acceptance to completion, suspensions excluded); nil while
+  /// it is open.
+  static func fixCompletionFigures(_ db: Database, _ record: inout CaseRecord, clock: SLAClock) throws {
     guard let completedAt = record.completedAt else {
       record.oneDay = nil
       record.handlingSeconds = nil
@@ -193,7 +200,8 @@ extension BanjieStore {
       return
     }
     let start = record.acceptedAt ?? record.receivedAt
-    let seconds = clock.calendar.workingSeconds(from: start, to: completedAt)
+    let suspensions = try record.id.map { try Self.suspensions(db, caseID: $0) } ?? []
+    let seconds = try clock.status(clockStart: start, limit: record.limit, suspensions: suspensions, completedAt: completedAt, now: completedAt).usedSeconds
     record.oneDay = clock.isOneDayCompletion(acceptedAt: start, completedAt: completedAt)
     record.handlingSeconds = seconds
     record.handlingBucket = HandlingHistogram.bucket(seconds: seconds)

@@ -12,15 +12,16 @@ import GRDB
 /// `dashboard_open` holds the open cases (ACCEPTED or SUSPENDED, not completed) by stored colour.
 ///
 /// The triggers subtract a row's old contribution and add its new one whenever a column they read
-/// changes, so transfers, late acceptances and appeals move the figures exactly. The township of a
-/// case is its enterprise's township when the case row changes.
+/// changes, so transfers, late acceptances and appeals move the figures exactly. A case's township
+/// is kept in `cases.township` (its enterprise's, '' without one), which triggers on `enterprises`
+/// update whenever an enterprise is registered or moves; the case triggers then move the figures.
 enum DashboardSchema {
   /// The breakdown dimensions and how each is keyed from a case row `r`.
   static let dimensions: [(name: String, key: @Sendable (String) -> String)] = [
     ("department", { "\($0).department_code" }),
     ("item", { "\($0).item_code" }),
     ("window", { "\($0).window" }),
-    ("township", { "COALESCE((SELECT township FROM enterprises WHERE uscc = \($0).enterprise_uscc), '')" }),
+    ("township", { "\($0).township" }),
   ]
 
   static let bucketColumns: [String] = (0..<HandlingHistogram.bucketCount).map { String(format: "b%02d", $0) }
@@ -36,6 +37,9 @@ enum DashboardSchema {
       ALTER TABLE cases ADD COLUMN handling_seconds INTEGER;
       ALTER TABLE cases ADD COLUMN handling_bucket INTEGER;
       ALTER TABLE cases ADD COLUMN colour_changes_at TEXT;
+      ALTER TABLE cases ADD COLUMN township TEXT NOT NULL DEFAULT '';
+      UPDATE cases SET township = COALESCE((SELECT township FROM enterprises e WHERE e.uscc = cases.enterprise_uscc), '')
+        WHERE enterprise_uscc IS NOT NULL;
       CREATE INDEX cases_colour_changes ON cases(colour_changes_at) WHERE colour_changes_at IS NOT NULL;
 
       CREATE TABLE dashboard_daily (
@@ -69,6 +73,7 @@ enum DashboardSchema {
   static let triggerNames = [
     "dashboard_case_insert", "dashboard_case_received", "dashboard_case_accepted", "dashboard_case_completed",
     "dashboard_case_open", "dashboard_case_delete", "dashboard_rating_insert", "dashboard_rating_update", "dashboard_rating_delete",
+    "dashboard_enterprise_insert", "dashboard_enterprise_township",
   ]
 
   /// Whether every trigger is in place (a bulk load drops them and puts them back).
@@ -81,9 +86,12 @@ enum DashboardSchema {
     for name in Self.triggerNames { try db.execute(sql: "DROP TRIGGER IF EXISTS \(name)") }
   }
 
+  /// Drops and creates every trigger, so a store with some of them (or older bodies) ends with
+  /// exactly these.
   static func createTriggers(_ db: Database) throws {
+    try Self.dropTriggers(db)
     let keysChanged = "OLD.department_code IS NOT NEW.department_code OR OLD.item_code IS NOT NEW.item_code"
-      + " OR OLD.window IS NOT NEW.window OR OLD.enterprise_uscc IS NOT NEW.enterprise_uscc"
+      + " OR OLD.window IS NOT NEW.window OR OLD.township IS NOT NEW.township"
     let completionChanged = "(OLD.completed_at IS NOT NULL OR NEW.completed_at IS NOT NULL) AND (OLD.completed_at IS NOT NEW.completed_at"
       + " OR OLD.due_at IS NOT NEW.due_at OR OLD.one_day IS NOT NEW.one_day OR OLD.handling_seconds IS NOT NEW.handling_seconds"
       + " OR OLD.handling_bucket IS NOT NEW.handling_bucket OR \(keysChanged))"
@@ -128,6 +136,13 @@ enum DashboardSchema {
       CREATE TRIGGER dashboard_rating_delete AFTER DELETE ON ratings BEGIN
         \(Self.ratingUpsert(rating: "OLD", sign: -1));
       END;
+      CREATE TRIGGER dashboard_enterprise_insert AFTER INSERT ON enterprises BEGIN
+        UPDATE cases SET township = NEW.township WHERE enterprise_uscc = NEW.uscc AND township IS NOT NEW.township;
+      END;
+      CREATE TRIGGER dashboard_enterprise_township AFTER UPDATE OF township ON enterprises
+      WHEN OLD.township IS NOT NEW.township BEGIN
+        UPDATE cases SET township = NEW.township WHERE enterprise_uscc = NEW.uscc;
+      END;
       """)
   }
 
@@ -136,8 +151,8 @@ enum DashboardSchema {
   static func rebuild(_ db: Database, daily: String = "dashboard_daily", open: String = "dashboard_open") throws {
     try db.execute(sql: "DELETE FROM \(daily); DELETE FROM \(open)")
     let insertColumns = ["dim", "key", "department_code", "day"] + Self.valueColumns + Self.bucketColumns
-    let from = "FROM cases c LEFT JOIN enterprises e ON e.uscc = c.enterprise_uscc LEFT JOIN ratings g ON g.case_id = c.id"
-    let keys: [(String, String)] = [("department", "c.department_code"), ("item", "c.item_code"), ("window", "c.window"), ("township", "COALESCE(e.township, '')")]
+    let from = "FROM cases c LEFT JOIN ratings g ON g.case_id = c.id"
+    let keys: [(String, String)] = [("department", "c.department_code"), ("item", "c.item_code"), ("window", "c.window"), ("township", "c.township")]
     for (dim, key) in keys {
       for event in [Event.received, .accepted, .completed] {
         var values = Array(repeating: "0", count: Self.valueColumns.count)

@@ -193,23 +193,27 @@ extension BanjieStore {
         }
       }
 
+      // Running red cases: the earliest deadlines are the most overdue. Suspended ones stopped
+      // counting at their suspension, so they are read apart and merged by overdue time.
       var overdue: [OverdueCase] = []
-      let overdueRows = try Row.fetchAll(db, sql: """
-        SELECT c.number, c.item_code, COALESCE(i.name, c.item_code) AS item_name, c.department_code, c.window, c.state,
-               c.due_at, c.suspended_since
-        FROM cases c LEFT JOIN service_items i ON i.code = c.item_code
-        WHERE c.colour = 'red' AND c.completed_at IS NULL AND c.state IN ('ACCEPTED', 'SUSPENDED')\(department == nil ? "" : " AND c.department_code = ?")
-        ORDER BY c.due_at LIMIT ?
-        """, arguments: scopeArguments + [Self.overdueListLength])
-      for row in overdueRows {
-        guard let dueAt: Date = row["due_at"] else { continue }
-        let state: String = row["state"]
-        let suspended = state == CaseState.suspended.rawValue
-        let until: Date = suspended ? (row["suspended_since"] ?? now) : now
-        overdue.append(OverdueCase(number: row["number"], itemCode: row["item_code"], itemName: row["item_name"], departmentCode: row["department_code"],
-          window: row["window"], suspended: suspended, dueAt: dueAt, overdueSeconds: calendar.workingSeconds(from: dueAt, to: max(until, dueAt))))
+      let departmentFilter = department == nil ? "" : " AND c.department_code = ?"
+      for (state, limit) in [(CaseState.accepted, Self.overdueListLength), (CaseState.suspended, 1000)] {
+        let rows = try Row.fetchAll(db, sql: """
+          SELECT c.number, c.item_code, COALESCE(i.name, c.item_code) AS item_name, c.department_code, c.window, c.due_at, c.suspended_since
+          FROM cases c LEFT JOIN service_items i ON i.code = c.item_code
+          WHERE c.colour = 'red' AND c.completed_at IS NULL AND c.state = ?\(departmentFilter)
+          ORDER BY c.due_at LIMIT ?
+          """, arguments: [state.rawValue] + scopeArguments + [limit])
+        for row in rows {
+          guard let dueAt: Date = row["due_at"] else { continue }
+          let suspended = state == .suspended
+          let until: Date = suspended ? (row["suspended_since"] ?? now) : now
+          overdue.append(OverdueCase(number: row["number"], itemCode: row["item_code"], itemName: row["item_name"], departmentCode: row["department_code"],
+            window: row["window"], suspended: suspended, dueAt: dueAt, overdueSeconds: calendar.workingSeconds(from: dueAt, to: max(until, dueAt))))
+        }
       }
       overdue.sort { ($0.overdueSeconds, $1.dueAt) > ($1.overdueSeconds, $0.dueAt) }
+      overdue = Array(overdue.prefix(Self.overdueListLength))
 
       var rectificationSQL = "SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM rectifications WHERE completed_at IS NULL AND closed_at IS NULL"
       var demandSQL = "SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM demands WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED')"
@@ -261,7 +265,7 @@ extension BanjieStore {
       let done = try self.pool.write { db -> Int in
         let records = try CaseRecord.filter(sql: "completed_at IS NOT NULL AND handling_seconds IS NULL").limit(batch).fetchAll(db)
         for var record in records {
-          BanjieStore.fixCompletionFigures(&record, clock: clock)
+          try BanjieStore.fixCompletionFigures(db, &record, clock: clock)
           try db.execute(sql: "UPDATE cases SET one_day = ?, handling_seconds = ?, handling_bucket = ? WHERE id = ?",
             arguments: [record.oneDay, record.handlingSeconds, record.handlingBucket, record.id])
         }

@@ -90,6 +90,8 @@ public struct CaseRecord: Codable, Sendable, Hashable, FetchableRecord, Persista
   /// While the clock runs: when the colour changes next if nothing else happens (the quick
   /// sweep looks only at cases whose moment has come).
   public var colourChangesAt: Date? = nil
+  /// The enterprise's township ('' without one), kept current by triggers on `enterprises`.
+  public var township: String = ""
 
   public var limit: WorkingLimit {
     switch self.limitUnit {

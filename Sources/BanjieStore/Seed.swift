@@ -71,7 +71,7 @@ extension BanjieStore {
     let departments = Array(Set(items.map(\.departmentCode))).sorted()
     let lastDay = calendar.localDate(of: options.until)
     let firstDay = lastDay.adding(days: -364)
-    let workingDays = (0...364).map { firstDay.adding(days: $0) }.filter { calendar.isWorkingDay($0) && calendar.date($0, at: Self.nine) < options.until }
+    let workingDays = (0...364).map { firstDay.adding(days: $0) }.filter { calendar.isWorkingDay($0) && calendar.closeOfOfficeHours(on: $0) <= options.until }
     guard !workingDays.isEmpty else {
       throw DomainError(kind: .failedPrecondition, code: "seed.no_working_days", message: "the year before \(lastDay) has no working day")
     }
@@ -80,6 +80,7 @@ extension BanjieStore {
     // Enterprises, with valid USCCs, spread over the townships.
     let enterpriseCount = options.enterprises ?? min(20_000, max(50, options.cases / 200))
     var usccs: [String] = []
+    var townshipOf: [String: String] = [:]
     let registeredAt = calendar.date(firstDay, at: Self.nine)
     try self.pool.write { db in
       let insert = try db.cachedStatement(sql: """
@@ -97,6 +98,7 @@ extension BanjieStore {
           scales[Int(rng.next() % UInt64(scales.count))], township, registeredAt, registeredAt])
         if db.changesCount > 0 { summary.enterprises += 1 }
         usccs.append(uscc)
+        townshipOf[uscc] = try String.fetchOne(db, sql: "SELECT township FROM enterprises WHERE uscc = ?", arguments: [uscc]) ?? township
       }
       try AuditLog.append(db, at: options.until, actor: actor, action: "seed.generate", entity: "enterprise", entityID: "*",
         detail: ["enterprises": String(summary.enterprises)])
@@ -113,8 +115,9 @@ extension BanjieStore {
         let insertCase = try db.cachedStatement(sql: """
           INSERT INTO cases (number, item_code, department_code, window, applicant, enterprise_uscc, state, outcome, version,
             received_at, received_day, accepted_at, deemed_accepted, limit_value, limit_unit, due_at, colour, suspended_since,
-            completed_at, delivered_at, last_note, received_by, updated_at, one_day, handling_seconds, handling_bucket, colour_changes_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            completed_at, delivered_at, last_note, received_by, updated_at, one_day, handling_seconds, handling_bucket, colour_changes_at,
+            township)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
           """)
         let insertSuspension = try db.cachedStatement(sql: "INSERT INTO case_suspensions (case_id, start_at, end_at, reason) VALUES (?, ?, ?, ?)")
         let insertRating = try db.cachedStatement(sql: """
@@ -139,17 +142,19 @@ extension BanjieStore {
           dayIndex += 1
           let dayKey = day.description.replacingOccurrences(of: "-", with: "")
           let opening = calendar.date(day, at: Self.nine)
-          for seq in 1...max(1, today) where today > 0 {
+          // Numbers follow on from any the day already has, in order of receipt, as the server's do.
+          let firstNumber = (try Int.fetchOne(db, sql: "SELECT last FROM case_number_sequences WHERE day = ?", arguments: [dayKey]) ?? 0) + 1
+          let receipts = (0..<today).map { _ in opening.addingTimeInterval(Double(rng.next() % (7 * 3600))) }.sorted()
+          for (offset, receivedAt) in receipts.enumerated() {
+            let seq = firstNumber + offset
             let item = items[Int(rng.next() % UInt64(items.count))]
             let departmentIndex = departments.firstIndex(of: item.departmentCode) ?? 0
             let window = String(format: "A%02d", departmentIndex * 2 + 1 + Int(rng.next() % 2))
             let uscc: String? = rng.next() % 10 < 7 && !usccs.isEmpty ? usccs[Int(rng.next() % UInt64(usccs.count))] : nil
-            let receivedAt = opening.addingTimeInterval(Double(rng.next() % (7 * 3600)))
             let number = "\(regionCode)-\(dayKey)-\(String(format: "%06d", seq))"
             var state = CaseState.completed
             var outcome: CaseOutcome? = rng.next() % 100 < 97 ? .approved : .denied
             var acceptedAt: Date? = receivedAt.addingTimeInterval(Double(60 + rng.next() % 1740))
-            var deemed = false
             let roll = rng.next() % 1000
             if roll < 20 {
               state = .notAccepted
@@ -159,9 +164,6 @@ extension BanjieStore {
               state = .withdrawn
               acceptedAt = nil
               outcome = nil
-            } else if roll < 40 {
-              acceptedAt = receivedAt
-              deemed = true
             }
             var dueAt: Date?
             var colour: SLAColour?
@@ -192,8 +194,7 @@ extension BanjieStore {
               colour = status.colour
               if let done {
                 completedAt = done
-                let seconds = calendar.workingSeconds(from: accepted, to: done)
-                handling = seconds
+                handling = status.usedSeconds
                 oneDay = clock.isOneDayCompletion(acceptedAt: accepted, completedAt: done)
               } else {
                 state = suspendedSince == nil ? .accepted : .suspended
@@ -205,9 +206,9 @@ extension BanjieStore {
             let updatedAt = completedAt ?? acceptedAt ?? receivedAt
             try insertCase.execute(arguments: [
               number, item.code, item.departmentCode, window, "申请人\(seq)", uscc, state.rawValue, outcome?.rawValue, 3,
-              receivedAt, day.description, acceptedAt, deemed, item.promisedLimit, item.limitUnit.rawValue, dueAt, colour?.rawValue, suspendedSince,
-              completedAt, completedAt, "", "\(window) 窗口", updatedAt, oneDay, handling, handling.map { HandlingHistogram.bucket(seconds: $0) },
-              colourChangesAt,
+              receivedAt, day.description, acceptedAt, false, item.promisedLimit, item.limitUnit.rawValue, dueAt, colour?.rawValue, suspendedSince,
+              completedAt, nil, "", "\(window) 窗口", updatedAt, oneDay, handling, handling.map { HandlingHistogram.bucket(seconds: $0) },
+              colourChangesAt, uscc.flatMap { townshipOf[$0] } ?? "",
             ])
             let caseID = db.lastInsertedRowID
             for s in suspensions {
@@ -224,7 +225,7 @@ extension BanjieStore {
                 let level = r < 55 ? 5 : r < 80 ? 4 : r < 90 ? 3 : r < 96 ? 2 : 1
                 let upheld = level <= 2 && rng.next() % 10 == 0
                 try insertRating.execute(arguments: [caseID, number, uscc, level, level <= 2 ? "办理时间过长，多次补交材料" : "",
-                  ratedAt, upheld, upheld ? "申诉成立" : "", upheld ? ratedAt.addingTimeInterval(3 * 86_400) : nil])
+                  ratedAt, upheld, upheld ? "申诉成立" : "", upheld ? min(ratedAt.addingTimeInterval(3 * 86_400), options.until) : nil])
                 summary.ratings += 1
                 if level <= 2 {
                   let due = try calendar.due(after: ratedAt, workingDays: 15)
@@ -239,7 +240,7 @@ extension BanjieStore {
               }
             }
           }
-          if today > 0 { try sequence.execute(arguments: [dayKey, today]) }
+          if today > 0 { try sequence.execute(arguments: [dayKey, firstNumber + today - 1]) }
         }
         try AuditLog.append(db, at: options.until, actor: actor, action: "seed.generate", entity: "case", entityID: "*",
           detail: ["cases": String(inBatch), "through": workingDays[max(0, dayIndex - 1)].description])

@@ -63,8 +63,27 @@ struct DashboardExpectedFigures: Equatable, CustomStringConvertible {
 
 @Suite("Dashboard aggregates at scale (issue 7)", .timeLimit(.minutes(5)))
 struct DashboardAggregateTests {
+  /// Working seconds from `start` to `end` less those inside the suspensions: how long the
+  /// case's clock ran (the suspensions as the database holds them).
+  static func handling(_ calendar: WorkingCalendar, from start: Date, to end: Date, suspensions: [(Date, Date?)]) -> Int64 {
+    var total = calendar.workingSeconds(from: start, to: end)
+    for (s, e) in suspensions where s < end {
+      total -= calendar.workingSeconds(from: max(s, start), to: min(e ?? end, end))
+    }
+    return total
+  }
+
+  static func suspensions(_ db: Database) throws -> [String: [(Date, Date?)]] {
+    var out: [String: [(Date, Date?)]] = [:]
+    for row in try Row.fetchAll(db, sql: "SELECT c.number, s.start_at, s.end_at FROM case_suspensions s JOIN cases c ON c.id = s.case_id") {
+      out[row["number"], default: []].append((row["start_at"], row["end_at"]))
+    }
+    return out
+  }
+
   static func rawCases(_ h: ServerHarness) throws -> [DashboardRawCase] {
     let clock = h.environment.sla
+    let suspended = try h.database { try Self.suspensions($0) }
     return try h.database { db in
       try Row.fetchAll(db, sql: """
         SELECT c.number, c.department_code, c.item_code, c.window, COALESCE(e.township, '') AS township, c.state, c.colour,
@@ -79,7 +98,7 @@ struct DashboardAggregateTests {
         if let done = c.completedAt {
           let start = c.acceptedAt ?? c.receivedAt
           c.oneDay = clock.isOneDayCompletion(acceptedAt: start, completedAt: done)
-          c.handling = clock.calendar.workingSeconds(from: start, to: done)
+          c.handling = Self.handling(clock.calendar, from: start, to: done, suspensions: suspended[c.number] ?? [])
         }
         return c
       }
@@ -254,6 +273,33 @@ struct DashboardAggregateTests {
       #expect(scjgjAfter.summary.openGreen + scjgjAfter.summary.openYellow + scjgjAfter.summary.openRed
         == scjgjBefore.summary.openGreen + scjgjBefore.summary.openYellow + scjgjBefore.summary.openRed - 1)
       #expect(try store.dashboardAggregateDifferences().isEmpty)
+      // An enterprise moves to another township: its cases' figures move with it.
+      let moved = try #require(cases.first { !$0.township.isEmpty && $0.completedAt != nil })
+      let (uscc, other) = try h.database { db in
+        (try String.fetchOne(db, sql: "SELECT enterprise_uscc FROM cases WHERE number = ?", arguments: [moved.number]) ?? "",
+         try String.fetchOne(db, sql: "SELECT name FROM townships WHERE name != ? ORDER BY name LIMIT 1", arguments: [moved.township]) ?? "")
+      }
+      try await store.pool.write { db in try db.execute(sql: "UPDATE enterprises SET township = ? WHERE uscc = ?", arguments: [other, uscc]) }
+      #expect(try store.dashboardAggregateDifferences().isEmpty)
+      // A case for an enterprise not registered yet counts under no township until it is.
+      let unregistered = testUSCC(977)
+      let early = try await h.cases(.clerk, "SCJGJ") { try await $0.submitCase(.sample(item: "SCJGJ-002", uscc: unregistered)).number }
+      try await store.pool.write { db in
+        try db.execute(sql: """
+          INSERT INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
+          VALUES (?, '后登记企业', 'C', 'small', ?, '2026-11-30 01:00:00.000', 1, '2026-11-30 01:00:00.000')
+          """, arguments: [unregistered, other])
+      }
+      #expect(try h.database { try String.fetchOne($0, sql: "SELECT township FROM cases WHERE number = ?", arguments: [early]) } == other)
+      #expect(try store.dashboardAggregateDifferences().isEmpty)
+      let now = try Self.rawCases(h)
+      try await h.dashboard { client in
+        for by in ["township", "department"] {
+          let d = try await client.getDashboard(DashboardTests.request("2025-12-01", "2026-11-30", by: by))
+          Self.check(d, Self.expected(now, from: try LocalDate(year: 2025, month: 12, day: 1), to: try LocalDate(year: 2026, month: 11, day: 30),
+            department: nil, by: by, clock: clock), label: "after the moves, by \(by)")
+        }
+      }
       let after = try await h.dashboard { try await $0.getDashboard(DashboardTests.request("2026-11-30", "2026-11-30")) }
       #expect(after.summary.completed == (d.trend.last?.completed ?? 0) + 1)
     }

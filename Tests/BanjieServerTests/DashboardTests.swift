@@ -129,13 +129,15 @@ struct DashboardTests {
           #expect(d.rows.map(\.completed).reduce(0, +) == s.completed)
           #expect(d.rows.map(\.onTime).reduce(0, +) == s.onTime)
           #expect(d.rows.map { $0.openGreen + $0.openYellow + $0.openRed }.reduce(0, +) == s.openGreen + s.openYellow + s.openRed)
-          // Handling time: working seconds from acceptance to completion, by the SLA clock's calendar.
+          // Handling time: working seconds from acceptance to completion less those inside suspensions.
           let seconds = try h.database { db in
-            try Row.fetchAll(db, sql: "SELECT accepted_at, completed_at FROM cases WHERE completed_at >= ? AND completed_at < ?"
+            let suspended = try DashboardAggregateTests.suspensions(db)
+            return try Row.fetchAll(db, sql: "SELECT number, accepted_at, completed_at FROM cases WHERE completed_at >= ? AND completed_at < ?"
               + (department == nil ? "" : " AND department_code = ?"),
               arguments: StatementArguments([shanghai("\(from)T00:00:00"), shanghai("\(to)T00:00:00").addingTimeInterval(86_400)] as [Date])
                 + (department.map { [$0] } ?? []))
-              .map { h.environment.sla.calendar.workingSeconds(from: $0["accepted_at"], to: $0["completed_at"]) }.sorted()
+              .map { DashboardAggregateTests.handling(h.environment.sla.calendar, from: $0["accepted_at"], to: $0["completed_at"],
+                suspensions: suspended[$0["number"] as String] ?? []) }.sorted()
           }
           let mean = seconds.isEmpty ? 0 : Double(seconds.reduce(0, +)) / Double(seconds.count) / 3600
           #expect(abs(s.handlingHoursMean - mean) < 1e-9)

@@ -14,15 +14,16 @@
 ///   on_time            completed cases finished by their deadline (due_at);
 ///   one_day            completed cases finished by the close of the first working day after acceptance;
 ///   on_time_rate / one_day_rate       of completed (0 when completed = 0);
-///   open_green/yellow/red             cases open now (ACCEPTED or SUSPENDED) by their colour as of now;
-///   handling_hours_*   working hours from accepted_at to completed_at of the completed cases
-///                      (the working calendar's working seconds / 3600); the mean is exact; p50/p90
+///   open_green/yellow/red             cases open now (ACCEPTED or SUSPENDED) by their stored colour;
+///   handling_hours_*   working hours the clock ran from accepted_at to completed_at of the completed
+///                      cases, suspensions excluded (the SLA clock's used time / 3600, fixed at
+///                      completion); the mean is exact; p50/p90
 ///                      are nearest-rank over a histogram and report the upper edge of the bucket
 ///                      holding that rank: resolution 15 min below 4 h, 30 min below 8 h, 1 h below
 ///                      24 h, 4 h below 80 h, 8 h below 240 h, then 320/480/800 h (docs/ARCHITECTURE.md);
 ///   rated / good       of the completed cases: rated (not excluded by an upheld appeal), and rated 4–5;
 ///   good_share / unrated_share        as RatingMeasures: good / rated, (completed - rated) / completed;
-///   open colours       the colour stored by the last transition or sweep (sla.sweep_interval_seconds);
+///   open colours       the colour stored by the last transition or sweep (a quick pass every second);
 ///   open/overdue rectifications and demands: not finished now / and past their deadline now;
 ///   visit coverage     enterprises with a visit on a day of the period / enterprises in the registry
 ///                      (county-wide, also when a department is asked for);
