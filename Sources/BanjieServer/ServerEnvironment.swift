@@ -45,6 +45,22 @@ public final class ServerEnvironment: Sendable {
   }
 
   /// Installs an imported year for every later call.
+  /// Held by a sweeper pass and by a calendar import (with the installing of its clock), so a
+  /// pass never recolours cases with the calendar a committed import has just replaced.
+  let calendarChange = Mutex(())
+
+  /// Stores a year (BanjieStore.importCalendarYear) and installs it, as one step for sweepers.
+  func importCalendarYear(_ data: CalendarYearData, actor: Actor) throws -> Int {
+    try self.calendarChange.withLock { _ in
+      let current = self.sla
+      let newClock = try SLAClock(calendar: current.calendar.installing(data), yellowThreshold: current.yellowThreshold,
+        intakeLimitWorkingDays: current.intakeLimitWorkingDays)
+      let recomputed = try self.store.importCalendarYear(data, actor: actor, clock: newClock, now: self.now.now)
+      try self.install(data)
+      return recomputed
+    }
+  }
+
   func install(_ data: CalendarYearData) throws {
     try self.calendarState.withLock { clock in
       clock = try SLAClock(calendar: clock.calendar.installing(data), yellowThreshold: clock.yellowThreshold, intakeLimitWorkingDays: clock.intakeLimitWorkingDays)
@@ -56,6 +72,10 @@ public final class ServerEnvironment: Sendable {
   /// `full: false` is the quick pass: only cases whose next colour change has come (see
   /// BanjieStore.sweep); demands and rectifications wait for the full pass.
   public func sweep(full: Bool = true) throws -> [AlertRecord] {
+    try self.calendarChange.withLock { _ in try self.sweepUnderCalendar(full: full) }
+  }
+
+  private func sweepUnderCalendar(full: Bool) throws -> [AlertRecord] {
     let clock = self.sla, now = self.now.now
     let alerts = full
       ? try self.store.sweep(clock: clock, now: now) + self.store.sweepDemands(clock: clock, now: now)

@@ -59,9 +59,7 @@ struct CalendarService: Banjie_V1_CalendarService.SimpleServiceProtocol {
     }
     let data = try CalendarYearData(json: Data(request.json.utf8))
     let env = self.env
-    let newClock = try SLAClock(calendar: env.sla.calendar.installing(data), yellowThreshold: env.sla.yellowThreshold, intakeLimitWorkingDays: env.sla.intakeLimitWorkingDays)
-    let recomputed = try await env.store.runBlocking { try $0.importCalendarYear(data, actor: caller.actor, clock: newClock, now: env.now.now) }
-    try env.install(data)
+    let recomputed = try await env.store.runBlocking { _ in try env.importCalendarYear(data, actor: caller.actor) }
     return .with {
       $0.year = Int32(data.year)
       $0.recomputed = UInt32(recomputed)
