@@ -61,9 +61,16 @@ enum DashboardSchema {
       ) WITHOUT ROWID;
 
       CREATE INDEX cases_open_red_due ON cases(colour, due_at) WHERE completed_at IS NULL;
-      -- The dashboard's "now" counts read these alone (no table rows).
-      CREATE INDEX rectifications_open_due ON rectifications(department_code, due_at) WHERE completed_at IS NULL AND closed_at IS NULL;
-      CREATE INDEX demands_open_due ON demands(department_code, due_at) WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED');
+      -- Open rectifications and demands per department, kept by triggers; the overdue ones are
+      -- read from these indexes, which hold only open rows, past-due first.
+      CREATE TABLE dashboard_backlog (
+        kind TEXT NOT NULL,
+        department_code TEXT NOT NULL,
+        n INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (kind, department_code)
+      ) WITHOUT ROWID;
+      CREATE INDEX rectifications_open_due ON rectifications(due_at, department_code) WHERE completed_at IS NULL AND closed_at IS NULL;
+      CREATE INDEX demands_open_due ON demands(due_at, department_code) WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED');
       CREATE INDEX visits_day_enterprise ON visits(visited_on, uscc);
       """)
     try Self.createTriggers(db)
@@ -74,7 +81,20 @@ enum DashboardSchema {
     "dashboard_case_insert", "dashboard_case_received", "dashboard_case_accepted", "dashboard_case_completed",
     "dashboard_case_open", "dashboard_case_delete", "dashboard_rating_insert", "dashboard_rating_update", "dashboard_rating_delete",
     "dashboard_enterprise_insert", "dashboard_enterprise_township",
+    "dashboard_rectification_insert", "dashboard_rectification_update", "dashboard_rectification_delete",
+    "dashboard_demand_insert", "dashboard_demand_update", "dashboard_demand_delete",
   ]
+
+  /// What makes a rectification or a demand open, for `dashboard_backlog`.
+  static let backlog: [(kind: String, table: String, open: @Sendable (String) -> String)] = [
+    ("rectification", "rectifications", { "(\($0).completed_at IS NULL AND \($0).closed_at IS NULL)" }),
+    ("demand", "demands", { "(\($0).state IN ('OPEN', 'ASSIGNED', 'REOPENED'))" }),
+  ]
+
+  static func backlogUpsert(kind: String, row r: String, sign: Int, open: String) -> String {
+    "INSERT INTO dashboard_backlog (kind, department_code, n) SELECT '\(kind)', \(r).department_code, \(sign) WHERE \(open)"
+      + " ON CONFLICT (kind, department_code) DO UPDATE SET n = n + excluded.n"
+  }
 
   /// Whether every trigger is in place (a bulk load drops them and puts them back).
   static func triggersPresent(_ db: Database) throws -> Bool {
@@ -136,6 +156,19 @@ enum DashboardSchema {
       CREATE TRIGGER dashboard_rating_delete AFTER DELETE ON ratings BEGIN
         \(Self.ratingUpsert(rating: "OLD", sign: -1));
       END;
+      \(Self.backlog.map { b in """
+        CREATE TRIGGER dashboard_\(b.kind)_insert AFTER INSERT ON \(b.table) BEGIN
+          \(Self.backlogUpsert(kind: b.kind, row: "NEW", sign: 1, open: b.open("NEW")));
+        END;
+        CREATE TRIGGER dashboard_\(b.kind)_update AFTER UPDATE ON \(b.table)
+        WHEN \(b.open("OLD")) IS NOT \(b.open("NEW")) OR OLD.department_code IS NOT NEW.department_code BEGIN
+          \(Self.backlogUpsert(kind: b.kind, row: "OLD", sign: -1, open: b.open("OLD")));
+          \(Self.backlogUpsert(kind: b.kind, row: "NEW", sign: 1, open: b.open("NEW")));
+        END;
+        CREATE TRIGGER dashboard_\(b.kind)_delete AFTER DELETE ON \(b.table) BEGIN
+          \(Self.backlogUpsert(kind: b.kind, row: "OLD", sign: -1, open: b.open("OLD")));
+        END;
+        """ }.joined(separator: "\n"))
       CREATE TRIGGER dashboard_enterprise_insert AFTER INSERT ON enterprises BEGIN
         UPDATE cases SET township = NEW.township WHERE enterprise_uscc = NEW.uscc AND township IS NOT NEW.township;
       END;
@@ -148,8 +181,11 @@ enum DashboardSchema {
 
   /// Recomputes both aggregate tables from the cases and ratings, set-wise (a bulk load's path,
   /// and the reference the triggers are checked against). `daily`/`open` name the target tables.
-  static func rebuild(_ db: Database, daily: String = "dashboard_daily", open: String = "dashboard_open") throws {
-    try db.execute(sql: "DELETE FROM \(daily); DELETE FROM \(open)")
+  static func rebuild(_ db: Database, daily: String = "dashboard_daily", open: String = "dashboard_open", backlog: String = "dashboard_backlog") throws {
+    try db.execute(sql: "DELETE FROM \(daily); DELETE FROM \(open); DELETE FROM \(backlog)")
+    for b in Self.backlog {
+      try db.execute(sql: "INSERT INTO \(backlog) (kind, department_code, n) SELECT '\(b.kind)', department_code, COUNT(*) FROM \(b.table) t WHERE \(b.open("t")) GROUP BY department_code")
+    }
     let insertColumns = ["dim", "key", "department_code", "day"] + Self.valueColumns + Self.bucketColumns
     let from = "FROM cases c LEFT JOIN ratings g ON g.case_id = c.id"
     let keys: [(String, String)] = [("department", "c.department_code"), ("item", "c.item_code"), ("window", "c.window"), ("township", "c.township")]
@@ -196,12 +232,14 @@ enum DashboardSchema {
   static func differences(_ db: Database) throws -> [String] {
     try db.execute(sql: """
       DROP TABLE IF EXISTS temp.dashboard_daily_check; DROP TABLE IF EXISTS temp.dashboard_open_check;
+      DROP TABLE IF EXISTS temp.dashboard_backlog_check;
+      CREATE TEMP TABLE dashboard_backlog_check AS SELECT * FROM dashboard_backlog WHERE 0;
       CREATE TEMP TABLE dashboard_daily_check AS SELECT * FROM dashboard_daily WHERE 0;
       CREATE UNIQUE INDEX temp.dashboard_daily_check_key ON dashboard_daily_check(dim, day, department_code, key);
       CREATE TEMP TABLE dashboard_open_check AS SELECT * FROM dashboard_open WHERE 0;
       CREATE UNIQUE INDEX temp.dashboard_open_check_key ON dashboard_open_check(dim, department_code, key, colour);
       """)
-    try Self.rebuild(db, daily: "temp.dashboard_daily_check", open: "temp.dashboard_open_check")
+    try Self.rebuild(db, daily: "temp.dashboard_daily_check", open: "temp.dashboard_open_check", backlog: "temp.dashboard_backlog_check")
     let all = (Self.valueColumns + Self.bucketColumns)
     let nonZero = all.map { "\($0) != 0" }.joined(separator: " OR ")
     let columns = (["dim", "key", "department_code", "day"] + all).joined(separator: ", ")
@@ -216,7 +254,12 @@ enum DashboardSchema {
         out.append("open \(label): \(row)")
       }
     }
-    try db.execute(sql: "DROP TABLE temp.dashboard_daily_check; DROP TABLE temp.dashboard_open_check")
+    for (a, b, label) in [("main.dashboard_backlog", "temp.dashboard_backlog_check", "kept but not rebuilt"), ("temp.dashboard_backlog_check", "main.dashboard_backlog", "rebuilt but not kept")] {
+      for row in try Row.fetchAll(db, sql: "SELECT kind, department_code, n FROM \(a) WHERE n != 0 EXCEPT SELECT kind, department_code, n FROM \(b) WHERE n != 0 LIMIT 20") {
+        out.append("backlog \(label): \(row)")
+      }
+    }
+    try db.execute(sql: "DROP TABLE temp.dashboard_daily_check; DROP TABLE temp.dashboard_open_check; DROP TABLE temp.dashboard_backlog_check")
     return out
   }
 

@@ -215,23 +215,26 @@ extension BanjieStore {
       overdue.sort { ($0.overdueSeconds, $1.dueAt) > ($1.overdueSeconds, $0.dueAt) }
       overdue = Array(overdue.prefix(Self.overdueListLength))
 
-      var rectificationSQL = "SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM rectifications WHERE completed_at IS NULL AND closed_at IS NULL"
-      var demandSQL = "SELECT COUNT(*), COALESCE(SUM(due_at < ?), 0) FROM demands WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED')"
-      var openArguments: StatementArguments = [now]
-      if let department {
-        rectificationSQL += " AND department_code = ?"
-        demandSQL += " AND department_code = ?"
-        openArguments += [department]
+      // Open: the counters the triggers keep. Overdue: the open ones past due, read from indexes
+      // that hold only open rows in due order, so the cost follows what is overdue.
+      func backlog(_ kind: String, overdueSQL: String) throws -> (Int, Int) {
+        let open = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(n), 0) FROM dashboard_backlog WHERE kind = ?\(scope)",
+          arguments: [kind] + scopeArguments) ?? 0
+        let overdue = try Int.fetchOne(db, sql: overdueSQL + (department == nil ? "" : " AND department_code = ?"),
+          arguments: [now] + scopeArguments) ?? 0
+        return (open, overdue)
       }
-      let rectifications = try Row.fetchOne(db, sql: rectificationSQL, arguments: openArguments)
-      let demands = try Row.fetchOne(db, sql: demandSQL, arguments: openArguments)
+      let rectifications = try backlog("rectification", overdueSQL:
+        "SELECT COUNT(*) FROM rectifications INDEXED BY rectifications_open_due WHERE completed_at IS NULL AND closed_at IS NULL AND due_at < ?")
+      let demands = try backlog("demand", overdueSQL:
+        "SELECT COUNT(*) FROM demands INDEXED BY demands_open_due WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED') AND due_at < ?")
       let visited = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN ? AND ?",
         arguments: [from.description, to.description]) ?? 0
       let enterprises = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises") ?? 0
       return DashboardReport(
         from: from, to: to, department: department, by: grouping, summary: summary,
-        openRectifications: rectifications?[0] ?? 0, overdueRectifications: rectifications?[1] ?? 0,
-        openDemands: demands?[0] ?? 0, overdueDemands: demands?[1] ?? 0,
+        openRectifications: rectifications.0, overdueRectifications: rectifications.1,
+        openDemands: demands.0, overdueDemands: demands.1,
         visitedEnterprises: visited, enterprises: enterprises,
         rows: rows, trend: trend, overdue: overdue)
     }

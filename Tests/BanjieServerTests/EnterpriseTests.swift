@@ -289,6 +289,8 @@ struct EnterpriseTests {
         #expect(closed.satisfaction == 5)
         #expect(closed.version == 6)
       }
+      // The dashboard's count of open demands followed every step (assign, answer, reopen, close).
+      #expect(try h.environment.store.dashboardAggregateDifferences().isEmpty)
       try await h.as_(.office, "YSB") { client in
         let verified = try await Banjie_V1_AdminService.Client(wrapping: client).verifyAudit(.init())
         #expect(verified.ok)
