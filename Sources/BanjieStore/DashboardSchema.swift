@@ -60,7 +60,7 @@ enum DashboardSchema {
         PRIMARY KEY (dim, department_code, key, colour)
       ) WITHOUT ROWID;
 
-      CREATE INDEX cases_open_red_due ON cases(colour, due_at) WHERE completed_at IS NULL;
+      CREATE INDEX cases_open_red_due ON cases(colour, state, due_at) WHERE completed_at IS NULL;
       -- Open rectifications and demands per department, kept by triggers; the overdue ones are
       -- read from these indexes, which hold only open rows, past-due first.
       CREATE TABLE dashboard_backlog (
