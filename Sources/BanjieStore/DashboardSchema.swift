@@ -15,6 +15,11 @@ import GRDB
 /// changes, so transfers, late acceptances and appeals move the figures exactly. A case's township
 /// is kept in `cases.township` (its enterprise's, '' without one), which triggers on `enterprises`
 /// update whenever an enterprise is registered or moves; the case triggers then move the figures.
+///
+/// The tables and indexes were created by the frozen migration v6-dashboard; what stays here is
+/// what runs at runtime: re-creating the triggers after a bulk load, the set-wise rebuild, and the
+/// self-check. `createTriggers` must produce the triggers of the latest migration that defined
+/// them (MigrationTests compares the two).
 enum DashboardSchema {
   /// The breakdown dimensions and how each is keyed from a case row `r`.
   static let dimensions: [(name: String, key: @Sendable (String) -> String)] = [
@@ -30,52 +35,6 @@ enum DashboardSchema {
   static let readColumns = (["key", "day"] + Self.valueColumns + Self.bucketColumns).joined(separator: ", ")
 
   static let valueColumns = ["received", "accepted", "completed", "on_time", "one_day", "handling_seconds", "rated", "good"]
-
-  static func create(_ db: Database) throws {
-    try db.execute(sql: """
-      ALTER TABLE cases ADD COLUMN one_day INTEGER;
-      ALTER TABLE cases ADD COLUMN handling_seconds INTEGER;
-      ALTER TABLE cases ADD COLUMN handling_bucket INTEGER;
-      ALTER TABLE cases ADD COLUMN colour_changes_at TEXT;
-      ALTER TABLE cases ADD COLUMN township TEXT NOT NULL DEFAULT '';
-      UPDATE cases SET township = COALESCE((SELECT township FROM enterprises e WHERE e.uscc = cases.enterprise_uscc), '')
-        WHERE enterprise_uscc IS NOT NULL;
-      CREATE INDEX cases_colour_changes ON cases(colour_changes_at) WHERE colour_changes_at IS NOT NULL;
-
-      CREATE TABLE dashboard_daily (
-        dim TEXT NOT NULL,
-        key TEXT NOT NULL,
-        department_code TEXT NOT NULL,
-        day TEXT NOT NULL,
-        \((Self.valueColumns + Self.bucketColumns).map { "\($0) INTEGER NOT NULL DEFAULT 0" }.joined(separator: ",\n  "))
-        , PRIMARY KEY (dim, day, department_code, key)
-      ) WITHOUT ROWID;
-
-      CREATE TABLE dashboard_open (
-        dim TEXT NOT NULL,
-        key TEXT NOT NULL,
-        department_code TEXT NOT NULL,
-        colour TEXT NOT NULL,
-        n INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (dim, department_code, key, colour)
-      ) WITHOUT ROWID;
-
-      CREATE INDEX cases_open_red_due ON cases(colour, state, due_at) WHERE completed_at IS NULL;
-      -- Open rectifications and demands per department, kept by triggers; the overdue ones are
-      -- read from these indexes, which hold only open rows, past-due first.
-      CREATE TABLE dashboard_backlog (
-        kind TEXT NOT NULL,
-        department_code TEXT NOT NULL,
-        n INTEGER NOT NULL DEFAULT 0,
-        PRIMARY KEY (kind, department_code)
-      ) WITHOUT ROWID;
-      CREATE INDEX rectifications_open_due ON rectifications(due_at, department_code) WHERE completed_at IS NULL AND closed_at IS NULL;
-      CREATE INDEX demands_open_due ON demands(due_at, department_code) WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED');
-      CREATE INDEX visits_day_enterprise ON visits(visited_on, uscc);
-      """)
-    try Self.createTriggers(db)
-    try Self.rebuild(db)
-  }
 
   static let triggerNames = [
     "dashboard_case_insert", "dashboard_case_received", "dashboard_case_accepted", "dashboard_case_completed",

@@ -1,0 +1,205 @@
+import BanjieCore
+import BanjieCrypto
+@testable import BanjieStore
+import Foundation
+import GRDB
+import Testing
+
+/// The schema's migrations are frozen (docs/ARCHITECTURE.md, "Migrations"): each one's SQL is pinned
+/// here, and a database made at every earlier migration, with rows in it, opens with the current
+/// store into the same schema a fresh database has, with the same figures.
+@Suite("Migrations")
+struct MigrationTests {
+  /// The SHA-256 of each shipped migration's SQL. A shipped migration never changes: if this test
+  /// fails, put the change in a new migration instead of editing the old one.
+  static let pinned: [(id: String, sha256: String)] = [
+    ("v1-foundation", "04d24f40f22984d97e31b201a607694f7b9ab22e542ccf2aef0e4781aab0a6ba"),
+    ("v2-enterprises", "959b789f750ecf8f856840c91d45f22c74d4a8f3dc83b20fbc8ead6d6246fa35"),
+    ("v3-ratings", "bf4f13eba4d571a1fc1d88208ca3ddb78f7c962fd5c3bba5498c9023622bc422"),
+    ("v4-revocations", "ca945ef523e8b8b1de1518f6dbc37fe2131a9ac819767c95b491228751487e32"),
+    ("v5-awards", "31e012fb941f52eb4b9c44254cbdc6fff21c6f55eb5efc4e66a067133d1368af"),
+    ("v6-dashboard", "add0546b10e11a527e66fd46bf7c7656831034114f5b079e8e558fb3ec3f5538"),
+  ]
+
+  @Test("every shipped migration's SQL is exactly as it shipped")
+  func frozen() {
+    #expect(Migrations.all.map(\.id).prefix(Self.pinned.count) == Self.pinned.map(\.id)[...])
+    for (migration, pin) in zip(Migrations.all, Self.pinned) {
+      #expect(SHA256.hex(Array(migration.sql.utf8)) == pin.sha256, "migration \(migration.id) was edited after it shipped")
+    }
+    // A new migration gets pinned as soon as it is added.
+    #expect(Migrations.all.count == Self.pinned.count, "pin the new migration's SHA-256 here")
+  }
+
+  @Test("the runtime trigger re-creation makes exactly the triggers the migrations made")
+  func triggersAgree() async throws {
+    try await Self.withDirectory { dir in
+      let store = try BanjieStore(path: dir + "/fresh.sqlite")
+      let migrated = try await Self.schema(store.pool)
+      try await store.pool.write { db in
+        try DashboardSchema.dropTriggers(db)
+        try DashboardSchema.createTriggers(db)
+      }
+      #expect(try await Self.schema(store.pool) == migrated)
+    }
+  }
+
+  @Test("a database made at every earlier migration, with data, opens with the current store", arguments: 1...Self.pinned.count)
+  func upgrade(level: Int) async throws {
+    try await Self.withDirectory { dir in
+      let fresh = try BanjieStore(path: dir + "/fresh.sqlite")
+      let freshSchema = try await Self.schema(fresh.pool)
+
+      // The old database: the frozen migrations up to `level`, then rows as that release wrote them.
+      let path = dir + "/old.sqlite"
+      do {
+        let queue = try DatabaseQueue(path: path)
+        var migrator = DatabaseMigrator()
+        for migration in Migrations.all.prefix(level) {
+          let sql = migration.sql
+          migrator.registerMigration(migration.id) { db in try db.execute(sql: sql) }
+        }
+        try migrator.migrate(queue)
+        try await queue.write { db in try Self.insertRows(db, level: level) }
+        try queue.close()
+      }
+
+      let store = try BanjieStore(path: path)
+      let applied = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
+      #expect(applied == Migrations.all.map(\.id))
+      #expect(try await Self.schema(store.pool) == freshSchema)
+      #expect(try await store.integrityCheck() == "ok")
+
+      // Nothing lost, and every figure as the rows say.
+      let clock = try SLAClock(calendar: try await store.loadCalendar())
+      try await store.backfillCompletionFigures(clock: clock)
+      #expect(try await store.dashboardAggregateDifferences() == [])
+      #expect(try await store.verifyAudit().ok)
+      let counts = try await store.pool.read { db in
+        (
+          cases: try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") ?? -1,
+          received: try Int.fetchOne(db, sql: "SELECT SUM(received) FROM dashboard_daily WHERE dim = 'department'") ?? -1,
+          completed: try Int.fetchOne(db, sql: "SELECT SUM(completed) FROM dashboard_daily WHERE dim = 'department'") ?? -1,
+          onTime: try Int.fetchOne(db, sql: "SELECT SUM(on_time) FROM dashboard_daily WHERE dim = 'department'") ?? -1,
+          rated: try Int.fetchOne(db, sql: "SELECT SUM(rated) FROM dashboard_daily WHERE dim = 'department'") ?? -1,
+          open: try Int.fetchOne(db, sql: "SELECT SUM(n) FROM dashboard_open WHERE dim = 'department'") ?? -1,
+          township: try String.fetchOne(db, sql: "SELECT township FROM cases WHERE enterprise_uscc IS NOT NULL"),
+          demands: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(n), 0) FROM dashboard_backlog WHERE kind = 'demand'") ?? -1,
+          rectifications: try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(n), 0) FROM dashboard_backlog WHERE kind = 'rectification'") ?? -1,
+          oneDay: try Int.fetchOne(db, sql: "SELECT one_day FROM cases WHERE number = ?", arguments: [Self.completedNumber])
+        )
+      }
+      let withEnterprises = level >= 2
+      #expect(counts.cases == (withEnterprises ? 4 : 3))
+      #expect(counts.received == counts.cases)
+      #expect(counts.completed == 1)
+      #expect(counts.onTime == 1)
+      #expect(counts.oneDay == 1)
+      #expect(counts.open == 1)
+      #expect(counts.rated == (level >= 3 ? 1 : 0))
+      #expect(counts.township == (withEnterprises ? "南旺镇" : nil))
+      #expect(counts.demands == (withEnterprises ? 1 : 0))
+      #expect(counts.rectifications == (level >= 3 ? 1 : 0))
+
+      // And the upgraded store takes new writes that keep the aggregates exact.
+      _ = try await store.importCatalog(
+        departments: [DepartmentRecord(code: "D2", name: "二局")], items: [], actor: .system, now: Self.day(10, 9))
+      #expect(try await store.dashboardAggregateDifferences() == [])
+      #expect(try await store.verifyAudit().ok)
+    }
+  }
+
+  // MARK: Helpers
+
+  static let completedNumber = "370830-20261102-000001"
+
+  /// 2026-11-`day` at `hour`:00 Asia/Shanghai.
+  static func day(_ day: Int, _ hour: Int) -> Date {
+    var components = DateComponents(year: 2026, month: 11, day: day, hour: hour)
+    components.timeZone = TimeZone(identifier: "Asia/Shanghai")
+    return Calendar(identifier: .gregorian).date(from: components) ?? Date(timeIntervalSince1970: 0)
+  }
+
+  /// Rows as a release at `level` wrote them, with that release's columns only.
+  static func insertRows(_ db: Database, level: Int) throws {
+    let at = Self.day(2, 9)
+    try db.execute(sql: "INSERT INTO departments (code, name) VALUES ('SCJGJ', '市场监管局')")
+    try db.execute(sql: """
+      INSERT INTO service_items (code, name, department_code, kind, promised_limit, limit_unit, legal_limit_days, materials, allows_minor_pending)
+      VALUES ('SCJGJ-003', '食品经营许可', 'SCJGJ', 'promised', 3, 'working_days', 20, '[]', 0)
+      """)
+    try AuditLog.append(db, at: at, actor: .system, action: "catalog.import", entity: "catalog", entityID: "sample")
+    // Completed on its first day (on time, one-day), open and green, and waiting for intake.
+    try Self.insertCase(db, id: 1, number: Self.completedNumber, state: .completed, received: Self.day(2, 9),
+      accepted: Self.day(2, 9), due: Self.day(5, 9), colour: nil, completed: Self.day(2, 15))
+    try Self.insertCase(db, id: 2, number: "370830-20261102-000002", state: .accepted, received: Self.day(2, 10),
+      accepted: Self.day(2, 10), due: Self.day(5, 10), colour: .green, completed: nil)
+    try Self.insertCase(db, id: 3, number: "370830-20261102-000003", state: .received, received: Self.day(2, 11),
+      accepted: nil, due: nil, colour: nil, completed: nil)
+    try AuditLog.append(db, at: at, actor: .system, action: "case.submit", entity: "case", entityID: Self.completedNumber)
+    guard level >= 2 else { return }
+    try db.execute(sql: """
+      INSERT INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
+      VALUES ('91370830000001001N', '汶上县鲁源机械有限公司', 'C', 'small', '南旺镇', ?, 1, ?)
+      """, arguments: [at, at])
+    try Self.insertCase(db, id: 4, number: "370830-20261102-000004", state: .received, received: Self.day(2, 12),
+      accepted: nil, due: nil, colour: nil, completed: nil, enterprise: "91370830000001001N")
+    if level >= 6 {
+      // From v6 on, the store writes the enterprise's township on the case itself.
+      try db.execute(sql: "UPDATE cases SET township = '南旺镇' WHERE id = 4")
+    }
+    try db.execute(sql: """
+      INSERT INTO demands (number, uscc, category, description, department_code, limit_working_days, state, raised_by,
+        raised_at, clock_start, due_at, colour, version, updated_at)
+      VALUES ('SQ-370830-20261102-0001', '91370830000001001N', 'land', '扩建厂房用地', 'SCJGJ', 10, 'OPEN', 'liaison', ?, ?, ?, 'green', 1, ?)
+      """, arguments: [at, at, Self.day(16, 17), at])
+    guard level >= 3 else { return }
+    try db.execute(sql: """
+      INSERT INTO ratings (case_id, case_number, uscc, level, comment, rated_at, rated_by)
+      VALUES (1, ?, '91370830000001001N', 5, '很满意', ?, 'enterprise')
+      """, arguments: [Self.completedNumber, Self.day(3, 9)])
+    try db.execute(sql: """
+      INSERT INTO rectifications (number, case_id, case_number, department_code, state, limit_working_days, opened_at, due_at, colour,
+        version, updated_at)
+      VALUES ('ZG-370830-20261103-0001', 1, ?, 'SCJGJ', 'OPEN', 15, ?, ?, 'green', 1, ?)
+      """, arguments: [Self.completedNumber, Self.day(3, 9), Self.day(24, 17), Self.day(3, 9)])
+    guard level >= 4 else { return }
+    try db.execute(sql: "INSERT INTO revocations (serial, reason, revoked_at, revoked_by) VALUES ('75E67BB7', '证书遗失', ?, 'office')", arguments: [at])
+  }
+
+  static func insertCase(
+    _ db: Database, id: Int64, number: String, state: CaseState, received: Date, accepted: Date?, due: Date?, colour: SLAColour?,
+    completed: Date?, enterprise: String? = nil
+  ) throws {
+    try db.execute(
+      sql: """
+        INSERT INTO cases (id, number, item_code, department_code, window, applicant, enterprise_uscc, state, outcome, version,
+          received_at, received_day, accepted_at, limit_value, limit_unit, due_at, colour, completed_at, received_by, updated_at)
+        VALUES (?, ?, 'SCJGJ-003', 'SCJGJ', 'A03', '王小二', ?, ?, ?, 1, ?, '2026-11-02', ?, 3, 'working_days', ?, ?, ?, 'clerk', ?)
+        """,
+      arguments: [
+        id, number, enterprise, state.rawValue, completed == nil ? nil : CaseOutcome.approved.rawValue, received, accepted, due,
+        colour?.rawValue, completed, received,
+      ])
+  }
+
+  /// Every schema object but SQLite's and GRDB's own, as (type, name, SQL).
+  static func schema(_ pool: DatabasePool) async throws -> [String] {
+    try await pool.read { db in
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT type, name, tbl_name, sql FROM sqlite_master
+          WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY type, name
+          """
+      ).map { "\($0["type"] as String? ?? "") \($0["name"] as String? ?? "") on \($0["tbl_name"] as String? ?? ""): \($0["sql"] as String? ?? "")" }
+    }
+  }
+
+  static func withDirectory(_ body: (String) async throws -> Void) async throws {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("banjie-migrations-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    try await body(dir)
+  }
+}
