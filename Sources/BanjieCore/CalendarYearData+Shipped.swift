@@ -1,4 +1,4 @@
-// The State Council holiday notices for 2024–2026, as DESIGN.md §4 tabulates them.
+// The State Council holiday notices for 2024–2026, as docs/DOMAIN.md §4 tabulates them.
 // Shipped as source rather than a bundle resource so that the core needs no file I/O.
 
 extension CalendarYearData {

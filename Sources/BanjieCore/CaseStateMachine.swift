@@ -1,4 +1,4 @@
-/// The legal life of a case, DESIGN.md §4:
+/// The legal life of a case, docs/DOMAIN.md §10:
 ///
 ///     RECEIVED → (SUPPLEMENT_REQUESTED ↔ RECEIVED) → ACCEPTED | NOT_ACCEPTED
 ///     ACCEPTED ↔ SUSPENDED;  ACCEPTED → COMPLETED (approved / denied) → DELIVERED

@@ -61,7 +61,7 @@ public struct WorkingCalendar: Sendable, Equatable {
   // MARK: Year data
 
   /// Installs (or replaces) a year's notice. Deadlines computed before are stale: callers
-  /// recompute open work, as DESIGN.md §4 requires.
+  /// recompute open work, as docs/DOMAIN.md §4 requires.
   public mutating func install(_ data: CalendarYearData) {
     tables[data.year] = YearTable(data)
   }

@@ -26,7 +26,7 @@ struct CaseStateMachineTests {
     return try! CaseStateMachine(state: state, department: "370830-MARKET", outcome: outcome)
   }
 
-  /// Every legal transition (DESIGN.md §4).
+  /// Every legal transition (docs/DOMAIN.md §10).
   static let legal: [(CaseState, CaseAction.Name, CaseState)] = [
     (.received, .requestSupplement, .supplementRequested),
     (.received, .accept, .accepted),

@@ -22,9 +22,9 @@ struct DeadlineCase: CustomTestStringConvertible, Sendable {
 @Suite("Deadlines")
 struct DeadlineTests {
   static let workingDayCases: [DeadlineCase] = [
-    // DESIGN.md §4 examples.
-    .init("DESIGN: Friday before Spring Festival, due on make-up Saturday", "2026-02-13 10:00", 1, "2026-02-14 17:00"),
-    .init("DESIGN: Thursday before Mid-Autumn holiday", "2026-09-24 10:00", 1, "2026-09-28 17:00"),
+    // docs/DOMAIN.md §6 examples.
+    .init("DOMAIN §6: Friday before Spring Festival, due on make-up Saturday", "2026-02-13 10:00", 1, "2026-02-14 17:00"),
+    .init("DOMAIN §6: Thursday before Mid-Autumn holiday", "2026-09-24 10:00", 1, "2026-09-28 17:00"),
     // Make-up working days.
     .init("make-up Saturday 2026-02-28", "2026-02-27 09:30", 1, "2026-02-28 17:00"),
     .init("make-up Sunday 2024-02-04", "2024-02-02 15:00", 1, "2024-02-04 17:00"),

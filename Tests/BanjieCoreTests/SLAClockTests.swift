@@ -10,7 +10,7 @@ struct SLAClockTests {
   /// 10 working hours from Monday 09:00: budget 36 000 s, due Tuesday 12:00.
   var tenHours: TimedWork { TimedWork(clockStart: at("2026-03-02 09:00"), limit: .workingHours(10)) }
 
-  @Test("DESIGN.md example: due on the make-up Saturday")
+  @Test("docs/DOMAIN.md §6 example: due on the make-up Saturday")
   func designExample() throws {
     let status = try clock.status(
       clockStart: at("2026-02-13 10:00"), limit: .workingDays(1), now: at("2026-02-13 10:00"))

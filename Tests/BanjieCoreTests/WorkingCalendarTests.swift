@@ -5,7 +5,7 @@ import Testing
 
 @Suite("Working calendar")
 struct WorkingCalendarTests {
-  /// DESIGN.md §4's table, verbatim.
+  /// docs/DOMAIN.md §4's table, verbatim.
   static let designTable: [(Int, String, String)] = [
     (
       2024, "01-01; 02-12..02-16; 04-04, 04-05; 05-01..05-03; 06-10; 09-16, 09-17; 10-01..10-04, 10-07",
@@ -28,7 +28,7 @@ struct WorkingCalendarTests {
     }
   }
 
-  @Test("the shipped years are DESIGN.md's table")
+  @Test("the shipped years are docs/DOMAIN.md §4's table")
   func shippedMatchesDesign() throws {
     #expect(CalendarYearData.shipped.map(\.year) == [2024, 2025, 2026])
     for (year, holidays, workdays) in Self.designTable {
