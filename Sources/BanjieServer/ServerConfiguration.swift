@@ -1,3 +1,4 @@
+import BanjieConfig
 import BanjieCore
 import BanjieTLS
 import BanjieTransport
@@ -46,36 +47,55 @@ public struct ServerConfiguration: Sendable {
     "metrics.listen",
   ]
 
+  /// Applies the file's keys in the order they were written, so the first mistake in the file is
+  /// the one named, with its line.
   public mutating func apply(_ file: ConfigurationFile) throws {
-    for key in file.values.keys where !Self.knownKeys.contains(key) {
+    let keys = file.values.keys.sorted { (file.line(of: $0), $0) < (file.line(of: $1), $1) }
+    for key in keys {
+      do {
+        try self.apply(key, from: file)
+      } catch let error as ConfigurationFile.ParseError where error.line == 0 {
+        throw ConfigurationFile.ParseError(line: file.line(of: key), reason: error.reason)
+      }
+    }
+  }
+
+  private mutating func apply(_ key: String, from file: ConfigurationFile) throws {
+    guard Self.knownKeys.contains(key) else {
       throw ConfigurationFile.ParseError(line: 0, reason: "unknown key \(key) (known: \(Self.knownKeys.sorted().joined(separator: ", ")))")
     }
-    if let listen = try file.string("server.listen") { try self.setListen(listen) }
-    if let v = try file.string("server.database") { self.databasePath = v }
-    if let v = try file.string("tls.certificate") { self.certificateFile = v }
-    if let v = try file.string("tls.private_key") { self.privateKeyFile = v }
-    if let v = try file.string("tls.client_ca") { self.clientCAFile = v }
-    if let v = try file.boolean("tls.tls13_only") { self.tls13Only = v }
-    if let v = try file.string("tls.revoked_serials") { self.revokedSerialsFile = v }
-    if let v = try file.integer("tls.handshake_timeout_seconds") { self.handshakeTimeoutSeconds = try Self.bounded(v, 1...300, "tls.handshake_timeout_seconds") }
-    if let v = try file.integer("limits.max_connections") { self.maxConnections = try Self.bounded(v, 1...1_000_000, "limits.max_connections") }
-    if let v = try file.integer("limits.max_concurrent_streams") { self.maxConcurrentStreams = UInt32(try Self.bounded(v, 1...10_000, "limits.max_concurrent_streams")) }
-    if let v = try file.integer("limits.max_buffered_bytes_per_connection") {
-      self.maxBufferedBytesPerConnection = Int64(try Self.bounded(v, (1 << 20)...(1 << 30), "limits.max_buffered_bytes_per_connection"))
-    }
-    if let v = try file.integer("limits.max_message_bytes") { self.maxMessageBytes = UInt32(try Self.bounded(v, 1024...(64 << 20), "limits.max_message_bytes")) }
-    if let v = try file.integer("server.graceful_shutdown_seconds") { self.gracefulShutdownSeconds = try Self.bounded(v, 0...3600, "server.graceful_shutdown_seconds") }
-    if let v = try file.string("county.region_code") {
-      guard v.count == 6, v.allSatisfy(\.isNumber) else { throw ConfigurationFile.ParseError(line: 0, reason: "county.region_code must be 6 digits") }
-      self.regionCode = v
-    }
-    if let v = try file.integer("sla.sweep_interval_seconds") { self.sweepIntervalSeconds = try Self.bounded(v, 1...3600, "sla.sweep_interval_seconds") }
-    if let v = try file.integer("sla.yellow_percent") { self.yellowThreshold = Double(try Self.bounded(v, 1...99, "sla.yellow_percent")) / 100 }
-    if let v = try file.integer("sla.intake_limit_working_days") { self.intakeLimitWorkingDays = try Self.bounded(v, 1...60, "sla.intake_limit_working_days") }
-    if let v = try file.string("metrics.listen") { try self.setMetricsListen(v) }
-    if let v = try file.string("log.level") {
-      guard let level = Logger.Level(rawValue: v) else { throw ConfigurationFile.ParseError(line: 0, reason: "log.level must be one of trace, debug, info, notice, warning, error, critical") }
-      self.logLevel = level
+    switch key {
+    case "server.listen": if let v = try file.string(key) { try self.setListen(v) }
+    case "server.database": if let v = try file.string(key) { self.databasePath = v }
+    case "server.graceful_shutdown_seconds": if let v = try file.integer(key) { self.gracefulShutdownSeconds = try Self.bounded(v, 0...3600, key) }
+    case "tls.certificate": if let v = try file.string(key) { self.certificateFile = v }
+    case "tls.private_key": if let v = try file.string(key) { self.privateKeyFile = v }
+    case "tls.client_ca": if let v = try file.string(key) { self.clientCAFile = v }
+    case "tls.tls13_only": if let v = try file.boolean(key) { self.tls13Only = v }
+    case "tls.revoked_serials": if let v = try file.string(key) { self.revokedSerialsFile = v }
+    case "tls.handshake_timeout_seconds": if let v = try file.integer(key) { self.handshakeTimeoutSeconds = try Self.bounded(v, 1...300, key) }
+    case "limits.max_connections": if let v = try file.integer(key) { self.maxConnections = try Self.bounded(v, 1...1_000_000, key) }
+    case "limits.max_concurrent_streams": if let v = try file.integer(key) { self.maxConcurrentStreams = UInt32(try Self.bounded(v, 1...10_000, key)) }
+    case "limits.max_buffered_bytes_per_connection":
+      if let v = try file.integer(key) { self.maxBufferedBytesPerConnection = Int64(try Self.bounded(v, (1 << 20)...(1 << 30), key)) }
+    case "limits.max_message_bytes": if let v = try file.integer(key) { self.maxMessageBytes = UInt32(try Self.bounded(v, 1024...(64 << 20), key)) }
+    case "county.region_code":
+      if let v = try file.string(key) {
+        guard v.count == 6, v.allSatisfy(\.isNumber) else { throw ConfigurationFile.ParseError(line: 0, reason: "county.region_code must be 6 digits") }
+        self.regionCode = v
+      }
+    case "sla.sweep_interval_seconds": if let v = try file.integer(key) { self.sweepIntervalSeconds = try Self.bounded(v, 1...3600, key) }
+    case "sla.yellow_percent": if let v = try file.integer(key) { self.yellowThreshold = Double(try Self.bounded(v, 1...99, key)) / 100 }
+    case "sla.intake_limit_working_days": if let v = try file.integer(key) { self.intakeLimitWorkingDays = try Self.bounded(v, 1...60, key) }
+    case "metrics.listen": if let v = try file.string(key) { try self.setMetricsListen(v) }
+    case "log.level":
+      if let v = try file.string(key) {
+        guard let level = Logger.Level(rawValue: v) else { throw ConfigurationFile.ParseError(line: 0, reason: "log.level must be one of trace, debug, info, notice, warning, error, critical") }
+        self.logLevel = level
+      }
+    default:
+      // A key in knownKeys that this switch forgot: a programming error, reported like a typo.
+      throw ConfigurationFile.ParseError(line: 0, reason: "\(key) is not handled")
     }
   }
 

@@ -1,4 +1,5 @@
 import BanjieCore
+import BanjieCrypto
 import BanjieProto
 import BanjieServer
 import BanjieTLS

@@ -1,4 +1,5 @@
 import BanjieCore
+import BanjieCrypto
 import BanjieProto
 import BanjieStore
 import BanjieTLS
@@ -36,7 +37,7 @@ struct CertificateAdminService: Banjie_V1_CertificateAdminService.SimpleServiceP
     let env = self.env
     let serial = request.serial
     let reason = request.reason
-    let record = try await env.store.runBlocking { try $0.revoke(serial: serial, reason: reason, actor: caller.actor, now: env.now.now) }
+    let record = try await env.store.revoke(serial: serial, reason: reason, actor: caller.actor, now: env.now.now)
     // New handshakes are refused from now on; open connections are closed at once.
     env.revocations.revoke(record.serial)
     let closed = env.closeConnections(serial: record.serial)
@@ -47,7 +48,7 @@ struct CertificateAdminService: Banjie_V1_CertificateAdminService.SimpleServiceP
   func listRevocations(request: Banjie_V1_ListRevocationsRequest, context: ServerContext) async throws -> Banjie_V1_ListRevocationsResponse {
     let caller = try Caller.of(context)
     try caller.require(.office, action: "list revocations")
-    let records = try await self.env.store.runBlocking { try $0.revocations() }
+    let records = try await self.env.store.revocations()
     return .with { $0.revocations = records.map { Self.proto($0, closed: 0) } }
   }
 
@@ -59,7 +60,7 @@ struct CertificateAdminService: Banjie_V1_CertificateAdminService.SimpleServiceP
     try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let path = directory + "/backup.sqlite"
-    try await env.store.runBlocking { try $0.backup(to: path, actor: caller.actor, now: env.now.now) }
+    try await env.store.backup(to: path, actor: caller.actor, now: env.now.now)
     guard let handle = FileHandle(forReadingAtPath: path) else {
       throw RPCError(code: .internalError, message: "the backup file could not be read")
     }
