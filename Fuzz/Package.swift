@@ -6,8 +6,9 @@
 //   scripts/fuzz.sh frame [SECONDS]      # FrameDecoder over a stream of frames
 //   scripts/fuzz.sh headers [SECONDS]    # HEADERS / TRAILERS payloads
 //
-// The invariants live in the root package (Sources/BanjieWire/FuzzChecks.swift) so that the
-// normal test suite replays the corpus in Fuzz/corpus through the same checks.
+// The invariants live in the root package's BanjieWireFuzzSupport library
+// (Sources/BanjieWireFuzzSupport/FuzzChecks.swift) so that the normal test suite replays the
+// corpus in Fuzz/corpus through the same checks.
 import PackageDescription
 
 let package = Package(
@@ -19,12 +20,12 @@ let package = Package(
   targets: [
     .executableTarget(
       name: "fuzz-frame",
-      dependencies: [.product(name: "BanjieWire", package: "banjie")],
+      dependencies: [.product(name: "BanjieWireFuzzSupport", package: "banjie")],
       swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]
     ),
     .executableTarget(
       name: "fuzz-headers",
-      dependencies: [.product(name: "BanjieWire", package: "banjie")],
+      dependencies: [.product(name: "BanjieWireFuzzSupport", package: "banjie")],
       swiftSettings: [.swiftLanguageMode(.v6), .unsafeFlags(["-parse-as-library"])]
     ),
   ]

@@ -1,9 +1,9 @@
+import BanjieTransport
 import Logging
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 
 /// The Prometheus scrape endpoint: a tiny HTTP/1.1 responder, plain text without TLS, meant
 /// for loopback (`metrics.listen`). `GET /metrics` answers 200 with the text format; anything
@@ -22,12 +22,7 @@ public final class MetricsEndpoint: Service, Sendable {
   private let group: any EventLoopGroup
   private let requestTimeout: Duration
 
-  private struct State {
-    var address: SocketAddress?
-    var ended = false
-    var waiters: [CheckedContinuation<SocketAddress?, Never>] = []
-  }
-  private let state = Mutex(State())
+  private let boundAddress = ListenerAddress()
 
   /// - Parameter scrape: refreshes the gauges and renders the registry; runs off the event loop.
   public init(
@@ -45,27 +40,7 @@ public final class MetricsEndpoint: Service, Sendable {
 
   /// The bound address once listening (port 0 picks a free port); nil if binding failed.
   public var listeningAddress: SocketAddress? {
-    get async {
-      await withCheckedContinuation { continuation in
-        let now: SocketAddress?? = self.state.withLock { state in
-          if state.address != nil || state.ended { return .some(state.address) }
-          state.waiters.append(continuation)
-          return .none
-        }
-        if let now { continuation.resume(returning: now) }
-      }
-    }
-  }
-
-  private func publish(_ address: SocketAddress?) {
-    let waiters = self.state.withLock { state in
-      state.address = address
-      state.ended = address == nil
-      let waiters = state.waiters
-      state.waiters = []
-      return waiters
-    }
-    for waiter in waiters { waiter.resume(returning: address) }
+    get async { await self.boundAddress.value }
   }
 
   private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
@@ -83,10 +58,10 @@ public final class MetricsEndpoint: Service, Sendable {
           }
         }
     } catch {
-      self.publish(nil)
+      self.boundAddress.ended()
       throw StartupError("cannot listen for metrics on \(self.host):\(self.port) (metrics.listen): \(error)")
     }
-    self.publish(server.channel.localAddress)
+    self.boundAddress.bound(to: server.channel.localAddress)
     self.logger.info("metrics endpoint listening", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
     if !Self.isLoopback(self.host) {
       self.logger.warning("the metrics endpoint is plain HTTP and listens beyond this machine", metadata: ["metrics.listen": "\(self.host):\(self.port)"])

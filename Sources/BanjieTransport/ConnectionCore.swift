@@ -307,7 +307,7 @@ final class ConnectionCore: Sendable {
       // Checked: chunk <= readableBytes.
       guard let slice = bytes.readSlice(length: chunk) else { return }
       let last = bytes.readableBytes == 0
-      let flagsIndex = state.pending.writerIndex + 5
+      let flagsIndex = state.pending.writerIndex + FrameLayout.flagsOffset
       FrameEncoder.encode(.message(streamID: streamID, slice, endMessage: last, endStream: false), into: &state.pending)
       state.lastMessageFrame = (streamID, flagsIndex)
       state.sendConnWindow -= Int64(chunk)
@@ -461,7 +461,7 @@ final class ConnectionCore: Sendable {
         return RPCError(code: .internalError, message: "response metadata exceeds the peer's header limit")
       }
       var encoded = frame
-      encoded.setInteger(streamID, at: encoded.readerIndex + 8)
+      encoded.setInteger(streamID, at: encoded.readerIndex + FrameLayout.streamIDOffset)
       state.pending.writeBuffer(&encoded)
       record.headersSent = true
       state.streams[streamID] = record
@@ -610,7 +610,7 @@ final class ConnectionCore: Sendable {
       let id = state.nextStreamID
       state.nextStreamID += 2
       state.highestStreamID = id
-      frame.setInteger(id, at: frame.readerIndex + 8)
+      frame.setInteger(id, at: frame.readerIndex + FrameLayout.streamIDOffset)
       state.pending.writeBuffer(&frame)
       state.reservedSlots -= 1
       var record = StreamRecord(

@@ -40,12 +40,14 @@ extension Metadata {
   }
 }
 
-/// Key validity as the decoder checks it, so that we never send what the peer refuses.
+/// Key validity as the decoder checks it, so that we never send what the peer refuses, and no
+/// longer than banjie's senders allow (docs/PROTOCOL.md §4).
 enum FrameDecoderKeyCheck {
+  /// The longest key banjied and the Swift client send, in UTF-8 bytes.
+  static let maxKeyLength = 255
+
   static func isValid(_ key: String) -> Bool {
-    !key.isEmpty && key.utf8.count <= 255 && key.utf8.allSatisfy { b in
-      (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x2E
-    }
+    key.utf8.count <= Self.maxKeyLength && FrameDecoder.isValidKey(key)
   }
 }
 
@@ -68,6 +70,6 @@ enum GRPCTimeoutText {
 extension Status.Code {
   init(wireCode: UInt32) {
     // 0 on RST_STREAM and anything above 16 mean nothing more specific than UNKNOWN.
-    self = wireCode <= 16 ? (Status.Code(rawValue: Int(wireCode)) ?? .unknown) : .unknown
+    self = wireCode <= UInt32(WireStatus.maxCode) ? (Status.Code(rawValue: Int(wireCode)) ?? .unknown) : .unknown
   }
 }

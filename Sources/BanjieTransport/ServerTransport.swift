@@ -31,9 +31,6 @@ public final class BanjieServerTransport: ServerTransport {
     var connections: [ObjectIdentifier: ConnectionCore] = [:]
     var shuttingDown = false
     var streams: AsyncStream<AcceptedStream>.Continuation?
-    var addressWaiters: [CheckedContinuation<SocketAddress?, Never>] = []
-    var address: SocketAddress?
-    var listenEnded = false
     /// The largest `inboundBufferedPeak` of the connections already closed.
     var closedInboundPeak: Int64 = 0
   }
@@ -41,6 +38,7 @@ public final class BanjieServerTransport: ServerTransport {
   private let config: Config
   private let group: any EventLoopGroup
   private let state = Mutex(State())
+  private let boundAddress = ListenerAddress()
   /// The context new connections handshake with; replaced by `replaceTLSContext`.
   private let currentTLS: Mutex<TLSContext>
 
@@ -62,16 +60,7 @@ public final class BanjieServerTransport: ServerTransport {
 
   /// The bound address once listening (port 0 picks a free port); nil if listening failed.
   public var listeningAddress: SocketAddress? {
-    get async {
-      await withCheckedContinuation { continuation in
-        let now: SocketAddress?? = self.state.withLock { state in
-          if state.address != nil || state.listenEnded { return .some(state.address) }
-          state.addressWaiters.append(continuation)
-          return .none
-        }
-        if let now { continuation.resume(returning: now) }
-      }
-    }
+    get async { await self.boundAddress.value }
   }
 
   /// Connections open right now.
@@ -117,14 +106,11 @@ public final class BanjieServerTransport: ServerTransport {
       throw RuntimeError(code: .transportError, message: "cannot listen on \(self.config.host):\(self.config.port): \(error)", cause: error)
     }
 
-    let (waiters, shutDownAlready) = self.state.withLock { state in
+    let shutDownAlready = self.state.withLock { state in
       state.serverChannel = serverChannel
-      state.address = serverChannel.localAddress
-      let waiters = state.addressWaiters
-      state.addressWaiters = []
-      return (waiters, state.shuttingDown)
+      return state.shuttingDown
     }
-    for waiter in waiters { waiter.resume(returning: serverChannel.localAddress) }
+    self.boundAddress.bound(to: serverChannel.localAddress)
     self.config.logger.info("listening", metadata: ["address": "\(serverChannel.localAddress.map { "\($0)" } ?? "?")"])
     if shutDownAlready { self.beginGracefulShutdown() }
 
@@ -142,13 +128,7 @@ public final class BanjieServerTransport: ServerTransport {
   }
 
   private func endListening() {
-    let waiters = self.state.withLock { state in
-      state.listenEnded = true
-      let waiters = state.addressWaiters
-      state.addressWaiters = []
-      return waiters
-    }
-    for waiter in waiters { waiter.resume(returning: nil) }
+    self.boundAddress.ended()
   }
 
   private func configure(channel: any Channel, streams: AsyncStream<AcceptedStream>.Continuation) throws {

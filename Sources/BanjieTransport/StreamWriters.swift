@@ -1,3 +1,4 @@
+import BanjieWire
 import GRPCCore
 import NIOCore
 import Synchronization
@@ -26,7 +27,7 @@ struct ServerStreamWriter: ClosableRPCWriterProtocol {
   func finish() async {}
 
   func finish(throwing error: any Error) async {
-    self.core.reset(streamID: self.streamID, code: 13, message: "the server failed the call")
+    self.core.reset(streamID: self.streamID, code: WireStatus.internalError, message: "the server failed the call")
   }
 }
 
@@ -85,7 +86,7 @@ final class ClientStream: Sendable {
     if let rpc = error as? RPCError {
       self.core.reset(streamID: id, code: UInt8(Status.Code(rpc.code).rawValue), message: rpc.message)
     } else {
-      self.core.reset(streamID: id, code: 1, message: "the client cancelled the call")
+      self.core.reset(streamID: id, code: WireStatus.cancelled, message: "the client cancelled the call")
     }
   }
 

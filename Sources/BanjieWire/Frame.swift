@@ -98,7 +98,8 @@ public enum Frame: Sendable, Equatable {
   }
 }
 
-/// The reasons a connection is closed, carried by GOAWAY.
+/// The reasons a connection is closed, carried by GOAWAY (docs/PROTOCOL.md §3.10). Unknown codes
+/// are accepted, so this is an open set of named values rather than a closed enum.
 public struct GoAwayCode: RawRepresentable, Sendable, Hashable, CustomStringConvertible {
   public var rawValue: UInt32
   public init(rawValue: UInt32) { self.rawValue = rawValue }
@@ -113,15 +114,15 @@ public struct GoAwayCode: RawRepresentable, Sendable, Hashable, CustomStringConv
   public static let idleTimeout = GoAwayCode(rawValue: 7)
 
   public var description: String {
-    switch self.rawValue {
-    case 0: return "NO_ERROR"
-    case 1: return "PROTOCOL_ERROR"
-    case 2: return "INTERNAL_ERROR"
-    case 3: return "FLOW_CONTROL_ERROR"
-    case 4: return "SETTINGS_TIMEOUT"
-    case 5: return "FRAME_SIZE_ERROR"
-    case 6: return "ENHANCE_YOUR_CALM"
-    case 7: return "IDLE_TIMEOUT"
+    switch self {
+    case .noError: return "NO_ERROR"
+    case .protocolError: return "PROTOCOL_ERROR"
+    case .internalError: return "INTERNAL_ERROR"
+    case .flowControlError: return "FLOW_CONTROL_ERROR"
+    case .settingsTimeout: return "SETTINGS_TIMEOUT"
+    case .frameSizeError: return "FRAME_SIZE_ERROR"
+    case .enhanceYourCalm: return "ENHANCE_YOUR_CALM"
+    case .idleTimeout: return "IDLE_TIMEOUT"
     default: return "UNKNOWN(\(self.rawValue))"
     }
   }

@@ -4,6 +4,20 @@ import NIOCore
 public enum FrameLayout {
   /// length u32 · type u8 · flags u8 · reserved u16 · stream id u32
   public static let headerSize = 12
+  /// Where each header field starts, counted from the frame's first byte (§3.1).
+  public static let lengthOffset = 0
+  public static let typeOffset = 4
+  public static let flagsOffset = 5
+  public static let reservedOffset = 6
+  public static let streamIDOffset = 8
+  /// One SETTINGS entry: identifier u16 · value u32 (§3.3).
+  public static let settingsEntrySize = 6
+  /// PING's opaque data (§3.9).
+  public static let pingPayloadSize = 8
+  /// WINDOW_UPDATE's increment (§3.8).
+  public static let windowUpdatePayloadSize = 4
+  /// The smallest metadata entry: an empty key's u16 length and an empty value's u32 length (§4).
+  public static let minimumMetadataEntrySize = 6
   /// Sent by each side before anything else: ASCII "BANJIE/1".
   public static let preface: [UInt8] = Array("BANJIE/1".utf8)
   public static let maxStreamID: UInt32 = 0x7FFF_FFFF
@@ -29,7 +43,7 @@ extension ByteBuffer {
     let payloadStart = self.writerIndex
     body(&self)
     let length = UInt32(self.writerIndex - payloadStart)
-    self.setInteger(length, at: start)
+    self.setInteger(length, at: start + FrameLayout.lengthOffset)
   }
 
   mutating func writeShortString(_ string: String) {
@@ -160,10 +174,10 @@ public struct FrameDecoder: ByteToMessageDecoder {
   /// Decodes one frame if a whole one is buffered; nil (consuming nothing) otherwise.
   public func decodeFrame(from buffer: inout ByteBuffer) throws(WireError) -> Frame? {
     guard
-      let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self),
-      let type = buffer.getInteger(at: buffer.readerIndex + 4, as: UInt8.self),
-      let flags = buffer.getInteger(at: buffer.readerIndex + 5, as: UInt8.self),
-      let rawStreamID = buffer.getInteger(at: buffer.readerIndex + 8, as: UInt32.self)
+      let length = buffer.getInteger(at: buffer.readerIndex + FrameLayout.lengthOffset, as: UInt32.self),
+      let type = buffer.getInteger(at: buffer.readerIndex + FrameLayout.typeOffset, as: UInt8.self),
+      let flags = buffer.getInteger(at: buffer.readerIndex + FrameLayout.flagsOffset, as: UInt8.self),
+      let rawStreamID = buffer.getInteger(at: buffer.readerIndex + FrameLayout.streamIDOffset, as: UInt32.self)
     else { return nil }
 
     guard length <= self.maxFrameSize else {
@@ -204,19 +218,19 @@ public struct FrameDecoder: ByteToMessageDecoder {
         guard payload.readableBytes == 0 else { throw .connection(.frameSizeError, "SETTINGS ack with a payload") }
         return .settings(ack: true, [])
       }
-      guard payload.readableBytes % 6 == 0 else {
-        throw .connection(.frameSizeError, "SETTINGS payload of \(payload.readableBytes) bytes is not a multiple of 6")
+      guard payload.readableBytes % FrameLayout.settingsEntrySize == 0 else {
+        throw .connection(.frameSizeError, "SETTINGS payload of \(payload.readableBytes) bytes is not a multiple of \(FrameLayout.settingsEntrySize)")
       }
       var entries: [Setting] = []
-      entries.reserveCapacity(payload.readableBytes / 6)
+      entries.reserveCapacity(payload.readableBytes / FrameLayout.settingsEntrySize)
       while let id = payload.readInteger(as: UInt16.self), let value = payload.readInteger(as: UInt32.self) {
         entries.append(Setting(id: id, value: value))
       }
       return .settings(ack: false, entries)
 
     case .ping:
-      guard payload.readableBytes == 8, let opaque = payload.readInteger(as: UInt64.self) else {
-        throw .connection(.frameSizeError, "PING payload must be 8 bytes, got \(payload.readableBytes)")
+      guard payload.readableBytes == FrameLayout.pingPayloadSize, let opaque = payload.readInteger(as: UInt64.self) else {
+        throw .connection(.frameSizeError, "PING payload must be \(FrameLayout.pingPayloadSize) bytes, got \(payload.readableBytes)")
       }
       return .ping(ack: flags.contains(.ack), opaque: opaque)
 
@@ -227,8 +241,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
       return .goAway(lastStreamID: last & FrameLayout.maxStreamID, code: GoAwayCode(rawValue: code), message: message)
 
     case .windowUpdate:
-      guard payload.readableBytes == 4, let increment = payload.readInteger(as: UInt32.self) else {
-        throw .connection(.frameSizeError, "WINDOW_UPDATE payload must be 4 bytes, got \(payload.readableBytes)")
+      guard payload.readableBytes == FrameLayout.windowUpdatePayloadSize, let increment = payload.readInteger(as: UInt32.self) else {
+        throw .connection(.frameSizeError, "WINDOW_UPDATE payload must be \(FrameLayout.windowUpdatePayloadSize) bytes, got \(payload.readableBytes)")
       }
       guard increment > 0, increment <= ConnectionSettings.maximumWindow else {
         if streamID == 0 { throw .connection(.protocolError, "WINDOW_UPDATE increment \(increment) outside 1...2^31-1") }
@@ -302,8 +316,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
 
   static func parseMetadata(_ payload: inout ByteBuffer) throws(PayloadError) -> [WireMetadataEntry] {
     guard let count = payload.readInteger(as: UInt16.self) else { throw PayloadError(reason: "metadata count truncated") }
-    // Each entry needs at least 6 bytes: refuse counts the payload cannot hold before allocating.
-    guard Int(count) * 6 <= payload.readableBytes else {
+    // Refuse counts the payload cannot hold before allocating.
+    guard Int(count) * FrameLayout.minimumMetadataEntrySize <= payload.readableBytes else {
       throw PayloadError(reason: "metadata count \(count) exceeds what \(payload.readableBytes) bytes can hold")
     }
     var entries: [WireMetadataEntry] = []
@@ -333,13 +347,15 @@ public struct FrameDecoder: ByteToMessageDecoder {
     return String(validating: bytes, as: UTF8.self)
   }
 
-  static func isValidKey(_ key: String) -> Bool {
+  /// Whether a metadata key is well-formed (§4): non-empty, only `0-9 a-z - _ .`.
+  public static func isValidKey(_ key: String) -> Bool {
     !key.isEmpty && key.utf8.allSatisfy { b in
       (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x2E
     }
   }
 
-  static func isValidPath(_ path: String) -> Bool {
+  /// Whether a request path is `/Service/Method` (§3.4).
+  public static func isValidPath(_ path: String) -> Bool {
     // "/" service "/" method, each part non-empty, printable ASCII without spaces.
     let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
     guard parts.count == 3, parts[0].isEmpty, !parts[1].isEmpty, !parts[2].isEmpty else { return false }

@@ -13,7 +13,8 @@ public enum WireError: Error, Sendable, Hashable, CustomStringConvertible {
   }
 }
 
-/// gRPC status codes the wire layer itself produces.
+/// The codes RST_STREAM and TRAILERS carry: gRPC's status numbering (docs/PROTOCOL.md §3.6,
+/// §3.7). Named here: the ones the wire layer itself produces, and the largest valid code.
 public enum WireStatus {
   public static let ok: UInt8 = 0
   public static let cancelled: UInt8 = 1

@@ -1,4 +1,5 @@
 import BanjieWire
+import BanjieWireFuzzSupport
 import Foundation
 import Testing
 

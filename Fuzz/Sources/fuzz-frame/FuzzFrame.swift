@@ -1,4 +1,4 @@
-import BanjieWire
+import BanjieWireFuzzSupport
 
 /// libFuzzer's entry point: the input is the bytes a peer sends after its preface.
 /// Any violated invariant stops the run with the input saved as a crash file.

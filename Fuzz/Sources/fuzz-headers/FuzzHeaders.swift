@@ -1,4 +1,4 @@
-import BanjieWire
+import BanjieWireFuzzSupport
 
 /// libFuzzer's entry point: the input is one HEADERS or TRAILERS payload (both are tried).
 /// Any violated invariant stops the run with the input saved as a crash file.

@@ -1,10 +1,12 @@
+public import BanjieWire
 import NIOCore
 
-/// Invariants of the decoder, checked on arbitrary bytes. The libFuzzer targets in `Fuzz/`
-/// stop at the first violation; `FuzzCorpusReplayTests` replays the committed corpus through
-/// the same functions. A violation is a bug in the decoder (or in the encoder it is compared
-/// with), never in the input: every input is allowed to be rejected, but only in the
-/// documented ways (docs/PROTOCOL.md §3, §4).
+/// Invariants of the decoder, checked on arbitrary bytes. Test and fuzz support, not product
+/// code: it lives in its own library so that `BanjieWire` carries none of it. The libFuzzer
+/// targets in `Fuzz/` stop at the first violation; `FuzzCorpusReplayTests` replays the
+/// committed corpus through the same functions. A violation is a bug in the decoder (or in the
+/// encoder it is compared with), never in the input: every input is allowed to be rejected, but
+/// only in the documented ways (docs/PROTOCOL.md §3, §4).
 public enum WireFuzzChecks {
   /// The decoder both targets drive: the smallest MAX_FRAME_SIZE a peer may announce and a
   /// 1 KiB header limit, so that short inputs reach both limits.
@@ -144,10 +146,10 @@ public enum WireFuzzChecks {
   static func peekHeader(_ buffer: ByteBuffer) -> Header? {
     let at = buffer.readerIndex
     guard
-      let length = buffer.getInteger(at: at, as: UInt32.self),
-      let type = buffer.getInteger(at: at + 4, as: UInt8.self),
-      let flags = buffer.getInteger(at: at + 5, as: UInt8.self),
-      let id = buffer.getInteger(at: at + 8, as: UInt32.self)
+      let length = buffer.getInteger(at: at + FrameLayout.lengthOffset, as: UInt32.self),
+      let type = buffer.getInteger(at: at + FrameLayout.typeOffset, as: UInt8.self),
+      let flags = buffer.getInteger(at: at + FrameLayout.flagsOffset, as: UInt8.self),
+      let id = buffer.getInteger(at: at + FrameLayout.streamIDOffset, as: UInt32.self)
     else { return nil }
     return Header(length: length, type: type, flags: flags, rawStreamID: id)
   }

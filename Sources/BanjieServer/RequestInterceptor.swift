@@ -1,0 +1,141 @@
+import BanjieTransport
+import GRPCCore
+import Logging
+
+/// What a call carries besides its message: its idempotency key, a request id, and a logger
+/// whose metadata names the request, the method and the caller. Bound by `RequestInterceptor`
+/// for the whole call (streaming responses included) and carried onto blocking file work by
+/// `runBlockingIO`, so every line logged while handling a call carries the request id. Store
+/// calls need no carrying: the store does not log, and callers read the idempotency key in the
+/// call's task and pass it explicitly.
+struct RequestInfo: Sendable {
+  @TaskLocal static var current = RequestInfo(requestID: "-", idempotencyKey: nil, logger: nil)
+  var requestID: String
+  var idempotencyKey: String?
+  var logger: Logger?
+}
+
+/// Gives each call a request id (the client's `x-request-id`, or a new one) and sends it back in
+/// the response headers and in the trailers of a failed call, so a clerk can quote it; reads the
+/// idempotency key; logs the call (mutations at info, reads at debug, failures at info) and
+/// counts it in the metrics; and turns anything that is not an RPC error into INTERNAL with the
+/// details in the log only.
+struct RequestInterceptor: ServerInterceptor {
+  static let requestIDKey = "x-request-id"
+
+  let logger: Logger
+  var metrics: ServerMetrics?
+  /// Called after every successful call that may have changed something.
+  var onChange: @Sendable () -> Void = {}
+
+  /// Calls whose names say they only read.
+  static func isRead(_ method: String) -> Bool {
+    ["Get", "List", "Watch", "Compute", "Preview", "Check", "Verify", "Backup"].contains { method.hasPrefix($0) }
+  }
+
+  /// A request id the client chose: printable ASCII, at most 64 characters; anything else is
+  /// replaced by one of ours.
+  static func requestID(from metadata: Metadata) -> String {
+    if let given = metadata[stringValues: Self.requestIDKey].first(where: { _ in true }),
+      !given.isEmpty, given.count <= 64, given.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+    {
+      return given
+    }
+    return String(UInt64.random(in: 0...UInt64.max), radix: 36)
+  }
+
+  func intercept<Input: Sendable, Output: Sendable>(
+    request: StreamingServerRequest<Input>,
+    context: ServerContext,
+    next: (StreamingServerRequest<Input>, ServerContext) async throws -> StreamingServerResponse<Output>
+  ) async throws -> StreamingServerResponse<Output> {
+    let start = ContinuousClock.now
+    let requestID = Self.requestID(from: request.metadata)
+    let method = context.descriptor.fullyQualifiedMethod
+    let isRead = Self.isRead(context.descriptor.method)
+    var logger = self.logger
+    logger[metadataKey: "request.id"] = "\(requestID)"
+    logger[metadataKey: "rpc.method"] = "\(method)"
+    if let identity = context.banjiePeerIdentityDescription { logger[metadataKey: "caller"] = "\(identity)" }
+    let key = request.metadata[stringValues: "idempotency-key"].first(where: { _ in true })
+    let info = RequestInfo(requestID: requestID, idempotencyKey: key, logger: logger)
+    let finish = Finish(logger: logger, metrics: self.metrics, method: method, requestID: requestID, start: start)
+
+    var response: StreamingServerResponse<Output>
+    do {
+      if let key, key.count > 128 {
+        throw RPCError(code: .invalidArgument, message: "idempotency-key is longer than 128 characters")
+      }
+      response = try await RequestInfo.$current.withValue(info) {
+        try await next(request, context)
+      }
+    } catch {
+      throw finish.failed(error)
+    }
+
+    switch response.accepted {
+    case .success(var contents):
+      contents.metadata.replaceOrAddString(requestID, forKey: Self.requestIDKey)
+      let producer = contents.producer
+      let onChange = self.onChange
+      contents.producer = { writer in
+        try await RequestInfo.$current.withValue(info) {
+          let trailers: Metadata
+          do {
+            trailers = try await producer(writer)
+          } catch {
+            throw finish.failed(error)
+          }
+          finish.succeeded(isRead: isRead)
+          if !isRead { onChange() }
+          return trailers
+        }
+      }
+      response.accepted = .success(contents)
+    case .failure(let error):
+      response.accepted = .failure(finish.failed(error))
+    }
+    return response
+  }
+
+  /// Logs and counts the end of one call.
+  private struct Finish: Sendable {
+    let logger: Logger
+    let metrics: ServerMetrics?
+    let method: String
+    let requestID: String
+    let start: ContinuousClock.Instant
+
+    func succeeded(isRead: Bool) {
+      let elapsed = ContinuousClock.now - self.start
+      self.logger.log(level: isRead ? .debug : .info, "call", metadata: ["status": "OK", "elapsed": "\(elapsed)"])
+      self.metrics?.recordCall(method: self.method, code: .ok, duration: elapsed)
+    }
+
+    /// The error as the client will see it, with the request id in its metadata.
+    func failed(_ error: any Error) -> RPCError {
+      var rpcError: RPCError
+      switch error {
+      case let error as RPCError:
+        self.logger.info("call failed", metadata: ["status": "\(error.code)", "reason": "\(error.message)"])
+        rpcError = error
+      case let error as any RPCErrorConvertible:
+        rpcError = RPCError(error)
+        self.logger.info("call refused", metadata: ["status": "\(rpcError.code)", "reason": "\(rpcError.message)"])
+      default:
+        self.logger.error("internal error", metadata: ["error": "\(error)"])
+        rpcError = RPCError(code: .internalError, message: "internal error (request id \(self.requestID)); the server log has the details")
+      }
+      rpcError.metadata.replaceOrAddString(self.requestID, forKey: RequestInterceptor.requestIDKey)
+      self.metrics?.recordCall(method: self.method, code: Status.Code(rpcError.code), duration: ContinuousClock.now - self.start)
+      return rpcError
+    }
+  }
+}
+
+extension ServerContext {
+  var banjiePeerIdentityDescription: String? {
+    guard let identity = self.banjiePeer?.identity else { return nil }
+    return "\(identity.role.rawValue):\(identity.organization):\(identity.person)"
+  }
+}
