@@ -1,5 +1,5 @@
 import ArgumentParser
-import BanjieCore
+import BanjieCrypto
 import BanjieProto
 import Foundation
 import GRPCCore
@@ -14,16 +14,14 @@ extension AdminCommand {
     @Option(name: .long, help: "Why (recorded in the audit log).") var reason: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CertificateAdminService.Client(wrapping: client).revokeCertificate(.with {
-            $0.serial = self.serial
-            $0.reason = self.reason
-          }, options: self.connection.callOptions)
-        }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        print("revoked \(result.serial) (\(result.reason)) by \(result.revokedBy); \(result.connectionsClosed) open connection(s) closed")
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CertificateAdminService.Client(wrapping: client).revokeCertificate(.with {
+          $0.serial = self.serial
+          $0.reason = self.reason
+        }, options: self.connection.callOptions)
       }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      print("revoked \(result.serial) (\(result.reason)) by \(result.revokedBy); \(result.connectionsClosed) open connection(s) closed")
     }
   }
 
@@ -36,13 +34,11 @@ extension AdminCommand {
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CertificateAdminService.Client(wrapping: client).reloadTLS(.init(), options: self.connection.callOptions)
-        }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        print("new connections use certificate \(result.certificateSerial) (\(result.certificateSubject)), valid until \(CaseOutput.shortTime(result.notAfter)); \(result.revocationsListed) serial(s) in the revocation file, \(result.connectionsClosed) open connection(s) closed")
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CertificateAdminService.Client(wrapping: client).reloadTLS(.init(), options: self.connection.callOptions)
       }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      print("new connections use certificate \(result.certificateSerial) (\(result.certificateSubject)), valid until \(CaseOutput.shortTime(result.notAfter)); \(result.revocationsListed) serial(s) in the revocation file, \(result.connectionsClosed) open connection(s) closed")
     }
   }
 
@@ -51,15 +47,13 @@ extension AdminCommand {
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CertificateAdminService.Client(wrapping: client).listRevocations(.init(), options: self.connection.callOptions)
-        }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("serial", "revoked", "by", "reason")
-        for r in result.revocations { table.add([r.serial, CaseOutput.shortTime(r.revokedAt), r.revokedBy, r.reason]) }
-        print(table.render())
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CertificateAdminService.Client(wrapping: client).listRevocations(.init(), options: self.connection.callOptions)
       }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("serial", "revoked", "by", "reason")
+      for r in result.revocations { table.add([r.serial, CaseOutput.shortTime(r.revokedAt), r.revokedBy, r.reason]) }
+      print(table.render())
     }
   }
 
@@ -71,38 +65,36 @@ extension AdminCommand {
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: "File to write (must not exist).") var out: String
     func run() async throws {
-      try await self.reportingErrors {
-        guard !FileManager.default.fileExists(atPath: self.out) else { throw CLIError(exitCode: 64, message: "\(self.out) exists; choose another file") }
-        let partial = self.out + ".partial"
-        guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
-          throw CLIError(exitCode: 64, message: "cannot write \(partial)")
-        }
-        var options = self.connection.callOptions
-        options.timeout = nil
-        let (bytes, expected, hash) = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CertificateAdminService.Client(wrapping: client).backup(.init(), options: options) { response in
-            var hasher = SHA256.Hasher()
-            var written: UInt64 = 0
-            var expected: (UInt64, String)?
-            for try await chunk in response.messages {
-              if !chunk.data.isEmpty {
-                try handle.write(contentsOf: chunk.data)
-                hasher.update(chunk.data)
-                written += UInt64(chunk.data.count)
-              }
-              if chunk.last { expected = (chunk.totalBytes, chunk.sha256) }
-            }
-            return (written, expected, SHA256.hex(&hasher))
-          }
-        }
-        try handle.close()
-        guard let expected, expected.0 == bytes, expected.1 == hash else {
-          try? FileManager.default.removeItem(atPath: partial)
-          throw CLIError(exitCode: 70, message: "the backup arrived incomplete or damaged (got \(bytes) bytes); nothing was kept")
-        }
-        try FileManager.default.moveItem(atPath: partial, toPath: self.out)
-        print("backup written to \(self.out): \(bytes) bytes, sha256 \(hash)")
+      guard !FileManager.default.fileExists(atPath: self.out) else { throw CLIError(exitCode: 64, message: "\(self.out) exists; choose another file") }
+      let partial = self.out + ".partial"
+      guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
+        throw CLIError(exitCode: 64, message: "cannot write \(partial)")
       }
+      var options = self.connection.callOptions
+      options.timeout = nil
+      let (bytes, expected, hash) = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CertificateAdminService.Client(wrapping: client).backup(.init(), options: options) { response in
+          var hasher = SHA256.Hasher()
+          var written: UInt64 = 0
+          var expected: (UInt64, String)?
+          for try await chunk in response.messages {
+            if !chunk.data.isEmpty {
+              try handle.write(contentsOf: chunk.data)
+              hasher.update(chunk.data)
+              written += UInt64(chunk.data.count)
+            }
+            if chunk.last { expected = (chunk.totalBytes, chunk.sha256) }
+          }
+          return (written, expected, SHA256.hex(&hasher))
+        }
+      }
+      try handle.close()
+      guard let expected, expected.0 == bytes, expected.1 == hash else {
+        try? FileManager.default.removeItem(atPath: partial)
+        throw CLIError(exitCode: 70, message: "the backup arrived incomplete or damaged (got \(bytes) bytes); nothing was kept")
+      }
+      try FileManager.default.moveItem(atPath: partial, toPath: self.out)
+      print("backup written to \(self.out): \(bytes) bytes, sha256 \(hash)")
     }
   }
 }

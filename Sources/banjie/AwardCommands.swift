@@ -46,12 +46,10 @@ struct AwardCommand: AsyncParsableCommand {
     @Argument(help: "Period: 2026-11, 2026-Q4 or 2026.") var period: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let p = try await AwardCommand.call(self.connection) { try await $0.previewAwards(.with { $0.period = self.period }, options: self.connection.callOptions) }
-        if self.json { print(try p.jsonString(options: CaseOutput.jsonOptions)); return }
-        print(AwardCommand.table(p.entries))
-        print(Terminal.paint("preview of \(p.period) (\(p.from) to \(p.to)) under rule set v\(p.rules.version) \(p.rules.name); not published", Terminal.dim))
-      }
+      let p = try await AwardCommand.call(self.connection) { try await $0.previewAwards(.with { $0.period = self.period }, options: self.connection.callOptions) }
+      if self.json { print(try p.jsonString(options: CaseOutput.jsonOptions)); return }
+      print(AwardCommand.table(p.entries))
+      print(Terminal.paint("preview of \(p.period) (\(p.from) to \(p.to)) under rule set v\(p.rules.version) \(p.rules.name); not published", Terminal.dim))
     }
   }
 
@@ -61,12 +59,10 @@ struct AwardCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Period: 2026-11, 2026-Q4 or 2026.") var period: String
     func run() async throws {
-      try await self.reportingErrors {
-        let a = try await AwardCommand.call(self.connection) {
-          try await $0.publishAwards(.with { $0.period = self.period }, metadata: self.mutation.metadata, options: self.connection.callOptions)
-        }
-        try AwardCommand.printAward(a, json: self.mutation.json)
+      let a = try await AwardCommand.call(self.connection) {
+        try await $0.publishAwards(.with { $0.period = self.period }, metadata: self.mutation.metadata, options: self.connection.callOptions)
       }
+      try AwardCommand.printAward(a, json: self.mutation.json)
     }
   }
 
@@ -77,12 +73,10 @@ struct AwardCommand: AsyncParsableCommand {
     @Argument(help: "Award id.") var id: Int64
     @Option(name: .long, help: "Why it is revoked.") var reason: String
     func run() async throws {
-      try await self.reportingErrors {
-        let a = try await AwardCommand.call(self.connection) {
-          try await $0.revokeAward(.with { $0.id = self.id; $0.reason = self.reason }, metadata: self.mutation.metadata, options: self.connection.callOptions)
-        }
-        try AwardCommand.printAward(a, json: self.mutation.json)
+      let a = try await AwardCommand.call(self.connection) {
+        try await $0.revokeAward(.with { $0.id = self.id; $0.reason = self.reason }, metadata: self.mutation.metadata, options: self.connection.callOptions)
       }
+      try AwardCommand.printAward(a, json: self.mutation.json)
     }
   }
 
@@ -91,16 +85,14 @@ struct AwardCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let r = try await AwardCommand.call(self.connection) { try await $0.listAwards(.init(), options: self.connection.callOptions) }
-        if self.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("id", "period", "rules", "published", "by", "state", "sha256")
-        for a in r.awards {
-          table.add([String(a.id), a.period, "v\(a.ruleSetVersion)", CaseOutput.shortTime(a.publishedAt), a.publishedBy,
-            a.revoked ? "revoked: \(a.revokeReason)" : "live", String(a.digest.prefix(16))])
-        }
-        print(table.render())
+      let r = try await AwardCommand.call(self.connection) { try await $0.listAwards(.init(), options: self.connection.callOptions) }
+      if self.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("id", "period", "rules", "published", "by", "state", "sha256")
+      for a in r.awards {
+        table.add([String(a.id), a.period, "v\(a.ruleSetVersion)", CaseOutput.shortTime(a.publishedAt), a.publishedBy,
+          a.revoked ? "revoked: \(a.revokeReason)" : "live", String(a.digest.prefix(16))])
       }
+      print(table.render())
     }
   }
 
@@ -110,10 +102,8 @@ struct AwardCommand: AsyncParsableCommand {
     @Argument(help: "Award id.") var id: Int64
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let a = try await AwardCommand.call(self.connection) { try await $0.getAward(.with { $0.id = self.id }, options: self.connection.callOptions) }
-        try AwardCommand.printAward(a, json: self.json)
-      }
+      let a = try await AwardCommand.call(self.connection) { try await $0.getAward(.with { $0.id = self.id }, options: self.connection.callOptions) }
+      try AwardCommand.printAward(a, json: self.json)
     }
   }
 
@@ -123,15 +113,13 @@ struct AwardCommand: AsyncParsableCommand {
     @Argument(help: "Award id.") var id: Int64
     @Option(name: .long, help: "Write the certificate as one HTML file (inline CSS, no external assets).") var html: String?
     func run() async throws {
-      try await self.reportingErrors {
-        let a = try await AwardCommand.call(self.connection) { try await $0.getAward(.with { $0.id = self.id }, options: self.connection.callOptions) }
-        print(AwardCertificate.text(a))
-        if let html = self.html {
-          do { try Data(AwardCertificate.html(a).utf8).write(to: URL(fileURLWithPath: html)) } catch {
-            throw CLIError(exitCode: 64, message: "cannot write \(html): \(error.localizedDescription)")
-          }
-          print(Terminal.paint("wrote \(html)", Terminal.dim))
+      let a = try await AwardCommand.call(self.connection) { try await $0.getAward(.with { $0.id = self.id }, options: self.connection.callOptions) }
+      print(AwardCertificate.text(a))
+      if let html = self.html {
+        do { try Data(AwardCertificate.html(a).utf8).write(to: URL(fileURLWithPath: html)) } catch {
+          throw CLIError(exitCode: 64, message: "cannot write \(html): \(error.localizedDescription)")
         }
+        print(Terminal.paint("wrote \(html)", Terminal.dim))
       }
     }
   }
@@ -146,10 +134,8 @@ struct AwardCommand: AsyncParsableCommand {
       @Option(name: .long, help: "Rule set version.") var version: Int64 = 0
       @Flag(name: .long, help: "Print JSON (usable as input to `rules set`).") var json = false
       func run() async throws {
-        try await self.reportingErrors {
-          let r = try await AwardCommand.call(self.connection) { try await $0.getAwardRules(.with { $0.version = self.version }, options: self.connection.callOptions) }
-          try AwardCommand.printRules(r, json: self.json)
-        }
+        let r = try await AwardCommand.call(self.connection) { try await $0.getAwardRules(.with { $0.version = self.version }, options: self.connection.callOptions) }
+        try AwardCommand.printRules(r, json: self.json)
       }
     }
 
@@ -160,18 +146,16 @@ struct AwardCommand: AsyncParsableCommand {
       @OptionGroup var mutation: MutationOptions
       @Argument(help: "JSON file.") var file: String
       func run() async throws {
-        try await self.reportingErrors {
-          let text: String
-          do { text = try String(contentsOfFile: self.file, encoding: .utf8) } catch { throw CLIError(exitCode: 64, message: "cannot read \(self.file)") }
-          var options = JSONDecodingOptions()
-          options.ignoreUnknownFields = true
-          let request: Banjie_V1_SetAwardRulesRequest
-          do { request = try Banjie_V1_SetAwardRulesRequest(jsonString: text, options: options) } catch {
-            throw CLIError(exitCode: 65, message: "\(self.file) is not a rule set: \(error)")
-          }
-          let r = try await AwardCommand.call(self.connection) { try await $0.setAwardRules(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-          try AwardCommand.printRules(r, json: self.mutation.json)
+        let text: String
+        do { text = try String(contentsOfFile: self.file, encoding: .utf8) } catch { throw CLIError(exitCode: 64, message: "cannot read \(self.file)") }
+        var options = JSONDecodingOptions()
+        options.ignoreUnknownFields = true
+        let request: Banjie_V1_SetAwardRulesRequest
+        do { request = try Banjie_V1_SetAwardRulesRequest(jsonString: text, options: options) } catch {
+          throw CLIError(exitCode: 65, message: "\(self.file) is not a rule set: \(error)")
         }
+        let r = try await AwardCommand.call(self.connection) { try await $0.setAwardRules(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+        try AwardCommand.printRules(r, json: self.mutation.json)
       }
     }
   }

@@ -1,4 +1,7 @@
 import ArgumentParser
+import BanjieCore
+import Foundation
+import GRPCCore
 
 @main
 struct Banjie: AsyncParsableCommand {
@@ -13,9 +16,35 @@ struct Banjie: AsyncParsableCommand {
       failed precondition, not found, already exists, stale version) · 69 server unreachable or
       deadline exceeded · 70 internal error · 77 permission denied or not authenticated.
       """,
-    version: "0.1.0",
+    version: BanjieVersion.current,
     subcommands: [Health.self, CaseCommand.self, AlertsCommand.self, CatalogCommand.self, CalendarCommand.self, AdminCommand.self,
       EnterpriseCommand.self, VisitCommand.self, DemandCommand.self, PolicyCommand.self, CoverageCommand.self,
-      RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, AwardCommand.self, ExemplaryCommand.self, DashboardCommand.self, ReportCommand.self, SeedCommand.self, Certs.self]
+      RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, AwardCommand.self, ExemplaryCommand.self, DashboardCommand.self, ReportCommand.self, Certs.self]
   )
+
+  /// The one place errors become output: a `CLIError` (or an `RPCError`, converted to one) is
+  /// printed as "banjie: <message>" on standard error and exits with its documented code;
+  /// anything else (usage errors, `ExitCode`, help requests) goes to ArgumentParser as usual.
+  static func main() async {
+    do {
+      // As ArgumentParser's own `main()`: the async parse also serves async shell completions.
+      var command = try await Self.asyncParseAsRoot()
+      if var asyncCommand = command as? any AsyncParsableCommand {
+        try await asyncCommand.run()
+      } else {
+        try command.run()
+      }
+    } catch let error as CLIError {
+      Self.fail(error)
+    } catch let error as RPCError {
+      Self.fail(CLIError(rpc: error))
+    } catch {
+      Self.exit(withError: error)
+    }
+  }
+
+  private static func fail(_ error: CLIError) -> Never {
+    FileHandle.standardError.write(Data("banjie: \(error.message)\n".utf8))
+    Self.exit(withError: ExitCode(error.exitCode))
+  }
 }

@@ -19,23 +19,21 @@ struct VisitCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Date of the visit, YYYY-MM-DD (default today).") var on: String?
     @Option(name: .long, help: "A demand raised, as CATEGORY:DEPARTMENT:DESCRIPTION (repeatable), e.g. land:ZRZYJ:扩建用地.") var demand: [String] = []
     func run() async throws {
-      try await self.reportingErrors {
-        let demands = try self.demand.map { text -> Banjie_V1_DemandInput in
-          let parts = text.split(separator: ":", maxSplits: 2).map(String.init)
-          guard parts.count == 3 else { throw ValidationError("--demand is CATEGORY:DEPARTMENT:DESCRIPTION, got \"\(text)\"") }
-          return .with { $0.category = parts[0]; $0.departmentCode = parts[1]; $0.description_p = parts[2] }
-        }
-        let request = Banjie_V1_RecordVisitRequest.with {
-          $0.uscc = self.uscc
-          $0.notes = self.notes
-          $0.visitedOn = self.on ?? ""
-          $0.demands = demands
-        }
-        let v = try await EnterpriseCommand.call(self.connection) { try await $0.recordVisit(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-        if self.mutation.json { print(try v.jsonString(options: CaseOutput.jsonOptions)); return }
-        print("visit \(v.id): \(v.enterpriseName) on \(v.visitedOn) by \(v.liaison.person) (\(v.liaison.organization))")
-        for number in v.demandNumbers { print("  demand \(number)") }
+      let demands = try self.demand.map { text -> Banjie_V1_DemandInput in
+        let parts = text.split(separator: ":", maxSplits: 2).map(String.init)
+        guard parts.count == 3 else { throw ValidationError("--demand is CATEGORY:DEPARTMENT:DESCRIPTION, got \"\(text)\"") }
+        return .with { $0.category = parts[0]; $0.departmentCode = parts[1]; $0.description_p = parts[2] }
       }
+      let request = Banjie_V1_RecordVisitRequest.with {
+        $0.uscc = self.uscc
+        $0.notes = self.notes
+        $0.visitedOn = self.on ?? ""
+        $0.demands = demands
+      }
+      let v = try await EnterpriseCommand.call(self.connection) { try await $0.recordVisit(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      if self.mutation.json { print(try v.jsonString(options: CaseOutput.jsonOptions)); return }
+      print("visit \(v.id): \(v.enterpriseName) on \(v.visitedOn) by \(v.liaison.person) (\(v.liaison.organization))")
+      for number in v.demandNumbers { print("  demand \(number)") }
     }
   }
 
@@ -49,22 +47,20 @@ struct VisitCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Continue from a previous page's token.") var pageToken: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let request = Banjie_V1_ListVisitsRequest.with {
-          $0.uscc = self.uscc ?? ""
-          $0.from = self.from ?? ""
-          $0.to = self.to ?? ""
-          $0.page = .with { $0.pageSize = self.pageSize; $0.pageToken = self.pageToken ?? "" }
-        }
-        let result = try await EnterpriseCommand.call(self.connection) { try await $0.listVisits(request, options: self.connection.callOptions) }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("id", "date", "enterprise", "liaison", "demands", "notes")
-        for v in result.visits {
-          table.add([String(v.id), v.visitedOn, v.enterpriseName, "\(v.liaison.person)(\(v.liaison.organization))", String(v.demandNumbers.count), v.notes])
-        }
-        print(table.render())
-        print(Terminal.paint("\(result.visits.count) of \(result.total) visits" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+      let request = Banjie_V1_ListVisitsRequest.with {
+        $0.uscc = self.uscc ?? ""
+        $0.from = self.from ?? ""
+        $0.to = self.to ?? ""
+        $0.page = .with { $0.pageSize = self.pageSize; $0.pageToken = self.pageToken ?? "" }
       }
+      let result = try await EnterpriseCommand.call(self.connection) { try await $0.listVisits(request, options: self.connection.callOptions) }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("id", "date", "enterprise", "liaison", "demands", "notes")
+      for v in result.visits {
+        table.add([String(v.id), v.visitedOn, v.enterpriseName, "\(v.liaison.person)(\(v.liaison.organization))", String(v.demandNumbers.count), v.notes])
+      }
+      print(table.render())
+      print(Terminal.paint("\(result.visits.count) of \(result.total) visits" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
     }
   }
 }
@@ -98,19 +94,17 @@ struct DemandCommand: AsyncParsableCommand {
     @Option(name: .long, help: "What the enterprise needs.") var description: String
     @Option(name: .long, help: "Limit in working days (default: the county setting, 10).") var limitDays: UInt32 = 0
     func run() async throws {
-      try await self.reportingErrors {
-        let request = Banjie_V1_RaiseDemandRequest.with {
-          $0.uscc = self.uscc ?? ""
-          $0.demand = .with {
-            $0.category = self.category
-            $0.departmentCode = self.department
-            $0.description_p = self.description
-            $0.limitWorkingDays = self.limitDays
-          }
+      let request = Banjie_V1_RaiseDemandRequest.with {
+        $0.uscc = self.uscc ?? ""
+        $0.demand = .with {
+          $0.category = self.category
+          $0.departmentCode = self.department
+          $0.description_p = self.description
+          $0.limitWorkingDays = self.limitDays
         }
-        let d = try await EnterpriseCommand.call(self.connection) { try await $0.raiseDemand(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-        try DemandOutput.printDemand(d, json: self.mutation.json)
       }
+      let d = try await EnterpriseCommand.call(self.connection) { try await $0.raiseDemand(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      try DemandOutput.printDemand(d, json: self.mutation.json)
     }
   }
 
@@ -118,17 +112,14 @@ struct DemandCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Take a demand on and name its handler (clerk of the department), or route it (office).")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Demand number.") var number: String
+    @OptionGroup var target: DemandTarget
     @Option(name: .long, help: "Who handles it.") var handler: String
     @Option(name: .long, help: "Route to this department (office).") var department: String?
-    @Option(name: .long, help: "Refuse to act unless the demand is at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await DemandCommand.act(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, {
-          $0.handler = self.handler
-          $0.departmentCode = self.department ?? ""
-        }) { try await $0.assignDemand($1, metadata: $2, options: $3) }
-      }
+      try await DemandCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, {
+        $0.handler = self.handler
+        $0.departmentCode = self.department ?? ""
+      }) { try await $0.assignDemand($1, metadata: $2, options: $3) }
     }
   }
 
@@ -136,14 +127,11 @@ struct DemandCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Reply to a demand (clerk of the department): its clock stops.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Demand number.") var number: String
+    @OptionGroup var target: DemandTarget
     @Option(name: .long, help: "The department's reply.") var answer: String
-    @Option(name: .long, help: "Refuse to act unless the demand is at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await DemandCommand.act(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { $0.answer = self.answer }) {
-          try await $0.answerDemand($1, metadata: $2, options: $3)
-        }
+      try await DemandCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.answer = self.answer }) {
+        try await $0.answerDemand($1, metadata: $2, options: $3)
       }
     }
   }
@@ -152,20 +140,17 @@ struct DemandCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Confirm an answered demand and rate it 1–5 (the enterprise only).")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Demand number.") var number: String
+    @OptionGroup var target: DemandTarget
     @Option(name: .long, help: "5 非常满意 … 1 非常不满意.") var satisfaction: UInt32
     @Option(name: .long, help: "A comment.") var comment: String = ""
-    @Option(name: .long, help: "Refuse to act unless the demand is at this version.") var ifVersion: Int64?
     func validate() throws {
       guard (1...5).contains(self.satisfaction) else { throw ValidationError("--satisfaction must be 1 to 5") }
     }
     func run() async throws {
-      try await self.reportingErrors {
-        try await DemandCommand.act(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, {
-          $0.satisfaction = self.satisfaction
-          $0.note = self.comment
-        }) { try await $0.closeDemand($1, metadata: $2, options: $3) }
-      }
+      try await DemandCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, {
+        $0.satisfaction = self.satisfaction
+        $0.note = self.comment
+      }) { try await $0.closeDemand($1, metadata: $2, options: $3) }
     }
   }
 
@@ -173,14 +158,11 @@ struct DemandCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Reopen an answered demand (the enterprise only): a new clock starts.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Demand number.") var number: String
+    @OptionGroup var target: DemandTarget
     @Option(name: .long, help: "Why the answer does not settle it.") var reason: String
-    @Option(name: .long, help: "Refuse to act unless the demand is at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await DemandCommand.act(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { $0.note = self.reason }) {
-          try await $0.reopenDemand($1, metadata: $2, options: $3)
-        }
+      try await DemandCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }) {
+        try await $0.reopenDemand($1, metadata: $2, options: $3)
       }
     }
   }
@@ -191,10 +173,8 @@ struct DemandCommand: AsyncParsableCommand {
     @Argument(help: "Demand number.") var number: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let d = try await EnterpriseCommand.call(self.connection) { try await $0.getDemand(.with { $0.number = self.number }, options: self.connection.callOptions) }
-        try DemandOutput.printDemand(d, json: self.json)
-      }
+      let d = try await EnterpriseCommand.call(self.connection) { try await $0.getDemand(.with { $0.number = self.number }, options: self.connection.callOptions) }
+      try DemandOutput.printDemand(d, json: self.json)
     }
   }
 
@@ -209,31 +189,29 @@ struct DemandCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Continue from a previous page's token.") var pageToken: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        var request = Banjie_V1_ListDemandsRequest()
-        for s in self.state {
-          guard let value = Banjie_V1_DemandState(name: s) else { throw CLIError(exitCode: 64, message: "unknown state \(s)") }
-          request.states.append(value)
-        }
-        for c in self.colour {
-          guard let value = Banjie_V1_Colour(name: c) else { throw CLIError(exitCode: 64, message: "unknown colour \(c)") }
-          request.colours.append(value)
-        }
-        request.uscc = self.uscc ?? ""
-        request.departmentCode = self.department ?? ""
-        request.page = .with { $0.pageSize = self.pageSize; $0.pageToken = self.pageToken ?? "" }
-        let finalRequest = request
-        let result = try await EnterpriseCommand.call(self.connection) { try await $0.listDemands(finalRequest, options: self.connection.callOptions) }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("number", "enterprise", "category", "department", "state", "due", "colour")
-        for d in result.demands {
-          table.add([d.number, d.enterpriseName, d.category, d.departmentCode, DemandOutput.stateName(d.state),
-            d.hasSla ? CaseOutput.shortTime(d.sla.dueAt) : "-", d.hasSla ? CaseOutput.colourName(d.sla.colour) : "-"],
-            colour: d.hasSla && !d.sla.completed ? CaseOutput.ansi(d.sla.colour) : nil)
-        }
-        print(table.render())
-        print(Terminal.paint("\(result.demands.count) of \(result.total) demands" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+      var request = Banjie_V1_ListDemandsRequest()
+      for s in self.state {
+        guard let value = Banjie_V1_DemandState(name: s) else { throw CLIError(exitCode: 64, message: "unknown state \(s)") }
+        request.states.append(value)
       }
+      for c in self.colour {
+        guard let value = Banjie_V1_Colour(name: c) else { throw CLIError(exitCode: 64, message: "unknown colour \(c)") }
+        request.colours.append(value)
+      }
+      request.uscc = self.uscc ?? ""
+      request.departmentCode = self.department ?? ""
+      request.page = .with { $0.pageSize = self.pageSize; $0.pageToken = self.pageToken ?? "" }
+      let finalRequest = request
+      let result = try await EnterpriseCommand.call(self.connection) { try await $0.listDemands(finalRequest, options: self.connection.callOptions) }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("number", "enterprise", "category", "department", "state", "due", "colour")
+      for d in result.demands {
+        table.add([d.number, d.enterpriseName, d.category, d.departmentCode, DemandOutput.stateName(d.state),
+          d.hasSla ? CaseOutput.shortTime(d.sla.dueAt) : "-", d.hasSla ? CaseOutput.colourName(d.sla.colour) : "-"],
+          colour: d.hasSla && !d.sla.completed ? CaseOutput.ansi(d.sla.colour) : nil)
+      }
+      print(table.render())
+      print(Terminal.paint("\(result.demands.count) of \(result.total) demands" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
     }
   }
 }
@@ -253,18 +231,16 @@ struct PolicyCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Eligible scale (repeatable).") var scale: [String] = []
     @Option(name: .long, help: "Eligible township (repeatable).") var township: [String] = []
     func run() async throws {
-      try await self.reportingErrors {
-        let request = Banjie_V1_CreatePolicyRequest.with {
-          $0.title = self.title
-          $0.summary = self.summary
-          $0.industries = self.industry
-          $0.scales = self.scale
-          $0.townships = self.township
-        }
-        let p = try await EnterpriseCommand.call(self.connection) { try await $0.createPolicy(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-        if self.mutation.json { print(try p.jsonString(options: CaseOutput.jsonOptions)); return }
-        print("policy \(p.id): \(p.title)")
+      let request = Banjie_V1_CreatePolicyRequest.with {
+        $0.title = self.title
+        $0.summary = self.summary
+        $0.industries = self.industry
+        $0.scales = self.scale
+        $0.townships = self.township
       }
+      let p = try await EnterpriseCommand.call(self.connection) { try await $0.createPolicy(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      if self.mutation.json { print(try p.jsonString(options: CaseOutput.jsonOptions)); return }
+      print("policy \(p.id): \(p.title)")
     }
   }
 
@@ -274,11 +250,9 @@ struct PolicyCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Policy id.") var id: Int64
     func run() async throws {
-      try await self.reportingErrors {
-        let r = try await EnterpriseCommand.call(self.connection) { try await $0.pushPolicy(.with { $0.policyID = self.id }, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-        if self.mutation.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
-        print("policy \(r.policy.id): pushed to \(r.newlyPushed) more enterprises; \(r.policy.pushed) pushed, \(r.policy.acknowledged) acknowledged")
-      }
+      let r = try await EnterpriseCommand.call(self.connection) { try await $0.pushPolicy(.with { $0.policyID = self.id }, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      if self.mutation.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+      print("policy \(r.policy.id): pushed to \(r.newlyPushed) more enterprises; \(r.policy.pushed) pushed, \(r.policy.acknowledged) acknowledged")
     }
   }
 
@@ -288,11 +262,9 @@ struct PolicyCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Policy id.") var id: Int64
     func run() async throws {
-      try await self.reportingErrors {
-        let p = try await EnterpriseCommand.call(self.connection) { try await $0.acknowledgePolicy(.with { $0.policyID = self.id }, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-        if self.mutation.json { print(try p.jsonString(options: CaseOutput.jsonOptions)); return }
-        print("acknowledged policy \(p.id): \(p.title)")
-      }
+      let p = try await EnterpriseCommand.call(self.connection) { try await $0.acknowledgePolicy(.with { $0.policyID = self.id }, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      if self.mutation.json { print(try p.jsonString(options: CaseOutput.jsonOptions)); return }
+      print("acknowledged policy \(p.id): \(p.title)")
     }
   }
 
@@ -301,16 +273,14 @@ struct PolicyCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await EnterpriseCommand.call(self.connection) { try await $0.listPolicies(.init(), options: self.connection.callOptions) }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("id", "title", "industries", "scales", "townships", "pushed", "acknowledged")
-        for p in result.policies {
-          table.add([String(p.id), p.title, p.industries.joined(separator: ",").ifEmpty("any"), p.scales.joined(separator: ",").ifEmpty("any"),
-            p.townships.joined(separator: "、").ifEmpty("any"), String(p.pushed), String(p.acknowledged) + (p.acknowledgedByMe ? " (you)" : "")])
-        }
-        print(table.render())
+      let result = try await EnterpriseCommand.call(self.connection) { try await $0.listPolicies(.init(), options: self.connection.callOptions) }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("id", "title", "industries", "scales", "townships", "pushed", "acknowledged")
+      for p in result.policies {
+        table.add([String(p.id), p.title, p.industries.joined(separator: ",").ifEmpty("any"), p.scales.joined(separator: ",").ifEmpty("any"),
+          p.townships.joined(separator: "、").ifEmpty("any"), String(p.pushed), String(p.acknowledged) + (p.acknowledgedByMe ? " (you)" : "")])
       }
+      print(table.render())
     }
   }
 }
@@ -323,25 +293,23 @@ struct CoverageCommand: AsyncParsableCommand {
   @Option(name: .long, help: "Last day, YYYY-MM-DD (default today).") var to: String?
   @Flag(name: .long, help: "Print JSON.") var json = false
   func run() async throws {
-    try await self.reportingErrors {
-      let r = try await EnterpriseCommand.call(self.connection) {
-        try await $0.getCoverage(.with { $0.from = self.from ?? ""; $0.to = self.to ?? "" }, options: self.connection.callOptions)
-      }
-      if self.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
-      func rate(_ visited: UInt32, _ assigned: UInt32) -> String { assigned == 0 ? "-" : "\(Int((Double(visited) * 100 / Double(assigned)).rounded())) %" }
-      print("\(r.from) to \(r.to): \(r.visited) of \(r.assigned) assigned enterprises visited (\(rate(r.visited, r.assigned)))\n")
-      var liaisons = TextTable("liaison", "unit", "assigned", "visited", "rate")
-      for l in r.liaisons { liaisons.add([l.liaison.person, l.liaison.organization, String(l.assigned), String(l.visited), rate(l.visited, l.assigned)]) }
-      print(liaisons.render() + "\n")
-      var townships = TextTable("township", "enterprises", "assigned", "visited", "rate")
-      for t in r.townships { townships.add([t.township, String(t.enterprises), String(t.assigned), String(t.visited), rate(t.visited, t.assigned)]) }
-      print(townships.render())
-      if !r.notVisitedThisYear.isEmpty {
-        print("\nnot visited in \(r.year):")
-        var quiet = TextTable("uscc", "name", "township", "liaisons")
-        for e in r.notVisitedThisYear { quiet.add([e.uscc, e.name, e.township, e.liaisons.map(\.person).joined(separator: "、")]) }
-        print(quiet.render())
-      }
+    let r = try await EnterpriseCommand.call(self.connection) {
+      try await $0.getCoverage(.with { $0.from = self.from ?? ""; $0.to = self.to ?? "" }, options: self.connection.callOptions)
+    }
+    if self.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+    func rate(_ visited: UInt32, _ assigned: UInt32) -> String { assigned == 0 ? "-" : "\(Int((Double(visited) * 100 / Double(assigned)).rounded())) %" }
+    print("\(r.from) to \(r.to): \(r.visited) of \(r.assigned) assigned enterprises visited (\(rate(r.visited, r.assigned)))\n")
+    var liaisons = TextTable("liaison", "unit", "assigned", "visited", "rate")
+    for l in r.liaisons { liaisons.add([l.liaison.person, l.liaison.organization, String(l.assigned), String(l.visited), rate(l.visited, l.assigned)]) }
+    print(liaisons.render() + "\n")
+    var townships = TextTable("township", "enterprises", "assigned", "visited", "rate")
+    for t in r.townships { townships.add([t.township, String(t.enterprises), String(t.assigned), String(t.visited), rate(t.visited, t.assigned)]) }
+    print(townships.render())
+    if !r.notVisitedThisYear.isEmpty {
+      print("\nnot visited in \(r.year):")
+      var quiet = TextTable("uscc", "name", "township", "liaisons")
+      for e in r.notVisitedThisYear { quiet.add([e.uscc, e.name, e.township, e.liaisons.map(\.person).joined(separator: "、")]) }
+      print(quiet.render())
     }
   }
 }

@@ -14,17 +14,6 @@ struct CaseCommand: AsyncParsableCommand {
   )
 }
 
-/// Options every case mutation shares.
-struct MutationOptions: ParsableArguments {
-  @Option(name: .long, help: "Idempotency key: repeat a call with the same key and it is applied once (default: a new key).")
-  var idempotencyKey: String?
-  @Flag(name: .long, help: "Print JSON.") var json = false
-
-  var metadata: Metadata {
-    ["idempotency-key": "\(self.idempotencyKey ?? UUID().uuidString.lowercased())"]
-  }
-}
-
 extension CaseCommand {
   struct Submit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Receive a case at a window.")
@@ -37,19 +26,17 @@ extension CaseCommand {
     @Option(name: .long, help: "A remark.") var note: String = ""
 
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CaseService.Client(wrapping: client).submitCase(
-            .with {
-              $0.itemCode = self.item
-              $0.applicant = self.applicant
-              $0.enterpriseUscc = self.uscc ?? ""
-              $0.window = self.window
-              $0.note = self.note
-            }, metadata: self.mutation.metadata, options: self.connection.callOptions)
-        }
-        try CaseOutput.printCase(result, json: self.mutation.json)
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CaseService.Client(wrapping: client).submitCase(
+          .with {
+            $0.itemCode = self.item
+            $0.applicant = self.applicant
+            $0.enterpriseUscc = self.uscc ?? ""
+            $0.window = self.window
+            $0.note = self.note
+          }, metadata: self.mutation.metadata, options: self.connection.callOptions)
       }
+      try CaseOutput.printCase(result, json: self.mutation.json)
     }
   }
 
@@ -76,13 +63,10 @@ extension CaseCommand {
     static let configuration = CommandConfiguration(abstract: "Accept a case (受理): its deadline starts.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Case number.") var number: String
-    @Option(name: .long, help: "Refuse to act unless the case is at this version.") var ifVersion: Int64?
+    @OptionGroup var target: CaseTarget
     func run() async throws {
-      try await self.reportingErrors {
-        try await Transition.run(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { _ in }) {
-          try await $0.acceptCase($1, metadata: $2, options: $3)
-        }
+      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { _ in }) {
+        try await $0.acceptCase($1, metadata: $2, options: $3)
       }
     }
   }
@@ -91,14 +75,11 @@ extension CaseCommand {
     static let configuration = CommandConfiguration(abstract: "Issue a supplement notice (一次性告知) listing every missing material.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Case number.") var number: String
+    @OptionGroup var target: CaseTarget
     @Option(name: .long, help: "A missing material (repeat for each).") var missing: [String]
-    @Option(name: .long, help: "Refuse to act unless the case is at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await Transition.run(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { $0.missingMaterials = self.missing }) {
-          try await $0.requestSupplement($1, metadata: $2, options: $3)
-        }
+      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.missingMaterials = self.missing }) {
+        try await $0.requestSupplement($1, metadata: $2, options: $3)
       }
     }
   }
@@ -107,13 +88,10 @@ extension CaseCommand {
     static let configuration = CommandConfiguration(abstract: "Record that the missing materials arrived (back to RECEIVED).")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Case number.") var number: String
-    @Option(name: .long, help: "Refuse to act unless the case is at this version.") var ifVersion: Int64?
+    @OptionGroup var target: CaseTarget
     func run() async throws {
-      try await self.reportingErrors {
-        try await Transition.run(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { _ in }) {
-          try await $0.supplementReceived($1, metadata: $2, options: $3)
-        }
+      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { _ in }) {
+        try await $0.supplementReceived($1, metadata: $2, options: $3)
       }
     }
   }
@@ -122,14 +100,11 @@ extension CaseCommand {
     static let configuration = CommandConfiguration(abstract: "Do not accept a case (不予受理), with the reason the applicant is told.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Case number.") var number: String
+    @OptionGroup var target: CaseTarget
     @Option(name: .long, help: "The reason.") var reason: String
-    @Option(name: .long, help: "Refuse to act unless the case is at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await Transition.run(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { $0.note = self.reason }) {
-          try await $0.refuseCase($1, metadata: $2, options: $3)
-        }
+      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }) {
+        try await $0.refuseCase($1, metadata: $2, options: $3)
       }
     }
   }
@@ -138,14 +113,11 @@ extension CaseCommand {
     static let configuration = CommandConfiguration(abstract: "Start a special procedure (特别程序): the clock stops.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Case number.") var number: String
+    @OptionGroup var target: CaseTarget
     @Option(name: .long, help: "The special procedure, e.g. 专家评审.") var reason: String
-    @Option(name: .long, help: "Refuse to act unless the case is at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await Transition.run(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { $0.note = self.reason }) {
-          try await $0.suspendCase($1, metadata: $2, options: $3)
-        }
+      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }) {
+        try await $0.suspendCase($1, metadata: $2, options: $3)
       }
     }
   }
@@ -154,13 +126,10 @@ extension CaseCommand {
     static let configuration = CommandConfiguration(abstract: "End the special procedure: the deadline moves by the working time spent.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Case number.") var number: String
-    @Option(name: .long, help: "Refuse to act unless the case is at this version.") var ifVersion: Int64?
+    @OptionGroup var target: CaseTarget
     func run() async throws {
-      try await self.reportingErrors {
-        try await Transition.run(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { _ in }) {
-          try await $0.resumeCase($1, metadata: $2, options: $3)
-        }
+      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { _ in }) {
+        try await $0.resumeCase($1, metadata: $2, options: $3)
       }
     }
   }
@@ -169,14 +138,11 @@ extension CaseCommand {
     static let configuration = CommandConfiguration(abstract: "Hand a case to another department; the clock keeps running.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Case number.") var number: String
+    @OptionGroup var target: CaseTarget
     @Option(name: .long, help: "Department code.") var to: String
-    @Option(name: .long, help: "Refuse to act unless the case is at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await Transition.run(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { $0.toDepartment = self.to }) {
-          try await $0.transferCase($1, metadata: $2, options: $3)
-        }
+      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.toDepartment = self.to }) {
+        try await $0.transferCase($1, metadata: $2, options: $3)
       }
     }
   }
@@ -185,17 +151,14 @@ extension CaseCommand {
     static let configuration = CommandConfiguration(abstract: "Conclude a case (办结): approved or denied.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Case number.") var number: String
+    @OptionGroup var target: CaseTarget
     @Option(name: .long, help: "approved or denied.") var outcome: String = "approved"
-    @Option(name: .long, help: "Refuse to act unless the case is at this version.") var ifVersion: Int64?
     func validate() throws {
       guard ["approved", "denied"].contains(self.outcome) else { throw ValidationError("--outcome must be approved or denied") }
     }
     func run() async throws {
-      try await self.reportingErrors {
-        try await Transition.run(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { $0.outcome = self.outcome }) {
-          try await $0.completeCase($1, metadata: $2, options: $3)
-        }
+      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.outcome = self.outcome }) {
+        try await $0.completeCase($1, metadata: $2, options: $3)
       }
     }
   }
@@ -204,13 +167,10 @@ extension CaseCommand {
     static let configuration = CommandConfiguration(abstract: "Record delivery of the result (送达/出件).")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Case number.") var number: String
-    @Option(name: .long, help: "Refuse to act unless the case is at this version.") var ifVersion: Int64?
+    @OptionGroup var target: CaseTarget
     func run() async throws {
-      try await self.reportingErrors {
-        try await Transition.run(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { _ in }) {
-          try await $0.deliverCase($1, metadata: $2, options: $3)
-        }
+      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { _ in }) {
+        try await $0.deliverCase($1, metadata: $2, options: $3)
       }
     }
   }
@@ -219,13 +179,10 @@ extension CaseCommand {
     static let configuration = CommandConfiguration(abstract: "The applicant withdraws the case.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Case number.") var number: String
-    @Option(name: .long, help: "Refuse to act unless the case is at this version.") var ifVersion: Int64?
+    @OptionGroup var target: CaseTarget
     func run() async throws {
-      try await self.reportingErrors {
-        try await Transition.run(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, { _ in }) {
-          try await $0.withdrawCase($1, metadata: $2, options: $3)
-        }
+      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { _ in }) {
+        try await $0.withdrawCase($1, metadata: $2, options: $3)
       }
     }
   }
@@ -236,12 +193,10 @@ extension CaseCommand {
     @Argument(help: "Case number.") var number: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CaseService.Client(wrapping: client).getCase(.with { $0.number = self.number }, options: self.connection.callOptions)
-        }
-        try CaseOutput.printCase(result, json: self.json)
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CaseService.Client(wrapping: client).getCase(.with { $0.number = self.number }, options: self.connection.callOptions)
       }
+      try CaseOutput.printCase(result, json: self.json)
     }
   }
 
@@ -251,21 +206,19 @@ extension CaseCommand {
     @Argument(help: "Case number.") var number: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CaseService.Client(wrapping: client).getCaseHistory(.with { $0.number = self.number }, options: self.connection.callOptions)
-        }
-        if self.json {
-          print(try result.jsonString(options: CaseOutput.jsonOptions))
-          return
-        }
-        var table = TextTable("#", "time", "action", "from", "to", "by", "note")
-        for e in result.events {
-          table.add([String(e.seq), CaseOutput.shortTime(e.at), e.action, CaseOutput.stateName(e.fromState), CaseOutput.stateName(e.toState),
-            "\(e.actorPerson) (\(e.actorRole))", e.note])
-        }
-        print(table.render())
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CaseService.Client(wrapping: client).getCaseHistory(.with { $0.number = self.number }, options: self.connection.callOptions)
       }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
+      var table = TextTable("#", "time", "action", "from", "to", "by", "note")
+      for e in result.events {
+        table.add([String(e.seq), CaseOutput.shortTime(e.at), e.action, CaseOutput.stateName(e.fromState), CaseOutput.stateName(e.toState),
+          "\(e.actorPerson) (\(e.actorRole))", e.note])
+      }
+      print(table.render())
     }
   }
 
@@ -283,40 +236,38 @@ extension CaseCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
 
     func run() async throws {
-      try await self.reportingErrors {
-        var request = Banjie_V1_ListCasesRequest()
-        for s in self.state {
-          guard let value = Banjie_V1_CaseState(name: s) else { throw CLIError(exitCode: 64, message: "unknown state \(s)") }
-          request.states.append(value)
-        }
-        for c in self.colour {
-          guard let value = Banjie_V1_Colour(name: c) else { throw CLIError(exitCode: 64, message: "unknown colour \(c)") }
-          request.colours.append(value)
-        }
-        request.departmentCode = self.department ?? ""
-        request.itemCode = self.item ?? ""
-        request.receivedFrom = self.from ?? ""
-        request.receivedTo = self.to ?? ""
-        request.page = .with {
-          $0.pageSize = self.pageSize
-          $0.pageToken = self.pageToken ?? ""
-        }
-        let finalRequest = request
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CaseService.Client(wrapping: client).listCases(finalRequest, options: self.connection.callOptions)
-        }
-        if self.json {
-          print(try result.jsonString(options: CaseOutput.jsonOptions))
-          return
-        }
-        var table = TextTable("number", "item", "applicant", "window", "state", "due", "colour")
-        for c in result.cases {
-          table.add([c.number, c.itemName, c.applicant, c.window, CaseOutput.stateName(c.state), c.hasSla ? CaseOutput.shortTime(c.sla.dueAt) : "-",
-            c.hasSla ? CaseOutput.colourName(c.sla.colour) : "-"], colour: c.hasSla && !c.sla.completed ? CaseOutput.ansi(c.sla.colour) : nil)
-        }
-        print(table.render())
-        print(Terminal.paint("\(result.cases.count) of \(result.total) cases" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+      var request = Banjie_V1_ListCasesRequest()
+      for s in self.state {
+        guard let value = Banjie_V1_CaseState(name: s) else { throw CLIError(exitCode: 64, message: "unknown state \(s)") }
+        request.states.append(value)
       }
+      for c in self.colour {
+        guard let value = Banjie_V1_Colour(name: c) else { throw CLIError(exitCode: 64, message: "unknown colour \(c)") }
+        request.colours.append(value)
+      }
+      request.departmentCode = self.department ?? ""
+      request.itemCode = self.item ?? ""
+      request.receivedFrom = self.from ?? ""
+      request.receivedTo = self.to ?? ""
+      request.page = .with {
+        $0.pageSize = self.pageSize
+        $0.pageToken = self.pageToken ?? ""
+      }
+      let finalRequest = request
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CaseService.Client(wrapping: client).listCases(finalRequest, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
+      var table = TextTable("number", "item", "applicant", "window", "state", "due", "colour")
+      for c in result.cases {
+        table.add([c.number, c.itemName, c.applicant, c.window, CaseOutput.stateName(c.state), c.hasSla ? CaseOutput.shortTime(c.sla.dueAt) : "-",
+          c.hasSla ? CaseOutput.colourName(c.sla.colour) : "-"], colour: c.hasSla && !c.sla.completed ? CaseOutput.ansi(c.sla.colour) : nil)
+      }
+      print(table.render())
+      print(Terminal.paint("\(result.cases.count) of \(result.total) cases" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
     }
   }
 }

@@ -26,7 +26,7 @@ struct Certs: AsyncParsableCommand {
       do {
         ca = try CertificateAuthority.create(directory: self.dir, commonName: self.caName)
       } catch {
-        throw CLIExit.failure("cannot create the CA in \(self.dir): \(error)")
+        throw CLIError(exitCode: 1, message: "cannot create the CA in \(self.dir): \(error)")
       }
       let server = try ca.issueServerCertificate(dnsNames: ["localhost"] + self.name, ipAddresses: ["127.0.0.1"] + self.ip)
       if self.json {
@@ -67,7 +67,7 @@ struct Certs: AsyncParsableCommand {
       do {
         ca = try CertificateAuthority.load(directory: self.dir)
       } catch {
-        throw CLIExit.failure("cannot load the CA from \(self.dir) (run `banjie certs init --dir \(self.dir)` first): \(error)")
+        throw CLIError(exitCode: 1, message: "cannot load the CA from \(self.dir) (run `banjie certs init --dir \(self.dir)` first): \(error)")
       }
       let issued = try ca.issueClientCertificate(role: role, organization: self.org, person: self.name, validityDays: self.days)
       if self.json {
@@ -110,7 +110,7 @@ extension Certs {
       do {
         ca = try CertificateAuthority.load(directory: self.dir)
       } catch {
-        throw CLIExit.failure("cannot load the CA from \(self.dir) (run `banjie certs init --dir \(self.dir)` first): \(error)")
+        throw CLIError(exitCode: 1, message: "cannot load the CA from \(self.dir) (run `banjie certs init --dir \(self.dir)` first): \(error)")
       }
       let issued: (certificateFile: String, privateKeyFile: String)
       let certificate: PeerCertificate
@@ -118,7 +118,7 @@ extension Certs {
         issued = try ca.issueServerCertificate(name: self.file, dnsNames: ["localhost"] + self.name, ipAddresses: ["127.0.0.1"] + self.ip, validityDays: self.days)
         certificate = try PeerCertificate(pemFile: issued.certificateFile)
       } catch {
-        throw CLIExit.failure("cannot issue the server certificate: \(error)")
+        throw CLIError(exitCode: 1, message: "cannot issue the server certificate: \(error)")
       }
       if self.json {
         try printJSON([
@@ -133,12 +133,5 @@ extension Certs {
         print("next: put them where banjied's tls.certificate and tls.private_key point, then kill -HUP banjied")
       }
     }
-  }
-}
-
-enum CLIExit {
-  static func failure(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data("banjie: \(message)\n".utf8))
-    return ExitCode(1)
   }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BanjieConfig
 import BanjieCore
 import BanjieTLS
 import BanjieTransport
@@ -74,7 +75,8 @@ struct ConnectionOptions: ParsableArguments {
     return options
   }
 
-  /// Runs `body` with a connected client; maps failures to the documented exit codes.
+  /// Runs `body` with a connected client. An `RPCError` it throws reaches `Banjie.main`, which
+  /// turns it into a `CLIError` with the documented exit code.
   func withClient<R: Sendable>(_ body: (GRPCClient<BanjieClientTransport>, BanjieClientTransport, Resolved) async throws -> R) async throws -> R {
     let resolved = try self.resolve()
     let tls: TLSContext
@@ -86,17 +88,15 @@ struct ConnectionOptions: ParsableArguments {
     var config = BanjieClientTransport.Config(host: resolved.host, port: resolved.port, tls: tls)
     config.serverName = resolved.serverName
     let transport = BanjieClientTransport(config: config)
-    do {
-      return try await withGRPCClient(transport: transport) { client in
-        try await body(client, transport, resolved)
-      }
-    } catch let error as RPCError {
-      throw CLIError(rpc: error)
+    return try await withGRPCClient(transport: transport) { client in
+      try await body(client, transport, resolved)
     }
   }
 }
 
-/// A failure with the exit code the help text documents.
+/// A failure with the exit code the help text documents. Commands throw it (or an `RPCError`,
+/// which `init(rpc:)` converts); `Banjie.main` prints "banjie: <message>" to standard error and
+/// exits with `exitCode`.
 struct CLIError: Error, CustomStringConvertible {
   var exitCode: Int32
   var message: String
@@ -122,18 +122,6 @@ struct CLIError: Error, CustomStringConvertible {
       self.exitCode = 77
     default:
       self.exitCode = 70
-    }
-  }
-}
-
-extension AsyncParsableCommand {
-  /// Prints a CLIError to standard error and exits with its code.
-  func reportingErrors(_ body: () async throws -> Void) async throws {
-    do {
-      try await body()
-    } catch let error as CLIError {
-      FileHandle.standardError.write(Data("banjie: \(error.message)\n".utf8))
-      throw ExitCode(error.exitCode)
     }
   }
 }

@@ -59,45 +59,43 @@ struct DashboardCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    try await self.reportingErrors {
-      let (from, to) = try self.days()
-      let request = Banjie_V1_DashboardRequest.with {
-        $0.from = from
-        $0.to = to
-        $0.departmentCode = self.department
-        $0.by = self.by
-      }
-      if self.watch {
-        var options = self.connection.callOptions
-        options.timeout = nil
-        let json = self.json
-        let csv = self.csv
-        try await self.connection.withClient { client, _, _ in
-          try await Client(wrapping: client).watchDashboard(request, options: options) { response in
-            for try await dashboard in response.messages {
-              // One write per update, straight to the descriptor: a watcher is often piped.
-              let text: String
-              if json {
-                text = try dashboard.jsonString(options: CaseOutput.jsonOptions) + "\n"
-              } else if csv {
-                text = DashboardOutput.csv(dashboard) + "\n"
-              } else {
-                let clear = Terminal.useColour ? "\u{1B}[2J\u{1B}[H" : "\n"
-                text = clear + DashboardOutput.render(dashboard, labels: DashboardLabels.current) + "\n"
-              }
-              FileHandle.standardOutput.write(Data(text.utf8))
+    let (from, to) = try self.days()
+    let request = Banjie_V1_DashboardRequest.with {
+      $0.from = from
+      $0.to = to
+      $0.departmentCode = self.department
+      $0.by = self.by
+    }
+    if self.watch {
+      var options = self.connection.callOptions
+      options.timeout = nil
+      let json = self.json
+      let csv = self.csv
+      try await self.connection.withClient { client, _, _ in
+        try await Client(wrapping: client).watchDashboard(request, options: options) { response in
+          for try await dashboard in response.messages {
+            // One write per update, straight to the descriptor: a watcher is often piped.
+            let text: String
+            if json {
+              text = try dashboard.jsonString(options: CaseOutput.jsonOptions) + "\n"
+            } else if csv {
+              text = DashboardOutput.csv(dashboard) + "\n"
+            } else {
+              let clear = Terminal.useColour ? "\u{1B}[2J\u{1B}[H" : "\n"
+              text = clear + DashboardOutput.render(dashboard, labels: DashboardLabels.current) + "\n"
             }
+            FileHandle.standardOutput.write(Data(text.utf8))
           }
         }
-        return
       }
-      let result = try await self.connection.withClient { client, _, _ in
-        try await Client(wrapping: client).getDashboard(request, options: self.connection.callOptions)
-      }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-      if self.csv { print(DashboardOutput.csv(result)); return }
-      print(DashboardOutput.render(result, labels: DashboardLabels.current))
+      return
     }
+    let result = try await self.connection.withClient { client, _, _ in
+      try await Client(wrapping: client).getDashboard(request, options: self.connection.callOptions)
+    }
+    if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+    if self.csv { print(DashboardOutput.csv(result)); return }
+    print(DashboardOutput.render(result, labels: DashboardLabels.current))
   }
 }
 

@@ -46,15 +46,13 @@ struct ExemplaryCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-      try await self.reportingErrors {
-        let request = Banjie_V1_NominateRequest.with {
-          $0.caseNumber = self.caseNumber ?? ""
-          $0.demandNumber = self.demand ?? ""
-          $0.account = self.account
-        }
-        let n = try await ExemplaryCommand.call(self.connection) { try await $0.nominate(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-        try ExemplaryCommand.printNomination(n, json: self.mutation.json)
+      let request = Banjie_V1_NominateRequest.with {
+        $0.caseNumber = self.caseNumber ?? ""
+        $0.demandNumber = self.demand ?? ""
+        $0.account = self.account
       }
+      let n = try await ExemplaryCommand.call(self.connection) { try await $0.nominate(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      try ExemplaryCommand.printNomination(n, json: self.mutation.json)
     }
   }
 
@@ -69,11 +67,9 @@ struct ExemplaryCommand: AsyncParsableCommand {
     enum Decision: String, EnumerableFlag { case select, decline }
 
     func run() async throws {
-      try await self.reportingErrors {
-        let request = Banjie_V1_ReviewNominationRequest.with { $0.id = self.id; $0.select = self.decision == .select; $0.note = self.note }
-        let n = try await ExemplaryCommand.call(self.connection) { try await $0.reviewNomination(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-        try ExemplaryCommand.printNomination(n, json: self.mutation.json)
-      }
+      let request = Banjie_V1_ReviewNominationRequest.with { $0.id = self.id; $0.select = self.decision == .select; $0.note = self.note }
+      let n = try await ExemplaryCommand.call(self.connection) { try await $0.reviewNomination(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      try ExemplaryCommand.printNomination(n, json: self.mutation.json)
     }
   }
 
@@ -84,25 +80,23 @@ struct ExemplaryCommand: AsyncParsableCommand {
     @Option(name: .long, help: "nominated, selected or declined.") var state: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let state: Banjie_V1_NominationState
-        switch self.state?.lowercased() {
-        case nil: state = .unspecified
-        case "nominated": state = .nominated
-        case "selected": state = .selected
-        case "declined": state = .declined
-        default: throw ValidationError("--state is nominated, selected or declined, not \"\(self.state ?? "")\"")
-        }
-        let r = try await ExemplaryCommand.call(self.connection) {
-          try await $0.listNominations(.with { $0.year = self.year; $0.state = state }, options: self.connection.callOptions)
-        }
-        if self.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("id", "year", "kind", "subject", "department", "state", "by", "account")
-        for n in r.nominations {
-          table.add([String(n.id), String(n.year), n.kind, n.subject, n.departmentCode, ExemplaryCommand.stateName(n.state), n.nominatedBy, String(n.account.prefix(40))])
-        }
-        print(table.render())
+      let state: Banjie_V1_NominationState
+      switch self.state?.lowercased() {
+      case nil: state = .unspecified
+      case "nominated": state = .nominated
+      case "selected": state = .selected
+      case "declined": state = .declined
+      default: throw ValidationError("--state is nominated, selected or declined, not \"\(self.state ?? "")\"")
       }
+      let r = try await ExemplaryCommand.call(self.connection) {
+        try await $0.listNominations(.with { $0.year = self.year; $0.state = state }, options: self.connection.callOptions)
+      }
+      if self.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("id", "year", "kind", "subject", "department", "state", "by", "account")
+      for n in r.nominations {
+        table.add([String(n.id), String(n.year), n.kind, n.subject, n.departmentCode, ExemplaryCommand.stateName(n.state), n.nominatedBy, String(n.account.prefix(40))])
+      }
+      print(table.render())
     }
   }
 }

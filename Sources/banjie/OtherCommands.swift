@@ -16,15 +16,13 @@ struct CatalogCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CatalogService.Client(wrapping: client).listDepartments(.init(), options: self.connection.callOptions)
-        }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("code", "name")
-        for d in result.departments { table.add([d.code, d.name]) }
-        print(table.render())
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CatalogService.Client(wrapping: client).listDepartments(.init(), options: self.connection.callOptions)
       }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("code", "name")
+      for d in result.departments { table.add([d.code, d.name]) }
+      print(table.render())
     }
   }
 
@@ -34,18 +32,16 @@ struct CatalogCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Only this department's items.") var department: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CatalogService.Client(wrapping: client).listServiceItems(.with { $0.departmentCode = self.department ?? "" }, options: self.connection.callOptions)
-        }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("code", "name", "department", "kind", "promised", "legal", "容缺")
-        for i in result.items {
-          let unit = i.limitUnit == .workingHours ? "h" : "d"
-          table.add([i.code, i.name, i.departmentCode, i.kind == .instant ? "即办" : "承诺", "\(i.promisedLimit) \(unit)", "\(i.legalLimitDays) d", i.allowsMinorPending ? "yes" : "no"])
-        }
-        print(table.render())
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CatalogService.Client(wrapping: client).listServiceItems(.with { $0.departmentCode = self.department ?? "" }, options: self.connection.callOptions)
       }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("code", "name", "department", "kind", "promised", "legal", "容缺")
+      for i in result.items {
+        let unit = i.limitUnit == .workingHours ? "h" : "d"
+        table.add([i.code, i.name, i.departmentCode, i.kind == .instant ? "即办" : "承诺", "\(i.promisedLimit) \(unit)", "\(i.legalLimitDays) d", i.allowsMinorPending ? "yes" : "no"])
+      }
+      print(table.render())
     }
   }
 
@@ -58,20 +54,18 @@ struct CatalogCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "JSON file.") var file: String
     func run() async throws {
-      try await self.reportingErrors {
-        let request: Banjie_V1_ImportCatalogRequest
-        do {
-          let text = try String(contentsOfFile: self.file, encoding: .utf8)
-          request = try Banjie_V1_ImportCatalogRequest(jsonString: text)
-        } catch {
-          throw CLIError(exitCode: 64, message: "cannot read catalog \(self.file): \(error)")
-        }
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CatalogService.Client(wrapping: client).importCatalog(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
-        }
-        if self.mutation.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        print("imported \(result.departmentsWritten) departments and \(result.itemsWritten) service items")
+      let request: Banjie_V1_ImportCatalogRequest
+      do {
+        let text = try String(contentsOfFile: self.file, encoding: .utf8)
+        request = try Banjie_V1_ImportCatalogRequest(jsonString: text)
+      } catch {
+        throw CLIError(exitCode: 64, message: "cannot read catalog \(self.file): \(error)")
       }
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CatalogService.Client(wrapping: client).importCatalog(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
+      if self.mutation.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      print("imported \(result.departmentsWritten) departments and \(result.itemsWritten) service items")
     }
   }
 }
@@ -94,19 +88,17 @@ struct CalendarCommand: AsyncParsableCommand {
       guard (self.workingDays == nil) != (self.workingHours == nil) else { throw ValidationError("give exactly one of --working-days and --working-hours") }
     }
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CalendarService.Client(wrapping: client).computeDue(.with {
-            $0.from = self.from
-            $0.workingDays = self.workingDays ?? 0
-            $0.workingHours = self.workingHours ?? 0
-          }, options: self.connection.callOptions)
-        }
-        if self.json {
-          try printJSON(["due": result.dueLocal, "provisional": result.provisional ? "true" : "false"])
-        } else {
-          print(result.dueLocal + (result.provisional ? "  (provisional: no calendar data for a year on the way)" : ""))
-        }
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CalendarService.Client(wrapping: client).computeDue(.with {
+          $0.from = self.from
+          $0.workingDays = self.workingDays ?? 0
+          $0.workingHours = self.workingHours ?? 0
+        }, options: self.connection.callOptions)
+      }
+      if self.json {
+        try printJSON(["due": result.dueLocal, "provisional": result.provisional ? "true" : "false"])
+      } else {
+        print(result.dueLocal + (result.provisional ? "  (provisional: no calendar data for a year on the way)" : ""))
       }
     }
   }
@@ -117,15 +109,13 @@ struct CalendarCommand: AsyncParsableCommand {
     @Argument(help: "YYYY-MM") var month: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let parts = self.month.split(separator: "-")
-        guard parts.count == 2, let y = Int32(parts[0]), let m = Int32(parts[1]) else { throw CLIError(exitCode: 64, message: "month must be YYYY-MM") }
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CalendarService.Client(wrapping: client).getMonth(.with { $0.year = y; $0.month = m }, options: self.connection.callOptions)
-        }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        CalendarRendering.print(result)
+      let parts = self.month.split(separator: "-")
+      guard parts.count == 2, let y = Int32(parts[0]), let m = Int32(parts[1]) else { throw CLIError(exitCode: 64, message: "month must be YYYY-MM") }
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CalendarService.Client(wrapping: client).getMonth(.with { $0.year = y; $0.month = m }, options: self.connection.callOptions)
       }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      CalendarRendering.print(result)
     }
   }
 
@@ -138,14 +128,12 @@ struct CalendarCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "JSON file.") var file: String
     func run() async throws {
-      try await self.reportingErrors {
-        guard let text = try? String(contentsOfFile: self.file, encoding: .utf8) else { throw CLIError(exitCode: 64, message: "cannot read \(self.file)") }
-        let result = try await self.connection.withClient { client, _, _ in
-          try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(.with { $0.json = text }, metadata: self.mutation.metadata, options: self.connection.callOptions)
-        }
-        if self.mutation.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        print("imported \(result.year); recomputed the deadlines of \(result.recomputed) open cases")
+      guard let text = try? String(contentsOfFile: self.file, encoding: .utf8) else { throw CLIError(exitCode: 64, message: "cannot read \(self.file)") }
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(.with { $0.json = text }, metadata: self.mutation.metadata, options: self.connection.callOptions)
       }
+      if self.mutation.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      print("imported \(result.year); recomputed the deadlines of \(result.recomputed) open cases")
     }
   }
 }
@@ -202,29 +190,27 @@ struct AlertsCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "Print JSON lines.") var json = false
 
   func run() async throws {
-    try await self.reportingErrors {
-      var options = self.connection.callOptions
-      if self.watch { options.timeout = nil }
-      let follow = self.watch
-      let json = self.json
-      try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_CaseService.Client(wrapping: client).watchAlerts(.with {
-          $0.departmentCode = self.department ?? ""
-          $0.includeRecent = true
-        }, options: options) { response in
-          var count = 0
-          for try await alert in response.messages {
-            count += 1
-            // Written straight to the file descriptor: a follower is often piped or stopped by a
-            // signal, and buffered lines would be lost.
-            let line = json
-              ? try alert.jsonString(options: CaseOutput.jsonOptions)
-              : Terminal.paint("\(CaseOutput.shortTime(alert.at))  \(CaseOutput.colourName(alert.colour).uppercased())  \(alert.message)", CaseOutput.ansi(alert.colour))
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
-          }
-          _ = count
-          _ = follow
+    var options = self.connection.callOptions
+    if self.watch { options.timeout = nil }
+    let follow = self.watch
+    let json = self.json
+    try await self.connection.withClient { client, _, _ in
+      try await Banjie_V1_CaseService.Client(wrapping: client).watchAlerts(.with {
+        $0.departmentCode = self.department ?? ""
+        $0.includeRecent = true
+      }, options: options) { response in
+        var count = 0
+        for try await alert in response.messages {
+          count += 1
+          // Written straight to the file descriptor: a follower is often piped or stopped by a
+          // signal, and buffered lines would be lost.
+          let line = json
+            ? try alert.jsonString(options: CaseOutput.jsonOptions)
+            : Terminal.paint("\(CaseOutput.shortTime(alert.at))  \(CaseOutput.colourName(alert.colour).uppercased())  \(alert.message)", CaseOutput.ansi(alert.colour))
+          FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
+        _ = count
+        _ = follow
       }
     }
   }
@@ -245,19 +231,17 @@ struct AdminCommand: AsyncParsableCommand {
       @OptionGroup var connection: ConnectionOptions
       @Flag(name: .long, help: "Print JSON.") var json = false
       func run() async throws {
-        try await self.reportingErrors {
-          let result = try await self.connection.withClient { client, _, _ in
-            try await Banjie_V1_AdminService.Client(wrapping: client).verifyAudit(.init(), options: self.connection.callOptions)
-          }
-          if self.json {
-            print(try result.jsonString(options: CaseOutput.jsonOptions))
-          } else if result.ok {
-            print("audit log intact: \(result.rows) rows")
-          } else {
-            print("audit log BROKEN at row \(result.firstBrokenID): \(result.reason)")
-          }
-          if !result.ok { throw CLIError(exitCode: 65, message: "audit chain broken at row \(result.firstBrokenID)") }
+        let result = try await self.connection.withClient { client, _, _ in
+          try await Banjie_V1_AdminService.Client(wrapping: client).verifyAudit(.init(), options: self.connection.callOptions)
         }
+        if self.json {
+          print(try result.jsonString(options: CaseOutput.jsonOptions))
+        } else if result.ok {
+          print("audit log intact: \(result.rows) rows")
+        } else {
+          print("audit log BROKEN at row \(result.firstBrokenID): \(result.reason)")
+        }
+        if !result.ok { throw CLIError(exitCode: 65, message: "audit chain broken at row \(result.firstBrokenID)") }
       }
     }
   }

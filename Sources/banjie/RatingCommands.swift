@@ -22,16 +22,14 @@ struct RateCommand: AsyncParsableCommand {
   }
 
   func run() async throws {
-    try await self.reportingErrors {
-      let request = Banjie_V1_RateCaseRequest.with {
-        $0.caseNumber = self.number
-        $0.level = self.level
-        $0.comment = self.comment
-        $0.tags = self.tag
-      }
-      let rating = try await RatingCommand.call(self.connection) { try await $0.rateCase(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-      try RatingOutput.printRating(rating, json: self.mutation.json)
+    let request = Banjie_V1_RateCaseRequest.with {
+      $0.caseNumber = self.number
+      $0.level = self.level
+      $0.comment = self.comment
+      $0.tags = self.tag
     }
+    let rating = try await RatingCommand.call(self.connection) { try await $0.rateCase(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+    try RatingOutput.printRating(rating, json: self.mutation.json)
   }
 }
 
@@ -51,10 +49,8 @@ struct RatingCommand: AsyncParsableCommand {
     @Argument(help: "Case number.") var number: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let rating = try await RatingCommand.call(self.connection) { try await $0.getRating(.with { $0.caseNumber = self.number }, options: self.connection.callOptions) }
-        try RatingOutput.printRating(rating, json: self.json)
-      }
+      let rating = try await RatingCommand.call(self.connection) { try await $0.getRating(.with { $0.caseNumber = self.number }, options: self.connection.callOptions) }
+      try RatingOutput.printRating(rating, json: self.json)
     }
   }
 
@@ -71,19 +67,17 @@ struct RatingCommand: AsyncParsableCommand {
     @Option(name: .long, help: "department, window or item.") var by: String = "department"
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let request = Banjie_V1_RatingMeasuresRequest.with { $0.from = self.from; $0.to = self.to; $0.by = self.by }
-        let result = try await RatingCommand.call(self.connection) { try await $0.getRatingMeasures(request, options: self.connection.callOptions) }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable(result.by, "name", "completed", "rated", "excluded", "good %", "unrated %", "差评", "on time %", "follow-up %")
-        for m in result.groups + [result.total] {
-          table.add([m.key.isEmpty ? "total" : m.key, m.key.isEmpty ? "" : m.name, String(m.completed), String(m.rated), String(m.excluded),
-            RatingOutput.percent(m.goodShare, of: m.rated), RatingOutput.percent(m.unratedShare, of: m.completed), String(m.bad),
-            RatingOutput.percent(m.rectifiedOnTimeShare, of: m.bad), RatingOutput.percent(m.followUpShare, of: m.bad)])
-        }
-        print(table.render())
-        print(Terminal.paint("cases completed \(result.from) to \(result.to)", Terminal.dim))
+      let request = Banjie_V1_RatingMeasuresRequest.with { $0.from = self.from; $0.to = self.to; $0.by = self.by }
+      let result = try await RatingCommand.call(self.connection) { try await $0.getRatingMeasures(request, options: self.connection.callOptions) }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable(result.by, "name", "completed", "rated", "excluded", "good %", "unrated %", "差评", "on time %", "follow-up %")
+      for m in result.groups + [result.total] {
+        table.add([m.key.isEmpty ? "total" : m.key, m.key.isEmpty ? "" : m.name, String(m.completed), String(m.rated), String(m.excluded),
+          RatingOutput.percent(m.goodShare, of: m.rated), RatingOutput.percent(m.unratedShare, of: m.completed), String(m.bad),
+          RatingOutput.percent(m.rectifiedOnTimeShare, of: m.bad), RatingOutput.percent(m.followUpShare, of: m.bad)])
       }
+      print(table.render())
+      print(Terminal.paint("cases completed \(result.from) to \(result.to)", Terminal.dim))
     }
   }
 }
@@ -118,42 +112,40 @@ struct RectificationCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Continue from a previous page's token.") var pageToken: String?
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let states = try self.state.map { text -> Banjie_V1_RectificationState in
-          switch text.lowercased().replacingOccurrences(of: "_", with: "-") {
-          case "open": return .open
-          case "verified": return .verified
-          case "rectified": return .rectified
-          case "followed-up": return .followedUp
-          case "closed": return .closed
-          default: throw ValidationError("--state is open, verified, rectified, followed-up or closed, not \"\(text)\"")
-          }
+      let states = try self.state.map { text -> Banjie_V1_RectificationState in
+        switch text.lowercased().replacingOccurrences(of: "_", with: "-") {
+        case "open": return .open
+        case "verified": return .verified
+        case "rectified": return .rectified
+        case "followed-up": return .followedUp
+        case "closed": return .closed
+        default: throw ValidationError("--state is open, verified, rectified, followed-up or closed, not \"\(text)\"")
         }
-        let colours = try self.colour.map { text -> Banjie_V1_Colour in
-          switch text.lowercased() {
-          case "green": return .green
-          case "yellow": return .yellow
-          case "red": return .red
-          default: throw ValidationError("--colour is green, yellow or red, not \"\(text)\"")
-          }
-        }
-        let request = Banjie_V1_ListRectificationsRequest.with {
-          $0.departmentCode = self.department ?? ""
-          $0.states = states
-          $0.colours = colours
-          $0.page = .with { $0.pageSize = self.pageSize; $0.pageToken = self.pageToken ?? "" }
-        }
-        let result = try await RatingCommand.call(self.connection) { try await $0.listRectifications(request, options: self.connection.callOptions) }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("number", "department", "state", "level", "due", "colour", "appeal")
-        for r in result.rectifications {
-          table.add([r.number, r.departmentCode, RatingOutput.stateName(r.state), "\(r.rating.level) \(r.rating.levelName)",
-            r.hasSla ? CaseOutput.shortTime(r.sla.dueAt) : (r.completedOnTime ? "done on time" : "done"),
-            r.hasSla ? Terminal.paint(RatingOutput.colourName(r.sla.colour), CaseOutput.ansi(r.sla.colour)) : "-", RatingOutput.appealName(r.appealState)])
-        }
-        print(table.render())
-        print(Terminal.paint("\(result.rectifications.count) of \(result.total) rectifications" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
       }
+      let colours = try self.colour.map { text -> Banjie_V1_Colour in
+        switch text.lowercased() {
+        case "green": return .green
+        case "yellow": return .yellow
+        case "red": return .red
+        default: throw ValidationError("--colour is green, yellow or red, not \"\(text)\"")
+        }
+      }
+      let request = Banjie_V1_ListRectificationsRequest.with {
+        $0.departmentCode = self.department ?? ""
+        $0.states = states
+        $0.colours = colours
+        $0.page = .with { $0.pageSize = self.pageSize; $0.pageToken = self.pageToken ?? "" }
+      }
+      let result = try await RatingCommand.call(self.connection) { try await $0.listRectifications(request, options: self.connection.callOptions) }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("number", "department", "state", "level", "due", "colour", "appeal")
+      for r in result.rectifications {
+        table.add([r.number, r.departmentCode, RatingOutput.stateName(r.state), "\(r.rating.level) \(r.rating.levelName)",
+          r.hasSla ? CaseOutput.shortTime(r.sla.dueAt) : (r.completedOnTime ? "done on time" : "done"),
+          r.hasSla ? Terminal.paint(RatingOutput.colourName(r.sla.colour), CaseOutput.ansi(r.sla.colour)) : "-", RatingOutput.appealName(r.appealState)])
+      }
+      print(table.render())
+      print(Terminal.paint("\(result.rectifications.count) of \(result.total) rectifications" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
     }
   }
 
@@ -163,10 +155,8 @@ struct RectificationCommand: AsyncParsableCommand {
     @Argument(help: "Rectification number (ZG-<case number>).") var number: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let r = try await RatingCommand.call(self.connection) { try await $0.getRectification(.with { $0.number = self.number }, options: self.connection.callOptions) }
-        try RatingOutput.printRectification(r, json: self.json)
-      }
+      let r = try await RatingCommand.call(self.connection) { try await $0.getRectification(.with { $0.number = self.number }, options: self.connection.callOptions) }
+      try RatingOutput.printRectification(r, json: self.json)
     }
   }
 
@@ -174,15 +164,12 @@ struct RectificationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Verify a 差评 as valid or not, with evidence (clerk of the department).")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Rectification number.") var number: String
+    @OptionGroup var target: RectificationTarget
     @Flag(name: .long, inversion: .prefixedNo, help: "Whether the 差评 is well founded.") var valid: Bool
     @Option(name: .long, help: "What the verification found.") var evidence: String
-    @Option(name: .long, help: "Refuse unless at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await RectificationCommand.act(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, text: self.evidence,
-          { $0.valid = self.valid }) { try await $0.verifyRectification($1, metadata: $2, options: $3) }
-      }
+      try await RectificationCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.evidence,
+        { $0.valid = self.valid }) { try await $0.verifyRectification($1, metadata: $2, options: $3) }
     }
   }
 
@@ -190,14 +177,11 @@ struct RectificationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Record the measures taken (clerk of the department).")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Rectification number.") var number: String
+    @OptionGroup var target: RectificationTarget
     @Option(name: .long, help: "The measures taken.") var measures: String
-    @Option(name: .long, help: "Refuse unless at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await RectificationCommand.act(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, text: self.measures) {
-          try await $0.rectifyRectification($1, metadata: $2, options: $3)
-        }
+      try await RectificationCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.measures) {
+        try await $0.rectifyRectification($1, metadata: $2, options: $3)
       }
     }
   }
@@ -206,15 +190,12 @@ struct RectificationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "follow-up", abstract: "Record the follow-up call (回访) and whether the enterprise is satisfied.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Rectification number.") var number: String
+    @OptionGroup var target: RectificationTarget
     @Option(name: .long, help: "The call's result.") var result: String
     @Flag(name: .long, inversion: .prefixedNo, help: "The enterprise is satisfied.") var satisfied: Bool
-    @Option(name: .long, help: "Refuse unless at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await RectificationCommand.act(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, text: self.result,
-          { $0.satisfied = self.satisfied }) { try await $0.followUpRectification($1, metadata: $2, options: $3) }
-      }
+      try await RectificationCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.result,
+        { $0.satisfied = self.satisfied }) { try await $0.followUpRectification($1, metadata: $2, options: $3) }
     }
   }
 
@@ -222,14 +203,11 @@ struct RectificationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Close a followed-up rectification.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Rectification number.") var number: String
+    @OptionGroup var target: RectificationTarget
     @Option(name: .long, help: "A closing note.") var note: String = ""
-    @Option(name: .long, help: "Refuse unless at this version.") var ifVersion: Int64?
     func run() async throws {
-      try await self.reportingErrors {
-        try await RectificationCommand.act(self.connection, self.mutation, number: self.number, ifVersion: self.ifVersion, text: self.note) {
-          try await $0.closeRectification($1, metadata: $2, options: $3)
-        }
+      try await RectificationCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.note) {
+        try await $0.closeRectification($1, metadata: $2, options: $3)
       }
     }
   }
@@ -241,10 +219,8 @@ struct RectificationCommand: AsyncParsableCommand {
     @Argument(help: "Rectification number.") var number: String
     @Option(name: .long, help: "Why the 差评 should not count.") var reason: String
     func run() async throws {
-      try await self.reportingErrors {
-        try await RectificationCommand.act(self.connection, self.mutation, number: self.number, ifVersion: nil, text: self.reason) {
-          try await $0.appealRectification($1, metadata: $2, options: $3)
-        }
+      try await RectificationCommand.act(self.connection, self.mutation, number: self.number, ifVersion: nil, text: self.reason) {
+        try await $0.appealRectification($1, metadata: $2, options: $3)
       }
     }
   }
@@ -261,10 +237,8 @@ struct RectificationCommand: AsyncParsableCommand {
       guard self.uphold != self.reject else { throw ValidationError("give exactly one of --uphold or --reject") }
     }
     func run() async throws {
-      try await self.reportingErrors {
-        try await RectificationCommand.act(self.connection, self.mutation, number: self.number, ifVersion: nil, text: self.note,
-          { $0.uphold = self.uphold }) { try await $0.decideAppeal($1, metadata: $2, options: $3) }
-      }
+      try await RectificationCommand.act(self.connection, self.mutation, number: self.number, ifVersion: nil, text: self.note,
+        { $0.uphold = self.uphold }) { try await $0.decideAppeal($1, metadata: $2, options: $3) }
     }
   }
 }

@@ -1,8 +1,5 @@
 import ArgumentParser
-import BanjieCore
 import BanjieProto
-import BanjieServer
-import BanjieStore
 import BanjieTransport
 import Foundation
 import GRPCCore
@@ -26,83 +23,29 @@ struct ReportCommand: AsyncParsableCommand {
   @Option(name: .long, help: "The HTML file to write.") var html: String
 
   func run() async throws {
-    try await self.reportingErrors {
-      var dashboard = DashboardCommand()
-      dashboard.period = self.period
-      dashboard.from = self.from
-      dashboard.to = self.to
-      if self.period != nil && (self.from != nil || self.to != nil) { throw ValidationError("use --period or --from/--to, not both") }
-      if (self.from == nil) != (self.to == nil) { throw ValidationError("--from and --to go together") }
-      let (from, to) = try dashboard.days()
-      let request = Banjie_V1_DashboardRequest.with {
-        $0.from = from
-        $0.to = to
-        $0.departmentCode = self.department
-        $0.by = "department"
-      }
-      let result = try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_DashboardService.Client(wrapping: client).getDashboard(request, options: self.connection.callOptions)
-      }
-      let page = HTMLReport.render(result, labels: DashboardLabels.current)
-      do {
-        try Data(page.utf8).write(to: URL(fileURLWithPath: self.html), options: .atomic)
-      } catch {
-        throw ValidationError("cannot write \(self.html): \(error.localizedDescription)")
-      }
-      print("wrote \(self.html) (\(page.utf8.count) bytes)")
+    var dashboard = DashboardCommand()
+    dashboard.period = self.period
+    dashboard.from = self.from
+    dashboard.to = self.to
+    if self.period != nil && (self.from != nil || self.to != nil) { throw ValidationError("use --period or --from/--to, not both") }
+    if (self.from == nil) != (self.to == nil) { throw ValidationError("--from and --to go together") }
+    let (from, to) = try dashboard.days()
+    let request = Banjie_V1_DashboardRequest.with {
+      $0.from = from
+      $0.to = to
+      $0.departmentCode = self.department
+      $0.by = "department"
     }
-  }
-}
-
-/// `banjie seed`: fills a database file with a generated county year. Local: it opens the file
-/// itself, so run it with the server stopped.
-struct SeedCommand: ParsableCommand {
-  static let configuration = CommandConfiguration(
-    commandName: "seed", abstract: "Generate a realistic county year of cases, ratings, visits and demands into a database file.",
-    discussion: """
-      A local tool for demos and for measuring the dashboard at scale: it writes the SQLite file
-      directly (stop banjied first). The year ends at --until (default: now). The same --seed
-      gives the same data. Example: banjie seed --database /tmp/year.sqlite --cases 1000000
-      """)
-
-  @Option(name: .long, help: "The SQLite database file (created when missing).") var database: String
-  @Option(name: .long, help: "How many cases.") var cases: Int = 10_000
-  @Option(name: .long, help: "Enterprises in the registry (default: one per 200 cases, 50 to 20,000).") var enterprises: Int?
-  @Option(name: .long, help: "The end of the generated year, e.g. 2026-11-30T17:30:00+08:00 (default: now).") var until: String?
-  @Option(name: .long, help: "The random seed.") var seed: UInt64 = 1
-  @Option(name: .long, help: "The catalog to import when the file has none.") var catalog: String = "catalog/sample-county.json"
-
-  func validate() throws {
-    guard (1...20_000_000).contains(self.cases) else { throw ValidationError("--cases must be between 1 and 20,000,000") }
-    if let n = self.enterprises, !(1...1_000_000).contains(n) { throw ValidationError("--enterprises must be between 1 and 1,000,000") }
-  }
-
-  func run() throws {
-    var until = Date()
-    if let text = self.until {
-      do { until = try ISO8601Instant.parse(text, field: "until") } catch {
-        throw ValidationError("--until must be an ISO 8601 instant with an offset, such as 2026-11-30T17:30:00+08:00, not \(text)")
-      }
+    let result = try await self.connection.withClient { client, _, _ in
+      try await Banjie_V1_DashboardService.Client(wrapping: client).getDashboard(request, options: self.connection.callOptions)
     }
-    let catalogJSON = try? String(contentsOfFile: self.catalog, encoding: .utf8)
-    let bar = ProgressBar(total: self.cases, label: "seeding")
-    let started = Date()
-    let summary: SeedSummary
+    let page = HTMLReport.render(result, labels: DashboardLabels.current)
     do {
-      summary = try Seeding.run(databasePath: self.database, catalogJSON: catalogJSON,
-        options: SeedOptions(cases: self.cases, until: until, seed: self.seed, enterprises: self.enterprises)) { done, _ in bar.update(done) }
-    } catch let error as DomainError {
-      bar.finish()
-      FileHandle.standardError.write(Data("banjie seed: \(error.message)\n".utf8))
-      throw ExitCode(1)
+      try Data(page.utf8).write(to: URL(fileURLWithPath: self.html), options: .atomic)
+    } catch {
+      throw ValidationError("cannot write \(self.html): \(error.localizedDescription)")
     }
-    bar.finish()
-    let seconds = Date().timeIntervalSince(started)
-    print("""
-      seeded \(self.database) in \(String(format: "%.1f", seconds)) s:
-        cases \(summary.cases) (\(summary.openCases) open), enterprises \(summary.enterprises), ratings \(summary.ratings), \
-      rectifications \(summary.rectifications), visits \(summary.visits), demands \(summary.demands)
-      """)
+    print("wrote \(self.html) (\(page.utf8.count) bytes)")
   }
 }
 

@@ -61,24 +61,22 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
     @Option(name: .long, help: "An invited enterprise's USCC (repeatable).") var invite: [String] = []
     @Option(name: .long, help: "A file of invited USCCs, one a line.") var inviteFile: String?
     func run() async throws {
-      try await self.reportingErrors {
-        let dimensions = try self.dimension.map { try ReviewCampaignCommand.pair($0, option: "--dimension") }
-        var invited = self.invite
-        if let file = self.inviteFile {
-          let text = try String(contentsOfFile: file, encoding: .utf8)
-          invited += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        }
-        let request = Banjie_V1_CreateCampaignRequest.with {
-          $0.name = self.name
-          $0.periodFrom = self.from
-          $0.periodTo = self.to
-          $0.departmentCodes = self.department
-          $0.dimensions = dimensions.map { d in .with { $0.name = d.0; $0.weightPercent = d.1 } }
-          $0.invited = invited
-        }
-        let c = try await ReviewCampaignCommand.call(self.connection) { try await $0.createCampaign(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-        try ReviewCampaignCommand.printCampaign(c, json: self.mutation.json)
+      let dimensions = try self.dimension.map { try ReviewCampaignCommand.pair($0, option: "--dimension") }
+      var invited = self.invite
+      if let file = self.inviteFile {
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        invited += text.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
       }
+      let request = Banjie_V1_CreateCampaignRequest.with {
+        $0.name = self.name
+        $0.periodFrom = self.from
+        $0.periodTo = self.to
+        $0.departmentCodes = self.department
+        $0.dimensions = dimensions.map { d in .with { $0.name = d.0; $0.weightPercent = d.1 } }
+        $0.invited = invited
+      }
+      let c = try await ReviewCampaignCommand.call(self.connection) { try await $0.createCampaign(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      try ReviewCampaignCommand.printCampaign(c, json: self.mutation.json)
     }
   }
 
@@ -99,7 +97,7 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Campaign id.") var id: Int64
     func run() async throws {
-      try await self.reportingErrors { try await Step.run(self.connection, self.mutation, id: self.id) { try await $0.openCampaign($1, metadata: $2, options: $3) } }
+      try await Step.run(self.connection, self.mutation, id: self.id) { try await $0.openCampaign($1, metadata: $2, options: $3) }
     }
   }
 
@@ -109,7 +107,7 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Campaign id.") var id: Int64
     func run() async throws {
-      try await self.reportingErrors { try await Step.run(self.connection, self.mutation, id: self.id) { try await $0.closeCampaign($1, metadata: $2, options: $3) } }
+      try await Step.run(self.connection, self.mutation, id: self.id) { try await $0.closeCampaign($1, metadata: $2, options: $3) }
     }
   }
 
@@ -119,7 +117,7 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Campaign id.") var id: Int64
     func run() async throws {
-      try await self.reportingErrors { try await Step.run(self.connection, self.mutation, id: self.id) { try await $0.publishCampaign($1, metadata: $2, options: $3) } }
+      try await Step.run(self.connection, self.mutation, id: self.id) { try await $0.publishCampaign($1, metadata: $2, options: $3) }
     }
   }
 
@@ -132,18 +130,16 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
     @Option(name: .long, help: "A dimension's score 1-5, e.g. efficiency=5 (one per dimension).") var score: [String] = []
     @Option(name: .long, help: "A comment.") var comment: String = ""
     func run() async throws {
-      try await self.reportingErrors {
-        let scores = try self.score.map { try ReviewCampaignCommand.pair($0, option: "--score") }
-        let request = Banjie_V1_SubmitReviewRequest.with {
-          $0.campaignID = self.id
-          $0.departmentCode = self.department
-          $0.scores = scores.map { s in .with { $0.dimension = s.0; $0.score = s.1 } }
-          $0.comment = self.comment
-        }
-        let r = try await ReviewCampaignCommand.call(self.connection) { try await $0.submitReview(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-        if self.mutation.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
-        print("reviewed \(r.departmentCode) in campaign \(r.campaignID): weighted score \(String(format: "%.2f", r.weightedScore))")
+      let scores = try self.score.map { try ReviewCampaignCommand.pair($0, option: "--score") }
+      let request = Banjie_V1_SubmitReviewRequest.with {
+        $0.campaignID = self.id
+        $0.departmentCode = self.department
+        $0.scores = scores.map { s in .with { $0.dimension = s.0; $0.score = s.1 } }
+        $0.comment = self.comment
       }
+      let r = try await ReviewCampaignCommand.call(self.connection) { try await $0.submitReview(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      if self.mutation.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+      print("reviewed \(r.departmentCode) in campaign \(r.campaignID): weighted score \(String(format: "%.2f", r.weightedScore))")
     }
   }
 
@@ -153,17 +149,15 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
     @Argument(help: "Campaign id.") var id: Int64
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await ReviewCampaignCommand.call(self.connection) { try await $0.getCampaignResults(.with { $0.id = self.id }, options: self.connection.callOptions) }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("rank", "department", "name", "score", "reviews", "response %")
-        for d in result.departments {
-          table.add([d.rank == 0 ? "-" : String(d.rank), d.departmentCode, d.departmentName, d.reviews == 0 ? "-" : String(format: "%.2f", d.score),
-            String(d.reviews), String(format: "%.1f", d.responseRate * 100)])
-        }
-        print(table.render())
-        print(Terminal.paint("\(result.campaign.name) · \(ReviewCampaignCommand.stateName(result.campaign.state)) · \(result.campaign.invited.count) invited", Terminal.dim))
+      let result = try await ReviewCampaignCommand.call(self.connection) { try await $0.getCampaignResults(.with { $0.id = self.id }, options: self.connection.callOptions) }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("rank", "department", "name", "score", "reviews", "response %")
+      for d in result.departments {
+        table.add([d.rank == 0 ? "-" : String(d.rank), d.departmentCode, d.departmentName, d.reviews == 0 ? "-" : String(format: "%.2f", d.score),
+          String(d.reviews), String(format: "%.1f", d.responseRate * 100)])
       }
+      print(table.render())
+      print(Terminal.paint("\(result.campaign.name) · \(ReviewCampaignCommand.stateName(result.campaign.state)) · \(result.campaign.invited.count) invited", Terminal.dim))
     }
   }
 
@@ -172,16 +166,14 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      try await self.reportingErrors {
-        let result = try await ReviewCampaignCommand.call(self.connection) { try await $0.listCampaigns(.init(), options: self.connection.callOptions) }
-        if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-        var table = TextTable("id", "name", "period", "state", "departments", "invited", "reviews")
-        for c in result.campaigns {
-          table.add([String(c.id), c.name, "\(c.periodFrom)..\(c.periodTo)", ReviewCampaignCommand.stateName(c.state), String(c.departmentCodes.count),
-            String(c.invited.count), String(c.reviews)])
-        }
-        print(table.render())
+      let result = try await ReviewCampaignCommand.call(self.connection) { try await $0.listCampaigns(.init(), options: self.connection.callOptions) }
+      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      var table = TextTable("id", "name", "period", "state", "departments", "invited", "reviews")
+      for c in result.campaigns {
+        table.add([String(c.id), c.name, "\(c.periodFrom)..\(c.periodTo)", ReviewCampaignCommand.stateName(c.state), String(c.departmentCodes.count),
+          String(c.invited.count), String(c.reviews)])
       }
+      print(table.render())
     }
   }
 }

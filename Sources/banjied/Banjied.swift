@@ -1,4 +1,5 @@
 import ArgumentParser
+import BanjieConfig
 import BanjieCore
 import BanjieServer
 import CoreMetrics
@@ -12,7 +13,7 @@ struct Banjied: AsyncParsableCommand {
     commandName: "banjied",
     abstract: "banjie's server: government-service cases, deadlines and ratings over mutual-TLS RPC.",
     version: BanjieVersion.current,
-    subcommands: [Serve.self],
+    subcommands: [Serve.self, Seed.self],
     defaultSubcommand: Serve.self
   )
 }
@@ -30,7 +31,7 @@ struct Serve: AsyncParsableCommand {
       """
   )
 
-  @Option(name: .long, help: "Configuration file (TOML subset, see docs/OPERATIONS.md).")
+  @Option(name: .long, help: "Configuration file (TOML, see docs/OPERATIONS.md).")
   var config: String?
 
   @Option(name: .long, help: "Address to listen on, host:port (default 127.0.0.1:7443).")
