@@ -15,8 +15,9 @@ let package = Package(
     // For the Benchmarks/ package, which measures the transport against grpc-swift-2's.
     .library(name: "BanjieTransport", targets: ["BanjieTransport"]),
     .library(name: "BanjieTLS", targets: ["BanjieTLS"]),
-    // For the Fuzz/ package's libFuzzer targets (scripts/fuzz.sh).
     .library(name: "BanjieWire", targets: ["BanjieWire"]),
+    // For the Fuzz/ package's libFuzzer targets (scripts/fuzz.sh): the decoder's invariants.
+    .library(name: "BanjieWireFuzzSupport", targets: ["BanjieWireFuzzSupport"]),
     .library(name: "BanjieEcho", targets: ["BanjieEcho"]),
     .library(name: "BanjieProto", targets: ["BanjieProto"]),
     // For the Benchmarks/ package's `submit` benchmark, which runs the assembled server in-process.
@@ -36,6 +37,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
     .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+    .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
   ],
   targets: [
     // Debian's libssl-dev (OpenSSL 3): our TLS.
@@ -61,6 +63,16 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // The decoder's invariants (`WireFuzzChecks`): test and fuzz support, never linked into the
+    // product. Used by the Fuzz/ package's libFuzzer targets and BanjieWireTests' corpus replay.
+    .target(
+      name: "BanjieWireFuzzSupport",
+      dependencies: [
+        "BanjieWire",
+        .product(name: "NIOCore", package: "swift-nio"),
+      ],
+      swiftSettings: swiftSettings
+    ),
     // GRPCCore ServerTransport / ClientTransport over BanjieWire over BanjieTLS over TCP.
     .target(
       name: "BanjieTransport",
@@ -79,6 +91,22 @@ let package = Package(
     .target(
       name: "BanjieCore",
       dependencies: [],
+      swiftSettings: swiftSettings
+    ),
+    // SHA-256 through libcrypto's EVP API (audit chain, award digests, backups), so that
+    // BanjieCore imports no OpenSSL.
+    .target(
+      name: "BanjieCrypto",
+      dependencies: ["COpenSSL"],
+      swiftSettings: swiftSettings
+    ),
+    // banjied's configuration file and banjie's profiles: TOML through TOMLKit (toml++, C++), kept
+    // out of BanjieCore.
+    .target(
+      name: "BanjieConfig",
+      dependencies: [
+        .product(name: "TOMLKit", package: "TOMLKit"),
+      ],
       swiftSettings: swiftSettings
     ),
     // Generated swift-protobuf messages and grpc-swift-2 stubs (scripts/generate-protos.sh).
@@ -105,6 +133,7 @@ let package = Package(
       name: "BanjieStore",
       dependencies: [
         "BanjieCore",
+        "BanjieCrypto",
         .product(name: "GRDB", package: "GRDB.swift"),
       ],
       swiftSettings: swiftSettings
@@ -114,6 +143,8 @@ let package = Package(
       name: "BanjieServer",
       dependencies: [
         "BanjieCore",
+        "BanjieConfig",
+        "BanjieCrypto",
         "BanjieStore",
         "BanjieProto",
         "BanjieTransport",
@@ -134,6 +165,9 @@ let package = Package(
       name: "banjied",
       dependencies: [
         "BanjieServer",
+        "BanjieConfig",
+        // For `banjied seed`, which writes a database file directly.
+        "BanjieStore",
         "BanjieCore",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
@@ -147,12 +181,11 @@ let package = Package(
       name: "banjie",
       dependencies: [
         "BanjieProto",
-        // For `banjie seed`, a local tool that writes a database file directly.
-        "BanjieServer",
-        "BanjieStore",
         "BanjieTransport",
         "BanjieTLS",
         "BanjieCore",
+        "BanjieConfig",
+        "BanjieCrypto",
         .product(name: "GRPCCore", package: "grpc-swift-2"),
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "NIOCore", package: "swift-nio"),
@@ -164,6 +197,7 @@ let package = Package(
       name: "BanjieWireTests",
       dependencies: [
         "BanjieWire",
+        "BanjieWireFuzzSupport",
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOTestUtils", package: "swift-nio"),
       ],
@@ -200,6 +234,8 @@ let package = Package(
         "BanjieServer",
         "BanjieStore",
         "BanjieCore",
+        "BanjieConfig",
+        "BanjieCrypto",
         "BanjieProto",
         "BanjieTransport",
         "BanjieTLS",
@@ -215,6 +251,16 @@ let package = Package(
     .testTarget(
       name: "BanjieCoreTests",
       dependencies: ["BanjieCore"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "BanjieCryptoTests",
+      dependencies: ["BanjieCrypto"],
+      swiftSettings: swiftSettings
+    ),
+    .testTarget(
+      name: "BanjieConfigTests",
+      dependencies: ["BanjieConfig"],
       swiftSettings: swiftSettings
     ),
   ]

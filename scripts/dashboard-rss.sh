@@ -4,7 +4,7 @@
 # dashboard calls through the real CLI — each month of the year, every breakdown, a watcher —
 # and prints the resident set now and its high-water mark (VmRSS, VmHWM from /proc).
 #
-#   banjie seed --database /tmp/year-1M.sqlite --cases 1000000     # or the benchmark's file
+#   banjied seed --database /tmp/year-1M.sqlite --cases 1000000    # or the benchmark's file
 #   scripts/dashboard-rss.sh /tmp/year-1M.sqlite
 #
 # BIN_DIR picks the binaries (default .build/debug; a release build uses less). Exit 1 when

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The dashboard end to end (issue 7): seeds a county year into a fresh database with
-# `banjie seed`, serves it with banjied, and checks what the office sees:
+# `banjied seed`, serves it with banjied, and checks what the office sees:
 #   - `banjie dashboard --by department` prints the summary, the trend and a breakdown;
 #   - `--csv` has a header and one line per department plus the total;
 #   - `banjie report --html` writes one self-contained page: it parses, has the four SVG charts
@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$bin/banjie" seed --database "$work/banjie.sqlite" --cases "$cases" --seed 11 >/dev/null
+"$bin/banjied" seed --database "$work/banjie.sqlite" --cases "$cases" --seed 11 >/dev/null
 "$bin/banjie" certs init --dir "$work/certs" >/dev/null
 "$bin/banjie" certs issue --dir "$work/certs" --role office --org YSB --name 李明 >/dev/null
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

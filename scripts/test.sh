@@ -26,7 +26,7 @@ if [ "$status" -ne 0 ]; then echo "swift test failed"; exit "$status"; fi
 echo "== protocol client (Python, from docs/PROTOCOL.md) against a live server"
 bash scripts/protocol-client-check.sh
 
-echo "== dashboard end to end: banjie seed, the terminal view, CSV and the HTML report"
+echo "== dashboard end to end: banjied seed, the terminal view, CSV and the HTML report"
 bash scripts/report-check.sh
 
 echo "== certificate rotation with SIGHUP against a live server"

@@ -39,29 +39,31 @@ public struct BanjieServerApp: Sendable {
     let health: HealthService
   }
 
-  public func assemble(now: any NowProvider = SystemNow()) throws -> Assembly {
+  public func assemble(now: any NowProvider = SystemNow()) async throws -> Assembly {
     let store: BanjieStore
     do {
-      store = try BanjieStore(path: self.configuration.databasePath)
+      // Opening migrates the file: blocking work, so not on the cooperative pool.
+      let path = self.configuration.databasePath
+      store = try await runBlockingIO(on: DispatchQueue(label: "banjie.store-open")) { try BanjieStore(path: path) }
     } catch {
       throw StartupError("cannot open the database \(self.configuration.databasePath): \(error)")
     }
     // Revoked serials: the configured file and every revocation the office has made.
     let revocations = RevocationList()
     revocations.replaceListed(try self.configuration.fileRevocations())
-    for record in try store.revocations() { revocations.revoke(record.serial) }
+    for record in try await store.revocations() { revocations.revoke(record.serial) }
     let tls: TLSContext
     do {
       tls = try self.configuration.makeTLSContext(revocations: revocations)
     } catch {
       throw StartupError("cannot load TLS files (certificate \(self.configuration.certificateFile), key \(self.configuration.privateKeyFile), client CA \(self.configuration.clientCAFile)): \(error). Run `banjie certs init --dir certs/dev` to make development certificates.")
     }
-    let environment = try ServerEnvironment(
+    let environment = try await ServerEnvironment(
       store: store, now: now, regionCode: self.configuration.regionCode, yellowThreshold: self.configuration.yellowThreshold,
       intakeLimitWorkingDays: self.configuration.intakeLimitWorkingDays, revocations: revocations, logger: self.logger
     )
     // Completed cases stored before the dashboard aggregates existed get their figures once.
-    let backfilled = try store.backfillCompletionFigures(clock: environment.sla)
+    let backfilled = try await store.backfillCompletionFigures(clock: environment.sla)
     if backfilled > 0 { self.logger.info("dashboard figures filled in for \(backfilled) completed cases") }
     let transport = BanjieServerTransport(config: self.configuration.transportConfig(tls: tls, logger: self.logger))
     environment.setConnectionCloser { serial in
@@ -82,7 +84,7 @@ public struct BanjieServerApp: Sendable {
         // The gauges that are cheaper to read at scrape time than to keep current.
         metrics.setOpenConnections(transport.connectionCount)
         do {
-          metrics.setOpenCases(try await store.runBlocking { try $0.openCasesByColour() })
+          metrics.setOpenCases(try await store.openCasesByColour())
         } catch {
           logger.warning("metrics: cannot count open cases", metadata: ["error": "\(error)"])
         }
@@ -91,7 +93,7 @@ public struct BanjieServerApp: Sendable {
     }
     let health = HealthService(services: Self.serviceNames)
     let services: [any RegistrableRPCService] = [
-      SystemService(databaseDescription: { store.describe() }),
+      SystemService(databaseDescription: { await store.describe() }),
       health,
       CaseService(env: environment),
       CatalogService(env: environment),
@@ -122,7 +124,7 @@ public struct BanjieServerApp: Sendable {
 
   /// Runs until a signal asks for shutdown.
   public func run(now: any NowProvider = SystemNow()) async throws {
-    let assembly = try self.assemble(now: now)
+    let assembly = try await self.assemble(now: now)
     // Shut down in reverse order: the RPC server drains first, and metrics answer until the end.
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
     if let endpoint = assembly.metricsEndpoint { services.append(.init(service: endpoint)) }
@@ -171,7 +173,7 @@ struct SweeperService: Service {
       let full = lastFull.map { ContinuousClock.now - $0 >= self.interval } ?? true
       do {
         let environment = self.environment
-        _ = try await environment.store.runBlocking { _ in try environment.sweep(full: full) }
+        _ = try await environment.sweep(full: full)
         if full { lastFull = .now }
       } catch {
         self.logger.error("sweeper pass failed", metadata: ["error": "\(error)", "full": "\(full)"])

@@ -10,9 +10,11 @@ public final class ServerEnvironment: Sendable {
   public let store: BanjieStore
   public let now: any NowProvider
   public let regionCode: String
-  public let alerts = AlertHub()
-  /// Told of every change a dashboard could show (mutations and sweeper alerts).
-  public let changes = ChangeFeed()
+  /// Sweeper alerts for `WatchAlerts`; a watcher that falls 1,000 alerts behind loses the oldest.
+  public let alerts = Broadcaster<AlertRecord>(bufferingNewest: 1000)
+  /// Told of every change a dashboard could show (mutations and sweeper alerts); a slow watcher
+  /// keeps only the latest wake-up.
+  public let changes = Broadcaster<Void>(bufferingNewest: 1)
   /// Certificates refused at the handshake; shared with the TLS context.
   public let revocations: RevocationList
   /// Closes the open connections of a certificate serial; set once the transport exists.
@@ -23,13 +25,13 @@ public final class ServerEnvironment: Sendable {
   var logger: Logger { RequestInfo.current.logger ?? self.baseLogger }
   private let calendarState: Mutex<SLAClock>
 
-  public init(store: BanjieStore, now: any NowProvider = SystemNow(), regionCode: String = "370830", yellowThreshold: Double = 0.8, intakeLimitWorkingDays: Int = 5, revocations: RevocationList = RevocationList(), logger: Logger = Logger(label: "banjie.server")) throws {
+  public init(store: BanjieStore, now: any NowProvider = SystemNow(), regionCode: String = "370830", yellowThreshold: Double = 0.8, intakeLimitWorkingDays: Int = 5, revocations: RevocationList = RevocationList(), logger: Logger = Logger(label: "banjie.server")) async throws {
     self.store = store
     self.revocations = revocations
     self.now = MillisecondNow(base: now)
     self.regionCode = regionCode
     self.baseLogger = logger
-    let calendar = try store.loadCalendar()
+    let calendar = try await store.loadCalendar()
     self.calendarState = Mutex(try SLAClock(calendar: calendar, yellowThreshold: yellowThreshold, intakeLimitWorkingDays: intakeLimitWorkingDays))
   }
 
@@ -44,21 +46,18 @@ public final class ServerEnvironment: Sendable {
     self.connectionCloser.withLock { $0 }?(serial) ?? 0
   }
 
-  /// Installs an imported year for every later call.
-  /// Held by a sweeper pass and by a calendar import (with the installing of its clock), so a
-  /// pass never recolours cases with the calendar a committed import has just replaced.
-  let calendarChange = Mutex(())
-
-  /// Stores a year (BanjieStore.importCalendarYear) and installs it, as one step for sweepers.
-  func importCalendarYear(_ data: CalendarYearData, actor: Actor) throws -> Int {
-    try self.calendarChange.withLock { _ in
-      let current = self.sla
-      let newClock = try SLAClock(calendar: current.calendar.installing(data), yellowThreshold: current.yellowThreshold,
-        intakeLimitWorkingDays: current.intakeLimitWorkingDays)
-      let recomputed = try self.store.importCalendarYear(data, actor: actor, clock: newClock, now: self.now.now)
-      try self.install(data)
-      return recomputed
-    }
+  /// Stores a year (BanjieStore.importCalendarYear) and installs it, as one step in the store's
+  /// serial writer: the new clock is made from the one current there and installed before the
+  /// writer takes its next transaction, so a sweeper pass (which reads the clock inside its own
+  /// write, see `sweep`) never recolours cases with the calendar a committed import replaced.
+  func importCalendarYear(_ data: CalendarYearData, actor: Actor) async throws -> Int {
+    try await self.store.importCalendarYear(data, actor: actor, now: self.now.now,
+      clock: {
+        let current = self.sla
+        return try SLAClock(calendar: current.calendar.installing(data), yellowThreshold: current.yellowThreshold,
+          intakeLimitWorkingDays: current.intakeLimitWorkingDays)
+      },
+      install: { clock in self.calendarState.withLock { $0 = clock } })
   }
 
   func install(_ data: CalendarYearData) throws {
@@ -68,60 +67,23 @@ public final class ServerEnvironment: Sendable {
   }
 
   /// One pass of the SLA sweeper: stores and publishes what changed.
-  @discardableResult
   /// `full: false` is the quick pass: only cases whose next colour change has come (see
-  /// BanjieStore.sweep); demands and rectifications wait for the full pass.
-  public func sweep(full: Bool = true) throws -> [AlertRecord] {
-    try self.calendarChange.withLock { _ in try self.sweepUnderCalendar(full: full) }
-  }
-
-  private func sweepUnderCalendar(full: Bool) throws -> [AlertRecord] {
-    let clock = self.sla, now = self.now.now
-    let alerts = full
-      ? try self.store.sweep(clock: clock, now: now) + self.store.sweepDemands(clock: clock, now: now)
-        + self.store.sweepRectifications(clock: clock, now: now)
-      : try self.store.sweep(clock: clock, now: now, full: false)
+  /// BanjieStore.sweep); demands and rectifications wait for the full pass. Each store sweep reads
+  /// the clock inside its write transaction, after any calendar import the writer ran before it.
+  @discardableResult
+  public func sweep(full: Bool = true) async throws -> [AlertRecord] {
+    let now = self.now.now
+    var alerts = try await self.store.sweep(clock: self.sla, now: now, full: full)
+    if full {
+      alerts += try await self.store.sweepDemands(clock: self.sla, now: now)
+      alerts += try await self.store.sweepRectifications(clock: self.sla, now: now)
+    }
     if !alerts.isEmpty {
       self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])
       self.alerts.publish(alerts)
       self.changes.signal()
     }
     return alerts
-  }
-}
-
-/// Fans alerts out to every watcher. A watcher that falls 1,000 alerts behind loses the oldest.
-public final class AlertHub: Sendable {
-  private struct State {
-    var next = 0
-    var subscribers: [Int: AsyncStream<AlertRecord>.Continuation] = [:]
-  }
-  private let state = Mutex(State())
-
-  public init() {}
-
-  public func subscribe() -> (Int, AsyncStream<AlertRecord>) {
-    let (stream, continuation) = AsyncStream<AlertRecord>.makeStream(bufferingPolicy: .bufferingNewest(1000))
-    let id = self.state.withLock { state in
-      state.next += 1
-      state.subscribers[state.next] = continuation
-      return state.next
-    }
-    return (id, stream)
-  }
-
-  public func unsubscribe(_ id: Int) {
-    let continuation = self.state.withLock { $0.subscribers.removeValue(forKey: id) }
-    continuation?.finish()
-  }
-
-  public var subscriberCount: Int { self.state.withLock { $0.subscribers.count } }
-
-  func publish(_ alerts: [AlertRecord]) {
-    let subscribers = self.state.withLock { Array($0.subscribers.values) }
-    for subscriber in subscribers {
-      for alert in alerts { subscriber.yield(alert) }
-    }
   }
 }
 
@@ -133,36 +95,5 @@ struct MillisecondNow: NowProvider {
   var now: Date {
     let t = self.base.now.timeIntervalSince1970
     return Date(timeIntervalSince1970: (t * 1000).rounded(.down) / 1000)
-  }
-}
-
-/// Wakes watchers when something changed; a slow watcher keeps only the latest wake-up.
-public final class ChangeFeed: Sendable {
-  private struct State {
-    var next = 0
-    var subscribers: [Int: AsyncStream<Void>.Continuation] = [:]
-  }
-  private let state = Mutex(State())
-
-  public init() {}
-
-  public func subscribe() -> (Int, AsyncStream<Void>) {
-    let (stream, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-    let id = self.state.withLock { state in
-      state.next += 1
-      state.subscribers[state.next] = continuation
-      return state.next
-    }
-    return (id, stream)
-  }
-
-  public func unsubscribe(_ id: Int) {
-    self.state.withLock { $0.subscribers.removeValue(forKey: id) }?.finish()
-  }
-
-  public var subscriberCount: Int { self.state.withLock { $0.subscribers.count } }
-
-  public func signal() {
-    for subscriber in self.state.withLock({ Array($0.subscribers.values) }) { subscriber.yield(()) }
   }
 }

@@ -49,7 +49,7 @@ public final class TLSReloader: Sendable {
   /// Reloads, or throws `TLSReloadError` and changes nothing. `trigger` is for the log line.
   @discardableResult
   public func reload(trigger: String) async throws -> TLSReloadReport {
-    try await runBlocking(on: Self.queue) { try self.reloadNow(trigger: trigger) }
+    try await runBlockingIO(on: Self.queue) { try self.reloadNow(trigger: trigger) }
   }
 
   private func reloadNow(trigger: String) throws -> TLSReloadReport {

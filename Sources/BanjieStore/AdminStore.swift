@@ -15,7 +15,7 @@ public struct RevocationRecord: Codable, Sendable, Hashable, FetchableRecord, Pe
 
 extension BanjieStore {
   /// Records a revocation (idempotent: revoking again keeps the first record).
-  public func revoke(serial: String, reason: String, actor: Actor, now: Date) throws -> RevocationRecord {
+  public func revoke(serial: String, reason: String, actor: Actor, now: Date) async throws -> RevocationRecord {
     try FieldRules.text(reason, field: "reason", max: 500)
     let normalized = serial.replacingOccurrences(of: ":", with: "").uppercased().drop { $0 == "0" }
     guard !normalized.isEmpty, normalized.count <= 64, normalized.allSatisfy(\.isHexDigit) else {
@@ -23,7 +23,7 @@ extension BanjieStore {
         message: "serial \"\(serial.prefix(70))\" is not a hexadecimal certificate serial number", field: "serial")
     }
     let key = String(normalized)
-    return try self.pool.write { db in
+    return try await self.pool.write { db in
       if let existing = try RevocationRecord.fetchOne(db, key: key) { return existing }
       let record = RevocationRecord(serial: key, reason: reason, revokedAt: now, revokedBy: "\(actor.person) (\(actor.role.rawValue), \(actor.organization))")
       try record.insert(db)
@@ -32,17 +32,20 @@ extension BanjieStore {
     }
   }
 
-  public func revocations() throws -> [RevocationRecord] {
-    try self.pool.read { db in try RevocationRecord.order(Column("revoked_at")).fetchAll(db) }
+  public func revocations() async throws -> [RevocationRecord] {
+    try await self.pool.read { db in try RevocationRecord.order(Column("revoked_at")).fetchAll(db) }
   }
 
   /// An online backup into `path`: a consistent copy taken while writers go on.
-  public func backup(to path: String, actor: Actor, now: Date) throws {
-    try self.pool.write { db in
+  public func backup(to path: String, actor: Actor, now: Date) async throws {
+    try await self.pool.write { db in
       try AuditLog.append(db, at: now, actor: actor, action: "database.backup", entity: "database", entityID: "backup")
     }
-    let destination = try DatabaseQueue(path: path)
-    try self.pool.backup(to: destination)
-    try destination.close()
+    // The copy runs on one of the pool's readers (a consistent snapshot), off the cooperative pool.
+    try await self.pool.read { db in
+      let destination = try DatabaseQueue(path: path)
+      try destination.writeWithoutTransaction { try db.backup(to: $0) }
+      try destination.close()
+    }
   }
 }

@@ -1,4 +1,5 @@
 public import BanjieCore
+import BanjieCrypto
 import Foundation
 public import GRDB
 
@@ -88,7 +89,7 @@ public enum AuditLog {
 }
 
 extension BanjieStore {
-  public func verifyAudit() throws -> AuditLog.Verification {
-    try self.pool.read { db in try AuditLog.verify(db) }
+  public func verifyAudit() async throws -> AuditLog.Verification {
+    try await self.pool.read { db in try AuditLog.verify(db) }
   }
 }

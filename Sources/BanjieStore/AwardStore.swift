@@ -1,4 +1,5 @@
 public import BanjieCore
+import BanjieCrypto
 public import Foundation
 import GRDB
 
@@ -47,13 +48,13 @@ extension BanjieStore {
   }
 
   /// The rule set of `version`, or the newest when nil.
-  public func awardRules(version: Int64?) throws -> AwardRuleSetView? {
-    try self.pool.read { try Self.ruleSet($0, version: version) }
+  public func awardRules(version: Int64?) async throws -> AwardRuleSetView? {
+    try await self.pool.read { try Self.ruleSet($0, version: version) }
   }
 
   /// Stores `rules` (already checked) as the next version.
-  public func setAwardRules(_ rules: AwardRuleSet, actor: Actor, now: Date, key: IdempotencyKey?) throws -> AwardRuleSetView {
-    try self.write(idempotency: key, method: "SetAwardRules", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  public func setAwardRules(_ rules: AwardRuleSet, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> AwardRuleSetView {
+    try await self.write(idempotency: key, method: "SetAwardRules", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       let version = (try Int64.fetchOne(db, sql: "SELECT MAX(version) FROM award_rule_sets") ?? 0) + 1
       var stored = rules
       stored.version = version
@@ -140,8 +141,8 @@ extension BanjieStore {
   }
 
   /// The stars of `period` under the current rule set, computed and not stored.
-  public func previewAwards(period: AwardPeriod, clock: SLAClock, now: Date) throws -> AwardSnapshot {
-    try self.pool.read { db in try Self.snapshot(db, period: period, clock: clock, now: now) }
+  public func previewAwards(period: AwardPeriod, clock: SLAClock, now: Date) async throws -> AwardSnapshot {
+    try await self.pool.read { db in try Self.snapshot(db, period: period, clock: clock, now: now) }
   }
 
   static func snapshot(_ db: Database, period: AwardPeriod, clock: SLAClock, now: Date) throws -> AwardSnapshot {
@@ -155,8 +156,8 @@ extension BanjieStore {
   // MARK: Published awards
 
   /// Publishes `period`: computes, serializes canonically, hashes and stores the bytes.
-  public func publishAwards(period: AwardPeriod, actor: Actor, clock: SLAClock, now: Date, key: IdempotencyKey?) throws -> AwardRecordView {
-    try self.write(idempotency: key, method: "PublishAwards", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  public func publishAwards(period: AwardPeriod, actor: Actor, clock: SLAClock, now: Date, key: IdempotencyKey?) async throws -> AwardRecordView {
+    try await self.write(idempotency: key, method: "PublishAwards", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       if let live = try Int64.fetchOne(db, sql: "SELECT id FROM awards WHERE period = ? AND revoked_at IS NULL", arguments: [period.text]) {
         throw DomainError.failedPrecondition("award.already_published",
           "period \(period.text) is already published as award \(live); revoke it with a reason before publishing again", field: "period")
@@ -175,8 +176,8 @@ extension BanjieStore {
     }
   }
 
-  public func revokeAward(id: Int64, reason: String, actor: Actor, now: Date, key: IdempotencyKey?) throws -> AwardRecordView {
-    try self.write(idempotency: key, method: "RevokeAward", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  public func revokeAward(id: Int64, reason: String, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> AwardRecordView {
+    try await self.write(idempotency: key, method: "RevokeAward", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard let award = try Self.awardRow(db, id: id) else { throw Self.awardMissing(id) }
       guard award.revokedAt == nil else {
         throw DomainError.failedPrecondition("award.already_revoked", "award \(id) was already revoked: \(award.revokeReason)", field: "id")
@@ -189,13 +190,13 @@ extension BanjieStore {
     }
   }
 
-  public func award(id: Int64) throws -> AwardRecordView? {
-    try self.pool.read { try Self.awardRow($0, id: id) }
+  public func award(id: Int64) async throws -> AwardRecordView? {
+    try await self.pool.read { try Self.awardRow($0, id: id) }
   }
 
   /// Every published award, newest first.
-  public func listAwards() throws -> [AwardRecordView] {
-    try self.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM awards ORDER BY id DESC").map(Self.awardView) }
+  public func listAwards() async throws -> [AwardRecordView] {
+    try await self.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM awards ORDER BY id DESC").map(Self.awardView) }
   }
 
   static func awardRow(_ db: Database, id: Int64) throws -> AwardRecordView? {

@@ -4,11 +4,17 @@ public import GRDB
 
 /// banjie's storage: one `DatabasePool` over the system SQLite (WAL, foreign keys, synchronous
 /// FULL so that an acknowledged write survives a crash). Every mutation is one transaction that
-/// also appends to the hash-chained audit log. All SQL lives in this module.
+/// also appends to the hash-chained audit log. All SQL lives in this module, and the pool never
+/// leaves it: callers use the store's methods, which are `async` and run on GRDB's own reader and
+/// writer queues (never on the cooperative pool's threads), so a waiting request holds no thread.
 public final class BanjieStore: Sendable {
-  public let pool: DatabasePool
+  /// Internal on purpose: the store boundary is closed (docs/ARCHITECTURE.md). Tests reach it
+  /// with `@testable import`.
+  let pool: DatabasePool
   public let path: String
 
+  /// Opens (creating if needed) and migrates the database file. Blocking: call it at start-up,
+  /// before serving, or from a local tool's own thread.
   public init(path: String) throws {
     var configuration = Configuration()
     configuration.foreignKeysEnabled = true
@@ -31,8 +37,8 @@ public final class BanjieStore: Sendable {
   }
 
   /// "SQLite 3.40.1, schema v1-foundation" — for `banjie health`.
-  public func describe() -> String {
-    let (version, migration) = (try? self.pool.read { db -> (String, String) in
+  public func describe() async -> String {
+    let (version, migration) = (try? await self.pool.read { db -> (String, String) in
       let version = try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?"
       let migration = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1") ?? "none"
       return (version, migration)
@@ -40,9 +46,14 @@ public final class BanjieStore: Sendable {
     return "SQLite \(version), schema \(migration)"
   }
 
+  /// Whether the catalog has any service item (a seeded year needs one).
+  public func hasCatalog() async throws -> Bool {
+    try await self.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM service_items)") ?? false }
+  }
+
   /// `PRAGMA integrity_check`: "ok" when the file is sound.
-  public func integrityCheck() throws -> String {
-    try self.pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+  public func integrityCheck() async throws -> String {
+    try await self.pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
   }
 }
 
@@ -66,8 +77,8 @@ extension BanjieStore {
     decode: @Sendable (Data) throws -> T,
     now: Date,
     _ body: @Sendable (Database) throws -> T
-  ) throws -> T {
-    try self.pool.write { db in
+  ) async throws -> T {
+    try await self.pool.write { db in
       if let key {
         if let row = try Row.fetchOne(db, sql: "SELECT method, response FROM idempotency WHERE caller = ? AND key = ?", arguments: [key.caller, key.key]) {
           let firstMethod: String = row["method"]

@@ -4,8 +4,8 @@ import GRDB
 
 extension BanjieStore {
   /// The shipped years with every imported year installed over them.
-  public func loadCalendar(base: WorkingCalendar = .standard) throws -> WorkingCalendar {
-    try self.pool.read { db in
+  public func loadCalendar(base: WorkingCalendar = .standard) async throws -> WorkingCalendar {
+    try await self.pool.read { db in
       var calendar = base
       for data in try Data.fetchAll(db, sql: "SELECT CAST(data AS BLOB) FROM calendar_years ORDER BY year") {
         calendar.install(try CalendarYearData(json: data))
@@ -15,28 +15,48 @@ extension BanjieStore {
   }
 
   /// Stores a year's notice and recomputes the deadlines of open work under the new calendar.
-  public func importCalendarYear(_ data: CalendarYearData, actor: Actor, clock: SLAClock, now: Date) throws -> Int {
-    try self.pool.write { db in
-      try db.execute(sql: "INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?) ON CONFLICT(year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at",
-        arguments: [data.year, String(decoding: data.jsonData(), as: UTF8.self), now])
-      var recomputed = 0
-      let open = try CaseRecord.filter([CaseState.received.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue].contains(Column("state"))).fetchAll(db)
-      for var record in open {
-        let before = (record.dueAt, record.intakeDueAt, record.colourChangesAt)
-        if record.state == .received {
-          record.intakeDueAt = try clock.intakeDeadline(receivedAt: record.receivedAt)
-        }
-        try Self.refreshTiming(db, &record, clock: clock, now: now)
-        if before.0 != record.dueAt || before.1 != record.intakeDueAt {
-          try record.update(db, columns: ["due_at", "colour", "intake_due_at", "colour_changes_at"])
-          recomputed += 1
-        } else if before.2 != record.colourChangesAt {
-          try record.update(db, columns: ["colour_changes_at"])
-        }
+  ///
+  /// One serial step of the writer: `clock` makes the new clock from the current one, the year is
+  /// stored and open work recomputed in one transaction, and after its commit `install` puts the
+  /// clock in force, all before the writer runs any other write. A sweep that reads the clock in
+  /// its own write therefore sees either the old calendar and the old data or both new ones.
+  public func importCalendarYear(
+    _ data: CalendarYearData, actor: Actor, now: Date,
+    clock makeClock: @escaping @Sendable () throws -> SLAClock,
+    install: @escaping @Sendable (SLAClock) -> Void
+  ) async throws -> Int {
+    try await self.pool.writeWithoutTransaction { db in
+      let clock = try makeClock()
+      var result = 0
+      try db.inTransaction {
+        result = try Self.importCalendarYear(db, data, actor: actor, clock: clock, now: now)
+        return .commit
       }
-      try AuditLog.append(db, at: now, actor: actor, action: "calendar.import", entity: "calendar_year", entityID: String(data.year),
-        detail: ["holidays": String(data.holidays.count), "workdays": String(data.makeUpWorkdays.count), "recomputed": String(recomputed)])
-      return recomputed
+      install(clock)
+      return result
     }
+  }
+
+  private static func importCalendarYear(_ db: Database, _ data: CalendarYearData, actor: Actor, clock: SLAClock, now: Date) throws -> Int {
+    try db.execute(sql: "INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?) ON CONFLICT(year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at",
+      arguments: [data.year, String(decoding: data.jsonData(), as: UTF8.self), now])
+    var recomputed = 0
+    let open = try CaseRecord.filter([CaseState.received.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue].contains(Column("state"))).fetchAll(db)
+    for var record in open {
+      let before = (record.dueAt, record.intakeDueAt, record.colourChangesAt)
+      if record.state == .received {
+        record.intakeDueAt = try clock.intakeDeadline(receivedAt: record.receivedAt)
+      }
+      try Self.refreshTiming(db, &record, clock: clock, now: now)
+      if before.0 != record.dueAt || before.1 != record.intakeDueAt {
+        try record.update(db, columns: ["due_at", "colour", "intake_due_at", "colour_changes_at"])
+        recomputed += 1
+      } else if before.2 != record.colourChangesAt {
+        try record.update(db, columns: ["colour_changes_at"])
+      }
+    }
+    try AuditLog.append(db, at: now, actor: actor, action: "calendar.import", entity: "calendar_year", entityID: String(data.year),
+      detail: ["holidays": String(data.holidays.count), "workdays": String(data.makeUpWorkdays.count), "recomputed": String(recomputed)])
+    return recomputed
   }
 }

@@ -52,7 +52,7 @@ extension BanjieStore {
   public func submitCase(
     _ new: NewCase, regionCode: String, actor: Actor, authorize: @Sendable (ServiceItemRecord) throws -> Void,
     clock: SLAClock, now: Date, key: IdempotencyKey?
-  ) throws -> CaseView {
+  ) async throws -> CaseView {
     try FieldRules.code(new.itemCode, field: "item_code")
     try FieldRules.text(new.applicant, field: "applicant", max: 200)
     try FieldRules.text(new.window, field: "window", max: 50)
@@ -62,7 +62,7 @@ extension BanjieStore {
         throw DomainError(kind: .invalidArgument, code: error.code, message: "enterprise_uscc: \(error.message)", field: "enterprise_uscc")
       }
     }
-    return try self.write(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
+    return try await self.write(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
       guard let item = try ServiceItemRecord.fetchOne(db, key: new.itemCode) else {
         throw DomainError(kind: .invalidArgument, code: "case.unknown_item", message: "service item \(new.itemCode) does not exist (see `banjie catalog items`)", field: "item_code")
       }
@@ -100,8 +100,8 @@ extension BanjieStore {
   public func transition(
     number: String, action: CaseAction, expectedVersion: Int64?, actor: Actor,
     authorize: @Sendable (CaseRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
-  ) throws -> CaseView {
-    try self.write(idempotency: key, method: "case.\(action.name.rawValue)", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
+  ) async throws -> CaseView {
+    try await self.write(idempotency: key, method: "case.\(action.name.rawValue)", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
       guard var record = try CaseRecord.filter(Column("number") == number).fetchOne(db) else {
         throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(number) does not exist", field: "number")
       }
@@ -235,15 +235,15 @@ extension BanjieStore {
     try event.insert(db)
   }
 
-  public func caseView(number: String, clock: SLAClock, now: Date) throws -> CaseView? {
-    try self.pool.read { db in
+  public func caseView(number: String, clock: SLAClock, now: Date) async throws -> CaseView? {
+    try await self.pool.read { db in
       guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
       return try self.view(db, record, clock: clock, now: now)
     }
   }
 
-  public func caseHistory(number: String) throws -> (CaseRecord, [CaseEventRecord])? {
-    try self.pool.read { db in
+  public func caseHistory(number: String) async throws -> (CaseRecord, [CaseEventRecord])? {
+    try await self.pool.read { db in
       guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db), let id = record.id else { return nil }
       let events = try CaseEventRecord.filter(Column("case_id") == id).order(Column("seq")).fetchAll(db)
       return (record, events)
@@ -251,8 +251,8 @@ extension BanjieStore {
   }
 
   /// A page of cases, newest first, and the total that match.
-  public func listCases(_ filter: CaseFilter, clock: SLAClock, now: Date) throws -> (views: [CaseView], total: Int, next: String?) {
-    try self.pool.read { db in
+  public func listCases(_ filter: CaseFilter, clock: SLAClock, now: Date) async throws -> (views: [CaseView], total: Int, next: String?) {
+    try await self.pool.read { db in
       var request = CaseRecord.all()
       if !filter.states.isEmpty { request = request.filter(filter.states.map(\.rawValue).contains(Column("state"))) }
       if !filter.colours.isEmpty { request = request.filter(filter.colours.map(\.rawValue).contains(Column("colour"))) }
@@ -274,8 +274,8 @@ extension BanjieStore {
   /// endpoint: one indexed query, no SLA computation. The sweeper keeps stored colours current
   /// to within its interval; a case on the clock always has one, but a missing colour would
   /// count as green.
-  public func openCasesByColour() throws -> [SLAColour: Int] {
-    try self.pool.read { db in
+  public func openCasesByColour() async throws -> [SLAColour: Int] {
+    try await self.pool.read { db in
       var counts: [SLAColour: Int] = [:]
       let rows = try Row.fetchAll(db, sql: """
         SELECT COALESCE(colour, 'green') AS colour, COUNT(*) AS n FROM cases
@@ -296,8 +296,10 @@ extension BanjieStore {
   /// One sweeper pass over cases. `full`: every open case on the clock (which also fills in
   /// `colour_changes_at` where it is missing); otherwise only those whose next colour change has
   /// come, found through an index, so it can run every second on any size of database.
-  public func sweep(clock: SLAClock, now: Date, full: Bool = true) throws -> [AlertRecord] {
-    try self.pool.write { db in
+  public func sweep(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, full: Bool = true) async throws -> [AlertRecord] {
+    try await self.pool.write { db in
+      // Read in the writer, so a calendar import that committed before this pass is in force.
+      let clock = currentClock()
       var alerts: [AlertRecord] = []
       // Intake not decided in time: the case counts as accepted at receipt.
       let late = try CaseRecord.filter(Column("state") == CaseState.received.rawValue && Column("intake_due_at") <= now).fetchAll(db)
@@ -353,8 +355,8 @@ extension BanjieStore {
     }
   }
 
-  public func recentAlerts(since: Date, department: String?) throws -> [AlertRecord] {
-    try self.pool.read { db in
+  public func recentAlerts(since: Date, department: String?) async throws -> [AlertRecord] {
+    try await self.pool.read { db in
       var request = AlertRecord.filter(Column("at") >= since)
       if let department, !department.isEmpty { request = request.filter(Column("department_code") == department) }
       return try request.order(Column("id")).fetchAll(db)

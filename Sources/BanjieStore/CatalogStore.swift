@@ -3,25 +3,25 @@ import Foundation
 import GRDB
 
 extension BanjieStore {
-  public func departments() throws -> [DepartmentRecord] {
-    try self.pool.read { db in try DepartmentRecord.order(Column("code")).fetchAll(db) }
+  public func departments() async throws -> [DepartmentRecord] {
+    try await self.pool.read { db in try DepartmentRecord.order(Column("code")).fetchAll(db) }
   }
 
-  public func serviceItems(department: String?) throws -> [ServiceItemRecord] {
-    try self.pool.read { db in
+  public func serviceItems(department: String?) async throws -> [ServiceItemRecord] {
+    try await self.pool.read { db in
       var request = ServiceItemRecord.order(Column("department_code"), Column("code"))
       if let department, !department.isEmpty { request = request.filter(Column("department_code") == department) }
       return try request.fetchAll(db)
     }
   }
 
-  public func serviceItem(code: String) throws -> ServiceItemRecord? {
-    try self.pool.read { db in try ServiceItemRecord.fetchOne(db, key: code) }
+  public func serviceItem(code: String) async throws -> ServiceItemRecord? {
+    try await self.pool.read { db in try ServiceItemRecord.fetchOne(db, key: code) }
   }
 
   /// Creates or replaces departments and items, all or nothing.
-  public func importCatalog(departments: [DepartmentRecord], items: [ServiceItemRecord], actor: Actor, now: Date) throws -> (Int, Int) {
-    try self.pool.write { db in
+  public func importCatalog(departments: [DepartmentRecord], items: [ServiceItemRecord], actor: Actor, now: Date) async throws -> (Int, Int) {
+    try await self.pool.write { db in
       for department in departments {
         try Self.validate(department)
         try department.save(db)

@@ -120,18 +120,18 @@ public struct DashboardReport: Sendable, Hashable {
 /// shown, never to the history.
 extension BanjieStore {
   /// Whether `code` names a department.
-  public func departmentExists(_ code: String) throws -> Bool {
-    try self.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM departments WHERE code = ?)", arguments: [code]) ?? false }
+  public func departmentExists(_ code: String) async throws -> Bool {
+    try await self.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM departments WHERE code = ?)", arguments: [code]) ?? false }
   }
 
   /// How many open cases the "most overdue" list shows.
   public static let overdueListLength = 10
 
   /// The dashboard of `from`–`to` (Asia/Shanghai days, inclusive) for one department or all.
-  public func dashboard(from: LocalDate, to: LocalDate, department: String?, by grouping: DashboardGrouping?, clock: SLAClock, now: Date) throws -> DashboardReport {
+  public func dashboard(from: LocalDate, to: LocalDate, department: String?, by grouping: DashboardGrouping?, clock: SLAClock, now: Date) async throws -> DashboardReport {
     let calendar = clock.calendar
     let today = calendar.localDate(of: now)
-    return try self.pool.read { db in
+    return try await self.pool.read { db in
       var scope = ""
       var scopeArguments: StatementArguments = []
       if let department {
@@ -255,17 +255,17 @@ extension BanjieStore {
 
   /// How the dashboard aggregates kept by the triggers differ from a fresh computation over the
   /// cases and ratings; empty when they agree.
-  public func dashboardAggregateDifferences() throws -> [String] {
-    try self.pool.write { db in try DashboardSchema.differences(db) }
+  public func dashboardAggregateDifferences() async throws -> [String] {
+    try await self.pool.write { db in try DashboardSchema.differences(db) }
   }
 
   /// Fills in the dashboard figures (CaseRecord.oneDay, handling time) of completed cases stored
   /// before they existed; the triggers then carry them into the aggregates. Returns how many.
   @discardableResult
-  public func backfillCompletionFigures(clock: SLAClock, batch: Int = 5000) throws -> Int {
+  public func backfillCompletionFigures(clock: SLAClock, batch: Int = 5000) async throws -> Int {
     var total = 0
     while true {
-      let done = try self.pool.write { db -> Int in
+      let done = try await self.pool.write { db -> Int in
         let records = try CaseRecord.filter(sql: "completed_at IS NOT NULL AND handling_seconds IS NULL").limit(batch).fetchAll(db)
         for var record in records {
           try BanjieStore.fixCompletionFigures(db, &record, clock: clock)

@@ -11,10 +11,10 @@ extension BanjieStore {
   public func recordVisit(
     uscc: String, visitedOn: LocalDate, notes: String, demands: [NewDemand], regionCode: String, actor: Actor,
     authorize: @Sendable (EnterpriseAccess) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
-  ) throws -> VisitView {
+  ) async throws -> VisitView {
     try FieldRules.text(notes, field: "notes", max: 4000)
     try Self.checkDemands(demands)
-    return try self.write(idempotency: key, method: "RecordVisit", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    return try await self.write(idempotency: key, method: "RecordVisit", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       let (enterprise, access) = try Self.access(db, uscc: uscc)
       try authorize(access)
       var visit = VisitRecord(id: nil, uscc: uscc, liaisonOrganization: actor.organization, liaisonPerson: actor.person,
@@ -42,8 +42,8 @@ extension BanjieStore {
     public init() {}
   }
 
-  public func listVisits(_ filter: VisitFilter) throws -> (views: [VisitView], total: Int, next: String?) {
-    try self.pool.read { db in
+  public func listVisits(_ filter: VisitFilter) async throws -> (views: [VisitView], total: Int, next: String?) {
+    try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
       if let u = filter.uscc { conditions.append("v.uscc = ?"); arguments += [u] }
@@ -75,9 +75,9 @@ extension BanjieStore {
   public func raiseDemand(
     uscc: String, demand: NewDemand, regionCode: String, actor: Actor, authorize: @Sendable (EnterpriseAccess) throws -> Void,
     clock: SLAClock, now: Date, key: IdempotencyKey?
-  ) throws -> DemandView {
+  ) async throws -> DemandView {
     try Self.checkDemands([demand])
-    return try self.write(idempotency: key, method: "RaiseDemand", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    return try await self.write(idempotency: key, method: "RaiseDemand", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       let (_, access) = try Self.access(db, uscc: uscc)
       try authorize(access)
       let record = try Self.insertDemand(db, demand, uscc: uscc, visitID: nil, regionCode: regionCode, actor: actor, clock: clock, now: now)
@@ -99,8 +99,8 @@ extension BanjieStore {
   public func transitionDemand(
     number: String, action: DemandAction, change: DemandChange, expectedVersion: Int64?, actor: Actor,
     authorize: @Sendable (DemandRecord, EnterpriseAccess) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
-  ) throws -> DemandView {
-    try self.write(idempotency: key, method: "demand.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  ) async throws -> DemandView {
+    try await self.write(idempotency: key, method: "demand.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard var record = try DemandRecord.filter(Column("number") == number).fetchOne(db) else { throw Self.demandNotFound(number) }
       let (_, access) = try Self.access(db, uscc: record.uscc)
       try authorize(record, access)
@@ -148,8 +148,8 @@ extension BanjieStore {
     }
   }
 
-  public func demand(number: String, clock: SLAClock, now: Date) throws -> (DemandView, EnterpriseAccess)? {
-    try self.pool.read { db in
+  public func demand(number: String, clock: SLAClock, now: Date) async throws -> (DemandView, EnterpriseAccess)? {
+    try await self.pool.read { db in
       guard let record = try DemandRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
       let (_, access) = try Self.access(db, uscc: record.uscc)
       return (try Self.demandView(db, record, clock: clock, now: now), access)
@@ -168,8 +168,8 @@ extension BanjieStore {
   }
 
   /// A page of demands, newest first.
-  public func listDemands(_ filter: DemandFilter, clock: SLAClock, now: Date) throws -> (views: [DemandView], total: Int, next: String?) {
-    try self.pool.read { db in
+  public func listDemands(_ filter: DemandFilter, clock: SLAClock, now: Date) async throws -> (views: [DemandView], total: Int, next: String?) {
+    try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
       if let u = filter.uscc { conditions.append("d.uscc = ?"); arguments += [u] }
@@ -201,8 +201,10 @@ extension BanjieStore {
 
   /// The demand sweeper: moves the colours of demands waiting on a department forward and
   /// raises "demand.yellow" / "demand.red" alerts (stored, returned for publishing).
-  public func sweepDemands(clock: SLAClock, now: Date) throws -> [AlertRecord] {
-    try self.pool.write { db in
+  public func sweepDemands(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord] {
+    try await self.pool.write { db in
+      // Read in the writer, so a calendar import that committed before this pass is in force.
+      let clock = currentClock()
       var alerts: [AlertRecord] = []
       let waiting = [DemandState.open, .assigned, .reopened].map(\.rawValue)
       let open = try DemandRecord.filter(waiting.contains(Column("state")) && Column("colour") != SLAColour.red.rawValue).fetchAll(db)

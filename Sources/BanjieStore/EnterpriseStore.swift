@@ -66,16 +66,16 @@ extension BanjieStore {
 
   // MARK: Townships
 
-  public func townships() throws -> [Township] {
-    try self.pool.read { db in
+  public func townships() async throws -> [Township] {
+    try await self.pool.read { db in
       try Row.fetchAll(db, sql: "SELECT name, code FROM townships ORDER BY code, name").map { Township(name: $0["name"], code: $0["code"]) }
     }
   }
 
-  public func addTownship(_ township: Township, actor: Actor, now: Date, key: IdempotencyKey?) throws -> Township {
+  public func addTownship(_ township: Township, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> Township {
     try FieldRules.text(township.name, field: "name", max: 50)
     try FieldRules.code(township.code, field: "code")
-    return try self.write(idempotency: key, method: "AddTownship", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    return try await self.write(idempotency: key, method: "AddTownship", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)", arguments: [township.name]) ?? false {
         throw DomainError(kind: .alreadyExists, code: "township.exists", message: "township \(township.name) is already on the list", field: "name")
       }
@@ -87,8 +87,8 @@ extension BanjieStore {
 
   // MARK: Registry
 
-  public func registerEnterprise(_ new: NewEnterprise, actor: Actor, now: Date, key: IdempotencyKey?) throws -> EnterpriseView {
-    try self.write(idempotency: key, method: "RegisterEnterprise", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  public func registerEnterprise(_ new: NewEnterprise, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> EnterpriseView {
+    try await self.write(idempotency: key, method: "RegisterEnterprise", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       if try EnterpriseRecord.exists(db, key: new.uscc) {
         throw DomainError(kind: .alreadyExists, code: "enterprise.exists", message: "enterprise \(new.uscc) is already registered", field: "uscc")
       }
@@ -105,8 +105,8 @@ extension BanjieStore {
     }
   }
 
-  public func assignLiaison(uscc: String, liaison: LiaisonRef, remove: Bool, actor: Actor, now: Date, key: IdempotencyKey?) throws -> EnterpriseView {
-    try self.write(idempotency: key, method: remove ? "UnassignLiaison" : "AssignLiaison", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  public func assignLiaison(uscc: String, liaison: LiaisonRef, remove: Bool, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> EnterpriseView {
+    try await self.write(idempotency: key, method: remove ? "UnassignLiaison" : "AssignLiaison", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard var record = try EnterpriseRecord.fetchOne(db, key: uscc) else { throw Self.enterpriseNotFound(uscc) }
       let assigned = try Self.liaisons(db, uscc: uscc).contains(liaison)
       if remove {
@@ -134,8 +134,8 @@ extension BanjieStore {
 
   /// Writes one batch of import rows in one transaction; rows identical to what is stored
   /// write nothing. Liaisons in a row are added to those already assigned.
-  public func importEnterprises(_ rows: [NewEnterprise], actor: Actor, now: Date) throws -> [ImportOutcome] {
-    try self.pool.write { db in
+  public func importEnterprises(_ rows: [NewEnterprise], actor: Actor, now: Date) async throws -> [ImportOutcome] {
+    try await self.pool.write { db in
       var outcomes: [ImportOutcome] = []
       outcomes.reserveCapacity(rows.count)
       for new in rows {
@@ -174,8 +174,8 @@ extension BanjieStore {
     }
   }
 
-  public func enterprise(uscc: String) throws -> EnterpriseView? {
-    try self.pool.read { db in
+  public func enterprise(uscc: String) async throws -> EnterpriseView? {
+    try await self.pool.read { db in
       guard let record = try EnterpriseRecord.fetchOne(db, key: uscc) else { return nil }
       return try Self.enterpriseView(db, record)
     }
@@ -192,8 +192,8 @@ extension BanjieStore {
     public init() {}
   }
 
-  public func listEnterprises(_ filter: EnterpriseFilter) throws -> (views: [EnterpriseView], total: Int, next: String?) {
-    try self.pool.read { db in
+  public func listEnterprises(_ filter: EnterpriseFilter) async throws -> (views: [EnterpriseView], total: Int, next: String?) {
+    try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
       if let t = filter.township { conditions.append("township = ?"); arguments += [t] }
@@ -221,8 +221,8 @@ extension BanjieStore {
 
   /// Visited out of assigned, per liaison official and per township, for `from...to`; and the
   /// enterprises with no visit in the year of `to` (at most `limit` of them).
-  public func coverage(from: LocalDate, to: LocalDate, limit: Int = 1000) throws -> CoverageReport {
-    try self.pool.read { db in
+  public func coverage(from: LocalDate, to: LocalDate, limit: Int = 1000) async throws -> CoverageReport {
+    try await self.pool.read { db in
       let f = from.description, t = to.description
       let liaisons = try Row.fetchAll(db, sql: """
         SELECT el.organization, el.person, COUNT(*) AS assigned,
@@ -284,8 +284,8 @@ extension BanjieStore {
   }
 
   /// The access facts of an enterprise, for authorizing reads.
-  public func enterpriseAccess(uscc: String) throws -> EnterpriseAccess? {
-    try self.pool.read { db in
+  public func enterpriseAccess(uscc: String) async throws -> EnterpriseAccess? {
+    try await self.pool.read { db in
       guard try EnterpriseRecord.exists(db, key: uscc) else { return nil }
       return EnterpriseAccess(uscc: uscc, liaisons: try Self.liaisons(db, uscc: uscc))
     }

@@ -30,8 +30,8 @@ extension BanjieStore {
   public func nominate(
     _ subject: NominationSubject, account: String, actor: Actor, authorize: @Sendable (String) throws -> Void,
     calendar: WorkingCalendar, now: Date, key: IdempotencyKey?
-  ) throws -> NominationView {
-    try self.write(idempotency: key, method: "Nominate", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  ) async throws -> NominationView {
+    try await self.write(idempotency: key, method: "Nominate", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       let kind: String, number: String, department: String, doneAt: Date
       switch subject {
       case .caseNumber(let n):
@@ -76,8 +76,8 @@ extension BanjieStore {
     }
   }
 
-  public func reviewNomination(id: Int64, select: Bool, note: String, actor: Actor, now: Date, key: IdempotencyKey?) throws -> NominationView {
-    try self.write(idempotency: key, method: "ReviewNomination", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  public func reviewNomination(id: Int64, select: Bool, note: String, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> NominationView {
+    try await self.write(idempotency: key, method: "ReviewNomination", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard let view = try Self.nomination(db, id: id) else { throw Self.nominationMissing(id) }
       guard view.state == .nominated else {
         throw DomainError.failedPrecondition("exemplary.already_reviewed", "nomination \(id) was already reviewed: \(view.state.rawValue)", field: "id")
@@ -92,8 +92,8 @@ extension BanjieStore {
     }
   }
 
-  public func listNominations(year: Int?, state: NominationView.State?, department: String?) throws -> [NominationView] {
-    try self.pool.read { db in
+  public func listNominations(year: Int?, state: NominationView.State?, department: String?) async throws -> [NominationView] {
+    try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
       if let year { conditions.append("year = ?"); arguments += [year] }

@@ -5,10 +5,10 @@ import GRDB
 /// Policy pushes (政策推送): the office records a policy and who it is for; banjie finds the
 /// eligible enterprises and records the push; enterprises acknowledge.
 extension BanjieStore {
-  public func createPolicy(title: String, summary: String, eligibility: PolicyEligibility, actor: Actor, now: Date, key: IdempotencyKey?) throws -> PolicyView {
+  public func createPolicy(title: String, summary: String, eligibility: PolicyEligibility, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> PolicyView {
     try FieldRules.text(title, field: "title", max: 200)
     try FieldRules.text(summary, field: "summary", max: 4000, required: false)
-    return try self.write(idempotency: key, method: "CreatePolicy", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    return try await self.write(idempotency: key, method: "CreatePolicy", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       for township in eligibility.townships.sorted() { try Self.requireTownship(db, township) }
       var record = PolicyRecord(id: nil, title: title, summary: summary, eligibility: eligibility, createdAt: now,
         createdBy: "\(actor.person) (\(actor.organization))")
@@ -21,9 +21,9 @@ extension BanjieStore {
   }
 
   /// Pushes a policy to every eligible enterprise not pushed before; returns the count of new pushes.
-  public func pushPolicy(id: Int64, actor: Actor, now: Date, key: IdempotencyKey?) throws -> (PolicyView, Int) {
+  public func pushPolicy(id: Int64, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> (PolicyView, Int) {
     struct Answer: Codable, Sendable { var view: PolicyView; var pushed: Int }
-    let answer: Answer = try self.write(idempotency: key, method: "PushPolicy", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    let answer: Answer = try await self.write(idempotency: key, method: "PushPolicy", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard let record = try PolicyRecord.fetchOne(db, key: id) else { throw Self.policyNotFound(id) }
       let e = record.eligibility
       var conditions: [String] = []
@@ -42,8 +42,8 @@ extension BanjieStore {
     return (answer.view, answer.pushed)
   }
 
-  public func acknowledgePolicy(id: Int64, uscc: String, actor: Actor, now: Date, key: IdempotencyKey?) throws -> PolicyView {
-    try self.write(idempotency: key, method: "AcknowledgePolicy", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  public func acknowledgePolicy(id: Int64, uscc: String, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> PolicyView {
+    try await self.write(idempotency: key, method: "AcknowledgePolicy", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard let record = try PolicyRecord.fetchOne(db, key: id) else { throw Self.policyNotFound(id) }
       guard let row = try Row.fetchOne(db, sql: "SELECT acknowledged_at FROM policy_pushes WHERE policy_id = ? AND uscc = ?", arguments: [id, uscc]) else {
         throw DomainError(kind: .failedPrecondition, code: "policy.not_pushed", message: "policy \(id) was not pushed to enterprise \(uscc)", field: "policy_id")
@@ -58,8 +58,8 @@ extension BanjieStore {
   }
 
   /// Every policy (office), or those pushed to `enterprise`.
-  public func listPolicies(enterprise: String?) throws -> [PolicyView] {
-    try self.pool.read { db in
+  public func listPolicies(enterprise: String?) async throws -> [PolicyView] {
+    try await self.pool.read { db in
       let records: [PolicyRecord]
       if let enterprise {
         records = try PolicyRecord.fetchAll(db, sql: "SELECT p.* FROM policies p JOIN policy_pushes pp ON pp.policy_id = p.id WHERE pp.uscc = ? ORDER BY p.id DESC", arguments: [enterprise])

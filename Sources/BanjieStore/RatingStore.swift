@@ -11,8 +11,8 @@ extension BanjieStore {
   public func rateCase(
     caseNumber: String, input: RatingInput, actor: Actor, authorize: @Sendable (CaseRecord) throws -> Void,
     clock: SLAClock, now: Date, key: IdempotencyKey?
-  ) throws -> RatingView {
-    try self.write(idempotency: key, method: "RateCase", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  ) async throws -> RatingView {
+    try await self.write(idempotency: key, method: "RateCase", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard let record = try CaseRecord.filter(Column("number") == caseNumber).fetchOne(db), let caseID = record.id else {
         throw Self.caseMissing(caseNumber)
       }
@@ -58,8 +58,8 @@ extension BanjieStore {
   }
 
   /// A case's rating with the case, for authorization by the caller.
-  public func rating(caseNumber: String) throws -> (CaseRecord, RatingView?)? {
-    try self.pool.read { db in
+  public func rating(caseNumber: String) async throws -> (CaseRecord, RatingView?)? {
+    try await self.pool.read { db in
       guard let record = try CaseRecord.filter(Column("number") == caseNumber).fetchOne(db), let id = record.id else { return nil }
       guard let rating = try RatingRecord.fetchOne(db, key: id) else { return (record, nil) }
       return (record, try Self.ratingView(db, rating))
@@ -72,8 +72,8 @@ extension BanjieStore {
   public func transitionRectification(
     number: String, action: RectificationAction, text: String, expectedVersion: Int64?, actor: Actor,
     authorize: @Sendable (RectificationRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
-  ) throws -> RectificationView {
-    try self.write(idempotency: key, method: "rectification.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  ) async throws -> RectificationView {
+    try await self.write(idempotency: key, method: "rectification.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard var record = try RectificationRecord.filter(Column("number") == number).fetchOne(db) else {
         throw DomainError(kind: .notFound, code: "rectification.not_found", message: "rectification \(number.prefix(64)) does not exist", field: "number")
       }
@@ -135,8 +135,8 @@ extension BanjieStore {
     }
   }
 
-  public func rectification(number: String, clock: SLAClock, now: Date) throws -> RectificationView? {
-    try self.pool.read { db in
+  public func rectification(number: String, clock: SLAClock, now: Date) async throws -> RectificationView? {
+    try await self.pool.read { db in
       guard let record = try RectificationRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
       return try Self.rectificationView(db, record, clock: clock, now: now)
     }
@@ -154,8 +154,8 @@ extension BanjieStore {
   }
 
   /// A page of rectifications, newest case number first.
-  public func listRectifications(_ filter: RectificationFilter, clock: SLAClock, now: Date) throws -> (views: [RectificationView], total: Int, next: String?) {
-    try self.pool.read { db in
+  public func listRectifications(_ filter: RectificationFilter, clock: SLAClock, now: Date) async throws -> (views: [RectificationView], total: Int, next: String?) {
+    try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
       if let d = filter.department { conditions.append("r.department_code = ?"); arguments += [d] }
@@ -183,8 +183,10 @@ extension BanjieStore {
 
   /// The rectification sweeper: colours of rectifications whose department has not finished,
   /// with "rectification.yellow" / "rectification.red" alerts.
-  public func sweepRectifications(clock: SLAClock, now: Date) throws -> [AlertRecord] {
-    try self.pool.write { db in
+  public func sweepRectifications(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord] {
+    try await self.pool.write { db in
+      // Read in the writer, so a calendar import that committed before this pass is in force.
+      let clock = currentClock()
       var alerts: [AlertRecord] = []
       let open = try RectificationRecord.fetchAll(db, sql: """
         SELECT * FROM rectifications WHERE completed_at IS NULL AND closed_at IS NULL AND colour != ?
@@ -215,11 +217,11 @@ extension BanjieStore {
   // MARK: Measures
 
   /// Measures of the cases completed from `from` to `to` (Asia/Shanghai days, inclusive).
-  public func ratingMeasures(from: LocalDate, to: LocalDate, by grouping: RatingGrouping, calendar: WorkingCalendar) throws -> RatingMeasuresReport {
+  public func ratingMeasures(from: LocalDate, to: LocalDate, by grouping: RatingGrouping, calendar: WorkingCalendar) async throws -> RatingMeasuresReport {
     let midnight = try TimeOfDay(hour: 0)
     let start = calendar.date(from, at: midnight)
     let end = calendar.date(to.adding(days: 1), at: midnight)
-    return try self.pool.read { db in
+    return try await self.pool.read { db in
       let keyColumn: String
       let nameSQL: String
       switch grouping {

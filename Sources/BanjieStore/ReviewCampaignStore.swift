@@ -4,8 +4,8 @@ import GRDB
 
 /// 千企评议: the office's review campaigns and the invited enterprises' reviews.
 extension BanjieStore {
-  public func createReviewCampaign(_ new: NewReviewCampaign, actor: Actor, now: Date, key: IdempotencyKey?) throws -> ReviewCampaignView {
-    try self.write(idempotency: key, method: "CreateCampaign", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  public func createReviewCampaign(_ new: NewReviewCampaign, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> ReviewCampaignView {
+    try await self.write(idempotency: key, method: "CreateCampaign", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       for (i, code) in new.departments.enumerated() where try !DepartmentRecord.exists(db, key: code) {
         throw DomainError.invalidArgument("campaign.unknown_department", "department \(code) does not exist (see `banjie catalog departments`)", field: "department_codes[\(i)]")
       }
@@ -24,8 +24,8 @@ extension BanjieStore {
   }
 
   /// DRAFT → OPEN → CLOSED → PUBLISHED, one step at a time.
-  public func advanceReviewCampaign(id: Int64, to target: CampaignState, actor: Actor, now: Date, key: IdempotencyKey?) throws -> ReviewCampaignView {
-    try self.write(idempotency: key, method: "campaign.\(target.rawValue)", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  public func advanceReviewCampaign(id: Int64, to target: CampaignState, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> ReviewCampaignView {
+    try await self.write(idempotency: key, method: "campaign.\(target.rawValue)", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       var record = try Self.campaign(db, id)
       let required: CampaignState
       switch target {
@@ -49,8 +49,8 @@ extension BanjieStore {
   }
 
   /// Campaigns, newest first; an enterprise sees those it is invited to.
-  public func reviewCampaigns(invitedUSCC: String?) throws -> [ReviewCampaignView] {
-    try self.pool.read { db in
+  public func reviewCampaigns(invitedUSCC: String?) async throws -> [ReviewCampaignView] {
+    try await self.pool.read { db in
       let records: [ReviewCampaignRecord]
       if let uscc = invitedUSCC {
         records = try ReviewCampaignRecord.fetchAll(db, sql: """
@@ -66,8 +66,8 @@ extension BanjieStore {
   /// One review by an invited enterprise of one department of an OPEN campaign.
   public func submitReview(
     campaignID: Int64, uscc: String, departmentCode: String, scores: [String: Int], comment: String, actor: Actor, now: Date, key: IdempotencyKey?
-  ) throws -> CampaignReviewView {
-    try self.write(idempotency: key, method: "SubmitReview", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  ) async throws -> CampaignReviewView {
+    try await self.write(idempotency: key, method: "SubmitReview", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       let record = try Self.campaign(db, campaignID)
       let invited = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM campaign_invitations WHERE campaign_id = ? AND uscc = ?)",
         arguments: [campaignID, uscc]) ?? false
@@ -106,8 +106,8 @@ extension BanjieStore {
   }
 
   /// The campaign and its departments by competition rank.
-  public func campaignResults(id: Int64) throws -> (ReviewCampaignView, [DepartmentResultRow]) {
-    try self.pool.read { db in
+  public func campaignResults(id: Int64) async throws -> (ReviewCampaignView, [DepartmentResultRow]) {
+    try await self.pool.read { db in
       let record = try Self.campaign(db, id)
       let invited = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM campaign_invitations WHERE campaign_id = ?", arguments: [id]) ?? 0
       var rows: [DepartmentResultRow] = []
@@ -134,8 +134,8 @@ extension BanjieStore {
     }
   }
 
-  public func reviewCampaign(id: Int64, caller uscc: String?) throws -> ReviewCampaignView {
-    try self.pool.read { db in try Self.campaignView(db, try Self.campaign(db, id), caller: uscc) }
+  public func reviewCampaign(id: Int64, caller uscc: String?) async throws -> ReviewCampaignView {
+    try await self.pool.read { db in try Self.campaignView(db, try Self.campaign(db, id), caller: uscc) }
   }
 
   static func campaign(_ db: Database, _ id: Int64) throws -> ReviewCampaignRecord {

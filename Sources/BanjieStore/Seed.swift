@@ -52,6 +52,8 @@ extension BanjieStore {
   /// The dashboard triggers are dropped for the load and the aggregates rebuilt set-wise at the
   /// end; if the load is interrupted, the next open of the store rebuilds them. Each batch is one
   /// transaction with one `seed.generate` audit row. Seeded cases carry no event history.
+  /// Blocking (a long bulk load through GRDB's synchronous API): run it on a thread of its own,
+  /// never on the cooperative pool (Seeding.run does).
   public func seed(_ options: SeedOptions, clock: SLAClock, regionCode: String, progress: @Sendable (Int, Int) -> Void) throws -> SeedSummary {
     guard options.cases >= 1, options.cases <= 20_000_000 else {
       throw DomainError(kind: .invalidArgument, code: "seed.bad_count", message: "--cases must be between 1 and 20,000,000", field: "cases")

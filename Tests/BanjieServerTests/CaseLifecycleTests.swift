@@ -65,7 +65,7 @@ struct CaseLifecycleTests {
       try await h.cases { cases in
         let n = try await cases.submitCase(.sample(item: "SCJGJ-002")).number
         let accepted = try await cases.acceptCase(.number(n))
-        // DESIGN.md: accepted Fri 2026-02-13 10:00, 1 working day: due Sat 2026-02-14 17:00 (make-up day).
+        // docs/DOMAIN.md §6: accepted Fri 2026-02-13 10:00, 1 working day: due Sat 2026-02-14 17:00 (make-up day).
         #expect(accepted.sla.dueAt.date == shanghai("2026-02-14T17:00:00"))
         h.clock.set(shanghai("2026-02-14T16:00:00"))
         let completed = try await cases.completeCase(.number(n) { $0.outcome = "approved" })
@@ -159,12 +159,12 @@ struct CaseLifecycleTests {
           // Wait until the watcher is registered before moving time.
           while h.environment.alerts.subscriberCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
           h.clock.set(shanghai("2026-12-01T15:30:00"))  // 12.5 of 13 working hours: yellow
-          try h.environment.sweep()
+          try await h.environment.sweep()
           let yellow = try #require(try await iterator.next())
           #expect(yellow.colour == .yellow)
           #expect(yellow.subject == "case \(n)")
           h.clock.set(shanghai("2026-12-01T17:00:01"))
-          try h.environment.sweep()
+          try await h.environment.sweep()
           let red = try #require(try await iterator.next())
           #expect(red.colour == .red)
           #expect(red.kind == "case.red")
@@ -181,7 +181,7 @@ struct CaseLifecycleTests {
       try await h.cases { cases in
         let c = try await cases.submitCase(.sample())
         h.clock.set(shanghai("2026-12-07T17:00:01"))
-        try h.environment.sweep()
+        try await h.environment.sweep()
         let now = try await cases.getCase(.with { $0.number = c.number })
         #expect(now.state == .accepted)
         #expect(now.deemedAccepted)
@@ -222,7 +222,7 @@ struct CaseLifecycleTests {
     }
   }
 
-  @Test("the calendar answers DESIGN.md's examples and refuses impossible times")
+  @Test("the calendar answers docs/DOMAIN.md §6's examples and refuses impossible times")
   func calendarDue() async throws {
     try await ServerHarness.run { h in
       try await h.as_(.clerk, "SCJGJ") { client in

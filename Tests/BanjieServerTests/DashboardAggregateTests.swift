@@ -1,7 +1,7 @@
 import BanjieCore
 import BanjieProto
 import BanjieServer
-import BanjieStore
+@testable import BanjieStore
 import BanjieTLS
 import BanjieTransport
 import Foundation
@@ -176,7 +176,7 @@ struct DashboardAggregateTests {
       let clock = h.environment.sla
       let summary = try store.seed(SeedOptions(cases: 4000, until: h.clock.now, seed: 7), clock: clock, regionCode: "370830") { _, _ in }
       #expect(summary.cases == 4000 && summary.ratings > 0 && summary.openCases > 0 && summary.demands > 0)
-      #expect(try store.dashboardAggregateDifferences().isEmpty)
+      #expect(try await store.dashboardAggregateDifferences().isEmpty)
       let cases = try Self.rawCases(h)
       #expect(cases.count == 4000)
 
@@ -272,7 +272,7 @@ struct DashboardAggregateTests {
       #expect(scjgjAfter.summary.received == scjgjBefore.summary.received - 1)
       #expect(scjgjAfter.summary.openGreen + scjgjAfter.summary.openYellow + scjgjAfter.summary.openRed
         == scjgjBefore.summary.openGreen + scjgjBefore.summary.openYellow + scjgjBefore.summary.openRed - 1)
-      #expect(try store.dashboardAggregateDifferences().isEmpty)
+      #expect(try await store.dashboardAggregateDifferences().isEmpty)
       // An enterprise moves to another township: its cases' figures move with it.
       let moved = try #require(cases.first { !$0.township.isEmpty && $0.completedAt != nil })
       let (uscc, other) = try h.database { db in
@@ -280,7 +280,7 @@ struct DashboardAggregateTests {
          try String.fetchOne(db, sql: "SELECT name FROM townships WHERE name != ? ORDER BY name LIMIT 1", arguments: [moved.township]) ?? "")
       }
       try await store.pool.write { db in try db.execute(sql: "UPDATE enterprises SET township = ? WHERE uscc = ?", arguments: [other, uscc]) }
-      #expect(try store.dashboardAggregateDifferences().isEmpty)
+      #expect(try await store.dashboardAggregateDifferences().isEmpty)
       // A case for an enterprise not registered yet counts under no township until it is.
       let unregistered = testUSCC(977)
       let early = try await h.cases(.clerk, "SCJGJ") { try await $0.submitCase(.sample(item: "SCJGJ-002", uscc: unregistered)).number }
@@ -291,7 +291,7 @@ struct DashboardAggregateTests {
           """, arguments: [unregistered, other])
       }
       #expect(try h.database { try String.fetchOne($0, sql: "SELECT township FROM cases WHERE number = ?", arguments: [early]) } == other)
-      #expect(try store.dashboardAggregateDifferences().isEmpty)
+      #expect(try await store.dashboardAggregateDifferences().isEmpty)
       let now = try Self.rawCases(h)
       try await h.dashboard { client in
         for by in ["township", "department"] {
@@ -315,15 +315,15 @@ struct DashboardAggregateTests {
       try await store.pool.write { db in try db.execute(sql: "UPDATE cases SET one_day = NULL, handling_seconds = NULL, handling_bucket = NULL") }
       let stripped = try await h.dashboard { try await $0.getDashboard(request) }
       #expect(stripped.summary.oneDay == 0 && stripped.summary.handlingHoursMean == 0)
-      let filled = try store.backfillCompletionFigures(clock: h.environment.sla, batch: 100)
+      let filled = try await store.backfillCompletionFigures(clock: h.environment.sla, batch: 100)
       #expect(filled == (try h.database { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM cases WHERE completed_at IS NOT NULL") }))
       var after = try await h.dashboard { try await $0.getDashboard(request) }
       var expected = before
       after.clearComputedAt()
       expected.clearComputedAt()
       #expect(after == expected)
-      #expect(try store.dashboardAggregateDifferences().isEmpty)
-      #expect(try store.backfillCompletionFigures(clock: h.environment.sla) == 0)
+      #expect(try await store.dashboardAggregateDifferences().isEmpty)
+      #expect(try await store.backfillCompletionFigures(clock: h.environment.sla) == 0)
     }
   }
 }

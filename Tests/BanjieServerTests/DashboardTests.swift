@@ -111,7 +111,7 @@ struct DashboardTests {
       try await h.cases(.clerk, "SCJGJ") { _ = try await $0.completeCase(.number(numbers["D", default: ""]) { $0.outcome = "approved" }) }
       try await h.cases(.clerk, "ZJJ") { _ = try await $0.completeCase(.number(numbers["C", default: ""]) { $0.outcome = "approved" }) }
       h.clock.set(shanghai("2026-12-03T10:00:00"))
-      try h.environment.sweep()   // stored colours as of now, for the SQL side
+      try await h.environment.sweep()   // stored colours as of now, for the SQL side
 
       for (from, to) in [("2026-11-30", "2026-12-03"), ("2026-12-01", "2026-12-03"), ("2026-11-01", "2026-11-30")] {
         for department in [nil, "SCJGJ", "ZJJ"] as [String?] {
@@ -155,7 +155,7 @@ struct DashboardTests {
       #expect(all.summary.openRed == 1)   // H: due Tue 17:00
       #expect(all.rows.isEmpty)
       // Suspension, transfer-free completions and deemed acceptances all kept the aggregates exact.
-      #expect(try h.environment.store.dashboardAggregateDifferences().isEmpty)
+      #expect(try await h.environment.store.dashboardAggregateDifferences().isEmpty)
       // A clerk is forced to its own department, whatever it asks for.
       let own = try await h.dashboard(.clerk, "ZJJ", "王五") { try await $0.getDashboard(Self.request("2026-11-30", "2026-12-03", department: "SCJGJ")) }
       #expect(own.departmentCode == "ZJJ")
@@ -226,7 +226,7 @@ struct DashboardWatchTests {
           // Time passes and the sweeper's quick pass (the one that runs every second, reading
           // only cases whose colour change has come) turns the first case red.
           h.clock.set(shanghai("2026-12-01T17:00:01"))
-          try h.environment.sweep(full: false)
+          try await h.environment.sweep(full: false)
           var latest = try #require(try await iterator.next())
           while latest.summary.openRed == 0 { latest = try #require(try await iterator.next()) }
           #expect(latest.summary.openRed == 1)
@@ -259,19 +259,19 @@ struct QuickSweepTests {
       // At 80 % of the working time used: after 09:30 Monday, 80 % of the budget is later on Tuesday.
       #expect(h.environment.sla.calendar.localDate(of: yellowAt).description == "2026-12-01")
       h.clock.set(yellowAt.addingTimeInterval(-1))
-      #expect(try h.environment.sweep(full: false).isEmpty)
+      #expect(try await h.environment.sweep(full: false).isEmpty)
       #expect(try stored().colour == "green")
       h.clock.set(yellowAt)
-      let yellow = try h.environment.sweep(full: false)
+      let yellow = try await h.environment.sweep(full: false)
       #expect(yellow.map(\.kind) == ["case.yellow"])
       let second = try stored()
       #expect(second.colour == "yellow")
       let redAt = try #require(second.changes)
       #expect(redAt > shanghai("2026-12-01T17:00:00") && redAt < shanghai("2026-12-01T17:00:01"))
       h.clock.set(shanghai("2026-12-01T17:00:00"))
-      #expect(try h.environment.sweep(full: false).isEmpty)
+      #expect(try await h.environment.sweep(full: false).isEmpty)
       h.clock.set(redAt)
-      #expect(try h.environment.sweep(full: false).map(\.kind) == ["case.red"])
+      #expect(try await h.environment.sweep(full: false).map(\.kind) == ["case.red"])
       let third = try stored()
       #expect(third.colour == "red" && third.changes == nil)
       // Completed: nothing left to change.

@@ -1,7 +1,7 @@
 import BanjieCore
 import BanjieProto
 import BanjieServer
-import BanjieStore
+@testable import BanjieStore
 import BanjieTLS
 import BanjieTransport
 import Foundation
@@ -290,7 +290,7 @@ struct EnterpriseTests {
         #expect(closed.version == 6)
       }
       // The dashboard's count of open demands followed every step (assign, answer, reopen, close).
-      #expect(try h.environment.store.dashboardAggregateDifferences().isEmpty)
+      #expect(try await h.environment.store.dashboardAggregateDifferences().isEmpty)
       try await h.as_(.office, "YSB") { client in
         let verified = try await Banjie_V1_AdminService.Client(wrapping: client).verifyAudit(.init())
         #expect(verified.ok)
@@ -345,16 +345,16 @@ struct EnterpriseTests {
         return d.number
       }
       h.clock.set(shanghai("2026-12-01T16:00:00"))
-      #expect(try h.environment.sweep().isEmpty)
+      #expect(try await h.environment.sweep().isEmpty)
       h.clock.set(shanghai("2026-12-02T14:00:00"))  // 17.5 of 20.5 h
-      let yellow = try h.environment.sweep()
+      let yellow = try await h.environment.sweep()
       #expect(yellow.map(\.kind) == ["demand.yellow"])
       #expect(yellow.first?.departmentCode == "ZRZYJ")
       h.clock.set(shanghai("2026-12-02T17:00:01"))
-      let red = try h.environment.sweep()
+      let red = try await h.environment.sweep()
       #expect(red.map(\.kind) == ["demand.red"])
       #expect(red.first?.subject == "demand \(n)")
-      #expect(try h.environment.sweep().isEmpty)  // raised once
+      #expect(try await h.environment.sweep().isEmpty)  // raised once
       try await h.enterprises(.clerk, "ZRZYJ", "孙丽") { e in
         let listed = try await e.listDemands(.with { $0.colours = [.red] })
         #expect(listed.demands.map(\.number) == [n])

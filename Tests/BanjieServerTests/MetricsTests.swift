@@ -1,3 +1,4 @@
+import BanjieConfig
 import BanjieCore
 import BanjieProto
 import BanjieServer
@@ -24,7 +25,7 @@ struct MetricsTests {
         let first = try await cases.submitCase(.sample(item: "SCJGJ-002")).number
         _ = try await cases.acceptCase(.number(first))
         h.clock.set(shanghai("2026-12-01T15:30:00"))
-        try h.environment.sweep()
+        try await h.environment.sweep()
         let second = try await cases.submitCase(.sample(item: "SCJGJ-002")).number
         _ = try await cases.acceptCase(.number(second))
         _ = try await cases.submitCase(.sample())  // received, not yet on the clock

@@ -187,13 +187,13 @@ struct RatingTests {
       _ = try await h.ratings(.enterprise, self.a) { try await $0.getRectification(.with { $0.number = number }) }
 
       h.clock.set(shanghai("2026-12-17T10:00:00"))
-      let yellow = try h.environment.sweep().filter { $0.kind.hasPrefix("rectification.") }
+      let yellow = try await h.environment.sweep().filter { $0.kind.hasPrefix("rectification.") }
       #expect(yellow.map(\.kind) == ["rectification.yellow"])
       h.clock.set(shanghai("2026-12-22T09:30:00"))
-      let red = try h.environment.sweep().filter { $0.kind.hasPrefix("rectification.") }
+      let red = try await h.environment.sweep().filter { $0.kind.hasPrefix("rectification.") }
       #expect(red.map(\.kind) == ["rectification.red"])
       #expect(red.first?.departmentCode == "SCJGJ")
-      #expect(try h.environment.sweep().filter { $0.kind.hasPrefix("rectification.") }.isEmpty)
+      #expect(try await h.environment.sweep().filter { $0.kind.hasPrefix("rectification.") }.isEmpty)
 
       try await h.ratings(.clerk, "SCJGJ", "王芳") { r in
         #expect(await rpcError { _ = try await r.rectifyRectification(.of(number, "整改")) }?.code == .failedPrecondition)
@@ -270,7 +270,7 @@ struct RatingTests {
       let gaj = after.groups.first { $0.key == "GAJ" }
       #expect(gaj?.rated == 1 && gaj?.excluded == 1 && gaj?.bad == 0 && gaj?.unrated == 1)
       // The dashboard's rating figures follow the upheld appeal too.
-      #expect(try h.environment.store.dashboardAggregateDifferences().isEmpty)
+      #expect(try await h.environment.store.dashboardAggregateDifferences().isEmpty)
       let dashboard = try await h.dashboard { try await $0.getDashboard(DashboardTests.request("2026-11-30", "2026-11-30")) }
       #expect(dashboard.summary.rated == 4 && dashboard.summary.good == 2 && dashboard.goodShare == 0.5)
     }

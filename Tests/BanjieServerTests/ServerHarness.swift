@@ -91,7 +91,7 @@ struct ServerHarness: Sendable {
     try configure(&configuration)
     let clock = ManualNow(start)
     let app = BanjieServerApp(configuration: configuration, logger: logger, metricsRegistry: metricsRegistry ?? PrometheusCollectorRegistry())
-    let assembly = try app.assemble(now: clock)
+    let assembly = try await app.assemble(now: clock)
     // Runs until cancelled, like the other services outside a ServiceGroup.
     let metricsTask = assembly.metricsEndpoint.map { endpoint in Task { try await endpoint.run() } }
     defer { metricsTask?.cancel() }

@@ -50,27 +50,30 @@ struct DashboardBenchmark: AsyncParsableCommand {
       if !FileManager.default.fileExists(atPath: path) {
         progress("dashboard: seeding \(size) cases into \(path) ...")
         let start = ContinuousClock.now
-        let summary = try Seeding.run(databasePath: path, catalogJSON: catalogJSON, options: SeedOptions(cases: size, until: Self.until, seed: 1)) { _, _ in }
+        let summary = try await Seeding.run(databasePath: path, catalogJSON: catalogJSON, options: SeedOptions(cases: size, until: Self.until, seed: 1)) { _, _ in }
         progress("dashboard: seeded \(summary.cases) cases, \(summary.ratings) ratings, \(summary.visits) visits in \(ContinuousClock.now - start)")
       }
       let store = try BanjieStore(path: path)
-      let clock = try ServerEnvironment(store: store).sla
+      let clock = try await ServerEnvironment(store: store).sla
       let fileMB = Double((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0) / 1_048_576
-      let monthCases = try await store.pool.read { db in
+      // The benchmark's own read-only connection to the file, for its count and for the peer
+      // (the store's pool is closed to callers).
+      let reader = try BenchDatabase.readOnly(path: store.path)
+      let monthCases = try await reader.read { db in
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE received_day BETWEEN ? AND ?", arguments: [from.description, to.description]) ?? 0
       }
-      let measures: [(String, () throws -> Void)] = [
-        ("summary (aggregates)", { _ = try store.dashboard(from: from, to: to, department: nil, by: nil, clock: clock, now: Self.until) }),
-        ("by department (aggregates)", { _ = try store.dashboard(from: from, to: to, department: nil, by: .department, clock: clock, now: Self.until) }),
-        ("summary (peer: period scan)", { _ = try PeriodScan.summary(store, from: from, to: to, clock: clock) }),
+      let measures: [(String, () async throws -> Void)] = [
+        ("summary (aggregates)", { _ = try await store.dashboard(from: from, to: to, department: nil, by: nil, clock: clock, now: Self.until) }),
+        ("by department (aggregates)", { _ = try await store.dashboard(from: from, to: to, department: nil, by: .department, clock: clock, now: Self.until) }),
+        ("summary (peer: period scan)", { _ = try await PeriodScan.summary(reader, from: from, to: to, clock: clock) }),
       ]
       for (name, body) in measures {
         let iterations = name.contains("peer") ? max(3, self.iterations / 20) : self.iterations
-        for _ in 0..<min(5, iterations) { try body() }
+        for _ in 0..<min(5, iterations) { try await body() }
         var samples: [UInt64] = []
         for _ in 0..<iterations {
           let t0 = DispatchTime.now().uptimeNanoseconds
-          try body()
+          try await body()
           samples.append(DispatchTime.now().uptimeNanoseconds - t0)
         }
         let p = Percentiles(samples)
@@ -102,7 +105,7 @@ struct DashboardBenchmark: AsyncParsableCommand {
     defer { try? FileManager.default.removeItem(atPath: base) }
     let copy = base + "/banjie.sqlite"
     let source = try BanjieStore(path: path)
-    try source.backup(to: copy, actor: Actor(role: .system, organization: "bench", person: "banjie-bench"), now: Self.until)
+    try await source.backup(to: copy, actor: Actor(role: .system, organization: "bench", person: "banjie-bench"), now: Self.until)
     let ca = try CertificateAuthority.create(directory: base + "/ca")
     let server = try ca.issueServerCertificate(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
     let office = try ca.issueClientCertificate(role: .office, organization: "YSB", person: "李明")
@@ -115,7 +118,7 @@ struct DashboardBenchmark: AsyncParsableCommand {
     configuration.clientCAFile = ca.certificateFile
     configuration.logLevel = .warning
     let clock = BenchNow(Self.until)
-    let assembly = try BanjieServerApp(configuration: configuration, logger: quietLogger("banjied")).assemble(now: clock)
+    let assembly = try await BanjieServerApp(configuration: configuration, logger: quietLogger("banjied")).assemble(now: clock)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await assembly.server.serve() }
       guard let port = await assembly.transport.listeningAddress?.port else { throw RPCError(code: .internalError, message: "server did not start") }
@@ -169,7 +172,7 @@ struct DashboardBenchmark: AsyncParsableCommand {
               let red = latest.summary.openRed
               clock.set(accepted.sla.dueAt.date.addingTimeInterval(1))
               let t0 = DispatchTime.now().uptimeNanoseconds
-              try assembly.environment.sweep(full: false)
+              try await assembly.environment.sweep(full: false)
               let t1 = DispatchTime.now().uptimeNanoseconds
               while let next = try await iterator.next() {
                 latest = next
@@ -202,13 +205,14 @@ final class BenchNow: NowProvider, Sendable {
 }
 
 /// The peer: the period's figures read from the cases themselves, as the dashboard did before it
-/// kept aggregates (the same query, without the per-case colour work, which only favours it).
+/// kept aggregates (the same query, without the per-case colour work, which only favours it),
+/// through the benchmark's own read-only connection to the store's file.
 enum PeriodScan {
-  static func summary(_ store: BanjieStore, from: LocalDate, to: LocalDate, clock: SLAClock) throws -> (Int, Int, Int, Int) {
+  static func summary(_ reader: DatabaseQueue, from: LocalDate, to: LocalDate, clock: SLAClock) async throws -> (Int, Int, Int, Int) {
     let midnight = try TimeOfDay(hour: 0)
     let start = clock.calendar.date(from, at: midnight)
     let end = clock.calendar.date(to.adding(days: 1), at: midnight)
-    return try store.pool.read { db in
+    return try await reader.read { db in
       let rows = try Row.fetchCursor(db, sql: """
         SELECT c.department_code, c.state, c.received_at, c.accepted_at, c.completed_at, c.due_at
         FROM cases c LEFT JOIN enterprises e ON e.uscc = c.enterprise_uscc

@@ -14,7 +14,7 @@ import Synchronization
 /// SubmitCase through the real, assembled server (in this process, on 127.0.0.1 port 0, over
 /// mutual TLS) with many callers at once, against what SQLite itself can commit with the same
 /// durability: one comparable row per transaction, WAL and synchronous=FULL, measured in the same
-/// run in a database opened exactly as banjied opens its own.
+/// run in a database of its own, opened with the configuration banjied opens its own with.
 struct SubmitBenchmark: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "submit",
@@ -54,20 +54,23 @@ struct SubmitBenchmark: AsyncParsableCommand {
     configuration.clientCAFile = ca.certificateFile
     configuration.logLevel = .warning
     let app = BanjieServerApp(configuration: configuration, logger: quietLogger("banjied"))
-    let assembly = try app.assemble()
+    let assembly = try await app.assemble()
 
-    // The ceiling's database: a BanjieStore (so the same pool configuration and PRAGMAs) in a
-    // second file, with a table shaped like `cases` but without foreign keys or triggers.
-    let ceilingStore = try BanjieStore(path: base + "/ceiling.sqlite")
-    try await ceilingStore.pool.write { db in try db.execute(sql: Ceiling.createTable) }
-    let pragmas = try await ceilingStore.pool.read { db in
+    // The ceiling's database: bare SQLite in a second file, through a GRDB pool of the
+    // benchmark's own configured as BanjieStore configures banjied's (WAL, synchronous FULL,
+    // foreign keys), with a table shaped like `cases` but without foreign keys or triggers.
+    let ceilingPool = try BenchDatabase.pool(path: base + "/ceiling.sqlite")
+    try await ceilingPool.write { db in try db.execute(sql: Ceiling.createTable) }
+    let pragmas = try await ceilingPool.read { db in
       (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
        try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?")
     }
-    let serverPragmas = try await assembly.environment.store.pool.read { db in
-      (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1)
-    }
-    progress("submit: SQLite \(pragmas.2); server database journal_mode=\(serverPragmas.0) synchronous=\(serverPragmas.1); ceiling database journal_mode=\(pragmas.0) synchronous=\(pragmas.1) (2 = FULL)")
+    // The server's file, read through a read-only connection of the benchmark's own (the store's
+    // pool is closed to callers). journal_mode is the file's; synchronous is per connection, so
+    // the server's (FULL, set by BanjieStore.init) cannot be read from outside the store.
+    let serverReader = try BenchDatabase.readOnly(path: assembly.environment.store.path)
+    let serverJournalMode = try await serverReader.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
+    progress("submit: SQLite \(pragmas.2); server database journal_mode=\(serverJournalMode) (synchronous=FULL is set per connection by BanjieStore); ceiling database journal_mode=\(pragmas.0) synchronous=\(pragmas.1) (2 = FULL)")
     progress("submit: \(self.concurrency) callers over \(self.connections) connection(s), \(self.rounds) round(s) x \(self.seconds) s after \(self.warmup) s warm-up; databases in \(base)")
 
     let warmup = Duration.milliseconds(Int(self.warmup * 1000))
@@ -114,9 +117,9 @@ struct SubmitBenchmark: AsyncParsableCommand {
         var ceilings: [Sample] = []
         var batches: [Sample] = []
         for round in 1...max(1, self.rounds) {
-          _ = try await Ceiling.run(ceilingStore, rowsPerTransaction: 1, duration: warmup)
+          _ = try await Ceiling.run(ceilingPool, rowsPerTransaction: 1, duration: warmup)
           let ceilingCPU0 = processCPUSeconds(pid: serverPID) ?? 0
-          var ceiling = try await Ceiling.run(ceilingStore, rowsPerTransaction: 1, duration: measured)
+          var ceiling = try await Ceiling.run(ceilingPool, rowsPerTransaction: 1, duration: measured)
           ceiling.serverCPU = (processCPUSeconds(pid: serverPID) ?? 0) - ceilingCPU0
           progress(String(format: "  round %d, SQLite ceiling (1 row/transaction, 1 writer): %7.0f rows/s, p50 %@ µs, p99 %@ µs",
                           round, ceiling.callsPerSecond, formatMicros(Percentiles(ceiling.latencies).value(50)),
@@ -124,7 +127,7 @@ struct SubmitBenchmark: AsyncParsableCommand {
           ceilings.append(ceiling)
           if self.batch > 1 {
             let cpu0 = processCPUSeconds(pid: serverPID) ?? 0
-            var batched = try await Ceiling.run(ceilingStore, rowsPerTransaction: self.batch, duration: measured)
+            var batched = try await Ceiling.run(ceilingPool, rowsPerTransaction: self.batch, duration: measured)
             batched.serverCPU = (processCPUSeconds(pid: serverPID) ?? 0) - cpu0
             progress(String(format: "  round %d, SQLite %d rows/transaction, 1 writer: %7.0f rows/s, p50 %@ µs, p99 %@ µs per transaction",
                             round, self.batch, batched.callsPerSecond, formatMicros(Percentiles(batched.latencies).value(50)),
@@ -143,8 +146,8 @@ struct SubmitBenchmark: AsyncParsableCommand {
           submits.append(sample)
         }
         let store = assembly.environment.store
-        let cases = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0 }
-        let verification = try store.verifyAudit()
+        let cases = try await serverReader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0 }
+        let verification = try await store.verifyAudit()
         let audit = verification.ok ? "audit chain intact (\(verification.rows) rows)" : "AUDIT CHAIN BROKEN: \(verification.reason)"
         return (submits, ceilings, batches, cases, audit)
       }
@@ -243,8 +246,9 @@ func runSubmitLoad(
 }
 
 /// SQLite's ceiling for durable single-row commits: one writer inserting one `cases`-shaped row
-/// per transaction, back to back, through the same GRDB pool configuration banjied uses. With
-/// more rows per transaction it shows what batching commits (group commit) could reach.
+/// per transaction, back to back, through a GRDB pool configured as banjied's
+/// (BenchDatabase.pool). With more rows per transaction it shows what batching commits (group
+/// commit) could reach.
 enum Ceiling {
   static let createTable = """
     CREATE TABLE IF NOT EXISTS ceiling_cases (
@@ -283,15 +287,15 @@ enum Ceiling {
   static let sequence = Counter()
 
   /// Runs on a thread of its own: the loop blocks on every commit.
-  static func run(_ store: BanjieStore, rowsPerTransaction: Int, duration: Duration) async throws -> Sample {
+  static func run(_ pool: DatabasePool, rowsPerTransaction: Int, duration: Duration) async throws -> Sample {
     try await withCheckedThrowingContinuation { continuation in
       Thread.detachNewThread {
-        continuation.resume(with: Result { try Self.runBlocking(store, rowsPerTransaction: rowsPerTransaction, duration: duration) })
+        continuation.resume(with: Result { try Self.runBlocking(pool, rowsPerTransaction: rowsPerTransaction, duration: duration) })
       }
     }
   }
 
-  static func runBlocking(_ store: BanjieStore, rowsPerTransaction: Int, duration: Duration) throws -> Sample {
+  static func runBlocking(_ pool: DatabasePool, rowsPerTransaction: Int, duration: Duration) throws -> Sample {
     let clock = ContinuousClock()
     let end = clock.now + duration
     var sample = Sample()
@@ -300,7 +304,7 @@ enum Ceiling {
     while true {
       let began = clock.now
       if began >= end { break }
-      try store.pool.write { db in
+      try pool.write { db in
         let statement = try db.cachedStatement(sql: """
           INSERT INTO ceiling_cases (number, item_code, department_code, window, applicant, state, version, received_at,
             received_day, intake_due_at, limit_value, limit_unit, received_by, updated_at, last_note)

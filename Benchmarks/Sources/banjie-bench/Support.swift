@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Foundation
+import GRDB
 import Logging
 
 /// Raises the soft limit on open files to the hard limit (capped at 1,048,576): a thousand
@@ -90,4 +91,31 @@ func printTable(_ header: [String], _ rows: [[String]]) {
 /// Standard error, for progress lines that should not end up in the tables.
 func progress(_ message: String) {
   FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+/// The benchmark's own connections to SQLite files. The store's pool is closed to callers (the
+/// store boundary, docs/ARCHITECTURE.md), so what the benchmarks read or write directly goes
+/// through connections of their own.
+enum BenchDatabase {
+  /// A pool opened as BanjieStore.init opens banjied's (WAL, the pool's default; synchronous FULL;
+  /// foreign keys; a 10 s busy timeout), for the bare-SQLite peer measurements.
+  static func pool(path: String) throws -> DatabasePool {
+    var configuration = Configuration()
+    configuration.foreignKeysEnabled = true
+    configuration.busyMode = .timeout(10)
+    configuration.prepareDatabase { db in
+      try db.execute(sql: "PRAGMA synchronous = FULL")
+    }
+    return try DatabasePool(path: path, configuration: configuration)
+  }
+
+  /// A read-only connection to a database the store (or the server) has open, for the
+  /// benchmark's own checks and peer queries. It sees the file (journal_mode, rows); connection
+  /// settings such as `synchronous` are its own, not the store's.
+  static func readOnly(path: String) throws -> DatabaseQueue {
+    var configuration = Configuration()
+    configuration.readonly = true
+    configuration.busyMode = .timeout(10)
+    return try DatabaseQueue(path: path, configuration: configuration)
+  }
 }

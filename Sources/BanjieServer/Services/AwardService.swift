@@ -20,7 +20,7 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     try caller.require(.office, .clerk, action: "read award rule sets")
     let version = request.version > 0 ? request.version : nil
-    guard let view = try await self.env.store.runBlocking({ try $0.awardRules(version: version) }) else {
+    guard let view = try await self.env.store.awardRules(version: version) else {
       throw DomainError(kind: .notFound, code: "award.rules_not_found", message: "award rule set version \(request.version) does not exist", field: "version")
     }
     return view.proto
@@ -33,7 +33,7 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
     let rules = try AwardRuleSet(version: 0, name: request.name, levels: request.levels.map(StarLevel.init(proto:)))
     let env = self.env
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { try $0.setAwardRules(rules, actor: caller.actor, now: env.now.now, key: key) }.proto
+    return try await env.store.setAwardRules(rules, actor: caller.actor, now: env.now.now, key: key).proto
   }
 
   func previewAwards(request: Banjie_V1_PreviewAwardsRequest, context: ServerContext) async throws -> Banjie_V1_AwardPreview {
@@ -41,7 +41,7 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
     try caller.require(.office, action: "preview awards")
     let period = try AwardPeriod(parsing: request.period)
     let env = self.env
-    let snapshot = try await env.store.runBlocking { try $0.previewAwards(period: period, clock: env.sla, now: env.now.now) }
+    let snapshot = try await env.store.previewAwards(period: period, clock: env.sla, now: env.now.now)
     return .with {
       $0.period = snapshot.period
       $0.from = snapshot.from
@@ -58,7 +58,7 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
     let period = try AwardPeriod(parsing: request.period)
     let env = self.env
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { try $0.publishAwards(period: period, actor: caller.actor, clock: env.sla, now: env.now.now, key: key) }
+    return try await env.store.publishAwards(period: period, actor: caller.actor, clock: env.sla, now: env.now.now, key: key)
       .proto(full: true)
   }
 
@@ -70,7 +70,7 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
     let id = request.id
     let reason = request.reason
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { try $0.revokeAward(id: id, reason: reason, actor: caller.actor, now: env.now.now, key: key) }
+    return try await env.store.revokeAward(id: id, reason: reason, actor: caller.actor, now: env.now.now, key: key)
       .proto(full: true)
   }
 
@@ -78,7 +78,7 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     try Self.readable(caller)
     let id = request.id
-    guard let view = try await self.env.store.runBlocking({ try $0.award(id: id) }) else {
+    guard let view = try await self.env.store.award(id: id) else {
       throw DomainError(kind: .notFound, code: "award.not_found", message: "award \(id) does not exist", field: "id")
     }
     return view.proto(full: true)
@@ -87,7 +87,7 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
   func listAwards(request: Banjie_V1_ListAwardsRequest, context: ServerContext) async throws -> Banjie_V1_ListAwardsResponse {
     let caller = try Caller.of(context)
     try Self.readable(caller)
-    let views = try await self.env.store.runBlocking { try $0.listAwards() }
+    let views = try await self.env.store.listAwards()
     return .with { $0.awards = views.map { $0.proto(full: false) } }
   }
 }

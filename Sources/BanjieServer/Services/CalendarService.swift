@@ -59,7 +59,7 @@ struct CalendarService: Banjie_V1_CalendarService.SimpleServiceProtocol {
     }
     let data = try CalendarYearData(json: Data(request.json.utf8))
     let env = self.env
-    let recomputed = try await env.store.runBlocking { _ in try env.importCalendarYear(data, actor: caller.actor) }
+    let recomputed = try await env.importCalendarYear(data, actor: caller.actor)
     return .with {
       $0.year = Int32(data.year)
       $0.recomputed = UInt32(recomputed)

@@ -43,14 +43,12 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let env = self.env
     // Read the key here, in the call's task, and hand it to the store explicitly.
     let key = caller.idempotencyKey
-    let view = try await self.env.store.runBlocking { store in
-      try store.submitCase(new, regionCode: env.regionCode, actor: caller.actor, authorize: { item in
+    let view = try await self.env.store.submitCase(new, regionCode: env.regionCode, actor: caller.actor, authorize: { item in
         guard item.departmentCode == caller.organization else {
           throw DomainError(kind: .permissionDenied, code: "case.not_your_department",
             message: "service item \(item.code) is handled by department \(item.departmentCode), not \(caller.organization)")
         }
       }, clock: env.sla, now: env.now.now, key: key)
-    }
     env.logger.info("case submitted", metadata: ["case": "\(view.record.number)", "item": "\(view.record.itemCode)"])
     return view.proto
   }
@@ -64,10 +62,8 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let number = request.number
     let expected = request.expectedVersion > 0 ? request.expectedVersion : nil
     let key = caller.idempotencyKey
-    let view = try await self.env.store.runBlocking { store in
-      try store.transition(number: number, action: action, expectedVersion: expected, actor: caller.actor,
+    let view = try await self.env.store.transition(number: number, action: action, expectedVersion: expected, actor: caller.actor,
         authorize: Self.clerkOfDepartment(caller), clock: env.sla, now: env.now.now, key: key)
-    }
     env.logger.info("case \(action.name.rawValue)", metadata: ["case": "\(number)", "state": "\(view.record.state.rawValue)", "version": "\(view.record.version)"])
     return view.proto
   }
@@ -131,7 +127,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     try caller.require(.clerk, .enterprise, .office, action: "read cases")
     let env = self.env
-    guard let view = try await env.store.runBlocking({ try $0.caseView(number: request.number, clock: env.sla, now: env.now.now) }) else {
+    guard let view = try await env.store.caseView(number: request.number, clock: env.sla, now: env.now.now) else {
       throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
     }
     try Self.mayRead(caller, view.record)
@@ -141,7 +137,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   func getCaseHistory(request: Banjie_V1_GetCaseHistoryRequest, context: ServerContext) async throws -> Banjie_V1_GetCaseHistoryResponse {
     let caller = try Caller.of(context)
     try caller.require(.clerk, .enterprise, .office, action: "read cases")
-    guard let (record, events) = try await self.env.store.runBlocking({ try $0.caseHistory(number: request.number) }) else {
+    guard let (record, events) = try await self.env.store.caseHistory(number: request.number) else {
       throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
     }
     try Self.mayRead(caller, record)
@@ -208,7 +204,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
       throw DomainError(kind: .permissionDenied, code: "case.not_visible", message: "liaison officials do not list cases")
     }
     let env = self.env
-    let (views, total, next) = try await env.store.runBlocking { [filter] in try $0.listCases(filter, clock: env.sla, now: env.now.now) }
+    let (views, total, next) = try await env.store.listCases(filter, clock: env.sla, now: env.now.now)
     return .with {
       $0.cases = views.map(\.proto)
       $0.total = UInt32(total)
@@ -234,7 +230,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     if request.includeRecent {
       let env = self.env
       let since = env.now.now.addingTimeInterval(-86_400)
-      for alert in try await env.store.runBlocking({ [department] in try $0.recentAlerts(since: since, department: department) }) {
+      for alert in try await env.store.recentAlerts(since: since, department: department) {
         try await response.write(alert.proto)
       }
     }

@@ -9,14 +9,14 @@ struct CatalogService: Banjie_V1_CatalogService.SimpleServiceProtocol {
 
   func listDepartments(request: Banjie_V1_ListDepartmentsRequest, context: ServerContext) async throws -> Banjie_V1_ListDepartmentsResponse {
     _ = try Caller.of(context)
-    let departments = try await self.env.store.runBlocking { try $0.departments() }
+    let departments = try await self.env.store.departments()
     return .with { $0.departments = departments.map { d in .with { $0.code = d.code; $0.name = d.name } } }
   }
 
   func listServiceItems(request: Banjie_V1_ListServiceItemsRequest, context: ServerContext) async throws -> Banjie_V1_ListServiceItemsResponse {
     _ = try Caller.of(context)
     let department = request.departmentCode
-    let items = try await self.env.store.runBlocking { try $0.serviceItems(department: department) }
+    let items = try await self.env.store.serviceItems(department: department)
     return .with { $0.items = items.map(\.proto) }
   }
 
@@ -39,7 +39,7 @@ struct CatalogService: Banjie_V1_CatalogService.SimpleServiceProtocol {
     let departments = request.departments.map { DepartmentRecord(code: $0.code, name: $0.name) }
     let items = try request.items.map { try ServiceItemRecord(proto: $0) }
     let env = self.env
-    let (d, i) = try await env.store.runBlocking { try $0.importCatalog(departments: departments, items: items, actor: caller.actor, now: env.now.now) }
+    let (d, i) = try await env.store.importCatalog(departments: departments, items: items, actor: caller.actor, now: env.now.now)
     return .with {
       $0.departmentsWritten = UInt32(d)
       $0.itemsWritten = UInt32(i)

@@ -70,13 +70,11 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
     var department: String? = request.departmentCode.isEmpty ? nil : request.departmentCode
     if caller.role == .clerk { department = caller.organization }
     let scope = department
-    let report = try await env.store.runBlocking { store in
-      if let scope, try !store.departmentExists(scope) {
-        throw DomainError(kind: .invalidArgument, code: "dashboard.unknown_department",
-          message: "department \(scope.prefix(32)) does not exist", field: "department_code")
-      }
-      return try store.dashboard(from: from, to: to, department: scope, by: grouping, clock: env.sla, now: now)
+    if let scope, try await !env.store.departmentExists(scope) {
+      throw DomainError(kind: .invalidArgument, code: "dashboard.unknown_department",
+        message: "department \(scope.prefix(32)) does not exist", field: "department_code")
     }
+    let report = try await env.store.dashboard(from: from, to: to, department: scope, by: grouping, clock: env.sla, now: now)
     return .with {
       $0.from = report.from.description
       $0.to = report.to.description

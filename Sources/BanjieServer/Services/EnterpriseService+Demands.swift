@@ -27,10 +27,8 @@ extension EnterpriseService {
     let uscc = Self.normalizedUSCC(request.uscc)
     let notes = request.notes
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { store in
-      try store.recordVisit(uscc: uscc, visitedOn: visitedOn, notes: notes, demands: demands, regionCode: env.regionCode, actor: caller.actor,
-        authorize: Self.assignedLiaison(caller), clock: env.sla, now: now, key: key)
-    }.proto
+    return try await env.store.recordVisit(uscc: uscc, visitedOn: visitedOn, notes: notes, demands: demands, regionCode: env.regionCode, actor: caller.actor,
+        authorize: Self.assignedLiaison(caller), clock: env.sla, now: now, key: key).proto
   }
 
   func listVisits(request: Banjie_V1_ListVisitsRequest, context: ServerContext) async throws -> Banjie_V1_ListVisitsResponse {
@@ -54,7 +52,7 @@ extension EnterpriseService {
     case .enterprise: filter.uscc = caller.organization.uppercased()
     case .clerk: throw DomainError(kind: .permissionDenied, code: "visit.not_visible", message: "clerks do not list visits")
     }
-    let (views, total, next) = try await self.env.store.runBlocking { [filter] in try $0.listVisits(filter) }
+    let (views, total, next) = try await self.env.store.listVisits(filter)
     return .with {
       $0.visits = views.map(\.proto)
       $0.total = UInt32(total)
@@ -96,10 +94,8 @@ extension EnterpriseService {
           message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not raise demands for enterprise \(access.uscc)")
       }
     }
-    return try await env.store.runBlocking { store in
-      try store.raiseDemand(uscc: uscc, demand: demand, regionCode: env.regionCode, actor: caller.actor, authorize: authorize,
-        clock: env.sla, now: env.now.now, key: key)
-    }.proto
+    return try await env.store.raiseDemand(uscc: uscc, demand: demand, regionCode: env.regionCode, actor: caller.actor, authorize: authorize,
+        clock: env.sla, now: env.now.now, key: key).proto
   }
 
   private func act(_ request: Banjie_V1_DemandActionRequest, _ context: ServerContext, _ action: DemandAction, change: BanjieStore.DemandChange) async throws -> Banjie_V1_Demand {
@@ -133,10 +129,8 @@ extension EnterpriseService {
     let number = request.number
     let expected = request.expectedVersion > 0 ? request.expectedVersion : nil
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { store in
-      try store.transitionDemand(number: number, action: action, change: change, expectedVersion: expected, actor: caller.actor,
-        authorize: authorize, clock: env.sla, now: env.now.now, key: key)
-    }.proto
+    return try await env.store.transitionDemand(number: number, action: action, change: change, expectedVersion: expected, actor: caller.actor,
+        authorize: authorize, clock: env.sla, now: env.now.now, key: key).proto
   }
 
   func assignDemand(request: Banjie_V1_DemandActionRequest, context: ServerContext) async throws -> Banjie_V1_Demand {
@@ -195,7 +189,7 @@ extension EnterpriseService {
     let caller = try Caller.of(context)
     let env = self.env
     let number = request.number
-    guard let (view, access) = try await env.store.runBlocking({ try $0.demand(number: number, clock: env.sla, now: env.now.now) }) else {
+    guard let (view, access) = try await env.store.demand(number: number, clock: env.sla, now: env.now.now) else {
       throw DomainError(kind: .notFound, code: "demand.not_found", message: "demand \(number.prefix(64)) does not exist", field: "number")
     }
     try Self.mayReadDemand(caller, view.record, access)
@@ -230,7 +224,7 @@ extension EnterpriseService {
       filter.assignedTo = caller.liaisonRef
     }
     let env = self.env
-    let (views, total, next) = try await env.store.runBlocking { [filter] in try $0.listDemands(filter, clock: env.sla, now: env.now.now) }
+    let (views, total, next) = try await env.store.listDemands(filter, clock: env.sla, now: env.now.now)
     return .with {
       $0.demands = views.map(\.proto)
       $0.total = UInt32(total)
@@ -249,9 +243,7 @@ extension EnterpriseService {
     let env = self.env
     let key = caller.idempotencyKey
     let (title, summary) = (request.title, request.summary)
-    return try await env.store.runBlocking {
-      try $0.createPolicy(title: title, summary: summary, eligibility: eligibility, actor: caller.actor, now: env.now.now, key: key)
-    }.proto
+    return try await env.store.createPolicy(title: title, summary: summary, eligibility: eligibility, actor: caller.actor, now: env.now.now, key: key).proto
   }
 
   func pushPolicy(request: Banjie_V1_PushPolicyRequest, context: ServerContext) async throws -> Banjie_V1_PushPolicyResponse {
@@ -260,7 +252,7 @@ extension EnterpriseService {
     let env = self.env
     let key = caller.idempotencyKey
     let id = request.policyID
-    let (view, pushed) = try await env.store.runBlocking { try $0.pushPolicy(id: id, actor: caller.actor, now: env.now.now, key: key) }
+    let (view, pushed) = try await env.store.pushPolicy(id: id, actor: caller.actor, now: env.now.now, key: key)
     return .with {
       $0.policy = view.proto
       $0.newlyPushed = UInt32(pushed)
@@ -274,16 +266,14 @@ extension EnterpriseService {
     let key = caller.idempotencyKey
     let id = request.policyID
     let uscc = caller.organization.uppercased()
-    return try await env.store.runBlocking {
-      try $0.acknowledgePolicy(id: id, uscc: uscc, actor: caller.actor, now: env.now.now, key: key)
-    }.proto
+    return try await env.store.acknowledgePolicy(id: id, uscc: uscc, actor: caller.actor, now: env.now.now, key: key).proto
   }
 
   func listPolicies(request: Banjie_V1_ListPoliciesRequest, context: ServerContext) async throws -> Banjie_V1_ListPoliciesResponse {
     let caller = try Caller.of(context)
     try caller.require(.office, .enterprise, action: "list policies")
     let enterprise: String? = caller.role == .enterprise ? caller.organization.uppercased() : nil
-    let views = try await self.env.store.runBlocking { try $0.listPolicies(enterprise: enterprise) }
+    let views = try await self.env.store.listPolicies(enterprise: enterprise)
     return .with { $0.policies = views.map(\.proto) }
   }
 }

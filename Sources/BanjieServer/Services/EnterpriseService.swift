@@ -43,7 +43,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
   static func normalizedUSCC(_ text: String) -> String { text.trimmingCharacters(in: .whitespaces).uppercased() }
 
   func townshipNames() async throws -> Set<String> {
-    Set(try await self.env.store.runBlocking { try $0.townships() }.map(\.name))
+    Set(try await self.env.store.townships().map(\.name))
   }
 
   // MARK: Registry
@@ -57,14 +57,14 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
       checkOverrideReason: request.checkOverrideReason.isEmpty ? nil : request.checkOverrideReason, townships: try await self.townshipNames())
     let env = self.env
     let key = caller.idempotencyKey
-    let view = try await env.store.runBlocking { try $0.registerEnterprise(new, actor: caller.actor, now: env.now.now, key: key) }
+    let view = try await env.store.registerEnterprise(new, actor: caller.actor, now: env.now.now, key: key)
     return view.proto
   }
 
   func getEnterprise(request: Banjie_V1_GetEnterpriseRequest, context: ServerContext) async throws -> Banjie_V1_Enterprise {
     let caller = try Caller.of(context)
     let uscc = Self.normalizedUSCC(request.uscc)
-    guard let view = try await self.env.store.runBlocking({ try $0.enterprise(uscc: uscc) }) else {
+    guard let view = try await self.env.store.enterprise(uscc: uscc) else {
       throw DomainError(kind: .notFound, code: "enterprise.not_found", message: "enterprise \(uscc.prefix(40)) is not registered", field: "uscc")
     }
     try Self.mayRead(caller, EnterpriseAccess(uscc: view.record.uscc, liaisons: view.liaisons))
@@ -91,7 +91,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     case .clerk:
       throw DomainError(kind: .permissionDenied, code: "enterprise.not_visible", message: "clerks do not list the enterprise registry")
     }
-    let (views, total, next) = try await self.env.store.runBlocking { [filter] in try $0.listEnterprises(filter) }
+    let (views, total, next) = try await self.env.store.listEnterprises(filter)
     return .with {
       $0.enterprises = views.map(\.proto)
       $0.total = UInt32(total)
@@ -109,9 +109,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     let env = self.env
     let key = caller.idempotencyKey
     let remove = request.remove
-    return try await env.store.runBlocking {
-      try $0.assignLiaison(uscc: uscc, liaison: liaison, remove: remove, actor: caller.actor, now: env.now.now, key: key)
-    }.proto
+    return try await env.store.assignLiaison(uscc: uscc, liaison: liaison, remove: remove, actor: caller.actor, now: env.now.now, key: key).proto
   }
 
   func importEnterprises(request: RPCAsyncSequence<Banjie_V1_ImportEnterpriseRow, any Error>, context: ServerContext) async throws -> Banjie_V1_ImportEnterprisesResponse {
@@ -127,7 +125,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
       guard !batch.isEmpty else { return }
       let rows = batch
       batch.removeAll(keepingCapacity: true)
-      let outcomes = try await env.store.runBlocking { try $0.importEnterprises(rows, actor: actor, now: env.now.now) }
+      let outcomes = try await env.store.importEnterprises(rows, actor: actor, now: env.now.now)
       for outcome in outcomes {
         switch outcome {
         case .created: response.created += 1
@@ -183,7 +181,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
 
   func listTownships(request: Banjie_V1_ListTownshipsRequest, context: ServerContext) async throws -> Banjie_V1_ListTownshipsResponse {
     _ = try Caller.of(context)
-    let townships = try await self.env.store.runBlocking { try $0.townships() }
+    let townships = try await self.env.store.townships()
     return .with { $0.townships = townships.map { t in .with { $0.name = t.name; $0.code = t.code } } }
   }
 
@@ -193,7 +191,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     let township = Township(name: request.name.trimmingCharacters(in: .whitespaces), code: request.code)
     let env = self.env
     let key = caller.idempotencyKey
-    let added = try await env.store.runBlocking { try $0.addTownship(township, actor: caller.actor, now: env.now.now, key: key) }
+    let added = try await env.store.addTownship(township, actor: caller.actor, now: env.now.now, key: key)
     return .with { $0.name = added.name; $0.code = added.code }
   }
 
@@ -211,7 +209,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     guard to.dayNumber - from.dayNumber <= 3660 else {
       throw DomainError(kind: .invalidArgument, code: "coverage.period_too_long", message: "a coverage period is at most 10 years", field: "from")
     }
-    let report = try await self.env.store.runBlocking { try $0.coverage(from: from, to: to) }
+    let report = try await self.env.store.coverage(from: from, to: to)
     return .with {
       $0.from = report.from.description
       $0.to = report.to.description

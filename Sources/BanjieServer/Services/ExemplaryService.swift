@@ -29,14 +29,12 @@ struct ExemplaryService: Banjie_V1_ExemplaryService.SimpleServiceProtocol {
     let env = self.env
     let account = request.account
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { store in
-      try store.nominate(subject, account: account, actor: caller.actor, authorize: { department in
+    return try await env.store.nominate(subject, account: account, actor: caller.actor, authorize: { department in
         guard department == caller.organization else {
           throw DomainError(kind: .permissionDenied, code: "exemplary.not_your_department",
             message: "it belongs to department \(department); clerk \(caller.person) of \(caller.organization) nominates only their department's work")
         }
-      }, calendar: env.sla.calendar, now: env.now.now, key: key)
-    }.proto
+      }, calendar: env.sla.calendar, now: env.now.now, key: key).proto
   }
 
   func reviewNomination(request: Banjie_V1_ReviewNominationRequest, context: ServerContext) async throws -> Banjie_V1_Nomination {
@@ -46,7 +44,7 @@ struct ExemplaryService: Banjie_V1_ExemplaryService.SimpleServiceProtocol {
     let env = self.env
     let (id, select, note) = (request.id, request.select, request.note)
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { try $0.reviewNomination(id: id, select: select, note: note, actor: caller.actor, now: env.now.now, key: key) }.proto
+    return try await env.store.reviewNomination(id: id, select: select, note: note, actor: caller.actor, now: env.now.now, key: key).proto
   }
 
   func listNominations(request: Banjie_V1_ListNominationsRequest, context: ServerContext) async throws -> Banjie_V1_ListNominationsResponse {
@@ -60,7 +58,7 @@ struct ExemplaryService: Banjie_V1_ExemplaryService.SimpleServiceProtocol {
     case .declined: .declined
     default: nil
     }
-    let views = try await self.env.store.runBlocking { try $0.listNominations(year: year, state: state, department: department) }
+    let views = try await self.env.store.listNominations(year: year, state: state, department: department)
     return .with { $0.nominations = views.map(\.proto) }
   }
 }

@@ -21,21 +21,19 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     let number = request.caseNumber
     // Read the key here, in the call's task, and hand it to the store explicitly.
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { store in
-      try store.rateCase(caseNumber: number, input: input, actor: caller.actor, authorize: { record in
+    return try await env.store.rateCase(caseNumber: number, input: input, actor: caller.actor, authorize: { record in
         guard record.enterpriseUscc == caller.organization.uppercased() else {
           throw DomainError(kind: .permissionDenied, code: "rating.not_your_case",
             message: "case \(record.number) is not a case of enterprise \(caller.organization); an enterprise rates only its own cases")
         }
-      }, clock: env.sla, now: env.now.now, key: key)
-    }.proto
+      }, clock: env.sla, now: env.now.now, key: key).proto
   }
 
   func getRating(request: Banjie_V1_GetRatingRequest, context: ServerContext) async throws -> Banjie_V1_Rating {
     let caller = try Caller.of(context)
     try caller.require(.clerk, .enterprise, .office, action: "read ratings")
     let number = request.caseNumber
-    guard let (record, view) = try await self.env.store.runBlocking({ try $0.rating(caseNumber: number) }) else {
+    guard let (record, view) = try await self.env.store.rating(caseNumber: number) else {
       throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(number.prefix(64)) does not exist", field: "case_number")
     }
     try Self.mayRead(caller, department: record.departmentCode, uscc: record.enterpriseUscc, what: "case \(record.number)")
@@ -61,7 +59,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
       throw DomainError(kind: .invalidArgument, code: "rating.bad_grouping", message: "by must be department, window or item, not \"\(request.by.prefix(20))\"", field: "by")
     }
     let calendar = self.env.sla.calendar
-    let report = try await self.env.store.runBlocking { try $0.ratingMeasures(from: from, to: to, by: grouping, calendar: calendar) }
+    let report = try await self.env.store.ratingMeasures(from: from, to: to, by: grouping, calendar: calendar)
     return .with {
       $0.from = report.from.description
       $0.to = report.to.description
@@ -89,7 +87,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     let env = self.env
     let number = request.number
-    guard let view = try await env.store.runBlocking({ try $0.rectification(number: number, clock: env.sla, now: env.now.now) }) else {
+    guard let view = try await env.store.rectification(number: number, clock: env.sla, now: env.now.now) else {
       throw DomainError(kind: .notFound, code: "rectification.not_found", message: "rectification \(number.prefix(64)) does not exist", field: "number")
     }
     try Self.mayRead(caller, department: view.record.departmentCode, uscc: view.rating.record.uscc, what: "rectification \(number)")
@@ -113,7 +111,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
       throw DomainError(kind: .permissionDenied, code: "rating.not_visible", message: "liaison officials do not list rectifications")
     }
     let env = self.env
-    let (views, total, next) = try await env.store.runBlocking { [filter] in try $0.listRectifications(filter, clock: env.sla, now: env.now.now) }
+    let (views, total, next) = try await env.store.listRectifications(filter, clock: env.sla, now: env.now.now)
     return .with {
       $0.rectifications = views.map(\.proto)
       $0.total = UInt32(total)
@@ -153,10 +151,8 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     let text = request.text
     let expected = request.expectedVersion > 0 ? request.expectedVersion : nil
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { store in
-      try store.transitionRectification(number: number, action: action, text: text, expectedVersion: expected, actor: caller.actor,
-        authorize: authorize, clock: env.sla, now: env.now.now, key: key)
-    }.proto
+    return try await env.store.transitionRectification(number: number, action: action, text: text, expectedVersion: expected, actor: caller.actor,
+        authorize: authorize, clock: env.sla, now: env.now.now, key: key).proto
   }
 
   func verifyRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {

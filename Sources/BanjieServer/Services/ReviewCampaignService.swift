@@ -49,7 +49,7 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     let new = NewReviewCampaign(name: request.name, from: from, to: to, departments: departments, dimensions: dimensions, invited: invited)
     let env = self.env
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { try $0.createReviewCampaign(new, actor: caller.actor, now: env.now.now, key: key) }.proto
+    return try await env.store.createReviewCampaign(new, actor: caller.actor, now: env.now.now, key: key).proto
   }
 
   private func advance(_ request: Banjie_V1_CampaignRequest, _ context: ServerContext, to state: CampaignState) async throws -> Banjie_V1_Campaign {
@@ -58,7 +58,7 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     let env = self.env
     let id = request.id
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { try $0.advanceReviewCampaign(id: id, to: state, actor: caller.actor, now: env.now.now, key: key) }.proto
+    return try await env.store.advanceReviewCampaign(id: id, to: state, actor: caller.actor, now: env.now.now, key: key).proto
   }
 
   func openCampaign(request: Banjie_V1_CampaignRequest, context: ServerContext) async throws -> Banjie_V1_Campaign {
@@ -76,7 +76,7 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
   func listCampaigns(request: Banjie_V1_ListCampaignsRequest, context: ServerContext) async throws -> Banjie_V1_ListCampaignsResponse {
     let caller = try Caller.of(context)
     let uscc = caller.role == .enterprise ? caller.organization.uppercased() : nil
-    let views = try await self.env.store.runBlocking { try $0.reviewCampaigns(invitedUSCC: uscc) }
+    let views = try await self.env.store.reviewCampaigns(invitedUSCC: uscc)
     return .with { $0.campaigns = views.map(\.proto) }
   }
 
@@ -101,16 +101,14 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     let comment = request.comment
     let uscc = caller.organization.uppercased()
     let key = caller.idempotencyKey
-    return try await env.store.runBlocking { [scores] store in
-      try store.submitReview(campaignID: id, uscc: uscc, departmentCode: department, scores: scores, comment: comment, actor: caller.actor,
-        now: env.now.now, key: key)
-    }.proto
+    return try await env.store.submitReview(campaignID: id, uscc: uscc, departmentCode: department, scores: scores, comment: comment, actor: caller.actor,
+        now: env.now.now, key: key).proto
   }
 
   func getCampaignResults(request: Banjie_V1_CampaignRequest, context: ServerContext) async throws -> Banjie_V1_CampaignResults {
     let caller = try Caller.of(context)
     let id = request.id
-    let (campaign, rows) = try await self.env.store.runBlocking { try $0.campaignResults(id: id) }
+    let (campaign, rows) = try await self.env.store.campaignResults(id: id)
     guard caller.role == .office || campaign.record.state == .published else {
       throw DomainError(kind: .failedPrecondition, code: "campaign.not_published",
         message: "the results of campaign \(id) are visible to the office until they are published (it is \(campaign.record.state.rawValue))", field: "id")

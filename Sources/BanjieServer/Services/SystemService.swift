@@ -7,7 +7,7 @@ import SwiftProtobuf
 
 /// Answers "who am I talking to, and who does it think I am" (`banjie health`).
 struct SystemService: Banjie_V1_SystemService.SimpleServiceProtocol {
-  let databaseDescription: @Sendable () -> String
+  let databaseDescription: @Sendable () async -> String
 
   func getServerInfo(request: Banjie_V1_GetServerInfoRequest, context: ServerContext) async throws -> Banjie_V1_ServerInfo {
     let caller = try Caller.of(context)
@@ -26,7 +26,7 @@ struct SystemService: Banjie_V1_SystemService.SimpleServiceProtocol {
     }
     info.serverTime = Google_Protobuf_Timestamp(date: Date())
     info.timeZone = WorkingCalendar.timeZoneIdentifier
-    info.database = self.databaseDescription()
+    info.database = await self.databaseDescription()
     return info
   }
 }
