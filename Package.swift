@@ -1,9 +1,12 @@
-// swift-tools-version:6.1
+// swift-tools-version:6.2
 import PackageDescription
 
+// Every target of ours builds with warnings as errors (SwiftPM applies this to this package
+// only, never to dependencies); generated code (BanjieProto) keeps its own settings.
 let swiftSettings: [SwiftSetting] = [
   .swiftLanguageMode(.v6),
   .enableUpcomingFeature("ExistentialAny"),
+  .treatAllWarnings(as: .error),
 ]
 
 let package = Package(
@@ -59,7 +62,7 @@ let package = Package(
     .target(
       name: "BanjieWire",
       dependencies: [
-        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOCore", package: "swift-nio")
       ],
       swiftSettings: swiftSettings
     ),
@@ -105,7 +108,7 @@ let package = Package(
     .target(
       name: "BanjieConfig",
       dependencies: [
-        .product(name: "TOMLKit", package: "TOMLKit"),
+        .product(name: "TOMLKit", package: "TOMLKit")
       ],
       swiftSettings: swiftSettings
     ),

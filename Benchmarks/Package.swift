@@ -43,6 +43,6 @@ let package = Package(
         .swiftLanguageMode(.v6),
         .enableUpcomingFeature("ExistentialAny"),
       ]
-    ),
+    )
   ]
 )

@@ -15,7 +15,7 @@ let package = Package(
   name: "banjie-fuzz",
   platforms: [.macOS(.v15)],
   dependencies: [
-    .package(name: "banjie", path: ".."),
+    .package(name: "banjie", path: "..")
   ],
   targets: [
     .executableTarget(

@@ -9,7 +9,7 @@
 # Builds Fuzz/ (a separate package: the targets have no `main`, libFuzzer supplies it) in release
 # mode with -sanitize=fuzzer,address into .build-fuzz/, then runs the target on a working corpus
 # in .build-fuzz/corpus/TARGET that starts from the committed one in Fuzz/corpus/TARGET. The
-# invariants are WireFuzzChecks in Sources/BanjieWire/FuzzChecks.swift; the normal test suite
+# invariants are WireFuzzChecks in Sources/BanjieWireFuzzSupport/FuzzChecks.swift; the normal test suite
 # replays Fuzz/corpus through them (Tests/BanjieWireTests/FuzzCorpusReplayTests.swift).
 #
 # A violated invariant or a sanitizer report stops the run and leaves the input in

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: installs what is missing, builds, runs the Swift test suites (real TLS
+# Runs every test: installs what is missing, checks the module rules of docs/ARCHITECTURE.md and
+# the formatting (.swift-format), builds with warnings as errors, runs the Swift test suites (real TLS
 # sockets, real SQLite files), then the end-to-end scripts against a real banjied: the Python
 # client written from docs/PROTOCOL.md, the dashboard over a seeded year, a certificate
 # rotation by SIGHUP, and a short kill -9 crash test.
@@ -7,7 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-echo "== build"
+echo "== module rules (docs/ARCHITECTURE.md)"
+bash scripts/check-architecture.sh
+
+echo "== formatting (swift format lint --strict, .swift-format)"
+swift format lint --strict --parallel $(bash scripts/swift-files.sh)
+
+echo "== build (warnings are errors: Package.swift)"
 swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
 swift build --build-tests >/dev/null   # fails the script if the build failed
 

@@ -77,7 +77,8 @@ public struct ConfigurationFile: Sendable {
       guard let converted else {
         let found = "\(value.type)"  // "array", "date", "date-time", ...
         let article = found.first.map { "aeiou".contains($0) } == true ? "an" : "a"
-        problems.append(ParseError(line: line, reason: "value of \(path) must be a \"string\", a number or true/false, not \(article) \(found)"))
+        problems.append(
+          ParseError(line: line, reason: "value of \(path) must be a \"string\", a number or true/false, not \(article) \(found)"))
         continue
       }
       self.values[path] = converted

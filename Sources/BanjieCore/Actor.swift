@@ -1,3 +1,5 @@
+import Foundation
+
 /// Who did something: recorded on every event and audit row.
 public struct Actor: Sendable, Hashable, Codable {
   public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
@@ -28,5 +30,3 @@ public struct SystemNow: NowProvider {
   public init() {}
   public var now: Date { Date() }
 }
-
-import Foundation

@@ -9,11 +9,14 @@ public struct AwardPeriod: Sendable, Hashable, Codable, CustomStringConvertible 
   public init(parsing raw: String) throws(DomainError) {
     let text = String(raw.trimmingWhitespace())
     func bad(_ why: String) -> DomainError {
-      .invalidArgument("award.bad_period", "period \"\(text.prefix(20))\" \(why); write a month 2026-11, a quarter 2026-Q4 or a year 2026", field: "period")
+      .invalidArgument(
+        "award.bad_period", "period \"\(text.prefix(20))\" \(why); write a month 2026-11, a quarter 2026-Q4 or a year 2026", field: "period"
+      )
     }
     let parts = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
     guard (1...2).contains(parts.count), parts[0].count == 4, parts[0].allSatisfy(\.isASCII), let year = Int(parts[0]),
-      (2000...2100).contains(year) else {
+      (2000...2100).contains(year)
+    else {
       throw bad("is not a period (the year must be 2000 to 2100)")
     }
     if parts.count == 1 {
@@ -24,7 +27,9 @@ public struct AwardPeriod: Sendable, Hashable, Codable, CustomStringConvertible 
       self.from = try LocalDate(year: year, month: q * 3 - 2, day: 1)
       self.to = try LocalDate(year: year, month: q * 3, day: LocalDate.daysIn(month: q * 3, year: year))
     } else {
-      guard parts[1].count == 2, parts[1].allSatisfy(\.isASCII), let m = Int(parts[1]), (1...12).contains(m) else { throw bad("names no month (01 to 12)") }
+      guard parts[1].count == 2, parts[1].allSatisfy(\.isASCII), let m = Int(parts[1]), (1...12).contains(m) else {
+        throw bad("names no month (01 to 12)")
+      }
       self.from = try LocalDate(year: year, month: m, day: 1)
       self.to = try LocalDate(year: year, month: m, day: LocalDate.daysIn(month: m, year: year))
     }
@@ -82,8 +87,10 @@ public struct StarLevel: Sendable, Hashable, Codable {
   public var maxUnrectifiedBad: Int?
   public var maxOverdueDemands: Int?
 
-  public init(stars: Int, minHandled: Int = 0, minOnTimePercent: Int = 0, minOneDayPercent: Int = 0, minGoodPercent: Int = 0,
-    maxUnratedPercent: Int = 100, maxUnrectifiedBad: Int? = nil, maxOverdueDemands: Int? = nil) {
+  public init(
+    stars: Int, minHandled: Int = 0, minOnTimePercent: Int = 0, minOneDayPercent: Int = 0, minGoodPercent: Int = 0,
+    maxUnratedPercent: Int = 100, maxUnrectifiedBad: Int? = nil, maxOverdueDemands: Int? = nil
+  ) {
     self.stars = stars
     self.minHandled = minHandled
     self.minOnTimePercent = minOnTimePercent
@@ -101,7 +108,9 @@ public struct StarLevel: Sendable, Hashable, Codable {
     if s.onTime * 100 < self.minOnTimePercent * s.handled { return "on-time ≥ \(self.minOnTimePercent) %" }
     if s.oneDay * 100 < self.minOneDayPercent * s.handled { return "one-day ≥ \(self.minOneDayPercent) %" }
     // Good share is of counted ratings; with none, only a 0 % requirement is met.
-    if self.minGoodPercent > 0 && (s.rated == 0 || s.good * 100 < self.minGoodPercent * s.rated) { return "good ≥ \(self.minGoodPercent) %" }
+    if self.minGoodPercent > 0 && (s.rated == 0 || s.good * 100 < self.minGoodPercent * s.rated) {
+      return "good ≥ \(self.minGoodPercent) %"
+    }
     if s.unrated * 100 > self.maxUnratedPercent * s.handled { return "unrated ≤ \(self.maxUnratedPercent) %" }
     if let max = self.maxUnrectifiedBad, s.unrectifiedBad > max { return "unrectified 差评 ≤ \(max)" }
     if s.unit == .department, let max = self.maxOverdueDemands, s.overdueDemands > max { return "overdue demands ≤ \(max)" }
@@ -129,39 +138,54 @@ public struct AwardRuleSet: Sendable, Hashable, Codable {
         throw .invalidArgument("award.bad_level", "levels[\(i)]: stars must be 1 to 5, not \(level.stars)", field: "levels[\(i)].stars")
       }
       guard byStars[level.stars] == nil else {
-        throw .invalidArgument("award.overlapping_levels", "level \(level.stars)★ appears twice; one rule per star level", field: "levels[\(i)].stars")
+        throw .invalidArgument(
+          "award.overlapping_levels", "level \(level.stars)★ appears twice; one rule per star level", field: "levels[\(i)].stars")
       }
       byStars[level.stars] = level
       let field = "level \(level.stars)★"
-      for (name, value) in [("min_on_time_percent", level.minOnTimePercent), ("min_one_day_percent", level.minOneDayPercent),
-        ("min_good_percent", level.minGoodPercent), ("max_unrated_percent", level.maxUnratedPercent)] where !(0...100).contains(value) {
-        throw .invalidArgument("award.percent_out_of_range", "\(field): \(name) must be 0 to 100 %, not \(value)", field: "levels[\(i)].\(name)")
+      for (name, value) in [
+        ("min_on_time_percent", level.minOnTimePercent), ("min_one_day_percent", level.minOneDayPercent),
+        ("min_good_percent", level.minGoodPercent), ("max_unrated_percent", level.maxUnratedPercent),
+      ] where !(0...100).contains(value) {
+        throw .invalidArgument(
+          "award.percent_out_of_range", "\(field): \(name) must be 0 to 100 %, not \(value)", field: "levels[\(i)].\(name)")
       }
       guard (0...1_000_000).contains(level.minHandled) else {
-        throw .invalidArgument("award.volume_out_of_range", "\(field): min_handled must be 0 to 1,000,000, not \(level.minHandled)", field: "levels[\(i)].min_handled")
+        throw .invalidArgument(
+          "award.volume_out_of_range", "\(field): min_handled must be 0 to 1,000,000, not \(level.minHandled)",
+          field: "levels[\(i)].min_handled")
       }
       for (name, value) in [("max_unrectified_bad", level.maxUnrectifiedBad), ("max_overdue_demands", level.maxOverdueDemands)] {
         if let value, value < 0 {
-          throw .invalidArgument("award.negative_maximum", "\(field): \(name) must be 0 or more (or -1 for no limit), not \(value)", field: "levels[\(i)].\(name)")
+          throw .invalidArgument(
+            "award.negative_maximum", "\(field): \(name) must be 0 or more (or -1 for no limit), not \(value)",
+            field: "levels[\(i)].\(name)")
         }
       }
     }
     for stars in Self.starRange where byStars[stars] == nil {
-      throw .invalidArgument("award.missing_level", "level \(stars)★ is missing: a rule set has exactly one rule for each of 1★ to 5★, without gaps", field: "levels")
+      throw .invalidArgument(
+        "award.missing_level", "level \(stars)★ is missing: a rule set has exactly one rule for each of 1★ to 5★, without gaps",
+        field: "levels")
     }
     let floor = StarLevel(stars: 1)
     guard let one = byStars[1], one == floor else {
-      throw .invalidArgument("award.floor_level", "level 1★ is the floor every unit reaches: it must require nothing (all minima 0, unrated ≤ 100 %, no maxima)", field: "levels")
+      throw .invalidArgument(
+        "award.floor_level", "level 1★ is the floor every unit reaches: it must require nothing (all minima 0, unrated ≤ 100 %, no maxima)",
+        field: "levels")
     }
     for stars in 2...5 {
       guard let upper = byStars[stars], let lower = byStars[stars - 1] else { continue }
       if let field = Self.looser(upper, than: lower) {
-        throw .invalidArgument("award.overlapping_levels",
+        throw .invalidArgument(
+          "award.overlapping_levels",
           "level \(stars)★ \(field) asks less than level \(stars - 1)★: thresholds must be ordered, each level at least as strict as the one below",
           field: "level \(stars)★.\(field)")
       }
       if Self.strictness(upper) == Self.strictness(lower) {
-        throw .invalidArgument("award.overlapping_levels", "level \(stars)★ asks exactly what level \(stars - 1)★ asks; the two levels overlap", field: "level \(stars)★")
+        throw .invalidArgument(
+          "award.overlapping_levels", "level \(stars)★ asks exactly what level \(stars - 1)★ asks; the two levels overlap",
+          field: "level \(stars)★")
       }
     }
     self.version = version
@@ -171,15 +195,20 @@ public struct AwardRuleSet: Sendable, Hashable, Codable {
 
   private static func strictness(_ l: StarLevel) -> [Int] {
     // Higher is stricter: maxima enter negated, "no limit" as the loosest.
-    [l.minHandled, l.minOnTimePercent, l.minOneDayPercent, l.minGoodPercent, -l.maxUnratedPercent,
-     -(l.maxUnrectifiedBad ?? Int(Int32.max)), -(l.maxOverdueDemands ?? Int(Int32.max))]
+    [
+      l.minHandled, l.minOnTimePercent, l.minOneDayPercent, l.minGoodPercent, -l.maxUnratedPercent,
+      -(l.maxUnrectifiedBad ?? Int(Int32.max)), -(l.maxOverdueDemands ?? Int(Int32.max)),
+    ]
   }
 
-  private static let fieldNames = ["min_handled", "min_on_time_percent", "min_one_day_percent", "min_good_percent",
-    "max_unrated_percent", "max_unrectified_bad", "max_overdue_demands"]
+  private static let fieldNames = [
+    "min_handled", "min_on_time_percent", "min_one_day_percent", "min_good_percent",
+    "max_unrated_percent", "max_unrectified_bad", "max_overdue_demands",
+  ]
 
   private static func looser(_ upper: StarLevel, than lower: StarLevel) -> String? {
-    let u = strictness(upper), l = strictness(lower)
+    let u = strictness(upper)
+    let l = strictness(lower)
     for i in u.indices where u[i] < l[i] { return fieldNames[i] }
     return nil
   }
@@ -197,13 +226,23 @@ public struct AwardRuleSet: Sendable, Hashable, Codable {
   /// Version 1, shipped with banjie (docs/AWARDS.md explains each number).
   public static let standard: AwardRuleSet = {
     do {
-      return try AwardRuleSet(version: 1, name: "星级服务评定标准 (2026)", levels: [
-        StarLevel(stars: 5, minHandled: 30, minOnTimePercent: 98, minOneDayPercent: 60, minGoodPercent: 95, maxUnratedPercent: 40, maxUnrectifiedBad: 0, maxOverdueDemands: 0),
-        StarLevel(stars: 4, minHandled: 15, minOnTimePercent: 95, minOneDayPercent: 40, minGoodPercent: 90, maxUnratedPercent: 60, maxUnrectifiedBad: 0, maxOverdueDemands: 1),
-        StarLevel(stars: 3, minHandled: 5, minOnTimePercent: 90, minOneDayPercent: 20, minGoodPercent: 80, maxUnratedPercent: 80, maxUnrectifiedBad: 1, maxOverdueDemands: 3),
-        StarLevel(stars: 2, minHandled: 1, minOnTimePercent: 80, minOneDayPercent: 0, minGoodPercent: 60, maxUnratedPercent: 100, maxUnrectifiedBad: 3, maxOverdueDemands: 10),
-        StarLevel(stars: 1),
-      ])
+      return try AwardRuleSet(
+        version: 1, name: "星级服务评定标准 (2026)",
+        levels: [
+          StarLevel(
+            stars: 5, minHandled: 30, minOnTimePercent: 98, minOneDayPercent: 60, minGoodPercent: 95, maxUnratedPercent: 40,
+            maxUnrectifiedBad: 0, maxOverdueDemands: 0),
+          StarLevel(
+            stars: 4, minHandled: 15, minOnTimePercent: 95, minOneDayPercent: 40, minGoodPercent: 90, maxUnratedPercent: 60,
+            maxUnrectifiedBad: 0, maxOverdueDemands: 1),
+          StarLevel(
+            stars: 3, minHandled: 5, minOnTimePercent: 90, minOneDayPercent: 20, minGoodPercent: 80, maxUnratedPercent: 80,
+            maxUnrectifiedBad: 1, maxOverdueDemands: 3),
+          StarLevel(
+            stars: 2, minHandled: 1, minOnTimePercent: 80, minOneDayPercent: 0, minGoodPercent: 60, maxUnratedPercent: 100,
+            maxUnrectifiedBad: 3, maxOverdueDemands: 10),
+          StarLevel(stars: 1),
+        ])
     } catch {
       preconditionFailure("the shipped rule set is invalid: \(error)")
     }

@@ -35,7 +35,8 @@ public enum DemandCategory: String, Sendable, Hashable, CaseIterable, Codable {
     if let category = DemandCategory(rawValue: trimmed.lowercased()) { return category }
     if trimmed.lowercased() == "labor" { return .labour }
     if let category = allCases.first(where: { $0.chineseName == trimmed }) { return category }
-    throw .invalidArgument("demand.unknown_category",
+    throw .invalidArgument(
+      "demand.unknown_category",
       "category \"\(text.prefix(20))\" must be one of \(allCases.map(\.rawValue).joined(separator: ", "))", field: field)
   }
 }
@@ -70,7 +71,8 @@ public enum DemandStateMachine {
 
   public static func apply(_ action: DemandAction, to state: DemandState, number: String) throws(DomainError) -> DemandState {
     if case .close(let satisfaction) = action, !(1...5).contains(satisfaction) {
-      throw .invalidArgument("demand.satisfaction_out_of_range",
+      throw .invalidArgument(
+        "demand.satisfaction_out_of_range",
         "satisfaction must be 1 (非常不满意) to 5 (非常满意), not \(satisfaction)", field: "satisfaction")
     }
     guard let next = target(of: action, from: state) else {

@@ -3,8 +3,26 @@
 
 /// A GB/T 4754-2017 section (门类), A to T.
 public enum IndustrySection: String, Sendable, Hashable, CaseIterable, Codable {
-  case a = "A", b = "B", c = "C", d = "D", e = "E", f = "F", g = "G", h = "H", i = "I", j = "J"
-  case k = "K", l = "L", m = "M", n = "N", o = "O", p = "P", q = "Q", r = "R", s = "S", t = "T"
+  case a = "A"
+  case b = "B"
+  case c = "C"
+  case d = "D"
+  case e = "E"
+  case f = "F"
+  case g = "G"
+  case h = "H"
+  case i = "I"
+  case j = "J"
+  case k = "K"
+  case l = "L"
+  case m = "M"
+  case n = "N"
+  case o = "O"
+  case p = "P"
+  case q = "Q"
+  case r = "R"
+  case s = "S"
+  case t = "T"
 
   public var chineseName: String {
     switch self {
@@ -34,7 +52,8 @@ public enum IndustrySection: String, Sendable, Hashable, CaseIterable, Codable {
   /// Reads a section letter ("C", "c", " C ").
   public static func parse(_ text: String, field: String = "industry") throws(DomainError) -> IndustrySection {
     guard let section = IndustrySection(rawValue: String(text.trimmingWhitespace()).uppercased()) else {
-      throw .invalidArgument("enterprise.unknown_industry",
+      throw .invalidArgument(
+        "enterprise.unknown_industry",
         "industry \"\(text.prefix(20))\" is not a GB/T 4754 section; use a letter A–T (C is 制造业)", field: field)
     }
     return section
@@ -59,7 +78,8 @@ public enum EnterpriseScale: String, Sendable, Hashable, CaseIterable, Codable {
     let trimmed = String(text.trimmingWhitespace())
     if let scale = EnterpriseScale(rawValue: trimmed.lowercased()) { return scale }
     if let scale = allCases.first(where: { $0.chineseName == trimmed }) { return scale }
-    throw .invalidArgument("enterprise.unknown_scale",
+    throw .invalidArgument(
+      "enterprise.unknown_scale",
       "scale \"\(text.prefix(20))\" must be large, medium, small or micro", field: field)
   }
 }
@@ -131,9 +151,10 @@ public enum USCCAdmission: Sendable, Hashable {
   public static func admit(_ text: String, overrideReason: String?) throws(DomainError) -> USCCAdmission {
     do throws(DomainError) {
       return .valid(try USCC.validate(text))
-    } catch where error.code == "uscc.wrong_check_character" {
+    } catch  where error.code == "uscc.wrong_check_character" {
       guard let reason = overrideReason, !reason.trimmingWhitespace().isEmpty else {
-        throw .invalidArgument(error.code,
+        throw .invalidArgument(
+          error.code,
           "uscc: \(error.message); the office may register it only with a written reason (check_override_reason)", field: "uscc")
       }
       try FieldRules.text(reason, field: "check_override_reason", max: 500)

@@ -6,7 +6,8 @@ import Foundation
 public enum ISO8601Instant {
   public static func parse(_ text: String, field: String) throws(DomainError) -> Date {
     func bad(_ why: String) -> DomainError {
-      DomainError(kind: .invalidArgument, code: "time.invalid",
+      DomainError(
+        kind: .invalidArgument, code: "time.invalid",
         message: "\(field) \"\(text.prefix(40))\" \(why); expected e.g. 2026-02-13T10:00:00+08:00", field: field)
     }
     let b = Array(text.utf8)
@@ -41,7 +42,8 @@ public enum ISO8601Instant {
     if b[index] == 0x5A || b[index] == 0x7A {
       index += 1
     } else if b[index] == 0x2B || b[index] == 0x2D {
-      guard let oh = digits((index + 1)..<(index + 3)), index + 3 < b.count, b[index + 3] == 0x3A, let om = digits((index + 4)..<(index + 6)),
+      guard let oh = digits((index + 1)..<(index + 3)), index + 3 < b.count, b[index + 3] == 0x3A,
+        let om = digits((index + 4)..<(index + 6)),
         oh <= 14, om <= 59
       else { throw bad("has an invalid offset") }
       offsetSeconds = (oh * 3600 + om * 60) * (b[index] == 0x2D ? -1 : 1)

@@ -2,7 +2,8 @@ import Foundation
 
 /// 好差评: one rating per completed case, by its enterprise. Levels 1–2 are 差评 and need a comment.
 public enum RatingLevel: Int, Sendable, Hashable, CaseIterable, Codable {
-  case veryDissatisfied = 1, dissatisfied, basicallySatisfied, satisfied, verySatisfied
+  case veryDissatisfied = 1
+  case dissatisfied, basicallySatisfied, satisfied, verySatisfied
 
   public var chineseName: String {
     switch self {
@@ -32,11 +33,13 @@ public struct RatingInput: Sendable, Hashable {
 
   public init(level: Int, comment: String, tags: [String]) throws(DomainError) {
     guard let level = RatingLevel(rawValue: level) else {
-      throw .invalidArgument("rating.level_out_of_range",
+      throw .invalidArgument(
+        "rating.level_out_of_range",
         "level must be 1 (非常不满意) to 5 (非常满意), not \(level)", field: "level")
     }
     if level.isBad && comment.trimmingWhitespace().isEmpty {
-      throw .invalidArgument("rating.comment_required",
+      throw .invalidArgument(
+        "rating.comment_required",
         "a 差评 (level \(level.rawValue), \(level.chineseName)) needs a comment saying what went wrong", field: "comment")
     }
     try FieldRules.text(comment, field: "comment", max: Self.maxCommentLength, required: false)
@@ -60,7 +63,6 @@ public struct RatingInput: Sendable, Hashable {
     completedAt.addingTimeInterval(TimeInterval(windowDays) * 86_400)
   }
 }
-
 
 /// The rectification (整改) of a 差评:
 ///
@@ -132,12 +134,15 @@ public enum RectificationStateMachine {
     case .appeal:
       guard state != .closed else { throw refuse("a closed rectification cannot be appealed") }
       guard appeal == .none else {
-        throw .failedPrecondition("rectification.already_appealed", "rectification \(number) was already appealed (\(appeal.rawValue)); one appeal per 差评", field: "appeal_state")
+        throw .failedPrecondition(
+          "rectification.already_appealed", "rectification \(number) was already appealed (\(appeal.rawValue)); one appeal per 差评",
+          field: "appeal_state")
       }
       return (state, .pending)
     case .decide(let uphold):
       guard appeal == .pending else {
-        throw .failedPrecondition("rectification.no_pending_appeal", "rectification \(number) has no pending appeal (\(appeal.rawValue))", field: "appeal_state")
+        throw .failedPrecondition(
+          "rectification.no_pending_appeal", "rectification \(number) has no pending appeal (\(appeal.rawValue))", field: "appeal_state")
       }
       return uphold ? (.closed, .upheld) : (state, .rejected)
     }
@@ -167,12 +172,15 @@ public struct CampaignDimension: Sendable, Hashable, Codable {
         throw .invalidArgument("campaign.duplicate_dimension", "dimension \"\(d.name)\" appears twice", field: "dimensions[\(i)].name")
       }
       guard (1...100).contains(d.weightPercent) else {
-        throw .invalidArgument("campaign.weight_out_of_range", "dimension \(d.name): weight must be 1 to 100 %, not \(d.weightPercent) %", field: "dimensions[\(i)].weight_percent")
+        throw .invalidArgument(
+          "campaign.weight_out_of_range", "dimension \(d.name): weight must be 1 to 100 %, not \(d.weightPercent) %",
+          field: "dimensions[\(i)].weight_percent")
       }
     }
     let sum = dimensions.reduce(0) { $0 + $1.weightPercent }
     guard sum == 100 else {
-      throw .invalidArgument("campaign.weights_sum",
+      throw .invalidArgument(
+        "campaign.weights_sum",
         "dimension weights must sum to exactly 100 %, not \(sum) % (\(dimensions.map { "\($0.name) \($0.weightPercent)" }.joined(separator: " + ")))",
         field: "dimensions")
     }

@@ -44,7 +44,9 @@ public final class EchoService: Banjie_V1_EchoService.SimpleServiceProtocol {
     }
   }
 
-  public func collect(request: RPCAsyncSequence<Banjie_V1_EchoRequest, any Error>, context: ServerContext) async throws -> Banjie_V1_EchoResponse {
+  public func collect(request: RPCAsyncSequence<Banjie_V1_EchoRequest, any Error>, context: ServerContext) async throws
+    -> Banjie_V1_EchoResponse
+  {
     self.counters.withLock { $0.callsStarted += 1 }
     var texts: [String] = []
     var count: UInt32 = 0
@@ -58,7 +60,9 @@ public final class EchoService: Banjie_V1_EchoService.SimpleServiceProtocol {
     return response
   }
 
-  public func update(request: RPCAsyncSequence<Banjie_V1_EchoRequest, any Error>, response: RPCWriter<Banjie_V1_EchoResponse>, context: ServerContext) async throws {
+  public func update(
+    request: RPCAsyncSequence<Banjie_V1_EchoRequest, any Error>, response: RPCWriter<Banjie_V1_EchoResponse>, context: ServerContext
+  ) async throws {
     self.counters.withLock { $0.callsStarted += 1 }
     var index: UInt32 = 0
     for try await message in request {

@@ -20,7 +20,9 @@ public struct BanjieServerApp: Sendable {
   /// `MetricsSystem` with; tests pass one of their own (or take the fresh default).
   public let metricsRegistry: PrometheusCollectorRegistry
 
-  public init(configuration: ServerConfiguration, logger: Logger, metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+  public init(
+    configuration: ServerConfiguration, logger: Logger, metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
+  ) {
     self.configuration = configuration
     self.logger = logger
     self.metricsRegistry = metricsRegistry
@@ -56,7 +58,9 @@ public struct BanjieServerApp: Sendable {
     do {
       tls = try self.configuration.makeTLSContext(revocations: revocations)
     } catch {
-      throw StartupError("cannot load TLS files (certificate \(self.configuration.certificateFile), key \(self.configuration.privateKeyFile), client CA \(self.configuration.clientCAFile)): \(error). Run `banjie certs init --dir certs/dev` to make development certificates.")
+      throw StartupError(
+        "cannot load TLS files (certificate \(self.configuration.certificateFile), key \(self.configuration.privateKeyFile), client CA \(self.configuration.clientCAFile)): \(error). Run `banjie certs init --dir certs/dev` to make development certificates."
+      )
     }
     let environment = try await ServerEnvironment(
       store: store, now: now, regionCode: self.configuration.regionCode, yellowThreshold: self.configuration.yellowThreshold,
@@ -76,7 +80,8 @@ public struct BanjieServerApp: Sendable {
     if let certificate = try? PeerCertificate(pemFile: self.configuration.certificateFile) {
       metrics.setCertificateExpiry(certificate.notAfter)
     }
-    let tlsReloader = TLSReloader(configuration: self.configuration, transport: transport, environment: environment, metrics: metrics, logger: self.logger)
+    let tlsReloader = TLSReloader(
+      configuration: self.configuration, transport: transport, environment: environment, metrics: metrics, logger: self.logger)
     var metricsEndpoint: MetricsEndpoint?
     if let host = self.configuration.metricsHost {
       let logger = self.logger
@@ -131,7 +136,9 @@ public struct BanjieServerApp: Sendable {
     services += [
       .init(service: TLSReloadSignalService(reloader: assembly.tlsReloader)),
       .init(service: GRPCServerService(assembly: assembly)),
-      .init(service: SweeperService(environment: assembly.environment, interval: .seconds(self.configuration.sweepIntervalSeconds), logger: self.logger)),
+      .init(
+        service: SweeperService(
+          environment: assembly.environment, interval: .seconds(self.configuration.sweepIntervalSeconds), logger: self.logger)),
     ]
     let group = ServiceGroup(
       configuration: .init(

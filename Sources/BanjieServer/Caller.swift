@@ -15,8 +15,12 @@ public struct Caller: Sendable, Hashable {
       throw RPCError(code: .unauthenticated, message: "no verified client certificate on this connection")
     }
     guard let identity = peer.identity else {
-      let subject = peer.session?.peerCertificate.map { "OU=\($0.organizationalUnit ?? "-"), O=\($0.organization ?? "-"), CN=\($0.commonName ?? "-")" } ?? "none"
-      throw RPCError(code: .permissionDenied, message: "client certificate (\(subject)) names no banjie role: OU must be clerk, enterprise, liaison or office")
+      let subject =
+        peer.session?.peerCertificate.map { "OU=\($0.organizationalUnit ?? "-"), O=\($0.organization ?? "-"), CN=\($0.commonName ?? "-")" }
+        ?? "none"
+      throw RPCError(
+        code: .permissionDenied,
+        message: "client certificate (\(subject)) names no banjie role: OU must be clerk, enterprise, liaison or office")
     }
     return Caller(identity: identity)
   }
@@ -24,7 +28,9 @@ public struct Caller: Sendable, Hashable {
   /// Refuses the call unless the caller has one of `roles`.
   public func require(_ roles: PeerIdentity.Role..., action: String) throws(RPCError) {
     guard roles.contains(self.role) else {
-      throw RPCError(code: .permissionDenied, message: "\(self.role.rawValue) \(self.person) may not \(action); allowed: \(roles.map(\.rawValue).joined(separator: ", "))")
+      throw RPCError(
+        code: .permissionDenied,
+        message: "\(self.role.rawValue) \(self.person) may not \(action); allowed: \(roles.map(\.rawValue).joined(separator: ", "))")
     }
   }
 }

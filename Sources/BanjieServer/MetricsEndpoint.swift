@@ -64,7 +64,8 @@ public final class MetricsEndpoint: Service, Sendable {
     self.boundAddress.bound(to: server.channel.localAddress)
     self.logger.info("metrics endpoint listening", metadata: ["address": "\(server.channel.localAddress.map { "\($0)" } ?? "?")"])
     if !Self.isLoopback(self.host) {
-      self.logger.warning("the metrics endpoint is plain HTTP and listens beyond this machine", metadata: ["metrics.listen": "\(self.host):\(self.port)"])
+      self.logger.warning(
+        "the metrics endpoint is plain HTTP and listens beyond this machine", metadata: ["metrics.listen": "\(self.host):\(self.port)"])
     }
     let channel = server.channel
     try await withGracefulShutdownHandler {

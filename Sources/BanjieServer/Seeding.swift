@@ -18,7 +18,8 @@ public enum Seeding {
       }
       let request = try Banjie_V1_ImportCatalogRequest(jsonString: catalogJSON)
       let items = try request.items.map { try ServiceItemRecord(proto: $0) }
-      _ = try await store.importCatalog(departments: request.departments.map { DepartmentRecord(code: $0.code, name: $0.name) }, items: items,
+      _ = try await store.importCatalog(
+        departments: request.departments.map { DepartmentRecord(code: $0.code, name: $0.name) }, items: items,
         actor: Actor(role: .system, organization: "seed", person: "banjie seed"), now: options.until)
     }
     let environment = try await ServerEnvironment(store: store, regionCode: regionCode)

@@ -67,30 +67,40 @@ public struct ServerConfiguration: Sendable {
     switch key {
     case "server.listen": if let v = try file.string(key) { try self.setListen(v) }
     case "server.database": if let v = try file.string(key) { self.databasePath = v }
-    case "server.graceful_shutdown_seconds": if let v = try file.integer(key) { self.gracefulShutdownSeconds = try Self.bounded(v, 0...3600, key) }
+    case "server.graceful_shutdown_seconds":
+      if let v = try file.integer(key) { self.gracefulShutdownSeconds = try Self.bounded(v, 0...3600, key) }
     case "tls.certificate": if let v = try file.string(key) { self.certificateFile = v }
     case "tls.private_key": if let v = try file.string(key) { self.privateKeyFile = v }
     case "tls.client_ca": if let v = try file.string(key) { self.clientCAFile = v }
     case "tls.tls13_only": if let v = try file.boolean(key) { self.tls13Only = v }
     case "tls.revoked_serials": if let v = try file.string(key) { self.revokedSerialsFile = v }
-    case "tls.handshake_timeout_seconds": if let v = try file.integer(key) { self.handshakeTimeoutSeconds = try Self.bounded(v, 1...300, key) }
+    case "tls.handshake_timeout_seconds":
+      if let v = try file.integer(key) { self.handshakeTimeoutSeconds = try Self.bounded(v, 1...300, key) }
     case "limits.max_connections": if let v = try file.integer(key) { self.maxConnections = try Self.bounded(v, 1...1_000_000, key) }
-    case "limits.max_concurrent_streams": if let v = try file.integer(key) { self.maxConcurrentStreams = UInt32(try Self.bounded(v, 1...10_000, key)) }
+    case "limits.max_concurrent_streams":
+      if let v = try file.integer(key) { self.maxConcurrentStreams = UInt32(try Self.bounded(v, 1...10_000, key)) }
     case "limits.max_buffered_bytes_per_connection":
       if let v = try file.integer(key) { self.maxBufferedBytesPerConnection = Int64(try Self.bounded(v, (1 << 20)...(1 << 30), key)) }
-    case "limits.max_message_bytes": if let v = try file.integer(key) { self.maxMessageBytes = UInt32(try Self.bounded(v, 1024...(64 << 20), key)) }
+    case "limits.max_message_bytes":
+      if let v = try file.integer(key) { self.maxMessageBytes = UInt32(try Self.bounded(v, 1024...(64 << 20), key)) }
     case "county.region_code":
       if let v = try file.string(key) {
-        guard v.count == 6, v.allSatisfy(\.isNumber) else { throw ConfigurationFile.ParseError(line: 0, reason: "county.region_code must be 6 digits") }
+        guard v.count == 6, v.allSatisfy(\.isNumber) else {
+          throw ConfigurationFile.ParseError(line: 0, reason: "county.region_code must be 6 digits")
+        }
         self.regionCode = v
       }
     case "sla.sweep_interval_seconds": if let v = try file.integer(key) { self.sweepIntervalSeconds = try Self.bounded(v, 1...3600, key) }
     case "sla.yellow_percent": if let v = try file.integer(key) { self.yellowThreshold = Double(try Self.bounded(v, 1...99, key)) / 100 }
-    case "sla.intake_limit_working_days": if let v = try file.integer(key) { self.intakeLimitWorkingDays = try Self.bounded(v, 1...60, key) }
+    case "sla.intake_limit_working_days":
+      if let v = try file.integer(key) { self.intakeLimitWorkingDays = try Self.bounded(v, 1...60, key) }
     case "metrics.listen": if let v = try file.string(key) { try self.setMetricsListen(v) }
     case "log.level":
       if let v = try file.string(key) {
-        guard let level = Logger.Level(rawValue: v) else { throw ConfigurationFile.ParseError(line: 0, reason: "log.level must be one of trace, debug, info, notice, warning, error, critical") }
+        guard let level = Logger.Level(rawValue: v) else {
+          throw ConfigurationFile.ParseError(
+            line: 0, reason: "log.level must be one of trace, debug, info, notice, warning, error, critical")
+        }
         self.logLevel = level
       }
     default:
@@ -126,7 +136,9 @@ public struct ServerConfiguration: Sendable {
   }
 
   private static func bounded(_ value: Int, _ range: ClosedRange<Int>, _ key: String) throws -> Int {
-    guard range.contains(value) else { throw ConfigurationFile.ParseError(line: 0, reason: "\(key) must be within \(range.lowerBound)...\(range.upperBound)") }
+    guard range.contains(value) else {
+      throw ConfigurationFile.ParseError(line: 0, reason: "\(key) must be within \(range.lowerBound)...\(range.upperBound)")
+    }
     return value
   }
 
@@ -137,7 +149,8 @@ public struct ServerConfiguration: Sendable {
   }
 
   func makeTLSContext(revocations: RevocationList) throws -> TLSContext {
-    var tls = TLSConfiguration.server(certificateChainFile: self.certificateFile, privateKeyFile: self.privateKeyFile, trustRootsFile: self.clientCAFile)
+    var tls = TLSConfiguration.server(
+      certificateChainFile: self.certificateFile, privateKeyFile: self.privateKeyFile, trustRootsFile: self.clientCAFile)
     if self.tls13Only { tls.minimumVersion = .tls13 }
     tls.handshakeTimeout = .seconds(Int64(self.handshakeTimeoutSeconds))
     tls.revocations = revocations
@@ -152,7 +165,9 @@ public struct ServerConfiguration: Sendable {
     }
     var serials = Set<String>()
     for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-      let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?.trimmingCharacters(in: .whitespaces) ?? ""
+      let line =
+        raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init)?.trimmingCharacters(
+          in: .whitespaces) ?? ""
       if line.isEmpty { continue }
       let hex = line.replacingOccurrences(of: ":", with: "")
       guard hex.count <= 64, hex.allSatisfy(\.isHexDigit) else {

@@ -25,14 +25,18 @@ public final class ServerEnvironment: Sendable {
   var logger: Logger { RequestInfo.current.logger ?? self.baseLogger }
   private let calendarState: Mutex<SLAClock>
 
-  public init(store: BanjieStore, now: any NowProvider = SystemNow(), regionCode: String = "370830", yellowThreshold: Double = 0.8, intakeLimitWorkingDays: Int = 5, revocations: RevocationList = RevocationList(), logger: Logger = Logger(label: "banjie.server")) async throws {
+  public init(
+    store: BanjieStore, now: any NowProvider = SystemNow(), regionCode: String = "370830", yellowThreshold: Double = 0.8,
+    intakeLimitWorkingDays: Int = 5, revocations: RevocationList = RevocationList(), logger: Logger = Logger(label: "banjie.server")
+  ) async throws {
     self.store = store
     self.revocations = revocations
     self.now = MillisecondNow(base: now)
     self.regionCode = regionCode
     self.baseLogger = logger
     let calendar = try await store.loadCalendar()
-    self.calendarState = Mutex(try SLAClock(calendar: calendar, yellowThreshold: yellowThreshold, intakeLimitWorkingDays: intakeLimitWorkingDays))
+    self.calendarState = Mutex(
+      try SLAClock(calendar: calendar, yellowThreshold: yellowThreshold, intakeLimitWorkingDays: intakeLimitWorkingDays))
   }
 
   public var sla: SLAClock { self.calendarState.withLock { $0 } }
@@ -51,10 +55,12 @@ public final class ServerEnvironment: Sendable {
   /// writer takes its next transaction, so a sweeper pass (which reads the clock inside its own
   /// write, see `sweep`) never recolours cases with the calendar a committed import replaced.
   func importCalendarYear(_ data: CalendarYearData, actor: Actor) async throws -> Int {
-    try await self.store.importCalendarYear(data, actor: actor, now: self.now.now,
+    try await self.store.importCalendarYear(
+      data, actor: actor, now: self.now.now,
       clock: {
         let current = self.sla
-        return try SLAClock(calendar: current.calendar.installing(data), yellowThreshold: current.yellowThreshold,
+        return try SLAClock(
+          calendar: current.calendar.installing(data), yellowThreshold: current.yellowThreshold,
           intakeLimitWorkingDays: current.intakeLimitWorkingDays)
       },
       install: { clock in self.calendarState.withLock { $0 = clock } })
@@ -62,7 +68,9 @@ public final class ServerEnvironment: Sendable {
 
   func install(_ data: CalendarYearData) throws {
     try self.calendarState.withLock { clock in
-      clock = try SLAClock(calendar: clock.calendar.installing(data), yellowThreshold: clock.yellowThreshold, intakeLimitWorkingDays: clock.intakeLimitWorkingDays)
+      clock = try SLAClock(
+        calendar: clock.calendar.installing(data), yellowThreshold: clock.yellowThreshold,
+        intakeLimitWorkingDays: clock.intakeLimitWorkingDays)
     }
   }
 

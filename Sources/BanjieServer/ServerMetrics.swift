@@ -66,7 +66,8 @@ public final class ServerMetrics: Sendable {
     let factory = self.factory
     let counter = self.calls.withLock { calls in
       if let found = calls[key] { return found }
-      let made = CoreMetrics.Counter(label: "banjie_rpc_calls_total", dimensions: [("method", method), ("code", Self.name(of: code))], factory: factory)
+      let made = CoreMetrics.Counter(
+        label: "banjie_rpc_calls_total", dimensions: [("method", method), ("code", Self.name(of: code))], factory: factory)
       calls[key] = made
       return made
     }

@@ -38,7 +38,10 @@ public final class TLSReloader: Sendable {
   /// File reads and `SSL_CTX` set-up block: they run here, one reload at a time.
   private static let queue = DispatchQueue(label: "banjie.tls-reload")
 
-  init(configuration: ServerConfiguration, transport: BanjieServerTransport, environment: ServerEnvironment, metrics: ServerMetrics, logger: Logger) {
+  init(
+    configuration: ServerConfiguration, transport: BanjieServerTransport, environment: ServerEnvironment, metrics: ServerMetrics,
+    logger: Logger
+  ) {
     self.configuration = configuration
     self.transport = transport
     self.environment = environment
@@ -67,7 +70,8 @@ public final class TLSReloader: Sendable {
       certificate = try PeerCertificate(pemFile: self.configuration.certificateFile)
       let now = Date()
       guard certificate.notBefore <= now else {
-        throw TLSReloadError(description: "the certificate \(self.configuration.certificateFile) is not valid before \(certificate.notBefore)")
+        throw TLSReloadError(
+          description: "the certificate \(self.configuration.certificateFile) is not valid before \(certificate.notBefore)")
       }
       guard certificate.notAfter > now else {
         throw TLSReloadError(description: "the certificate \(self.configuration.certificateFile) expired at \(certificate.notAfter)")
@@ -76,7 +80,8 @@ public final class TLSReloader: Sendable {
     } catch {
       self.metrics.recordTLSReload(succeeded: false)
       let reason = (error as? TLSReloadError)?.description ?? "\(error)"
-      logger.error("TLS reload refused; new connections keep the current certificate", metadata: files.merging(["reason": "\(reason)"]) { $1 })
+      logger.error(
+        "TLS reload refused; new connections keep the current certificate", metadata: files.merging(["reason": "\(reason)"]) { $1 })
       throw TLSReloadError(description: "TLS reload refused, the current certificate stays in use: \(reason)")
     }
 
@@ -88,10 +93,12 @@ public final class TLSReloader: Sendable {
     for serial in added.sorted() { closed += self.environment.closeConnections(serial: serial) }
     self.metrics.setCertificateExpiry(certificate.notAfter)
     self.metrics.recordTLSReload(succeeded: true)
-    logger.notice("TLS reloaded: new connections use the new certificate", metadata: files.merging([
-      "certificate.serial": "\(certificate.serialNumber)", "certificate.not_after": "\(certificate.notAfter)",
-      "revocations.listed": "\(listed.count)", "connections.closed": "\(closed)",
-    ]) { $1 })
+    logger.notice(
+      "TLS reloaded: new connections use the new certificate",
+      metadata: files.merging([
+        "certificate.serial": "\(certificate.serialNumber)", "certificate.not_after": "\(certificate.notAfter)",
+        "revocations.listed": "\(listed.count)", "connections.closed": "\(closed)",
+      ]) { $1 })
     return TLSReloadReport(certificate: certificate, listedRevocations: listed.count, connectionsClosed: closed)
   }
 }

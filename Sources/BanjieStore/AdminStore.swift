@@ -19,15 +19,18 @@ extension BanjieStore {
     try FieldRules.text(reason, field: "reason", max: 500)
     let normalized = serial.replacingOccurrences(of: ":", with: "").uppercased().drop { $0 == "0" }
     guard !normalized.isEmpty, normalized.count <= 64, normalized.allSatisfy(\.isHexDigit) else {
-      throw DomainError(kind: .invalidArgument, code: "revocation.bad_serial",
+      throw DomainError(
+        kind: .invalidArgument, code: "revocation.bad_serial",
         message: "serial \"\(serial.prefix(70))\" is not a hexadecimal certificate serial number", field: "serial")
     }
     let key = String(normalized)
     return try await self.pool.write { db in
       if let existing = try RevocationRecord.fetchOne(db, key: key) { return existing }
-      let record = RevocationRecord(serial: key, reason: reason, revokedAt: now, revokedBy: "\(actor.person) (\(actor.role.rawValue), \(actor.organization))")
+      let record = RevocationRecord(
+        serial: key, reason: reason, revokedAt: now, revokedBy: "\(actor.person) (\(actor.role.rawValue), \(actor.organization))")
       try record.insert(db)
-      try AuditLog.append(db, at: now, actor: actor, action: "certificate.revoke", entity: "certificate", entityID: key, detail: ["reason": reason])
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "certificate.revoke", entity: "certificate", entityID: key, detail: ["reason": reason])
       return record
     }
   }

@@ -15,13 +15,17 @@ public enum AuditLog {
     let id = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM audit_log") ?? 0) + 1
     let atText = Self.timestamp(at)
     let detailText = Self.canonicalJSON(detail)
-    let hash = Self.hash(id: id, at: atText, actor: actor, action: action, entity: entity, entityID: entityID, detail: detailText, prev: prev)
+    let hash = Self.hash(
+      id: id, at: atText, actor: actor, action: action, entity: entity, entityID: entityID, detail: detailText, prev: prev)
     try db.execute(
       sql: """
         INSERT INTO audit_log (id, at, actor_role, actor_organization, actor_person, actor_serial, action, entity, entity_id, detail, prev_hash, hash)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
         """,
-      arguments: [id, atText, actor.role.rawValue, actor.organization, actor.person, actor.certificateSerial, action, entity, entityID, detailText, prev, hash]
+      arguments: [
+        id, atText, actor.role.rawValue, actor.organization, actor.person, actor.certificateSerial, action, entity, entityID, detailText,
+        prev, hash,
+      ]
     )
   }
 
@@ -48,25 +52,35 @@ public enum AuditLog {
       guard let role = Actor.Role(rawValue: row["actor_role"]) else {
         return Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(id) has an unknown actor role")
       }
-      let actor = Actor(role: role, organization: row["actor_organization"], person: row["actor_person"], certificateSerial: row["actor_serial"])
+      let actor = Actor(
+        role: role, organization: row["actor_organization"], person: row["actor_person"], certificateSerial: row["actor_serial"])
       let storedPrev: String = row["prev_hash"]
       guard storedPrev == prev else {
-        return Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(id) does not follow row \(id - 1): its prev_hash differs")
+        return Verification(
+          ok: false, rows: count, firstBrokenID: id, reason: "row \(id) does not follow row \(id - 1): its prev_hash differs")
       }
-      let expected = Self.hash(id: id, at: row["at"], actor: actor, action: row["action"], entity: row["entity"], entityID: row["entity_id"], detail: row["detail"], prev: prev)
+      let expected = Self.hash(
+        id: id, at: row["at"], actor: actor, action: row["action"], entity: row["entity"], entityID: row["entity_id"],
+        detail: row["detail"], prev: prev)
       let stored: String = row["hash"]
       guard stored == expected else {
-        return Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(id) was altered: its content no longer matches its hash")
+        return Verification(
+          ok: false, rows: count, firstBrokenID: id, reason: "row \(id) was altered: its content no longer matches its hash")
       }
       prev = stored
     }
     return Verification(ok: true, rows: count, firstBrokenID: nil, reason: "")
   }
 
-  static func hash(id: Int64, at: String, actor: Actor, action: String, entity: String, entityID: String, detail: String, prev: String) -> String {
+  static func hash(id: Int64, at: String, actor: Actor, action: String, entity: String, entityID: String, detail: String, prev: String)
+    -> String
+  {
     // Fields are length-prefixed so that no two different rows serialise alike.
     var bytes: [UInt8] = []
-    for field in [String(id), at, actor.role.rawValue, actor.organization, actor.person, actor.certificateSerial, action, entity, entityID, detail, prev] {
+    for field in [
+      String(id), at, actor.role.rawValue, actor.organization, actor.person, actor.certificateSerial, action, entity, entityID, detail,
+      prev,
+    ] {
       let utf8 = Array(field.utf8)
       bytes.append(contentsOf: Array(String(utf8.count).utf8))
       bytes.append(0x3A)

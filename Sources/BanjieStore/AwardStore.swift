@@ -61,9 +61,11 @@ extension BanjieStore {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       let levels = String(decoding: try encoder.encode(stored.levels), as: UTF8.self)
-      try db.execute(sql: "INSERT INTO award_rule_sets (version, name, levels, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
+      try db.execute(
+        sql: "INSERT INTO award_rule_sets (version, name, levels, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
         arguments: [version, stored.name, levels, now, actor.person])
-      try AuditLog.append(db, at: now, actor: actor, action: "award.rules_set", entity: "award_rule_set", entityID: String(version),
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "award.rules_set", entity: "award_rule_set", entityID: String(version),
         detail: ["name": stored.name, "levels": levels])
       return AwardRuleSetView(rules: stored, createdAt: now, createdBy: actor.person)
     }
@@ -87,15 +89,17 @@ extension BanjieStore {
       units[id] = s
     }
     // The staff member is the person who recorded the completion (the 'complete' event).
-    let rows = try Row.fetchAll(db, sql: """
-      SELECT c.department_code, c.window, c.received_by, c.received_at, c.accepted_at, c.completed_at, c.due_at,
-        (SELECT e.actor_person FROM case_events e WHERE e.case_id = c.id AND e.action = 'complete' ORDER BY e.seq DESC LIMIT 1) AS staff,
-        g.level, g.excluded, r.completed_at AS rectified_at, r.due_at AS rectification_due
-      FROM cases c
-      LEFT JOIN ratings g ON g.case_id = c.id
-      LEFT JOIN rectifications r ON r.case_id = c.id
-      WHERE c.completed_at >= ? AND c.completed_at < ?
-      """, arguments: [start, end])
+    let rows = try Row.fetchAll(
+      db,
+      sql: """
+        SELECT c.department_code, c.window, c.received_by, c.received_at, c.accepted_at, c.completed_at, c.due_at,
+          (SELECT e.actor_person FROM case_events e WHERE e.case_id = c.id AND e.action = 'complete' ORDER BY e.seq DESC LIMIT 1) AS staff,
+          g.level, g.excluded, r.completed_at AS rectified_at, r.due_at AS rectification_due
+        FROM cases c
+        LEFT JOIN ratings g ON g.case_id = c.id
+        LEFT JOIN rectifications r ON r.case_id = c.id
+        WHERE c.completed_at >= ? AND c.completed_at < ?
+        """, arguments: [start, end])
     for row in rows {
       let department: String = row["department_code"]
       let window: String = row["window"]
@@ -127,11 +131,14 @@ extension BanjieStore {
     // Demands due in the period (and already due) that the department did not answer in time.
     let demandEnd = min(end, now)
     if start < demandEnd {
-      for row in try Row.fetchAll(db, sql: """
-        SELECT department_code, COUNT(*) AS n FROM demands
-        WHERE due_at >= ? AND due_at < ? AND (answered_at IS NULL OR answered_at > due_at)
-        GROUP BY department_code
-        """, arguments: [start, demandEnd]) {
+      for row in try Row.fetchAll(
+        db,
+        sql: """
+          SELECT department_code, COUNT(*) AS n FROM demands
+          WHERE due_at >= ? AND due_at < ? AND (answered_at IS NULL OR answered_at > due_at)
+          GROUP BY department_code
+          """, arguments: [start, demandEnd])
+      {
         let department: String = row["department_code"]
         let n: Int = row["n"]
         bump(.department, department, departmentNames[department] ?? department) { $0.overdueDemands += n }
@@ -156,22 +163,31 @@ extension BanjieStore {
   // MARK: Published awards
 
   /// Publishes `period`: computes, serializes canonically, hashes and stores the bytes.
-  public func publishAwards(period: AwardPeriod, actor: Actor, clock: SLAClock, now: Date, key: IdempotencyKey?) async throws -> AwardRecordView {
+  public func publishAwards(period: AwardPeriod, actor: Actor, clock: SLAClock, now: Date, key: IdempotencyKey?) async throws
+    -> AwardRecordView
+  {
     try await self.write(idempotency: key, method: "PublishAwards", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       if let live = try Int64.fetchOne(db, sql: "SELECT id FROM awards WHERE period = ? AND revoked_at IS NULL", arguments: [period.text]) {
-        throw DomainError.failedPrecondition("award.already_published",
+        throw DomainError.failedPrecondition(
+          "award.already_published",
           "period \(period.text) is already published as award \(live); revoke it with a reason before publishing again", field: "period")
       }
       let snapshot = try Self.snapshot(db, period: period, clock: clock, now: now)
       let bytes = try snapshot.canonicalBytes()
       let digest = SHA256.hex(bytes)
-      try db.execute(sql: """
-        INSERT INTO awards (period, rule_set_version, digest, snapshot, published_at, published_by) VALUES (?, ?, ?, ?, ?, ?)
-        """, arguments: [period.text, snapshot.rules.version, digest, bytes, now, actor.person])
+      try db.execute(
+        sql: """
+          INSERT INTO awards (period, rule_set_version, digest, snapshot, published_at, published_by) VALUES (?, ?, ?, ?, ?, ?)
+          """, arguments: [period.text, snapshot.rules.version, digest, bytes, now, actor.person])
       let id = db.lastInsertedRowID
-      try AuditLog.append(db, at: now, actor: actor, action: "award.publish", entity: "award", entityID: String(id),
-        detail: ["period": period.text, "digest": digest, "rule_set_version": String(snapshot.rules.version), "entries": String(snapshot.entries.count)])
-      return AwardRecordView(id: id, period: period.text, ruleSetVersion: snapshot.rules.version, digest: digest, snapshot: bytes,
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "award.publish", entity: "award", entityID: String(id),
+        detail: [
+          "period": period.text, "digest": digest, "rule_set_version": String(snapshot.rules.version),
+          "entries": String(snapshot.entries.count),
+        ])
+      return AwardRecordView(
+        id: id, period: period.text, ruleSetVersion: snapshot.rules.version, digest: digest, snapshot: bytes,
         publishedAt: now, publishedBy: actor.person, revokedAt: nil, revokedBy: "", revokeReason: "")
     }
   }
@@ -182,8 +198,10 @@ extension BanjieStore {
       guard award.revokedAt == nil else {
         throw DomainError.failedPrecondition("award.already_revoked", "award \(id) was already revoked: \(award.revokeReason)", field: "id")
       }
-      try db.execute(sql: "UPDATE awards SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?", arguments: [now, actor.person, reason, id])
-      try AuditLog.append(db, at: now, actor: actor, action: "award.revoke", entity: "award", entityID: String(id),
+      try db.execute(
+        sql: "UPDATE awards SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?", arguments: [now, actor.person, reason, id])
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "award.revoke", entity: "award", entityID: String(id),
         detail: ["period": award.period, "digest": award.digest, "reason": reason])
       guard let revoked = try Self.awardRow(db, id: id) else { throw Self.awardMissing(id) }
       return revoked
@@ -204,7 +222,8 @@ extension BanjieStore {
   }
 
   static func awardView(_ row: Row) -> AwardRecordView {
-    AwardRecordView(id: row["id"], period: row["period"], ruleSetVersion: row["rule_set_version"], digest: row["digest"], snapshot: row["snapshot"],
+    AwardRecordView(
+      id: row["id"], period: row["period"], ruleSetVersion: row["rule_set_version"], digest: row["digest"], snapshot: row["snapshot"],
       publishedAt: row["published_at"], publishedBy: row["published_by"], revokedAt: row["revoked_at"], revokedBy: row["revoked_by"],
       revokeReason: row["revoke_reason"])
   }

@@ -38,11 +38,12 @@ public final class BanjieStore: Sendable {
 
   /// "SQLite 3.40.1, schema v1-foundation" — for `banjie health`.
   public func describe() async -> String {
-    let (version, migration) = (try? await self.pool.read { db -> (String, String) in
-      let version = try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?"
-      let migration = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1") ?? "none"
-      return (version, migration)
-    }) ?? ("?", "?")
+    let (version, migration) =
+      (try? await self.pool.read { db -> (String, String) in
+        let version = try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?"
+        let migration = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1") ?? "none"
+        return (version, migration)
+      }) ?? ("?", "?")
     return "SQLite \(version), schema \(migration)"
   }
 
@@ -80,10 +81,13 @@ extension BanjieStore {
   ) async throws -> T {
     try await self.pool.write { db in
       if let key {
-        if let row = try Row.fetchOne(db, sql: "SELECT method, response FROM idempotency WHERE caller = ? AND key = ?", arguments: [key.caller, key.key]) {
+        if let row = try Row.fetchOne(
+          db, sql: "SELECT method, response FROM idempotency WHERE caller = ? AND key = ?", arguments: [key.caller, key.key])
+        {
           let firstMethod: String = row["method"]
           guard firstMethod == method else {
-            throw DomainError(kind: .failedPrecondition, code: "idempotency.key_reused",
+            throw DomainError(
+              kind: .failedPrecondition, code: "idempotency.key_reused",
               message: "idempotency key \(key.key) was already used for \(firstMethod), not \(method)", field: "idempotency-key")
           }
           return try decode(row["response"])

@@ -38,10 +38,14 @@ extension BanjieStore {
   }
 
   private static func importCalendarYear(_ db: Database, _ data: CalendarYearData, actor: Actor, clock: SLAClock, now: Date) throws -> Int {
-    try db.execute(sql: "INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?) ON CONFLICT(year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at",
+    try db.execute(
+      sql:
+        "INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?) ON CONFLICT(year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at",
       arguments: [data.year, String(decoding: data.jsonData(), as: UTF8.self), now])
     var recomputed = 0
-    let open = try CaseRecord.filter([CaseState.received.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue].contains(Column("state"))).fetchAll(db)
+    let open = try CaseRecord.filter(
+      [CaseState.received.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue].contains(Column("state"))
+    ).fetchAll(db)
     for var record in open {
       let before = (record.dueAt, record.intakeDueAt, record.colourChangesAt)
       if record.state == .received {
@@ -55,7 +59,8 @@ extension BanjieStore {
         try record.update(db, columns: ["colour_changes_at"])
       }
     }
-    try AuditLog.append(db, at: now, actor: actor, action: "calendar.import", entity: "calendar_year", entityID: String(data.year),
+    try AuditLog.append(
+      db, at: now, actor: actor, action: "calendar.import", entity: "calendar_year", entityID: String(data.year),
       detail: ["holidays": String(data.holidays.count), "workdays": String(data.makeUpWorkdays.count), "recomputed": String(recomputed)])
     return recomputed
   }

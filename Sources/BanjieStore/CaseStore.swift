@@ -64,15 +64,20 @@ extension BanjieStore {
     }
     return try await self.write(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
       guard let item = try ServiceItemRecord.fetchOne(db, key: new.itemCode) else {
-        throw DomainError(kind: .invalidArgument, code: "case.unknown_item", message: "service item \(new.itemCode) does not exist (see `banjie catalog items`)", field: "item_code")
+        throw DomainError(
+          kind: .invalidArgument, code: "case.unknown_item",
+          message: "service item \(new.itemCode) does not exist (see `banjie catalog items`)", field: "item_code")
       }
       try authorize(item)
       let day = clock.calendar.localDate(of: now)
       let dayKey = day.description.replacingOccurrences(of: "-", with: "")
-      let sequence = try Int.fetchOne(db, sql: """
-        INSERT INTO case_number_sequences (day, last) VALUES (?, 1)
-        ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
-        """, arguments: [dayKey]) ?? 1
+      let sequence =
+        try Int.fetchOne(
+          db,
+          sql: """
+            INSERT INTO case_number_sequences (day, last) VALUES (?, 1)
+            ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
+            """, arguments: [dayKey]) ?? 1
       let number = "\(regionCode)-\(dayKey)-\(String(format: "%06d", sequence))"
       var record = CaseRecord(
         id: nil, number: number, itemCode: item.code, departmentCode: item.departmentCode, window: new.window,
@@ -89,7 +94,8 @@ extension BanjieStore {
       try record.insert(db)
       record.id = db.lastInsertedRowID
       try Self.appendEvent(db, record: record, action: "receive", from: nil, actor: actor, note: new.note, at: now)
-      try AuditLog.append(db, at: now, actor: actor, action: "case.receive", entity: "case", entityID: number,
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "case.receive", entity: "case", entityID: number,
         detail: ["item": item.code, "department": item.departmentCode, "window": new.window])
       return try self.view(db, record, clock: clock, now: now)
     }
@@ -101,24 +107,31 @@ extension BanjieStore {
     number: String, action: CaseAction, expectedVersion: Int64?, actor: Actor,
     authorize: @Sendable (CaseRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> CaseView {
-    try await self.write(idempotency: key, method: "case.\(action.name.rawValue)", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
+    try await self.write(
+      idempotency: key, method: "case.\(action.name.rawValue)", encode: Self.encodeView, decode: Self.decodeView, now: now
+    ) { db in
       guard var record = try CaseRecord.filter(Column("number") == number).fetchOne(db) else {
         throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(number) does not exist", field: "number")
       }
       try authorize(record)
       if let expectedVersion, expectedVersion != record.version {
-        throw DomainError(kind: .aborted, code: "case.version_conflict",
-          message: "case \(number) is at version \(record.version), not \(expectedVersion): someone changed it; reload and retry", field: "expected_version")
+        throw DomainError(
+          kind: .aborted, code: "case.version_conflict",
+          message: "case \(number) is at version \(record.version), not \(expectedVersion): someone changed it; reload and retry",
+          field: "expected_version")
       }
       var machine = try CaseStateMachine(state: record.state, department: record.departmentCode, outcome: record.outcome)
       if case .transfer(let target) = action {
         try FieldRules.code(target, field: "to_department")
         guard try DepartmentRecord.exists(db, key: target) else {
-          throw DomainError(kind: .invalidArgument, code: "case.unknown_department", message: "department \(target) does not exist", field: "to_department")
+          throw DomainError(
+            kind: .invalidArgument, code: "case.unknown_department", message: "department \(target) does not exist", field: "to_department")
         }
       }
       let transition = try machine.apply(action)
-      guard let caseID = record.id else { throw DomainError(kind: .failedPrecondition, code: "case.corrupt", message: "case \(number) has no id") }
+      guard let caseID = record.id else {
+        throw DomainError(kind: .failedPrecondition, code: "case.corrupt", message: "case \(number) has no id")
+      }
       var note = ""
       switch action {
       case .accept:
@@ -165,8 +178,10 @@ extension BanjieStore {
       record.updatedAt = now
       try Self.refreshTiming(db, &record, clock: clock, now: now)
       try record.update(db)
-      try Self.appendEvent(db, record: record, action: transition.action.name.rawValue, from: transition.from, actor: actor, note: note, at: now)
-      try AuditLog.append(db, at: now, actor: actor, action: "case.\(transition.action.name.rawValue)", entity: "case", entityID: number,
+      try Self.appendEvent(
+        db, record: record, action: transition.action.name.rawValue, from: transition.from, actor: actor, note: note, at: now)
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "case.\(transition.action.name.rawValue)", entity: "case", entityID: number,
         detail: ["from": transition.from.rawValue, "to": transition.to.rawValue, "version": String(record.version), "note": note])
       return try self.view(db, record, clock: clock, now: now)
     }
@@ -201,7 +216,9 @@ extension BanjieStore {
     }
     let start = record.acceptedAt ?? record.receivedAt
     let suspensions = try record.id.map { try Self.suspensions(db, caseID: $0) } ?? []
-    let seconds = try clock.status(clockStart: start, limit: record.limit, suspensions: suspensions, completedAt: completedAt, now: completedAt).usedSeconds
+    let seconds = try clock.status(
+      clockStart: start, limit: record.limit, suspensions: suspensions, completedAt: completedAt, now: completedAt
+    ).usedSeconds
     record.oneDay = clock.isOneDayCompletion(acceptedAt: start, completedAt: completedAt)
     record.handlingSeconds = seconds
     record.handlingBucket = HandlingHistogram.bucket(seconds: seconds)
@@ -219,13 +236,17 @@ extension BanjieStore {
   }
 
   func view(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> CaseView {
-    let itemName = try String.fetchOne(db, sql: "SELECT name FROM service_items WHERE code = ?", arguments: [record.itemCode]) ?? record.itemCode
-    let departmentName = try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode]) ?? record.departmentCode
+    let itemName =
+      try String.fetchOne(db, sql: "SELECT name FROM service_items WHERE code = ?", arguments: [record.itemCode]) ?? record.itemCode
+    let departmentName =
+      try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode])
+      ?? record.departmentCode
     let sla = try Self.status(db, record, clock: clock, now: now).map { SLAStatusSnapshot($0, at: now) }
     return CaseView(record: record, itemName: itemName, departmentName: departmentName, sla: sla)
   }
 
-  static func appendEvent(_ db: Database, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date) throws {
+  static func appendEvent(_ db: Database, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date) throws
+  {
     guard let id = record.id else { return }
     let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM case_events WHERE case_id = ?", arguments: [id]) ?? 0) + 1
     let event = CaseEventRecord(
@@ -260,7 +281,9 @@ extension BanjieStore {
       if let item = filter.item, !item.isEmpty { request = request.filter(Column("item_code") == item) }
       if let from = filter.receivedFrom { request = request.filter(Column("received_day") >= from.description) }
       if let to = filter.receivedTo { request = request.filter(Column("received_day") <= to.description) }
-      if let enterprise = filter.enterprise, !enterprise.isEmpty { request = request.filter(Column("enterprise_uscc") == enterprise.uppercased()) }
+      if let enterprise = filter.enterprise, !enterprise.isEmpty {
+        request = request.filter(Column("enterprise_uscc") == enterprise.uppercased())
+      }
       let total = try request.fetchCount(db)
       if let after = filter.after { request = request.filter(Column("number") < after) }
       let records = try request.order(Column("number").desc).limit(filter.pageSize).fetchAll(db)
@@ -277,10 +300,12 @@ extension BanjieStore {
   public func openCasesByColour() async throws -> [SLAColour: Int] {
     try await self.pool.read { db in
       var counts: [SLAColour: Int] = [:]
-      let rows = try Row.fetchAll(db, sql: """
-        SELECT COALESCE(colour, 'green') AS colour, COUNT(*) AS n FROM cases
-        WHERE state IN (?, ?) GROUP BY COALESCE(colour, 'green')
-        """, arguments: [CaseState.accepted.rawValue, CaseState.suspended.rawValue])
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT COALESCE(colour, 'green') AS colour, COUNT(*) AS n FROM cases
+          WHERE state IN (?, ?) GROUP BY COALESCE(colour, 'green')
+          """, arguments: [CaseState.accepted.rawValue, CaseState.suspended.rawValue])
       for row in rows {
         guard let colour = SLAColour(rawValue: row["colour"]) else { continue }
         counts[colour, default: 0] += row["n"]
@@ -296,7 +321,9 @@ extension BanjieStore {
   /// One sweeper pass over cases. `full`: every open case on the clock (which also fills in
   /// `colour_changes_at` where it is missing); otherwise only those whose next colour change has
   /// come, found through an index, so it can run every second on any size of database.
-  public func sweep(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, full: Bool = true) async throws -> [AlertRecord] {
+  public func sweep(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, full: Bool = true) async throws
+    -> [AlertRecord]
+  {
     try await self.pool.write { db in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
@@ -312,17 +339,22 @@ extension BanjieStore {
         record.updatedAt = now
         try Self.refreshTiming(db, &record, clock: clock, now: now)
         try record.update(db)
-        try Self.appendEvent(db, record: record, action: "deemed_accept", from: .received, actor: .system, note: "intake limit passed", at: now)
+        try Self.appendEvent(
+          db, record: record, action: "deemed_accept", from: .received, actor: .system, note: "intake limit passed", at: now)
         try AuditLog.append(db, at: now, actor: .system, action: "case.deemed_accept", entity: "case", entityID: record.number)
-        var alert = AlertRecord(id: nil, at: now, kind: "case.deemed_accepted", subject: "case \(record.number)", departmentCode: record.departmentCode,
-          colour: record.colour ?? .green, message: "case \(record.number) was not decided within the intake limit and counts as accepted at receipt")
+        var alert = AlertRecord(
+          id: nil, at: now, kind: "case.deemed_accepted", subject: "case \(record.number)", departmentCode: record.departmentCode,
+          colour: record.colour ?? .green,
+          message: "case \(record.number) was not decided within the intake limit and counts as accepted at receipt")
         try alert.insert(db)
         alerts.append(alert)
       }
       // Colours only move forward while the clock runs (suspended cases are frozen).
-      let open = full
+      let open =
+        full
         ? try CaseRecord.filter(Column("state") == CaseState.accepted.rawValue && Column("colour") != SLAColour.red.rawValue).fetchAll(db)
-        : try CaseRecord.filter(sql: "colour_changes_at IS NOT NULL AND colour_changes_at <= ? AND state = 'ACCEPTED'", arguments: [now]).fetchAll(db)
+        : try CaseRecord.filter(sql: "colour_changes_at IS NOT NULL AND colour_changes_at <= ? AND state = 'ACCEPTED'", arguments: [now])
+          .fetchAll(db)
       for var record in open {
         guard let status = try Self.status(db, record, clock: clock, now: now) else { continue }
         let next = try clock.nextColourChange(of: status, now: now)
@@ -338,15 +370,19 @@ extension BanjieStore {
         record.dueAt = status.due
         record.colourChangesAt = next
         try record.update(db, columns: ["colour", "due_at", "colour_changes_at"])
-        try AuditLog.append(db, at: now, actor: .system, action: "case.colour", entity: "case", entityID: record.number,
+        try AuditLog.append(
+          db, at: now, actor: .system, action: "case.colour", entity: "case", entityID: record.number,
           detail: ["from": previous?.rawValue ?? "", "to": status.colour.rawValue])
         let text: String
         switch status.colour {
         case .red: text = "case \(record.number) is overdue (due \(AuditLog.timestamp(status.due)))"
-        case .yellow: text = "case \(record.number) has used \(Int(status.fractionUsed * 100)) % of its working time (due \(AuditLog.timestamp(status.due)))"
+        case .yellow:
+          text =
+            "case \(record.number) has used \(Int(status.fractionUsed * 100)) % of its working time (due \(AuditLog.timestamp(status.due)))"
         case .green: continue
         }
-        var alert = AlertRecord(id: nil, at: now, kind: "case.\(status.colour.rawValue)", subject: "case \(record.number)",
+        var alert = AlertRecord(
+          id: nil, at: now, kind: "case.\(status.colour.rawValue)", subject: "case \(record.number)",
           departmentCode: record.departmentCode, colour: status.colour, message: text)
         try alert.insert(db)
         alerts.append(alert)

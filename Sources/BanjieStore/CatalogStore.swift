@@ -20,21 +20,26 @@ extension BanjieStore {
   }
 
   /// Creates or replaces departments and items, all or nothing.
-  public func importCatalog(departments: [DepartmentRecord], items: [ServiceItemRecord], actor: Actor, now: Date) async throws -> (Int, Int) {
+  public func importCatalog(departments: [DepartmentRecord], items: [ServiceItemRecord], actor: Actor, now: Date) async throws -> (Int, Int)
+  {
     try await self.pool.write { db in
       for department in departments {
         try Self.validate(department)
         try department.save(db)
-        try AuditLog.append(db, at: now, actor: actor, action: "catalog.department.upsert", entity: "department", entityID: department.code, detail: ["name": department.name])
+        try AuditLog.append(
+          db, at: now, actor: actor, action: "catalog.department.upsert", entity: "department", entityID: department.code,
+          detail: ["name": department.name])
       }
       for item in items {
         try Self.validate(item)
         guard try DepartmentRecord.exists(db, key: item.departmentCode) else {
-          throw DomainError(kind: .invalidArgument, code: "catalog.unknown_department",
+          throw DomainError(
+            kind: .invalidArgument, code: "catalog.unknown_department",
             message: "service item \(item.code) names department \(item.departmentCode), which does not exist", field: "department_code")
         }
         try item.save(db)
-        try AuditLog.append(db, at: now, actor: actor, action: "catalog.item.upsert", entity: "service_item", entityID: item.code,
+        try AuditLog.append(
+          db, at: now, actor: actor, action: "catalog.item.upsert", entity: "service_item", entityID: item.code,
           detail: ["name": item.name, "department": item.departmentCode, "limit": "\(item.promisedLimit) \(item.limitUnit.rawValue)"])
       }
       return (departments.count, items.count)
@@ -51,15 +56,18 @@ extension BanjieStore {
     try FieldRules.text(item.name, field: "item.name", max: 200)
     try FieldRules.code(item.departmentCode, field: "item.department_code")
     guard WorkingCalendar.limitRange.contains(item.promisedLimit) else {
-      throw DomainError(kind: .invalidArgument, code: "catalog.limit_out_of_range",
+      throw DomainError(
+        kind: .invalidArgument, code: "catalog.limit_out_of_range",
         message: "promised limit \(item.promisedLimit) must be within \(WorkingCalendar.limitRange)", field: "item.promised_limit")
     }
     guard (0...3650).contains(item.legalLimitDays) else {
-      throw DomainError(kind: .invalidArgument, code: "catalog.limit_out_of_range",
+      throw DomainError(
+        kind: .invalidArgument, code: "catalog.limit_out_of_range",
         message: "legal limit \(item.legalLimitDays) must be within 0...3650 working days", field: "item.legal_limit_days")
     }
     guard item.materials.count <= 100 else {
-      throw DomainError(kind: .invalidArgument, code: "catalog.too_many_materials", message: "at most 100 materials", field: "item.materials")
+      throw DomainError(
+        kind: .invalidArgument, code: "catalog.too_many_materials", message: "at most 100 materials", field: "item.materials")
     }
     for material in item.materials { try FieldRules.text(material, field: "item.materials", max: 200) }
   }

@@ -69,53 +69,57 @@ enum DashboardSchema {
   /// exactly these.
   static func createTriggers(_ db: Database) throws {
     try Self.dropTriggers(db)
-    let keysChanged = "OLD.department_code IS NOT NEW.department_code OR OLD.item_code IS NOT NEW.item_code"
+    let keysChanged =
+      "OLD.department_code IS NOT NEW.department_code OR OLD.item_code IS NOT NEW.item_code"
       + " OR OLD.window IS NOT NEW.window OR OLD.township IS NOT NEW.township"
-    let completionChanged = "(OLD.completed_at IS NOT NULL OR NEW.completed_at IS NOT NULL) AND (OLD.completed_at IS NOT NEW.completed_at"
+    let completionChanged =
+      "(OLD.completed_at IS NOT NULL OR NEW.completed_at IS NOT NULL) AND (OLD.completed_at IS NOT NEW.completed_at"
       + " OR OLD.due_at IS NOT NEW.due_at OR OLD.one_day IS NOT NEW.one_day OR OLD.handling_seconds IS NOT NEW.handling_seconds"
       + " OR OLD.handling_bucket IS NOT NEW.handling_bucket OR \(keysChanged))"
-    let openChanged = "OLD.state IS NOT NEW.state OR OLD.colour IS NOT NEW.colour OR OLD.completed_at IS NOT NEW.completed_at OR \(keysChanged)"
-    try db.execute(sql: """
-      CREATE TRIGGER dashboard_case_insert AFTER INSERT ON cases BEGIN
-        \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.received, .accepted, .completed]));
-        \(Self.openUpsert(row: "NEW", sign: 1));
-      END;
-      CREATE TRIGGER dashboard_case_received AFTER UPDATE ON cases
-      WHEN OLD.received_at IS NOT NEW.received_at OR \(keysChanged) BEGIN
-        \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.received]));
-        \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.received]));
-      END;
-      CREATE TRIGGER dashboard_case_accepted AFTER UPDATE ON cases
-      WHEN OLD.accepted_at IS NOT NEW.accepted_at OR ((OLD.accepted_at IS NOT NULL OR NEW.accepted_at IS NOT NULL) AND (\(keysChanged))) BEGIN
-        \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.accepted]));
-        \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.accepted]));
-      END;
-      CREATE TRIGGER dashboard_case_completed AFTER UPDATE ON cases
-      WHEN \(completionChanged) BEGIN
-        \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.completed]));
-        \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.completed]));
-      END;
-      CREATE TRIGGER dashboard_case_open AFTER UPDATE ON cases
-      WHEN \(openChanged) BEGIN
-        \(Self.openUpsert(row: "OLD", sign: -1));
-        \(Self.openUpsert(row: "NEW", sign: 1));
-      END;
-      CREATE TRIGGER dashboard_case_delete AFTER DELETE ON cases BEGIN
-        \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.received, .accepted, .completed]));
-        \(Self.openUpsert(row: "OLD", sign: -1));
-      END;
-      CREATE TRIGGER dashboard_rating_insert AFTER INSERT ON ratings BEGIN
-        \(Self.ratingUpsert(rating: "NEW", sign: 1));
-      END;
-      CREATE TRIGGER dashboard_rating_update AFTER UPDATE ON ratings
-      WHEN OLD.excluded IS NOT NEW.excluded OR OLD.level IS NOT NEW.level OR OLD.case_id IS NOT NEW.case_id BEGIN
-        \(Self.ratingUpsert(rating: "OLD", sign: -1));
-        \(Self.ratingUpsert(rating: "NEW", sign: 1));
-      END;
-      CREATE TRIGGER dashboard_rating_delete AFTER DELETE ON ratings BEGIN
-        \(Self.ratingUpsert(rating: "OLD", sign: -1));
-      END;
-      \(Self.backlog.map { b in """
+    let openChanged =
+      "OLD.state IS NOT NEW.state OR OLD.colour IS NOT NEW.colour OR OLD.completed_at IS NOT NEW.completed_at OR \(keysChanged)"
+    try db.execute(
+      sql: """
+        CREATE TRIGGER dashboard_case_insert AFTER INSERT ON cases BEGIN
+          \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.received, .accepted, .completed]));
+          \(Self.openUpsert(row: "NEW", sign: 1));
+        END;
+        CREATE TRIGGER dashboard_case_received AFTER UPDATE ON cases
+        WHEN OLD.received_at IS NOT NEW.received_at OR \(keysChanged) BEGIN
+          \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.received]));
+          \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.received]));
+        END;
+        CREATE TRIGGER dashboard_case_accepted AFTER UPDATE ON cases
+        WHEN OLD.accepted_at IS NOT NEW.accepted_at OR ((OLD.accepted_at IS NOT NULL OR NEW.accepted_at IS NOT NULL) AND (\(keysChanged))) BEGIN
+          \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.accepted]));
+          \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.accepted]));
+        END;
+        CREATE TRIGGER dashboard_case_completed AFTER UPDATE ON cases
+        WHEN \(completionChanged) BEGIN
+          \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.completed]));
+          \(Self.dailyUpsert(row: "NEW", sign: 1, events: [.completed]));
+        END;
+        CREATE TRIGGER dashboard_case_open AFTER UPDATE ON cases
+        WHEN \(openChanged) BEGIN
+          \(Self.openUpsert(row: "OLD", sign: -1));
+          \(Self.openUpsert(row: "NEW", sign: 1));
+        END;
+        CREATE TRIGGER dashboard_case_delete AFTER DELETE ON cases BEGIN
+          \(Self.dailyUpsert(row: "OLD", sign: -1, events: [.received, .accepted, .completed]));
+          \(Self.openUpsert(row: "OLD", sign: -1));
+        END;
+        CREATE TRIGGER dashboard_rating_insert AFTER INSERT ON ratings BEGIN
+          \(Self.ratingUpsert(rating: "NEW", sign: 1));
+        END;
+        CREATE TRIGGER dashboard_rating_update AFTER UPDATE ON ratings
+        WHEN OLD.excluded IS NOT NEW.excluded OR OLD.level IS NOT NEW.level OR OLD.case_id IS NOT NEW.case_id BEGIN
+          \(Self.ratingUpsert(rating: "OLD", sign: -1));
+          \(Self.ratingUpsert(rating: "NEW", sign: 1));
+        END;
+        CREATE TRIGGER dashboard_rating_delete AFTER DELETE ON ratings BEGIN
+          \(Self.ratingUpsert(rating: "OLD", sign: -1));
+        END;
+        \(Self.backlog.map { b in """
         CREATE TRIGGER dashboard_\(b.kind)_insert AFTER INSERT ON \(b.table) BEGIN
           \(Self.backlogUpsert(kind: b.kind, row: "NEW", sign: 1, open: b.open("NEW")));
         END;
@@ -128,26 +132,33 @@ enum DashboardSchema {
           \(Self.backlogUpsert(kind: b.kind, row: "OLD", sign: -1, open: b.open("OLD")));
         END;
         """ }.joined(separator: "\n"))
-      CREATE TRIGGER dashboard_enterprise_insert AFTER INSERT ON enterprises BEGIN
-        UPDATE cases SET township = NEW.township WHERE enterprise_uscc = NEW.uscc AND township IS NOT NEW.township;
-      END;
-      CREATE TRIGGER dashboard_enterprise_township AFTER UPDATE OF township ON enterprises
-      WHEN OLD.township IS NOT NEW.township BEGIN
-        UPDATE cases SET township = NEW.township WHERE enterprise_uscc = NEW.uscc;
-      END;
-      """)
+        CREATE TRIGGER dashboard_enterprise_insert AFTER INSERT ON enterprises BEGIN
+          UPDATE cases SET township = NEW.township WHERE enterprise_uscc = NEW.uscc AND township IS NOT NEW.township;
+        END;
+        CREATE TRIGGER dashboard_enterprise_township AFTER UPDATE OF township ON enterprises
+        WHEN OLD.township IS NOT NEW.township BEGIN
+          UPDATE cases SET township = NEW.township WHERE enterprise_uscc = NEW.uscc;
+        END;
+        """)
   }
 
   /// Recomputes both aggregate tables from the cases and ratings, set-wise (a bulk load's path,
   /// and the reference the triggers are checked against). `daily`/`open` name the target tables.
-  static func rebuild(_ db: Database, daily: String = "dashboard_daily", open: String = "dashboard_open", backlog: String = "dashboard_backlog") throws {
+  static func rebuild(
+    _ db: Database, daily: String = "dashboard_daily", open: String = "dashboard_open", backlog: String = "dashboard_backlog"
+  ) throws {
     try db.execute(sql: "DELETE FROM \(daily); DELETE FROM \(open); DELETE FROM \(backlog)")
     for b in Self.backlog {
-      try db.execute(sql: "INSERT INTO \(backlog) (kind, department_code, n) SELECT '\(b.kind)', department_code, COUNT(*) FROM \(b.table) t WHERE \(b.open("t")) GROUP BY department_code")
+      try db.execute(
+        sql:
+          "INSERT INTO \(backlog) (kind, department_code, n) SELECT '\(b.kind)', department_code, COUNT(*) FROM \(b.table) t WHERE \(b.open("t")) GROUP BY department_code"
+      )
     }
     let insertColumns = ["dim", "key", "department_code", "day"] + Self.valueColumns + Self.bucketColumns
     let from = "FROM cases c LEFT JOIN ratings g ON g.case_id = c.id"
-    let keys: [(String, String)] = [("department", "c.department_code"), ("item", "c.item_code"), ("window", "c.window"), ("township", "c.township")]
+    let keys: [(String, String)] = [
+      ("department", "c.department_code"), ("item", "c.item_code"), ("window", "c.window"), ("township", "c.township"),
+    ]
     for (dim, key) in keys {
       for event in [Event.received, .accepted, .completed] {
         var values = Array(repeating: "0", count: Self.valueColumns.count)
@@ -175,50 +186,72 @@ enum DashboardSchema {
           condition = "c.completed_at IS NOT NULL"
         }
         let columns = ["'\(dim)'", key, "c.department_code", day] + values + buckets
-        try db.execute(sql: "INSERT INTO \(daily) (\(insertColumns.joined(separator: ", "))) SELECT \(columns.joined(separator: ", ")) \(from)"
-          + " WHERE \(condition) GROUP BY 2, 3, 4 " + Self.conflictClause)
+        try db.execute(
+          sql: "INSERT INTO \(daily) (\(insertColumns.joined(separator: ", "))) SELECT \(columns.joined(separator: ", ")) \(from)"
+            + " WHERE \(condition) GROUP BY 2, 3, 4 " + Self.conflictClause)
       }
-      try db.execute(sql: """
-        INSERT INTO \(open) (dim, key, department_code, colour, n)
-        SELECT '\(dim)', \(key), c.department_code, c.colour, COUNT(*) \(from)
-        WHERE c.state IN ('ACCEPTED', 'SUSPENDED') AND c.completed_at IS NULL AND c.colour IS NOT NULL GROUP BY 2, 3, 4
-        """)
+      try db.execute(
+        sql: """
+          INSERT INTO \(open) (dim, key, department_code, colour, n)
+          SELECT '\(dim)', \(key), c.department_code, c.colour, COUNT(*) \(from)
+          WHERE c.state IN ('ACCEPTED', 'SUSPENDED') AND c.completed_at IS NULL AND c.colour IS NOT NULL GROUP BY 2, 3, 4
+          """)
     }
   }
 
   /// How the trigger-kept aggregates differ from a fresh rebuild: empty when they agree. Rows
   /// whose figures are all zero count as absent.
   static func differences(_ db: Database) throws -> [String] {
-    try db.execute(sql: """
-      DROP TABLE IF EXISTS temp.dashboard_daily_check; DROP TABLE IF EXISTS temp.dashboard_open_check;
-      DROP TABLE IF EXISTS temp.dashboard_backlog_check;
-      CREATE TEMP TABLE dashboard_backlog_check AS SELECT * FROM dashboard_backlog WHERE 0;
-      CREATE TEMP TABLE dashboard_daily_check AS SELECT * FROM dashboard_daily WHERE 0;
-      CREATE UNIQUE INDEX temp.dashboard_daily_check_key ON dashboard_daily_check(dim, day, department_code, key);
-      CREATE TEMP TABLE dashboard_open_check AS SELECT * FROM dashboard_open WHERE 0;
-      CREATE UNIQUE INDEX temp.dashboard_open_check_key ON dashboard_open_check(dim, department_code, key, colour);
-      """)
+    try db.execute(
+      sql: """
+        DROP TABLE IF EXISTS temp.dashboard_daily_check; DROP TABLE IF EXISTS temp.dashboard_open_check;
+        DROP TABLE IF EXISTS temp.dashboard_backlog_check;
+        CREATE TEMP TABLE dashboard_backlog_check AS SELECT * FROM dashboard_backlog WHERE 0;
+        CREATE TEMP TABLE dashboard_daily_check AS SELECT * FROM dashboard_daily WHERE 0;
+        CREATE UNIQUE INDEX temp.dashboard_daily_check_key ON dashboard_daily_check(dim, day, department_code, key);
+        CREATE TEMP TABLE dashboard_open_check AS SELECT * FROM dashboard_open WHERE 0;
+        CREATE UNIQUE INDEX temp.dashboard_open_check_key ON dashboard_open_check(dim, department_code, key, colour);
+        """)
     try Self.rebuild(db, daily: "temp.dashboard_daily_check", open: "temp.dashboard_open_check", backlog: "temp.dashboard_backlog_check")
     let all = (Self.valueColumns + Self.bucketColumns)
     let nonZero = all.map { "\($0) != 0" }.joined(separator: " OR ")
     let columns = (["dim", "key", "department_code", "day"] + all).joined(separator: ", ")
     var out: [String] = []
-    for (a, b, label) in [("main.dashboard_daily", "temp.dashboard_daily_check", "kept but not rebuilt"), ("temp.dashboard_daily_check", "main.dashboard_daily", "rebuilt but not kept")] {
-      for row in try Row.fetchAll(db, sql: "SELECT \(columns) FROM \(a) WHERE \(nonZero) EXCEPT SELECT \(columns) FROM \(b) WHERE \(nonZero) LIMIT 20") {
+    for (a, b, label) in [
+      ("main.dashboard_daily", "temp.dashboard_daily_check", "kept but not rebuilt"),
+      ("temp.dashboard_daily_check", "main.dashboard_daily", "rebuilt but not kept"),
+    ] {
+      for row in try Row.fetchAll(
+        db, sql: "SELECT \(columns) FROM \(a) WHERE \(nonZero) EXCEPT SELECT \(columns) FROM \(b) WHERE \(nonZero) LIMIT 20")
+      {
         out.append("daily \(label): \(row)")
       }
     }
-    for (a, b, label) in [("main.dashboard_open", "temp.dashboard_open_check", "kept but not rebuilt"), ("temp.dashboard_open_check", "main.dashboard_open", "rebuilt but not kept")] {
-      for row in try Row.fetchAll(db, sql: "SELECT dim, key, department_code, colour, n FROM \(a) WHERE n != 0 EXCEPT SELECT dim, key, department_code, colour, n FROM \(b) WHERE n != 0 LIMIT 20") {
+    for (a, b, label) in [
+      ("main.dashboard_open", "temp.dashboard_open_check", "kept but not rebuilt"),
+      ("temp.dashboard_open_check", "main.dashboard_open", "rebuilt but not kept"),
+    ] {
+      for row in try Row.fetchAll(
+        db,
+        sql:
+          "SELECT dim, key, department_code, colour, n FROM \(a) WHERE n != 0 EXCEPT SELECT dim, key, department_code, colour, n FROM \(b) WHERE n != 0 LIMIT 20"
+      ) {
         out.append("open \(label): \(row)")
       }
     }
-    for (a, b, label) in [("main.dashboard_backlog", "temp.dashboard_backlog_check", "kept but not rebuilt"), ("temp.dashboard_backlog_check", "main.dashboard_backlog", "rebuilt but not kept")] {
-      for row in try Row.fetchAll(db, sql: "SELECT kind, department_code, n FROM \(a) WHERE n != 0 EXCEPT SELECT kind, department_code, n FROM \(b) WHERE n != 0 LIMIT 20") {
+    for (a, b, label) in [
+      ("main.dashboard_backlog", "temp.dashboard_backlog_check", "kept but not rebuilt"),
+      ("temp.dashboard_backlog_check", "main.dashboard_backlog", "rebuilt but not kept"),
+    ] {
+      for row in try Row.fetchAll(
+        db,
+        sql: "SELECT kind, department_code, n FROM \(a) WHERE n != 0 EXCEPT SELECT kind, department_code, n FROM \(b) WHERE n != 0 LIMIT 20"
+      ) {
         out.append("backlog \(label): \(row)")
       }
     }
-    try db.execute(sql: "DROP TABLE temp.dashboard_daily_check; DROP TABLE temp.dashboard_open_check; DROP TABLE temp.dashboard_backlog_check")
+    try db.execute(
+      sql: "DROP TABLE temp.dashboard_daily_check; DROP TABLE temp.dashboard_open_check; DROP TABLE temp.dashboard_backlog_check")
     return out
   }
 

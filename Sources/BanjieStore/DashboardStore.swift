@@ -121,14 +121,18 @@ public struct DashboardReport: Sendable, Hashable {
 extension BanjieStore {
   /// Whether `code` names a department.
   public func departmentExists(_ code: String) async throws -> Bool {
-    try await self.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM departments WHERE code = ?)", arguments: [code]) ?? false }
+    try await self.pool.read { db in
+      try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM departments WHERE code = ?)", arguments: [code]) ?? false
+    }
   }
 
   /// How many open cases the "most overdue" list shows.
   public static let overdueListLength = 10
 
   /// The dashboard of `from`–`to` (Asia/Shanghai days, inclusive) for one department or all.
-  public func dashboard(from: LocalDate, to: LocalDate, department: String?, by grouping: DashboardGrouping?, clock: SLAClock, now: Date) async throws -> DashboardReport {
+  public func dashboard(from: LocalDate, to: LocalDate, department: String?, by grouping: DashboardGrouping?, clock: SLAClock, now: Date)
+    async throws -> DashboardReport
+  {
     let calendar = clock.calendar
     let today = calendar.localDate(of: now)
     return try await self.pool.read { db in
@@ -142,7 +146,8 @@ extension BanjieStore {
       var summary = DashboardFigures(key: "", name: "total")
       var days: [String: DashboardDay] = [:]
       let periodArguments: StatementArguments = [from.description, to.description] + scopeArguments
-      let daily = try Row.fetchCursor(db, sql: "SELECT \(DashboardSchema.readColumns) FROM dashboard_daily WHERE dim = 'department' AND day BETWEEN ? AND ?\(scope)",
+      let daily = try Row.fetchCursor(
+        db, sql: "SELECT \(DashboardSchema.readColumns) FROM dashboard_daily WHERE dim = 'department' AND day BETWEEN ? AND ?\(scope)",
         arguments: periodArguments)
       while let row = try daily.next() {
         summary.add(row)
@@ -156,7 +161,8 @@ extension BanjieStore {
         day.oneDay += row[6] as Int
         days[dayText] = day
       }
-      let open = try Row.fetchAll(db, sql: "SELECT key, colour, SUM(n) AS n FROM dashboard_open WHERE dim = ?\(scope) GROUP BY key, colour",
+      let open = try Row.fetchAll(
+        db, sql: "SELECT key, colour, SUM(n) AS n FROM dashboard_open WHERE dim = ?\(scope) GROUP BY key, colour",
         arguments: [(grouping ?? .department).rawValue] + scopeArguments)
       for row in open { summary.addOpen(colour: row["colour"], row["n"]) }
 
@@ -167,7 +173,8 @@ extension BanjieStore {
         func figures(_ key: String) -> DashboardFigures {
           groups[key] ?? DashboardFigures(key: key, name: names[key].flatMap { $0.isEmpty ? nil : $0 } ?? (key.isEmpty ? "—" : key))
         }
-        let cursor = try Row.fetchCursor(db, sql: "SELECT \(DashboardSchema.readColumns) FROM dashboard_daily WHERE dim = ? AND day BETWEEN ? AND ?\(scope)",
+        let cursor = try Row.fetchCursor(
+          db, sql: "SELECT \(DashboardSchema.readColumns) FROM dashboard_daily WHERE dim = ? AND day BETWEEN ? AND ?\(scope)",
           arguments: [grouping.rawValue] + periodArguments)
         while let row = try cursor.next() {
           let key: String = row[0]
@@ -198,18 +205,23 @@ extension BanjieStore {
       var overdue: [OverdueCase] = []
       let departmentFilter = department == nil ? "" : " AND c.department_code = ?"
       for (state, limit) in [(CaseState.accepted, Self.overdueListLength), (CaseState.suspended, 1000)] {
-        let rows = try Row.fetchAll(db, sql: """
-          SELECT c.number, c.item_code, COALESCE(i.name, c.item_code) AS item_name, c.department_code, c.window, c.due_at, c.suspended_since
-          FROM cases c LEFT JOIN service_items i ON i.code = c.item_code
-          WHERE c.colour = 'red' AND c.completed_at IS NULL AND c.state = ?\(departmentFilter)
-          ORDER BY c.due_at LIMIT ?
-          """, arguments: [state.rawValue] + scopeArguments + [limit])
+        let rows = try Row.fetchAll(
+          db,
+          sql: """
+            SELECT c.number, c.item_code, COALESCE(i.name, c.item_code) AS item_name, c.department_code, c.window, c.due_at, c.suspended_since
+            FROM cases c LEFT JOIN service_items i ON i.code = c.item_code
+            WHERE c.colour = 'red' AND c.completed_at IS NULL AND c.state = ?\(departmentFilter)
+            ORDER BY c.due_at LIMIT ?
+            """, arguments: [state.rawValue] + scopeArguments + [limit])
         for row in rows {
           guard let dueAt: Date = row["due_at"] else { continue }
           let suspended = state == .suspended
           let until: Date = suspended ? (row["suspended_since"] ?? now) : now
-          overdue.append(OverdueCase(number: row["number"], itemCode: row["item_code"], itemName: row["item_name"], departmentCode: row["department_code"],
-            window: row["window"], suspended: suspended, dueAt: dueAt, overdueSeconds: calendar.workingSeconds(from: dueAt, to: max(until, dueAt))))
+          overdue.append(
+            OverdueCase(
+              number: row["number"], itemCode: row["item_code"], itemName: row["item_name"], departmentCode: row["department_code"],
+              window: row["window"], suspended: suspended, dueAt: dueAt,
+              overdueSeconds: calendar.workingSeconds(from: dueAt, to: max(until, dueAt))))
         }
       }
       overdue.sort { ($0.overdueSeconds, $1.dueAt) > ($1.overdueSeconds, $0.dueAt) }
@@ -218,18 +230,29 @@ extension BanjieStore {
       // Open: the counters the triggers keep. Overdue: the open ones past due, read from indexes
       // that hold only open rows in due order, so the cost follows what is overdue.
       func backlog(_ kind: String, overdueSQL: String) throws -> (Int, Int) {
-        let open = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(n), 0) FROM dashboard_backlog WHERE kind = ?\(scope)",
-          arguments: [kind] + scopeArguments) ?? 0
-        let overdue = try Int.fetchOne(db, sql: overdueSQL + (department == nil ? "" : " AND department_code = ?"),
-          arguments: [now] + scopeArguments) ?? 0
+        let open =
+          try Int.fetchOne(
+            db, sql: "SELECT COALESCE(SUM(n), 0) FROM dashboard_backlog WHERE kind = ?\(scope)",
+            arguments: [kind] + scopeArguments) ?? 0
+        let overdue =
+          try Int.fetchOne(
+            db, sql: overdueSQL + (department == nil ? "" : " AND department_code = ?"),
+            arguments: [now] + scopeArguments) ?? 0
         return (open, overdue)
       }
-      let rectifications = try backlog("rectification", overdueSQL:
-        "SELECT COUNT(*) FROM rectifications INDEXED BY rectifications_open_due WHERE completed_at IS NULL AND closed_at IS NULL AND due_at < ?")
-      let demands = try backlog("demand", overdueSQL:
-        "SELECT COUNT(*) FROM demands INDEXED BY demands_open_due WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED') AND due_at < ?")
-      let visited = try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN ? AND ?",
-        arguments: [from.description, to.description]) ?? 0
+      let rectifications = try backlog(
+        "rectification",
+        overdueSQL:
+          "SELECT COUNT(*) FROM rectifications INDEXED BY rectifications_open_due WHERE completed_at IS NULL AND closed_at IS NULL AND due_at < ?"
+      )
+      let demands = try backlog(
+        "demand",
+        overdueSQL:
+          "SELECT COUNT(*) FROM demands INDEXED BY demands_open_due WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED') AND due_at < ?")
+      let visited =
+        try Int.fetchOne(
+          db, sql: "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN ? AND ?",
+          arguments: [from.description, to.description]) ?? 0
       let enterprises = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises") ?? 0
       return DashboardReport(
         from: from, to: to, department: department, by: grouping, summary: summary,
@@ -269,7 +292,8 @@ extension BanjieStore {
         let records = try CaseRecord.filter(sql: "completed_at IS NOT NULL AND handling_seconds IS NULL").limit(batch).fetchAll(db)
         for var record in records {
           try BanjieStore.fixCompletionFigures(db, &record, clock: clock)
-          try db.execute(sql: "UPDATE cases SET one_day = ?, handling_seconds = ?, handling_bucket = ? WHERE id = ?",
+          try db.execute(
+            sql: "UPDATE cases SET one_day = ?, handling_seconds = ?, handling_bucket = ? WHERE id = ?",
             arguments: [record.oneDay, record.handlingSeconds, record.handlingBucket, record.id])
         }
         return records.count

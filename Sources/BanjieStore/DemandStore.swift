@@ -17,15 +17,18 @@ extension BanjieStore {
     return try await self.write(idempotency: key, method: "RecordVisit", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       let (enterprise, access) = try Self.access(db, uscc: uscc)
       try authorize(access)
-      var visit = VisitRecord(id: nil, uscc: uscc, liaisonOrganization: actor.organization, liaisonPerson: actor.person,
+      var visit = VisitRecord(
+        id: nil, uscc: uscc, liaisonOrganization: actor.organization, liaisonPerson: actor.person,
         visitedOn: visitedOn.description, notes: notes, recordedAt: now)
       try visit.insert(db)
       var numbers: [String] = []
       for demand in demands {
-        let record = try Self.insertDemand(db, demand, uscc: uscc, visitID: visit.id, regionCode: regionCode, actor: actor, clock: clock, now: now)
+        let record = try Self.insertDemand(
+          db, demand, uscc: uscc, visitID: visit.id, regionCode: regionCode, actor: actor, clock: clock, now: now)
         numbers.append(record.number)
       }
-      try AuditLog.append(db, at: now, actor: actor, action: "visit.record", entity: "visit", entityID: String(visit.id ?? 0),
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "visit.record", entity: "visit", entityID: String(visit.id ?? 0),
         detail: ["uscc": uscc, "visited_on": visitedOn.description, "demands": numbers.joined(separator: ",")])
       return VisitView(record: visit, enterpriseName: enterprise.name, demandNumbers: numbers)
     }
@@ -46,9 +49,18 @@ extension BanjieStore {
     try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
-      if let u = filter.uscc { conditions.append("v.uscc = ?"); arguments += [u] }
-      if let f = filter.from { conditions.append("v.visited_on >= ?"); arguments += [f.description] }
-      if let t = filter.to { conditions.append("v.visited_on <= ?"); arguments += [t.description] }
+      if let u = filter.uscc {
+        conditions.append("v.uscc = ?")
+        arguments += [u]
+      }
+      if let f = filter.from {
+        conditions.append("v.visited_on >= ?")
+        arguments += [f.description]
+      }
+      if let t = filter.to {
+        conditions.append("v.visited_on <= ?")
+        arguments += [t.description]
+      }
       if let l = filter.assignedTo {
         conditions.append("EXISTS (SELECT 1 FROM enterprise_liaisons el WHERE el.uscc = v.uscc AND el.organization = ? AND el.person = ?)")
         arguments += [l.organization, l.person]
@@ -57,13 +69,19 @@ extension BanjieStore {
       let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM visits v" + whereClause, arguments: arguments) ?? 0
       var pageConditions = conditions
       var pageArguments = arguments
-      if let after = filter.after { pageConditions.append("v.id < ?"); pageArguments += [after] }
+      if let after = filter.after {
+        pageConditions.append("v.id < ?")
+        pageArguments += [after]
+      }
       let pageWhere = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
-      let records = try VisitRecord.fetchAll(db, sql: "SELECT v.* FROM visits v\(pageWhere) ORDER BY v.id DESC LIMIT ?",
+      let records = try VisitRecord.fetchAll(
+        db, sql: "SELECT v.* FROM visits v\(pageWhere) ORDER BY v.id DESC LIMIT ?",
         arguments: pageArguments + [filter.pageSize])
       let views = try records.map { visit in
-        VisitView(record: visit,
-          enterpriseName: try String.fetchOne(db, sql: "SELECT name FROM enterprises WHERE uscc = ?", arguments: [visit.uscc]) ?? visit.uscc,
+        VisitView(
+          record: visit,
+          enterpriseName: try String.fetchOne(db, sql: "SELECT name FROM enterprises WHERE uscc = ?", arguments: [visit.uscc])
+            ?? visit.uscc,
           demandNumbers: try String.fetchAll(db, sql: "SELECT number FROM demands WHERE visit_id = ? ORDER BY id", arguments: [visit.id]))
       }
       return (views, total, records.count == filter.pageSize ? records.last?.id.map(String.init) : nil)
@@ -105,8 +123,10 @@ extension BanjieStore {
       let (_, access) = try Self.access(db, uscc: record.uscc)
       try authorize(record, access)
       if let expectedVersion, expectedVersion != record.version {
-        throw DomainError(kind: .aborted, code: "demand.version_conflict",
-          message: "demand \(number) is at version \(record.version), not \(expectedVersion): someone changed it; reload and retry", field: "expected_version")
+        throw DomainError(
+          kind: .aborted, code: "demand.version_conflict",
+          message: "demand \(number) is at version \(record.version), not \(expectedVersion): someone changed it; reload and retry",
+          field: "expected_version")
       }
       let from = record.state
       record.state = try DemandStateMachine.apply(action, to: record.state, number: number)
@@ -115,7 +135,9 @@ extension BanjieStore {
       case .assign:
         if let department = change.department, department != record.departmentCode {
           guard try DepartmentRecord.exists(db, key: department) else {
-            throw DomainError(kind: .invalidArgument, code: "demand.unknown_department", message: "department \(department) does not exist", field: "department_code")
+            throw DomainError(
+              kind: .invalidArgument, code: "demand.unknown_department", message: "department \(department) does not exist",
+              field: "department_code")
           }
           detail["department"] = "\(record.departmentCode) → \(department)"
           record.departmentCode = department
@@ -168,12 +190,20 @@ extension BanjieStore {
   }
 
   /// A page of demands, newest first.
-  public func listDemands(_ filter: DemandFilter, clock: SLAClock, now: Date) async throws -> (views: [DemandView], total: Int, next: String?) {
+  public func listDemands(_ filter: DemandFilter, clock: SLAClock, now: Date) async throws -> (
+    views: [DemandView], total: Int, next: String?
+  ) {
     try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
-      if let u = filter.uscc { conditions.append("d.uscc = ?"); arguments += [u] }
-      if let dep = filter.department { conditions.append("d.department_code = ?"); arguments += [dep] }
+      if let u = filter.uscc {
+        conditions.append("d.uscc = ?")
+        arguments += [u]
+      }
+      if let dep = filter.department {
+        conditions.append("d.department_code = ?")
+        arguments += [dep]
+      }
       if !filter.states.isEmpty {
         conditions.append("d.state IN (\(filter.states.map { _ in "?" }.joined(separator: ",")))")
         arguments += StatementArguments(filter.states.map(\.rawValue))
@@ -190,9 +220,13 @@ extension BanjieStore {
       let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM demands d" + whereClause, arguments: arguments) ?? 0
       var pageConditions = conditions
       var pageArguments = arguments
-      if let after = filter.after { pageConditions.append("d.number < ?"); pageArguments += [after] }
+      if let after = filter.after {
+        pageConditions.append("d.number < ?")
+        pageArguments += [after]
+      }
       let pageWhere = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
-      let records = try DemandRecord.fetchAll(db, sql: "SELECT d.* FROM demands d\(pageWhere) ORDER BY d.number DESC LIMIT ?",
+      let records = try DemandRecord.fetchAll(
+        db, sql: "SELECT d.* FROM demands d\(pageWhere) ORDER BY d.number DESC LIMIT ?",
         arguments: pageArguments + [filter.pageSize])
       let views = try records.map { try Self.demandView(db, $0, clock: clock, now: now) }
       return (views, total, records.count == filter.pageSize ? records.last?.number : nil)
@@ -215,15 +249,19 @@ extension BanjieStore {
         record.colour = status.colour
         record.dueAt = status.due
         try record.update(db, columns: ["colour", "due_at"])
-        try AuditLog.append(db, at: now, actor: .system, action: "demand.colour", entity: "demand", entityID: record.number,
+        try AuditLog.append(
+          db, at: now, actor: .system, action: "demand.colour", entity: "demand", entityID: record.number,
           detail: ["from": previous.rawValue, "to": status.colour.rawValue])
         let text: String
         switch status.colour {
         case .red: text = "demand \(record.number) of \(record.uscc) is overdue (due \(AuditLog.timestamp(status.due)))"
-        case .yellow: text = "demand \(record.number) has used \(Int(status.fractionUsed * 100)) % of its working time (due \(AuditLog.timestamp(status.due)))"
+        case .yellow:
+          text =
+            "demand \(record.number) has used \(Int(status.fractionUsed * 100)) % of its working time (due \(AuditLog.timestamp(status.due)))"
         case .green: continue
         }
-        var alert = AlertRecord(id: nil, at: now, kind: "demand.\(status.colour.rawValue)", subject: "demand \(record.number)",
+        var alert = AlertRecord(
+          id: nil, at: now, kind: "demand.\(status.colour.rawValue)", subject: "demand \(record.number)",
           departmentCode: record.departmentCode, colour: status.colour, message: text)
         try alert.insert(db)
         alerts.append(alert)
@@ -253,32 +291,45 @@ extension BanjieStore {
     _ db: Database, _ demand: NewDemand, uscc: String, visitID: Int64?, regionCode: String, actor: Actor, clock: SLAClock, now: Date
   ) throws -> DemandRecord {
     guard try DepartmentRecord.exists(db, key: demand.departmentCode) else {
-      throw DomainError(kind: .invalidArgument, code: "demand.unknown_department",
+      throw DomainError(
+        kind: .invalidArgument, code: "demand.unknown_department",
         message: "department \(demand.departmentCode) does not exist (see `banjie catalog departments`)", field: "department_code")
     }
-    let limit = try demand.limitWorkingDays
+    let limit =
+      try demand.limitWorkingDays
       ?? Int.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'demands.limit_working_days'") ?? 10
     let dayKey = clock.calendar.localDate(of: now).description.replacingOccurrences(of: "-", with: "")
-    let sequence = try Int.fetchOne(db, sql: """
-      INSERT INTO demand_number_sequences (day, last) VALUES (?, 1)
-      ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
-      """, arguments: [dayKey]) ?? 1
+    let sequence =
+      try Int.fetchOne(
+        db,
+        sql: """
+          INSERT INTO demand_number_sequences (day, last) VALUES (?, 1)
+          ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
+          """, arguments: [dayKey]) ?? 1
     let number = "SQ-\(regionCode)-\(dayKey)-\(String(format: "%04d", sequence))"
     let status = try clock.status(clockStart: now, limit: .workingDays(limit), now: now)
-    var record = DemandRecord(id: nil, number: number, uscc: uscc, category: demand.category, description: demand.description,
+    var record = DemandRecord(
+      id: nil, number: number, uscc: uscc, category: demand.category, description: demand.description,
       departmentCode: demand.departmentCode, limitWorkingDays: limit, state: .open, handler: "", answer: "", reopenReason: "",
       satisfaction: nil, closeComment: "", raisedBy: "\(actor.person) (\(actor.role.rawValue), \(actor.organization))", visitId: visitID,
       raisedAt: now, clockStart: now, answeredAt: nil, closedAt: nil, dueAt: status.due, colour: status.colour, version: 1, updatedAt: now)
     try record.insert(db)
-    try AuditLog.append(db, at: now, actor: actor, action: "demand.raise", entity: "demand", entityID: number,
-      detail: ["uscc": uscc, "category": demand.category.rawValue, "department": demand.departmentCode, "limit_working_days": String(limit)])
+    try AuditLog.append(
+      db, at: now, actor: actor, action: "demand.raise", entity: "demand", entityID: number,
+      detail: [
+        "uscc": uscc, "category": demand.category.rawValue, "department": demand.departmentCode, "limit_working_days": String(limit),
+      ])
     return record
   }
 
   static func demandView(_ db: Database, _ record: DemandRecord, clock: SLAClock, now: Date) throws -> DemandView {
-    let enterpriseName = try String.fetchOne(db, sql: "SELECT name FROM enterprises WHERE uscc = ?", arguments: [record.uscc]) ?? record.uscc
-    let departmentName = try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode]) ?? record.departmentCode
-    let sla: SLAStatusSnapshot? = record.state == .closed ? nil : SLAStatusSnapshot(try clock.status(of: record.timedWork, now: now), at: now)
+    let enterpriseName =
+      try String.fetchOne(db, sql: "SELECT name FROM enterprises WHERE uscc = ?", arguments: [record.uscc]) ?? record.uscc
+    let departmentName =
+      try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode])
+      ?? record.departmentCode
+    let sla: SLAStatusSnapshot? =
+      record.state == .closed ? nil : SLAStatusSnapshot(try clock.status(of: record.timedWork, now: now), at: now)
     return DemandView(record: record, enterpriseName: enterpriseName, departmentName: departmentName, sla: sla)
   }
 }

@@ -59,8 +59,10 @@ public struct NewEnterprise: Sendable, Hashable {
   public var liaisons: [LiaisonRef]
   public var checkOverrideReason: String?
 
-  public init(uscc: String, name: String, industry: IndustrySection, scale: EnterpriseScale, township: String,
-              contacts: [ContactRecord], liaisons: [LiaisonRef], checkOverrideReason: String?) {
+  public init(
+    uscc: String, name: String, industry: IndustrySection, scale: EnterpriseScale, township: String,
+    contacts: [ContactRecord], liaisons: [LiaisonRef], checkOverrideReason: String?
+  ) {
     self.uscc = uscc
     self.name = name
     self.industry = industry

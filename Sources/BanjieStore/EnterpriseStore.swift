@@ -26,7 +26,8 @@ extension NewEnterprise {
     let township = String(township.trimmingWhitespace())
     try FieldRules.text(township, field: "township", max: 50)
     guard townships.contains(township) else {
-      throw .invalidArgument("enterprise.unknown_township",
+      throw .invalidArgument(
+        "enterprise.unknown_township",
         "township \"\(township.prefix(50))\" is not on the county's list (see `banjie enterprise townships`)", field: "township")
     }
     guard contacts.count <= 20 else { throw .invalidArgument("enterprise.too_many_contacts", "at most 20 contacts", field: "contacts") }
@@ -34,16 +35,21 @@ extension NewEnterprise {
       try FieldRules.text(contact.name, field: "contacts[\(i)].name", max: 50)
       try FieldRules.text(contact.title, field: "contacts[\(i)].title", max: 50, required: false)
       guard contact.phone.count <= 30, contact.phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+- ()".contains($0)) }) else {
-        throw .invalidArgument("enterprise.bad_phone", "contacts[\(i)].phone \"\(contact.phone.prefix(30))\" must be digits, spaces, '+', '-' or brackets", field: "contacts[\(i)].phone")
+        throw .invalidArgument(
+          "enterprise.bad_phone", "contacts[\(i)].phone \"\(contact.phone.prefix(30))\" must be digits, spaces, '+', '-' or brackets",
+          field: "contacts[\(i)].phone")
       }
     }
-    guard liaisons.count <= 20 else { throw .invalidArgument("enterprise.too_many_liaisons", "at most 20 liaison officials", field: "liaisons") }
+    guard liaisons.count <= 20 else {
+      throw .invalidArgument("enterprise.too_many_liaisons", "at most 20 liaison officials", field: "liaisons")
+    }
     for (i, liaison) in liaisons.enumerated() {
       try FieldRules.text(liaison.organization, field: "liaisons[\(i)].organization", max: 100)
       try FieldRules.text(liaison.person, field: "liaisons[\(i)].person", max: 50)
     }
     let reason: String? = if case .overridden(_, let reason) = admission { reason } else { nil }
-    return NewEnterprise(uscc: admission.code, name: name, industry: industry, scale: scale, township: township,
+    return NewEnterprise(
+      uscc: admission.code, name: name, industry: industry, scale: scale, township: township,
       contacts: contacts, liaisons: Array(Set(liaisons)).sorted(), checkOverrideReason: reason)
   }
 }
@@ -77,10 +83,12 @@ extension BanjieStore {
     try FieldRules.code(township.code, field: "code")
     return try await self.write(idempotency: key, method: "AddTownship", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)", arguments: [township.name]) ?? false {
-        throw DomainError(kind: .alreadyExists, code: "township.exists", message: "township \(township.name) is already on the list", field: "name")
+        throw DomainError(
+          kind: .alreadyExists, code: "township.exists", message: "township \(township.name) is already on the list", field: "name")
       }
       try db.execute(sql: "INSERT INTO townships (name, code) VALUES (?, ?)", arguments: [township.name, township.code])
-      try AuditLog.append(db, at: now, actor: actor, action: "township.add", entity: "township", entityID: township.name, detail: ["code": township.code])
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "township.add", entity: "township", entityID: township.name, detail: ["code": township.code])
       return township
     }
   }
@@ -90,35 +98,45 @@ extension BanjieStore {
   public func registerEnterprise(_ new: NewEnterprise, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> EnterpriseView {
     try await self.write(idempotency: key, method: "RegisterEnterprise", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       if try EnterpriseRecord.exists(db, key: new.uscc) {
-        throw DomainError(kind: .alreadyExists, code: "enterprise.exists", message: "enterprise \(new.uscc) is already registered", field: "uscc")
+        throw DomainError(
+          kind: .alreadyExists, code: "enterprise.exists", message: "enterprise \(new.uscc) is already registered", field: "uscc")
       }
       try Self.requireTownship(db, new.township)
-      let record = EnterpriseRecord(uscc: new.uscc, name: new.name, industry: new.industry, scale: new.scale, township: new.township,
+      let record = EnterpriseRecord(
+        uscc: new.uscc, name: new.name, industry: new.industry, scale: new.scale, township: new.township,
         contacts: new.contacts, checkOverrideReason: new.checkOverrideReason, registeredAt: now, version: 1, updatedAt: now)
       try record.insert(db)
       for liaison in new.liaisons { try Self.insertLiaison(db, uscc: new.uscc, liaison, now: now) }
       var detail = ["name": new.name, "industry": new.industry.rawValue, "scale": new.scale.rawValue, "township": new.township]
       if let reason = new.checkOverrideReason { detail["check_override_reason"] = reason }
-      try AuditLog.append(db, at: now, actor: actor, action: new.checkOverrideReason == nil ? "enterprise.register" : "enterprise.register_check_override",
+      try AuditLog.append(
+        db, at: now, actor: actor, action: new.checkOverrideReason == nil ? "enterprise.register" : "enterprise.register_check_override",
         entity: "enterprise", entityID: new.uscc, detail: detail)
       return try Self.enterpriseView(db, record)
     }
   }
 
-  public func assignLiaison(uscc: String, liaison: LiaisonRef, remove: Bool, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> EnterpriseView {
-    try await self.write(idempotency: key, method: remove ? "UnassignLiaison" : "AssignLiaison", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+  public func assignLiaison(uscc: String, liaison: LiaisonRef, remove: Bool, actor: Actor, now: Date, key: IdempotencyKey?) async throws
+    -> EnterpriseView
+  {
+    try await self.write(
+      idempotency: key, method: remove ? "UnassignLiaison" : "AssignLiaison", encode: Self.encoded, decode: Self.decoded, now: now
+    ) { db in
       guard var record = try EnterpriseRecord.fetchOne(db, key: uscc) else { throw Self.enterpriseNotFound(uscc) }
       let assigned = try Self.liaisons(db, uscc: uscc).contains(liaison)
       if remove {
         guard assigned else {
-          throw DomainError(kind: .failedPrecondition, code: "enterprise.not_assigned",
+          throw DomainError(
+            kind: .failedPrecondition, code: "enterprise.not_assigned",
             message: "\(liaison.person) of \(liaison.organization) is not assigned to enterprise \(uscc)", field: "liaison")
         }
-        try db.execute(sql: "DELETE FROM enterprise_liaisons WHERE uscc = ? AND organization = ? AND person = ?",
+        try db.execute(
+          sql: "DELETE FROM enterprise_liaisons WHERE uscc = ? AND organization = ? AND person = ?",
           arguments: [uscc, liaison.organization, liaison.person])
       } else {
         guard !assigned else {
-          throw DomainError(kind: .alreadyExists, code: "enterprise.already_assigned",
+          throw DomainError(
+            kind: .alreadyExists, code: "enterprise.already_assigned",
             message: "\(liaison.person) of \(liaison.organization) is already assigned to enterprise \(uscc)", field: "liaison")
         }
         try Self.insertLiaison(db, uscc: uscc, liaison, now: now)
@@ -126,7 +144,8 @@ extension BanjieStore {
       record.version += 1
       record.updatedAt = now
       try record.update(db, columns: ["version", "updated_at"])
-      try AuditLog.append(db, at: now, actor: actor, action: remove ? "enterprise.unassign" : "enterprise.assign", entity: "enterprise", entityID: uscc,
+      try AuditLog.append(
+        db, at: now, actor: actor, action: remove ? "enterprise.unassign" : "enterprise.assign", entity: "enterprise", entityID: uscc,
         detail: ["organization": liaison.organization, "person": liaison.person])
       return try Self.enterpriseView(db, record)
     }
@@ -140,18 +159,21 @@ extension BanjieStore {
       outcomes.reserveCapacity(rows.count)
       for new in rows {
         guard var record = try EnterpriseRecord.fetchOne(db, key: new.uscc) else {
-          let record = EnterpriseRecord(uscc: new.uscc, name: new.name, industry: new.industry, scale: new.scale, township: new.township,
+          let record = EnterpriseRecord(
+            uscc: new.uscc, name: new.name, industry: new.industry, scale: new.scale, township: new.township,
             contacts: new.contacts, checkOverrideReason: nil, registeredAt: now, version: 1, updatedAt: now)
           try record.insert(db)
           for liaison in new.liaisons { try Self.insertLiaison(db, uscc: new.uscc, liaison, now: now) }
-          try AuditLog.append(db, at: now, actor: actor, action: "enterprise.import", entity: "enterprise", entityID: new.uscc,
+          try AuditLog.append(
+            db, at: now, actor: actor, action: "enterprise.import", entity: "enterprise", entityID: new.uscc,
             detail: ["outcome": "created", "name": new.name, "township": new.township])
           outcomes.append(.created)
           continue
         }
         let existing = Set(try Self.liaisons(db, uscc: new.uscc))
         let missing = new.liaisons.filter { !existing.contains($0) }
-        let same = record.name == new.name && record.industry == new.industry && record.scale == new.scale
+        let same =
+          record.name == new.name && record.industry == new.industry && record.scale == new.scale
           && record.township == new.township && (new.contacts.isEmpty || record.contacts == new.contacts)
         if same && missing.isEmpty {
           outcomes.append(.unchanged)
@@ -166,7 +188,8 @@ extension BanjieStore {
         record.updatedAt = now
         try record.update(db)
         for liaison in missing { try Self.insertLiaison(db, uscc: new.uscc, liaison, now: now) }
-        try AuditLog.append(db, at: now, actor: actor, action: "enterprise.import", entity: "enterprise", entityID: new.uscc,
+        try AuditLog.append(
+          db, at: now, actor: actor, action: "enterprise.import", entity: "enterprise", entityID: new.uscc,
           detail: ["outcome": "updated", "name": new.name, "township": new.township])
         outcomes.append(.updated)
       }
@@ -196,21 +219,38 @@ extension BanjieStore {
     try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
-      if let t = filter.township { conditions.append("township = ?"); arguments += [t] }
-      if let i = filter.industry { conditions.append("industry = ?"); arguments += [i.rawValue] }
-      if let s = filter.scale { conditions.append("scale = ?"); arguments += [s.rawValue] }
-      if let u = filter.uscc { conditions.append("uscc = ?"); arguments += [u] }
+      if let t = filter.township {
+        conditions.append("township = ?")
+        arguments += [t]
+      }
+      if let i = filter.industry {
+        conditions.append("industry = ?")
+        arguments += [i.rawValue]
+      }
+      if let s = filter.scale {
+        conditions.append("scale = ?")
+        arguments += [s.rawValue]
+      }
+      if let u = filter.uscc {
+        conditions.append("uscc = ?")
+        arguments += [u]
+      }
       if let l = filter.liaison {
-        conditions.append("EXISTS (SELECT 1 FROM enterprise_liaisons el WHERE el.uscc = enterprises.uscc AND el.organization = ? AND el.person = ?)")
+        conditions.append(
+          "EXISTS (SELECT 1 FROM enterprise_liaisons el WHERE el.uscc = enterprises.uscc AND el.organization = ? AND el.person = ?)")
         arguments += [l.organization, l.person]
       }
       let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
       let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises" + whereClause, arguments: arguments) ?? 0
       var pageConditions = conditions
       var pageArguments = arguments
-      if let after = filter.after { pageConditions.append("uscc > ?"); pageArguments += [after] }
+      if let after = filter.after {
+        pageConditions.append("uscc > ?")
+        pageArguments += [after]
+      }
       let pageWhere = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
-      let records = try EnterpriseRecord.fetchAll(db, sql: "SELECT * FROM enterprises\(pageWhere) ORDER BY uscc LIMIT ?",
+      let records = try EnterpriseRecord.fetchAll(
+        db, sql: "SELECT * FROM enterprises\(pageWhere) ORDER BY uscc LIMIT ?",
         arguments: pageArguments + [filter.pageSize])
       let views = try records.map { try Self.enterpriseView(db, $0) }
       return (views, total, records.count == filter.pageSize ? records.last?.uscc : nil)
@@ -223,34 +263,47 @@ extension BanjieStore {
   /// enterprises with no visit in the year of `to` (at most `limit` of them).
   public func coverage(from: LocalDate, to: LocalDate, limit: Int = 1000) async throws -> CoverageReport {
     try await self.pool.read { db in
-      let f = from.description, t = to.description
-      let liaisons = try Row.fetchAll(db, sql: """
-        SELECT el.organization, el.person, COUNT(*) AS assigned,
-          SUM(EXISTS (SELECT 1 FROM visits v WHERE v.uscc = el.uscc AND v.liaison_organization = el.organization
-            AND v.liaison_person = el.person AND v.visited_on BETWEEN ? AND ?)) AS visited
-        FROM enterprise_liaisons el GROUP BY el.organization, el.person ORDER BY el.organization, el.person
-        """, arguments: [f, t]).map {
-        LiaisonCoverageRow(liaison: LiaisonRef(organization: $0["organization"], person: $0["person"]), assigned: $0["assigned"], visited: $0["visited"])
+      let f = from.description
+      let t = to.description
+      let liaisons = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT el.organization, el.person, COUNT(*) AS assigned,
+            SUM(EXISTS (SELECT 1 FROM visits v WHERE v.uscc = el.uscc AND v.liaison_organization = el.organization
+              AND v.liaison_person = el.person AND v.visited_on BETWEEN ? AND ?)) AS visited
+          FROM enterprise_liaisons el GROUP BY el.organization, el.person ORDER BY el.organization, el.person
+          """, arguments: [f, t]
+      ).map {
+        LiaisonCoverageRow(
+          liaison: LiaisonRef(organization: $0["organization"], person: $0["person"]), assigned: $0["assigned"], visited: $0["visited"])
       }
       let assignedSQL = "EXISTS (SELECT 1 FROM enterprise_liaisons el WHERE el.uscc = e.uscc)"
       let visitedSQL = "EXISTS (SELECT 1 FROM visits v WHERE v.uscc = e.uscc AND v.visited_on BETWEEN ? AND ?)"
-      let townships = try Row.fetchAll(db, sql: """
-        SELECT tw.name AS township, COUNT(e.uscc) AS enterprises,
-          COALESCE(SUM(\(assignedSQL)), 0) AS assigned,
-          COALESCE(SUM(\(assignedSQL) AND \(visitedSQL)), 0) AS visited
-        FROM townships tw LEFT JOIN enterprises e ON e.township = tw.name
-        GROUP BY tw.name ORDER BY tw.code, tw.name
-        """, arguments: [f, t]).map {
+      let townships = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT tw.name AS township, COUNT(e.uscc) AS enterprises,
+            COALESCE(SUM(\(assignedSQL)), 0) AS assigned,
+            COALESCE(SUM(\(assignedSQL) AND \(visitedSQL)), 0) AS visited
+          FROM townships tw LEFT JOIN enterprises e ON e.township = tw.name
+          GROUP BY tw.name ORDER BY tw.code, tw.name
+          """, arguments: [f, t]
+      ).map {
         TownshipCoverageRow(township: $0["township"], enterprises: $0["enterprises"], assigned: $0["assigned"], visited: $0["visited"])
       }
       let assigned = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises e WHERE \(assignedSQL)") ?? 0
-      let visited = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises e WHERE \(assignedSQL) AND \(visitedSQL)", arguments: [f, t]) ?? 0
-      let yearStart = "\(String(format: "%04d", to.year))-01-01", yearEnd = "\(String(format: "%04d", to.year))-12-31"
-      let quiet = try EnterpriseRecord.fetchAll(db, sql: """
-        SELECT * FROM enterprises e WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.uscc = e.uscc AND v.visited_on BETWEEN ? AND ?)
-        ORDER BY e.township, e.uscc LIMIT ?
-        """, arguments: [yearStart, yearEnd, limit])
-      return CoverageReport(from: from, to: to, assigned: assigned, visited: visited, liaisons: liaisons, townships: townships,
+      let visited =
+        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises e WHERE \(assignedSQL) AND \(visitedSQL)", arguments: [f, t]) ?? 0
+      let yearStart = "\(String(format: "%04d", to.year))-01-01"
+      let yearEnd = "\(String(format: "%04d", to.year))-12-31"
+      let quiet = try EnterpriseRecord.fetchAll(
+        db,
+        sql: """
+          SELECT * FROM enterprises e WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.uscc = e.uscc AND v.visited_on BETWEEN ? AND ?)
+          ORDER BY e.township, e.uscc LIMIT ?
+          """, arguments: [yearStart, yearEnd, limit])
+      return CoverageReport(
+        from: from, to: to, assigned: assigned, visited: visited, liaisons: liaisons, townships: townships,
         notVisitedThisYear: try quiet.map { try Self.enterpriseView(db, $0) })
     }
   }
@@ -263,19 +316,23 @@ extension BanjieStore {
 
   static func requireTownship(_ db: Database, _ name: String) throws {
     guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)", arguments: [name]) ?? false else {
-      throw DomainError(kind: .invalidArgument, code: "enterprise.unknown_township",
+      throw DomainError(
+        kind: .invalidArgument, code: "enterprise.unknown_township",
         message: "township \"\(name)\" is not on the county's list (see `banjie enterprise townships`)", field: "township")
     }
   }
 
   static func insertLiaison(_ db: Database, uscc: String, _ liaison: LiaisonRef, now: Date) throws {
-    try db.execute(sql: "INSERT OR IGNORE INTO enterprise_liaisons (uscc, organization, person, assigned_at) VALUES (?, ?, ?, ?)",
+    try db.execute(
+      sql: "INSERT OR IGNORE INTO enterprise_liaisons (uscc, organization, person, assigned_at) VALUES (?, ?, ?, ?)",
       arguments: [uscc, liaison.organization, liaison.person, now])
   }
 
   static func liaisons(_ db: Database, uscc: String) throws -> [LiaisonRef] {
-    try Row.fetchAll(db, sql: "SELECT organization, person FROM enterprise_liaisons WHERE uscc = ? ORDER BY organization, person", arguments: [uscc])
-      .map { LiaisonRef(organization: $0["organization"], person: $0["person"]) }
+    try Row.fetchAll(
+      db, sql: "SELECT organization, person FROM enterprise_liaisons WHERE uscc = ? ORDER BY organization, person", arguments: [uscc]
+    )
+    .map { LiaisonRef(organization: $0["organization"], person: $0["person"]) }
   }
 
   static func access(_ db: Database, uscc: String) throws -> (EnterpriseRecord, EnterpriseAccess) {

@@ -4,7 +4,11 @@ import GRDB
 
 /// A nomination of an exemplary case (优质案例).
 public struct NominationView: Sendable, Hashable, Codable {
-  public enum State: String, Sendable, Hashable, Codable { case nominated = "NOMINATED", selected = "SELECTED", declined = "DECLINED" }
+  public enum State: String, Sendable, Hashable, Codable {
+    case nominated = "NOMINATED"
+    case selected = "SELECTED"
+    case declined = "DECLINED"
+  }
   public var id: Int64
   public var kind: String
   public var subject: String
@@ -32,60 +36,79 @@ extension BanjieStore {
     calendar: WorkingCalendar, now: Date, key: IdempotencyKey?
   ) async throws -> NominationView {
     try await self.write(idempotency: key, method: "Nominate", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      let kind: String, number: String, department: String, doneAt: Date
+      let kind: String
+      let number: String
+      let department: String
+      let doneAt: Date
       switch subject {
       case .caseNumber(let n):
-        guard let row = try Row.fetchOne(db, sql: "SELECT department_code, state, completed_at FROM cases WHERE number = ?", arguments: [n]) else {
+        guard let row = try Row.fetchOne(db, sql: "SELECT department_code, state, completed_at FROM cases WHERE number = ?", arguments: [n])
+        else {
           throw Self.caseMissing(n)
         }
         department = row["department_code"]
         try authorize(department)
         let state: String = row["state"]
-        guard let completedAt: Date = row["completed_at"], state == CaseState.completed.rawValue || state == CaseState.delivered.rawValue else {
-          throw DomainError.failedPrecondition("exemplary.not_completed",
+        guard let completedAt: Date = row["completed_at"], state == CaseState.completed.rawValue || state == CaseState.delivered.rawValue
+        else {
+          throw DomainError.failedPrecondition(
+            "exemplary.not_completed",
             "case \(n) is \(state): only a completed case can be nominated as an exemplary case", field: "case_number")
         }
         (kind, number, doneAt) = ("case", n, completedAt)
       case .demandNumber(let n):
-        guard let row = try Row.fetchOne(db, sql: "SELECT department_code, state, closed_at FROM demands WHERE number = ?", arguments: [n]) else {
-          throw DomainError(kind: .notFound, code: "demand.not_found", message: "demand \(n.prefix(64)) does not exist", field: "demand_number")
+        guard let row = try Row.fetchOne(db, sql: "SELECT department_code, state, closed_at FROM demands WHERE number = ?", arguments: [n])
+        else {
+          throw DomainError(
+            kind: .notFound, code: "demand.not_found", message: "demand \(n.prefix(64)) does not exist", field: "demand_number")
         }
         department = row["department_code"]
         try authorize(department)
         let state: String = row["state"]
         guard let closedAt: Date = row["closed_at"], state == DemandState.closed.rawValue else {
-          throw DomainError.failedPrecondition("exemplary.not_closed",
+          throw DomainError.failedPrecondition(
+            "exemplary.not_closed",
             "demand \(n) is \(state): only a demand the enterprise has closed can be nominated", field: "demand_number")
         }
         (kind, number, doneAt) = ("demand", n, closedAt)
       }
-      if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM exemplary_nominations WHERE kind = ? AND subject = ?", arguments: [kind, number]) {
-        throw DomainError(kind: .alreadyExists, code: "exemplary.already_nominated", message: "\(kind) \(number) is already nomination \(existing)",
+      if let existing = try Int64.fetchOne(
+        db, sql: "SELECT id FROM exemplary_nominations WHERE kind = ? AND subject = ?", arguments: [kind, number])
+      {
+        throw DomainError(
+          kind: .alreadyExists, code: "exemplary.already_nominated", message: "\(kind) \(number) is already nomination \(existing)",
           field: kind == "case" ? "case_number" : "demand_number")
       }
       let year = calendar.localDate(of: doneAt).year
-      try db.execute(sql: """
-        INSERT INTO exemplary_nominations (kind, subject, department_code, year, account, state, nominated_by, nominated_at)
-        VALUES (?, ?, ?, ?, ?, 'NOMINATED', ?, ?)
-        """, arguments: [kind, number, department, year, account, actor.person, now])
+      try db.execute(
+        sql: """
+          INSERT INTO exemplary_nominations (kind, subject, department_code, year, account, state, nominated_by, nominated_at)
+          VALUES (?, ?, ?, ?, ?, 'NOMINATED', ?, ?)
+          """, arguments: [kind, number, department, year, account, actor.person, now])
       let id = db.lastInsertedRowID
-      try AuditLog.append(db, at: now, actor: actor, action: "exemplary.nominate", entity: "nomination", entityID: String(id),
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "exemplary.nominate", entity: "nomination", entityID: String(id),
         detail: ["kind": kind, "subject": number, "department": department])
       guard let view = try Self.nomination(db, id: id) else { throw Self.nominationMissing(id) }
       return view
     }
   }
 
-  public func reviewNomination(id: Int64, select: Bool, note: String, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> NominationView {
+  public func reviewNomination(id: Int64, select: Bool, note: String, actor: Actor, now: Date, key: IdempotencyKey?) async throws
+    -> NominationView
+  {
     try await self.write(idempotency: key, method: "ReviewNomination", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard let view = try Self.nomination(db, id: id) else { throw Self.nominationMissing(id) }
       guard view.state == .nominated else {
-        throw DomainError.failedPrecondition("exemplary.already_reviewed", "nomination \(id) was already reviewed: \(view.state.rawValue)", field: "id")
+        throw DomainError.failedPrecondition(
+          "exemplary.already_reviewed", "nomination \(id) was already reviewed: \(view.state.rawValue)", field: "id")
       }
       let state: NominationView.State = select ? .selected : .declined
-      try db.execute(sql: "UPDATE exemplary_nominations SET state = ?, review_note = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?",
+      try db.execute(
+        sql: "UPDATE exemplary_nominations SET state = ?, review_note = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?",
         arguments: [state.rawValue, note, actor.person, now, id])
-      try AuditLog.append(db, at: now, actor: actor, action: "exemplary.\(select ? "select" : "decline")", entity: "nomination", entityID: String(id),
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "exemplary.\(select ? "select" : "decline")", entity: "nomination", entityID: String(id),
         detail: ["subject": view.subject, "note": note])
       guard let reviewed = try Self.nomination(db, id: id) else { throw Self.nominationMissing(id) }
       return reviewed
@@ -96,11 +119,21 @@ extension BanjieStore {
     try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
-      if let year { conditions.append("year = ?"); arguments += [year] }
-      if let state { conditions.append("state = ?"); arguments += [state.rawValue] }
-      if let department { conditions.append("department_code = ?"); arguments += [department] }
+      if let year {
+        conditions.append("year = ?")
+        arguments += [year]
+      }
+      if let state {
+        conditions.append("state = ?")
+        arguments += [state.rawValue]
+      }
+      if let department {
+        conditions.append("department_code = ?")
+        arguments += [department]
+      }
       let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-      return try Row.fetchAll(db, sql: "SELECT * FROM exemplary_nominations\(whereClause) ORDER BY year, id", arguments: arguments).map(Self.nominationView)
+      return try Row.fetchAll(db, sql: "SELECT * FROM exemplary_nominations\(whereClause) ORDER BY year, id", arguments: arguments).map(
+        Self.nominationView)
     }
   }
 
@@ -109,7 +142,8 @@ extension BanjieStore {
   }
 
   static func nominationView(_ row: Row) -> NominationView {
-    NominationView(id: row["id"], kind: row["kind"], subject: row["subject"], departmentCode: row["department_code"], year: row["year"],
+    NominationView(
+      id: row["id"], kind: row["kind"], subject: row["subject"], departmentCode: row["department_code"], year: row["year"],
       account: row["account"], state: NominationView.State(rawValue: row["state"]) ?? .nominated, nominatedBy: row["nominated_by"],
       nominatedAt: row["nominated_at"], reviewNote: row["review_note"], reviewedBy: row["reviewed_by"], reviewedAt: row["reviewed_at"])
   }

@@ -120,7 +120,10 @@ public struct RatingMeasuresReport: Sendable, Hashable {
 }
 
 public enum CampaignState: String, Sendable, Hashable, CaseIterable, Codable {
-  case draft = "DRAFT", open = "OPEN", closed = "CLOSED", published = "PUBLISHED"
+  case draft = "DRAFT"
+  case open = "OPEN"
+  case closed = "CLOSED"
+  case published = "PUBLISHED"
 }
 
 public struct ReviewCampaignRecord: Codable, Sendable, Hashable, FetchableRecord, MutablePersistableRecord {

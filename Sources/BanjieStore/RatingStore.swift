@@ -18,41 +18,53 @@ extension BanjieStore {
       }
       try authorize(record)
       if try RatingRecord.fetchOne(db, key: caseID) != nil {
-        throw DomainError(kind: .alreadyExists, code: "rating.already_rated", message: "case \(caseNumber) is already rated; a case is rated once", field: "case_number")
+        throw DomainError(
+          kind: .alreadyExists, code: "rating.already_rated", message: "case \(caseNumber) is already rated; a case is rated once",
+          field: "case_number")
       }
       guard let completedAt = record.completedAt, record.state == .completed || record.state == .delivered else {
-        throw DomainError.failedPrecondition("rating.not_completed", "case \(caseNumber) is \(record.state.rawValue): a case is rated after it is completed", field: "case_number")
+        throw DomainError.failedPrecondition(
+          "rating.not_completed", "case \(caseNumber) is \(record.state.rawValue): a case is rated after it is completed",
+          field: "case_number")
       }
       let windowDays = try Self.setting(db, "ratings.window_days", default: 15)
       let windowEnd = RatingInput.windowEnd(completedAt: completedAt, windowDays: windowDays)
       guard now <= windowEnd else {
-        throw DomainError.failedPrecondition("rating.window_closed",
+        throw DomainError.failedPrecondition(
+          "rating.window_closed",
           "case \(caseNumber) was completed \(AuditLog.timestamp(completedAt)); ratings close \(windowDays) days after completion (\(AuditLog.timestamp(windowEnd)))",
           field: "case_number")
       }
       guard let uscc = record.enterpriseUscc else {
-        throw DomainError.failedPrecondition("rating.no_enterprise", "case \(caseNumber) has no enterprise to rate it", field: "case_number")
+        throw DomainError.failedPrecondition(
+          "rating.no_enterprise", "case \(caseNumber) has no enterprise to rate it", field: "case_number")
       }
-      let rating = RatingRecord(caseId: caseID, caseNumber: caseNumber, uscc: uscc, level: input.level.rawValue, comment: input.comment,
+      let rating = RatingRecord(
+        caseId: caseID, caseNumber: caseNumber, uscc: uscc, level: input.level.rawValue, comment: input.comment,
         tags: input.tags, ratedAt: now, ratedBy: actor.person, excluded: false, excludedReason: "", excludedAt: nil)
       try rating.insert(db)
-      try AuditLog.append(db, at: now, actor: actor, action: "rating.create", entity: "case", entityID: caseNumber,
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "rating.create", entity: "case", entityID: caseNumber,
         detail: ["level": String(input.level.rawValue), "uscc": uscc])
       var rectificationNumber: String?
       if input.level.isBad {
         let limit = try Self.setting(db, "rectifications.limit_working_days", default: 15)
         let status = try clock.status(clockStart: now, limit: .workingDays(limit), now: now)
-        var rectification = RectificationRecord(id: nil, number: "ZG-\(caseNumber)", caseId: caseID, caseNumber: caseNumber,
-          departmentCode: record.departmentCode, state: .open, limitWorkingDays: limit, openedAt: now, dueAt: status.due, colour: status.colour,
+        var rectification = RectificationRecord(
+          id: nil, number: "ZG-\(caseNumber)", caseId: caseID, caseNumber: caseNumber,
+          departmentCode: record.departmentCode, state: .open, limitWorkingDays: limit, openedAt: now, dueAt: status.due,
+          colour: status.colour,
           verifiedValid: nil, verificationEvidence: "", verifiedBy: "", verifiedAt: nil, measures: "", rectifiedAt: nil, completedAt: nil,
           followUpResult: "", followUpSatisfied: nil, followedUpAt: nil, closedAt: nil, closeNote: "", appealState: .none, appealReason: "",
           appealDecision: "", appealedAt: nil, appealDecidedAt: nil, version: 1, updatedAt: now)
         try rectification.insert(db)
-        try AuditLog.append(db, at: now, actor: actor, action: "rectification.open", entity: "rectification", entityID: rectification.number,
+        try AuditLog.append(
+          db, at: now, actor: actor, action: "rectification.open", entity: "rectification", entityID: rectification.number,
           detail: ["department": record.departmentCode, "limit_working_days": String(limit), "due": AuditLog.timestamp(status.due)])
         rectificationNumber = rectification.number
       }
-      return RatingView(record: rating, departmentCode: record.departmentCode, window: record.window, itemCode: record.itemCode,
+      return RatingView(
+        record: rating, departmentCode: record.departmentCode, window: record.window, itemCode: record.itemCode,
         rectificationNumber: rectificationNumber)
     }
   }
@@ -73,16 +85,21 @@ extension BanjieStore {
     number: String, action: RectificationAction, text: String, expectedVersion: Int64?, actor: Actor,
     authorize: @Sendable (RectificationRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> RectificationView {
-    try await self.write(idempotency: key, method: "rectification.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    try await self.write(idempotency: key, method: "rectification.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) {
+      db in
       guard var record = try RectificationRecord.filter(Column("number") == number).fetchOne(db) else {
-        throw DomainError(kind: .notFound, code: "rectification.not_found", message: "rectification \(number.prefix(64)) does not exist", field: "number")
+        throw DomainError(
+          kind: .notFound, code: "rectification.not_found", message: "rectification \(number.prefix(64)) does not exist", field: "number")
       }
       try authorize(record)
       if let expectedVersion, expectedVersion != record.version {
-        throw DomainError(kind: .aborted, code: "rectification.version_conflict",
-          message: "rectification \(number) is at version \(record.version), not \(expectedVersion): someone changed it; reload and retry", field: "expected_version")
+        throw DomainError(
+          kind: .aborted, code: "rectification.version_conflict",
+          message: "rectification \(number) is at version \(record.version), not \(expectedVersion): someone changed it; reload and retry",
+          field: "expected_version")
       }
-      let (state, appeal) = try RectificationStateMachine.apply(action, state: record.state, appeal: record.appealState,
+      let (state, appeal) = try RectificationStateMachine.apply(
+        action, state: record.state, appeal: record.appealState,
         verifiedValid: record.verifiedValid, number: number)
       var detail = ["from": record.state.rawValue, "to": state.rawValue]
       let person = "\(actor.person) (\(actor.organization))"
@@ -115,9 +132,11 @@ extension BanjieStore {
         detail["appeal"] = uphold ? "upheld" : "rejected"
         if uphold {
           record.closedAt = now
-          try db.execute(sql: "UPDATE ratings SET excluded = 1, excluded_reason = ?, excluded_at = ? WHERE case_id = ?",
+          try db.execute(
+            sql: "UPDATE ratings SET excluded = 1, excluded_reason = ?, excluded_at = ? WHERE case_id = ?",
             arguments: ["申诉成立: \(record.appealReason) — \(text)", now, record.caseId])
-          try AuditLog.append(db, at: now, actor: actor, action: "rating.exclude", entity: "case", entityID: record.caseNumber,
+          try AuditLog.append(
+            db, at: now, actor: actor, action: "rating.exclude", entity: "case", entityID: record.caseNumber,
             detail: ["rectification": number, "reason": record.appealReason, "decision": text])
         }
       }
@@ -130,7 +149,8 @@ extension BanjieStore {
       record.version += 1
       record.updatedAt = now
       try record.update(db)
-      try AuditLog.append(db, at: now, actor: actor, action: "rectification.\(action.name)", entity: "rectification", entityID: number, detail: detail)
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "rectification.\(action.name)", entity: "rectification", entityID: number, detail: detail)
       return try Self.rectificationView(db, record, clock: clock, now: now)
     }
   }
@@ -154,12 +174,20 @@ extension BanjieStore {
   }
 
   /// A page of rectifications, newest case number first.
-  public func listRectifications(_ filter: RectificationFilter, clock: SLAClock, now: Date) async throws -> (views: [RectificationView], total: Int, next: String?) {
+  public func listRectifications(_ filter: RectificationFilter, clock: SLAClock, now: Date) async throws -> (
+    views: [RectificationView], total: Int, next: String?
+  ) {
     try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
-      if let d = filter.department { conditions.append("r.department_code = ?"); arguments += [d] }
-      if let u = filter.uscc { conditions.append("EXISTS (SELECT 1 FROM ratings g WHERE g.case_id = r.case_id AND g.uscc = ?)"); arguments += [u] }
+      if let d = filter.department {
+        conditions.append("r.department_code = ?")
+        arguments += [d]
+      }
+      if let u = filter.uscc {
+        conditions.append("EXISTS (SELECT 1 FROM ratings g WHERE g.case_id = r.case_id AND g.uscc = ?)")
+        arguments += [u]
+      }
       if !filter.states.isEmpty {
         conditions.append("r.state IN (\(filter.states.map { _ in "?" }.joined(separator: ",")))")
         arguments += StatementArguments(filter.states.map(\.rawValue))
@@ -172,9 +200,13 @@ extension BanjieStore {
       let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rectifications r" + whereClause, arguments: arguments) ?? 0
       var pageConditions = conditions
       var pageArguments = arguments
-      if let after = filter.after { pageConditions.append("r.number < ?"); pageArguments += [after] }
+      if let after = filter.after {
+        pageConditions.append("r.number < ?")
+        pageArguments += [after]
+      }
       let pageWhere = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
-      let records = try RectificationRecord.fetchAll(db, sql: "SELECT r.* FROM rectifications r\(pageWhere) ORDER BY r.number DESC LIMIT ?",
+      let records = try RectificationRecord.fetchAll(
+        db, sql: "SELECT r.* FROM rectifications r\(pageWhere) ORDER BY r.number DESC LIMIT ?",
         arguments: pageArguments + [filter.pageSize])
       let views = try records.map { try Self.rectificationView(db, $0, clock: clock, now: now) }
       return (views, total, records.count == filter.pageSize ? records.last?.number : nil)
@@ -183,29 +215,37 @@ extension BanjieStore {
 
   /// The rectification sweeper: colours of rectifications whose department has not finished,
   /// with "rectification.yellow" / "rectification.red" alerts.
-  public func sweepRectifications(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord] {
+  public func sweepRectifications(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws
+    -> [AlertRecord]
+  {
     try await self.pool.write { db in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
       var alerts: [AlertRecord] = []
-      let open = try RectificationRecord.fetchAll(db, sql: """
-        SELECT * FROM rectifications WHERE completed_at IS NULL AND closed_at IS NULL AND colour != ?
-        """, arguments: [SLAColour.red.rawValue])
+      let open = try RectificationRecord.fetchAll(
+        db,
+        sql: """
+          SELECT * FROM rectifications WHERE completed_at IS NULL AND closed_at IS NULL AND colour != ?
+          """, arguments: [SLAColour.red.rawValue])
       for var record in open {
         let status = try clock.status(of: record.timedWork, now: now)
         guard status.colour != record.colour else { continue }
         let previous = record.colour
         record.colour = status.colour
         try record.update(db, columns: ["colour"])
-        try AuditLog.append(db, at: now, actor: .system, action: "rectification.colour", entity: "rectification", entityID: record.number,
+        try AuditLog.append(
+          db, at: now, actor: .system, action: "rectification.colour", entity: "rectification", entityID: record.number,
           detail: ["from": previous.rawValue, "to": status.colour.rawValue])
         let text: String
         switch status.colour {
         case .red: text = "rectification \(record.number) is overdue (due \(AuditLog.timestamp(status.due)))"
-        case .yellow: text = "rectification \(record.number) has used \(Int(status.fractionUsed * 100)) % of its working time (due \(AuditLog.timestamp(status.due)))"
+        case .yellow:
+          text =
+            "rectification \(record.number) has used \(Int(status.fractionUsed * 100)) % of its working time (due \(AuditLog.timestamp(status.due)))"
         case .green: continue
         }
-        var alert = AlertRecord(id: nil, at: now, kind: "rectification.\(status.colour.rawValue)", subject: "rectification \(record.number)",
+        var alert = AlertRecord(
+          id: nil, at: now, kind: "rectification.\(status.colour.rawValue)", subject: "rectification \(record.number)",
           departmentCode: record.departmentCode, colour: status.colour, message: text)
         try alert.insert(db)
         alerts.append(alert)
@@ -217,7 +257,9 @@ extension BanjieStore {
   // MARK: Measures
 
   /// Measures of the cases completed from `from` to `to` (Asia/Shanghai days, inclusive).
-  public func ratingMeasures(from: LocalDate, to: LocalDate, by grouping: RatingGrouping, calendar: WorkingCalendar) async throws -> RatingMeasuresReport {
+  public func ratingMeasures(from: LocalDate, to: LocalDate, by grouping: RatingGrouping, calendar: WorkingCalendar) async throws
+    -> RatingMeasuresReport
+  {
     let midnight = try TimeOfDay(hour: 0)
     let start = calendar.date(from, at: midnight)
     let end = calendar.date(to.adding(days: 1), at: midnight)
@@ -237,13 +279,15 @@ extension BanjieStore {
       }
       var names: [String: String] = [:]
       for row in try Row.fetchAll(db, sql: nameSQL) { names[row["key"]] = row["name"] }
-      let rows = try Row.fetchAll(db, sql: """
-        SELECT \(keyColumn) AS key, g.level, g.excluded, r.completed_at AS done_at, r.due_at, r.followed_up_at
-        FROM cases c
-        LEFT JOIN ratings g ON g.case_id = c.id
-        LEFT JOIN rectifications r ON r.case_id = c.id
-        WHERE c.completed_at >= ? AND c.completed_at < ?
-        """, arguments: [start, end])
+      let rows = try Row.fetchAll(
+        db,
+        sql: """
+          SELECT \(keyColumn) AS key, g.level, g.excluded, r.completed_at AS done_at, r.due_at, r.followed_up_at
+          FROM cases c
+          LEFT JOIN ratings g ON g.case_id = c.id
+          LEFT JOIN rectifications r ON r.case_id = c.id
+          WHERE c.completed_at >= ? AND c.completed_at < ?
+          """, arguments: [start, end])
       var total = RatingMeasuresRow(key: "", name: "total")
       var groups: [String: RatingMeasuresRow] = [:]
       for row in rows {
@@ -291,12 +335,15 @@ extension BanjieStore {
   static func ratingView(_ db: Database, _ rating: RatingRecord) throws -> RatingView {
     let row = try Row.fetchOne(db, sql: "SELECT department_code, window, item_code FROM cases WHERE id = ?", arguments: [rating.caseId])
     let number = try String.fetchOne(db, sql: "SELECT number FROM rectifications WHERE case_id = ?", arguments: [rating.caseId])
-    return RatingView(record: rating, departmentCode: row?["department_code"] ?? "", window: row?["window"] ?? "",
+    return RatingView(
+      record: rating, departmentCode: row?["department_code"] ?? "", window: row?["window"] ?? "",
       itemCode: row?["item_code"] ?? "", rectificationNumber: number)
   }
 
   static func rectificationView(_ db: Database, _ record: RectificationRecord, clock: SLAClock, now: Date) throws -> RectificationView {
-    let departmentName = try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode]) ?? record.departmentCode
+    let departmentName =
+      try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode])
+      ?? record.departmentCode
     guard let rating = try RatingRecord.fetchOne(db, key: record.caseId) else {
       throw DomainError(kind: .notFound, code: "rating.not_found", message: "the rating of case \(record.caseNumber) is missing")
     }

@@ -18,7 +18,10 @@ public struct ServiceItemRecord: Codable, Sendable, Hashable, FetchableRecord, P
   public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
 
   public enum Kind: String, Codable, Sendable { case instant, promised }
-  public enum LimitUnit: String, Codable, Sendable { case workingDays = "working_days", workingHours = "working_hours" }
+  public enum LimitUnit: String, Codable, Sendable {
+    case workingDays = "working_days"
+    case workingHours = "working_hours"
+  }
 
   public var code: String
   public var name: String
@@ -30,7 +33,10 @@ public struct ServiceItemRecord: Codable, Sendable, Hashable, FetchableRecord, P
   public var materials: [String]
   public var allowsMinorPending: Bool
 
-  public init(code: String, name: String, departmentCode: String, kind: Kind, promisedLimit: Int, limitUnit: LimitUnit, legalLimitDays: Int, materials: [String], allowsMinorPending: Bool) {
+  public init(
+    code: String, name: String, departmentCode: String, kind: Kind, promisedLimit: Int, limitUnit: LimitUnit, legalLimitDays: Int,
+    materials: [String], allowsMinorPending: Bool
+  ) {
     self.code = code
     self.name = name
     self.departmentCode = departmentCode

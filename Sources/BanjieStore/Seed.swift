@@ -54,7 +54,9 @@ extension BanjieStore {
   /// transaction with one `seed.generate` audit row. Seeded cases carry no event history.
   /// Blocking (a long bulk load through GRDB's synchronous API): run it on a thread of its own,
   /// never on the cooperative pool (Seeding.run does).
-  public func seed(_ options: SeedOptions, clock: SLAClock, regionCode: String, progress: @Sendable (Int, Int) -> Void) throws -> SeedSummary {
+  public func seed(_ options: SeedOptions, clock: SLAClock, regionCode: String, progress: @Sendable (Int, Int) -> Void) throws
+    -> SeedSummary
+  {
     guard options.cases >= 1, options.cases <= 20_000_000 else {
       throw DomainError(kind: .invalidArgument, code: "seed.bad_count", message: "--cases must be between 1 and 20,000,000", field: "cases")
     }
@@ -65,7 +67,8 @@ extension BanjieStore {
       (try ServiceItemRecord.order(Column("code")).fetchAll(db), try String.fetchAll(db, sql: "SELECT name FROM townships ORDER BY name"))
     }
     guard !items.isEmpty else {
-      throw DomainError(kind: .failedPrecondition, code: "seed.no_catalog", message: "the database has no service items: import a catalog first")
+      throw DomainError(
+        kind: .failedPrecondition, code: "seed.no_catalog", message: "the database has no service items: import a catalog first")
     }
     guard !townships.isEmpty else {
       throw DomainError(kind: .failedPrecondition, code: "seed.no_townships", message: "the database has no townships")
@@ -73,7 +76,9 @@ extension BanjieStore {
     let departments = Array(Set(items.map(\.departmentCode))).sorted()
     let lastDay = calendar.localDate(of: options.until)
     let firstDay = lastDay.adding(days: -364)
-    let workingDays = (0...364).map { firstDay.adding(days: $0) }.filter { calendar.isWorkingDay($0) && calendar.closeOfOfficeHours(on: $0) <= options.until }
+    let workingDays = (0...364).map { firstDay.adding(days: $0) }.filter {
+      calendar.isWorkingDay($0) && calendar.closeOfOfficeHours(on: $0) <= options.until
+    }
     guard !workingDays.isEmpty else {
       throw DomainError(kind: .failedPrecondition, code: "seed.no_working_days", message: "the year before \(lastDay) has no working day")
     }
@@ -85,10 +90,11 @@ extension BanjieStore {
     var townshipOf: [String: String] = [:]
     let registeredAt = calendar.date(firstDay, at: Self.nine)
     try self.pool.write { db in
-      let insert = try db.cachedStatement(sql: """
-        INSERT OR IGNORE INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
-        VALUES (?, ?, ?, ?, ?, ?, 1, ?)
-        """)
+      let insert = try db.cachedStatement(
+        sql: """
+          INSERT OR IGNORE INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, 1, ?)
+          """)
       let industries = Array("ABCDEFGHIJKLMNOPQRST")
       let scales = ["micro", "micro", "micro", "small", "small", "medium", "large"]
       for n in 0..<enterpriseCount {
@@ -96,13 +102,16 @@ extension BanjieStore {
         guard let check = try? USCC.checkCharacter(forFirst17: String(first17.prefix(17))) else { continue }
         let uscc = String(first17.prefix(17)) + String(check)
         let township = townships[Int(rng.next() % UInt64(townships.count))]
-        try insert.execute(arguments: [uscc, "\(township)样例企业\(n + 1)号", String(industries[Int(rng.next() % 20)]),
-          scales[Int(rng.next() % UInt64(scales.count))], township, registeredAt, registeredAt])
+        try insert.execute(arguments: [
+          uscc, "\(township)样例企业\(n + 1)号", String(industries[Int(rng.next() % 20)]),
+          scales[Int(rng.next() % UInt64(scales.count))], township, registeredAt, registeredAt,
+        ])
         if db.changesCount > 0 { summary.enterprises += 1 }
         usccs.append(uscc)
         townshipOf[uscc] = try String.fetchOne(db, sql: "SELECT township FROM enterprises WHERE uscc = ?", arguments: [uscc]) ?? township
       }
-      try AuditLog.append(db, at: options.until, actor: actor, action: "seed.generate", entity: "enterprise", entityID: "*",
+      try AuditLog.append(
+        db, at: options.until, actor: actor, action: "seed.generate", entity: "enterprise", entityID: "*",
         detail: ["enterprises": String(summary.enterprises)])
     }
 
@@ -114,26 +123,31 @@ extension BanjieStore {
     let batch = 20_000
     while generated < options.cases {
       try self.pool.write { db in
-        let insertCase = try db.cachedStatement(sql: """
-          INSERT INTO cases (number, item_code, department_code, window, applicant, enterprise_uscc, state, outcome, version,
-            received_at, received_day, accepted_at, deemed_accepted, limit_value, limit_unit, due_at, colour, suspended_since,
-            completed_at, delivered_at, last_note, received_by, updated_at, one_day, handling_seconds, handling_bucket, colour_changes_at,
-            township)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-          """)
-        let insertSuspension = try db.cachedStatement(sql: "INSERT INTO case_suspensions (case_id, start_at, end_at, reason) VALUES (?, ?, ?, ?)")
-        let insertRating = try db.cachedStatement(sql: """
-          INSERT INTO ratings (case_id, case_number, uscc, level, comment, tags, rated_at, rated_by, excluded, excluded_reason, excluded_at)
-          VALUES (?, ?, ?, ?, ?, '[]', ?, '企业经办人', ?, ?, ?)
-          """)
-        let insertRectification = try db.cachedStatement(sql: """
-          INSERT INTO rectifications (number, case_id, case_number, department_code, state, limit_working_days, opened_at, due_at, colour,
-            verified_valid, completed_at, closed_at, appeal_state, version, updated_at)
-          VALUES (?, ?, ?, ?, ?, 15, ?, ?, ?, ?, ?, ?, ?, 1, ?)
-          """)
-        let sequence = try db.cachedStatement(sql: """
-          INSERT INTO case_number_sequences (day, last) VALUES (?, ?) ON CONFLICT(day) DO UPDATE SET last = max(last, excluded.last)
-          """)
+        let insertCase = try db.cachedStatement(
+          sql: """
+            INSERT INTO cases (number, item_code, department_code, window, applicant, enterprise_uscc, state, outcome, version,
+              received_at, received_day, accepted_at, deemed_accepted, limit_value, limit_unit, due_at, colour, suspended_since,
+              completed_at, delivered_at, last_note, received_by, updated_at, one_day, handling_seconds, handling_bucket, colour_changes_at,
+              township)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """)
+        let insertSuspension = try db.cachedStatement(
+          sql: "INSERT INTO case_suspensions (case_id, start_at, end_at, reason) VALUES (?, ?, ?, ?)")
+        let insertRating = try db.cachedStatement(
+          sql: """
+            INSERT INTO ratings (case_id, case_number, uscc, level, comment, tags, rated_at, rated_by, excluded, excluded_reason, excluded_at)
+            VALUES (?, ?, ?, ?, ?, '[]', ?, '企业经办人', ?, ?, ?)
+            """)
+        let insertRectification = try db.cachedStatement(
+          sql: """
+            INSERT INTO rectifications (number, case_id, case_number, department_code, state, limit_working_days, opened_at, due_at, colour,
+              verified_valid, completed_at, closed_at, appeal_state, version, updated_at)
+            VALUES (?, ?, ?, ?, ?, 15, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+            """)
+        let sequence = try db.cachedStatement(
+          sql: """
+            INSERT INTO case_number_sequences (day, last) VALUES (?, ?) ON CONFLICT(day) DO UPDATE SET last = max(last, excluded.last)
+            """)
         var inBatch = 0
         while inBatch < batch, generated < options.cases, dayIndex < workingDays.count {
           let day = workingDays[dayIndex]
@@ -145,7 +159,8 @@ extension BanjieStore {
           let dayKey = day.description.replacingOccurrences(of: "-", with: "")
           let opening = calendar.date(day, at: Self.nine)
           // Numbers follow on from any the day already has, in order of receipt, as the server's do.
-          let firstNumber = (try Int.fetchOne(db, sql: "SELECT last FROM case_number_sequences WHERE day = ?", arguments: [dayKey]) ?? 0) + 1
+          let firstNumber =
+            (try Int.fetchOne(db, sql: "SELECT last FROM case_number_sequences WHERE day = ?", arguments: [dayKey]) ?? 0) + 1
           let receipts = (0..<today).map { _ in opening.addingTimeInterval(Double(rng.next() % (7 * 3600))) }.sorted()
           for (offset, receivedAt) in receipts.enumerated() {
             let seq = firstNumber + offset
@@ -191,7 +206,8 @@ extension BanjieStore {
                 }
               }
               let done = finished <= options.until && suspendedSince == nil ? finished : nil
-              let status = try clock.status(clockStart: accepted, limit: item.limit, suspensions: suspensions, completedAt: done, now: options.until)
+              let status = try clock.status(
+                clockStart: accepted, limit: item.limit, suspensions: suspensions, completedAt: done, now: options.until)
               dueAt = status.due
               colour = status.colour
               if let done {
@@ -208,7 +224,8 @@ extension BanjieStore {
             let updatedAt = completedAt ?? acceptedAt ?? receivedAt
             try insertCase.execute(arguments: [
               number, item.code, item.departmentCode, window, "申请人\(seq)", uscc, state.rawValue, outcome?.rawValue, 3,
-              receivedAt, day.description, acceptedAt, false, item.promisedLimit, item.limitUnit.rawValue, dueAt, colour?.rawValue, suspendedSince,
+              receivedAt, day.description, acceptedAt, false, item.promisedLimit, item.limitUnit.rawValue, dueAt, colour?.rawValue,
+              suspendedSince,
               completedAt, nil, "", "\(window) 窗口", updatedAt, oneDay, handling, handling.map { HandlingHistogram.bucket(seconds: $0) },
               colourChangesAt, uscc.flatMap { townshipOf[$0] } ?? "",
             ])
@@ -226,17 +243,21 @@ extension BanjieStore {
                 let r = rng.next() % 100
                 let level = r < 55 ? 5 : r < 80 ? 4 : r < 90 ? 3 : r < 96 ? 2 : 1
                 let upheld = level <= 2 && rng.next() % 10 == 0
-                try insertRating.execute(arguments: [caseID, number, uscc, level, level <= 2 ? "办理时间过长，多次补交材料" : "",
-                  ratedAt, upheld, upheld ? "申诉成立" : "", upheld ? min(ratedAt.addingTimeInterval(3 * 86_400), options.until) : nil])
+                try insertRating.execute(arguments: [
+                  caseID, number, uscc, level, level <= 2 ? "办理时间过长，多次补交材料" : "",
+                  ratedAt, upheld, upheld ? "申诉成立" : "", upheld ? min(ratedAt.addingTimeInterval(3 * 86_400), options.until) : nil,
+                ])
                 summary.ratings += 1
                 if level <= 2 {
                   let due = try calendar.due(after: ratedAt, workingDays: 15)
                   let closedAt = try calendar.adding(workingSeconds: Int64(3 + rng.next() % 10) * 8 * 3600, to: ratedAt)
                   let closed = closedAt <= options.until
                   let rectificationColour = closed ? (closedAt <= due ? "green" : "red") : (options.until > due ? "red" : "green")
-                  try insertRectification.execute(arguments: ["ZG-\(number)", caseID, number, item.departmentCode, closed ? "CLOSED" : "OPEN",
+                  try insertRectification.execute(arguments: [
+                    "ZG-\(number)", caseID, number, item.departmentCode, closed ? "CLOSED" : "OPEN",
                     ratedAt, due, rectificationColour, closed ? !upheld : nil, closed ? closedAt : nil, closed ? closedAt : nil,
-                    upheld ? "UPHELD" : "NONE", closed ? closedAt : ratedAt])
+                    upheld ? "UPHELD" : "NONE", closed ? closedAt : ratedAt,
+                  ])
                   summary.rectifications += 1
                 }
               }
@@ -244,7 +265,8 @@ extension BanjieStore {
           }
           if today > 0 { try sequence.execute(arguments: [dayKey, firstNumber + today - 1]) }
         }
-        try AuditLog.append(db, at: options.until, actor: actor, action: "seed.generate", entity: "case", entityID: "*",
+        try AuditLog.append(
+          db, at: options.until, actor: actor, action: "seed.generate", entity: "case", entityID: "*",
           detail: ["cases": String(inBatch), "through": workingDays[max(0, dayIndex - 1)].description])
       }
       progress(generated, options.cases)
@@ -252,14 +274,16 @@ extension BanjieStore {
 
     // Visits: each enterprise 0–4 times a year; one in three raises a demand.
     try self.pool.write { db in
-      let insertVisit = try db.cachedStatement(sql: """
-        INSERT INTO visits (uscc, liaison_organization, liaison_person, visited_on, notes, recorded_at) VALUES (?, ?, ?, ?, '走访座谈', ?)
-        """)
-      let insertDemand = try db.cachedStatement(sql: """
-        INSERT INTO demands (number, uscc, category, description, department_code, limit_working_days, state, handler, answer, satisfaction,
-          raised_by, visit_id, raised_at, clock_start, answered_at, closed_at, due_at, colour, version, updated_at)
-        VALUES (?, ?, ?, '用地审批进度咨询', ?, 10, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
-        """)
+      let insertVisit = try db.cachedStatement(
+        sql: """
+          INSERT INTO visits (uscc, liaison_organization, liaison_person, visited_on, notes, recorded_at) VALUES (?, ?, ?, ?, '走访座谈', ?)
+          """)
+      let insertDemand = try db.cachedStatement(
+        sql: """
+          INSERT INTO demands (number, uscc, category, description, department_code, limit_working_days, state, handler, answer, satisfaction,
+            raised_by, visit_id, raised_at, clock_start, answered_at, closed_at, due_at, colour, version, updated_at)
+          VALUES (?, ?, ?, '用地审批进度咨询', ?, 10, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+          """)
       let categories = DemandCategory.allCases.map(\.rawValue)
       var demandNumber = 0
       for (n, uscc) in usccs.enumerated() {
@@ -276,18 +300,22 @@ extension BanjieStore {
           let answeredAt = try calendar.adding(workingSeconds: Int64(1 + rng.next() % 12) * 8 * 3600, to: at)
           let closedAt = answeredAt.addingTimeInterval(Double(rng.next() % (3 * 86_400)))
           let state: DemandState = closedAt <= options.until ? .closed : answeredAt <= options.until ? .answered : .assigned
-          let colour = try clock.status(of: TimedWork(clockStart: at, limit: .workingDays(10), completedAt: state == .assigned ? nil : answeredAt),
-            now: options.until).colour
+          let colour = try clock.status(
+            of: TimedWork(clockStart: at, limit: .workingDays(10), completedAt: state == .assigned ? nil : answeredAt),
+            now: options.until
+          ).colour
           try insertDemand.execute(arguments: [
             "SQ-\(day.description.replacingOccurrences(of: "-", with: ""))-\(String(format: "%06d", demandNumber))", uscc,
-            categories[Int(rng.next() % UInt64(categories.count))], departments[Int(rng.next() % UInt64(departments.count))], state.rawValue,
+            categories[Int(rng.next() % UInt64(categories.count))], departments[Int(rng.next() % UInt64(departments.count))],
+            state.rawValue,
             "经办人", state == .assigned ? "" : "已答复", state == .closed ? Int(3 + rng.next() % 3) : nil, "包保干部\(n % 97 + 1)", visitID,
             at, at, state == .assigned ? nil : answeredAt, state == .closed ? closedAt : nil, due, colour.rawValue, at,
           ])
           summary.demands += 1
         }
       }
-      try AuditLog.append(db, at: options.until, actor: actor, action: "seed.generate", entity: "visit", entityID: "*",
+      try AuditLog.append(
+        db, at: options.until, actor: actor, action: "seed.generate", entity: "visit", entityID: "*",
         detail: ["visits": String(summary.visits), "demands": String(summary.demands)])
     }
 

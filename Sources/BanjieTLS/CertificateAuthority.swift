@@ -350,7 +350,8 @@ private func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t, exclusive
 /// ASCII file-name slug of a person's name: Chinese in pinyin without tones, lower-case,
 /// runs of anything else turned into one "-".
 func slug(_ person: String) -> String {
-  let latin = person.applyingTransform(.toLatin, reverse: false)?
+  let latin =
+    person.applyingTransform(.toLatin, reverse: false)?
     .applyingTransform(.stripDiacritics, reverse: false) ?? person
   var result = ""
   var pendingDash = false

@@ -121,7 +121,12 @@ public final class BanjieClientTransport: ClientTransport {
   }
 
   private func readyConnection() async throws -> ConnectionCore {
-    enum Next { case use(ConnectionCore), wait(EventLoopFuture<ConnectionCore>), start(EventLoopPromise<ConnectionCore>), shutDown }
+    enum Next {
+      case use(ConnectionCore)
+      case wait(EventLoopFuture<ConnectionCore>)
+      case start(EventLoopPromise<ConnectionCore>)
+      case shutDown
+    }
     let next: Next = self.state.withLock { state in
       switch state.connection {
       case .ready(let core) where core.isActive:
@@ -184,7 +189,8 @@ public final class BanjieClientTransport: ClientTransport {
       }
       // Ready once the server's SETTINGS arrive (after the TLS handshake).
       let timeout = channel.eventLoop.scheduleTask(in: config.transport.settingsTimeout) {
-        core.fail(error: RPCError(code: .unavailable, message: "banjied at \(config.host):\(config.port) did not answer in time"), goAway: nil)
+        core.fail(
+          error: RPCError(code: .unavailable, message: "banjied at \(config.host):\(config.port) did not answer in time"), goAway: nil)
       }
       return core.ready.futureResult.map { _ in
         timeout.cancel()

@@ -298,7 +298,9 @@ final class ConnectionCore: Sendable {
   }
 
   /// Appends MESSAGE frames for as much of `bytes` as the windows allow. Returns what is left.
-  private func appendMessage(_ bytes: inout ByteBuffer, streamID: UInt32, record: inout StreamRecord, state: inout State, startsMessage: Bool) {
+  private func appendMessage(
+    _ bytes: inout ByteBuffer, streamID: UInt32, record: inout StreamRecord, state: inout State, startsMessage: Bool
+  ) {
     let maxFrame = Int(state.peer.maxFrameSize)
     repeat {
       let window = Int(min(state.sendConnWindow, record.sendWindow))
@@ -317,15 +319,20 @@ final class ConnectionCore: Sendable {
 
   /// Queues one whole message, waiting while the peer's windows are full.
   func writeMessage(streamID: UInt32, _ message: ByteBuffer) async throws {
-    enum Outcome { case done, wait, failed(RPCError) }
+    enum Outcome {
+      case done, wait
+      case failed(RPCError)
+    }
     var bytes = message
     let first: Outcome = self.withDrain(.delayed) { state in
       guard var record = state.streams[streamID], !record.localClosed else {
         return .failed(state.closeError ?? RPCError(code: .cancelled, message: "the call has ended"))
       }
       guard bytes.readableBytes <= Int(state.peer.maxMessageSize) else {
-        return .failed(RPCError(code: .resourceExhausted,
-          message: "message of \(bytes.readableBytes) bytes exceeds the peer's limit of \(state.peer.maxMessageSize) bytes"))
+        return .failed(
+          RPCError(
+            code: .resourceExhausted,
+            message: "message of \(bytes.readableBytes) bytes exceeds the peer's limit of \(state.peer.maxMessageSize) bytes"))
       }
       if record.blocked == nil {
         self.appendMessage(&bytes, streamID: streamID, record: &record, state: &state, startsMessage: true)
@@ -471,7 +478,8 @@ final class ConnectionCore: Sendable {
   }
 
   func writeTrailers(streamID: UInt32, status: Status, metadata: Metadata) {
-    var payload = TrailersPayload(code: UInt8(status.code.rawValue), message: Self.truncated(status.message, bytes: 4096), metadata: metadata.wireEntries())
+    var payload = TrailersPayload(
+      code: UInt8(status.code.rawValue), message: Self.truncated(status.message, bytes: 4096), metadata: metadata.wireEntries())
     let removed: StreamRecord? = self.withDrain(.immediate) { state in
       guard let record = state.streams[streamID], !record.localClosed else { return nil }
       var scratch = self.channel.allocator.buffer(capacity: 64)
@@ -531,7 +539,10 @@ final class ConnectionCore: Sendable {
 
   /// Waits for a free stream slot under the server's MAX_CONCURRENT_STREAMS.
   func reserveSlot() async throws {
-    enum Outcome { case reserved, wait, failed(RPCError) }
+    enum Outcome {
+      case reserved, wait
+      case failed(RPCError)
+    }
     let outcome: Outcome = self.state.withLock { state in
       guard state.lifecycle == .active else {
         return .failed(state.closeError ?? RPCError(code: .unavailable, message: "connection is going away"))
@@ -605,7 +616,9 @@ final class ConnectionCore: Sendable {
         return .failure(RPCError(code: .unavailable, message: "connection has used all its stream ids"))
       }
       guard var frame = self.encodeHeaders(payload, peerLimit: Self.headerLimit(state.peer)) else {
-        return .failure(RPCError(code: .resourceExhausted, message: "request metadata exceeds the server's header limit of \(state.peer.maxHeaderSize) bytes"))
+        return .failure(
+          RPCError(
+            code: .resourceExhausted, message: "request metadata exceeds the server's header limit of \(state.peer.maxHeaderSize) bytes"))
       }
       let id = state.nextStreamID
       state.nextStreamID += 2
@@ -679,7 +692,9 @@ final class ConnectionCore: Sendable {
   }
 
   private func maybeConnectionWindowUpdate(state: inout State) {
-    guard state.connPendingCredit >= Int64(self.local.initialConnectionWindow / 4) || (state.recvConnWindow <= 0 && state.connPendingCredit > 0) else { return }
+    guard
+      state.connPendingCredit >= Int64(self.local.initialConnectionWindow / 4) || (state.recvConnWindow <= 0 && state.connPendingCredit > 0)
+    else { return }
     FrameEncoder.encode(.windowUpdate(streamID: 0, increment: UInt32(state.connPendingCredit)), into: &state.pending)
     state.recvConnWindow += state.connPendingCredit
     state.connPendingCredit = 0
@@ -828,7 +843,11 @@ final class ConnectionCore: Sendable {
   }
 
   private func acceptStream(streamID: UInt32, payload: HeadersPayload, endStream: Bool) throws(WireError) {
-    enum Outcome { case accept(StreamInbox<RPCRequestPart<BanjieBytes>>), refuse(UInt8, String), duplicate }
+    enum Outcome {
+      case accept(StreamInbox<RPCRequestPart<BanjieBytes>>)
+      case refuse(UInt8, String)
+      case duplicate
+    }
     let outcome: Outcome = try self.state.withLock { (state: inout State) throws(WireError) -> Outcome in
       if state.streams[streamID] != nil { return .duplicate }
       guard streamID > state.highestStreamID else {
@@ -896,7 +915,8 @@ final class ConnectionCore: Sendable {
     let message = "deadline of \(timeoutMicroseconds / 1000) ms exceeded"
     let removed: StreamRecord? = self.withDrain(.immediate) { state in
       guard let record = state.streams[streamID], !record.localClosed else { return nil }
-      FrameEncoder.encode(.trailers(streamID: streamID, TrailersPayload(code: WireStatus.deadlineExceeded, message: message)), into: &state.pending)
+      FrameEncoder.encode(
+        .trailers(streamID: streamID, TrailersPayload(code: WireStatus.deadlineExceeded, message: message)), into: &state.pending)
       return self.remove(streamID, state: &state)
     }
     if let removed {
@@ -941,8 +961,10 @@ final class ConnectionCore: Sendable {
       }
       guard state.inboundBuffered + size <= self.config.maxBufferedInboundBytes else {
         state.connPendingCredit += size
-        return .reset(WireStatus.resourceExhausted,
-          "the connection already holds \(state.inboundBuffered) bytes of messages not yet read (limit \(self.config.maxBufferedInboundBytes))")
+        return .reset(
+          WireStatus.resourceExhausted,
+          "the connection already holds \(state.inboundBuffered) bytes of messages not yet read (limit \(self.config.maxBufferedInboundBytes))"
+        )
       }
       // Credit now unless the consumer is behind; then credit when it catches up.
       if record.inboxBytes < Int64(self.local.initialStreamWindow) {

@@ -97,7 +97,9 @@ final class ConnectionHandler: ChannelInboundHandler {
     let timeout = self.config.keepaliveTimeout
     self.keepaliveDeadline = core.eventLoop.scheduleTask(in: timeout) {
       core.logger.info("keepalive PING not answered; closing", metadata: ["timeout": "\(timeout)"])
-      core.fail(error: RPCError(code: .unavailable, message: "connection lost: keepalive not answered within \(timeout)"), goAway: (.noError, "keepalive timeout"))
+      core.fail(
+        error: RPCError(code: .unavailable, message: "connection lost: keepalive not answered within \(timeout)"),
+        goAway: (.noError, "keepalive timeout"))
     }
   }
 

@@ -64,7 +64,11 @@ final class StreamInbox<Element: Sendable>: AsyncSequence, Sendable {
     }
   }
 
-  private enum Immediate { case element(Element, Int), end(Result<Void, any Error>), wait }
+  private enum Immediate {
+    case element(Element, Int)
+    case end(Result<Void, any Error>)
+    case wait
+  }
 
   fileprivate func next() async throws -> Element? {
     let immediate: Immediate = self.state.withLock { state in

@@ -63,7 +63,8 @@ final class ClientStream: Sendable {
         // The connection went away between reserving the slot and opening the stream (a
         // GOAWAY or a close that raced the call): no stream exists to end the response side,
         // so end it here, or the caller would wait for a response until its deadline.
-        let status = Status(code: Status.Code((error as? RPCError)?.code ?? .unavailable), message: (error as? RPCError)?.message ?? "\(error)")
+        let status = Status(
+          code: Status.Code((error as? RPCError)?.code ?? .unavailable), message: (error as? RPCError)?.message ?? "\(error)")
         self.inbox.yield(.status(status, [:]))
         self.inbox.finish()
         throw error

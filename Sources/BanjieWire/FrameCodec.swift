@@ -190,7 +190,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
     guard var payload = buffer.readSlice(length: Int(length)) else { return nil }
     // The top bit of the stream id is reserved; receivers ignore it.
     let streamID = rawStreamID & FrameLayout.maxStreamID
-    return try Self.parse(type: type, flags: FrameFlags(rawValue: flags), streamID: streamID, payload: &payload, maxHeaderSize: self.maxHeaderSize)
+    return try Self.parse(
+      type: type, flags: FrameFlags(rawValue: flags), streamID: streamID, payload: &payload, maxHeaderSize: self.maxHeaderSize)
   }
 
   static func parse(
@@ -219,7 +220,8 @@ public struct FrameDecoder: ByteToMessageDecoder {
         return .settings(ack: true, [])
       }
       guard payload.readableBytes % FrameLayout.settingsEntrySize == 0 else {
-        throw .connection(.frameSizeError, "SETTINGS payload of \(payload.readableBytes) bytes is not a multiple of \(FrameLayout.settingsEntrySize)")
+        throw .connection(
+          .frameSizeError, "SETTINGS payload of \(payload.readableBytes) bytes is not a multiple of \(FrameLayout.settingsEntrySize)")
       }
       var entries: [Setting] = []
       entries.reserveCapacity(payload.readableBytes / FrameLayout.settingsEntrySize)
@@ -242,11 +244,14 @@ public struct FrameDecoder: ByteToMessageDecoder {
 
     case .windowUpdate:
       guard payload.readableBytes == FrameLayout.windowUpdatePayloadSize, let increment = payload.readInteger(as: UInt32.self) else {
-        throw .connection(.frameSizeError, "WINDOW_UPDATE payload must be \(FrameLayout.windowUpdatePayloadSize) bytes, got \(payload.readableBytes)")
+        throw .connection(
+          .frameSizeError, "WINDOW_UPDATE payload must be \(FrameLayout.windowUpdatePayloadSize) bytes, got \(payload.readableBytes)")
       }
       guard increment > 0, increment <= ConnectionSettings.maximumWindow else {
         if streamID == 0 { throw .connection(.protocolError, "WINDOW_UPDATE increment \(increment) outside 1...2^31-1") }
-        return .malformed(streamID: streamID, .stream(streamID, statusCode: WireStatus.internalError, "WINDOW_UPDATE increment \(increment) outside 1...2^31-1"))
+        return .malformed(
+          streamID: streamID,
+          .stream(streamID, statusCode: WireStatus.internalError, "WINDOW_UPDATE increment \(increment) outside 1...2^31-1"))
       }
       return .windowUpdate(streamID: streamID, increment: increment)
 
@@ -263,8 +268,11 @@ public struct FrameDecoder: ByteToMessageDecoder {
 
     case .headers:
       guard payload.readableBytes <= maxHeaderSize else {
-        return .malformed(streamID: streamID, .stream(streamID, statusCode: WireStatus.resourceExhausted,
-          "HEADERS of \(payload.readableBytes) bytes exceed the \(maxHeaderSize)-byte limit"))
+        return .malformed(
+          streamID: streamID,
+          .stream(
+            streamID, statusCode: WireStatus.resourceExhausted,
+            "HEADERS of \(payload.readableBytes) bytes exceed the \(maxHeaderSize)-byte limit"))
       }
       do {
         return .headers(streamID: streamID, try Self.parseHeaders(&payload), endStream: flags.contains(.endStream))
@@ -274,13 +282,17 @@ public struct FrameDecoder: ByteToMessageDecoder {
 
     case .trailers:
       guard payload.readableBytes <= maxHeaderSize else {
-        return .malformed(streamID: streamID, .stream(streamID, statusCode: WireStatus.resourceExhausted,
-          "TRAILERS of \(payload.readableBytes) bytes exceed the \(maxHeaderSize)-byte limit"))
+        return .malformed(
+          streamID: streamID,
+          .stream(
+            streamID, statusCode: WireStatus.resourceExhausted,
+            "TRAILERS of \(payload.readableBytes) bytes exceed the \(maxHeaderSize)-byte limit"))
       }
       do {
         return .trailers(streamID: streamID, try Self.parseTrailers(&payload))
       } catch {
-        return .malformed(streamID: streamID, .stream(streamID, statusCode: WireStatus.internalError, "malformed TRAILERS: \(error.reason)"))
+        return .malformed(
+          streamID: streamID, .stream(streamID, statusCode: WireStatus.internalError, "malformed TRAILERS: \(error.reason)"))
       }
     }
   }
@@ -349,9 +361,10 @@ public struct FrameDecoder: ByteToMessageDecoder {
 
   /// Whether a metadata key is well-formed (§4): non-empty, only `0-9 a-z - _ .`.
   public static func isValidKey(_ key: String) -> Bool {
-    !key.isEmpty && key.utf8.allSatisfy { b in
-      (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x2E
-    }
+    !key.isEmpty
+      && key.utf8.allSatisfy { b in
+        (b >= 0x61 && b <= 0x7A) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x2E
+      }
   }
 
   /// Whether a request path is `/Service/Method` (§3.4).

@@ -57,7 +57,9 @@ public enum WireFuzzChecks {
     let whole = Self.decodeAll(input, decoder: decoder, report: &report)
     let pieces = Self.decodeInPieces(input, decoder: decoder)
     if whole.steps != pieces.steps {
-      report.fail("decoding in pieces gave \(pieces.steps.count) steps, decoding at once \(whole.steps.count); first difference at \(Array(zip(whole.steps, pieces.steps)).firstIndex(where: { $0 != $1 }) ?? min(whole.steps.count, pieces.steps.count))")
+      report.fail(
+        "decoding in pieces gave \(pieces.steps.count) steps, decoding at once \(whole.steps.count); first difference at \(Array(zip(whole.steps, pieces.steps)).firstIndex(where: { $0 != $1 }) ?? min(whole.steps.count, pieces.steps.count))"
+      )
     }
     if whole.leftover != pieces.leftover {
       report.fail("decoding in pieces left \(pieces.leftover) bytes, decoding at once \(whole.leftover)")
@@ -221,7 +223,9 @@ public enum WireFuzzChecks {
       if id == 0 || errorID != id { report.fail("malformed frame for stream \(id) carries an error for stream \(errorID)") }
       if message.isEmpty { report.fail("stream error without a reason") }
       let oversized = (type == .headers || type == .trailers) && header.length > decoder.maxHeaderSize
-      if oversized != (status == WireStatus.resourceExhausted) || (status != WireStatus.internalError && status != WireStatus.resourceExhausted) {
+      if oversized != (status == WireStatus.resourceExhausted)
+        || (status != WireStatus.internalError && status != WireStatus.resourceExhausted)
+      {
         report.fail("malformed \(String(describing: type)) of \(header.length) bytes answered with status \(status)")
       }
       return
@@ -265,7 +269,8 @@ public enum WireFuzzChecks {
     expected.writeInteger(header.streamID)
     expected.writeBytes(expectedPayload)
     if bytes != Array(expected.readableBytesView) {
-      report.fail("type \(header.type), flags \(header.flags), \(payload.count)-byte payload re-encodes to different bytes (\(bytes.count) bytes)")
+      report.fail(
+        "type \(header.type), flags \(header.flags), \(payload.count)-byte payload re-encodes to different bytes (\(bytes.count) bytes)")
     }
     do {
       let again = try FrameDecoder(maxFrameSize: ConnectionSettings.maximumFrameSize, maxHeaderSize: UInt32.max).decodeFrame(from: &encoded)

@@ -15,12 +15,16 @@ extension AdminCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_CertificateAdminService.Client(wrapping: client).revokeCertificate(.with {
-          $0.serial = self.serial
-          $0.reason = self.reason
-        }, options: self.connection.callOptions)
+        try await Banjie_V1_CertificateAdminService.Client(wrapping: client).revokeCertificate(
+          .with {
+            $0.serial = self.serial
+            $0.reason = self.reason
+          }, options: self.connection.callOptions)
       }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       print("revoked \(result.serial) (\(result.reason)) by \(result.revokedBy); \(result.connectionsClosed) open connection(s) closed")
     }
   }
@@ -29,7 +33,8 @@ extension AdminCommand {
     static let configuration = CommandConfiguration(
       commandName: "reload-tls",
       abstract: "Make the server re-read its certificate, key, client CA and revocation file (office); the same as SIGHUP.",
-      discussion: "New connections use the new files; open ones go on. Files that do not load are refused (exit 65) and the current certificate stays in use. Rotation: docs/OPERATIONS.md."
+      discussion:
+        "New connections use the new files; open ones go on. Files that do not load are refused (exit 65) and the current certificate stays in use. Rotation: docs/OPERATIONS.md."
     )
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
@@ -37,8 +42,13 @@ extension AdminCommand {
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CertificateAdminService.Client(wrapping: client).reloadTLS(.init(), options: self.connection.callOptions)
       }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-      print("new connections use certificate \(result.certificateSerial) (\(result.certificateSubject)), valid until \(CaseOutput.shortTime(result.notAfter)); \(result.revocationsListed) serial(s) in the revocation file, \(result.connectionsClosed) open connection(s) closed")
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
+      print(
+        "new connections use certificate \(result.certificateSerial) (\(result.certificateSubject)), valid until \(CaseOutput.shortTime(result.notAfter)); \(result.revocationsListed) serial(s) in the revocation file, \(result.connectionsClosed) open connection(s) closed"
+      )
     }
   }
 
@@ -50,7 +60,10 @@ extension AdminCommand {
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CertificateAdminService.Client(wrapping: client).listRevocations(.init(), options: self.connection.callOptions)
       }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("serial", "revoked", "by", "reason")
       for r in result.revocations { table.add([r.serial, CaseOutput.shortTime(r.revokedAt), r.revokedBy, r.reason]) }
       print(table.render())
@@ -60,12 +73,15 @@ extension AdminCommand {
   struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Take an online backup of the server's database into a local file (office).",
-      discussion: "Consistent while the server keeps serving. The file is checked against the server's SHA-256 before it is kept. Restore: docs/OPERATIONS.md."
+      discussion:
+        "Consistent while the server keeps serving. The file is checked against the server's SHA-256 before it is kept. Restore: docs/OPERATIONS.md."
     )
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: "File to write (must not exist).") var out: String
     func run() async throws {
-      guard !FileManager.default.fileExists(atPath: self.out) else { throw CLIError(exitCode: 64, message: "\(self.out) exists; choose another file") }
+      guard !FileManager.default.fileExists(atPath: self.out) else {
+        throw CLIError(exitCode: 64, message: "\(self.out) exists; choose another file")
+      }
       let partial = self.out + ".partial"
       guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
         throw CLIError(exitCode: 64, message: "cannot write \(partial)")

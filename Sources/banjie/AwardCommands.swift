@@ -23,33 +23,51 @@ struct AwardCommand: AsyncParsableCommand {
   static func percent(_ share: Double, of whole: UInt32) -> String { whole == 0 ? "-" : String(format: "%.1f", share * 100) }
 
   static func table(_ entries: [Banjie_V1_AwardScores]) -> String {
-    var table = TextTable("unit", "key", "name", "stars", "handled", "on time %", "one-day %", "good %", "unrated %", "差评", "unrectified", "overdue demands", "short of next")
+    var table = TextTable(
+      "unit", "key", "name", "stars", "handled", "on time %", "one-day %", "good %", "unrated %", "差评", "unrectified", "overdue demands",
+      "short of next")
     for e in entries {
-      table.add([e.kind, e.key, e.name, stars(e.stars), String(e.handled), percent(e.onTimeShare, of: e.handled), percent(e.oneDayShare, of: e.handled),
+      table.add([
+        e.kind, e.key, e.name, stars(e.stars), String(e.handled), percent(e.onTimeShare, of: e.handled),
+        percent(e.oneDayShare, of: e.handled),
         percent(e.goodShare, of: e.rated), percent(e.unratedShare, of: e.handled), String(e.bad), String(e.unrectifiedBad),
-        e.kind == "department" ? String(e.overdueDemands) : "-", e.shortOfNext])
+        e.kind == "department" ? String(e.overdueDemands) : "-", e.shortOfNext,
+      ])
     }
     return table.render()
   }
 
   static func printAward(_ a: Banjie_V1_Award, json: Bool) throws {
-    if json { print(try a.jsonString(options: CaseOutput.jsonOptions)); return }
+    if json {
+      print(try a.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
     print("award \(a.id) · period \(a.period) (\(a.from) to \(a.to)) · rule set v\(a.ruleSetVersion)")
     print("published \(CaseOutput.shortTime(a.publishedAt)) by \(a.publishedBy) · sha256 \(a.digest)")
-    if a.revoked { print(Terminal.paint("REVOKED \(CaseOutput.shortTime(a.revokedAt)) by \(a.revokedBy): \(a.revokeReason)", Terminal.dim)) }
+    if a.revoked {
+      print(Terminal.paint("REVOKED \(CaseOutput.shortTime(a.revokedAt)) by \(a.revokedBy): \(a.revokeReason)", Terminal.dim))
+    }
     if !a.entries.isEmpty { print(table(a.entries)) }
   }
 
   struct Preview: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Compute a period's stars under the current rule set, without storing them (office).")
+    static let configuration = CommandConfiguration(
+      abstract: "Compute a period's stars under the current rule set, without storing them (office).")
     @OptionGroup var connection: ConnectionOptions
     @Argument(help: "Period: 2026-11, 2026-Q4 or 2026.") var period: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      let p = try await AwardCommand.call(self.connection) { try await $0.previewAwards(.with { $0.period = self.period }, options: self.connection.callOptions) }
-      if self.json { print(try p.jsonString(options: CaseOutput.jsonOptions)); return }
+      let p = try await AwardCommand.call(self.connection) {
+        try await $0.previewAwards(.with { $0.period = self.period }, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try p.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       print(AwardCommand.table(p.entries))
-      print(Terminal.paint("preview of \(p.period) (\(p.from) to \(p.to)) under rule set v\(p.rules.version) \(p.rules.name); not published", Terminal.dim))
+      print(
+        Terminal.paint(
+          "preview of \(p.period) (\(p.from) to \(p.to)) under rule set v\(p.rules.version) \(p.rules.name); not published", Terminal.dim))
     }
   }
 
@@ -60,21 +78,27 @@ struct AwardCommand: AsyncParsableCommand {
     @Argument(help: "Period: 2026-11, 2026-Q4 or 2026.") var period: String
     func run() async throws {
       let a = try await AwardCommand.call(self.connection) {
-        try await $0.publishAwards(.with { $0.period = self.period }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+        try await $0.publishAwards(
+          .with { $0.period = self.period }, metadata: self.mutation.metadata, options: self.connection.callOptions)
       }
       try AwardCommand.printAward(a, json: self.mutation.json)
     }
   }
 
   struct Revoke: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Revoke a published award with a reason, so the period can be published again (office).")
+    static let configuration = CommandConfiguration(
+      abstract: "Revoke a published award with a reason, so the period can be published again (office).")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Award id.") var id: Int64
     @Option(name: .long, help: "Why it is revoked.") var reason: String
     func run() async throws {
       let a = try await AwardCommand.call(self.connection) {
-        try await $0.revokeAward(.with { $0.id = self.id; $0.reason = self.reason }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+        try await $0.revokeAward(
+          .with {
+            $0.id = self.id
+            $0.reason = self.reason
+          }, metadata: self.mutation.metadata, options: self.connection.callOptions)
       }
       try AwardCommand.printAward(a, json: self.mutation.json)
     }
@@ -86,11 +110,16 @@ struct AwardCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
       let r = try await AwardCommand.call(self.connection) { try await $0.listAwards(.init(), options: self.connection.callOptions) }
-      if self.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+      if self.json {
+        print(try r.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("id", "period", "rules", "published", "by", "state", "sha256")
       for a in r.awards {
-        table.add([String(a.id), a.period, "v\(a.ruleSetVersion)", CaseOutput.shortTime(a.publishedAt), a.publishedBy,
-          a.revoked ? "revoked: \(a.revokeReason)" : "live", String(a.digest.prefix(16))])
+        table.add([
+          String(a.id), a.period, "v\(a.ruleSetVersion)", CaseOutput.shortTime(a.publishedAt), a.publishedBy,
+          a.revoked ? "revoked: \(a.revokeReason)" : "live", String(a.digest.prefix(16)),
+        ])
       }
       print(table.render())
     }
@@ -102,7 +131,9 @@ struct AwardCommand: AsyncParsableCommand {
     @Argument(help: "Award id.") var id: Int64
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      let a = try await AwardCommand.call(self.connection) { try await $0.getAward(.with { $0.id = self.id }, options: self.connection.callOptions) }
+      let a = try await AwardCommand.call(self.connection) {
+        try await $0.getAward(.with { $0.id = self.id }, options: self.connection.callOptions)
+      }
       try AwardCommand.printAward(a, json: self.json)
     }
   }
@@ -113,7 +144,9 @@ struct AwardCommand: AsyncParsableCommand {
     @Argument(help: "Award id.") var id: Int64
     @Option(name: .long, help: "Write the certificate as one HTML file (inline CSS, no external assets).") var html: String?
     func run() async throws {
-      let a = try await AwardCommand.call(self.connection) { try await $0.getAward(.with { $0.id = self.id }, options: self.connection.callOptions) }
+      let a = try await AwardCommand.call(self.connection) {
+        try await $0.getAward(.with { $0.id = self.id }, options: self.connection.callOptions)
+      }
       print(AwardCertificate.text(a))
       if let html = self.html {
         do { try Data(AwardCertificate.html(a).utf8).write(to: URL(fileURLWithPath: html)) } catch {
@@ -125,7 +158,8 @@ struct AwardCommand: AsyncParsableCommand {
   }
 
   struct Rules: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Award rule sets: show the current (or a given) version; set a new version from a JSON file.",
+    static let configuration = CommandConfiguration(
+      abstract: "Award rule sets: show the current (or a given) version; set a new version from a JSON file.",
       subcommands: [ShowRules.self, SetRules.self])
 
     struct ShowRules: AsyncParsableCommand {
@@ -134,40 +168,55 @@ struct AwardCommand: AsyncParsableCommand {
       @Option(name: .long, help: "Rule set version.") var version: Int64 = 0
       @Flag(name: .long, help: "Print JSON (usable as input to `rules set`).") var json = false
       func run() async throws {
-        let r = try await AwardCommand.call(self.connection) { try await $0.getAwardRules(.with { $0.version = self.version }, options: self.connection.callOptions) }
+        let r = try await AwardCommand.call(self.connection) {
+          try await $0.getAwardRules(.with { $0.version = self.version }, options: self.connection.callOptions)
+        }
         try AwardCommand.printRules(r, json: self.json)
       }
     }
 
     struct SetRules: AsyncParsableCommand {
-      static let configuration = CommandConfiguration(commandName: "set", abstract: "Store a new rule set version from FILE (office).",
-        discussion: "FILE is JSON: {\"name\": \"…\", \"levels\": [{\"stars\": 5, \"minHandled\": 30, \"minOnTimePercent\": 98, …}, …]}; -1 means no limit for the maxima.")
+      static let configuration = CommandConfiguration(
+        commandName: "set", abstract: "Store a new rule set version from FILE (office).",
+        discussion:
+          "FILE is JSON: {\"name\": \"…\", \"levels\": [{\"stars\": 5, \"minHandled\": 30, \"minOnTimePercent\": 98, …}, …]}; -1 means no limit for the maxima."
+      )
       @OptionGroup var connection: ConnectionOptions
       @OptionGroup var mutation: MutationOptions
       @Argument(help: "JSON file.") var file: String
       func run() async throws {
         let text: String
-        do { text = try String(contentsOfFile: self.file, encoding: .utf8) } catch { throw CLIError(exitCode: 64, message: "cannot read \(self.file)") }
+        do { text = try String(contentsOfFile: self.file, encoding: .utf8) } catch {
+          throw CLIError(exitCode: 64, message: "cannot read \(self.file)")
+        }
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = true
         let request: Banjie_V1_SetAwardRulesRequest
         do { request = try Banjie_V1_SetAwardRulesRequest(jsonString: text, options: options) } catch {
           throw CLIError(exitCode: 65, message: "\(self.file) is not a rule set: \(error)")
         }
-        let r = try await AwardCommand.call(self.connection) { try await $0.setAwardRules(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+        let r = try await AwardCommand.call(self.connection) {
+          try await $0.setAwardRules(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+        }
         try AwardCommand.printRules(r, json: self.mutation.json)
       }
     }
   }
 
   static func printRules(_ r: Banjie_V1_AwardRuleSet, json: Bool) throws {
-    if json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+    if json {
+      print(try r.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
     print("rule set v\(r.version) · \(r.name) · \(CaseOutput.shortTime(r.createdAt)) by \(r.createdBy)")
-    var table = TextTable("stars", "handled ≥", "on time ≥ %", "one-day ≥ %", "good ≥ %", "unrated ≤ %", "unrectified 差评 ≤", "overdue demands ≤")
+    var table = TextTable(
+      "stars", "handled ≥", "on time ≥ %", "one-day ≥ %", "good ≥ %", "unrated ≤ %", "unrectified 差评 ≤", "overdue demands ≤")
     func limit(_ v: Int32) -> String { v < 0 ? "-" : String(v) }
     for l in r.levels {
-      table.add([stars(l.stars), String(l.minHandled), String(l.minOnTimePercent), String(l.minOneDayPercent), String(l.minGoodPercent),
-        String(l.maxUnratedPercent), limit(l.maxUnrectifiedBad), limit(l.maxOverdueDemands)])
+      table.add([
+        stars(l.stars), String(l.minHandled), String(l.minOnTimePercent), String(l.minOneDayPercent), String(l.minGoodPercent),
+        String(l.maxUnratedPercent), limit(l.maxUnrectifiedBad), limit(l.maxOverdueDemands),
+      ])
     }
     print(table.render())
   }
@@ -176,8 +225,10 @@ struct AwardCommand: AsyncParsableCommand {
 /// The certificate of a published award, as text and as one self-contained HTML page.
 enum AwardCertificate {
   static func text(_ a: Banjie_V1_Award) -> String {
-    var lines = ["星级服务证书 · Star-service certificate", "period \(a.period) (\(a.from) to \(a.to)) · rule set v\(a.ruleSetVersion)",
-      "published \(CaseOutput.shortTime(a.publishedAt)) by \(a.publishedBy)"]
+    var lines = [
+      "星级服务证书 · Star-service certificate", "period \(a.period) (\(a.from) to \(a.to)) · rule set v\(a.ruleSetVersion)",
+      "published \(CaseOutput.shortTime(a.publishedAt)) by \(a.publishedBy)",
+    ]
     if a.revoked { lines.append("REVOKED: \(a.revokeReason)") }
     for e in a.entries.sorted(by: { ($0.stars, $1.key) > ($1.stars, $0.key) }) {
       lines.append("  \(AwardCommand.stars(e.stars))  \(e.kind) \(e.name)\(e.name == e.key ? "" : " (\(e.key))") · \(e.handled) cases")

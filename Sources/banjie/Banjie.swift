@@ -17,9 +17,12 @@ struct Banjie: AsyncParsableCommand {
       deadline exceeded · 70 internal error · 77 permission denied or not authenticated.
       """,
     version: BanjieVersion.current,
-    subcommands: [Health.self, CaseCommand.self, AlertsCommand.self, CatalogCommand.self, CalendarCommand.self, AdminCommand.self,
+    subcommands: [
+      Health.self, CaseCommand.self, AlertsCommand.self, CatalogCommand.self, CalendarCommand.self, AdminCommand.self,
       EnterpriseCommand.self, VisitCommand.self, DemandCommand.self, PolicyCommand.self, CoverageCommand.self,
-      RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, AwardCommand.self, ExemplaryCommand.self, DashboardCommand.self, ReportCommand.self, Certs.self]
+      RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, AwardCommand.self, ExemplaryCommand.self,
+      DashboardCommand.self, ReportCommand.self, Certs.self,
+    ]
   )
 
   /// The one place errors become output: a `CLIError` (or an `RPCError`, converted to one) is

@@ -17,12 +17,17 @@ struct VisitCommand: AsyncParsableCommand {
     @Argument(help: "USCC of the enterprise visited.") var uscc: String
     @Option(name: .long, help: "What was discussed.") var notes: String
     @Option(name: .long, help: "Date of the visit, YYYY-MM-DD (default today).") var on: String?
-    @Option(name: .long, help: "A demand raised, as CATEGORY:DEPARTMENT:DESCRIPTION (repeatable), e.g. land:ZRZYJ:扩建用地.") var demand: [String] = []
+    @Option(name: .long, help: "A demand raised, as CATEGORY:DEPARTMENT:DESCRIPTION (repeatable), e.g. land:ZRZYJ:扩建用地.") var demand:
+      [String] = []
     func run() async throws {
       let demands = try self.demand.map { text -> Banjie_V1_DemandInput in
         let parts = text.split(separator: ":", maxSplits: 2).map(String.init)
         guard parts.count == 3 else { throw ValidationError("--demand is CATEGORY:DEPARTMENT:DESCRIPTION, got \"\(text)\"") }
-        return .with { $0.category = parts[0]; $0.departmentCode = parts[1]; $0.description_p = parts[2] }
+        return .with {
+          $0.category = parts[0]
+          $0.departmentCode = parts[1]
+          $0.description_p = parts[2]
+        }
       }
       let request = Banjie_V1_RecordVisitRequest.with {
         $0.uscc = self.uscc
@@ -30,8 +35,13 @@ struct VisitCommand: AsyncParsableCommand {
         $0.visitedOn = self.on ?? ""
         $0.demands = demands
       }
-      let v = try await EnterpriseCommand.call(self.connection) { try await $0.recordVisit(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-      if self.mutation.json { print(try v.jsonString(options: CaseOutput.jsonOptions)); return }
+      let v = try await EnterpriseCommand.call(self.connection) {
+        try await $0.recordVisit(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
+      if self.mutation.json {
+        print(try v.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       print("visit \(v.id): \(v.enterpriseName) on \(v.visitedOn) by \(v.liaison.person) (\(v.liaison.organization))")
       for number in v.demandNumbers { print("  demand \(number)") }
     }
@@ -51,16 +61,30 @@ struct VisitCommand: AsyncParsableCommand {
         $0.uscc = self.uscc ?? ""
         $0.from = self.from ?? ""
         $0.to = self.to ?? ""
-        $0.page = .with { $0.pageSize = self.pageSize; $0.pageToken = self.pageToken ?? "" }
+        $0.page = .with {
+          $0.pageSize = self.pageSize
+          $0.pageToken = self.pageToken ?? ""
+        }
       }
-      let result = try await EnterpriseCommand.call(self.connection) { try await $0.listVisits(request, options: self.connection.callOptions) }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let result = try await EnterpriseCommand.call(self.connection) {
+        try await $0.listVisits(request, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("id", "date", "enterprise", "liaison", "demands", "notes")
       for v in result.visits {
-        table.add([String(v.id), v.visitedOn, v.enterpriseName, "\(v.liaison.person)(\(v.liaison.organization))", String(v.demandNumbers.count), v.notes])
+        table.add([
+          String(v.id), v.visitedOn, v.enterpriseName, "\(v.liaison.person)(\(v.liaison.organization))", String(v.demandNumbers.count),
+          v.notes,
+        ])
       }
       print(table.render())
-      print(Terminal.paint("\(result.visits.count) of \(result.total) visits" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+      print(
+        Terminal.paint(
+          "\(result.visits.count) of \(result.total) visits"
+            + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
     }
   }
 }
@@ -73,19 +97,23 @@ struct DemandCommand: AsyncParsableCommand {
   static func act(
     _ connection: ConnectionOptions, _ mutation: MutationOptions, number: String, ifVersion: Int64?,
     _ configure: (inout Banjie_V1_DemandActionRequest) -> Void,
-    _ call: @escaping @Sendable (EnterpriseCommand.Client, Banjie_V1_DemandActionRequest, Metadata, CallOptions) async throws -> Banjie_V1_Demand
+    _ call:
+      @escaping @Sendable (EnterpriseCommand.Client, Banjie_V1_DemandActionRequest, Metadata, CallOptions) async throws -> Banjie_V1_Demand
   ) async throws {
     var request = Banjie_V1_DemandActionRequest()
     request.number = number
     request.expectedVersion = ifVersion ?? 0
     configure(&request)
     let finalRequest = request
-    let result = try await EnterpriseCommand.call(connection) { try await call($0, finalRequest, mutation.metadata, connection.callOptions) }
+    let result = try await EnterpriseCommand.call(connection) {
+      try await call($0, finalRequest, mutation.metadata, connection.callOptions)
+    }
     try DemandOutput.printDemand(result, json: mutation.json)
   }
 
   struct Raise: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Raise a demand (an enterprise for itself, a liaison for an assigned enterprise, or the office).")
+    static let configuration = CommandConfiguration(
+      abstract: "Raise a demand (an enterprise for itself, a liaison for an assigned enterprise, or the office).")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @Option(name: .long, help: "USCC (an enterprise may leave it out).") var uscc: String?
@@ -103,23 +131,29 @@ struct DemandCommand: AsyncParsableCommand {
           $0.limitWorkingDays = self.limitDays
         }
       }
-      let d = try await EnterpriseCommand.call(self.connection) { try await $0.raiseDemand(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      let d = try await EnterpriseCommand.call(self.connection) {
+        try await $0.raiseDemand(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
       try DemandOutput.printDemand(d, json: self.mutation.json)
     }
   }
 
   struct Assign: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Take a demand on and name its handler (clerk of the department), or route it (office).")
+    static let configuration = CommandConfiguration(
+      abstract: "Take a demand on and name its handler (clerk of the department), or route it (office).")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: DemandTarget
     @Option(name: .long, help: "Who handles it.") var handler: String
     @Option(name: .long, help: "Route to this department (office).") var department: String?
     func run() async throws {
-      try await DemandCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, {
-        $0.handler = self.handler
-        $0.departmentCode = self.department ?? ""
-      }) { try await $0.assignDemand($1, metadata: $2, options: $3) }
+      try await DemandCommand.act(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion,
+        {
+          $0.handler = self.handler
+          $0.departmentCode = self.department ?? ""
+        }
+      ) { try await $0.assignDemand($1, metadata: $2, options: $3) }
     }
   }
 
@@ -130,7 +164,9 @@ struct DemandCommand: AsyncParsableCommand {
     @OptionGroup var target: DemandTarget
     @Option(name: .long, help: "The department's reply.") var answer: String
     func run() async throws {
-      try await DemandCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.answer = self.answer }) {
+      try await DemandCommand.act(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.answer = self.answer }
+      ) {
         try await $0.answerDemand($1, metadata: $2, options: $3)
       }
     }
@@ -147,10 +183,13 @@ struct DemandCommand: AsyncParsableCommand {
       guard (1...5).contains(self.satisfaction) else { throw ValidationError("--satisfaction must be 1 to 5") }
     }
     func run() async throws {
-      try await DemandCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, {
-        $0.satisfaction = self.satisfaction
-        $0.note = self.comment
-      }) { try await $0.closeDemand($1, metadata: $2, options: $3) }
+      try await DemandCommand.act(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion,
+        {
+          $0.satisfaction = self.satisfaction
+          $0.note = self.comment
+        }
+      ) { try await $0.closeDemand($1, metadata: $2, options: $3) }
     }
   }
 
@@ -161,7 +200,9 @@ struct DemandCommand: AsyncParsableCommand {
     @OptionGroup var target: DemandTarget
     @Option(name: .long, help: "Why the answer does not settle it.") var reason: String
     func run() async throws {
-      try await DemandCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }) {
+      try await DemandCommand.act(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }
+      ) {
         try await $0.reopenDemand($1, metadata: $2, options: $3)
       }
     }
@@ -173,7 +214,9 @@ struct DemandCommand: AsyncParsableCommand {
     @Argument(help: "Demand number.") var number: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      let d = try await EnterpriseCommand.call(self.connection) { try await $0.getDemand(.with { $0.number = self.number }, options: self.connection.callOptions) }
+      let d = try await EnterpriseCommand.call(self.connection) {
+        try await $0.getDemand(.with { $0.number = self.number }, options: self.connection.callOptions)
+      }
       try DemandOutput.printDemand(d, json: self.json)
     }
   }
@@ -200,18 +243,32 @@ struct DemandCommand: AsyncParsableCommand {
       }
       request.uscc = self.uscc ?? ""
       request.departmentCode = self.department ?? ""
-      request.page = .with { $0.pageSize = self.pageSize; $0.pageToken = self.pageToken ?? "" }
+      request.page = .with {
+        $0.pageSize = self.pageSize
+        $0.pageToken = self.pageToken ?? ""
+      }
       let finalRequest = request
-      let result = try await EnterpriseCommand.call(self.connection) { try await $0.listDemands(finalRequest, options: self.connection.callOptions) }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let result = try await EnterpriseCommand.call(self.connection) {
+        try await $0.listDemands(finalRequest, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("number", "enterprise", "category", "department", "state", "due", "colour")
       for d in result.demands {
-        table.add([d.number, d.enterpriseName, d.category, d.departmentCode, DemandOutput.stateName(d.state),
-          d.hasSla ? CaseOutput.shortTime(d.sla.dueAt) : "-", d.hasSla ? CaseOutput.colourName(d.sla.colour) : "-"],
+        table.add(
+          [
+            d.number, d.enterpriseName, d.category, d.departmentCode, DemandOutput.stateName(d.state),
+            d.hasSla ? CaseOutput.shortTime(d.sla.dueAt) : "-", d.hasSla ? CaseOutput.colourName(d.sla.colour) : "-",
+          ],
           colour: d.hasSla && !d.sla.completed ? CaseOutput.ansi(d.sla.colour) : nil)
       }
       print(table.render())
-      print(Terminal.paint("\(result.demands.count) of \(result.total) demands" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+      print(
+        Terminal.paint(
+          "\(result.demands.count) of \(result.total) demands"
+            + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
     }
   }
 }
@@ -238,8 +295,13 @@ struct PolicyCommand: AsyncParsableCommand {
         $0.scales = self.scale
         $0.townships = self.township
       }
-      let p = try await EnterpriseCommand.call(self.connection) { try await $0.createPolicy(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-      if self.mutation.json { print(try p.jsonString(options: CaseOutput.jsonOptions)); return }
+      let p = try await EnterpriseCommand.call(self.connection) {
+        try await $0.createPolicy(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
+      if self.mutation.json {
+        print(try p.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       print("policy \(p.id): \(p.title)")
     }
   }
@@ -250,9 +312,16 @@ struct PolicyCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Policy id.") var id: Int64
     func run() async throws {
-      let r = try await EnterpriseCommand.call(self.connection) { try await $0.pushPolicy(.with { $0.policyID = self.id }, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-      if self.mutation.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
-      print("policy \(r.policy.id): pushed to \(r.newlyPushed) more enterprises; \(r.policy.pushed) pushed, \(r.policy.acknowledged) acknowledged")
+      let r = try await EnterpriseCommand.call(self.connection) {
+        try await $0.pushPolicy(.with { $0.policyID = self.id }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
+      if self.mutation.json {
+        print(try r.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
+      print(
+        "policy \(r.policy.id): pushed to \(r.newlyPushed) more enterprises; \(r.policy.pushed) pushed, \(r.policy.acknowledged) acknowledged"
+      )
     }
   }
 
@@ -262,23 +331,38 @@ struct PolicyCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Policy id.") var id: Int64
     func run() async throws {
-      let p = try await EnterpriseCommand.call(self.connection) { try await $0.acknowledgePolicy(.with { $0.policyID = self.id }, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-      if self.mutation.json { print(try p.jsonString(options: CaseOutput.jsonOptions)); return }
+      let p = try await EnterpriseCommand.call(self.connection) {
+        try await $0.acknowledgePolicy(
+          .with { $0.policyID = self.id }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
+      if self.mutation.json {
+        print(try p.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       print("acknowledged policy \(p.id): \(p.title)")
     }
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Policies with pushed and acknowledged counts (office), or those pushed to you (enterprise).")
+    static let configuration = CommandConfiguration(
+      abstract: "Policies with pushed and acknowledged counts (office), or those pushed to you (enterprise).")
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      let result = try await EnterpriseCommand.call(self.connection) { try await $0.listPolicies(.init(), options: self.connection.callOptions) }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let result = try await EnterpriseCommand.call(self.connection) {
+        try await $0.listPolicies(.init(), options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("id", "title", "industries", "scales", "townships", "pushed", "acknowledged")
       for p in result.policies {
-        table.add([String(p.id), p.title, p.industries.joined(separator: ",").ifEmpty("any"), p.scales.joined(separator: ",").ifEmpty("any"),
-          p.townships.joined(separator: "、").ifEmpty("any"), String(p.pushed), String(p.acknowledged) + (p.acknowledgedByMe ? " (you)" : "")])
+        table.add([
+          String(p.id), p.title, p.industries.joined(separator: ",").ifEmpty("any"), p.scales.joined(separator: ",").ifEmpty("any"),
+          p.townships.joined(separator: "、").ifEmpty("any"), String(p.pushed),
+          String(p.acknowledged) + (p.acknowledgedByMe ? " (you)" : ""),
+        ])
       }
       print(table.render())
     }
@@ -294,16 +378,29 @@ struct CoverageCommand: AsyncParsableCommand {
   @Flag(name: .long, help: "Print JSON.") var json = false
   func run() async throws {
     let r = try await EnterpriseCommand.call(self.connection) {
-      try await $0.getCoverage(.with { $0.from = self.from ?? ""; $0.to = self.to ?? "" }, options: self.connection.callOptions)
+      try await $0.getCoverage(
+        .with {
+          $0.from = self.from ?? ""
+          $0.to = self.to ?? ""
+        }, options: self.connection.callOptions)
     }
-    if self.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
-    func rate(_ visited: UInt32, _ assigned: UInt32) -> String { assigned == 0 ? "-" : "\(Int((Double(visited) * 100 / Double(assigned)).rounded())) %" }
+    if self.json {
+      print(try r.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
+    func rate(_ visited: UInt32, _ assigned: UInt32) -> String {
+      assigned == 0 ? "-" : "\(Int((Double(visited) * 100 / Double(assigned)).rounded())) %"
+    }
     print("\(r.from) to \(r.to): \(r.visited) of \(r.assigned) assigned enterprises visited (\(rate(r.visited, r.assigned)))\n")
     var liaisons = TextTable("liaison", "unit", "assigned", "visited", "rate")
-    for l in r.liaisons { liaisons.add([l.liaison.person, l.liaison.organization, String(l.assigned), String(l.visited), rate(l.visited, l.assigned)]) }
+    for l in r.liaisons {
+      liaisons.add([l.liaison.person, l.liaison.organization, String(l.assigned), String(l.visited), rate(l.visited, l.assigned)])
+    }
     print(liaisons.render() + "\n")
     var townships = TextTable("township", "enterprises", "assigned", "visited", "rate")
-    for t in r.townships { townships.add([t.township, String(t.enterprises), String(t.assigned), String(t.visited), rate(t.visited, t.assigned)]) }
+    for t in r.townships {
+      townships.add([t.township, String(t.enterprises), String(t.assigned), String(t.visited), rate(t.visited, t.assigned)])
+    }
     print(townships.render())
     if !r.notVisitedThisYear.isEmpty {
       print("\nnot visited in \(r.year):")
@@ -327,7 +424,10 @@ enum DemandOutput {
   }
 
   static func printDemand(_ d: Banjie_V1_Demand, json: Bool) throws {
-    if json { print(try d.jsonString(options: CaseOutput.jsonOptions)); return }
+    if json {
+      print(try d.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
     var lines: [(String, String)] = [
       ("demand", d.number),
       ("enterprise", "\(d.enterpriseName) · \(d.uscc)"),
@@ -340,12 +440,23 @@ enum DemandOutput {
     ]
     if d.hasSla {
       let used = Int((d.sla.fractionUsed * 100).rounded())
-      lines.append(("due", Terminal.paint("\(CaseOutput.shortTime(d.sla.dueAt)) · \(CaseOutput.colourName(d.sla.colour)) · \(used) % of working time used",
-        d.sla.completed ? nil : CaseOutput.ansi(d.sla.colour))))
+      lines.append(
+        (
+          "due",
+          Terminal.paint(
+            "\(CaseOutput.shortTime(d.sla.dueAt)) · \(CaseOutput.colourName(d.sla.colour)) · \(used) % of working time used",
+            d.sla.completed ? nil : CaseOutput.ansi(d.sla.colour))
+        ))
     }
     if !d.answer.isEmpty { lines.append(("answer", "\(d.answer) (\(CaseOutput.shortTime(d.answeredAt)))")) }
     if !d.reopenReason.isEmpty { lines.append(("reopened", d.reopenReason)) }
-    if d.satisfaction > 0 { lines.append(("closed", "\(CaseOutput.shortTime(d.closedAt)) · satisfaction \(d.satisfaction)/5" + (d.closeComment.isEmpty ? "" : " · \(d.closeComment)"))) }
+    if d.satisfaction > 0 {
+      lines.append(
+        (
+          "closed",
+          "\(CaseOutput.shortTime(d.closedAt)) · satisfaction \(d.satisfaction)/5" + (d.closeComment.isEmpty ? "" : " · \(d.closeComment)")
+        ))
+    }
     lines.append(("version", String(d.version)))
     for (label, value) in lines { print(pad(label, to: 11) + value) }
   }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import BanjieProto
-import Foundation
 import BanjieTransport
+import Foundation
 import GRPCCore
 import SwiftProtobuf
 
@@ -9,8 +9,10 @@ struct CaseCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "case",
     abstract: "Submit and handle government-service cases (办件).",
-    subcommands: [Submit.self, Accept.self, Notice.self, Supplied.self, Refuse.self, Suspend.self, Resume.self, Transfer.self,
-      Complete.self, Deliver.self, Withdraw.self, Show.self, List.self, History.self]
+    subcommands: [
+      Submit.self, Accept.self, Notice.self, Supplied.self, Refuse.self, Suspend.self, Resume.self, Transfer.self,
+      Complete.self, Deliver.self, Withdraw.self, Show.self, List.self, History.self,
+    ]
   )
 }
 
@@ -45,7 +47,9 @@ extension CaseCommand {
     static func run(
       _ connection: ConnectionOptions, _ mutation: MutationOptions, number: String, ifVersion: Int64?,
       _ configure: (inout Banjie_V1_CaseActionRequest) -> Void,
-      _ call: @escaping @Sendable (Banjie_V1_CaseService.Client<BanjieClientTransportAlias>, Banjie_V1_CaseActionRequest, Metadata, CallOptions) async throws -> Banjie_V1_Case
+      _ call:
+        @escaping @Sendable (Banjie_V1_CaseService.Client<BanjieClientTransportAlias>, Banjie_V1_CaseActionRequest, Metadata, CallOptions)
+        async throws -> Banjie_V1_Case
     ) async throws {
       var request = Banjie_V1_CaseActionRequest()
       request.number = number
@@ -78,7 +82,9 @@ extension CaseCommand {
     @OptionGroup var target: CaseTarget
     @Option(name: .long, help: "A missing material (repeat for each).") var missing: [String]
     func run() async throws {
-      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.missingMaterials = self.missing }) {
+      try await Transition.run(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.missingMaterials = self.missing }
+      ) {
         try await $0.requestSupplement($1, metadata: $2, options: $3)
       }
     }
@@ -103,7 +109,9 @@ extension CaseCommand {
     @OptionGroup var target: CaseTarget
     @Option(name: .long, help: "The reason.") var reason: String
     func run() async throws {
-      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }) {
+      try await Transition.run(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }
+      ) {
         try await $0.refuseCase($1, metadata: $2, options: $3)
       }
     }
@@ -116,7 +124,9 @@ extension CaseCommand {
     @OptionGroup var target: CaseTarget
     @Option(name: .long, help: "The special procedure, e.g. 专家评审.") var reason: String
     func run() async throws {
-      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }) {
+      try await Transition.run(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }
+      ) {
         try await $0.suspendCase($1, metadata: $2, options: $3)
       }
     }
@@ -141,7 +151,9 @@ extension CaseCommand {
     @OptionGroup var target: CaseTarget
     @Option(name: .long, help: "Department code.") var to: String
     func run() async throws {
-      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.toDepartment = self.to }) {
+      try await Transition.run(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.toDepartment = self.to }
+      ) {
         try await $0.transferCase($1, metadata: $2, options: $3)
       }
     }
@@ -157,7 +169,9 @@ extension CaseCommand {
       guard ["approved", "denied"].contains(self.outcome) else { throw ValidationError("--outcome must be approved or denied") }
     }
     func run() async throws {
-      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.outcome = self.outcome }) {
+      try await Transition.run(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.outcome = self.outcome }
+      ) {
         try await $0.completeCase($1, metadata: $2, options: $3)
       }
     }
@@ -194,7 +208,8 @@ extension CaseCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_CaseService.Client(wrapping: client).getCase(.with { $0.number = self.number }, options: self.connection.callOptions)
+        try await Banjie_V1_CaseService.Client(wrapping: client).getCase(
+          .with { $0.number = self.number }, options: self.connection.callOptions)
       }
       try CaseOutput.printCase(result, json: self.json)
     }
@@ -207,7 +222,8 @@ extension CaseCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_CaseService.Client(wrapping: client).getCaseHistory(.with { $0.number = self.number }, options: self.connection.callOptions)
+        try await Banjie_V1_CaseService.Client(wrapping: client).getCaseHistory(
+          .with { $0.number = self.number }, options: self.connection.callOptions)
       }
       if self.json {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
@@ -215,8 +231,10 @@ extension CaseCommand {
       }
       var table = TextTable("#", "time", "action", "from", "to", "by", "note")
       for e in result.events {
-        table.add([String(e.seq), CaseOutput.shortTime(e.at), e.action, CaseOutput.stateName(e.fromState), CaseOutput.stateName(e.toState),
-          "\(e.actorPerson) (\(e.actorRole))", e.note])
+        table.add([
+          String(e.seq), CaseOutput.shortTime(e.at), e.action, CaseOutput.stateName(e.fromState), CaseOutput.stateName(e.toState),
+          "\(e.actorPerson) (\(e.actorRole))", e.note,
+        ])
       }
       print(table.render())
     }
@@ -225,7 +243,10 @@ extension CaseCommand {
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List cases, newest first, with filters and paging.")
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "State (repeatable): received, supplement_requested, accepted, not_accepted, suspended, completed, delivered, withdrawn.") var state: [String] = []
+    @Option(
+      name: .long,
+      help: "State (repeatable): received, supplement_requested, accepted, not_accepted, suspended, completed, delivered, withdrawn.")
+    var state: [String] = []
     @Option(name: .long, help: "Colour (repeatable): green, yellow, red.") var colour: [String] = []
     @Option(name: .long, help: "Department code (the office only; clerks see their own).") var department: String?
     @Option(name: .long, help: "Service item code.") var item: String?
@@ -263,11 +284,17 @@ extension CaseCommand {
       }
       var table = TextTable("number", "item", "applicant", "window", "state", "due", "colour")
       for c in result.cases {
-        table.add([c.number, c.itemName, c.applicant, c.window, CaseOutput.stateName(c.state), c.hasSla ? CaseOutput.shortTime(c.sla.dueAt) : "-",
-          c.hasSla ? CaseOutput.colourName(c.sla.colour) : "-"], colour: c.hasSla && !c.sla.completed ? CaseOutput.ansi(c.sla.colour) : nil)
+        table.add(
+          [
+            c.number, c.itemName, c.applicant, c.window, CaseOutput.stateName(c.state), c.hasSla ? CaseOutput.shortTime(c.sla.dueAt) : "-",
+            c.hasSla ? CaseOutput.colourName(c.sla.colour) : "-",
+          ], colour: c.hasSla && !c.sla.completed ? CaseOutput.ansi(c.sla.colour) : nil)
       }
       print(table.render())
-      print(Terminal.paint("\(result.cases.count) of \(result.total) cases" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+      print(
+        Terminal.paint(
+          "\(result.cases.count) of \(result.total) cases"
+            + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
     }
   }
 }
@@ -333,7 +360,10 @@ enum CaseOutput {
       ("department", "\(c.departmentName) (\(c.departmentCode))"),
       ("applicant", c.applicant + (c.enterpriseUscc.isEmpty ? "" : " · \(c.enterpriseUscc)")),
       ("window", c.window),
-      ("state", stateName(c.state) + (c.outcome.isEmpty ? "" : " (\(c.outcome))") + (c.deemedAccepted ? " (deemed accepted at receipt)" : "")),
+      (
+        "state",
+        stateName(c.state) + (c.outcome.isEmpty ? "" : " (\(c.outcome))") + (c.deemedAccepted ? " (deemed accepted at receipt)" : "")
+      ),
       ("version", String(c.version)),
       ("received", shortTime(c.receivedAt) + " by \(c.receivedBy)"),
       ("limit", c.limit),
@@ -348,7 +378,11 @@ enum CaseOutput {
       lines.append(("due", Terminal.paint(text, c.sla.completed ? nil : ansi(c.sla.colour))))
     }
     if c.hasCompletedAt {
-      lines.append(("completed", shortTime(c.completedAt) + (c.sla.completedOnTime ? " · on time" : " · late") + (c.sla.oneDayCompletion ? " · 一日办结" : "")))
+      lines.append(
+        (
+          "completed",
+          shortTime(c.completedAt) + (c.sla.completedOnTime ? " · on time" : " · late") + (c.sla.oneDayCompletion ? " · 一日办结" : "")
+        ))
     }
     if c.hasDeliveredAt { lines.append(("delivered", shortTime(c.deliveredAt))) }
     if !c.missingMaterials.isEmpty { lines.append(("missing", c.missingMaterials.joined(separator: "、"))) }

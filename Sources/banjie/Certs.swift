@@ -30,7 +30,10 @@ struct Certs: AsyncParsableCommand {
       }
       let server = try ca.issueServerCertificate(dnsNames: ["localhost"] + self.name, ipAddresses: ["127.0.0.1"] + self.ip)
       if self.json {
-        try printJSON(["ca": ca.certificateFile, "caKey": ca.privateKeyFile, "serverCertificate": server.certificateFile, "serverKey": server.privateKeyFile])
+        try printJSON([
+          "ca": ca.certificateFile, "caKey": ca.privateKeyFile, "serverCertificate": server.certificateFile,
+          "serverKey": server.privateKeyFile,
+        ])
       } else {
         print("CA                  \(ca.certificateFile)  (key \(ca.privateKeyFile): keep it safe)")
         print("server certificate  \(server.certificateFile)  (key \(server.privateKeyFile))")
@@ -67,7 +70,8 @@ struct Certs: AsyncParsableCommand {
       do {
         ca = try CertificateAuthority.load(directory: self.dir)
       } catch {
-        throw CLIError(exitCode: 1, message: "cannot load the CA from \(self.dir) (run `banjie certs init --dir \(self.dir)` first): \(error)")
+        throw CLIError(
+          exitCode: 1, message: "cannot load the CA from \(self.dir) (run `banjie certs init --dir \(self.dir)` first): \(error)")
       }
       let issued = try ca.issueClientCertificate(role: role, organization: self.org, person: self.name, validityDays: self.days)
       if self.json {
@@ -102,7 +106,9 @@ extension Certs {
 
     func validate() throws {
       guard (1...3650).contains(self.days) else { throw ValidationError("--days must be 1...3650") }
-      guard !self.file.isEmpty, !self.file.contains("/"), self.file != "ca" else { throw ValidationError("--file must be a plain name other than ca") }
+      guard !self.file.isEmpty, !self.file.contains("/"), self.file != "ca" else {
+        throw ValidationError("--file must be a plain name other than ca")
+      }
     }
 
     func run() async throws {
@@ -110,12 +116,14 @@ extension Certs {
       do {
         ca = try CertificateAuthority.load(directory: self.dir)
       } catch {
-        throw CLIError(exitCode: 1, message: "cannot load the CA from \(self.dir) (run `banjie certs init --dir \(self.dir)` first): \(error)")
+        throw CLIError(
+          exitCode: 1, message: "cannot load the CA from \(self.dir) (run `banjie certs init --dir \(self.dir)` first): \(error)")
       }
       let issued: (certificateFile: String, privateKeyFile: String)
       let certificate: PeerCertificate
       do {
-        issued = try ca.issueServerCertificate(name: self.file, dnsNames: ["localhost"] + self.name, ipAddresses: ["127.0.0.1"] + self.ip, validityDays: self.days)
+        issued = try ca.issueServerCertificate(
+          name: self.file, dnsNames: ["localhost"] + self.name, ipAddresses: ["127.0.0.1"] + self.ip, validityDays: self.days)
         certificate = try PeerCertificate(pemFile: issued.certificateFile)
       } catch {
         throw CLIError(exitCode: 1, message: "cannot issue the server certificate: \(error)")

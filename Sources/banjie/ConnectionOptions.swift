@@ -64,7 +64,8 @@ struct ConnectionOptions: ParsableArguments {
       throw ValidationError("no CA certificate: give --ca, BANJIE_CA or a profile (make one with `banjie certs init`)")
     }
     guard let cert = pick(self.cert, "cert", "BANJIE_CERT"), let key = pick(self.key, "key", "BANJIE_KEY") else {
-      throw ValidationError("no client certificate: give --cert and --key, BANJIE_CERT and BANJIE_KEY, or a profile (make one with `banjie certs issue`)")
+      throw ValidationError(
+        "no client certificate: give --cert and --key, BANJIE_CERT and BANJIE_KEY, or a profile (make one with `banjie certs issue`)")
     }
     return Resolved(host: host, port: port, serverName: self.serverName ?? profileValues["server_name"], ca: ca, cert: cert, key: key)
   }
@@ -77,11 +78,14 @@ struct ConnectionOptions: ParsableArguments {
 
   /// Runs `body` with a connected client. An `RPCError` it throws reaches `Banjie.main`, which
   /// turns it into a `CLIError` with the documented exit code.
-  func withClient<R: Sendable>(_ body: (GRPCClient<BanjieClientTransport>, BanjieClientTransport, Resolved) async throws -> R) async throws -> R {
+  func withClient<R: Sendable>(_ body: (GRPCClient<BanjieClientTransport>, BanjieClientTransport, Resolved) async throws -> R) async throws
+    -> R
+  {
     let resolved = try self.resolve()
     let tls: TLSContext
     do {
-      tls = try TLSContext(configuration: .client(certificateChainFile: resolved.cert, privateKeyFile: resolved.key, trustRootsFile: resolved.ca))
+      tls = try TLSContext(
+        configuration: .client(certificateChainFile: resolved.cert, privateKeyFile: resolved.key, trustRootsFile: resolved.ca))
     } catch {
       throw CLIError(exitCode: 64, message: "cannot load certificate files: \(error)")
     }

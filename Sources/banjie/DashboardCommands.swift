@@ -93,8 +93,14 @@ struct DashboardCommand: AsyncParsableCommand {
     let result = try await self.connection.withClient { client, _, _ in
       try await Client(wrapping: client).getDashboard(request, options: self.connection.callOptions)
     }
-    if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-    if self.csv { print(DashboardOutput.csv(result)); return }
+    if self.json {
+      print(try result.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
+    if self.csv {
+      print(DashboardOutput.csv(result))
+      return
+    }
     print(DashboardOutput.render(result, labels: DashboardLabels.current))
   }
 }
@@ -135,52 +141,73 @@ enum DashboardOutput {
     summary.add([l("received", "收件"), String(s.received)])
     summary.add([l("accepted", "受理"), String(s.accepted)])
     summary.add([l("completed", "办结"), String(s.completed)])
-    summary.add([l("on time", "按时办结率"), percent(s.onTimeRate, of: s.completed) + "  " + bar(s.onTimeRate)],
+    summary.add(
+      [l("on time", "按时办结率"), percent(s.onTimeRate, of: s.completed) + "  " + bar(s.onTimeRate)],
       colour: s.completed == 0 ? nil : colour(onTime: s.onTimeRate))
     summary.add([l("one day", "一日办结率"), percent(s.oneDayRate, of: s.completed)])
     summary.add([l("open green", "在办·绿"), String(s.openGreen)], colour: Terminal.green)
     summary.add([l("open yellow", "在办·黄"), String(s.openYellow)], colour: s.openYellow > 0 ? Terminal.yellow : nil)
     summary.add([l("open red", "在办·红"), String(s.openRed)], colour: s.openRed > 0 ? Terminal.red : nil)
-    summary.add([l("working hours mean / p50 / p90", "办理工时 均值/中位/P90"),
-      "\(hours(s.handlingHoursMean, of: s.completed)) / \(hours(s.handlingHoursP50, of: s.completed)) / \(hours(s.handlingHoursP90, of: s.completed))"])
+    summary.add([
+      l("working hours mean / p50 / p90", "办理工时 均值/中位/P90"),
+      "\(hours(s.handlingHoursMean, of: s.completed)) / \(hours(s.handlingHoursP50, of: s.completed)) / \(hours(s.handlingHoursP90, of: s.completed))",
+    ])
     summary.add([l("good ratings", "好评率"), percent(d.goodShare, of: s.rated) + (s.rated == 0 ? "" : "  (\(s.good)/\(s.rated))")])
     summary.add([l("unrated", "未评价率"), percent(d.unratedShare, of: s.completed)])
-    summary.add([l("rectifications open / overdue", "整改 在办/逾期"), "\(d.openRectifications) / \(d.overdueRectifications)"],
+    summary.add(
+      [l("rectifications open / overdue", "整改 在办/逾期"), "\(d.openRectifications) / \(d.overdueRectifications)"],
       colour: d.overdueRectifications > 0 ? Terminal.red : nil)
-    summary.add([l("demands open / overdue", "诉求 在办/逾期"), "\(d.openDemands) / \(d.overdueDemands)"],
+    summary.add(
+      [l("demands open / overdue", "诉求 在办/逾期"), "\(d.openDemands) / \(d.overdueDemands)"],
       colour: d.overdueDemands > 0 ? Terminal.red : nil)
-    summary.add([l("enterprises visited", "走访覆盖率"), percent(d.visitCoverage, of: d.enterprises) + (d.enterprises == 0 ? "" : "  (\(d.visitedEnterprises)/\(d.enterprises))")])
+    summary.add([
+      l("enterprises visited", "走访覆盖率"),
+      percent(d.visitCoverage, of: d.enterprises) + (d.enterprises == 0 ? "" : "  (\(d.visitedEnterprises)/\(d.enterprises))"),
+    ])
     out.append(summary.render())
     if d.trend.count > 1 {
       out.append("")
       out.append(Terminal.bold(l("daily trend", "每日趋势")) + "  \(d.trend.first?.day ?? "") … \(d.trend.last?.day ?? "")")
-      out.append(l("received ", "收件 ") + " " + sparkline(d.trend.map { Double($0.received) }) + "  max \(d.trend.map(\.received).max() ?? 0)")
-      out.append(l("completed", "办结 ") + " " + sparkline(d.trend.map { Double($0.completed) }) + "  max \(d.trend.map(\.completed).max() ?? 0)")
+      out.append(
+        l("received ", "收件 ") + " " + sparkline(d.trend.map { Double($0.received) }) + "  max \(d.trend.map(\.received).max() ?? 0)")
+      out.append(
+        l("completed", "办结 ") + " " + sparkline(d.trend.map { Double($0.completed) }) + "  max \(d.trend.map(\.completed).max() ?? 0)")
       out.append(l("on time  ", "按时率") + " " + sparkline(d.trend.map { $0.completed == 0 ? nil : $0.onTimeRate }, floor: 0))
     }
     if !d.overdue.isEmpty {
       out.append("")
       out.append(Terminal.paint(l("most overdue open cases", "逾期最久的在办件"), Terminal.red))
-      var table = TextTable(l("case", "办件编号"), l("item", "事项"), l("department", "部门"), l("window", "窗口"), l("due", "时限"), l("overdue (working h)", "超时(工时)"))
+      var table = TextTable(
+        l("case", "办件编号"), l("item", "事项"), l("department", "部门"), l("window", "窗口"), l("due", "时限"), l("overdue (working h)", "超时(工时)"))
       for c in d.overdue {
-        table.add([c.number, c.itemName, c.departmentCode, c.window, CaseOutput.shortTime(c.dueAt),
-          String(format: "%.1f", c.overdueHours) + (c.suspended ? l(" (suspended)", "（中止）") : "")])
+        table.add([
+          c.number, c.itemName, c.departmentCode, c.window, CaseOutput.shortTime(c.dueAt),
+          String(format: "%.1f", c.overdueHours) + (c.suspended ? l(" (suspended)", "（中止）") : ""),
+        ])
       }
       out.append(table.render())
     }
     if !d.by.isEmpty {
-      let byLabel = ["department": l("department", "部门"), "item": l("item", "事项"), "window": l("window", "窗口"), "township": l("township", "乡镇")][d.by] ?? d.by
-      var table = TextTable(byLabel, l("name", "名称"), l("received", "收件"), l("completed", "办结"), l("on time", "按时率"),
+      let byLabel =
+        ["department": l("department", "部门"), "item": l("item", "事项"), "window": l("window", "窗口"), "township": l("township", "乡镇")][d.by]
+        ?? d.by
+      var table = TextTable(
+        byLabel, l("name", "名称"), l("received", "收件"), l("completed", "办结"), l("on time", "按时率"),
         l("one day", "一日率"), l("good", "好评率"), l("open G/Y/R", "在办 绿/黄/红"), "")
       for r in d.rows {
-        table.add([r.key.isEmpty ? "—" : r.key, r.name, String(r.received), String(r.completed), percent(r.onTimeRate, of: r.completed),
-          percent(r.oneDayRate, of: r.completed), percent(r.goodShare, of: r.rated), "\(r.openGreen)/\(r.openYellow)/\(r.openRed)", r.completed == 0 ? "" : bar(r.onTimeRate)],
+        table.add(
+          [
+            r.key.isEmpty ? "—" : r.key, r.name, String(r.received), String(r.completed), percent(r.onTimeRate, of: r.completed),
+            percent(r.oneDayRate, of: r.completed), percent(r.goodShare, of: r.rated), "\(r.openGreen)/\(r.openYellow)/\(r.openRed)",
+            r.completed == 0 ? "" : bar(r.onTimeRate),
+          ],
           colour: r.completed == 0 ? nil : colour(onTime: r.onTimeRate))
       }
       out.append("")
       // The bar column may be empty: no trailing blanks on such lines.
-      out.append(table.render().split(separator: "\n", omittingEmptySubsequences: false)
-        .map { line in String(line.reversed().drop(while: { $0 == " " }).reversed()) }.joined(separator: "\n"))
+      out.append(
+        table.render().split(separator: "\n", omittingEmptySubsequences: false)
+          .map { line in String(line.reversed().drop(while: { $0 == " " }).reversed()) }.joined(separator: "\n"))
     }
     out.append(Terminal.paint(l("open cases and open rectifications/demands are as of now", "在办件、在办整改与诉求为当前状态"), Terminal.dim))
     return out.joined(separator: "\n")
@@ -193,27 +220,33 @@ enum DashboardOutput {
     guard let high = present.max() else { return "" }
     let low = floor ?? present.min() ?? 0
     let ticks = Array("▁▂▃▄▅▆▇█")
-    return String(values.map { value -> Character in
-      guard let value else { return " " }
-      guard high > low else { return ticks[ticks.count / 2] }
-      return ticks[min(ticks.count - 1, max(0, Int((value - low) / (high - low) * Double(ticks.count - 1) + 0.5)))]
-    })
+    return String(
+      values.map { value -> Character in
+        guard let value else { return " " }
+        guard high > low else { return ticks[ticks.count / 2] }
+        return ticks[min(ticks.count - 1, max(0, Int((value - low) / (high - low) * Double(ticks.count - 1) + 0.5)))]
+      })
   }
 
   static func csvField(_ text: String) -> String {
-    text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+    text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+      ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
   }
 
   static func csv(_ d: Banjie_V1_Dashboard) -> String {
-    var lines = ["key,name,received,accepted,completed,on_time,one_day,on_time_rate,one_day_rate,open_green,open_yellow,open_red,"
-      + "handling_hours_mean,handling_hours_p50,handling_hours_p90,rated,good,good_share,unrated_share"]
+    var lines = [
+      "key,name,received,accepted,completed,on_time,one_day,on_time_rate,one_day_rate,open_green,open_yellow,open_red,"
+        + "handling_hours_mean,handling_hours_p50,handling_hours_p90,rated,good,good_share,unrated_share"
+    ]
     let rows = d.hasData_p ? (d.rows.isEmpty ? [d.summary] : d.rows + [d.summary]) : []
     for r in rows {
-      let cells: [String] = [r.key.isEmpty ? "total" : r.key, r.name, String(r.received), String(r.accepted), String(r.completed),
+      let cells: [String] = [
+        r.key.isEmpty ? "total" : r.key, r.name, String(r.received), String(r.accepted), String(r.completed),
         String(r.onTime), String(r.oneDay), String(format: "%.4f", r.onTimeRate), String(format: "%.4f", r.oneDayRate),
         String(r.openGreen), String(r.openYellow), String(r.openRed), String(format: "%.2f", r.handlingHoursMean),
         String(format: "%.2f", r.handlingHoursP50), String(format: "%.2f", r.handlingHoursP90), String(r.rated), String(r.good),
-        String(format: "%.4f", r.goodShare), String(format: "%.4f", r.unratedShare)]
+        String(format: "%.4f", r.goodShare), String(format: "%.4f", r.unratedShare),
+      ]
       lines.append(cells.map(csvField).joined(separator: ","))
     }
     return lines.joined(separator: "\n")

@@ -27,7 +27,10 @@ struct EnterpriseCommand: AsyncParsableCommand {
     guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
       throw ValidationError("a liaison official is UNIT/NAME as on their certificate, e.g. 南旺镇人民政府/王强; got \"\(text)\"")
     }
-    return .with { $0.organization = parts[0]; $0.person = parts[1] }
+    return .with {
+      $0.organization = parts[0]
+      $0.person = parts[1]
+    }
   }
 
   struct Register: AsyncParsableCommand {
@@ -41,13 +44,18 @@ struct EnterpriseCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Township (see `banjie enterprise townships`).") var township: String
     @Option(name: .long, help: "Contact as NAME:PHONE[:TITLE] (repeatable).") var contact: [String] = []
     @Option(name: .long, help: "Liaison official as UNIT/NAME (repeatable).") var liaison: [String] = []
-    @Option(name: .long, help: "Register although the check character is wrong, for this written reason (audited).") var checkOverrideReason: String?
+    @Option(name: .long, help: "Register although the check character is wrong, for this written reason (audited).")
+    var checkOverrideReason: String?
 
     func run() async throws {
       let liaisons = try self.liaison.map(EnterpriseCommand.liaison)
       let contacts: [Banjie_V1_Contact] = self.contact.map { text in
         let parts = text.split(separator: ":", maxSplits: 2).map(String.init)
-        return .with { $0.name = parts[0]; $0.phone = parts.count > 1 ? parts[1] : ""; $0.title = parts.count > 2 ? parts[2] : "" }
+        return .with {
+          $0.name = parts[0]
+          $0.phone = parts.count > 1 ? parts[1] : ""
+          $0.title = parts.count > 2 ? parts[2] : ""
+        }
       }
       let request = Banjie_V1_RegisterEnterpriseRequest.with {
         $0.uscc = self.uscc
@@ -59,7 +67,9 @@ struct EnterpriseCommand: AsyncParsableCommand {
         $0.liaisons = liaisons
         $0.checkOverrideReason = self.checkOverrideReason ?? ""
       }
-      let result = try await EnterpriseCommand.call(self.connection) { try await $0.registerEnterprise(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      let result = try await EnterpriseCommand.call(self.connection) {
+        try await $0.registerEnterprise(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
       try EnterpriseOutput.printEnterprise(result, json: self.mutation.json)
     }
   }
@@ -70,7 +80,9 @@ struct EnterpriseCommand: AsyncParsableCommand {
     @Argument(help: "USCC.") var uscc: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      let result = try await EnterpriseCommand.call(self.connection) { try await $0.getEnterprise(.with { $0.uscc = self.uscc }, options: self.connection.callOptions) }
+      let result = try await EnterpriseCommand.call(self.connection) {
+        try await $0.getEnterprise(.with { $0.uscc = self.uscc }, options: self.connection.callOptions)
+      }
       try EnterpriseOutput.printEnterprise(result, json: self.json)
     }
   }
@@ -91,22 +103,36 @@ struct EnterpriseCommand: AsyncParsableCommand {
       request.industry = self.industry ?? ""
       request.scale = self.scale ?? ""
       if let liaison = self.liaison { request.liaison = try EnterpriseCommand.liaison(liaison) }
-      request.page = .with { $0.pageSize = self.pageSize; $0.pageToken = self.pageToken ?? "" }
+      request.page = .with {
+        $0.pageSize = self.pageSize
+        $0.pageToken = self.pageToken ?? ""
+      }
       let finalRequest = request
-      let result = try await EnterpriseCommand.call(self.connection) { try await $0.listEnterprises(finalRequest, options: self.connection.callOptions) }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let result = try await EnterpriseCommand.call(self.connection) {
+        try await $0.listEnterprises(finalRequest, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("uscc", "name", "industry", "scale", "township", "liaisons", "last visit")
       for e in result.enterprises {
-        table.add([e.uscc, e.name, e.industry, e.scale, e.township, e.liaisons.map { "\($0.person)(\($0.organization))" }.joined(separator: "、"),
-          e.lastVisitedOn.isEmpty ? "-" : e.lastVisitedOn])
+        table.add([
+          e.uscc, e.name, e.industry, e.scale, e.township, e.liaisons.map { "\($0.person)(\($0.organization))" }.joined(separator: "、"),
+          e.lastVisitedOn.isEmpty ? "-" : e.lastVisitedOn,
+        ])
       }
       print(table.render())
-      print(Terminal.paint("\(result.enterprises.count) of \(result.total) enterprises" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+      print(
+        Terminal.paint(
+          "\(result.enterprises.count) of \(result.total) enterprises"
+            + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
     }
   }
 
   struct Assign: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Assign a liaison official (包保干部) to an enterprise, or --remove one (office).")
+    static let configuration = CommandConfiguration(
+      abstract: "Assign a liaison official (包保干部) to an enterprise, or --remove one (office).")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "USCC.") var uscc: String
@@ -115,7 +141,12 @@ struct EnterpriseCommand: AsyncParsableCommand {
     func run() async throws {
       let official = try EnterpriseCommand.liaison(self.liaison)
       let result = try await EnterpriseCommand.call(self.connection) {
-        try await $0.assignLiaison(.with { $0.uscc = self.uscc; $0.liaison = official; $0.remove = self.remove }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+        try await $0.assignLiaison(
+          .with {
+            $0.uscc = self.uscc
+            $0.liaison = official
+            $0.remove = self.remove
+          }, metadata: self.mutation.metadata, options: self.connection.callOptions)
       }
       try EnterpriseOutput.printEnterprise(result, json: self.mutation.json)
     }
@@ -130,12 +161,23 @@ struct EnterpriseCommand: AsyncParsableCommand {
     func run() async throws {
       if let name = self.add {
         guard let code = self.code else { throw CLIError(exitCode: 64, message: "--add needs --code") }
-        let added = try await EnterpriseCommand.call(self.connection) { try await $0.addTownship(.with { $0.name = name; $0.code = code }, options: self.connection.callOptions) }
+        let added = try await EnterpriseCommand.call(self.connection) {
+          try await $0.addTownship(
+            .with {
+              $0.name = name
+              $0.code = code
+            }, options: self.connection.callOptions)
+        }
         print("added \(added.name) (\(added.code))")
         return
       }
-      let result = try await EnterpriseCommand.call(self.connection) { try await $0.listTownships(.init(), options: self.connection.callOptions) }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let result = try await EnterpriseCommand.call(self.connection) {
+        try await $0.listTownships(.init(), options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("code", "township")
       for t in result.townships { table.add([t.code, t.name]) }
       print(table.render())
@@ -156,7 +198,9 @@ struct EnterpriseCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
     @Argument(help: "CSV file (UTF-8).") var file: String
 
-    static let columns = ["uscc", "name", "industry", "scale", "township", "contact_name", "contact_phone", "liaison_organization", "liaison_person"]
+    static let columns = [
+      "uscc", "name", "industry", "scale", "township", "contact_name", "contact_phone", "liaison_organization", "liaison_person",
+    ]
 
     func run() async throws {
       let text: String
@@ -172,7 +216,8 @@ struct EnterpriseCommand: AsyncParsableCommand {
         if let i = names.firstIndex(of: column) { index[column] = i }
       }
       for required in ["uscc", "name", "industry", "scale", "township"] where index[required] == nil {
-        throw CLIError(exitCode: 64, message: "\(self.file): the header has no \(required) column (expected \(Self.columns.joined(separator: ",")))")
+        throw CLIError(
+          exitCode: 64, message: "\(self.file): the header has no \(required) column (expected \(Self.columns.joined(separator: ",")))")
       }
       let rows: [Banjie_V1_ImportEnterpriseRow] = records.map { record in
         func field(_ column: String) -> String {
@@ -199,16 +244,22 @@ struct EnterpriseCommand: AsyncParsableCommand {
       }
       let progress = ProgressBar(total: rows.count, label: "importing")
       let result = try await EnterpriseCommand.call(self.connection) { client in
-        try await client.importEnterprises(request: StreamingClientRequest { writer in
-          for (i, row) in rows.enumerated() {
-            try await writer.write(row)
-            progress.update(i + 1)
-          }
-        }, options: self.connection.callOptions)
+        try await client.importEnterprises(
+          request: StreamingClientRequest { writer in
+            for (i, row) in rows.enumerated() {
+              try await writer.write(row)
+              progress.update(i + 1)
+            }
+          }, options: self.connection.callOptions)
       }
       progress.finish()
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
-      print("\(result.rows) rows: \(result.created) created, \(result.updated) updated, \(result.unchanged) unchanged, \(result.rejected) rejected")
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
+      print(
+        "\(result.rows) rows: \(result.created) created, \(result.updated) updated, \(result.unchanged) unchanged, \(result.rejected) rejected"
+      )
       if !result.problems.isEmpty {
         var table = TextTable("line", "field", "uscc", "reason")
         for p in result.problems { table.add([String(p.line), p.field, p.uscc, p.reason]) }
@@ -254,14 +305,21 @@ final class ProgressBar: Sendable {
 
 enum EnterpriseOutput {
   static func printEnterprise(_ e: Banjie_V1_Enterprise, json: Bool) throws {
-    if json { print(try e.jsonString(options: CaseOutput.jsonOptions)); return }
+    if json {
+      print(try e.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
     var lines: [(String, String)] = [
       ("enterprise", "\(e.name) · \(e.uscc)"),
       ("industry", "\(e.industry) \(e.industryName)"),
       ("scale", e.scale),
       ("township", e.township),
       ("liaisons", e.liaisons.isEmpty ? "-" : e.liaisons.map { "\($0.person) (\($0.organization))" }.joined(separator: "、")),
-      ("contacts", e.contacts.isEmpty ? "-" : e.contacts.map { "\($0.name) \($0.phone)" + ($0.title.isEmpty ? "" : " \($0.title)") }.joined(separator: "、")),
+      (
+        "contacts",
+        e.contacts.isEmpty
+          ? "-" : e.contacts.map { "\($0.name) \($0.phone)" + ($0.title.isEmpty ? "" : " \($0.title)") }.joined(separator: "、")
+      ),
       ("registered", CaseOutput.shortTime(e.registeredAt)),
       ("last visit", e.lastVisitedOn.isEmpty ? "never" : e.lastVisitedOn),
     ]

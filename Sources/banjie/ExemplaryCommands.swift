@@ -27,10 +27,15 @@ struct ExemplaryCommand: AsyncParsableCommand {
   }
 
   static func printNomination(_ n: Banjie_V1_Nomination, json: Bool) throws {
-    if json { print(try n.jsonString(options: CaseOutput.jsonOptions)); return }
+    if json {
+      print(try n.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
     print("nomination \(n.id) · \(n.kind) \(n.subject) · \(n.departmentCode) · \(n.year) · \(stateName(n.state))")
     print("nominated \(CaseOutput.shortTime(n.nominatedAt)) by \(n.nominatedBy): \(n.account)")
-    if n.hasReviewedAt { print("reviewed \(CaseOutput.shortTime(n.reviewedAt)) by \(n.reviewedBy)" + (n.reviewNote.isEmpty ? "" : ": \(n.reviewNote)")) }
+    if n.hasReviewedAt {
+      print("reviewed \(CaseOutput.shortTime(n.reviewedAt)) by \(n.reviewedBy)" + (n.reviewNote.isEmpty ? "" : ": \(n.reviewNote)"))
+    }
   }
 
   struct Nominate: AsyncParsableCommand {
@@ -51,7 +56,9 @@ struct ExemplaryCommand: AsyncParsableCommand {
         $0.demandNumber = self.demand ?? ""
         $0.account = self.account
       }
-      let n = try await ExemplaryCommand.call(self.connection) { try await $0.nominate(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      let n = try await ExemplaryCommand.call(self.connection) {
+        try await $0.nominate(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
       try ExemplaryCommand.printNomination(n, json: self.mutation.json)
     }
   }
@@ -67,14 +74,21 @@ struct ExemplaryCommand: AsyncParsableCommand {
     enum Decision: String, EnumerableFlag { case select, decline }
 
     func run() async throws {
-      let request = Banjie_V1_ReviewNominationRequest.with { $0.id = self.id; $0.select = self.decision == .select; $0.note = self.note }
-      let n = try await ExemplaryCommand.call(self.connection) { try await $0.reviewNomination(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      let request = Banjie_V1_ReviewNominationRequest.with {
+        $0.id = self.id
+        $0.select = self.decision == .select
+        $0.note = self.note
+      }
+      let n = try await ExemplaryCommand.call(self.connection) {
+        try await $0.reviewNomination(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
       try ExemplaryCommand.printNomination(n, json: self.mutation.json)
     }
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List nominations; --year 2026 --state selected gives the year's exemplary cases.")
+    static let configuration = CommandConfiguration(
+      abstract: "List nominations; --year 2026 --state selected gives the year's exemplary cases.")
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: "Only this year.") var year: UInt32 = 0
     @Option(name: .long, help: "nominated, selected or declined.") var state: String?
@@ -89,12 +103,22 @@ struct ExemplaryCommand: AsyncParsableCommand {
       default: throw ValidationError("--state is nominated, selected or declined, not \"\(self.state ?? "")\"")
       }
       let r = try await ExemplaryCommand.call(self.connection) {
-        try await $0.listNominations(.with { $0.year = self.year; $0.state = state }, options: self.connection.callOptions)
+        try await $0.listNominations(
+          .with {
+            $0.year = self.year
+            $0.state = state
+          }, options: self.connection.callOptions)
       }
-      if self.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+      if self.json {
+        print(try r.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("id", "year", "kind", "subject", "department", "state", "by", "account")
       for n in r.nominations {
-        table.add([String(n.id), String(n.year), n.kind, n.subject, n.departmentCode, ExemplaryCommand.stateName(n.state), n.nominatedBy, String(n.account.prefix(40))])
+        table.add([
+          String(n.id), String(n.year), n.kind, n.subject, n.departmentCode, ExemplaryCommand.stateName(n.state), n.nominatedBy,
+          String(n.account.prefix(40)),
+        ])
       }
       print(table.render())
     }

@@ -19,7 +19,10 @@ struct CatalogCommand: AsyncParsableCommand {
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CatalogService.Client(wrapping: client).listDepartments(.init(), options: self.connection.callOptions)
       }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("code", "name")
       for d in result.departments { table.add([d.code, d.name]) }
       print(table.render())
@@ -33,13 +36,20 @@ struct CatalogCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_CatalogService.Client(wrapping: client).listServiceItems(.with { $0.departmentCode = self.department ?? "" }, options: self.connection.callOptions)
+        try await Banjie_V1_CatalogService.Client(wrapping: client).listServiceItems(
+          .with { $0.departmentCode = self.department ?? "" }, options: self.connection.callOptions)
       }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("code", "name", "department", "kind", "promised", "legal", "容缺")
       for i in result.items {
         let unit = i.limitUnit == .workingHours ? "h" : "d"
-        table.add([i.code, i.name, i.departmentCode, i.kind == .instant ? "即办" : "承诺", "\(i.promisedLimit) \(unit)", "\(i.legalLimitDays) d", i.allowsMinorPending ? "yes" : "no"])
+        table.add([
+          i.code, i.name, i.departmentCode, i.kind == .instant ? "即办" : "承诺", "\(i.promisedLimit) \(unit)", "\(i.legalLimitDays) d",
+          i.allowsMinorPending ? "yes" : "no",
+        ])
       }
       print(table.render())
     }
@@ -48,7 +58,8 @@ struct CatalogCommand: AsyncParsableCommand {
   struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Import departments and items from a JSON file (office). All or nothing.",
-      discussion: "Format: {\"departments\":[{\"code\":\"SCJGJ\",\"name\":\"…\"}],\"items\":[{\"code\":…,\"name\":…,\"department_code\":…,\"kind\":\"ITEM_KIND_PROMISED\",\"promised_limit\":3,\"limit_unit\":\"LIMIT_UNIT_WORKING_DAYS\",\"legal_limit_days\":20,\"materials\":[…],\"allows_minor_pending\":true}]}. See catalog/sample-county.json."
+      discussion:
+        "Format: {\"departments\":[{\"code\":\"SCJGJ\",\"name\":\"…\"}],\"items\":[{\"code\":…,\"name\":…,\"department_code\":…,\"kind\":\"ITEM_KIND_PROMISED\",\"promised_limit\":3,\"limit_unit\":\"LIMIT_UNIT_WORKING_DAYS\",\"legal_limit_days\":20,\"materials\":[…],\"allows_minor_pending\":true}]}. See catalog/sample-county.json."
     )
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
@@ -62,9 +73,13 @@ struct CatalogCommand: AsyncParsableCommand {
         throw CLIError(exitCode: 64, message: "cannot read catalog \(self.file): \(error)")
       }
       let result = try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_CatalogService.Client(wrapping: client).importCatalog(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+        try await Banjie_V1_CatalogService.Client(wrapping: client).importCatalog(
+          request, metadata: self.mutation.metadata, options: self.connection.callOptions)
       }
-      if self.mutation.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      if self.mutation.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       print("imported \(result.departmentsWritten) departments and \(result.itemsWritten) service items")
     }
   }
@@ -78,22 +93,26 @@ struct CalendarCommand: AsyncParsableCommand {
   )
 
   struct Due: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "When a limit ends, by the server's calendar (the starting day is not counted).")
+    static let configuration = CommandConfiguration(
+      abstract: "When a limit ends, by the server's calendar (the starting day is not counted).")
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: "Start, ISO 8601 with offset, e.g. 2026-02-13T10:00:00+08:00.") var from: String
     @Option(name: .long, help: "Limit in working days.") var workingDays: UInt32?
     @Option(name: .long, help: "Limit in working hours.") var workingHours: UInt32?
     @Flag(name: .long, help: "Print JSON.") var json = false
     func validate() throws {
-      guard (self.workingDays == nil) != (self.workingHours == nil) else { throw ValidationError("give exactly one of --working-days and --working-hours") }
+      guard (self.workingDays == nil) != (self.workingHours == nil) else {
+        throw ValidationError("give exactly one of --working-days and --working-hours")
+      }
     }
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_CalendarService.Client(wrapping: client).computeDue(.with {
-          $0.from = self.from
-          $0.workingDays = self.workingDays ?? 0
-          $0.workingHours = self.workingHours ?? 0
-        }, options: self.connection.callOptions)
+        try await Banjie_V1_CalendarService.Client(wrapping: client).computeDue(
+          .with {
+            $0.from = self.from
+            $0.workingDays = self.workingDays ?? 0
+            $0.workingHours = self.workingHours ?? 0
+          }, options: self.connection.callOptions)
       }
       if self.json {
         try printJSON(["due": result.dueLocal, "provisional": result.provisional ? "true" : "false"])
@@ -110,11 +129,20 @@ struct CalendarCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
       let parts = self.month.split(separator: "-")
-      guard parts.count == 2, let y = Int32(parts[0]), let m = Int32(parts[1]) else { throw CLIError(exitCode: 64, message: "month must be YYYY-MM") }
-      let result = try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_CalendarService.Client(wrapping: client).getMonth(.with { $0.year = y; $0.month = m }, options: self.connection.callOptions)
+      guard parts.count == 2, let y = Int32(parts[0]), let m = Int32(parts[1]) else {
+        throw CLIError(exitCode: 64, message: "month must be YYYY-MM")
       }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CalendarService.Client(wrapping: client).getMonth(
+          .with {
+            $0.year = y
+            $0.month = m
+          }, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       CalendarRendering.print(result)
     }
   }
@@ -128,11 +156,17 @@ struct CalendarCommand: AsyncParsableCommand {
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "JSON file.") var file: String
     func run() async throws {
-      guard let text = try? String(contentsOfFile: self.file, encoding: .utf8) else { throw CLIError(exitCode: 64, message: "cannot read \(self.file)") }
-      let result = try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(.with { $0.json = text }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      guard let text = try? String(contentsOfFile: self.file, encoding: .utf8) else {
+        throw CLIError(exitCode: 64, message: "cannot read \(self.file)")
       }
-      if self.mutation.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let result = try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(
+          .with { $0.json = text }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
+      if self.mutation.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       print("imported \(result.year); recomputed the deadlines of \(result.recomputed) open cases")
     }
   }
@@ -140,7 +174,9 @@ struct CalendarCommand: AsyncParsableCommand {
 
 enum CalendarRendering {
   static func print(_ month: Banjie_V1_CalendarMonth) {
-    Swift.print(Terminal.bold("\(month.year)-\(String(format: "%02d", month.month))") + "  \(month.workingDays) working days" + (month.provisional ? "  (provisional)" : ""))
+    Swift.print(
+      Terminal.bold("\(month.year)-\(String(format: "%02d", month.month))") + "  \(month.workingDays) working days"
+        + (month.provisional ? "  (provisional)" : ""))
     Swift.print(" Mo  Tu  We  Th  Fr  Sa  Su")
     guard let first = month.days.first else { return }
     let weekday = Self.isoWeekday(first.date)
@@ -195,18 +231,23 @@ struct AlertsCommand: AsyncParsableCommand {
     let follow = self.watch
     let json = self.json
     try await self.connection.withClient { client, _, _ in
-      try await Banjie_V1_CaseService.Client(wrapping: client).watchAlerts(.with {
-        $0.departmentCode = self.department ?? ""
-        $0.includeRecent = true
-      }, options: options) { response in
+      try await Banjie_V1_CaseService.Client(wrapping: client).watchAlerts(
+        .with {
+          $0.departmentCode = self.department ?? ""
+          $0.includeRecent = true
+        }, options: options
+      ) { response in
         var count = 0
         for try await alert in response.messages {
           count += 1
           // Written straight to the file descriptor: a follower is often piped or stopped by a
           // signal, and buffered lines would be lost.
-          let line = json
+          let line =
+            json
             ? try alert.jsonString(options: CaseOutput.jsonOptions)
-            : Terminal.paint("\(CaseOutput.shortTime(alert.at))  \(CaseOutput.colourName(alert.colour).uppercased())  \(alert.message)", CaseOutput.ansi(alert.colour))
+            : Terminal.paint(
+              "\(CaseOutput.shortTime(alert.at))  \(CaseOutput.colourName(alert.colour).uppercased())  \(alert.message)",
+              CaseOutput.ansi(alert.colour))
           FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
         _ = count

@@ -28,7 +28,9 @@ struct RateCommand: AsyncParsableCommand {
       $0.comment = self.comment
       $0.tags = self.tag
     }
-    let rating = try await RatingCommand.call(self.connection) { try await $0.rateCase(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+    let rating = try await RatingCommand.call(self.connection) {
+      try await $0.rateCase(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+    }
     try RatingOutput.printRating(rating, json: self.mutation.json)
   }
 }
@@ -49,7 +51,9 @@ struct RatingCommand: AsyncParsableCommand {
     @Argument(help: "Case number.") var number: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      let rating = try await RatingCommand.call(self.connection) { try await $0.getRating(.with { $0.caseNumber = self.number }, options: self.connection.callOptions) }
+      let rating = try await RatingCommand.call(self.connection) {
+        try await $0.getRating(.with { $0.caseNumber = self.number }, options: self.connection.callOptions)
+      }
       try RatingOutput.printRating(rating, json: self.json)
     }
   }
@@ -67,14 +71,25 @@ struct RatingCommand: AsyncParsableCommand {
     @Option(name: .long, help: "department, window or item.") var by: String = "department"
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      let request = Banjie_V1_RatingMeasuresRequest.with { $0.from = self.from; $0.to = self.to; $0.by = self.by }
-      let result = try await RatingCommand.call(self.connection) { try await $0.getRatingMeasures(request, options: self.connection.callOptions) }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let request = Banjie_V1_RatingMeasuresRequest.with {
+        $0.from = self.from
+        $0.to = self.to
+        $0.by = self.by
+      }
+      let result = try await RatingCommand.call(self.connection) {
+        try await $0.getRatingMeasures(request, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable(result.by, "name", "completed", "rated", "excluded", "good %", "unrated %", "差评", "on time %", "follow-up %")
       for m in result.groups + [result.total] {
-        table.add([m.key.isEmpty ? "total" : m.key, m.key.isEmpty ? "" : m.name, String(m.completed), String(m.rated), String(m.excluded),
+        table.add([
+          m.key.isEmpty ? "total" : m.key, m.key.isEmpty ? "" : m.name, String(m.completed), String(m.rated), String(m.excluded),
           RatingOutput.percent(m.goodShare, of: m.rated), RatingOutput.percent(m.unratedShare, of: m.completed), String(m.bad),
-          RatingOutput.percent(m.rectifiedOnTimeShare, of: m.bad), RatingOutput.percent(m.followUpShare, of: m.bad)])
+          RatingOutput.percent(m.rectifiedOnTimeShare, of: m.bad), RatingOutput.percent(m.followUpShare, of: m.bad),
+        ])
       }
       print(table.render())
       print(Terminal.paint("cases completed \(result.from) to \(result.to)", Terminal.dim))
@@ -90,7 +105,9 @@ struct RectificationCommand: AsyncParsableCommand {
   static func act(
     _ connection: ConnectionOptions, _ mutation: MutationOptions, number: String, ifVersion: Int64?, text: String,
     _ configure: (inout Banjie_V1_RectificationActionRequest) -> Void = { _ in },
-    _ call: @escaping @Sendable (RatingCommand.Client, Banjie_V1_RectificationActionRequest, Metadata, CallOptions) async throws -> Banjie_V1_Rectification
+    _ call:
+      @escaping @Sendable (RatingCommand.Client, Banjie_V1_RectificationActionRequest, Metadata, CallOptions) async throws ->
+      Banjie_V1_Rectification
   ) async throws {
     var request = Banjie_V1_RectificationActionRequest()
     request.number = number
@@ -103,7 +120,8 @@ struct RectificationCommand: AsyncParsableCommand {
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List rectifications (a clerk sees their department's, an enterprise its own).")
+    static let configuration = CommandConfiguration(
+      abstract: "List rectifications (a clerk sees their department's, an enterprise its own).")
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: "Only this department (office).") var department: String?
     @Option(name: .long, help: "open, verified, rectified, followed-up or closed (repeatable).") var state: [String] = []
@@ -134,18 +152,32 @@ struct RectificationCommand: AsyncParsableCommand {
         $0.departmentCode = self.department ?? ""
         $0.states = states
         $0.colours = colours
-        $0.page = .with { $0.pageSize = self.pageSize; $0.pageToken = self.pageToken ?? "" }
+        $0.page = .with {
+          $0.pageSize = self.pageSize
+          $0.pageToken = self.pageToken ?? ""
+        }
       }
-      let result = try await RatingCommand.call(self.connection) { try await $0.listRectifications(request, options: self.connection.callOptions) }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let result = try await RatingCommand.call(self.connection) {
+        try await $0.listRectifications(request, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("number", "department", "state", "level", "due", "colour", "appeal")
       for r in result.rectifications {
-        table.add([r.number, r.departmentCode, RatingOutput.stateName(r.state), "\(r.rating.level) \(r.rating.levelName)",
+        table.add([
+          r.number, r.departmentCode, RatingOutput.stateName(r.state), "\(r.rating.level) \(r.rating.levelName)",
           r.hasSla ? CaseOutput.shortTime(r.sla.dueAt) : (r.completedOnTime ? "done on time" : "done"),
-          r.hasSla ? Terminal.paint(RatingOutput.colourName(r.sla.colour), CaseOutput.ansi(r.sla.colour)) : "-", RatingOutput.appealName(r.appealState)])
+          r.hasSla ? Terminal.paint(RatingOutput.colourName(r.sla.colour), CaseOutput.ansi(r.sla.colour)) : "-",
+          RatingOutput.appealName(r.appealState),
+        ])
       }
       print(table.render())
-      print(Terminal.paint("\(result.rectifications.count) of \(result.total) rectifications" + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+      print(
+        Terminal.paint(
+          "\(result.rectifications.count) of \(result.total) rectifications"
+            + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
     }
   }
 
@@ -155,7 +187,9 @@ struct RectificationCommand: AsyncParsableCommand {
     @Argument(help: "Rectification number (ZG-<case number>).") var number: String
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      let r = try await RatingCommand.call(self.connection) { try await $0.getRectification(.with { $0.number = self.number }, options: self.connection.callOptions) }
+      let r = try await RatingCommand.call(self.connection) {
+        try await $0.getRectification(.with { $0.number = self.number }, options: self.connection.callOptions)
+      }
       try RatingOutput.printRectification(r, json: self.json)
     }
   }
@@ -168,8 +202,10 @@ struct RectificationCommand: AsyncParsableCommand {
     @Flag(name: .long, inversion: .prefixedNo, help: "Whether the 差评 is well founded.") var valid: Bool
     @Option(name: .long, help: "What the verification found.") var evidence: String
     func run() async throws {
-      try await RectificationCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.evidence,
-        { $0.valid = self.valid }) { try await $0.verifyRectification($1, metadata: $2, options: $3) }
+      try await RectificationCommand.act(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.evidence,
+        { $0.valid = self.valid }
+      ) { try await $0.verifyRectification($1, metadata: $2, options: $3) }
     }
   }
 
@@ -180,22 +216,27 @@ struct RectificationCommand: AsyncParsableCommand {
     @OptionGroup var target: RectificationTarget
     @Option(name: .long, help: "The measures taken.") var measures: String
     func run() async throws {
-      try await RectificationCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.measures) {
+      try await RectificationCommand.act(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.measures
+      ) {
         try await $0.rectifyRectification($1, metadata: $2, options: $3)
       }
     }
   }
 
   struct FollowUp: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "follow-up", abstract: "Record the follow-up call (回访) and whether the enterprise is satisfied.")
+    static let configuration = CommandConfiguration(
+      commandName: "follow-up", abstract: "Record the follow-up call (回访) and whether the enterprise is satisfied.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: RectificationTarget
     @Option(name: .long, help: "The call's result.") var result: String
     @Flag(name: .long, inversion: .prefixedNo, help: "The enterprise is satisfied.") var satisfied: Bool
     func run() async throws {
-      try await RectificationCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.result,
-        { $0.satisfied = self.satisfied }) { try await $0.followUpRectification($1, metadata: $2, options: $3) }
+      try await RectificationCommand.act(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.result,
+        { $0.satisfied = self.satisfied }
+      ) { try await $0.followUpRectification($1, metadata: $2, options: $3) }
     }
   }
 
@@ -206,7 +247,9 @@ struct RectificationCommand: AsyncParsableCommand {
     @OptionGroup var target: RectificationTarget
     @Option(name: .long, help: "A closing note.") var note: String = ""
     func run() async throws {
-      try await RectificationCommand.act(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.note) {
+      try await RectificationCommand.act(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.note
+      ) {
         try await $0.closeRectification($1, metadata: $2, options: $3)
       }
     }
@@ -226,7 +269,8 @@ struct RectificationCommand: AsyncParsableCommand {
   }
 
   struct Decide: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Uphold or reject an appeal (office). Upheld: the rating leaves the statistics.")
+    static let configuration = CommandConfiguration(
+      abstract: "Uphold or reject an appeal (office). Upheld: the rating leaves the statistics.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Rectification number.") var number: String
@@ -237,8 +281,10 @@ struct RectificationCommand: AsyncParsableCommand {
       guard self.uphold != self.reject else { throw ValidationError("give exactly one of --uphold or --reject") }
     }
     func run() async throws {
-      try await RectificationCommand.act(self.connection, self.mutation, number: self.number, ifVersion: nil, text: self.note,
-        { $0.uphold = self.uphold }) { try await $0.decideAppeal($1, metadata: $2, options: $3) }
+      try await RectificationCommand.act(
+        self.connection, self.mutation, number: self.number, ifVersion: nil, text: self.note,
+        { $0.uphold = self.uphold }
+      ) { try await $0.decideAppeal($1, metadata: $2, options: $3) }
     }
   }
 }
@@ -271,7 +317,10 @@ enum RatingOutput {
   static func colourName(_ colour: Banjie_V1_Colour) -> String { CaseOutput.colourName(colour) }
 
   static func printRating(_ r: Banjie_V1_Rating, json: Bool) throws {
-    if json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+    if json {
+      print(try r.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
     var lines: [(String, String)] = [
       ("case", "\(r.caseNumber) · \(r.departmentCode) · window \(r.window) · \(r.itemCode)"),
       ("rating", "\(r.level) \(r.levelName)" + (r.bad ? " (差评)" : "")),
@@ -286,7 +335,10 @@ enum RatingOutput {
   }
 
   static func printRectification(_ r: Banjie_V1_Rectification, json: Bool) throws {
-    if json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+    if json {
+      print(try r.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
     var lines: [(String, String)] = [
       ("rectification", "\(r.number) · \(stateName(r.state)) · version \(r.version)"),
       ("department", "\(r.departmentCode) \(r.departmentName)"),
@@ -294,14 +346,20 @@ enum RatingOutput {
       ("opened", "\(CaseOutput.shortTime(r.openedAt)), \(r.limitWorkingDays) working days"),
     ]
     if r.hasSla {
-      lines.append(("due", Terminal.paint("\(CaseOutput.shortTime(r.sla.dueAt)) (\(colourName(r.sla.colour)))", CaseOutput.ansi(r.sla.colour))))
+      lines.append(
+        ("due", Terminal.paint("\(CaseOutput.shortTime(r.sla.dueAt)) (\(colourName(r.sla.colour)))", CaseOutput.ansi(r.sla.colour))))
     } else if r.hasCompletedAt {
       lines.append(("done", "\(CaseOutput.shortTime(r.completedAt))" + (r.completedOnTime ? " on time" : " late")))
     }
-    if r.hasVerifiedAt { lines.append(("verified", "\(r.verifiedValid ? "valid" : "not valid") by \(r.verifiedBy): \(r.verificationEvidence)")) }
+    if r.hasVerifiedAt {
+      lines.append(("verified", "\(r.verifiedValid ? "valid" : "not valid") by \(r.verifiedBy): \(r.verificationEvidence)"))
+    }
     if r.hasRectifiedAt { lines.append(("measures", r.measures)) }
     if r.hasFollowedUpAt { lines.append(("follow-up", "\(r.followUpSatisfied ? "satisfied" : "not satisfied"): \(r.followUpResult)")) }
-    if r.appealState != .none { lines.append(("appeal", "\(appealName(r.appealState)): \(r.appealReason)" + (r.appealDecision.isEmpty ? "" : " → \(r.appealDecision)"))) }
+    if r.appealState != .none {
+      lines.append(
+        ("appeal", "\(appealName(r.appealState)): \(r.appealReason)" + (r.appealDecision.isEmpty ? "" : " → \(r.appealDecision)")))
+    }
     if r.rating.excluded { lines.append(("EXCLUDED", r.rating.excludedReason)) }
     for (label, value) in lines { print(pad(label, to: 14) + value) }
   }

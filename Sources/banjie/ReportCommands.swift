@@ -77,10 +77,13 @@ enum HTMLReport {
     let title = l("SLA dashboard", "办件时效看板") + " · \(d.from) – \(d.to) · \(scope)"
     var body: [String] = []
     body.append("<h1>\(escape(title))</h1>")
-    body.append("<p class=\"meta\">\(escape(l("computed", "生成时间"))) \(escape(CaseOutput.shortTime(d.computedAt))) · "
-      + escape(l("open cases, rectifications and demands are as of that moment", "在办件、整改与诉求为生成时的状态")) + "</p>")
+    body.append(
+      "<p class=\"meta\">\(escape(l("computed", "生成时间"))) \(escape(CaseOutput.shortTime(d.computedAt))) · "
+        + escape(l("open cases, rectifications and demands are as of that moment", "在办件、整改与诉求为生成时的状态")) + "</p>")
     if !d.hasData_p {
-      body.append("<p class=\"nodata\">\(escape(l("no data: no case was received, accepted or completed in this period", "无数据：本期没有收件、受理或办结的办件")))</p>")
+      body.append(
+        "<p class=\"nodata\">\(escape(l("no data: no case was received, accepted or completed in this period", "无数据：本期没有收件、受理或办结的办件")))</p>"
+      )
       return page(title: title, body: body)
     }
     func tile(_ label: String, _ value: String, _ note: String = "", colour: String? = nil) -> String {
@@ -91,30 +94,50 @@ enum HTMLReport {
     body.append("<div class=\"tiles\">")
     body.append(tile(l("received", "收件"), String(s.received), l("accepted", "受理") + " \(s.accepted)"))
     body.append(tile(l("completed", "办结"), String(s.completed)))
-    body.append(tile(l("on time", "按时办结率"), s.completed == 0 ? na : pct(s.onTimeRate), "\(s.onTime)/\(s.completed)",
-      colour: s.completed == 0 ? nil : s.onTimeRate >= 0.95 ? green : s.onTimeRate >= 0.8 ? yellow : red))
+    body.append(
+      tile(
+        l("on time", "按时办结率"), s.completed == 0 ? na : pct(s.onTimeRate), "\(s.onTime)/\(s.completed)",
+        colour: s.completed == 0 ? nil : s.onTimeRate >= 0.95 ? green : s.onTimeRate >= 0.8 ? yellow : red))
     body.append(tile(l("one-day completion", "一日办结率"), s.completed == 0 ? na : pct(s.oneDayRate), "\(s.oneDay)/\(s.completed)"))
-    body.append(tile(l("working hours mean / p50 / p90", "办理工时 均值/中位/P90"),
-      s.completed == 0 ? na : "\(num(s.handlingHoursMean)) / \(num(s.handlingHoursP50)) / \(num(s.handlingHoursP90))"))
-    body.append(tile(l("good ratings", "好评率"), s.rated == 0 ? na : pct(s.goodShare), "\(s.good)/\(s.rated) · " + l("unrated", "未评价") + " " + (s.completed == 0 ? na : pct(s.unratedShare))))
-    body.append(tile(l("rectifications open / overdue", "整改 在办/逾期"), "\(d.openRectifications) / \(d.overdueRectifications)", colour: d.overdueRectifications > 0 ? red : nil))
-    body.append(tile(l("demands open / overdue", "诉求 在办/逾期"), "\(d.openDemands) / \(d.overdueDemands)", colour: d.overdueDemands > 0 ? red : nil))
-    body.append(tile(l("enterprises visited", "走访覆盖率"), d.enterprises == 0 ? na : pct(d.visitCoverage), "\(d.visitedEnterprises)/\(d.enterprises)"))
+    body.append(
+      tile(
+        l("working hours mean / p50 / p90", "办理工时 均值/中位/P90"),
+        s.completed == 0 ? na : "\(num(s.handlingHoursMean)) / \(num(s.handlingHoursP50)) / \(num(s.handlingHoursP90))"))
+    body.append(
+      tile(
+        l("good ratings", "好评率"), s.rated == 0 ? na : pct(s.goodShare),
+        "\(s.good)/\(s.rated) · " + l("unrated", "未评价") + " " + (s.completed == 0 ? na : pct(s.unratedShare))))
+    body.append(
+      tile(
+        l("rectifications open / overdue", "整改 在办/逾期"), "\(d.openRectifications) / \(d.overdueRectifications)",
+        colour: d.overdueRectifications > 0 ? red : nil))
+    body.append(
+      tile(l("demands open / overdue", "诉求 在办/逾期"), "\(d.openDemands) / \(d.overdueDemands)", colour: d.overdueDemands > 0 ? red : nil))
+    body.append(
+      tile(l("enterprises visited", "走访覆盖率"), d.enterprises == 0 ? na : pct(d.visitCoverage), "\(d.visitedEnterprises)/\(d.enterprises)"))
     body.append("</div>")
 
     body.append("<section><h2>\(escape(l("Daily trend", "每日趋势")))</h2>\(trendChart(d.trend, labels: l))</section>")
     body.append("<div class=\"row\">")
-    body.append("<section><h2>\(escape(l("On-time rate by department", "各部门按时办结率")))</h2>"
-      + barChart(d.rows.filter { $0.completed > 0 }.map { ($0.name, $0.onTimeRate, "\($0.onTime)/\($0.completed)") }, colourFor: { $0 >= 0.95 ? green : $0 >= 0.8 ? yellow : red }, empty: na) + "</section>")
+    body.append(
+      "<section><h2>\(escape(l("On-time rate by department", "各部门按时办结率")))</h2>"
+        + barChart(
+          d.rows.filter { $0.completed > 0 }.map { ($0.name, $0.onTimeRate, "\($0.onTime)/\($0.completed)") },
+          colourFor: { $0 >= 0.95 ? green : $0 >= 0.8 ? yellow : red }, empty: na) + "</section>")
     body.append("<section><h2>\(escape(l("Open cases by colour", "在办件颜色分布")))</h2>\(colourSplit(s, labels: l, empty: na))</section>")
     body.append("</div>")
-    body.append("<section><h2>\(escape(l("Good-rating share by department", "各部门好评率")))</h2>"
-      + barChart(d.rows.filter { $0.rated > 0 }.map { ($0.name, $0.goodShare, "\($0.good)/\($0.rated)") }, colourFor: { _ in blue }, empty: na) + "</section>")
+    body.append(
+      "<section><h2>\(escape(l("Good-rating share by department", "各部门好评率")))</h2>"
+        + barChart(
+          d.rows.filter { $0.rated > 0 }.map { ($0.name, $0.goodShare, "\($0.good)/\($0.rated)") }, colourFor: { _ in blue }, empty: na)
+        + "</section>")
     if !d.overdue.isEmpty {
-      var rows = "<tr><th>\(escape(l("case", "办件编号")))</th><th>\(escape(l("item", "事项")))</th><th>\(escape(l("department", "部门")))</th>"
+      var rows =
+        "<tr><th>\(escape(l("case", "办件编号")))</th><th>\(escape(l("item", "事项")))</th><th>\(escape(l("department", "部门")))</th>"
         + "<th>\(escape(l("window", "窗口")))</th><th>\(escape(l("due", "时限")))</th><th>\(escape(l("overdue, working hours", "超时工时")))</th></tr>"
       for c in d.overdue {
-        rows += "<tr><td>\(escape(c.number))</td><td>\(escape(c.itemName))</td><td>\(escape(c.departmentCode))</td><td>\(escape(c.window))</td>"
+        rows +=
+          "<tr><td>\(escape(c.number))</td><td>\(escape(c.itemName))</td><td>\(escape(c.departmentCode))</td><td>\(escape(c.window))</td>"
           + "<td>\(escape(CaseOutput.shortTime(c.dueAt)))</td><td class=\"num\">\(num(c.overdueHours))\(c.suspended ? escape(l(" (suspended)", "（中止）")) : "")</td></tr>"
       }
       body.append("<section><h2>\(escape(l("Most overdue open cases", "逾期最久的在办件")))</h2><table>\(rows)</table></section>")
@@ -147,12 +170,19 @@ enum HTMLReport {
   /// a day with nothing completed has no rate point.
   static func trendChart(_ trend: [Banjie_V1_DashboardDay], labels l: DashboardLabels) -> String {
     guard !trend.isEmpty else { return "<p>\(escape(l("no data", "无数据")))</p>" }
-    let width = 900.0, height = 240.0, left = 40.0, right = 40.0, top = 10.0, bottom = 40.0
-    let plotW = width - left - right, plotH = height - top - bottom
+    let width = 900.0
+    let height = 240.0
+    let left = 40.0
+    let right = 40.0
+    let top = 10.0
+    let bottom = 40.0
+    let plotW = width - left - right
+    let plotH = height - top - bottom
     let maxCount = Double(max(1, trend.map { max($0.received, $0.completed) }.max() ?? 1))
     let slot = plotW / Double(trend.count)
     let barW = max(1, slot * 0.4)
-    var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"\(escape(l("daily trend", "每日趋势")))\">"
+    var svg =
+      "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"\(escape(l("daily trend", "每日趋势")))\">"
     for k in 0...4 {
       let y = top + plotH * Double(k) / 4
       svg += "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width - right)\" y2=\"\(y)\" stroke=\"#eee\"/>"
@@ -164,33 +194,48 @@ enum HTMLReport {
       let x = left + slot * Double(i)
       let hr = plotH * Double(day.received) / maxCount
       let hc = plotH * Double(day.completed) / maxCount
-      svg += "<rect x=\"\(num(x + slot * 0.1))\" y=\"\(num(top + plotH - hr))\" width=\"\(num(barW))\" height=\"\(num(hr))\" fill=\"#90caf9\"><title>\(escape(day.day)) \(escape(l("received", "收件"))) \(day.received)</title></rect>"
-      svg += "<rect x=\"\(num(x + slot * 0.1 + barW))\" y=\"\(num(top + plotH - hc))\" width=\"\(num(barW))\" height=\"\(num(hc))\" fill=\"\(blue)\"><title>\(escape(day.day)) \(escape(l("completed", "办结"))) \(day.completed)</title></rect>"
+      svg +=
+        "<rect x=\"\(num(x + slot * 0.1))\" y=\"\(num(top + plotH - hr))\" width=\"\(num(barW))\" height=\"\(num(hr))\" fill=\"#90caf9\"><title>\(escape(day.day)) \(escape(l("received", "收件"))) \(day.received)</title></rect>"
+      svg +=
+        "<rect x=\"\(num(x + slot * 0.1 + barW))\" y=\"\(num(top + plotH - hc))\" width=\"\(num(barW))\" height=\"\(num(hc))\" fill=\"\(blue)\"><title>\(escape(day.day)) \(escape(l("completed", "办结"))) \(day.completed)</title></rect>"
       if day.completed > 0 { points.append("\(num(x + slot / 2)),\(num(top + plotH * (1 - day.onTimeRate)))") }
       if trend.count <= 16 || i % max(1, trend.count / 8) == 0 {
-        svg += "<text x=\"\(num(x + slot / 2))\" y=\"\(height - bottom + 14)\" text-anchor=\"middle\">\(escape(String(day.day.suffix(5))))</text>"
+        svg +=
+          "<text x=\"\(num(x + slot / 2))\" y=\"\(height - bottom + 14)\" text-anchor=\"middle\">\(escape(String(day.day.suffix(5))))</text>"
       }
     }
-    if points.count > 1 { svg += "<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(green)\" stroke-width=\"2\"/>" }
-    for p in points { svg += "<circle cx=\"\(p.split(separator: ",")[0])\" cy=\"\(p.split(separator: ",")[1])\" r=\"2.5\" fill=\"\(green)\"/>" }
+    if points.count > 1 {
+      svg += "<polyline points=\"\(points.joined(separator: " "))\" fill=\"none\" stroke=\"\(green)\" stroke-width=\"2\"/>"
+    }
+    for p in points {
+      svg += "<circle cx=\"\(p.split(separator: ",")[0])\" cy=\"\(p.split(separator: ",")[1])\" r=\"2.5\" fill=\"\(green)\"/>"
+    }
     let ly = height - 10
-    svg += "<rect x=\"\(left)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"#90caf9\"/><text x=\"\(left + 14)\" y=\"\(ly)\">\(escape(l("received", "收件")))</text>"
-    svg += "<rect x=\"\(left + 90)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"\(blue)\"/><text x=\"\(left + 104)\" y=\"\(ly)\">\(escape(l("completed", "办结")))</text>"
-    svg += "<line x1=\"\(left + 180)\" y1=\"\(ly - 4)\" x2=\"\(left + 196)\" y2=\"\(ly - 4)\" stroke=\"\(green)\" stroke-width=\"2\"/><text x=\"\(left + 200)\" y=\"\(ly)\">\(escape(l("on-time rate (right axis)", "按时办结率（右轴）")))</text>"
+    svg +=
+      "<rect x=\"\(left)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"#90caf9\"/><text x=\"\(left + 14)\" y=\"\(ly)\">\(escape(l("received", "收件")))</text>"
+    svg +=
+      "<rect x=\"\(left + 90)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"\(blue)\"/><text x=\"\(left + 104)\" y=\"\(ly)\">\(escape(l("completed", "办结")))</text>"
+    svg +=
+      "<line x1=\"\(left + 180)\" y1=\"\(ly - 4)\" x2=\"\(left + 196)\" y2=\"\(ly - 4)\" stroke=\"\(green)\" stroke-width=\"2\"/><text x=\"\(left + 200)\" y=\"\(ly)\">\(escape(l("on-time rate (right axis)", "按时办结率（右轴）")))</text>"
     return svg + "</svg>"
   }
 
   /// Horizontal bars, one per (label, share 0–1, note).
   static func barChart(_ rows: [(String, Double, String)], colourFor: (Double) -> String, empty: String) -> String {
     guard !rows.isEmpty else { return "<p>\(escape(empty))</p>" }
-    let width = 600.0, rowH = 24.0, labelW = 170.0, valueW = 110.0
+    let width = 600.0
+    let rowH = 24.0
+    let labelW = 170.0
+    let valueW = 110.0
     let plotW = width - labelW - valueW
-    var svg = "<svg viewBox=\"0 0 \(Int(width)) \(Int(rowH * Double(rows.count) + 8))\" width=\"100%\" style=\"max-width:\(Int(width * 1.25))px\" role=\"img\">"
+    var svg =
+      "<svg viewBox=\"0 0 \(Int(width)) \(Int(rowH * Double(rows.count) + 8))\" width=\"100%\" style=\"max-width:\(Int(width * 1.25))px\" role=\"img\">"
     for (i, row) in rows.enumerated() {
       let y = 4 + rowH * Double(i)
       svg += "<text x=\"\(labelW - 6)\" y=\"\(num(y + 15))\" text-anchor=\"end\">\(escape(row.0))</text>"
       svg += "<rect x=\"\(labelW)\" y=\"\(num(y + 3))\" width=\"\(num(plotW))\" height=\"16\" fill=\"#f0f0f0\"/>"
-      svg += "<rect x=\"\(labelW)\" y=\"\(num(y + 3))\" width=\"\(num(plotW * max(0, min(1, row.1))))\" height=\"16\" fill=\"\(colourFor(row.1))\"/>"
+      svg +=
+        "<rect x=\"\(labelW)\" y=\"\(num(y + 3))\" width=\"\(num(plotW * max(0, min(1, row.1))))\" height=\"16\" fill=\"\(colourFor(row.1))\"/>"
       svg += "<text x=\"\(num(labelW + plotW + 6))\" y=\"\(num(y + 15))\">\(pct(row.1)) (\(escape(row.2)))</text>"
     }
     return svg + "</svg>"
@@ -198,7 +243,9 @@ enum HTMLReport {
 
   /// The open cases as one stacked bar and a legend with counts.
   static func colourSplit(_ s: Banjie_V1_DashboardFigures, labels l: DashboardLabels, empty: String) -> String {
-    let parts: [(String, UInt32, String)] = [(l("green", "绿"), s.openGreen, green), (l("yellow", "黄"), s.openYellow, yellow), (l("red", "红"), s.openRed, red)]
+    let parts: [(String, UInt32, String)] = [
+      (l("green", "绿"), s.openGreen, green), (l("yellow", "黄"), s.openYellow, yellow), (l("red", "红"), s.openRed, red),
+    ]
     let total = parts.map { Double($0.1) }.reduce(0, +)
     guard total > 0 else { return "<p>\(escape(l("no open cases", "无在办件")))</p>" }
     let width = 300.0
@@ -206,7 +253,8 @@ enum HTMLReport {
     var x = 0.0
     for part in parts where part.1 > 0 {
       let w = width * Double(part.1) / total
-      svg += "<rect x=\"\(num(x))\" y=\"10\" width=\"\(num(w))\" height=\"36\" fill=\"\(part.2)\"><title>\(escape(part.0)) \(part.1)</title></rect>"
+      svg +=
+        "<rect x=\"\(num(x))\" y=\"10\" width=\"\(num(w))\" height=\"36\" fill=\"\(part.2)\"><title>\(escape(part.0)) \(part.1)</title></rect>"
       x += w
     }
     for (i, part) in parts.enumerated() {

@@ -27,7 +27,10 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
   }
 
   static func printCampaign(_ c: Banjie_V1_Campaign, json: Bool) throws {
-    if json { print(try c.jsonString(options: CaseOutput.jsonOptions)); return }
+    if json {
+      print(try c.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
     let lines: [(String, String)] = [
       ("campaign", "\(c.id) · \(c.name) · \(stateName(c.state))"),
       ("period", "\(c.periodFrom) to \(c.periodTo)"),
@@ -72,10 +75,17 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
         $0.periodFrom = self.from
         $0.periodTo = self.to
         $0.departmentCodes = self.department
-        $0.dimensions = dimensions.map { d in .with { $0.name = d.0; $0.weightPercent = d.1 } }
+        $0.dimensions = dimensions.map { d in
+          .with {
+            $0.name = d.0
+            $0.weightPercent = d.1
+          }
+        }
         $0.invited = invited
       }
-      let c = try await ReviewCampaignCommand.call(self.connection) { try await $0.createCampaign(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
+      let c = try await ReviewCampaignCommand.call(self.connection) {
+        try await $0.createCampaign(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
       try ReviewCampaignCommand.printCampaign(c, json: self.mutation.json)
     }
   }
@@ -122,7 +132,8 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
   }
 
   struct Review: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Review one department in an open campaign (invited enterprise), 1-5 per dimension.")
+    static let configuration = CommandConfiguration(
+      abstract: "Review one department in an open campaign (invited enterprise), 1-5 per dimension.")
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @Argument(help: "Campaign id.") var id: Int64
@@ -134,11 +145,21 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
       let request = Banjie_V1_SubmitReviewRequest.with {
         $0.campaignID = self.id
         $0.departmentCode = self.department
-        $0.scores = scores.map { s in .with { $0.dimension = s.0; $0.score = s.1 } }
+        $0.scores = scores.map { s in
+          .with {
+            $0.dimension = s.0
+            $0.score = s.1
+          }
+        }
         $0.comment = self.comment
       }
-      let r = try await ReviewCampaignCommand.call(self.connection) { try await $0.submitReview(request, metadata: self.mutation.metadata, options: self.connection.callOptions) }
-      if self.mutation.json { print(try r.jsonString(options: CaseOutput.jsonOptions)); return }
+      let r = try await ReviewCampaignCommand.call(self.connection) {
+        try await $0.submitReview(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
+      if self.mutation.json {
+        print(try r.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       print("reviewed \(r.departmentCode) in campaign \(r.campaignID): weighted score \(String(format: "%.2f", r.weightedScore))")
     }
   }
@@ -149,15 +170,25 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
     @Argument(help: "Campaign id.") var id: Int64
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      let result = try await ReviewCampaignCommand.call(self.connection) { try await $0.getCampaignResults(.with { $0.id = self.id }, options: self.connection.callOptions) }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let result = try await ReviewCampaignCommand.call(self.connection) {
+        try await $0.getCampaignResults(.with { $0.id = self.id }, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("rank", "department", "name", "score", "reviews", "response %")
       for d in result.departments {
-        table.add([d.rank == 0 ? "-" : String(d.rank), d.departmentCode, d.departmentName, d.reviews == 0 ? "-" : String(format: "%.2f", d.score),
-          String(d.reviews), String(format: "%.1f", d.responseRate * 100)])
+        table.add([
+          d.rank == 0 ? "-" : String(d.rank), d.departmentCode, d.departmentName, d.reviews == 0 ? "-" : String(format: "%.2f", d.score),
+          String(d.reviews), String(format: "%.1f", d.responseRate * 100),
+        ])
       }
       print(table.render())
-      print(Terminal.paint("\(result.campaign.name) · \(ReviewCampaignCommand.stateName(result.campaign.state)) · \(result.campaign.invited.count) invited", Terminal.dim))
+      print(
+        Terminal.paint(
+          "\(result.campaign.name) · \(ReviewCampaignCommand.stateName(result.campaign.state)) · \(result.campaign.invited.count) invited",
+          Terminal.dim))
     }
   }
 
@@ -166,12 +197,19 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Flag(name: .long, help: "Print JSON.") var json = false
     func run() async throws {
-      let result = try await ReviewCampaignCommand.call(self.connection) { try await $0.listCampaigns(.init(), options: self.connection.callOptions) }
-      if self.json { print(try result.jsonString(options: CaseOutput.jsonOptions)); return }
+      let result = try await ReviewCampaignCommand.call(self.connection) {
+        try await $0.listCampaigns(.init(), options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
       var table = TextTable("id", "name", "period", "state", "departments", "invited", "reviews")
       for c in result.campaigns {
-        table.add([String(c.id), c.name, "\(c.periodFrom)..\(c.periodTo)", ReviewCampaignCommand.stateName(c.state), String(c.departmentCodes.count),
-          String(c.invited.count), String(c.reviews)])
+        table.add([
+          String(c.id), c.name, "\(c.periodFrom)..\(c.periodTo)", ReviewCampaignCommand.stateName(c.state), String(c.departmentCodes.count),
+          String(c.invited.count), String(c.reviews),
+        ])
       }
       print(table.render())
     }

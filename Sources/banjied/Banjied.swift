@@ -93,7 +93,9 @@ struct Serve: AsyncParsableCommand {
       if let v = self.tlsCa { configuration.clientCAFile = v }
       if self.tls13Only { configuration.tls13Only = true }
       if let level = self.logLevel {
-        guard let parsed = Logger.Level(rawValue: level) else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical") }
+        guard let parsed = Logger.Level(rawValue: level) else {
+          throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
         configuration.logLevel = parsed
       }
     } catch let error as ConfigurationFile.ParseError {
@@ -108,7 +110,9 @@ struct Serve: AsyncParsableCommand {
     if let from = self.simulateFrom {
       let start: Date
       do { start = try ISO8601Instant.parse(from, field: "--simulate-from") } catch { throw ValidationError(error.message) }
-      guard self.simulateSpeed > 0, self.simulateSpeed <= 100_000 else { throw ValidationError("--simulate-speed must be within 0...100000") }
+      guard self.simulateSpeed > 0, self.simulateSpeed <= 100_000 else {
+        throw ValidationError("--simulate-speed must be within 0...100000")
+      }
       clock = SimulatedNow(start: start, speed: self.simulateSpeed)
     }
 
@@ -126,10 +130,12 @@ struct Serve: AsyncParsableCommand {
     if self.simulateFrom != nil {
       logger.warning("simulated clock: starts at \(self.simulateFrom ?? "") and runs \(self.simulateSpeed)x; for demos only")
     }
-    logger.info("starting banjied \(BanjieVersion.current)", metadata: [
-      "listen": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
-      "metrics": "\(configuration.metricsHost.map { "\($0):\(configuration.metricsPort)" } ?? "off")",
-    ])
+    logger.info(
+      "starting banjied \(BanjieVersion.current)",
+      metadata: [
+        "listen": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
+        "metrics": "\(configuration.metricsHost.map { "\($0):\(configuration.metricsPort)" } ?? "off")",
+      ])
     do {
       try await BanjieServerApp(configuration: configuration, logger: logger, metricsRegistry: registry).run(now: clock)
     } catch let error as StartupError {

@@ -40,8 +40,10 @@ struct Seed: AsyncParsableCommand {
     let started = Date()
     let summary: SeedSummary
     do {
-      summary = try await Seeding.run(databasePath: self.database, catalogJSON: catalogJSON,
-        options: SeedOptions(cases: self.cases, until: until, seed: self.seed, enterprises: self.enterprises)) { done, total in
+      summary = try await Seeding.run(
+        databasePath: self.database, catalogJSON: catalogJSON,
+        options: SeedOptions(cases: self.cases, until: until, seed: self.seed, enterprises: self.enterprises)
+      ) { done, total in
         progress.update(done, of: total)
       }
     } catch let error as DomainError {
@@ -49,7 +51,8 @@ struct Seed: AsyncParsableCommand {
       throw ExitCode(1)
     }
     let seconds = Date().timeIntervalSince(started)
-    print("""
+    print(
+      """
       seeded \(self.database) in \(String(format: "%.1f", seconds)) s:
         cases \(summary.cases) (\(summary.openCases) open), enterprises \(summary.enterprises), ratings \(summary.ratings), \
       rectifications \(summary.rectifications), visits \(summary.visits), demands \(summary.demands)

@@ -16,27 +16,28 @@ struct ConfigurationFileTests {
 
   @Test("tables, dotted keys, inline tables, comments, escapes and every scalar kind")
   func realTOML() throws {
-    let file = try ConfigurationFile(parsing: #"""
-      # banjied.toml
-      top = "level"
+    let file = try ConfigurationFile(
+      parsing: #"""
+        # banjied.toml
+        top = "level"
 
-      [server]
-      listen = ":7443"  # all interfaces
-      database = "/var/lib/ban\"jie\\x.sqlite\u00e9"
-      graceful_shutdown_seconds = 1_800
+        [server]
+        listen = ":7443"  # all interfaces
+        database = "/var/lib/ban\"jie\\x.sqlite\u00e9"
+        graceful_shutdown_seconds = 1_800
 
-      [ tls ]
-      certificate = '/etc/banjie/server #1.pem'
-      tls13_only = true
-      limits.max_connections = 64
-      ratio = 0.5
-      path = """
-      two
-      lines"""
+        [ tls ]
+        certificate = '/etc/banjie/server #1.pem'
+        tls13_only = true
+        limits.max_connections = 64
+        ratio = 0.5
+        path = """
+        two
+        lines"""
 
-      [county]
-      inline = { code = "370830", on = false }
-      """#)
+        [county]
+        inline = { code = "370830", on = false }
+        """#)
     #expect(file.values["top"] == .string("level"))
     #expect(file.values["server.listen"] == .string(":7443"))
     #expect(file.values["server.database"] == .string("/var/lib/ban\"jie\\x.sqlite\u{e9}"))

@@ -4,16 +4,20 @@ import Testing
 
 @Suite("Star-service awards domain")
 struct AwardDomainTests {
-  @Test("periods: months, quarters and years in whole days", arguments: [
-    ("2026-11", "2026-11-01", "2026-11-30"), ("2026-02", "2026-02-01", "2026-02-28"), ("2024-02", "2024-02-01", "2024-02-29"),
-    ("2026-Q4", "2026-10-01", "2026-12-31"), ("2026-Q1", "2026-01-01", "2026-03-31"), ("2026", "2026-01-01", "2026-12-31"),
-  ])
+  @Test(
+    "periods: months, quarters and years in whole days",
+    arguments: [
+      ("2026-11", "2026-11-01", "2026-11-30"), ("2026-02", "2026-02-01", "2026-02-28"), ("2024-02", "2024-02-01", "2024-02-29"),
+      ("2026-Q4", "2026-10-01", "2026-12-31"), ("2026-Q1", "2026-01-01", "2026-03-31"), ("2026", "2026-01-01", "2026-12-31"),
+    ])
   func periods(text: String, from: String, to: String) throws {
     let p = try AwardPeriod(parsing: text)
     #expect(p.from.description == from && p.to.description == to && p.text == text)
   }
 
-  @Test("unknown periods are refused naming the period", arguments: ["2026-13", "2026-00", "2026-Q5", "2026-Q0", "garbage", "", "2026-1", "26-11", "2026-11-01", "２０２６"])
+  @Test(
+    "unknown periods are refused naming the period",
+    arguments: ["2026-13", "2026-00", "2026-Q5", "2026-Q0", "garbage", "", "2026-1", "26-11", "2026-11-01", "２０２６"])
   func badPeriods(text: String) {
     do {
       _ = try AwardPeriod(parsing: text)
@@ -23,8 +27,10 @@ struct AwardDomainTests {
     }
   }
 
-  static func scores(_ unit: AwardUnit = .window, handled: Int, onTime: Int? = nil, oneDay: Int? = nil, rated: Int? = nil, good: Int? = nil,
-    bad: Int = 0, rectified: Int = 0, overdue: Int = 0) -> AwardScores {
+  static func scores(
+    _ unit: AwardUnit = .window, handled: Int, onTime: Int? = nil, oneDay: Int? = nil, rated: Int? = nil, good: Int? = nil,
+    bad: Int = 0, rectified: Int = 0, overdue: Int = 0
+  ) -> AwardScores {
     var s = AwardScores(unit: unit, key: "A01", name: "A01")
     s.handled = handled
     s.onTime = onTime ?? handled
@@ -51,7 +57,8 @@ struct AwardDomainTests {
     // 差评: rectified on time costs nothing beyond good share; one not rectified on time caps at 3★
     (scores(handled: 100, bad: 1, rectified: 1), 5), (scores(handled: 100, bad: 1), 3), (scores(handled: 100, bad: 2), 2),
     // overdue demands count for departments only
-    (scores(.department, handled: 100, overdue: 1), 4), (scores(.department, handled: 100, overdue: 0), 5), (scores(.window, handled: 100, overdue: 9), 5),
+    (scores(.department, handled: 100, overdue: 1), 4), (scores(.department, handled: 100, overdue: 0), 5),
+    (scores(.window, handled: 100, overdue: 9), 5),
     (scores(handled: 0, rated: 0), 1),
   ]
 
@@ -88,7 +95,7 @@ struct AwardDomainTests {
   @Test("overlapping thresholds name the level and field")
   func overlap() {
     var levels = Self.good
-    levels[1].minOnTimePercent = 99   // 4★ asks more on-time than 5★
+    levels[1].minOnTimePercent = 99  // 4★ asks more on-time than 5★
     let e = Self.refusal(levels)
     #expect(e?.kind == .invalidArgument && e?.code == "award.overlapping_levels")
     #expect(e?.field == "level 5★.min_on_time_percent")

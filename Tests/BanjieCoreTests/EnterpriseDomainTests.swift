@@ -45,10 +45,15 @@ struct EnterpriseDomainTests {
     #expect(try DemandStateMachine.apply(.close(satisfaction: 5), to: .answered, number: "d") == .closed)
     #expect(try DemandStateMachine.apply(.reopen, to: .answered, number: "d") == .reopened)
     #expect(try DemandStateMachine.apply(.answer, to: .reopened, number: "d") == .answered)
-    for (action, state) in [(DemandAction.answer, DemandState.open), (.close(satisfaction: 3), .assigned), (.reopen, .closed), (.assign, .closed), (.assign, .answered)] {
+    for (action, state) in [
+      (DemandAction.answer, DemandState.open), (.close(satisfaction: 3), .assigned), (.reopen, .closed), (.assign, .closed),
+      (.assign, .answered),
+    ] {
       #expect(throws: DomainError.self) { _ = try DemandStateMachine.apply(action, to: state, number: "d") }
     }
-    #expect { _ = try DemandStateMachine.apply(.close(satisfaction: 0), to: .answered, number: "d") } throws: { ($0 as? DomainError)?.field == "satisfaction" }
+    #expect { _ = try DemandStateMachine.apply(.close(satisfaction: 0), to: .answered, number: "d") } throws: {
+      ($0 as? DomainError)?.field == "satisfaction"
+    }
     #expect(DemandState.reopened.awaitsDepartment)
     #expect(!DemandState.answered.awaitsDepartment)
   }

@@ -16,12 +16,14 @@ struct RatingDomainTests {
     }
   }
 
-  @Test("out-of-range levels, long comments and bad tags name the field", arguments: [
-    (0, "", [String](), "level"), (6, "", [], "level"), (-1, "", [], "level"),
-    (5, String(repeating: "x", count: 1001), [], "comment"),
-    (5, "", [String(repeating: "标", count: 21)], "tags[0]"),
-    (5, "", (0..<11).map(String.init), "tags"),
-  ])
+  @Test(
+    "out-of-range levels, long comments and bad tags name the field",
+    arguments: [
+      (0, "", [String](), "level"), (6, "", [], "level"), (-1, "", [], "level"),
+      (5, String(repeating: "x", count: 1001), [], "comment"),
+      (5, "", [String(repeating: "标", count: 21)], "tags[0]"),
+      (5, "", (0..<11).map(String.init), "tags"),
+    ])
   func refusals(level: Int, comment: String, tags: [String], field: String) {
     do {
       _ = try RatingInput(level: level, comment: comment, tags: tags)
@@ -44,27 +46,35 @@ struct RatingDomainTests {
     #expect(try M.apply(.verify(valid: true), state: .open, appeal: .none, verifiedValid: nil, number: "Z") == (.verified, .none))
     #expect(try M.apply(.rectify, state: .verified, appeal: .none, verifiedValid: true, number: "Z") == (.rectified, .none))
     #expect(throws: DomainError.self) { try M.apply(.rectify, state: .verified, appeal: .none, verifiedValid: false, number: "Z") }
-    #expect(try M.apply(.followUp(satisfied: true), state: .verified, appeal: .none, verifiedValid: false, number: "Z") == (.followedUp, .none))
-    #expect(throws: DomainError.self) { try M.apply(.followUp(satisfied: true), state: .open, appeal: .none, verifiedValid: nil, number: "Z") }
+    #expect(
+      try M.apply(.followUp(satisfied: true), state: .verified, appeal: .none, verifiedValid: false, number: "Z") == (.followedUp, .none))
+    #expect(throws: DomainError.self) {
+      try M.apply(.followUp(satisfied: true), state: .open, appeal: .none, verifiedValid: nil, number: "Z")
+    }
     #expect(try M.apply(.close, state: .followedUp, appeal: .rejected, verifiedValid: true, number: "Z") == (.closed, .rejected))
     #expect(throws: DomainError.self) { try M.apply(.close, state: .followedUp, appeal: .pending, verifiedValid: true, number: "Z") }
     #expect(try M.apply(.appeal, state: .open, appeal: .none, verifiedValid: nil, number: "Z") == (.open, .pending))
     #expect(throws: DomainError.self) { try M.apply(.appeal, state: .open, appeal: .rejected, verifiedValid: nil, number: "Z") }
     #expect(throws: DomainError.self) { try M.apply(.decide(uphold: true), state: .open, appeal: .none, verifiedValid: nil, number: "Z") }
     #expect(try M.apply(.decide(uphold: true), state: .verified, appeal: .pending, verifiedValid: true, number: "Z") == (.closed, .upheld))
-    #expect(try M.apply(.decide(uphold: false), state: .verified, appeal: .pending, verifiedValid: true, number: "Z") == (.verified, .rejected))
+    #expect(
+      try M.apply(.decide(uphold: false), state: .verified, appeal: .pending, verifiedValid: true, number: "Z") == (.verified, .rejected))
   }
 
   @Test("campaign weights sum to exactly 100 %")
   func weights() throws {
-    let good = [CampaignDimension(name: "efficiency", weightPercent: 40), CampaignDimension(name: "attitude", weightPercent: 30),
-                CampaignDimension(name: "transparency", weightPercent: 20), CampaignDimension(name: "integrity", weightPercent: 10)]
+    let good = [
+      CampaignDimension(name: "efficiency", weightPercent: 40), CampaignDimension(name: "attitude", weightPercent: 30),
+      CampaignDimension(name: "transparency", weightPercent: 20), CampaignDimension(name: "integrity", weightPercent: 10),
+    ]
     try CampaignDimension.check(good)
     #expect(CampaignDimension.weightedHundredths(good, scores: ["efficiency": 5, "attitude": 4, "transparency": 5, "integrity": 4]) == 460)
     var short = good
     short[3].weightPercent = 9
     #expect { try CampaignDimension.check(short) } throws: { ($0 as? DomainError)?.code == "campaign.weights_sum" }
-    #expect { try CampaignDimension.check(good + [CampaignDimension(name: "efficiency", weightPercent: 0)]) } throws: { ($0 as? DomainError)?.field == "dimensions[4].name" }
+    #expect { try CampaignDimension.check(good + [CampaignDimension(name: "efficiency", weightPercent: 0)]) } throws: {
+      ($0 as? DomainError)?.field == "dimensions[4].name"
+    }
     #expect { try CampaignDimension.check([]) } throws: { ($0 as? DomainError)?.field == "dimensions" }
   }
 

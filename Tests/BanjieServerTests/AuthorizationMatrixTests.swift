@@ -1,5 +1,6 @@
 import BanjieProto
 import BanjieTLS
+import BanjieTransport
 import Foundation
 import GRPCCore
 import Testing
@@ -100,5 +101,3 @@ struct AuthorizationMatrixTests {
     }
   }
 }
-
-import BanjieTransport

@@ -11,20 +11,26 @@ import GRPCCore
 import Testing
 
 extension ServerHarness {
-  func awards<R: Sendable>(_ role: PeerIdentity.Role = .office, _ org: String = "YSB", _ person: String = "李明",
-    _ body: (Banjie_V1_AwardService.Client<BanjieClientTransport>) async throws -> R) async throws -> R {
+  func awards<R: Sendable>(
+    _ role: PeerIdentity.Role = .office, _ org: String = "YSB", _ person: String = "李明",
+    _ body: (Banjie_V1_AwardService.Client<BanjieClientTransport>) async throws -> R
+  ) async throws -> R {
     try await self.as_(role, org, person) { try await body(Banjie_V1_AwardService.Client(wrapping: $0)) }
   }
 
   /// A case received, accepted and completed at `window` by clerk `person` of `department`.
-  func completedCase(window: String, person: String, department: String = "SCJGJ", item: String = "SCJGJ-003", uscc: String) async throws -> String {
+  func completedCase(window: String, person: String, department: String = "SCJGJ", item: String = "SCJGJ-003", uscc: String) async throws
+    -> String
+  {
     try await self.cases(.clerk, department, person) { cases in
-      let n = try await cases.submitCase(.with {
-        $0.itemCode = item
-        $0.applicant = "申请人"
-        $0.window = window
-        $0.enterpriseUscc = uscc
-      }).number
+      let n = try await cases.submitCase(
+        .with {
+          $0.itemCode = item
+          $0.applicant = "申请人"
+          $0.window = window
+          $0.enterpriseUscc = uscc
+        }
+      ).number
       _ = try await cases.acceptCase(.number(n))
       _ = try await cases.completeCase(.number(n) { $0.outcome = "approved" })
       return n
@@ -33,8 +39,10 @@ extension ServerHarness {
 }
 
 extension Banjie_V1_StarLevel {
-  static func of(_ stars: UInt32, _ handled: UInt32, onTime: UInt32 = 0, oneDay: UInt32 = 0, good: UInt32 = 0, unrated: UInt32 = 100,
-    unrectified: Int32 = -1, overdue: Int32 = -1) -> Self {
+  static func of(
+    _ stars: UInt32, _ handled: UInt32, onTime: UInt32 = 0, oneDay: UInt32 = 0, good: UInt32 = 0, unrated: UInt32 = 100,
+    unrectified: Int32 = -1, overdue: Int32 = -1
+  ) -> Self {
     .with {
       $0.stars = stars
       $0.minHandled = handled
@@ -113,20 +121,28 @@ struct AwardTests {
       #expect(windows["W5"]?.shortOfNext == "4★ needs unrectified 差评 ≤ 0")
       #expect(windows["W6"]?.shortOfNext == "5★ needs unrated ≤ 25 %")
       let department = try #require(preview.entries.first { $0.kind == "department" })
-      #expect(department.key == "SCJGJ" && department.handled == 23 && department.rated == 20 && department.good == 16 && department.unrated == 3)
-      #expect(department.onTime == 23 && department.oneDay == 23 && department.bad == 1 && department.unrectifiedBad == 1 && department.stars == 3)
+      #expect(
+        department.key == "SCJGJ" && department.handled == 23 && department.rated == 20 && department.good == 16 && department.unrated == 3)
+      #expect(
+        department.onTime == 23 && department.oneDay == 23 && department.bad == 1 && department.unrectifiedBad == 1 && department.stars == 3
+      )
       #expect(preview.entries.map(\.kind) == Array(repeating: "window", count: 6) + Array(repeating: "staff", count: 6) + ["department"])
 
       // Independently, from the database file: handled, rated and good per window.
       let counts = try h.database { db in
-        try Row.fetchAll(db, sql: """
-          SELECT c.window, COUNT(*) AS handled, COUNT(g.case_id) AS rated, SUM(CASE WHEN g.level >= 4 THEN 1 ELSE 0 END) AS good
-          FROM cases c LEFT JOIN ratings g ON g.case_id = c.id WHERE c.state IN ('COMPLETED', 'DELIVERED') GROUP BY c.window
-          """).map { ($0["window"] as String, $0["handled"] as Int, $0["rated"] as Int, $0["good"] as Int) }
+        try Row.fetchAll(
+          db,
+          sql: """
+            SELECT c.window, COUNT(*) AS handled, COUNT(g.case_id) AS rated, SUM(CASE WHEN g.level >= 4 THEN 1 ELSE 0 END) AS good
+            FROM cases c LEFT JOIN ratings g ON g.case_id = c.id WHERE c.state IN ('COMPLETED', 'DELIVERED') GROUP BY c.window
+            """
+        ).map { ($0["window"] as String, $0["handled"] as Int, $0["rated"] as Int, $0["good"] as Int) }
       }
       #expect(counts.count == 6)
       for (window, handled, rated, good) in counts {
-        #expect(windows[window]?.handled == UInt32(handled) && windows[window]?.rated == UInt32(rated) && windows[window]?.good == UInt32(good), "\(window)")
+        #expect(
+          windows[window]?.handled == UInt32(handled) && windows[window]?.rated == UInt32(rated) && windows[window]?.good == UInt32(good),
+          "\(window)")
       }
 
       // The shipped rule set (v1) would give none of these small windows more than 2★ (volume).
@@ -156,7 +172,9 @@ struct AwardTests {
     let period = Banjie_V1_PublishAwardsRequest.with { $0.period = "2026-11" }
 
     #expect(await rpcError { _ = try await h.awards(.clerk, "SCJGJ") { try await $0.publishAwards(period) } }?.code == .permissionDenied)
-    #expect(await rpcError { _ = try await h.awards(.clerk, "SCJGJ") { try await $0.previewAwards(.with { $0.period = "2026-11" }) } }?.code == .permissionDenied)
+    #expect(
+      await rpcError { _ = try await h.awards(.clerk, "SCJGJ") { try await $0.previewAwards(.with { $0.period = "2026-11" }) } }?.code
+        == .permissionDenied)
     let award = try await h.awards { try await $0.publishAwards(period) }
     #expect(award.ruleSetVersion == 2 && award.period == "2026-11" && !award.revoked)
     #expect(award.digest == SHA256.hex(award.snapshot))
@@ -179,13 +197,17 @@ struct AwardTests {
 
     let later = try await h.awards(.clerk, "SCJGJ") { try await $0.getAward(.with { $0.id = award.id }) }
     #expect(later.snapshot == award.snapshot && later.digest == award.digest && later.entries == award.entries)
-    #expect(try h.database { try Data.fetchOne($0, sql: "SELECT snapshot FROM awards WHERE id = ?", arguments: [award.id]) } == award.snapshot)
+    #expect(
+      try h.database { try Data.fetchOne($0, sql: "SELECT snapshot FROM awards WHERE id = ?", arguments: [award.id]) } == award.snapshot)
   }
 
   static func revokeAndRepublish(_ h: ServerHarness, award: Banjie_V1_Award) async throws {
     let period = Banjie_V1_PublishAwardsRequest.with { $0.period = "2026-11" }
     // Revoke: office only, with a reason; then the period may be published again.
-    let revoke = Banjie_V1_RevokeAwardRequest.with { $0.id = award.id; $0.reason = "补录差评后重新评定" }
+    let revoke = Banjie_V1_RevokeAwardRequest.with {
+      $0.id = award.id
+      $0.reason = "补录差评后重新评定"
+    }
     #expect(await rpcError { _ = try await h.awards(.clerk, "SCJGJ") { try await $0.revokeAward(revoke) } }?.code == .permissionDenied)
     let noReason = await rpcError { _ = try await h.awards { try await $0.revokeAward(.with { $0.id = award.id }) } }
     #expect(noReason?.code == .invalidArgument && errorField(noReason) == "reason")
@@ -204,8 +226,12 @@ struct AwardTests {
 
   /// The same idempotency key answers the first publication and writes nothing.
   static func idempotentPublish(_ h: ServerHarness) async throws {
-    let first = try await h.awards { try await $0.publishAwards(.with { $0.period = "2026-10" }, metadata: ["idempotency-key": "award-2026-10"]) }
-    let repeated = try await h.awards { try await $0.publishAwards(.with { $0.period = "2026-10" }, metadata: ["idempotency-key": "award-2026-10"]) }
+    let first = try await h.awards {
+      try await $0.publishAwards(.with { $0.period = "2026-10" }, metadata: ["idempotency-key": "award-2026-10"])
+    }
+    let repeated = try await h.awards {
+      try await $0.publishAwards(.with { $0.period = "2026-10" }, metadata: ["idempotency-key": "award-2026-10"])
+    }
     #expect(first.id == repeated.id && first.digest == repeated.digest)
     #expect(try h.rows("awards") == 3)
   }
@@ -218,14 +244,18 @@ struct AwardTests {
         for call in 0..<2 {
           let error = await rpcError {
             _ = try await h.awards {
-              if call == 0 { _ = try await $0.previewAwards(.with { $0.period = text }) } else { _ = try await $0.publishAwards(.with { $0.period = text }) }
+              if call == 0 {
+                _ = try await $0.previewAwards(.with { $0.period = text })
+              } else {
+                _ = try await $0.publishAwards(.with { $0.period = text })
+              }
             }
           }
           #expect(error?.code == .invalidArgument && errorField(error) == "period", "\(text)")
         }
       }
       var overlap = smallRules
-      overlap.levels[1].minGoodPercent = 80   // 4★ asks more good share than 5★
+      overlap.levels[1].minGoodPercent = 80  // 4★ asks more good share than 5★
       let o = await rpcError { _ = try await h.awards { try await $0.setAwardRules(overlap) } }
       #expect(o?.code == .invalidArgument && errorField(o) == "level 5★.min_good_percent")
       var gap = smallRules
@@ -236,7 +266,8 @@ struct AwardTests {
       percent.levels[0].minOnTimePercent = 150
       let p = await rpcError { _ = try await h.awards { try await $0.setAwardRules(percent) } }
       #expect(p?.code == .invalidArgument && errorField(p) == "levels[0].min_on_time_percent")
-      #expect(await rpcError { _ = try await h.awards(.clerk, "SCJGJ") { try await $0.setAwardRules(smallRules) } }?.code == .permissionDenied)
+      #expect(
+        await rpcError { _ = try await h.awards(.clerk, "SCJGJ") { try await $0.setAwardRules(smallRules) } }?.code == .permissionDenied)
       #expect(await rpcError { _ = try await h.awards { try await $0.getAward(.with { $0.id = 99 }) } }?.code == .notFound)
       #expect(try h.rows("award_rule_sets") == 1)
       #expect(try h.rows("awards") == 0)
@@ -246,8 +277,10 @@ struct AwardTests {
 }
 
 extension ServerHarness {
-  func exemplary<R: Sendable>(_ role: PeerIdentity.Role, _ org: String, _ person: String = "测试员",
-    _ body: (Banjie_V1_ExemplaryService.Client<BanjieClientTransport>) async throws -> R) async throws -> R {
+  func exemplary<R: Sendable>(
+    _ role: PeerIdentity.Role, _ org: String, _ person: String = "测试员",
+    _ body: (Banjie_V1_ExemplaryService.Client<BanjieClientTransport>) async throws -> R
+  ) async throws -> R {
     try await self.as_(role, org, person) { try await body(Banjie_V1_ExemplaryService.Client(wrapping: $0)) }
   }
 }
@@ -269,32 +302,112 @@ struct ExemplaryTests {
 
   static func refusals(_ h: ServerHarness, done: String, open: String) async throws {
     let auditBefore = try h.rows("audit_log")
-    let notDone = await rpcError { _ = try await h.exemplary(.clerk, "SCJGJ") { try await $0.nominate(.with { $0.caseNumber = open; $0.account = "当场办结" }) } }
+    let notDone = await rpcError {
+      _ = try await h.exemplary(.clerk, "SCJGJ") {
+        try await $0.nominate(
+          .with {
+            $0.caseNumber = open
+            $0.account = "当场办结"
+          })
+      }
+    }
     #expect(notDone?.code == .failedPrecondition && errorField(notDone) == "case_number" && notDone?.message.contains("RECEIVED") == true)
-    #expect(await rpcError { _ = try await h.exemplary(.clerk, "ZJJ") { try await $0.nominate(.with { $0.caseNumber = done; $0.account = "好" }) } }?.code == .permissionDenied)
-    #expect(await rpcError { _ = try await h.exemplary(.office, "YSB") { try await $0.nominate(.with { $0.caseNumber = done; $0.account = "好" }) } }?.code == .permissionDenied)
+    #expect(
+      await rpcError {
+        _ = try await h.exemplary(.clerk, "ZJJ") {
+          try await $0.nominate(
+            .with {
+              $0.caseNumber = done
+              $0.account = "好"
+            })
+        }
+      }?.code == .permissionDenied)
+    #expect(
+      await rpcError {
+        _ = try await h.exemplary(.office, "YSB") {
+          try await $0.nominate(
+            .with {
+              $0.caseNumber = done
+              $0.account = "好"
+            })
+        }
+      }?.code == .permissionDenied)
     let noAccount = await rpcError { _ = try await h.exemplary(.clerk, "SCJGJ") { try await $0.nominate(.with { $0.caseNumber = done }) } }
     #expect(noAccount?.code == .invalidArgument && errorField(noAccount) == "account")
-    let both = await rpcError { _ = try await h.exemplary(.clerk, "SCJGJ") { try await $0.nominate(.with { $0.caseNumber = done; $0.demandNumber = "D"; $0.account = "好" }) } }
+    let both = await rpcError {
+      _ = try await h.exemplary(.clerk, "SCJGJ") {
+        try await $0.nominate(
+          .with {
+            $0.caseNumber = done
+            $0.demandNumber = "D"
+            $0.account = "好"
+          })
+      }
+    }
     #expect(both?.code == .invalidArgument)
-    #expect(await rpcError { _ = try await h.exemplary(.clerk, "SCJGJ") { try await $0.nominate(.with { $0.caseNumber = "NOPE"; $0.account = "好" }) } }?.code == .notFound)
+    #expect(
+      await rpcError {
+        _ = try await h.exemplary(.clerk, "SCJGJ") {
+          try await $0.nominate(
+            .with {
+              $0.caseNumber = "NOPE"
+              $0.account = "好"
+            })
+        }
+      }?.code == .notFound)
     #expect(try h.rows("exemplary_nominations") == 0 && h.rows("audit_log") == auditBefore)
   }
 
   static func nominateAndReview(_ h: ServerHarness, done: String) async throws {
-    let n = try await h.exemplary(.clerk, "SCJGJ", "甲") { try await $0.nominate(.with { $0.caseNumber = done; $0.account = "容缺受理，当日办结并送证上门" }) }
-    #expect(n.kind == "case" && n.subject == done && n.departmentCode == "SCJGJ" && n.year == 2026 && n.state == .nominated && n.nominatedBy == "甲")
-    #expect(await rpcError { _ = try await h.exemplary(.clerk, "SCJGJ") { try await $0.nominate(.with { $0.caseNumber = done; $0.account = "再来" }) } }?.code == .alreadyExists)
+    let n = try await h.exemplary(.clerk, "SCJGJ", "甲") {
+      try await $0.nominate(
+        .with {
+          $0.caseNumber = done
+          $0.account = "容缺受理，当日办结并送证上门"
+        })
+    }
+    #expect(
+      n.kind == "case" && n.subject == done && n.departmentCode == "SCJGJ" && n.year == 2026 && n.state == .nominated
+        && n.nominatedBy == "甲")
+    #expect(
+      await rpcError {
+        _ = try await h.exemplary(.clerk, "SCJGJ") {
+          try await $0.nominate(
+            .with {
+              $0.caseNumber = done
+              $0.account = "再来"
+            })
+        }
+      }?.code == .alreadyExists)
 
     // The office reviews; a clerk may not; declining needs a note; a review is final.
-    let select = Banjie_V1_ReviewNominationRequest.with { $0.id = n.id; $0.select = true }
-    #expect(await rpcError { _ = try await h.exemplary(.clerk, "SCJGJ") { try await $0.reviewNomination(select) } }?.code == .permissionDenied)
-    let bare = await rpcError { _ = try await h.exemplary(.office, "YSB") { try await $0.reviewNomination(.with { $0.id = n.id; $0.select = false }) } }
+    let select = Banjie_V1_ReviewNominationRequest.with {
+      $0.id = n.id
+      $0.select = true
+    }
+    #expect(
+      await rpcError { _ = try await h.exemplary(.clerk, "SCJGJ") { try await $0.reviewNomination(select) } }?.code == .permissionDenied)
+    let bare = await rpcError {
+      _ = try await h.exemplary(.office, "YSB") {
+        try await $0.reviewNomination(
+          .with {
+            $0.id = n.id
+            $0.select = false
+          })
+      }
+    }
     #expect(bare?.code == .invalidArgument && errorField(bare) == "note")
     let selected = try await h.exemplary(.office, "YSB", "李明") { try await $0.reviewNomination(select) }
     #expect(selected.state == .selected && selected.reviewedBy == "李明")
-    #expect(await rpcError { _ = try await h.exemplary(.office, "YSB") { try await $0.reviewNomination(select) } }?.code == .failedPrecondition)
-    let list = try await h.exemplary(.office, "YSB") { try await $0.listNominations(.with { $0.year = 2026; $0.state = .selected }) }
+    #expect(
+      await rpcError { _ = try await h.exemplary(.office, "YSB") { try await $0.reviewNomination(select) } }?.code == .failedPrecondition)
+    let list = try await h.exemplary(.office, "YSB") {
+      try await $0.listNominations(
+        .with {
+          $0.year = 2026
+          $0.state = .selected
+        })
+    }
     #expect(list.nominations.map(\.subject) == [done])
     #expect(try await h.exemplary(.office, "YSB") { try await $0.listNominations(.with { $0.year = 2025 }) }.nominations.isEmpty)
     #expect(try await h.exemplary(.clerk, "ZJJ") { try await $0.listNominations(.init()) }.nominations.isEmpty)
@@ -307,18 +420,43 @@ struct ExemplaryTests {
     try await ServerHarness.run(start: shanghai("2026-11-02T09:30:00")) { h in
       try await h.enterprises { e in _ = try await e.registerEnterprise(.sample(self.a)) }
       let number = try await h.enterprises(.enterprise, self.a, "张总") { try await $0.raiseDemand(.with { $0.demand = .sample() }).number }
-      let nominate = Banjie_V1_NominateRequest.with { $0.demandNumber = number; $0.account = "三天内协调完成用地规划许可" }
+      let nominate = Banjie_V1_NominateRequest.with {
+        $0.demandNumber = number
+        $0.account = "三天内协调完成用地规划许可"
+      }
       let open = await rpcError { _ = try await h.exemplary(.clerk, "ZRZYJ") { try await $0.nominate(nominate) } }
       #expect(open?.code == .failedPrecondition && errorField(open) == "demand_number")
       try await h.enterprises(.clerk, "ZRZYJ", "孙丽") { e in
-        _ = try await e.assignDemand(.with { $0.number = number; $0.handler = "孙丽" })
-        _ = try await e.answerDemand(.with { $0.number = number; $0.answer = "已办结" })
+        _ = try await e.assignDemand(
+          .with {
+            $0.number = number
+            $0.handler = "孙丽"
+          })
+        _ = try await e.answerDemand(
+          .with {
+            $0.number = number
+            $0.answer = "已办结"
+          })
       }
-      #expect(await rpcError { _ = try await h.exemplary(.clerk, "ZRZYJ") { try await $0.nominate(nominate) } }?.code == .failedPrecondition)
-      _ = try await h.enterprises(.enterprise, self.a, "张总") { try await $0.closeDemand(.with { $0.number = number; $0.satisfaction = 5 }) }
+      #expect(
+        await rpcError { _ = try await h.exemplary(.clerk, "ZRZYJ") { try await $0.nominate(nominate) } }?.code == .failedPrecondition)
+      _ = try await h.enterprises(.enterprise, self.a, "张总") {
+        try await $0.closeDemand(
+          .with {
+            $0.number = number
+            $0.satisfaction = 5
+          })
+      }
       let n = try await h.exemplary(.clerk, "ZRZYJ", "孙丽") { try await $0.nominate(nominate) }
       #expect(n.kind == "demand" && n.departmentCode == "ZRZYJ" && n.year == 2026)
-      let declined = try await h.exemplary(.office, "YSB") { try await $0.reviewNomination(.with { $0.id = n.id; $0.select = false; $0.note = "常规办理" }) }
+      let declined = try await h.exemplary(.office, "YSB") {
+        try await $0.reviewNomination(
+          .with {
+            $0.id = n.id
+            $0.select = false
+            $0.note = "常规办理"
+          })
+      }
       #expect(declined.state == .declined && declined.reviewNote == "常规办理")
       #expect(try await h.exemplary(.clerk, "ZRZYJ") { try await $0.listNominations(.init()) }.nominations.map(\.state) == [.declined])
     }

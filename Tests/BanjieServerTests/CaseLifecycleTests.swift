@@ -53,7 +53,10 @@ struct CaseLifecycleTests {
         #expect(value3 == .delivered)
 
         let history = try await cases.getCaseHistory(.with { $0.number = n })
-        #expect(history.events.map(\.action) == ["receive", "requestSupplement", "supplementReceived", "accept", "suspend", "resume", "complete", "deliver"])
+        #expect(
+          history.events.map(\.action) == [
+            "receive", "requestSupplement", "supplementReceived", "accept", "suspend", "resume", "complete", "deliver",
+          ])
         #expect(history.events.allSatisfy { $0.actorPerson == "张伟" })
       }
     }
@@ -92,7 +95,13 @@ struct CaseLifecycleTests {
       try await h.cases { cases in
         let c = try await cases.submitCase(.sample())
         _ = try await cases.acceptCase(.number(c.number) { $0.expectedVersion = c.version })
-        let error = await rpcError { _ = try await cases.suspendCase(.number(c.number) { $0.expectedVersion = c.version; $0.note = "x" }) }
+        let error = await rpcError {
+          _ = try await cases.suspendCase(
+            .number(c.number) {
+              $0.expectedVersion = c.version
+              $0.note = "x"
+            })
+        }
         #expect(error?.code == .aborted)
         let now = try await cases.getCase(.with { $0.number = c.number })
         #expect(now.state == .accepted)
@@ -190,14 +199,16 @@ struct CaseLifecycleTests {
     }
   }
 
-  @Test("bad input is INVALID_ARGUMENT naming the field, and nothing is written", arguments: [
-    ("item_code", Banjie_V1_SubmitCaseRequest.sample(item: "NOPE-1")),
-    ("item_code", Banjie_V1_SubmitCaseRequest.sample(item: "")),
-    ("applicant", Banjie_V1_SubmitCaseRequest.sample(applicant: "")),
-    ("applicant", Banjie_V1_SubmitCaseRequest.sample(applicant: String(repeating: "长", count: 5_000))),
-    ("applicant", Banjie_V1_SubmitCaseRequest.sample(applicant: "a\u{0}b")),
-    ("enterprise_uscc", Banjie_V1_SubmitCaseRequest.sample(uscc: "91350100M000100Y44")),
-  ])
+  @Test(
+    "bad input is INVALID_ARGUMENT naming the field, and nothing is written",
+    arguments: [
+      ("item_code", Banjie_V1_SubmitCaseRequest.sample(item: "NOPE-1")),
+      ("item_code", Banjie_V1_SubmitCaseRequest.sample(item: "")),
+      ("applicant", Banjie_V1_SubmitCaseRequest.sample(applicant: "")),
+      ("applicant", Banjie_V1_SubmitCaseRequest.sample(applicant: String(repeating: "长", count: 5_000))),
+      ("applicant", Banjie_V1_SubmitCaseRequest.sample(applicant: "a\u{0}b")),
+      ("enterprise_uscc", Banjie_V1_SubmitCaseRequest.sample(uscc: "91350100M000100Y44")),
+    ])
   func badInput(field: String, request: Banjie_V1_SubmitCaseRequest) async throws {
     try await ServerHarness.run { h in
       try await h.cases { cases in
@@ -227,17 +238,41 @@ struct CaseLifecycleTests {
     try await ServerHarness.run { h in
       try await h.as_(.clerk, "SCJGJ") { client in
         let calendar = Banjie_V1_CalendarService.Client(wrapping: client)
-        let a = try await calendar.computeDue(.with { $0.from = "2026-02-13T10:00:00+08:00"; $0.workingDays = 1 })
+        let a = try await calendar.computeDue(
+          .with {
+            $0.from = "2026-02-13T10:00:00+08:00"
+            $0.workingDays = 1
+          })
         #expect(a.dueLocal == "2026-02-14T17:00:00+08:00")
-        let b = try await calendar.computeDue(.with { $0.from = "2026-09-24T10:00:00+08:00"; $0.workingDays = 1 })
+        let b = try await calendar.computeDue(
+          .with {
+            $0.from = "2026-09-24T10:00:00+08:00"
+            $0.workingDays = 1
+          })
         #expect(b.dueLocal == "2026-09-28T17:00:00+08:00")
-        let provisional = try await calendar.computeDue(.with { $0.from = "2027-03-01T10:00:00+08:00"; $0.workingDays = 1 })
+        let provisional = try await calendar.computeDue(
+          .with {
+            $0.from = "2027-03-01T10:00:00+08:00"
+            $0.workingDays = 1
+          })
         #expect(provisional.provisional)
         for bad in ["2026-02-30T10:00:00+08:00", "yesterday", "2026-02-13 10:00", ""] {
-          let error = await rpcError { _ = try await calendar.computeDue(.with { $0.from = bad; $0.workingDays = 1 }) }
+          let error = await rpcError {
+            _ = try await calendar.computeDue(
+              .with {
+                $0.from = bad
+                $0.workingDays = 1
+              })
+          }
           #expect(error?.code == .invalidArgument, "\(bad)")
         }
-        let absurd = await rpcError { _ = try await calendar.computeDue(.with { $0.from = "2026-02-13T10:00:00+08:00"; $0.workingDays = 100_000 }) }
+        let absurd = await rpcError {
+          _ = try await calendar.computeDue(
+            .with {
+              $0.from = "2026-02-13T10:00:00+08:00"
+              $0.workingDays = 100_000
+            })
+        }
         #expect(absurd?.code == .invalidArgument)
       }
     }
@@ -256,7 +291,9 @@ struct CaseLifecycleTests {
       }
       let notice = #"{"year":2027,"holidays":["2027-01-01","2027-01-04"],"workdays":[]}"#
       try await h.as_(.clerk, "SCJGJ") { client in
-        let error = await rpcError { _ = try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(.with { $0.json = notice }) }
+        let error = await rpcError {
+          _ = try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(.with { $0.json = notice })
+        }
         #expect(error?.code == .permissionDenied)
       }
       try await h.as_(.office, "YSB", "李明") { client in
@@ -285,7 +322,8 @@ struct CaseLifecycleTests {
         #expect(result.rows >= 30)
       }
       try await h.as_(.clerk, "SCJGJ") { client in
-        #expect(await rpcError { _ = try await Banjie_V1_AdminService.Client(wrapping: client).verifyAudit(.init()) }?.code == .permissionDenied)
+        #expect(
+          await rpcError { _ = try await Banjie_V1_AdminService.Client(wrapping: client).verifyAudit(.init()) }?.code == .permissionDenied)
       }
     }
   }

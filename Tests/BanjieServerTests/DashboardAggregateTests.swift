@@ -1,13 +1,14 @@
 import BanjieCore
 import BanjieProto
 import BanjieServer
-@testable import BanjieStore
 import BanjieTLS
 import BanjieTransport
 import Foundation
 import GRDB
 import GRPCCore
 import Testing
+
+@testable import BanjieStore
 
 /// One case as the database file holds it, read with plain SQL: the independent side of the
 /// comparisons below.
@@ -85,13 +86,18 @@ struct DashboardAggregateTests {
     let clock = h.environment.sla
     let suspended = try h.database { try Self.suspensions($0) }
     return try h.database { db in
-      try Row.fetchAll(db, sql: """
-        SELECT c.number, c.department_code, c.item_code, c.window, COALESCE(e.township, '') AS township, c.state, c.colour,
-               c.received_at, c.accepted_at, c.completed_at, c.due_at, g.level, COALESCE(g.excluded, 0) AS excluded
-        FROM cases c LEFT JOIN enterprises e ON e.uscc = c.enterprise_uscc LEFT JOIN ratings g ON g.case_id = c.id
-        """).map { r in
-        DashboardRawCase(number: r["number"], department: r["department_code"], item: r["item_code"], window: r["window"], township: r["township"],
-          state: r["state"], colour: r["colour"], receivedAt: r["received_at"], acceptedAt: r["accepted_at"], completedAt: r["completed_at"],
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT c.number, c.department_code, c.item_code, c.window, COALESCE(e.township, '') AS township, c.state, c.colour,
+                 c.received_at, c.accepted_at, c.completed_at, c.due_at, g.level, COALESCE(g.excluded, 0) AS excluded
+          FROM cases c LEFT JOIN enterprises e ON e.uscc = c.enterprise_uscc LEFT JOIN ratings g ON g.case_id = c.id
+          """
+      ).map { r in
+        DashboardRawCase(
+          number: r["number"], department: r["department_code"], item: r["item_code"], window: r["window"], township: r["township"],
+          state: r["state"], colour: r["colour"], receivedAt: r["received_at"], acceptedAt: r["accepted_at"],
+          completedAt: r["completed_at"],
           dueAt: r["due_at"], rating: r["level"], excluded: r["excluded"])
       }.map { c in
         var c = c
@@ -109,7 +115,9 @@ struct DashboardAggregateTests {
   static let total = "\u{0}total"
 
   /// Expected figures per group key (`total` = the summary) for a period, by the rules in dashboard.proto.
-  static func expected(_ cases: [DashboardRawCase], from: LocalDate, to: LocalDate, department: String?, by: String?, clock: SLAClock) -> [String: DashboardExpectedFigures] {
+  static func expected(_ cases: [DashboardRawCase], from: LocalDate, to: LocalDate, department: String?, by: String?, clock: SLAClock)
+    -> [String: DashboardExpectedFigures]
+  {
     let calendar = clock.calendar
     let midnight = (try? TimeOfDay(hour: 0)) ?? { preconditionFailure() }()
     let start = calendar.date(from, at: midnight)
@@ -146,7 +154,8 @@ struct DashboardAggregateTests {
   }
 
   static func observed(_ f: Banjie_V1_DashboardFigures, count: Int) -> DashboardExpectedFigures {
-    DashboardExpectedFigures(received: Int(f.received), accepted: Int(f.accepted), completed: Int(f.completed), onTime: Int(f.onTime), oneDay: Int(f.oneDay),
+    DashboardExpectedFigures(
+      received: Int(f.received), accepted: Int(f.accepted), completed: Int(f.completed), onTime: Int(f.onTime), oneDay: Int(f.oneDay),
       green: Int(f.openGreen), yellow: Int(f.openYellow), red: Int(f.openRed), rated: Int(f.rated), good: Int(f.good),
       handlingSeconds: [])
   }
@@ -164,7 +173,10 @@ struct DashboardAggregateTests {
       #expect(f.goodShare == (e.rated == 0 ? 0 : Double(e.good) / Double(e.rated)), "\(label) \(what)")
     }
     same(d.summary, x[Self.total] ?? DashboardExpectedFigures(), "summary")
-    let expectedKeys = x.filter { $0.key != Self.total && ($0.value.received + $0.value.accepted + $0.value.completed + $0.value.green + $0.value.yellow + $0.value.red) > 0 }
+    let expectedKeys = x.filter {
+      $0.key != Self.total
+        && ($0.value.received + $0.value.accepted + $0.value.completed + $0.value.green + $0.value.yellow + $0.value.red) > 0
+    }
     #expect(Set(d.rows.map(\.key)) == Set(expectedKeys.keys), "\(label) row keys")
     for row in d.rows { same(row, x[row.key] ?? DashboardExpectedFigures(), "row \(row.key)") }
   }
@@ -183,39 +195,50 @@ struct DashboardAggregateTests {
       // A case whose suspension spans a month's edge: its acceptance and completion fall in
       // different months, and both months must still agree.
       let straddling = try h.database { db in
-        try Row.fetchOne(db, sql: """
-          SELECT date(s.start_at, '+8 hours') AS a, date(s.end_at, '+8 hours') AS b FROM case_suspensions s JOIN cases c ON c.id = s.case_id
-          WHERE s.end_at IS NOT NULL AND strftime('%m', s.start_at, '+8 hours') != strftime('%m', s.end_at, '+8 hours') AND c.completed_at IS NOT NULL LIMIT 1
-          """)
+        try Row.fetchOne(
+          db,
+          sql: """
+            SELECT date(s.start_at, '+8 hours') AS a, date(s.end_at, '+8 hours') AS b FROM case_suspensions s JOIN cases c ON c.id = s.case_id
+            WHERE s.end_at IS NOT NULL AND strftime('%m', s.start_at, '+8 hours') != strftime('%m', s.end_at, '+8 hours') AND c.completed_at IS NOT NULL LIMIT 1
+            """)
       }
       let edgeMonths: [(String, String)]
       if let row = straddling, let a = LocalDate(row["a"] as String), let b = LocalDate(row["b"] as String) {
         let aEnd = try LocalDate(year: a.year, month: a.month, day: LocalDate.daysIn(month: a.month, year: a.year))
         let bEnd = try LocalDate(year: b.year, month: b.month, day: LocalDate.daysIn(month: b.month, year: b.year))
-        edgeMonths = [(try LocalDate(year: a.year, month: a.month, day: 1).description, aEnd.description),
-          (try LocalDate(year: b.year, month: b.month, day: 1).description, bEnd.description)]
+        edgeMonths = [
+          (try LocalDate(year: a.year, month: a.month, day: 1).description, aEnd.description),
+          (try LocalDate(year: b.year, month: b.month, day: 1).description, bEnd.description),
+        ]
       } else {
         edgeMonths = []
       }
       #expect(!edgeMonths.isEmpty, "the seeded year has a suspension across a month's edge")
 
-      let periods: [(String, String)] = [
-        ("2025-12-01", "2026-11-30"),   // the whole year
-        ("2026-09-28", "2026-10-12"),   // National Day holidays and the make-up Saturday
-        ("2026-02-10", "2026-02-28"),   // Spring Festival
-        ("2026-11-01", "2026-11-30"),   // this month, up to today
-        ("2026-06-15", "2026-06-15"),   // one day
-      ] + edgeMonths
+      let periods: [(String, String)] =
+        [
+          ("2025-12-01", "2026-11-30"),  // the whole year
+          ("2026-09-28", "2026-10-12"),  // National Day holidays and the make-up Saturday
+          ("2026-02-10", "2026-02-28"),  // Spring Festival
+          ("2026-11-01", "2026-11-30"),  // this month, up to today
+          ("2026-06-15", "2026-06-15"),  // one day
+        ] + edgeMonths
       // One connection for all of them; every grouping for the county, two departments with and
       // without a breakdown.
-      let combinations: [(String?, String?)] = [(nil, nil), (nil, "department"), (nil, "item"), (nil, "window"), (nil, "township"),
-        ("SCJGJ", nil), ("SCJGJ", "item"), ("ZJJ", "township")]
+      let combinations: [(String?, String?)] = [
+        (nil, nil), (nil, "department"), (nil, "item"), (nil, "window"), (nil, "township"),
+        ("SCJGJ", nil), ("SCJGJ", "item"), ("ZJJ", "township"),
+      ]
       try await h.dashboard { client in
         for (fromText, toText) in periods {
-          guard let from = LocalDate(fromText), let to = LocalDate(toText) else { Issue.record("bad period"); continue }
+          guard let from = LocalDate(fromText), let to = LocalDate(toText) else {
+            Issue.record("bad period")
+            continue
+          }
           for (department, by) in combinations {
             let d = try await client.getDashboard(DashboardTests.request(fromText, toText, department: department ?? "", by: by ?? ""))
-            Self.check(d, Self.expected(cases, from: from, to: to, department: department, by: by, clock: clock),
+            Self.check(
+              d, Self.expected(cases, from: from, to: to, department: department, by: by, clock: clock),
               label: "\(fromText)–\(toText) \(department ?? "all") by \(by ?? "-")")
           }
         }
@@ -225,15 +248,23 @@ struct DashboardAggregateTests {
       let d = try await h.dashboard { try await $0.getDashboard(DashboardTests.request("2026-11-01", "2026-11-30")) }
       #expect(d.trend.map(\.day) == (1...30).map { String(format: "2026-11-%02d", $0) })
       let perDay = try h.database { db in
-        try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
-          SELECT date(received_at, '+8 hours') AS day, COUNT(*) AS n FROM cases WHERE received_at >= '2026-10-31 16:00' GROUP BY 1
-          """).map { ($0["day"] as String, $0["n"] as Int) })
+        try Dictionary(
+          uniqueKeysWithValues: Row.fetchAll(
+            db,
+            sql: """
+              SELECT date(received_at, '+8 hours') AS day, COUNT(*) AS n FROM cases WHERE received_at >= '2026-10-31 16:00' GROUP BY 1
+              """
+          ).map { ($0["day"] as String, $0["n"] as Int) })
       }
       let completedPerDay = try h.database { db in
-        try Dictionary(uniqueKeysWithValues: Row.fetchAll(db, sql: """
-          SELECT date(completed_at, '+8 hours') AS day, COUNT(*) AS n, SUM(completed_at <= due_at) AS t FROM cases
-          WHERE completed_at >= '2026-10-31 16:00' GROUP BY 1
-          """).map { ($0["day"] as String, ($0["n"] as Int, $0["t"] as Int)) })
+        try Dictionary(
+          uniqueKeysWithValues: Row.fetchAll(
+            db,
+            sql: """
+              SELECT date(completed_at, '+8 hours') AS day, COUNT(*) AS n, SUM(completed_at <= due_at) AS t FROM cases
+              WHERE completed_at >= '2026-10-31 16:00' GROUP BY 1
+              """
+          ).map { ($0["day"] as String, ($0["n"] as Int, $0["t"] as Int)) })
       }
       for day in d.trend {
         #expect(Int(day.received) == perDay[day.day, default: 0], "\(day.day)")
@@ -252,8 +283,10 @@ struct DashboardAggregateTests {
 
       // Visit coverage of the period.
       let (visited, enterprises) = try h.database { db in
-        (try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN '2026-11-01' AND '2026-11-30'") ?? 0,
-         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises") ?? 0)
+        (
+          try Int.fetchOne(db, sql: "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN '2026-11-01' AND '2026-11-30'") ?? 0,
+          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises") ?? 0
+        )
       }
       #expect(Int(d.visitedEnterprises) == visited && Int(d.enterprises) == enterprises && enterprises == summary.enterprises)
       #expect(d.visitCoverage == Double(visited) / Double(enterprises))
@@ -266,29 +299,46 @@ struct DashboardAggregateTests {
       }
       // A transfer moves the case's whole history to the receiving department.
       let open = try #require(cases.first { $0.state == "ACCEPTED" && $0.department == "SCJGJ" })
-      let scjgjBefore = try await h.dashboard { try await $0.getDashboard(DashboardTests.request("2025-12-01", "2026-11-30", department: "SCJGJ")) }
-      _ = try await h.cases(.clerk, "SCJGJ") { try await $0.transferCase(.number(open.number) { $0.toDepartment = "ZJJ"; $0.note = "属住建职能" }) }
-      let scjgjAfter = try await h.dashboard { try await $0.getDashboard(DashboardTests.request("2025-12-01", "2026-11-30", department: "SCJGJ")) }
+      let scjgjBefore = try await h.dashboard {
+        try await $0.getDashboard(DashboardTests.request("2025-12-01", "2026-11-30", department: "SCJGJ"))
+      }
+      _ = try await h.cases(.clerk, "SCJGJ") {
+        try await $0.transferCase(
+          .number(open.number) {
+            $0.toDepartment = "ZJJ"
+            $0.note = "属住建职能"
+          })
+      }
+      let scjgjAfter = try await h.dashboard {
+        try await $0.getDashboard(DashboardTests.request("2025-12-01", "2026-11-30", department: "SCJGJ"))
+      }
       #expect(scjgjAfter.summary.received == scjgjBefore.summary.received - 1)
-      #expect(scjgjAfter.summary.openGreen + scjgjAfter.summary.openYellow + scjgjAfter.summary.openRed
-        == scjgjBefore.summary.openGreen + scjgjBefore.summary.openYellow + scjgjBefore.summary.openRed - 1)
+      #expect(
+        scjgjAfter.summary.openGreen + scjgjAfter.summary.openYellow + scjgjAfter.summary.openRed
+          == scjgjBefore.summary.openGreen + scjgjBefore.summary.openYellow + scjgjBefore.summary.openRed - 1)
       #expect(try await store.dashboardAggregateDifferences().isEmpty)
       // An enterprise moves to another township: its cases' figures move with it.
       let moved = try #require(cases.first { !$0.township.isEmpty && $0.completedAt != nil })
       let (uscc, other) = try h.database { db in
-        (try String.fetchOne(db, sql: "SELECT enterprise_uscc FROM cases WHERE number = ?", arguments: [moved.number]) ?? "",
-         try String.fetchOne(db, sql: "SELECT name FROM townships WHERE name != ? ORDER BY name LIMIT 1", arguments: [moved.township]) ?? "")
+        (
+          try String.fetchOne(db, sql: "SELECT enterprise_uscc FROM cases WHERE number = ?", arguments: [moved.number]) ?? "",
+          try String.fetchOne(db, sql: "SELECT name FROM townships WHERE name != ? ORDER BY name LIMIT 1", arguments: [moved.township])
+            ?? ""
+        )
       }
-      try await store.pool.write { db in try db.execute(sql: "UPDATE enterprises SET township = ? WHERE uscc = ?", arguments: [other, uscc]) }
+      try await store.pool.write { db in
+        try db.execute(sql: "UPDATE enterprises SET township = ? WHERE uscc = ?", arguments: [other, uscc])
+      }
       #expect(try await store.dashboardAggregateDifferences().isEmpty)
       // A case for an enterprise not registered yet counts under no township until it is.
       let unregistered = testUSCC(977)
       let early = try await h.cases(.clerk, "SCJGJ") { try await $0.submitCase(.sample(item: "SCJGJ-002", uscc: unregistered)).number }
       try await store.pool.write { db in
-        try db.execute(sql: """
-          INSERT INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
-          VALUES (?, '后登记企业', 'C', 'small', ?, '2026-11-30 01:00:00.000', 1, '2026-11-30 01:00:00.000')
-          """, arguments: [unregistered, other])
+        try db.execute(
+          sql: """
+            INSERT INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
+            VALUES (?, '后登记企业', 'C', 'small', ?, '2026-11-30 01:00:00.000', 1, '2026-11-30 01:00:00.000')
+            """, arguments: [unregistered, other])
       }
       #expect(try h.database { try String.fetchOne($0, sql: "SELECT township FROM cases WHERE number = ?", arguments: [early]) } == other)
       #expect(try await store.dashboardAggregateDifferences().isEmpty)
@@ -296,8 +346,11 @@ struct DashboardAggregateTests {
       try await h.dashboard { client in
         for by in ["township", "department"] {
           let d = try await client.getDashboard(DashboardTests.request("2025-12-01", "2026-11-30", by: by))
-          Self.check(d, Self.expected(now, from: try LocalDate(year: 2025, month: 12, day: 1), to: try LocalDate(year: 2026, month: 11, day: 30),
-            department: nil, by: by, clock: clock), label: "after the moves, by \(by)")
+          Self.check(
+            d,
+            Self.expected(
+              now, from: try LocalDate(year: 2025, month: 12, day: 1), to: try LocalDate(year: 2026, month: 11, day: 30),
+              department: nil, by: by, clock: clock), label: "after the moves, by \(by)")
         }
       }
       let after = try await h.dashboard { try await $0.getDashboard(DashboardTests.request("2026-11-30", "2026-11-30")) }
@@ -312,7 +365,9 @@ struct DashboardAggregateTests {
       _ = try store.seed(SeedOptions(cases: 600, until: h.clock.now, seed: 3), clock: h.environment.sla, regionCode: "370830") { _, _ in }
       let request = DashboardTests.request("2025-12-01", "2026-11-30", by: "item")
       let before = try await h.dashboard { try await $0.getDashboard(request) }
-      try await store.pool.write { db in try db.execute(sql: "UPDATE cases SET one_day = NULL, handling_seconds = NULL, handling_bucket = NULL") }
+      try await store.pool.write { db in
+        try db.execute(sql: "UPDATE cases SET one_day = NULL, handling_seconds = NULL, handling_bucket = NULL")
+      }
       let stripped = try await h.dashboard { try await $0.getDashboard(request) }
       #expect(stripped.summary.oneDay == 0 && stripped.summary.handlingHoursMean == 0)
       let filled = try await store.backfillCompletionFigures(clock: h.environment.sla, batch: 100)

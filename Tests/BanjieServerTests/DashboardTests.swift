@@ -10,8 +10,10 @@ import GRPCCore
 import Testing
 
 extension ServerHarness {
-  func dashboard<R: Sendable>(_ role: PeerIdentity.Role = .office, _ org: String = "YSB", _ person: String = "李明",
-    _ body: (Banjie_V1_DashboardService.Client<BanjieClientTransport>) async throws -> R) async throws -> R {
+  func dashboard<R: Sendable>(
+    _ role: PeerIdentity.Role = .office, _ org: String = "YSB", _ person: String = "李明",
+    _ body: (Banjie_V1_DashboardService.Client<BanjieClientTransport>) async throws -> R
+  ) async throws -> R {
     try await self.as_(role, org, person) { try await body(Banjie_V1_DashboardService.Client(wrapping: $0)) }
   }
 }
@@ -48,14 +50,16 @@ struct DashboardTests {
       x.accepted = try count("SELECT COUNT(*) FROM cases WHERE accepted_at >= :s AND accepted_at < :e")
       x.completed = try count("SELECT COUNT(*) FROM cases WHERE completed_at >= :s AND completed_at < :e")
       x.onTime = try count("SELECT COUNT(*) FROM cases WHERE completed_at >= :s AND completed_at < :e AND completed_at <= due_at")
-      x.oneDay = try count("""
+      x.oneDay = try count(
+        """
         SELECT COUNT(*) FROM cases WHERE completed_at >= :s AND completed_at < :e
         AND completed_at <= strftime('%Y-%m-%d 09:00:00.000', accepted_at, '+8 hours', '+1 day')
         """)
       x.green = try count("SELECT COUNT(*) FROM cases WHERE state IN ('ACCEPTED', 'SUSPENDED') AND colour = 'green'")
       x.yellow = try count("SELECT COUNT(*) FROM cases WHERE state IN ('ACCEPTED', 'SUSPENDED') AND colour = 'yellow'")
       x.red = try count("SELECT COUNT(*) FROM cases WHERE state IN ('ACCEPTED', 'SUSPENDED') AND colour = 'red'")
-      x.rated = try count("""
+      x.rated = try count(
+        """
         SELECT COUNT(*) FROM ratings g JOIN cases c ON c.id = g.case_id
         WHERE c.completed_at >= :s AND c.completed_at < :e AND NOT g.excluded
         """)
@@ -67,7 +71,8 @@ struct DashboardTests {
 
   static func observed(_ d: Banjie_V1_Dashboard) -> ExpectedDashboard {
     let s = d.summary
-    return ExpectedDashboard(received: Int(s.received), accepted: Int(s.accepted), completed: Int(s.completed), onTime: Int(s.onTime),
+    return ExpectedDashboard(
+      received: Int(s.received), accepted: Int(s.accepted), completed: Int(s.completed), onTime: Int(s.onTime),
       oneDay: Int(s.oneDay), green: Int(s.openGreen), yellow: Int(s.openYellow), red: Int(s.openRed),
       rated: Int(s.completed) - Int((d.unratedShare * Double(s.completed)).rounded()),
       openRectifications: Int(d.openRectifications), openDemands: Int(d.openDemands))
@@ -90,7 +95,7 @@ struct DashboardTests {
         let c = try await cases.submitCase(.sample(item: "ZJJ-001")).number
         _ = try await cases.acceptCase(.number(c))
         numbers["C"] = c
-        numbers["E"] = try await cases.submitCase(.sample(item: "ZJJ-001")).number   // received, never accepted
+        numbers["E"] = try await cases.submitCase(.sample(item: "ZJJ-001")).number  // received, never accepted
       }
       h.clock.set(shanghai("2026-11-30T10:30:00"))
       try await h.cases(.clerk, "SCJGJ") { _ = try await $0.suspendCase(.number(numbers["B", default: ""]) { $0.note = "专家评审" }) }
@@ -98,24 +103,26 @@ struct DashboardTests {
       try await h.cases(.clerk, "SCJGJ") { _ = try await $0.resumeCase(.number(numbers["B", default: ""])) }
       try await h.cases(.clerk, "ZJJ") { cases in
         let f = try await cases.submitCase(.sample(item: "ZJJ-001")).number
-        _ = try await cases.acceptCase(.number(f))   // left open
+        _ = try await cases.acceptCase(.number(f))  // left open
       }
       h.clock.set(shanghai("2026-12-01T16:00:00"))
       try await h.cases(.clerk, "SCJGJ") { _ = try await $0.completeCase(.number(numbers["B", default: ""]) { $0.outcome = "approved" }) }
       h.clock.set(shanghai("2026-12-02T09:00:00"))
       try await h.cases(.clerk, "SCJGJ") { cases in
         let g = try await cases.submitCase(.sample(item: "SCJGJ-002")).number
-        _ = try await cases.acceptCase(.number(g))   // left open
+        _ = try await cases.acceptCase(.number(g))  // left open
       }
       h.clock.set(shanghai("2026-12-02T10:00:00"))
       try await h.cases(.clerk, "SCJGJ") { _ = try await $0.completeCase(.number(numbers["D", default: ""]) { $0.outcome = "approved" }) }
       try await h.cases(.clerk, "ZJJ") { _ = try await $0.completeCase(.number(numbers["C", default: ""]) { $0.outcome = "approved" }) }
       h.clock.set(shanghai("2026-12-03T10:00:00"))
-      try await h.environment.sweep()   // stored colours as of now, for the SQL side
+      try await h.environment.sweep()  // stored colours as of now, for the SQL side
 
       for (from, to) in [("2026-11-30", "2026-12-03"), ("2026-12-01", "2026-12-03"), ("2026-11-01", "2026-11-30")] {
         for department in [nil, "SCJGJ", "ZJJ"] as [String?] {
-          let d = try await h.dashboard { try await $0.getDashboard(Self.request(from, to, department: department ?? "", by: "department")) }
+          let d = try await h.dashboard {
+            try await $0.getDashboard(Self.request(from, to, department: department ?? "", by: "department"))
+          }
           let x = try Self.expected(h, from: from, to: to, department: department)
           #expect(Self.observed(d) == x, "\(from)–\(to) \(department ?? "all")")
           #expect(d.hasData_p)
@@ -132,18 +139,29 @@ struct DashboardTests {
           // Handling time: working seconds from acceptance to completion less those inside suspensions.
           let seconds = try h.database { db in
             let suspended = try DashboardAggregateTests.suspensions(db)
-            return try Row.fetchAll(db, sql: "SELECT number, accepted_at, completed_at FROM cases WHERE completed_at >= ? AND completed_at < ?"
-              + (department == nil ? "" : " AND department_code = ?"),
-              arguments: StatementArguments([shanghai("\(from)T00:00:00"), shanghai("\(to)T00:00:00").addingTimeInterval(86_400)] as [Date])
-                + (department.map { [$0] } ?? []))
-              .map { DashboardAggregateTests.handling(h.environment.sla.calendar, from: $0["accepted_at"], to: $0["completed_at"],
-                suspensions: suspended[$0["number"] as String] ?? []) }.sorted()
+            return try Row.fetchAll(
+              db,
+              sql: "SELECT number, accepted_at, completed_at FROM cases WHERE completed_at >= ? AND completed_at < ?"
+                + (department == nil ? "" : " AND department_code = ?"),
+              arguments: StatementArguments(
+                [shanghai("\(from)T00:00:00"), shanghai("\(to)T00:00:00").addingTimeInterval(86_400)] as [Date])
+                + (department.map { [$0] } ?? [])
+            )
+            .map {
+              DashboardAggregateTests.handling(
+                h.environment.sla.calendar, from: $0["accepted_at"], to: $0["completed_at"],
+                suspensions: suspended[$0["number"] as String] ?? [])
+            }.sorted()
           }
           let mean = seconds.isEmpty ? 0 : Double(seconds.reduce(0, +)) / Double(seconds.count) / 3600
           #expect(abs(s.handlingHoursMean - mean) < 1e-9)
           // Percentiles: nearest rank, reported as the upper edge of that value's histogram bucket.
           for (p, value) in [(50, s.handlingHoursP50), (90, s.handlingHoursP90)] {
-            let expected = seconds.isEmpty ? 0 : Double(HandlingHistogram.upperEdgesMinutes.first { $0 * 60 >= seconds[max(1, (p * seconds.count + 99) / 100) - 1] } ?? 48000) / 60
+            let expected =
+              seconds.isEmpty
+              ? 0
+              : Double(
+                HandlingHistogram.upperEdgesMinutes.first { $0 * 60 >= seconds[max(1, (p * seconds.count + 99) / 100) - 1] } ?? 48000) / 60
             #expect(value == expected, "p\(p)")
           }
         }
@@ -151,13 +169,15 @@ struct DashboardTests {
       // The seeded facts the SQL above must also show: the late case, the red one, the suspension.
       let all = try await h.dashboard { try await $0.getDashboard(Self.request("2026-11-30", "2026-12-03")) }
       #expect(all.summary.received == 8 && all.summary.accepted == 7 && all.summary.completed == 4)
-      #expect(all.summary.onTime == 3 && all.summary.oneDay == 2)   // D late; C and D not within a day; B on time despite the suspension
-      #expect(all.summary.openRed == 1)   // H: due Tue 17:00
+      #expect(all.summary.onTime == 3 && all.summary.oneDay == 2)  // D late; C and D not within a day; B on time despite the suspension
+      #expect(all.summary.openRed == 1)  // H: due Tue 17:00
       #expect(all.rows.isEmpty)
       // Suspension, transfer-free completions and deemed acceptances all kept the aggregates exact.
       #expect(try await h.environment.store.dashboardAggregateDifferences().isEmpty)
       // A clerk is forced to its own department, whatever it asks for.
-      let own = try await h.dashboard(.clerk, "ZJJ", "王五") { try await $0.getDashboard(Self.request("2026-11-30", "2026-12-03", department: "SCJGJ")) }
+      let own = try await h.dashboard(.clerk, "ZJJ", "王五") {
+        try await $0.getDashboard(Self.request("2026-11-30", "2026-12-03", department: "SCJGJ"))
+      }
       #expect(own.departmentCode == "ZJJ")
       #expect(Self.observed(own) == (try Self.expected(h, from: "2026-11-30", to: "2026-12-03", department: "ZJJ")))
       // A period without cases says so.
@@ -176,9 +196,9 @@ struct DashboardTests {
   func badInput() async throws {
     try await ServerHarness.run { h in
       let bad: [(String, Banjie_V1_DashboardRequest)] = [
-        ("from", Self.request("2026-12-01", "2026-12-31")),          // starts after today (2026-11-30)
-        ("to", Self.request("2026-11-30", "2026-11-01")),            // reversed
-        ("to", Self.request("2025-01-01", "2026-01-02")),            // 367 days
+        ("from", Self.request("2026-12-01", "2026-12-31")),  // starts after today (2026-11-30)
+        ("to", Self.request("2026-11-30", "2026-11-01")),  // reversed
+        ("to", Self.request("2025-01-01", "2026-01-02")),  // 367 days
         ("department_code", Self.request("2026-11-01", "2026-11-30", department: "NOPE")),
         ("by", Self.request("2026-11-01", "2026-11-30", by: "staff")),
         ("from", Self.request("2026-13-01", "2026-11-30")),
@@ -213,7 +233,10 @@ struct DashboardWatchTests {
       }
       _ = n
       try await h.as_(.office, "YSB", "李明") { client in
-        let request = Banjie_V1_DashboardRequest.with { $0.from = "2026-11-01"; $0.to = "2026-11-30" }
+        let request = Banjie_V1_DashboardRequest.with {
+          $0.from = "2026-11-01"
+          $0.to = "2026-11-30"
+        }
         try await Banjie_V1_DashboardService.Client(wrapping: client).watchDashboard(request) { response in
           var iterator = response.messages.makeAsyncIterator()
           let first = try #require(try await iterator.next())

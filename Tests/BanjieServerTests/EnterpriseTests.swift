@@ -1,7 +1,6 @@
 import BanjieCore
 import BanjieProto
 import BanjieServer
-@testable import BanjieStore
 import BanjieTLS
 import BanjieTransport
 import Foundation
@@ -9,6 +8,8 @@ import GRDB
 import GRPCCore
 import SwiftProtobuf
 import Testing
+
+@testable import BanjieStore
 
 /// A valid USCC for a number: "91" + the sample county + nine digits + the check character.
 func testUSCC(_ n: Int) -> String {
@@ -24,29 +25,46 @@ func wrongCheck(_ code: String) -> (code: String, expected: Character) {
 }
 
 extension ServerHarness {
-  func enterprises<R: Sendable>(_ role: PeerIdentity.Role = .office, _ org: String = "YSB", _ person: String = "李明",
-    _ body: (Banjie_V1_EnterpriseService.Client<BanjieClientTransport>) async throws -> R) async throws -> R {
+  func enterprises<R: Sendable>(
+    _ role: PeerIdentity.Role = .office, _ org: String = "YSB", _ person: String = "李明",
+    _ body: (Banjie_V1_EnterpriseService.Client<BanjieClientTransport>) async throws -> R
+  ) async throws -> R {
     try await self.as_(role, org, person) { try await body(Banjie_V1_EnterpriseService.Client(wrapping: $0)) }
   }
 }
 
 extension Banjie_V1_RegisterEnterpriseRequest {
-  static func sample(_ uscc: String, name: String = "汶上县鲁源机械有限公司", industry: String = "C", scale: String = "small",
-    township: String = "南旺镇", liaisons: [(String, String)] = [("南旺镇人民政府", "王强")]) -> Self {
+  static func sample(
+    _ uscc: String, name: String = "汶上县鲁源机械有限公司", industry: String = "C", scale: String = "small",
+    township: String = "南旺镇", liaisons: [(String, String)] = [("南旺镇人民政府", "王强")]
+  ) -> Self {
     .with {
       $0.uscc = uscc
       $0.name = name
       $0.industry = industry
       $0.scale = scale
       $0.township = township
-      $0.contacts = [.with { $0.name = "刘芳"; $0.phone = "0537-7212345"; $0.title = "财务负责人" }]
-      $0.liaisons = liaisons.map { l in .with { $0.organization = l.0; $0.person = l.1 } }
+      $0.contacts = [
+        .with {
+          $0.name = "刘芳"
+          $0.phone = "0537-7212345"
+          $0.title = "财务负责人"
+        }
+      ]
+      $0.liaisons = liaisons.map { l in
+        .with {
+          $0.organization = l.0
+          $0.person = l.1
+        }
+      }
     }
   }
 }
 
 extension Banjie_V1_DemandInput {
-  static func sample(_ description: String = "扩建厂房需办理建设用地规划许可", department: String = "ZRZYJ", category: String = "land", days: UInt32 = 0) -> Self {
+  static func sample(_ description: String = "扩建厂房需办理建设用地规划许可", department: String = "ZRZYJ", category: String = "land", days: UInt32 = 0)
+    -> Self
+  {
     .with {
       $0.category = category
       $0.description_p = description
@@ -84,7 +102,8 @@ struct EnterpriseTests {
         #expect(registered.industryName == "制造业")
       }
       let audited = try await h.environment.store.pool.read { db in
-        try String.fetchOne(db, sql: "SELECT detail FROM audit_log WHERE action = 'enterprise.register_check_override' AND entity_id = ?", arguments: [bad])
+        try String.fetchOne(
+          db, sql: "SELECT detail FROM audit_log WHERE action = 'enterprise.register_check_override' AND entity_id = ?", arguments: [bad])
       }
       #expect(audited?.contains("县市监函") == true)
       // Not the liaison, not the enterprise: only the office registers.
@@ -135,8 +154,19 @@ struct EnterpriseTests {
         #expect(shipped.count >= 10)
         #expect(shipped.contains("南旺镇"))
         #expect(await rpcError { _ = try await e.registerEnterprise(.sample(self.a, township: "新兴镇")) }?.code == .invalidArgument)
-        _ = try await e.addTownship(.with { $0.name = "新兴镇"; $0.code = "370830111" })
-        #expect(await rpcError { _ = try await e.addTownship(.with { $0.name = "新兴镇"; $0.code = "370830111" }) }?.code == .alreadyExists)
+        _ = try await e.addTownship(
+          .with {
+            $0.name = "新兴镇"
+            $0.code = "370830111"
+          })
+        #expect(
+          await rpcError {
+            _ = try await e.addTownship(
+              .with {
+                $0.name = "新兴镇"
+                $0.code = "370830111"
+              })
+          }?.code == .alreadyExists)
         let registered = try await e.registerEnterprise(.sample(self.a, township: "新兴镇"))
         #expect(registered.township == "新兴镇")
       }
@@ -153,18 +183,31 @@ struct EnterpriseTests {
         _ = try await e.registerEnterprise(.sample(self.b, name: "汶上县康驿食品有限公司", township: "康驿镇", liaisons: [("康驿镇人民政府", "赵敏")]))
       }
       try await h.enterprises(.liaison, "南旺镇人民政府", "王强") { e in
-        let visit = try await e.recordVisit(.with {
-          $0.uscc = self.a
-          $0.notes = "了解二季度生产经营情况"
-          $0.demands = [.sample(), .sample("招聘焊工30名", department: "RSJ", category: "labour")]
-        })
+        let visit = try await e.recordVisit(
+          .with {
+            $0.uscc = self.a
+            $0.notes = "了解二季度生产经营情况"
+            $0.demands = [.sample(), .sample("招聘焊工30名", department: "RSJ", category: "labour")]
+          })
         #expect(visit.liaison.person == "王强")
         #expect(visit.visitedOn == "2026-11-30")
         #expect(visit.demandNumbers.count == 2)
         #expect(visit.demandNumbers.first?.hasPrefix("SQ-370830-20261130-") == true)
         for denied in [
-          await rpcError { _ = try await e.recordVisit(.with { $0.uscc = self.b; $0.notes = "顺路看看" }) },
-          await rpcError { _ = try await e.raiseDemand(.with { $0.uscc = self.b; $0.demand = .sample() }) },
+          await rpcError {
+            _ = try await e.recordVisit(
+              .with {
+                $0.uscc = self.b
+                $0.notes = "顺路看看"
+              })
+          },
+          await rpcError {
+            _ = try await e.raiseDemand(
+              .with {
+                $0.uscc = self.b
+                $0.demand = .sample()
+              })
+          },
           await rpcError { _ = try await e.getEnterprise(.with { $0.uscc = self.b }) },
         ] {
           #expect(denied?.code == .permissionDenied)
@@ -176,23 +219,57 @@ struct EnterpriseTests {
       }
       // The same name in another unit is another official.
       try await h.enterprises(.liaison, "康驿镇人民政府", "王强") { e in
-        let error = await rpcError { _ = try await e.recordVisit(.with { $0.uscc = self.a; $0.notes = "x" }) }
+        let error = await rpcError {
+          _ = try await e.recordVisit(
+            .with {
+              $0.uscc = self.a
+              $0.notes = "x"
+            })
+        }
         #expect(error?.code == .permissionDenied)
         let got1 = try await e.listDemands(.init()).total
         #expect(got1 == 0)
       }
       // Reassigning moves the right to visit.
       try await h.enterprises { e in
-        _ = try await e.assignLiaison(.with { $0.uscc = self.a; $0.liaison = .with { $0.organization = "康驿镇人民政府"; $0.person = "王强" } })
-        #expect(await rpcError { _ = try await e.assignLiaison(.with { $0.uscc = self.a; $0.liaison = .with { $0.organization = "康驿镇人民政府"; $0.person = "王强" } }) }?.code == .alreadyExists)
+        _ = try await e.assignLiaison(
+          .with {
+            $0.uscc = self.a
+            $0.liaison = .with {
+              $0.organization = "康驿镇人民政府"
+              $0.person = "王强"
+            }
+          })
+        #expect(
+          await rpcError {
+            _ = try await e.assignLiaison(
+              .with {
+                $0.uscc = self.a
+                $0.liaison = .with {
+                  $0.organization = "康驿镇人民政府"
+                  $0.person = "王强"
+                }
+              })
+          }?.code == .alreadyExists)
       }
       try await h.enterprises(.liaison, "康驿镇人民政府", "王强") { e in
-        let visit = try await e.recordVisit(.with { $0.uscc = self.a; $0.notes = "回访" })
+        let visit = try await e.recordVisit(
+          .with {
+            $0.uscc = self.a
+            $0.notes = "回访"
+          })
         #expect(visit.demandNumbers.isEmpty)
       }
       // Clerks and enterprises do not record visits.
       try await h.enterprises(.clerk, "ZRZYJ", "孙丽") { e in
-        #expect(await rpcError { _ = try await e.recordVisit(.with { $0.uscc = self.a; $0.notes = "x" }) }?.code == .permissionDenied)
+        #expect(
+          await rpcError {
+            _ = try await e.recordVisit(
+              .with {
+                $0.uscc = self.a
+                $0.notes = "x"
+              })
+          }?.code == .permissionDenied)
       }
     }
   }
@@ -203,14 +280,69 @@ struct EnterpriseTests {
       try await h.enterprises { e in _ = try await e.registerEnterprise(.sample(self.a)) }
       try await h.enterprises(.liaison, "南旺镇人民政府", "王强") { e in
         let cases: [(String, Banjie_V1_RecordVisitRequest)] = [
-          ("visited_on", .with { $0.uscc = self.a; $0.notes = "x"; $0.visitedOn = "2026-12-25" }),
-          ("visited_on", .with { $0.uscc = self.a; $0.notes = "x"; $0.visitedOn = "1900-01-01" }),
-          ("visited_on", .with { $0.uscc = self.a; $0.notes = "x"; $0.visitedOn = "2026-02-30" }),
-          ("notes", .with { $0.uscc = self.a; $0.notes = "" }),
-          ("demands[1].description", .with { $0.uscc = self.a; $0.notes = "x"; $0.demands = [.sample(), .sample("   ")] }),
-          ("demands[0].category", .with { $0.uscc = self.a; $0.notes = "x"; $0.demands = [.sample(category: "bribes")] }),
-          ("demands[0].limit_working_days", .with { $0.uscc = self.a; $0.notes = "x"; $0.demands = [.sample(days: 100_000)] }),
-          ("department_code", .with { $0.uscc = self.a; $0.notes = "x"; $0.demands = [.sample(), .sample(department: "NOPE")] }),
+          (
+            "visited_on",
+            .with {
+              $0.uscc = self.a
+              $0.notes = "x"
+              $0.visitedOn = "2026-12-25"
+            }
+          ),
+          (
+            "visited_on",
+            .with {
+              $0.uscc = self.a
+              $0.notes = "x"
+              $0.visitedOn = "1900-01-01"
+            }
+          ),
+          (
+            "visited_on",
+            .with {
+              $0.uscc = self.a
+              $0.notes = "x"
+              $0.visitedOn = "2026-02-30"
+            }
+          ),
+          (
+            "notes",
+            .with {
+              $0.uscc = self.a
+              $0.notes = ""
+            }
+          ),
+          (
+            "demands[1].description",
+            .with {
+              $0.uscc = self.a
+              $0.notes = "x"
+              $0.demands = [.sample(), .sample("   ")]
+            }
+          ),
+          (
+            "demands[0].category",
+            .with {
+              $0.uscc = self.a
+              $0.notes = "x"
+              $0.demands = [.sample(category: "bribes")]
+            }
+          ),
+          (
+            "demands[0].limit_working_days",
+            .with {
+              $0.uscc = self.a
+              $0.notes = "x"
+              $0.demands = [.sample(days: 100_000)]
+            }
+          ),
+          (
+            "department_code",
+            .with {
+              $0.uscc = self.a
+              $0.notes = "x"
+              $0.demands = [.sample(), .sample(department: "NOPE")]
+            }
+          ),
         ]
         for (field, request) in cases {
           let error = await rpcError { _ = try await e.recordVisit(request) }
@@ -223,8 +355,18 @@ struct EnterpriseTests {
         #expect(got3 == 0)
         // The same idempotency key twice records one visit.
         let metadata: Metadata = ["idempotency-key": "visit-0001"]
-        let first = try await e.recordVisit(.with { $0.uscc = self.a; $0.notes = "走访"; $0.demands = [.sample()] }, metadata: metadata)
-        let second = try await e.recordVisit(.with { $0.uscc = self.a; $0.notes = "走访"; $0.demands = [.sample()] }, metadata: metadata)
+        let first = try await e.recordVisit(
+          .with {
+            $0.uscc = self.a
+            $0.notes = "走访"
+            $0.demands = [.sample()]
+          }, metadata: metadata)
+        let second = try await e.recordVisit(
+          .with {
+            $0.uscc = self.a
+            $0.notes = "走访"
+            $0.demands = [.sample()]
+          }, metadata: metadata)
         #expect(first == second)
         let got4 = try await e.listVisits(.init()).total
         #expect(got4 == 1)
@@ -243,48 +385,108 @@ struct EnterpriseTests {
       let n = try await h.enterprises(.enterprise, self.a, "张总") { e in
         let raised = try await e.raiseDemand(.with { $0.demand = .sample() })
         #expect(raised.state == .open)
-        #expect(raised.limitWorkingDays == 10)   // the county default
+        #expect(raised.limitWorkingDays == 10)  // the county default
         #expect(raised.uscc == self.a)
         return raised.number
       }
       // Another department's clerk may neither assign nor answer.
       try await h.enterprises(.clerk, "RSJ", "钱进") { e in
-        #expect(await rpcError { _ = try await e.assignDemand(.with { $0.number = n; $0.handler = "钱进" }) }?.code == .permissionDenied)
+        #expect(
+          await rpcError {
+            _ = try await e.assignDemand(
+              .with {
+                $0.number = n
+                $0.handler = "钱进"
+              })
+          }?.code == .permissionDenied)
         #expect(await rpcError { _ = try await e.getDemand(.with { $0.number = n }) }?.code == .permissionDenied)
       }
       try await h.enterprises(.clerk, "ZRZYJ", "孙丽") { e in
-        let early = await rpcError { _ = try await e.answerDemand(.with { $0.number = n; $0.answer = "已办理" }) }
+        let early = await rpcError {
+          _ = try await e.answerDemand(
+            .with {
+              $0.number = n
+              $0.answer = "已办理"
+            })
+        }
         #expect(early?.code == .failedPrecondition)
         #expect(early?.message.contains("OPEN") == true)
-        let assigned = try await e.assignDemand(.with { $0.number = n; $0.handler = "孙丽" })
+        let assigned = try await e.assignDemand(
+          .with {
+            $0.number = n
+            $0.handler = "孙丽"
+          })
         #expect(assigned.state == .assigned)
         h.clock.advance(seconds: 3600)
-        let answered = try await e.answerDemand(.with { $0.number = n; $0.answer = "已纳入本月规委会议题，请准备总平面图" })
+        let answered = try await e.answerDemand(
+          .with {
+            $0.number = n
+            $0.answer = "已纳入本月规委会议题，请准备总平面图"
+          })
         #expect(answered.state == .answered)
         #expect(answered.sla.completed)
         #expect(answered.sla.colour == .green)
-        #expect(await rpcError { _ = try await e.closeDemand(.with { $0.number = n; $0.satisfaction = 5 }) }?.code == .permissionDenied)
+        #expect(
+          await rpcError {
+            _ = try await e.closeDemand(
+              .with {
+                $0.number = n
+                $0.satisfaction = 5
+              })
+          }?.code == .permissionDenied)
       }
       for (role, org, person) in [(PeerIdentity.Role.office, "YSB", "李明"), (.liaison, "南旺镇人民政府", "王强"), (.enterprise, self.b, "别家")] {
         try await h.enterprises(role, org, person) { e in
-          let error = await rpcError { _ = try await e.closeDemand(.with { $0.number = n; $0.satisfaction = 5 }) }
+          let error = await rpcError {
+            _ = try await e.closeDemand(
+              .with {
+                $0.number = n
+                $0.satisfaction = 5
+              })
+          }
           #expect(error?.code == .permissionDenied, "\(role)")
         }
       }
       try await h.enterprises(.enterprise, self.a, "张总") { e in
-        let reopened = try await e.reopenDemand(.with { $0.number = n; $0.note = "会议时间未明确" })
+        let reopened = try await e.reopenDemand(
+          .with {
+            $0.number = n
+            $0.note = "会议时间未明确"
+          })
         #expect(reopened.state == .reopened)
         #expect(!reopened.sla.completed)
-        #expect(await rpcError { _ = try await e.closeDemand(.with { $0.number = n; $0.satisfaction = 4 }) }?.code == .failedPrecondition)
+        #expect(
+          await rpcError {
+            _ = try await e.closeDemand(
+              .with {
+                $0.number = n
+                $0.satisfaction = 4
+              })
+          }?.code == .failedPrecondition)
       }
       try await h.enterprises(.clerk, "ZRZYJ", "孙丽") { e in
-        _ = try await e.answerDemand(.with { $0.number = n; $0.answer = "12月8日上午规委会审议" })
+        _ = try await e.answerDemand(
+          .with {
+            $0.number = n
+            $0.answer = "12月8日上午规委会审议"
+          })
       }
       try await h.enterprises(.enterprise, self.a, "张总") { e in
-        let bad = await rpcError { _ = try await e.closeDemand(.with { $0.number = n; $0.satisfaction = 6 }) }
+        let bad = await rpcError {
+          _ = try await e.closeDemand(
+            .with {
+              $0.number = n
+              $0.satisfaction = 6
+            })
+        }
         #expect(bad?.code == .invalidArgument)
         #expect(errorField(bad) == "satisfaction")
-        let closed = try await e.closeDemand(.with { $0.number = n; $0.satisfaction = 5; $0.note = "满意" })
+        let closed = try await e.closeDemand(
+          .with {
+            $0.number = n
+            $0.satisfaction = 5
+            $0.note = "满意"
+          })
         #expect(closed.state == .closed)
         #expect(closed.satisfaction == 5)
         #expect(closed.version == 6)
@@ -310,7 +512,14 @@ struct EnterpriseTests {
       }
       let theirs = try await h.enterprises(.enterprise, self.b, "李总") { e in
         // Naming another enterprise is refused, not quietly redirected.
-        #expect(await rpcError { _ = try await e.raiseDemand(.with { $0.uscc = self.a; $0.demand = .sample() }) }?.code == .permissionDenied)
+        #expect(
+          await rpcError {
+            _ = try await e.raiseDemand(
+              .with {
+                $0.uscc = self.a
+                $0.demand = .sample()
+              })
+          }?.code == .permissionDenied)
         return try await e.raiseDemand(.with { $0.demand = .sample("电力增容", department: "ZJJ", category: "utilities") }).number
       }
       try await h.enterprises(.enterprise, self.a, "张总") { e in
@@ -360,8 +569,16 @@ struct EnterpriseTests {
         #expect(listed.demands.map(\.number) == [n])
         #expect(listed.demands.first?.sla.overdue == true)
         // Answering late stops the clock: no longer red.
-        _ = try await e.assignDemand(.with { $0.number = n; $0.handler = "孙丽" })
-        let answered = try await e.answerDemand(.with { $0.number = n; $0.answer = "已答复" })
+        _ = try await e.assignDemand(
+          .with {
+            $0.number = n
+            $0.handler = "孙丽"
+          })
+        let answered = try await e.answerDemand(
+          .with {
+            $0.number = n
+            $0.answer = "已答复"
+          })
         #expect(answered.sla.colour == .green)
         #expect(!answered.sla.completedOnTime)
       }
@@ -380,10 +597,19 @@ struct EnterpriseTests {
         _ = try await e.registerEnterprise(.sample(c, name: "丙公司", township: "康驿镇", liaisons: [("康驿镇人民政府", "赵敏")]))
       }
       try await h.enterprises(.liaison, "南旺镇人民政府", "王强") { e in
-        _ = try await e.recordVisit(.with { $0.uscc = self.a; $0.notes = "走访"; $0.visitedOn = "2026-11-20" })
+        _ = try await e.recordVisit(
+          .with {
+            $0.uscc = self.a
+            $0.notes = "走访"
+            $0.visitedOn = "2026-11-20"
+          })
       }
       try await h.enterprises { e in
-        let report = try await e.getCoverage(.with { $0.from = "2026-11-01"; $0.to = "2026-11-30" })
+        let report = try await e.getCoverage(
+          .with {
+            $0.from = "2026-11-01"
+            $0.to = "2026-11-30"
+          })
         #expect(report.assigned == 3)
         #expect(report.visited == 1)
         let wang = report.liaisons.first { $0.liaison.person == "王强" }
@@ -395,9 +621,19 @@ struct EnterpriseTests {
         #expect(nanwang?.enterprises == 2)
         #expect(nanwang?.visited == 1)
         #expect(Set(report.notVisitedThisYear.map(\.uscc)) == [self.b, c])
-        let earlier = try await e.getCoverage(.with { $0.from = "2026-10-01"; $0.to = "2026-10-31" })
+        let earlier = try await e.getCoverage(
+          .with {
+            $0.from = "2026-10-01"
+            $0.to = "2026-10-31"
+          })
         #expect(earlier.visited == 0)
-        let reversed = await rpcError { _ = try await e.getCoverage(.with { $0.from = "2026-12-01"; $0.to = "2026-11-01" }) }
+        let reversed = await rpcError {
+          _ = try await e.getCoverage(
+            .with {
+              $0.from = "2026-12-01"
+              $0.to = "2026-11-01"
+            })
+        }
         #expect(reversed?.code == .invalidArgument)
         #expect(errorField(reversed) == "from")
       }
@@ -415,14 +651,29 @@ struct EnterpriseTests {
         _ = try await e.registerEnterprise(.sample(self.a))
         _ = try await e.registerEnterprise(.sample(self.b, name: "乙公司", scale: "large"))
         _ = try await e.registerEnterprise(.sample(c, name: "丙公司", industry: "H", township: "康驿镇"))
-        #expect(await rpcError { _ = try await e.createPolicy(.with { $0.title = "x"; $0.industries = ["Y"] }) }?.code == .invalidArgument)
-        #expect(await rpcError { _ = try await e.createPolicy(.with { $0.title = "x"; $0.townships = ["火星镇"] }) }?.code == .invalidArgument)
-        let created = try await e.createPolicy(.with {
-          $0.title = "小微制造业企业技改贷款贴息"
-          $0.summary = "对2026年技改项目贷款给予50%贴息"
-          $0.industries = ["C"]
-          $0.scales = ["small", "micro"]
-        })
+        #expect(
+          await rpcError {
+            _ = try await e.createPolicy(
+              .with {
+                $0.title = "x"
+                $0.industries = ["Y"]
+              })
+          }?.code == .invalidArgument)
+        #expect(
+          await rpcError {
+            _ = try await e.createPolicy(
+              .with {
+                $0.title = "x"
+                $0.townships = ["火星镇"]
+              })
+          }?.code == .invalidArgument)
+        let created = try await e.createPolicy(
+          .with {
+            $0.title = "小微制造业企业技改贷款贴息"
+            $0.summary = "对2026年技改项目贷款给予50%贴息"
+            $0.industries = ["C"]
+            $0.scales = ["small", "micro"]
+          })
         let pushed = try await e.pushPolicy(.with { $0.policyID = created.id })
         #expect(pushed.newlyPushed == 1)
         let again = try await e.pushPolicy(.with { $0.policyID = created.id })
@@ -487,9 +738,10 @@ struct EnterpriseTests {
       #expect(badLines.count == 50)
       let allRows = rows
       try await h.enterprises { e in
-        let first = try await e.importEnterprises(request: StreamingClientRequest { writer in
-          for row in allRows { try await writer.write(row) }
-        })
+        let first = try await e.importEnterprises(
+          request: StreamingClientRequest { writer in
+            for row in allRows { try await writer.write(row) }
+          })
         #expect(first.rows == 10_000)
         #expect(first.created == 9_950)
         #expect(first.rejected == 50)
@@ -497,9 +749,10 @@ struct EnterpriseTests {
         #expect(first.problems.map(\.line) == first.problems.map(\.line).sorted())
         #expect(first.problems.contains { $0.field == "township" && $0.reason.contains("不存在镇") })
         #expect(first.problems.contains { $0.field == "uscc" && $0.reason.contains("should be") })
-        let second = try await e.importEnterprises(request: StreamingClientRequest { writer in
-          for row in allRows { try await writer.write(row) }
-        })
+        let second = try await e.importEnterprises(
+          request: StreamingClientRequest { writer in
+            for row in allRows { try await writer.write(row) }
+          })
         #expect(second.created == 0)
         #expect(second.updated == 0)
         #expect(second.unchanged == 9_950)
@@ -508,8 +761,10 @@ struct EnterpriseTests {
         #expect(got10 == 9_950)
       }
       let (enterprises, audits) = try await h.environment.store.pool.read { db in
-        (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises") ?? 0,
-         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE action = 'enterprise.import'") ?? 0)
+        (
+          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises") ?? 0,
+          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE action = 'enterprise.import'") ?? 0
+        )
       }
       #expect(enterprises == 9_950)
       #expect(audits == 9_950)
@@ -520,13 +775,21 @@ struct EnterpriseTests {
   func importDuplicatesAndUpdates() async throws {
     try await ServerHarness.run { h in
       @Sendable func row(_ line: UInt32, _ uscc: String, name: String) -> Banjie_V1_ImportEnterpriseRow {
-        .with { $0.line = line; $0.uscc = uscc; $0.name = name; $0.industry = "C"; $0.scale = "small"; $0.township = "南站镇" }
+        .with {
+          $0.line = line
+          $0.uscc = uscc
+          $0.name = name
+          $0.industry = "C"
+          $0.scale = "small"
+          $0.township = "南站镇"
+        }
       }
       try await h.enterprises { e in
-        let first = try await e.importEnterprises(request: StreamingClientRequest { w in
-          try await w.write(row(2, self.a, name: "甲"))
-          try await w.write(row(3, self.a, name: "甲二"))
-        })
+        let first = try await e.importEnterprises(
+          request: StreamingClientRequest { w in
+            try await w.write(row(2, self.a, name: "甲"))
+            try await w.write(row(3, self.a, name: "甲二"))
+          })
         #expect(first.created == 1)
         #expect(first.problems.map(\.line) == [3])
         #expect(first.problems.first?.reason.contains("line 2") == true)
@@ -536,7 +799,10 @@ struct EnterpriseTests {
         #expect(got11 == "甲更名")
       }
       try await h.enterprises(.liaison, "南站镇人民政府", "王") { e in
-        #expect(await rpcError { _ = try await e.importEnterprises(request: StreamingClientRequest { w in try await w.write(row(2, self.b, name: "乙")) }) }?.code == .permissionDenied)
+        #expect(
+          await rpcError {
+            _ = try await e.importEnterprises(request: StreamingClientRequest { w in try await w.write(row(2, self.b, name: "乙")) })
+          }?.code == .permissionDenied)
       }
     }
   }

@@ -9,9 +9,9 @@ import Prometheus
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+  import Glibc
 #elseif canImport(Darwin)
-import Darwin
+  import Darwin
 #endif
 
 @Suite("Metrics endpoint (Prometheus)", .timeLimit(.minutes(2)))
@@ -132,9 +132,9 @@ struct MetricsTests {
 
   private static func exchange(port: Int, request: [UInt8]) throws -> [UInt8] {
     #if canImport(Glibc)
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+      let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     #else
-    let fd = socket(AF_INET, SOCK_STREAM, 0)
+      let fd = socket(AF_INET, SOCK_STREAM, 0)
     #endif
     guard fd >= 0 else { throw SocketError("socket: errno \(errno)") }
     defer { close(fd) }

@@ -1,9 +1,10 @@
 import BanjieCore
 import BanjieCrypto
-@testable import BanjieStore
 import Foundation
 import GRDB
 import Testing
+
+@testable import BanjieStore
 
 /// The schema's migrations are frozen (docs/ARCHITECTURE.md, "Migrations"): each one's SQL is pinned
 /// here, and a database made at every earlier migration, with rows in it, opens with the current
@@ -65,7 +66,8 @@ struct MigrationTests {
       }
 
       let store = try BanjieStore(path: path)
-      let applied = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid") }
+      let applied = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid")
+      }
       #expect(applied == Migrations.all.map(\.id))
       #expect(try await Self.schema(store.pool) == freshSchema)
       #expect(try await store.integrityCheck() == "ok")
@@ -124,47 +126,57 @@ struct MigrationTests {
   static func insertRows(_ db: Database, level: Int) throws {
     let at = Self.day(2, 9)
     try db.execute(sql: "INSERT INTO departments (code, name) VALUES ('SCJGJ', '市场监管局')")
-    try db.execute(sql: """
-      INSERT INTO service_items (code, name, department_code, kind, promised_limit, limit_unit, legal_limit_days, materials, allows_minor_pending)
-      VALUES ('SCJGJ-003', '食品经营许可', 'SCJGJ', 'promised', 3, 'working_days', 20, '[]', 0)
-      """)
+    try db.execute(
+      sql: """
+        INSERT INTO service_items (code, name, department_code, kind, promised_limit, limit_unit, legal_limit_days, materials, allows_minor_pending)
+        VALUES ('SCJGJ-003', '食品经营许可', 'SCJGJ', 'promised', 3, 'working_days', 20, '[]', 0)
+        """)
     try AuditLog.append(db, at: at, actor: .system, action: "catalog.import", entity: "catalog", entityID: "sample")
     // Completed on its first day (on time, one-day), open and green, and waiting for intake.
-    try Self.insertCase(db, id: 1, number: Self.completedNumber, state: .completed, received: Self.day(2, 9),
+    try Self.insertCase(
+      db, id: 1, number: Self.completedNumber, state: .completed, received: Self.day(2, 9),
       accepted: Self.day(2, 9), due: Self.day(5, 9), colour: nil, completed: Self.day(2, 15))
-    try Self.insertCase(db, id: 2, number: "370830-20261102-000002", state: .accepted, received: Self.day(2, 10),
+    try Self.insertCase(
+      db, id: 2, number: "370830-20261102-000002", state: .accepted, received: Self.day(2, 10),
       accepted: Self.day(2, 10), due: Self.day(5, 10), colour: .green, completed: nil)
-    try Self.insertCase(db, id: 3, number: "370830-20261102-000003", state: .received, received: Self.day(2, 11),
+    try Self.insertCase(
+      db, id: 3, number: "370830-20261102-000003", state: .received, received: Self.day(2, 11),
       accepted: nil, due: nil, colour: nil, completed: nil)
     try AuditLog.append(db, at: at, actor: .system, action: "case.submit", entity: "case", entityID: Self.completedNumber)
     guard level >= 2 else { return }
-    try db.execute(sql: """
-      INSERT INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
-      VALUES ('91370830000001001N', '汶上县鲁源机械有限公司', 'C', 'small', '南旺镇', ?, 1, ?)
-      """, arguments: [at, at])
-    try Self.insertCase(db, id: 4, number: "370830-20261102-000004", state: .received, received: Self.day(2, 12),
+    try db.execute(
+      sql: """
+        INSERT INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
+        VALUES ('91370830000001001N', '汶上县鲁源机械有限公司', 'C', 'small', '南旺镇', ?, 1, ?)
+        """, arguments: [at, at])
+    try Self.insertCase(
+      db, id: 4, number: "370830-20261102-000004", state: .received, received: Self.day(2, 12),
       accepted: nil, due: nil, colour: nil, completed: nil, enterprise: "91370830000001001N")
     if level >= 6 {
       // From v6 on, the store writes the enterprise's township on the case itself.
       try db.execute(sql: "UPDATE cases SET township = '南旺镇' WHERE id = 4")
     }
-    try db.execute(sql: """
-      INSERT INTO demands (number, uscc, category, description, department_code, limit_working_days, state, raised_by,
-        raised_at, clock_start, due_at, colour, version, updated_at)
-      VALUES ('SQ-370830-20261102-0001', '91370830000001001N', 'land', '扩建厂房用地', 'SCJGJ', 10, 'OPEN', 'liaison', ?, ?, ?, 'green', 1, ?)
-      """, arguments: [at, at, Self.day(16, 17), at])
+    try db.execute(
+      sql: """
+        INSERT INTO demands (number, uscc, category, description, department_code, limit_working_days, state, raised_by,
+          raised_at, clock_start, due_at, colour, version, updated_at)
+        VALUES ('SQ-370830-20261102-0001', '91370830000001001N', 'land', '扩建厂房用地', 'SCJGJ', 10, 'OPEN', 'liaison', ?, ?, ?, 'green', 1, ?)
+        """, arguments: [at, at, Self.day(16, 17), at])
     guard level >= 3 else { return }
-    try db.execute(sql: """
-      INSERT INTO ratings (case_id, case_number, uscc, level, comment, rated_at, rated_by)
-      VALUES (1, ?, '91370830000001001N', 5, '很满意', ?, 'enterprise')
-      """, arguments: [Self.completedNumber, Self.day(3, 9)])
-    try db.execute(sql: """
-      INSERT INTO rectifications (number, case_id, case_number, department_code, state, limit_working_days, opened_at, due_at, colour,
-        version, updated_at)
-      VALUES ('ZG-370830-20261103-0001', 1, ?, 'SCJGJ', 'OPEN', 15, ?, ?, 'green', 1, ?)
-      """, arguments: [Self.completedNumber, Self.day(3, 9), Self.day(24, 17), Self.day(3, 9)])
+    try db.execute(
+      sql: """
+        INSERT INTO ratings (case_id, case_number, uscc, level, comment, rated_at, rated_by)
+        VALUES (1, ?, '91370830000001001N', 5, '很满意', ?, 'enterprise')
+        """, arguments: [Self.completedNumber, Self.day(3, 9)])
+    try db.execute(
+      sql: """
+        INSERT INTO rectifications (number, case_id, case_number, department_code, state, limit_working_days, opened_at, due_at, colour,
+          version, updated_at)
+        VALUES ('ZG-370830-20261103-0001', 1, ?, 'SCJGJ', 'OPEN', 15, ?, ?, 'green', 1, ?)
+        """, arguments: [Self.completedNumber, Self.day(3, 9), Self.day(24, 17), Self.day(3, 9)])
     guard level >= 4 else { return }
-    try db.execute(sql: "INSERT INTO revocations (serial, reason, revoked_at, revoked_by) VALUES ('75E67BB7', '证书遗失', ?, 'office')", arguments: [at])
+    try db.execute(
+      sql: "INSERT INTO revocations (serial, reason, revoked_at, revoked_by) VALUES ('75E67BB7', '证书遗失', ?, 'office')", arguments: [at])
   }
 
   static func insertCase(
@@ -192,7 +204,9 @@ struct MigrationTests {
           SELECT type, name, tbl_name, sql FROM sqlite_master
           WHERE name NOT LIKE 'sqlite_%' AND name NOT LIKE 'grdb_%' ORDER BY type, name
           """
-      ).map { "\($0["type"] as String? ?? "") \($0["name"] as String? ?? "") on \($0["tbl_name"] as String? ?? ""): \($0["sql"] as String? ?? "")" }
+      ).map {
+        "\($0["type"] as String? ?? "") \($0["name"] as String? ?? "") on \($0["tbl_name"] as String? ?? ""): \($0["sql"] as String? ?? "")"
+      }
     }
   }
 

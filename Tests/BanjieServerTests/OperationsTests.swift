@@ -19,7 +19,11 @@ struct OperationsTests {
         _ = try await cases.submitCase(.sample())
         try await h.as_(.office, "YSB", "李明") { client in
           let admin = Banjie_V1_CertificateAdminService.Client(wrapping: client)
-          let revoked = try await admin.revokeCertificate(.with { $0.serial = serial; $0.reason = "证书遗失" })
+          let revoked = try await admin.revokeCertificate(
+            .with {
+              $0.serial = serial
+              $0.reason = "证书遗失"
+            })
           #expect(revoked.serial == serial.uppercased())
           #expect(revoked.connectionsClosed == 1)
           let listed = try await admin.listRevocations(.init())
@@ -44,7 +48,11 @@ struct OperationsTests {
       #expect(before.state == .received)
       try await h.as_(.office, "YSB", "李明") { client in
         let revoked = try await Banjie_V1_CertificateAdminService.Client(wrapping: client)
-          .revokeCertificate(.with { $0.serial = serial; $0.reason = "离职收回" })
+          .revokeCertificate(
+            .with {
+              $0.serial = serial
+              $0.reason = "离职收回"
+            })
         // The client above has closed its connection: nothing was open to close.
         #expect(revoked.connectionsClosed == 0)
       }
@@ -67,16 +75,34 @@ struct OperationsTests {
   func revocationRules() async throws {
     try await ServerHarness.run { h in
       try await h.as_(.clerk, "SCJGJ", "张伟") { client in
-        let error = await rpcError { _ = try await Banjie_V1_CertificateAdminService.Client(wrapping: client).revokeCertificate(.with { $0.serial = "0A"; $0.reason = "x" }) }
+        let error = await rpcError {
+          _ = try await Banjie_V1_CertificateAdminService.Client(wrapping: client).revokeCertificate(
+            .with {
+              $0.serial = "0A"
+              $0.reason = "x"
+            })
+        }
         #expect(error?.code == .permissionDenied)
       }
       try await h.as_(.office, "YSB", "李明") { client in
         let admin = Banjie_V1_CertificateAdminService.Client(wrapping: client)
         for bad in ["", "xyz", String(repeating: "A", count: 65)] {
-          let error = await rpcError { _ = try await admin.revokeCertificate(.with { $0.serial = bad; $0.reason = "lost" }) }
+          let error = await rpcError {
+            _ = try await admin.revokeCertificate(
+              .with {
+                $0.serial = bad
+                $0.reason = "lost"
+              })
+          }
           #expect(error?.code == .invalidArgument, "\(bad)")
         }
-        let noReason = await rpcError { _ = try await admin.revokeCertificate(.with { $0.serial = "0A1B"; $0.reason = " " }) }
+        let noReason = await rpcError {
+          _ = try await admin.revokeCertificate(
+            .with {
+              $0.serial = "0A1B"
+              $0.reason = " "
+            })
+        }
         #expect(noReason?.code == .invalidArgument)
         let remaining = try await admin.listRevocations(.init()).revocations
         #expect(remaining.isEmpty)
@@ -116,7 +142,12 @@ struct OperationsTests {
       #expect(count == 5)
       #expect(integrity == "ok")
       try await h.as_(.clerk, "SCJGJ", "张伟") { client in
-        #expect(await rpcError { _ = try await Banjie_V1_CertificateAdminService.Client(wrapping: client).backup(.init()) { response in for try await _ in response.messages {} } }?.code == .permissionDenied)
+        #expect(
+          await rpcError {
+            _ = try await Banjie_V1_CertificateAdminService.Client(wrapping: client).backup(.init()) { response in
+              for try await _ in response.messages {}
+            }
+          }?.code == .permissionDenied)
       }
     }
   }

@@ -10,25 +10,31 @@ import GRPCCore
 import Testing
 
 extension ServerHarness {
-  func ratings<R: Sendable>(_ role: PeerIdentity.Role, _ org: String, _ person: String = "测试员",
-    _ body: (Banjie_V1_RatingService.Client<BanjieClientTransport>) async throws -> R) async throws -> R {
+  func ratings<R: Sendable>(
+    _ role: PeerIdentity.Role, _ org: String, _ person: String = "测试员",
+    _ body: (Banjie_V1_RatingService.Client<BanjieClientTransport>) async throws -> R
+  ) async throws -> R {
     try await self.as_(role, org, person) { try await body(Banjie_V1_RatingService.Client(wrapping: $0)) }
   }
 
-  func campaigns<R: Sendable>(_ role: PeerIdentity.Role = .office, _ org: String = "YSB", _ person: String = "李明",
-    _ body: (Banjie_V1_ReviewCampaignService.Client<BanjieClientTransport>) async throws -> R) async throws -> R {
+  func campaigns<R: Sendable>(
+    _ role: PeerIdentity.Role = .office, _ org: String = "YSB", _ person: String = "李明",
+    _ body: (Banjie_V1_ReviewCampaignService.Client<BanjieClientTransport>) async throws -> R
+  ) async throws -> R {
     try await self.as_(role, org, person) { try await body(Banjie_V1_ReviewCampaignService.Client(wrapping: $0)) }
   }
 
   /// Submits, accepts and completes a case of `item` at its department, for `uscc` (empty: none).
   func completedCase(item: String, department: String, window: String = "A03", uscc: String) async throws -> String {
     try await self.cases(.clerk, department) { cases in
-      let n = try await cases.submitCase(.with {
-        $0.itemCode = item
-        $0.applicant = "申请人"
-        $0.window = window
-        $0.enterpriseUscc = uscc
-      }).number
+      let n = try await cases.submitCase(
+        .with {
+          $0.itemCode = item
+          $0.applicant = "申请人"
+          $0.window = window
+          $0.enterpriseUscc = uscc
+        }
+      ).number
       _ = try await cases.acceptCase(.number(n))
       _ = try await cases.completeCase(.number(n) { $0.outcome = "approved" })
       return n
@@ -87,8 +93,10 @@ struct RatingTests {
 
       // Another enterprise's case; a clerk may not rate at all.
       let other = try await h.completedCase(item: "SCJGJ-003", department: "SCJGJ", uscc: self.b)
-      #expect(await rpcError { _ = try await h.ratings(.enterprise, self.a) { try await $0.rateCase(.of(other, 5)) } }?.code == .permissionDenied)
-      #expect(await rpcError { _ = try await h.ratings(.clerk, "SCJGJ") { try await $0.rateCase(.of(other, 5)) } }?.code == .permissionDenied)
+      #expect(
+        await rpcError { _ = try await h.ratings(.enterprise, self.a) { try await $0.rateCase(.of(other, 5)) } }?.code == .permissionDenied)
+      #expect(
+        await rpcError { _ = try await h.ratings(.clerk, "SCJGJ") { try await $0.rateCase(.of(other, 5)) } }?.code == .permissionDenied)
 
       // A 差评 needs a comment.
       let bare = await rpcError { _ = try await h.ratings(.enterprise, self.b) { try await $0.rateCase(.of(other, 2)) } }
@@ -148,15 +156,23 @@ struct RatingTests {
       let draft = await rpcError { _ = try await h.campaigns(.enterprise, self.a) { try await $0.submitReview(review) } }
       #expect(draft?.code == .failedPrecondition)
       _ = try await h.campaigns { try await $0.openCampaign(.with { $0.id = campaign.id }) }
-      #expect(await rpcError { _ = try await h.campaigns(.enterprise, self.c) { try await $0.submitReview(review) } }?.code == .permissionDenied)
-      let range = await rpcError { _ = try await h.campaigns(.enterprise, self.a) { try await $0.submitReview(.sample(campaign.id, "SCJGJ", [5, 6, 5, 5])) } }
+      #expect(
+        await rpcError { _ = try await h.campaigns(.enterprise, self.c) { try await $0.submitReview(review) } }?.code == .permissionDenied)
+      let range = await rpcError {
+        _ = try await h.campaigns(.enterprise, self.a) { try await $0.submitReview(.sample(campaign.id, "SCJGJ", [5, 6, 5, 5])) }
+      }
       #expect(range?.code == .invalidArgument && errorField(range) == "scores[1].score")
-      let missing = await rpcError { _ = try await h.campaigns(.enterprise, self.a) { try await $0.submitReview(.sample(campaign.id, "SCJGJ", [5, 5, 5])) } }
+      let missing = await rpcError {
+        _ = try await h.campaigns(.enterprise, self.a) { try await $0.submitReview(.sample(campaign.id, "SCJGJ", [5, 5, 5])) }
+      }
       #expect(missing?.code == .invalidArgument && errorField(missing) == "scores")
-      let department = await rpcError { _ = try await h.campaigns(.enterprise, self.a) { try await $0.submitReview(.sample(campaign.id, "WJJ", [5, 5, 5, 5])) } }
+      let department = await rpcError {
+        _ = try await h.campaigns(.enterprise, self.a) { try await $0.submitReview(.sample(campaign.id, "WJJ", [5, 5, 5, 5])) }
+      }
       #expect(department?.code == .invalidArgument && errorField(department) == "department_code")
       _ = try await h.campaigns(.enterprise, self.a) { try await $0.submitReview(review) }
-      #expect(await rpcError { _ = try await h.campaigns(.enterprise, self.a) { try await $0.submitReview(review) } }?.code == .alreadyExists)
+      #expect(
+        await rpcError { _ = try await h.campaigns(.enterprise, self.a) { try await $0.submitReview(review) } }?.code == .alreadyExists)
       _ = try await h.campaigns { try await $0.closeCampaign(.with { $0.id = campaign.id }) }
       let closed = await rpcError { _ = try await h.campaigns(.enterprise, self.b) { try await $0.submitReview(review) } }
       #expect(closed?.code == .failedPrecondition)
@@ -182,8 +198,13 @@ struct RatingTests {
       #expect(audit == ["rectification.open", "rating.create"])
 
       // Another department may not touch it; the enterprise may read it.
-      #expect(await rpcError { _ = try await h.ratings(.clerk, "ZJJ") { try await $0.verifyRectification(.of(number, "x") { $0.valid = true }) } }?.code == .permissionDenied)
-      #expect(await rpcError { _ = try await h.ratings(.clerk, "ZJJ") { try await $0.getRectification(.with { $0.number = number }) } }?.code == .permissionDenied)
+      #expect(
+        await rpcError {
+          _ = try await h.ratings(.clerk, "ZJJ") { try await $0.verifyRectification(.of(number, "x") { $0.valid = true }) }
+        }?.code == .permissionDenied)
+      #expect(
+        await rpcError { _ = try await h.ratings(.clerk, "ZJJ") { try await $0.getRectification(.with { $0.number = number }) } }?.code
+          == .permissionDenied)
       _ = try await h.ratings(.enterprise, self.a) { try await $0.getRectification(.with { $0.number = number }) }
 
       h.clock.set(shanghai("2026-12-17T10:00:00"))
@@ -236,25 +257,47 @@ struct RatingTests {
       let c8 = try await h.completedCase(item: "SCJGJ-003", department: "SCJGJ", window: "A03", uscc: self.c)
       _ = try await h.ratings(.enterprise, self.c) { try await $0.rateCase(.of(c8, 5)) }
 
-      let request = Banjie_V1_RatingMeasuresRequest.with { $0.from = "2026-11-30"; $0.to = "2026-11-30" }
+      let request = Banjie_V1_RatingMeasuresRequest.with {
+        $0.from = "2026-11-30"
+        $0.to = "2026-11-30"
+      }
       let before = try await h.ratings(.office, "YSB") { try await $0.getRatingMeasures(request) }
       #expect(try Self.independent(h, from: "2026-11-30", to: "2026-11-30", by: "department_code") == Self.tuples(before.groups))
       // Hand-checked: 7 cases; rated 5; good 2 (5, 4); 差评 2; unrated 2 (one never rated, one without enterprise).
       #expect(Self.tuple(before.total) == Self.Tuple(key: "", completed: 7, rated: 5, excluded: 0, good: 2, bad: 2, onTime: 1, followed: 1))
       #expect(before.total.goodShare == 0.4 && abs(before.total.unratedShare - 2.0 / 7) < 1e-12 && before.total.rectifiedOnTimeShare == 0.5)
       #expect(before.groups.map(\.name) == ["县公安局", "县市场监督管理局", "县住房和城乡建设局"])
-      let byWindow = try await h.ratings(.office, "YSB") { try await $0.getRatingMeasures(.with { $0.from = "2026-11-30"; $0.to = "2026-12-01"; $0.by = "window" }) }
+      let byWindow = try await h.ratings(.office, "YSB") {
+        try await $0.getRatingMeasures(
+          .with {
+            $0.from = "2026-11-30"
+            $0.to = "2026-12-01"
+            $0.by = "window"
+          })
+      }
       #expect(try Self.independent(h, from: "2026-11-30", to: "2026-12-01", by: "window") == Self.tuples(byWindow.groups))
-      let byItem = try await h.ratings(.office, "YSB") { try await $0.getRatingMeasures(.with { $0.from = "2026-11-30"; $0.to = "2026-12-01"; $0.by = "item" }) }
+      let byItem = try await h.ratings(.office, "YSB") {
+        try await $0.getRatingMeasures(
+          .with {
+            $0.from = "2026-11-30"
+            $0.to = "2026-12-01"
+            $0.by = "item"
+          })
+      }
       #expect(try Self.independent(h, from: "2026-11-30", to: "2026-12-01", by: "item_code") == Self.tuples(byItem.groups))
-      #expect(await rpcError { _ = try await h.ratings(.clerk, "GAJ") { try await $0.getRatingMeasures(request) } }?.code == .permissionDenied)
+      #expect(
+        await rpcError { _ = try await h.ratings(.clerk, "GAJ") { try await $0.getRatingMeasures(request) } }?.code == .permissionDenied)
 
       // GAJ appeals the 差评 of c6; the office upholds it.
       let number = bad6.rectificationNumber
-      #expect(await rpcError { _ = try await h.ratings(.clerk, "GAJ") { try await $0.decideAppeal(.of(number, "x") { $0.uphold = true }) } }?.code == .permissionDenied)
+      #expect(
+        await rpcError { _ = try await h.ratings(.clerk, "GAJ") { try await $0.decideAppeal(.of(number, "x") { $0.uphold = true }) } }?.code
+          == .permissionDenied)
       let appealed = try await h.ratings(.clerk, "GAJ") { try await $0.appealRectification(.of(number, "企业申请材料不全，已一次性告知")) }
       #expect(appealed.appealState == .pending)
-      #expect(await rpcError { _ = try await h.ratings(.clerk, "GAJ") { try await $0.appealRectification(.of(number, "再次申诉")) } }?.code == .failedPrecondition)
+      #expect(
+        await rpcError { _ = try await h.ratings(.clerk, "GAJ") { try await $0.appealRectification(.of(number, "再次申诉")) } }?.code
+          == .failedPrecondition)
       let decided = try await h.ratings(.office, "YSB") { try await $0.decideAppeal(.of(number, "经核查申诉成立") { $0.uphold = true }) }
       #expect(decided.appealState == .upheld && decided.state == .closed)
       #expect(decided.rating.excluded && decided.rating.excludedReason.contains("经核查申诉成立"))
@@ -288,11 +331,11 @@ struct RatingTests {
       let reviews: [(String, String, [UInt32])] = [
         (self.a, "SCJGJ", [5, 4, 5, 4]),  // 200 + 120 + 100 + 40 = 460 (weights 40/30/20/10)
         (self.b, "SCJGJ", [4, 4, 4, 4]),  // 400
-        (self.a, "ZJJ", [5, 5, 4, 3]),    // 200 + 150 + 80 + 30 = 460
-        (self.c, "ZJJ", [4, 4, 4, 4]),    // 400 → mean 430, ties SCJGJ
-        (self.a, "GAJ", [5, 5, 5, 5]),    // 500
-        (self.b, "GAJ", [3, 3, 3, 3]),    // 300
-        (self.c, "GAJ", [3, 3, 3, 4]),    // 310 → mean 370
+        (self.a, "ZJJ", [5, 5, 4, 3]),  // 200 + 150 + 80 + 30 = 460
+        (self.c, "ZJJ", [4, 4, 4, 4]),  // 400 → mean 430, ties SCJGJ
+        (self.a, "GAJ", [5, 5, 5, 5]),  // 500
+        (self.b, "GAJ", [3, 3, 3, 3]),  // 300
+        (self.c, "GAJ", [3, 3, 3, 4]),  // 310 → mean 370
       ]
       for (uscc, department, scores) in reviews {
         _ = try await h.campaigns(.enterprise, uscc) { try await $0.submitReview(.sample(id, department, scores)) }
@@ -301,7 +344,9 @@ struct RatingTests {
       #expect(mine.campaigns.first?.reviewedByMe == ["GAJ", "SCJGJ", "ZJJ"])
       #expect(try await h.campaigns(.enterprise, testUSCC(599)) { try await $0.listCampaigns(.init()) }.campaigns.isEmpty)
       _ = try await h.campaigns { try await $0.closeCampaign(.with { $0.id = id }) }
-      let unpublished = await rpcError { _ = try await h.campaigns(.enterprise, self.a) { try await $0.getCampaignResults(.with { $0.id = id }) } }
+      let unpublished = await rpcError {
+        _ = try await h.campaigns(.enterprise, self.a) { try await $0.getCampaignResults(.with { $0.id = id }) }
+      }
       #expect(unpublished?.code == .failedPrecondition)
       let results = try await h.campaigns { try await $0.getCampaignResults(.with { $0.id = id }) }
       #expect(results.departments.map(\.departmentCode) == ["SCJGJ", "ZJJ", "GAJ"])
@@ -315,7 +360,8 @@ struct RatingTests {
         let dims = try String.fetchOne(db, sql: "SELECT dimensions FROM review_campaigns WHERE id = ?", arguments: [id]) ?? "[]"
         let weights = try JSONDecoder().decode([CampaignDimension].self, from: Data(dims.utf8))
         var sums: [String: (Int, Int)] = [:]
-        for row in try Row.fetchAll(db, sql: "SELECT department_code, scores FROM campaign_reviews WHERE campaign_id = ?", arguments: [id]) {
+        for row in try Row.fetchAll(db, sql: "SELECT department_code, scores FROM campaign_reviews WHERE campaign_id = ?", arguments: [id])
+        {
           let scores = try JSONDecoder().decode([String: Int].self, from: Data((row["scores"] as String).utf8))
           let weighted = weights.reduce(0) { $0 + $1.weightPercent * (scores[$1.name] ?? 0) }
           let code: String = row["department_code"]
@@ -360,7 +406,8 @@ struct RatingTests {
   }
 
   static func tuple(_ m: Banjie_V1_RatingMeasures) -> Tuple {
-    Tuple(key: m.key, completed: Int(m.completed), rated: Int(m.rated), excluded: Int(m.excluded), good: Int(m.good), bad: Int(m.bad),
+    Tuple(
+      key: m.key, completed: Int(m.completed), rated: Int(m.rated), excluded: Int(m.excluded), good: Int(m.good), bad: Int(m.bad),
       onTime: Int(m.rectifiedOnTime), followed: Int(m.followedUp))
   }
 
@@ -369,20 +416,24 @@ struct RatingTests {
   /// The measures in plain SQL over the database file, grouped by a column of `cases`.
   static func independent(_ h: ServerHarness, from: String, to: String, by column: String) throws -> [Tuple] {
     try h.database { db in
-      try Row.fetchAll(db, sql: """
-        SELECT c.\(column) AS key,
-          COUNT(*) AS completed,
-          COALESCE(SUM(g.level IS NOT NULL AND g.excluded = 0), 0) AS rated,
-          COALESCE(SUM(g.excluded = 1), 0) AS excluded,
-          COALESCE(SUM(g.excluded = 0 AND g.level >= 4), 0) AS good,
-          COALESCE(SUM(g.excluded = 0 AND g.level <= 2), 0) AS bad,
-          COALESCE(SUM(g.excluded = 0 AND g.level <= 2 AND r.completed_at IS NOT NULL AND julianday(r.completed_at) <= julianday(r.due_at)), 0) AS on_time,
-          COALESCE(SUM(g.excluded = 0 AND g.level <= 2 AND r.followed_up_at IS NOT NULL), 0) AS followed
-        FROM cases c LEFT JOIN ratings g ON g.case_id = c.id LEFT JOIN rectifications r ON r.case_id = c.id
-        WHERE c.completed_at IS NOT NULL AND date(c.completed_at, '+8 hours') BETWEEN ? AND ?
-        GROUP BY c.\(column) ORDER BY c.\(column)
-        """, arguments: [from, to]).map { row in
-        Tuple(key: row["key"], completed: row["completed"], rated: row["rated"], excluded: row["excluded"], good: row["good"], bad: row["bad"],
+      try Row.fetchAll(
+        db,
+        sql: """
+          SELECT c.\(column) AS key,
+            COUNT(*) AS completed,
+            COALESCE(SUM(g.level IS NOT NULL AND g.excluded = 0), 0) AS rated,
+            COALESCE(SUM(g.excluded = 1), 0) AS excluded,
+            COALESCE(SUM(g.excluded = 0 AND g.level >= 4), 0) AS good,
+            COALESCE(SUM(g.excluded = 0 AND g.level <= 2), 0) AS bad,
+            COALESCE(SUM(g.excluded = 0 AND g.level <= 2 AND r.completed_at IS NOT NULL AND julianday(r.completed_at) <= julianday(r.due_at)), 0) AS on_time,
+            COALESCE(SUM(g.excluded = 0 AND g.level <= 2 AND r.followed_up_at IS NOT NULL), 0) AS followed
+          FROM cases c LEFT JOIN ratings g ON g.case_id = c.id LEFT JOIN rectifications r ON r.case_id = c.id
+          WHERE c.completed_at IS NOT NULL AND date(c.completed_at, '+8 hours') BETWEEN ? AND ?
+          GROUP BY c.\(column) ORDER BY c.\(column)
+          """, arguments: [from, to]
+      ).map { row in
+        Tuple(
+          key: row["key"], completed: row["completed"], rated: row["rated"], excluded: row["excluded"], good: row["good"], bad: row["bad"],
           onTime: row["on_time"], followed: row["followed"])
       }
     }
@@ -403,7 +454,10 @@ extension Banjie_V1_CreateCampaignRequest {
       $0.periodTo = "2026-12-31"
       $0.departmentCodes = ["SCJGJ", "ZJJ", "GAJ"]
       $0.dimensions = [("efficiency", UInt32(40)), ("attitude", 30), ("transparency", 20), ("integrity", 10)].map { d in
-        .with { $0.name = d.0; $0.weightPercent = d.1 }
+        .with {
+          $0.name = d.0
+          $0.weightPercent = d.1
+        }
       }
       $0.invited = invited
     }
@@ -416,7 +470,12 @@ extension Banjie_V1_SubmitReviewRequest {
     return .with {
       $0.campaignID = id
       $0.departmentCode = department
-      $0.scores = zip(names, scores).map { pair in .with { $0.dimension = pair.0; $0.score = pair.1 } }
+      $0.scores = zip(names, scores).map { pair in
+        .with {
+          $0.dimension = pair.0
+          $0.score = pair.1
+        }
+      }
     }
   }
 }

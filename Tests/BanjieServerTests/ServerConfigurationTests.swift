@@ -19,24 +19,26 @@ struct ServerConfigurationTests {
   @Test("the example in docs/OPERATIONS.md, with comments and a dotted key")
   func documentedExample() throws {
     var configuration = ServerConfiguration()
-    try configuration.apply(ConfigurationFile(parsing: """
-      [server]
-      listen = ":7443"
-      database = "/var/lib/banjie/banjie.sqlite"
+    try configuration.apply(
+      ConfigurationFile(
+        parsing: """
+          [server]
+          listen = ":7443"
+          database = "/var/lib/banjie/banjie.sqlite"
 
-      [tls]
-      certificate = "/etc/banjie/server.pem"
-      private_key = "/etc/banjie/server.key"
-      client_ca = "/etc/banjie/ca.pem"
-      revoked_serials = "/etc/banjie/revoked.txt"
-      tls13_only = true  # no TLS 1.2
+          [tls]
+          certificate = "/etc/banjie/server.pem"
+          private_key = "/etc/banjie/server.key"
+          client_ca = "/etc/banjie/ca.pem"
+          revoked_serials = "/etc/banjie/revoked.txt"
+          tls13_only = true  # no TLS 1.2
 
-      [county]
-      region_code = "370830"
+          [county]
+          region_code = "370830"
 
-      [metrics]
-      listen = "127.0.0.1:9464"
-      """))
+          [metrics]
+          listen = "127.0.0.1:9464"
+          """))
     #expect(configuration.host == "0.0.0.0" && configuration.port == 7443)
     #expect(configuration.databasePath == "/var/lib/banjie/banjie.sqlite")
     #expect(configuration.certificateFile == "/etc/banjie/server.pem")
@@ -70,20 +72,22 @@ struct ServerConfigurationTests {
   @Test("every documented key is applied")
   func everyKey() throws {
     var configuration = ServerConfiguration()
-    try configuration.apply(ConfigurationFile(parsing: """
-      server.listen = "127.0.0.1:7000"
-      server.database = "b.sqlite"
-      server.graceful_shutdown_seconds = 5
-      tls.handshake_timeout_seconds = 3
-      limits.max_connections = 10
-      limits.max_concurrent_streams = 20
-      limits.max_message_bytes = 2048
-      limits.max_buffered_bytes_per_connection = 2_097_152
-      sla.sweep_interval_seconds = 60
-      sla.yellow_percent = 75
-      sla.intake_limit_working_days = 3
-      log.level = "warning"
-      """))
+    try configuration.apply(
+      ConfigurationFile(
+        parsing: """
+          server.listen = "127.0.0.1:7000"
+          server.database = "b.sqlite"
+          server.graceful_shutdown_seconds = 5
+          tls.handshake_timeout_seconds = 3
+          limits.max_connections = 10
+          limits.max_concurrent_streams = 20
+          limits.max_message_bytes = 2048
+          limits.max_buffered_bytes_per_connection = 2_097_152
+          sla.sweep_interval_seconds = 60
+          sla.yellow_percent = 75
+          sla.intake_limit_working_days = 3
+          log.level = "warning"
+          """))
     #expect(configuration.host == "127.0.0.1" && configuration.port == 7000)
     #expect(configuration.databasePath == "b.sqlite")
     #expect(configuration.gracefulShutdownSeconds == 5)

@@ -90,7 +90,8 @@ struct ServerHarness: Sendable {
     configuration.metricsPort = 0
     try configure(&configuration)
     let clock = ManualNow(start)
-    let app = BanjieServerApp(configuration: configuration, logger: logger, metricsRegistry: metricsRegistry ?? PrometheusCollectorRegistry())
+    let app = BanjieServerApp(
+      configuration: configuration, logger: logger, metricsRegistry: metricsRegistry ?? PrometheusCollectorRegistry())
     let assembly = try await app.assemble(now: clock)
     // Runs until cancelled, like the other services outside a ServiceGroup.
     let metricsTask = assembly.metricsEndpoint.map { endpoint in Task { try await endpoint.run() } }
@@ -107,7 +108,8 @@ struct ServerHarness: Sendable {
         }
         metricsPort = port
       }
-      let harness = ServerHarness(assembly: assembly, clock: clock, port: port, metricsPort: metricsPort, databasePath: configuration.databasePath)
+      let harness = ServerHarness(
+        assembly: assembly, clock: clock, port: port, metricsPort: metricsPort, databasePath: configuration.databasePath)
       do {
         if catalog { try await harness.loadSampleCatalog() }
         let result = try await body(harness)
@@ -125,14 +127,20 @@ struct ServerHarness: Sendable {
   }
 
   /// Runs `body` with a client whose certificate names `role`, `org` and `person`.
-  func as_<R: Sendable>(_ role: PeerIdentity.Role, _ org: String, _ person: String = "测试员", _ body: (GRPCClient<BanjieClientTransport>) async throws -> R) async throws -> R {
+  func as_<R: Sendable>(
+    _ role: PeerIdentity.Role, _ org: String, _ person: String = "测试员", _ body: (GRPCClient<BanjieClientTransport>) async throws -> R
+  ) async throws -> R {
     try await self.connected(role, org, person) { client, _ in try await body(client) }
   }
 
   /// Like `as_`, also handing over the client's transport (its one connection's TLS session).
-  func connected<R: Sendable>(_ role: PeerIdentity.Role, _ org: String, _ person: String = "测试员", _ body: (GRPCClient<BanjieClientTransport>, BanjieClientTransport) async throws -> R) async throws -> R {
+  func connected<R: Sendable>(
+    _ role: PeerIdentity.Role, _ org: String, _ person: String = "测试员",
+    _ body: (GRPCClient<BanjieClientTransport>, BanjieClientTransport) async throws -> R
+  ) async throws -> R {
     let (cert, key) = try ServerPKI.shared.client(role, org, person)
-    let tls = try TLSContext(configuration: .client(certificateChainFile: cert, privateKeyFile: key, trustRootsFile: ServerPKI.shared.ca.certificateFile))
+    let tls = try TLSContext(
+      configuration: .client(certificateChainFile: cert, privateKeyFile: key, trustRootsFile: ServerPKI.shared.ca.certificateFile))
     var config = BanjieClientTransport.Config(host: "127.0.0.1", port: self.port, tls: tls)
     config.logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
     let transport = BanjieClientTransport(config: config)
@@ -141,7 +149,10 @@ struct ServerHarness: Sendable {
     }
   }
 
-  func cases<R: Sendable>(_ role: PeerIdentity.Role = .clerk, _ org: String = "SCJGJ", _ person: String = "张伟", _ body: (Banjie_V1_CaseService.Client<BanjieClientTransport>) async throws -> R) async throws -> R {
+  func cases<R: Sendable>(
+    _ role: PeerIdentity.Role = .clerk, _ org: String = "SCJGJ", _ person: String = "张伟",
+    _ body: (Banjie_V1_CaseService.Client<BanjieClientTransport>) async throws -> R
+  ) async throws -> R {
     try await self.as_(role, org, person) { try await body(Banjie_V1_CaseService.Client(wrapping: $0)) }
   }
 

@@ -1,8 +1,9 @@
 import BanjieCore
-@testable import BanjieStore
 import Foundation
 import GRDB
 import Testing
+
+@testable import BanjieStore
 
 @Suite("Store")
 struct StoreTests {
@@ -52,7 +53,8 @@ struct StoreTests {
       let office = Actor(role: .office, organization: "县政务服务中心", person: "张三", certificateSerial: "0A1B")
       let start = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01T00:00:00Z
       try store.pool.write { db in
-        try AuditLog.append(db, at: start, actor: office, action: "catalog.import", entity: "department", entityID: "D1",
+        try AuditLog.append(
+          db, at: start, actor: office, action: "catalog.import", entity: "department", entityID: "D1",
           detail: ["reason": "a b", "code": "D1"])
         try AuditLog.append(db, at: start.addingTimeInterval(60), actor: .system, action: "case.sweep", entity: "case", entityID: "42")
       }

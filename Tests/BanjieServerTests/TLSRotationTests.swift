@@ -42,7 +42,8 @@ struct TLSRotationTests {
 
   /// A newly issued server certificate from the test CA, under a name of its own.
   static func issueServerCertificate() throws -> (certificateFile: String, privateKeyFile: String) {
-    try ServerPKI.shared.ca.issueServerCertificate(name: "server-\(UUID().uuidString.prefix(8))", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
+    try ServerPKI.shared.ca.issueServerCertificate(
+      name: "server-\(UUID().uuidString.prefix(8))", dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
   }
 
   static func serverSerial(_ transport: BanjieClientTransport) async throws -> String? {
@@ -55,10 +56,13 @@ struct TLSRotationTests {
     defer { files.remove() }
     let registry = PrometheusCollectorRegistry()
     let oldSerial = try PeerCertificate(pemFile: files.certificate).serialNumber
-    try await ServerHarness.run(metricsRegistry: registry, configure: { configuration in
-      configuration.certificateFile = files.certificate
-      configuration.privateKeyFile = files.key
-    }) { h in
+    try await ServerHarness.run(
+      metricsRegistry: registry,
+      configure: { configuration in
+        configuration.certificateFile = files.certificate
+        configuration.privateKeyFile = files.key
+      }
+    ) { h in
       try await h.connected(.clerk, "SCJGJ", "张伟") { client, transport in
         let cases = Banjie_V1_CaseService.Client(wrapping: client)
         let before = try await cases.submitCase(.sample())
@@ -99,13 +103,17 @@ struct TLSRotationTests {
     defer { files.remove() }
     let registry = PrometheusCollectorRegistry()
     let oldSerial = try PeerCertificate(pemFile: files.certificate).serialNumber
-    try await ServerHarness.run(metricsRegistry: registry, configure: { configuration in
-      configuration.certificateFile = files.certificate
-      configuration.privateKeyFile = files.key
-    }) { h in
+    try await ServerHarness.run(
+      metricsRegistry: registry,
+      configure: { configuration in
+        configuration.certificateFile = files.certificate
+        configuration.privateKeyFile = files.key
+      }
+    ) { h in
       let original = try Data(contentsOf: URL(fileURLWithPath: files.certificate))
       // Corrupt: a PEM header over garbage.
-      try ServerFiles.replace(files.certificate, with: Data("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n".utf8))
+      try ServerFiles.replace(
+        files.certificate, with: Data("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n".utf8))
       await #expect(throws: TLSReloadError.self) { try await h.assembly.tlsReloader.reload(trigger: "test") }
       try await Self.expectServing(h, serial: oldSerial)
 

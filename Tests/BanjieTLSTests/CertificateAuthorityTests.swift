@@ -1,6 +1,7 @@
-@testable import BanjieTLS
 import Foundation
 import Testing
+
+@testable import BanjieTLS
 
 @Suite("County CA tooling and TLS contexts", .timeLimit(.minutes(1)))
 struct CertificateAuthorityTests {
@@ -45,9 +46,13 @@ struct CertificateAuthorityTests {
   @Test("issued certificates verify with openssl for their purpose only", .enabled(if: opensslAvailable))
   func opensslVerifiesPurposes() async throws {
     try await withPKI { pki in
-      let serverAsServer = try await runOpenSSL(["verify", "-CAfile", pki.caFile, "-purpose", "sslserver", "-x509_strict", pki.server.certificateFile])
+      let serverAsServer = try await runOpenSSL([
+        "verify", "-CAfile", pki.caFile, "-purpose", "sslserver", "-x509_strict", pki.server.certificateFile,
+      ])
       #expect(serverAsServer.status == 0, "\(serverAsServer.output)")
-      let clerkAsClient = try await runOpenSSL(["verify", "-CAfile", pki.caFile, "-purpose", "sslclient", "-x509_strict", pki.clerk.certificateFile])
+      let clerkAsClient = try await runOpenSSL([
+        "verify", "-CAfile", pki.caFile, "-purpose", "sslclient", "-x509_strict", pki.clerk.certificateFile,
+      ])
       #expect(clerkAsClient.status == 0, "\(clerkAsClient.output)")
       let clerkAsServer = try await runOpenSSL(["verify", "-CAfile", pki.caFile, "-purpose", "sslserver", pki.clerk.certificateFile])
       #expect(clerkAsServer.status != 0)

@@ -1,7 +1,8 @@
-@testable import BanjieTLS
 import NIOCore
 import NIOEmbedded
 import Testing
+
+@testable import BanjieTLS
 
 /// Two handlers wired back to back in memory: every byte and every timer under the test's control.
 @Suite("OpenSSLHandler in EmbeddedChannels")
@@ -12,7 +13,8 @@ struct EmbeddedTests {
   }
 
   private func makePair(_ pki: TestPKI, server serverConfiguration: TLSConfiguration? = nil) throws -> Pair {
-    let server = EmbeddedChannel(handler: try OpenSSLHandler(context: TLSContext(configuration: serverConfiguration ?? pki.serverConfiguration())))
+    let server = EmbeddedChannel(
+      handler: try OpenSSLHandler(context: TLSContext(configuration: serverConfiguration ?? pki.serverConfiguration())))
     let client = EmbeddedChannel(
       handler: try OpenSSLHandler(context: TLSContext(configuration: pki.clientConfiguration()), serverHostname: "localhost")
     )

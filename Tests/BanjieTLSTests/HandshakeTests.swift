@@ -1,8 +1,9 @@
-@testable import BanjieTLS
 import Foundation
 import NIOCore
 import NIOPosix
 import Testing
+
+@testable import BanjieTLS
 
 @Suite("TLS over real sockets", .timeLimit(.minutes(1)))
 struct HandshakeTests {
@@ -76,7 +77,8 @@ struct HandshakeTests {
     try await withPKI { pki in
       let server = try await TestServer.start(configuration: pki.serverConfiguration())
       defer { Task { await server.stop() } }
-      let client = try await TestClient.connect(port: server.port, configuration: pki.clientConfiguration(), serverHostname: "other.example")
+      let client = try await TestClient.connect(
+        port: server.port, configuration: pki.clientConfiguration(), serverHostname: "other.example")
       try await client.waitClosed()
       let seen = client.recorder.snapshot
       #expect(seen.sessions.isEmpty)
@@ -172,11 +174,14 @@ struct HandshakeTests {
 
       let revoked = try pki.authority.issueClientCertificate(role: .enterprise, organization: "91330110MA2XXXXX0X", person: "Ex Employee")
       // Revoked at run time, in another spelling than the canonical one.
-      let spelled = "0x00" + stride(from: 0, to: revoked.serialNumber.count, by: 2).map { offset -> String in
-        let start = revoked.serialNumber.index(revoked.serialNumber.startIndex, offsetBy: offset)
-        let end = revoked.serialNumber.index(start, offsetBy: 2, limitedBy: revoked.serialNumber.endIndex) ?? revoked.serialNumber.endIndex
-        return String(revoked.serialNumber[start..<end])
-      }.joined(separator: ":").lowercased()
+      let spelled =
+        "0x00"
+        + stride(from: 0, to: revoked.serialNumber.count, by: 2).map { offset -> String in
+          let start = revoked.serialNumber.index(revoked.serialNumber.startIndex, offsetBy: offset)
+          let end =
+            revoked.serialNumber.index(start, offsetBy: 2, limitedBy: revoked.serialNumber.endIndex) ?? revoked.serialNumber.endIndex
+          return String(revoked.serialNumber[start..<end])
+        }.joined(separator: ":").lowercased()
       revocations.revoke(spelled)
       #expect(revocations.isRevoked(revoked.serialNumber))
 

@@ -1,7 +1,8 @@
-@testable import BanjieTLS
 import Foundation
 import NIOCore
 import Testing
+
+@testable import BanjieTLS
 
 /// The server against the `openssl s_client` command-line tool.
 @Suite("openssl s_client against the server", .enabled(if: opensslAvailable), .timeLimit(.minutes(1)))
@@ -15,9 +16,11 @@ struct OpenSSLClientTests {
     try await withPKI { pki in
       let server = try await TestServer.start(configuration: pki.serverConfiguration())
       defer { Task { await server.stop() } }
-      let result = try await self.sClient(pki, port: server.port, [
-        "-tls1_3", "-alpn", "banjie/1", "-cert", pki.clerk.certificateFile, "-key", pki.clerk.privateKeyFile,
-      ])
+      let result = try await self.sClient(
+        pki, port: server.port,
+        [
+          "-tls1_3", "-alpn", "banjie/1", "-cert", pki.clerk.certificateFile, "-key", pki.clerk.privateKeyFile,
+        ])
       #expect(result.status == 0, "\(result.output)")
       #expect(result.output.contains("Verify return code: 0 (ok)"))
       #expect(result.output.contains("ALPN protocol: banjie/1"))
@@ -31,9 +34,11 @@ struct OpenSSLClientTests {
     try await withPKI { pki in
       let server = try await TestServer.start(configuration: pki.serverConfiguration())
       defer { Task { await server.stop() } }
-      let result = try await self.sClient(pki, port: server.port, [
-        "-tls1_1", "-cert", pki.clerk.certificateFile, "-key", pki.clerk.privateKeyFile,
-      ])
+      let result = try await self.sClient(
+        pki, port: server.port,
+        [
+          "-tls1_1", "-cert", pki.clerk.certificateFile, "-key", pki.clerk.privateKeyFile,
+        ])
       #expect(result.status != 0, "\(result.output)")
       #expect(server.recorder.snapshot.sessions.isEmpty)
     }
@@ -60,9 +65,11 @@ struct OpenSSLClientTests {
     try await withPKI { pki in
       let server = try await TestServer.start(configuration: pki.serverConfiguration())
       defer { Task { await server.stop() } }
-      let result = try await self.sClient(pki, port: server.port, [
-        "-alpn", "h2,http/1.1", "-cert", pki.clerk.certificateFile, "-key", pki.clerk.privateKeyFile,
-      ])
+      let result = try await self.sClient(
+        pki, port: server.port,
+        [
+          "-alpn", "h2,http/1.1", "-cert", pki.clerk.certificateFile, "-key", pki.clerk.privateKeyFile,
+        ])
       #expect(result.status != 0)
       #expect(result.output.contains("no application protocol"), "\(result.output)")
     }

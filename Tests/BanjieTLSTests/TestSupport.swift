@@ -21,7 +21,8 @@ struct TestPKI: Sendable {
 
   func clientConfiguration(certificate: (certificateFile: String, privateKeyFile: String)? = nil) -> TLSConfiguration {
     let certificate = certificate ?? (self.clerk.certificateFile, self.clerk.privateKeyFile)
-    return .client(certificateChainFile: certificate.certificateFile, privateKeyFile: certificate.privateKeyFile, trustRootsFile: self.caFile)
+    return .client(
+      certificateChainFile: certificate.certificateFile, privateKeyFile: certificate.privateKeyFile, trustRootsFile: self.caFile)
   }
 
   /// A second, unrelated CA in a subdirectory.

@@ -1,10 +1,11 @@
-@testable import BanjieTransport
 import BanjieWire
 import GRPCCore
 import Logging
 import NIOCore
 import NIOEmbedded
 import Testing
+
+@testable import BanjieTransport
 
 /// Counts what reaches the socket.
 private final class WriteCounter: ChannelOutboundHandler {
@@ -76,7 +77,8 @@ struct CoalescingTests {
     let counter = WriteCounter()
     try channel.pipeline.syncOperations.addHandler(counter)
     try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
-    let core = ConnectionCore(role: .client, config: .clientDefaults, channel: channel, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+    let core = ConnectionCore(
+      role: .client, config: .clientDefaults, channel: channel, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
     core.start()
     try core.receive(.settings(ack: false, []))
     loop.run()
@@ -95,7 +97,11 @@ struct CoalescingTests {
     let frames = try Self.frames(in: try #require(counter.writes.first))
     #expect(frames.count == 2)
     guard frames.count == 2 else { return }
-    if case .headers(1, let h, false) = frames[0] { #expect(h.path == "/banjie.v1.EchoService/Get") } else { Issue.record("first frame \(frames[0])") }
+    if case .headers(1, let h, false) = frames[0] {
+      #expect(h.path == "/banjie.v1.EchoService/Get")
+    } else {
+      Issue.record("first frame \(frames[0])")
+    }
     if case .message(1, _, true, true) = frames[1] {} else { Issue.record("second frame \(frames[1])") }
     _ = try? channel.finish()
   }
@@ -108,7 +114,8 @@ struct ClosingRaceTests {
     let loop = EmbeddedEventLoop()
     let channel = EmbeddedChannel(loop: loop)
     try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
-    let core = ConnectionCore(role: .client, config: .clientDefaults, channel: channel, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+    let core = ConnectionCore(
+      role: .client, config: .clientDefaults, channel: channel, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
     core.start()
     try core.receive(.settings(ack: false, []))
     loop.run()

@@ -1,11 +1,12 @@
 import BanjieEcho
 import BanjieProto
-@testable import BanjieTransport
 import BanjieWire
 import Foundation
 import GRPCCore
 import NIOCore
 import Testing
+
+@testable import BanjieTransport
 
 /// What a hostile or broken peer sends once its TLS connection is up.
 struct HostileCase: CustomTestStringConvertible, Sendable {
@@ -62,70 +63,156 @@ let hostileCases: [HostileCase] = {
     HostileCase(name: "length 0xFFFFFFFF") { [0xFF, 0xFF, 0xFF, 0xFF, 2, 0, 0, 0, 0, 0, 0, 1] },
     HostileCase(name: "length just above MAX_FRAME_SIZE") { raw(type: 2, stream: 1, payload: [UInt8](repeating: 0, count: 65_537)) },
     HostileCase(name: "HEADERS on stream 0") { raw(type: 1, stream: 0, payload: [0, 0]) },
-    HostileCase(name: "stream id reused") { frames([.headers(streamID: 5, HeadersPayload(path: get), endStream: true), .headers(streamID: 3, HeadersPayload(path: get), endStream: true)]) },
+    HostileCase(name: "stream id reused") {
+      frames([
+        .headers(streamID: 5, HeadersPayload(path: get), endStream: true),
+        .headers(streamID: 3, HeadersPayload(path: get), endStream: true),
+      ])
+    },
     HostileCase(name: "even stream id") { frames([.headers(streamID: 2, HeadersPayload(path: get), endStream: true)]) },
-    HostileCase(name: "highest stream id, then one more") { frames([.headers(streamID: 0x7FFF_FFFF, HeadersPayload(path: get), endStream: true)]) + raw(type: 1, stream: 0x8000_0001, payload: [0, 0]) },
+    HostileCase(name: "highest stream id, then one more") {
+      frames([.headers(streamID: 0x7FFF_FFFF, HeadersPayload(path: get), endStream: true)])
+        + raw(type: 1, stream: 0x8000_0001, payload: [0, 0])
+    },
     HostileCase(name: "header flood: 500 streams at once") {
       frames((0..<500).map { .headers(streamID: UInt32($0 * 2 + 1), HeadersPayload(path: get), endStream: false) })
     },
-    HostileCase(name: "HEADERS above 8 KiB") { frames([.headers(streamID: 1, HeadersPayload(path: get, metadata: [WireMetadataEntry(key: "x", value: .string(String(repeating: "a", count: 9_000)))]), endStream: true)]) },
-    HostileCase(name: "1,000 metadata entries") { frames([.headers(streamID: 1, HeadersPayload(path: get, metadata: (0..<1000).map { WireMetadataEntry(key: "k\($0)", value: .string("v")) }), endStream: true)]) },
+    HostileCase(name: "HEADERS above 8 KiB") {
+      frames([
+        .headers(
+          streamID: 1,
+          HeadersPayload(path: get, metadata: [WireMetadataEntry(key: "x", value: .string(String(repeating: "a", count: 9_000)))]),
+          endStream: true)
+      ])
+    },
+    HostileCase(name: "1,000 metadata entries") {
+      frames([
+        .headers(
+          streamID: 1, HeadersPayload(path: get, metadata: (0..<1000).map { WireMetadataEntry(key: "k\($0)", value: .string("v")) }),
+          endStream: true)
+      ])
+    },
     HostileCase(name: "PING flood") { frames((0..<200).map { .ping(ack: false, opaque: UInt64($0)) }) },
-    HostileCase(name: "SETTINGS with MAX_FRAME_SIZE 1") { frames([.settings(ack: false, [Setting(id: Setting.maxFrameSizeID, value: 1)])]) },
-    HostileCase(name: "SETTINGS with a 2^31 window") { frames([.settings(ack: false, [Setting(id: Setting.initialStreamWindowID, value: 0x8000_0000)])]) },
+    HostileCase(name: "SETTINGS with MAX_FRAME_SIZE 1") {
+      frames([.settings(ack: false, [Setting(id: Setting.maxFrameSizeID, value: 1)])])
+    },
+    HostileCase(name: "SETTINGS with a 2^31 window") {
+      frames([.settings(ack: false, [Setting(id: Setting.initialStreamWindowID, value: 0x8000_0000)])])
+    },
     HostileCase(name: "SETTINGS 2,000 times") { frames((0..<2000).map { _ in .settings(ack: false, ConnectionSettings().entries) }) },
     HostileCase(name: "SETTINGS ack with a payload") { raw(type: 0, flags: 1, stream: 0, payload: [0, 1, 0, 0, 0, 1]) },
     HostileCase(name: "WINDOW_UPDATE of 0 on the connection") { raw(type: 5, stream: 0, payload: [0, 0, 0, 0]) },
-    HostileCase(name: "connection window overflow") { frames([.windowUpdate(streamID: 0, increment: 0x7FFF_FFFF), .windowUpdate(streamID: 0, increment: 0x7FFF_FFFF)]) },
+    HostileCase(name: "connection window overflow") {
+      frames([.windowUpdate(streamID: 0, increment: 0x7FFF_FFFF), .windowUpdate(streamID: 0, increment: 0x7FFF_FFFF)])
+    },
     HostileCase(name: "MESSAGE on a stream never opened") { frames([.message(streamID: 9, request(), endMessage: true, endStream: true)]) },
-    HostileCase(name: "MESSAGE after END_STREAM") { frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: true), .message(streamID: 1, request(), endMessage: true, endStream: false)]) },
+    HostileCase(name: "MESSAGE after END_STREAM") {
+      frames([
+        .headers(streamID: 1, HeadersPayload(path: get), endStream: true),
+        .message(streamID: 1, request(), endMessage: true, endStream: false),
+      ])
+    },
     HostileCase(name: "a 5 MiB message in fragments") {
-      frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)] + (0..<80).map { _ in .message(streamID: 1, ByteBuffer(repeating: 1, count: 65_536), endMessage: false, endStream: false) })
+      frames(
+        [.headers(streamID: 1, HeadersPayload(path: get), endStream: false)]
+          + (0..<80).map { _ in .message(streamID: 1, ByteBuffer(repeating: 1, count: 65_536), endMessage: false, endStream: false) })
     },
-    HostileCase(name: "TRAILERS from a client") { frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false), .trailers(streamID: 1, TrailersPayload(code: 0))]) },
+    HostileCase(name: "TRAILERS from a client") {
+      frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false), .trailers(streamID: 1, TrailersPayload(code: 0))])
+    },
     HostileCase(name: "RST_STREAM for an unknown stream") { frames([.rstStream(streamID: 77, code: 1, message: "x")]) },
-    HostileCase(name: "GOAWAY, then a new stream") { frames([.goAway(lastStreamID: 0, code: .noError, message: "bye"), .headers(streamID: 1, HeadersPayload(path: get), endStream: true)]) },
-    HostileCase(name: "500 unknown frames") { (0..<500).flatMap { raw(type: 0x40 + UInt8($0 % 64), stream: UInt32($0), payload: [1, 2, 3]) } },
-    HostileCase(name: "invalid protobuf") { frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false), .message(streamID: 1, ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF, 0x0F]), endMessage: true, endStream: true)]) },
-    HostileCase(name: "invalid UTF-8 in a protobuf string") { frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false), .message(streamID: 1, ByteBuffer(bytes: [0x0A, 2, 0xC3, 0x28]), endMessage: true, endStream: true)]) },
-    HostileCase(name: "a 3 MiB repeated field") { frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)]) + { () -> [UInt8] in
-        var buffer = ByteBuffer()
-        let body = request(payload: 3 * 1024 * 1024)
-        var copy = body
-        while copy.readableBytes > 0 {
-          let n = min(65_536, copy.readableBytes)
-          let slice = copy.readSlice(length: n) ?? ByteBuffer()
-          FrameEncoder.encode(.message(streamID: 1, slice, endMessage: copy.readableBytes == 0, endStream: copy.readableBytes == 0), into: &buffer)
-        }
-        return Array(buffer.readableBytesView)
-      }()
+    HostileCase(name: "GOAWAY, then a new stream") {
+      frames([.goAway(lastStreamID: 0, code: .noError, message: "bye"), .headers(streamID: 1, HeadersPayload(path: get), endStream: true)])
     },
-    HostileCase(name: "SQL-looking text") { frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false), .message(streamID: 1, request("'; DROP TABLE cases; --"), endMessage: true, endStream: true)]) },
-    HostileCase(name: "a path that is not /service/method") { raw(type: 1, stream: 1, payload: [0, 4] + Array("nope".utf8) + [UInt8](repeating: 0, count: 10)) },
-    HostileCase(name: "an unknown method") { frames([.headers(streamID: 1, HeadersPayload(path: "/banjie.v1.Nope/Nothing"), endStream: true)]) },
-    HostileCase(name: "an upper-case metadata key") { raw(type: 1, stream: 1, payload: [0, 4] + Array("/a/b".utf8) + [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x4B, 0, 0, 0, 1, 0x41]) },
-    HostileCase(name: "a metadata value that is not UTF-8") { raw(type: 1, stream: 1, payload: [0, 4] + Array("/a/b".utf8) + [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x6B, 0, 0, 0, 2, 0xC3, 0x28]) },
-    HostileCase(name: "a 1 µs deadline") { frames([.headers(streamID: 1, HeadersPayload(path: get, timeoutMicroseconds: 1), endStream: false), .message(streamID: 1, request(), endMessage: true, endStream: true)]) },
+    HostileCase(name: "500 unknown frames") {
+      (0..<500).flatMap { raw(type: 0x40 + UInt8($0 % 64), stream: UInt32($0), payload: [1, 2, 3]) }
+    },
+    HostileCase(name: "invalid protobuf") {
+      frames([
+        .headers(streamID: 1, HeadersPayload(path: get), endStream: false),
+        .message(streamID: 1, ByteBuffer(bytes: [0xFF, 0xFF, 0xFF, 0xFF, 0x0F]), endMessage: true, endStream: true),
+      ])
+    },
+    HostileCase(name: "invalid UTF-8 in a protobuf string") {
+      frames([
+        .headers(streamID: 1, HeadersPayload(path: get), endStream: false),
+        .message(streamID: 1, ByteBuffer(bytes: [0x0A, 2, 0xC3, 0x28]), endMessage: true, endStream: true),
+      ])
+    },
+    HostileCase(name: "a 3 MiB repeated field") {
+      frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)])
+        + { () -> [UInt8] in
+          var buffer = ByteBuffer()
+          let body = request(payload: 3 * 1024 * 1024)
+          var copy = body
+          while copy.readableBytes > 0 {
+            let n = min(65_536, copy.readableBytes)
+            let slice = copy.readSlice(length: n) ?? ByteBuffer()
+            FrameEncoder.encode(
+              .message(streamID: 1, slice, endMessage: copy.readableBytes == 0, endStream: copy.readableBytes == 0), into: &buffer)
+          }
+          return Array(buffer.readableBytesView)
+        }()
+    },
+    HostileCase(name: "SQL-looking text") {
+      frames([
+        .headers(streamID: 1, HeadersPayload(path: get), endStream: false),
+        .message(streamID: 1, request("'; DROP TABLE cases; --"), endMessage: true, endStream: true),
+      ])
+    },
+    HostileCase(name: "a path that is not /service/method") {
+      raw(type: 1, stream: 1, payload: [0, 4] + Array("nope".utf8) + [UInt8](repeating: 0, count: 10))
+    },
+    HostileCase(name: "an unknown method") {
+      frames([.headers(streamID: 1, HeadersPayload(path: "/banjie.v1.Nope/Nothing"), endStream: true)])
+    },
+    HostileCase(name: "an upper-case metadata key") {
+      raw(type: 1, stream: 1, payload: [0, 4] + Array("/a/b".utf8) + [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x4B, 0, 0, 0, 1, 0x41])
+    },
+    HostileCase(name: "a metadata value that is not UTF-8") {
+      raw(type: 1, stream: 1, payload: [0, 4] + Array("/a/b".utf8) + [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 0x6B, 0, 0, 0, 2, 0xC3, 0x28])
+    },
+    HostileCase(name: "a 1 µs deadline") {
+      frames([
+        .headers(streamID: 1, HeadersPayload(path: get, timeoutMicroseconds: 1), endStream: false),
+        .message(streamID: 1, request(), endMessage: true, endStream: true),
+      ])
+    },
     HostileCase(name: "a wrong preface", preface: false) { Array("BANJIE/2".utf8) + frames([.settings(ack: false, [])]) },
-    HostileCase(name: "frames without a preface", preface: false) { frames([.settings(ack: false, []), .headers(streamID: 1, HeadersPayload(path: get), endStream: true)]) },
+    HostileCase(name: "frames without a preface", preface: false) {
+      frames([.settings(ack: false, []), .headers(streamID: 1, HeadersPayload(path: get), endStream: true)])
+    },
     HostileCase(name: "a preface, then garbage", preface: false) { FrameLayout.preface + randomBytes(64, seed: 7) },
     HostileCase(name: "PING before SETTINGS", preface: false) { FrameLayout.preface + frames([.ping(ack: false, opaque: 1)]) },
     HostileCase(name: "half a frame header, then silence") { [0, 0, 0, 9, 1, 0] },
-    HostileCase(name: "HEADERS, then half a MESSAGE") { frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)]) + Array(frames([.message(streamID: 1, request(), endMessage: true, endStream: true)]).prefix(15)) },
+    HostileCase(name: "HEADERS, then half a MESSAGE") {
+      frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)])
+        + Array(frames([.message(streamID: 1, request(), endMessage: true, endStream: true)]).prefix(15))
+    },
     HostileCase(name: "1,000 streams opened and reset") {
-      frames((0..<1000).flatMap { i -> [Frame] in
-        let id = UInt32(i * 2 + 1)
-        return [.headers(streamID: id, HeadersPayload(path: get), endStream: false), .rstStream(streamID: id, code: 1, message: "")]
-      })
+      frames(
+        (0..<1000).flatMap { i -> [Frame] in
+          let id = UInt32(i * 2 + 1)
+          return [.headers(streamID: id, HeadersPayload(path: get), endStream: false), .rstStream(streamID: id, code: 1, message: "")]
+        })
     },
     HostileCase(name: "10,000 empty messages on one stream") {
-      frames([.headers(streamID: 1, HeadersPayload(path: "/banjie.v1.EchoService/Collect"), endStream: false)] + (0..<10_000).map { _ in .message(streamID: 1, ByteBuffer(), endMessage: true, endStream: false) })
+      frames(
+        [.headers(streamID: 1, HeadersPayload(path: "/banjie.v1.EchoService/Collect"), endStream: false)]
+          + (0..<10_000).map { _ in .message(streamID: 1, ByteBuffer(), endMessage: true, endStream: false) })
     },
-    HostileCase(name: "WINDOW_UPDATE of 0 on a stream") { frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)]) + raw(type: 5, stream: 1, payload: [0, 0, 0, 0]) },
+    HostileCase(name: "WINDOW_UPDATE of 0 on a stream") {
+      frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)]) + raw(type: 5, stream: 1, payload: [0, 0, 0, 0])
+    },
     HostileCase(name: "a PING of the wrong size") { raw(type: 6, stream: 0, payload: [1, 2, 3]) },
     HostileCase(name: "a truncated GOAWAY") { raw(type: 7, stream: 0, payload: [0, 0, 0]) },
-    HostileCase(name: "a truncated RST_STREAM") { frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)]) + raw(type: 4, stream: 1, payload: [0, 0]) },
-    HostileCase(name: "TRAILERS with status 200") { frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)]) + raw(type: 3, stream: 1, payload: [200, 0, 0, 0, 0, 0, 0, 0, 0]) },
+    HostileCase(name: "a truncated RST_STREAM") {
+      frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)]) + raw(type: 4, stream: 1, payload: [0, 0])
+    },
+    HostileCase(name: "TRAILERS with status 200") {
+      frames([.headers(streamID: 1, HeadersPayload(path: get), endStream: false)])
+        + raw(type: 3, stream: 1, payload: [200, 0, 0, 0, 0, 0, 0, 0, 0])
+    },
   ]
   return cases
 }()
@@ -220,7 +307,9 @@ struct HostileInputTests {
         let afterAll = harness.transport.inboundBuffered
         #expect(afterAll.current == 0)
         #expect(afterAll.peakPerConnection <= limit)
-        print("hostile memory bound: peak \(afterAll.peakPerConnection) bytes buffered on one connection; resident set \(warm / 1024) KiB after the first pass, \(grown / 1024) KiB more after two more passes")
+        print(
+          "hostile memory bound: peak \(afterAll.peakPerConnection) bytes buffered on one connection; resident set \(warm / 1024) KiB after the first pass, \(grown / 1024) KiB more after two more passes"
+        )
       }
     }
   }
@@ -241,11 +330,13 @@ struct ConnectionBudgetTests {
         for s in 0..<4 {
           let id = UInt32(s * 2 + 1)
           frames.append(.headers(streamID: id, HeadersPayload(path: get), endStream: false))
-          frames += (0..<48).map { _ in .message(streamID: id, ByteBuffer(repeating: 1, count: 65_536), endMessage: false, endStream: false) }
+          frames += (0..<48).map { _ in .message(streamID: id, ByteBuffer(repeating: 1, count: 65_536), endMessage: false, endStream: false)
+          }
         }
         try await raw.send(frames)
         let seen = try await raw.waitFor { frames in
-          frames.filter { if case .rstStream(_, let code, _) = $0 { code == UInt32(WireStatus.resourceExhausted) } else { false } }.count >= 2
+          frames.filter { if case .rstStream(_, let code, _) = $0 { code == UInt32(WireStatus.resourceExhausted) } else { false } }.count
+            >= 2
         }
         let reset = seen.compactMap { frame -> UInt32? in
           if case .rstStream(let id, let code, _) = frame, code == UInt32(WireStatus.resourceExhausted) { id } else { nil }

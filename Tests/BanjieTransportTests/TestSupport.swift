@@ -1,14 +1,16 @@
 import BanjieEcho
 import BanjieProto
 import BanjieTLS
-@testable import BanjieTransport
 import BanjieWire
 import Foundation
 import GRPCCore
+import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+
+@testable import BanjieTransport
 
 /// A county CA, a server certificate and client certificates, made once per test run.
 final class TestPKI: Sendable {
@@ -38,12 +40,17 @@ final class TestPKI: Sendable {
   }
 
   func serverContext() throws -> TLSContext {
-    try TLSContext(configuration: .server(certificateChainFile: self.server.certificateFile, privateKeyFile: self.server.privateKeyFile, trustRootsFile: self.ca.certificateFile))
+    try TLSContext(
+      configuration: .server(
+        certificateChainFile: self.server.certificateFile, privateKeyFile: self.server.privateKeyFile,
+        trustRootsFile: self.ca.certificateFile))
   }
 
   func clientContext(stranger: Bool = false) throws -> TLSContext {
     let cert = stranger ? self.stranger : self.clerk
-    return try TLSContext(configuration: .client(certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: self.ca.certificateFile))
+    return try TLSContext(
+      configuration: .client(
+        certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: self.ca.certificateFile))
   }
 }
 
@@ -98,8 +105,6 @@ struct EchoHarness {
     }
   }
 }
-
-import Logging
 
 /// A hand-driven client that speaks frames directly, for what a well-behaved client never does.
 final class RawConnection: Sendable {

@@ -1,15 +1,16 @@
 import BanjieEcho
 import BanjieProto
 import BanjieTLS
-@testable import BanjieTransport
 import BanjieWire
 import Foundation
-import Logging
 import GRPCCore
+import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
 import Testing
+
+@testable import BanjieTransport
 
 @Suite("Transport over real TLS sockets", .timeLimit(.minutes(2)))
 struct TransportTests {
@@ -36,23 +37,26 @@ struct TransportTests {
         }
         #expect(count == 500)
 
-        let collected = try await echo.collect(request: StreamingClientRequest { writer in
-          for word in ["受理", "办结", "送达"] {
-            var part = Banjie_V1_EchoRequest()
-            part.text = word
-            try await writer.write(part)
-          }
-        })
+        let collected = try await echo.collect(
+          request: StreamingClientRequest { writer in
+            for word in ["受理", "办结", "送达"] {
+              var part = Banjie_V1_EchoRequest()
+              part.text = word
+              try await writer.write(part)
+            }
+          })
         #expect(collected.text == "受理 办结 送达")
         #expect(collected.index == 3)
 
-        let echoed = try await echo.update(request: StreamingClientRequest { writer in
-          for i in 0..<20 {
-            var part = Banjie_V1_EchoRequest()
-            part.text = "m\(i)"
-            try await writer.write(part)
+        let echoed = try await echo.update(
+          request: StreamingClientRequest { writer in
+            for i in 0..<20 {
+              var part = Banjie_V1_EchoRequest()
+              part.text = "m\(i)"
+              try await writer.write(part)
+            }
           }
-        }) { response in
+        ) { response in
           var texts: [String] = []
           for try await message in response.messages { texts.append(message.text) }
           return texts

@@ -25,7 +25,11 @@ struct FrameCodecTests {
     .message(streamID: 1, ByteBuffer(bytes: [1, 2, 3, 4, 5]), endMessage: true, endStream: false),
     .message(streamID: 1, ByteBuffer(), endMessage: false, endStream: true),
     .message(streamID: 5, ByteBuffer(repeating: 7, count: 40_000), endMessage: false, endStream: false),
-    .trailers(streamID: 1, TrailersPayload(code: 9, message: "cannot complete a case in state RECEIVED", details: [8, 9], metadata: [WireMetadataEntry(key: "k", value: .string("v"))])),
+    .trailers(
+      streamID: 1,
+      TrailersPayload(
+        code: 9, message: "cannot complete a case in state RECEIVED", details: [8, 9],
+        metadata: [WireMetadataEntry(key: "k", value: .string("v"))])),
     .trailers(streamID: 7, TrailersPayload(code: 0)),
     .rstStream(streamID: 9, code: 1, message: "cancelled"),
     .windowUpdate(streamID: 0, increment: 65_536),
@@ -54,7 +58,7 @@ struct FrameCodecTests {
   func randomSplits() throws {
     var stream = ByteBuffer()
     for frame in Self.allFrames { FrameEncoder.encode(frame, into: &stream) }
-    var generator = SeededGenerator(seed: 20261129)
+    var generator = SeededGenerator(seed: 20_261_129)
     for _ in 0..<200 {
       var input = stream
       var pending = ByteBuffer()
@@ -95,7 +99,10 @@ struct FrameCodecTests {
       _ = try FrameDecoder().decodeFrame(from: &giant)
       Issue.record("a 4 GiB length was accepted")
     } catch {
-      guard case .connection(let code, _) = error else { Issue.record("wrong scope \(error)"); return }
+      guard case .connection(let code, _) = error else {
+        Issue.record("wrong scope \(error)")
+        return
+      }
       #expect(code == .frameSizeError)
     }
   }
@@ -110,49 +117,56 @@ struct FrameCodecTests {
     #expect(type == 0xEE)
   }
 
-  @Test("connection-level violations throw with the right code", arguments: [
-    // PING on a stream
-    (FrameType.ping.rawValue, UInt8(0), UInt32(1), [UInt8](repeating: 0, count: 8), GoAwayCode.protocolError),
-    // HEADERS on stream 0
-    (FrameType.headers.rawValue, 0, 0, [0, 0], .protocolError),
-    // PING of the wrong size
-    (FrameType.ping.rawValue, 0, 0, [1, 2, 3], .frameSizeError),
-    // SETTINGS not a multiple of 6
-    (FrameType.settings.rawValue, 0, 0, [1, 2, 3, 4, 5], .frameSizeError),
-    // SETTINGS ack with a payload
-    (FrameType.settings.rawValue, 1, 0, [0, 1, 0, 0, 0, 1], .frameSizeError),
-    // WINDOW_UPDATE of zero on the connection
-    (FrameType.windowUpdate.rawValue, 0, 0, [0, 0, 0, 0], .protocolError),
-    // GOAWAY truncated
-    (FrameType.goAway.rawValue, 0, 0, [0, 0, 0], .frameSizeError),
-  ] as [(UInt8, UInt8, UInt32, [UInt8], GoAwayCode)])
+  @Test(
+    "connection-level violations throw with the right code",
+    arguments: [
+      // PING on a stream
+      (FrameType.ping.rawValue, UInt8(0), UInt32(1), [UInt8](repeating: 0, count: 8), GoAwayCode.protocolError),
+      // HEADERS on stream 0
+      (FrameType.headers.rawValue, 0, 0, [0, 0], .protocolError),
+      // PING of the wrong size
+      (FrameType.ping.rawValue, 0, 0, [1, 2, 3], .frameSizeError),
+      // SETTINGS not a multiple of 6
+      (FrameType.settings.rawValue, 0, 0, [1, 2, 3, 4, 5], .frameSizeError),
+      // SETTINGS ack with a payload
+      (FrameType.settings.rawValue, 1, 0, [0, 1, 0, 0, 0, 1], .frameSizeError),
+      // WINDOW_UPDATE of zero on the connection
+      (FrameType.windowUpdate.rawValue, 0, 0, [0, 0, 0, 0], .protocolError),
+      // GOAWAY truncated
+      (FrameType.goAway.rawValue, 0, 0, [0, 0, 0], .frameSizeError),
+    ] as [(UInt8, UInt8, UInt32, [UInt8], GoAwayCode)])
   func connectionErrors(type: UInt8, flags: UInt8, stream: UInt32, payload: [UInt8], expected: GoAwayCode) {
     var buffer = Self.rawFrame(type: type, flags: flags, stream: stream, payload: payload)
     do {
       _ = try FrameDecoder().decodeFrame(from: &buffer)
       Issue.record("accepted")
     } catch {
-      guard case .connection(let code, _) = error else { Issue.record("wrong scope \(error)"); return }
+      guard case .connection(let code, _) = error else {
+        Issue.record("wrong scope \(error)")
+        return
+      }
       #expect(code == expected)
     }
   }
 
-  @Test("stream-level violations become malformed frames with a status", arguments: [
-    // HEADERS: path length beyond the payload
-    ([0, 50, 0x2F], UInt8(13)),
-    // HEADERS: path that is not /service/method
-    (Self.headersPayload(path: "nope"), 13),
-    // HEADERS: metadata value that is not UTF-8
-    (Self.headersPayload(path: "/a/b", key: "k", value: [0xC3, 0x28]), 13),
-    // HEADERS: upper-case key
-    (Self.headersPayload(path: "/a/b", key: "Key", value: [0x41]), 13),
-    // HEADERS: a metadata count the payload cannot hold (no allocation of 65535 entries)
-    ([0, 4, 0x2F, 0x61, 0x2F, 0x62, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF], 13),
-    // HEADERS: trailing garbage
-    (Self.headersPayload(path: "/a/b") + [1], 13),
-    // HEADERS above the 8 KiB header limit
-    (Self.headersPayload(path: "/a/b", key: "k", value: [UInt8](repeating: 0x41, count: 9000)), 8),
-  ] as [([UInt8], UInt8)])
+  @Test(
+    "stream-level violations become malformed frames with a status",
+    arguments: [
+      // HEADERS: path length beyond the payload
+      ([0, 50, 0x2F], UInt8(13)),
+      // HEADERS: path that is not /service/method
+      (Self.headersPayload(path: "nope"), 13),
+      // HEADERS: metadata value that is not UTF-8
+      (Self.headersPayload(path: "/a/b", key: "k", value: [0xC3, 0x28]), 13),
+      // HEADERS: upper-case key
+      (Self.headersPayload(path: "/a/b", key: "Key", value: [0x41]), 13),
+      // HEADERS: a metadata count the payload cannot hold (no allocation of 65535 entries)
+      ([0, 4, 0x2F, 0x61, 0x2F, 0x62, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF], 13),
+      // HEADERS: trailing garbage
+      (Self.headersPayload(path: "/a/b") + [1], 13),
+      // HEADERS above the 8 KiB header limit
+      (Self.headersPayload(path: "/a/b", key: "k", value: [UInt8](repeating: 0x41, count: 9000)), 8),
+    ] as [([UInt8], UInt8)])
   func streamErrors(payload: [UInt8], status: UInt8) throws {
     var buffer = Self.rawFrame(type: FrameType.headers.rawValue, flags: 0, stream: 5, payload: payload)
     let frame = try FrameDecoder().decodeFrame(from: &buffer)
@@ -185,14 +199,17 @@ struct FrameCodecTests {
 
   @Test("the hex dump in docs/PROTOCOL.md is what the encoder writes")
   func documentedBytes() {
-    let headers = FrameEncoder.encode(.headers(streamID: 1, HeadersPayload(path: "/banjie.v1.EchoService/Get", timeoutMicroseconds: 5_000_000, metadata: []), endStream: false))
-    #expect(headers.readableBytesView.map { $0 } == [
-      0x00, 0x00, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
-      0x00, 0x1A,
-    ] + Array("/banjie.v1.EchoService/Get".utf8) + [
-      0x00, 0x00, 0x00, 0x00, 0x00, 0x4C, 0x4B, 0x40,
-      0x00, 0x00,
-    ])
+    let headers = FrameEncoder.encode(
+      .headers(
+        streamID: 1, HeadersPayload(path: "/banjie.v1.EchoService/Get", timeoutMicroseconds: 5_000_000, metadata: []), endStream: false))
+    #expect(
+      headers.readableBytesView.map { $0 } == [
+        0x00, 0x00, 0x00, 0x26, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01,
+        0x00, 0x1A,
+      ] + Array("/banjie.v1.EchoService/Get".utf8) + [
+        0x00, 0x00, 0x00, 0x00, 0x00, 0x4C, 0x4B, 0x40,
+        0x00, 0x00,
+      ])
   }
 
   static func rawFrame(type: UInt8, flags: UInt8, stream: UInt32, payload: [UInt8]) -> ByteBuffer {

@@ -65,12 +65,14 @@ struct FuzzCorpusReplayTests {
     #expect(refused > 0)
   }
 
-  @Test("the checks report what the decoder did", arguments: [
-    ("seed-length-4gib", UInt32?.some(GoAwayCode.frameSizeError.rawValue), 0),
-    ("seed-headers-on-stream-0", GoAwayCode.protocolError.rawValue, 0),
-    ("seed-headers-upper-case-key", nil, 1),
-    ("seed-call-response", nil, 0),
-  ] as [(String, UInt32?, Int)])
+  @Test(
+    "the checks report what the decoder did",
+    arguments: [
+      ("seed-length-4gib", UInt32?.some(GoAwayCode.frameSizeError.rawValue), 0),
+      ("seed-headers-on-stream-0", GoAwayCode.protocolError.rawValue, 0),
+      ("seed-headers-upper-case-key", nil, 1),
+      ("seed-call-response", nil, 0),
+    ] as [(String, UInt32?, Int)])
   func reports(name: String, error: UInt32?, malformed: Int) throws {
     let bytes = [UInt8](try Data(contentsOf: Self.corpus.appendingPathComponent("frame/\(name)")))
     let report = WireFuzzChecks.checkFrames(bytes)

@@ -24,17 +24,20 @@ struct DashboardBenchmark: AsyncParsableCommand {
 
   @Option(help: "Cases in the small database.") var small: Int = 10_000
   @Option(help: "Cases in the large database.") var large: Int = 1_000_000
-  @Option(help: "Directory the seeded databases are kept in (reused when present).") var directory: String = FileManager.default.temporaryDirectory.path + "/banjie-bench-dashboard"
+  @Option(help: "Directory the seeded databases are kept in (reused when present).") var directory: String =
+    FileManager.default.temporaryDirectory.path + "/banjie-bench-dashboard"
   @Option(help: "Timed calls per measurement.") var iterations: Int = 200
   @Option(help: "The month measured.") var month: String = "2026-10"
   @Option(help: "Case colour changes a watcher is timed on.") var watches: Int = 20
   @Option(help: "The catalog to import (default: catalog/sample-county.json of the root package).") var catalog: String?
 
-  static let until = Date(timeIntervalSince1970: 1_795_771_800)   // 2026-11-27 17:30 Asia/Shanghai
+  static let until = Date(timeIntervalSince1970: 1_795_771_800)  // 2026-11-27 17:30 Asia/Shanghai
 
   func run() async throws {
     try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
-    let catalogPath = self.catalog ?? URL(fileURLWithPath: #filePath)
+    let catalogPath =
+      self.catalog
+      ?? URL(fileURLWithPath: #filePath)
       .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("catalog/sample-county.json").path
     let catalogJSON = try String(contentsOfFile: catalogPath, encoding: .utf8)
@@ -50,8 +53,12 @@ struct DashboardBenchmark: AsyncParsableCommand {
       if !FileManager.default.fileExists(atPath: path) {
         progress("dashboard: seeding \(size) cases into \(path) ...")
         let start = ContinuousClock.now
-        let summary = try await Seeding.run(databasePath: path, catalogJSON: catalogJSON, options: SeedOptions(cases: size, until: Self.until, seed: 1)) { _, _ in }
-        progress("dashboard: seeded \(summary.cases) cases, \(summary.ratings) ratings, \(summary.visits) visits in \(ContinuousClock.now - start)")
+        let summary = try await Seeding.run(
+          databasePath: path, catalogJSON: catalogJSON, options: SeedOptions(cases: size, until: Self.until, seed: 1)
+        ) { _, _ in }
+        progress(
+          "dashboard: seeded \(summary.cases) cases, \(summary.ratings) ratings, \(summary.visits) visits in \(ContinuousClock.now - start)"
+        )
       }
       let store = try BanjieStore(path: path)
       let clock = try await ServerEnvironment(store: store).sla
@@ -60,11 +67,18 @@ struct DashboardBenchmark: AsyncParsableCommand {
       // (the store's pool is closed to callers).
       let reader = try BenchDatabase.readOnly(path: store.path)
       let monthCases = try await reader.read { db in
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases WHERE received_day BETWEEN ? AND ?", arguments: [from.description, to.description]) ?? 0
+        try Int.fetchOne(
+          db, sql: "SELECT COUNT(*) FROM cases WHERE received_day BETWEEN ? AND ?", arguments: [from.description, to.description]) ?? 0
       }
       let measures: [(String, () async throws -> Void)] = [
-        ("summary (aggregates)", { _ = try await store.dashboard(from: from, to: to, department: nil, by: nil, clock: clock, now: Self.until) }),
-        ("by department (aggregates)", { _ = try await store.dashboard(from: from, to: to, department: nil, by: .department, clock: clock, now: Self.until) }),
+        (
+          "summary (aggregates)",
+          { _ = try await store.dashboard(from: from, to: to, department: nil, by: nil, clock: clock, now: Self.until) }
+        ),
+        (
+          "by department (aggregates)",
+          { _ = try await store.dashboard(from: from, to: to, department: nil, by: .department, clock: clock, now: Self.until) }
+        ),
         ("summary (peer: period scan)", { _ = try await PeriodScan.summary(reader, from: from, to: to, clock: clock) }),
       ]
       for (name, body) in measures {
@@ -78,7 +92,10 @@ struct DashboardBenchmark: AsyncParsableCommand {
         }
         let p = Percentiles(samples)
         medians[name, default: [:]][size] = p.value(50)
-        rows.append([name, String(size), String(monthCases), String(format: "%.0f", fileMB), formatMicros(p.value(50)), formatMicros(p.value(99)), String(iterations)])
+        rows.append([
+          name, String(size), String(monthCases), String(format: "%.0f", fileMB), formatMicros(p.value(50)), formatMicros(p.value(99)),
+          String(iterations),
+        ])
       }
     }
     print("One month (\(self.month)) of a seeded county year; times per call in the store, µs")
@@ -121,10 +138,15 @@ struct DashboardBenchmark: AsyncParsableCommand {
     let assembly = try await BanjieServerApp(configuration: configuration, logger: quietLogger("banjied")).assemble(now: clock)
     try await withThrowingTaskGroup(of: Void.self) { group in
       group.addTask { try await assembly.server.serve() }
-      guard let port = await assembly.transport.listeningAddress?.port else { throw RPCError(code: .internalError, message: "server did not start") }
+      guard let port = await assembly.transport.listeningAddress?.port else {
+        throw RPCError(code: .internalError, message: "server did not start")
+      }
       func transport(_ cert: (certificateFile: String, privateKeyFile: String, serialNumber: String)) throws -> BanjieClientTransport {
-        var config = BanjieClientTransport.Config(host: "127.0.0.1", port: port,
-          tls: try TLSContext(configuration: .client(certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: ca.certificateFile)))
+        var config = BanjieClientTransport.Config(
+          host: "127.0.0.1", port: port,
+          tls: try TLSContext(
+            configuration: .client(
+              certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: ca.certificateFile)))
         config.logger = quietLogger("banjie.client")
         return BanjieClientTransport(config: config)
       }
@@ -132,7 +154,11 @@ struct DashboardBenchmark: AsyncParsableCommand {
         let dashboard = Banjie_V1_DashboardService.Client(wrapping: client)
         var rows: [[String]] = []
         for by in ["", "department"] {
-          let request = Banjie_V1_DashboardRequest.with { $0.from = from.description; $0.to = to.description; $0.by = by }
+          let request = Banjie_V1_DashboardRequest.with {
+            $0.from = from.description
+            $0.to = to.description
+            $0.by = by
+          }
           for _ in 0..<5 { _ = try await dashboard.getDashboard(request) }
           var samples: [UInt64] = []
           for _ in 0..<self.iterations {
@@ -163,7 +189,13 @@ struct DashboardBenchmark: AsyncParsableCommand {
             var waits: [UInt64] = []
             var sweeps: [UInt64] = []
             for _ in 0..<self.watches {
-              let n = try await caseService.submitCase(.with { $0.itemCode = "SCJGJ-002"; $0.applicant = "王小二"; $0.window = "A03" }).number
+              let n = try await caseService.submitCase(
+                .with {
+                  $0.itemCode = "SCJGJ-002"
+                  $0.applicant = "王小二"
+                  $0.window = "A03"
+                }
+              ).number
               let accepted = try await caseService.acceptCase(.with { $0.number = n })
               while let next = try await iterator.next() {
                 latest = next
@@ -181,12 +213,21 @@ struct DashboardBenchmark: AsyncParsableCommand {
               waits.append(DispatchTime.now().uptimeNanoseconds - t0)
               sweeps.append(t1 - t0)
             }
-            let w = Percentiles(waits), s = Percentiles(sweeps)
+            let w = Percentiles(waits)
+            let s = Percentiles(sweeps)
             print("Watch: a case turning red, \(self.watches) times, on the \(self.large)-case database (ms)")
-            printTable(["measure", "p50 ms", "max ms"], [
-              ["quick sweeper pass", String(format: "%.1f", Double(s.value(50)) / 1e6), String(format: "%.1f", Double(s.value(100)) / 1e6)],
-              ["pass start to watcher's update", String(format: "%.1f", Double(w.value(50)) / 1e6), String(format: "%.1f", Double(w.value(100)) / 1e6)],
-            ])
+            printTable(
+              ["measure", "p50 ms", "max ms"],
+              [
+                [
+                  "quick sweeper pass", String(format: "%.1f", Double(s.value(50)) / 1e6),
+                  String(format: "%.1f", Double(s.value(100)) / 1e6),
+                ],
+                [
+                  "pass start to watcher's update", String(format: "%.1f", Double(w.value(50)) / 1e6),
+                  String(format: "%.1f", Double(w.value(100)) / 1e6),
+                ],
+              ])
           }
         }
       }
@@ -213,13 +254,18 @@ enum PeriodScan {
     let start = clock.calendar.date(from, at: midnight)
     let end = clock.calendar.date(to.adding(days: 1), at: midnight)
     return try await reader.read { db in
-      let rows = try Row.fetchCursor(db, sql: """
-        SELECT c.department_code, c.state, c.received_at, c.accepted_at, c.completed_at, c.due_at
-        FROM cases c LEFT JOIN enterprises e ON e.uscc = c.enterprise_uscc
-        WHERE ((c.received_at >= ?1 AND c.received_at < ?2) OR (c.accepted_at >= ?1 AND c.accepted_at < ?2)
-          OR (c.completed_at >= ?1 AND c.completed_at < ?2) OR c.state IN ('ACCEPTED', 'SUSPENDED'))
-        """, arguments: [start, end])
-      var received = 0, accepted = 0, completed = 0, onTime = 0
+      let rows = try Row.fetchCursor(
+        db,
+        sql: """
+          SELECT c.department_code, c.state, c.received_at, c.accepted_at, c.completed_at, c.due_at
+          FROM cases c LEFT JOIN enterprises e ON e.uscc = c.enterprise_uscc
+          WHERE ((c.received_at >= ?1 AND c.received_at < ?2) OR (c.accepted_at >= ?1 AND c.accepted_at < ?2)
+            OR (c.completed_at >= ?1 AND c.completed_at < ?2) OR c.state IN ('ACCEPTED', 'SUSPENDED'))
+          """, arguments: [start, end])
+      var received = 0
+      var accepted = 0
+      var completed = 0
+      var onTime = 0
       while let row = try rows.next() {
         let receivedAt: Date = row[2]
         if receivedAt >= start && receivedAt < end { received += 1 }

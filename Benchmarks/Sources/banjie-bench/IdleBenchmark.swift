@@ -45,8 +45,11 @@ struct IdleBenchmark: AsyncParsableCommand {
       let heapAfterClose = await server.heapInUseKB() ?? 0
       let perConnection = Double(after - before) / Double(max(1, opened))
       let heapPerConnection = Double(heapAfter - heapBefore) / Double(max(1, opened))
-      progress(String(format: "  %@: %d connections, server RSS %d → %d kB (%.1f kB per connection), %d kB after they closed; heap in use %d → %d → %d kB",
-                      kind.rawValue, opened, before, after, perConnection, afterClose, heapBefore, heapAfter, heapAfterClose))
+      progress(
+        String(
+          format:
+            "  %@: %d connections, server RSS %d → %d kB (%.1f kB per connection), %d kB after they closed; heap in use %d → %d → %d kB",
+          kind.rawValue, opened, before, after, perConnection, afterClose, heapBefore, heapAfter, heapAfterClose))
       rows.append([
         kind.rawValue, "\(opened)",
         String(format: "%.1f", Double(before) / 1024),
@@ -62,8 +65,11 @@ struct IdleBenchmark: AsyncParsableCommand {
     print("")
     print("Server resident memory (VmRSS) with \(self.connections) idle mutual-TLS connections, one fresh server process per transport.")
     print("")
-    printTable(["transport", "connections", "RSS before (MiB)", "RSS with connections (MiB)", "RSS kB per connection",
-                "heap kB per connection", "RSS after close (MiB)", "heap left after close (kB)", "client RSS kB per connection", "set-up (s)"], rows)
+    printTable(
+      [
+        "transport", "connections", "RSS before (MiB)", "RSS with connections (MiB)", "RSS kB per connection",
+        "heap kB per connection", "RSS after close (MiB)", "heap left after close (kB)", "client RSS kB per connection", "set-up (s)",
+      ], rows)
     print("")
     print("RSS is VmRSS from /proc/<pid>/status. Heap is glibc's malloc_stats() \"in use bytes\" (incl. mmap) in the server: bytes")
     print("allocated and not freed. RSS stays up after the connections close because glibc keeps freed memory for reuse.")

@@ -33,11 +33,15 @@ struct BenchPKI: Sendable {
   // MARK: banjie (system OpenSSL)
 
   func banjieServerContext() throws -> TLSContext {
-    try TLSContext(configuration: .server(certificateChainFile: self.serverCertificateFile, privateKeyFile: self.serverKeyFile, trustRootsFile: self.caFile))
+    try TLSContext(
+      configuration: .server(
+        certificateChainFile: self.serverCertificateFile, privateKeyFile: self.serverKeyFile, trustRootsFile: self.caFile))
   }
 
   func banjieClientContext() throws -> TLSContext {
-    try TLSContext(configuration: .client(certificateChainFile: self.clientCertificateFile, privateKeyFile: self.clientKeyFile, trustRootsFile: self.caFile))
+    try TLSContext(
+      configuration: .client(
+        certificateChainFile: self.clientCertificateFile, privateKeyFile: self.clientKeyFile, trustRootsFile: self.caFile))
   }
 
   // MARK: grpc-swift-nio-transport (swift-nio-ssl, BoringSSL)

@@ -18,7 +18,8 @@ struct RPCBenchmark: AsyncParsableCommand {
   @Option(help: "How many times each transport is measured at each concurrency (interleaved).") var rounds: Int = 2
   @Option(parsing: .upToNextOption, help: "Calls in flight on the one connection.") var concurrency: [Int] = [1, 16, 64]
   @Option(help: "Bytes of text in each request (echoed back).") var messageBytes: Int = 64
-  @Option(parsing: .upToNextOption, help: "Transports to measure (for profiling one alone).") var transports: [TransportKind] = TransportKind.allCases
+  @Option(parsing: .upToNextOption, help: "Transports to measure (for profiling one alone).") var transports: [TransportKind] =
+    TransportKind.allCases
 
   func run() async throws {
     raiseOpenFileLimit()
@@ -42,7 +43,9 @@ struct RPCBenchmark: AsyncParsableCommand {
 
     let warmup = Duration.milliseconds(Int(self.warmup * 1000))
     let measured = Duration.milliseconds(Int(self.seconds * 1000))
-    progress("rpc: \(self.messageBytes)-byte unary Get, \(self.rounds) round(s) x \(self.seconds) s per transport and concurrency, \(self.warmup) s warm-up each")
+    progress(
+      "rpc: \(self.messageBytes)-byte unary Get, \(self.rounds) round(s) x \(self.seconds) s per transport and concurrency, \(self.warmup) s warm-up each"
+    )
 
     let results: [Key: Accumulated] = try await withGRPCClient(transport: banjieTransport) { banjieClient in
       try await withGRPCClient(transport: grpcTransport) { grpcClient in
@@ -67,11 +70,13 @@ struct RPCBenchmark: AsyncParsableCommand {
                 return sample
               }
               let sample = kind == .banjie ? await measure(banjieEcho) : await measure(grpcEcho)
-              progress(String(format: "  %2d in flight, round %d, %@: %8.0f calls/s, p50 %@ µs, p99 %@ µs%@",
-                              inFlight, round, kind.rawValue, sample.callsPerSecond,
-                              formatMicros(Percentiles(sample.latencies).value(50)),
-                              formatMicros(Percentiles(sample.latencies).value(99)),
-                              sample.errors > 0 ? ", \(sample.errors) errors (\(sample.firstError ?? ""))" : ""))
+              progress(
+                String(
+                  format: "  %2d in flight, round %d, %@: %8.0f calls/s, p50 %@ µs, p99 %@ µs%@",
+                  inFlight, round, kind.rawValue, sample.callsPerSecond,
+                  formatMicros(Percentiles(sample.latencies).value(50)),
+                  formatMicros(Percentiles(sample.latencies).value(99)),
+                  sample.errors > 0 ? ", \(sample.errors) errors (\(sample.firstError ?? ""))" : ""))
               results[Key(inFlight: inFlight, kind: kind), default: Accumulated()].add(sample)
             }
           }
@@ -100,13 +105,20 @@ struct RPCBenchmark: AsyncParsableCommand {
         ])
       }
     }
-    printTable(["in flight", "transport", "calls/s", "per round", "p50", "p90", "p99", "p99.9", "server CPU µs/call", "client CPU µs/call", "errors"], rows)
+    printTable(
+      [
+        "in flight", "transport", "calls/s", "per round", "p50", "p90", "p99", "p99.9", "server CPU µs/call", "client CPU µs/call",
+        "errors",
+      ], rows)
 
     print("")
     var ratios: [[String]] = []
     for inFlight in self.concurrency {
-      guard let banjie = results[Key(inFlight: inFlight, kind: .banjie)], let grpc = results[Key(inFlight: inFlight, kind: .grpc)] else { continue }
-      let pb = Percentiles(banjie.latencies), pg = Percentiles(grpc.latencies)
+      guard let banjie = results[Key(inFlight: inFlight, kind: .banjie)], let grpc = results[Key(inFlight: inFlight, kind: .grpc)] else {
+        continue
+      }
+      let pb = Percentiles(banjie.latencies)
+      let pg = Percentiles(grpc.latencies)
       func ratio(_ a: Double, _ b: Double) -> String { b > 0 ? String(format: "%.2f×", a / b) : "-" }
       ratios.append([
         "\(inFlight)",

@@ -25,7 +25,9 @@ struct Serve: AsyncParsableCommand {
     Self.exitWhenStandardInputCloses()
     let heapReporter = HeapReporter(path: self.portFile + ".heap")
     defer { withExtendedLifetime(heapReporter) {} }
-    let pki = BenchPKI(caFile: self.caFile, serverCertificateFile: self.certificateFile, serverKeyFile: self.keyFile, clientCertificateFile: "", clientKeyFile: "")
+    let pki = BenchPKI(
+      caFile: self.caFile, serverCertificateFile: self.certificateFile, serverKeyFile: self.keyFile, clientCertificateFile: "",
+      clientKeyFile: "")
     switch self.transport {
     case .banjie:
       var config = BanjieServerTransport.Config(host: "127.0.0.1", port: 0, tls: try pki.banjieServerContext())
@@ -110,7 +112,8 @@ final class ServerProcess {
     let deadline = ContinuousClock.now + .seconds(wrapper.isEmpty ? 30 : 300)
     while ContinuousClock.now < deadline {
       if let text = try? String(contentsOfFile: portFile, encoding: .utf8),
-         let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+        let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+      {
         try? FileManager.default.removeItem(atPath: portFile)
         return ServerProcess(kind: kind, port: port, process: process, stdin: stdin, portFile: portFile)
       }
@@ -129,7 +132,8 @@ final class ServerProcess {
     kill(self.pid, SIGUSR1)
     for _ in 0..<250 {
       if let text = try? String(contentsOfFile: file, encoding: .utf8), text.hasSuffix("\n"),
-         let bytes = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes >= 0 {
+        let bytes = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)), bytes >= 0
+      {
         return bytes / 1024
       }
       try? await Task.sleep(for: .milliseconds(20))
@@ -181,7 +185,8 @@ final class HeapReporter: @unchecked Sendable {
     close(file)
     defer { unlink(scratch) }
     guard let text = try? String(contentsOfFile: scratch, encoding: .utf8),
-          let total = text.range(of: "Total (incl. mmap):") else { return nil }
+      let total = text.range(of: "Total (incl. mmap):")
+    else { return nil }
     for line in text[total.upperBound...].split(separator: "\n") where line.hasPrefix("in use bytes") {
       return line.split(separator: "=").last.flatMap { Int($0.trimmingCharacters(in: .whitespaces)) }
     }

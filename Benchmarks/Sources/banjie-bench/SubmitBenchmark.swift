@@ -42,7 +42,9 @@ struct SubmitBenchmark: AsyncParsableCommand {
     let server = try ca.issueServerCertificate(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
     let office = try ca.issueClientCertificate(role: .office, organization: "YSB", person: "李明")
     let clerk = try ca.issueClientCertificate(role: .clerk, organization: "SCJGJ", person: "张伟")
-    let catalogPath = self.catalog ?? URL(fileURLWithPath: #filePath)
+    let catalogPath =
+      self.catalog
+      ?? URL(fileURLWithPath: #filePath)
       .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("catalog/sample-county.json").path
 
@@ -62,16 +64,22 @@ struct SubmitBenchmark: AsyncParsableCommand {
     let ceilingPool = try BenchDatabase.pool(path: base + "/ceiling.sqlite")
     try await ceilingPool.write { db in try db.execute(sql: Ceiling.createTable) }
     let pragmas = try await ceilingPool.read { db in
-      (try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
-       try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?")
+      (
+        try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
+        try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?"
+      )
     }
     // The server's file, read through a read-only connection of the benchmark's own (the store's
     // pool is closed to callers). journal_mode is the file's; synchronous is per connection, so
     // the server's (FULL, set by BanjieStore.init) cannot be read from outside the store.
     let serverReader = try BenchDatabase.readOnly(path: assembly.environment.store.path)
     let serverJournalMode = try await serverReader.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
-    progress("submit: SQLite \(pragmas.2); server database journal_mode=\(serverJournalMode) (synchronous=FULL is set per connection by BanjieStore); ceiling database journal_mode=\(pragmas.0) synchronous=\(pragmas.1) (2 = FULL)")
-    progress("submit: \(self.concurrency) callers over \(self.connections) connection(s), \(self.rounds) round(s) x \(self.seconds) s after \(self.warmup) s warm-up; databases in \(base)")
+    progress(
+      "submit: SQLite \(pragmas.2); server database journal_mode=\(serverJournalMode) (synchronous=FULL is set per connection by BanjieStore); ceiling database journal_mode=\(pragmas.0) synchronous=\(pragmas.1) (2 = FULL)"
+    )
+    progress(
+      "submit: \(self.concurrency) callers over \(self.connections) connection(s), \(self.rounds) round(s) x \(self.seconds) s after \(self.warmup) s warm-up; databases in \(base)"
+    )
 
     let warmup = Duration.milliseconds(Int(self.warmup * 1000))
     let measured = Duration.milliseconds(Int(self.seconds * 1000))
@@ -85,7 +93,9 @@ struct SubmitBenchmark: AsyncParsableCommand {
       func transport(_ cert: (certificateFile: String, privateKeyFile: String, serialNumber: String)) throws -> BanjieClientTransport {
         var config = BanjieClientTransport.Config(
           host: "127.0.0.1", port: port,
-          tls: try TLSContext(configuration: .client(certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: ca.certificateFile)))
+          tls: try TLSContext(
+            configuration: .client(
+              certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: ca.certificateFile)))
         config.logger = quietLogger("banjie.client")
         return BanjieClientTransport(config: config)
       }
@@ -121,28 +131,35 @@ struct SubmitBenchmark: AsyncParsableCommand {
           let ceilingCPU0 = processCPUSeconds(pid: serverPID) ?? 0
           var ceiling = try await Ceiling.run(ceilingPool, rowsPerTransaction: 1, duration: measured)
           ceiling.serverCPU = (processCPUSeconds(pid: serverPID) ?? 0) - ceilingCPU0
-          progress(String(format: "  round %d, SQLite ceiling (1 row/transaction, 1 writer): %7.0f rows/s, p50 %@ µs, p99 %@ µs",
-                          round, ceiling.callsPerSecond, formatMicros(Percentiles(ceiling.latencies).value(50)),
-                          formatMicros(Percentiles(ceiling.latencies).value(99))))
+          progress(
+            String(
+              format: "  round %d, SQLite ceiling (1 row/transaction, 1 writer): %7.0f rows/s, p50 %@ µs, p99 %@ µs",
+              round, ceiling.callsPerSecond, formatMicros(Percentiles(ceiling.latencies).value(50)),
+              formatMicros(Percentiles(ceiling.latencies).value(99))))
           ceilings.append(ceiling)
           if self.batch > 1 {
             let cpu0 = processCPUSeconds(pid: serverPID) ?? 0
             var batched = try await Ceiling.run(ceilingPool, rowsPerTransaction: self.batch, duration: measured)
             batched.serverCPU = (processCPUSeconds(pid: serverPID) ?? 0) - cpu0
-            progress(String(format: "  round %d, SQLite %d rows/transaction, 1 writer: %7.0f rows/s, p50 %@ µs, p99 %@ µs per transaction",
-                            round, self.batch, batched.callsPerSecond, formatMicros(Percentiles(batched.latencies).value(50)),
-                            formatMicros(Percentiles(batched.latencies).value(99))))
+            progress(
+              String(
+                format: "  round %d, SQLite %d rows/transaction, 1 writer: %7.0f rows/s, p50 %@ µs, p99 %@ µs per transaction",
+                round, self.batch, batched.callsPerSecond, formatMicros(Percentiles(batched.latencies).value(50)),
+                formatMicros(Percentiles(batched.latencies).value(99))))
             batches.append(batched)
           }
 
           _ = await runSubmitLoad(services: services, request: request, keys: keys, concurrency: self.concurrency, duration: warmup)
           let cpu0 = processCPUSeconds(pid: serverPID) ?? 0
-          var sample = await runSubmitLoad(services: services, request: request, keys: keys, concurrency: self.concurrency, duration: measured)
+          var sample = await runSubmitLoad(
+            services: services, request: request, keys: keys, concurrency: self.concurrency, duration: measured)
           sample.serverCPU = (processCPUSeconds(pid: serverPID) ?? 0) - cpu0
-          progress(String(format: "  round %d, SubmitCase (%d callers): %7.0f cases/s, p50 %@ µs, p99 %@ µs%@",
-                          round, self.concurrency, sample.callsPerSecond, formatMicros(Percentiles(sample.latencies).value(50)),
-                          formatMicros(Percentiles(sample.latencies).value(99)),
-                          sample.errors > 0 ? ", \(sample.errors) errors (\(sample.firstError ?? ""))" : ""))
+          progress(
+            String(
+              format: "  round %d, SubmitCase (%d callers): %7.0f cases/s, p50 %@ µs, p99 %@ µs%@",
+              round, self.concurrency, sample.callsPerSecond, formatMicros(Percentiles(sample.latencies).value(50)),
+              formatMicros(Percentiles(sample.latencies).value(99)),
+              sample.errors > 0 ? ", \(sample.errors) errors (\(sample.firstError ?? ""))" : ""))
           submits.append(sample)
         }
         let store = assembly.environment.store
@@ -160,36 +177,56 @@ struct SubmitBenchmark: AsyncParsableCommand {
       let completed = samples.reduce(0) { $0 + $1.completed }
       let seconds = samples.reduce(0.0) { $0 + $1.seconds }
       let cpu = samples.reduce(0.0) { $0 + $1.serverCPU }
-      return (seconds > 0 ? Double(completed) / seconds : 0, Percentiles(samples.flatMap(\.latencies)),
-              samples.reduce(0) { $0 + $1.errors }, cpu / Double(max(1, completed)) * 1e6,
-              samples.map { String(format: "%.0f", $0.callsPerSecond) }.joined(separator: "/"))
+      return (
+        seconds > 0 ? Double(completed) / seconds : 0, Percentiles(samples.flatMap(\.latencies)),
+        samples.reduce(0) { $0 + $1.errors }, cpu / Double(max(1, completed)) * 1e6,
+        samples.map { String(format: "%.0f", $0.callsPerSecond) }.joined(separator: "/")
+      )
     }
     let submit = total(submitResults)
     let ceiling = total(ceilingResults)
     let batched = total(batchResults)
 
     print("")
-    print("SubmitCase with \(self.concurrency) concurrent callers over \(self.connections) mutual-TLS connection(s), server in this process;")
-    print("SQLite \(pragmas.2), WAL, synchronous=FULL; \(self.rounds) interleaved round(s) of \(self.seconds) s (after \(self.warmup) s warm-up). Latencies in µs.")
+    print(
+      "SubmitCase with \(self.concurrency) concurrent callers over \(self.connections) mutual-TLS connection(s), server in this process;")
+    print(
+      "SQLite \(pragmas.2), WAL, synchronous=FULL; \(self.rounds) interleaved round(s) of \(self.seconds) s (after \(self.warmup) s warm-up). Latencies in µs."
+    )
     print("")
     printTable(
       ["what", "per second", "per round", "p50", "p90", "p99", "p99.9", "process CPU µs/op", "errors"],
       [
-        ["SubmitCase, \(self.concurrency) callers (cases/s)", String(format: "%.0f", submit.rate), submit.perRound,
-         formatMicros(submit.p.value(50)), formatMicros(submit.p.value(90)), formatMicros(submit.p.value(99)), formatMicros(submit.p.value(99.9)),
-         String(format: "%.0f", submit.cpuPerOp), "\(submit.errors)"],
-        ["SQLite 1 row/transaction, 1 writer (rows/s)", String(format: "%.0f", ceiling.rate), ceiling.perRound,
-         formatMicros(ceiling.p.value(50)), formatMicros(ceiling.p.value(90)), formatMicros(ceiling.p.value(99)), formatMicros(ceiling.p.value(99.9)),
-         String(format: "%.0f", ceiling.cpuPerOp), "\(ceiling.errors)"],
-      ] + (batchResults.isEmpty ? [] : [
-        ["SQLite \(self.batch) rows/transaction, 1 writer (rows/s; latency per transaction)", String(format: "%.0f", batched.rate), batched.perRound,
-         formatMicros(batched.p.value(50)), formatMicros(batched.p.value(90)), formatMicros(batched.p.value(99)), formatMicros(batched.p.value(99.9)),
-         String(format: "%.0f", batched.cpuPerOp), "\(batched.errors)"],
-      ])
+        [
+          "SubmitCase, \(self.concurrency) callers (cases/s)", String(format: "%.0f", submit.rate), submit.perRound,
+          formatMicros(submit.p.value(50)), formatMicros(submit.p.value(90)), formatMicros(submit.p.value(99)),
+          formatMicros(submit.p.value(99.9)),
+          String(format: "%.0f", submit.cpuPerOp), "\(submit.errors)",
+        ],
+        [
+          "SQLite 1 row/transaction, 1 writer (rows/s)", String(format: "%.0f", ceiling.rate), ceiling.perRound,
+          formatMicros(ceiling.p.value(50)), formatMicros(ceiling.p.value(90)), formatMicros(ceiling.p.value(99)),
+          formatMicros(ceiling.p.value(99.9)),
+          String(format: "%.0f", ceiling.cpuPerOp), "\(ceiling.errors)",
+        ],
+      ]
+        + (batchResults.isEmpty
+          ? []
+          : [
+            [
+              "SQLite \(self.batch) rows/transaction, 1 writer (rows/s; latency per transaction)", String(format: "%.0f", batched.rate),
+              batched.perRound,
+              formatMicros(batched.p.value(50)), formatMicros(batched.p.value(90)), formatMicros(batched.p.value(99)),
+              formatMicros(batched.p.value(99.9)),
+              String(format: "%.0f", batched.cpuPerOp), "\(batched.errors)",
+            ]
+          ])
     )
     print("")
-    print(String(format: "SubmitCase / ceiling: %.2f×   (%d cases in the server's database at the end; %@)",
-                 ceiling.rate > 0 ? submit.rate / ceiling.rate : 0, cases, audit))
+    print(
+      String(
+        format: "SubmitCase / ceiling: %.2f×   (%d cases in the server's database at the end; %@)",
+        ceiling.rate > 0 ? submit.rate / ceiling.rate : 0, cases, audit))
   }
 }
 
@@ -305,11 +342,12 @@ enum Ceiling {
       let began = clock.now
       if began >= end { break }
       try pool.write { db in
-        let statement = try db.cachedStatement(sql: """
-          INSERT INTO ceiling_cases (number, item_code, department_code, window, applicant, state, version, received_at,
-            received_day, intake_due_at, limit_value, limit_unit, received_by, updated_at, last_note)
-          VALUES (?, 'SCJGJ-002', 'SCJGJ', 'A03', '王小二', 'received', 1, ?, '2026-11-30', ?, 1, 'working_days', '张伟 (SCJGJ)', ?, 'benchmark')
-          """)
+        let statement = try db.cachedStatement(
+          sql: """
+            INSERT INTO ceiling_cases (number, item_code, department_code, window, applicant, state, version, received_at,
+              received_day, intake_due_at, limit_value, limit_unit, received_by, updated_at, last_note)
+            VALUES (?, 'SCJGJ-002', 'SCJGJ', 'A03', '王小二', 'received', 1, ?, '2026-11-30', ?, 1, 'working_days', '张伟 (SCJGJ)', ?, 'benchmark')
+            """)
         for _ in 0..<rowsPerTransaction {
           let n = Self.sequence.next()
           try statement.execute(arguments: ["370830-20261130-\(String(format: "%08d", n))", now, now, now])

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
 import GRDB
 import Logging
+
+#if canImport(Glibc)
+  import Glibc
+#elseif canImport(Darwin)
+  import Darwin
+#endif
 
 /// Raises the soft limit on open files to the hard limit (capped at 1,048,576): a thousand
 /// connections need more than the usual 1,024 descriptors on both sides.
@@ -35,7 +36,8 @@ func procStatusKB(pid: Int32, field: String) -> Int? {
 /// CPU time (user + system) a process has used so far, in seconds, from `/proc/<pid>/stat`.
 func processCPUSeconds(pid: Int32) -> Double? {
   guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-        let close = text.lastIndex(of: ")") else { return nil }
+    let close = text.lastIndex(of: ")")
+  else { return nil }
   // Fields after "comm)": state is field 3; utime and stime are fields 14 and 15.
   let fields = text[text.index(after: close)...].split(separator: " ")
   guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }

@@ -21,7 +21,9 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
     try caller.require(.office, .clerk, action: "read award rule sets")
     let version = request.version > 0 ? request.version : nil
     guard let view = try await self.env.store.awardRules(version: version) else {
-      throw DomainError(kind: .notFound, code: "award.rules_not_found", message: "award rule set version \(request.version) does not exist", field: "version")
+      throw DomainError(
+        kind: .notFound, code: "award.rules_not_found", message: "award rule set version \(request.version) does not exist",
+        field: "version")
     }
     return view.proto
   }
@@ -94,7 +96,8 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
 
 extension StarLevel {
   init(proto p: Banjie_V1_StarLevel) {
-    self.init(stars: Int(p.stars), minHandled: Int(p.minHandled), minOnTimePercent: Int(p.minOnTimePercent),
+    self.init(
+      stars: Int(p.stars), minHandled: Int(p.minHandled), minOnTimePercent: Int(p.minOnTimePercent),
       minOneDayPercent: Int(p.minOneDayPercent), minGoodPercent: Int(p.minGoodPercent), maxUnratedPercent: Int(p.maxUnratedPercent),
       maxUnrectifiedBad: p.maxUnrectifiedBad == -1 ? nil : Int(p.maxUnrectifiedBad),
       maxOverdueDemands: p.maxOverdueDemands == -1 ? nil : Int(p.maxOverdueDemands))

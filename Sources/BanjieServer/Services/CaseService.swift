@@ -16,8 +16,11 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   private static func clerkOfDepartment(_ caller: Caller) -> @Sendable (CaseRecord) throws -> Void {
     { record in
       guard caller.role == .clerk, caller.organization == record.departmentCode else {
-        throw DomainError(kind: .permissionDenied, code: "case.not_your_department",
-          message: "case \(record.number) belongs to department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not act on it")
+        throw DomainError(
+          kind: .permissionDenied, code: "case.not_your_department",
+          message:
+            "case \(record.number) belongs to department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not act on it"
+        )
       }
     }
   }
@@ -28,7 +31,8 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     case .clerk where caller.organization == record.departmentCode: return
     case .enterprise where record.enterpriseUscc == caller.organization.uppercased(): return
     default:
-      throw DomainError(kind: .permissionDenied, code: "case.not_visible",
+      throw DomainError(
+        kind: .permissionDenied, code: "case.not_visible",
         message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not read case \(record.number)")
     }
   }
@@ -38,14 +42,18 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   func submitCase(request: Banjie_V1_SubmitCaseRequest, context: ServerContext) async throws -> Banjie_V1_Case {
     let caller = try Caller.of(context)
     try caller.require(.clerk, action: "submit cases")
-    let new = NewCase(itemCode: request.itemCode, applicant: request.applicant,
+    let new = NewCase(
+      itemCode: request.itemCode, applicant: request.applicant,
       enterpriseUSCC: request.enterpriseUscc.isEmpty ? nil : request.enterpriseUscc, window: request.window, note: request.note)
     let env = self.env
     // Read the key here, in the call's task, and hand it to the store explicitly.
     let key = caller.idempotencyKey
-    let view = try await self.env.store.submitCase(new, regionCode: env.regionCode, actor: caller.actor, authorize: { item in
+    let view = try await self.env.store.submitCase(
+      new, regionCode: env.regionCode, actor: caller.actor,
+      authorize: { item in
         guard item.departmentCode == caller.organization else {
-          throw DomainError(kind: .permissionDenied, code: "case.not_your_department",
+          throw DomainError(
+            kind: .permissionDenied, code: "case.not_your_department",
             message: "service item \(item.code) is handled by department \(item.departmentCode), not \(caller.organization)")
         }
       }, clock: env.sla, now: env.now.now, key: key)
@@ -62,9 +70,12 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let number = request.number
     let expected = request.expectedVersion > 0 ? request.expectedVersion : nil
     let key = caller.idempotencyKey
-    let view = try await self.env.store.transition(number: number, action: action, expectedVersion: expected, actor: caller.actor,
-        authorize: Self.clerkOfDepartment(caller), clock: env.sla, now: env.now.now, key: key)
-    env.logger.info("case \(action.name.rawValue)", metadata: ["case": "\(number)", "state": "\(view.record.state.rawValue)", "version": "\(view.record.version)"])
+    let view = try await self.env.store.transition(
+      number: number, action: action, expectedVersion: expected, actor: caller.actor,
+      authorize: Self.clerkOfDepartment(caller), clock: env.sla, now: env.now.now, key: key)
+    env.logger.info(
+      "case \(action.name.rawValue)",
+      metadata: ["case": "\(number)", "state": "\(view.record.state.rawValue)", "version": "\(view.record.version)"])
     return view.proto
   }
 
@@ -75,7 +86,8 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   func requestSupplement(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
     try Caller.of(context).require(.clerk, action: "handle cases")
     guard request.missingMaterials.count <= 100 else {
-      throw DomainError(kind: .invalidArgument, code: "case.too_many_materials", message: "at most 100 missing materials", field: "missing_materials")
+      throw DomainError(
+        kind: .invalidArgument, code: "case.too_many_materials", message: "at most 100 missing materials", field: "missing_materials")
     }
     for material in request.missingMaterials { try FieldRules.text(material, field: "missing_materials", max: 200) }
     return try await self.act(request, context, .requestSupplement(missing: request.missingMaterials))
@@ -108,7 +120,9 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   func completeCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
     try Caller.of(context).require(.clerk, action: "handle cases")
     guard let outcome = CaseOutcome(rawValue: request.outcome.uppercased()) else {
-      throw DomainError(kind: .invalidArgument, code: "case.outcome_required", message: "outcome must be \"approved\" or \"denied\", not \"\(request.outcome.prefix(20))\"", field: "outcome")
+      throw DomainError(
+        kind: .invalidArgument, code: "case.outcome_required",
+        message: "outcome must be \"approved\" or \"denied\", not \"\(request.outcome.prefix(20))\"", field: "outcome")
     }
     return try await self.act(request, context, .complete(outcome))
   }
@@ -128,7 +142,8 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     try caller.require(.clerk, .enterprise, .office, action: "read cases")
     let env = self.env
     guard let view = try await env.store.caseView(number: request.number, clock: env.sla, now: env.now.now) else {
-      throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
+      throw DomainError(
+        kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
     }
     try Self.mayRead(caller, view.record)
     return view.proto
@@ -138,7 +153,8 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     try caller.require(.clerk, .enterprise, .office, action: "read cases")
     guard let (record, events) = try await self.env.store.caseHistory(number: request.number) else {
-      throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
+      throw DomainError(
+        kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
     }
     try Self.mayRead(caller, record)
     return .with {
@@ -162,11 +178,15 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     var filter = CaseFilter()
     filter.states = try request.states.map { state in
-      guard let s = CaseState(proto: state) else { throw DomainError(kind: .invalidArgument, code: "case.bad_state", message: "unknown state \(state)", field: "states") }
+      guard let s = CaseState(proto: state) else {
+        throw DomainError(kind: .invalidArgument, code: "case.bad_state", message: "unknown state \(state)", field: "states")
+      }
       return s
     }
     filter.colours = try request.colours.map { colour in
-      guard let c = SLAColour(proto: colour) else { throw DomainError(kind: .invalidArgument, code: "case.bad_colour", message: "unknown colour \(colour)", field: "colours") }
+      guard let c = SLAColour(proto: colour) else {
+        throw DomainError(kind: .invalidArgument, code: "case.bad_colour", message: "unknown colour \(colour)", field: "colours")
+      }
       return c
     }
     filter.department = request.departmentCode.isEmpty ? nil : request.departmentCode
@@ -183,7 +203,9 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
       }
     }
     if let from = filter.receivedFrom, let to = filter.receivedTo, from > to {
-      throw DomainError(kind: .invalidArgument, code: "case.reversed_dates", message: "received_from \(from) is after received_to \(to)", field: "received_from")
+      throw DomainError(
+        kind: .invalidArgument, code: "case.reversed_dates", message: "received_from \(from) is after received_to \(to)",
+        field: "received_from")
     }
     let size = request.page.pageSize == 0 ? 50 : Int(request.page.pageSize)
     guard (1...500).contains(size) else {
@@ -195,7 +217,9 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     case .office: break
     case .clerk:
       if let department = filter.department, department != caller.organization {
-        throw DomainError(kind: .permissionDenied, code: "case.not_your_department", message: "a clerk of \(caller.organization) may not list cases of \(department)")
+        throw DomainError(
+          kind: .permissionDenied, code: "case.not_your_department",
+          message: "a clerk of \(caller.organization) may not list cases of \(department)")
       }
       filter.department = caller.organization
     case .enterprise:
@@ -219,7 +243,9 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     case .office: break
     case .clerk:
       if let d = department, d != caller.organization {
-        throw DomainError(kind: .permissionDenied, code: "case.not_your_department", message: "a clerk of \(caller.organization) may not watch alerts of \(d)")
+        throw DomainError(
+          kind: .permissionDenied, code: "case.not_your_department",
+          message: "a clerk of \(caller.organization) may not watch alerts of \(d)")
       }
       department = caller.organization
     default:

@@ -7,13 +7,23 @@ import GRPCCore
 struct CatalogService: Banjie_V1_CatalogService.SimpleServiceProtocol {
   let env: ServerEnvironment
 
-  func listDepartments(request: Banjie_V1_ListDepartmentsRequest, context: ServerContext) async throws -> Banjie_V1_ListDepartmentsResponse {
+  func listDepartments(request: Banjie_V1_ListDepartmentsRequest, context: ServerContext) async throws -> Banjie_V1_ListDepartmentsResponse
+  {
     _ = try Caller.of(context)
     let departments = try await self.env.store.departments()
-    return .with { $0.departments = departments.map { d in .with { $0.code = d.code; $0.name = d.name } } }
+    return .with {
+      $0.departments = departments.map { d in
+        .with {
+          $0.code = d.code
+          $0.name = d.name
+        }
+      }
+    }
   }
 
-  func listServiceItems(request: Banjie_V1_ListServiceItemsRequest, context: ServerContext) async throws -> Banjie_V1_ListServiceItemsResponse {
+  func listServiceItems(request: Banjie_V1_ListServiceItemsRequest, context: ServerContext) async throws
+    -> Banjie_V1_ListServiceItemsResponse
+  {
     _ = try Caller.of(context)
     let department = request.departmentCode
     let items = try await self.env.store.serviceItems(department: department)

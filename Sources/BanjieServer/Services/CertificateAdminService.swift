@@ -45,7 +45,8 @@ struct CertificateAdminService: Banjie_V1_CertificateAdminService.SimpleServiceP
     return Self.proto(record, closed: closed)
   }
 
-  func listRevocations(request: Banjie_V1_ListRevocationsRequest, context: ServerContext) async throws -> Banjie_V1_ListRevocationsResponse {
+  func listRevocations(request: Banjie_V1_ListRevocationsRequest, context: ServerContext) async throws -> Banjie_V1_ListRevocationsResponse
+  {
     let caller = try Caller.of(context)
     try caller.require(.office, action: "list revocations")
     let records = try await self.env.store.revocations()
@@ -75,11 +76,12 @@ struct CertificateAdminService: Banjie_V1_CertificateAdminService.SimpleServiceP
       try await response.write(.with { $0.data = data })
     }
     let hex = SHA256.hex(&digest)
-    try await response.write(.with {
-      $0.last = true
-      $0.totalBytes = total
-      $0.sha256 = hex
-    })
+    try await response.write(
+      .with {
+        $0.last = true
+        $0.totalBytes = total
+        $0.sha256 = hex
+      })
   }
 
   static func proto(_ record: RevocationRecord, closed: Int) -> Banjie_V1_Revocation {

@@ -50,7 +50,9 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
     let now = env.now.now
     let today = env.sla.calendar.localDate(of: now)
     guard from <= today else {
-      throw DomainError(kind: .invalidArgument, code: "dashboard.future_period", message: "from \(from) is in the future (today is \(today))", field: "from")
+      throw DomainError(
+        kind: .invalidArgument, code: "dashboard.future_period", message: "from \(from) is in the future (today is \(today))", field: "from"
+      )
     }
     guard from <= to else {
       throw DomainError(kind: .invalidArgument, code: "dashboard.reversed_dates", message: "from \(from) is after to \(to)", field: "to")
@@ -64,14 +66,16 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
     } else if let g = DashboardGrouping(rawValue: request.by.lowercased()) {
       grouping = g
     } else {
-      throw DomainError(kind: .invalidArgument, code: "dashboard.bad_grouping",
+      throw DomainError(
+        kind: .invalidArgument, code: "dashboard.bad_grouping",
         message: "by must be department, item, window or township, not \"\(request.by.prefix(20))\"", field: "by")
     }
     var department: String? = request.departmentCode.isEmpty ? nil : request.departmentCode
     if caller.role == .clerk { department = caller.organization }
     let scope = department
     if let scope, try await !env.store.departmentExists(scope) {
-      throw DomainError(kind: .invalidArgument, code: "dashboard.unknown_department",
+      throw DomainError(
+        kind: .invalidArgument, code: "dashboard.unknown_department",
         message: "department \(scope.prefix(32)) does not exist", field: "department_code")
     }
     let report = try await env.store.dashboard(from: from, to: to, department: scope, by: grouping, clock: env.sla, now: now)

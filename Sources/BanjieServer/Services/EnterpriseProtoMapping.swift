@@ -5,12 +5,23 @@ import Foundation
 import SwiftProtobuf
 
 extension LiaisonRef {
-  var proto: Banjie_V1_LiaisonOfficial { .with { $0.organization = self.organization; $0.person = self.person } }
+  var proto: Banjie_V1_LiaisonOfficial {
+    .with {
+      $0.organization = self.organization
+      $0.person = self.person
+    }
+  }
   init(proto: Banjie_V1_LiaisonOfficial) { self.init(organization: proto.organization, person: proto.person) }
 }
 
 extension ContactRecord {
-  var proto: Banjie_V1_Contact { .with { $0.name = self.name; $0.phone = self.phone; $0.title = self.title } }
+  var proto: Banjie_V1_Contact {
+    .with {
+      $0.name = self.name
+      $0.phone = self.phone
+      $0.title = self.title
+    }
+  }
   init(proto: Banjie_V1_Contact) { self.init(name: proto.name, phone: proto.phone, title: proto.title) }
 }
 
@@ -40,7 +51,10 @@ extension VisitView {
       $0.id = self.record.id ?? 0
       $0.uscc = self.record.uscc
       $0.enterpriseName = self.enterpriseName
-      $0.liaison = .with { $0.organization = self.record.liaisonOrganization; $0.person = self.record.liaisonPerson }
+      $0.liaison = .with {
+        $0.organization = self.record.liaisonOrganization
+        $0.person = self.record.liaisonPerson
+      }
       $0.visitedOn = self.record.visitedOn
       $0.notes = self.record.notes
       $0.demandNumbers = self.demandNumbers

@@ -18,17 +18,22 @@ extension EnterpriseService {
     let today = env.sla.calendar.localDate(of: now)
     let visitedOn = request.visitedOn.isEmpty ? today : try Self.date(request.visitedOn, field: "visited_on")
     guard visitedOn <= today else {
-      throw DomainError(kind: .invalidArgument, code: "visit.in_future", message: "visited_on \(visitedOn) is after today (\(today))", field: "visited_on")
+      throw DomainError(
+        kind: .invalidArgument, code: "visit.in_future", message: "visited_on \(visitedOn) is after today (\(today))", field: "visited_on")
     }
     guard today.dayNumber - visitedOn.dayNumber <= 366 else {
-      throw DomainError(kind: .invalidArgument, code: "visit.too_old", message: "visited_on \(visitedOn) is more than a year ago; record visits as they happen", field: "visited_on")
+      throw DomainError(
+        kind: .invalidArgument, code: "visit.too_old",
+        message: "visited_on \(visitedOn) is more than a year ago; record visits as they happen", field: "visited_on")
     }
     let demands = try request.demands.enumerated().map { i, d in try Self.newDemand(d, field: "demands[\(i)].") }
     let uscc = Self.normalizedUSCC(request.uscc)
     let notes = request.notes
     let key = caller.idempotencyKey
-    return try await env.store.recordVisit(uscc: uscc, visitedOn: visitedOn, notes: notes, demands: demands, regionCode: env.regionCode, actor: caller.actor,
-        authorize: Self.assignedLiaison(caller), clock: env.sla, now: now, key: key).proto
+    return try await env.store.recordVisit(
+      uscc: uscc, visitedOn: visitedOn, notes: notes, demands: demands, regionCode: env.regionCode, actor: caller.actor,
+      authorize: Self.assignedLiaison(caller), clock: env.sla, now: now, key: key
+    ).proto
   }
 
   func listVisits(request: Banjie_V1_ListVisitsRequest, context: ServerContext) async throws -> Banjie_V1_ListVisitsResponse {
@@ -43,7 +48,9 @@ extension EnterpriseService {
     let (size, token) = try Self.page(request.page)
     filter.pageSize = size
     if let token {
-      guard let after = Int64(token) else { throw DomainError(kind: .invalidArgument, code: "page.token", message: "bad page token", field: "page.page_token") }
+      guard let after = Int64(token) else {
+        throw DomainError(kind: .invalidArgument, code: "page.token", message: "bad page token", field: "page.page_token")
+      }
       filter.after = after
     }
     switch caller.role {
@@ -70,10 +77,13 @@ extension EnterpriseService {
     }
     if input.limitWorkingDays != 0 {
       guard input.limitWorkingDays <= 365 else {
-        throw .invalidArgument("demand.limit_out_of_range", "\(prefix)limit_working_days must be 1 to 365, not \(input.limitWorkingDays)", field: prefix + "limit_working_days")
+        throw .invalidArgument(
+          "demand.limit_out_of_range", "\(prefix)limit_working_days must be 1 to 365, not \(input.limitWorkingDays)",
+          field: prefix + "limit_working_days")
       }
     }
-    return NewDemand(category: category, description: input.description_p, departmentCode: input.departmentCode,
+    return NewDemand(
+      category: category, description: input.description_p, departmentCode: input.departmentCode,
       limitWorkingDays: input.limitWorkingDays == 0 ? nil : Int(input.limitWorkingDays))
   }
 
@@ -90,15 +100,20 @@ extension EnterpriseService {
       case .enterprise where caller.organization.uppercased() == access.uscc: return
       case .liaison: try Self.assignedLiaison(caller)(access)
       default:
-        throw DomainError(kind: .permissionDenied, code: "demand.not_your_enterprise",
+        throw DomainError(
+          kind: .permissionDenied, code: "demand.not_your_enterprise",
           message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not raise demands for enterprise \(access.uscc)")
       }
     }
-    return try await env.store.raiseDemand(uscc: uscc, demand: demand, regionCode: env.regionCode, actor: caller.actor, authorize: authorize,
-        clock: env.sla, now: env.now.now, key: key).proto
+    return try await env.store.raiseDemand(
+      uscc: uscc, demand: demand, regionCode: env.regionCode, actor: caller.actor, authorize: authorize,
+      clock: env.sla, now: env.now.now, key: key
+    ).proto
   }
 
-  private func act(_ request: Banjie_V1_DemandActionRequest, _ context: ServerContext, _ action: DemandAction, change: BanjieStore.DemandChange) async throws -> Banjie_V1_Demand {
+  private func act(
+    _ request: Banjie_V1_DemandActionRequest, _ context: ServerContext, _ action: DemandAction, change: BanjieStore.DemandChange
+  ) async throws -> Banjie_V1_Demand {
     let caller = try Caller.of(context)
     try FieldRules.text(request.number, field: "number", max: 64)
     let authorize: @Sendable (DemandRecord, EnterpriseAccess) throws -> Void = { record, _ in
@@ -106,22 +121,32 @@ extension EnterpriseService {
       case .assign:
         if caller.role == .office { return }
         guard caller.role == .clerk, caller.organization == record.departmentCode else {
-          throw DomainError(kind: .permissionDenied, code: "demand.not_your_department",
-            message: "demand \(record.number) is for department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not assign it")
+          throw DomainError(
+            kind: .permissionDenied, code: "demand.not_your_department",
+            message:
+              "demand \(record.number) is for department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not assign it"
+          )
         }
         if let department = change.department, department != record.departmentCode {
-          throw DomainError(kind: .permissionDenied, code: "demand.reroute_by_office",
+          throw DomainError(
+            kind: .permissionDenied, code: "demand.reroute_by_office",
             message: "only the office routes a demand to another department", field: "department_code")
         }
       case .answer:
         guard caller.role == .clerk, caller.organization == record.departmentCode else {
-          throw DomainError(kind: .permissionDenied, code: "demand.not_your_department",
-            message: "demand \(record.number) is answered by a clerk of department \(record.departmentCode), not \(caller.role.rawValue) \(caller.person) of \(caller.organization)")
+          throw DomainError(
+            kind: .permissionDenied, code: "demand.not_your_department",
+            message:
+              "demand \(record.number) is answered by a clerk of department \(record.departmentCode), not \(caller.role.rawValue) \(caller.person) of \(caller.organization)"
+          )
         }
       case .close, .reopen:
         guard caller.role == .enterprise, caller.organization.uppercased() == record.uscc else {
-          throw DomainError(kind: .permissionDenied, code: "demand.enterprise_only",
-            message: "only enterprise \(record.uscc) may \(action.name) demand \(record.number); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not")
+          throw DomainError(
+            kind: .permissionDenied, code: "demand.enterprise_only",
+            message:
+              "only enterprise \(record.uscc) may \(action.name) demand \(record.number); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not"
+          )
         }
       }
     }
@@ -129,8 +154,10 @@ extension EnterpriseService {
     let number = request.number
     let expected = request.expectedVersion > 0 ? request.expectedVersion : nil
     let key = caller.idempotencyKey
-    return try await env.store.transitionDemand(number: number, action: action, change: change, expectedVersion: expected, actor: caller.actor,
-        authorize: authorize, clock: env.sla, now: env.now.now, key: key).proto
+    return try await env.store.transitionDemand(
+      number: number, action: action, change: change, expectedVersion: expected, actor: caller.actor,
+      authorize: authorize, clock: env.sla, now: env.now.now, key: key
+    ).proto
   }
 
   func assignDemand(request: Banjie_V1_DemandActionRequest, context: ServerContext) async throws -> Banjie_V1_Demand {
@@ -159,7 +186,8 @@ extension EnterpriseService {
     try FieldRules.text(request.note, field: "note", max: 2000, required: false)
     change.note = request.note
     guard (1...5).contains(request.satisfaction) else {
-      throw DomainError(kind: .invalidArgument, code: "demand.satisfaction_out_of_range",
+      throw DomainError(
+        kind: .invalidArgument, code: "demand.satisfaction_out_of_range",
         message: "satisfaction must be 1 (非常不满意) to 5 (非常满意), not \(request.satisfaction)", field: "satisfaction")
     }
     return try await self.act(request, context, .close(satisfaction: Int(request.satisfaction)), change: change)
@@ -180,7 +208,8 @@ extension EnterpriseService {
     case .enterprise where caller.organization.uppercased() == record.uscc: return
     case .liaison where access.liaisons.contains(caller.liaisonRef): return
     default:
-      throw DomainError(kind: .permissionDenied, code: "demand.not_visible",
+      throw DomainError(
+        kind: .permissionDenied, code: "demand.not_visible",
         message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not read demand \(record.number)")
     }
   }
@@ -202,11 +231,15 @@ extension EnterpriseService {
     filter.uscc = request.uscc.isEmpty ? nil : Self.normalizedUSCC(request.uscc)
     filter.department = request.departmentCode.isEmpty ? nil : request.departmentCode
     filter.states = try request.states.map { state in
-      guard let s = DemandState(proto: state) else { throw DomainError(kind: .invalidArgument, code: "demand.bad_state", message: "unknown state \(state)", field: "states") }
+      guard let s = DemandState(proto: state) else {
+        throw DomainError(kind: .invalidArgument, code: "demand.bad_state", message: "unknown state \(state)", field: "states")
+      }
       return s
     }
     filter.colours = try request.colours.map { colour in
-      guard let c = SLAColour(proto: colour) else { throw DomainError(kind: .invalidArgument, code: "demand.bad_colour", message: "unknown colour \(colour)", field: "colours") }
+      guard let c = SLAColour(proto: colour) else {
+        throw DomainError(kind: .invalidArgument, code: "demand.bad_colour", message: "unknown colour \(colour)", field: "colours")
+      }
       return c
     }
     (filter.pageSize, filter.after) = try Self.page(request.page)
@@ -214,7 +247,9 @@ extension EnterpriseService {
     case .office: break
     case .clerk:
       if let department = filter.department, department != caller.organization {
-        throw DomainError(kind: .permissionDenied, code: "demand.not_your_department", message: "a clerk of \(caller.organization) may not list demands of \(department)")
+        throw DomainError(
+          kind: .permissionDenied, code: "demand.not_your_department",
+          message: "a clerk of \(caller.organization) may not list demands of \(department)")
       }
       filter.department = caller.organization
     case .enterprise:
@@ -239,11 +274,14 @@ extension EnterpriseService {
     try caller.require(.office, action: "record policies")
     let industries = try request.industries.map { try IndustrySection.parse($0, field: "industries") }
     let scales = try request.scales.map { try EnterpriseScale.parse($0, field: "scales") }
-    let eligibility = PolicyEligibility(industries: Set(industries), scales: Set(scales), townships: Set(request.townships.map { $0.trimmingCharacters(in: .whitespaces) }))
+    let eligibility = PolicyEligibility(
+      industries: Set(industries), scales: Set(scales), townships: Set(request.townships.map { $0.trimmingCharacters(in: .whitespaces) }))
     let env = self.env
     let key = caller.idempotencyKey
     let (title, summary) = (request.title, request.summary)
-    return try await env.store.createPolicy(title: title, summary: summary, eligibility: eligibility, actor: caller.actor, now: env.now.now, key: key).proto
+    return try await env.store.createPolicy(
+      title: title, summary: summary, eligibility: eligibility, actor: caller.actor, now: env.now.now, key: key
+    ).proto
   }
 
   func pushPolicy(request: Banjie_V1_PushPolicyRequest, context: ServerContext) async throws -> Banjie_V1_PushPolicyResponse {

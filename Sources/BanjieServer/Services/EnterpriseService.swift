@@ -22,7 +22,8 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
   static func assignedLiaison(_ caller: Caller) -> @Sendable (EnterpriseAccess) throws -> Void {
     { access in
       guard caller.role == .liaison, access.liaisons.contains(caller.liaisonRef) else {
-        throw DomainError(kind: .permissionDenied, code: "enterprise.not_assigned",
+        throw DomainError(
+          kind: .permissionDenied, code: "enterprise.not_assigned",
           message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) is not assigned to enterprise \(access.uscc)")
       }
     }
@@ -35,7 +36,8 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     case .liaison where access.liaisons.contains(caller.liaisonRef): return
     case .enterprise where caller.organization.uppercased() == access.uscc: return
     default:
-      throw DomainError(kind: .permissionDenied, code: "enterprise.not_visible",
+      throw DomainError(
+        kind: .permissionDenied, code: "enterprise.not_visible",
         message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not see enterprise \(access.uscc)")
     }
   }
@@ -54,7 +56,8 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     let new = try NewEnterprise.parse(
       uscc: request.uscc, name: request.name, industry: request.industry, scale: request.scale, township: request.township,
       contacts: request.contacts.map(ContactRecord.init(proto:)), liaisons: request.liaisons.map(LiaisonRef.init(proto:)),
-      checkOverrideReason: request.checkOverrideReason.isEmpty ? nil : request.checkOverrideReason, townships: try await self.townshipNames())
+      checkOverrideReason: request.checkOverrideReason.isEmpty ? nil : request.checkOverrideReason,
+      townships: try await self.townshipNames())
     let env = self.env
     let key = caller.idempotencyKey
     let view = try await env.store.registerEnterprise(new, actor: caller.actor, now: env.now.now, key: key)
@@ -65,13 +68,15 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     let uscc = Self.normalizedUSCC(request.uscc)
     guard let view = try await self.env.store.enterprise(uscc: uscc) else {
-      throw DomainError(kind: .notFound, code: "enterprise.not_found", message: "enterprise \(uscc.prefix(40)) is not registered", field: "uscc")
+      throw DomainError(
+        kind: .notFound, code: "enterprise.not_found", message: "enterprise \(uscc.prefix(40)) is not registered", field: "uscc")
     }
     try Self.mayRead(caller, EnterpriseAccess(uscc: view.record.uscc, liaisons: view.liaisons))
     return view.proto
   }
 
-  func listEnterprises(request: Banjie_V1_ListEnterprisesRequest, context: ServerContext) async throws -> Banjie_V1_ListEnterprisesResponse {
+  func listEnterprises(request: Banjie_V1_ListEnterprisesRequest, context: ServerContext) async throws -> Banjie_V1_ListEnterprisesResponse
+  {
     let caller = try Caller.of(context)
     var filter = BanjieStore.EnterpriseFilter()
     filter.township = request.township.isEmpty ? nil : request.township
@@ -83,7 +88,8 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     case .office: break
     case .liaison:
       if let asked = filter.liaison, asked != caller.liaisonRef {
-        throw DomainError(kind: .permissionDenied, code: "enterprise.not_visible", message: "a liaison official lists only their own enterprises")
+        throw DomainError(
+          kind: .permissionDenied, code: "enterprise.not_visible", message: "a liaison official lists only their own enterprises")
       }
       filter.liaison = caller.liaisonRef
     case .enterprise:
@@ -109,10 +115,13 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     let env = self.env
     let key = caller.idempotencyKey
     let remove = request.remove
-    return try await env.store.assignLiaison(uscc: uscc, liaison: liaison, remove: remove, actor: caller.actor, now: env.now.now, key: key).proto
+    return try await env.store.assignLiaison(uscc: uscc, liaison: liaison, remove: remove, actor: caller.actor, now: env.now.now, key: key)
+      .proto
   }
 
-  func importEnterprises(request: RPCAsyncSequence<Banjie_V1_ImportEnterpriseRow, any Error>, context: ServerContext) async throws -> Banjie_V1_ImportEnterprisesResponse {
+  func importEnterprises(request: RPCAsyncSequence<Banjie_V1_ImportEnterpriseRow, any Error>, context: ServerContext) async throws
+    -> Banjie_V1_ImportEnterprisesResponse
+  {
     let caller = try Caller.of(context)
     try caller.require(.office, action: "import enterprises")
     let townships = try await self.townshipNames()
@@ -137,23 +146,28 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     for try await row in request {
       response.rows += 1
       guard response.rows <= Self.importMaxRows else {
-        throw DomainError(kind: .resourceExhausted, code: "import.too_many_rows", message: "at most \(Self.importMaxRows) rows in one import; split the file")
+        throw DomainError(
+          kind: .resourceExhausted, code: "import.too_many_rows",
+          message: "at most \(Self.importMaxRows) rows in one import; split the file")
       }
       do {
         let new = try Self.parse(row, townships: townships)
         if let first = firstLine[new.uscc] {
-          throw DomainError(kind: .alreadyExists, code: "import.duplicate_row", message: "enterprise \(new.uscc) already appears on line \(first)", field: "uscc")
+          throw DomainError(
+            kind: .alreadyExists, code: "import.duplicate_row", message: "enterprise \(new.uscc) already appears on line \(first)",
+            field: "uscc")
         }
         firstLine[new.uscc] = row.line
         batch.append(new)
       } catch let error as DomainError {
         response.rejected += 1
-        response.problems.append(.with {
-          $0.line = row.line
-          $0.field = error.field ?? ""
-          $0.reason = error.message
-          $0.uscc = String(row.uscc.prefix(40))
-        })
+        response.problems.append(
+          .with {
+            $0.line = row.line
+            $0.field = error.field ?? ""
+            $0.reason = error.message
+            $0.uscc = String(row.uscc.prefix(40))
+          })
       }
       if batch.count >= Self.importBatchSize { try await flush() }
     }
@@ -166,23 +180,38 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     if !row.parseError.isEmpty {
       throw DomainError(kind: .invalidArgument, code: "import.unreadable_line", message: row.parseError, field: "line")
     }
-    let contacts = row.contactName.isEmpty && row.contactPhone.isEmpty ? [] : [ContactRecord(name: row.contactName, phone: row.contactPhone)]
+    let contacts =
+      row.contactName.isEmpty && row.contactPhone.isEmpty ? [] : [ContactRecord(name: row.contactName, phone: row.contactPhone)]
     var liaisons: [LiaisonRef] = []
     switch (row.liaisonOrganization.isEmpty, row.liaisonPerson.isEmpty) {
     case (true, true): break
     case (false, false): liaisons = [LiaisonRef(organization: row.liaisonOrganization, person: row.liaisonPerson)]
-    case (true, false): throw DomainError(kind: .invalidArgument, code: "import.liaison_incomplete", message: "liaison_person is given without liaison_organization", field: "liaison_organization")
-    case (false, true): throw DomainError(kind: .invalidArgument, code: "import.liaison_incomplete", message: "liaison_organization is given without liaison_person", field: "liaison_person")
+    case (true, false):
+      throw DomainError(
+        kind: .invalidArgument, code: "import.liaison_incomplete", message: "liaison_person is given without liaison_organization",
+        field: "liaison_organization")
+    case (false, true):
+      throw DomainError(
+        kind: .invalidArgument, code: "import.liaison_incomplete", message: "liaison_organization is given without liaison_person",
+        field: "liaison_person")
     }
     // An import never overrides a wrong check character: that takes the office's written reason.
-    return try NewEnterprise.parse(uscc: row.uscc, name: row.name, industry: row.industry, scale: row.scale, township: row.township,
+    return try NewEnterprise.parse(
+      uscc: row.uscc, name: row.name, industry: row.industry, scale: row.scale, township: row.township,
       contacts: contacts, liaisons: liaisons, checkOverrideReason: nil, townships: townships)
   }
 
   func listTownships(request: Banjie_V1_ListTownshipsRequest, context: ServerContext) async throws -> Banjie_V1_ListTownshipsResponse {
     _ = try Caller.of(context)
     let townships = try await self.env.store.townships()
-    return .with { $0.townships = townships.map { t in .with { $0.name = t.name; $0.code = t.code } } }
+    return .with {
+      $0.townships = townships.map { t in
+        .with {
+          $0.name = t.name
+          $0.code = t.code
+        }
+      }
+    }
   }
 
   func addTownship(request: Banjie_V1_Township, context: ServerContext) async throws -> Banjie_V1_Township {
@@ -192,7 +221,10 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     let env = self.env
     let key = caller.idempotencyKey
     let added = try await env.store.addTownship(township, actor: caller.actor, now: env.now.now, key: key)
-    return .with { $0.name = added.name; $0.code = added.code }
+    return .with {
+      $0.name = added.name
+      $0.code = added.code
+    }
   }
 
   // MARK: Coverage
@@ -207,7 +239,8 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
       throw DomainError(kind: .invalidArgument, code: "coverage.reversed_dates", message: "from \(from) is after to \(to)", field: "from")
     }
     guard to.dayNumber - from.dayNumber <= 3660 else {
-      throw DomainError(kind: .invalidArgument, code: "coverage.period_too_long", message: "a coverage period is at most 10 years", field: "from")
+      throw DomainError(
+        kind: .invalidArgument, code: "coverage.period_too_long", message: "a coverage period is at most 10 years", field: "from")
     }
     let report = try await self.env.store.coverage(from: from, to: to)
     return .with {
@@ -216,9 +249,20 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
       $0.assigned = UInt32(report.assigned)
       $0.visited = UInt32(report.visited)
       $0.year = UInt32(report.to.year)
-      $0.liaisons = report.liaisons.map { row in .with { $0.liaison = row.liaison.proto; $0.assigned = UInt32(row.assigned); $0.visited = UInt32(row.visited) } }
+      $0.liaisons = report.liaisons.map { row in
+        .with {
+          $0.liaison = row.liaison.proto
+          $0.assigned = UInt32(row.assigned)
+          $0.visited = UInt32(row.visited)
+        }
+      }
       $0.townships = report.townships.map { row in
-        .with { $0.township = row.township; $0.enterprises = UInt32(row.enterprises); $0.assigned = UInt32(row.assigned); $0.visited = UInt32(row.visited) }
+        .with {
+          $0.township = row.township
+          $0.enterprises = UInt32(row.enterprises)
+          $0.assigned = UInt32(row.assigned)
+          $0.visited = UInt32(row.visited)
+        }
       }
       $0.notVisitedThisYear = report.notVisitedThisYear.map(\.proto)
     }

@@ -29,12 +29,18 @@ struct ExemplaryService: Banjie_V1_ExemplaryService.SimpleServiceProtocol {
     let env = self.env
     let account = request.account
     let key = caller.idempotencyKey
-    return try await env.store.nominate(subject, account: account, actor: caller.actor, authorize: { department in
+    return try await env.store.nominate(
+      subject, account: account, actor: caller.actor,
+      authorize: { department in
         guard department == caller.organization else {
-          throw DomainError(kind: .permissionDenied, code: "exemplary.not_your_department",
-            message: "it belongs to department \(department); clerk \(caller.person) of \(caller.organization) nominates only their department's work")
+          throw DomainError(
+            kind: .permissionDenied, code: "exemplary.not_your_department",
+            message:
+              "it belongs to department \(department); clerk \(caller.person) of \(caller.organization) nominates only their department's work"
+          )
         }
-      }, calendar: env.sla.calendar, now: env.now.now, key: key).proto
+      }, calendar: env.sla.calendar, now: env.now.now, key: key
+    ).proto
   }
 
   func reviewNomination(request: Banjie_V1_ReviewNominationRequest, context: ServerContext) async throws -> Banjie_V1_Nomination {
@@ -47,17 +53,19 @@ struct ExemplaryService: Banjie_V1_ExemplaryService.SimpleServiceProtocol {
     return try await env.store.reviewNomination(id: id, select: select, note: note, actor: caller.actor, now: env.now.now, key: key).proto
   }
 
-  func listNominations(request: Banjie_V1_ListNominationsRequest, context: ServerContext) async throws -> Banjie_V1_ListNominationsResponse {
+  func listNominations(request: Banjie_V1_ListNominationsRequest, context: ServerContext) async throws -> Banjie_V1_ListNominationsResponse
+  {
     let caller = try Caller.of(context)
     try caller.require(.office, .clerk, action: "list exemplary cases")
     let department = caller.role == .clerk ? caller.organization : nil
     let year = request.year > 0 ? Int(request.year) : nil
-    let state: NominationView.State? = switch request.state {
-    case .nominated: .nominated
-    case .selected: .selected
-    case .declined: .declined
-    default: nil
-    }
+    let state: NominationView.State? =
+      switch request.state {
+      case .nominated: .nominated
+      case .selected: .selected
+      case .declined: .declined
+      default: nil
+      }
     let views = try await self.env.store.listNominations(year: year, state: state, department: department)
     return .with { $0.nominations = views.map(\.proto) }
   }
@@ -72,11 +80,12 @@ extension NominationView {
       $0.departmentCode = self.departmentCode
       $0.year = UInt32(clamping: self.year)
       $0.account = self.account
-      $0.state = switch self.state {
-      case .nominated: .nominated
-      case .selected: .selected
-      case .declined: .declined
-      }
+      $0.state =
+        switch self.state {
+        case .nominated: .nominated
+        case .selected: .selected
+        case .declined: .declined
+        }
       $0.nominatedBy = self.nominatedBy
       $0.nominatedAt = Google_Protobuf_Timestamp(date: self.nominatedAt)
       $0.reviewNote = self.reviewNote

@@ -26,7 +26,9 @@ final class HealthService: Grpc_Health_V1_Health.SimpleServiceProtocol {
     .with { $0.status = (try? self.status(for: request.service)) ?? .serviceUnknown }
   }
 
-  func watch(request: Grpc_Health_V1_HealthCheckRequest, response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>, context: ServerContext) async throws {
+  func watch(request: Grpc_Health_V1_HealthCheckRequest, response: RPCWriter<Grpc_Health_V1_HealthCheckResponse>, context: ServerContext)
+    async throws
+  {
     var last: Grpc_Health_V1_HealthCheckResponse.ServingStatus?
     while !context.cancellation.isCancelled && !Task.isCancelled {
       let current = (try? self.status(for: request.service)) ?? .serviceUnknown

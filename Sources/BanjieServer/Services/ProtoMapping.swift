@@ -151,15 +151,22 @@ extension ServiceItemRecord {
     switch proto.kind {
     case .instant: kind = .instant
     case .promised: kind = .promised
-    default: throw DomainError(kind: .invalidArgument, code: "catalog.kind_required", message: "item \(proto.code): kind must be instant or promised", field: "kind")
+    default:
+      throw DomainError(
+        kind: .invalidArgument, code: "catalog.kind_required", message: "item \(proto.code): kind must be instant or promised",
+        field: "kind")
     }
     let unit: LimitUnit
     switch proto.limitUnit {
     case .workingDays: unit = .workingDays
     case .workingHours: unit = .workingHours
-    default: throw DomainError(kind: .invalidArgument, code: "catalog.unit_required", message: "item \(proto.code): limit_unit must be working days or working hours", field: "limit_unit")
+    default:
+      throw DomainError(
+        kind: .invalidArgument, code: "catalog.unit_required",
+        message: "item \(proto.code): limit_unit must be working days or working hours", field: "limit_unit")
     }
-    self.init(code: proto.code, name: proto.name, departmentCode: proto.departmentCode, kind: kind, promisedLimit: Int(proto.promisedLimit),
+    self.init(
+      code: proto.code, name: proto.name, departmentCode: proto.departmentCode, kind: kind, promisedLimit: Int(proto.promisedLimit),
       limitUnit: unit, legalLimitDays: Int(proto.legalLimitDays), materials: proto.materials, allowsMinorPending: proto.allowsMinorPending)
   }
 }

@@ -137,7 +137,12 @@ extension ReviewCampaignView {
       $0.periodFrom = r.periodFrom
       $0.periodTo = r.periodTo
       $0.departmentCodes = r.departments
-      $0.dimensions = r.dimensions.map { d in .with { $0.name = d.name; $0.weightPercent = UInt32(d.weightPercent) } }
+      $0.dimensions = r.dimensions.map { d in
+        .with {
+          $0.name = d.name
+          $0.weightPercent = UInt32(d.weightPercent)
+        }
+      }
       $0.invited = self.invited
       $0.state = r.state.proto
       $0.reviews = UInt32(self.reviews)
@@ -156,7 +161,12 @@ extension CampaignReviewView {
       $0.campaignID = self.campaignId
       $0.uscc = self.uscc
       $0.departmentCode = self.departmentCode
-      $0.scores = self.scores.keys.sorted().map { name in .with { $0.dimension = name; $0.score = UInt32(self.scores[name] ?? 0) } }
+      $0.scores = self.scores.keys.sorted().map { name in
+        .with {
+          $0.dimension = name
+          $0.score = UInt32(self.scores[name] ?? 0)
+        }
+      }
       $0.weightedScore = Double(self.weightedHundredths) / 100
       $0.comment = self.comment
       $0.submittedAt = Google_Protobuf_Timestamp(date: self.submittedAt)

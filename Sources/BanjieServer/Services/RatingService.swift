@@ -21,12 +21,16 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     let number = request.caseNumber
     // Read the key here, in the call's task, and hand it to the store explicitly.
     let key = caller.idempotencyKey
-    return try await env.store.rateCase(caseNumber: number, input: input, actor: caller.actor, authorize: { record in
+    return try await env.store.rateCase(
+      caseNumber: number, input: input, actor: caller.actor,
+      authorize: { record in
         guard record.enterpriseUscc == caller.organization.uppercased() else {
-          throw DomainError(kind: .permissionDenied, code: "rating.not_your_case",
+          throw DomainError(
+            kind: .permissionDenied, code: "rating.not_your_case",
             message: "case \(record.number) is not a case of enterprise \(caller.organization); an enterprise rates only its own cases")
         }
-      }, clock: env.sla, now: env.now.now, key: key).proto
+      }, clock: env.sla, now: env.now.now, key: key
+    ).proto
   }
 
   func getRating(request: Banjie_V1_GetRatingRequest, context: ServerContext) async throws -> Banjie_V1_Rating {
@@ -43,7 +47,8 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     return view.proto
   }
 
-  func getRatingMeasures(request: Banjie_V1_RatingMeasuresRequest, context: ServerContext) async throws -> Banjie_V1_RatingMeasuresResponse {
+  func getRatingMeasures(request: Banjie_V1_RatingMeasuresRequest, context: ServerContext) async throws -> Banjie_V1_RatingMeasuresResponse
+  {
     let caller = try Caller.of(context)
     try caller.require(.office, action: "read rating measures")
     let from = try EnterpriseService.date(request.from, field: "from")
@@ -56,7 +61,9 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     }
     let by = request.by.isEmpty ? "department" : request.by.lowercased()
     guard let grouping = RatingGrouping(rawValue: by) else {
-      throw DomainError(kind: .invalidArgument, code: "rating.bad_grouping", message: "by must be department, window or item, not \"\(request.by.prefix(20))\"", field: "by")
+      throw DomainError(
+        kind: .invalidArgument, code: "rating.bad_grouping",
+        message: "by must be department, window or item, not \"\(request.by.prefix(20))\"", field: "by")
     }
     let calendar = self.env.sla.calendar
     let report = try await self.env.store.ratingMeasures(from: from, to: to, by: grouping, calendar: calendar)
@@ -77,7 +84,8 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     case .clerk where caller.organization == department: return
     case .enterprise where uscc != nil && uscc == caller.organization.uppercased(): return
     default:
-      throw DomainError(kind: .permissionDenied, code: "rating.not_visible",
+      throw DomainError(
+        kind: .permissionDenied, code: "rating.not_visible",
         message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not read \(what)")
     }
   }
@@ -88,13 +96,16 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     let env = self.env
     let number = request.number
     guard let view = try await env.store.rectification(number: number, clock: env.sla, now: env.now.now) else {
-      throw DomainError(kind: .notFound, code: "rectification.not_found", message: "rectification \(number.prefix(64)) does not exist", field: "number")
+      throw DomainError(
+        kind: .notFound, code: "rectification.not_found", message: "rectification \(number.prefix(64)) does not exist", field: "number")
     }
     try Self.mayRead(caller, department: view.record.departmentCode, uscc: view.rating.record.uscc, what: "rectification \(number)")
     return view.proto
   }
 
-  func listRectifications(request: Banjie_V1_ListRectificationsRequest, context: ServerContext) async throws -> Banjie_V1_ListRectificationsResponse {
+  func listRectifications(request: Banjie_V1_ListRectificationsRequest, context: ServerContext) async throws
+    -> Banjie_V1_ListRectificationsResponse
+  {
     let caller = try Caller.of(context)
     var filter = BanjieStore.RectificationFilter()
     filter.department = request.departmentCode.isEmpty ? nil : request.departmentCode
@@ -141,8 +152,11 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
         fallthrough
       case .verify, .rectify, .appeal:
         guard caller.role == .clerk, caller.organization == record.departmentCode else {
-          throw DomainError(kind: .permissionDenied, code: "rectification.not_your_department",
-            message: "rectification \(record.number) belongs to department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not \(action.name) it")
+          throw DomainError(
+            kind: .permissionDenied, code: "rectification.not_your_department",
+            message:
+              "rectification \(record.number) belongs to department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not \(action.name) it"
+          )
         }
       }
     }
@@ -151,8 +165,10 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     let text = request.text
     let expected = request.expectedVersion > 0 ? request.expectedVersion : nil
     let key = caller.idempotencyKey
-    return try await env.store.transitionRectification(number: number, action: action, text: text, expectedVersion: expected, actor: caller.actor,
-        authorize: authorize, clock: env.sla, now: env.now.now, key: key).proto
+    return try await env.store.transitionRectification(
+      number: number, action: action, text: text, expectedVersion: expected, actor: caller.actor,
+      authorize: authorize, clock: env.sla, now: env.now.now, key: key
+    ).proto
   }
 
   func verifyRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
@@ -163,7 +179,8 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     try await self.act(request, context, .rectify, text: "measures")
   }
 
-  func followUpRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
+  func followUpRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification
+  {
     try await self.act(request, context, .followUp(satisfied: request.satisfied), text: "result")
   }
 

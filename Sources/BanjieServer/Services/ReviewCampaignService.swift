@@ -19,23 +19,31 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     let from = try EnterpriseService.date(request.periodFrom, field: "period_from")
     let to = try EnterpriseService.date(request.periodTo, field: "period_to")
     guard from <= to else {
-      throw DomainError(kind: .invalidArgument, code: "campaign.reversed_period", message: "period_from \(from) is after period_to \(to)", field: "period_from")
+      throw DomainError(
+        kind: .invalidArgument, code: "campaign.reversed_period", message: "period_from \(from) is after period_to \(to)",
+        field: "period_from")
     }
     guard !request.departmentCodes.isEmpty, request.departmentCodes.count <= 200 else {
-      throw DomainError(kind: .invalidArgument, code: "campaign.departments_count", message: "a campaign reviews 1 to 200 departments", field: "department_codes")
+      throw DomainError(
+        kind: .invalidArgument, code: "campaign.departments_count", message: "a campaign reviews 1 to 200 departments",
+        field: "department_codes")
     }
     var departments: [String] = []
     for (i, code) in request.departmentCodes.enumerated() {
       try FieldRules.code(code, field: "department_codes[\(i)]")
       guard !departments.contains(code) else {
-        throw DomainError(kind: .invalidArgument, code: "campaign.duplicate_department", message: "department \(code) is listed twice", field: "department_codes[\(i)]")
+        throw DomainError(
+          kind: .invalidArgument, code: "campaign.duplicate_department", message: "department \(code) is listed twice",
+          field: "department_codes[\(i)]")
       }
       departments.append(code)
     }
     let dimensions = request.dimensions.map { CampaignDimension(name: $0.name, weightPercent: Int(clamping: $0.weightPercent)) }
     try CampaignDimension.check(dimensions)
     guard !request.invited.isEmpty, request.invited.count <= Self.maxInvited else {
-      throw DomainError(kind: .invalidArgument, code: "campaign.invited_count", message: "invite 1 to \(Self.maxInvited) enterprises, not \(request.invited.count)", field: "invited")
+      throw DomainError(
+        kind: .invalidArgument, code: "campaign.invited_count",
+        message: "invite 1 to \(Self.maxInvited) enterprises, not \(request.invited.count)", field: "invited")
     }
     var invited: [String] = []
     var seen: Set<String> = []
@@ -52,7 +60,9 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     return try await env.store.createReviewCampaign(new, actor: caller.actor, now: env.now.now, key: key).proto
   }
 
-  private func advance(_ request: Banjie_V1_CampaignRequest, _ context: ServerContext, to state: CampaignState) async throws -> Banjie_V1_Campaign {
+  private func advance(_ request: Banjie_V1_CampaignRequest, _ context: ServerContext, to state: CampaignState) async throws
+    -> Banjie_V1_Campaign
+  {
     let caller = try Caller.of(context)
     try caller.require(.office, action: "run review campaigns")
     let env = self.env
@@ -88,11 +98,14 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     var scores: [String: Int] = [:]
     for (i, s) in request.scores.enumerated() {
       guard CampaignDimension.scoreRange.contains(Int(clamping: s.score)) else {
-        throw DomainError(kind: .invalidArgument, code: "campaign.score_out_of_range",
+        throw DomainError(
+          kind: .invalidArgument, code: "campaign.score_out_of_range",
           message: "score for \(s.dimension.prefix(40)) must be 1 to 5, not \(s.score)", field: "scores[\(i)].score")
       }
       guard scores.updateValue(Int(s.score), forKey: s.dimension) == nil else {
-        throw DomainError(kind: .invalidArgument, code: "campaign.duplicate_score", message: "dimension \(s.dimension.prefix(40)) is scored twice", field: "scores[\(i)].dimension")
+        throw DomainError(
+          kind: .invalidArgument, code: "campaign.duplicate_score", message: "dimension \(s.dimension.prefix(40)) is scored twice",
+          field: "scores[\(i)].dimension")
       }
     }
     let env = self.env
@@ -101,8 +114,10 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     let comment = request.comment
     let uscc = caller.organization.uppercased()
     let key = caller.idempotencyKey
-    return try await env.store.submitReview(campaignID: id, uscc: uscc, departmentCode: department, scores: scores, comment: comment, actor: caller.actor,
-        now: env.now.now, key: key).proto
+    return try await env.store.submitReview(
+      campaignID: id, uscc: uscc, departmentCode: department, scores: scores, comment: comment, actor: caller.actor,
+      now: env.now.now, key: key
+    ).proto
   }
 
   func getCampaignResults(request: Banjie_V1_CampaignRequest, context: ServerContext) async throws -> Banjie_V1_CampaignResults {
@@ -110,8 +125,11 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     let id = request.id
     let (campaign, rows) = try await self.env.store.campaignResults(id: id)
     guard caller.role == .office || campaign.record.state == .published else {
-      throw DomainError(kind: .failedPrecondition, code: "campaign.not_published",
-        message: "the results of campaign \(id) are visible to the office until they are published (it is \(campaign.record.state.rawValue))", field: "id")
+      throw DomainError(
+        kind: .failedPrecondition, code: "campaign.not_published",
+        message:
+          "the results of campaign \(id) are visible to the office until they are published (it is \(campaign.record.state.rawValue))",
+        field: "id")
     }
     return .with {
       $0.campaign = campaign.proto
