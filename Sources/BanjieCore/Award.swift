@@ -8,27 +8,25 @@ public struct AwardPeriod: Sendable, Hashable, Codable, CustomStringConvertible 
 
   public init(parsing raw: String) throws(DomainError) {
     let text = String(raw.trimmingWhitespace())
-    func bad(_ why: String) -> DomainError {
-      .invalidArgument(
-        "award.bad_period", "period \"\(text.prefix(20))\" \(why); write a month 2026-11, a quarter 2026-Q4 or a year 2026", field: "period"
-      )
+    func bad(_ messageKey: String) -> DomainError {
+      .invalidArgument("award.bad_period", messageKey: messageKey, arguments: [String(text.prefix(20))], field: "period")
     }
     let parts = text.split(separator: "-", omittingEmptySubsequences: false).map(String.init)
     guard (1...2).contains(parts.count), parts[0].count == 4, parts[0].allSatisfy(\.isASCII), let year = Int(parts[0]),
       (2000...2100).contains(year)
     else {
-      throw bad("is not a period (the year must be 2000 to 2100)")
+      throw bad("award.bad_period#year")
     }
     if parts.count == 1 {
       self.from = try LocalDate(year: year, month: 1, day: 1)
       self.to = try LocalDate(year: year, month: 12, day: 31)
     } else if parts[1].hasPrefix("Q") {
-      guard parts[1].count == 2, let q = Int(parts[1].dropFirst()), (1...4).contains(q) else { throw bad("names no quarter (Q1 to Q4)") }
+      guard parts[1].count == 2, let q = Int(parts[1].dropFirst()), (1...4).contains(q) else { throw bad("award.bad_period#quarter") }
       self.from = try LocalDate(year: year, month: q * 3 - 2, day: 1)
       self.to = try LocalDate(year: year, month: q * 3, day: LocalDate.daysIn(month: q * 3, year: year))
     } else {
       guard parts[1].count == 2, parts[1].allSatisfy(\.isASCII), let m = Int(parts[1]), (1...12).contains(m) else {
-        throw bad("names no month (01 to 12)")
+        throw bad("award.bad_period#month")
       }
       self.from = try LocalDate(year: year, month: m, day: 1)
       self.to = try LocalDate(year: year, month: m, day: LocalDate.daysIn(month: m, year: year))
@@ -135,56 +133,47 @@ public struct AwardRuleSet: Sendable, Hashable, Codable {
     var byStars: [Int: StarLevel] = [:]
     for (i, level) in levels.enumerated() {
       guard Self.starRange.contains(level.stars) else {
-        throw .invalidArgument("award.bad_level", "levels[\(i)]: stars must be 1 to 5, not \(level.stars)", field: "levels[\(i)].stars")
+        throw .invalidArgument("award.bad_level", arguments: ["\(i)", "\(level.stars)"], field: "levels[\(i)].stars")
       }
       guard byStars[level.stars] == nil else {
-        throw .invalidArgument(
-          "award.overlapping_levels", "level \(level.stars)★ appears twice; one rule per star level", field: "levels[\(i)].stars")
+        throw .invalidArgument("award.overlapping_levels", arguments: ["\(level.stars)"], field: "levels[\(i)].stars")
       }
       byStars[level.stars] = level
-      let field = "level \(level.stars)★"
       for (name, value) in [
         ("min_on_time_percent", level.minOnTimePercent), ("min_one_day_percent", level.minOneDayPercent),
         ("min_good_percent", level.minGoodPercent), ("max_unrated_percent", level.maxUnratedPercent),
       ] where !(0...100).contains(value) {
         throw .invalidArgument(
-          "award.percent_out_of_range", "\(field): \(name) must be 0 to 100 %, not \(value)", field: "levels[\(i)].\(name)")
+          "award.percent_out_of_range", arguments: ["\(level.stars)", name, "\(value)"], field: "levels[\(i)].\(name)")
       }
       guard (0...1_000_000).contains(level.minHandled) else {
         throw .invalidArgument(
-          "award.volume_out_of_range", "\(field): min_handled must be 0 to 1,000,000, not \(level.minHandled)",
-          field: "levels[\(i)].min_handled")
+          "award.volume_out_of_range", arguments: ["\(level.stars)", "\(level.minHandled)"], field: "levels[\(i)].min_handled")
       }
       for (name, value) in [("max_unrectified_bad", level.maxUnrectifiedBad), ("max_overdue_demands", level.maxOverdueDemands)] {
         if let value, value < 0 {
           throw .invalidArgument(
-            "award.negative_maximum", "\(field): \(name) must be 0 or more (or -1 for no limit), not \(value)",
-            field: "levels[\(i)].\(name)")
+            "award.negative_maximum", arguments: ["\(level.stars)", name, "\(value)"], field: "levels[\(i)].\(name)")
         }
       }
     }
     for stars in Self.starRange where byStars[stars] == nil {
-      throw .invalidArgument(
-        "award.missing_level", "level \(stars)★ is missing: a rule set has exactly one rule for each of 1★ to 5★, without gaps",
-        field: "levels")
+      throw .invalidArgument("award.missing_level", arguments: ["\(stars)"], field: "levels")
     }
     let floor = StarLevel(stars: 1)
     guard let one = byStars[1], one == floor else {
-      throw .invalidArgument(
-        "award.floor_level", "level 1★ is the floor every unit reaches: it must require nothing (all minima 0, unrated ≤ 100 %, no maxima)",
-        field: "levels")
+      throw .invalidArgument("award.floor_level", field: "levels")
     }
     for stars in 2...5 {
       guard let upper = byStars[stars], let lower = byStars[stars - 1] else { continue }
       if let field = Self.looser(upper, than: lower) {
         throw .invalidArgument(
-          "award.overlapping_levels",
-          "level \(stars)★ \(field) asks less than level \(stars - 1)★: thresholds must be ordered, each level at least as strict as the one below",
+          "award.overlapping_levels", messageKey: "award.overlapping_levels#looser", arguments: ["\(stars)", field, "\(stars - 1)"],
           field: "level \(stars)★.\(field)")
       }
       if Self.strictness(upper) == Self.strictness(lower) {
         throw .invalidArgument(
-          "award.overlapping_levels", "level \(stars)★ asks exactly what level \(stars - 1)★ asks; the two levels overlap",
+          "award.overlapping_levels", messageKey: "award.overlapping_levels#same", arguments: ["\(stars)", "\(stars - 1)"],
           field: "level \(stars)★")
       }
     }

@@ -39,7 +39,7 @@ public struct CalendarYearData: Sendable, Hashable, Codable {
     } catch let error as DecodingError {
       throw Self.importError(error)
     } catch {
-      throw .invalidArgument("calendar.import.malformed", "the calendar document could not be read")
+      throw .invalidArgument("calendar.import.malformed")
     }
   }
 
@@ -55,14 +55,14 @@ public struct CalendarYearData: Sendable, Hashable, Codable {
 
   static func validate(year: Int, holidays: [LocalDate], makeUpWorkdays: [LocalDate]) throws(DomainError) {
     guard LocalDate.yearRange.contains(year) else {
-      throw .invalidArgument("calendar.import.invalid_year", "year \(year) is out of range (1–9999)", field: "year")
+      throw .invalidArgument("calendar.import.invalid_year", arguments: ["\(year)"], field: "year")
     }
     var seenHolidays = Set<LocalDate>()
     for (index, date) in holidays.enumerated() {
       let field = "holidays[\(index)]"
       try requireInYear(date, year, field: field)
       guard seenHolidays.insert(date).inserted else {
-        throw .invalidArgument("calendar.import.duplicate_date", "\(date) is listed twice in holidays", field: field)
+        throw .invalidArgument("calendar.import.duplicate_date", arguments: ["\(date)", "holidays"], field: field)
       }
     }
     var seenWorkdays = Set<LocalDate>()
@@ -70,25 +70,20 @@ public struct CalendarYearData: Sendable, Hashable, Codable {
       let field = "workdays[\(index)]"
       try requireInYear(date, year, field: field)
       guard seenWorkdays.insert(date).inserted else {
-        throw .invalidArgument("calendar.import.duplicate_date", "\(date) is listed twice in workdays", field: field)
+        throw .invalidArgument("calendar.import.duplicate_date", arguments: ["\(date)", "workdays"], field: field)
       }
       guard date.weekday.isWeekend else {
-        throw .invalidArgument(
-          "calendar.import.workday_not_weekend",
-          "\(date) is a \(date.weekday); make-up working days must fall on a Saturday or Sunday", field: field)
+        throw .invalidArgument("calendar.import.workday_not_weekend", arguments: ["\(date)", "\(date.weekday)"], field: field)
       }
       guard !seenHolidays.contains(date) else {
-        throw .invalidArgument(
-          "calendar.import.date_in_both_lists",
-          "\(date) is listed both as a holiday and as a make-up working day", field: field)
+        throw .invalidArgument("calendar.import.date_in_both_lists", arguments: ["\(date)"], field: field)
       }
     }
   }
 
   private static func requireInYear(_ date: LocalDate, _ year: Int, field: String) throws(DomainError) {
     guard date.year == year else {
-      throw .invalidArgument(
-        "calendar.import.date_outside_year", "\(date) is not in \(year); list only dates of that year", field: field)
+      throw .invalidArgument("calendar.import.date_outside_year", arguments: ["\(date)", "\(year)"], field: field)
     }
   }
 
@@ -110,18 +105,15 @@ public struct CalendarYearData: Sendable, Hashable, Codable {
     // A misspelt key ("workday") would otherwise silently drop a whole list.
     let known: Set<String> = ["year", "holidays", "workdays"]
     if let unknown = container.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
-      throw DomainError.invalidArgument(
-        "calendar.import.unknown_field",
-        "unknown field \"\(unknown)\"; a calendar document has only year, holidays and workdays", field: unknown)
+      throw DomainError.invalidArgument("calendar.import.unknown_field", arguments: [unknown], field: unknown)
     }
     for key in [Key.year, .holidays, .workdays] where !container.contains(key) {
-      throw DomainError.invalidArgument(
-        "calendar.import.missing_field", "the field \"\(key.stringValue)\" is missing", field: key.stringValue)
+      throw DomainError.invalidArgument("calendar.import.missing_field", arguments: [key.stringValue], field: key.stringValue)
     }
     // Read as a number first: Foundation reports 2027.5 for an Int as "not valid JSON".
     let number = try container.decode(Double.self, forKey: .year)
     guard number.rounded() == number, abs(number) < 1e9 else {
-      throw DomainError.invalidArgument("calendar.import.wrong_type", "year must be a whole number", field: "year")
+      throw DomainError.invalidArgument("calendar.import.wrong_type", arguments: ["year"], field: "year")
     }
     let year = Int(number)
     func dates(_ key: Key) throws -> [LocalDate] {
@@ -130,7 +122,7 @@ public struct CalendarYearData: Sendable, Hashable, Codable {
         do {
           dates.append(try LocalDate(parsing: text))
         } catch {
-          throw DomainError.invalidArgument(error.code, error.message, field: "\(key.stringValue)[\(index)]")
+          throw error.at(field: "\(key.stringValue)[\(index)]")
         }
       }
       return dates
@@ -160,21 +152,27 @@ public struct CalendarYearData: Sendable, Hashable, Codable {
     switch error {
     case .typeMismatch(_, let context), .valueNotFound(_, let context):
       guard let field = path(context.codingPath) else {
-        return .invalidArgument("calendar.import.malformed", "the calendar document must be a JSON object")
+        return .invalidArgument("calendar.import.malformed", messageKey: "calendar.import.malformed#not_object")
       }
-      let expected =
-        field == "year" ? "a whole number" : field.contains("[") ? "a date string" : "a list of date strings"
-      return .invalidArgument("calendar.import.wrong_type", "\(field) must be \(expected)", field: field)
+      let messageKey: String
+      if field == "year" {
+        messageKey = "calendar.import.wrong_type"
+      } else if field.contains("[") {
+        messageKey = "calendar.import.wrong_type#date"
+      } else {
+        messageKey = "calendar.import.wrong_type#dates"
+      }
+      return .invalidArgument("calendar.import.wrong_type", messageKey: messageKey, arguments: [field], field: field)
     case .dataCorrupted(let context):
       if let field = path(context.codingPath) {
-        return .invalidArgument("calendar.import.wrong_type", "\(field) has an unreadable value", field: field)
+        return .invalidArgument(
+          "calendar.import.wrong_type", messageKey: "calendar.import.wrong_type#unreadable", arguments: [field], field: field)
       }
-      return .invalidArgument("calendar.import.malformed", "the calendar document is not valid JSON")
+      return .invalidArgument("calendar.import.malformed", messageKey: "calendar.import.malformed#not_json")
     case .keyNotFound(let key, _):
-      return .invalidArgument(
-        "calendar.import.missing_field", "the field \"\(key.stringValue)\" is missing", field: key.stringValue)
+      return .invalidArgument("calendar.import.missing_field", arguments: [key.stringValue], field: key.stringValue)
     @unknown default:
-      return .invalidArgument("calendar.import.malformed", "the calendar document could not be read")
+      return .invalidArgument("calendar.import.malformed")
     }
   }
 }

@@ -20,23 +20,8 @@ public enum CaseAction: Sendable, Hashable {
   public enum Name: String, Sendable, Hashable, CaseIterable, Codable {
     case receive, requestSupplement, supplementReceived, accept, refuse, suspend, resume, transfer, complete,
       deliver, withdraw
-
-    /// Fits "cannot … a case in state X".
-    var verbPhrase: String {
-      switch self {
-      case .receive: "receive"
-      case .requestSupplement: "request a supplement for"
-      case .supplementReceived: "record a supplement for"
-      case .accept: "accept"
-      case .refuse: "refuse"
-      case .suspend: "suspend"
-      case .resume: "resume"
-      case .transfer: "transfer"
-      case .complete: "complete"
-      case .deliver: "deliver"
-      case .withdraw: "withdraw"
-      }
-    }
+    // Messages word an action through the catalogue's `caseAction.<rawValue>` terms
+    // (ServerMessages+en.swift: "cannot request a supplement for a case in state X").
   }
 
   public var name: Name {

@@ -22,8 +22,8 @@ public struct CaseStateMachine: Sendable, Hashable {
     guard needsOutcome == (outcome != nil) else {
       throw .invalidArgument(
         "case.inconsistent_outcome",
-        needsOutcome ? "a case in state \(state) must have an outcome" : "a case in state \(state) has no outcome",
-        field: "outcome")
+        messageKey: needsOutcome ? "case.inconsistent_outcome" : "case.inconsistent_outcome#unexpected",
+        arguments: [state.rawValue], field: "outcome")
     }
     self.state = state
     self.department = department
@@ -58,26 +58,22 @@ public struct CaseStateMachine: Sendable, Hashable {
   @discardableResult
   public mutating func apply(_ action: CaseAction) throws(DomainError) -> CaseTransition {
     guard let next = Self.target(of: action.name, from: state) else {
-      throw .failedPrecondition(
-        "case.illegal_transition", "cannot \(action.name.verbPhrase) a case in state \(state)")
+      // The action is named by its wire name; each catalogue words it (`{0:caseAction}`).
+      throw .failedPrecondition("case.illegal_transition", arguments: [action.name.rawValue, state.rawValue])
     }
     switch action {
     case .requestSupplement(let missing):
       guard !missing.isEmpty, !missing.contains(where: { $0.allSatisfy(\.isWhitespace) }) else {
-        throw .invalidArgument(
-          "case.materials_required", "a supplement notice (一次性告知) must list the missing materials", field: "missing_materials")
+        throw .invalidArgument("case.materials_required", field: "missing_materials")
       }
     case .refuse(let reason), .suspend(let reason):
       guard !reason.allSatisfy(\.isWhitespace) else {
-        throw .invalidArgument(
-          "case.reason_required", "a reason is required to \(action.name.verbPhrase) a case", field: "reason")
+        throw .invalidArgument("case.reason_required", arguments: [action.name.rawValue], field: "reason")
       }
     case .transfer(let target):
       try Self.checkDepartment(target)
       guard target != department else {
-        throw .invalidArgument(
-          "case.transfer_to_same_department", "the case is already in department \(department)",
-          field: "department")
+        throw .invalidArgument("case.transfer_to_same_department", arguments: [department], field: "department")
       }
       department = target
     case .complete(let outcome):
@@ -92,7 +88,7 @@ public struct CaseStateMachine: Sendable, Hashable {
 
   private static func checkDepartment(_ department: String) throws(DomainError) {
     guard !department.allSatisfy(\.isWhitespace) else {
-      throw .invalidArgument("case.department_required", "a department is required", field: "department")
+      throw .invalidArgument("case.department_required", field: "department")
     }
   }
 }

@@ -36,8 +36,7 @@ public enum DemandCategory: String, Sendable, Hashable, CaseIterable, Codable {
     if trimmed.lowercased() == "labor" { return .labour }
     if let category = allCases.first(where: { $0.chineseName == trimmed }) { return category }
     throw .invalidArgument(
-      "demand.unknown_category",
-      "category \"\(text.prefix(20))\" must be one of \(allCases.map(\.rawValue).joined(separator: ", "))", field: field)
+      "demand.unknown_category", arguments: [String(text.prefix(20)), allCases.map(\.rawValue).joined(separator: ", ")], field: field)
   }
 }
 
@@ -71,18 +70,16 @@ public enum DemandStateMachine {
 
   public static func apply(_ action: DemandAction, to state: DemandState, number: String) throws(DomainError) -> DemandState {
     if case .close(let satisfaction) = action, !(1...5).contains(satisfaction) {
-      throw .invalidArgument(
-        "demand.satisfaction_out_of_range",
-        "satisfaction must be 1 (非常不满意) to 5 (非常满意), not \(satisfaction)", field: "satisfaction")
+      throw .invalidArgument("demand.satisfaction_out_of_range", arguments: ["\(satisfaction)"], field: "satisfaction")
     }
     guard let next = target(of: action, from: state) else {
-      let hint: String =
+      let messageKey: String =
         switch action {
-        case .assign: "only an OPEN, ASSIGNED or REOPENED demand can be assigned"
-        case .answer: "only an ASSIGNED or REOPENED demand can be answered"
-        case .close, .reopen: "only an ANSWERED demand can be closed or reopened"
+        case .assign: "demand.illegal_transition#assign"
+        case .answer: "demand.illegal_transition#answer"
+        case .close, .reopen: "demand.illegal_transition#close"
         }
-      throw .failedPrecondition("demand.illegal_transition", "demand \(number) is \(state.rawValue): \(hint)", field: "state")
+      throw .failedPrecondition("demand.illegal_transition", messageKey: messageKey, arguments: [number, state.rawValue], field: "state")
     }
     return next
   }
@@ -90,7 +87,7 @@ public enum DemandStateMachine {
   /// A limit a department can meet and the calendar can compute.
   public static func checkLimit(_ days: Int) throws(DomainError) {
     guard (1...365).contains(days) else {
-      throw .invalidArgument("demand.limit_out_of_range", "limit_working_days must be 1 to 365, not \(days)", field: "limit_working_days")
+      throw .invalidArgument("demand.limit_out_of_range", arguments: ["", "\(days)"], field: "limit_working_days")
     }
   }
 }

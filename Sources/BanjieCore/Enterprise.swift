@@ -52,9 +52,7 @@ public enum IndustrySection: String, Sendable, Hashable, CaseIterable, Codable {
   /// Reads a section letter ("C", "c", " C ").
   public static func parse(_ text: String, field: String = "industry") throws(DomainError) -> IndustrySection {
     guard let section = IndustrySection(rawValue: String(text.trimmingWhitespace()).uppercased()) else {
-      throw .invalidArgument(
-        "enterprise.unknown_industry",
-        "industry \"\(text.prefix(20))\" is not a GB/T 4754 section; use a letter A–T (C is 制造业)", field: field)
+      throw .invalidArgument("enterprise.unknown_industry", arguments: [String(text.prefix(20))], field: field)
     }
     return section
   }
@@ -78,9 +76,7 @@ public enum EnterpriseScale: String, Sendable, Hashable, CaseIterable, Codable {
     let trimmed = String(text.trimmingWhitespace())
     if let scale = EnterpriseScale(rawValue: trimmed.lowercased()) { return scale }
     if let scale = allCases.first(where: { $0.chineseName == trimmed }) { return scale }
-    throw .invalidArgument(
-      "enterprise.unknown_scale",
-      "scale \"\(text.prefix(20))\" must be large, medium, small or micro", field: field)
+    throw .invalidArgument("enterprise.unknown_scale", arguments: [String(text.prefix(20))], field: field)
   }
 }
 
@@ -153,14 +149,12 @@ public enum USCCAdmission: Sendable, Hashable {
       return .valid(try USCC.validate(text))
     } catch  where error.code == "uscc.wrong_check_character" {
       guard let reason = overrideReason, !reason.trimmingWhitespace().isEmpty else {
-        throw .invalidArgument(
-          error.code,
-          "uscc: \(error.message); the office may register it only with a written reason (check_override_reason)", field: "uscc")
+        throw .invalidArgument(error.code, messageKey: "uscc.wrong_check_character#override", cause: error, field: "uscc")
       }
       try FieldRules.text(reason, field: "check_override_reason", max: 500)
       return .overridden(code: String(text.trimmingWhitespace()).uppercased(), reason: reason)
     } catch {
-      throw .invalidArgument(error.code, "uscc: \(error.message)", field: "uscc")
+      throw .invalidArgument(error.code, messageKey: "uscc.wrapped", cause: error, field: "uscc")
     }
   }
 }

@@ -12,15 +12,15 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
   public init(year: Int, month: Int, day: Int) throws(DomainError) {
     guard Self.yearRange.contains(year) else {
-      throw .invalidArgument("date.invalid", "year \(year) is out of range (1–9999)")
+      throw .invalidArgument("date.invalid", messageKey: "date.invalid#year", arguments: ["\(year)"])
     }
     guard (1...12).contains(month) else {
-      throw .invalidArgument("date.invalid", "month \(month) is out of range (1–12)")
+      throw .invalidArgument("date.invalid", messageKey: "date.invalid#month", arguments: ["\(month)"])
     }
     let length = Self.daysIn(month: month, year: year)
     guard (1...length).contains(day) else {
       throw .invalidArgument(
-        "date.invalid", "day \(day) is out of range: \(Self.monthNames[month - 1]) \(year) has \(length) days")
+        "date.invalid", messageKey: "date.invalid#day", arguments: ["\(day)", Self.monthNames[month - 1], "\(year)", "\(length)"])
     }
     self.year = year
     self.month = month
@@ -48,12 +48,12 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
       let year = number(0..<4), let month = number(5..<7), let day = number(8..<10)
     else {
-      throw .invalidArgument("date.invalid", "\"\(text)\" is not a date; write dates as YYYY-MM-DD")
+      throw .invalidArgument("date.invalid", messageKey: "date.invalid#format", arguments: [text])
     }
     do {
       try self.init(year: year, month: month, day: day)
     } catch {
-      throw .invalidArgument("date.invalid", "\"\(text)\" is not a valid date: \(error.message)")
+      throw .invalidArgument("date.invalid", messageKey: "date.invalid#not_valid", arguments: [text], cause: error)
     }
   }
 

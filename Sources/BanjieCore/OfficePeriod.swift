@@ -6,7 +6,7 @@ public struct OfficePeriod: Sendable, Hashable, Codable, CustomStringConvertible
   public init(start: TimeOfDay, end: TimeOfDay) throws(DomainError) {
     guard start < end else {
       throw .invalidArgument(
-        "calendar.invalid_office_hours", "office period \(start)–\(end) is empty; it must end after it starts")
+        "calendar.invalid_office_hours", messageKey: "calendar.invalid_office_hours#empty", arguments: ["\(start)", "\(end)"])
     }
     self.start = start
     self.end = end
@@ -16,8 +16,7 @@ public struct OfficePeriod: Sendable, Hashable, Codable, CustomStringConvertible
   public init(parsing text: String) throws(DomainError) {
     let parts = text.split(separator: "-", omittingEmptySubsequences: false)
     guard parts.count == 2 else {
-      throw .invalidArgument(
-        "calendar.invalid_office_hours", "\"\(text)\" is not an office period; write it as HH:MM-HH:MM")
+      throw .invalidArgument("calendar.invalid_office_hours", messageKey: "calendar.invalid_office_hours#format", arguments: [text])
     }
     try self.init(start: TimeOfDay(parsing: String(parts[0])), end: TimeOfDay(parsing: String(parts[1])))
   }

@@ -33,18 +33,14 @@ public struct RatingInput: Sendable, Hashable {
 
   public init(level: Int, comment: String, tags: [String]) throws(DomainError) {
     guard let level = RatingLevel(rawValue: level) else {
-      throw .invalidArgument(
-        "rating.level_out_of_range",
-        "level must be 1 (非常不满意) to 5 (非常满意), not \(level)", field: "level")
+      throw .invalidArgument("rating.level_out_of_range", arguments: ["\(level)"], field: "level")
     }
     if level.isBad && comment.trimmingWhitespace().isEmpty {
-      throw .invalidArgument(
-        "rating.comment_required",
-        "a 差评 (level \(level.rawValue), \(level.chineseName)) needs a comment saying what went wrong", field: "comment")
+      throw .invalidArgument("rating.comment_required", arguments: ["\(level.rawValue)", level.chineseName], field: "comment")
     }
     try FieldRules.text(comment, field: "comment", max: Self.maxCommentLength, required: false)
     guard tags.count <= Self.maxTags else {
-      throw .invalidArgument("rating.too_many_tags", "at most \(Self.maxTags) tags, not \(tags.count)", field: "tags")
+      throw .invalidArgument("rating.too_many_tags", arguments: ["\(Self.maxTags)", "\(tags.count)"], field: "tags")
     }
     var seen: Set<String> = []
     var cleaned: [String] = []
@@ -110,39 +106,36 @@ public enum RectificationStateMachine {
   public static func apply(
     _ action: RectificationAction, state: RectificationState, appeal: AppealState, verifiedValid: Bool?, number: String
   ) throws(DomainError) -> (RectificationState, AppealState) {
-    func refuse(_ hint: String) -> DomainError {
-      .failedPrecondition("rectification.illegal_transition", "rectification \(number) is \(state.rawValue): \(hint)", field: "state")
+    func refuse(_ messageKey: String) -> DomainError {
+      .failedPrecondition("rectification.illegal_transition", messageKey: messageKey, arguments: [number, state.rawValue], field: "state")
     }
     switch action {
     case .verify:
-      guard state == .open else { throw refuse("only an OPEN rectification can be verified") }
+      guard state == .open else { throw refuse("rectification.illegal_transition#verify") }
       return (.verified, appeal)
     case .rectify:
       guard state == .verified, verifiedValid == true else {
-        throw refuse("measures are recorded after the 差评 is verified as valid")
+        throw refuse("rectification.illegal_transition#rectify")
       }
       return (.rectified, appeal)
     case .followUp:
       guard state == .rectified || (state == .verified && verifiedValid == false) else {
-        throw refuse("the follow-up call comes after the measures (or after verifying the 差评 as not valid)")
+        throw refuse("rectification.illegal_transition#follow_up")
       }
       return (.followedUp, appeal)
     case .close:
-      guard state == .followedUp else { throw refuse("only a FOLLOWED_UP rectification can be closed") }
-      guard appeal != .pending else { throw refuse("an appeal is pending; the office decides it first") }
+      guard state == .followedUp else { throw refuse("rectification.illegal_transition#close") }
+      guard appeal != .pending else { throw refuse("rectification.illegal_transition#appeal_pending") }
       return (.closed, appeal)
     case .appeal:
-      guard state != .closed else { throw refuse("a closed rectification cannot be appealed") }
+      guard state != .closed else { throw refuse("rectification.illegal_transition#appeal_closed") }
       guard appeal == .none else {
-        throw .failedPrecondition(
-          "rectification.already_appealed", "rectification \(number) was already appealed (\(appeal.rawValue)); one appeal per 差评",
-          field: "appeal_state")
+        throw .failedPrecondition("rectification.already_appealed", arguments: [number, appeal.rawValue], field: "appeal_state")
       }
       return (state, .pending)
     case .decide(let uphold):
       guard appeal == .pending else {
-        throw .failedPrecondition(
-          "rectification.no_pending_appeal", "rectification \(number) has no pending appeal (\(appeal.rawValue))", field: "appeal_state")
+        throw .failedPrecondition("rectification.no_pending_appeal", arguments: [number, appeal.rawValue], field: "appeal_state")
       }
       return uphold ? (.closed, .upheld) : (state, .rejected)
     }
@@ -163,26 +156,24 @@ public struct CampaignDimension: Sendable, Hashable, Codable {
   /// Dimensions with distinct names and whole-percent weights of 1–100 that sum to exactly 100.
   public static func check(_ dimensions: [CampaignDimension]) throws(DomainError) {
     guard !dimensions.isEmpty, dimensions.count <= 20 else {
-      throw .invalidArgument("campaign.dimensions_count", "a campaign has 1 to 20 dimensions, not \(dimensions.count)", field: "dimensions")
+      throw .invalidArgument("campaign.dimensions_count", arguments: ["\(dimensions.count)"], field: "dimensions")
     }
     var names: Set<String> = []
     for (i, d) in dimensions.enumerated() {
       try FieldRules.text(d.name, field: "dimensions[\(i)].name", max: 40)
       guard names.insert(d.name).inserted else {
-        throw .invalidArgument("campaign.duplicate_dimension", "dimension \"\(d.name)\" appears twice", field: "dimensions[\(i)].name")
+        throw .invalidArgument("campaign.duplicate_dimension", arguments: [d.name], field: "dimensions[\(i)].name")
       }
       guard (1...100).contains(d.weightPercent) else {
         throw .invalidArgument(
-          "campaign.weight_out_of_range", "dimension \(d.name): weight must be 1 to 100 %, not \(d.weightPercent) %",
-          field: "dimensions[\(i)].weight_percent")
+          "campaign.weight_out_of_range", arguments: [d.name, "\(d.weightPercent)"], field: "dimensions[\(i)].weight_percent")
       }
     }
     let sum = dimensions.reduce(0) { $0 + $1.weightPercent }
     guard sum == 100 else {
       throw .invalidArgument(
         "campaign.weights_sum",
-        "dimension weights must sum to exactly 100 %, not \(sum) % (\(dimensions.map { "\($0.name) \($0.weightPercent)" }.joined(separator: " + ")))",
-        field: "dimensions")
+        arguments: ["\(sum)", dimensions.map { "\($0.name) \($0.weightPercent)" }.joined(separator: " + ")], field: "dimensions")
     }
   }
 

@@ -15,9 +15,7 @@ public struct SLAClock: Sendable, Equatable {
     calendar: WorkingCalendar = .standard, yellowThreshold: Double = 0.8, intakeLimitWorkingDays: Int = 5
   ) throws(DomainError) {
     guard yellowThreshold.isFinite, yellowThreshold > 0, yellowThreshold <= 1 else {
-      throw .invalidArgument(
-        "sla.threshold_out_of_range", "the yellow threshold \(yellowThreshold) must be above 0 and at most 1",
-        field: "yellowThreshold")
+      throw .invalidArgument("sla.threshold_out_of_range", arguments: ["\(yellowThreshold)"], field: "yellowThreshold")
     }
     try WorkingCalendar.checkLimit(intakeLimitWorkingDays, unit: "working days", field: "intakeLimitWorkingDays")
     self.calendar = calendar
@@ -135,8 +133,7 @@ public struct SLAClock: Sendable, Equatable {
 
   static func validated(_ work: TimedWork) throws(DomainError) -> [Suspension] {
     if let completedAt = work.completedAt, completedAt < work.clockStart {
-      throw .invalidArgument(
-        "sla.completed_before_start", "the completion time is before the clock start", field: "completedAt")
+      throw .invalidArgument("sla.completed_before_start", field: "completedAt")
     }
     let ordered = work.suspensions.enumerated().sorted { $0.element.start < $1.element.start }
     var previousEnd = work.clockStart
@@ -145,23 +142,19 @@ public struct SLAClock: Sendable, Equatable {
       guard suspension.start >= previousEnd else {
         throw .invalidArgument(
           "sla.invalid_suspension",
-          position == 0
-            ? "a suspension starts before the clock start"
-            : "suspensions overlap; each must end before the next starts",
-          field: field)
+          messageKey: position == 0 ? "sla.invalid_suspension#before_start" : "sla.invalid_suspension#overlap", field: field)
       }
       if let completedAt = work.completedAt, suspension.start > completedAt {
-        throw .invalidArgument("sla.invalid_suspension", "a suspension starts after completion", field: field)
+        throw .invalidArgument("sla.invalid_suspension", messageKey: "sla.invalid_suspension#after_completion", field: field)
       }
       guard let end = suspension.end else {
         guard position == ordered.count - 1 else {
-          throw .invalidArgument(
-            "sla.invalid_suspension", "only the last suspension may still be open", field: field)
+          throw .invalidArgument("sla.invalid_suspension", messageKey: "sla.invalid_suspension#open", field: field)
         }
         continue
       }
       guard end >= suspension.start else {
-        throw .invalidArgument("sla.invalid_suspension", "a suspension ends before it starts", field: field)
+        throw .invalidArgument("sla.invalid_suspension", messageKey: "sla.invalid_suspension#reversed", field: field)
       }
       previousEnd = end
     }

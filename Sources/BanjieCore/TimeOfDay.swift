@@ -9,7 +9,7 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, Codable, CustomStringCo
       (0...23).contains(hour) && (0...59).contains(minute) && (0...59).contains(second)
       || (hour == 24 && minute == 0 && second == 0)
     guard valid else {
-      throw .invalidArgument("time.invalid", "\(hour):\(minute):\(second) is not a time of day (00:00–24:00)")
+      throw .invalidArgument("time.invalid", messageKey: "time.invalid#time_of_day", arguments: ["\(hour)", "\(minute)", "\(second)"])
     }
     secondOfDay = hour * 3600 + minute * 60 + second
   }
@@ -24,7 +24,7 @@ public struct TimeOfDay: Sendable, Hashable, Comparable, Codable, CustomStringCo
     guard (2...3).contains(parts.count), parts.allSatisfy({ $0.count == 2 && $0.allSatisfy(\.isASCIIDigit) }),
       let hour = Int(parts[0]), let minute = Int(parts[1])
     else {
-      throw .invalidArgument("time.invalid", "\"\(text)\" is not a time; write times as HH:MM")
+      throw .invalidArgument("time.invalid", messageKey: "time.invalid#time_format", arguments: [text])
     }
     let second = parts.count == 3 ? Int(parts[2]) ?? 0 : 0
     try self.init(hour: hour, minute: minute, second: second)

@@ -22,8 +22,7 @@ public struct USCC: Sendable, Hashable, Codable, CustomStringConvertible {
   public static func validate(_ text: String) throws(DomainError) -> USCC {
     let characters = Array(text.trimmingWhitespace().uppercased())
     guard characters.count == length else {
-      throw .invalidArgument(
-        "uscc.wrong_length", "a USCC has \(length) characters, found \(characters.count)", field: "uscc")
+      throw .invalidArgument("uscc.wrong_length", arguments: ["\(length)", "\(characters.count)"], field: "uscc")
     }
     let values = try Self.values(characters[0..<(length - 1)])
     let expected = Self.checkCharacter(forValues: values)
@@ -32,8 +31,7 @@ public struct USCC: Sendable, Hashable, Codable, CustomStringConvertible {
       if value(of: found) == nil {
         throw invalidCharacter(found, position: length)
       }
-      throw .invalidArgument(
-        "uscc.wrong_check_character", "check character should be '\(expected)', found '\(found)'", field: "uscc")
+      throw .invalidArgument("uscc.wrong_check_character", arguments: [String(expected), String(found)], field: "uscc")
     }
     return USCC(checked: String(characters))
   }
@@ -43,7 +41,7 @@ public struct USCC: Sendable, Hashable, Codable, CustomStringConvertible {
     let characters = Array(text.uppercased())
     guard characters.count == length - 1 else {
       throw .invalidArgument(
-        "uscc.wrong_length", "the check character needs \(length - 1) characters, found \(characters.count)",
+        "uscc.wrong_length", messageKey: "uscc.wrong_length#check_input", arguments: ["\(length - 1)", "\(characters.count)"],
         field: "uscc")
     }
     return checkCharacter(forValues: try values(characters[...]))
@@ -100,9 +98,8 @@ public struct USCC: Sendable, Hashable, Codable, CustomStringConvertible {
   }
 
   private static func invalidCharacter(_ character: Character, position: Int) -> DomainError {
-    let hint = "IOSVZ".contains(character) ? " (the letters I, O, S, V and Z are never used)" : ""
-    return .invalidArgument(
-      "uscc.invalid_character", "invalid character '\(character)' at position \(position)\(hint)", field: "uscc")
+    let messageKey = "IOSVZ".contains(character) ? "uscc.invalid_character#never_used" : "uscc.invalid_character"
+    return .invalidArgument("uscc.invalid_character", messageKey: messageKey, arguments: [String(character), "\(position)"], field: "uscc")
   }
 }
 

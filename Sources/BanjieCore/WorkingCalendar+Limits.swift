@@ -24,9 +24,7 @@ extension WorkingCalendar {
   public func adding(workingSeconds: Int64, to start: Date) throws(DomainError) -> Date {
     let maximum = Int64(Self.limitRange.upperBound) * Int64(officeSecondsPerDay)
     guard (0...maximum).contains(workingSeconds) else {
-      throw .invalidArgument(
-        "calendar.working_time_out_of_range",
-        "\(workingSeconds) working seconds is out of range (0 to \(maximum))", field: "workingSeconds")
+      throw .invalidArgument("calendar.working_time_out_of_range", arguments: ["\(workingSeconds)", "\(maximum)"], field: "workingSeconds")
     }
     guard workingSeconds > 0 else { return start }
     var remaining = Int(workingSeconds)
@@ -67,9 +65,9 @@ extension WorkingCalendar {
 
   static func checkLimit(_ value: Int, unit: String, field: String) throws(DomainError) {
     guard limitRange.contains(value) else {
+      // `unit` is "working days" or "working hours"; each catalogue words it (`{1:unit}`).
       throw .invalidArgument(
-        "calendar.limit_out_of_range",
-        "a limit of \(value) \(unit) is out of range; use \(limitRange.lowerBound) to \(limitRange.upperBound)",
+        "calendar.limit_out_of_range", arguments: ["\(value)", unit, "\(limitRange.lowerBound)", "\(limitRange.upperBound)"],
         field: field)
     }
   }

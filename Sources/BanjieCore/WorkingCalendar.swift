@@ -35,19 +35,16 @@ public struct WorkingCalendar: Sendable, Equatable {
     years: [CalendarYearData] = CalendarYearData.shipped
   ) throws(DomainError) {
     guard !officeHours.isEmpty else {
-      throw .invalidArgument(
-        "calendar.invalid_office_hours", "office hours need at least one period", field: "officeHours")
+      throw .invalidArgument("calendar.invalid_office_hours", messageKey: "calendar.invalid_office_hours#none", field: "officeHours")
     }
     for index in officeHours.indices.dropFirst() where officeHours[index].start < officeHours[index - 1].end {
       throw .invalidArgument(
-        "calendar.invalid_office_hours",
-        "office period \(officeHours[index]) must start at or after the end of \(officeHours[index - 1])",
-        field: "officeHours[\(index)]")
+        "calendar.invalid_office_hours", messageKey: "calendar.invalid_office_hours#overlap",
+        arguments: ["\(officeHours[index])", "\(officeHours[index - 1])"], field: "officeHours[\(index)]")
     }
     var seen = Set<Int>()
     for (index, data) in years.enumerated() where !seen.insert(data.year).inserted {
-      throw .invalidArgument(
-        "calendar.duplicate_year", "calendar data for \(data.year) is given twice", field: "years[\(index)]")
+      throw .invalidArgument("calendar.duplicate_year", arguments: ["\(data.year)"], field: "years[\(index)]")
     }
     self.init(validatedOfficeHours: officeHours, years: years)
   }

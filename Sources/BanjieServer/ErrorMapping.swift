@@ -1,8 +1,9 @@
 import BanjieCore
 import GRPCCore
 
-/// Domain errors say which status they become; their message is for the clerk, the stable code
-/// and field travel as metadata for programs.
+/// Domain errors say which status they become; their message is for the clerk, in the language
+/// the call asked for (`banjie-lang`, see `RequestInterceptor`), the stable code and field travel
+/// as metadata for programs.
 extension DomainError: RPCErrorConvertible {
   public var rpcErrorCode: RPCError.Code {
     switch self.kind {
@@ -16,7 +17,9 @@ extension DomainError: RPCErrorConvertible {
     }
   }
 
-  public var rpcErrorMessage: String { self.message }
+  /// The catalogue text in the current call's language (English outside a call, or when the
+  /// catalogue has no text in that language).
+  public var rpcErrorMessage: String { self.localizedMessage(RequestInfo.current.language) }
 
   public var rpcErrorMetadata: Metadata {
     var metadata: Metadata = ["banjie-error-code": "\(self.code)"]

@@ -1,18 +1,21 @@
+import BanjieCore
 import BanjieTransport
 import GRPCCore
 import Logging
 
-/// What a call carries besides its message: its idempotency key, a request id, and a logger
-/// whose metadata names the request, the method and the caller. Bound by `RequestInterceptor`
-/// for the whole call (streaming responses included) and carried onto blocking file work by
-/// `runBlockingIO`, so every line logged while handling a call carries the request id. Store
-/// calls need no carrying: the store does not log, and callers read the idempotency key in the
-/// call's task and pass it explicitly.
+/// What a call carries besides its message: its idempotency key, a request id, the language the
+/// caller reads messages in (`banjie-lang`), and a logger whose metadata names the request, the
+/// method and the caller. Bound by `RequestInterceptor` for the whole call (streaming responses
+/// included) and carried onto blocking file work by `runBlockingIO`, so every line logged while
+/// handling a call carries the request id. Store calls need no carrying: the store does not log,
+/// and callers read the idempotency key in the call's task and pass it explicitly.
 struct RequestInfo: Sendable {
   @TaskLocal static var current = RequestInfo(requestID: "-", idempotencyKey: nil, logger: nil)
   var requestID: String
   var idempotencyKey: String?
   var logger: Logger?
+  /// The language of error messages (and other texts for people) in the response.
+  var language: MessageLanguage = .en
 }
 
 /// Gives each call a request id (the client's `x-request-id`, or a new one) and sends it back in
@@ -22,6 +25,8 @@ struct RequestInfo: Sendable {
 /// details in the log only.
 struct RequestInterceptor: ServerInterceptor {
   static let requestIDKey = "x-request-id"
+  /// Request metadata naming the language of messages: `zh` or `en` (English when absent or unknown).
+  static let languageKey = "banjie-lang"
 
   let logger: Logger
   var metrics: ServerMetrics?
@@ -44,6 +49,11 @@ struct RequestInterceptor: ServerInterceptor {
     return String(UInt64.random(in: 0...UInt64.max), radix: 36)
   }
 
+  /// The language the client asked for with `banjie-lang`; English without it.
+  static func language(from metadata: Metadata) -> MessageLanguage {
+    metadata[stringValues: Self.languageKey].first(where: { _ in true }).flatMap(MessageLanguage.parse) ?? .en
+  }
+
   func intercept<Input: Sendable, Output: Sendable>(
     request: StreamingServerRequest<Input>,
     context: ServerContext,
@@ -58,8 +68,10 @@ struct RequestInterceptor: ServerInterceptor {
     logger[metadataKey: "rpc.method"] = "\(method)"
     if let identity = context.banjiePeerIdentityDescription { logger[metadataKey: "caller"] = "\(identity)" }
     let key = request.metadata[stringValues: "idempotency-key"].first(where: { _ in true })
-    let info = RequestInfo(requestID: requestID, idempotencyKey: key, logger: logger)
-    let finish = Finish(logger: logger, metrics: self.metrics, method: method, requestID: requestID, start: start)
+    let language = Self.language(from: request.metadata)
+    let info = RequestInfo(requestID: requestID, idempotencyKey: key, logger: logger, language: language)
+    let finish = Finish(
+      logger: logger, metrics: self.metrics, method: method, requestID: requestID, language: language, start: start)
 
     var response: StreamingServerResponse<Output>
     do {
@@ -104,6 +116,7 @@ struct RequestInterceptor: ServerInterceptor {
     let metrics: ServerMetrics?
     let method: String
     let requestID: String
+    let language: MessageLanguage
     let start: ContinuousClock.Instant
 
     func succeeded(isRead: Bool) {
@@ -119,6 +132,11 @@ struct RequestInterceptor: ServerInterceptor {
       case let error as RPCError:
         self.logger.info("call failed", metadata: ["status": "\(error.code)", "reason": "\(error.message)"])
         rpcError = error
+      case let error as DomainError:
+        // The client reads the message in its language; the log keeps the English one.
+        rpcError = RPCError(
+          code: error.rpcErrorCode, message: error.localizedMessage(self.language), metadata: error.rpcErrorMetadata, cause: error)
+        self.logger.info("call refused", metadata: ["status": "\(rpcError.code)", "reason": "\(error.message)"])
       case let error as any RPCErrorConvertible:
         rpcError = RPCError(error)
         self.logger.info("call refused", metadata: ["status": "\(rpcError.code)", "reason": "\(rpcError.message)"])

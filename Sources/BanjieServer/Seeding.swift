@@ -14,7 +14,7 @@ public enum Seeding {
     let store = try BanjieStore(path: databasePath)
     if try await !store.hasCatalog() {
       guard let catalogJSON else {
-        throw DomainError(kind: .failedPrecondition, code: "seed.no_catalog", message: "the database has no catalog: give --catalog FILE")
+        throw DomainError(kind: .failedPrecondition, code: "seed.no_catalog", messageKey: "seed.no_catalog#option")
       }
       let request = try Banjie_V1_ImportCatalogRequest(jsonString: catalogJSON)
       let items = try request.items.map { try ServiceItemRecord(proto: $0) }

@@ -19,9 +19,7 @@ extension BanjieStore {
     try FieldRules.text(reason, field: "reason", max: 500)
     let normalized = serial.replacingOccurrences(of: ":", with: "").uppercased().drop { $0 == "0" }
     guard !normalized.isEmpty, normalized.count <= 64, normalized.allSatisfy(\.isHexDigit) else {
-      throw DomainError(
-        kind: .invalidArgument, code: "revocation.bad_serial",
-        message: "serial \"\(serial.prefix(70))\" is not a hexadecimal certificate serial number", field: "serial")
+      throw DomainError(kind: .invalidArgument, code: "revocation.bad_serial", arguments: [String(serial.prefix(70))], field: "serial")
     }
     let key = String(normalized)
     return try await self.pool.write { db in

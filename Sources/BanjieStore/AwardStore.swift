@@ -154,7 +154,7 @@ extension BanjieStore {
 
   static func snapshot(_ db: Database, period: AwardPeriod, clock: SLAClock, now: Date) throws -> AwardSnapshot {
     guard let rules = try Self.ruleSet(db, version: nil) else {
-      throw DomainError.failedPrecondition("award.no_rules", "no award rule set is stored")
+      throw DomainError.failedPrecondition("award.no_rules")
     }
     let scores = try Self.awardScores(db, period: period, clock: clock, now: now)
     return AwardSnapshot(period: period, computedAt: AuditLog.timestamp(now), rules: rules.rules, scores: scores)
@@ -168,9 +168,7 @@ extension BanjieStore {
   {
     try await self.write(idempotency: key, method: "PublishAwards", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       if let live = try Int64.fetchOne(db, sql: "SELECT id FROM awards WHERE period = ? AND revoked_at IS NULL", arguments: [period.text]) {
-        throw DomainError.failedPrecondition(
-          "award.already_published",
-          "period \(period.text) is already published as award \(live); revoke it with a reason before publishing again", field: "period")
+        throw DomainError.failedPrecondition("award.already_published", arguments: [period.text, "\(live)"], field: "period")
       }
       let snapshot = try Self.snapshot(db, period: period, clock: clock, now: now)
       let bytes = try snapshot.canonicalBytes()
@@ -196,7 +194,7 @@ extension BanjieStore {
     try await self.write(idempotency: key, method: "RevokeAward", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard let award = try Self.awardRow(db, id: id) else { throw Self.awardMissing(id) }
       guard award.revokedAt == nil else {
-        throw DomainError.failedPrecondition("award.already_revoked", "award \(id) was already revoked: \(award.revokeReason)", field: "id")
+        throw DomainError.failedPrecondition("award.already_revoked", arguments: ["\(id)", award.revokeReason], field: "id")
       }
       try db.execute(
         sql: "UPDATE awards SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?", arguments: [now, actor.person, reason, id])
@@ -229,6 +227,6 @@ extension BanjieStore {
   }
 
   static func awardMissing(_ id: Int64) -> DomainError {
-    DomainError(kind: .notFound, code: "award.not_found", message: "award \(id) does not exist", field: "id")
+    DomainError(kind: .notFound, code: "award.not_found", arguments: ["\(id)"], field: "id")
   }
 }

@@ -87,8 +87,8 @@ extension BanjieStore {
           let firstMethod: String = row["method"]
           guard firstMethod == method else {
             throw DomainError(
-              kind: .failedPrecondition, code: "idempotency.key_reused",
-              message: "idempotency key \(key.key) was already used for \(firstMethod), not \(method)", field: "idempotency-key")
+              kind: .failedPrecondition, code: "idempotency.key_reused", arguments: [key.key, firstMethod, method],
+              field: "idempotency-key")
           }
           return try decode(row["response"])
         }

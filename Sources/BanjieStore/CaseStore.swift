@@ -27,6 +27,10 @@ public struct CaseFilter: Sendable {
   public var receivedFrom: LocalDate?
   public var receivedTo: LocalDate?
   public var enterprise: String?
+  /// A substring of the applicant's name, matched literally (no wildcards).
+  public var applicant: String?
+  /// The window, exactly.
+  public var window: String?
   public var pageSize = 50
   /// The number of the last case of the previous page.
   public var after: String?
@@ -59,14 +63,14 @@ extension BanjieStore {
     try FieldRules.text(new.note, field: "note", max: 2000, required: false)
     if let uscc = new.enterpriseUSCC, !uscc.isEmpty {
       do { _ = try USCC.validate(uscc) } catch {
-        throw DomainError(kind: .invalidArgument, code: error.code, message: "enterprise_uscc: \(error.message)", field: "enterprise_uscc")
+        throw DomainError(
+          kind: .invalidArgument, code: error.code, messageKey: "field.wrapped", arguments: ["enterprise_uscc"], cause: error,
+          field: "enterprise_uscc")
       }
     }
     return try await self.write(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
       guard let item = try ServiceItemRecord.fetchOne(db, key: new.itemCode) else {
-        throw DomainError(
-          kind: .invalidArgument, code: "case.unknown_item",
-          message: "service item \(new.itemCode) does not exist (see `banjie catalog items`)", field: "item_code")
+        throw DomainError(kind: .invalidArgument, code: "case.unknown_item", arguments: [new.itemCode], field: "item_code")
       }
       try authorize(item)
       let day = clock.calendar.localDate(of: now)
@@ -111,26 +115,24 @@ extension BanjieStore {
       idempotency: key, method: "case.\(action.name.rawValue)", encode: Self.encodeView, decode: Self.decodeView, now: now
     ) { db in
       guard var record = try CaseRecord.filter(Column("number") == number).fetchOne(db) else {
-        throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(number) does not exist", field: "number")
+        throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }
       try authorize(record)
       if let expectedVersion, expectedVersion != record.version {
         throw DomainError(
-          kind: .aborted, code: "case.version_conflict",
-          message: "case \(number) is at version \(record.version), not \(expectedVersion): someone changed it; reload and retry",
+          kind: .aborted, code: "case.version_conflict", arguments: [number, "\(record.version)", "\(expectedVersion)"],
           field: "expected_version")
       }
       var machine = try CaseStateMachine(state: record.state, department: record.departmentCode, outcome: record.outcome)
       if case .transfer(let target) = action {
         try FieldRules.code(target, field: "to_department")
         guard try DepartmentRecord.exists(db, key: target) else {
-          throw DomainError(
-            kind: .invalidArgument, code: "case.unknown_department", message: "department \(target) does not exist", field: "to_department")
+          throw DomainError(kind: .invalidArgument, code: "case.unknown_department", arguments: [target], field: "to_department")
         }
       }
       let transition = try machine.apply(action)
       guard let caseID = record.id else {
-        throw DomainError(kind: .failedPrecondition, code: "case.corrupt", message: "case \(number) has no id")
+        throw DomainError(kind: .failedPrecondition, code: "case.corrupt", arguments: [number])
       }
       var note = ""
       switch action {
@@ -284,6 +286,11 @@ extension BanjieStore {
       if let enterprise = filter.enterprise, !enterprise.isEmpty {
         request = request.filter(Column("enterprise_uscc") == enterprise.uppercased())
       }
+      if let applicant = filter.applicant, !applicant.isEmpty {
+        // instr() rather than LIKE: the name is matched literally, % and _ included.
+        request = request.filter(sql: "instr(applicant, ?) > 0", arguments: [applicant])
+      }
+      if let window = filter.window, !window.isEmpty { request = request.filter(Column("window") == window) }
       let total = try request.fetchCount(db)
       if let after = filter.after { request = request.filter(Column("number") < after) }
       let records = try request.order(Column("number").desc).limit(filter.pageSize).fetchAll(db)

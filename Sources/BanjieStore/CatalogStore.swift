@@ -34,8 +34,8 @@ extension BanjieStore {
         try Self.validate(item)
         guard try DepartmentRecord.exists(db, key: item.departmentCode) else {
           throw DomainError(
-            kind: .invalidArgument, code: "catalog.unknown_department",
-            message: "service item \(item.code) names department \(item.departmentCode), which does not exist", field: "department_code")
+            kind: .invalidArgument, code: "catalog.unknown_department", arguments: [item.code, item.departmentCode],
+            field: "department_code")
         }
         try item.save(db)
         try AuditLog.append(
@@ -57,17 +57,16 @@ extension BanjieStore {
     try FieldRules.code(item.departmentCode, field: "item.department_code")
     guard WorkingCalendar.limitRange.contains(item.promisedLimit) else {
       throw DomainError(
-        kind: .invalidArgument, code: "catalog.limit_out_of_range",
-        message: "promised limit \(item.promisedLimit) must be within \(WorkingCalendar.limitRange)", field: "item.promised_limit")
+        kind: .invalidArgument, code: "catalog.limit_out_of_range", arguments: ["\(item.promisedLimit)", "\(WorkingCalendar.limitRange)"],
+        field: "item.promised_limit")
     }
     guard (0...3650).contains(item.legalLimitDays) else {
       throw DomainError(
-        kind: .invalidArgument, code: "catalog.limit_out_of_range",
-        message: "legal limit \(item.legalLimitDays) must be within 0...3650 working days", field: "item.legal_limit_days")
+        kind: .invalidArgument, code: "catalog.limit_out_of_range", messageKey: "catalog.limit_out_of_range#legal",
+        arguments: ["\(item.legalLimitDays)"], field: "item.legal_limit_days")
     }
     guard item.materials.count <= 100 else {
-      throw DomainError(
-        kind: .invalidArgument, code: "catalog.too_many_materials", message: "at most 100 materials", field: "item.materials")
+      throw DomainError(kind: .invalidArgument, code: "catalog.too_many_materials", field: "item.materials")
     }
     for material in item.materials { try FieldRules.text(material, field: "item.materials", max: 200) }
   }

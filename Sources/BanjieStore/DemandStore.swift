@@ -124,8 +124,7 @@ extension BanjieStore {
       try authorize(record, access)
       if let expectedVersion, expectedVersion != record.version {
         throw DomainError(
-          kind: .aborted, code: "demand.version_conflict",
-          message: "demand \(number) is at version \(record.version), not \(expectedVersion): someone changed it; reload and retry",
+          kind: .aborted, code: "demand.version_conflict", arguments: [number, "\(record.version)", "\(expectedVersion)"],
           field: "expected_version")
       }
       let from = record.state
@@ -135,9 +134,7 @@ extension BanjieStore {
       case .assign:
         if let department = change.department, department != record.departmentCode {
           guard try DepartmentRecord.exists(db, key: department) else {
-            throw DomainError(
-              kind: .invalidArgument, code: "demand.unknown_department", message: "department \(department) does not exist",
-              field: "department_code")
+            throw DomainError(kind: .invalidArgument, code: "demand.unknown_department", arguments: [department], field: "department_code")
           }
           detail["department"] = "\(record.departmentCode) → \(department)"
           record.departmentCode = department
@@ -273,12 +270,12 @@ extension BanjieStore {
   // MARK: Helpers
 
   static func demandNotFound(_ number: String) -> DomainError {
-    DomainError(kind: .notFound, code: "demand.not_found", message: "demand \(number.prefix(64)) does not exist", field: "number")
+    DomainError(kind: .notFound, code: "demand.not_found", arguments: [String(number.prefix(64))], field: "number")
   }
 
   static func checkDemands(_ demands: [NewDemand]) throws(DomainError) {
     guard demands.count <= 50 else {
-      throw DomainError(kind: .invalidArgument, code: "demand.too_many", message: "at most 50 demands per visit", field: "demands")
+      throw DomainError(kind: .invalidArgument, code: "demand.too_many", field: "demands")
     }
     for demand in demands {
       try FieldRules.text(demand.description, field: "description", max: 4000)
@@ -292,8 +289,8 @@ extension BanjieStore {
   ) throws -> DemandRecord {
     guard try DepartmentRecord.exists(db, key: demand.departmentCode) else {
       throw DomainError(
-        kind: .invalidArgument, code: "demand.unknown_department",
-        message: "department \(demand.departmentCode) does not exist (see `banjie catalog departments`)", field: "department_code")
+        kind: .invalidArgument, code: "demand.unknown_department", messageKey: "demand.unknown_department#see_catalog",
+        arguments: [demand.departmentCode], field: "department_code")
     }
     let limit =
       try demand.limitWorkingDays

@@ -26,22 +26,19 @@ extension NewEnterprise {
     let township = String(township.trimmingWhitespace())
     try FieldRules.text(township, field: "township", max: 50)
     guard townships.contains(township) else {
-      throw .invalidArgument(
-        "enterprise.unknown_township",
-        "township \"\(township.prefix(50))\" is not on the county's list (see `banjie enterprise townships`)", field: "township")
+      throw .invalidArgument("enterprise.unknown_township", arguments: [String(township.prefix(50))], field: "township")
     }
-    guard contacts.count <= 20 else { throw .invalidArgument("enterprise.too_many_contacts", "at most 20 contacts", field: "contacts") }
+    guard contacts.count <= 20 else { throw .invalidArgument("enterprise.too_many_contacts", field: "contacts") }
     for (i, contact) in contacts.enumerated() {
       try FieldRules.text(contact.name, field: "contacts[\(i)].name", max: 50)
       try FieldRules.text(contact.title, field: "contacts[\(i)].title", max: 50, required: false)
       guard contact.phone.count <= 30, contact.phone.allSatisfy({ $0.isASCII && ($0.isNumber || "+- ()".contains($0)) }) else {
         throw .invalidArgument(
-          "enterprise.bad_phone", "contacts[\(i)].phone \"\(contact.phone.prefix(30))\" must be digits, spaces, '+', '-' or brackets",
-          field: "contacts[\(i)].phone")
+          "enterprise.bad_phone", arguments: ["\(i)", String(contact.phone.prefix(30))], field: "contacts[\(i)].phone")
       }
     }
     guard liaisons.count <= 20 else {
-      throw .invalidArgument("enterprise.too_many_liaisons", "at most 20 liaison officials", field: "liaisons")
+      throw .invalidArgument("enterprise.too_many_liaisons", field: "liaisons")
     }
     for (i, liaison) in liaisons.enumerated() {
       try FieldRules.text(liaison.organization, field: "liaisons[\(i)].organization", max: 100)
@@ -83,8 +80,7 @@ extension BanjieStore {
     try FieldRules.code(township.code, field: "code")
     return try await self.write(idempotency: key, method: "AddTownship", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)", arguments: [township.name]) ?? false {
-        throw DomainError(
-          kind: .alreadyExists, code: "township.exists", message: "township \(township.name) is already on the list", field: "name")
+        throw DomainError(kind: .alreadyExists, code: "township.exists", arguments: [township.name], field: "name")
       }
       try db.execute(sql: "INSERT INTO townships (name, code) VALUES (?, ?)", arguments: [township.name, township.code])
       try AuditLog.append(
@@ -98,8 +94,7 @@ extension BanjieStore {
   public func registerEnterprise(_ new: NewEnterprise, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> EnterpriseView {
     try await self.write(idempotency: key, method: "RegisterEnterprise", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       if try EnterpriseRecord.exists(db, key: new.uscc) {
-        throw DomainError(
-          kind: .alreadyExists, code: "enterprise.exists", message: "enterprise \(new.uscc) is already registered", field: "uscc")
+        throw DomainError(kind: .alreadyExists, code: "enterprise.exists", arguments: [new.uscc], field: "uscc")
       }
       try Self.requireTownship(db, new.township)
       let record = EnterpriseRecord(
@@ -127,8 +122,8 @@ extension BanjieStore {
       if remove {
         guard assigned else {
           throw DomainError(
-            kind: .failedPrecondition, code: "enterprise.not_assigned",
-            message: "\(liaison.person) of \(liaison.organization) is not assigned to enterprise \(uscc)", field: "liaison")
+            kind: .failedPrecondition, code: "enterprise.not_assigned", messageKey: "enterprise.not_assigned#remove",
+            arguments: [liaison.person, liaison.organization, uscc], field: "liaison")
         }
         try db.execute(
           sql: "DELETE FROM enterprise_liaisons WHERE uscc = ? AND organization = ? AND person = ?",
@@ -136,8 +131,8 @@ extension BanjieStore {
       } else {
         guard !assigned else {
           throw DomainError(
-            kind: .alreadyExists, code: "enterprise.already_assigned",
-            message: "\(liaison.person) of \(liaison.organization) is already assigned to enterprise \(uscc)", field: "liaison")
+            kind: .alreadyExists, code: "enterprise.already_assigned", arguments: [liaison.person, liaison.organization, uscc],
+            field: "liaison")
         }
         try Self.insertLiaison(db, uscc: uscc, liaison, now: now)
       }
@@ -311,14 +306,12 @@ extension BanjieStore {
   // MARK: Helpers
 
   static func enterpriseNotFound(_ uscc: String) -> DomainError {
-    DomainError(kind: .notFound, code: "enterprise.not_found", message: "enterprise \(uscc.prefix(40)) is not registered", field: "uscc")
+    DomainError(kind: .notFound, code: "enterprise.not_found", arguments: [String(uscc.prefix(40))], field: "uscc")
   }
 
   static func requireTownship(_ db: Database, _ name: String) throws {
     guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)", arguments: [name]) ?? false else {
-      throw DomainError(
-        kind: .invalidArgument, code: "enterprise.unknown_township",
-        message: "township \"\(name)\" is not on the county's list (see `banjie enterprise townships`)", field: "township")
+      throw DomainError(kind: .invalidArgument, code: "enterprise.unknown_township", arguments: [name], field: "township")
     }
   }
 

@@ -51,24 +51,19 @@ extension BanjieStore {
         let state: String = row["state"]
         guard let completedAt: Date = row["completed_at"], state == CaseState.completed.rawValue || state == CaseState.delivered.rawValue
         else {
-          throw DomainError.failedPrecondition(
-            "exemplary.not_completed",
-            "case \(n) is \(state): only a completed case can be nominated as an exemplary case", field: "case_number")
+          throw DomainError.failedPrecondition("exemplary.not_completed", arguments: [n, state], field: "case_number")
         }
         (kind, number, doneAt) = ("case", n, completedAt)
       case .demandNumber(let n):
         guard let row = try Row.fetchOne(db, sql: "SELECT department_code, state, closed_at FROM demands WHERE number = ?", arguments: [n])
         else {
-          throw DomainError(
-            kind: .notFound, code: "demand.not_found", message: "demand \(n.prefix(64)) does not exist", field: "demand_number")
+          throw DomainError(kind: .notFound, code: "demand.not_found", arguments: [String(n.prefix(64))], field: "demand_number")
         }
         department = row["department_code"]
         try authorize(department)
         let state: String = row["state"]
         guard let closedAt: Date = row["closed_at"], state == DemandState.closed.rawValue else {
-          throw DomainError.failedPrecondition(
-            "exemplary.not_closed",
-            "demand \(n) is \(state): only a demand the enterprise has closed can be nominated", field: "demand_number")
+          throw DomainError.failedPrecondition("exemplary.not_closed", arguments: [n, state], field: "demand_number")
         }
         (kind, number, doneAt) = ("demand", n, closedAt)
       }
@@ -76,7 +71,7 @@ extension BanjieStore {
         db, sql: "SELECT id FROM exemplary_nominations WHERE kind = ? AND subject = ?", arguments: [kind, number])
       {
         throw DomainError(
-          kind: .alreadyExists, code: "exemplary.already_nominated", message: "\(kind) \(number) is already nomination \(existing)",
+          kind: .alreadyExists, code: "exemplary.already_nominated", arguments: [kind, number, "\(existing)"],
           field: kind == "case" ? "case_number" : "demand_number")
       }
       let year = calendar.localDate(of: doneAt).year
@@ -100,8 +95,7 @@ extension BanjieStore {
     try await self.write(idempotency: key, method: "ReviewNomination", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       guard let view = try Self.nomination(db, id: id) else { throw Self.nominationMissing(id) }
       guard view.state == .nominated else {
-        throw DomainError.failedPrecondition(
-          "exemplary.already_reviewed", "nomination \(id) was already reviewed: \(view.state.rawValue)", field: "id")
+        throw DomainError.failedPrecondition("exemplary.already_reviewed", arguments: ["\(id)", view.state.rawValue], field: "id")
       }
       let state: NominationView.State = select ? .selected : .declined
       try db.execute(
@@ -149,6 +143,6 @@ extension BanjieStore {
   }
 
   static func nominationMissing(_ id: Int64) -> DomainError {
-    DomainError(kind: .notFound, code: "exemplary.not_found", message: "nomination \(id) does not exist", field: "id")
+    DomainError(kind: .notFound, code: "exemplary.not_found", arguments: ["\(id)"], field: "id")
   }
 }

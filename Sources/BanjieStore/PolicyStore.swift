@@ -64,9 +64,7 @@ extension BanjieStore {
         let row = try Row.fetchOne(
           db, sql: "SELECT acknowledged_at FROM policy_pushes WHERE policy_id = ? AND uscc = ?", arguments: [id, uscc])
       else {
-        throw DomainError(
-          kind: .failedPrecondition, code: "policy.not_pushed", message: "policy \(id) was not pushed to enterprise \(uscc)",
-          field: "policy_id")
+        throw DomainError(kind: .failedPrecondition, code: "policy.not_pushed", arguments: ["\(id)", uscc], field: "policy_id")
       }
       let acknowledged: Date? = row["acknowledged_at"]
       if acknowledged == nil {
@@ -94,7 +92,7 @@ extension BanjieStore {
   }
 
   static func policyNotFound(_ id: Int64) -> DomainError {
-    DomainError(kind: .notFound, code: "policy.not_found", message: "policy \(id) does not exist", field: "policy_id")
+    DomainError(kind: .notFound, code: "policy.not_found", arguments: ["\(id)"], field: "policy_id")
   }
 
   static func policyView(_ db: Database, _ record: PolicyRecord, caller: String?) throws -> PolicyView {

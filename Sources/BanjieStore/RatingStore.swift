@@ -18,26 +18,20 @@ extension BanjieStore {
       }
       try authorize(record)
       if try RatingRecord.fetchOne(db, key: caseID) != nil {
-        throw DomainError(
-          kind: .alreadyExists, code: "rating.already_rated", message: "case \(caseNumber) is already rated; a case is rated once",
-          field: "case_number")
+        throw DomainError(kind: .alreadyExists, code: "rating.already_rated", arguments: [caseNumber], field: "case_number")
       }
       guard let completedAt = record.completedAt, record.state == .completed || record.state == .delivered else {
-        throw DomainError.failedPrecondition(
-          "rating.not_completed", "case \(caseNumber) is \(record.state.rawValue): a case is rated after it is completed",
-          field: "case_number")
+        throw DomainError.failedPrecondition("rating.not_completed", arguments: [caseNumber, record.state.rawValue], field: "case_number")
       }
       let windowDays = try Self.setting(db, "ratings.window_days", default: 15)
       let windowEnd = RatingInput.windowEnd(completedAt: completedAt, windowDays: windowDays)
       guard now <= windowEnd else {
         throw DomainError.failedPrecondition(
           "rating.window_closed",
-          "case \(caseNumber) was completed \(AuditLog.timestamp(completedAt)); ratings close \(windowDays) days after completion (\(AuditLog.timestamp(windowEnd)))",
-          field: "case_number")
+          arguments: [caseNumber, AuditLog.timestamp(completedAt), "\(windowDays)", AuditLog.timestamp(windowEnd)], field: "case_number")
       }
       guard let uscc = record.enterpriseUscc else {
-        throw DomainError.failedPrecondition(
-          "rating.no_enterprise", "case \(caseNumber) has no enterprise to rate it", field: "case_number")
+        throw DomainError.failedPrecondition("rating.no_enterprise", arguments: [caseNumber], field: "case_number")
       }
       let rating = RatingRecord(
         caseId: caseID, caseNumber: caseNumber, uscc: uscc, level: input.level.rawValue, comment: input.comment,
@@ -88,14 +82,12 @@ extension BanjieStore {
     try await self.write(idempotency: key, method: "rectification.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) {
       db in
       guard var record = try RectificationRecord.filter(Column("number") == number).fetchOne(db) else {
-        throw DomainError(
-          kind: .notFound, code: "rectification.not_found", message: "rectification \(number.prefix(64)) does not exist", field: "number")
+        throw DomainError(kind: .notFound, code: "rectification.not_found", arguments: [String(number.prefix(64))], field: "number")
       }
       try authorize(record)
       if let expectedVersion, expectedVersion != record.version {
         throw DomainError(
-          kind: .aborted, code: "rectification.version_conflict",
-          message: "rectification \(number) is at version \(record.version), not \(expectedVersion): someone changed it; reload and retry",
+          kind: .aborted, code: "rectification.version_conflict", arguments: [number, "\(record.version)", "\(expectedVersion)"],
           field: "expected_version")
       }
       let (state, appeal) = try RectificationStateMachine.apply(
@@ -329,7 +321,7 @@ extension BanjieStore {
   }
 
   static func caseMissing(_ number: String) -> DomainError {
-    DomainError(kind: .notFound, code: "case.not_found", message: "case \(number.prefix(64)) does not exist", field: "case_number")
+    DomainError(kind: .notFound, code: "case.not_found", arguments: [String(number.prefix(64))], field: "case_number")
   }
 
   static func ratingView(_ db: Database, _ rating: RatingRecord) throws -> RatingView {
@@ -345,7 +337,7 @@ extension BanjieStore {
       try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode])
       ?? record.departmentCode
     guard let rating = try RatingRecord.fetchOne(db, key: record.caseId) else {
-      throw DomainError(kind: .notFound, code: "rating.not_found", message: "the rating of case \(record.caseNumber) is missing")
+      throw DomainError(kind: .notFound, code: "rating.not_found", messageKey: "rating.not_found#missing", arguments: [record.caseNumber])
     }
     let pending = record.completedAt == nil && record.closedAt == nil
     let sla = pending ? SLAStatusSnapshot(try clock.status(of: record.timedWork, now: now), at: now) : nil

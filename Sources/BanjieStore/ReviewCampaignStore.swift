@@ -9,9 +9,7 @@ extension BanjieStore {
   {
     try await self.write(idempotency: key, method: "CreateCampaign", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       for (i, code) in new.departments.enumerated() where try !DepartmentRecord.exists(db, key: code) {
-        throw DomainError.invalidArgument(
-          "campaign.unknown_department", "department \(code) does not exist (see `banjie catalog departments`)",
-          field: "department_codes[\(i)]")
+        throw DomainError.invalidArgument("campaign.unknown_department", arguments: [code], field: "department_codes[\(i)]")
       }
       var record = ReviewCampaignRecord(
         id: nil, name: new.name, periodFrom: new.from.description, periodTo: new.to.description,
@@ -50,12 +48,11 @@ extension BanjieStore {
         required = .closed
         record.publishedAt = now
       case .draft:
-        throw DomainError.failedPrecondition("campaign.illegal_transition", "a campaign never returns to DRAFT", field: "state")
+        throw DomainError.failedPrecondition("campaign.illegal_transition", messageKey: "campaign.illegal_transition#draft", field: "state")
       }
       guard record.state == required else {
         throw DomainError.failedPrecondition(
-          "campaign.illegal_transition",
-          "campaign \(id) is \(record.state.rawValue); only a \(required.rawValue) campaign can become \(target.rawValue)", field: "state")
+          "campaign.illegal_transition", arguments: ["\(id)", record.state.rawValue, required.rawValue, target.rawValue], field: "state")
       }
       let from = record.state
       record.state = target
@@ -96,32 +93,25 @@ extension BanjieStore {
           db, sql: "SELECT EXISTS (SELECT 1 FROM campaign_invitations WHERE campaign_id = ? AND uscc = ?)",
           arguments: [campaignID, uscc]) ?? false
       guard invited else {
-        throw DomainError(
-          kind: .permissionDenied, code: "campaign.not_invited",
-          message: "enterprise \(uscc) is not invited to campaign \(campaignID) (\(record.name))")
+        throw DomainError(kind: .permissionDenied, code: "campaign.not_invited", arguments: [uscc, "\(campaignID)", record.name])
       }
       guard record.state == .open else {
         throw DomainError.failedPrecondition(
-          "campaign.not_open",
-          "campaign \(campaignID) (\(record.name)) is \(record.state.rawValue); reviews are taken only while it is OPEN",
-          field: "campaign_id")
+          "campaign.not_open", arguments: ["\(campaignID)", record.name, record.state.rawValue], field: "campaign_id")
       }
       guard record.departments.contains(departmentCode) else {
         throw DomainError.invalidArgument(
-          "campaign.department_not_reviewed",
-          "department \(departmentCode) is not reviewed in campaign \(campaignID); it reviews \(record.departments.joined(separator: ", "))",
+          "campaign.department_not_reviewed", arguments: [departmentCode, "\(campaignID)", record.departments.joined(separator: ", ")],
           field: "department_code")
       }
       let names = Set(record.dimensions.map(\.name))
       if let unknown = scores.keys.sorted().first(where: { !names.contains($0) }) {
         throw DomainError.invalidArgument(
-          "campaign.unknown_dimension",
-          "campaign \(campaignID) has no dimension \"\(unknown)\"; it has \(record.dimensions.map(\.name).joined(separator: ", "))",
+          "campaign.unknown_dimension", arguments: ["\(campaignID)", unknown, record.dimensions.map(\.name).joined(separator: ", ")],
           field: "scores")
       }
       if let missing = record.dimensions.first(where: { scores[$0.name] == nil }) {
-        throw DomainError.invalidArgument(
-          "campaign.missing_score", "no score for dimension \(missing.name): score every dimension 1–5", field: "scores")
+        throw DomainError.invalidArgument("campaign.missing_score", arguments: [missing.name], field: "scores")
       }
       let exists =
         try Bool.fetchOne(
@@ -129,8 +119,8 @@ extension BanjieStore {
           arguments: [campaignID, uscc, departmentCode]) ?? false
       guard !exists else {
         throw DomainError(
-          kind: .alreadyExists, code: "campaign.already_reviewed",
-          message: "enterprise \(uscc) already reviewed department \(departmentCode) in campaign \(campaignID)", field: "department_code")
+          kind: .alreadyExists, code: "campaign.already_reviewed", arguments: [uscc, departmentCode, "\(campaignID)"],
+          field: "department_code")
       }
       let weighted = CampaignDimension.weightedHundredths(record.dimensions, scores: scores)
       try db.execute(
@@ -187,7 +177,7 @@ extension BanjieStore {
 
   static func campaign(_ db: Database, _ id: Int64) throws -> ReviewCampaignRecord {
     guard let record = try ReviewCampaignRecord.fetchOne(db, key: id) else {
-      throw DomainError(kind: .notFound, code: "campaign.not_found", message: "review campaign \(id) does not exist", field: "campaign_id")
+      throw DomainError(kind: .notFound, code: "campaign.not_found", arguments: ["\(id)"], field: "campaign_id")
     }
     return record
   }

@@ -58,7 +58,7 @@ extension BanjieStore {
     -> SeedSummary
   {
     guard options.cases >= 1, options.cases <= 20_000_000 else {
-      throw DomainError(kind: .invalidArgument, code: "seed.bad_count", message: "--cases must be between 1 and 20,000,000", field: "cases")
+      throw DomainError(kind: .invalidArgument, code: "seed.bad_count", field: "cases")
     }
     let calendar = clock.calendar
     var rng = SeededGenerator(state: options.seed)
@@ -67,11 +67,10 @@ extension BanjieStore {
       (try ServiceItemRecord.order(Column("code")).fetchAll(db), try String.fetchAll(db, sql: "SELECT name FROM townships ORDER BY name"))
     }
     guard !items.isEmpty else {
-      throw DomainError(
-        kind: .failedPrecondition, code: "seed.no_catalog", message: "the database has no service items: import a catalog first")
+      throw DomainError(kind: .failedPrecondition, code: "seed.no_catalog")
     }
     guard !townships.isEmpty else {
-      throw DomainError(kind: .failedPrecondition, code: "seed.no_townships", message: "the database has no townships")
+      throw DomainError(kind: .failedPrecondition, code: "seed.no_townships")
     }
     let departments = Array(Set(items.map(\.departmentCode))).sorted()
     let lastDay = calendar.localDate(of: options.until)
@@ -80,7 +79,7 @@ extension BanjieStore {
       calendar.isWorkingDay($0) && calendar.closeOfOfficeHours(on: $0) <= options.until
     }
     guard !workingDays.isEmpty else {
-      throw DomainError(kind: .failedPrecondition, code: "seed.no_working_days", message: "the year before \(lastDay) has no working day")
+      throw DomainError(kind: .failedPrecondition, code: "seed.no_working_days", arguments: ["\(lastDay)"])
     }
     var summary = SeedSummary()
 

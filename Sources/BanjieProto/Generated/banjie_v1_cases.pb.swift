@@ -372,6 +372,12 @@ public nonisolated struct Banjie_V1_ListCasesRequest: Sendable {
   /// Clears the value of `page`. Subsequent reads from it will return its default value.
   public mutating func clearPage() {self._page = nil}
 
+  /// substring of the applicant's name (NFKC, trimmed)
+  public var applicant: String = String()
+
+  /// the window, exactly
+  public var window: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -429,6 +435,12 @@ public nonisolated struct Banjie_V1_WatchAlertsRequest: Sendable {
 
   /// first send the alerts of the last 24 hours
   public var includeRecent: Bool = false
+
+  /// resume: first send every stored alert with a larger id
+  public var afterID: Int64 = 0
+
+  /// send the recent (or resumed) alerts, then end the stream
+  public var recentOnly: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -876,7 +888,7 @@ nonisolated extension Banjie_V1_GetCaseRequest: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Banjie_V1_ListCasesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListCasesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}states\0\u{1}colours\0\u{3}department_code\0\u{3}item_code\0\u{3}received_from\0\u{3}received_to\0\u{3}enterprise_uscc\0\u{1}page\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}states\0\u{1}colours\0\u{3}department_code\0\u{3}item_code\0\u{3}received_from\0\u{3}received_to\0\u{3}enterprise_uscc\0\u{1}page\0\u{1}applicant\0\u{1}window\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -892,6 +904,8 @@ nonisolated extension Banjie_V1_ListCasesRequest: SwiftProtobuf.Message, SwiftPr
       case 6: try { try decoder.decodeSingularStringField(value: &self.receivedTo) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.enterpriseUscc) }()
       case 8: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.applicant) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.window) }()
       default: break
       }
     }
@@ -926,6 +940,12 @@ nonisolated extension Banjie_V1_ListCasesRequest: SwiftProtobuf.Message, SwiftPr
     try { if let v = self._page {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 8)
     } }()
+    if !self.applicant.isEmpty {
+      try visitor.visitSingularStringField(value: self.applicant, fieldNumber: 9)
+    }
+    if !self.window.isEmpty {
+      try visitor.visitSingularStringField(value: self.window, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -938,6 +958,8 @@ nonisolated extension Banjie_V1_ListCasesRequest: SwiftProtobuf.Message, SwiftPr
     if lhs.receivedTo != rhs.receivedTo {return false}
     if lhs.enterpriseUscc != rhs.enterpriseUscc {return false}
     if lhs._page != rhs._page {return false}
+    if lhs.applicant != rhs.applicant {return false}
+    if lhs.window != rhs.window {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1045,7 +1067,7 @@ nonisolated extension Banjie_V1_GetCaseHistoryResponse: SwiftProtobuf.Message, S
 
 nonisolated extension Banjie_V1_WatchAlertsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".WatchAlertsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}department_code\0\u{3}include_recent\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}department_code\0\u{3}include_recent\0\u{3}after_id\0\u{3}recent_only\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1055,6 +1077,8 @@ nonisolated extension Banjie_V1_WatchAlertsRequest: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.departmentCode) }()
       case 2: try { try decoder.decodeSingularBoolField(value: &self.includeRecent) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.afterID) }()
+      case 4: try { try decoder.decodeSingularBoolField(value: &self.recentOnly) }()
       default: break
       }
     }
@@ -1067,12 +1091,20 @@ nonisolated extension Banjie_V1_WatchAlertsRequest: SwiftProtobuf.Message, Swift
     if self.includeRecent != false {
       try visitor.visitSingularBoolField(value: self.includeRecent, fieldNumber: 2)
     }
+    if self.afterID != 0 {
+      try visitor.visitSingularInt64Field(value: self.afterID, fieldNumber: 3)
+    }
+    if self.recentOnly != false {
+      try visitor.visitSingularBoolField(value: self.recentOnly, fieldNumber: 4)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Banjie_V1_WatchAlertsRequest, rhs: Banjie_V1_WatchAlertsRequest) -> Bool {
     if lhs.departmentCode != rhs.departmentCode {return false}
     if lhs.includeRecent != rhs.includeRecent {return false}
+    if lhs.afterID != rhs.afterID {return false}
+    if lhs.recentOnly != rhs.recentOnly {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

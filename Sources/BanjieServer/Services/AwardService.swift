@@ -21,9 +21,7 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
     try caller.require(.office, .clerk, action: "read award rule sets")
     let version = request.version > 0 ? request.version : nil
     guard let view = try await self.env.store.awardRules(version: version) else {
-      throw DomainError(
-        kind: .notFound, code: "award.rules_not_found", message: "award rule set version \(request.version) does not exist",
-        field: "version")
+      throw DomainError(kind: .notFound, code: "award.rules_not_found", arguments: ["\(request.version)"], field: "version")
     }
     return view.proto
   }
@@ -50,7 +48,7 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
       $0.to = snapshot.to
       $0.rules = snapshot.rules.proto
       $0.entries = snapshot.entries.map(\.proto)
-      $0.computedAt = Google_Protobuf_Timestamp(date: env.now.now)
+      $0.computedAt = Google_Protobuf_Timestamp(milliseconds: env.now.now)
     }
   }
 
@@ -81,7 +79,7 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
     try Self.readable(caller)
     let id = request.id
     guard let view = try await self.env.store.award(id: id) else {
-      throw DomainError(kind: .notFound, code: "award.not_found", message: "award \(id) does not exist", field: "id")
+      throw DomainError(kind: .notFound, code: "award.not_found", arguments: ["\(id)"], field: "id")
     }
     return view.proto(full: true)
   }
@@ -130,7 +128,7 @@ extension AwardRuleSet {
 extension AwardRuleSetView {
   var proto: Banjie_V1_AwardRuleSet {
     var p = self.rules.proto
-    p.createdAt = Google_Protobuf_Timestamp(date: self.createdAt)
+    p.createdAt = Google_Protobuf_Timestamp(milliseconds: self.createdAt)
     p.createdBy = self.createdBy
     return p
   }
@@ -178,7 +176,7 @@ extension AwardRecordView {
         $0.snapshot = self.snapshot
         $0.entries = snapshot?.entries.map(\.proto) ?? []
       }
-      $0.publishedAt = Google_Protobuf_Timestamp(date: self.publishedAt)
+      $0.publishedAt = Google_Protobuf_Timestamp(milliseconds: self.publishedAt)
       $0.publishedBy = self.publishedBy
       $0.revoked = self.revokedAt != nil
       $0.revokeReason = self.revokeReason

@@ -16,16 +16,14 @@ struct CalendarService: Banjie_V1_CalendarService.SimpleServiceProtocol {
     let due: Date
     switch (request.workingDays, request.workingHours) {
     case (0, 0), (1..., 1...):
-      throw DomainError(
-        kind: .invalidArgument, code: "calendar.limit_required", message: "give exactly one of working_days and working_hours",
-        field: "working_days")
+      throw DomainError(kind: .invalidArgument, code: "calendar.limit_required", field: "working_days")
     case (let days, 0):
       due = try clock.calendar.due(after: from, workingDays: Int(days))
     case (_, let hours):
       due = try clock.calendar.due(after: from, workingHours: Int(hours))
     }
     return .with {
-      $0.due = Google_Protobuf_Timestamp(date: due)
+      $0.due = Google_Protobuf_Timestamp(milliseconds: due)
       $0.dueLocal = Self.formatLocal(due)
       $0.provisional = clock.calendar.isProvisional(from: from, through: due)
     }
@@ -57,8 +55,7 @@ struct CalendarService: Banjie_V1_CalendarService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     try caller.require(.office, action: "import calendar data")
     guard request.json.utf8.count <= 64 * 1024 else {
-      throw DomainError(
-        kind: .invalidArgument, code: "calendar.too_large", message: "a year's calendar data must be under 64 KiB", field: "json")
+      throw DomainError(kind: .invalidArgument, code: "calendar.too_large", field: "json")
     }
     let data = try CalendarYearData(json: Data(request.json.utf8))
     let env = self.env

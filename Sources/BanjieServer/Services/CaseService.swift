@@ -18,9 +18,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
       guard caller.role == .clerk, caller.organization == record.departmentCode else {
         throw DomainError(
           kind: .permissionDenied, code: "case.not_your_department",
-          message:
-            "case \(record.number) belongs to department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not act on it"
-        )
+          arguments: [record.number, record.departmentCode, caller.role.rawValue, caller.person, caller.organization])
       }
     }
   }
@@ -33,7 +31,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     default:
       throw DomainError(
         kind: .permissionDenied, code: "case.not_visible",
-        message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not read case \(record.number)")
+        arguments: [caller.role.rawValue, caller.person, caller.organization, record.number])
     }
   }
 
@@ -53,8 +51,8 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
       authorize: { item in
         guard item.departmentCode == caller.organization else {
           throw DomainError(
-            kind: .permissionDenied, code: "case.not_your_department",
-            message: "service item \(item.code) is handled by department \(item.departmentCode), not \(caller.organization)")
+            kind: .permissionDenied, code: "case.not_your_department", messageKey: "case.not_your_department#item",
+            arguments: [item.code, item.departmentCode, caller.organization])
         }
       }, clock: env.sla, now: env.now.now, key: key)
     env.logger.info("case submitted", metadata: ["case": "\(view.record.number)", "item": "\(view.record.itemCode)"])
@@ -86,8 +84,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   func requestSupplement(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
     try Caller.of(context).require(.clerk, action: "handle cases")
     guard request.missingMaterials.count <= 100 else {
-      throw DomainError(
-        kind: .invalidArgument, code: "case.too_many_materials", message: "at most 100 missing materials", field: "missing_materials")
+      throw DomainError(kind: .invalidArgument, code: "case.too_many_materials", field: "missing_materials")
     }
     for material in request.missingMaterials { try FieldRules.text(material, field: "missing_materials", max: 200) }
     return try await self.act(request, context, .requestSupplement(missing: request.missingMaterials))
@@ -121,8 +118,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     try Caller.of(context).require(.clerk, action: "handle cases")
     guard let outcome = CaseOutcome(rawValue: request.outcome.uppercased()) else {
       throw DomainError(
-        kind: .invalidArgument, code: "case.outcome_required",
-        message: "outcome must be \"approved\" or \"denied\", not \"\(request.outcome.prefix(20))\"", field: "outcome")
+        kind: .invalidArgument, code: "case.outcome_required", arguments: [String(request.outcome.prefix(20))], field: "outcome")
     }
     return try await self.act(request, context, .complete(outcome))
   }
@@ -142,8 +138,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     try caller.require(.clerk, .enterprise, .office, action: "read cases")
     let env = self.env
     guard let view = try await env.store.caseView(number: request.number, clock: env.sla, now: env.now.now) else {
-      throw DomainError(
-        kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
+      throw DomainError(kind: .notFound, code: "case.not_found", arguments: [String(request.number.prefix(64))], field: "number")
     }
     try Self.mayRead(caller, view.record)
     return view.proto
@@ -153,15 +148,14 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     try caller.require(.clerk, .enterprise, .office, action: "read cases")
     guard let (record, events) = try await self.env.store.caseHistory(number: request.number) else {
-      throw DomainError(
-        kind: .notFound, code: "case.not_found", message: "case \(request.number.prefix(64)) does not exist", field: "number")
+      throw DomainError(kind: .notFound, code: "case.not_found", arguments: [String(request.number.prefix(64))], field: "number")
     }
     try Self.mayRead(caller, record)
     return .with {
       $0.events = events.map { event in
         .with {
           $0.seq = Int32(event.seq)
-          $0.at = Google_Protobuf_Timestamp(date: event.at)
+          $0.at = Google_Protobuf_Timestamp(milliseconds: event.at)
           $0.action = event.action
           $0.fromState = event.fromState?.proto ?? .unspecified
           $0.toState = event.toState.proto
@@ -179,37 +173,42 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     var filter = CaseFilter()
     filter.states = try request.states.map { state in
       guard let s = CaseState(proto: state) else {
-        throw DomainError(kind: .invalidArgument, code: "case.bad_state", message: "unknown state \(state)", field: "states")
+        throw DomainError(kind: .invalidArgument, code: "case.bad_state", arguments: ["\(state)"], field: "states")
       }
       return s
     }
     filter.colours = try request.colours.map { colour in
       guard let c = SLAColour(proto: colour) else {
-        throw DomainError(kind: .invalidArgument, code: "case.bad_colour", message: "unknown colour \(colour)", field: "colours")
+        throw DomainError(kind: .invalidArgument, code: "case.bad_colour", arguments: ["\(colour)"], field: "colours")
       }
       return c
     }
     filter.department = request.departmentCode.isEmpty ? nil : request.departmentCode
     filter.item = request.itemCode.isEmpty ? nil : request.itemCode
     filter.enterprise = request.enterpriseUscc.isEmpty ? nil : request.enterpriseUscc
+    let applicant = request.applicant.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+    try FieldRules.text(applicant, field: "applicant", max: 200, required: false)
+    filter.applicant = applicant.isEmpty ? nil : applicant
+    let window = request.window.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+    try FieldRules.text(window, field: "window", max: 64, required: false)
+    filter.window = window.isEmpty ? nil : window
     if !request.receivedFrom.isEmpty {
       do { filter.receivedFrom = try LocalDate(parsing: request.receivedFrom) } catch {
-        throw DomainError(kind: .invalidArgument, code: "case.bad_date", message: "received_from: \(error.message)", field: "received_from")
+        throw DomainError(
+          kind: .invalidArgument, code: "case.bad_date", arguments: ["received_from"], cause: error, field: "received_from")
       }
     }
     if !request.receivedTo.isEmpty {
       do { filter.receivedTo = try LocalDate(parsing: request.receivedTo) } catch {
-        throw DomainError(kind: .invalidArgument, code: "case.bad_date", message: "received_to: \(error.message)", field: "received_to")
+        throw DomainError(kind: .invalidArgument, code: "case.bad_date", arguments: ["received_to"], cause: error, field: "received_to")
       }
     }
     if let from = filter.receivedFrom, let to = filter.receivedTo, from > to {
-      throw DomainError(
-        kind: .invalidArgument, code: "case.reversed_dates", message: "received_from \(from) is after received_to \(to)",
-        field: "received_from")
+      throw DomainError(kind: .invalidArgument, code: "case.reversed_dates", arguments: ["\(from)", "\(to)"], field: "received_from")
     }
     let size = request.page.pageSize == 0 ? 50 : Int(request.page.pageSize)
     guard (1...500).contains(size) else {
-      throw DomainError(kind: .invalidArgument, code: "page.size", message: "page_size must be 1...500", field: "page.page_size")
+      throw DomainError(kind: .invalidArgument, code: "page.size", field: "page.page_size")
     }
     filter.pageSize = size
     filter.after = request.page.pageToken.isEmpty ? nil : request.page.pageToken
@@ -218,14 +217,14 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     case .clerk:
       if let department = filter.department, department != caller.organization {
         throw DomainError(
-          kind: .permissionDenied, code: "case.not_your_department",
-          message: "a clerk of \(caller.organization) may not list cases of \(department)")
+          kind: .permissionDenied, code: "case.not_your_department", messageKey: "case.not_your_department#list",
+          arguments: [caller.organization, department])
       }
       filter.department = caller.organization
     case .enterprise:
       filter.enterprise = caller.organization
     case .liaison:
-      throw DomainError(kind: .permissionDenied, code: "case.not_visible", message: "liaison officials do not list cases")
+      throw DomainError(kind: .permissionDenied, code: "case.not_visible", messageKey: "case.not_visible#liaison")
     }
     let env = self.env
     let (views, total, next) = try await env.store.listCases(filter, clock: env.sla, now: env.now.now)
@@ -244,25 +243,38 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     case .clerk:
       if let d = department, d != caller.organization {
         throw DomainError(
-          kind: .permissionDenied, code: "case.not_your_department",
-          message: "a clerk of \(caller.organization) may not watch alerts of \(d)")
+          kind: .permissionDenied, code: "case.not_your_department", messageKey: "case.not_your_department#alerts",
+          arguments: [caller.organization, d])
       }
       department = caller.organization
     default:
-      throw DomainError(kind: .permissionDenied, code: "alerts.not_allowed", message: "\(caller.role.rawValue) may not watch case alerts")
+      throw DomainError(kind: .permissionDenied, code: "alerts.not_allowed", arguments: [caller.role.rawValue])
     }
+    guard request.afterID >= 0 else {
+      throw DomainError(kind: .invalidArgument, code: "alerts.bad_after_id", arguments: ["\(request.afterID)"], field: "after_id")
+    }
+    // Subscribe before reading the stored alerts, so nothing raised in between is missed; the
+    // live part then skips what the stored part already sent (ids only grow).
     let (id, stream) = self.env.alerts.subscribe()
     defer { self.env.alerts.unsubscribe(id) }
-    if request.includeRecent {
-      let env = self.env
-      let since = env.now.now.addingTimeInterval(-86_400)
-      for alert in try await env.store.recentAlerts(since: since, department: department) {
-        try await response.write(alert.proto)
-      }
+    let env = self.env
+    var sent = request.afterID
+    var stored: [AlertRecord] = []
+    if request.afterID > 0 {
+      // A watcher resuming after a lost connection: everything raised since its last alert.
+      stored = try await env.store.alerts(afterID: request.afterID, department: department)
+    } else if request.includeRecent || request.recentOnly {
+      stored = try await env.store.recentAlerts(since: env.now.now.addingTimeInterval(-86_400), department: department)
     }
+    for alert in stored {
+      try await response.write(alert.proto)
+      sent = max(sent, alert.id ?? sent)
+    }
+    if request.recentOnly { return }
     try await withRPCCancellationHandler {
       for await alert in stream {
         if let department, alert.departmentCode != department { continue }
+        if let alertID = alert.id, alertID <= sent { continue }
         try await response.write(alert.proto)
       }
     } onCancelRPC: {

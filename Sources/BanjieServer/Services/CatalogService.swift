@@ -44,7 +44,7 @@ struct CatalogService: Banjie_V1_CatalogService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     try caller.require(.office, action: "change the catalog")
     guard request.departments.count + request.items.count <= 10_000 else {
-      throw DomainError(kind: .invalidArgument, code: "catalog.too_large", message: "at most 10,000 departments and items in one import")
+      throw DomainError(kind: .invalidArgument, code: "catalog.too_large")
     }
     let departments = request.departments.map { DepartmentRecord(code: $0.code, name: $0.name) }
     let items = try request.items.map { try ServiceItemRecord(proto: $0) }

@@ -24,8 +24,8 @@ struct CertificateAdminService: Banjie_V1_CertificateAdminService.SimpleServiceP
     return .with {
       $0.certificateSerial = report.certificate.serialNumber
       $0.certificateSubject = report.certificate.commonName ?? ""
-      $0.notBefore = Google_Protobuf_Timestamp(date: report.certificate.notBefore)
-      $0.notAfter = Google_Protobuf_Timestamp(date: report.certificate.notAfter)
+      $0.notBefore = Google_Protobuf_Timestamp(milliseconds: report.certificate.notBefore)
+      $0.notAfter = Google_Protobuf_Timestamp(milliseconds: report.certificate.notAfter)
       $0.revocationsListed = UInt32(report.listedRevocations)
       $0.connectionsClosed = UInt32(report.connectionsClosed)
     }
@@ -88,7 +88,7 @@ struct CertificateAdminService: Banjie_V1_CertificateAdminService.SimpleServiceP
     .with {
       $0.serial = record.serial
       $0.reason = record.reason
-      $0.revokedAt = Google_Protobuf_Timestamp(date: record.revokedAt)
+      $0.revokedAt = Google_Protobuf_Timestamp(milliseconds: record.revokedAt)
       $0.revokedBy = record.revokedBy
       $0.connectionsClosed = UInt32(closed)
     }

@@ -50,15 +50,13 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
     let now = env.now.now
     let today = env.sla.calendar.localDate(of: now)
     guard from <= today else {
-      throw DomainError(
-        kind: .invalidArgument, code: "dashboard.future_period", message: "from \(from) is in the future (today is \(today))", field: "from"
-      )
+      throw DomainError(kind: .invalidArgument, code: "dashboard.future_period", arguments: ["\(from)", "\(today)"], field: "from")
     }
     guard from <= to else {
-      throw DomainError(kind: .invalidArgument, code: "dashboard.reversed_dates", message: "from \(from) is after to \(to)", field: "to")
+      throw DomainError(kind: .invalidArgument, code: "dashboard.reversed_dates", arguments: ["\(from)", "\(to)"], field: "to")
     }
     guard to.dayNumber - from.dayNumber < 366 else {
-      throw DomainError(kind: .invalidArgument, code: "dashboard.period_too_long", message: "a period is at most 366 days", field: "to")
+      throw DomainError(kind: .invalidArgument, code: "dashboard.period_too_long", field: "to")
     }
     let grouping: DashboardGrouping?
     if request.by.isEmpty {
@@ -66,17 +64,14 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
     } else if let g = DashboardGrouping(rawValue: request.by.lowercased()) {
       grouping = g
     } else {
-      throw DomainError(
-        kind: .invalidArgument, code: "dashboard.bad_grouping",
-        message: "by must be department, item, window or township, not \"\(request.by.prefix(20))\"", field: "by")
+      throw DomainError(kind: .invalidArgument, code: "dashboard.bad_grouping", arguments: [String(request.by.prefix(20))], field: "by")
     }
     var department: String? = request.departmentCode.isEmpty ? nil : request.departmentCode
     if caller.role == .clerk { department = caller.organization }
     let scope = department
     if let scope, try await !env.store.departmentExists(scope) {
       throw DomainError(
-        kind: .invalidArgument, code: "dashboard.unknown_department",
-        message: "department \(scope.prefix(32)) does not exist", field: "department_code")
+        kind: .invalidArgument, code: "dashboard.unknown_department", arguments: [String(scope.prefix(32))], field: "department_code")
     }
     let report = try await env.store.dashboard(from: from, to: to, department: scope, by: grouping, clock: env.sla, now: now)
     return .with {
@@ -93,7 +88,7 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
       $0.openDemands = UInt32(report.openDemands)
       $0.overdueDemands = UInt32(report.overdueDemands)
       $0.rows = report.rows.map(\.proto)
-      $0.computedAt = Google_Protobuf_Timestamp(date: now)
+      $0.computedAt = Google_Protobuf_Timestamp(milliseconds: now)
       $0.trend = report.trend.map { day in
         .with {
           $0.day = day.day.description
@@ -113,7 +108,7 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
           $0.departmentCode = c.departmentCode
           $0.window = c.window
           $0.suspended = c.suspended
-          $0.dueAt = Google_Protobuf_Timestamp(date: c.dueAt)
+          $0.dueAt = Google_Protobuf_Timestamp(milliseconds: c.dueAt)
           $0.overdueHours = Double(c.overdueSeconds) / 3600
         }
       }

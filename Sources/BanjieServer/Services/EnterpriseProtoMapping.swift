@@ -38,7 +38,7 @@ extension EnterpriseView {
       $0.contacts = r.contacts.map(\.proto)
       $0.liaisons = self.liaisons.map(\.proto)
       $0.checkOverrideReason = r.checkOverrideReason ?? ""
-      $0.registeredAt = Google_Protobuf_Timestamp(date: r.registeredAt)
+      $0.registeredAt = Google_Protobuf_Timestamp(milliseconds: r.registeredAt)
       $0.lastVisitedOn = self.lastVisitedOn ?? ""
       $0.version = r.version
     }
@@ -58,7 +58,7 @@ extension VisitView {
       $0.visitedOn = self.record.visitedOn
       $0.notes = self.record.notes
       $0.demandNumbers = self.demandNumbers
-      $0.recordedAt = Google_Protobuf_Timestamp(date: self.record.recordedAt)
+      $0.recordedAt = Google_Protobuf_Timestamp(milliseconds: self.record.recordedAt)
     }
   }
 }
@@ -106,7 +106,7 @@ extension DemandView {
       $0.closeComment = r.closeComment
       $0.raisedBy = r.raisedBy
       $0.visitID = r.visitId ?? 0
-      $0.raisedAt = Google_Protobuf_Timestamp(date: r.raisedAt)
+      $0.raisedAt = Google_Protobuf_Timestamp(milliseconds: r.raisedAt)
       if let t = Google_Protobuf_Timestamp(r.answeredAt) { $0.answeredAt = t }
       if let t = Google_Protobuf_Timestamp(r.closedAt) { $0.closedAt = t }
       if let sla = self.sla { $0.sla = sla.proto }
@@ -125,7 +125,7 @@ extension PolicyView {
       $0.industries = r.eligibility.industries.map(\.rawValue).sorted()
       $0.scales = EnterpriseScale.allCases.filter { r.eligibility.scales.contains($0) }.map(\.rawValue)
       $0.townships = r.eligibility.townships.sorted()
-      $0.createdAt = Google_Protobuf_Timestamp(date: r.createdAt)
+      $0.createdAt = Google_Protobuf_Timestamp(milliseconds: r.createdAt)
       $0.pushed = UInt32(self.pushed)
       $0.acknowledged = UInt32(self.acknowledged)
       $0.acknowledgedByMe = self.acknowledgedByCaller

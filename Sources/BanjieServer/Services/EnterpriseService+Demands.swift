@@ -18,13 +18,10 @@ extension EnterpriseService {
     let today = env.sla.calendar.localDate(of: now)
     let visitedOn = request.visitedOn.isEmpty ? today : try Self.date(request.visitedOn, field: "visited_on")
     guard visitedOn <= today else {
-      throw DomainError(
-        kind: .invalidArgument, code: "visit.in_future", message: "visited_on \(visitedOn) is after today (\(today))", field: "visited_on")
+      throw DomainError(kind: .invalidArgument, code: "visit.in_future", arguments: ["\(visitedOn)", "\(today)"], field: "visited_on")
     }
     guard today.dayNumber - visitedOn.dayNumber <= 366 else {
-      throw DomainError(
-        kind: .invalidArgument, code: "visit.too_old",
-        message: "visited_on \(visitedOn) is more than a year ago; record visits as they happen", field: "visited_on")
+      throw DomainError(kind: .invalidArgument, code: "visit.too_old", arguments: ["\(visitedOn)"], field: "visited_on")
     }
     let demands = try request.demands.enumerated().map { i, d in try Self.newDemand(d, field: "demands[\(i)].") }
     let uscc = Self.normalizedUSCC(request.uscc)
@@ -43,13 +40,13 @@ extension EnterpriseService {
     filter.from = request.from.isEmpty ? nil : try Self.date(request.from, field: "from")
     filter.to = request.to.isEmpty ? nil : try Self.date(request.to, field: "to")
     if let from = filter.from, let to = filter.to, from > to {
-      throw DomainError(kind: .invalidArgument, code: "visit.reversed_dates", message: "from \(from) is after to \(to)", field: "from")
+      throw DomainError(kind: .invalidArgument, code: "visit.reversed_dates", arguments: ["\(from)", "\(to)"], field: "from")
     }
     let (size, token) = try Self.page(request.page)
     filter.pageSize = size
     if let token {
       guard let after = Int64(token) else {
-        throw DomainError(kind: .invalidArgument, code: "page.token", message: "bad page token", field: "page.page_token")
+        throw DomainError(kind: .invalidArgument, code: "page.token", field: "page.page_token")
       }
       filter.after = after
     }
@@ -57,7 +54,7 @@ extension EnterpriseService {
     case .office: break
     case .liaison: filter.assignedTo = caller.liaisonRef
     case .enterprise: filter.uscc = caller.organization.uppercased()
-    case .clerk: throw DomainError(kind: .permissionDenied, code: "visit.not_visible", message: "clerks do not list visits")
+    case .clerk: throw DomainError(kind: .permissionDenied, code: "visit.not_visible")
     }
     let (views, total, next) = try await self.env.store.listVisits(filter)
     return .with {
@@ -78,8 +75,7 @@ extension EnterpriseService {
     if input.limitWorkingDays != 0 {
       guard input.limitWorkingDays <= 365 else {
         throw .invalidArgument(
-          "demand.limit_out_of_range", "\(prefix)limit_working_days must be 1 to 365, not \(input.limitWorkingDays)",
-          field: prefix + "limit_working_days")
+          "demand.limit_out_of_range", arguments: [prefix, "\(input.limitWorkingDays)"], field: prefix + "limit_working_days")
       }
     }
     return NewDemand(
@@ -102,7 +98,7 @@ extension EnterpriseService {
       default:
         throw DomainError(
           kind: .permissionDenied, code: "demand.not_your_enterprise",
-          message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not raise demands for enterprise \(access.uscc)")
+          arguments: [caller.role.rawValue, caller.person, caller.organization, access.uscc])
       }
     }
     return try await env.store.raiseDemand(
@@ -123,30 +119,22 @@ extension EnterpriseService {
         guard caller.role == .clerk, caller.organization == record.departmentCode else {
           throw DomainError(
             kind: .permissionDenied, code: "demand.not_your_department",
-            message:
-              "demand \(record.number) is for department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not assign it"
-          )
+            arguments: [record.number, record.departmentCode, caller.role.rawValue, caller.person, caller.organization])
         }
         if let department = change.department, department != record.departmentCode {
-          throw DomainError(
-            kind: .permissionDenied, code: "demand.reroute_by_office",
-            message: "only the office routes a demand to another department", field: "department_code")
+          throw DomainError(kind: .permissionDenied, code: "demand.reroute_by_office", field: "department_code")
         }
       case .answer:
         guard caller.role == .clerk, caller.organization == record.departmentCode else {
           throw DomainError(
-            kind: .permissionDenied, code: "demand.not_your_department",
-            message:
-              "demand \(record.number) is answered by a clerk of department \(record.departmentCode), not \(caller.role.rawValue) \(caller.person) of \(caller.organization)"
-          )
+            kind: .permissionDenied, code: "demand.not_your_department", messageKey: "demand.not_your_department#answer",
+            arguments: [record.number, record.departmentCode, caller.role.rawValue, caller.person, caller.organization])
         }
       case .close, .reopen:
         guard caller.role == .enterprise, caller.organization.uppercased() == record.uscc else {
           throw DomainError(
             kind: .permissionDenied, code: "demand.enterprise_only",
-            message:
-              "only enterprise \(record.uscc) may \(action.name) demand \(record.number); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not"
-          )
+            arguments: [record.uscc, action.name, record.number, caller.role.rawValue, caller.person, caller.organization])
         }
       }
     }
@@ -187,8 +175,7 @@ extension EnterpriseService {
     change.note = request.note
     guard (1...5).contains(request.satisfaction) else {
       throw DomainError(
-        kind: .invalidArgument, code: "demand.satisfaction_out_of_range",
-        message: "satisfaction must be 1 (非常不满意) to 5 (非常满意), not \(request.satisfaction)", field: "satisfaction")
+        kind: .invalidArgument, code: "demand.satisfaction_out_of_range", arguments: ["\(request.satisfaction)"], field: "satisfaction")
     }
     return try await self.act(request, context, .close(satisfaction: Int(request.satisfaction)), change: change)
   }
@@ -210,7 +197,7 @@ extension EnterpriseService {
     default:
       throw DomainError(
         kind: .permissionDenied, code: "demand.not_visible",
-        message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not read demand \(record.number)")
+        arguments: [caller.role.rawValue, caller.person, caller.organization, record.number])
     }
   }
 
@@ -219,7 +206,7 @@ extension EnterpriseService {
     let env = self.env
     let number = request.number
     guard let (view, access) = try await env.store.demand(number: number, clock: env.sla, now: env.now.now) else {
-      throw DomainError(kind: .notFound, code: "demand.not_found", message: "demand \(number.prefix(64)) does not exist", field: "number")
+      throw DomainError(kind: .notFound, code: "demand.not_found", arguments: [String(number.prefix(64))], field: "number")
     }
     try Self.mayReadDemand(caller, view.record, access)
     return view.proto
@@ -232,13 +219,13 @@ extension EnterpriseService {
     filter.department = request.departmentCode.isEmpty ? nil : request.departmentCode
     filter.states = try request.states.map { state in
       guard let s = DemandState(proto: state) else {
-        throw DomainError(kind: .invalidArgument, code: "demand.bad_state", message: "unknown state \(state)", field: "states")
+        throw DomainError(kind: .invalidArgument, code: "demand.bad_state", arguments: ["\(state)"], field: "states")
       }
       return s
     }
     filter.colours = try request.colours.map { colour in
       guard let c = SLAColour(proto: colour) else {
-        throw DomainError(kind: .invalidArgument, code: "demand.bad_colour", message: "unknown colour \(colour)", field: "colours")
+        throw DomainError(kind: .invalidArgument, code: "demand.bad_colour", arguments: ["\(colour)"], field: "colours")
       }
       return c
     }
@@ -248,8 +235,8 @@ extension EnterpriseService {
     case .clerk:
       if let department = filter.department, department != caller.organization {
         throw DomainError(
-          kind: .permissionDenied, code: "demand.not_your_department",
-          message: "a clerk of \(caller.organization) may not list demands of \(department)")
+          kind: .permissionDenied, code: "demand.not_your_department", messageKey: "demand.not_your_department#list",
+          arguments: [caller.organization, department])
       }
       filter.department = caller.organization
     case .enterprise:

@@ -24,7 +24,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
       guard caller.role == .liaison, access.liaisons.contains(caller.liaisonRef) else {
         throw DomainError(
           kind: .permissionDenied, code: "enterprise.not_assigned",
-          message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) is not assigned to enterprise \(access.uscc)")
+          arguments: [caller.role.rawValue, caller.person, caller.organization, access.uscc])
       }
     }
   }
@@ -38,7 +38,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     default:
       throw DomainError(
         kind: .permissionDenied, code: "enterprise.not_visible",
-        message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not see enterprise \(access.uscc)")
+        arguments: [caller.role.rawValue, caller.person, caller.organization, access.uscc])
     }
   }
 
@@ -68,8 +68,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     let caller = try Caller.of(context)
     let uscc = Self.normalizedUSCC(request.uscc)
     guard let view = try await self.env.store.enterprise(uscc: uscc) else {
-      throw DomainError(
-        kind: .notFound, code: "enterprise.not_found", message: "enterprise \(uscc.prefix(40)) is not registered", field: "uscc")
+      throw DomainError(kind: .notFound, code: "enterprise.not_found", arguments: [String(uscc.prefix(40))], field: "uscc")
     }
     try Self.mayRead(caller, EnterpriseAccess(uscc: view.record.uscc, liaisons: view.liaisons))
     return view.proto
@@ -88,14 +87,13 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     case .office: break
     case .liaison:
       if let asked = filter.liaison, asked != caller.liaisonRef {
-        throw DomainError(
-          kind: .permissionDenied, code: "enterprise.not_visible", message: "a liaison official lists only their own enterprises")
+        throw DomainError(kind: .permissionDenied, code: "enterprise.not_visible", messageKey: "enterprise.not_visible#liaison")
       }
       filter.liaison = caller.liaisonRef
     case .enterprise:
       filter.uscc = caller.organization.uppercased()
     case .clerk:
-      throw DomainError(kind: .permissionDenied, code: "enterprise.not_visible", message: "clerks do not list the enterprise registry")
+      throw DomainError(kind: .permissionDenied, code: "enterprise.not_visible", messageKey: "enterprise.not_visible#clerk")
     }
     let (views, total, next) = try await self.env.store.listEnterprises(filter)
     return .with {
@@ -127,6 +125,8 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     let townships = try await self.townshipNames()
     let env = self.env
     let actor = caller.actor
+    // Rejected rows are reported in the response, so their reasons speak the caller's language.
+    let language = RequestInfo.current.language
     var response = Banjie_V1_ImportEnterprisesResponse()
     var firstLine: [String: UInt32] = [:]
     var batch: [NewEnterprise] = []
@@ -146,16 +146,12 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     for try await row in request {
       response.rows += 1
       guard response.rows <= Self.importMaxRows else {
-        throw DomainError(
-          kind: .resourceExhausted, code: "import.too_many_rows",
-          message: "at most \(Self.importMaxRows) rows in one import; split the file")
+        throw DomainError(kind: .resourceExhausted, code: "import.too_many_rows", arguments: ["\(Self.importMaxRows)"])
       }
       do {
         let new = try Self.parse(row, townships: townships)
         if let first = firstLine[new.uscc] {
-          throw DomainError(
-            kind: .alreadyExists, code: "import.duplicate_row", message: "enterprise \(new.uscc) already appears on line \(first)",
-            field: "uscc")
+          throw DomainError(kind: .alreadyExists, code: "import.duplicate_row", arguments: [new.uscc, "\(first)"], field: "uscc")
         }
         firstLine[new.uscc] = row.line
         batch.append(new)
@@ -165,7 +161,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
           .with {
             $0.line = row.line
             $0.field = error.field ?? ""
-            $0.reason = error.message
+            $0.reason = error.localizedMessage(language)
             $0.uscc = String(row.uscc.prefix(40))
           })
       }
@@ -178,7 +174,8 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
 
   static func parse(_ row: Banjie_V1_ImportEnterpriseRow, townships: Set<String>) throws -> NewEnterprise {
     if !row.parseError.isEmpty {
-      throw DomainError(kind: .invalidArgument, code: "import.unreadable_line", message: row.parseError, field: "line")
+      // The client's own parse error, already in its language: the template is just "{0}".
+      throw DomainError(kind: .invalidArgument, code: "import.unreadable_line", arguments: [row.parseError], field: "line")
     }
     let contacts =
       row.contactName.isEmpty && row.contactPhone.isEmpty ? [] : [ContactRecord(name: row.contactName, phone: row.contactPhone)]
@@ -187,13 +184,10 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     case (true, true): break
     case (false, false): liaisons = [LiaisonRef(organization: row.liaisonOrganization, person: row.liaisonPerson)]
     case (true, false):
-      throw DomainError(
-        kind: .invalidArgument, code: "import.liaison_incomplete", message: "liaison_person is given without liaison_organization",
-        field: "liaison_organization")
+      throw DomainError(kind: .invalidArgument, code: "import.liaison_incomplete", field: "liaison_organization")
     case (false, true):
       throw DomainError(
-        kind: .invalidArgument, code: "import.liaison_incomplete", message: "liaison_organization is given without liaison_person",
-        field: "liaison_person")
+        kind: .invalidArgument, code: "import.liaison_incomplete", messageKey: "import.liaison_incomplete#person", field: "liaison_person")
     }
     // An import never overrides a wrong check character: that takes the office's written reason.
     return try NewEnterprise.parse(
@@ -236,11 +230,10 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     let to = request.to.isEmpty ? today : try Self.date(request.to, field: "to")
     let from = request.from.isEmpty ? try LocalDate(year: to.year, month: 1, day: 1) : try Self.date(request.from, field: "from")
     guard from <= to else {
-      throw DomainError(kind: .invalidArgument, code: "coverage.reversed_dates", message: "from \(from) is after to \(to)", field: "from")
+      throw DomainError(kind: .invalidArgument, code: "coverage.reversed_dates", arguments: ["\(from)", "\(to)"], field: "from")
     }
     guard to.dayNumber - from.dayNumber <= 3660 else {
-      throw DomainError(
-        kind: .invalidArgument, code: "coverage.period_too_long", message: "a coverage period is at most 10 years", field: "from")
+      throw DomainError(kind: .invalidArgument, code: "coverage.period_too_long", field: "from")
     }
     let report = try await self.env.store.coverage(from: from, to: to)
     return .with {
@@ -274,14 +267,15 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     do {
       return try LocalDate(parsing: text)
     } catch {
-      throw DomainError(kind: .invalidArgument, code: error.code, message: "\(field): \(error.message)", field: field)
+      throw DomainError(
+        kind: .invalidArgument, code: error.code, messageKey: "field.wrapped", arguments: [field], cause: error, field: field)
     }
   }
 
   static func page(_ page: Banjie_V1_PageRequest) throws(DomainError) -> (Int, String?) {
     let size = page.pageSize == 0 ? 50 : Int(page.pageSize)
     guard (1...500).contains(size) else {
-      throw DomainError(kind: .invalidArgument, code: "page.size", message: "page_size must be 1...500", field: "page.page_size")
+      throw DomainError(kind: .invalidArgument, code: "page.size", field: "page.page_size")
     }
     return (size, page.pageToken.isEmpty ? nil : page.pageToken)
   }

@@ -23,7 +23,7 @@ struct ExemplaryService: Banjie_V1_ExemplaryService.SimpleServiceProtocol {
       try FieldRules.text(request.demandNumber, field: "demand_number", max: 64)
       subject = .demandNumber(request.demandNumber)
     default:
-      throw DomainError.invalidArgument("exemplary.one_subject", "name exactly one of case_number and demand_number", field: "case_number")
+      throw DomainError.invalidArgument("exemplary.one_subject", field: "case_number")
     }
     try FieldRules.text(request.account, field: "account", max: 1000)
     let env = self.env
@@ -34,10 +34,7 @@ struct ExemplaryService: Banjie_V1_ExemplaryService.SimpleServiceProtocol {
       authorize: { department in
         guard department == caller.organization else {
           throw DomainError(
-            kind: .permissionDenied, code: "exemplary.not_your_department",
-            message:
-              "it belongs to department \(department); clerk \(caller.person) of \(caller.organization) nominates only their department's work"
-          )
+            kind: .permissionDenied, code: "exemplary.not_your_department", arguments: [department, caller.person, caller.organization])
         }
       }, calendar: env.sla.calendar, now: env.now.now, key: key
     ).proto
@@ -87,7 +84,7 @@ extension NominationView {
         case .declined: .declined
         }
       $0.nominatedBy = self.nominatedBy
-      $0.nominatedAt = Google_Protobuf_Timestamp(date: self.nominatedAt)
+      $0.nominatedAt = Google_Protobuf_Timestamp(milliseconds: self.nominatedAt)
       $0.reviewNote = self.reviewNote
       $0.reviewedBy = self.reviewedBy
       if let t = Google_Protobuf_Timestamp(self.reviewedAt) { $0.reviewedAt = t }

@@ -62,9 +62,20 @@ extension WorkingLimit {
 }
 
 extension Google_Protobuf_Timestamp {
+  /// The instant to the whole millisecond, rounded down. `init(date:)` carries the Double's
+  /// binary noise into the nanoseconds (JSON shows `…03.944999933Z`); the store keeps
+  /// milliseconds anyway. Floor division keeps instants before 1970 right: -0.5 s is
+  /// seconds -1, nanos 500_000_000.
+  init(milliseconds date: Date) {
+    let ms = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    let (quotient, remainder) = ms.quotientAndRemainder(dividingBy: 1000)
+    let seconds = remainder < 0 ? quotient - 1 : quotient
+    self.init(seconds: seconds, nanos: Int32(ms - seconds * 1000) * 1_000_000)
+  }
+
   init?(_ date: Date?) {
     guard let date else { return nil }
-    self.init(date: date)
+    self.init(milliseconds: date)
   }
 }
 
@@ -72,7 +83,7 @@ extension SLAStatusSnapshot {
   var proto: Banjie_V1_SLA {
     .with {
       $0.colour = self.colour.proto
-      $0.dueAt = Google_Protobuf_Timestamp(date: self.due)
+      $0.dueAt = Google_Protobuf_Timestamp(milliseconds: self.due)
       $0.budgetSeconds = self.budgetSeconds
       $0.usedSeconds = self.usedSeconds
       $0.fractionUsed = self.fractionUsed
@@ -82,7 +93,7 @@ extension SLAStatusSnapshot {
       $0.completedOnTime = self.completedOnTime ?? false
       $0.oneDayCompletion = self.isOneDayCompletion ?? false
       $0.provisional = self.isProvisional
-      $0.computedAt = Google_Protobuf_Timestamp(date: self.computedAt)
+      $0.computedAt = Google_Protobuf_Timestamp(milliseconds: self.computedAt)
     }
   }
 }
@@ -102,7 +113,7 @@ extension CaseView {
     c.state = r.state.proto
     c.outcome = r.outcome?.rawValue.lowercased() ?? ""
     c.version = r.version
-    c.receivedAt = Google_Protobuf_Timestamp(date: r.receivedAt)
+    c.receivedAt = Google_Protobuf_Timestamp(milliseconds: r.receivedAt)
     if let t = Google_Protobuf_Timestamp(r.acceptedAt) { c.acceptedAt = t }
     if let t = Google_Protobuf_Timestamp(r.completedAt) { c.completedAt = t }
     if let t = Google_Protobuf_Timestamp(r.deliveredAt) { c.deliveredAt = t }
@@ -121,7 +132,7 @@ extension AlertRecord {
   var proto: Banjie_V1_Alert {
     .with {
       $0.id = self.id ?? 0
-      $0.at = Google_Protobuf_Timestamp(date: self.at)
+      $0.at = Google_Protobuf_Timestamp(milliseconds: self.at)
       $0.kind = self.kind
       $0.subject = self.subject
       $0.departmentCode = self.departmentCode
@@ -152,18 +163,14 @@ extension ServiceItemRecord {
     case .instant: kind = .instant
     case .promised: kind = .promised
     default:
-      throw DomainError(
-        kind: .invalidArgument, code: "catalog.kind_required", message: "item \(proto.code): kind must be instant or promised",
-        field: "kind")
+      throw DomainError(kind: .invalidArgument, code: "catalog.kind_required", arguments: [proto.code], field: "kind")
     }
     let unit: LimitUnit
     switch proto.limitUnit {
     case .workingDays: unit = .workingDays
     case .workingHours: unit = .workingHours
     default:
-      throw DomainError(
-        kind: .invalidArgument, code: "catalog.unit_required",
-        message: "item \(proto.code): limit_unit must be working days or working hours", field: "limit_unit")
+      throw DomainError(kind: .invalidArgument, code: "catalog.unit_required", arguments: [proto.code], field: "limit_unit")
     }
     self.init(
       code: proto.code, name: proto.name, departmentCode: proto.departmentCode, kind: kind, promisedLimit: Int(proto.promisedLimit),

@@ -18,7 +18,7 @@ extension RatingView {
       $0.bad = r.isBad
       $0.comment = r.comment
       $0.tags = r.tags
-      $0.ratedAt = Google_Protobuf_Timestamp(date: r.ratedAt)
+      $0.ratedAt = Google_Protobuf_Timestamp(milliseconds: r.ratedAt)
       $0.excluded = r.excluded
       $0.excludedReason = r.excludedReason
       if let t = Google_Protobuf_Timestamp(r.excludedAt) { $0.excludedAt = t }
@@ -71,7 +71,7 @@ extension RectificationView {
       $0.departmentName = self.departmentName
       $0.state = r.state.proto
       $0.limitWorkingDays = UInt32(r.limitWorkingDays)
-      $0.openedAt = Google_Protobuf_Timestamp(date: r.openedAt)
+      $0.openedAt = Google_Protobuf_Timestamp(milliseconds: r.openedAt)
       $0.verifiedValid = r.verifiedValid ?? false
       $0.verificationEvidence = r.verificationEvidence
       $0.verifiedBy = r.verifiedBy
@@ -146,7 +146,7 @@ extension ReviewCampaignView {
       $0.invited = self.invited
       $0.state = r.state.proto
       $0.reviews = UInt32(self.reviews)
-      $0.createdAt = Google_Protobuf_Timestamp(date: r.createdAt)
+      $0.createdAt = Google_Protobuf_Timestamp(milliseconds: r.createdAt)
       if let t = Google_Protobuf_Timestamp(r.openedAt) { $0.openedAt = t }
       if let t = Google_Protobuf_Timestamp(r.closedAt) { $0.closedAt = t }
       if let t = Google_Protobuf_Timestamp(r.publishedAt) { $0.publishedAt = t }
@@ -169,7 +169,7 @@ extension CampaignReviewView {
       }
       $0.weightedScore = Double(self.weightedHundredths) / 100
       $0.comment = self.comment
-      $0.submittedAt = Google_Protobuf_Timestamp(date: self.submittedAt)
+      $0.submittedAt = Google_Protobuf_Timestamp(milliseconds: self.submittedAt)
     }
   }
 }

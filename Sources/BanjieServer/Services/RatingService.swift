@@ -25,9 +25,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
       caseNumber: number, input: input, actor: caller.actor,
       authorize: { record in
         guard record.enterpriseUscc == caller.organization.uppercased() else {
-          throw DomainError(
-            kind: .permissionDenied, code: "rating.not_your_case",
-            message: "case \(record.number) is not a case of enterprise \(caller.organization); an enterprise rates only its own cases")
+          throw DomainError(kind: .permissionDenied, code: "rating.not_your_case", arguments: [record.number, caller.organization])
         }
       }, clock: env.sla, now: env.now.now, key: key
     ).proto
@@ -38,11 +36,12 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     try caller.require(.clerk, .enterprise, .office, action: "read ratings")
     let number = request.caseNumber
     guard let (record, view) = try await self.env.store.rating(caseNumber: number) else {
-      throw DomainError(kind: .notFound, code: "case.not_found", message: "case \(number.prefix(64)) does not exist", field: "case_number")
+      throw DomainError(kind: .notFound, code: "case.not_found", arguments: [String(number.prefix(64))], field: "case_number")
     }
-    try Self.mayRead(caller, department: record.departmentCode, uscc: record.enterpriseUscc, what: "case \(record.number)")
+    try Self.mayRead(
+      caller, department: record.departmentCode, uscc: record.enterpriseUscc, messageKey: "rating.not_visible", number: record.number)
     guard let view else {
-      throw DomainError(kind: .notFound, code: "rating.not_found", message: "case \(record.number) is not rated", field: "case_number")
+      throw DomainError(kind: .notFound, code: "rating.not_found", arguments: [record.number], field: "case_number")
     }
     return view.proto
   }
@@ -54,16 +53,14 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     let from = try EnterpriseService.date(request.from, field: "from")
     let to = try EnterpriseService.date(request.to, field: "to")
     guard from <= to else {
-      throw DomainError(kind: .invalidArgument, code: "rating.reversed_dates", message: "from \(from) is after to \(to)", field: "from")
+      throw DomainError(kind: .invalidArgument, code: "rating.reversed_dates", arguments: ["\(from)", "\(to)"], field: "from")
     }
     guard to.dayNumber - from.dayNumber <= 3660 else {
-      throw DomainError(kind: .invalidArgument, code: "rating.period_too_long", message: "a period is at most ten years", field: "to")
+      throw DomainError(kind: .invalidArgument, code: "rating.period_too_long", field: "to")
     }
     let by = request.by.isEmpty ? "department" : request.by.lowercased()
     guard let grouping = RatingGrouping(rawValue: by) else {
-      throw DomainError(
-        kind: .invalidArgument, code: "rating.bad_grouping",
-        message: "by must be department, window or item, not \"\(request.by.prefix(20))\"", field: "by")
+      throw DomainError(kind: .invalidArgument, code: "rating.bad_grouping", arguments: [String(request.by.prefix(20))], field: "by")
     }
     let calendar = self.env.sla.calendar
     let report = try await self.env.store.ratingMeasures(from: from, to: to, by: grouping, calendar: calendar)
@@ -78,15 +75,16 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
 
   // MARK: Rectifications
 
-  static func mayRead(_ caller: Caller, department: String, uscc: String?, what: String) throws {
+  /// `messageKey` says what is read: `rating.not_visible` (a case's rating) or `rating.not_visible#rectification`.
+  static func mayRead(_ caller: Caller, department: String, uscc: String?, messageKey: String, number: String) throws {
     switch caller.role {
     case .office: return
     case .clerk where caller.organization == department: return
     case .enterprise where uscc != nil && uscc == caller.organization.uppercased(): return
     default:
       throw DomainError(
-        kind: .permissionDenied, code: "rating.not_visible",
-        message: "\(caller.role.rawValue) \(caller.person) of \(caller.organization) may not read \(what)")
+        kind: .permissionDenied, code: "rating.not_visible", messageKey: messageKey,
+        arguments: [caller.role.rawValue, caller.person, caller.organization, number])
     }
   }
 
@@ -96,10 +94,11 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     let env = self.env
     let number = request.number
     guard let view = try await env.store.rectification(number: number, clock: env.sla, now: env.now.now) else {
-      throw DomainError(
-        kind: .notFound, code: "rectification.not_found", message: "rectification \(number.prefix(64)) does not exist", field: "number")
+      throw DomainError(kind: .notFound, code: "rectification.not_found", arguments: [String(number.prefix(64))], field: "number")
     }
-    try Self.mayRead(caller, department: view.record.departmentCode, uscc: view.rating.record.uscc, what: "rectification \(number)")
+    try Self.mayRead(
+      caller, department: view.record.departmentCode, uscc: view.rating.record.uscc, messageKey: "rating.not_visible#rectification",
+      number: number)
     return view.proto
   }
 
@@ -119,7 +118,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     case .clerk: filter.department = caller.organization
     case .enterprise: filter.uscc = caller.organization.uppercased()
     case .liaison:
-      throw DomainError(kind: .permissionDenied, code: "rating.not_visible", message: "liaison officials do not list rectifications")
+      throw DomainError(kind: .permissionDenied, code: "rating.not_visible", messageKey: "rating.not_visible#liaison")
     }
     let env = self.env
     let (views, total, next) = try await env.store.listRectifications(filter, clock: env.sla, now: env.now.now)
@@ -154,9 +153,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
         guard caller.role == .clerk, caller.organization == record.departmentCode else {
           throw DomainError(
             kind: .permissionDenied, code: "rectification.not_your_department",
-            message:
-              "rectification \(record.number) belongs to department \(record.departmentCode); \(caller.role.rawValue) \(caller.person) of \(caller.organization) may not \(action.name) it"
-          )
+            arguments: [record.number, record.departmentCode, caller.role.rawValue, caller.person, caller.organization, action.name])
         }
       }
     }

@@ -19,22 +19,16 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     let from = try EnterpriseService.date(request.periodFrom, field: "period_from")
     let to = try EnterpriseService.date(request.periodTo, field: "period_to")
     guard from <= to else {
-      throw DomainError(
-        kind: .invalidArgument, code: "campaign.reversed_period", message: "period_from \(from) is after period_to \(to)",
-        field: "period_from")
+      throw DomainError(kind: .invalidArgument, code: "campaign.reversed_period", arguments: ["\(from)", "\(to)"], field: "period_from")
     }
     guard !request.departmentCodes.isEmpty, request.departmentCodes.count <= 200 else {
-      throw DomainError(
-        kind: .invalidArgument, code: "campaign.departments_count", message: "a campaign reviews 1 to 200 departments",
-        field: "department_codes")
+      throw DomainError(kind: .invalidArgument, code: "campaign.departments_count", field: "department_codes")
     }
     var departments: [String] = []
     for (i, code) in request.departmentCodes.enumerated() {
       try FieldRules.code(code, field: "department_codes[\(i)]")
       guard !departments.contains(code) else {
-        throw DomainError(
-          kind: .invalidArgument, code: "campaign.duplicate_department", message: "department \(code) is listed twice",
-          field: "department_codes[\(i)]")
+        throw DomainError(kind: .invalidArgument, code: "campaign.duplicate_department", arguments: [code], field: "department_codes[\(i)]")
       }
       departments.append(code)
     }
@@ -42,15 +36,17 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     try CampaignDimension.check(dimensions)
     guard !request.invited.isEmpty, request.invited.count <= Self.maxInvited else {
       throw DomainError(
-        kind: .invalidArgument, code: "campaign.invited_count",
-        message: "invite 1 to \(Self.maxInvited) enterprises, not \(request.invited.count)", field: "invited")
+        kind: .invalidArgument, code: "campaign.invited_count", arguments: ["\(Self.maxInvited)", "\(request.invited.count)"],
+        field: "invited")
     }
     var invited: [String] = []
     var seen: Set<String> = []
     for (i, text) in request.invited.enumerated() {
       let uscc = EnterpriseService.normalizedUSCC(text)
       do { _ = try USCC.validate(uscc) } catch {
-        throw DomainError(kind: .invalidArgument, code: error.code, message: "invited[\(i)]: \(error.message)", field: "invited[\(i)]")
+        throw DomainError(
+          kind: .invalidArgument, code: error.code, messageKey: "field.wrapped", arguments: ["invited[\(i)]"], cause: error,
+          field: "invited[\(i)]")
       }
       if seen.insert(uscc).inserted { invited.append(uscc) }
     }
@@ -99,12 +95,12 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     for (i, s) in request.scores.enumerated() {
       guard CampaignDimension.scoreRange.contains(Int(clamping: s.score)) else {
         throw DomainError(
-          kind: .invalidArgument, code: "campaign.score_out_of_range",
-          message: "score for \(s.dimension.prefix(40)) must be 1 to 5, not \(s.score)", field: "scores[\(i)].score")
+          kind: .invalidArgument, code: "campaign.score_out_of_range", arguments: [String(s.dimension.prefix(40)), "\(s.score)"],
+          field: "scores[\(i)].score")
       }
       guard scores.updateValue(Int(s.score), forKey: s.dimension) == nil else {
         throw DomainError(
-          kind: .invalidArgument, code: "campaign.duplicate_score", message: "dimension \(s.dimension.prefix(40)) is scored twice",
+          kind: .invalidArgument, code: "campaign.duplicate_score", arguments: [String(s.dimension.prefix(40))],
           field: "scores[\(i)].dimension")
       }
     }
@@ -126,10 +122,7 @@ struct ReviewCampaignService: Banjie_V1_ReviewCampaignService.SimpleServiceProto
     let (campaign, rows) = try await self.env.store.campaignResults(id: id)
     guard caller.role == .office || campaign.record.state == .published else {
       throw DomainError(
-        kind: .failedPrecondition, code: "campaign.not_published",
-        message:
-          "the results of campaign \(id) are visible to the office until they are published (it is \(campaign.record.state.rawValue))",
-        field: "id")
+        kind: .failedPrecondition, code: "campaign.not_published", arguments: ["\(id)", campaign.record.state.rawValue], field: "id")
     }
     return .with {
       $0.campaign = campaign.proto

@@ -24,7 +24,7 @@ struct SystemService: Banjie_V1_SystemService.SimpleServiceProtocol {
       $0.certificateSerial = caller.identity.serialNumber
       $0.certificateSha256 = caller.identity.sha256Fingerprint
     }
-    info.serverTime = Google_Protobuf_Timestamp(date: Date())
+    info.serverTime = Google_Protobuf_Timestamp(milliseconds: Date())
     info.timeZone = WorkingCalendar.timeZoneIdentifier
     info.database = await self.databaseDescription()
     return info
