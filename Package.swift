@@ -251,6 +251,12 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
+    // The CLI's own logic: its string catalogue, language choice and input normalisation.
+    .testTarget(
+      name: "BanjieCLITests",
+      dependencies: ["banjie"],
+      swiftSettings: swiftSettings
+    ),
     .testTarget(
       name: "BanjieCoreTests",
       dependencies: ["BanjieCore"],

@@ -7,12 +7,12 @@ import GRPCCore
 extension AdminCommand {
   struct Revoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Revoke a client certificate by serial (office): its new connections are refused and open ones closed at once."
+      abstract: t("admin.revoke.abstract")
     )
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Certificate serial (hex), as `banjie certs issue` printed it.") var serial: String
-    @Option(name: .long, help: "Why (recorded in the audit log).") var reason: String
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("admin.revoke.help.serial"))) var serial: String
+    @Option(name: .long, help: ArgumentHelp(t("admin.revoke.help.reason"))) var reason: String
+    @Flag(name: .long, help: ArgumentHelp(t("admin.help.json"))) var json = false
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CertificateAdminService.Client(wrapping: client).revokeCertificate(
@@ -25,19 +25,18 @@ extension AdminCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      print("revoked \(result.serial) (\(result.reason)) by \(result.revokedBy); \(result.connectionsClosed) open connection(s) closed")
+      print(t("admin.revoke.done", result.serial, result.reason, result.revokedBy, result.connectionsClosed))
     }
   }
 
   struct ReloadTLS: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "reload-tls",
-      abstract: "Make the server re-read its certificate, key, client CA and revocation file (office); the same as SIGHUP.",
-      discussion:
-        "New connections use the new files; open ones go on. Files that do not load are refused (exit 65) and the current certificate stays in use. Rotation: docs/OPERATIONS.md."
+      abstract: t("admin.reloadTLS.abstract"),
+      discussion: t("admin.reloadTLS.discussion")
     )
     @OptionGroup var connection: ConnectionOptions
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("admin.help.json"))) var json = false
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CertificateAdminService.Client(wrapping: client).reloadTLS(.init(), options: self.connection.callOptions)
@@ -47,15 +46,20 @@ extension AdminCommand {
         return
       }
       print(
-        "new connections use certificate \(result.certificateSerial) (\(result.certificateSubject)), valid until \(CaseOutput.shortTime(result.notAfter)); \(result.revocationsListed) serial(s) in the revocation file, \(result.connectionsClosed) open connection(s) closed"
-      )
+        t(
+          "admin.reloadTLS.done", result.certificateSerial, result.certificateSubject, CaseOutput.shortTime(result.notAfter),
+          result.revocationsListed, result.connectionsClosed))
     }
   }
 
   struct Revocations: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List revoked certificates (office).")
+    static let configuration = CommandConfiguration(abstract: t("admin.revocations.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("admin.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CertificateAdminService.Client(wrapping: client).listRevocations(.init(), options: self.connection.callOptions)
@@ -64,7 +68,13 @@ extension AdminCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("serial", "revoked", "by", "reason")
+      if self.csv {
+        LedgerCSV.revocations(result.revocations).print()
+        return
+      }
+      var table = TextTable(
+        t("admin.revocations.col.serial"), t("admin.revocations.col.revoked"), t("admin.revocations.col.by"),
+        t("admin.revocations.col.reason"))
       for r in result.revocations { table.add([r.serial, CaseOutput.shortTime(r.revokedAt), r.revokedBy, r.reason]) }
       print(table.render())
     }
@@ -72,19 +82,18 @@ extension AdminCommand {
 
   struct Backup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Take an online backup of the server's database into a local file (office).",
-      discussion:
-        "Consistent while the server keeps serving. The file is checked against the server's SHA-256 before it is kept. Restore: docs/OPERATIONS.md."
+      abstract: t("admin.backup.abstract"),
+      discussion: t("admin.backup.discussion")
     )
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "File to write (must not exist).") var out: String
+    @Option(name: .long, help: ArgumentHelp(t("admin.backup.help.out"))) var out: String
     func run() async throws {
       guard !FileManager.default.fileExists(atPath: self.out) else {
-        throw CLIError(exitCode: 64, message: "\(self.out) exists; choose another file")
+        throw CLIError(exitCode: 64, message: t("admin.backup.error.exists", self.out))
       }
       let partial = self.out + ".partial"
       guard FileManager.default.createFile(atPath: partial, contents: nil), let handle = FileHandle(forWritingAtPath: partial) else {
-        throw CLIError(exitCode: 64, message: "cannot write \(partial)")
+        throw CLIError(exitCode: 64, message: t("admin.backup.error.write", partial))
       }
       var options = self.connection.callOptions
       options.timeout = nil
@@ -107,10 +116,10 @@ extension AdminCommand {
       try handle.close()
       guard let expected, expected.0 == bytes, expected.1 == hash else {
         try? FileManager.default.removeItem(atPath: partial)
-        throw CLIError(exitCode: 70, message: "the backup arrived incomplete or damaged (got \(bytes) bytes); nothing was kept")
+        throw CLIError(exitCode: 70, message: t("admin.backup.error.damaged", bytes))
       }
       try FileManager.default.moveItem(atPath: partial, toPath: self.out)
-      print("backup written to \(self.out): \(bytes) bytes, sha256 \(hash)")
+      print(t("admin.backup.done", self.out, bytes, hash))
     }
   }
 }

@@ -8,8 +8,8 @@ import SwiftProtobuf
 /// 星级服务: `banjie award preview|publish|revoke|list|show|certificate|rules show|rules set`.
 struct AwardCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "award", abstract: "Star-service awards (星级服务): preview, publish and revoke a period's stars; rule sets.",
-    discussion: "A period is a month (2026-11), a quarter (2026-Q4) or a year (2026), in Asia/Shanghai days. Rules: docs/AWARDS.md.",
+    commandName: "award", abstract: t("award.abstract"),
+    discussion: t("award.discussion"),
     subcommands: [Preview.self, Publish.self, Revoke.self, List.self, Show.self, Certificate.self, Rules.self])
 
   typealias Client = Banjie_V1_AwardService.Client<BanjieClientTransport>
@@ -22,13 +22,21 @@ struct AwardCommand: AsyncParsableCommand {
 
   static func percent(_ share: Double, of whole: UInt32) -> String { whole == 0 ? "-" : String(format: "%.1f", share * 100) }
 
+  /// A unit kind ("window", "staff", "department") as people read it; an unknown kind as it is.
+  static func kindName(_ kind: String) -> String {
+    let key = "award.kind.\(kind)"
+    let text = t(key)
+    return text == key ? kind : text
+  }
+
   static func table(_ entries: [Banjie_V1_AwardScores]) -> String {
     var table = TextTable(
-      "unit", "key", "name", "stars", "handled", "on time %", "one-day %", "good %", "unrated %", "差评", "unrectified", "overdue demands",
-      "short of next")
+      t("award.col.unit"), t("award.col.key"), t("award.col.name"), t("award.col.stars"), t("award.col.handled"),
+      t("award.col.onTime"), t("award.col.oneDay"), t("award.col.good"), t("award.col.unrated"), t("award.col.bad"),
+      t("award.col.unrectified"), t("award.col.overdueDemands"), t("award.col.shortOfNext"))
     for e in entries {
       table.add([
-        e.kind, e.key, e.name, stars(e.stars), String(e.handled), percent(e.onTimeShare, of: e.handled),
+        kindName(e.kind), e.key, e.name, stars(e.stars), String(e.handled), percent(e.onTimeShare, of: e.handled),
         percent(e.oneDayShare, of: e.handled),
         percent(e.goodShare, of: e.rated), percent(e.unratedShare, of: e.handled), String(e.bad), String(e.unrectifiedBad),
         e.kind == "department" ? String(e.overdueDemands) : "-", e.shortOfNext,
@@ -42,20 +50,24 @@ struct AwardCommand: AsyncParsableCommand {
       print(try a.jsonString(options: CaseOutput.jsonOptions))
       return
     }
-    print("award \(a.id) · period \(a.period) (\(a.from) to \(a.to)) · rule set v\(a.ruleSetVersion)")
-    print("published \(CaseOutput.shortTime(a.publishedAt)) by \(a.publishedBy) · sha256 \(a.digest)")
+    print(t("award.header", a.id, a.period, a.from, a.to, a.ruleSetVersion))
+    print(t("award.published", CaseOutput.shortTime(a.publishedAt), a.publishedBy, a.digest))
     if a.revoked {
-      print(Terminal.paint("REVOKED \(CaseOutput.shortTime(a.revokedAt)) by \(a.revokedBy): \(a.revokeReason)", Terminal.dim))
+      print(Terminal.paint(t("award.revokedLine", CaseOutput.shortTime(a.revokedAt), a.revokedBy, a.revokeReason), Terminal.dim))
     }
     if !a.entries.isEmpty { print(table(a.entries)) }
   }
 
   struct Preview: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Compute a period's stars under the current rule set, without storing them (office).")
+      abstract: t("award.preview.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Period: 2026-11, 2026-Q4 or 2026.") var period: String
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("award.help.period"))) var period: String
+    @Flag(name: .long, help: ArgumentHelp(t("award.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let p = try await AwardCommand.call(self.connection) {
         try await $0.previewAwards(.with { $0.period = self.period }, options: self.connection.callOptions)
@@ -64,18 +76,21 @@ struct AwardCommand: AsyncParsableCommand {
         print(try p.jsonString(options: CaseOutput.jsonOptions))
         return
       }
+      if self.csv {
+        LedgerCSV.awardScores(p.entries).print()
+        return
+      }
       print(AwardCommand.table(p.entries))
       print(
-        Terminal.paint(
-          "preview of \(p.period) (\(p.from) to \(p.to)) under rule set v\(p.rules.version) \(p.rules.name); not published", Terminal.dim))
+        Terminal.paint(t("award.preview.note", p.period, p.from, p.to, p.rules.version, p.rules.name), Terminal.dim))
     }
   }
 
   struct Publish: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Publish an immutable snapshot of a period's stars (office).")
+    static let configuration = CommandConfiguration(abstract: t("award.publish.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Period: 2026-11, 2026-Q4 or 2026.") var period: String
+    @Argument(help: ArgumentHelp(t("award.help.period"))) var period: String
     func run() async throws {
       let a = try await AwardCommand.call(self.connection) {
         try await $0.publishAwards(
@@ -87,11 +102,11 @@ struct AwardCommand: AsyncParsableCommand {
 
   struct Revoke: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Revoke a published award with a reason, so the period can be published again (office).")
+      abstract: t("award.revoke.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Award id.") var id: Int64
-    @Option(name: .long, help: "Why it is revoked.") var reason: String
+    @Argument(help: ArgumentHelp(t("award.help.id"))) var id: Int64
+    @Option(name: .long, help: ArgumentHelp(t("award.help.reason"))) var reason: String
     func run() async throws {
       let a = try await AwardCommand.call(self.connection) {
         try await $0.revokeAward(
@@ -105,20 +120,30 @@ struct AwardCommand: AsyncParsableCommand {
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The history of published awards, newest first.")
+    static let configuration = CommandConfiguration(abstract: t("award.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("award.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let r = try await AwardCommand.call(self.connection) { try await $0.listAwards(.init(), options: self.connection.callOptions) }
       if self.json {
         print(try r.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("id", "period", "rules", "published", "by", "state", "sha256")
+      if self.csv {
+        LedgerCSV.awards(r.awards).print()
+        return
+      }
+      var table = TextTable(
+        t("award.list.col.id"), t("award.list.col.period"), t("award.list.col.rules"), t("award.list.col.published"),
+        t("award.list.col.by"), t("award.list.col.state"), "sha256")
       for a in r.awards {
         table.add([
           String(a.id), a.period, "v\(a.ruleSetVersion)", CaseOutput.shortTime(a.publishedAt), a.publishedBy,
-          a.revoked ? "revoked: \(a.revokeReason)" : "live", String(a.digest.prefix(16)),
+          a.revoked ? t("award.list.revoked", a.revokeReason) : t("award.list.live"), String(a.digest.prefix(16)),
         ])
       }
       print(table.render())
@@ -126,10 +151,10 @@ struct AwardCommand: AsyncParsableCommand {
   }
 
   struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a published award with its scores and stars.")
+    static let configuration = CommandConfiguration(abstract: t("award.show.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Award id.") var id: Int64
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("award.help.id"))) var id: Int64
+    @Flag(name: .long, help: ArgumentHelp(t("award.help.json"))) var json = false
     func run() async throws {
       let a = try await AwardCommand.call(self.connection) {
         try await $0.getAward(.with { $0.id = self.id }, options: self.connection.callOptions)
@@ -139,10 +164,10 @@ struct AwardCommand: AsyncParsableCommand {
   }
 
   struct Certificate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print an award's certificate as text; --html writes a self-contained page.")
+    static let configuration = CommandConfiguration(abstract: t("award.certificate.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Award id.") var id: Int64
-    @Option(name: .long, help: "Write the certificate as one HTML file (inline CSS, no external assets).") var html: String?
+    @Argument(help: ArgumentHelp(t("award.help.id"))) var id: Int64
+    @Option(name: .long, help: ArgumentHelp(t("award.help.html"))) var html: String?
     func run() async throws {
       let a = try await AwardCommand.call(self.connection) {
         try await $0.getAward(.with { $0.id = self.id }, options: self.connection.callOptions)
@@ -150,23 +175,23 @@ struct AwardCommand: AsyncParsableCommand {
       print(AwardCertificate.text(a))
       if let html = self.html {
         do { try Data(AwardCertificate.html(a).utf8).write(to: URL(fileURLWithPath: html)) } catch {
-          throw CLIError(exitCode: 64, message: "cannot write \(html): \(error.localizedDescription)")
+          throw CLIError(exitCode: 64, message: t("award.error.write", html, error.localizedDescription))
         }
-        print(Terminal.paint("wrote \(html)", Terminal.dim))
+        print(Terminal.paint(t("award.wrote", html), Terminal.dim))
       }
     }
   }
 
   struct Rules: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Award rule sets: show the current (or a given) version; set a new version from a JSON file.",
+      abstract: t("award.rules.abstract"),
       subcommands: [ShowRules.self, SetRules.self])
 
     struct ShowRules: AsyncParsableCommand {
-      static let configuration = CommandConfiguration(commandName: "show", abstract: "Show a rule set (default: the current one).")
+      static let configuration = CommandConfiguration(commandName: "show", abstract: t("award.rules.show.abstract"))
       @OptionGroup var connection: ConnectionOptions
-      @Option(name: .long, help: "Rule set version.") var version: Int64 = 0
-      @Flag(name: .long, help: "Print JSON (usable as input to `rules set`).") var json = false
+      @Option(name: .long, help: ArgumentHelp(t("award.help.version"))) var version: Int64 = 0
+      @Flag(name: .long, help: ArgumentHelp(t("award.help.rulesJSON"))) var json = false
       func run() async throws {
         let r = try await AwardCommand.call(self.connection) {
           try await $0.getAwardRules(.with { $0.version = self.version }, options: self.connection.callOptions)
@@ -177,23 +202,22 @@ struct AwardCommand: AsyncParsableCommand {
 
     struct SetRules: AsyncParsableCommand {
       static let configuration = CommandConfiguration(
-        commandName: "set", abstract: "Store a new rule set version from FILE (office).",
-        discussion:
-          "FILE is JSON: {\"name\": \"…\", \"levels\": [{\"stars\": 5, \"minHandled\": 30, \"minOnTimePercent\": 98, …}, …]}; -1 means no limit for the maxima."
+        commandName: "set", abstract: t("award.rules.set.abstract"),
+        discussion: t("award.rules.set.discussion")
       )
       @OptionGroup var connection: ConnectionOptions
       @OptionGroup var mutation: MutationOptions
-      @Argument(help: "JSON file.") var file: String
+      @Argument(help: ArgumentHelp(t("award.help.file"))) var file: String
       func run() async throws {
         let text: String
         do { text = try String(contentsOfFile: self.file, encoding: .utf8) } catch {
-          throw CLIError(exitCode: 64, message: "cannot read \(self.file)")
+          throw CLIError(exitCode: 64, message: t("award.error.read", self.file))
         }
         var options = JSONDecodingOptions()
         options.ignoreUnknownFields = true
         let request: Banjie_V1_SetAwardRulesRequest
         do { request = try Banjie_V1_SetAwardRulesRequest(jsonString: text, options: options) } catch {
-          throw CLIError(exitCode: 65, message: "\(self.file) is not a rule set: \(error)")
+          throw CLIError(exitCode: 65, message: t("award.error.notRules", self.file, "\(error)"))
         }
         let r = try await AwardCommand.call(self.connection) {
           try await $0.setAwardRules(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
@@ -208,9 +232,10 @@ struct AwardCommand: AsyncParsableCommand {
       print(try r.jsonString(options: CaseOutput.jsonOptions))
       return
     }
-    print("rule set v\(r.version) · \(r.name) · \(CaseOutput.shortTime(r.createdAt)) by \(r.createdBy)")
+    print(t("award.rules.header", r.version, r.name, CaseOutput.shortTime(r.createdAt), r.createdBy))
     var table = TextTable(
-      "stars", "handled ≥", "on time ≥ %", "one-day ≥ %", "good ≥ %", "unrated ≤ %", "unrectified 差评 ≤", "overdue demands ≤")
+      t("award.rules.col.stars"), t("award.rules.col.handled"), t("award.rules.col.onTime"), t("award.rules.col.oneDay"),
+      t("award.rules.col.good"), t("award.rules.col.unrated"), t("award.rules.col.unrectified"), t("award.rules.col.overdueDemands"))
     func limit(_ v: Int32) -> String { v < 0 ? "-" : String(v) }
     for l in r.levels {
       table.add([
@@ -226,12 +251,15 @@ struct AwardCommand: AsyncParsableCommand {
 enum AwardCertificate {
   static func text(_ a: Banjie_V1_Award) -> String {
     var lines = [
-      "星级服务证书 · Star-service certificate", "period \(a.period) (\(a.from) to \(a.to)) · rule set v\(a.ruleSetVersion)",
-      "published \(CaseOutput.shortTime(a.publishedAt)) by \(a.publishedBy)",
+      t("award.cert.heading"), t("award.cert.period", a.period, a.from, a.to, a.ruleSetVersion),
+      t("award.cert.published", CaseOutput.shortTime(a.publishedAt), a.publishedBy),
     ]
-    if a.revoked { lines.append("REVOKED: \(a.revokeReason)") }
+    if a.revoked { lines.append(t("award.cert.revoked", a.revokeReason)) }
     for e in a.entries.sorted(by: { ($0.stars, $1.key) > ($1.stars, $0.key) }) {
-      lines.append("  \(AwardCommand.stars(e.stars))  \(e.kind) \(e.name)\(e.name == e.key ? "" : " (\(e.key))") · \(e.handled) cases")
+      lines.append(
+        t(
+          "award.cert.entry", AwardCommand.stars(e.stars), AwardCommand.kindName(e.kind), e.name,
+          e.name == e.key ? "" : t("award.cert.key", e.key), e.handled))
     }
     lines.append("sha256 \(a.digest)")
     return lines.joined(separator: "\n")
@@ -244,11 +272,19 @@ enum AwardCertificate {
 
   static func html(_ a: Banjie_V1_Award) -> String {
     let rows = a.entries.sorted(by: { ($0.stars, $1.key) > ($1.stars, $0.key) }).map { e in
-      "<tr><td class=\"s\">\(AwardCommand.stars(e.stars))</td><td>\(escape(e.kind))</td><td>\(escape(e.name))</td><td>\(escape(e.key))</td><td>\(e.handled)</td></tr>"
+      "<tr><td class=\"s\">\(AwardCommand.stars(e.stars))</td><td>\(escape(AwardCommand.kindName(e.kind)))</td><td>\(escape(e.name))</td><td>\(escape(e.key))</td><td>\(e.handled)</td></tr>"
     }.joined(separator: "\n")
+    let lang = Language.current == .zh ? "zh-CN" : "en"
+    let title = t("award.cert.title")
+    let meta = t(
+      "award.html.meta", a.period, a.from, a.to, a.ruleSetVersion, CaseOutput.shortTime(a.publishedAt), a.publishedBy)
+    let revoked = a.revoked ? "<p class=\"revoked\">\(escape(t("award.cert.revoked", a.revokeReason)))</p>" : ""
+    let headings = [
+      t("award.col.stars"), t("award.col.unit"), t("award.col.name"), t("award.col.key"), t("award.html.cases"),
+    ].map { "<th>\(escape($0))</th>" }.joined()
     return """
       <!DOCTYPE html>
-      <html lang="zh-CN"><head><meta charset="utf-8"><title>星级服务证书 \(escape(a.period))</title>
+      <html lang="\(lang)"><head><meta charset="utf-8"><title>\(escape(title)) \(escape(a.period))</title>
       <style>
       body{font-family:serif;background:#fdf8ee;margin:0;padding:2em}
       .cert{max-width:52em;margin:auto;border:6px double #a0522d;padding:2em;background:#fff}
@@ -260,13 +296,13 @@ enum AwardCertificate {
       .revoked{color:#c8102e;font-weight:bold;text-align:center}
       .digest{font-family:monospace;font-size:.8em;color:#777;word-break:break-all;margin-top:1.5em}
       </style></head><body><div class="cert">
-      <h1>星级服务证书</h1>
-      <p class="meta">\(escape(a.period)) (\(escape(a.from)) – \(escape(a.to))) · rule set v\(a.ruleSetVersion) · published \(escape(CaseOutput.shortTime(a.publishedAt))) by \(escape(a.publishedBy))</p>
-      \(a.revoked ? "<p class=\"revoked\">REVOKED: \(escape(a.revokeReason))</p>" : "")
-      <table><tr><th>stars</th><th>unit</th><th>name</th><th>key</th><th>cases</th></tr>
+      <h1>\(escape(title))</h1>
+      <p class="meta">\(escape(meta))</p>
+      \(revoked)
+      <table><tr>\(headings)</tr>
       \(rows)
       </table>
-      <p class="digest">award \(a.id) · SHA-256 \(escape(a.digest))</p>
+      <p class="digest">\(escape(t("award.html.digest", a.id, a.digest)))</p>
       </div></body></html>
 
       """

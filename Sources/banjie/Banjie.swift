@@ -7,31 +7,38 @@ import GRPCCore
 struct Banjie: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "banjie",
-    abstract: "banjie's command-line client: service-hall windows, enterprises, liaison officials and the office.",
-    discussion: """
-      Connection: --server/--ca/--cert/--key, or BANJIE_SERVER, BANJIE_CA, BANJIE_CERT, BANJIE_KEY,
-      or --profile NAME (a file ~/.config/banjie/NAME.profile, or a path).
-
-      Exit codes: 0 success · 64 bad usage · 65 the server refused the request (invalid argument,
-      failed precondition, not found, already exists, stale version) · 69 server unreachable or
-      deadline exceeded · 70 internal error · 77 permission denied or not authenticated.
-      """,
+    abstract: t("root.abstract"),
+    discussion: t("root.discussion"),
     version: BanjieVersion.current,
     subcommands: [
       Health.self, CaseCommand.self, AlertsCommand.self, CatalogCommand.self, CalendarCommand.self, AdminCommand.self,
       EnterpriseCommand.self, VisitCommand.self, DemandCommand.self, PolicyCommand.self, CoverageCommand.self,
       RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, AwardCommand.self, ExemplaryCommand.self,
-      DashboardCommand.self, ReportCommand.self, Certs.self,
+      DashboardCommand.self, ReportCommand.self, Certs.self, ProfileCommand.self,
     ]
   )
 
   /// The one place errors become output: a `CLIError` (or an `RPCError`, converted to one) is
   /// printed as "banjie: <message>" on standard error and exits with its documented code;
-  /// anything else (usage errors, `ExitCode`, help requests) goes to ArgumentParser as usual.
+  /// anything else (usage errors, `ExitCode`, help requests) is ArgumentParser's, with its
+  /// headings in the user's language.
   static func main() async {
+    let arguments: [String]
+    do {
+      let (language, rest) = try Language.resolve(
+        arguments: Array(CommandLine.arguments.dropFirst()), environment: ProcessInfo.processInfo.environment,
+        profileLang: ConnectionOptions.profileLanguage)
+      Language.current = language
+      arguments = rest
+    } catch let error as LanguageError {
+      FileHandle.standardError.write(Data("banjie: \(error.message)\n".utf8))
+      Self.exit(withError: ExitCode(64))
+    } catch {
+      Self.exit(withError: error)
+    }
     do {
       // As ArgumentParser's own `main()`: the async parse also serves async shell completions.
-      var command = try await Self.asyncParseAsRoot()
+      var command = try await Self.asyncParseAsRoot(arguments)
       if var asyncCommand = command as? any AsyncParsableCommand {
         try await asyncCommand.run()
       } else {
@@ -42,12 +49,48 @@ struct Banjie: AsyncParsableCommand {
     } catch let error as RPCError {
       Self.fail(CLIError(rpc: error))
     } catch {
-      Self.exit(withError: error)
+      Self.finish(error)
     }
   }
 
   private static func fail(_ error: CLIError) -> Never {
-    FileHandle.standardError.write(Data("banjie: \(error.message)\n".utf8))
+    FileHandle.standardError.write(Data("\(t("error.prefix"))\(error.message)\n".utf8))
     Self.exit(withError: ExitCode(error.exitCode))
+  }
+
+  /// ArgumentParser's own ending (help, version, usage errors), its fixed English headings put
+  /// into the user's language.
+  private static func finish(_ error: any Error) -> Never {
+    let code = Self.exitCode(for: error)
+    var message = Self.fullMessage(for: error)
+    if Language.current != .en, !message.isEmpty {
+      message = Self.localizeHelp(message)
+    }
+    if !message.isEmpty {
+      let text = message + (message.hasSuffix("\n") ? "" : "\n")
+      if code == .success {
+        print(text, terminator: "")
+      } else {
+        FileHandle.standardError.write(Data(text.utf8))
+      }
+    }
+    Foundation.exit(code.rawValue)
+  }
+
+  /// Replaces ArgumentParser's headings and fixed sentences with the catalogue's.
+  static func localizeHelp(_ text: String) -> String {
+    var text = text
+    for heading in ["OVERVIEW", "USAGE", "ARGUMENTS", "OPTIONS", "SUBCOMMANDS"] {
+      text = text.replacingOccurrences(of: "\(heading): ", with: t("help.\(heading)"))
+      text = text.replacingOccurrences(of: "\(heading):", with: t("help.\(heading)"))
+    }
+    text = text.replacingOccurrences(of: "Show help information.", with: t("help.helpFlag"))
+    text = text.replacingOccurrences(of: "Show the version.", with: t("help.versionFlag"))
+    // "See 'banjie help case <subcommand>' for detailed help."
+    if let start = text.range(of: "See '"), let end = text.range(of: "' for detailed help.", range: start.upperBound..<text.endIndex) {
+      text.replaceSubrange(start.lowerBound..<end.upperBound, with: t("help.seeHelp", String(text[start.upperBound..<end.lowerBound])))
+    }
+    if text.hasPrefix("Error: ") { text = t("error.usage", String(text.dropFirst("Error: ".count))) }
+    return text
   }
 }

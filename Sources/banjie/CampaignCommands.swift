@@ -8,23 +8,22 @@ import SwiftProtobuf
 /// Visits (走访), demands (诉求), policy pushes (政策推送) and coverage of the warm-enterprise campaign.
 struct VisitCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "visit", abstract: "Liaison officials' visits to their enterprises (走访).", subcommands: [Record.self, List.self])
+    commandName: "visit", abstract: t("visit.abstract"), subcommands: [Record.self, List.self])
 
   struct Record: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record a visit, with the demands raised during it (liaison).")
+    static let configuration = CommandConfiguration(abstract: t("visit.record.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "USCC of the enterprise visited.") var uscc: String
-    @Option(name: .long, help: "What was discussed.") var notes: String
-    @Option(name: .long, help: "Date of the visit, YYYY-MM-DD (default today).") var on: String?
-    @Option(name: .long, help: "A demand raised, as CATEGORY:DEPARTMENT:DESCRIPTION (repeatable), e.g. land:ZRZYJ:扩建用地.") var demand:
-      [String] = []
+    @Argument(help: ArgumentHelp(t("visit.help.uscc")), transform: Normalize.code) var uscc: String
+    @Option(name: .long, help: ArgumentHelp(t("visit.help.notes"))) var notes: String
+    @Option(name: .long, help: ArgumentHelp(t("visit.help.on"))) var on: String?
+    @Option(name: .long, help: ArgumentHelp(t("visit.help.demand")), transform: Normalize.text) var demand: [String] = []
     func run() async throws {
       let demands = try self.demand.map { text -> Banjie_V1_DemandInput in
         let parts = text.split(separator: ":", maxSplits: 2).map(String.init)
-        guard parts.count == 3 else { throw ValidationError("--demand is CATEGORY:DEPARTMENT:DESCRIPTION, got \"\(text)\"") }
+        guard parts.count == 3 else { throw ValidationError(t("visit.error.demandFormat", text)) }
         return .with {
-          $0.category = parts[0]
+          $0.category = DemandOutput.categoryKey(parts[0])
           $0.departmentCode = parts[1]
           $0.description_p = parts[2]
         }
@@ -42,20 +41,24 @@ struct VisitCommand: AsyncParsableCommand {
         print(try v.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      print("visit \(v.id): \(v.enterpriseName) on \(v.visitedOn) by \(v.liaison.person) (\(v.liaison.organization))")
-      for number in v.demandNumbers { print("  demand \(number)") }
+      print(t("visit.recorded", v.id, v.enterpriseName, v.visitedOn, v.liaison.person, v.liaison.organization))
+      for number in v.demandNumbers { print(t("visit.demandLine", number)) }
     }
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List visits, newest first.")
+    static let configuration = CommandConfiguration(abstract: t("visit.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "Only this enterprise.") var uscc: String?
-    @Option(name: .long, help: "Visited on or after YYYY-MM-DD.") var from: String?
-    @Option(name: .long, help: "Visited on or before YYYY-MM-DD.") var to: String?
-    @Option(name: .long, help: "Visits per page (1-500).") var pageSize: UInt32 = 50
-    @Option(name: .long, help: "Continue from a previous page's token.") var pageToken: String?
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(t("visit.help.filterUscc")), transform: Normalize.code) var uscc: String?
+    @Option(name: .long, help: ArgumentHelp(t("visit.help.from"))) var from: String?
+    @Option(name: .long, help: ArgumentHelp(t("visit.help.to"))) var to: String?
+    @Option(name: .long, help: ArgumentHelp(t("visit.help.pageSize"))) var pageSize: UInt32 = 50
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.pageToken"))) var pageToken: String?
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let request = Banjie_V1_ListVisitsRequest.with {
         $0.uscc = self.uscc ?? ""
@@ -73,7 +76,13 @@ struct VisitCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("id", "date", "enterprise", "liaison", "demands", "notes")
+      if self.csv {
+        LedgerCSV.visits(result.visits).print()
+        return
+      }
+      var table = TextTable(
+        t("visit.col.id"), t("visit.col.date"), t("visit.col.enterprise"), t("visit.col.liaison"), t("visit.col.demands"),
+        t("visit.col.notes"))
       for v in result.visits {
         table.add([
           String(v.id), v.visitedOn, v.enterpriseName, "\(v.liaison.person)(\(v.liaison.organization))", String(v.demandNumbers.count),
@@ -83,15 +92,15 @@ struct VisitCommand: AsyncParsableCommand {
       print(table.render())
       print(
         Terminal.paint(
-          "\(result.visits.count) of \(result.total) visits"
-            + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+          t("visit.list.count", result.visits.count, result.total)
+            + (result.nextPageToken.isEmpty ? "" : t("enterprise.nextPage", result.nextPageToken)), Terminal.dim))
     }
   }
 }
 
 struct DemandCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "demand", abstract: "Enterprise demands (诉求): raise, assign, answer, close or reopen.",
+    commandName: "demand", abstract: t("demand.abstract"),
     subcommands: [Raise.self, Assign.self, Answer.self, Close.self, Reopen.self, Show.self, List.self])
 
   static func act(
@@ -113,19 +122,19 @@ struct DemandCommand: AsyncParsableCommand {
 
   struct Raise: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Raise a demand (an enterprise for itself, a liaison for an assigned enterprise, or the office).")
+      abstract: t("demand.raise.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Option(name: .long, help: "USCC (an enterprise may leave it out).") var uscc: String?
-    @Option(name: .long, help: "financing, land, permits, labour, utilities, policy or other.") var category: String
-    @Option(name: .long, help: "Responsible department code.") var department: String
-    @Option(name: .long, help: "What the enterprise needs.") var description: String
-    @Option(name: .long, help: "Limit in working days (default: the county setting, 10).") var limitDays: UInt32 = 0
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.uscc")), transform: Normalize.code) var uscc: String?
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.category"))) var category: String
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.department")), transform: Normalize.code) var department: String
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.description"))) var description: String
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.limitDays"))) var limitDays: UInt32 = 0
     func run() async throws {
       let request = Banjie_V1_RaiseDemandRequest.with {
         $0.uscc = self.uscc ?? ""
         $0.demand = .with {
-          $0.category = self.category
+          $0.category = DemandOutput.categoryKey(self.category)
           $0.departmentCode = self.department
           $0.description_p = self.description
           $0.limitWorkingDays = self.limitDays
@@ -140,12 +149,12 @@ struct DemandCommand: AsyncParsableCommand {
 
   struct Assign: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Take a demand on and name its handler (clerk of the department), or route it (office).")
+      abstract: t("demand.assign.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: DemandTarget
-    @Option(name: .long, help: "Who handles it.") var handler: String
-    @Option(name: .long, help: "Route to this department (office).") var department: String?
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.handler"))) var handler: String
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.routeDepartment")), transform: Normalize.code) var department: String?
     func run() async throws {
       try await DemandCommand.act(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion,
@@ -158,11 +167,11 @@ struct DemandCommand: AsyncParsableCommand {
   }
 
   struct Answer: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reply to a demand (clerk of the department): its clock stops.")
+    static let configuration = CommandConfiguration(abstract: t("demand.answer.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: DemandTarget
-    @Option(name: .long, help: "The department's reply.") var answer: String
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.answer"))) var answer: String
     func run() async throws {
       try await DemandCommand.act(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.answer = self.answer }
@@ -173,14 +182,14 @@ struct DemandCommand: AsyncParsableCommand {
   }
 
   struct Close: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Confirm an answered demand and rate it 1–5 (the enterprise only).")
+    static let configuration = CommandConfiguration(abstract: t("demand.close.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: DemandTarget
-    @Option(name: .long, help: "5 非常满意 … 1 非常不满意.") var satisfaction: UInt32
-    @Option(name: .long, help: "A comment.") var comment: String = ""
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.satisfaction"))) var satisfaction: UInt32
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.comment"))) var comment: String = ""
     func validate() throws {
-      guard (1...5).contains(self.satisfaction) else { throw ValidationError("--satisfaction must be 1 to 5") }
+      guard (1...5).contains(self.satisfaction) else { throw ValidationError(t("demand.error.satisfaction")) }
     }
     func run() async throws {
       try await DemandCommand.act(
@@ -194,11 +203,11 @@ struct DemandCommand: AsyncParsableCommand {
   }
 
   struct Reopen: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Reopen an answered demand (the enterprise only): a new clock starts.")
+    static let configuration = CommandConfiguration(abstract: t("demand.reopen.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: DemandTarget
-    @Option(name: .long, help: "Why the answer does not settle it.") var reason: String
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.reason"))) var reason: String
     func run() async throws {
       try await DemandCommand.act(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }
@@ -209,10 +218,10 @@ struct DemandCommand: AsyncParsableCommand {
   }
 
   struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a demand with its deadline and colour.")
+    static let configuration = CommandConfiguration(abstract: t("demand.show.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Demand number.") var number: String
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("demand.help.number")), transform: Normalize.number) var number: String
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
     func run() async throws {
       let d = try await EnterpriseCommand.call(self.connection) {
         try await $0.getDemand(.with { $0.number = self.number }, options: self.connection.callOptions)
@@ -222,23 +231,31 @@ struct DemandCommand: AsyncParsableCommand {
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the demands you may see, newest first.")
+    static let configuration = CommandConfiguration(abstract: t("demand.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "Only this enterprise.") var uscc: String?
-    @Option(name: .long, help: "State (repeatable): open, assigned, answered, closed, reopened.") var state: [String] = []
-    @Option(name: .long, help: "Colour (repeatable): green, yellow, red.") var colour: [String] = []
-    @Option(name: .long, help: "Department code (office).") var department: String?
-    @Option(name: .long, help: "Demands per page (1-500).") var pageSize: UInt32 = 50
-    @Option(name: .long, help: "Continue from a previous page's token.") var pageToken: String?
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.filterUscc")), transform: Normalize.code) var uscc: String?
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.state"))) var state: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.colour"))) var colour: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.filterDepartment")), transform: Normalize.code) var department: String?
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.pageSize"))) var pageSize: UInt32 = 50
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.pageToken"))) var pageToken: String?
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       var request = Banjie_V1_ListDemandsRequest()
       for s in self.state {
-        guard let value = Banjie_V1_DemandState(name: s) else { throw CLIError(exitCode: 64, message: "unknown state \(s)") }
+        guard let value = Banjie_V1_DemandState(name: s) else {
+          throw CLIError(exitCode: 64, message: t("demand.error.unknownState", s))
+        }
         request.states.append(value)
       }
       for c in self.colour {
-        guard let value = Banjie_V1_Colour(name: c) else { throw CLIError(exitCode: 64, message: "unknown colour \(c)") }
+        guard let value = Banjie_V1_Colour(name: c) else {
+          throw CLIError(exitCode: 64, message: t("demand.error.unknownColour", c))
+        }
         request.colours.append(value)
       }
       request.uscc = self.uscc ?? ""
@@ -255,38 +272,44 @@ struct DemandCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("number", "enterprise", "category", "department", "state", "due", "colour")
+      if self.csv {
+        LedgerCSV.demands(result.demands).print()
+        return
+      }
+      var table = TextTable(
+        t("demand.col.number"), t("demand.col.enterprise"), t("demand.col.category"), t("demand.col.department"), t("demand.col.state"),
+        t("demand.col.due"), t("demand.col.colour"))
       for d in result.demands {
         table.add(
           [
-            d.number, d.enterpriseName, d.category, d.departmentCode, DemandOutput.stateName(d.state),
-            d.hasSla ? CaseOutput.shortTime(d.sla.dueAt) : "-", d.hasSla ? CaseOutput.colourName(d.sla.colour) : "-",
+            d.number, d.enterpriseName, DemandOutput.categoryName(d.category), d.departmentCode, DemandOutput.stateLabel(d.state),
+            d.hasSla ? CaseOutput.shortTime(d.sla.dueAt) : "-", d.hasSla ? EnterpriseOutput.colourName(d.sla.colour) : "-",
           ],
           colour: d.hasSla && !d.sla.completed ? CaseOutput.ansi(d.sla.colour) : nil)
       }
       print(table.render())
       print(
         Terminal.paint(
-          "\(result.demands.count) of \(result.total) demands"
-            + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+          t("demand.list.count", result.demands.count, result.total)
+            + (result.nextPageToken.isEmpty ? "" : t("enterprise.nextPage", result.nextPageToken)), Terminal.dim))
     }
   }
 }
 
 struct PolicyCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "policy", abstract: "Policy pushes (政策推送): record, push to eligible enterprises, acknowledge.",
+    commandName: "policy", abstract: t("policy.abstract"),
     subcommands: [Create.self, Push.self, Ack.self, List.self])
 
   struct Create: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record a policy and who is eligible (office). Empty criteria mean any.")
+    static let configuration = CommandConfiguration(abstract: t("policy.create.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Option(name: .long, help: "Title.") var title: String
-    @Option(name: .long, help: "Summary.") var summary: String = ""
-    @Option(name: .long, help: "Eligible GB/T 4754 section (repeatable).") var industry: [String] = []
-    @Option(name: .long, help: "Eligible scale (repeatable).") var scale: [String] = []
-    @Option(name: .long, help: "Eligible township (repeatable).") var township: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("policy.help.title"))) var title: String
+    @Option(name: .long, help: ArgumentHelp(t("policy.help.summary"))) var summary: String = ""
+    @Option(name: .long, help: ArgumentHelp(t("policy.help.industry"))) var industry: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("policy.help.scale"))) var scale: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("policy.help.township"))) var township: [String] = []
     func run() async throws {
       let request = Banjie_V1_CreatePolicyRequest.with {
         $0.title = self.title
@@ -302,15 +325,15 @@ struct PolicyCommand: AsyncParsableCommand {
         print(try p.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      print("policy \(p.id): \(p.title)")
+      print(t("policy.created", p.id, p.title))
     }
   }
 
   struct Push: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Push a policy to every eligible enterprise not yet reached (office).")
+    static let configuration = CommandConfiguration(abstract: t("policy.push.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Policy id.") var id: Int64
+    @Argument(help: ArgumentHelp(t("policy.help.id"))) var id: Int64
     func run() async throws {
       let r = try await EnterpriseCommand.call(self.connection) {
         try await $0.pushPolicy(.with { $0.policyID = self.id }, metadata: self.mutation.metadata, options: self.connection.callOptions)
@@ -319,17 +342,15 @@ struct PolicyCommand: AsyncParsableCommand {
         print(try r.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      print(
-        "policy \(r.policy.id): pushed to \(r.newlyPushed) more enterprises; \(r.policy.pushed) pushed, \(r.policy.acknowledged) acknowledged"
-      )
+      print(t("policy.pushed", r.policy.id, r.newlyPushed, r.policy.pushed, r.policy.acknowledged))
     }
   }
 
   struct Ack: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Acknowledge a policy pushed to you (enterprise).")
+    static let configuration = CommandConfiguration(abstract: t("policy.ack.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Policy id.") var id: Int64
+    @Argument(help: ArgumentHelp(t("policy.help.id"))) var id: Int64
     func run() async throws {
       let p = try await EnterpriseCommand.call(self.connection) {
         try await $0.acknowledgePolicy(
@@ -339,15 +360,19 @@ struct PolicyCommand: AsyncParsableCommand {
         print(try p.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      print("acknowledged policy \(p.id): \(p.title)")
+      print(t("policy.acknowledged", p.id, p.title))
     }
   }
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Policies with pushed and acknowledged counts (office), or those pushed to you (enterprise).")
+      abstract: t("policy.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let result = try await EnterpriseCommand.call(self.connection) {
         try await $0.listPolicies(.init(), options: self.connection.callOptions)
@@ -356,12 +381,20 @@ struct PolicyCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("id", "title", "industries", "scales", "townships", "pushed", "acknowledged")
+      if self.csv {
+        LedgerCSV.policies(result.policies).print()
+        return
+      }
+      var table = TextTable(
+        t("policy.col.id"), t("policy.col.title"), t("policy.col.industries"), t("policy.col.scales"), t("policy.col.townships"),
+        t("policy.col.pushed"), t("policy.col.acknowledged"))
+      let anyValue = t("policy.any")
       for p in result.policies {
         table.add([
-          String(p.id), p.title, p.industries.joined(separator: ",").ifEmpty("any"), p.scales.joined(separator: ",").ifEmpty("any"),
-          p.townships.joined(separator: "、").ifEmpty("any"), String(p.pushed),
-          String(p.acknowledged) + (p.acknowledgedByMe ? " (you)" : ""),
+          String(p.id), p.title, p.industries.joined(separator: ",").ifEmpty(anyValue),
+          p.scales.map(EnterpriseOutput.scaleName).joined(separator: ",").ifEmpty(anyValue),
+          p.townships.joined(separator: "、").ifEmpty(anyValue), String(p.pushed),
+          String(p.acknowledged) + (p.acknowledgedByMe ? t("policy.you") : ""),
         ])
       }
       print(table.render())
@@ -371,11 +404,15 @@ struct PolicyCommand: AsyncParsableCommand {
 
 struct CoverageCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "coverage", abstract: "Visit coverage (走访覆盖率) for a period: per liaison official and per township (office).")
+    commandName: "coverage", abstract: t("coverage.abstract"))
   @OptionGroup var connection: ConnectionOptions
-  @Option(name: .long, help: "First day, YYYY-MM-DD (default 1 January).") var from: String?
-  @Option(name: .long, help: "Last day, YYYY-MM-DD (default today).") var to: String?
-  @Flag(name: .long, help: "Print JSON.") var json = false
+  @Option(name: .long, help: ArgumentHelp(t("coverage.help.from"))) var from: String?
+  @Option(name: .long, help: ArgumentHelp(t("coverage.help.to"))) var to: String?
+  @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+  @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+  func validate() throws {
+    if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+  }
   func run() async throws {
     let r = try await EnterpriseCommand.call(self.connection) {
       try await $0.getCoverage(
@@ -388,23 +425,31 @@ struct CoverageCommand: AsyncParsableCommand {
       print(try r.jsonString(options: CaseOutput.jsonOptions))
       return
     }
+    if self.csv {
+      LedgerCSV.coverage(r).print()
+      return
+    }
     func rate(_ visited: UInt32, _ assigned: UInt32) -> String {
       assigned == 0 ? "-" : "\(Int((Double(visited) * 100 / Double(assigned)).rounded())) %"
     }
-    print("\(r.from) to \(r.to): \(r.visited) of \(r.assigned) assigned enterprises visited (\(rate(r.visited, r.assigned)))\n")
-    var liaisons = TextTable("liaison", "unit", "assigned", "visited", "rate")
+    print(t("coverage.summary", r.from, r.to, r.visited, r.assigned, rate(r.visited, r.assigned)) + "\n")
+    var liaisons = TextTable(
+      t("coverage.col.liaison"), t("coverage.col.unit"), t("coverage.col.assigned"), t("coverage.col.visited"), t("coverage.col.rate"))
     for l in r.liaisons {
       liaisons.add([l.liaison.person, l.liaison.organization, String(l.assigned), String(l.visited), rate(l.visited, l.assigned)])
     }
     print(liaisons.render() + "\n")
-    var townships = TextTable("township", "enterprises", "assigned", "visited", "rate")
-    for t in r.townships {
-      townships.add([t.township, String(t.enterprises), String(t.assigned), String(t.visited), rate(t.visited, t.assigned)])
+    var townships = TextTable(
+      t("coverage.col.township"), t("coverage.col.enterprises"), t("coverage.col.assigned"), t("coverage.col.visited"),
+      t("coverage.col.rate"))
+    for row in r.townships {
+      townships.add([row.township, String(row.enterprises), String(row.assigned), String(row.visited), rate(row.visited, row.assigned)])
     }
     print(townships.render())
     if !r.notVisitedThisYear.isEmpty {
-      print("\nnot visited in \(r.year):")
-      var quiet = TextTable("uscc", "name", "township", "liaisons")
+      print()
+      print(t("coverage.notVisited", r.year))
+      var quiet = TextTable(t("coverage.col.uscc"), t("coverage.col.name"), t("coverage.col.township"), t("coverage.col.liaisons"))
       for e in r.notVisitedThisYear { quiet.add([e.uscc, e.name, e.township, e.liaisons.map(\.person).joined(separator: "、")]) }
       print(quiet.render())
     }
@@ -423,42 +468,68 @@ enum DemandOutput {
     }
   }
 
+  /// The state as people read it (待分派, 办理中…).
+  static func stateLabel(_ state: Banjie_V1_DemandState) -> String {
+    let name = stateName(state)
+    return name == "-" ? name : t("demand.state.\(name)")
+  }
+
+  /// A category key (financing, land…) as people read it; an unknown one as it is.
+  static func categoryName(_ category: String) -> String {
+    EnterpriseOutput.label("demand.category.\(category)", or: category)
+  }
+
+  /// The Chinese category names a person may type, and the keys the server takes.
+  static let chineseCategories: [String: String] = [
+    "融资": "financing", "土地": "land", "用地": "land", "审批": "permits", "用工": "labour", "水电气": "utilities",
+    "水电气暖": "utilities", "政策": "policy", "其他": "other",
+  ]
+
+  /// "土地" → "land": the key to send for a category given in Chinese; anything else as given.
+  static func categoryKey(_ text: String) -> String {
+    Self.chineseCategories[text.trimmingCharacters(in: .whitespaces)] ?? text
+  }
+
   static func printDemand(_ d: Banjie_V1_Demand, json: Bool) throws {
     if json {
       print(try d.jsonString(options: CaseOutput.jsonOptions))
       return
     }
     var lines: [(String, String)] = [
-      ("demand", d.number),
-      ("enterprise", "\(d.enterpriseName) · \(d.uscc)"),
-      ("category", d.category),
-      ("department", "\(d.departmentName) (\(d.departmentCode))" + (d.handler.isEmpty ? "" : " · handler \(d.handler)")),
-      ("state", stateName(d.state)),
-      ("raised", "\(CaseOutput.shortTime(d.raisedAt)) by \(d.raisedBy)"),
-      ("limit", "\(d.limitWorkingDays) working days"),
-      ("request", d.description_p),
+      (t("demand.field.demand"), d.number),
+      (t("demand.field.enterprise"), "\(d.enterpriseName) · \(d.uscc)"),
+      (t("demand.field.category"), categoryName(d.category)),
+      (
+        t("demand.field.department"),
+        "\(d.departmentName) (\(d.departmentCode))" + (d.handler.isEmpty ? "" : t("demand.handler", d.handler))
+      ),
+      (t("demand.field.state"), stateLabel(d.state)),
+      (t("demand.field.raised"), t("demand.raisedBy", CaseOutput.shortTime(d.raisedAt), d.raisedBy)),
+      (t("demand.field.limit"), t("demand.limitDays", d.limitWorkingDays)),
+      (t("demand.field.request"), d.description_p),
     ]
     if d.hasSla {
       let used = Int((d.sla.fractionUsed * 100).rounded())
       lines.append(
         (
-          "due",
+          t("demand.field.due"),
           Terminal.paint(
-            "\(CaseOutput.shortTime(d.sla.dueAt)) · \(CaseOutput.colourName(d.sla.colour)) · \(used) % of working time used",
+            t("demand.dueValue", CaseOutput.shortTime(d.sla.dueAt), EnterpriseOutput.colourName(d.sla.colour), used),
             d.sla.completed ? nil : CaseOutput.ansi(d.sla.colour))
         ))
     }
-    if !d.answer.isEmpty { lines.append(("answer", "\(d.answer) (\(CaseOutput.shortTime(d.answeredAt)))")) }
-    if !d.reopenReason.isEmpty { lines.append(("reopened", d.reopenReason)) }
+    if !d.answer.isEmpty { lines.append((t("demand.field.answer"), "\(d.answer) (\(CaseOutput.shortTime(d.answeredAt)))")) }
+    if !d.reopenReason.isEmpty { lines.append((t("demand.field.reopened"), d.reopenReason)) }
     if d.satisfaction > 0 {
       lines.append(
         (
-          "closed",
-          "\(CaseOutput.shortTime(d.closedAt)) · satisfaction \(d.satisfaction)/5" + (d.closeComment.isEmpty ? "" : " · \(d.closeComment)")
+          t("demand.field.closed"),
+          t("demand.closedValue", CaseOutput.shortTime(d.closedAt), d.satisfaction)
+            + (d.closeComment.isEmpty ? "" : " · \(d.closeComment)")
         ))
     }
-    lines.append(("version", String(d.version)))
-    for (label, value) in lines { print(pad(label, to: 11) + value) }
+    lines.append((t("demand.field.version"), String(d.version)))
+    EnterpriseOutput.printLabelled(lines, width: 11)
   }
 }
 

@@ -8,24 +8,24 @@ import SwiftProtobuf
 struct CaseCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "case",
-    abstract: "Submit and handle government-service cases (办件).",
+    abstract: t("case.abstract"),
     subcommands: [
       Submit.self, Accept.self, Notice.self, Supplied.self, Refuse.self, Suspend.self, Resume.self, Transfer.self,
-      Complete.self, Deliver.self, Withdraw.self, Show.self, List.self, History.self,
+      Complete.self, Deliver.self, Withdraw.self, Show.self, List.self, History.self, Print.self,
     ]
   )
 }
 
 extension CaseCommand {
   struct Submit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Receive a case at a window.")
+    static let configuration = CommandConfiguration(abstract: t("case.submit.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Option(name: .long, help: "Service item code (see `banjie catalog items`).") var item: String
-    @Option(name: .long, help: "Applicant's name.") var applicant: String
-    @Option(name: .long, help: "Enterprise's unified social credit code, if the applicant is one.") var uscc: String?
-    @Option(name: .long, help: "The window, e.g. \"A03\".") var window: String
-    @Option(name: .long, help: "A remark.") var note: String = ""
+    @Option(name: .long, help: ArgumentHelp(t("case.help.item")), transform: Normalize.code) var item: String
+    @Option(name: .long, help: ArgumentHelp(t("case.help.applicant")), transform: Normalize.text) var applicant: String
+    @Option(name: .long, help: ArgumentHelp(t("case.help.uscc")), transform: Normalize.code) var uscc: String?
+    @Option(name: .long, help: ArgumentHelp(t("case.help.window")), transform: Normalize.code) var window: String
+    @Option(name: .long, help: ArgumentHelp(t("case.help.note")), transform: Normalize.text) var note: String = ""
 
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
@@ -64,7 +64,7 @@ extension CaseCommand {
   }
 
   struct Accept: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Accept a case (受理): its deadline starts.")
+    static let configuration = CommandConfiguration(abstract: t("case.accept.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
@@ -76,11 +76,11 @@ extension CaseCommand {
   }
 
   struct Notice: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Issue a supplement notice (一次性告知) listing every missing material.")
+    static let configuration = CommandConfiguration(abstract: t("case.notice.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
-    @Option(name: .long, help: "A missing material (repeat for each).") var missing: [String]
+    @Option(name: .long, help: ArgumentHelp(t("case.help.missing"))) var missing: [String]
     func run() async throws {
       try await Transition.run(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.missingMaterials = self.missing }
@@ -91,7 +91,7 @@ extension CaseCommand {
   }
 
   struct Supplied: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record that the missing materials arrived (back to RECEIVED).")
+    static let configuration = CommandConfiguration(abstract: t("case.supplied.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
@@ -103,11 +103,11 @@ extension CaseCommand {
   }
 
   struct Refuse: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Do not accept a case (不予受理), with the reason the applicant is told.")
+    static let configuration = CommandConfiguration(abstract: t("case.refuse.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
-    @Option(name: .long, help: "The reason.") var reason: String
+    @Option(name: .long, help: ArgumentHelp(t("case.help.refuseReason"))) var reason: String
     func run() async throws {
       try await Transition.run(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }
@@ -118,11 +118,11 @@ extension CaseCommand {
   }
 
   struct Suspend: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start a special procedure (特别程序): the clock stops.")
+    static let configuration = CommandConfiguration(abstract: t("case.suspend.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
-    @Option(name: .long, help: "The special procedure, e.g. 专家评审.") var reason: String
+    @Option(name: .long, help: ArgumentHelp(t("case.help.suspendReason"))) var reason: String
     func run() async throws {
       try await Transition.run(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.note = self.reason }
@@ -133,7 +133,7 @@ extension CaseCommand {
   }
 
   struct Resume: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "End the special procedure: the deadline moves by the working time spent.")
+    static let configuration = CommandConfiguration(abstract: t("case.resume.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
@@ -145,11 +145,11 @@ extension CaseCommand {
   }
 
   struct Transfer: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Hand a case to another department; the clock keeps running.")
+    static let configuration = CommandConfiguration(abstract: t("case.transfer.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
-    @Option(name: .long, help: "Department code.") var to: String
+    @Option(name: .long, help: ArgumentHelp(t("case.help.toDepartment"))) var to: String
     func run() async throws {
       try await Transition.run(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.toDepartment = self.to }
@@ -160,13 +160,13 @@ extension CaseCommand {
   }
 
   struct Complete: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Conclude a case (办结): approved or denied.")
+    static let configuration = CommandConfiguration(abstract: t("case.complete.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
-    @Option(name: .long, help: "approved or denied.") var outcome: String = "approved"
+    @Option(name: .long, help: ArgumentHelp(t("case.help.outcome"))) var outcome: String = "approved"
     func validate() throws {
-      guard ["approved", "denied"].contains(self.outcome) else { throw ValidationError("--outcome must be approved or denied") }
+      guard ["approved", "denied"].contains(self.outcome) else { throw ValidationError(t("case.error.outcome")) }
     }
     func run() async throws {
       try await Transition.run(
@@ -178,7 +178,7 @@ extension CaseCommand {
   }
 
   struct Deliver: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record delivery of the result (送达/出件).")
+    static let configuration = CommandConfiguration(abstract: t("case.deliver.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
@@ -190,7 +190,7 @@ extension CaseCommand {
   }
 
   struct Withdraw: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The applicant withdraws the case.")
+    static let configuration = CommandConfiguration(abstract: t("case.withdraw.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
@@ -202,10 +202,10 @@ extension CaseCommand {
   }
 
   struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a case with its deadline and colour.")
+    static let configuration = CommandConfiguration(abstract: t("case.show.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Case number.") var number: String
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("output.help.caseNumber")), transform: Normalize.number) var number: String
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CaseService.Client(wrapping: client).getCase(
@@ -216,10 +216,14 @@ extension CaseCommand {
   }
 
   struct History: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Every event of a case: who did what, when.")
+    static let configuration = CommandConfiguration(abstract: t("case.history.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Case number.") var number: String
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("output.help.caseNumber")), transform: Normalize.number) var number: String
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CaseService.Client(wrapping: client).getCaseHistory(
@@ -229,11 +233,18 @@ extension CaseCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("#", "time", "action", "from", "to", "by", "note")
+      if self.csv {
+        LedgerCSV.caseEvents(number: self.number, result.events).print()
+        return
+      }
+      var table = TextTable(
+        t("case.col.seq"), t("case.col.time"), t("case.col.action"), t("case.col.from"), t("case.col.to"), t("case.col.by"),
+        t("case.col.note"))
       for e in result.events {
         table.add([
-          String(e.seq), CaseOutput.shortTime(e.at), e.action, CaseOutput.stateName(e.fromState), CaseOutput.stateName(e.toState),
-          "\(e.actorPerson) (\(e.actorRole))", e.note,
+          String(e.seq), CaseOutput.shortTime(e.at), CaseOutput.actionText(e.action), CaseOutput.stateText(e.fromState),
+          CaseOutput.stateText(e.toState), t("case.history.actor", e.actorPerson, HumanText.role(e.actorRole)),
+          CaseOutput.noteText(e.note),
         ])
       }
       print(table.render())
@@ -241,33 +252,37 @@ extension CaseCommand {
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List cases, newest first, with filters and paging.")
+    static let configuration = CommandConfiguration(abstract: t("case.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(
-      name: .long,
-      help: "State (repeatable): received, supplement_requested, accepted, not_accepted, suspended, completed, delivered, withdrawn.")
-    var state: [String] = []
-    @Option(name: .long, help: "Colour (repeatable): green, yellow, red.") var colour: [String] = []
-    @Option(name: .long, help: "Department code (the office only; clerks see their own).") var department: String?
-    @Option(name: .long, help: "Service item code.") var item: String?
-    @Option(name: .long, help: "Received on or after YYYY-MM-DD.") var from: String?
-    @Option(name: .long, help: "Received on or before YYYY-MM-DD.") var to: String?
-    @Option(name: .long, help: "Cases per page (1-500).") var pageSize: UInt32 = 50
-    @Option(name: .long, help: "Continue from a previous page's token.") var pageToken: String?
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(t("case.help.state")), transform: Normalize.text) var state: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("case.help.colour")), transform: Normalize.text) var colour: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("case.help.department")), transform: Normalize.code) var department: String?
+    @Option(name: .long, help: ArgumentHelp(t("case.help.itemFilter")), transform: Normalize.code) var item: String?
+    @Option(name: .long, help: ArgumentHelp(t("case.help.applicantFilter")), transform: Normalize.text) var applicant: String?
+    @Option(name: .long, help: ArgumentHelp(t("case.help.usccFilter")), transform: Normalize.code) var uscc: String?
+    @Option(name: .long, help: ArgumentHelp(t("case.help.windowFilter")), transform: Normalize.code) var window: String?
+    @Option(name: .long, help: ArgumentHelp(t("case.help.from")), transform: Normalize.day) var from: String?
+    @Option(name: .long, help: ArgumentHelp(t("case.help.to")), transform: Normalize.day) var to: String?
+    @Option(name: .long, help: ArgumentHelp(t("case.help.pageSize"))) var pageSize: UInt32 = 50
+    @Option(name: .long, help: ArgumentHelp(t("case.help.pageToken"))) var pageToken: String?
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+      for s in self.state where CaseOutput.parseState(s) == nil { throw ValidationError(t("case.error.unknownState", s)) }
+      for c in self.colour where CaseOutput.parseColour(c) == nil { throw ValidationError(t("case.error.unknownColour", c)) }
+    }
 
     func run() async throws {
       var request = Banjie_V1_ListCasesRequest()
-      for s in self.state {
-        guard let value = Banjie_V1_CaseState(name: s) else { throw CLIError(exitCode: 64, message: "unknown state \(s)") }
-        request.states.append(value)
-      }
-      for c in self.colour {
-        guard let value = Banjie_V1_Colour(name: c) else { throw CLIError(exitCode: 64, message: "unknown colour \(c)") }
-        request.colours.append(value)
-      }
+      request.states = self.state.compactMap(CaseOutput.parseState)
+      request.colours = self.colour.compactMap(CaseOutput.parseColour)
       request.departmentCode = self.department ?? ""
       request.itemCode = self.item ?? ""
+      request.applicant = self.applicant ?? ""
+      request.enterpriseUscc = self.uscc ?? ""
+      request.window = self.window ?? ""
       request.receivedFrom = self.from ?? ""
       request.receivedTo = self.to ?? ""
       request.page = .with {
@@ -282,19 +297,25 @@ extension CaseCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("number", "item", "applicant", "window", "state", "due", "colour")
+      if self.csv {
+        CaseOutput.csv(result.cases).print()
+        return
+      }
+      var table = TextTable(
+        t("case.col.number"), t("case.col.item"), t("case.col.applicant"), t("case.col.window"), t("case.col.state"), t("case.col.due"),
+        t("case.col.colour"))
       for c in result.cases {
         table.add(
           [
-            c.number, c.itemName, c.applicant, c.window, CaseOutput.stateName(c.state), c.hasSla ? CaseOutput.shortTime(c.sla.dueAt) : "-",
-            c.hasSla ? CaseOutput.colourName(c.sla.colour) : "-",
+            c.number, c.itemName, c.applicant, c.window, CaseOutput.stateText(c.state), c.hasSla ? CaseOutput.shortTime(c.sla.dueAt) : "-",
+            c.hasSla ? CaseOutput.colourText(c.sla.colour) : "-",
           ], colour: c.hasSla && !c.sla.completed ? CaseOutput.ansi(c.sla.colour) : nil)
       }
       print(table.render())
       print(
         Terminal.paint(
-          "\(result.cases.count) of \(result.total) cases"
-            + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+          t("case.list.summary", result.cases.count, result.total)
+            + (result.nextPageToken.isEmpty ? "" : t("case.list.nextPage", result.nextPageToken)), Terminal.dim))
     }
   }
 }
@@ -303,6 +324,45 @@ typealias BanjieClientTransportAlias = BanjieClientTransport
 
 /// How cases look on a terminal.
 enum CaseOutput {
+  /// A state as typed: its proto name in any case (`accepted`, `ACCEPTED`) or its name in either
+  /// language (`已受理`).
+  static func parseState(_ text: String) -> Banjie_V1_CaseState? {
+    let names = ["RECEIVED", "SUPPLEMENT_REQUESTED", "ACCEPTED", "NOT_ACCEPTED", "SUSPENDED", "COMPLETED", "DELIVERED", "WITHDRAWN"]
+    let wanted = text.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
+    let name =
+      names.first { $0 == wanted }
+      ?? names.first { name in Language.allCases.contains { Catalogue.text("state.\(name)", [], language: $0) == text } }
+    return name.flatMap { Banjie_V1_CaseState(name: $0) }
+  }
+
+  /// A colour as typed: green/yellow/red or 绿/黄/红 (also 绿色, 黄色, 红色).
+  static func parseColour(_ text: String) -> Banjie_V1_Colour? {
+    let value = text.lowercased().hasSuffix("色") ? String(text.dropLast()) : text.lowercased()
+    for name in ["green", "yellow", "red"]
+    where value == name || Language.allCases.contains(where: { Catalogue.text("colour.\(name)", [], language: $0) == value }) {
+      return Banjie_V1_Colour(name: name.uppercased()) ?? Banjie_V1_Colour(name: name)
+    }
+    return nil
+  }
+
+  /// The case ledger (台账) as CSV: stable English column keys, times in Asia/Shanghai with offset.
+  static func csv(_ cases: [Banjie_V1_Case]) -> CSVTable {
+    var table = CSVTable([
+      "number", "item_code", "item_name", "department_code", "department_name", "applicant", "enterprise_uscc", "window", "state",
+      "outcome", "received_at", "accepted_at", "due_at", "colour", "completed_at", "on_time", "one_day",
+    ])
+    func time(_ present: Bool, _ timestamp: Google_Protobuf_Timestamp) -> String { present ? isoShanghai(timestamp.date) : "" }
+    for c in cases {
+      table.add([
+        c.number, c.itemCode, c.itemName, c.departmentCode, c.departmentName, c.applicant, c.enterpriseUscc, c.window, stateName(c.state),
+        c.outcome, time(c.hasReceivedAt, c.receivedAt), time(c.hasAcceptedAt, c.acceptedAt), time(c.hasSla, c.sla.dueAt),
+        c.hasSla ? colourName(c.sla.colour) : "", time(c.hasCompletedAt, c.completedAt),
+        c.hasCompletedAt ? (c.sla.completedOnTime ? "1" : "0") : "", c.hasCompletedAt ? (c.sla.oneDayCompletion ? "1" : "0") : "",
+      ])
+    }
+    return table
+  }
+
   static let jsonOptions: JSONEncodingOptions = {
     var options = JSONEncodingOptions()
     options.preserveProtoFieldNames = true
@@ -341,12 +401,47 @@ enum CaseOutput {
     }
   }
 
+  /// A state as people call it (已受理 / accepted); "-" when unset.
+  static func stateText(_ state: Banjie_V1_CaseState) -> String {
+    let name = Self.stateName(state)
+    return name == "-" ? "-" : t("state.\(name)")
+  }
+
+  /// A colour as people call it (黄 / yellow); "-" when unset.
+  static func colourText(_ colour: Banjie_V1_Colour) -> String {
+    let name = Self.colourName(colour)
+    return name == "-" ? "-" : t("colour.\(name)")
+  }
+
+  /// A case outcome as the server sends it ("approved") as people call it (准予).
+  static func outcomeText(_ outcome: String) -> String {
+    HumanText.known("outcome.\(outcome.uppercased())", or: outcome)
+  }
+
+  /// A history action (the server's name, e.g. "requestSupplement") as people call it.
+  static func actionText(_ action: String) -> String {
+    HumanText.known("action.\(action)", or: HumanText.known("case.action.\(action)", or: action))
+  }
+
+  /// A history note: the notes the server itself writes are translated, people's notes kept.
+  static func noteText(_ note: String) -> String {
+    note == "intake limit passed" ? t("case.note.intakeLimitPassed") : note
+  }
+
+  /// A limit as the server writes it ("3 working days", "1 working hour") in the current language.
+  static func limitText(_ limit: String) -> String {
+    let words = limit.split(separator: " ")
+    guard words.count == 3, let n = Int(words[0]), words[1] == "working" else { return limit }
+    switch words[2] {
+    case "day", "days": return t(n == 1 ? "case.limit.day" : "case.limit.days", n)
+    case "hour", "hours": return t(n == 1 ? "case.limit.hour" : "case.limit.hours", n)
+    default: return limit
+    }
+  }
+
+  /// A time as people read it: Asia/Shanghai, "yyyy-MM-dd HH:mm".
   static func shortTime(_ timestamp: Google_Protobuf_Timestamp) -> String {
-    let formatter = DateFormatter()
-    formatter.timeZone = TimeZone(identifier: "Asia/Shanghai")
-    formatter.locale = Locale(identifier: "en_US_POSIX")
-    formatter.dateFormat = "yyyy-MM-dd HH:mm"
-    return formatter.string(from: timestamp.date)
+    HumanText.time(timestamp.date)
   }
 
   static func printCase(_ c: Banjie_V1_Case, json: Bool) throws {
@@ -355,39 +450,43 @@ enum CaseOutput {
       return
     }
     var lines: [(String, String)] = [
-      ("case", c.number),
-      ("item", "\(c.itemName) (\(c.itemCode))"),
-      ("department", "\(c.departmentName) (\(c.departmentCode))"),
-      ("applicant", c.applicant + (c.enterpriseUscc.isEmpty ? "" : " · \(c.enterpriseUscc)")),
-      ("window", c.window),
+      (t("case.field.case"), c.number),
+      (t("case.field.item"), t("case.value.nameCode", c.itemName, c.itemCode)),
+      (t("case.field.department"), t("case.value.nameCode", c.departmentName, c.departmentCode)),
+      (t("case.field.applicant"), c.applicant + (c.enterpriseUscc.isEmpty ? "" : " · \(c.enterpriseUscc)")),
+      (t("case.field.window"), c.window),
       (
-        "state",
-        stateName(c.state) + (c.outcome.isEmpty ? "" : " (\(c.outcome))") + (c.deemedAccepted ? " (deemed accepted at receipt)" : "")
+        t("case.field.state"),
+        stateText(c.state) + (c.outcome.isEmpty ? "" : t("case.value.outcome", outcomeText(c.outcome)))
+          + (c.deemedAccepted ? t("case.value.deemedAccepted") : "")
       ),
-      ("version", String(c.version)),
-      ("received", shortTime(c.receivedAt) + " by \(c.receivedBy)"),
-      ("limit", c.limit),
+      (t("case.field.version"), String(c.version)),
+      (t("case.field.received"), t("case.value.receivedBy", shortTime(c.receivedAt), c.receivedBy)),
+      (t("case.field.limit"), limitText(c.limit)),
     ]
-    if c.hasIntakeDueAt && c.state == .received { lines.append(("intake due", shortTime(c.intakeDueAt))) }
-    if c.hasAcceptedAt { lines.append(("accepted", shortTime(c.acceptedAt))) }
+    if c.hasIntakeDueAt && c.state == .received { lines.append((t("case.field.intakeDue"), shortTime(c.intakeDueAt))) }
+    if c.hasAcceptedAt { lines.append((t("case.field.accepted"), shortTime(c.acceptedAt))) }
     if c.hasSla {
       let used = Int((c.sla.fractionUsed * 100).rounded())
-      var text = "\(shortTime(c.sla.dueAt)) · \(colourName(c.sla.colour)) · \(used) % of working time used"
-      if c.sla.suspended { text += " · clock stopped" }
-      if c.sla.provisional { text += " · provisional calendar" }
-      lines.append(("due", Terminal.paint(text, c.sla.completed ? nil : ansi(c.sla.colour))))
+      var text = t("case.value.due", shortTime(c.sla.dueAt), colourText(c.sla.colour), used)
+      if c.sla.suspended { text += t("case.value.clockStopped") }
+      if c.sla.provisional { text += t("case.value.provisional") }
+      lines.append((t("case.field.due"), Terminal.paint(text, c.sla.completed ? nil : ansi(c.sla.colour))))
     }
     if c.hasCompletedAt {
       lines.append(
         (
-          "completed",
-          shortTime(c.completedAt) + (c.sla.completedOnTime ? " · on time" : " · late") + (c.sla.oneDayCompletion ? " · 一日办结" : "")
+          t("case.field.completed"),
+          shortTime(c.completedAt) + (c.sla.completedOnTime ? t("case.value.onTime") : t("case.value.late"))
+            + (c.sla.oneDayCompletion ? t("case.value.oneDay") : "")
         ))
     }
-    if c.hasDeliveredAt { lines.append(("delivered", shortTime(c.deliveredAt))) }
-    if !c.missingMaterials.isEmpty { lines.append(("missing", c.missingMaterials.joined(separator: "、"))) }
-    if !c.lastNote.isEmpty { lines.append(("note", c.lastNote)) }
-    for (label, value) in lines { print(pad(label, to: 11) + value) }
+    if c.hasDeliveredAt { lines.append((t("case.field.delivered"), shortTime(c.deliveredAt))) }
+    if !c.missingMaterials.isEmpty { lines.append((t("case.field.missing"), c.missingMaterials.joined(separator: "、"))) }
+    if !c.lastNote.isEmpty { lines.append((t("case.field.note"), c.lastNote)) }
+    // English labels line up at column 11 as before; longer labels push the values right.
+    let width = max(11, (lines.map { displayWidth($0.0) }.max() ?? 0) + 1)
+    for (label, value) in lines { print(pad(label, to: width) + value) }
   }
 }
 

@@ -7,33 +7,30 @@ import GRPCCore
 import SwiftProtobuf
 
 /// `banjie dashboard`: the SLA dashboard of a period (office: the county or one department;
-/// clerk: its own department). Chinese labels when LANG starts with zh.
+/// clerk: its own department). Labels in the user's language (`Language.current`).
 struct DashboardCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "dashboard", abstract: "The SLA dashboard of a period: volumes, on-time and one-day rates, open cases by colour.",
-    discussion: """
-      The period is --period YYYY-MM (a month) or --from/--to (days, Asia/Shanghai, at most 366).
-      Without either: this month so far. Prints "no data" when no case falls in the period.
-      """)
+    commandName: "dashboard", abstract: t("dashboard.abstract"),
+    discussion: t("dashboard.discussion"))
 
   typealias Client = Banjie_V1_DashboardService.Client<BanjieClientTransport>
 
   @OptionGroup var connection: ConnectionOptions
-  @Option(name: .long, help: "A month, YYYY-MM.") var period: String?
-  @Option(name: .long, help: "First day, YYYY-MM-DD.") var from: String?
-  @Option(name: .long, help: "Last day, YYYY-MM-DD, inclusive.") var to: String?
-  @Option(name: .long, help: "Only this department (office; a clerk always sees its own).") var department: String = ""
-  @Option(name: .long, help: "Break down by department, item, window or township.") var by: String = ""
-  @Flag(name: .long, help: "Print JSON.") var json = false
-  @Flag(name: .long, help: "Print CSV (the breakdown rows, or the summary).") var csv = false
-  @Flag(name: .long, help: "Keep the view current: redraw whenever the figures change, until interrupted.") var watch = false
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.period"))) var period: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.from"))) var from: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.to"))) var to: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.department")), transform: Normalize.code) var department: String = ""
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.by"))) var by: String = ""
+  @Flag(name: .long, help: ArgumentHelp(t("dashboard.help.json"))) var json = false
+  @Flag(name: .long, help: ArgumentHelp(t("dashboard.help.csv"))) var csv = false
+  @Flag(name: .long, help: ArgumentHelp(t("dashboard.help.watch"))) var watch = false
 
   func validate() throws {
-    if self.json && self.csv { throw ValidationError("--json and --csv exclude each other") }
-    if self.period != nil && (self.from != nil || self.to != nil) { throw ValidationError("use --period or --from/--to, not both") }
-    if (self.from == nil) != (self.to == nil) { throw ValidationError("--from and --to go together") }
+    if self.json && self.csv { throw ValidationError(t("dashboard.error.jsonCSV")) }
+    if self.period != nil && (self.from != nil || self.to != nil) { throw ValidationError(t("dashboard.error.periodOrRange")) }
+    if (self.from == nil) != (self.to == nil) { throw ValidationError(t("dashboard.error.fromTo")) }
     if !self.by.isEmpty && !["department", "item", "window", "township"].contains(self.by) {
-      throw ValidationError("--by must be department, item, window or township")
+      throw ValidationError(t("dashboard.error.by"))
     }
   }
 
@@ -44,7 +41,7 @@ struct DashboardCommand: AsyncParsableCommand {
     if let period = self.period {
       let parts = period.split(separator: "-")
       guard parts.count == 2, let y = Int(parts[0]), let m = Int(parts[1]), (1...12).contains(m), (1...9999).contains(y) else {
-        throw ValidationError("--period must be YYYY-MM, not \(period)")
+        throw ValidationError(t("dashboard.error.period", period))
       }
       month = (y, m)
     } else {
@@ -71,20 +68,27 @@ struct DashboardCommand: AsyncParsableCommand {
       options.timeout = nil
       let json = self.json
       let csv = self.csv
-      try await self.connection.withClient { client, _, _ in
-        try await Client(wrapping: client).watchDashboard(request, options: options) { response in
-          for try await dashboard in response.messages {
-            // One write per update, straight to the descriptor: a watcher is often piped.
-            let text: String
-            if json {
-              text = try dashboard.jsonString(options: CaseOutput.jsonOptions) + "\n"
-            } else if csv {
-              text = DashboardOutput.csv(dashboard) + "\n"
-            } else {
-              let clear = Terminal.useColour ? "\u{1B}[2J\u{1B}[H" : "\n"
-              text = clear + DashboardOutput.render(dashboard, labels: DashboardLabels.current) + "\n"
+      // A CSV watcher is one file: its byte order mark once, then a table (header and rows) per update.
+      if csv { FileHandle.standardOutput.write(Data(CSVTable.byteOrderMark.utf8)) }
+      // A restarted server or a dropped network is waited out (Reconnect); each new stream
+      // starts with a fresh dashboard, so nothing is missed.
+      try await Reconnect.forever { reconnected in
+        try await self.connection.withClient { client, _, _ in
+          try await Client(wrapping: client).watchDashboard(request, options: options) { response in
+            if reconnected { Reconnect.announceReconnected() }
+            for try await dashboard in response.messages {
+              // One write per update, straight to the descriptor: a watcher is often piped.
+              let text: String
+              if json {
+                text = try dashboard.jsonString(options: CaseOutput.jsonOptions) + "\n"
+              } else if csv {
+                text = DashboardOutput.csvUpdate(dashboard)
+              } else {
+                let clear = Terminal.useColour ? "\u{1B}[2J\u{1B}[H" : "\n"
+                text = clear + DashboardOutput.render(dashboard) + "\n"
+              }
+              FileHandle.standardOutput.write(Data(text.utf8))
             }
-            FileHandle.standardOutput.write(Data(text.utf8))
           }
         }
       }
@@ -98,18 +102,11 @@ struct DashboardCommand: AsyncParsableCommand {
       return
     }
     if self.csv {
-      print(DashboardOutput.csv(result))
+      DashboardOutput.csv(result).print()
       return
     }
-    print(DashboardOutput.render(result, labels: DashboardLabels.current))
+    print(DashboardOutput.render(result))
   }
-}
-
-/// Labels in the caller's language.
-struct DashboardLabels: Sendable {
-  var chinese: Bool
-  static var current: DashboardLabels { DashboardLabels(chinese: (ProcessInfo.processInfo.environment["LANG"] ?? "").hasPrefix("zh")) }
-  func callAsFunction(_ english: String, _ chinese: String) -> String { self.chinese ? chinese : english }
 }
 
 enum DashboardOutput {
@@ -129,75 +126,81 @@ enum DashboardOutput {
     share >= 0.95 ? Terminal.green : share >= 0.8 ? Terminal.yellow : Terminal.red
   }
 
-  static func render(_ d: Banjie_V1_Dashboard, labels l: DashboardLabels) -> String {
-    let scope = d.departmentCode.isEmpty ? l("all departments", "全部部门") : d.departmentCode
-    var out = [Terminal.bold(l("SLA dashboard", "办件时效看板") + "  \(d.from) – \(d.to)  \(scope)")]
+  /// The dashboard for a terminal, its labels in the user's language.
+  static func render(_ d: Banjie_V1_Dashboard) -> String {
+    let scope = d.departmentCode.isEmpty ? t("dashboard.allDepartments") : d.departmentCode
+    var out = [Terminal.bold(t("dashboard.title") + "  \(d.from) – \(d.to)  \(scope)")]
     guard d.hasData_p else {
-      out.append(l("no data", "无数据"))
+      out.append(t("dashboard.noData"))
       return out.joined(separator: "\n")
     }
     let s = d.summary
-    var summary = TextTable(l("measure", "指标"), l("value", "数值"))
-    summary.add([l("received", "收件"), String(s.received)])
-    summary.add([l("accepted", "受理"), String(s.accepted)])
-    summary.add([l("completed", "办结"), String(s.completed)])
+    var summary = TextTable(t("dashboard.col.measure"), t("dashboard.col.value"))
+    summary.add([t("dashboard.received"), String(s.received)])
+    summary.add([t("dashboard.accepted"), String(s.accepted)])
+    summary.add([t("dashboard.completed"), String(s.completed)])
     summary.add(
-      [l("on time", "按时办结率"), percent(s.onTimeRate, of: s.completed) + "  " + bar(s.onTimeRate)],
+      [t("dashboard.onTime"), percent(s.onTimeRate, of: s.completed) + "  " + bar(s.onTimeRate)],
       colour: s.completed == 0 ? nil : colour(onTime: s.onTimeRate))
-    summary.add([l("one day", "一日办结率"), percent(s.oneDayRate, of: s.completed)])
-    summary.add([l("open green", "在办·绿"), String(s.openGreen)], colour: Terminal.green)
-    summary.add([l("open yellow", "在办·黄"), String(s.openYellow)], colour: s.openYellow > 0 ? Terminal.yellow : nil)
-    summary.add([l("open red", "在办·红"), String(s.openRed)], colour: s.openRed > 0 ? Terminal.red : nil)
+    summary.add([t("dashboard.oneDay"), percent(s.oneDayRate, of: s.completed)])
+    summary.add([t("dashboard.openGreen"), String(s.openGreen)], colour: Terminal.green)
+    summary.add([t("dashboard.openYellow"), String(s.openYellow)], colour: s.openYellow > 0 ? Terminal.yellow : nil)
+    summary.add([t("dashboard.openRed"), String(s.openRed)], colour: s.openRed > 0 ? Terminal.red : nil)
     summary.add([
-      l("working hours mean / p50 / p90", "办理工时 均值/中位/P90"),
+      t("dashboard.hours"),
       "\(hours(s.handlingHoursMean, of: s.completed)) / \(hours(s.handlingHoursP50, of: s.completed)) / \(hours(s.handlingHoursP90, of: s.completed))",
     ])
-    summary.add([l("good ratings", "好评率"), percent(d.goodShare, of: s.rated) + (s.rated == 0 ? "" : "  (\(s.good)/\(s.rated))")])
-    summary.add([l("unrated", "未评价率"), percent(d.unratedShare, of: s.completed)])
+    summary.add([t("dashboard.goodRatings"), percent(d.goodShare, of: s.rated) + (s.rated == 0 ? "" : "  (\(s.good)/\(s.rated))")])
+    summary.add([t("dashboard.unrated"), percent(d.unratedShare, of: s.completed)])
     summary.add(
-      [l("rectifications open / overdue", "整改 在办/逾期"), "\(d.openRectifications) / \(d.overdueRectifications)"],
+      [t("dashboard.rectifications"), "\(d.openRectifications) / \(d.overdueRectifications)"],
       colour: d.overdueRectifications > 0 ? Terminal.red : nil)
-    summary.add(
-      [l("demands open / overdue", "诉求 在办/逾期"), "\(d.openDemands) / \(d.overdueDemands)"],
-      colour: d.overdueDemands > 0 ? Terminal.red : nil)
+    summary.add([t("dashboard.demands"), "\(d.openDemands) / \(d.overdueDemands)"], colour: d.overdueDemands > 0 ? Terminal.red : nil)
     summary.add([
-      l("enterprises visited", "走访覆盖率"),
+      t("dashboard.visited"),
       percent(d.visitCoverage, of: d.enterprises) + (d.enterprises == 0 ? "" : "  (\(d.visitedEnterprises)/\(d.enterprises))"),
     ])
     out.append(summary.render())
     if d.trend.count > 1 {
       out.append("")
-      out.append(Terminal.bold(l("daily trend", "每日趋势")) + "  \(d.trend.first?.day ?? "") … \(d.trend.last?.day ?? "")")
+      out.append(Terminal.bold(t("dashboard.dailyTrend")) + "  \(d.trend.first?.day ?? "") … \(d.trend.last?.day ?? "")")
       out.append(
-        l("received ", "收件 ") + " " + sparkline(d.trend.map { Double($0.received) }) + "  max \(d.trend.map(\.received).max() ?? 0)")
+        t("dashboard.trend.received") + " " + sparkline(d.trend.map { Double($0.received) }) + "  "
+          + t("dashboard.trend.max", String(d.trend.map(\.received).max() ?? 0)))
       out.append(
-        l("completed", "办结 ") + " " + sparkline(d.trend.map { Double($0.completed) }) + "  max \(d.trend.map(\.completed).max() ?? 0)")
-      out.append(l("on time  ", "按时率") + " " + sparkline(d.trend.map { $0.completed == 0 ? nil : $0.onTimeRate }, floor: 0))
+        t("dashboard.trend.completed") + " " + sparkline(d.trend.map { Double($0.completed) }) + "  "
+          + t("dashboard.trend.max", String(d.trend.map(\.completed).max() ?? 0)))
+      out.append(t("dashboard.trend.onTime") + " " + sparkline(d.trend.map { $0.completed == 0 ? nil : $0.onTimeRate }, floor: 0))
     }
     if !d.overdue.isEmpty {
       out.append("")
-      out.append(Terminal.paint(l("most overdue open cases", "逾期最久的在办件"), Terminal.red))
+      out.append(Terminal.paint(t("dashboard.mostOverdue"), Terminal.red))
       var table = TextTable(
-        l("case", "办件编号"), l("item", "事项"), l("department", "部门"), l("window", "窗口"), l("due", "时限"), l("overdue (working h)", "超时(工时)"))
+        t("dashboard.col.case"), t("dashboard.item"), t("dashboard.department"), t("dashboard.window"), t("dashboard.col.due"),
+        t("dashboard.col.overdue"))
       for c in d.overdue {
         table.add([
           c.number, c.itemName, c.departmentCode, c.window, CaseOutput.shortTime(c.dueAt),
-          String(format: "%.1f", c.overdueHours) + (c.suspended ? l(" (suspended)", "（中止）") : ""),
+          String(format: "%.1f", c.overdueHours) + (c.suspended ? t("dashboard.suspended") : ""),
         ])
       }
       out.append(table.render())
     }
     if !d.by.isEmpty {
       let byLabel =
-        ["department": l("department", "部门"), "item": l("item", "事项"), "window": l("window", "窗口"), "township": l("township", "乡镇")][d.by]
-        ?? d.by
+        [
+          "department": t("dashboard.department"), "item": t("dashboard.item"), "window": t("dashboard.window"),
+          "township": t("dashboard.township"),
+        ][d.by] ?? d.by
+      // A row with no key (cases without a township, say) is named as such, never "total".
+      let noKey = d.by == "township" ? t("dashboard.noKey") : t("dashboard.noKeyOther")
       var table = TextTable(
-        byLabel, l("name", "名称"), l("received", "收件"), l("completed", "办结"), l("on time", "按时率"),
-        l("one day", "一日率"), l("good", "好评率"), l("open G/Y/R", "在办 绿/黄/红"), "")
+        byLabel, t("dashboard.col.name"), t("dashboard.received"), t("dashboard.completed"), t("dashboard.col.onTime"),
+        t("dashboard.col.oneDay"), t("dashboard.col.good"), t("dashboard.col.open"), "")
       for r in d.rows {
         table.add(
           [
-            r.key.isEmpty ? "—" : r.key, r.name, String(r.received), String(r.completed), percent(r.onTimeRate, of: r.completed),
+            r.key.isEmpty ? noKey : r.key, r.name, String(r.received), String(r.completed), percent(r.onTimeRate, of: r.completed),
             percent(r.oneDayRate, of: r.completed), percent(r.goodShare, of: r.rated), "\(r.openGreen)/\(r.openYellow)/\(r.openRed)",
             r.completed == 0 ? "" : bar(r.onTimeRate),
           ],
@@ -209,7 +212,7 @@ enum DashboardOutput {
         table.render().split(separator: "\n", omittingEmptySubsequences: false)
           .map { line in String(line.reversed().drop(while: { $0 == " " }).reversed()) }.joined(separator: "\n"))
     }
-    out.append(Terminal.paint(l("open cases and open rectifications/demands are as of now", "在办件、在办整改与诉求为当前状态"), Terminal.dim))
+    out.append(Terminal.paint(t("dashboard.asOfNow"), Terminal.dim))
     return out.joined(separator: "\n")
   }
 
@@ -228,27 +231,33 @@ enum DashboardOutput {
       })
   }
 
-  static func csvField(_ text: String) -> String {
-    text.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
-      ? "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : text
+  /// The dashboard as CSV: the breakdown rows, then the summary row, the only one keyed
+  /// `total`; a breakdown row with no key (cases without a township, say) keeps its empty key
+  /// and is named "(none)". No data, no rows.
+  static func csv(_ d: Banjie_V1_Dashboard) -> CSVTable {
+    var table = CSVTable([
+      "key", "name", "received", "accepted", "completed", "on_time", "one_day", "on_time_rate", "one_day_rate", "open_green",
+      "open_yellow", "open_red", "handling_hours_mean", "handling_hours_p50", "handling_hours_p90", "rated", "good", "good_share",
+      "unrated_share",
+    ])
+    guard d.hasData_p else { return table }
+    var rows: [(String, String, Banjie_V1_DashboardFigures)] = d.rows.map { r in (r.key, r.key.isEmpty ? "(none)" : r.name, r) }
+    rows.append(("total", d.summary.name, d.summary))
+    for (key, name, r) in rows {
+      table.add([
+        key, name, String(r.received), String(r.accepted), String(r.completed), String(r.onTime), String(r.oneDay),
+        String(format: "%.4f", r.onTimeRate), String(format: "%.4f", r.oneDayRate), String(r.openGreen), String(r.openYellow),
+        String(r.openRed), String(format: "%.2f", r.handlingHoursMean), String(format: "%.2f", r.handlingHoursP50),
+        String(format: "%.2f", r.handlingHoursP90), String(r.rated), String(r.good), String(format: "%.4f", r.goodShare),
+        String(format: "%.4f", r.unratedShare),
+      ])
+    }
+    return table
   }
 
-  static func csv(_ d: Banjie_V1_Dashboard) -> String {
-    var lines = [
-      "key,name,received,accepted,completed,on_time,one_day,on_time_rate,one_day_rate,open_green,open_yellow,open_red,"
-        + "handling_hours_mean,handling_hours_p50,handling_hours_p90,rated,good,good_share,unrated_share"
-    ]
-    let rows = d.hasData_p ? (d.rows.isEmpty ? [d.summary] : d.rows + [d.summary]) : []
-    for r in rows {
-      let cells: [String] = [
-        r.key.isEmpty ? "total" : r.key, r.name, String(r.received), String(r.accepted), String(r.completed),
-        String(r.onTime), String(r.oneDay), String(format: "%.4f", r.onTimeRate), String(format: "%.4f", r.oneDayRate),
-        String(r.openGreen), String(r.openYellow), String(r.openRed), String(format: "%.2f", r.handlingHoursMean),
-        String(format: "%.2f", r.handlingHoursP50), String(format: "%.2f", r.handlingHoursP90), String(r.rated), String(r.good),
-        String(format: "%.4f", r.goodShare), String(format: "%.4f", r.unratedShare),
-      ]
-      lines.append(cells.map(csvField).joined(separator: ","))
-    }
-    return lines.joined(separator: "\n")
+  /// One update of `--watch --csv`: the table without the byte order mark, which went out once
+  /// before the first update.
+  static func csvUpdate(_ d: Banjie_V1_Dashboard) -> String {
+    String(Self.csv(d).render().unicodeScalars.dropFirst())
   }
 }

@@ -11,7 +11,7 @@ import Synchronization
 struct EnterpriseCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "enterprise",
-    abstract: "The enterprise registry (暖企行动): register, assign liaison officials, import from CSV.",
+    abstract: t("enterprise.abstract"),
     subcommands: [Register.self, Show.self, List.self, Assign.self, Import.self, Townships.self]
   )
 
@@ -25,7 +25,7 @@ struct EnterpriseCommand: AsyncParsableCommand {
   static func liaison(_ text: String) throws -> Banjie_V1_LiaisonOfficial {
     let parts = text.split(separator: "/", maxSplits: 1).map(String.init)
     guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-      throw ValidationError("a liaison official is UNIT/NAME as on their certificate, e.g. 南旺镇人民政府/王强; got \"\(text)\"")
+      throw ValidationError(t("enterprise.error.liaison", text))
     }
     return .with {
       $0.organization = parts[0]
@@ -34,17 +34,17 @@ struct EnterpriseCommand: AsyncParsableCommand {
   }
 
   struct Register: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Register an enterprise (office).")
+    static let configuration = CommandConfiguration(abstract: t("enterprise.register.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Unified social credit code (18 characters).") var uscc: String
-    @Option(name: .long, help: "Registered name.") var name: String
-    @Option(name: .long, help: "GB/T 4754 section, A–T (C is 制造业).") var industry: String
-    @Option(name: .long, help: "large, medium, small or micro.") var scale: String
-    @Option(name: .long, help: "Township (see `banjie enterprise townships`).") var township: String
-    @Option(name: .long, help: "Contact as NAME:PHONE[:TITLE] (repeatable).") var contact: [String] = []
-    @Option(name: .long, help: "Liaison official as UNIT/NAME (repeatable).") var liaison: [String] = []
-    @Option(name: .long, help: "Register although the check character is wrong, for this written reason (audited).")
+    @Argument(help: ArgumentHelp(t("enterprise.help.uscc")), transform: Normalize.code) var uscc: String
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.name"))) var name: String
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.industry"))) var industry: String
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.scale"))) var scale: String
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.township"))) var township: String
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.contact"))) var contact: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.liaison"))) var liaison: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.checkOverrideReason")))
     var checkOverrideReason: String?
 
     func run() async throws {
@@ -75,10 +75,10 @@ struct EnterpriseCommand: AsyncParsableCommand {
   }
 
   struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show an enterprise with its liaison officials and last visit.")
+    static let configuration = CommandConfiguration(abstract: t("enterprise.show.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "USCC.") var uscc: String
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("enterprise.help.usccShort")), transform: Normalize.code) var uscc: String
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
     func run() async throws {
       let result = try await EnterpriseCommand.call(self.connection) {
         try await $0.getEnterprise(.with { $0.uscc = self.uscc }, options: self.connection.callOptions)
@@ -88,15 +88,19 @@ struct EnterpriseCommand: AsyncParsableCommand {
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List enterprises (liaisons see their own, enterprises themselves).")
+    static let configuration = CommandConfiguration(abstract: t("enterprise.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "Township.") var township: String?
-    @Option(name: .long, help: "GB/T 4754 section.") var industry: String?
-    @Option(name: .long, help: "Scale.") var scale: String?
-    @Option(name: .long, help: "Only those assigned to UNIT/NAME.") var liaison: String?
-    @Option(name: .long, help: "Enterprises per page (1-500).") var pageSize: UInt32 = 50
-    @Option(name: .long, help: "Continue from a previous page's token.") var pageToken: String?
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.filterTownship"))) var township: String?
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.filterIndustry"))) var industry: String?
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.filterScale"))) var scale: String?
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.filterLiaison"))) var liaison: String?
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.pageSize"))) var pageSize: UInt32 = 50
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.pageToken"))) var pageToken: String?
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       var request = Banjie_V1_ListEnterprisesRequest()
       request.township = self.township ?? ""
@@ -115,29 +119,36 @@ struct EnterpriseCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("uscc", "name", "industry", "scale", "township", "liaisons", "last visit")
+      if self.csv {
+        LedgerCSV.enterprises(result.enterprises).print()
+        return
+      }
+      var table = TextTable(
+        t("enterprise.col.uscc"), t("enterprise.col.name"), t("enterprise.col.industry"), t("enterprise.col.scale"),
+        t("enterprise.col.township"), t("enterprise.col.liaisons"), t("enterprise.col.lastVisit"))
       for e in result.enterprises {
         table.add([
-          e.uscc, e.name, e.industry, e.scale, e.township, e.liaisons.map { "\($0.person)(\($0.organization))" }.joined(separator: "、"),
+          e.uscc, e.name, e.industry, EnterpriseOutput.scaleName(e.scale), e.township,
+          e.liaisons.map { "\($0.person)(\($0.organization))" }.joined(separator: "、"),
           e.lastVisitedOn.isEmpty ? "-" : e.lastVisitedOn,
         ])
       }
       print(table.render())
       print(
         Terminal.paint(
-          "\(result.enterprises.count) of \(result.total) enterprises"
-            + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+          t("enterprise.list.count", result.enterprises.count, result.total)
+            + (result.nextPageToken.isEmpty ? "" : t("enterprise.nextPage", result.nextPageToken)), Terminal.dim))
     }
   }
 
   struct Assign: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Assign a liaison official (包保干部) to an enterprise, or --remove one (office).")
+      abstract: t("enterprise.assign.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "USCC.") var uscc: String
-    @Option(name: .long, help: "Liaison official as UNIT/NAME, as on their certificate.") var liaison: String
-    @Flag(name: .long, help: "Unassign instead.") var remove = false
+    @Argument(help: ArgumentHelp(t("enterprise.help.usccShort")), transform: Normalize.code) var uscc: String
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.assignLiaison"))) var liaison: String
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.remove"))) var remove = false
     func run() async throws {
       let official = try EnterpriseCommand.liaison(self.liaison)
       let result = try await EnterpriseCommand.call(self.connection) {
@@ -153,14 +164,18 @@ struct EnterpriseCommand: AsyncParsableCommand {
   }
 
   struct Townships: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the county's townships, or --add one (office).")
+    static let configuration = CommandConfiguration(abstract: t("enterprise.townships.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "Add a township with this name.") var add: String?
-    @Option(name: .long, help: "Its township code (with --add).") var code: String?
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.add"))) var add: String?
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.code"))) var code: String?
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       if let name = self.add {
-        guard let code = self.code else { throw CLIError(exitCode: 64, message: "--add needs --code") }
+        guard let code = self.code else { throw CLIError(exitCode: 64, message: t("enterprise.error.addNeedsCode")) }
         let added = try await EnterpriseCommand.call(self.connection) {
           try await $0.addTownship(
             .with {
@@ -168,7 +183,7 @@ struct EnterpriseCommand: AsyncParsableCommand {
               $0.code = code
             }, options: self.connection.callOptions)
         }
-        print("added \(added.name) (\(added.code))")
+        print(t("enterprise.townships.added", added.name, added.code))
         return
       }
       let result = try await EnterpriseCommand.call(self.connection) {
@@ -178,25 +193,24 @@ struct EnterpriseCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("code", "township")
-      for t in result.townships { table.add([t.code, t.name]) }
+      if self.csv {
+        LedgerCSV.townships(result.townships).print()
+        return
+      }
+      var table = TextTable(t("enterprise.col.code"), t("enterprise.col.township"))
+      for township in result.townships { table.add([township.code, township.name]) }
       print(table.render())
     }
   }
 
   struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Import enterprises from a CSV file in one streaming call (office).",
-      discussion: """
-        Header row, then one enterprise per row:
-          uscc,name,industry,scale,township,contact_name,contact_phone,liaison_organization,liaison_person
-        Good rows are kept and bad rows reported with their line numbers; a row identical to what
-        is stored is "unchanged", so importing the same file twice changes nothing.
-        """
+      abstract: t("enterprise.import.abstract"),
+      discussion: t("enterprise.import.discussion")
     )
     @OptionGroup var connection: ConnectionOptions
-    @Flag(name: .long, help: "Print JSON.") var json = false
-    @Argument(help: "CSV file (UTF-8).") var file: String
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+    @Argument(help: ArgumentHelp(t("enterprise.help.file"))) var file: String
 
     static let columns = [
       "uscc", "name", "industry", "scale", "township", "contact_name", "contact_phone", "liaison_organization", "liaison_person",
@@ -205,10 +219,10 @@ struct EnterpriseCommand: AsyncParsableCommand {
     func run() async throws {
       let text: String
       do { text = try String(contentsOfFile: self.file, encoding: .utf8) } catch {
-        throw CLIError(exitCode: 64, message: "cannot read \(self.file): \(error.localizedDescription)")
+        throw CLIError(exitCode: 64, message: t("enterprise.error.cannotRead", self.file, error.localizedDescription))
       }
       var records = CSVReader.records(text)
-      guard let header = records.first else { throw CLIError(exitCode: 64, message: "\(self.file) is empty") }
+      guard let header = records.first else { throw CLIError(exitCode: 64, message: t("enterprise.error.emptyFile", self.file)) }
       records.removeFirst()
       let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
       var index: [String: Int] = [:]
@@ -217,7 +231,7 @@ struct EnterpriseCommand: AsyncParsableCommand {
       }
       for required in ["uscc", "name", "industry", "scale", "township"] where index[required] == nil {
         throw CLIError(
-          exitCode: 64, message: "\(self.file): the header has no \(required) column (expected \(Self.columns.joined(separator: ",")))")
+          exitCode: 64, message: t("enterprise.error.missingColumn", self.file, required, Self.columns.joined(separator: ",")))
       }
       let rows: [Banjie_V1_ImportEnterpriseRow] = records.map { record in
         func field(_ column: String) -> String {
@@ -238,11 +252,11 @@ struct EnterpriseCommand: AsyncParsableCommand {
           if let problem = record.problem {
             $0.parseError = problem
           } else if record.fields.count != names.count {
-            $0.parseError = "\(record.fields.count) fields where the header has \(names.count)"
+            $0.parseError = t("enterprise.import.fieldCount", record.fields.count, names.count)
           }
         }
       }
-      let progress = ProgressBar(total: rows.count, label: "importing")
+      let progress = ProgressBar(total: rows.count, label: t("enterprise.import.progress"))
       let result = try await EnterpriseCommand.call(self.connection) { client in
         try await client.importEnterprises(
           request: StreamingClientRequest { writer in
@@ -257,15 +271,15 @@ struct EnterpriseCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      print(
-        "\(result.rows) rows: \(result.created) created, \(result.updated) updated, \(result.unchanged) unchanged, \(result.rejected) rejected"
-      )
+      print(t("enterprise.import.summary", result.rows, result.created, result.updated, result.unchanged, result.rejected))
       if !result.problems.isEmpty {
-        var table = TextTable("line", "field", "uscc", "reason")
+        var table = TextTable(t("enterprise.col.line"), t("enterprise.col.field"), t("enterprise.col.uscc"), t("enterprise.col.reason"))
         for p in result.problems { table.add([String(p.line), p.field, p.uscc, p.reason]) }
         print(table.render())
       }
-      if result.rejected > 0 { throw ExitCode(65) }
+      // Rows that were stored are stored: a partial import succeeds (exit 0) and lists the
+      // rejected lines above; only an import that stored nothing is refused (exit 65).
+      if result.rejected > 0 && result.created + result.updated + result.unchanged == 0 { throw ExitCode(65) }
     }
   }
 }
@@ -310,20 +324,49 @@ enum EnterpriseOutput {
       return
     }
     var lines: [(String, String)] = [
-      ("enterprise", "\(e.name) · \(e.uscc)"),
-      ("industry", "\(e.industry) \(e.industryName)"),
-      ("scale", e.scale),
-      ("township", e.township),
-      ("liaisons", e.liaisons.isEmpty ? "-" : e.liaisons.map { "\($0.person) (\($0.organization))" }.joined(separator: "、")),
+      (t("enterprise.field.enterprise"), "\(e.name) · \(e.uscc)"),
+      (t("enterprise.field.industry"), "\(e.industry) \(e.industryName)"),
+      (t("enterprise.field.scale"), scaleName(e.scale)),
+      (t("enterprise.field.township"), e.township),
       (
-        "contacts",
+        t("enterprise.field.liaisons"),
+        e.liaisons.isEmpty ? "-" : e.liaisons.map { "\($0.person) (\($0.organization))" }.joined(separator: "、")
+      ),
+      (
+        t("enterprise.field.contacts"),
         e.contacts.isEmpty
           ? "-" : e.contacts.map { "\($0.name) \($0.phone)" + ($0.title.isEmpty ? "" : " \($0.title)") }.joined(separator: "、")
       ),
-      ("registered", CaseOutput.shortTime(e.registeredAt)),
-      ("last visit", e.lastVisitedOn.isEmpty ? "never" : e.lastVisitedOn),
+      (t("enterprise.field.registered"), CaseOutput.shortTime(e.registeredAt)),
+      (t("enterprise.field.lastVisit"), e.lastVisitedOn.isEmpty ? t("enterprise.never") : e.lastVisitedOn),
     ]
-    if !e.checkOverrideReason.isEmpty { lines.append(("override", "check character not verified: \(e.checkOverrideReason)")) }
-    for (label, value) in lines { print(pad(label, to: 11) + value) }
+    if !e.checkOverrideReason.isEmpty {
+      lines.append((t("enterprise.field.override"), t("enterprise.overrideValue", e.checkOverrideReason)))
+    }
+    printLabelled(lines, width: 11)
+  }
+
+  /// Label–value lines, the values aligned at `width` columns or one past the widest label.
+  static func printLabelled(_ lines: [(String, String)], width: Int) {
+    let column = max(width, (lines.map { displayWidth($0.0) }.max() ?? 0) + 1)
+    for (label, value) in lines { print(pad(label, to: column) + value) }
+  }
+
+  /// The catalogue's text for `key`, or `fallback` for a value the catalogue does not know.
+  static func label(_ key: String, or fallback: String) -> String {
+    Catalogue.en[key] == nil ? fallback : t(key)
+  }
+
+  /// "small" → 小型 (or "small" in English); an unknown scale as it is.
+  static func scaleName(_ scale: String) -> String { label("enterprise.scale.\(scale)", or: scale) }
+
+  /// A colour as people read it (绿/黄/红), "-" for none.
+  static func colourName(_ colour: Banjie_V1_Colour) -> String {
+    switch colour {
+    case .green: t("colour.green")
+    case .yellow: t("colour.yellow")
+    case .red: t("colour.red")
+    default: "-"
+    }
   }
 }

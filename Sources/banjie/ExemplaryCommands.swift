@@ -8,7 +8,7 @@ import SwiftProtobuf
 /// 优质案例: `banjie exemplary nominate|review|list`.
 struct ExemplaryCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "exemplary", abstract: "Exemplary cases (优质案例): departments nominate, the office selects.",
+    commandName: "exemplary", abstract: t("exemplary.abstract"),
     subcommands: [Nominate.self, Review.self, List.self])
 
   typealias Client = Banjie_V1_ExemplaryService.Client<BanjieClientTransport>
@@ -26,28 +26,44 @@ struct ExemplaryCommand: AsyncParsableCommand {
     }
   }
 
+  /// A nomination's state as people read it.
+  static func stateLabel(_ s: Banjie_V1_NominationState) -> String {
+    let name = stateName(s)
+    return name == "-" ? name : t("exemplary.state.\(name)")
+  }
+
+  /// A nomination's kind ("case" or "demand") as people read it; an unknown kind as it is.
+  static func kindName(_ kind: String) -> String {
+    let key = "exemplary.kind.\(kind)"
+    let text = t(key)
+    return text == key ? kind : text
+  }
+
   static func printNomination(_ n: Banjie_V1_Nomination, json: Bool) throws {
     if json {
       print(try n.jsonString(options: CaseOutput.jsonOptions))
       return
     }
-    print("nomination \(n.id) · \(n.kind) \(n.subject) · \(n.departmentCode) · \(n.year) · \(stateName(n.state))")
-    print("nominated \(CaseOutput.shortTime(n.nominatedAt)) by \(n.nominatedBy): \(n.account)")
+    print(t("exemplary.header", n.id, kindName(n.kind), n.subject, n.departmentCode, n.year, stateLabel(n.state)))
+    print(t("exemplary.nominated", CaseOutput.shortTime(n.nominatedAt), n.nominatedBy, n.account))
     if n.hasReviewedAt {
-      print("reviewed \(CaseOutput.shortTime(n.reviewedAt)) by \(n.reviewedBy)" + (n.reviewNote.isEmpty ? "" : ": \(n.reviewNote)"))
+      print(
+        n.reviewNote.isEmpty
+          ? t("exemplary.reviewed", CaseOutput.shortTime(n.reviewedAt), n.reviewedBy)
+          : t("exemplary.reviewedNote", CaseOutput.shortTime(n.reviewedAt), n.reviewedBy, n.reviewNote))
     }
   }
 
   struct Nominate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Nominate your department's completed case or closed demand (clerk).")
+    static let configuration = CommandConfiguration(abstract: t("exemplary.nominate.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Option(name: .customLong("case"), help: "A completed case's number.") var caseNumber: String?
-    @Option(name: .long, help: "A closed demand's number.") var demand: String?
-    @Option(name: .long, help: "What makes it exemplary (at most 1,000 characters).") var account: String
+    @Option(name: .customLong("case"), help: ArgumentHelp(t("exemplary.help.case"))) var caseNumber: String?
+    @Option(name: .long, help: ArgumentHelp(t("exemplary.help.demand"))) var demand: String?
+    @Option(name: .long, help: ArgumentHelp(t("exemplary.help.account"))) var account: String
 
     func validate() throws {
-      guard (self.caseNumber == nil) != (self.demand == nil) else { throw ValidationError("name exactly one of --case and --demand") }
+      guard (self.caseNumber == nil) != (self.demand == nil) else { throw ValidationError(t("exemplary.error.caseOrDemand")) }
     }
 
     func run() async throws {
@@ -64,12 +80,12 @@ struct ExemplaryCommand: AsyncParsableCommand {
   }
 
   struct Review: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Select or decline a nomination (office).")
+    static let configuration = CommandConfiguration(abstract: t("exemplary.review.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Nomination id.") var id: Int64
-    @Flag(exclusivity: .exclusive, help: "--select or --decline.") var decision: Decision
-    @Option(name: .long, help: "A note (required when declining).") var note: String = ""
+    @Argument(help: ArgumentHelp(t("exemplary.help.id"))) var id: Int64
+    @Flag(exclusivity: .exclusive, help: ArgumentHelp(t("exemplary.help.decision"))) var decision: Decision
+    @Option(name: .long, help: ArgumentHelp(t("exemplary.help.note"))) var note: String = ""
 
     enum Decision: String, EnumerableFlag { case select, decline }
 
@@ -88,11 +104,15 @@ struct ExemplaryCommand: AsyncParsableCommand {
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "List nominations; --year 2026 --state selected gives the year's exemplary cases.")
+      abstract: t("exemplary.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "Only this year.") var year: UInt32 = 0
-    @Option(name: .long, help: "nominated, selected or declined.") var state: String?
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(t("exemplary.help.year"))) var year: UInt32 = 0
+    @Option(name: .long, help: ArgumentHelp(t("exemplary.help.state"))) var state: String?
+    @Flag(name: .long, help: ArgumentHelp(t("exemplary.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let state: Banjie_V1_NominationState
       switch self.state?.lowercased() {
@@ -100,7 +120,7 @@ struct ExemplaryCommand: AsyncParsableCommand {
       case "nominated": state = .nominated
       case "selected": state = .selected
       case "declined": state = .declined
-      default: throw ValidationError("--state is nominated, selected or declined, not \"\(self.state ?? "")\"")
+      default: throw ValidationError(t("exemplary.error.state", self.state ?? ""))
       }
       let r = try await ExemplaryCommand.call(self.connection) {
         try await $0.listNominations(
@@ -113,10 +133,17 @@ struct ExemplaryCommand: AsyncParsableCommand {
         print(try r.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("id", "year", "kind", "subject", "department", "state", "by", "account")
+      if self.csv {
+        LedgerCSV.nominations(r.nominations).print()
+        return
+      }
+      var table = TextTable(
+        t("exemplary.col.id"), t("exemplary.col.year"), t("exemplary.col.kind"), t("exemplary.col.subject"),
+        t("exemplary.col.department"), t("exemplary.col.state"), t("exemplary.col.by"), t("exemplary.col.account"))
       for n in r.nominations {
         table.add([
-          String(n.id), String(n.year), n.kind, n.subject, n.departmentCode, ExemplaryCommand.stateName(n.state), n.nominatedBy,
+          String(n.id), String(n.year), ExemplaryCommand.kindName(n.kind), n.subject, n.departmentCode,
+          ExemplaryCommand.stateLabel(n.state), n.nominatedBy,
           String(n.account.prefix(40)),
         ])
       }

@@ -6,11 +6,11 @@ import GRPCCore
 
 struct Health: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Check the server: its version, the TLS in use, who it thinks you are, the round trip."
+    abstract: t("health.abstract")
   )
 
   @OptionGroup var connection: ConnectionOptions
-  @Flag(name: .long, help: "Print JSON.") var json = false
+  @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
 
   struct Report: Encodable {
     var server: String
@@ -33,7 +33,7 @@ struct Health: AsyncParsableCommand {
   }
 
   func run() async throws {
-    let report = try await self.connection.withClient { client, transport, resolved in
+    let (report, serverCertificateNotAfter, serverTime) = try await self.connection.withClient { client, transport, resolved in
       let health = Grpc_Health_V1_Health.Client(wrapping: client)
       let system = Banjie_V1_SystemService.Client(wrapping: client)
       let options = self.connection.callOptions
@@ -49,7 +49,7 @@ struct Health: AsyncParsableCommand {
       }
       samples.sort()
       let serverCertificate = try await transport.currentSession()?.peerCertificate
-      return Report(
+      let report = Report(
         server: "\(resolved.host):\(resolved.port)",
         status: "\(status)".uppercased(),
         version: info.version,
@@ -67,17 +67,25 @@ struct Health: AsyncParsableCommand {
         serverTime: isoShanghai(info.serverTime.date),
         timeZone: info.timeZone
       )
+      return (report, serverCertificate?.notAfter, info.serverTime.date)
     }
     if self.json {
       try printJSON(report)
     } else {
-      print("banjied \(report.version) at \(report.server): \(report.status)")
-      print("protocol     \(report.wireProtocol) over \(report.tlsVersion) (\(report.tlsCipher))")
-      print("you are      \(report.role) \(report.person) of \(report.organization)")
-      print("certificate  serial \(report.certificateSerial), sha256 \(report.certificateSHA256.prefix(16))…")
-      print("server cert  serial \(report.serverCertificateSerial), valid until \(report.serverCertificateNotAfter)")
-      print("round trip   \(String(format: "%.3f", report.roundTripMilliseconds)) ms (median of 5 calls)")
-      print("server time  \(report.serverTime) (\(report.timeZone))")
+      // Times for people: Asia/Shanghai, to the second (the JSON keeps ISO 8601 with the offset).
+      let notAfter = serverCertificateNotAfter.map { HumanText.time($0, seconds: true) } ?? ""
+      let status = HumanText.known("health.serving.\(report.status)", or: report.status)
+      print(t("health.status", report.version, report.server, status))
+      let rows: [(String, String)] = [
+        (t("health.label.protocol"), t("health.value.protocol", report.wireProtocol, report.tlsVersion, report.tlsCipher)),
+        (t("health.label.you"), t("health.value.you", HumanText.role(report.role), report.person, report.organization)),
+        (t("health.label.certificate"), t("health.value.certificate", report.certificateSerial, report.certificateSHA256.prefix(16))),
+        (t("health.label.serverCert"), t("health.value.serverCert", report.serverCertificateSerial, notAfter)),
+        (t("health.label.roundTrip"), t("health.value.roundTrip", String(format: "%.3f", report.roundTripMilliseconds))),
+        (t("health.label.serverTime"), t("health.value.serverTime", HumanText.time(serverTime, seconds: true), report.timeZone)),
+      ]
+      let width = max(13, (rows.map { displayWidth($0.0) }.max() ?? 0) + 2)
+      for (label, value) in rows { print(pad(label, to: width) + value) }
     }
   }
 }

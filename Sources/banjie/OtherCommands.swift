@@ -3,18 +3,23 @@ import BanjieProto
 import Foundation
 import GRPCCore
 import SwiftProtobuf
+import Synchronization
 
 struct CatalogCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "catalog",
-    abstract: "Departments and service items (事项).",
+    abstract: t("catalog.abstract"),
     subcommands: [Departments.self, Items.self, Import.self]
   )
 
   struct Departments: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List departments.")
+    static let configuration = CommandConfiguration(abstract: t("catalog.departments.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CatalogService.Client(wrapping: client).listDepartments(.init(), options: self.connection.callOptions)
@@ -23,17 +28,25 @@ struct CatalogCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("code", "name")
+      if self.csv {
+        LedgerCSV.departments(result.departments).print()
+        return
+      }
+      var table = TextTable(t("catalog.col.code"), t("catalog.col.name"))
       for d in result.departments { table.add([d.code, d.name]) }
       print(table.render())
     }
   }
 
   struct Items: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List service items with their promised limits.")
+    static let configuration = CommandConfiguration(abstract: t("catalog.items.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "Only this department's items.") var department: String?
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(t("catalog.help.department")), transform: Normalize.code) var department: String?
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CatalogService.Client(wrapping: client).listServiceItems(
@@ -43,12 +56,18 @@ struct CatalogCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("code", "name", "department", "kind", "promised", "legal", "容缺")
+      if self.csv {
+        LedgerCSV.serviceItems(result.items).print()
+        return
+      }
+      var table = TextTable(
+        t("catalog.col.code"), t("catalog.col.name"), t("catalog.col.department"), t("catalog.col.kind"), t("catalog.col.promised"),
+        t("catalog.col.legal"), t("catalog.col.minorPending"))
       for i in result.items {
-        let unit = i.limitUnit == .workingHours ? "h" : "d"
+        let promised = t(i.limitUnit == .workingHours ? "catalog.limit.hours" : "catalog.limit.days", i.promisedLimit)
         table.add([
-          i.code, i.name, i.departmentCode, i.kind == .instant ? "即办" : "承诺", "\(i.promisedLimit) \(unit)", "\(i.legalLimitDays) d",
-          i.allowsMinorPending ? "yes" : "no",
+          i.code, i.name, i.departmentCode, t(i.kind == .instant ? "catalog.kind.instant" : "catalog.kind.promised"), promised,
+          t("catalog.limit.days", i.legalLimitDays), t(i.allowsMinorPending ? "common.yes" : "common.no"),
         ])
       }
       print(table.render())
@@ -57,20 +76,19 @@ struct CatalogCommand: AsyncParsableCommand {
 
   struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Import departments and items from a JSON file (office). All or nothing.",
-      discussion:
-        "Format: {\"departments\":[{\"code\":\"SCJGJ\",\"name\":\"…\"}],\"items\":[{\"code\":…,\"name\":…,\"department_code\":…,\"kind\":\"ITEM_KIND_PROMISED\",\"promised_limit\":3,\"limit_unit\":\"LIMIT_UNIT_WORKING_DAYS\",\"legal_limit_days\":20,\"materials\":[…],\"allows_minor_pending\":true}]}. See catalog/sample-county.json."
+      abstract: t("catalog.import.abstract"),
+      discussion: t("catalog.import.discussion")
     )
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "JSON file.") var file: String
+    @Argument(help: ArgumentHelp(t("catalog.help.file"))) var file: String
     func run() async throws {
       let request: Banjie_V1_ImportCatalogRequest
       do {
         let text = try String(contentsOfFile: self.file, encoding: .utf8)
         request = try Banjie_V1_ImportCatalogRequest(jsonString: text)
       } catch {
-        throw CLIError(exitCode: 64, message: "cannot read catalog \(self.file): \(error)")
+        throw CLIError(exitCode: 64, message: t("catalog.error.read", self.file, "\(error)"))
       }
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CatalogService.Client(wrapping: client).importCatalog(
@@ -80,7 +98,7 @@ struct CatalogCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      print("imported \(result.departmentsWritten) departments and \(result.itemsWritten) service items")
+      print(t("catalog.imported", result.departmentsWritten, result.itemsWritten))
     }
   }
 }
@@ -88,21 +106,21 @@ struct CatalogCommand: AsyncParsableCommand {
 struct CalendarCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "calendar",
-    abstract: "The working-day calendar: deadlines, months, yearly notices.",
+    abstract: t("calendar.abstract"),
     subcommands: [Due.self, Show.self, Import.self]
   )
 
   struct Due: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "When a limit ends, by the server's calendar (the starting day is not counted).")
+      abstract: t("calendar.due.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "Start, ISO 8601 with offset, e.g. 2026-02-13T10:00:00+08:00.") var from: String
-    @Option(name: .long, help: "Limit in working days.") var workingDays: UInt32?
-    @Option(name: .long, help: "Limit in working hours.") var workingHours: UInt32?
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(t("calendar.help.from"))) var from: String
+    @Option(name: .long, help: ArgumentHelp(t("calendar.help.workingDays"))) var workingDays: UInt32?
+    @Option(name: .long, help: ArgumentHelp(t("calendar.help.workingHours"))) var workingHours: UInt32?
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
     func validate() throws {
       guard (self.workingDays == nil) != (self.workingHours == nil) else {
-        throw ValidationError("give exactly one of --working-days and --working-hours")
+        throw ValidationError(t("calendar.error.oneLimit"))
       }
     }
     func run() async throws {
@@ -117,20 +135,25 @@ struct CalendarCommand: AsyncParsableCommand {
       if self.json {
         try printJSON(["due": result.dueLocal, "provisional": result.provisional ? "true" : "false"])
       } else {
-        print(result.dueLocal + (result.provisional ? "  (provisional: no calendar data for a year on the way)" : ""))
+        let due = result.hasDue ? CaseOutput.shortTime(result.due) : result.dueLocal
+        print(due + (result.provisional ? t("calendar.due.provisional") : ""))
       }
     }
   }
 
   struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print a month with holidays (休) and make-up working days (班) marked.")
+    static let configuration = CommandConfiguration(abstract: t("calendar.show.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "YYYY-MM") var month: String
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("calendar.help.month"))) var month: String
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let parts = self.month.split(separator: "-")
       guard parts.count == 2, let y = Int32(parts[0]), let m = Int32(parts[1]) else {
-        throw CLIError(exitCode: 64, message: "month must be YYYY-MM")
+        throw CLIError(exitCode: 64, message: t("calendar.error.month"))
       }
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CalendarService.Client(wrapping: client).getMonth(
@@ -143,21 +166,25 @@ struct CalendarCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
+      if self.csv {
+        LedgerCSV.calendarDays(result).print()
+        return
+      }
       CalendarRendering.print(result)
     }
   }
 
   struct Import: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Import a year's State Council holiday notice (office); open deadlines are recomputed.",
-      discussion: "File: {\"year\":2027,\"holidays\":[\"2027-01-01\",…],\"workdays\":[\"2027-02-07\",…]}"
+      abstract: t("calendar.import.abstract"),
+      discussion: t("calendar.import.discussion")
     )
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "JSON file.") var file: String
+    @Argument(help: ArgumentHelp(t("calendar.help.file"))) var file: String
     func run() async throws {
       guard let text = try? String(contentsOfFile: self.file, encoding: .utf8) else {
-        throw CLIError(exitCode: 64, message: "cannot read \(self.file)")
+        throw CLIError(exitCode: 64, message: t("calendar.error.read", self.file))
       }
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(
@@ -167,7 +194,7 @@ struct CalendarCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      print("imported \(result.year); recomputed the deadlines of \(result.recomputed) open cases")
+      print(t("calendar.imported", result.year, result.recomputed))
     }
   }
 }
@@ -175,9 +202,9 @@ struct CalendarCommand: AsyncParsableCommand {
 enum CalendarRendering {
   static func print(_ month: Banjie_V1_CalendarMonth) {
     Swift.print(
-      Terminal.bold("\(month.year)-\(String(format: "%02d", month.month))") + "  \(month.workingDays) working days"
-        + (month.provisional ? "  (provisional)" : ""))
-    Swift.print(" Mo  Tu  We  Th  Fr  Sa  Su")
+      Terminal.bold("\(month.year)-\(String(format: "%02d", month.month))") + t("calendar.month.workingDays", month.workingDays)
+        + (month.provisional ? t("calendar.month.provisional") : ""))
+    Swift.print(t("calendar.month.weekdays"))
     guard let first = month.days.first else { return }
     let weekday = Self.isoWeekday(first.date)
     var line = String(repeating: "    ", count: weekday - 1)
@@ -197,7 +224,7 @@ enum CalendarRendering {
       }
     }
     if !line.isEmpty { Swift.print(line) }
-    Swift.print("休 holiday · 班 make-up working day")
+    Swift.print(t("calendar.legend"))
   }
 
   static func isoWeekday(_ date: String) -> Int {
@@ -218,59 +245,149 @@ enum CalendarRendering {
 struct AlertsCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "alerts",
-    abstract: "Yellow and red warnings as the SLA sweeper raises them."
+    abstract: t("alerts.abstract"),
+    discussion: t("alerts.discussion")
   )
   @OptionGroup var connection: ConnectionOptions
-  @Option(name: .long, help: "Only this department (the office only; clerks see their own).") var department: String?
-  @Flag(name: .long, help: "Keep following new alerts until interrupted.") var watch = false
-  @Flag(name: .long, help: "Print JSON lines.") var json = false
+  @Option(name: .long, help: ArgumentHelp(t("alerts.help.department")), transform: Normalize.code) var department: String?
+  @Flag(name: .long, help: ArgumentHelp(t("alerts.help.watch"))) var watch = false
+  @Flag(name: .long, help: ArgumentHelp(t("alerts.help.json"))) var json = false
 
   func run() async throws {
-    var options = self.connection.callOptions
-    if self.watch { options.timeout = nil }
-    let follow = self.watch
     let json = self.json
-    try await self.connection.withClient { client, _, _ in
-      try await Banjie_V1_CaseService.Client(wrapping: client).watchAlerts(
-        .with {
-          $0.departmentCode = self.department ?? ""
-          $0.includeRecent = true
-        }, options: options
-      ) { response in
-        var count = 0
-        for try await alert in response.messages {
-          count += 1
-          // Written straight to the file descriptor: a follower is often piped or stopped by a
-          // signal, and buffered lines would be lost.
-          let line =
-            json
-            ? try alert.jsonString(options: CaseOutput.jsonOptions)
-            : Terminal.paint(
-              "\(CaseOutput.shortTime(alert.at))  \(CaseOutput.colourName(alert.colour).uppercased())  \(alert.message)",
-              CaseOutput.ansi(alert.colour))
-          FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    let department = self.department ?? ""
+    let progress = AlertProgress()
+    let print: @Sendable (Banjie_V1_Alert) throws -> Void = { alert in
+      // Written straight to the file descriptor: a follower is often piped or stopped by a
+      // signal, and buffered lines would be lost.
+      let line =
+        json
+        ? try alert.jsonString(options: CaseOutput.jsonOptions)
+        : Terminal.paint(AlertText.line(alert), CaseOutput.ansi(alert.colour))
+      FileHandle.standardOutput.write(Data((line + "\n").utf8))
+      progress.delivered(alert.id)
+    }
+    guard self.watch else {
+      // The last 24 hours' alerts; the server ends the stream after them (recent_only).
+      try await self.connection.withClient { client, _, _ in
+        try await Banjie_V1_CaseService.Client(wrapping: client).watchAlerts(
+          .with {
+            $0.departmentCode = department
+            $0.recentOnly = true
+          }, options: self.connection.callOptions
+        ) { response in
+          for try await alert in response.messages { try print(alert) }
         }
-        _ = count
-        _ = follow
+      }
+      if !json && progress.count == 0 { Swift.print(t("alerts.none")) }
+      return
+    }
+    // Following: the last 24 hours first, then new alerts as they are raised. After a lost
+    // connection the watch resumes after the last alert it printed, so none raised in the gap
+    // is lost and none is printed twice.
+    var options = self.connection.callOptions
+    options.timeout = nil
+    try await Reconnect.forever { reconnected in
+      try await self.connection.withClient { client, _, _ in
+        let last = progress.lastID
+        try await Banjie_V1_CaseService.Client(wrapping: client).watchAlerts(
+          .with {
+            $0.departmentCode = department
+            $0.includeRecent = last == 0
+            $0.afterID = last
+          }, options: options
+        ) { response in
+          if reconnected { Reconnect.announceReconnected() }
+          for try await alert in response.messages { try print(alert) }
+        }
       }
     }
+  }
+}
+
+/// How many alerts were printed, and the id of the last (where a resumed watch goes on).
+final class AlertProgress: Sendable {
+  private struct State {
+    var count = 0
+    var lastID: Int64 = 0
+  }
+  private let state = Mutex(State())
+
+  func delivered(_ id: Int64) {
+    self.state.withLock {
+      $0.count += 1
+      $0.lastID = max($0.lastID, id)
+    }
+  }
+
+  var count: Int { self.state.withLock { $0.count } }
+  var lastID: Int64 { self.state.withLock { $0.lastID } }
+}
+
+/// An alert as a person reads it: its time in Asia/Shanghai, its level, and its message in the
+/// current language (rebuilt from the server's English text, whose due times are UTC).
+enum AlertText {
+  static func line(_ alert: Banjie_V1_Alert) -> String {
+    let level: String
+    switch alert.colour {
+    case .yellow: level = t("alerts.level.yellow")
+    case .red: level = t("alerts.level.red")
+    case .green: level = t("alerts.level.green")
+    default: level = "-"
+    }
+    return "\(CaseOutput.shortTime(alert.at))  \(level)  \(Self.message(alert))"
+  }
+
+  /// The server writes e.g. "case N is overdue (due 2026-11-30T09:00:00.000Z)", "demand N of
+  /// USCC is overdue (…)", "rectification N has used 80 % of its working time (due …)", "case N was
+  /// not decided within the intake limit…". Known shapes are rebuilt from the catalogue; any
+  /// other text is shown as sent, with its UTC times turned into Asia/Shanghai times.
+  static func message(_ alert: Banjie_V1_Alert) -> String {
+    let text = alert.message
+    let kind = alert.kind.split(separator: ".", maxSplits: 1).map(String.init)
+    guard kind.count == 2, ["case", "demand", "rectification"].contains(kind[0]) else {
+      return HumanText.localisingTimestamps(text)
+    }
+    let entity = t("alerts.entity.\(kind[0])")
+    let number = alert.subject.hasPrefix(kind[0] + " ") ? String(alert.subject.dropFirst(kind[0].count + 1)) : alert.subject
+    let due = Self.between(text, "(due ", ")").flatMap { HumanText.parseISO8601($0) }.map { HumanText.time($0) }
+    switch kind[1] {
+    case "red":
+      guard let due else { break }
+      if let uscc = Self.between(text, " of ", " is overdue") { return t("alerts.text.redOf", entity, number, uscc, due) }
+      return t("alerts.text.red", entity, number, due)
+    case "yellow":
+      guard let due, let used = Self.between(text, "has used ", " %") else { break }
+      return t("alerts.text.yellow", entity, number, used, due)
+    case "deemed_accepted":
+      return t("alerts.text.deemedAccepted", number)
+    default:
+      break
+    }
+    return HumanText.localisingTimestamps(text)
+  }
+
+  /// The text between the first `start` and the next `end` after it.
+  static func between(_ text: String, _ start: String, _ end: String) -> String? {
+    guard let s = text.range(of: start), let e = text.range(of: end, range: s.upperBound..<text.endIndex) else { return nil }
+    return String(text[s.upperBound..<e.lowerBound])
   }
 }
 
 struct AdminCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "admin",
-    abstract: "The office's housekeeping.",
+    abstract: t("audit.admin.abstract"),
     subcommands: [Audit.self, Revoke.self, Revocations.self, Backup.self, ReloadTLS.self]
   )
 
   struct Audit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The hash-chained audit log.", subcommands: [Verify.self])
+    static let configuration = CommandConfiguration(abstract: t("audit.abstract"), subcommands: [Verify.self])
 
     struct Verify: AsyncParsableCommand {
-      static let configuration = CommandConfiguration(abstract: "Recompute the chain and name the first broken row (exit 65 if broken).")
+      static let configuration = CommandConfiguration(abstract: t("audit.verify.abstract"))
       @OptionGroup var connection: ConnectionOptions
-      @Flag(name: .long, help: "Print JSON.") var json = false
+      @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
       func run() async throws {
         let result = try await self.connection.withClient { client, _, _ in
           try await Banjie_V1_AdminService.Client(wrapping: client).verifyAudit(.init(), options: self.connection.callOptions)
@@ -278,11 +395,11 @@ struct AdminCommand: AsyncParsableCommand {
         if self.json {
           print(try result.jsonString(options: CaseOutput.jsonOptions))
         } else if result.ok {
-          print("audit log intact: \(result.rows) rows")
+          print(t("audit.intact", result.rows))
         } else {
-          print("audit log BROKEN at row \(result.firstBrokenID): \(result.reason)")
+          print(t("audit.broken", result.firstBrokenID, result.reason))
         }
-        if !result.ok { throw CLIError(exitCode: 65, message: "audit chain broken at row \(result.firstBrokenID)") }
+        if !result.ok { throw CLIError(exitCode: 65, message: t("audit.error.broken", result.firstBrokenID)) }
       }
     }
   }

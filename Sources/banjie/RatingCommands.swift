@@ -8,17 +8,16 @@ import SwiftProtobuf
 /// 好差评: `banjie rate` (an enterprise rates its own completed case) and `banjie rating measures`.
 struct RateCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "rate", abstract: "Rate a completed case of your enterprise (好差评): 5 非常满意 … 1 非常不满意.",
-    discussion: "Levels 1 and 2 are 差评: they need --comment and open a rectification for the department.")
+    commandName: "rate", abstract: t("rating.rate.abstract"), discussion: t("rating.rate.discussion"))
   @OptionGroup var connection: ConnectionOptions
   @OptionGroup var mutation: MutationOptions
-  @Argument(help: "Case number.") var number: String
-  @Option(name: .long, help: "5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意.") var level: UInt32
-  @Option(name: .long, help: "What went well or wrong (required for levels 1-2; at most 1,000 characters).") var comment: String = ""
-  @Option(name: .long, help: "A tag, e.g. 高效 (repeatable, at most 10).") var tag: [String] = []
+  @Argument(help: ArgumentHelp(t("rating.help.caseNumber")), transform: Normalize.number) var number: String
+  @Option(name: .long, help: ArgumentHelp(t("rating.help.level"))) var level: UInt32
+  @Option(name: .long, help: ArgumentHelp(t("rating.help.comment"))) var comment: String = ""
+  @Option(name: .long, help: ArgumentHelp(t("rating.help.tag"))) var tag: [String] = []
 
   func validate() throws {
-    guard (1...5).contains(self.level) else { throw ValidationError("--level must be 1 to 5, not \(self.level)") }
+    guard (1...5).contains(self.level) else { throw ValidationError(t("rating.error.level", self.level)) }
   }
 
   func run() async throws {
@@ -37,7 +36,7 @@ struct RateCommand: AsyncParsableCommand {
 
 struct RatingCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "rating", abstract: "Ratings (好差评): a case's rating and the measures per period.", subcommands: [Show.self, Measures.self])
+    commandName: "rating", abstract: t("rating.abstract"), subcommands: [Show.self, Measures.self])
 
   typealias Client = Banjie_V1_RatingService.Client<BanjieClientTransport>
 
@@ -46,10 +45,10 @@ struct RatingCommand: AsyncParsableCommand {
   }
 
   struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a case's rating.")
+    static let configuration = CommandConfiguration(abstract: t("rating.show.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Case number.") var number: String
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("rating.help.caseNumber")), transform: Normalize.number) var number: String
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
     func run() async throws {
       let rating = try await RatingCommand.call(self.connection) {
         try await $0.getRating(.with { $0.caseNumber = self.number }, options: self.connection.callOptions)
@@ -60,16 +59,16 @@ struct RatingCommand: AsyncParsableCommand {
 
   struct Measures: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Rating measures of the cases completed in a period (office).",
-      discussion: """
-        good % = levels 4-5 among counted ratings; unrated % = completed cases without a counted rating
-        (never rated, or excluded by an upheld appeal); on time % and follow-up % are over counted 差评.
-        """)
+      abstract: t("rating.measures.abstract"), discussion: t("rating.measures.discussion"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "First day, YYYY-MM-DD (Asia/Shanghai).") var from: String
-    @Option(name: .long, help: "Last day, YYYY-MM-DD, inclusive.") var to: String
-    @Option(name: .long, help: "department, window or item.") var by: String = "department"
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(t("rating.help.from"))) var from: String
+    @Option(name: .long, help: ArgumentHelp(t("rating.help.to"))) var to: String
+    @Option(name: .long, help: ArgumentHelp(t("rating.help.by"))) var by: String = "department"
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let request = Banjie_V1_RatingMeasuresRequest.with {
         $0.from = self.from
@@ -83,23 +82,35 @@ struct RatingCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable(result.by, "name", "completed", "rated", "excluded", "good %", "unrated %", "差评", "on time %", "follow-up %")
-      for m in result.groups + [result.total] {
+      if self.csv {
+        LedgerCSV.ratingMeasures(result).print()
+        return
+      }
+      var table = TextTable(
+        EnterpriseOutput.label("rating.by.\(result.by)", or: result.by), t("rating.col.name"), t("rating.col.completed"),
+        t("rating.col.rated"), t("rating.col.excluded"), t("rating.col.good"), t("rating.col.unrated"), t("rating.col.bad"),
+        t("rating.col.onTime"), t("rating.col.followUp"))
+      // The summary row is the total; a group with no key (cases without a window, say) is not.
+      var rows: [(String, String, Banjie_V1_RatingMeasures)] = result.groups.map { m in
+        (m.key.isEmpty ? t("rating.noKey") : m.key, m.name, m)
+      }
+      rows.append((t("rating.total"), "", result.total))
+      for (key, name, m) in rows {
         table.add([
-          m.key.isEmpty ? "total" : m.key, m.key.isEmpty ? "" : m.name, String(m.completed), String(m.rated), String(m.excluded),
-          RatingOutput.percent(m.goodShare, of: m.rated), RatingOutput.percent(m.unratedShare, of: m.completed), String(m.bad),
-          RatingOutput.percent(m.rectifiedOnTimeShare, of: m.bad), RatingOutput.percent(m.followUpShare, of: m.bad),
+          key, name, String(m.completed), String(m.rated), String(m.excluded), RatingOutput.percent(m.goodShare, of: m.rated),
+          RatingOutput.percent(m.unratedShare, of: m.completed), String(m.bad), RatingOutput.percent(m.rectifiedOnTimeShare, of: m.bad),
+          RatingOutput.percent(m.followUpShare, of: m.bad),
         ])
       }
       print(table.render())
-      print(Terminal.paint("cases completed \(result.from) to \(result.to)", Terminal.dim))
+      print(Terminal.paint(t("rating.measures.period", result.from, result.to), Terminal.dim))
     }
   }
 }
 
 struct RectificationCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "rectification", abstract: "Rectification (整改) of 差评: verify, rectify, follow up, close; appeal and decide.",
+    commandName: "rectification", abstract: t("rectification.abstract"),
     subcommands: [List.self, Show.self, Verify.self, Rectify.self, FollowUp.self, Close.self, Appeal.self, Decide.self])
 
   static func act(
@@ -121,14 +132,18 @@ struct RectificationCommand: AsyncParsableCommand {
 
   struct List: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "List rectifications (a clerk sees their department's, an enterprise its own).")
+      abstract: t("rectification.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: "Only this department (office).") var department: String?
-    @Option(name: .long, help: "open, verified, rectified, followed-up or closed (repeatable).") var state: [String] = []
-    @Option(name: .long, help: "green, yellow or red (repeatable).") var colour: [String] = []
-    @Option(name: .long, help: "Rectifications per page (1-500).") var pageSize: UInt32 = 50
-    @Option(name: .long, help: "Continue from a previous page's token.") var pageToken: String?
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.department")), transform: Normalize.code) var department: String?
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.state"))) var state: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.colour"))) var colour: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.pageSize"))) var pageSize: UInt32 = 50
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.pageToken"))) var pageToken: String?
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let states = try self.state.map { text -> Banjie_V1_RectificationState in
         switch text.lowercased().replacingOccurrences(of: "_", with: "-") {
@@ -137,7 +152,7 @@ struct RectificationCommand: AsyncParsableCommand {
         case "rectified": return .rectified
         case "followed-up": return .followedUp
         case "closed": return .closed
-        default: throw ValidationError("--state is open, verified, rectified, followed-up or closed, not \"\(text)\"")
+        default: throw ValidationError(t("rectification.error.state", text))
         }
       }
       let colours = try self.colour.map { text -> Banjie_V1_Colour in
@@ -145,7 +160,7 @@ struct RectificationCommand: AsyncParsableCommand {
         case "green": return .green
         case "yellow": return .yellow
         case "red": return .red
-        default: throw ValidationError("--colour is green, yellow or red, not \"\(text)\"")
+        default: throw ValidationError(t("rectification.error.colour", text))
         }
       }
       let request = Banjie_V1_ListRectificationsRequest.with {
@@ -164,11 +179,17 @@ struct RectificationCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("number", "department", "state", "level", "due", "colour", "appeal")
+      if self.csv {
+        LedgerCSV.rectifications(result.rectifications).print()
+        return
+      }
+      var table = TextTable(
+        t("rectification.col.number"), t("rectification.col.department"), t("rectification.col.state"), t("rectification.col.level"),
+        t("rectification.col.due"), t("rectification.col.colour"), t("rectification.col.appeal"))
       for r in result.rectifications {
         table.add([
-          r.number, r.departmentCode, RatingOutput.stateName(r.state), "\(r.rating.level) \(r.rating.levelName)",
-          r.hasSla ? CaseOutput.shortTime(r.sla.dueAt) : (r.completedOnTime ? "done on time" : "done"),
+          r.number, r.departmentCode, RatingOutput.stateLabel(r.state), "\(r.rating.level) \(r.rating.levelName)",
+          r.hasSla ? CaseOutput.shortTime(r.sla.dueAt) : (r.completedOnTime ? t("rectification.doneOnTime") : t("rectification.done")),
           r.hasSla ? Terminal.paint(RatingOutput.colourName(r.sla.colour), CaseOutput.ansi(r.sla.colour)) : "-",
           RatingOutput.appealName(r.appealState),
         ])
@@ -176,16 +197,16 @@ struct RectificationCommand: AsyncParsableCommand {
       print(table.render())
       print(
         Terminal.paint(
-          "\(result.rectifications.count) of \(result.total) rectifications"
-            + (result.nextPageToken.isEmpty ? "" : "; next page: --page-token \(result.nextPageToken)"), Terminal.dim))
+          t("rectification.list.count", result.rectifications.count, result.total)
+            + (result.nextPageToken.isEmpty ? "" : t("enterprise.nextPage", result.nextPageToken)), Terminal.dim))
     }
   }
 
   struct Show: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a rectification with its rating.")
+    static let configuration = CommandConfiguration(abstract: t("rectification.show.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Rectification number (ZG-<case number>).") var number: String
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("rectification.help.numberZG")), transform: Normalize.number) var number: String
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
     func run() async throws {
       let r = try await RatingCommand.call(self.connection) {
         try await $0.getRectification(.with { $0.number = self.number }, options: self.connection.callOptions)
@@ -195,12 +216,12 @@ struct RectificationCommand: AsyncParsableCommand {
   }
 
   struct Verify: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Verify a 差评 as valid or not, with evidence (clerk of the department).")
+    static let configuration = CommandConfiguration(abstract: t("rectification.verify.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: RectificationTarget
-    @Flag(name: .long, inversion: .prefixedNo, help: "Whether the 差评 is well founded.") var valid: Bool
-    @Option(name: .long, help: "What the verification found.") var evidence: String
+    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(t("rectification.help.valid"))) var valid: Bool
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.evidence"))) var evidence: String
     func run() async throws {
       try await RectificationCommand.act(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.evidence,
@@ -210,11 +231,11 @@ struct RectificationCommand: AsyncParsableCommand {
   }
 
   struct Rectify: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Record the measures taken (clerk of the department).")
+    static let configuration = CommandConfiguration(abstract: t("rectification.rectify.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: RectificationTarget
-    @Option(name: .long, help: "The measures taken.") var measures: String
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.measures"))) var measures: String
     func run() async throws {
       try await RectificationCommand.act(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.measures
@@ -226,12 +247,12 @@ struct RectificationCommand: AsyncParsableCommand {
 
   struct FollowUp: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      commandName: "follow-up", abstract: "Record the follow-up call (回访) and whether the enterprise is satisfied.")
+      commandName: "follow-up", abstract: t("rectification.followUp.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: RectificationTarget
-    @Option(name: .long, help: "The call's result.") var result: String
-    @Flag(name: .long, inversion: .prefixedNo, help: "The enterprise is satisfied.") var satisfied: Bool
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.result"))) var result: String
+    @Flag(name: .long, inversion: .prefixedNo, help: ArgumentHelp(t("rectification.help.satisfied"))) var satisfied: Bool
     func run() async throws {
       try await RectificationCommand.act(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.result,
@@ -241,11 +262,11 @@ struct RectificationCommand: AsyncParsableCommand {
   }
 
   struct Close: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Close a followed-up rectification.")
+    static let configuration = CommandConfiguration(abstract: t("rectification.close.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: RectificationTarget
-    @Option(name: .long, help: "A closing note.") var note: String = ""
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.note"))) var note: String = ""
     func run() async throws {
       try await RectificationCommand.act(
         self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.note
@@ -256,11 +277,11 @@ struct RectificationCommand: AsyncParsableCommand {
   }
 
   struct Appeal: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Appeal a 差评 (申诉) to the office (clerk of the department).")
+    static let configuration = CommandConfiguration(abstract: t("rectification.appeal.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Rectification number.") var number: String
-    @Option(name: .long, help: "Why the 差评 should not count.") var reason: String
+    @Argument(help: ArgumentHelp(t("rectification.help.number")), transform: Normalize.number) var number: String
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.reason"))) var reason: String
     func run() async throws {
       try await RectificationCommand.act(self.connection, self.mutation, number: self.number, ifVersion: nil, text: self.reason) {
         try await $0.appealRectification($1, metadata: $2, options: $3)
@@ -270,15 +291,15 @@ struct RectificationCommand: AsyncParsableCommand {
 
   struct Decide: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Uphold or reject an appeal (office). Upheld: the rating leaves the statistics.")
+      abstract: t("rectification.decide.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Rectification number.") var number: String
-    @Flag(name: .long, help: "Uphold the appeal.") var uphold = false
-    @Flag(name: .long, help: "Reject the appeal.") var reject = false
-    @Option(name: .long, help: "The office's reasoning.") var note: String
+    @Argument(help: ArgumentHelp(t("rectification.help.number")), transform: Normalize.number) var number: String
+    @Flag(name: .long, help: ArgumentHelp(t("rectification.help.uphold"))) var uphold = false
+    @Flag(name: .long, help: ArgumentHelp(t("rectification.help.reject"))) var reject = false
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.decisionNote"))) var note: String
     func validate() throws {
-      guard self.uphold != self.reject else { throw ValidationError("give exactly one of --uphold or --reject") }
+      guard self.uphold != self.reject else { throw ValidationError(t("rectification.error.upholdOrReject")) }
     }
     func run() async throws {
       try await RectificationCommand.act(
@@ -305,16 +326,23 @@ enum RatingOutput {
     }
   }
 
+  /// The state as people read it (待核实, 已整改…).
+  static func stateLabel(_ state: Banjie_V1_RectificationState) -> String {
+    let name = stateName(state)
+    return name == "?" ? name : t("rectification.state.\(name)")
+  }
+
+  /// The appeal's state as people read it (申诉中…); "-" for none.
   static func appealName(_ state: Banjie_V1_AppealState) -> String {
     switch state {
-    case .pending: "pending"
-    case .upheld: "upheld"
-    case .rejected: "rejected"
+    case .pending: t("appeal.PENDING")
+    case .upheld: t("appeal.UPHELD")
+    case .rejected: t("appeal.REJECTED")
     default: "-"
     }
   }
 
-  static func colourName(_ colour: Banjie_V1_Colour) -> String { CaseOutput.colourName(colour) }
+  static func colourName(_ colour: Banjie_V1_Colour) -> String { EnterpriseOutput.colourName(colour) }
 
   static func printRating(_ r: Banjie_V1_Rating, json: Bool) throws {
     if json {
@@ -322,16 +350,18 @@ enum RatingOutput {
       return
     }
     var lines: [(String, String)] = [
-      ("case", "\(r.caseNumber) · \(r.departmentCode) · window \(r.window) · \(r.itemCode)"),
-      ("rating", "\(r.level) \(r.levelName)" + (r.bad ? " (差评)" : "")),
-      ("enterprise", r.uscc),
-      ("rated", CaseOutput.shortTime(r.ratedAt)),
+      (t("rating.field.case"), t("rating.caseValue", r.caseNumber, r.departmentCode, r.window, r.itemCode)),
+      (t("rating.field.rating"), "\(r.level) \(r.levelName)" + (r.bad ? t("rating.badSuffix") : "")),
+      (t("rating.field.enterprise"), r.uscc),
+      (t("rating.field.rated"), CaseOutput.shortTime(r.ratedAt)),
     ]
-    if !r.comment.isEmpty { lines.append(("comment", r.comment)) }
-    if !r.tags.isEmpty { lines.append(("tags", r.tags.joined(separator: "、"))) }
-    if !r.rectificationNumber.isEmpty { lines.append(("rectification", r.rectificationNumber)) }
-    if r.excluded { lines.append(("EXCLUDED", "\(r.excludedReason) (\(CaseOutput.shortTime(r.excludedAt)))")) }
-    for (label, value) in lines { print(pad(label, to: 14) + value) }
+    if !r.comment.isEmpty { lines.append((t("rating.field.comment"), r.comment)) }
+    if !r.tags.isEmpty { lines.append((t("rating.field.tags"), r.tags.joined(separator: "、"))) }
+    if !r.rectificationNumber.isEmpty { lines.append((t("rating.field.rectification"), r.rectificationNumber)) }
+    if r.excluded {
+      lines.append((t("rating.field.excluded"), "\(r.excludedReason) (\(CaseOutput.shortTime(r.excludedAt)))"))
+    }
+    EnterpriseOutput.printLabelled(lines, width: 14)
   }
 
   static func printRectification(_ r: Banjie_V1_Rectification, json: Bool) throws {
@@ -340,27 +370,39 @@ enum RatingOutput {
       return
     }
     var lines: [(String, String)] = [
-      ("rectification", "\(r.number) · \(stateName(r.state)) · version \(r.version)"),
-      ("department", "\(r.departmentCode) \(r.departmentName)"),
-      ("rating", "\(r.rating.level) \(r.rating.levelName): \(r.rating.comment)"),
-      ("opened", "\(CaseOutput.shortTime(r.openedAt)), \(r.limitWorkingDays) working days"),
+      (t("rectification.field.rectification"), t("rectification.header", r.number, stateLabel(r.state), r.version)),
+      (t("rectification.field.department"), "\(r.departmentCode) \(r.departmentName)"),
+      (t("rectification.field.rating"), "\(r.rating.level) \(r.rating.levelName): \(r.rating.comment)"),
+      (t("rectification.field.opened"), t("rectification.openedValue", CaseOutput.shortTime(r.openedAt), r.limitWorkingDays)),
     ]
     if r.hasSla {
       lines.append(
-        ("due", Terminal.paint("\(CaseOutput.shortTime(r.sla.dueAt)) (\(colourName(r.sla.colour)))", CaseOutput.ansi(r.sla.colour))))
+        (
+          t("rectification.field.due"),
+          Terminal.paint("\(CaseOutput.shortTime(r.sla.dueAt)) (\(colourName(r.sla.colour)))", CaseOutput.ansi(r.sla.colour))
+        ))
     } else if r.hasCompletedAt {
-      lines.append(("done", "\(CaseOutput.shortTime(r.completedAt))" + (r.completedOnTime ? " on time" : " late")))
+      let done = CaseOutput.shortTime(r.completedAt)
+      let key = r.completedOnTime ? "rectification.doneValue.onTime" : "rectification.doneValue.late"
+      lines.append((t("rectification.field.done"), t(key, done)))
     }
     if r.hasVerifiedAt {
-      lines.append(("verified", "\(r.verifiedValid ? "valid" : "not valid") by \(r.verifiedBy): \(r.verificationEvidence)"))
+      let key = r.verifiedValid ? "rectification.verifiedValue.valid" : "rectification.verifiedValue.notValid"
+      lines.append((t("rectification.field.verified"), t(key, r.verifiedBy, r.verificationEvidence)))
     }
-    if r.hasRectifiedAt { lines.append(("measures", r.measures)) }
-    if r.hasFollowedUpAt { lines.append(("follow-up", "\(r.followUpSatisfied ? "satisfied" : "not satisfied"): \(r.followUpResult)")) }
+    if r.hasRectifiedAt { lines.append((t("rectification.field.measures"), r.measures)) }
+    if r.hasFollowedUpAt {
+      let key = r.followUpSatisfied ? "rectification.followUpValue.satisfied" : "rectification.followUpValue.notSatisfied"
+      lines.append((t("rectification.field.followUp"), t(key, r.followUpResult)))
+    }
     if r.appealState != .none {
       lines.append(
-        ("appeal", "\(appealName(r.appealState)): \(r.appealReason)" + (r.appealDecision.isEmpty ? "" : " → \(r.appealDecision)")))
+        (
+          t("rectification.field.appeal"),
+          "\(appealName(r.appealState)): \(r.appealReason)" + (r.appealDecision.isEmpty ? "" : " → \(r.appealDecision)")
+        ))
     }
-    if r.rating.excluded { lines.append(("EXCLUDED", r.rating.excludedReason)) }
-    for (label, value) in lines { print(pad(label, to: 14) + value) }
+    if r.rating.excluded { lines.append((t("rectification.field.excluded"), r.rating.excludedReason)) }
+    EnterpriseOutput.printLabelled(lines, width: 14)
   }
 }

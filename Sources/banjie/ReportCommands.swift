@@ -8,27 +8,23 @@ import SwiftProtobuf
 /// `banjie report`: the dashboard of a period as one self-contained HTML page with SVG charts.
 struct ReportCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "report", abstract: "Write the SLA dashboard of a period as one self-contained HTML file with SVG charts.",
-    discussion: """
-      The page has the summary, the daily trend, the on-time rate by department, the colour split
-      of open cases, the good-rating share by department and the most overdue open cases. It
-      needs no network and no other file: open it in any browser or send it by mail.
-      """)
+    commandName: "report", abstract: t("report.abstract"),
+    discussion: t("report.discussion"))
 
   @OptionGroup var connection: ConnectionOptions
-  @Option(name: .long, help: "A month, YYYY-MM.") var period: String?
-  @Option(name: .long, help: "First day, YYYY-MM-DD.") var from: String?
-  @Option(name: .long, help: "Last day, YYYY-MM-DD, inclusive.") var to: String?
-  @Option(name: .long, help: "Only this department (office; a clerk always sees its own).") var department: String = ""
-  @Option(name: .long, help: "The HTML file to write.") var html: String
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.period"))) var period: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.from"))) var from: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.to"))) var to: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.department")), transform: Normalize.code) var department: String = ""
+  @Option(name: .long, help: ArgumentHelp(t("report.help.html"))) var html: String
 
   func run() async throws {
     var dashboard = DashboardCommand()
     dashboard.period = self.period
     dashboard.from = self.from
     dashboard.to = self.to
-    if self.period != nil && (self.from != nil || self.to != nil) { throw ValidationError("use --period or --from/--to, not both") }
-    if (self.from == nil) != (self.to == nil) { throw ValidationError("--from and --to go together") }
+    if self.period != nil && (self.from != nil || self.to != nil) { throw ValidationError(t("dashboard.error.periodOrRange")) }
+    if (self.from == nil) != (self.to == nil) { throw ValidationError(t("dashboard.error.fromTo")) }
     let (from, to) = try dashboard.days()
     let request = Banjie_V1_DashboardRequest.with {
       $0.from = from
@@ -39,13 +35,13 @@ struct ReportCommand: AsyncParsableCommand {
     let result = try await self.connection.withClient { client, _, _ in
       try await Banjie_V1_DashboardService.Client(wrapping: client).getDashboard(request, options: self.connection.callOptions)
     }
-    let page = HTMLReport.render(result, labels: DashboardLabels.current)
+    let page = HTMLReport.render(result)
     do {
       try Data(page.utf8).write(to: URL(fileURLWithPath: self.html), options: .atomic)
     } catch {
-      throw ValidationError("cannot write \(self.html): \(error.localizedDescription)")
+      throw ValidationError(t("report.error.write", self.html, error.localizedDescription))
     }
-    print("wrote \(self.html) (\(page.utf8.count) bytes)")
+    print(t("report.wrote", self.html, page.utf8.count))
   }
 }
 
@@ -71,76 +67,74 @@ enum HTMLReport {
 
   static let green = "#2e7d32", yellow = "#f9a825", red = "#c62828", blue = "#1565c0", grey = "#9e9e9e"
 
-  static func render(_ d: Banjie_V1_Dashboard, labels l: DashboardLabels) -> String {
+  /// The page, its texts in the user's language (`Language.current`).
+  static func render(_ d: Banjie_V1_Dashboard) -> String {
     let s = d.summary
-    let scope = d.departmentCode.isEmpty ? l("all departments", "全部部门") : d.departmentCode
-    let title = l("SLA dashboard", "办件时效看板") + " · \(d.from) – \(d.to) · \(scope)"
+    let scope = d.departmentCode.isEmpty ? t("dashboard.allDepartments") : d.departmentCode
+    let title = t("dashboard.title") + " · \(d.from) – \(d.to) · \(scope)"
     var body: [String] = []
     body.append("<h1>\(escape(title))</h1>")
     body.append(
-      "<p class=\"meta\">\(escape(l("computed", "生成时间"))) \(escape(CaseOutput.shortTime(d.computedAt))) · "
-        + escape(l("open cases, rectifications and demands are as of that moment", "在办件、整改与诉求为生成时的状态")) + "</p>")
+      "<p class=\"meta\">\(escape(t("report.computed"))) \(escape(CaseOutput.shortTime(d.computedAt))) · \(escape(t("report.asOf")))</p>")
     if !d.hasData_p {
-      body.append(
-        "<p class=\"nodata\">\(escape(l("no data: no case was received, accepted or completed in this period", "无数据：本期没有收件、受理或办结的办件")))</p>"
-      )
+      body.append("<p class=\"nodata\">\(escape(t("report.noData")))</p>")
       return page(title: title, body: body)
     }
     func tile(_ label: String, _ value: String, _ note: String = "", colour: String? = nil) -> String {
       "<div class=\"tile\"><div class=\"label\">\(escape(label))</div><div class=\"value\"\(colour.map { " style=\"color:\($0)\"" } ?? "")>\(escape(value))</div>"
         + "<div class=\"note\">\(escape(note))</div></div>"
     }
-    let na = l("no data", "无数据")
+    let na = t("dashboard.noData")
     body.append("<div class=\"tiles\">")
-    body.append(tile(l("received", "收件"), String(s.received), l("accepted", "受理") + " \(s.accepted)"))
-    body.append(tile(l("completed", "办结"), String(s.completed)))
+    body.append(tile(t("dashboard.received"), String(s.received), t("dashboard.accepted") + " \(s.accepted)"))
+    body.append(tile(t("dashboard.completed"), String(s.completed)))
     body.append(
       tile(
-        l("on time", "按时办结率"), s.completed == 0 ? na : pct(s.onTimeRate), "\(s.onTime)/\(s.completed)",
+        t("dashboard.onTime"), s.completed == 0 ? na : pct(s.onTimeRate), "\(s.onTime)/\(s.completed)",
         colour: s.completed == 0 ? nil : s.onTimeRate >= 0.95 ? green : s.onTimeRate >= 0.8 ? yellow : red))
-    body.append(tile(l("one-day completion", "一日办结率"), s.completed == 0 ? na : pct(s.oneDayRate), "\(s.oneDay)/\(s.completed)"))
+    body.append(tile(t("report.oneDay"), s.completed == 0 ? na : pct(s.oneDayRate), "\(s.oneDay)/\(s.completed)"))
     body.append(
       tile(
-        l("working hours mean / p50 / p90", "办理工时 均值/中位/P90"),
+        t("dashboard.hours"),
         s.completed == 0 ? na : "\(num(s.handlingHoursMean)) / \(num(s.handlingHoursP50)) / \(num(s.handlingHoursP90))"))
     body.append(
       tile(
-        l("good ratings", "好评率"), s.rated == 0 ? na : pct(s.goodShare),
-        "\(s.good)/\(s.rated) · " + l("unrated", "未评价") + " " + (s.completed == 0 ? na : pct(s.unratedShare))))
+        t("dashboard.goodRatings"), s.rated == 0 ? na : pct(s.goodShare),
+        "\(s.good)/\(s.rated) · " + t("report.unrated") + " " + (s.completed == 0 ? na : pct(s.unratedShare))))
     body.append(
       tile(
-        l("rectifications open / overdue", "整改 在办/逾期"), "\(d.openRectifications) / \(d.overdueRectifications)",
+        t("dashboard.rectifications"), "\(d.openRectifications) / \(d.overdueRectifications)",
         colour: d.overdueRectifications > 0 ? red : nil))
     body.append(
-      tile(l("demands open / overdue", "诉求 在办/逾期"), "\(d.openDemands) / \(d.overdueDemands)", colour: d.overdueDemands > 0 ? red : nil))
+      tile(t("dashboard.demands"), "\(d.openDemands) / \(d.overdueDemands)", colour: d.overdueDemands > 0 ? red : nil))
     body.append(
-      tile(l("enterprises visited", "走访覆盖率"), d.enterprises == 0 ? na : pct(d.visitCoverage), "\(d.visitedEnterprises)/\(d.enterprises)"))
+      tile(t("dashboard.visited"), d.enterprises == 0 ? na : pct(d.visitCoverage), "\(d.visitedEnterprises)/\(d.enterprises)"))
     body.append("</div>")
 
-    body.append("<section><h2>\(escape(l("Daily trend", "每日趋势")))</h2>\(trendChart(d.trend, labels: l))</section>")
+    body.append("<section><h2>\(escape(t("report.h.trend")))</h2>\(trendChart(d.trend))</section>")
     body.append("<div class=\"row\">")
     body.append(
-      "<section><h2>\(escape(l("On-time rate by department", "各部门按时办结率")))</h2>"
+      "<section><h2>\(escape(t("report.h.onTime")))</h2>"
         + barChart(
           d.rows.filter { $0.completed > 0 }.map { ($0.name, $0.onTimeRate, "\($0.onTime)/\($0.completed)") },
           colourFor: { $0 >= 0.95 ? green : $0 >= 0.8 ? yellow : red }, empty: na) + "</section>")
-    body.append("<section><h2>\(escape(l("Open cases by colour", "在办件颜色分布")))</h2>\(colourSplit(s, labels: l, empty: na))</section>")
+    body.append("<section><h2>\(escape(t("report.h.colours")))</h2>\(colourSplit(s, empty: na))</section>")
     body.append("</div>")
     body.append(
-      "<section><h2>\(escape(l("Good-rating share by department", "各部门好评率")))</h2>"
+      "<section><h2>\(escape(t("report.h.good")))</h2>"
         + barChart(
           d.rows.filter { $0.rated > 0 }.map { ($0.name, $0.goodShare, "\($0.good)/\($0.rated)") }, colourFor: { _ in blue }, empty: na)
         + "</section>")
     if !d.overdue.isEmpty {
       var rows =
-        "<tr><th>\(escape(l("case", "办件编号")))</th><th>\(escape(l("item", "事项")))</th><th>\(escape(l("department", "部门")))</th>"
-        + "<th>\(escape(l("window", "窗口")))</th><th>\(escape(l("due", "时限")))</th><th>\(escape(l("overdue, working hours", "超时工时")))</th></tr>"
+        "<tr><th>\(escape(t("dashboard.col.case")))</th><th>\(escape(t("dashboard.item")))</th><th>\(escape(t("dashboard.department")))</th>"
+        + "<th>\(escape(t("dashboard.window")))</th><th>\(escape(t("dashboard.col.due")))</th><th>\(escape(t("report.col.overdue")))</th></tr>"
       for c in d.overdue {
         rows +=
           "<tr><td>\(escape(c.number))</td><td>\(escape(c.itemName))</td><td>\(escape(c.departmentCode))</td><td>\(escape(c.window))</td>"
-          + "<td>\(escape(CaseOutput.shortTime(c.dueAt)))</td><td class=\"num\">\(num(c.overdueHours))\(c.suspended ? escape(l(" (suspended)", "（中止）")) : "")</td></tr>"
+          + "<td>\(escape(CaseOutput.shortTime(c.dueAt)))</td><td class=\"num\">\(num(c.overdueHours))\(c.suspended ? escape(t("dashboard.suspended")) : "")</td></tr>"
       }
-      body.append("<section><h2>\(escape(l("Most overdue open cases", "逾期最久的在办件")))</h2><table>\(rows)</table></section>")
+      body.append("<section><h2>\(escape(t("report.h.overdue")))</h2><table>\(rows)</table></section>")
     }
     return page(title: title, body: body)
   }
@@ -148,7 +142,7 @@ enum HTMLReport {
   static func page(title: String, body: [String]) -> String {
     """
     <!DOCTYPE html>
-    <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+    <html lang="\(Language.current == .zh ? "zh-CN" : "en")"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
     <title>\(escape(title))</title>
     <style>
     body{font-family:"Noto Sans CJK SC","Noto Sans SC","WenQuanYi Micro Hei","PingFang SC",sans-serif;margin:24px;color:#212121;background:#fafafa}
@@ -168,8 +162,8 @@ enum HTMLReport {
 
   /// Received and completed per day as bars, the on-time rate as a line on its own 0–100 % axis;
   /// a day with nothing completed has no rate point.
-  static func trendChart(_ trend: [Banjie_V1_DashboardDay], labels l: DashboardLabels) -> String {
-    guard !trend.isEmpty else { return "<p>\(escape(l("no data", "无数据")))</p>" }
+  static func trendChart(_ trend: [Banjie_V1_DashboardDay]) -> String {
+    guard !trend.isEmpty else { return "<p>\(escape(t("dashboard.noData")))</p>" }
     let width = 900.0
     let height = 240.0
     let left = 40.0
@@ -182,7 +176,7 @@ enum HTMLReport {
     let slot = plotW / Double(trend.count)
     let barW = max(1, slot * 0.4)
     var svg =
-      "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"\(escape(l("daily trend", "每日趋势")))\">"
+      "<svg viewBox=\"0 0 \(Int(width)) \(Int(height))\" width=\"100%\" role=\"img\" aria-label=\"\(escape(t("dashboard.dailyTrend")))\">"
     for k in 0...4 {
       let y = top + plotH * Double(k) / 4
       svg += "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width - right)\" y2=\"\(y)\" stroke=\"#eee\"/>"
@@ -195,9 +189,9 @@ enum HTMLReport {
       let hr = plotH * Double(day.received) / maxCount
       let hc = plotH * Double(day.completed) / maxCount
       svg +=
-        "<rect x=\"\(num(x + slot * 0.1))\" y=\"\(num(top + plotH - hr))\" width=\"\(num(barW))\" height=\"\(num(hr))\" fill=\"#90caf9\"><title>\(escape(day.day)) \(escape(l("received", "收件"))) \(day.received)</title></rect>"
+        "<rect x=\"\(num(x + slot * 0.1))\" y=\"\(num(top + plotH - hr))\" width=\"\(num(barW))\" height=\"\(num(hr))\" fill=\"#90caf9\"><title>\(escape(day.day)) \(escape(t("dashboard.received"))) \(day.received)</title></rect>"
       svg +=
-        "<rect x=\"\(num(x + slot * 0.1 + barW))\" y=\"\(num(top + plotH - hc))\" width=\"\(num(barW))\" height=\"\(num(hc))\" fill=\"\(blue)\"><title>\(escape(day.day)) \(escape(l("completed", "办结"))) \(day.completed)</title></rect>"
+        "<rect x=\"\(num(x + slot * 0.1 + barW))\" y=\"\(num(top + plotH - hc))\" width=\"\(num(barW))\" height=\"\(num(hc))\" fill=\"\(blue)\"><title>\(escape(day.day)) \(escape(t("dashboard.completed"))) \(day.completed)</title></rect>"
       if day.completed > 0 { points.append("\(num(x + slot / 2)),\(num(top + plotH * (1 - day.onTimeRate)))") }
       if trend.count <= 16 || i % max(1, trend.count / 8) == 0 {
         svg +=
@@ -212,11 +206,11 @@ enum HTMLReport {
     }
     let ly = height - 10
     svg +=
-      "<rect x=\"\(left)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"#90caf9\"/><text x=\"\(left + 14)\" y=\"\(ly)\">\(escape(l("received", "收件")))</text>"
+      "<rect x=\"\(left)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"#90caf9\"/><text x=\"\(left + 14)\" y=\"\(ly)\">\(escape(t("dashboard.received")))</text>"
     svg +=
-      "<rect x=\"\(left + 90)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"\(blue)\"/><text x=\"\(left + 104)\" y=\"\(ly)\">\(escape(l("completed", "办结")))</text>"
+      "<rect x=\"\(left + 90)\" y=\"\(ly - 9)\" width=\"10\" height=\"10\" fill=\"\(blue)\"/><text x=\"\(left + 104)\" y=\"\(ly)\">\(escape(t("dashboard.completed")))</text>"
     svg +=
-      "<line x1=\"\(left + 180)\" y1=\"\(ly - 4)\" x2=\"\(left + 196)\" y2=\"\(ly - 4)\" stroke=\"\(green)\" stroke-width=\"2\"/><text x=\"\(left + 200)\" y=\"\(ly)\">\(escape(l("on-time rate (right axis)", "按时办结率（右轴）")))</text>"
+      "<line x1=\"\(left + 180)\" y1=\"\(ly - 4)\" x2=\"\(left + 196)\" y2=\"\(ly - 4)\" stroke=\"\(green)\" stroke-width=\"2\"/><text x=\"\(left + 200)\" y=\"\(ly)\">\(escape(t("report.rightAxis")))</text>"
     return svg + "</svg>"
   }
 
@@ -242,12 +236,12 @@ enum HTMLReport {
   }
 
   /// The open cases as one stacked bar and a legend with counts.
-  static func colourSplit(_ s: Banjie_V1_DashboardFigures, labels l: DashboardLabels, empty: String) -> String {
+  static func colourSplit(_ s: Banjie_V1_DashboardFigures, empty: String) -> String {
     let parts: [(String, UInt32, String)] = [
-      (l("green", "绿"), s.openGreen, green), (l("yellow", "黄"), s.openYellow, yellow), (l("red", "红"), s.openRed, red),
+      (t("colour.green"), s.openGreen, green), (t("colour.yellow"), s.openYellow, yellow), (t("colour.red"), s.openRed, red),
     ]
     let total = parts.map { Double($0.1) }.reduce(0, +)
-    guard total > 0 else { return "<p>\(escape(l("no open cases", "无在办件")))</p>" }
+    guard total > 0 else { return "<p>\(escape(t("report.noOpenCases")))</p>" }
     let width = 300.0
     var svg = "<svg viewBox=\"0 0 \(Int(width)) 110\" width=\"100%\" role=\"img\">"
     var x = 0.0

@@ -8,7 +8,7 @@ import SwiftProtobuf
 /// 千企评议: the office runs review campaigns; invited enterprises review departments.
 struct ReviewCampaignCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    commandName: "campaign", abstract: "Enterprise review campaigns (千企评议): create, open, review, close, results, publish.",
+    commandName: "campaign", abstract: t("campaign.abstract"),
     subcommands: [Create.self, Open.self, Close.self, Publish.self, Review.self, Results.self, List.self])
 
   typealias Client = Banjie_V1_ReviewCampaignService.Client<BanjieClientTransport>
@@ -21,7 +21,7 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
   static func pair(_ text: String, option: String) throws -> (String, UInt32) {
     let parts = text.split(whereSeparator: { $0 == "=" || $0 == ":" }).map(String.init)
     guard parts.count == 2, !parts[0].isEmpty, let value = UInt32(parts[1]) else {
-      throw ValidationError("\(option) is NAME=NUMBER, e.g. efficiency=40; got \"\(text)\"")
+      throw ValidationError(t("campaign.error.pair", option, text))
     }
     return (parts[0], value)
   }
@@ -31,15 +31,21 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
       print(try c.jsonString(options: CaseOutput.jsonOptions))
       return
     }
-    let lines: [(String, String)] = [
-      ("campaign", "\(c.id) · \(c.name) · \(stateName(c.state))"),
-      ("period", "\(c.periodFrom) to \(c.periodTo)"),
-      ("departments", c.departmentCodes.joined(separator: ", ")),
-      ("dimensions", c.dimensions.map { "\($0.name) \($0.weightPercent) %" }.joined(separator: ", ")),
-      ("invited", "\(c.invited.count) enterprises, \(c.reviews) reviews"),
+    var lines: [(String, String)] = [
+      (t("campaign.field.campaign"), "\(c.id) · \(c.name) · \(stateLabel(c.state))"),
+      (t("campaign.field.period"), t("campaign.periodValue", c.periodFrom, c.periodTo)),
+      (t("campaign.field.departments"), c.departmentCodes.joined(separator: ", ")),
+      (t("campaign.field.dimensions"), c.dimensions.map { "\($0.name) \($0.weightPercent) %" }.joined(separator: ", ")),
+      (t("campaign.field.invited"), t("campaign.invitedValue", c.invited.count, c.reviews)),
     ]
-    for (label, value) in lines { print(pad(label, to: 12) + value) }
-    if !c.reviewedByMe.isEmpty { print(pad("reviewed", to: 12) + c.reviewedByMe.joined(separator: ", ")) }
+    if !c.reviewedByMe.isEmpty { lines.append((t("campaign.field.reviewed"), c.reviewedByMe.joined(separator: ", "))) }
+    EnterpriseOutput.printLabelled(lines, width: 12)
+  }
+
+  /// The state as people read it (草稿, 进行中…).
+  static func stateLabel(_ state: Banjie_V1_CampaignState) -> String {
+    let name = stateName(state)
+    return name == "?" ? name : t("campaign.state.\(name)")
   }
 
   static func stateName(_ state: Banjie_V1_CampaignState) -> String {
@@ -53,16 +59,16 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
   }
 
   struct Create: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a campaign (office). Weights are whole percentages summing to 100.")
+    static let configuration = CommandConfiguration(abstract: t("campaign.create.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Option(name: .long, help: "Name, e.g. 2026年度千企评议.") var name: String
-    @Option(name: .long, help: "Period start, YYYY-MM-DD.") var from: String
-    @Option(name: .long, help: "Period end, YYYY-MM-DD.") var to: String
-    @Option(name: .long, help: "A department reviewed (repeatable).") var department: [String] = []
-    @Option(name: .long, help: "A dimension and its weight in %, e.g. efficiency=40 (repeatable).") var dimension: [String] = []
-    @Option(name: .long, help: "An invited enterprise's USCC (repeatable).") var invite: [String] = []
-    @Option(name: .long, help: "A file of invited USCCs, one a line.") var inviteFile: String?
+    @Option(name: .long, help: ArgumentHelp(t("campaign.help.name"))) var name: String
+    @Option(name: .long, help: ArgumentHelp(t("campaign.help.from"))) var from: String
+    @Option(name: .long, help: ArgumentHelp(t("campaign.help.to"))) var to: String
+    @Option(name: .long, help: ArgumentHelp(t("campaign.help.department"))) var department: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("campaign.help.dimension"))) var dimension: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("campaign.help.invite"))) var invite: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("campaign.help.inviteFile"))) var inviteFile: String?
     func run() async throws {
       let dimensions = try self.dimension.map { try ReviewCampaignCommand.pair($0, option: "--dimension") }
       var invited = self.invite
@@ -102,30 +108,30 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
   }
 
   struct Open: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Open a campaign for reviews (office).")
+    static let configuration = CommandConfiguration(abstract: t("campaign.open.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Campaign id.") var id: Int64
+    @Argument(help: ArgumentHelp(t("campaign.help.id"))) var id: Int64
     func run() async throws {
       try await Step.run(self.connection, self.mutation, id: self.id) { try await $0.openCampaign($1, metadata: $2, options: $3) }
     }
   }
 
   struct Close: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Close a campaign: no more reviews (office).")
+    static let configuration = CommandConfiguration(abstract: t("campaign.close.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Campaign id.") var id: Int64
+    @Argument(help: ArgumentHelp(t("campaign.help.id"))) var id: Int64
     func run() async throws {
       try await Step.run(self.connection, self.mutation, id: self.id) { try await $0.closeCampaign($1, metadata: $2, options: $3) }
     }
   }
 
   struct Publish: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Publish a closed campaign's results to everyone (office).")
+    static let configuration = CommandConfiguration(abstract: t("campaign.publish.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Campaign id.") var id: Int64
+    @Argument(help: ArgumentHelp(t("campaign.help.id"))) var id: Int64
     func run() async throws {
       try await Step.run(self.connection, self.mutation, id: self.id) { try await $0.publishCampaign($1, metadata: $2, options: $3) }
     }
@@ -133,13 +139,13 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
 
   struct Review: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-      abstract: "Review one department in an open campaign (invited enterprise), 1-5 per dimension.")
+      abstract: t("review.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: "Campaign id.") var id: Int64
-    @Option(name: .long, help: "The department reviewed.") var department: String
-    @Option(name: .long, help: "A dimension's score 1-5, e.g. efficiency=5 (one per dimension).") var score: [String] = []
-    @Option(name: .long, help: "A comment.") var comment: String = ""
+    @Argument(help: ArgumentHelp(t("campaign.help.id"))) var id: Int64
+    @Option(name: .long, help: ArgumentHelp(t("review.help.department")), transform: Normalize.code) var department: String
+    @Option(name: .long, help: ArgumentHelp(t("review.help.score"))) var score: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("review.help.comment"))) var comment: String = ""
     func run() async throws {
       let scores = try self.score.map { try ReviewCampaignCommand.pair($0, option: "--score") }
       let request = Banjie_V1_SubmitReviewRequest.with {
@@ -160,15 +166,19 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
         print(try r.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      print("reviewed \(r.departmentCode) in campaign \(r.campaignID): weighted score \(String(format: "%.2f", r.weightedScore))")
+      print(t("review.submitted", r.departmentCode, r.campaignID, String(format: "%.2f", r.weightedScore)))
     }
   }
 
   struct Results: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Departments ranked by weighted score (office; everyone once published).")
+    static let configuration = CommandConfiguration(abstract: t("campaign.results.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: "Campaign id.") var id: Int64
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Argument(help: ArgumentHelp(t("campaign.help.id"))) var id: Int64
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let result = try await ReviewCampaignCommand.call(self.connection) {
         try await $0.getCampaignResults(.with { $0.id = self.id }, options: self.connection.callOptions)
@@ -177,7 +187,13 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("rank", "department", "name", "score", "reviews", "response %")
+      if self.csv {
+        LedgerCSV.campaignResults(result).print()
+        return
+      }
+      var table = TextTable(
+        t("campaign.col.rank"), t("campaign.col.department"), t("campaign.col.departmentName"), t("campaign.col.score"),
+        t("campaign.col.reviews"), t("campaign.col.response"))
       for d in result.departments {
         table.add([
           d.rank == 0 ? "-" : String(d.rank), d.departmentCode, d.departmentName, d.reviews == 0 ? "-" : String(format: "%.2f", d.score),
@@ -187,15 +203,21 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
       print(table.render())
       print(
         Terminal.paint(
-          "\(result.campaign.name) · \(ReviewCampaignCommand.stateName(result.campaign.state)) · \(result.campaign.invited.count) invited",
+          t(
+            "campaign.results.footer", result.campaign.name, ReviewCampaignCommand.stateLabel(result.campaign.state),
+            result.campaign.invited.count),
           Terminal.dim))
     }
   }
 
   struct List: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List campaigns (an enterprise sees those it is invited to).")
+    static let configuration = CommandConfiguration(abstract: t("campaign.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Flag(name: .long, help: "Print JSON.") var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
     func run() async throws {
       let result = try await ReviewCampaignCommand.call(self.connection) {
         try await $0.listCampaigns(.init(), options: self.connection.callOptions)
@@ -204,11 +226,17 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      var table = TextTable("id", "name", "period", "state", "departments", "invited", "reviews")
+      if self.csv {
+        LedgerCSV.campaigns(result.campaigns).print()
+        return
+      }
+      var table = TextTable(
+        t("campaign.col.id"), t("campaign.col.name"), t("campaign.col.period"), t("campaign.col.state"), t("campaign.col.departments"),
+        t("campaign.col.invited"), t("campaign.col.reviews"))
       for c in result.campaigns {
         table.add([
-          String(c.id), c.name, "\(c.periodFrom)..\(c.periodTo)", ReviewCampaignCommand.stateName(c.state), String(c.departmentCodes.count),
-          String(c.invited.count), String(c.reviews),
+          String(c.id), c.name, "\(c.periodFrom)..\(c.periodTo)", ReviewCampaignCommand.stateLabel(c.state),
+          String(c.departmentCodes.count), String(c.invited.count), String(c.reviews),
         ])
       }
       print(table.render())

@@ -39,8 +39,16 @@ struct TextTable {
 
   init(_ headers: String...) { self.headers = headers }
 
+  /// A cell stays on its line: line breaks and tabs in a value (an applicant's name typed with
+  /// Enter, a pasted note) are shown as " ⏎ " and a space.
   mutating func add(_ cells: [String], colour: String? = nil) {
-    self.rows.append(cells)
+    self.rows.append(
+      cells.map {
+        $0.replacingOccurrences(of: "\r\n", with: " ⏎ ").replacingOccurrences(of: "\n", with: " ⏎ ").replacingOccurrences(
+          of: "\r", with: " ⏎ "
+        )
+        .replacingOccurrences(of: "\t", with: " ")
+      })
     self.rowColours.append(colour)
   }
 
