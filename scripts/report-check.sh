@@ -2,7 +2,7 @@
 # The dashboard end to end (issue 7): seeds a county year into a fresh database with
 # `banjied seed`, serves it with banjied, and checks what the office sees:
 #   - `banjie dashboard --by department` prints the summary, the trend and a breakdown;
-#   - `--csv` has a header and one line per department plus the total;
+#   - `--csv` has a byte order mark, a header and one line per department plus the total;
 #   - `banjie report --html` writes one self-contained page: it parses, has the four SVG charts
 #     and refers to nothing outside itself (no http(s) address, no script or style file);
 #   - with --screenshot FILE, headless Chromium renders the page to FILE (PNG); that is how
@@ -52,7 +52,12 @@ departments=$(sqlite3 "$work/banjie.sqlite" "SELECT COUNT(DISTINCT department_co
   || python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"SELECT COUNT(DISTINCT department_code) FROM dashboard_daily WHERE dim='department' AND day LIKE ?\", (sys.argv[2]+'-%',)).fetchone()[0])" "$work/banjie.sqlite" "$month")
 lines=$(echo "$csv" | wc -l)
 [ "$lines" -ge $((departments + 2)) ] || { echo "report-check: CSV has $lines lines for $departments departments" >&2; echo "$csv" >&2; exit 1; }
-echo "$csv" | head -n1 | grep -q "^key,name,received" || { echo "report-check: CSV header: $(echo "$csv" | head -n1)" >&2; exit 1; }
+# Excel-ready: a UTF-8 byte order mark, then RFC 4180 lines ended by CRLF (wc -l counts them as
+# it counts LF lines); the header is read past the mark, the summary row is the last, keyed total.
+[ "$(printf '%s' "$csv" | head -c3 | od -An -tx1 | tr -d ' \n')" = "efbbbf" ] || { echo "report-check: CSV without a UTF-8 byte order mark" >&2; exit 1; }
+header=$(echo "$csv" | head -n1 | sed '1s/^\xEF\xBB\xBF//; s/\r$//')
+echo "$header" | grep -q "^key,name,received" || { echo "report-check: CSV header: $header" >&2; exit 1; }
+echo "$csv" | tail -n1 | grep -q "^total," || { echo "report-check: CSV's last line is not the total: $(echo "$csv" | tail -n1)" >&2; exit 1; }
 
 "$bin/banjie" report --period "$month" --html "$work/report.html" "${office[@]}" >/dev/null
 python3 - "$work/report.html" <<'EOF'

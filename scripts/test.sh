@@ -3,7 +3,7 @@
 # the formatting (.swift-format), builds with warnings as errors, runs the Swift test suites (real TLS
 # sockets, real SQLite files), then the end-to-end scripts against a real banjied: the Python
 # client written from docs/PROTOCOL.md, the dashboard over a seeded year, a certificate
-# rotation by SIGHUP, and a short kill -9 crash test.
+# rotation by SIGHUP, the printable case documents (HTML and PDF), and a short kill -9 crash test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -38,6 +38,12 @@ bash scripts/report-check.sh
 
 echo "== certificate rotation with SIGHUP against a live server"
 bash scripts/tls-rotation-check.sh
+
+echo "== the CLI as a hall uses it: golden Chinese and English output, CSV, watches across a restart"
+bash scripts/cli-check.sh
+
+echo "== printable documents: banjie case print to HTML and PDF (headless Chromium), checked with pdfinfo and pdftotext"
+bash scripts/print-check.sh
 
 echo "== crash test (short; see docs/OPERATIONS.md for the long run)"
 if [ -f scripts/crash-test.sh ]; then bash scripts/crash-test.sh; fi
