@@ -98,6 +98,33 @@ assert b"\r\n" in raw, "lines are not CRLF"
 print("cli-check: CSV has a BOM, RFC 4180 quoting and the JSON's rows")
 EOF
 
+# Every other list the hall keeps as a ledger: CSV rows equal the JSON list of the same call.
+zh enterprise register 91370830000001001N --name '汶上县"鲁源"机械,有限公司' --industry C --scale small --township 南旺镇 "${office[@]}" >/dev/null
+lists=(
+  "catalog items|office" "catalog departments|office" "enterprise list|office" "enterprise townships|office"
+  "case history 370830-20261201-000001|clerk" "rectification list|office" "award list|office" "demand list|office"
+)
+for entry in "${lists[@]}"; do
+  command=${entry%|*}; who=${entry#*|}
+  if [ "$who" = office ]; then creds=("${office[@]}"); else creds=("${clerk[@]}"); fi
+  # shellcheck disable=SC2086
+  "$bin/banjie" $command --csv "${creds[@]}" >"$work/list.csv" || fail "$command --csv exited $?"
+  # shellcheck disable=SC2086
+  "$bin/banjie" $command --json "${creds[@]}" >"$work/list.json" || fail "$command --json exited $?"
+  python3 - "$work/list.csv" "$work/list.json" "$command" <<'EOF2' || fail "$command --csv"
+import csv, io, json, sys
+raw = open(sys.argv[1], "rb").read()
+assert raw.startswith(b"\xef\xbb\xbf"), "no UTF-8 BOM"
+rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+assert rows and all(len(r) == len(rows[0]) for r in rows), "ragged rows"
+doc = json.load(open(sys.argv[2], encoding="utf-8"))
+lists = [v for v in doc.values() if isinstance(v, list)]
+n = len(lists[0]) if len(lists) == 1 else 0
+assert len(rows) - 1 == n, f"{len(rows) - 1} CSV rows, {n} in the JSON"
+EOF2
+done
+echo "cli-check: ${#lists[@]} more lists as CSV: BOM, even rows, the JSON's counts"
+
 # Live views across a restart. The clerk's case SCJGJ-002 (1 working day) accepted on Tue
 # 2026-12-01 09:00 is due Wed 2026-12-02 17:00; banjied comes back at Thu 09:00, so its first
 # sweep raises the red alert while the watchers are still waiting to reconnect.

@@ -166,6 +166,7 @@ extension ServerMessages {
     "demand.unknown_department": "department {0} does not exist",
     "demand.unknown_department#see_catalog": "department {0} does not exist (see `banjie catalog departments`)",
     "demand.too_many": "at most 50 demands per visit",
+    "demand.reversed_dates": "raised_from {0} is after raised_to {1}",
 
     // MARK: policies
     "policy.not_pushed": "policy {0} was not pushed to enterprise {1}",
@@ -199,6 +200,7 @@ extension ServerMessages {
     "rectification.not_found": "rectification {0} does not exist",
     "rectification.not_your_department": "rectification {0} belongs to department {1}; {2} {3} of {4} may not {5} it",
     "rectification.version_conflict": "rectification {0} is at version {1}, not {2}: someone changed it; reload and retry",
+    "rectification.reversed_dates": "opened_from {0} is after opened_to {1}",
 
     // MARK: review campaigns (千企评议)
     "campaign.dimensions_count": "a campaign has 1 to 20 dimensions, not {0}",

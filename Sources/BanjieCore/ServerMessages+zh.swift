@@ -165,6 +165,7 @@ extension ServerMessages {
     "demand.unknown_department": "部门 {0} 不存在",
     "demand.unknown_department#see_catalog": "部门 {0} 不存在（见 `banjie catalog departments`）",
     "demand.too_many": "每次走访最多登记 50 项诉求",
+    "demand.reversed_dates": "提出日期起 {0} 晚于提出日期止 {1}",
 
     // MARK: policies
     "policy.not_pushed": "惠企政策 {0} 未推送给企业 {1}",
@@ -198,6 +199,7 @@ extension ServerMessages {
     "rectification.not_found": "差评整改 {0} 不存在",
     "rectification.not_your_department": "差评整改 {0} 属于部门 {1}；{4} 的{2:role} {3} 无权{5:rectificationAction}",
     "rectification.version_conflict": "差评整改 {0} 当前为版本 {1}，不是版本 {2}：已被他人修改，请刷新后重试",
+    "rectification.reversed_dates": "整改开始日期起 {0} 晚于整改开始日期止 {1}",
 
     // MARK: review campaigns (千企评议)
     "campaign.dimensions_count": "千企评议须有 1 至 20 个评议维度，不能是 {0} 个",
@@ -385,8 +387,12 @@ extension ServerMessages {
     "field.note (the special procedure)": "特别程序名称",
     "field.notes": "走访记录",
     "field.number": "编号",
+    "field.opened_from": "整改开始日期起",
+    "field.opened_to": "整改开始日期止",
     "field.period_from": "评议期间起",
     "field.period_to": "评议期间止",
+    "field.raised_from": "提出日期起",
+    "field.raised_to": "提出日期止",
     "field.reason": "理由",
     "field.result": "回访结果",
     "field.received_from": "收件日期起",

@@ -181,6 +181,11 @@ extension BanjieStore {
     public var colours: [SLAColour] = []
     public var department: String?
     public var assignedTo: LiaisonRef?
+    /// Raised on or after this Asia/Shanghai day.
+    public var raisedFrom: LocalDate?
+    /// Raised on or before this Asia/Shanghai day.
+    public var raisedTo: LocalDate?
+    public var category: DemandCategory?
     public var pageSize = 50
     public var after: String?
     public init() {}
@@ -190,12 +195,28 @@ extension BanjieStore {
   public func listDemands(_ filter: DemandFilter, clock: SLAClock, now: Date) async throws -> (
     views: [DemandView], total: Int, next: String?
   ) {
-    try await self.pool.read { db in
+    // A day D runs from D 00:00 to D+1 00:00 local time; the stored instants are compared with those.
+    let midnight = try TimeOfDay(hour: 0)
+    let raisedFrom = filter.raisedFrom.map { clock.calendar.date($0, at: midnight) }
+    let raisedBefore = filter.raisedTo.map { clock.calendar.date($0.adding(days: 1), at: midnight) }
+    return try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
       if let u = filter.uscc {
         conditions.append("d.uscc = ?")
         arguments += [u]
+      }
+      if let raisedFrom {
+        conditions.append("d.raised_at >= ?")
+        arguments += [raisedFrom]
+      }
+      if let raisedBefore {
+        conditions.append("d.raised_at < ?")
+        arguments += [raisedBefore]
+      }
+      if let category = filter.category {
+        conditions.append("d.category = ?")
+        arguments += [category.rawValue]
       }
       if let dep = filter.department {
         conditions.append("d.department_code = ?")

@@ -160,6 +160,12 @@ extension BanjieStore {
     public var uscc: String?
     public var states: [RectificationState] = []
     public var colours: [SLAColour] = []
+    /// Opened on or after this Asia/Shanghai day.
+    public var openedFrom: LocalDate?
+    /// Opened on or before this Asia/Shanghai day.
+    public var openedTo: LocalDate?
+    /// Only the rectification of this case.
+    public var caseNumber: String?
     public var pageSize = 50
     public var after: String?
     public init() {}
@@ -169,12 +175,28 @@ extension BanjieStore {
   public func listRectifications(_ filter: RectificationFilter, clock: SLAClock, now: Date) async throws -> (
     views: [RectificationView], total: Int, next: String?
   ) {
-    try await self.pool.read { db in
+    // A day D runs from D 00:00 to D+1 00:00 local time; the stored instants are compared with those.
+    let midnight = try TimeOfDay(hour: 0)
+    let openedFrom = filter.openedFrom.map { clock.calendar.date($0, at: midnight) }
+    let openedBefore = filter.openedTo.map { clock.calendar.date($0.adding(days: 1), at: midnight) }
+    return try await self.pool.read { db in
       var conditions: [String] = []
       var arguments: StatementArguments = []
       if let d = filter.department {
         conditions.append("r.department_code = ?")
         arguments += [d]
+      }
+      if let openedFrom {
+        conditions.append("r.opened_at >= ?")
+        arguments += [openedFrom]
+      }
+      if let openedBefore {
+        conditions.append("r.opened_at < ?")
+        arguments += [openedBefore]
+      }
+      if let caseNumber = filter.caseNumber {
+        conditions.append("r.case_number = ?")
+        arguments += [caseNumber]
       }
       if let u = filter.uscc {
         conditions.append("EXISTS (SELECT 1 FROM ratings g WHERE g.case_id = r.case_id AND g.uscc = ?)")

@@ -62,7 +62,7 @@ struct AwardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: t("award.preview.abstract"))
     @OptionGroup var connection: ConnectionOptions
-    @Argument(help: ArgumentHelp(t("award.help.period"))) var period: String
+    @Argument(help: ArgumentHelp(t("award.help.period")), transform: Normalize.month) var period: String
     @Flag(name: .long, help: ArgumentHelp(t("award.help.json"))) var json = false
     @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
     func validate() throws {
@@ -90,7 +90,7 @@ struct AwardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: t("award.publish.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
-    @Argument(help: ArgumentHelp(t("award.help.period"))) var period: String
+    @Argument(help: ArgumentHelp(t("award.help.period")), transform: Normalize.month) var period: String
     func run() async throws {
       let a = try await AwardCommand.call(self.connection) {
         try await $0.publishAwards(
@@ -174,9 +174,8 @@ struct AwardCommand: AsyncParsableCommand {
       }
       print(AwardCertificate.text(a))
       if let html = self.html {
-        do { try Data(AwardCertificate.html(a).utf8).write(to: URL(fileURLWithPath: html)) } catch {
-          throw CLIError(exitCode: 64, message: t("award.error.write", html, error.localizedDescription))
-        }
+        // Written beside the target and renamed into place: never half a file (exit 73).
+        try FileOutput.write(AwardCertificate.html(a), to: html)
         print(Terminal.paint(t("award.wrote", html), Terminal.dim))
       }
     }

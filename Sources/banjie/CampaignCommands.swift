@@ -50,8 +50,8 @@ struct VisitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: t("visit.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: ArgumentHelp(t("visit.help.filterUscc")), transform: Normalize.code) var uscc: String?
-    @Option(name: .long, help: ArgumentHelp(t("visit.help.from"))) var from: String?
-    @Option(name: .long, help: ArgumentHelp(t("visit.help.to"))) var to: String?
+    @Option(name: .long, help: ArgumentHelp(t("visit.help.from")), transform: Normalize.day) var from: String?
+    @Option(name: .long, help: ArgumentHelp(t("visit.help.to")), transform: Normalize.day) var to: String?
     @Option(name: .long, help: ArgumentHelp(t("visit.help.pageSize"))) var pageSize: UInt32 = 50
     @Option(name: .long, help: ArgumentHelp(t("enterprise.help.pageToken"))) var pageToken: String?
     @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
@@ -234,32 +234,33 @@ struct DemandCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: t("demand.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: ArgumentHelp(t("demand.help.filterUscc")), transform: Normalize.code) var uscc: String?
-    @Option(name: .long, help: ArgumentHelp(t("demand.help.state"))) var state: [String] = []
-    @Option(name: .long, help: ArgumentHelp(t("demand.help.colour"))) var colour: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.state")), transform: Normalize.text) var state: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.colour")), transform: Normalize.text) var colour: [String] = []
     @Option(name: .long, help: ArgumentHelp(t("demand.help.filterDepartment")), transform: Normalize.code) var department: String?
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.filterCategory")), transform: Normalize.text) var category: String?
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.from")), transform: Normalize.day) var from: String?
+    @Option(name: .long, help: ArgumentHelp(t("demand.help.to")), transform: Normalize.day) var to: String?
     @Option(name: .long, help: ArgumentHelp(t("demand.help.pageSize"))) var pageSize: UInt32 = 50
     @Option(name: .long, help: ArgumentHelp(t("enterprise.help.pageToken"))) var pageToken: String?
     @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
     @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
     func validate() throws {
       if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+      for s in self.state where DemandOutput.parseState(s) == nil { throw ValidationError(t("demand.error.unknownState", s)) }
+      for c in self.colour where CaseOutput.parseColour(c) == nil { throw ValidationError(t("demand.error.unknownColour", c)) }
+      if let category = self.category, DemandOutput.parseCategory(category) == nil {
+        throw ValidationError(t("demand.error.unknownCategory", category))
+      }
     }
     func run() async throws {
       var request = Banjie_V1_ListDemandsRequest()
-      for s in self.state {
-        guard let value = Banjie_V1_DemandState(name: s) else {
-          throw CLIError(exitCode: 64, message: t("demand.error.unknownState", s))
-        }
-        request.states.append(value)
-      }
-      for c in self.colour {
-        guard let value = Banjie_V1_Colour(name: c) else {
-          throw CLIError(exitCode: 64, message: t("demand.error.unknownColour", c))
-        }
-        request.colours.append(value)
-      }
+      request.states = self.state.compactMap(DemandOutput.parseState)
+      request.colours = self.colour.compactMap(CaseOutput.parseColour)
       request.uscc = self.uscc ?? ""
       request.departmentCode = self.department ?? ""
+      request.category = self.category.flatMap(DemandOutput.parseCategory) ?? ""
+      request.raisedFrom = self.from ?? ""
+      request.raisedTo = self.to ?? ""
       request.page = .with {
         $0.pageSize = self.pageSize
         $0.pageToken = self.pageToken ?? ""
@@ -406,8 +407,8 @@ struct CoverageCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "coverage", abstract: t("coverage.abstract"))
   @OptionGroup var connection: ConnectionOptions
-  @Option(name: .long, help: ArgumentHelp(t("coverage.help.from"))) var from: String?
-  @Option(name: .long, help: ArgumentHelp(t("coverage.help.to"))) var to: String?
+  @Option(name: .long, help: ArgumentHelp(t("coverage.help.from")), transform: Normalize.day) var from: String?
+  @Option(name: .long, help: ArgumentHelp(t("coverage.help.to")), transform: Normalize.day) var to: String?
   @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
   @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
   func validate() throws {
@@ -488,6 +489,24 @@ enum DemandOutput {
   /// "土地" → "land": the key to send for a category given in Chinese; anything else as given.
   static func categoryKey(_ text: String) -> String {
     Self.chineseCategories[text.trimmingCharacters(in: .whitespaces)] ?? text
+  }
+
+  /// A category as typed, in English (any case; "labor" too) or Chinese, as the key the
+  /// server takes; nil when it names none.
+  static func parseCategory(_ text: String) -> String? {
+    let keys = ["financing", "land", "permits", "labour", "utilities", "policy", "other"]
+    let key = Self.categoryKey(text).lowercased()
+    if key == "labor" { return "labour" }
+    return keys.first { $0 == key }
+      ?? keys.first { name in Language.allCases.contains { Catalogue.text("demand.category.\(name)", [], language: $0) == text } }
+  }
+
+  /// A state as typed: open, assigned… (any case) or its name in either language (待分派, 办理中…).
+  static func parseState(_ text: String) -> Banjie_V1_DemandState? {
+    if let state = Banjie_V1_DemandState(name: text) { return state }
+    let names = ["OPEN", "ASSIGNED", "ANSWERED", "CLOSED", "REOPENED"]
+    let name = names.first { name in Language.allCases.contains { Catalogue.text("demand.state.\(name)", [], language: $0) == text } }
+    return name.flatMap { Banjie_V1_DemandState(name: $0) }
   }
 
   static func printDemand(_ d: Banjie_V1_Demand, json: Bool) throws {

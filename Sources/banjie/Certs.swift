@@ -74,12 +74,21 @@ struct Certs: AsyncParsableCommand {
           exitCode: 1, message: t("certs.error.load", self.dir, "\(error)"))
       }
       let issued = try ca.issueClientCertificate(role: role, organization: self.org, person: self.name, validityDays: self.days)
+      // The profile the holder would use: `banjie profile init` with these files.
+      let name = URL(fileURLWithPath: issued.certificateFile).deletingPathExtension().lastPathComponent
+      let profile = [
+        "banjie", "profile", "init", "--name", name, "--ca", self.dir + "/ca.pem", "--cert", issued.certificateFile, "--key",
+        issued.privateKeyFile,
+      ].map { $0.contains(" ") ? "'\($0)'" : $0 }.joined(separator: " ")
       if self.json {
-        try printJSON(["certificate": issued.certificateFile, "key": issued.privateKeyFile, "serial": issued.serialNumber])
+        try printJSON([
+          "certificate": issued.certificateFile, "key": issued.privateKeyFile, "serial": issued.serialNumber, "profile_command": profile,
+        ])
       } else {
         print(t("certs.out.certificate", issued.certificateFile))
         print(t("certs.out.key", issued.privateKeyFile))
         print(t("certs.out.serial", issued.serialNumber))
+        print(t("certs.out.profile", profile))
       }
     }
   }

@@ -16,9 +16,9 @@ struct DashboardCommand: AsyncParsableCommand {
   typealias Client = Banjie_V1_DashboardService.Client<BanjieClientTransport>
 
   @OptionGroup var connection: ConnectionOptions
-  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.period"))) var period: String?
-  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.from"))) var from: String?
-  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.to"))) var to: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.period")), transform: Normalize.month) var period: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.from")), transform: Normalize.day) var from: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.to")), transform: Normalize.day) var to: String?
   @Option(name: .long, help: ArgumentHelp(t("dashboard.help.department")), transform: Normalize.code) var department: String = ""
   @Option(name: .long, help: ArgumentHelp(t("dashboard.help.by"))) var by: String = ""
   @Flag(name: .long, help: ArgumentHelp(t("dashboard.help.json"))) var json = false

@@ -38,10 +38,10 @@ struct EnterpriseCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @Argument(help: ArgumentHelp(t("enterprise.help.uscc")), transform: Normalize.code) var uscc: String
-    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.name"))) var name: String
-    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.industry"))) var industry: String
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.name")), transform: Normalize.text) var name: String
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.industry")), transform: Normalize.code) var industry: String
     @Option(name: .long, help: ArgumentHelp(t("enterprise.help.scale"))) var scale: String
-    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.township"))) var township: String
+    @Option(name: .long, help: ArgumentHelp(t("enterprise.help.township")), transform: Normalize.text) var township: String
     @Option(name: .long, help: ArgumentHelp(t("enterprise.help.contact"))) var contact: [String] = []
     @Option(name: .long, help: ArgumentHelp(t("enterprise.help.liaison"))) var liaison: [String] = []
     @Option(name: .long, help: ArgumentHelp(t("enterprise.help.checkOverrideReason")))

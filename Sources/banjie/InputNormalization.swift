@@ -40,6 +40,22 @@ enum Normalize {
     return String(format: "%04d-%02d-%02d", year, month, day)
   }
 
+  /// A month: `2026-11`, `2026/11`, `2026.11` or `202611` (any width) → `2026-11`; anything
+  /// else is passed on for the command to refuse in its own words.
+  static func month(_ value: String) -> String {
+    let text = Self.text(value)
+    let parts: [Substring]
+    if text.count == 6, text.allSatisfy({ $0.isASCII && $0.isNumber }) {
+      parts = [text.prefix(4), text.suffix(2)]
+    } else {
+      parts = text.split(whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." })
+    }
+    guard parts.count == 2, parts[0].count == 4, let year = Int(parts[0]), let month = Int(parts[1]), (1...12).contains(month) else {
+      return text
+    }
+    return String(format: "%04d-%02d", year, month)
+  }
+
   static func isValid(year: Int, month: Int, day: Int) -> Bool {
     guard (1900...2999).contains(year), (1...12).contains(month), day >= 1 else { return false }
     let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0

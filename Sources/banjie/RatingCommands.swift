@@ -61,8 +61,8 @@ struct RatingCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: t("rating.measures.abstract"), discussion: t("rating.measures.discussion"))
     @OptionGroup var connection: ConnectionOptions
-    @Option(name: .long, help: ArgumentHelp(t("rating.help.from"))) var from: String
-    @Option(name: .long, help: ArgumentHelp(t("rating.help.to"))) var to: String
+    @Option(name: .long, help: ArgumentHelp(t("rating.help.from")), transform: Normalize.day) var from: String
+    @Option(name: .long, help: ArgumentHelp(t("rating.help.to")), transform: Normalize.day) var to: String
     @Option(name: .long, help: ArgumentHelp(t("rating.help.by"))) var by: String = "department"
     @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
     @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
@@ -135,38 +135,29 @@ struct RectificationCommand: AsyncParsableCommand {
       abstract: t("rectification.list.abstract"))
     @OptionGroup var connection: ConnectionOptions
     @Option(name: .long, help: ArgumentHelp(t("rectification.help.department")), transform: Normalize.code) var department: String?
-    @Option(name: .long, help: ArgumentHelp(t("rectification.help.state"))) var state: [String] = []
-    @Option(name: .long, help: ArgumentHelp(t("rectification.help.colour"))) var colour: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.state")), transform: Normalize.text) var state: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.colour")), transform: Normalize.text) var colour: [String] = []
+    @Option(name: .customLong("case"), help: ArgumentHelp(t("rectification.help.caseFilter")), transform: Normalize.number)
+    var caseNumber: String?
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.from")), transform: Normalize.day) var from: String?
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.to")), transform: Normalize.day) var to: String?
     @Option(name: .long, help: ArgumentHelp(t("rectification.help.pageSize"))) var pageSize: UInt32 = 50
     @Option(name: .long, help: ArgumentHelp(t("enterprise.help.pageToken"))) var pageToken: String?
     @Flag(name: .long, help: ArgumentHelp(t("enterprise.help.json"))) var json = false
     @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
     func validate() throws {
       if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+      for s in self.state where RatingOutput.parseState(s) == nil { throw ValidationError(t("rectification.error.state", s)) }
+      for c in self.colour where CaseOutput.parseColour(c) == nil { throw ValidationError(t("rectification.error.colour", c)) }
     }
     func run() async throws {
-      let states = try self.state.map { text -> Banjie_V1_RectificationState in
-        switch text.lowercased().replacingOccurrences(of: "_", with: "-") {
-        case "open": return .open
-        case "verified": return .verified
-        case "rectified": return .rectified
-        case "followed-up": return .followedUp
-        case "closed": return .closed
-        default: throw ValidationError(t("rectification.error.state", text))
-        }
-      }
-      let colours = try self.colour.map { text -> Banjie_V1_Colour in
-        switch text.lowercased() {
-        case "green": return .green
-        case "yellow": return .yellow
-        case "red": return .red
-        default: throw ValidationError(t("rectification.error.colour", text))
-        }
-      }
       let request = Banjie_V1_ListRectificationsRequest.with {
         $0.departmentCode = self.department ?? ""
-        $0.states = states
-        $0.colours = colours
+        $0.states = self.state.compactMap(RatingOutput.parseState)
+        $0.colours = self.colour.compactMap(CaseOutput.parseColour)
+        $0.caseNumber = self.caseNumber ?? ""
+        $0.openedFrom = self.from ?? ""
+        $0.openedTo = self.to ?? ""
         $0.page = .with {
           $0.pageSize = self.pageSize
           $0.pageToken = self.pageToken ?? ""
@@ -324,6 +315,17 @@ enum RatingOutput {
     case .closed: "CLOSED"
     default: "?"
     }
+  }
+
+  /// A state as typed: open, verified, rectified, followed-up (followed_up, "followed up"), closed
+  /// in any case, or its name in either language (待核实, 已整改…).
+  static func parseState(_ text: String) -> Banjie_V1_RectificationState? {
+    let states: [Banjie_V1_RectificationState] = [.open, .verified, .rectified, .followedUp, .closed]
+    let wanted = text.uppercased().replacingOccurrences(of: "-", with: "_").replacingOccurrences(of: " ", with: "_")
+    return states.first { stateName($0) == wanted }
+      ?? states.first { state in
+        Language.allCases.contains { Catalogue.text("rectification.state.\(stateName(state))", [], language: $0) == text }
+      }
   }
 
   /// The state as people read it (待核实, 已整改…).

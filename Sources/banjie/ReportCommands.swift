@@ -12,9 +12,9 @@ struct ReportCommand: AsyncParsableCommand {
     discussion: t("report.discussion"))
 
   @OptionGroup var connection: ConnectionOptions
-  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.period"))) var period: String?
-  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.from"))) var from: String?
-  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.to"))) var to: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.period")), transform: Normalize.month) var period: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.from")), transform: Normalize.day) var from: String?
+  @Option(name: .long, help: ArgumentHelp(t("dashboard.help.to")), transform: Normalize.day) var to: String?
   @Option(name: .long, help: ArgumentHelp(t("dashboard.help.department")), transform: Normalize.code) var department: String = ""
   @Option(name: .long, help: ArgumentHelp(t("report.help.html"))) var html: String
 
@@ -36,11 +36,8 @@ struct ReportCommand: AsyncParsableCommand {
       try await Banjie_V1_DashboardService.Client(wrapping: client).getDashboard(request, options: self.connection.callOptions)
     }
     let page = HTMLReport.render(result)
-    do {
-      try Data(page.utf8).write(to: URL(fileURLWithPath: self.html), options: .atomic)
-    } catch {
-      throw ValidationError(t("report.error.write", self.html, error.localizedDescription))
-    }
+    // Written beside the target and renamed into place: never half a file (exit 73).
+    try FileOutput.write(page, to: self.html)
     print(t("report.wrote", self.html, page.utf8.count))
   }
 }

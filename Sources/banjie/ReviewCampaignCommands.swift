@@ -63,8 +63,8 @@ struct ReviewCampaignCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @Option(name: .long, help: ArgumentHelp(t("campaign.help.name"))) var name: String
-    @Option(name: .long, help: ArgumentHelp(t("campaign.help.from"))) var from: String
-    @Option(name: .long, help: ArgumentHelp(t("campaign.help.to"))) var to: String
+    @Option(name: .long, help: ArgumentHelp(t("campaign.help.from")), transform: Normalize.day) var from: String
+    @Option(name: .long, help: ArgumentHelp(t("campaign.help.to")), transform: Normalize.day) var to: String
     @Option(name: .long, help: ArgumentHelp(t("campaign.help.department"))) var department: [String] = []
     @Option(name: .long, help: ArgumentHelp(t("campaign.help.dimension"))) var dimension: [String] = []
     @Option(name: .long, help: ArgumentHelp(t("campaign.help.invite"))) var invite: [String] = []

@@ -166,6 +166,13 @@ struct NormalizationTests {
     #expect(try Normalize.day(input) == expected)
   }
 
+  @Test(
+    "months",
+    arguments: [("2026-11", "2026-11"), ("2026/11", "2026-11"), ("202611", "2026-11"), ("２０２６－１１", "2026-11"), ("2026.1", "2026-01")])
+  func months(input: String, expected: String) {
+    #expect(Normalize.month(input) == expected)
+  }
+
   @Test("impossible dates are usage errors", arguments: ["2026-02-29", "2026-13-01", "2026/12", "yesterday", "202612011", "2026-12-32"])
   func badDays(input: String) {
     #expect(throws: (any Error).self) { try Normalize.day(input) }

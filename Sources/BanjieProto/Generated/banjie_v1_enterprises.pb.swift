@@ -743,6 +743,15 @@ public nonisolated struct Banjie_V1_ListDemandsRequest: Sendable {
   /// Clears the value of `page`. Subsequent reads from it will return its default value.
   public mutating func clearPage() {self._page = nil}
 
+  /// YYYY-MM-DD (Asia/Shanghai), inclusive
+  public var raisedFrom: String = String()
+
+  /// YYYY-MM-DD, inclusive
+  public var raisedTo: String = String()
+
+  /// financing, land, permits, labour, utilities, policy, other (or the Chinese name)
+  public var category: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -2241,7 +2250,7 @@ nonisolated extension Banjie_V1_GetDemandRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Banjie_V1_ListDemandsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListDemandsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}uscc\0\u{1}states\0\u{1}colours\0\u{3}department_code\0\u{1}page\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}uscc\0\u{1}states\0\u{1}colours\0\u{3}department_code\0\u{1}page\0\u{3}raised_from\0\u{3}raised_to\0\u{1}category\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -2254,6 +2263,9 @@ nonisolated extension Banjie_V1_ListDemandsRequest: SwiftProtobuf.Message, Swift
       case 3: try { try decoder.decodeRepeatedEnumField(value: &self.colours) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.departmentCode) }()
       case 5: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.raisedFrom) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.raisedTo) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.category) }()
       default: break
       }
     }
@@ -2279,6 +2291,15 @@ nonisolated extension Banjie_V1_ListDemandsRequest: SwiftProtobuf.Message, Swift
     try { if let v = self._page {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
     } }()
+    if !self.raisedFrom.isEmpty {
+      try visitor.visitSingularStringField(value: self.raisedFrom, fieldNumber: 6)
+    }
+    if !self.raisedTo.isEmpty {
+      try visitor.visitSingularStringField(value: self.raisedTo, fieldNumber: 7)
+    }
+    if !self.category.isEmpty {
+      try visitor.visitSingularStringField(value: self.category, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -2288,6 +2309,9 @@ nonisolated extension Banjie_V1_ListDemandsRequest: SwiftProtobuf.Message, Swift
     if lhs.colours != rhs.colours {return false}
     if lhs.departmentCode != rhs.departmentCode {return false}
     if lhs._page != rhs._page {return false}
+    if lhs.raisedFrom != rhs.raisedFrom {return false}
+    if lhs.raisedTo != rhs.raisedTo {return false}
+    if lhs.category != rhs.category {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -570,6 +570,15 @@ public nonisolated struct Banjie_V1_ListRectificationsRequest: Sendable {
   /// Clears the value of `page`. Subsequent reads from it will return its default value.
   public mutating func clearPage() {self._page = nil}
 
+  /// YYYY-MM-DD (Asia/Shanghai), inclusive
+  public var openedFrom: String = String()
+
+  /// YYYY-MM-DD, inclusive
+  public var openedTo: String = String()
+
+  /// the rectification of this case, exactly
+  public var caseNumber: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1595,7 +1604,7 @@ nonisolated extension Banjie_V1_GetRectificationRequest: SwiftProtobuf.Message, 
 
 nonisolated extension Banjie_V1_ListRectificationsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListRectificationsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}department_code\0\u{1}states\0\u{1}colours\0\u{1}page\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}department_code\0\u{1}states\0\u{1}colours\0\u{1}page\0\u{3}opened_from\0\u{3}opened_to\0\u{3}case_number\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1607,6 +1616,9 @@ nonisolated extension Banjie_V1_ListRectificationsRequest: SwiftProtobuf.Message
       case 2: try { try decoder.decodeRepeatedEnumField(value: &self.states) }()
       case 3: try { try decoder.decodeRepeatedEnumField(value: &self.colours) }()
       case 4: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.openedFrom) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.openedTo) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.caseNumber) }()
       default: break
       }
     }
@@ -1629,6 +1641,15 @@ nonisolated extension Banjie_V1_ListRectificationsRequest: SwiftProtobuf.Message
     try { if let v = self._page {
       try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
     } }()
+    if !self.openedFrom.isEmpty {
+      try visitor.visitSingularStringField(value: self.openedFrom, fieldNumber: 5)
+    }
+    if !self.openedTo.isEmpty {
+      try visitor.visitSingularStringField(value: self.openedTo, fieldNumber: 6)
+    }
+    if !self.caseNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.caseNumber, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1637,6 +1658,9 @@ nonisolated extension Banjie_V1_ListRectificationsRequest: SwiftProtobuf.Message
     if lhs.states != rhs.states {return false}
     if lhs.colours != rhs.colours {return false}
     if lhs._page != rhs._page {return false}
+    if lhs.openedFrom != rhs.openedFrom {return false}
+    if lhs.openedTo != rhs.openedTo {return false}
+    if lhs.caseNumber != rhs.caseNumber {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

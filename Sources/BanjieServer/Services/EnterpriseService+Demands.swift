@@ -229,6 +229,14 @@ extension EnterpriseService {
       }
       return c
     }
+    filter.raisedFrom = request.raisedFrom.isEmpty ? nil : try Self.date(request.raisedFrom, field: "raised_from")
+    filter.raisedTo = request.raisedTo.isEmpty ? nil : try Self.date(request.raisedTo, field: "raised_to")
+    if let from = filter.raisedFrom, let to = filter.raisedTo, from > to {
+      throw DomainError(kind: .invalidArgument, code: "demand.reversed_dates", arguments: ["\(from)", "\(to)"], field: "raised_from")
+    }
+    if !request.category.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+      filter.category = try DemandCategory.parse(request.category, field: "category")
+    }
     (filter.pageSize, filter.after) = try Self.page(request.page)
     switch caller.role {
     case .office: break

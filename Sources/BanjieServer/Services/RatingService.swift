@@ -110,6 +110,15 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     filter.department = request.departmentCode.isEmpty ? nil : request.departmentCode
     filter.states = request.states.compactMap(RectificationState.init(proto:))
     filter.colours = request.colours.compactMap(SLAColour.init(proto:))
+    filter.openedFrom = request.openedFrom.isEmpty ? nil : try EnterpriseService.date(request.openedFrom, field: "opened_from")
+    filter.openedTo = request.openedTo.isEmpty ? nil : try EnterpriseService.date(request.openedTo, field: "opened_to")
+    if let from = filter.openedFrom, let to = filter.openedTo, from > to {
+      throw DomainError(
+        kind: .invalidArgument, code: "rectification.reversed_dates", arguments: ["\(from)", "\(to)"], field: "opened_from")
+    }
+    let caseNumber = request.caseNumber.trimmingCharacters(in: .whitespacesAndNewlines).uppercased()
+    try FieldRules.text(caseNumber, field: "case_number", max: 64, required: false)
+    filter.caseNumber = caseNumber.isEmpty ? nil : caseNumber
     let (size, token) = try EnterpriseService.page(request.page)
     filter.pageSize = size
     filter.after = token
