@@ -75,6 +75,13 @@ for lang in zh en; do
   # The request id changes on every call.
   sed -i -E 's/(\[请求编号|\[request id) [a-z0-9]+\]/\1 …]/' "$work/out/error.$lang.txt"
   $lang case --help >"$work/out/case-help.$lang.txt"
+  set +e
+  $lang case list --frm x >"$work/out/usage-error.$lang.txt" 2>&1
+  code=$?
+  $lang case list --from 2026-13-01 >>"$work/out/usage-error.$lang.txt" 2>&1
+  code2=$?
+  set -e
+  [ "$code" = 64 ] && [ "$code2" = 64 ] || fail "usage errors exited $code and $code2, not 64"
 done
 grep -q '已受理' "$work/out/case-show.zh.txt" || fail "case show in Chinese lacks 已受理"
 grep -q 'accepted' "$work/out/case-show.en.txt" || fail "case show in English lacks accepted"

@@ -90,7 +90,29 @@ struct Banjie: AsyncParsableCommand {
     if let start = text.range(of: "See '"), let end = text.range(of: "' for detailed help.", range: start.upperBound..<text.endIndex) {
       text.replaceSubrange(start.lowerBound..<end.upperBound, with: t("help.seeHelp", String(text[start.upperBound..<end.lowerBound])))
     }
+    text = Self.replacing(text, #"The value '(.*?)' is invalid for '(.*?)': "#) { t("help.invalidValue", $0[0], $0[1], "") }
+    text = Self.replacing(text, #"Missing expected argument '(.*?)'"#) { t("help.missingArgument", $0[0]) }
+    text = Self.replacing(text, #"Missing expected option '(.*?)'"#) { t("help.missingOption", $0[0]) }
+    text = Self.replacing(text, #"Unknown option '(.*?)'"#) { t("help.unknownOption", $0[0]) }
+    text = Self.replacing(text, #"\. Did you mean '(.*?)'\?"#) { t("help.didYouMean", $0[0]) }
+    text = Self.replacing(text, #"  See '(.*?)' for more information\."#) { t("help.seeMore", $0[0]) }
+    text = text.replacingOccurrences(of: "\nHelp:  ", with: "\n" + t("help.short"))
+    text = text.replacingOccurrences(of: "\nUsage: ", with: "\n" + t("help.usageShort"))
     if text.hasPrefix("Error: ") { text = t("error.usage", String(text.dropFirst("Error: ".count))) }
     return text
+  }
+
+  /// Replaces every match of `pattern` with `replacement(captures)`.
+  private static func replacing(_ text: String, _ pattern: String, _ replacement: ([String]) -> String) -> String {
+    guard let regex = try? NSRegularExpression(pattern: pattern) else { return text }
+    var result = text
+    for match in regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).reversed() {
+      guard let whole = Range(match.range, in: result) else { continue }
+      let captures = (1..<match.numberOfRanges).map { index in
+        Range(match.range(at: index), in: text).map { String(text[$0]) } ?? ""
+      }
+      result.replaceSubrange(whole, with: replacement(captures))
+    }
+    return result
   }
 }

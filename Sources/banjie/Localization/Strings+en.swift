@@ -5,6 +5,14 @@
 extension Catalogue {
   static let en: [String: String] = [
     // MARK: shared
+    "help.didYouMean": ". Did you mean '{0}'?",
+    "help.invalidValue": "The value '{0}' is invalid for '{1}': {2}",
+    "help.short": "Help: ",
+    "help.usageShort": "Usage: ",
+    "help.seeMore": "  See '{0}' for more information.",
+    "help.missingArgument": "Missing expected argument {0}",
+    "help.unknownOption": "Unknown option {0}",
+    "help.missingOption": "Missing expected option {0}",
     "case.help.applicantFilter": "Applicant's name (a part of it is enough).",
     "case.help.usccFilter": "The enterprise's unified social credit code.",
     "case.help.windowFilter": "The window, e.g. A03.",
@@ -894,7 +902,7 @@ extension Catalogue {
     "connection.rpc.unauthenticated": "unauthenticated",
     // MARK: root
     "root.abstract": "banjie's command-line client: service-hall windows, enterprises, liaison officials and the office.",
-    "root.discussion": "Connection: --server/--ca/--cert/--key, or BANJIE_SERVER, BANJIE_CA, BANJIE_CERT, BANJIE_KEY,\nor --profile NAME (a file ~/.config/banjie/NAME.profile, or a path).\n\nLanguage: Chinese when LC_ALL/LC_MESSAGES/LANG starts with zh; --lang zh|en, BANJIE_LANG or a profile's lang key override it.\n\nExit codes: 0 success · 64 bad usage · 65 the server refused the request (invalid argument,\nfailed precondition, not found, already exists, stale version) · 69 server unreachable or\ndeadline exceeded · 70 internal error · 77 permission denied or not authenticated.",
+    "root.discussion": "Connection: --server/--ca/--cert/--key, or BANJIE_SERVER, BANJIE_CA, BANJIE_CERT, BANJIE_KEY,\nor --profile NAME (a file ~/.config/banjie/NAME.profile, or a path).\n\nLanguage: Chinese when LC_ALL/LC_MESSAGES/LANG starts with zh; --lang zh|en, BANJIE_LANG or a profile's lang key override it.\n\nExit codes: 0 success · 64 bad usage · 65 the server refused the request (invalid argument,\nfailed precondition, not found, already exists, stale version) · 69 server unreachable or\ndeadline exceeded · 66 an input file cannot be read · 70 internal error · 72 Chromium missing for --pdf · 73 an output file cannot be written · 77 permission denied, not authenticated, or the certificate revoked or expired.",
     // MARK: print
     "print.itemWithCode": "{0} ({1})",
     "print.abstract": "Print a case document: acceptance notice, supplement notice, decision not to accept or completion notice (A4 HTML, and a PDF if asked).",

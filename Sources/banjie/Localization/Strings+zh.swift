@@ -5,6 +5,14 @@
 extension Catalogue {
   static let zh: [String: String] = [
     // MARK: shared
+    "help.didYouMean": "。是否要用 {0}？",
+    "help.invalidValue": "“{1}”的值“{0}”无效：{2}",
+    "help.short": "帮助：",
+    "help.usageShort": "用法：",
+    "help.seeMore": "  用 “{0}” 查看更多说明。",
+    "help.missingArgument": "缺少参数 {0}",
+    "help.unknownOption": "未知选项 {0}",
+    "help.missingOption": "缺少选项 {0}",
     "case.help.applicantFilter": "申请人姓名（包含即可）",
     "case.help.usccFilter": "企业统一社会信用代码",
     "case.help.windowFilter": "窗口编号，如 A03",
@@ -894,7 +902,7 @@ extension Catalogue {
     "connection.rpc.unauthenticated": "身份未认证",
     // MARK: root
     "root.abstract": "banjie 命令行客户端：供政务服务大厅窗口、企业、包保干部和营商办使用。",
-    "root.discussion": "连接：--server/--ca/--cert/--key，或环境变量 BANJIE_SERVER、BANJIE_CA、BANJIE_CERT、BANJIE_KEY，\n或 --profile NAME（文件 ~/.config/banjie/NAME.profile，或文件路径）。\n\n语言：LC_ALL/LC_MESSAGES/LANG 以 zh 开头时使用中文；--lang zh|en、BANJIE_LANG 或配置档中的 lang 键优先于此。\n\n退出码：0 成功 · 64 用法错误 · 65 服务器拒绝请求（参数无效、不满足办理条件、未找到、已存在、版本冲突）\n· 69 无法连接服务器或等待超时 · 70 内部错误 · 77 无权操作或身份未认证。",
+    "root.discussion": "连接：--server/--ca/--cert/--key，或环境变量 BANJIE_SERVER、BANJIE_CA、BANJIE_CERT、BANJIE_KEY，\n或 --profile NAME（文件 ~/.config/banjie/NAME.profile，或文件路径）。\n\n语言：LC_ALL/LC_MESSAGES/LANG 以 zh 开头时使用中文；--lang zh|en、BANJIE_LANG 或配置档中的 lang 键优先于此。\n\n退出码：0 成功 · 64 用法错误 · 65 服务器拒绝请求（参数无效、不满足办理条件、未找到、已存在、版本冲突）\n· 66 无法读取输入文件 · 69 无法连接服务器或等待超时 · 70 内部错误 · 72 未安装 Chromium（--pdf）· 73 无法写入输出文件 · 77 无权操作、身份未认证或证书已吊销/已过期。",
     // MARK: print
     "print.itemWithCode": "{0}（{1}）",
     "print.abstract": "打印办件文书：受理通知书、一次性告知书、不予受理决定书或办结通知书（A4 HTML，可另生成 PDF）。",
