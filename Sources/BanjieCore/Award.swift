@@ -35,6 +35,17 @@ public struct AwardPeriod: Sendable, Hashable, Codable, CustomStringConvertible 
   }
 
   public var description: String { self.text }
+
+  /// Whether the period is over on `today` (an Asia/Shanghai day): its last day is before today.
+  public func hasEnded(today: LocalDate) -> Bool { self.to < today }
+
+  /// Refuses a period that has not ended (its last day is today or later): until then cases are
+  /// still being completed in it and change its stars, so it is published from the next day on.
+  public func checkEnded(today: LocalDate) throws(DomainError) {
+    guard self.hasEnded(today: today) else {
+      throw .failedPrecondition("award.period_not_ended", arguments: [self.text, "\(self.to)", "\(today)"], field: "period")
+    }
+  }
 }
 
 /// Which kind of unit a score belongs to.

@@ -75,7 +75,7 @@ public struct SLAClock: Sendable, Equatable {
       isCompleted: completedAt != nil,
       isOverdue: isOverdue,
       completedOnTime: completedAt.map { $0 <= due },
-      isOneDayCompletion: completedAt.map { $0 <= oneDayDue },
+      isOneDayCompletion: completedAt.map { Self.isOneDay(completedAt: $0, oneDayDue: oneDayDue, due: due) },
       isProvisional: calendar.isProvisional(from: work.clockStart, through: due)
     )
   }
@@ -106,12 +106,19 @@ public struct SLAClock: Sendable, Equatable {
     }
   }
 
-  /// 一日办结: completed by the close of office hours on the first working day after the
-  /// acceptance day.
-  public func isOneDayCompletion(acceptedAt: Date, completedAt: Date) -> Bool {
+  /// 一日办结 (docs/DOMAIN.md §8): completed **on time** — by `dueAt`, the deadline with
+  /// suspensions counted — **and** by the close of office hours on the first working day after
+  /// the acceptance day. Work without a deadline is not on time, so not one-day either.
+  public func isOneDayCompletion(acceptedAt: Date, completedAt: Date, dueAt: Date?) -> Bool {
     // One working day is always within the limit range.
-    guard let due = try? calendar.due(after: acceptedAt, workingDays: 1) else { return false }
-    return completedAt <= due
+    guard let dueAt, let oneDayDue = try? calendar.due(after: acceptedAt, workingDays: 1) else { return false }
+    return Self.isOneDay(completedAt: completedAt, oneDayDue: oneDayDue, due: dueAt)
+  }
+
+  /// The one rule behind both `isOneDayCompletion` and `SLAStatus.isOneDayCompletion`: a late
+  /// completion is never a one-day completion, however soon after acceptance it came.
+  static func isOneDay(completedAt: Date, oneDayDue: Date, due: Date) -> Bool {
+    completedAt <= due && completedAt <= oneDayDue
   }
 
   // MARK: Intake

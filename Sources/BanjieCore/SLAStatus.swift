@@ -32,7 +32,8 @@ public struct SLAStatus: Sendable, Hashable {
   public let isOverdue: Bool
   /// Nil while open.
   public let completedOnTime: Bool?
-  /// Completed by the close of the first working day after the clock-start day (一日办结); nil while open.
+  /// 一日办结: completed on time (by `due`) and by the close of the first working day after the
+  /// clock-start day; nil while open.
   public let isOneDayCompletion: Bool?
   /// The span from clock start to due touches a year without an imported notice.
   public let isProvisional: Bool

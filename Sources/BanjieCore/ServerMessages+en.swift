@@ -66,6 +66,15 @@ extension ServerMessages {
     "sla.invalid_suspension#open": "only the last suspension may still be open",
     "sla.invalid_suspension#reversed": "a suspension ends before it starts",
 
+    // MARK: county settings (`banjie settings`); settings.summary is the line `banjie health` shows
+    "settings.unknown_key": "unknown setting \"{0}\"; the settings are {1}",
+    "settings.invalid_value#working_days": "{0} must be a whole number of working days from {1} to {2}, not \"{3}\"",
+    "settings.invalid_value#days": "{0} must be a whole number of days from {1} to {2}, not \"{3}\"",
+    "settings.invalid_value#threshold": "{0} must be a share from {1} to {2} in whole percent (e.g. 0.80 or 80%), not \"{3}\"",
+    "settings.invalid_value#office_hours": "{0} \"{1}\" are not valid office hours: {2}",
+    "settings.invalid_value#office_hours_total": "{0} {1} come to {2} a day; office hours must come to at least 1:00",
+    "settings.summary": "yellow {0} · hours {1} · demand {2} wd · rectification {3} wd · rating {4} d",
+
     // MARK: catalog
     "catalog.kind_required": "item {0}: kind must be instant or promised",
     "catalog.unit_required": "item {0}: limit_unit must be working days or working hours",
@@ -243,6 +252,7 @@ extension ServerMessages {
     "award.no_rules": "no award rule set is stored",
     "award.already_published": "period {0} is already published as award {1}; revoke it with a reason before publishing again",
     "award.already_revoked": "award {0} was already revoked: {1}",
+    "award.period_not_ended": "period {0} ends on {1} (Asia/Shanghai) and today is {2}: a period is published from the day after it ends",
 
     // MARK: exemplary cases (优质案例)
     "exemplary.one_subject": "name exactly one of case_number and demand_number",
@@ -252,6 +262,10 @@ extension ServerMessages {
     "exemplary.already_nominated": "{0} {1} is already nomination {2}",
     "exemplary.already_reviewed": "nomination {0} was already reviewed: {1}",
     "exemplary.not_found": "nomination {0} does not exist",
+
+    // MARK: audit log
+    "audit.not_found": "audit row {0} does not exist",
+    "audit.reversed_dates": "from {0} is after to {1}",
 
     // MARK: certificates and seeding
     "revocation.bad_serial": "serial \"{0}\" is not a hexadecimal certificate serial number",

@@ -65,6 +65,15 @@ extension ServerMessages {
     "sla.invalid_suspension#open": "只有最后一段中止可以尚未结束",
     "sla.invalid_suspension#reversed": "中止结束时间早于开始时间",
 
+    // MARK: county settings (`banjie settings`); settings.summary is the line `banjie health` shows
+    "settings.unknown_key": "没有“{0}”这项设置；可以设置的有 {1}",
+    "settings.invalid_value#working_days": "{0:field}须为 {1} 至 {2} 个工作日（整数），不能是“{3}”",
+    "settings.invalid_value#days": "{0:field}须为 {1} 至 {2} 天（整数），不能是“{3}”",
+    "settings.invalid_value#threshold": "{0:field}须为 {1} 至 {2} 之间的整百分比（如 0.80 或 80%），不能是“{3}”",
+    "settings.invalid_value#office_hours": "{0:field}“{1}”无效：{2}",
+    "settings.invalid_value#office_hours_total": "{0:field} {1} 每天合计 {2}；工作时间每天合计至少 1:00",
+    "settings.summary": "预警阈值 {0} · 工作时间 {1} · 诉求办理时限 {2} 个工作日 · 整改时限 {3} 个工作日 · 评价期限 {4} 天",
+
     // MARK: catalog
     "catalog.kind_required": "事项 {0}：kind 须为 instant（即办件）或 promised（承诺件）",
     "catalog.unit_required": "事项 {0}：limit_unit 须为工作日或工作小时",
@@ -242,6 +251,7 @@ extension ServerMessages {
     "award.no_rules": "尚未保存星级评定规则",
     "award.already_published": "期间 {0} 已发布为星级评定 {1}；须先说明理由撤销，才能重新发布",
     "award.already_revoked": "星级评定 {0} 已被撤销：{1}",
+    "award.period_not_ended": "期间 {0} 至 {1}（北京时间）才结束，今天是 {2}：期间结束后的次日起才能发布",
 
     // MARK: exemplary cases (优质案例)
     "exemplary.one_subject": "办件编号 case_number 和诉求编号 demand_number 须且只能填写一项",
@@ -251,6 +261,10 @@ extension ServerMessages {
     "exemplary.already_nominated": "{0:subject} {1} 已被推荐为优质案例（推荐编号 {2}）",
     "exemplary.already_reviewed": "优质案例推荐 {0} 已评审：{1:nominationState}",
     "exemplary.not_found": "优质案例推荐 {0} 不存在",
+
+    // MARK: audit log
+    "audit.not_found": "审计记录 {0} 不存在",
+    "audit.reversed_dates": "起始日期 {0} 晚于截止日期 {1}",
 
     // MARK: certificates and seeding
     "revocation.bad_serial": "序列号“{0}”不是十六进制的证书序列号，无法吊销",
@@ -355,6 +369,8 @@ extension ServerMessages {
 
     // MARK: fields (names of request fields, as messages show them)
     "field.account": "事迹材料",
+    "field.action": "操作",
+    "field.actor": "操作人",
     "field.answer": "答复内容",
     "field.applicant": "申请人",
     "field.case_number": "办件编号",
@@ -368,6 +384,8 @@ extension ServerMessages {
     "field.description": "诉求内容",
     "field.decision": "裁定意见",
     "field.enterprise_uscc": "企业统一社会信用代码",
+    "field.entity": "对象类型",
+    "field.entity_id": "对象编号",
     "field.evidence": "核实情况",
     "field.from": "起始日期",
     "field.handler": "承办人",
@@ -402,6 +420,12 @@ extension ServerMessages {
     "field.to": "截止日期",
     "field.to_department": "接收部门",
     "field.township": "乡镇/街道",
+    "field.demand_limit_working_days": "诉求办理时限",
+    "field.rating_window_days": "评价期限",
+    "field.rectification_limit_working_days": "整改时限",
+    "field.yellow_threshold": "预警阈值",
+    "field.office_hours": "工作时间",
+    "field.value": "设置值",
     "field.uscc": "统一社会信用代码",
     "field.visited_on": "走访日期",
     "field.window": "窗口",

@@ -71,6 +71,14 @@ public struct WorkingCalendar: Sendable, Equatable {
 
   public var installedYears: [Int] { tables.keys.sorted() }
 
+  /// The same years with other office hours (a county setting, docs/DOMAIN.md §17). Deadlines
+  /// computed before are stale, as after `install`.
+  public func withOfficeHours(_ officeHours: [OfficePeriod]) throws(DomainError) -> WorkingCalendar {
+    var copy = try WorkingCalendar(officeHours: officeHours, years: [])
+    copy.tables = self.tables
+    return copy
+  }
+
   public func data(forYear year: Int) -> CalendarYearData? { tables[year]?.data }
 
   /// A year without a notice is counted on plain Monday–Friday, and results that depend on it

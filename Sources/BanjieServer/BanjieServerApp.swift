@@ -98,7 +98,9 @@ public struct BanjieServerApp: Sendable {
     }
     let health = HealthService(services: Self.serviceNames)
     let services: [any RegistrableRPCService] = [
-      SystemService(databaseDescription: { await store.describe() }),
+      SystemService(
+        databaseDescription: { await store.describe() },
+        settingsSummary: { language in (try? await environment.settings())?.settings.summary(language) ?? "" }),
       health,
       CaseService(env: environment),
       CatalogService(env: environment),
@@ -111,6 +113,7 @@ public struct BanjieServerApp: Sendable {
       AwardService(env: environment),
       ExemplaryService(env: environment),
       DashboardService(env: environment),
+      SettingsService(env: environment),
     ]
     let interceptor = RequestInterceptor(logger: self.logger, metrics: metrics, onChange: { environment.changes.signal() })
     let server = GRPCServer(transport: transport, services: services, interceptors: [interceptor])
@@ -124,7 +127,7 @@ public struct BanjieServerApp: Sendable {
     "banjie.v1.SystemService", "banjie.v1.CaseService", "banjie.v1.CatalogService", "banjie.v1.CalendarService",
     "banjie.v1.AdminService", "banjie.v1.CertificateAdminService", "banjie.v1.EnterpriseService", "banjie.v1.RatingService",
     "banjie.v1.ReviewCampaignService", "banjie.v1.AwardService", "banjie.v1.ExemplaryService", "banjie.v1.DashboardService",
-    "grpc.health.v1.Health",
+    "banjie.v1.SettingsService", "grpc.health.v1.Health",
   ]
 
   /// Runs until a signal asks for shutdown.

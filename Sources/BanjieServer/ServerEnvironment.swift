@@ -24,6 +24,9 @@ public final class ServerEnvironment: Sendable {
   /// server's outside a call (the sweeper).
   var logger: Logger { RequestInfo.current.logger ?? self.baseLogger }
   private let calendarState: Mutex<SLAClock>
+  /// What each county setting is while the office has not set it (docs/DOMAIN.md §17): the
+  /// configured yellow threshold, the standard office day and the shipped limits.
+  public let defaultSettings: CountySettings
 
   public init(
     store: BanjieStore, now: any NowProvider = SystemNow(), regionCode: String = "370830", yellowThreshold: Double = 0.8,
@@ -34,9 +37,13 @@ public final class ServerEnvironment: Sendable {
     self.now = MillisecondNow(base: now)
     self.regionCode = regionCode
     self.baseLogger = logger
-    let calendar = try await store.loadCalendar()
+    let defaults = CountySettings(yellowThreshold: yellowThreshold)
+    self.defaultSettings = defaults
+    // The yellow threshold and office hours the office has set, if any, over the configured ones.
+    let settings = try await store.settings(defaults: defaults).settings
+    let calendar = try await store.loadCalendar().withOfficeHours(settings.officeHours)
     self.calendarState = Mutex(
-      try SLAClock(calendar: calendar, yellowThreshold: yellowThreshold, intakeLimitWorkingDays: intakeLimitWorkingDays))
+      try SLAClock(calendar: calendar, yellowThreshold: settings.yellowThreshold, intakeLimitWorkingDays: intakeLimitWorkingDays))
   }
 
   public var sla: SLAClock { self.calendarState.withLock { $0 } }
@@ -61,6 +68,27 @@ public final class ServerEnvironment: Sendable {
         let current = self.sla
         return try SLAClock(
           calendar: current.calendar.installing(data), yellowThreshold: current.yellowThreshold,
+          intakeLimitWorkingDays: current.intakeLimitWorkingDays)
+      },
+      install: { clock in self.calendarState.withLock { $0 = clock } })
+  }
+
+  /// The county settings in force.
+  public func settings() async throws -> SettingsView {
+    try await self.store.settings(defaults: self.defaultSettings)
+  }
+
+  /// Stores a setting (BanjieStore.setSetting). A new yellow threshold or office hours is a new
+  /// clock, made from the current one and installed in the same serial step of the store's writer
+  /// as the change, like a calendar import: open cases are recomputed with it in the change's
+  /// transaction, and everything computed after the commit (new work, views, the sweeper) uses it.
+  func setSetting(_ key: CountySettings.Key, to text: String, actor: Actor, idempotency: IdempotencyKey?) async throws -> SettingsView {
+    try await self.store.setSetting(
+      key, to: text, defaults: self.defaultSettings, actor: actor, now: self.now.now, idempotency: idempotency,
+      clock: { settings in
+        let current = self.sla
+        return try SLAClock(
+          calendar: current.calendar.withOfficeHours(settings.officeHours), yellowThreshold: settings.yellowThreshold,
           intakeLimitWorkingDays: current.intakeLimitWorkingDays)
       },
       install: { clock in self.calendarState.withLock { $0 = clock } })

@@ -114,7 +114,7 @@ extension BanjieStore {
       let change: (inout AwardScores) -> Void = { s in
         s.handled += 1
         if let dueAt, completedAt <= dueAt { s.onTime += 1 }
-        if clock.isOneDayCompletion(acceptedAt: acceptedAt, completedAt: completedAt) { s.oneDay += 1 }
+        if clock.isOneDayCompletion(acceptedAt: acceptedAt, completedAt: completedAt, dueAt: dueAt) { s.oneDay += 1 }
         if let level, !excluded {
           s.rated += 1
           if level >= 4 { s.good += 1 }

@@ -80,27 +80,36 @@ extension BanjieStore {
     _ body: @Sendable (Database) throws -> T
   ) async throws -> T {
     try await self.pool.write { db in
-      if let key {
-        if let row = try Row.fetchOne(
-          db, sql: "SELECT method, response FROM idempotency WHERE caller = ? AND key = ?", arguments: [key.caller, key.key])
-        {
-          let firstMethod: String = row["method"]
-          guard firstMethod == method else {
-            throw DomainError(
-              kind: .failedPrecondition, code: "idempotency.key_reused", arguments: [key.key, firstMethod, method],
-              field: "idempotency-key")
-          }
-          return try decode(row["response"])
-        }
-      }
-      let result = try body(db)
-      if let key {
-        try db.execute(
-          sql: "INSERT INTO idempotency (caller, key, method, response, created_at) VALUES (?, ?, ?, ?, ?)",
-          arguments: [key.caller, key.key, method, try encode(result), now]
-        )
-      }
-      return result
+      try Self.idempotent(db, key: key, method: method, encode: encode, decode: decode, now: now, body).value
     }
+  }
+
+  /// The body of `write(idempotency:…)` inside a transaction the caller runs: the stored first
+  /// answer (`replayed`) when the caller already used `key`, otherwise `body`'s, stored under `key`.
+  static func idempotent<T>(
+    _ db: Database, key: IdempotencyKey?, method: String, encode: (T) throws -> Data, decode: (Data) throws -> T, now: Date,
+    _ body: (Database) throws -> T
+  ) throws -> (value: T, replayed: Bool) {
+    if let key {
+      if let row = try Row.fetchOne(
+        db, sql: "SELECT method, response FROM idempotency WHERE caller = ? AND key = ?", arguments: [key.caller, key.key])
+      {
+        let firstMethod: String = row["method"]
+        guard firstMethod == method else {
+          throw DomainError(
+            kind: .failedPrecondition, code: "idempotency.key_reused", arguments: [key.key, firstMethod, method],
+            field: "idempotency-key")
+        }
+        return (try decode(row["response"]), true)
+      }
+    }
+    let result = try body(db)
+    if let key {
+      try db.execute(
+        sql: "INSERT INTO idempotency (caller, key, method, response, created_at) VALUES (?, ?, ?, ?, ?)",
+        arguments: [key.caller, key.key, method, try encode(result), now]
+      )
+    }
+    return (result, false)
   }
 }

@@ -218,10 +218,11 @@ extension BanjieStore {
     }
     let start = record.acceptedAt ?? record.receivedAt
     let suspensions = try record.id.map { try Self.suspensions(db, caseID: $0) } ?? []
-    let seconds = try clock.status(
-      clockStart: start, limit: record.limit, suspensions: suspensions, completedAt: completedAt, now: completedAt
-    ).usedSeconds
-    record.oneDay = clock.isOneDayCompletion(acceptedAt: start, completedAt: completedAt)
+    let status = try clock.status(
+      clockStart: start, limit: record.limit, suspensions: suspensions, completedAt: completedAt, now: completedAt)
+    let seconds = status.usedSeconds
+    // 一日办结 needs the completion on time as well as within one working day (SLAClock).
+    record.oneDay = status.isOneDayCompletion ?? false
     record.handlingSeconds = seconds
     record.handlingBucket = HandlingHistogram.bucket(seconds: seconds)
   }

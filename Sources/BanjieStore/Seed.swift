@@ -212,7 +212,7 @@ extension BanjieStore {
               if let done {
                 completedAt = done
                 handling = status.usedSeconds
-                oneDay = clock.isOneDayCompletion(acceptedAt: accepted, completedAt: done)
+                oneDay = clock.isOneDayCompletion(acceptedAt: accepted, completedAt: done, dueAt: status.due)
               } else {
                 state = suspendedSince == nil ? .accepted : .suspended
                 outcome = nil

@@ -30,6 +30,8 @@ struct Health: AsyncParsableCommand {
     var roundTripMilliseconds: Double
     var serverTime: String
     var timeZone: String
+    /// The county settings in force, one line in the caller's language (`banjie settings show`).
+    var settings: String
   }
 
   func run() async throws {
@@ -65,7 +67,8 @@ struct Health: AsyncParsableCommand {
         serverCertificateNotAfter: serverCertificate.map { isoShanghai($0.notAfter) } ?? "",
         roundTripMilliseconds: (samples[samples.count / 2] * 1000).rounded() / 1000,
         serverTime: isoShanghai(info.serverTime.date),
-        timeZone: info.timeZone
+        timeZone: info.timeZone,
+        settings: info.settings
       )
       return (report, serverCertificate?.notAfter, info.serverTime.date)
     }
@@ -76,7 +79,7 @@ struct Health: AsyncParsableCommand {
       let notAfter = serverCertificateNotAfter.map { HumanText.time($0, seconds: true) } ?? ""
       let status = HumanText.known("health.serving.\(report.status)", or: report.status)
       print(t("health.status", report.version, report.server, status))
-      let rows: [(String, String)] = [
+      var rows: [(String, String)] = [
         (t("health.label.protocol"), t("health.value.protocol", report.wireProtocol, report.tlsVersion, report.tlsCipher)),
         (t("health.label.you"), t("health.value.you", HumanText.role(report.role), report.person, report.organization)),
         (t("health.label.certificate"), t("health.value.certificate", report.certificateSerial, report.certificateSHA256.prefix(16))),
@@ -84,6 +87,8 @@ struct Health: AsyncParsableCommand {
         (t("health.label.roundTrip"), t("health.value.roundTrip", String(format: "%.3f", report.roundTripMilliseconds))),
         (t("health.label.serverTime"), t("health.value.serverTime", HumanText.time(serverTime, seconds: true), report.timeZone)),
       ]
+      // A server from before the settings sends none.
+      if !report.settings.isEmpty { rows.append((t("health.label.settings"), report.settings)) }
       let width = max(13, (rows.map { displayWidth($0.0) }.max() ?? 0) + 2)
       for (label, value) in rows { print(pad(label, to: width) + value) }
     }

@@ -382,7 +382,7 @@ struct AdminCommand: AsyncParsableCommand {
   )
 
   struct Audit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: t("audit.abstract"), subcommands: [Verify.self])
+    static let configuration = CommandConfiguration(abstract: t("audit.abstract"), subcommands: [Verify.self, List.self, Show.self])
 
     struct Verify: AsyncParsableCommand {
       static let configuration = CommandConfiguration(abstract: t("audit.verify.abstract"))
@@ -401,6 +401,145 @@ struct AdminCommand: AsyncParsableCommand {
         }
         if !result.ok { throw CLIError(exitCode: 65, message: t("audit.error.broken", result.firstBrokenID)) }
       }
+    }
+
+    /// `banjie admin audit list`: who did what, when, newest first (office).
+    struct List: AsyncParsableCommand {
+      static let configuration = CommandConfiguration(
+        abstract: t("admin.audit.list.abstract"), discussion: t("admin.audit.list.discussion"))
+      @OptionGroup var connection: ConnectionOptions
+      @Option(name: .long, help: ArgumentHelp(t("admin.audit.help.entity")), transform: Normalize.text) var entity: String?
+      @Option(name: .long, help: ArgumentHelp(t("admin.audit.help.entityId")), transform: Normalize.text) var entityId: String?
+      @Option(name: .long, help: ArgumentHelp(t("admin.audit.help.actor")), transform: Normalize.text) var actor: String?
+      @Option(name: .long, help: ArgumentHelp(t("admin.audit.help.action")), transform: Normalize.text) var action: String?
+      @Option(name: .long, help: ArgumentHelp(t("admin.audit.help.from")), transform: Normalize.day) var from: String?
+      @Option(name: .long, help: ArgumentHelp(t("admin.audit.help.to")), transform: Normalize.day) var to: String?
+      @Option(name: .long, help: ArgumentHelp(t("admin.audit.help.pageSize"))) var pageSize: UInt32 = 50
+      @Option(name: .long, help: ArgumentHelp(t("admin.audit.help.pageToken"))) var pageToken: String?
+      @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
+      @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+      func validate() throws {
+        if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+      }
+      func run() async throws {
+        let request = Banjie_V1_ListAuditRowsRequest.with {
+          $0.entity = self.entity ?? ""
+          $0.entityID = self.entityId ?? ""
+          $0.actor = self.actor ?? ""
+          $0.action = self.action ?? ""
+          $0.from = self.from ?? ""
+          $0.to = self.to ?? ""
+          $0.page = .with {
+            $0.pageSize = self.pageSize
+            $0.pageToken = self.pageToken ?? ""
+          }
+        }
+        let result = try await self.connection.withClient { client, _, _ in
+          try await Banjie_V1_AdminService.Client(wrapping: client).listAuditRows(request, options: self.connection.callOptions)
+        }
+        if self.json {
+          print(try result.jsonString(options: CaseOutput.jsonOptions))
+          return
+        }
+        if self.csv {
+          Audit.csv(result.rows).print()
+          return
+        }
+        if result.rows.isEmpty {
+          print(t("admin.audit.list.none"))
+          return
+        }
+        var table = TextTable(
+          t("admin.audit.col.id"), t("admin.audit.col.at"), t("admin.audit.col.actor"), t("admin.audit.col.action"),
+          t("admin.audit.col.entity"), t("admin.audit.col.detail"))
+        for row in result.rows {
+          table.add([
+            String(row.id), HumanText.time(row.at.date, seconds: true), Audit.actorText(row), row.action,
+            t("admin.audit.value.entity", row.entity, row.entityID), Audit.detailText(row.detail),
+          ])
+        }
+        print(table.render())
+        print(
+          Terminal.paint(
+            t("admin.audit.list.count", result.rows.count)
+              + (result.nextPageToken.isEmpty ? "" : t("admin.audit.nextPage", result.nextPageToken)), Terminal.dim))
+      }
+    }
+
+    /// `banjie admin audit show ID`: one row with its hash and its predecessor's (office).
+    struct Show: AsyncParsableCommand {
+      static let configuration = CommandConfiguration(abstract: t("admin.audit.show.abstract"))
+      @OptionGroup var connection: ConnectionOptions
+      @Argument(help: ArgumentHelp(t("admin.audit.help.id"))) var id: Int64
+      @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
+      func run() async throws {
+        let id = self.id
+        let row = try await self.connection.withClient { client, _, _ in
+          try await Banjie_V1_AdminService.Client(wrapping: client).getAuditRow(.with { $0.id = id }, options: self.connection.callOptions)
+        }
+        if self.json {
+          print(try row.jsonString(options: CaseOutput.jsonOptions))
+          return
+        }
+        var lines: [(String, String)] = [
+          (t("admin.audit.field.id"), String(row.id)),
+          (t("admin.audit.field.at"), HumanText.time(row.at.date, seconds: true)),
+          (t("admin.audit.field.actor"), Audit.actorText(row)),
+          (
+            t("admin.audit.field.serial"),
+            row.actorSerial.isEmpty ? t("admin.audit.value.noSerial") : row.actorSerial
+          ),
+          (t("admin.audit.field.action"), row.action),
+          (t("admin.audit.field.entity"), t("admin.audit.value.entity", row.entity, row.entityID)),
+        ]
+        let fields = Audit.detailFields(row.detail)
+        if let fields, !fields.isEmpty {
+          for (index, (key, value)) in fields.enumerated() {
+            lines.append((index == 0 ? t("admin.audit.field.detail") : "", "\(key): \(value)"))
+          }
+        } else {
+          lines.append((t("admin.audit.field.detail"), fields == nil ? row.detail : t("admin.audit.value.noDetail")))
+        }
+        lines.append((t("admin.audit.field.prevHash"), row.prevHash))
+        lines.append((t("admin.audit.field.hash"), row.hash))
+        let width = max(11, (lines.map { displayWidth($0.0) }.max() ?? 0) + 1)
+        for (label, value) in lines { print(pad(label, to: width) + value) }
+        print(Terminal.paint(t("admin.audit.show.note"), Terminal.dim))
+      }
+    }
+
+    /// "营商办 李明（YSB）": the role as people call it, the person and the organisation.
+    static func actorText(_ row: Banjie_V1_AuditRow) -> String {
+      t("admin.audit.value.actor", HumanText.role(row.actorRole), row.actorPerson, row.actorOrganization)
+    }
+
+    /// The stored detail (a JSON object of strings) as its keys and values in key order; nil when
+    /// it is not such an object.
+    static func detailFields(_ detail: String) -> [(String, String)]? {
+      guard let object = try? JSONDecoder().decode([String: String].self, from: Data(detail.utf8)) else { return nil }
+      return object.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
+    /// The detail on one line of a table: "key=value, key=value" (empty values left out).
+    static func detailText(_ detail: String) -> String {
+      guard let fields = detailFields(detail) else { return detail }
+      return fields.filter { !$0.1.isEmpty }.map { "\($0.0)=\($0.1)" }.joined(separator: ", ")
+    }
+
+    /// `--csv`: one row per audit row, stable English column keys, times in Asia/Shanghai with
+    /// their offset, the detail as the stored JSON.
+    static func csv(_ rows: [Banjie_V1_AuditRow]) -> CSVTable {
+      var table = CSVTable([
+        "id", "at", "actor_role", "actor_organization", "actor_person", "actor_serial", "action", "entity", "entity_id", "detail",
+        "prev_hash", "hash",
+      ])
+      for row in rows {
+        table.add([
+          String(row.id), LedgerCSV.time(row.hasAt, row.at), row.actorRole, row.actorOrganization, row.actorPerson, row.actorSerial,
+          row.action, row.entity, row.entityID, row.detail, row.prevHash, row.hash,
+        ])
+      }
+      return table
     }
   }
 }

@@ -27,6 +27,21 @@ struct AwardDomainTests {
     }
   }
 
+  @Test("a period has ended once its last day is over: publishing waits for the next day")
+  func periodEnded() throws {
+    let november = try AwardPeriod(parsing: "2026-11")
+    let lastDay = try LocalDate(parsing: "2026-11-30")
+    #expect(!november.hasEnded(today: try LocalDate(parsing: "2026-11-01")))
+    #expect(!november.hasEnded(today: lastDay))
+    #expect(november.hasEnded(today: lastDay.adding(days: 1)))
+    let error = #expect(throws: DomainError.self) { try november.checkEnded(today: lastDay) }
+    #expect(error?.kind == .failedPrecondition && error?.code == "award.period_not_ended" && error?.field == "period")
+    #expect(error?.arguments == ["2026-11", "2026-11-30", "2026-11-30"])
+    let future = try AwardPeriod(parsing: "2027-01")
+    #expect(throws: DomainError.self) { try future.checkEnded(today: try LocalDate(parsing: "2026-12-07")) }
+    try future.checkEnded(today: try LocalDate(parsing: "2027-02-01"))
+  }
+
   static func scores(
     _ unit: AwardUnit = .window, handled: Int, onTime: Int? = nil, oneDay: Int? = nil, rated: Int? = nil, good: Int? = nil,
     bad: Int = 0, rectified: Int = 0, overdue: Int = 0

@@ -80,7 +80,7 @@ struct SLAClockTests {
     #expect(!late.isOverdue)
     #expect(late.colour == .green)
     #expect(late.usedSeconds == 39_600)
-    #expect(late.isOneDayCompletion == true)
+    #expect(late.isOneDayCompletion == false, "late: within one working day, but after the due time")
 
     // Seen from before the completion, the work is still open.
     let before = try clock.status(of: work, now: at("2026-03-03 13:30"))
@@ -91,14 +91,36 @@ struct SLAClockTests {
   @Test("one-day completion: by the close of the first working day after acceptance")
   func oneDayCompletion() throws {
     let accepted = at("2026-02-13 10:00")
-    #expect(clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-02-13 16:00")))
-    #expect(clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-02-14 17:00")))
-    #expect(!clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-02-14 17:00:01")))
-    #expect(!clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-02-24 09:00")))
+    let due = at("2026-02-24 17:00")  // a limit longer than a day: only the one working day binds
+    #expect(clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-02-13 16:00"), dueAt: due))
+    #expect(clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-02-14 17:00"), dueAt: due))
+    #expect(!clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-02-14 17:00:01"), dueAt: due))
+    #expect(!clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-02-24 09:00"), dueAt: due))
     let status = try clock.status(
       clockStart: accepted, limit: .workingDays(5), completedAt: at("2026-02-14 15:00"), now: at("2026-03-01 00:00"))
     #expect(status.isOneDayCompletion == true)
     #expect(status.completedOnTime == true)
+  }
+
+  @Test("one-day completion needs an on-time completion: within one working day but after the due time is not one-day")
+  func oneDayNeedsOnTime() throws {
+    // 2 working hours from Monday 2026-03-02 09:00: due 11:00. Completed 13:00 the same day —
+    // well within one working day (by Tuesday 17:00), but two hours late.
+    let accepted = at("2026-03-02 09:00")
+    let late = try clock.status(
+      clockStart: accepted, limit: .workingHours(2), completedAt: at("2026-03-02 13:00"), now: at("2026-03-02 13:00"))
+    #expect(late.due == at("2026-03-02 11:00"))
+    #expect(late.completedOnTime == false)
+    #expect(late.isOneDayCompletion == false)
+    #expect(!clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-03-02 13:00"), dueAt: late.due))
+    // The same case completed by its due time is a one-day completion; exactly at the due time counts.
+    let onTime = try clock.status(
+      clockStart: accepted, limit: .workingHours(2), completedAt: at("2026-03-02 11:00"), now: at("2026-03-02 13:00"))
+    #expect(onTime.completedOnTime == true && onTime.isOneDayCompletion == true)
+    #expect(clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-03-02 11:00"), dueAt: onTime.due))
+    #expect(!clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-03-02 11:00:01"), dueAt: onTime.due))
+    // No deadline, no on-time completion: not one-day either.
+    #expect(!clock.isOneDayCompletion(acceptedAt: accepted, completedAt: at("2026-03-02 10:00"), dueAt: nil))
   }
 
   @Test("frozen while suspended; the deadline moves by the working time suspended")

@@ -158,9 +158,12 @@ struct AwardTests {
   @Test("publish: once per period, office only, snapshot byte-identical after later changes; revoke with a reason")
   func publish() async throws {
     let uscc = self.a
-    try await ServerHarness.run(start: shanghai("2026-11-02T09:30:00")) { h in
+    // Seeded on Fri 2026-11-27; November is published once it has ended, on Tue 2026-12-01, when
+    // the seeded cases are still within the 15-day rating window.
+    try await ServerHarness.run(start: shanghai("2026-11-27T09:30:00")) { h in
       let unrated = try await AwardTests().seed(h)
       _ = try await h.awards { try await $0.setAwardRules(smallRules) }
+      h.clock.set(shanghai("2026-12-01T09:30:00"))
       let award = try await Self.publishOnce(h)
       try await Self.changeLater(h, uscc: uscc, unrated: unrated, award: award)
       try await Self.revokeAndRepublish(h, award: award)
@@ -188,12 +191,17 @@ struct AwardTests {
   }
 
   static func changeLater(_ h: ServerHarness, uscc: String, unrated: String, award: Banjie_V1_Award) async throws {
-    // Later changes: W4's unrated case is rated 1 (差评), W3 gets a fourth case.
+    // Later changes: W4's unrated November case is rated 1 (差评); W3 completes a fourth case, in
+    // December, so November's W3 stays as it was.
     _ = try await h.ratings(.enterprise, uscc) { try await $0.rateCase(.of(unrated, 1, "后来补的差评")) }
     _ = try await h.completedCase(window: "W3", person: "丙", uscc: uscc)
     let preview = try await h.awards { try await $0.previewAwards(.with { $0.period = "2026-11" }) }
     #expect(preview.entries.first { $0.key == "W4" }?.stars == 3)
-    #expect(preview.entries.first { $0.key == "W3" }?.stars == 5)
+    let w3 = preview.entries.first { $0.key == "W3" }
+    #expect(w3?.stars == 4 && w3?.handled == 3)
+    // The running month previews (only publishing waits for its end).
+    let december = try await h.awards { try await $0.previewAwards(.with { $0.period = "2026-12" }) }
+    #expect(december.entries.first { $0.key == "W3" }?.handled == 1)
 
     let later = try await h.awards(.clerk, "SCJGJ") { try await $0.getAward(.with { $0.id = award.id }) }
     #expect(later.snapshot == award.snapshot && later.digest == award.digest && later.entries == award.entries)
@@ -234,6 +242,44 @@ struct AwardTests {
     }
     #expect(first.id == repeated.id && first.digest == repeated.digest)
     #expect(try h.rows("awards") == 3)
+  }
+
+  @Test("a period is published only once it has ended (its last Asia/Shanghai day is before today); nothing else is written")
+  func publishOnlyEndedPeriods() async throws {
+    try await ServerHarness.run(start: shanghai("2026-11-30T23:59:59")) { h in
+      let publish: (String) async throws -> Banjie_V1_Award = { period in
+        try await h.awards { try await $0.publishAwards(.with { $0.period = period }) }
+      }
+      // The last day itself, to its final second, has not ended.
+      let lastDay = await rpcError { _ = try await publish("2026-11") }
+      #expect(lastDay?.code == .failedPrecondition && errorField(lastDay) == "period")
+      #expect(lastDay?.message.contains("2026-11 ends on 2026-11-30") == true)
+      h.clock.set(shanghai("2026-12-01T00:00:00"))
+      let november = try await publish("2026-11")
+      #expect(november.period == "2026-11" && november.to == "2026-11-30" && !november.revoked)
+
+      // Mon 2026-12-07: a future month, the running month, quarter and year are refused.
+      h.clock.set(shanghai("2026-12-07T10:00:00"))
+      let auditBefore = try h.rows("audit_log")
+      for text in ["2027-01", "2026-12", "2026-Q4", "2026", "2027"] {
+        let error = await rpcError { _ = try await publish(text) }
+        #expect(error?.code == .failedPrecondition && errorField(error) == "period", "\(text)")
+      }
+      let future = await rpcError { _ = try await publish("2027-01") }
+      #expect(
+        future?.message
+          == "period 2027-01 ends on 2027-01-31 (Asia/Shanghai) and today is 2026-12-07: a period is published from the day after it ends")
+      #expect(try h.rows("awards") == 1)
+      #expect(try h.rows("audit_log") == auditBefore)
+      // Previewing is not publishing: any period previews.
+      #expect(try await h.awards { try await $0.previewAwards(.with { $0.period = "2027-01" }) }.entries.isEmpty)
+      // Periods that have ended publish: a past month; on New Year's Day, the quarter and the year.
+      #expect(try await publish("2026-10").period == "2026-10")
+      h.clock.set(shanghai("2027-01-01T08:00:00"))
+      #expect(try await publish("2026-Q4").period == "2026-Q4")
+      #expect(try await publish("2026").period == "2026")
+      #expect(try h.rows("awards") == 4)
+    }
   }
 
   @Test("bad periods and bad rule sets are refused naming what is wrong; nothing is written")

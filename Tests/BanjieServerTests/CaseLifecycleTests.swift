@@ -3,6 +3,7 @@ import BanjieProto
 import BanjieServer
 import BanjieStore
 import Foundation
+import GRDB
 import GRPCCore
 import GRPCProtobuf
 import SwiftProtobuf
@@ -74,6 +75,29 @@ struct CaseLifecycleTests {
         let completed = try await cases.completeCase(.number(n) { $0.outcome = "approved" })
         #expect(completed.sla.oneDayCompletion)
       }
+    }
+  }
+
+  @Test("one-day completion needs an on-time completion: a late same-day completion is not one-day, stored or shown")
+  func lateIsNotOneDay() async throws {
+    try await ServerHarness.run(start: shanghai("2026-11-30T09:30:00")) { h in
+      let number = try await h.cases { cases in
+        // SCJGJ-001: 2 working hours. Accepted Mon 09:30, due 11:30; completed 13:30, the same day.
+        let n = try await cases.submitCase(.sample(item: "SCJGJ-001")).number
+        let accepted = try await cases.acceptCase(.number(n))
+        #expect(accepted.sla.dueAt.date == shanghai("2026-11-30T11:30:00"))
+        h.clock.set(shanghai("2026-11-30T13:30:00"))
+        let completed = try await cases.completeCase(.number(n) { $0.outcome = "approved" })
+        #expect(completed.sla.completed && !completed.sla.completedOnTime)
+        #expect(!completed.sla.oneDayCompletion, "late, though within one working day")
+        return n
+      }
+      let stored = try h.database { db in
+        try Int.fetchOne(db, sql: "SELECT one_day FROM cases WHERE number = ?", arguments: [number])
+      }
+      #expect(stored == 0)
+      let dashboard = try await h.dashboard { try await $0.getDashboard(DashboardTests.request("2026-11-30", "2026-11-30")) }
+      #expect(dashboard.summary.completed == 1 && dashboard.summary.onTime == 0 && dashboard.summary.oneDay == 0)
     }
   }
 

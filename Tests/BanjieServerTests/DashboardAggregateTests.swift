@@ -103,7 +103,7 @@ struct DashboardAggregateTests {
         var c = c
         if let done = c.completedAt {
           let start = c.acceptedAt ?? c.receivedAt
-          c.oneDay = clock.isOneDayCompletion(acceptedAt: start, completedAt: done)
+          c.oneDay = clock.isOneDayCompletion(acceptedAt: start, completedAt: done, dueAt: c.dueAt)
           c.handling = Self.handling(clock.calendar, from: start, to: done, suspensions: suspended[c.number] ?? [])
         }
         return c

@@ -36,8 +36,9 @@ struct DashboardTests {
     }
   }
 
-  /// Counts by SQL alone. One day: completed by 17:00 (Asia/Shanghai, 09:00 UTC) of the day after
-  /// acceptance — true here because every acceptance is Monday to Wednesday of a plain working week.
+  /// Counts by SQL alone. One day: completed on time and by 17:00 (Asia/Shanghai, 09:00 UTC) of the
+  /// day after acceptance — the close of the next working day here because every acceptance is
+  /// Monday to Wednesday of a plain working week.
   static func expected(_ h: ServerHarness, from: String, to: String, department: String?) throws -> ExpectedDashboard {
     let start = shanghai("\(from)T00:00:00")
     let end = shanghai("\(to)T00:00:00").addingTimeInterval(86_400)
@@ -54,6 +55,7 @@ struct DashboardTests {
         """
         SELECT COUNT(*) FROM cases WHERE completed_at >= :s AND completed_at < :e
         AND completed_at <= strftime('%Y-%m-%d 09:00:00.000', accepted_at, '+8 hours', '+1 day')
+        AND completed_at <= due_at
         """)
       x.green = try count("SELECT COUNT(*) FROM cases WHERE state IN ('ACCEPTED', 'SUSPENDED') AND colour = 'green'")
       x.yellow = try count("SELECT COUNT(*) FROM cases WHERE state IN ('ACCEPTED', 'SUSPENDED') AND colour = 'yellow'")

@@ -273,7 +273,7 @@ enum PeriodScan {
         if let completedAt: Date = row[4], completedAt >= start && completedAt < end {
           completed += 1
           if let due: Date = row[5], completedAt <= due { onTime += 1 }
-          _ = clock.isOneDayCompletion(acceptedAt: row[3] ?? receivedAt, completedAt: completedAt)
+          _ = clock.isOneDayCompletion(acceptedAt: row[3] ?? receivedAt, completedAt: completedAt, dueAt: row[5])
           _ = clock.calendar.workingSeconds(from: row[3] ?? receivedAt, to: completedAt)
         }
       }

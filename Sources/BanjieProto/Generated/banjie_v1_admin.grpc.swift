@@ -35,9 +35,37 @@ public enum Banjie_V1_AdminService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ListAuditRows" metadata.
+        public enum ListAuditRows: Sendable {
+            /// Request type for "ListAuditRows".
+            public typealias Input = Banjie_V1_ListAuditRowsRequest
+            /// Response type for "ListAuditRows".
+            public typealias Output = Banjie_V1_ListAuditRowsResponse
+            /// Descriptor for "ListAuditRows".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.AdminService"),
+                method: "ListAuditRows",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetAuditRow" metadata.
+        public enum GetAuditRow: Sendable {
+            /// Request type for "GetAuditRow".
+            public typealias Input = Banjie_V1_GetAuditRowRequest
+            /// Response type for "GetAuditRow".
+            public typealias Output = Banjie_V1_AuditRow
+            /// Descriptor for "GetAuditRow".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.AdminService"),
+                method: "GetAuditRow",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "banjie.v1.AdminService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
-            VerifyAudit.descriptor
+            VerifyAudit.descriptor,
+            ListAuditRows.descriptor,
+            GetAuditRow.descriptor
         ]
     }
 }
@@ -81,6 +109,42 @@ extension Banjie_V1_AdminService {
             request: GRPCCore.StreamingServerRequest<Banjie_V1_VerifyAuditRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_VerifyAuditResponse>
+
+        /// Handle the "ListAuditRows" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: audit rows by entity, actor, action and Asia/Shanghai days, newest first.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_ListAuditRowsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_ListAuditRowsResponse` messages.
+        func listAuditRows(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_ListAuditRowsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListAuditRowsResponse>
+
+        /// Handle the "GetAuditRow" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: one audit row with its hash and its predecessor's; NOT_FOUND if there is none.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_GetAuditRowRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_AuditRow` messages.
+        func getAuditRow(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_GetAuditRowRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_AuditRow>
     }
 
     /// Service protocol for the "banjie.v1.AdminService" service.
@@ -108,6 +172,42 @@ extension Banjie_V1_AdminService {
             request: GRPCCore.ServerRequest<Banjie_V1_VerifyAuditRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Banjie_V1_VerifyAuditResponse>
+
+        /// Handle the "ListAuditRows" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: audit rows by entity, actor, action and Asia/Shanghai days, newest first.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListAuditRowsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_ListAuditRowsResponse` message.
+        func listAuditRows(
+            request: GRPCCore.ServerRequest<Banjie_V1_ListAuditRowsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListAuditRowsResponse>
+
+        /// Handle the "GetAuditRow" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: one audit row with its hash and its predecessor's; NOT_FOUND if there is none.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_GetAuditRowRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_AuditRow` message.
+        func getAuditRow(
+            request: GRPCCore.ServerRequest<Banjie_V1_GetAuditRowRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_AuditRow>
     }
 
     /// Simple service protocol for the "banjie.v1.AdminService" service.
@@ -133,6 +233,42 @@ extension Banjie_V1_AdminService {
             request: Banjie_V1_VerifyAuditRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Banjie_V1_VerifyAuditResponse
+
+        /// Handle the "ListAuditRows" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: audit rows by entity, actor, action and Asia/Shanghai days, newest first.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_ListAuditRowsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_ListAuditRowsResponse` to respond with.
+        func listAuditRows(
+            request: Banjie_V1_ListAuditRowsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_ListAuditRowsResponse
+
+        /// Handle the "GetAuditRow" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: one audit row with its hash and its predecessor's; NOT_FOUND if there is none.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_GetAuditRowRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_AuditRow` to respond with.
+        func getAuditRow(
+            request: Banjie_V1_GetAuditRowRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_AuditRow
     }
 }
 
@@ -146,6 +282,28 @@ extension Banjie_V1_AdminService.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_VerifyAuditResponse>(),
             handler: { request, context in
                 try await self.verifyAudit(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_AdminService.Method.ListAuditRows.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListAuditRowsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListAuditRowsResponse>(),
+            handler: { request, context in
+                try await self.listAuditRows(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_AdminService.Method.GetAuditRow.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_GetAuditRowRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_AuditRow>(),
+            handler: { request, context in
+                try await self.getAuditRow(
                     request: request,
                     context: context
                 )
@@ -167,6 +325,28 @@ extension Banjie_V1_AdminService.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
+
+    public func listAuditRows(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_ListAuditRowsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListAuditRowsResponse> {
+        let response = try await self.listAuditRows(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getAuditRow(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_GetAuditRowRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_AuditRow> {
+        let response = try await self.getAuditRow(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -178,6 +358,32 @@ extension Banjie_V1_AdminService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Banjie_V1_VerifyAuditResponse> {
         return GRPCCore.ServerResponse<Banjie_V1_VerifyAuditResponse>(
             message: try await self.verifyAudit(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listAuditRows(
+        request: GRPCCore.ServerRequest<Banjie_V1_ListAuditRowsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListAuditRowsResponse> {
+        return GRPCCore.ServerResponse<Banjie_V1_ListAuditRowsResponse>(
+            message: try await self.listAuditRows(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getAuditRow(
+        request: GRPCCore.ServerRequest<Banjie_V1_GetAuditRowRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_AuditRow> {
+        return GRPCCore.ServerResponse<Banjie_V1_AuditRow>(
+            message: try await self.getAuditRow(
                 request: request.message,
                 context: context
             ),
@@ -216,6 +422,52 @@ extension Banjie_V1_AdminService {
             deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_VerifyAuditResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_VerifyAuditResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListAuditRows" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: audit rows by entity, actor, action and Asia/Shanghai days, newest first.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListAuditRowsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListAuditRowsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListAuditRowsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listAuditRows<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListAuditRowsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListAuditRowsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListAuditRowsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListAuditRowsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetAuditRow" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: one audit row with its hash and its predecessor's; NOT_FOUND if there is none.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_GetAuditRowRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_GetAuditRowRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_AuditRow` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getAuditRow<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_GetAuditRowRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_GetAuditRowRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_AuditRow>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_AuditRow>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -268,6 +520,74 @@ extension Banjie_V1_AdminService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ListAuditRows" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: audit rows by entity, actor, action and Asia/Shanghai days, newest first.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListAuditRowsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListAuditRowsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListAuditRowsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listAuditRows<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListAuditRowsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListAuditRowsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListAuditRowsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListAuditRowsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_AdminService.Method.ListAuditRows.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetAuditRow" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: one audit row with its hash and its predecessor's; NOT_FOUND if there is none.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_GetAuditRowRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_GetAuditRowRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_AuditRow` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getAuditRow<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_GetAuditRowRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_GetAuditRowRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_AuditRow>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_AuditRow>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_AdminService.Method.GetAuditRow.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -298,6 +618,64 @@ extension Banjie_V1_AdminService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_VerifyAuditRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_VerifyAuditResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAuditRows" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: audit rows by entity, actor, action and Asia/Shanghai days, newest first.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_ListAuditRowsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAuditRows<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_ListAuditRowsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListAuditRowsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listAuditRows(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListAuditRowsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListAuditRowsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetAuditRow" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: one audit row with its hash and its predecessor's; NOT_FOUND if there is none.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_GetAuditRowRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getAuditRow<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_GetAuditRowRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_AuditRow>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getAuditRow(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_GetAuditRowRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_AuditRow>(),
             options: options,
             onResponse: handleResponse
         )
@@ -334,6 +712,72 @@ extension Banjie_V1_AdminService.ClientProtocol {
             metadata: metadata
         )
         return try await self.verifyAudit(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListAuditRows" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: audit rows by entity, actor, action and Asia/Shanghai days, newest first.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listAuditRows<Result>(
+        _ message: Banjie_V1_ListAuditRowsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListAuditRowsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_ListAuditRowsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listAuditRows(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetAuditRow" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: one audit row with its hash and its predecessor's; NOT_FOUND if there is none.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getAuditRow<Result>(
+        _ message: Banjie_V1_GetAuditRowRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_AuditRow>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_GetAuditRowRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getAuditRow(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -56,6 +56,130 @@ public nonisolated struct Banjie_V1_VerifyAuditResponse: Sendable {
   public init() {}
 }
 
+/// One row of the hash-chained audit log, as stored. `hash` is the SHA-256 of the row's fields
+/// (id, at as stored — UTC with milliseconds —, actor_role, actor_organization, actor_person,
+/// actor_serial, action, entity, entity_id, detail, prev_hash, each length-prefixed); VerifyAudit
+/// recomputes it and checks that each row's prev_hash is the hash of the row before.
+public nonisolated struct Banjie_V1_AuditRow: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: Int64 = 0
+
+  public var at: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_at ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_at = newValue}
+  }
+  /// Returns true if `at` has been explicitly set.
+  public var hasAt: Bool {self._at != nil}
+  /// Clears the value of `at`. Subsequent reads from it will return its default value.
+  public mutating func clearAt() {self._at = nil}
+
+  /// clerk, enterprise, liaison, office or system
+  public var actorRole: String = String()
+
+  /// department code, USCC, township or "YSB"; "banjied" for the system
+  public var actorOrganization: String = String()
+
+  public var actorPerson: String = String()
+
+  /// the client certificate's serial (hex); empty for the system
+  public var actorSerial: String = String()
+
+  /// e.g. "case.complete", "award.publish", "certificate.revoke"
+  public var action: String = String()
+
+  /// e.g. "case", "award", "certificate"
+  public var entity: String = String()
+
+  /// e.g. a case number, an award id
+  public var entityID: String = String()
+
+  /// a JSON object of strings (sorted keys), exactly as stored and hashed
+  public var detail: String = String()
+
+  /// hex; 64 zeros for row 1
+  public var prevHash: String = String()
+
+  /// hex
+  public var hash: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _at: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
+/// Every filter is optional; the rows match all that are given. Newest first (by id).
+public nonisolated struct Banjie_V1_ListAuditRowsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// exactly, e.g. "case"
+  public var entity: String = String()
+
+  /// exactly, e.g. "370830-20261207-000003"
+  public var entityID: String = String()
+
+  /// substring of the actor's person or organization (NFKC, trimmed; ASCII letters in any case)
+  public var actor: String = String()
+
+  /// exactly, e.g. "case.complete"
+  public var action: String = String()
+
+  /// YYYY-MM-DD (Asia/Shanghai), inclusive
+  public var from: String = String()
+
+  /// YYYY-MM-DD (Asia/Shanghai), inclusive
+  public var to: String = String()
+
+  /// the token is the id of the last row of the previous page
+  public var page: Banjie_V1_PageRequest {
+    get {_page ?? Banjie_V1_PageRequest()}
+    set {_page = newValue}
+  }
+  /// Returns true if `page` has been explicitly set.
+  public var hasPage: Bool {self._page != nil}
+  /// Clears the value of `page`. Subsequent reads from it will return its default value.
+  public mutating func clearPage() {self._page = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _page: Banjie_V1_PageRequest? = nil
+}
+
+public nonisolated struct Banjie_V1_ListAuditRowsResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var rows: [Banjie_V1_AuditRow] = []
+
+  /// empty on the last page
+  public var nextPageToken: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Banjie_V1_GetAuditRowRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Banjie_V1_RevokeCertificateRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -268,6 +392,224 @@ nonisolated extension Banjie_V1_VerifyAuditResponse: SwiftProtobuf.Message, Swif
     if lhs.rows != rhs.rows {return false}
     if lhs.firstBrokenID != rhs.firstBrokenID {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_AuditRow: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AuditRow"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}at\0\u{3}actor_role\0\u{3}actor_organization\0\u{3}actor_person\0\u{3}actor_serial\0\u{1}action\0\u{1}entity\0\u{3}entity_id\0\u{1}detail\0\u{3}prev_hash\0\u{1}hash\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._at) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.actorRole) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.actorOrganization) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.actorPerson) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.actorSerial) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.action) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.entity) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.entityID) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.detail) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.prevHash) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.hash) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if self.id != 0 {
+      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 1)
+    }
+    try { if let v = self._at {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.actorRole.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorRole, fieldNumber: 3)
+    }
+    if !self.actorOrganization.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorOrganization, fieldNumber: 4)
+    }
+    if !self.actorPerson.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorPerson, fieldNumber: 5)
+    }
+    if !self.actorSerial.isEmpty {
+      try visitor.visitSingularStringField(value: self.actorSerial, fieldNumber: 6)
+    }
+    if !self.action.isEmpty {
+      try visitor.visitSingularStringField(value: self.action, fieldNumber: 7)
+    }
+    if !self.entity.isEmpty {
+      try visitor.visitSingularStringField(value: self.entity, fieldNumber: 8)
+    }
+    if !self.entityID.isEmpty {
+      try visitor.visitSingularStringField(value: self.entityID, fieldNumber: 9)
+    }
+    if !self.detail.isEmpty {
+      try visitor.visitSingularStringField(value: self.detail, fieldNumber: 10)
+    }
+    if !self.prevHash.isEmpty {
+      try visitor.visitSingularStringField(value: self.prevHash, fieldNumber: 11)
+    }
+    if !self.hash.isEmpty {
+      try visitor.visitSingularStringField(value: self.hash, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_AuditRow, rhs: Banjie_V1_AuditRow) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs._at != rhs._at {return false}
+    if lhs.actorRole != rhs.actorRole {return false}
+    if lhs.actorOrganization != rhs.actorOrganization {return false}
+    if lhs.actorPerson != rhs.actorPerson {return false}
+    if lhs.actorSerial != rhs.actorSerial {return false}
+    if lhs.action != rhs.action {return false}
+    if lhs.entity != rhs.entity {return false}
+    if lhs.entityID != rhs.entityID {return false}
+    if lhs.detail != rhs.detail {return false}
+    if lhs.prevHash != rhs.prevHash {return false}
+    if lhs.hash != rhs.hash {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_ListAuditRowsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAuditRowsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}entity\0\u{3}entity_id\0\u{1}actor\0\u{1}action\0\u{1}from\0\u{1}to\0\u{1}page\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.entity) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.entityID) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.actor) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.action) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.from) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.to) }()
+      case 7: try { try decoder.decodeSingularMessageField(value: &self._page) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.entity.isEmpty {
+      try visitor.visitSingularStringField(value: self.entity, fieldNumber: 1)
+    }
+    if !self.entityID.isEmpty {
+      try visitor.visitSingularStringField(value: self.entityID, fieldNumber: 2)
+    }
+    if !self.actor.isEmpty {
+      try visitor.visitSingularStringField(value: self.actor, fieldNumber: 3)
+    }
+    if !self.action.isEmpty {
+      try visitor.visitSingularStringField(value: self.action, fieldNumber: 4)
+    }
+    if !self.from.isEmpty {
+      try visitor.visitSingularStringField(value: self.from, fieldNumber: 5)
+    }
+    if !self.to.isEmpty {
+      try visitor.visitSingularStringField(value: self.to, fieldNumber: 6)
+    }
+    try { if let v = self._page {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 7)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_ListAuditRowsRequest, rhs: Banjie_V1_ListAuditRowsRequest) -> Bool {
+    if lhs.entity != rhs.entity {return false}
+    if lhs.entityID != rhs.entityID {return false}
+    if lhs.actor != rhs.actor {return false}
+    if lhs.action != rhs.action {return false}
+    if lhs.from != rhs.from {return false}
+    if lhs.to != rhs.to {return false}
+    if lhs._page != rhs._page {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_ListAuditRowsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ListAuditRowsResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}rows\0\u{3}next_page_token\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedMessageField(value: &self.rows) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.nextPageToken) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.rows.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.rows, fieldNumber: 1)
+    }
+    if !self.nextPageToken.isEmpty {
+      try visitor.visitSingularStringField(value: self.nextPageToken, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_ListAuditRowsResponse, rhs: Banjie_V1_ListAuditRowsResponse) -> Bool {
+    if lhs.rows != rhs.rows {return false}
+    if lhs.nextPageToken != rhs.nextPageToken {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_GetAuditRowRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".GetAuditRowRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularInt64Field(value: &self.id) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.id != 0 {
+      try visitor.visitSingularInt64Field(value: self.id, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_GetAuditRowRequest, rhs: Banjie_V1_GetAuditRowRequest) -> Bool {
+    if lhs.id != rhs.id {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -77,7 +77,8 @@ public nonisolated enum Banjie_V1_NominationState: SwiftProtobuf.Enum, Swift.Cas
 /// completion (completed_at) falls in the period (Asia/Shanghai days):
 ///   handled            cases completed in the period;
 ///   on_time            completed by their deadline (due_at);
-///   one_day            completed by the close of the first working day after acceptance;
+///   one_day            completed on time (by due_at) AND by the close of the first working day after
+///                      acceptance (一日办结, docs/DOMAIN.md §8): a late completion never counts;
 ///   rated / good       counted ratings (not excluded by an upheld appeal) / of level 4–5;
 ///   unrated            handled − rated;
 ///   bad                counted 差评; rectified_on_time: their rectification was done by its deadline;
@@ -395,6 +396,8 @@ public nonisolated struct Banjie_V1_Award: Sendable {
   fileprivate var _revokedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
+/// FAILED_PRECONDITION unless the period has ended: its last day (Asia/Shanghai) must be before
+/// today, so "2026-11" is published from 2026-12-01 on. Preview any period at any time.
 public nonisolated struct Banjie_V1_PublishAwardsRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for

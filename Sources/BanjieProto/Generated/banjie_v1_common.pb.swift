@@ -105,7 +105,8 @@ public nonisolated struct Banjie_V1_SLA: Sendable {
   /// only meaningful when completed
   public var completedOnTime: Bool = false
 
-  /// completed by the close of the first working day after acceptance
+  /// 一日办结 (docs/DOMAIN.md §8): completed on time (by due_at) AND by the close of the first
+  /// working day after acceptance; a late completion is never one-day. Only meaningful when completed.
   public var oneDayCompletion: Bool = false
 
   /// the deadline falls in a year without calendar data

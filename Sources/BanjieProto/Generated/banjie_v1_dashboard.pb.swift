@@ -12,7 +12,9 @@
 /// department, with an optional breakdown. Periods are Asia/Shanghai days, inclusive.
 ///   received / accepted / completed   cases whose received_at / accepted_at / completed_at falls in the period;
 ///   on_time            completed cases finished by their deadline (due_at);
-///   one_day            completed cases finished by the close of the first working day after acceptance;
+///   one_day            completed cases finished on time (by due_at) AND by the close of the first working
+///                      day after acceptance (一日办结, docs/DOMAIN.md §8); the flag stored at completion is
+///                      summed, so cases completed before the on-time condition keep their stored flag;
 ///   on_time_rate / one_day_rate       of completed (0 when completed = 0);
 ///   open_green/yellow/red             cases open now (ACCEPTED or SUSPENDED) by their stored colour;
 ///   handling_hours_*   working hours the clock ran from accepted_at to completed_at of the completed

@@ -97,6 +97,11 @@ public nonisolated struct Banjie_V1_ServerInfo: Sendable {
   /// storage engine and schema version
   public var database: String = String()
 
+  /// The county settings in force (SettingsService), one line in the caller's language
+  /// (banjie-lang), e.g. "yellow 0.80 · hours 09:00-12:00,13:00-17:00 · demand 10 wd ·
+  /// rectification 15 wd · rating 15 d".
+  public var settings: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -180,7 +185,7 @@ nonisolated extension Banjie_V1_GetServerInfoRequest: SwiftProtobuf.Message, Swi
 
 nonisolated extension Banjie_V1_ServerInfo: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ServerInfo"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}protocol\0\u{3}tls_version\0\u{3}tls_cipher\0\u{1}caller\0\u{3}server_time\0\u{3}time_zone\0\u{1}database\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}protocol\0\u{3}tls_version\0\u{3}tls_cipher\0\u{1}caller\0\u{3}server_time\0\u{3}time_zone\0\u{1}database\0\u{1}settings\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -196,6 +201,7 @@ nonisolated extension Banjie_V1_ServerInfo: SwiftProtobuf.Message, SwiftProtobuf
       case 6: try { try decoder.decodeSingularMessageField(value: &self._serverTime) }()
       case 7: try { try decoder.decodeSingularStringField(value: &self.timeZone) }()
       case 8: try { try decoder.decodeSingularStringField(value: &self.database) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.settings) }()
       default: break
       }
     }
@@ -230,6 +236,9 @@ nonisolated extension Banjie_V1_ServerInfo: SwiftProtobuf.Message, SwiftProtobuf
     if !self.database.isEmpty {
       try visitor.visitSingularStringField(value: self.database, fieldNumber: 8)
     }
+    if !self.settings.isEmpty {
+      try visitor.visitSingularStringField(value: self.settings, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -242,6 +251,7 @@ nonisolated extension Banjie_V1_ServerInfo: SwiftProtobuf.Message, SwiftProtobuf
     if lhs._serverTime != rhs._serverTime {return false}
     if lhs.timeZone != rhs.timeZone {return false}
     if lhs.database != rhs.database {return false}
+    if lhs.settings != rhs.settings {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

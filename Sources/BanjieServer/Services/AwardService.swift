@@ -57,8 +57,10 @@ struct AwardService: Banjie_V1_AwardService.SimpleServiceProtocol {
     try caller.require(.office, action: "publish awards")
     let period = try AwardPeriod(parsing: request.period)
     let env = self.env
+    let now = env.now.now
+    try period.checkEnded(today: env.sla.calendar.localDate(of: now))
     let key = caller.idempotencyKey
-    return try await env.store.publishAwards(period: period, actor: caller.actor, clock: env.sla, now: env.now.now, key: key)
+    return try await env.store.publishAwards(period: period, actor: caller.actor, clock: env.sla, now: now, key: key)
       .proto(full: true)
   }
 

@@ -8,6 +8,8 @@ import SwiftProtobuf
 /// Answers "who am I talking to, and who does it think I am" (`banjie health`).
 struct SystemService: Banjie_V1_SystemService.SimpleServiceProtocol {
   let databaseDescription: @Sendable () async -> String
+  /// The county settings in force as one line in a language (CountySettings.summary).
+  var settingsSummary: @Sendable (MessageLanguage) async -> String = { _ in "" }
 
   func getServerInfo(request: Banjie_V1_GetServerInfoRequest, context: ServerContext) async throws -> Banjie_V1_ServerInfo {
     let caller = try Caller.of(context)
@@ -27,6 +29,7 @@ struct SystemService: Banjie_V1_SystemService.SimpleServiceProtocol {
     info.serverTime = Google_Protobuf_Timestamp(milliseconds: Date())
     info.timeZone = WorkingCalendar.timeZoneIdentifier
     info.database = await self.databaseDescription()
+    info.settings = await self.settingsSummary(RequestInfo.current.language)
     return info
   }
 }

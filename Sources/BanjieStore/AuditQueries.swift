@@ -1,0 +1,114 @@
+public import Foundation
+import GRDB
+
+/// One audit row as stored: `at` and `detail` are also kept as their stored text, the bytes the
+/// row's hash covers.
+public struct AuditRowView: Sendable, Hashable {
+  public var id: Int64
+  public var at: Date
+  /// `at` exactly as stored (UTC, milliseconds), as the hash covers it.
+  public var atText: String
+  /// As stored: clerk, enterprise, liaison, office or system.
+  public var actorRole: String
+  public var actorOrganization: String
+  public var actorPerson: String
+  public var actorSerial: String
+  public var action: String
+  public var entity: String
+  public var entityID: String
+  /// The canonical JSON object of strings (sorted keys), as stored and hashed.
+  public var detail: String
+  public var prevHash: String
+  public var hash: String
+}
+
+/// Which audit rows to list; every condition is optional.
+public struct AuditFilter: Sendable {
+  /// Exactly.
+  public var entity: String?
+  /// Exactly.
+  public var entityID: String?
+  /// A substring of the actor's person or organization, matched literally (ASCII letters in any case).
+  public var actor: String?
+  /// Exactly.
+  public var action: String?
+  /// Rows at or after this instant.
+  public var from: Date?
+  /// Rows before this instant.
+  public var before: Date?
+  public var pageSize = 50
+  /// Rows with a smaller id than this (the previous page's last row).
+  public var afterID: Int64?
+  public init() {}
+}
+
+extension BanjieStore {
+  /// Audit rows matching `filter`, newest first (by id); `next` is the id to continue after, nil
+  /// on the last page. No total: counting would read the whole log.
+  public func listAuditRows(_ filter: AuditFilter) async throws -> (rows: [AuditRowView], next: Int64?) {
+    try await self.pool.read { db in
+      var conditions: [String] = []
+      var arguments: StatementArguments = []
+      if let entity = filter.entity {
+        conditions.append("entity = ?")
+        arguments += [entity]
+      }
+      if let entityID = filter.entityID {
+        conditions.append("entity_id = ?")
+        arguments += [entityID]
+      }
+      if let actor = filter.actor, !actor.isEmpty {
+        // instr() rather than LIKE: matched literally, % and _ included.
+        conditions.append("(instr(lower(actor_person), lower(?)) > 0 OR instr(lower(actor_organization), lower(?)) > 0)")
+        arguments += [actor, actor]
+      }
+      if let action = filter.action {
+        conditions.append("action = ?")
+        arguments += [action]
+      }
+      // `at` is stored as fixed-width UTC text, so text order is time order.
+      if let from = filter.from {
+        conditions.append("at >= ?")
+        arguments += [AuditLog.timestamp(from)]
+      }
+      if let before = filter.before {
+        conditions.append("at < ?")
+        arguments += [AuditLog.timestamp(before)]
+      }
+      if let after = filter.afterID {
+        conditions.append("id < ?")
+        arguments += [after]
+      }
+      let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+      let rows = try Row.fetchAll(
+        db, sql: "SELECT * FROM audit_log\(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments + [filter.pageSize])
+      let views = rows.map(Self.auditRowView)
+      return (views, views.count == filter.pageSize ? views.last?.id : nil)
+    }
+  }
+
+  /// One audit row, or nil if there is none with this id.
+  public func auditRow(id: Int64) async throws -> AuditRowView? {
+    try await self.pool.read { db in
+      try Row.fetchOne(db, sql: "SELECT * FROM audit_log WHERE id = ?", arguments: [id]).map(Self.auditRowView)
+    }
+  }
+
+  static func auditRowView(_ row: Row) -> AuditRowView {
+    let atText: String = row["at"]
+    return AuditRowView(
+      id: row["id"], at: Self.auditInstant(atText), atText: atText, actorRole: row["actor_role"],
+      actorOrganization: row["actor_organization"], actorPerson: row["actor_person"], actorSerial: row["actor_serial"],
+      action: row["action"], entity: row["entity"], entityID: row["entity_id"], detail: row["detail"], prevHash: row["prev_hash"],
+      hash: row["hash"])
+  }
+
+  /// The instant of a stored `at` (ISO 8601, UTC, with milliseconds).
+  static func auditInstant(_ text: String) -> Date {
+    let formatter = ISO8601DateFormatter()
+    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+    if let date = formatter.date(from: text) { return date }
+    formatter.formatOptions = [.withInternetDateTime]
+    return formatter.date(from: text) ?? Date(timeIntervalSince1970: 0)
+  }
+}
