@@ -134,7 +134,7 @@ json_field() { # json_field NAME < json  (first "NAME": "value")
 
 "$BANJIE" certs init --dir "$CERTS" --json >"$WORK/certs.json" 2>&1 || setup_fail "banjie certs init: $(cat "$WORK/certs.json")"
 OFFICE_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role office --org YSB --name 李明 --json 2>&1) || setup_fail "certs issue office: $OFFICE_JSON"
-CLERK_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role clerk --org SCJGJ --name 张伟 --json 2>&1) || setup_fail "certs issue clerk: $CLERK_JSON"
+CLERK_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role clerk --org SCJGJ --name 张伟 --catalog "$ROOT/catalog/sample-county.json" --json 2>&1) || setup_fail "certs issue clerk: $CLERK_JSON"
 FIRM_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role enterprise --org "$USCC" --name 张总 --json 2>&1) || setup_fail "certs issue enterprise: $FIRM_JSON"
 LIAISON_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role liaison --org 南旺镇人民政府 --name 王强 --json 2>&1) || setup_fail "certs issue liaison: $LIAISON_JSON"
 PORT=$(pick_port)

@@ -84,6 +84,18 @@ extension ServerMessages {
     "catalog.limit_out_of_range#legal": "legal limit {0} must be within 0...3650 working days",
     "catalog.too_many_materials": "at most 100 materials",
 
+    // MARK: the hall's registry: windows, staff, liaison units (docs/DOMAIN.md §18)
+    "window.bad_code": "window code \"{0}\" must be 1-{1} letters, digits, '-', '_' or '.', starting with a letter or digit",
+    "window.too_many_departments": "a window serves at most 100 departments",
+    "window.no_department": "window {0} is not a comprehensive window (综合窗口), so it must serve at least one department",
+    "window.unknown_department": "department {0} does not exist (see `banjie catalog departments`)",
+    "window.unknown": "window {0} is not registered (see `banjie window list`)",
+    "staff.unknown_department": "organization {0} is not a department code; staff are clerks, named by their certificate's department and name",
+    "staff.window_not_serving": "window {0} does not serve department {1} and is not a comprehensive window (综合窗口)",
+    "staff.already_assigned": "{0} of {1} already works at window {2}",
+    "staff.not_assigned": "{0} of {1} does not work at window {2}",
+    "liaison_unit.unknown_township": "township \"{0}\" is not on the county's list (see `banjie enterprise townships`)",
+
     // MARK: cases
     "case.inconsistent_outcome": "a case in state {0} must have an outcome",
     "case.inconsistent_outcome#unexpected": "a case in state {0} has no outcome",
@@ -108,6 +120,9 @@ extension ServerMessages {
     "case.unknown_item": "service item {0} does not exist (see `banjie catalog items`)",
     "case.version_conflict": "case {0} is at version {1}, not {2}: someone changed it; reload and retry",
     "case.unknown_department": "department {0} does not exist",
+    "case.unknown_window": "window {0} is not registered (see `banjie window list`)",
+    "case.window_department": "window {0} does not serve department {1} (service item {2}) and is not a comprehensive window (综合窗口)",
+    "case.not_your_window": "{0} of {1} is registered at window(s) {2}, not {3}",
     "case.corrupt": "case {0} has no id",
     "alerts.not_allowed": "{0} may not watch case alerts",
     "alerts.bad_after_id": "after_id must be 0 or more, not {0}",
@@ -262,6 +277,25 @@ extension ServerMessages {
     "exemplary.already_nominated": "{0} {1} is already nomination {2}",
     "exemplary.already_reviewed": "nomination {0} was already reviewed: {1}",
     "exemplary.not_found": "nomination {0} does not exist",
+
+    // MARK: supervision orders (督办)
+    "supervision.one_subject": "name exactly one of case_number, demand_number and rectification_number",
+    "supervision.subject_closed#case": "case {0} is {1}: a supervision order (督办) is issued only on a case still in progress",
+    "supervision.subject_closed#demand": "demand {0} is {1}: a supervision order (督办) is issued only on a demand its enterprise has not closed",
+    "supervision.subject_closed#rectification": "rectification {0} is {1}: a supervision order (督办) is issued only on an open rectification",
+    "supervision.illegal_transition#reply": "supervision order {0} is {1}: only an OPEN order can be replied to",
+    "supervision.illegal_transition#close": "supervision order {0} is {1}: only a REPLIED order can be closed",
+    "supervision.illegal_transition#reopen": "supervision order {0} is {1}: only a REPLIED order can be sent back",
+    "supervision.limit_out_of_range": "limit_working_days must be 1 to 365, not {0}",
+    "supervision.unknown_department": "department {0} does not exist (see `banjie catalog departments`)",
+    "supervision.not_found": "supervision order {0} does not exist",
+    "supervision.not_your_department": "supervision order {0} is addressed to department {1}; {2} {3} of {4} may not reply to it",
+    "supervision.not_your_department#list": "a clerk of {0} may not list the supervision orders of {1}",
+    "supervision.not_visible": "{0} {1} of {2} may not read supervision order {3}",
+    "supervision.version_conflict": "supervision order {0} is at version {1}, not {2}: someone changed it; reload and retry",
+    "supervision.bad_state": "unknown state {0}",
+    "supervision.bad_colour": "unknown colour {0}",
+    "supervision.bad_subject_kind": "subject_kind must be case, demand or rectification, not \"{0}\"",
 
     // MARK: audit log
     "audit.not_found": "audit row {0} does not exist",

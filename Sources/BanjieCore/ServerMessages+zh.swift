@@ -83,6 +83,18 @@ extension ServerMessages {
     "catalog.limit_out_of_range#legal": "法定时限 {0} 须在 0...3650 个工作日范围内",
     "catalog.too_many_materials": "申请材料最多 100 项",
 
+    // MARK: the hall's registry: windows, staff, liaison units (docs/DOMAIN.md §18)
+    "window.bad_code": "窗口编号“{0}”无效：须为 1–{1} 个字母、数字、'-'、'_' 或 '.'，并以字母或数字开头",
+    "window.too_many_departments": "一个窗口最多服务 100 个部门",
+    "window.no_department": "窗口 {0} 不是综合窗口，须至少服务一个部门",
+    "window.unknown_department": "部门 {0} 不存在（见 `banjie catalog departments`）",
+    "window.unknown": "窗口 {0} 未登记（见 `banjie window list`）",
+    "staff.unknown_department": "单位 {0} 不是部门编码；工作人员是窗口工作人员，按证书上的部门和姓名登记",
+    "staff.window_not_serving": "窗口 {0} 不服务部门 {1}，也不是综合窗口",
+    "staff.already_assigned": "{1} 的 {0} 已在窗口 {2} 工作",
+    "staff.not_assigned": "{1} 的 {0} 不在窗口 {2} 工作",
+    "liaison_unit.unknown_township": "乡镇/街道“{0}”不在本县名录中（见 `banjie enterprise townships`）",
+
     // MARK: cases
     "case.inconsistent_outcome": "状态为“{0:caseState}”的办件必须有办理结果",
     "case.inconsistent_outcome#unexpected": "状态为“{0:caseState}”的办件不应有办理结果",
@@ -107,6 +119,9 @@ extension ServerMessages {
     "case.unknown_item": "事项 {0} 不存在（见 `banjie catalog items`）",
     "case.version_conflict": "办件 {0} 当前为版本 {1}，不是版本 {2}：已被他人修改，请刷新后重试",
     "case.unknown_department": "部门 {0} 不存在",
+    "case.unknown_window": "窗口 {0} 未登记（见 `banjie window list`）",
+    "case.window_department": "窗口 {0} 不服务部门 {1}（事项 {2}），也不是综合窗口",
+    "case.not_your_window": "{1} 的 {0} 登记在窗口 {2}，不在窗口 {3}",
     "case.corrupt": "办件 {0} 缺少内部编号（数据损坏）",
     "alerts.not_allowed": "{0:role}不能订阅办件预警",
     "alerts.bad_after_id": "after_id（上次收到的预警编号）须不小于 0，不能是 {0}",
@@ -262,6 +277,25 @@ extension ServerMessages {
     "exemplary.already_reviewed": "优质案例推荐 {0} 已评审：{1:nominationState}",
     "exemplary.not_found": "优质案例推荐 {0} 不存在",
 
+    // MARK: supervision orders (督办)
+    "supervision.one_subject": "办件编号 case_number、诉求编号 demand_number 和差评整改编号 rectification_number 须且只能填写一项",
+    "supervision.subject_closed#case": "办件 {0} 当前状态为“{1:caseState}”：只能对尚在办理中的办件督办",
+    "supervision.subject_closed#demand": "诉求 {0} 当前状态为“{1:demandState}”：企业已确认办结的诉求不能督办",
+    "supervision.subject_closed#rectification": "差评整改 {0} 当前状态为“{1:rectificationState}”：已办结的差评整改不能督办",
+    "supervision.illegal_transition#reply": "督办单 {0} 当前状态为“{1:supervisionState}”：只有待答复的督办单才能答复",
+    "supervision.illegal_transition#close": "督办单 {0} 当前状态为“{1:supervisionState}”：只有已答复的督办单才能办结",
+    "supervision.illegal_transition#reopen": "督办单 {0} 当前状态为“{1:supervisionState}”：只有已答复的督办单才能退回重办",
+    "supervision.limit_out_of_range": "办理时限 limit_working_days 须为 1 至 365 个工作日，不能是 {0}",
+    "supervision.unknown_department": "部门 {0} 不存在（见 `banjie catalog departments`）",
+    "supervision.not_found": "督办单 {0} 不存在",
+    "supervision.not_your_department": "督办单 {0} 的承办部门是 {1}；{4} 的{2:role} {3} 无权答复",
+    "supervision.not_your_department#list": "{0} 的窗口工作人员不能查询部门 {1} 的督办单",
+    "supervision.not_visible": "{2} 的{0:role} {1} 无权查看督办单 {3}",
+    "supervision.version_conflict": "督办单 {0} 当前为版本 {1}，不是版本 {2}：已被他人修改，请刷新后重试",
+    "supervision.bad_state": "未知的督办状态 {0}",
+    "supervision.bad_colour": "未知的预警颜色 {0}",
+    "supervision.bad_subject_kind": "督办对象类型 subject_kind 须为 case、demand 或 rectification，不能是“{0}”",
+
     // MARK: audit log
     "audit.not_found": "审计记录 {0} 不存在",
     "audit.reversed_dates": "起始日期 {0} 晚于截止日期 {1}",
@@ -336,6 +370,11 @@ extension ServerMessages {
     "nominationState.DECLINED": "未入选",
     "subject.case": "办件",
     "subject.demand": "诉求",
+
+    // MARK: supervision orders (督办)
+    "supervisionState.OPEN": "待答复",
+    "supervisionState.REPLIED": "已答复",
+    "supervisionState.CLOSED": "已办结",
 
     // MARK: roles
     "role.clerk": "窗口工作人员",
@@ -412,6 +451,11 @@ extension ServerMessages {
     "field.raised_from": "提出日期起",
     "field.raised_to": "提出日期止",
     "field.reason": "理由",
+    "field.required_action": "督办事项",
+    "field.reply": "答复内容",
+    "field.rectification_number": "差评整改编号",
+    "field.limit_working_days": "办理时限",
+    "field.subject_number": "督办对象编号",
     "field.result": "回访结果",
     "field.received_from": "收件日期起",
     "field.received_to": "收件日期止",
@@ -429,5 +473,10 @@ extension ServerMessages {
     "field.uscc": "统一社会信用代码",
     "field.visited_on": "走访日期",
     "field.window": "窗口",
+    "field.window_code": "窗口编号",
+    "field.hall": "大厅",
+    "field.department_codes": "服务部门",
+    "field.organization": "单位",
+    "field.person": "姓名",
   ]
 }

@@ -114,6 +114,7 @@ public struct BanjieServerApp: Sendable {
       ExemplaryService(env: environment),
       DashboardService(env: environment),
       SettingsService(env: environment),
+      SupervisionService(env: environment),
     ]
     let interceptor = RequestInterceptor(logger: self.logger, metrics: metrics, onChange: { environment.changes.signal() })
     let server = GRPCServer(transport: transport, services: services, interceptors: [interceptor])
@@ -127,7 +128,7 @@ public struct BanjieServerApp: Sendable {
     "banjie.v1.SystemService", "banjie.v1.CaseService", "banjie.v1.CatalogService", "banjie.v1.CalendarService",
     "banjie.v1.AdminService", "banjie.v1.CertificateAdminService", "banjie.v1.EnterpriseService", "banjie.v1.RatingService",
     "banjie.v1.ReviewCampaignService", "banjie.v1.AwardService", "banjie.v1.ExemplaryService", "banjie.v1.DashboardService",
-    "banjie.v1.SettingsService", "grpc.health.v1.Health",
+    "banjie.v1.SettingsService", "banjie.v1.SupervisionService", "grpc.health.v1.Health",
   ]
 
   /// Runs until a signal asks for shutdown.

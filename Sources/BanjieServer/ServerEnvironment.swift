@@ -104,8 +104,9 @@ public final class ServerEnvironment: Sendable {
 
   /// One pass of the SLA sweeper: stores and publishes what changed.
   /// `full: false` is the quick pass: only cases whose next colour change has come (see
-  /// BanjieStore.sweep); demands and rectifications wait for the full pass. Each store sweep reads
-  /// the clock inside its write transaction, after any calendar import the writer ran before it.
+  /// BanjieStore.sweep); demands, rectifications and supervision orders (督办) wait for the full
+  /// pass. Each store sweep reads the clock inside its write transaction, after any calendar
+  /// import the writer ran before it.
   @discardableResult
   public func sweep(full: Bool = true) async throws -> [AlertRecord] {
     let now = self.now.now
@@ -113,6 +114,7 @@ public final class ServerEnvironment: Sendable {
     if full {
       alerts += try await self.store.sweepDemands(clock: self.sla, now: now)
       alerts += try await self.store.sweepRectifications(clock: self.sla, now: now)
+      alerts += try await self.store.sweepSupervision(clock: self.sla, now: now)
     }
     if !alerts.isEmpty {
       self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])

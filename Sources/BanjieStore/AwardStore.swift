@@ -81,6 +81,9 @@ extension BanjieStore {
     let end = calendar.date(period.to.adding(days: 1), at: midnight)
     var departmentNames: [String: String] = [:]
     for row in try Row.fetchAll(db, sql: "SELECT code, name FROM departments") { departmentNames[row["code"]] = row["name"] }
+    // A registered window is named as registered (docs/DOMAIN.md §18); others by their text.
+    var windowNames: [String: String] = [:]
+    for row in try Row.fetchAll(db, sql: "SELECT code, name FROM windows") { windowNames[row["code"]] = row["name"] }
     var units: [String: AwardScores] = [:]
     func bump(_ unit: AwardUnit, _ key: String, _ name: String, _ change: (inout AwardScores) -> Void) {
       let id = "\(unit.rawValue)|\(key)"
@@ -124,7 +127,7 @@ extension BanjieStore {
           }
         }
       }
-      bump(.window, window, window, change)
+      bump(.window, window, windowNames[window] ?? window, change)
       bump(.staff, "\(department)/\(staff)", staff, change)
       bump(.department, department, departmentNames[department] ?? department, change)
     }

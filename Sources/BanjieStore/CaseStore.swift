@@ -52,9 +52,10 @@ extension BanjieStore {
   static func encodeView(_ view: CaseView) throws -> Data { try jsonEncoder.encode(view) }
   static func decodeView(_ data: Data) throws -> CaseView { try jsonDecoder.decode(CaseView.self, from: data) }
 
-  /// Receives a case: numbers it, sets the intake deadline, records the event.
+  /// Receives a case: numbers it, sets the intake deadline, records the event. The window is
+  /// admitted by the registry's rule (docs/DOMAIN.md §18) before `authorize` sees the item.
   public func submitCase(
-    _ new: NewCase, regionCode: String, actor: Actor, authorize: @Sendable (ServiceItemRecord) throws -> Void,
+    _ new: NewCase, regionCode: String, actor: Actor, authorize: @Sendable (ServiceItemRecord, WindowAdmission) throws -> Void,
     clock: SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> CaseView {
     try FieldRules.code(new.itemCode, field: "item_code")
@@ -72,7 +73,15 @@ extension BanjieStore {
       guard let item = try ServiceItemRecord.fetchOne(db, key: new.itemCode) else {
         throw DomainError(kind: .invalidArgument, code: "case.unknown_item", arguments: [new.itemCode], field: "item_code")
       }
-      try authorize(item)
+      let admission = try Self.admitWindow(db, window: new.window, actor: actor)
+      try authorize(item, admission)
+      if let window = admission.window, !window.serves(item.departmentCode) {
+        throw DomainError(
+          kind: .failedPrecondition, code: "case.window_department", arguments: [window.code, item.departmentCode, item.code],
+          field: "window")
+      }
+      // A registered window is stored by its code, so "Ａ０３" and "a03" count as one window.
+      let window = admission.window?.code ?? new.window
       let day = clock.calendar.localDate(of: now)
       let dayKey = day.description.replacingOccurrences(of: "-", with: "")
       let sequence =
@@ -84,7 +93,7 @@ extension BanjieStore {
             """, arguments: [dayKey]) ?? 1
       let number = "\(regionCode)-\(dayKey)-\(String(format: "%06d", sequence))"
       var record = CaseRecord(
-        id: nil, number: number, itemCode: item.code, departmentCode: item.departmentCode, window: new.window,
+        id: nil, number: number, itemCode: item.code, departmentCode: item.departmentCode, window: window,
         applicant: new.applicant, enterpriseUscc: new.enterpriseUSCC.flatMap { $0.isEmpty ? nil : $0.uppercased() },
         state: .received, outcome: nil, version: 1, receivedAt: now, receivedDay: day.description,
         intakeDueAt: try clock.intakeDeadline(receivedAt: now), acceptedAt: nil, deemedAccepted: false,
@@ -100,7 +109,7 @@ extension BanjieStore {
       try Self.appendEvent(db, record: record, action: "receive", from: nil, actor: actor, note: new.note, at: now)
       try AuditLog.append(
         db, at: now, actor: actor, action: "case.receive", entity: "case", entityID: number,
-        detail: ["item": item.code, "department": item.departmentCode, "window": new.window])
+        detail: ["item": item.code, "department": item.departmentCode, "window": window])
       return try self.view(db, record, clock: clock, now: now)
     }
   }

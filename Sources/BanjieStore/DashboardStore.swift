@@ -101,6 +101,9 @@ public struct DashboardReport: Sendable, Hashable {
   public var overdueRectifications: Int
   public var openDemands: Int
   public var overdueDemands: Int
+  /// 督办: OPEN supervision orders (waiting on their department), and those past their deadline now.
+  public var openSupervisions = 0
+  public var overdueSupervisions = 0
   /// Enterprises with at least one visit in the period, and enterprises in the registry.
   public var visitedEnterprises: Int
   public var enterprises: Int
@@ -254,22 +257,28 @@ extension BanjieStore {
           db, sql: "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN ? AND ?",
           arguments: [from.description, to.description]) ?? 0
       let enterprises = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises") ?? 0
-      return DashboardReport(
+      var report = DashboardReport(
         from: from, to: to, department: department, by: grouping, summary: summary,
         openRectifications: rectifications.0, overdueRectifications: rectifications.1,
         openDemands: demands.0, overdueDemands: demands.1,
         visitedEnterprises: visited, enterprises: enterprises,
         rows: rows, trend: trend, overdue: overdue)
+      let supervisions = try Self.supervisionBacklog(db, department: department, now: now)
+      report.openSupervisions = supervisions.open
+      report.overdueSupervisions = supervisions.overdue
+      return report
     }
   }
 
-  /// Display names of breakdown keys. Windows and townships are their own names.
+  /// Display names of breakdown keys. A registered window is named as registered (docs/DOMAIN.md
+  /// §18); other windows and townships are their own names.
   static func dashboardNames(_ db: Database, _ grouping: DashboardGrouping) throws -> [String: String] {
     let sql: String
     switch grouping {
     case .department: sql = "SELECT code AS key, name FROM departments"
     case .item: sql = "SELECT code AS key, name FROM service_items"
-    case .window, .township: return [:]
+    case .window: sql = "SELECT code AS key, name FROM windows"
+    case .township: return [:]
     }
     var names: [String: String] = [:]
     for row in try Row.fetchAll(db, sql: sql) { names[row["key"]] = row["name"] }

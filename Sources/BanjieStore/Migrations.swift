@@ -19,6 +19,8 @@ enum Migrations {
     ("v4-revocations", Self.v4Revocations),
     ("v5-awards", Self.v5Awards),
     ("v6-dashboard", Self.v6Dashboard),
+    ("v7-registry", Self.v7Registry),
+    ("v8-supervision", Self.v8Supervision),
   ]
 
   /// The identifier of the newest migration: the schema this build writes.

@@ -14,7 +14,8 @@ struct Banjie: AsyncParsableCommand {
       Health.self, CaseCommand.self, AlertsCommand.self, CatalogCommand.self, CalendarCommand.self, AdminCommand.self,
       EnterpriseCommand.self, VisitCommand.self, DemandCommand.self, PolicyCommand.self, CoverageCommand.self,
       RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, AwardCommand.self, ExemplaryCommand.self,
-      DashboardCommand.self, ReportCommand.self, Certs.self, ProfileCommand.self, SettingsCommand.self,
+      DashboardCommand.self, ReportCommand.self, Certs.self, ProfileCommand.self, SettingsCommand.self, SuperviseCommand.self,
+      WindowCommand.self, StaffCommand.self, LiaisonUnitCommand.self,
     ]
   )
 

@@ -1,4 +1,6 @@
 import ArgumentParser
+import BanjieCore
+import BanjieProto
 import BanjieTLS
 import Foundation
 
@@ -53,7 +55,13 @@ struct Certs: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp(t("certs.help.org"))) var org: String
     @Option(name: .long, help: ArgumentHelp(t("certs.help.person"))) var name: String
     @Option(name: .long, help: ArgumentHelp(t("certs.help.days"))) var days = 365
+    @Option(name: .long, help: ArgumentHelp(t("certs.help.catalog"))) var catalog: String?
+    @Flag(name: .long, help: ArgumentHelp(t("certs.help.force"))) var force = false
+    @Option(name: .long, help: ArgumentHelp(t("certs.help.reason")), transform: Normalize.text) var reason: String?
     @Flag(name: .long, help: ArgumentHelp(t("certs.help.json"))) var json = false
+
+    /// The catalog a clerk's department is checked against when `--catalog` is not given.
+    static let defaultCatalog = "catalog/sample-county.json"
 
     func validate() throws {
       guard PeerIdentity.Role(rawValue: self.role) != nil else {
@@ -62,10 +70,59 @@ struct Certs: AsyncParsableCommand {
       guard !self.org.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError(t("certs.error.org")) }
       guard !self.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError(t("certs.error.name")) }
       guard (1...3650).contains(self.days) else { throw ValidationError(t("certs.error.days")) }
+      if self.force && (self.reason ?? "").isEmpty { throw ValidationError(t("certs.error.forceNeedsReason")) }
+      if !self.force && self.reason != nil { throw ValidationError(t("certs.error.reasonNeedsForce")) }
+    }
+
+    /// The organisation the certificate will name: a clerk's department code and an enterprise's
+    /// USCC as Chinese keyboards type them (NFKC, trimmed, upper case); others as given.
+    var organization: String {
+      switch PeerIdentity.Role(rawValue: self.role) {
+      case .clerk?, .enterprise?: Normalize.code(self.org)
+      default: self.org
+      }
+    }
+
+    /// Why the organisation is refused, or nil: a clerk's must be a department code of the
+    /// catalog file, an enterprise's a USCC with the right check character (docs/DOMAIN.md §18).
+    func organizationProblem(_ role: PeerIdentity.Role) -> String? {
+      switch role {
+      case .clerk:
+        let path = self.catalog ?? (FileManager.default.fileExists(atPath: Self.defaultCatalog) ? Self.defaultCatalog : nil)
+        guard let path else { return t("certs.check.noCatalog", self.organization, Self.defaultCatalog) }
+        let departments: [String]
+        do {
+          let text = try String(contentsOfFile: path, encoding: .utf8)
+          departments = try Banjie_V1_ImportCatalogRequest(jsonString: text).departments.map(\.code)
+        } catch {
+          return t("certs.check.badCatalog", path, "\(error)")
+        }
+        guard departments.contains(self.organization) else {
+          return t("certs.check.unknownDepartment", self.organization, path, departments.sorted().joined(separator: ", "))
+        }
+        return nil
+      case .enterprise:
+        do {
+          _ = try USCC.validate(self.organization)
+          return nil
+        } catch {
+          let language = MessageLanguage(rawValue: Language.current.rawValue) ?? .en
+          return t("certs.check.badUSCC", self.organization, error.localizedMessage(language))
+        }
+      default:
+        return nil
+      }
     }
 
     func run() async throws {
       guard let role = PeerIdentity.Role(rawValue: self.role) else { throw ExitCode(64) }
+      // Checked before the CA is touched, so a refusal writes nothing.
+      if let problem = self.organizationProblem(role) {
+        guard self.force, let reason = self.reason else {
+          throw CLIError(exitCode: 64, message: t("certs.error.refused", problem))
+        }
+        FileHandle.standardError.write(Data((t("certs.warning.forced", problem, reason) + "\n").utf8))
+      }
       let ca: CertificateAuthority
       do {
         ca = try CertificateAuthority.load(directory: self.dir)
@@ -73,7 +130,8 @@ struct Certs: AsyncParsableCommand {
         throw CLIError(
           exitCode: 1, message: t("certs.error.load", self.dir, "\(error)"))
       }
-      let issued = try ca.issueClientCertificate(role: role, organization: self.org, person: self.name, validityDays: self.days)
+      let issued = try ca.issueClientCertificate(
+        role: role, organization: self.organization, person: self.name, validityDays: self.days)
       // The profile the holder would use: `banjie profile init` with these files.
       let name = URL(fileURLWithPath: issued.certificateFile).deletingPathExtension().lastPathComponent
       let profile = [

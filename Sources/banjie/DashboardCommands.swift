@@ -156,6 +156,9 @@ enum DashboardOutput {
       [t("dashboard.rectifications"), "\(d.openRectifications) / \(d.overdueRectifications)"],
       colour: d.overdueRectifications > 0 ? Terminal.red : nil)
     summary.add([t("dashboard.demands"), "\(d.openDemands) / \(d.overdueDemands)"], colour: d.overdueDemands > 0 ? Terminal.red : nil)
+    summary.add(
+      [t("dashboard.supervisions"), "\(d.openSupervisions) / \(d.overdueSupervisions)"],
+      colour: d.overdueSupervisions > 0 ? Terminal.red : nil)
     summary.add([
       t("dashboard.visited"),
       percent(d.visitCoverage, of: d.enterprises) + (d.enterprises == 0 ? "" : "  (\(d.visitedEnterprises)/\(d.enterprises))"),

@@ -345,7 +345,7 @@ enum AlertText {
   static func message(_ alert: Banjie_V1_Alert) -> String {
     let text = alert.message
     let kind = alert.kind.split(separator: ".", maxSplits: 1).map(String.init)
-    guard kind.count == 2, ["case", "demand", "rectification"].contains(kind[0]) else {
+    guard kind.count == 2, ["case", "demand", "rectification", "supervision"].contains(kind[0]) else {
       return HumanText.localisingTimestamps(text)
     }
     let entity = t("alerts.entity.\(kind[0])")
@@ -361,6 +361,9 @@ enum AlertText {
       return t("alerts.text.yellow", entity, number, used, due)
     case "deemed_accepted":
       return t("alerts.text.deemedAccepted", number)
+    case "escalated":
+      guard let due else { break }
+      return t("alerts.text.escalated", number, alert.departmentCode, due)
     default:
       break
     }

@@ -239,7 +239,8 @@ struct ServerMessagesTests {
           codes.insert(code)
           callCount += 1
         }
-        messageKeys.formUnion(Self.captures(#"messageKey:\s*"([^"]+)""#, in: call))
+        // Keys built at run time ("code#\(kind)") are checked by the tests of their families.
+        messageKeys.formUnion(Self.captures(#"messageKey:\s*"([^"]+)""#, in: call).filter { !$0.contains("\\(") })
       }
       // Variants chosen away from the call (`bad("award.bad_period#year")`, ternaries).
       let variants = Self.captures(#""([a-z0-9_]+(?:\.[a-z0-9_]+)+#[a-z0-9_]+)""#, in: text)

@@ -33,6 +33,7 @@ struct AuthorizationMatrixTests {
       + Banjie_V1_RatingService.Method.descriptors + Banjie_V1_ReviewCampaignService.Method.descriptors
       + Banjie_V1_AwardService.Method.descriptors + Banjie_V1_ExemplaryService.Method.descriptors
       + Banjie_V1_DashboardService.Method.descriptors + Banjie_V1_SettingsService.Method.descriptors
+      + Banjie_V1_SupervisionService.Method.descriptors
   }
 
   /// The table: method path → the four cells in `roles` order.

@@ -20,6 +20,8 @@ struct MigrationTests {
     ("v4-revocations", "ca945ef523e8b8b1de1518f6dbc37fe2131a9ac819767c95b491228751487e32"),
     ("v5-awards", "31e012fb941f52eb4b9c44254cbdc6fff21c6f55eb5efc4e66a067133d1368af"),
     ("v6-dashboard", "add0546b10e11a527e66fd46bf7c7656831034114f5b079e8e558fb3ec3f5538"),
+    ("v7-registry", "2b1cbe25ea2460c020e22b1ebffed5190386fc45f224ee53a1ad60308dfc2637"),
+    ("v8-supervision", "c6a114a648af51e03e256992cd0fc1b72759f84a2d7434a9d6bf2d4c21282006"),
   ]
 
   @Test("every shipped migration's SQL is exactly as it shipped")

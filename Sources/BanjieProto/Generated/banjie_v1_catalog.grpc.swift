@@ -1,4 +1,4 @@
-/// Departments and the service items (事项) they handle.
+/// Departments and the service items (事项) they handle; the hall's windows, staff and liaison units.
 
 // DO NOT EDIT.
 // swift-format-ignore-file
@@ -87,13 +87,97 @@ public enum Banjie_V1_CatalogService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ListWindows" metadata.
+        public enum ListWindows: Sendable {
+            /// Request type for "ListWindows".
+            public typealias Input = Banjie_V1_ListWindowsRequest
+            /// Response type for "ListWindows".
+            public typealias Output = Banjie_V1_ListWindowsResponse
+            /// Descriptor for "ListWindows".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "ListWindows",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListStaff" metadata.
+        public enum ListStaff: Sendable {
+            /// Request type for "ListStaff".
+            public typealias Input = Banjie_V1_ListStaffRequest
+            /// Response type for "ListStaff".
+            public typealias Output = Banjie_V1_ListStaffResponse
+            /// Descriptor for "ListStaff".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "ListStaff",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListLiaisonUnits" metadata.
+        public enum ListLiaisonUnits: Sendable {
+            /// Request type for "ListLiaisonUnits".
+            public typealias Input = Banjie_V1_ListLiaisonUnitsRequest
+            /// Response type for "ListLiaisonUnits".
+            public typealias Output = Banjie_V1_ListLiaisonUnitsResponse
+            /// Descriptor for "ListLiaisonUnits".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "ListLiaisonUnits",
+                type: .unary
+            )
+        }
+        /// Namespace for "UpsertWindow" metadata.
+        public enum UpsertWindow: Sendable {
+            /// Request type for "UpsertWindow".
+            public typealias Input = Banjie_V1_ServiceWindow
+            /// Response type for "UpsertWindow".
+            public typealias Output = Banjie_V1_ServiceWindow
+            /// Descriptor for "UpsertWindow".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "UpsertWindow",
+                type: .unary
+            )
+        }
+        /// Namespace for "AssignStaff" metadata.
+        public enum AssignStaff: Sendable {
+            /// Request type for "AssignStaff".
+            public typealias Input = Banjie_V1_AssignStaffRequest
+            /// Response type for "AssignStaff".
+            public typealias Output = Banjie_V1_StaffMember
+            /// Descriptor for "AssignStaff".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "AssignStaff",
+                type: .unary
+            )
+        }
+        /// Namespace for "UpsertLiaisonUnit" metadata.
+        public enum UpsertLiaisonUnit: Sendable {
+            /// Request type for "UpsertLiaisonUnit".
+            public typealias Input = Banjie_V1_LiaisonUnit
+            /// Response type for "UpsertLiaisonUnit".
+            public typealias Output = Banjie_V1_LiaisonUnit
+            /// Descriptor for "UpsertLiaisonUnit".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "UpsertLiaisonUnit",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "banjie.v1.CatalogService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListDepartments.descriptor,
             ListServiceItems.descriptor,
             UpsertDepartment.descriptor,
             UpsertServiceItem.descriptor,
-            ImportCatalog.descriptor
+            ImportCatalog.descriptor,
+            ListWindows.descriptor,
+            ListStaff.descriptor,
+            ListLiaisonUnits.descriptor,
+            UpsertWindow.descriptor,
+            AssignStaff.descriptor,
+            UpsertLiaisonUnit.descriptor
         ]
     }
 }
@@ -197,6 +281,106 @@ extension Banjie_V1_CatalogService {
             request: GRPCCore.StreamingServerRequest<Banjie_V1_ImportCatalogRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ImportCatalogResponse>
+
+        /// Handle the "ListWindows" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The registry. Anyone reads windows and liaison units; clerks and the office read staff.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_ListWindowsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_ListWindowsResponse` messages.
+        func listWindows(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_ListWindowsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListWindowsResponse>
+
+        /// Handle the "ListStaff" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_ListStaffRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_ListStaffResponse` messages.
+        func listStaff(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_ListStaffRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListStaffResponse>
+
+        /// Handle the "ListLiaisonUnits" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_ListLiaisonUnitsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_ListLiaisonUnitsResponse` messages.
+        func listLiaisonUnits(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_ListLiaisonUnitsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListLiaisonUnitsResponse>
+
+        /// Handle the "UpsertWindow" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Creates or replaces (the departments too); idempotent with a key.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_ServiceWindow` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_ServiceWindow` messages.
+        func upsertWindow(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_ServiceWindow>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ServiceWindow>
+
+        /// Handle the "AssignStaff" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Adds a clerk to a window's staff, or removes them; returns their windows.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_AssignStaffRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_StaffMember` messages.
+        func assignStaff(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_AssignStaffRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_StaffMember>
+
+        /// Handle the "UpsertLiaisonUnit" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Creates, or moves a unit to another township.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_LiaisonUnit` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_LiaisonUnit` messages.
+        func upsertLiaisonUnit(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_LiaisonUnit>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_LiaisonUnit>
     }
 
     /// Service protocol for the "banjie.v1.CatalogService" service.
@@ -284,6 +468,106 @@ extension Banjie_V1_CatalogService {
             request: GRPCCore.ServerRequest<Banjie_V1_ImportCatalogRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ImportCatalogResponse>
+
+        /// Handle the "ListWindows" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The registry. Anyone reads windows and liaison units; clerks and the office read staff.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListWindowsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_ListWindowsResponse` message.
+        func listWindows(
+            request: GRPCCore.ServerRequest<Banjie_V1_ListWindowsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListWindowsResponse>
+
+        /// Handle the "ListStaff" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListStaffRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_ListStaffResponse` message.
+        func listStaff(
+            request: GRPCCore.ServerRequest<Banjie_V1_ListStaffRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListStaffResponse>
+
+        /// Handle the "ListLiaisonUnits" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListLiaisonUnitsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_ListLiaisonUnitsResponse` message.
+        func listLiaisonUnits(
+            request: GRPCCore.ServerRequest<Banjie_V1_ListLiaisonUnitsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListLiaisonUnitsResponse>
+
+        /// Handle the "UpsertWindow" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Creates or replaces (the departments too); idempotent with a key.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ServiceWindow` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_ServiceWindow` message.
+        func upsertWindow(
+            request: GRPCCore.ServerRequest<Banjie_V1_ServiceWindow>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ServiceWindow>
+
+        /// Handle the "AssignStaff" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Adds a clerk to a window's staff, or removes them; returns their windows.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_AssignStaffRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_StaffMember` message.
+        func assignStaff(
+            request: GRPCCore.ServerRequest<Banjie_V1_AssignStaffRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_StaffMember>
+
+        /// Handle the "UpsertLiaisonUnit" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Creates, or moves a unit to another township.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_LiaisonUnit` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_LiaisonUnit` message.
+        func upsertLiaisonUnit(
+            request: GRPCCore.ServerRequest<Banjie_V1_LiaisonUnit>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_LiaisonUnit>
     }
 
     /// Simple service protocol for the "banjie.v1.CatalogService" service.
@@ -369,6 +653,106 @@ extension Banjie_V1_CatalogService {
             request: Banjie_V1_ImportCatalogRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Banjie_V1_ImportCatalogResponse
+
+        /// Handle the "ListWindows" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The registry. Anyone reads windows and liaison units; clerks and the office read staff.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_ListWindowsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_ListWindowsResponse` to respond with.
+        func listWindows(
+            request: Banjie_V1_ListWindowsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_ListWindowsResponse
+
+        /// Handle the "ListStaff" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_ListStaffRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_ListStaffResponse` to respond with.
+        func listStaff(
+            request: Banjie_V1_ListStaffRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_ListStaffResponse
+
+        /// Handle the "ListLiaisonUnits" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_ListLiaisonUnitsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_ListLiaisonUnitsResponse` to respond with.
+        func listLiaisonUnits(
+            request: Banjie_V1_ListLiaisonUnitsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_ListLiaisonUnitsResponse
+
+        /// Handle the "UpsertWindow" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Creates or replaces (the departments too); idempotent with a key.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_ServiceWindow` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_ServiceWindow` to respond with.
+        func upsertWindow(
+            request: Banjie_V1_ServiceWindow,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_ServiceWindow
+
+        /// Handle the "AssignStaff" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Adds a clerk to a window's staff, or removes them; returns their windows.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_AssignStaffRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_StaffMember` to respond with.
+        func assignStaff(
+            request: Banjie_V1_AssignStaffRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_StaffMember
+
+        /// Handle the "UpsertLiaisonUnit" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Creates, or moves a unit to another township.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_LiaisonUnit` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_LiaisonUnit` to respond with.
+        func upsertLiaisonUnit(
+            request: Banjie_V1_LiaisonUnit,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_LiaisonUnit
     }
 }
 
@@ -431,6 +815,72 @@ extension Banjie_V1_CatalogService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.ListWindows.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListWindowsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListWindowsResponse>(),
+            handler: { request, context in
+                try await self.listWindows(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.ListStaff.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListStaffRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListStaffResponse>(),
+            handler: { request, context in
+                try await self.listStaff(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.ListLiaisonUnits.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListLiaisonUnitsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListLiaisonUnitsResponse>(),
+            handler: { request, context in
+                try await self.listLiaisonUnits(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.UpsertWindow.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ServiceWindow>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ServiceWindow>(),
+            handler: { request, context in
+                try await self.upsertWindow(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.AssignStaff.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_AssignStaffRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_StaffMember>(),
+            handler: { request, context in
+                try await self.assignStaff(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.UpsertLiaisonUnit.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_LiaisonUnit>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_LiaisonUnit>(),
+            handler: { request, context in
+                try await self.upsertLiaisonUnit(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -486,6 +936,72 @@ extension Banjie_V1_CatalogService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ImportCatalogResponse> {
         let response = try await self.importCatalog(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listWindows(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_ListWindowsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListWindowsResponse> {
+        let response = try await self.listWindows(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listStaff(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_ListStaffRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListStaffResponse> {
+        let response = try await self.listStaff(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listLiaisonUnits(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_ListLiaisonUnitsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListLiaisonUnitsResponse> {
+        let response = try await self.listLiaisonUnits(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func upsertWindow(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_ServiceWindow>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ServiceWindow> {
+        let response = try await self.upsertWindow(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func assignStaff(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_AssignStaffRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_StaffMember> {
+        let response = try await self.assignStaff(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func upsertLiaisonUnit(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_LiaisonUnit>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_LiaisonUnit> {
+        let response = try await self.upsertLiaisonUnit(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -554,6 +1070,84 @@ extension Banjie_V1_CatalogService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ImportCatalogResponse> {
         return GRPCCore.ServerResponse<Banjie_V1_ImportCatalogResponse>(
             message: try await self.importCatalog(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listWindows(
+        request: GRPCCore.ServerRequest<Banjie_V1_ListWindowsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListWindowsResponse> {
+        return GRPCCore.ServerResponse<Banjie_V1_ListWindowsResponse>(
+            message: try await self.listWindows(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listStaff(
+        request: GRPCCore.ServerRequest<Banjie_V1_ListStaffRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListStaffResponse> {
+        return GRPCCore.ServerResponse<Banjie_V1_ListStaffResponse>(
+            message: try await self.listStaff(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listLiaisonUnits(
+        request: GRPCCore.ServerRequest<Banjie_V1_ListLiaisonUnitsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListLiaisonUnitsResponse> {
+        return GRPCCore.ServerResponse<Banjie_V1_ListLiaisonUnitsResponse>(
+            message: try await self.listLiaisonUnits(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func upsertWindow(
+        request: GRPCCore.ServerRequest<Banjie_V1_ServiceWindow>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ServiceWindow> {
+        return GRPCCore.ServerResponse<Banjie_V1_ServiceWindow>(
+            message: try await self.upsertWindow(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func assignStaff(
+        request: GRPCCore.ServerRequest<Banjie_V1_AssignStaffRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_StaffMember> {
+        return GRPCCore.ServerResponse<Banjie_V1_StaffMember>(
+            message: try await self.assignStaff(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func upsertLiaisonUnit(
+        request: GRPCCore.ServerRequest<Banjie_V1_LiaisonUnit>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_LiaisonUnit> {
+        return GRPCCore.ServerResponse<Banjie_V1_LiaisonUnit>(
+            message: try await self.upsertLiaisonUnit(
                 request: request.message,
                 context: context
             ),
@@ -672,6 +1266,136 @@ extension Banjie_V1_CatalogService {
             deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ImportCatalogResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ImportCatalogResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListWindows" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The registry. Anyone reads windows and liaison units; clerks and the office read staff.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListWindowsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListWindowsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListWindowsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listWindows<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListWindowsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListWindowsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListWindowsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListWindowsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListStaff" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListStaffRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListStaffRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListStaffResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listStaff<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListStaffRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListStaffRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListStaffResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListStaffResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListLiaisonUnits" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListLiaisonUnitsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListLiaisonUnitsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListLiaisonUnitsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listLiaisonUnits<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListLiaisonUnitsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListLiaisonUnitsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListLiaisonUnitsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListLiaisonUnitsResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UpsertWindow" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Creates or replaces (the departments too); idempotent with a key.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ServiceWindow` message.
+        ///   - serializer: A serializer for `Banjie_V1_ServiceWindow` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ServiceWindow` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func upsertWindow<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ServiceWindow>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ServiceWindow>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ServiceWindow>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ServiceWindow>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "AssignStaff" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Adds a clerk to a window's staff, or removes them; returns their windows.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_AssignStaffRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_AssignStaffRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_StaffMember` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func assignStaff<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_AssignStaffRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_AssignStaffRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_StaffMember>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_StaffMember>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "UpsertLiaisonUnit" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Creates, or moves a unit to another township.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_LiaisonUnit` message.
+        ///   - serializer: A serializer for `Banjie_V1_LiaisonUnit` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_LiaisonUnit` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func upsertLiaisonUnit<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_LiaisonUnit>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_LiaisonUnit>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_LiaisonUnit>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_LiaisonUnit>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -848,6 +1572,202 @@ extension Banjie_V1_CatalogService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ListWindows" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The registry. Anyone reads windows and liaison units; clerks and the office read staff.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListWindowsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListWindowsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListWindowsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listWindows<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListWindowsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListWindowsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListWindowsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListWindowsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.ListWindows.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListStaff" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListStaffRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListStaffRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListStaffResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listStaff<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListStaffRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListStaffRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListStaffResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListStaffResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.ListStaff.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListLiaisonUnits" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListLiaisonUnitsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListLiaisonUnitsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListLiaisonUnitsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listLiaisonUnits<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListLiaisonUnitsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListLiaisonUnitsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListLiaisonUnitsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListLiaisonUnitsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.ListLiaisonUnits.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UpsertWindow" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Creates or replaces (the departments too); idempotent with a key.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ServiceWindow` message.
+        ///   - serializer: A serializer for `Banjie_V1_ServiceWindow` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ServiceWindow` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func upsertWindow<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ServiceWindow>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ServiceWindow>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ServiceWindow>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ServiceWindow>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.UpsertWindow.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "AssignStaff" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Adds a clerk to a window's staff, or removes them; returns their windows.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_AssignStaffRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_AssignStaffRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_StaffMember` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func assignStaff<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_AssignStaffRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_AssignStaffRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_StaffMember>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_StaffMember>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.AssignStaff.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "UpsertLiaisonUnit" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only. Creates, or moves a unit to another township.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_LiaisonUnit` message.
+        ///   - serializer: A serializer for `Banjie_V1_LiaisonUnit` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_LiaisonUnit` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func upsertLiaisonUnit<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_LiaisonUnit>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_LiaisonUnit>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_LiaisonUnit>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_LiaisonUnit>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.UpsertLiaisonUnit.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -982,6 +1902,172 @@ extension Banjie_V1_CatalogService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ImportCatalogRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ImportCatalogResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListWindows" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The registry. Anyone reads windows and liaison units; clerks and the office read staff.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_ListWindowsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listWindows<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_ListWindowsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListWindowsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listWindows(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListWindowsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListWindowsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListStaff" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_ListStaffRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listStaff<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_ListStaffRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListStaffResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listStaff(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListStaffRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListStaffResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListLiaisonUnits" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_ListLiaisonUnitsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listLiaisonUnits<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_ListLiaisonUnitsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListLiaisonUnitsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listLiaisonUnits(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListLiaisonUnitsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListLiaisonUnitsResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpsertWindow" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only. Creates or replaces (the departments too); idempotent with a key.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_ServiceWindow` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func upsertWindow<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_ServiceWindow>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ServiceWindow>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.upsertWindow(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ServiceWindow>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ServiceWindow>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AssignStaff" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only. Adds a clerk to a window's staff, or removes them; returns their windows.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_AssignStaffRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func assignStaff<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_AssignStaffRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_StaffMember>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.assignStaff(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_AssignStaffRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_StaffMember>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpsertLiaisonUnit" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only. Creates, or moves a unit to another township.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_LiaisonUnit` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func upsertLiaisonUnit<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_LiaisonUnit>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_LiaisonUnit>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.upsertLiaisonUnit(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_LiaisonUnit>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_LiaisonUnit>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1138,6 +2224,196 @@ extension Banjie_V1_CatalogService.ClientProtocol {
             metadata: metadata
         )
         return try await self.importCatalog(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListWindows" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The registry. Anyone reads windows and liaison units; clerks and the office read staff.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listWindows<Result>(
+        _ message: Banjie_V1_ListWindowsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListWindowsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_ListWindowsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listWindows(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListStaff" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listStaff<Result>(
+        _ message: Banjie_V1_ListStaffRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListStaffResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_ListStaffRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listStaff(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListLiaisonUnits" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listLiaisonUnits<Result>(
+        _ message: Banjie_V1_ListLiaisonUnitsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListLiaisonUnitsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_ListLiaisonUnitsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listLiaisonUnits(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpsertWindow" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only. Creates or replaces (the departments too); idempotent with a key.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func upsertWindow<Result>(
+        _ message: Banjie_V1_ServiceWindow,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ServiceWindow>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_ServiceWindow>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.upsertWindow(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AssignStaff" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only. Adds a clerk to a window's staff, or removes them; returns their windows.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func assignStaff<Result>(
+        _ message: Banjie_V1_AssignStaffRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_StaffMember>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_AssignStaffRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.assignStaff(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "UpsertLiaisonUnit" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only. Creates, or moves a unit to another township.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func upsertLiaisonUnit<Result>(
+        _ message: Banjie_V1_LiaisonUnit,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_LiaisonUnit>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_LiaisonUnit>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.upsertLiaisonUnit(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -17,6 +17,8 @@
 ///   good_share / unrated_share        as RatingMeasures: good / rated, (completed - rated) / completed;
 ///   open colours       the colour stored by the last transition or sweep (a quick pass every second);
 ///   open/overdue rectifications and demands: not finished now / and past their deadline now;
+///   open/overdue supervisions         督办 (supervision orders) waiting on the department's reply now /
+///                      and past their deadline now;
 ///   visit coverage     enterprises with a visit on a day of the period / enterprises in the registry
 ///                      (county-wide, also when a department is asked for);
 ///   trend              one entry per day from `from` to the earlier of `to` and today;

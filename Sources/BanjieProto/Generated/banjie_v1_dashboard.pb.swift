@@ -27,6 +27,8 @@
 ///   good_share / unrated_share        as RatingMeasures: good / rated, (completed - rated) / completed;
 ///   open colours       the colour stored by the last transition or sweep (a quick pass every second);
 ///   open/overdue rectifications and demands: not finished now / and past their deadline now;
+///   open/overdue supervisions         督办 (supervision orders) waiting on the department's reply now /
+///                      and past their deadline now;
 ///   visit coverage     enterprises with a visit on a day of the period / enterprises in the registry
 ///                      (county-wide, also when a department is asked for);
 ///   trend              one entry per day from `from` to the earlier of `to` and today;
@@ -347,6 +349,18 @@ public nonisolated struct Banjie_V1_Dashboard: @unchecked Sendable {
   public var visitCoverage: Double {
     get {_storage._visitCoverage}
     set {_uniqueStorage()._visitCoverage = newValue}
+  }
+
+  /// 督办 waiting on the department's reply (OPEN), of the department when scoped
+  public var openSupervisions: UInt32 {
+    get {_storage._openSupervisions}
+    set {_uniqueStorage()._openSupervisions = newValue}
+  }
+
+  /// of those, past their deadline now
+  public var overdueSupervisions: UInt32 {
+    get {_storage._overdueSupervisions}
+    set {_uniqueStorage()._overdueSupervisions = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -728,7 +742,7 @@ nonisolated extension Banjie_V1_OverdueCase: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Dashboard"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{3}department_code\0\u{1}by\0\u{3}has_data\0\u{1}summary\0\u{3}good_share\0\u{3}unrated_share\0\u{3}open_rectifications\0\u{3}overdue_rectifications\0\u{3}open_demands\0\u{3}overdue_demands\0\u{1}rows\0\u{3}computed_at\0\u{1}trend\0\u{1}overdue\0\u{3}visited_enterprises\0\u{1}enterprises\0\u{3}visit_coverage\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{3}department_code\0\u{1}by\0\u{3}has_data\0\u{1}summary\0\u{3}good_share\0\u{3}unrated_share\0\u{3}open_rectifications\0\u{3}overdue_rectifications\0\u{3}open_demands\0\u{3}overdue_demands\0\u{1}rows\0\u{3}computed_at\0\u{1}trend\0\u{1}overdue\0\u{3}visited_enterprises\0\u{1}enterprises\0\u{3}visit_coverage\0\u{3}open_supervisions\0\u{3}overdue_supervisions\0")
 
   fileprivate class _StorageClass {
     var _from: String = String()
@@ -750,6 +764,8 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
     var _visitedEnterprises: UInt32 = 0
     var _enterprises: UInt32 = 0
     var _visitCoverage: Double = 0
+    var _openSupervisions: UInt32 = 0
+    var _overdueSupervisions: UInt32 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -779,6 +795,8 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
       _visitedEnterprises = source._visitedEnterprises
       _enterprises = source._enterprises
       _visitCoverage = source._visitCoverage
+      _openSupervisions = source._openSupervisions
+      _overdueSupervisions = source._overdueSupervisions
     }
   }
 
@@ -816,6 +834,8 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
         case 17: try { try decoder.decodeSingularUInt32Field(value: &_storage._visitedEnterprises) }()
         case 18: try { try decoder.decodeSingularUInt32Field(value: &_storage._enterprises) }()
         case 19: try { try decoder.decodeSingularDoubleField(value: &_storage._visitCoverage) }()
+        case 20: try { try decoder.decodeSingularUInt32Field(value: &_storage._openSupervisions) }()
+        case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._overdueSupervisions) }()
         default: break
         }
       }
@@ -885,6 +905,12 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
       if _storage._visitCoverage.bitPattern != 0 {
         try visitor.visitSingularDoubleField(value: _storage._visitCoverage, fieldNumber: 19)
       }
+      if _storage._openSupervisions != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._openSupervisions, fieldNumber: 20)
+      }
+      if _storage._overdueSupervisions != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._overdueSupervisions, fieldNumber: 21)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -913,6 +939,8 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._visitedEnterprises != rhs_storage._visitedEnterprises {return false}
         if _storage._enterprises != rhs_storage._enterprises {return false}
         if _storage._visitCoverage != rhs_storage._visitCoverage {return false}
+        if _storage._openSupervisions != rhs_storage._openSupervisions {return false}
+        if _storage._overdueSupervisions != rhs_storage._overdueSupervisions {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -48,8 +48,11 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let key = caller.idempotencyKey
     let view = try await self.env.store.submitCase(
       new, regionCode: env.regionCode, actor: caller.actor,
-      authorize: { item in
-        guard item.departmentCode == caller.organization else {
+      authorize: { item, admission in
+        // A clerk submits their own department's items; staff registered at a comprehensive
+        // window (综合窗口) submit any department's items there (docs/DOMAIN.md §18).
+        let comprehensiveStaff = admission.callerIsStaff && admission.window?.comprehensive == true
+        guard item.departmentCode == caller.organization || comprehensiveStaff else {
           throw DomainError(
             kind: .permissionDenied, code: "case.not_your_department", messageKey: "case.not_your_department#item",
             arguments: [item.code, item.departmentCode, caller.organization])

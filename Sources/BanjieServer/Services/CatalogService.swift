@@ -3,7 +3,8 @@ import BanjieProto
 import BanjieStore
 import GRPCCore
 
-/// Departments and service items: anyone reads; the office manages.
+/// Departments and service items, and the hall's registry (windows, staff, liaison units):
+/// anyone reads (staff: clerks and the office); the office manages.
 struct CatalogService: Banjie_V1_CatalogService.SimpleServiceProtocol {
   let env: ServerEnvironment
 
@@ -53,6 +54,97 @@ struct CatalogService: Banjie_V1_CatalogService.SimpleServiceProtocol {
     return .with {
       $0.departmentsWritten = UInt32(d)
       $0.itemsWritten = UInt32(i)
+    }
+  }
+
+  // MARK: Registry (docs/DOMAIN.md §18)
+
+  func listWindows(request: Banjie_V1_ListWindowsRequest, context: ServerContext) async throws -> Banjie_V1_ListWindowsResponse {
+    _ = try Caller.of(context)
+    let windows = try await self.env.store.windows()
+    return .with { $0.windows = windows.map(\.proto) }
+  }
+
+  func upsertWindow(request: Banjie_V1_ServiceWindow, context: ServerContext) async throws -> Banjie_V1_ServiceWindow {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "register windows")
+    let new = try NewWindow.parse(
+      code: request.code, name: request.name, hall: request.hall, comprehensive: request.comprehensive,
+      departments: request.departmentCodes)
+    let env = self.env
+    let key = caller.idempotencyKey
+    let stored = try await env.store.upsertWindow(new, actor: caller.actor, now: env.now.now, key: key)
+    env.logger.info("window registered", metadata: ["window": "\(stored.code)", "version": "\(stored.version)"])
+    return stored.proto
+  }
+
+  func listStaff(request: Banjie_V1_ListStaffRequest, context: ServerContext) async throws -> Banjie_V1_ListStaffResponse {
+    let caller = try Caller.of(context)
+    try caller.require(.clerk, .office, action: "list window staff")
+    let window = request.windowCode.isEmpty ? nil : WindowCode.normalize(request.windowCode)
+    let organization = request.organization.isEmpty ? nil : request.organization
+    let staff = try await self.env.store.staff(window: window, organization: organization)
+    return .with { $0.staff = staff.map(\.proto) }
+  }
+
+  func assignStaff(request: Banjie_V1_AssignStaffRequest, context: ServerContext) async throws -> Banjie_V1_StaffMember {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "assign window staff")
+    let env = self.env
+    let key = caller.idempotencyKey
+    let member = try await env.store.assignStaff(
+      organization: String(request.organization.trimmingWhitespace()), person: String(request.person.trimmingWhitespace()),
+      window: request.windowCode, remove: request.remove, actor: caller.actor, now: env.now.now, key: key)
+    return member.proto
+  }
+
+  func listLiaisonUnits(request: Banjie_V1_ListLiaisonUnitsRequest, context: ServerContext) async throws
+    -> Banjie_V1_ListLiaisonUnitsResponse
+  {
+    _ = try Caller.of(context)
+    let units = try await self.env.store.liaisonUnits()
+    return .with { $0.units = units.map(\.proto) }
+  }
+
+  func upsertLiaisonUnit(request: Banjie_V1_LiaisonUnit, context: ServerContext) async throws -> Banjie_V1_LiaisonUnit {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "register liaison units")
+    let env = self.env
+    let key = caller.idempotencyKey
+    return try await env.store.upsertLiaisonUnit(
+      name: request.name, township: request.township, actor: caller.actor, now: env.now.now, key: key
+    ).proto
+  }
+}
+
+extension WindowRecord {
+  var proto: Banjie_V1_ServiceWindow {
+    .with {
+      $0.code = self.code
+      $0.name = self.name
+      $0.hall = self.hall
+      $0.comprehensive = self.comprehensive
+      $0.departmentCodes = self.departments
+      $0.version = self.version
+    }
+  }
+}
+
+extension StaffMemberRecord {
+  var proto: Banjie_V1_StaffMember {
+    .with {
+      $0.organization = self.organization
+      $0.person = self.person
+      $0.windowCodes = self.windows
+    }
+  }
+}
+
+extension LiaisonUnitRecord {
+  var proto: Banjie_V1_LiaisonUnit {
+    .with {
+      $0.name = self.name
+      $0.township = self.township
     }
   }
 }
