@@ -97,6 +97,17 @@ extension ServerMessages {
     "liaison_unit.unknown_township": "township \"{0}\" is not on the county's list (see `banjie enterprise townships`)",
 
     // MARK: cases
+    "case.pending_not_allowed": "service item {0} does not allow acceptance with materials pending (容缺受理)",
+    "case.pending_unknown_material": "\"{0}\" is not a material of service item {1}",
+    "case.pending_bad_days": "the promise for pending materials must be 1 to 30 working days, not {0}",
+    "case.pending_days_without_materials": "pending_working_days ({0}) needs pending materials",
+    "case.too_many_pending": "at most 100 pending materials",
+    "case.pending_materials_open": "case {0} cannot be approved while materials are pending: {1} (record them supplied or have the office waive them)",
+    "case.pending_materials_required": "name at least one pending material",
+    "case.waive_reason_required": "a reason is required to waive pending materials",
+    "case.pending_case_closed": "case {0} is in state {1}; its pending materials can no longer be changed",
+    "case.pending_unknown_on_case": "\"{0}\" is not a pending material of case {1}",
+    "case.pending_already_resolved": "material \"{0}\" is already {1}",
     "case.inconsistent_outcome": "a case in state {0} must have an outcome",
     "case.inconsistent_outcome#unexpected": "a case in state {0} has no outcome",
     "case.illegal_transition": "cannot {0:caseAction} a case in state {1}",

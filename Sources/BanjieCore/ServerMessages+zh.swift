@@ -96,6 +96,17 @@ extension ServerMessages {
     "liaison_unit.unknown_township": "乡镇/街道“{0}”不在本县名录中（见 `banjie enterprise townships`）",
 
     // MARK: cases
+    "case.pending_not_allowed": "事项 {0} 不允许容缺受理",
+    "case.pending_unknown_material": "“{0}”不是事项 {1} 的申请材料",
+    "case.pending_bad_days": "承诺补齐期限须为 1 至 30 个工作日，不能是 {0}",
+    "case.pending_days_without_materials": "指定了承诺补齐期限（{0}）却未列明容缺材料",
+    "case.too_many_pending": "容缺材料最多列 100 项",
+    "case.pending_materials_open": "办件 {0} 尚有容缺材料未补齐：{1}；须登记已补齐或由营商办免于提交后方可准予办结",
+    "case.pending_materials_required": "须至少列明一项容缺材料",
+    "case.waive_reason_required": "免于提交容缺材料须说明理由",
+    "case.pending_case_closed": "办件 {0} 当前状态为“{1:caseState}”，容缺材料不能再变更",
+    "case.pending_unknown_on_case": "“{0}”不是办件 {1} 的容缺材料",
+    "case.pending_already_resolved": "容缺材料“{0}”已处理（{1}）",
     "case.inconsistent_outcome": "状态为“{0:caseState}”的办件必须有办理结果",
     "case.inconsistent_outcome#unexpected": "状态为“{0:caseState}”的办件不应有办理结果",
     "case.illegal_transition": "办件当前状态为“{1:caseState}”，不能{0:caseAction}",

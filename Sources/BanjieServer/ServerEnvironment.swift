@@ -104,8 +104,8 @@ public final class ServerEnvironment: Sendable {
 
   /// One pass of the SLA sweeper: stores and publishes what changed.
   /// `full: false` is the quick pass: only cases whose next colour change has come (see
-  /// BanjieStore.sweep); demands, rectifications and supervision orders (督办) wait for the full
-  /// pass. Each store sweep reads the clock inside its write transaction, after any calendar
+  /// BanjieStore.sweep); demands, rectifications, supervision orders (督办) and 容缺 materials wait for
+  /// the full pass. Each store sweep reads the clock inside its write transaction, after any calendar
   /// import the writer ran before it.
   @discardableResult
   public func sweep(full: Bool = true) async throws -> [AlertRecord] {
@@ -115,6 +115,7 @@ public final class ServerEnvironment: Sendable {
       alerts += try await self.store.sweepDemands(clock: self.sla, now: now)
       alerts += try await self.store.sweepRectifications(clock: self.sla, now: now)
       alerts += try await self.store.sweepSupervision(clock: self.sla, now: now)
+      alerts += try await self.store.sweepPendingMaterials(clock: self.sla, now: now)
     }
     if !alerts.isEmpty {
       self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])

@@ -118,7 +118,8 @@ extension BanjieStore {
   /// state machine decide, and records the event and audit row in the same transaction.
   public func transition(
     number: String, action: CaseAction, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (CaseRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
+    authorize: @Sendable (CaseRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?,
+    pending: PendingAcceptance? = nil
   ) async throws -> CaseView {
     try await self.write(
       idempotency: key, method: "case.\(action.name.rawValue)", encode: Self.encodeView, decode: Self.decodeView, now: now
@@ -144,11 +145,19 @@ extension BanjieStore {
         throw DomainError(kind: .failedPrecondition, code: "case.corrupt", arguments: [number])
       }
       var note = ""
+      var extraDetail: [String: String] = [:]
       switch action {
       case .accept:
         record.acceptedAt = now
         record.intakeDueAt = nil
         record.missingMaterials = []
+        if let pending, !pending.materials.isEmpty {
+          // 容缺受理: only for items whose catalog entry allows it, with materials of the item.
+          let inserted = try Self.insertPendingMaterials(db, record: record, caseID: caseID, pending: pending, clock: clock, now: now)
+          note = "pending: " + inserted.map(\.material).joined(separator: ", ")
+          extraDetail["pending"] = inserted.map(\.material).joined(separator: ", ")
+          extraDetail["promised_by"] = inserted.first.map { AuditLog.timestamp($0.promisedBy) } ?? ""
+        }
       case .requestSupplement(let missing):
         record.missingMaterials = missing
         record.intakeDueAt = nil
@@ -175,6 +184,15 @@ extension BanjieStore {
         note = "from \(record.departmentCode) to \(target)"
         record.departmentCode = target
       case .complete(let outcome):
+        if outcome == .approved {
+          // 容缺受理: no approval while a pending material is neither supplied nor waived.
+          let open = try Self.openPendingMaterials(db, caseID: caseID)
+          guard open.isEmpty else {
+            throw DomainError(
+              kind: .failedPrecondition, code: "case.pending_materials_open",
+              arguments: [number, open.joined(separator: ", ")], field: "pending_materials")
+          }
+        }
         record.completedAt = now
         record.outcome = outcome
         note = outcome.rawValue
@@ -193,7 +211,8 @@ extension BanjieStore {
         db, record: record, action: transition.action.name.rawValue, from: transition.from, actor: actor, note: note, at: now)
       try AuditLog.append(
         db, at: now, actor: actor, action: "case.\(transition.action.name.rawValue)", entity: "case", entityID: number,
-        detail: ["from": transition.from.rawValue, "to": transition.to.rawValue, "version": String(record.version), "note": note])
+        detail: ["from": transition.from.rawValue, "to": transition.to.rawValue, "version": String(record.version), "note": note]
+          .merging(extraDetail) { current, _ in current })
       return try self.view(db, record, clock: clock, now: now)
     }
   }
@@ -254,7 +273,9 @@ extension BanjieStore {
       try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode])
       ?? record.departmentCode
     let sla = try Self.status(db, record, clock: clock, now: now).map { SLAStatusSnapshot($0, at: now) }
-    return CaseView(record: record, itemName: itemName, departmentName: departmentName, sla: sla)
+    let pending = try Self.pendingMaterials(db, record, clock: clock, now: now)
+    return CaseView(
+      record: record, itemName: itemName, departmentName: departmentName, sla: sla, pending: pending.isEmpty ? nil : pending)
   }
 
   static func appendEvent(_ db: Database, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date) throws

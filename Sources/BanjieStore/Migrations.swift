@@ -21,6 +21,7 @@ enum Migrations {
     ("v6-dashboard", Self.v6Dashboard),
     ("v7-registry", Self.v7Registry),
     ("v8-supervision", Self.v8Supervision),
+    ("v9-minor-pending", Self.v9MinorPending),
   ]
 
   /// The identifier of the newest migration: the schema this build writes.

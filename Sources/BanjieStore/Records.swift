@@ -147,6 +147,9 @@ public struct CaseView: Sendable, Hashable, Codable {
   public var itemName: String
   public var departmentName: String
   public var sla: SLAStatusSnapshot?
+  /// 容缺受理: the materials the case was accepted without (nil or empty when none). Optional so
+  /// idempotent replays stored before it existed still decode.
+  public var pending: [PendingMaterialRecord]? = nil
 }
 
 /// The parts of `SLAStatus` a client sees, Codable for idempotent replays.

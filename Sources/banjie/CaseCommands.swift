@@ -11,7 +11,8 @@ struct CaseCommand: AsyncParsableCommand {
     abstract: t("case.abstract"),
     subcommands: [
       Submit.self, Accept.self, Notice.self, Supplied.self, Refuse.self, Suspend.self, Resume.self, Transfer.self,
-      Complete.self, Deliver.self, Withdraw.self, Show.self, List.self, History.self, Print.self,
+      Complete.self, Deliver.self, Withdraw.self, SuppliedMaterials.self, Waive.self, Show.self, List.self, History.self,
+      Print.self,
     ]
   )
 }
@@ -68,10 +69,74 @@ extension CaseCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
+    @Option(name: .long, help: ArgumentHelp(t("case.help.pending")), transform: Normalize.text) var pending: [String] = []
+    @Option(name: .long, help: ArgumentHelp(t("case.help.pendingDays"))) var pendingDays: UInt32?
+    func validate() throws {
+      if let days = self.pendingDays {
+        guard !self.pending.isEmpty else { throw ValidationError(t("case.error.pendingDaysAlone")) }
+        guard (1...30).contains(days) else { throw ValidationError(t("case.error.pendingDays", days)) }
+      }
+    }
     func run() async throws {
-      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { _ in }) {
+      try await Transition.run(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion,
+        {
+          $0.pendingMaterials = self.pending
+          $0.pendingWorkingDays = self.pendingDays ?? 0
+        }
+      ) {
         try await $0.acceptCase($1, metadata: $2, options: $3)
       }
+    }
+  }
+
+  /// 容缺受理: the pending materials arrived (已补齐); a clerk of the case's department.
+  struct SuppliedMaterials: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "supplied-materials", abstract: t("case.suppliedMaterials.abstract"))
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var mutation: MutationOptions
+    @OptionGroup var target: CaseTarget
+    @Option(name: .long, help: ArgumentHelp(t("case.help.material")), transform: Normalize.text) var material: [String]
+    func run() async throws {
+      try await Materials.run(self.connection, self.mutation, self.target, materials: self.material, reason: "") {
+        try await $0.recordMaterialsSupplied($1, metadata: $2, options: $3)
+      }
+    }
+  }
+
+  /// 容缺受理: the office waives pending materials (免于提交), with a reason.
+  struct Waive: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: t("case.waive.abstract"))
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var mutation: MutationOptions
+    @OptionGroup var target: CaseTarget
+    @Option(name: .long, help: ArgumentHelp(t("case.help.material")), transform: Normalize.text) var material: [String]
+    @Option(name: .long, help: ArgumentHelp(t("case.help.waiveReason")), transform: Normalize.text) var reason: String
+    func run() async throws {
+      try await Materials.run(self.connection, self.mutation, self.target, materials: self.material, reason: self.reason) {
+        try await $0.waiveMaterials($1, metadata: $2, options: $3)
+      }
+    }
+  }
+
+  /// The shape of the two 容缺 material commands.
+  struct Materials {
+    static func run(
+      _ connection: ConnectionOptions, _ mutation: MutationOptions, _ target: CaseTarget, materials: [String], reason: String,
+      _ call:
+        @escaping @Sendable (Banjie_V1_CaseService.Client<BanjieClientTransportAlias>, Banjie_V1_MaterialsRequest, Metadata, CallOptions)
+        async throws -> Banjie_V1_Case
+    ) async throws {
+      let request = Banjie_V1_MaterialsRequest.with {
+        $0.number = target.number
+        $0.expectedVersion = target.ifVersion ?? 0
+        $0.materials = materials
+        $0.reason = reason
+      }
+      let result = try await connection.withClient { client, _, _ in
+        try await call(Banjie_V1_CaseService.Client(wrapping: client), request, mutation.metadata, connection.callOptions)
+      }
+      try CaseOutput.printCase(result, json: mutation.json)
     }
   }
 
@@ -413,6 +478,11 @@ enum CaseOutput {
     return name == "-" ? "-" : t("colour.\(name)")
   }
 
+  /// A 容缺 material's state ("PENDING", "SUPPLIED", "WAIVED") as people call it (待补齐, 已补齐, 免于提交).
+  static func pendingStateText(_ state: String) -> String {
+    HumanText.known("case.pendingState.\(state)", or: state)
+  }
+
   /// A case outcome as the server sends it ("approved") as people call it (准予).
   static func outcomeText(_ outcome: String) -> String {
     HumanText.known("outcome.\(outcome.uppercased())", or: outcome)
@@ -425,7 +495,8 @@ enum CaseOutput {
 
   /// A history note: the notes the server itself writes are translated, people's notes kept.
   static func noteText(_ note: String) -> String {
-    note == "intake limit passed" ? t("case.note.intakeLimitPassed") : note
+    if note.hasPrefix("pending: ") { return t("case.note.pending", String(note.dropFirst("pending: ".count))) }
+    return note == "intake limit passed" ? t("case.note.intakeLimitPassed") : note
   }
 
   /// A limit as the server writes it ("3 working days", "1 working hour") in the current language.
@@ -483,6 +554,12 @@ enum CaseOutput {
     }
     if c.hasDeliveredAt { lines.append((t("case.field.delivered"), shortTime(c.deliveredAt))) }
     if !c.missingMaterials.isEmpty { lines.append((t("case.field.missing"), c.missingMaterials.joined(separator: "、"))) }
+    // 容缺材料: one line each, "material · promised by … · colour · state" (nothing without them).
+    for (index, p) in c.pending.enumerated() {
+      let open = p.state == "PENDING"
+      let text = t("case.value.pending", p.material, shortTime(p.promisedBy), colourText(p.colour), pendingStateText(p.state))
+      lines.append((index == 0 ? t("case.field.pending") : "", Terminal.paint(text, open ? ansi(p.colour) : nil)))
+    }
     if !c.lastNote.isEmpty { lines.append((t("case.field.note"), c.lastNote)) }
     // English labels line up at column 11 as before; longer labels push the values right.
     let width = max(11, (lines.map { displayWidth($0.0) }.max() ?? 0) + 1)

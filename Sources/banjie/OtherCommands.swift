@@ -345,6 +345,16 @@ enum AlertText {
   static func message(_ alert: Banjie_V1_Alert) -> String {
     let text = alert.message
     let kind = alert.kind.split(separator: ".", maxSplits: 1).map(String.init)
+    // 容缺材料: "pending material "M" of case N is overdue (promised by …)" / "… has used P % …".
+    if kind.first == "pending", let material = Self.between(text, "pending material \"", "\" of case "),
+      let promised = Self.between(text, "(promised by ", ")").flatMap({ HumanText.parseISO8601($0) }).map({ HumanText.time($0) })
+    {
+      let number = alert.subject.hasPrefix("case ") ? String(alert.subject.dropFirst(5)) : alert.subject
+      if kind.last == "red" { return t("case.alert.pendingRed", number, material, promised) }
+      if kind.last == "yellow", let used = Self.between(text, "has used ", " %") {
+        return t("case.alert.pendingYellow", number, material, used, promised)
+      }
+    }
     guard kind.count == 2, ["case", "demand", "rectification", "supervision"].contains(kind[0]) else {
       return HumanText.localisingTimestamps(text)
     }

@@ -22,6 +22,7 @@ struct MigrationTests {
     ("v6-dashboard", "add0546b10e11a527e66fd46bf7c7656831034114f5b079e8e558fb3ec3f5538"),
     ("v7-registry", "2b1cbe25ea2460c020e22b1ebffed5190386fc45f224ee53a1ad60308dfc2637"),
     ("v8-supervision", "c6a114a648af51e03e256992cd0fc1b72759f84a2d7434a9d6bf2d4c21282006"),
+    ("v9-minor-pending", "2837e60f6554cdabf9b2cdb0e3ba13886096c39f00263f89fdd2c0e0c43b5e38"),
   ]
 
   @Test("every shipped migration's SQL is exactly as it shipped")

@@ -165,6 +165,32 @@ public enum Banjie_V1_CaseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RecordMaterialsSupplied" metadata.
+        public enum RecordMaterialsSupplied: Sendable {
+            /// Request type for "RecordMaterialsSupplied".
+            public typealias Input = Banjie_V1_MaterialsRequest
+            /// Response type for "RecordMaterialsSupplied".
+            public typealias Output = Banjie_V1_Case
+            /// Descriptor for "RecordMaterialsSupplied".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CaseService"),
+                method: "RecordMaterialsSupplied",
+                type: .unary
+            )
+        }
+        /// Namespace for "WaiveMaterials" metadata.
+        public enum WaiveMaterials: Sendable {
+            /// Request type for "WaiveMaterials".
+            public typealias Input = Banjie_V1_MaterialsRequest
+            /// Response type for "WaiveMaterials".
+            public typealias Output = Banjie_V1_Case
+            /// Descriptor for "WaiveMaterials".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CaseService"),
+                method: "WaiveMaterials",
+                type: .unary
+            )
+        }
         /// Namespace for "GetCase" metadata.
         public enum GetCase: Sendable {
             /// Request type for "GetCase".
@@ -230,6 +256,8 @@ public enum Banjie_V1_CaseService: Sendable {
             CompleteCase.descriptor,
             DeliverCase.descriptor,
             WithdrawCase.descriptor,
+            RecordMaterialsSupplied.descriptor,
+            WaiveMaterials.descriptor,
             GetCase.descriptor,
             ListCases.descriptor,
             GetCaseHistory.descriptor,
@@ -411,6 +439,38 @@ extension Banjie_V1_CaseService {
         /// - Returns: A streaming response of `Banjie_V1_Case` messages.
         func withdrawCase(
             request: GRPCCore.StreamingServerRequest<Banjie_V1_CaseActionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case>
+
+        /// Handle the "RecordMaterialsSupplied" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 容缺受理: pending materials arrived (clerk), or the office waives them with a reason.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_MaterialsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_Case` messages.
+        func recordMaterialsSupplied(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_MaterialsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case>
+
+        /// Handle the "WaiveMaterials" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_MaterialsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_Case` messages.
+        func waiveMaterials(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_MaterialsRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case>
 
@@ -637,6 +697,38 @@ extension Banjie_V1_CaseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case>
 
+        /// Handle the "RecordMaterialsSupplied" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 容缺受理: pending materials arrived (clerk), or the office waives them with a reason.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_MaterialsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_Case` message.
+        func recordMaterialsSupplied(
+            request: GRPCCore.ServerRequest<Banjie_V1_MaterialsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case>
+
+        /// Handle the "WaiveMaterials" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_MaterialsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_Case` message.
+        func waiveMaterials(
+            request: GRPCCore.ServerRequest<Banjie_V1_MaterialsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case>
+
         /// Handle the "GetCase" method.
         ///
         /// - Parameters:
@@ -858,6 +950,38 @@ extension Banjie_V1_CaseService {
             context: GRPCCore.ServerContext
         ) async throws -> Banjie_V1_Case
 
+        /// Handle the "RecordMaterialsSupplied" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 容缺受理: pending materials arrived (clerk), or the office waives them with a reason.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_MaterialsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_Case` to respond with.
+        func recordMaterialsSupplied(
+            request: Banjie_V1_MaterialsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_Case
+
+        /// Handle the "WaiveMaterials" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_MaterialsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_Case` to respond with.
+        func waiveMaterials(
+            request: Banjie_V1_MaterialsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_Case
+
         /// Handle the "GetCase" method.
         ///
         /// - Parameters:
@@ -1047,6 +1171,28 @@ extension Banjie_V1_CaseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Banjie_V1_CaseService.Method.RecordMaterialsSupplied.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_MaterialsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Case>(),
+            handler: { request, context in
+                try await self.recordMaterialsSupplied(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CaseService.Method.WaiveMaterials.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_MaterialsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Case>(),
+            handler: { request, context in
+                try await self.waiveMaterials(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Banjie_V1_CaseService.Method.GetCase.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_GetCaseRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Case>(),
@@ -1211,6 +1357,28 @@ extension Banjie_V1_CaseService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case> {
         let response = try await self.withdrawCase(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func recordMaterialsSupplied(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_MaterialsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case> {
+        let response = try await self.recordMaterialsSupplied(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func waiveMaterials(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_MaterialsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case> {
+        let response = try await self.waiveMaterials(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1401,6 +1569,32 @@ extension Banjie_V1_CaseService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case> {
         return GRPCCore.ServerResponse<Banjie_V1_Case>(
             message: try await self.withdrawCase(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func recordMaterialsSupplied(
+        request: GRPCCore.ServerRequest<Banjie_V1_MaterialsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case> {
+        return GRPCCore.ServerResponse<Banjie_V1_Case>(
+            message: try await self.recordMaterialsSupplied(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func waiveMaterials(
+        request: GRPCCore.ServerRequest<Banjie_V1_MaterialsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case> {
+        return GRPCCore.ServerResponse<Banjie_V1_Case>(
+            message: try await self.waiveMaterials(
                 request: request.message,
                 context: context
             ),
@@ -1678,6 +1872,48 @@ extension Banjie_V1_CaseService {
         func withdrawCase<Result>(
             request: GRPCCore.ClientRequest<Banjie_V1_CaseActionRequest>,
             serializer: some GRPCCore.MessageSerializer<Banjie_V1_CaseActionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Case>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RecordMaterialsSupplied" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 容缺受理: pending materials arrived (clerk), or the office waives them with a reason.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_MaterialsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_MaterialsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Case` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func recordMaterialsSupplied<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_MaterialsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_MaterialsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Case>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "WaiveMaterials" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_MaterialsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_MaterialsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Case` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func waiveMaterials<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_MaterialsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_MaterialsRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Case>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result
@@ -2110,6 +2346,70 @@ extension Banjie_V1_CaseService {
             )
         }
 
+        /// Call the "RecordMaterialsSupplied" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 容缺受理: pending materials arrived (clerk), or the office waives them with a reason.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_MaterialsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_MaterialsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Case` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func recordMaterialsSupplied<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_MaterialsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_MaterialsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Case>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CaseService.Method.RecordMaterialsSupplied.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "WaiveMaterials" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_MaterialsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_MaterialsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Case` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func waiveMaterials<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_MaterialsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_MaterialsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Case>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CaseService.Method.WaiveMaterials.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "GetCase" method.
         ///
         /// - Parameters:
@@ -2506,6 +2806,60 @@ extension Banjie_V1_CaseService.ClientProtocol {
         try await self.withdrawCase(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_CaseActionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Case>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordMaterialsSupplied" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 容缺受理: pending materials arrived (clerk), or the office waives them with a reason.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_MaterialsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func recordMaterialsSupplied<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_MaterialsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.recordMaterialsSupplied(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_MaterialsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Case>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WaiveMaterials" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_MaterialsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func waiveMaterials<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_MaterialsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.waiveMaterials(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_MaterialsRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Case>(),
             options: options,
             onResponse: handleResponse
@@ -2931,6 +3285,68 @@ extension Banjie_V1_CaseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.withdrawCase(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RecordMaterialsSupplied" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 容缺受理: pending materials arrived (clerk), or the office waives them with a reason.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func recordMaterialsSupplied<Result>(
+        _ message: Banjie_V1_MaterialsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_MaterialsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.recordMaterialsSupplied(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "WaiveMaterials" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func waiveMaterials<Result>(
+        _ message: Banjie_V1_MaterialsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_MaterialsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.waiveMaterials(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -236,11 +236,48 @@ public nonisolated struct Banjie_V1_Case: @unchecked Sendable {
     set {_uniqueStorage()._receivedBy = newValue}
   }
 
+  /// 容缺受理: materials accepted as pending (empty otherwise)
+  public var pending: [Banjie_V1_PendingMaterial] {
+    get {_storage._pending}
+    set {_uniqueStorage()._pending = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// 容缺材料: a non-essential material a case was accepted without, due by its promise date.
+public nonisolated struct Banjie_V1_PendingMaterial: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var material: String = String()
+
+  /// 承诺补齐日期: N working days from acceptance
+  public var promisedBy: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_promisedBy ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_promisedBy = newValue}
+  }
+  /// Returns true if `promisedBy` has been explicitly set.
+  public var hasPromisedBy: Bool {self._promisedBy != nil}
+  /// Clears the value of `promisedBy`. Subsequent reads from it will return its default value.
+  public mutating func clearPromisedBy() {self._promisedBy = nil}
+
+  /// on its own clock; frozen once resolved
+  public var colour: Banjie_V1_Colour = .unspecified
+
+  /// "PENDING", "SUPPLIED" (已补齐) or "WAIVED" (免于提交)
+  public var state: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _promisedBy: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 public nonisolated struct Banjie_V1_CaseEvent: Sendable {
@@ -324,6 +361,34 @@ public nonisolated struct Banjie_V1_CaseActionRequest: Sendable {
 
   /// CompleteCase: "approved" or "denied"
   public var outcome: String = String()
+
+  /// AcceptCase: 容缺受理, materials of the item still to come
+  public var pendingMaterials: [String] = []
+
+  /// AcceptCase: promise date in working days (0: 5; 1-30)
+  public var pendingWorkingDays: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// RecordMaterialsSupplied (a clerk of the case's department) and WaiveMaterials (the office).
+public nonisolated struct Banjie_V1_MaterialsRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var number: String = String()
+
+  /// pending materials of the case, as listed on it
+  public var materials: [String] = []
+
+  /// WaiveMaterials: required
+  public var reason: String = String()
+
+  /// 0: no check; otherwise ABORTED if the case moved on
+  public var expectedVersion: Int64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -457,7 +522,7 @@ nonisolated extension Banjie_V1_CaseState: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Case"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}item_code\0\u{3}item_name\0\u{3}department_code\0\u{3}department_name\0\u{1}window\0\u{1}applicant\0\u{3}enterprise_uscc\0\u{1}state\0\u{1}outcome\0\u{1}version\0\u{3}received_at\0\u{3}accepted_at\0\u{3}completed_at\0\u{3}delivered_at\0\u{1}limit\0\u{1}sla\0\u{3}missing_materials\0\u{3}last_note\0\u{3}deemed_accepted\0\u{3}intake_due_at\0\u{3}received_by\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}item_code\0\u{3}item_name\0\u{3}department_code\0\u{3}department_name\0\u{1}window\0\u{1}applicant\0\u{3}enterprise_uscc\0\u{1}state\0\u{1}outcome\0\u{1}version\0\u{3}received_at\0\u{3}accepted_at\0\u{3}completed_at\0\u{3}delivered_at\0\u{1}limit\0\u{1}sla\0\u{3}missing_materials\0\u{3}last_note\0\u{3}deemed_accepted\0\u{3}intake_due_at\0\u{3}received_by\0\u{1}pending\0")
 
   fileprivate class _StorageClass {
     var _number: String = String()
@@ -482,6 +547,7 @@ nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._Mess
     var _deemedAccepted: Bool = false
     var _intakeDueAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _receivedBy: String = String()
+    var _pending: [Banjie_V1_PendingMaterial] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -514,6 +580,7 @@ nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._Mess
       _deemedAccepted = source._deemedAccepted
       _intakeDueAt = source._intakeDueAt
       _receivedBy = source._receivedBy
+      _pending = source._pending
     }
   }
 
@@ -554,6 +621,7 @@ nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._Mess
         case 20: try { try decoder.decodeSingularBoolField(value: &_storage._deemedAccepted) }()
         case 21: try { try decoder.decodeSingularMessageField(value: &_storage._intakeDueAt) }()
         case 22: try { try decoder.decodeSingularStringField(value: &_storage._receivedBy) }()
+        case 23: try { try decoder.decodeRepeatedMessageField(value: &_storage._pending) }()
         default: break
         }
       }
@@ -632,6 +700,9 @@ nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._Mess
       if !_storage._receivedBy.isEmpty {
         try visitor.visitSingularStringField(value: _storage._receivedBy, fieldNumber: 22)
       }
+      if !_storage._pending.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._pending, fieldNumber: 23)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -663,10 +734,60 @@ nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._Mess
         if _storage._deemedAccepted != rhs_storage._deemedAccepted {return false}
         if _storage._intakeDueAt != rhs_storage._intakeDueAt {return false}
         if _storage._receivedBy != rhs_storage._receivedBy {return false}
+        if _storage._pending != rhs_storage._pending {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_PendingMaterial: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PendingMaterial"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}material\0\u{3}promised_by\0\u{1}colour\0\u{1}state\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.material) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._promisedBy) }()
+      case 3: try { try decoder.decodeSingularEnumField(value: &self.colour) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.material.isEmpty {
+      try visitor.visitSingularStringField(value: self.material, fieldNumber: 1)
+    }
+    try { if let v = self._promisedBy {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if self.colour != .unspecified {
+      try visitor.visitSingularEnumField(value: self.colour, fieldNumber: 3)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_PendingMaterial, rhs: Banjie_V1_PendingMaterial) -> Bool {
+    if lhs.material != rhs.material {return false}
+    if lhs._promisedBy != rhs._promisedBy {return false}
+    if lhs.colour != rhs.colour {return false}
+    if lhs.state != rhs.state {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -803,7 +924,7 @@ nonisolated extension Banjie_V1_SubmitCaseRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Banjie_V1_CaseActionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CaseActionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}expected_version\0\u{1}note\0\u{3}missing_materials\0\u{3}to_department\0\u{1}outcome\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}expected_version\0\u{1}note\0\u{3}missing_materials\0\u{3}to_department\0\u{1}outcome\0\u{3}pending_materials\0\u{3}pending_working_days\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -817,6 +938,8 @@ nonisolated extension Banjie_V1_CaseActionRequest: SwiftProtobuf.Message, SwiftP
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.missingMaterials) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.toDepartment) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
+      case 7: try { try decoder.decodeRepeatedStringField(value: &self.pendingMaterials) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.pendingWorkingDays) }()
       default: break
       }
     }
@@ -841,6 +964,12 @@ nonisolated extension Banjie_V1_CaseActionRequest: SwiftProtobuf.Message, SwiftP
     if !self.outcome.isEmpty {
       try visitor.visitSingularStringField(value: self.outcome, fieldNumber: 6)
     }
+    if !self.pendingMaterials.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.pendingMaterials, fieldNumber: 7)
+    }
+    if self.pendingWorkingDays != 0 {
+      try visitor.visitSingularUInt32Field(value: self.pendingWorkingDays, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -851,6 +980,53 @@ nonisolated extension Banjie_V1_CaseActionRequest: SwiftProtobuf.Message, SwiftP
     if lhs.missingMaterials != rhs.missingMaterials {return false}
     if lhs.toDepartment != rhs.toDepartment {return false}
     if lhs.outcome != rhs.outcome {return false}
+    if lhs.pendingMaterials != rhs.pendingMaterials {return false}
+    if lhs.pendingWorkingDays != rhs.pendingWorkingDays {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_MaterialsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".MaterialsRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{1}materials\0\u{1}reason\0\u{3}expected_version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.number) }()
+      case 2: try { try decoder.decodeRepeatedStringField(value: &self.materials) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.expectedVersion) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.number.isEmpty {
+      try visitor.visitSingularStringField(value: self.number, fieldNumber: 1)
+    }
+    if !self.materials.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.materials, fieldNumber: 2)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    if self.expectedVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.expectedVersion, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_MaterialsRequest, rhs: Banjie_V1_MaterialsRequest) -> Bool {
+    if lhs.number != rhs.number {return false}
+    if lhs.materials != rhs.materials {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.expectedVersion != rhs.expectedVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

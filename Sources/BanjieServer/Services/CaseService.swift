@@ -62,7 +62,9 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     return view.proto
   }
 
-  private func act(_ request: Banjie_V1_CaseActionRequest, _ context: ServerContext, _ action: CaseAction) async throws -> Banjie_V1_Case {
+  private func act(
+    _ request: Banjie_V1_CaseActionRequest, _ context: ServerContext, _ action: CaseAction, pending: PendingAcceptance? = nil
+  ) async throws -> Banjie_V1_Case {
     let caller = try Caller.of(context)
     try caller.require(.clerk, action: "handle cases")
     try FieldRules.text(request.number, field: "number", max: 64)
@@ -73,7 +75,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let key = caller.idempotencyKey
     let view = try await self.env.store.transition(
       number: number, action: action, expectedVersion: expected, actor: caller.actor,
-      authorize: Self.clerkOfDepartment(caller), clock: env.sla, now: env.now.now, key: key)
+      authorize: Self.clerkOfDepartment(caller), clock: env.sla, now: env.now.now, key: key, pending: pending)
     env.logger.info(
       "case \(action.name.rawValue)",
       metadata: ["case": "\(number)", "state": "\(view.record.state.rawValue)", "version": "\(view.record.version)"])
@@ -81,7 +83,70 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   }
 
   func acceptCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
-    try await self.act(request, context, .accept)
+    try Caller.of(context).require(.clerk, action: "handle cases")
+    // 容缺受理 (docs/DOMAIN.md §20): the item's rules are checked by the store, in the transaction.
+    let materials = request.pendingMaterials.map(Self.normalizedMaterial)
+    guard materials.count <= 100 else {
+      throw DomainError(kind: .invalidArgument, code: "case.too_many_pending", field: "pending_materials")
+    }
+    for material in materials { try FieldRules.text(material, field: "pending_materials", max: 200) }
+    if materials.isEmpty {
+      guard request.pendingWorkingDays == 0 else {
+        throw DomainError(
+          kind: .invalidArgument, code: "case.pending_days_without_materials", arguments: ["\(request.pendingWorkingDays)"],
+          field: "pending_working_days")
+      }
+      return try await self.act(request, context, .accept)
+    }
+    let days = request.pendingWorkingDays == 0 ? PendingAcceptance.defaultWorkingDays : Int(request.pendingWorkingDays)
+    guard PendingAcceptance.workingDaysRange.contains(days) else {
+      throw DomainError(
+        kind: .invalidArgument, code: "case.pending_bad_days", arguments: ["\(request.pendingWorkingDays)"],
+        field: "pending_working_days")
+    }
+    return try await self.act(request, context, .accept, pending: PendingAcceptance(materials: materials, workingDays: days))
+  }
+
+  /// 容缺材料 as compared and stored: NFKC, trimmed.
+  private static func normalizedMaterial(_ text: String) -> String {
+    text.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+  }
+
+  /// 已补齐: a clerk of the case's department records pending materials as supplied.
+  func recordMaterialsSupplied(request: Banjie_V1_MaterialsRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    let caller = try Caller.of(context)
+    try caller.require(.clerk, action: "record supplied materials")
+    return try await self.resolve(request, caller: caller, .supplied, authorize: Self.clerkOfDepartment(caller))
+  }
+
+  /// 免于提交: the office waives pending materials, with a reason.
+  func waiveMaterials(request: Banjie_V1_MaterialsRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "waive pending materials")
+    try FieldRules.text(request.reason, field: "reason", max: 2000)
+    return try await self.resolve(request, caller: caller, .waived(reason: request.reason), authorize: { _ in })
+  }
+
+  private func resolve(
+    _ request: Banjie_V1_MaterialsRequest, caller: Caller, _ resolution: PendingResolution,
+    authorize: @escaping @Sendable (CaseRecord) throws -> Void
+  ) async throws -> Banjie_V1_Case {
+    try FieldRules.text(request.number, field: "number", max: 64)
+    let materials = request.materials.map(Self.normalizedMaterial)
+    guard !materials.isEmpty else {
+      throw DomainError(kind: .invalidArgument, code: "case.pending_materials_required", field: "materials")
+    }
+    guard materials.count <= 100 else {
+      throw DomainError(kind: .invalidArgument, code: "case.too_many_pending", field: "materials")
+    }
+    for material in materials { try FieldRules.text(material, field: "materials", max: 200) }
+    let env = self.env
+    let view = try await env.store.resolvePendingMaterials(
+      number: request.number, materials: materials, resolution: resolution,
+      expectedVersion: request.expectedVersion > 0 ? request.expectedVersion : nil, actor: caller.actor, authorize: authorize,
+      clock: env.sla, now: env.now.now, key: caller.idempotencyKey)
+    env.logger.info("case pending materials resolved", metadata: ["case": "\(request.number)", "version": "\(view.record.version)"])
+    return view.proto
   }
 
   func requestSupplement(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {

@@ -124,7 +124,19 @@ extension CaseView {
     c.lastNote = r.lastNote
     c.deemedAccepted = r.deemedAccepted
     c.receivedBy = r.receivedBy
+    c.pending = (self.pending ?? []).map(\.proto)
     return c
+  }
+}
+
+extension PendingMaterialRecord {
+  var proto: Banjie_V1_PendingMaterial {
+    .with {
+      $0.material = self.material
+      $0.promisedBy = Google_Protobuf_Timestamp(milliseconds: self.promisedBy)
+      $0.colour = self.colour.proto
+      $0.state = self.state.rawValue
+    }
   }
 }
 
