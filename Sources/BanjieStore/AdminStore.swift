@@ -37,16 +37,17 @@ extension BanjieStore {
     try await self.pool.read { db in try RevocationRecord.order(Column("revoked_at")).fetchAll(db) }
   }
 
-  /// An online backup into `path`: a consistent copy taken while writers go on.
+  /// An online backup into `path`: a consistent copy taken while writers go on. The audit row
+  /// is written once the copy exists, so a failed backup is not recorded as done.
   public func backup(to path: String, actor: Actor, now: Date) async throws {
-    try await self.pool.write { db in
-      try AuditLog.append(db, at: now, actor: actor, action: "database.backup", entity: "database", entityID: "backup")
-    }
     // The copy runs on one of the pool's readers (a consistent snapshot), off the cooperative pool.
     try await self.pool.read { db in
       let destination = try DatabaseQueue(path: path)
       try destination.writeWithoutTransaction { try db.backup(to: $0) }
       try destination.close()
+    }
+    try await self.pool.write { db in
+      try AuditLog.append(db, at: now, actor: actor, action: "database.backup", entity: "database", entityID: "backup")
     }
   }
 }

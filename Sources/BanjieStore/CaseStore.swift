@@ -56,7 +56,7 @@ extension BanjieStore {
   /// admitted by the registry's rule (docs/DOMAIN.md §18) before `authorize` sees the item.
   public func submitCase(
     _ new: NewCase, regionCode: String, actor: Actor, authorize: @Sendable (ServiceItemRecord, WindowAdmission) throws -> Void,
-    clock: SLAClock, now: Date, key: IdempotencyKey?
+    clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> CaseView {
     try FieldRules.code(new.itemCode, field: "item_code")
     try FieldRules.text(new.applicant, field: "applicant", max: 200)
@@ -70,6 +70,8 @@ extension BanjieStore {
       }
     }
     return try await self.write(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
+      // Read in the writer, after any calendar import or settings change it ran before.
+      let clock = currentClock()
       guard let item = try ServiceItemRecord.fetchOne(db, key: new.itemCode) else {
         throw DomainError(kind: .invalidArgument, code: "case.unknown_item", arguments: [new.itemCode], field: "item_code")
       }
@@ -118,12 +120,15 @@ extension BanjieStore {
   /// state machine decide, and records the event and audit row in the same transaction.
   public func transition(
     number: String, action: CaseAction, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (CaseRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?,
+    authorize: @Sendable (CaseRecord) throws -> Void, clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
+    key: IdempotencyKey?,
     pending: PendingAcceptance? = nil
   ) async throws -> CaseView {
     try await self.write(
       idempotency: key, method: "case.\(action.name.rawValue)", encode: Self.encodeView, decode: Self.decodeView, now: now
     ) { db in
+      // Read in the writer, after any calendar import or settings change it ran before.
+      let clock = currentClock()
       guard var record = try CaseRecord.filter(Column("number") == number).fetchOne(db) else {
         throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }

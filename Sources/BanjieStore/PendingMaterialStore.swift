@@ -139,7 +139,8 @@ extension BanjieStore {
   /// event and audit row, in one transaction. Every named material must be PENDING on the case.
   public func resolvePendingMaterials(
     number: String, materials: [String], resolution: PendingResolution, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (CaseRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
+    authorize: @Sendable (CaseRecord) throws -> Void, clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
+    key: IdempotencyKey?
   ) async throws -> CaseView {
     guard !materials.isEmpty else {
       throw DomainError(kind: .invalidArgument, code: "case.pending_materials_required", field: "materials")
@@ -152,6 +153,8 @@ extension BanjieStore {
     return try await self.write(
       idempotency: key, method: "case.\(resolution.action)", encode: Self.encodeView, decode: Self.decodeView, now: now
     ) { db in
+      // Read in the writer, after any calendar import or settings change it ran before.
+      let clock = currentClock()
       guard var record = try CaseRecord.filter(Column("number") == number).fetchOne(db), let caseID = record.id else {
         throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }

@@ -82,10 +82,13 @@ extension BanjieStore {
   /// when the subject does not exist (NOT_FOUND) or is finished (FAILED_PRECONDITION), both
   /// naming the subject's field, or when the department does not exist (INVALID_ARGUMENT).
   public func issueSupervision(
-    _ new: NewSupervision, regionCode: String, actor: Actor, clock: SLAClock, now: Date, key: IdempotencyKey?
+    _ new: NewSupervision, regionCode: String, actor: Actor, clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
+    key: IdempotencyKey?
   ) async throws -> SupervisionView {
     try SupervisionStateMachine.checkLimit(new.limitWorkingDays)
     return try await self.write(idempotency: key, method: "IssueSupervision", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+      // Read in the writer, after any calendar import or settings change it ran before.
+      let clock = currentClock()
       let field = new.subjectKind.numberField
       let table: String
       let missing: DomainError
@@ -151,11 +154,14 @@ extension BanjieStore {
   /// state machine decide, recomputes the colour and audits, in one transaction.
   public func transitionSupervision(
     number: String, action: SupervisionAction, change: SupervisionChange, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (SupervisionRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
+    authorize: @Sendable (SupervisionRecord) throws -> Void, clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
+    key: IdempotencyKey?
   ) async throws -> SupervisionView {
     try await self.write(
       idempotency: key, method: "supervision.\(action.rawValue)", encode: Self.encoded, decode: Self.decoded, now: now
     ) { db in
+      // Read in the writer, after any calendar import or settings change it ran before.
+      let clock = currentClock()
       guard var record = try SupervisionRecord.filter(Column("number") == number).fetchOne(db) else {
         throw Self.supervisionNotFound(number)
       }

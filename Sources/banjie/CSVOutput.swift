@@ -17,7 +17,13 @@ struct CSVTable {
     self.rows.append(cells)
   }
 
-  static func field(_ text: String) -> String {
+  static func field(_ value: String) -> String {
+    // A cell an applicant or enterprise typed that starts like a formula (=, +, -, @, tab, CR)
+    // would run as one in Excel: it is written as text, with a leading apostrophe.
+    var text = value
+    if let first = text.unicodeScalars.first, ["=", "+", "-", "@", "\t", "\r"].contains(first), Double(text) == nil {
+      text = "'" + text
+    }
     guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "\r\n" }) else { return text }
     return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
   }

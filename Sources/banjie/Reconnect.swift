@@ -12,7 +12,8 @@ enum Reconnect {
     if let cli = error as? CLIError { return cli.exitCode == 69 }
     guard let rpc = error as? RPCError else { return false }
     switch rpc.code {
-    case .unavailable, .deadlineExceeded, .cancelled, .aborted, .unknown, .internalError, .resourceExhausted: return true
+    // A server bug (internal, unknown) is not waited out: the command ends with exit 70.
+    case .unavailable, .deadlineExceeded, .cancelled, .resourceExhausted: return true
     default: return false
     }
   }
@@ -27,11 +28,20 @@ enum Reconnect {
     var attempt = 0
     var lost = false
     while true {
+      let started = ContinuousClock.now
+      var failure: (any Error)?
       do {
         try await session(lost)
-        Self.say(t("watch.ended", Self.delay(attempt: attempt)))
       } catch  where Self.isTransient(error) {
-        Self.say(t("watch.lost", Self.reason(error), Self.delay(attempt: attempt)))
+        failure = error
+      }
+      // A stream that held for a while was a good connection: this loss starts the back-off
+      // from the beginning again.
+      if ContinuousClock.now - started > Self.healthySession { attempt = 0 }
+      if let failure {
+        Self.say(t("watch.lost", Self.reason(failure), Self.delay(attempt: attempt)))
+      } else {
+        Self.say(t("watch.ended", Self.delay(attempt: attempt)))
       }
       lost = true
       try await Task.sleep(for: .seconds(Self.delay(attempt: attempt)))
@@ -39,7 +49,10 @@ enum Reconnect {
     }
   }
 
-  /// Called by a session once its stream is open again: resets the back-off.
+  /// How long a stream must have lasted for its loss to count as a new outage.
+  static let healthySession: Duration = .seconds(60)
+
+  /// Called by a session once its stream is open again.
   static func announceReconnected() {
     Self.say(t("watch.reconnected"))
   }

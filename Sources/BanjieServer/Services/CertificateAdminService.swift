@@ -57,31 +57,44 @@ struct CertificateAdminService: Banjie_V1_CertificateAdminService.SimpleServiceP
     let caller = try Caller.of(context)
     try caller.require(.office, action: "back up the database")
     let env = self.env
+    // File work blocks its thread: it runs on a serial queue of its own, never on the
+    // cooperative pool; only the writes to the caller are awaited here.
+    let queue = DispatchQueue(label: "banjie.backup")
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("banjie-backup-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let path = directory + "/backup.sqlite"
-    try await env.store.backup(to: path, actor: caller.actor, now: env.now.now)
-    guard let handle = FileHandle(forReadingAtPath: path) else {
-      throw RPCError(code: .internalError, message: "the backup file could not be read")
+    try await runBlockingIO(on: queue) { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+    do {
+      let path = directory + "/backup.sqlite"
+      try await env.store.backup(to: path, actor: caller.actor, now: env.now.now)
+      guard let handle = try await runBlockingIO(on: queue, { FileHandle(forReadingAtPath: path) }) else {
+        throw RPCError(code: .internalError, message: "the backup file could not be read")
+      }
+      var digest = SHA256.Hasher()
+      var total: UInt64 = 0
+      do {
+        while true {
+          let data = try await runBlockingIO(on: queue) { try handle.read(upToCount: 1 << 20) ?? Data() }
+          if data.isEmpty { break }
+          digest.update(data)
+          total += UInt64(data.count)
+          try await response.write(.with { $0.data = data })
+        }
+      } catch {
+        try? handle.close()
+        throw error
+      }
+      try? handle.close()
+      let hex = SHA256.hex(&digest)
+      try await response.write(
+        .with {
+          $0.last = true
+          $0.totalBytes = total
+          $0.sha256 = hex
+        })
+    } catch {
+      _ = try? await runBlockingIO(on: queue) { try FileManager.default.removeItem(atPath: directory) }
+      throw error
     }
-    defer { try? handle.close() }
-    var digest = SHA256.Hasher()
-    var total: UInt64 = 0
-    while true {
-      let data = try handle.read(upToCount: 1 << 20) ?? Data()
-      if data.isEmpty { break }
-      digest.update(data)
-      total += UInt64(data.count)
-      try await response.write(.with { $0.data = data })
-    }
-    let hex = SHA256.hex(&digest)
-    try await response.write(
-      .with {
-        $0.last = true
-        $0.totalBytes = total
-        $0.sha256 = hex
-      })
+    _ = try? await runBlockingIO(on: queue) { try FileManager.default.removeItem(atPath: directory) }
   }
 
   static func proto(_ record: RevocationRecord, closed: Int) -> Banjie_V1_Revocation {
