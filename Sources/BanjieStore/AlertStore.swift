@@ -12,4 +12,10 @@ extension BanjieStore {
       return try request.order(Column("id")).limit(limit).fetchAll(db)
     }
   }
+
+  /// The id of the newest stored alert (0 when there is none): where a new watcher's live part
+  /// starts.
+  public func lastAlertID() async throws -> Int64 {
+    try await self.pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM alerts") ?? 0 }
+  }
 }

@@ -303,6 +303,9 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     }
   }
 
+  /// How many stored alerts one read of a watcher's backlog takes.
+  static let alertPage = 500
+
   func watchAlerts(request: Banjie_V1_WatchAlertsRequest, response: RPCWriter<Banjie_V1_Alert>, context: ServerContext) async throws {
     let caller = try Caller.of(context)
     var department: String? = request.departmentCode.isEmpty ? nil : request.departmentCode
@@ -327,23 +330,42 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     defer { self.env.alerts.unsubscribe(id) }
     let env = self.env
     var sent = request.afterID
-    var stored: [AlertRecord] = []
-    if request.afterID > 0 {
-      // A watcher resuming after a lost connection: everything raised since its last alert.
-      stored = try await env.store.alerts(afterID: request.afterID, department: department)
-    } else if request.includeRecent || request.recentOnly {
-      stored = try await env.store.recentAlerts(since: env.now.now.addingTimeInterval(-86_400), department: department)
+    if request.afterID == 0 {
+      // A new watcher: the live part starts after the newest stored alert (read after
+      // subscribing, so nothing falls between), preceded by the last 24 hours if asked.
+      let newest = try await env.store.lastAlertID()
+      if request.includeRecent || request.recentOnly {
+        for alert in try await env.store.recentAlerts(since: env.now.now.addingTimeInterval(-86_400), department: department) {
+          try await response.write(alert.proto)
+          sent = max(sent, alert.id ?? sent)
+        }
+      }
+      sent = max(sent, newest)
     }
-    for alert in stored {
-      try await response.write(alert.proto)
-      sent = max(sent, alert.id ?? sent)
+    /// Everything stored after `sent`, page by page: a resuming watcher's backlog, and whatever
+    /// was raised while it was being sent (alerts are stored before they are published).
+    func catchUp() async throws {
+      while true {
+        let page = try await env.store.alerts(afterID: sent, department: department, limit: Self.alertPage)
+        for alert in page {
+          try await response.write(alert.proto)
+          sent = max(sent, alert.id ?? sent)
+        }
+        if page.count < Self.alertPage { return }
+      }
     }
+    try await catchUp()
     if request.recentOnly { return }
     try await withRPCCancellationHandler {
       for await alert in stream {
         if let department, alert.departmentCode != department { continue }
-        if let alertID = alert.id, alertID <= sent { continue }
+        guard let alertID = alert.id, alertID > sent else { continue }
+        // The live buffer keeps the newest alerts only: when ids jump, read what lies between
+        // from the store first, so a slow watcher still sees every alert once, in order.
+        if alertID > sent + 1 { try await catchUp() }
+        guard alertID > sent else { continue }
         try await response.write(alert.proto)
+        sent = alertID
       }
     } onCancelRPC: {
       self.env.alerts.unsubscribe(id)
