@@ -358,7 +358,7 @@ struct RawBytesSerializer: MessageSerializer {
   func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
 }
 
-@Suite("Undecodable requests", .timeLimit(.minutes(1)))
+@Suite("Undecodable requests", .timeLimit(.minutes(3)))
 struct UndecodableRequestTests {
   @Test("invalid UTF-8 in a string field is INVALID_ARGUMENT and nothing is written")
   func invalidUTF8() async throws {

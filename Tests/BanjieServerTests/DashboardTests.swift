@@ -223,7 +223,7 @@ struct DashboardTests {
   }
 }
 
-@Suite("Dashboard: watching", .timeLimit(.minutes(1)))
+@Suite("Dashboard: watching", .timeLimit(.minutes(3)))
 struct DashboardWatchTests {
   @Test("a watcher gets a fresh dashboard when a case is submitted and when one turns red")
   func watch() async throws {

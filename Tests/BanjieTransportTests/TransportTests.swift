@@ -362,7 +362,7 @@ struct TransportTests {
   }
 }
 
-@Suite("Transport: ending calls early", .timeLimit(.minutes(1)))
+@Suite("Transport: ending calls early", .timeLimit(.minutes(3)))
 struct EarlyEndTests {
   @Test("a client that stops reading a server stream early ends the call, and the handler stops")
   func stopReadingEarly() async throws {
