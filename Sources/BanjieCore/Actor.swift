@@ -3,7 +3,8 @@ import Foundation
 /// Who did something: recorded on every event and audit row.
 public struct Actor: Sendable, Hashable, Codable {
   public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
-    case clerk, enterprise, liaison, office, system
+    /// `pad` is a window's rating pad (评价器), named by its device id (docs/DOMAIN.md §21).
+    case clerk, enterprise, liaison, office, system, pad
   }
   public var role: Role
   public var organization: String

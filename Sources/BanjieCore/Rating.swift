@@ -1,6 +1,7 @@
 import Foundation
 
-/// 好差评: one rating per completed case, by its enterprise. Levels 1–2 are 差评 and need a comment.
+/// 好差评: one rating per completed case, by its enterprise, on the window's rating pad or with the
+/// receipt's rating code (docs/DOMAIN.md §13, §21). Levels 1–2 are 差评 and need a comment.
 public enum RatingLevel: Int, Sendable, Hashable, CaseIterable, Codable {
   case veryDissatisfied = 1
   case dissatisfied, basicallySatisfied, satisfied, verySatisfied
@@ -21,7 +22,7 @@ public enum RatingLevel: Int, Sendable, Hashable, CaseIterable, Codable {
   public var isGood: Bool { self.rawValue >= 4 }
 }
 
-/// What an enterprise sends, checked before anything is read or written.
+/// What a rater sends, checked before anything is read or written.
 public struct RatingInput: Sendable, Hashable {
   public static let maxCommentLength = 1000
   public static let maxTags = 10
@@ -60,11 +61,15 @@ public struct RatingInput: Sendable, Hashable {
   }
 }
 
-/// The rectification (整改) of a 差评:
+/// The rectification (整改) of a 差评 (docs/DOMAIN.md §13, §21):
 ///
 ///     OPEN → VERIFIED(valid) → RECTIFIED → FOLLOWED_UP → CLOSED
 ///     OPEN → VERIFIED(not valid) → FOLLOWED_UP → CLOSED
+///     RECTIFIED, VERIFIED(not valid) → CLOSED   (confirmed without a follow-up call)
 ///     any state but CLOSED → CLOSED when the office upholds an appeal
+///
+/// Closing needs the rater's confirmation (`RectificationConfirmation`), recorded by a satisfied
+/// follow-up call, by the rater, or by the office's sign-off.
 public enum RectificationState: String, Sendable, Hashable, CaseIterable, Codable {
   case open = "OPEN"
   case verified = "VERIFIED"
@@ -80,6 +85,18 @@ public enum AppealState: String, Sendable, Hashable, CaseIterable, Codable {
   case rejected = "REJECTED"
 }
 
+/// How the rater's confirmation that the rectification is done was obtained; closing needs one.
+public enum RectificationConfirmation: String, Sendable, Hashable, CaseIterable, Codable {
+  /// Not (yet) confirmed.
+  case unconfirmed = ""
+  /// A follow-up call (回访) in which the rater said they were satisfied.
+  case followUp = "FOLLOW_UP"
+  /// The rater confirmed with their own certificate (the enterprise of the rated case).
+  case rater = "RATER"
+  /// The office signed off, with its reason, because the rater could not be reached.
+  case office = "OFFICE"
+}
+
 public enum RectificationAction: Sendable, Hashable {
   case verify(valid: Bool)
   case rectify
@@ -87,6 +104,10 @@ public enum RectificationAction: Sendable, Hashable {
   case close
   case appeal
   case decide(uphold: Bool)
+  /// The rater's own confirmation (the enterprise of the rated case).
+  case confirm
+  /// The office's sign-off when the rater cannot be reached.
+  case signOff
 
   public var name: String {
     switch self {
@@ -96,19 +117,25 @@ public enum RectificationAction: Sendable, Hashable {
     case .close: "close"
     case .appeal: "appeal"
     case .decide: "decide"
+    case .confirm: "confirm"
+    case .signOff: "sign_off"
     }
   }
 }
 
 public enum RectificationStateMachine {
   /// The next (state, appeal state), or an error saying why the step is not allowed now.
-  /// `verifiedValid` is the verification's finding, nil before verification.
+  /// `verifiedValid` is the verification's finding, nil before verification; `confirmation` the
+  /// rater's confirmation so far. The confirmation a step records is the store's to write.
   public static func apply(
-    _ action: RectificationAction, state: RectificationState, appeal: AppealState, verifiedValid: Bool?, number: String
+    _ action: RectificationAction, state: RectificationState, appeal: AppealState, verifiedValid: Bool?,
+    confirmation: RectificationConfirmation, number: String
   ) throws(DomainError) -> (RectificationState, AppealState) {
     func refuse(_ messageKey: String) -> DomainError {
       .failedPrecondition("rectification.illegal_transition", messageKey: messageKey, arguments: [number, state.rawValue], field: "state")
     }
+    // The department's part is done: measures recorded, or the 差评 verified as not valid.
+    let departmentDone = state == .rectified || state == .followedUp || (state == .verified && verifiedValid == false)
     switch action {
     case .verify:
       guard state == .open else { throw refuse("rectification.illegal_transition#verify") }
@@ -123,9 +150,18 @@ public enum RectificationStateMachine {
         throw refuse("rectification.illegal_transition#follow_up")
       }
       return (.followedUp, appeal)
+    case .confirm, .signOff:
+      guard departmentDone else { throw refuse("rectification.illegal_transition#confirm") }
+      guard confirmation == .unconfirmed else {
+        throw .failedPrecondition("rectification.already_confirmed", arguments: [number, confirmation.rawValue], field: "confirmation")
+      }
+      return (state, appeal)
     case .close:
-      guard state == .followedUp else { throw refuse("rectification.illegal_transition#close") }
+      guard departmentDone else { throw refuse("rectification.illegal_transition#close") }
       guard appeal != .pending else { throw refuse("rectification.illegal_transition#appeal_pending") }
+      guard confirmation != .unconfirmed else {
+        throw .failedPrecondition("rectification.confirmation_missing", arguments: [number], field: "confirmation")
+      }
       return (.closed, appeal)
     case .appeal:
       guard state != .closed else { throw refuse("rectification.illegal_transition#appeal_closed") }
@@ -138,6 +174,79 @@ public enum RectificationStateMachine {
         throw .failedPrecondition("rectification.no_pending_appeal", arguments: [number, appeal.rawValue], field: "appeal_state")
       }
       return uphold ? (.closed, .upheld) : (state, .rejected)
+    }
+  }
+}
+
+/// Who stands where around one rectification, as the store reads them inside the step's
+/// transaction, and who may take which step (docs/DOMAIN.md §21): the rectification is verified
+/// independently of the clerk who was rated.
+public struct RectificationParties: Sendable, Hashable {
+  public var number: String
+  /// The department the rectification belongs to (the rated case's).
+  public var department: String
+  /// The clerk rated: the actor of the case's latest completion. Empty when the case has no
+  /// completion event to name one, and then no clerk is restricted.
+  public var ratedOrganization: String
+  public var ratedPerson: String
+  /// The enterprise of the rated case, which may confirm; empty for a natural person's case.
+  public var raterUSCC: String
+  /// Whether the acting person is a registered head (负责人) of `department`.
+  public var actorIsHead: Bool
+
+  public init(
+    number: String, department: String, ratedOrganization: String, ratedPerson: String, raterUSCC: String, actorIsHead: Bool
+  ) {
+    self.number = number
+    self.department = department
+    self.ratedOrganization = ratedOrganization
+    self.ratedPerson = ratedPerson
+    self.raterUSCC = raterUSCC
+    self.actorIsHead = actorIsHead
+  }
+
+  /// Whether `actor` is the clerk who was rated.
+  public func isRatedClerk(_ actor: Actor) -> Bool {
+    actor.role == .clerk && !self.ratedPerson.isEmpty && actor.organization == self.ratedOrganization
+      && actor.person == self.ratedPerson
+  }
+
+  /// Refuses `action` by `actor` (PERMISSION_DENIED) unless:
+  /// - verify: the office, or a head of the department who is not the rated clerk;
+  /// - follow-up, close: the office, or a clerk of the department who is not the rated clerk;
+  /// - rectify, appeal: a clerk of the department;
+  /// - confirm: the enterprise of the rated case;
+  /// - decide, sign-off: the office.
+  public func authorize(_ action: RectificationAction, by actor: Actor) throws(DomainError) {
+    let notYourDepartment = DomainError(
+      kind: .permissionDenied, code: "rectification.not_your_department",
+      arguments: [self.number, self.department, actor.role.rawValue, actor.person, actor.organization, action.name])
+    switch action {
+    case .decide, .signOff:
+      guard actor.role == .office else {
+        throw DomainError(
+          kind: .permissionDenied, code: "rectification.office_only",
+          arguments: [self.number, action.name, actor.role.rawValue, actor.person, actor.organization])
+      }
+    case .confirm:
+      guard actor.role == .enterprise, !self.raterUSCC.isEmpty, actor.organization.uppercased() == self.raterUSCC else {
+        throw DomainError(
+          kind: .permissionDenied, code: "rectification.not_the_rater",
+          arguments: [self.number, actor.role.rawValue, actor.person, actor.organization])
+      }
+    case .verify, .followUp, .close:
+      if actor.role == .office { return }
+      guard actor.role == .clerk, actor.organization == self.department else { throw notYourDepartment }
+      guard !self.isRatedClerk(actor) else {
+        throw DomainError(
+          kind: .permissionDenied, code: "rectification.rated_clerk",
+          arguments: [self.number, actor.person, actor.organization, action.name])
+      }
+      if case .verify = action, !self.actorIsHead {
+        throw DomainError(kind: .permissionDenied, code: "rectification.not_head", arguments: [self.number, self.department, actor.person])
+      }
+    case .rectify, .appeal:
+      guard actor.role == .clerk, actor.organization == self.department else { throw notYourDepartment }
     }
   }
 }

@@ -1,3 +1,4 @@
+import BanjieCore
 public import BanjieTLS
 import BanjieTransport
 public import GRPCCore
@@ -20,9 +21,16 @@ public struct Caller: Sendable, Hashable {
         ?? "none"
       throw RPCError(
         code: .permissionDenied,
-        message: "client certificate (\(subject)) names no banjie role: OU must be clerk, enterprise, liaison or office")
+        message: "client certificate (\(subject)) names no banjie role: OU must be clerk, enterprise, liaison, office or pad")
     }
     return Caller(identity: identity)
+  }
+
+  /// The refusal of a rating pad (评价器) calling `method`: a pad may call RateCase only
+  /// (docs/DOMAIN.md §21). `RequestInterceptor` refuses every other method before it runs; role
+  /// switches name this error for the pad too.
+  static func padRefused(_ method: String) -> DomainError {
+    DomainError(kind: .permissionDenied, code: "pad.rpc_not_allowed", arguments: [method])
   }
 
   /// Refuses the call unless the caller has one of `roles`.

@@ -1,4 +1,5 @@
 import BanjieCore
+import BanjieProto
 import BanjieTransport
 import GRPCCore
 import Logging
@@ -20,9 +21,9 @@ struct RequestInfo: Sendable {
 
 /// Gives each call a request id (the client's `x-request-id`, or a new one) and sends it back in
 /// the response headers and in the trailers of a failed call, so a clerk can quote it; reads the
-/// idempotency key; logs the call (mutations at info, reads at debug, failures at info) and
-/// counts it in the metrics; and turns anything that is not an RPC error into INTERNAL with the
-/// details in the log only.
+/// idempotency key; refuses a rating pad (评价器) every method but RateCase; logs the call
+/// (mutations at info, reads at debug, failures at info) and counts it in the metrics; and turns
+/// anything that is not an RPC error into INTERNAL with the details in the log only.
 struct RequestInterceptor: ServerInterceptor {
   static let requestIDKey = "x-request-id"
   /// Request metadata naming the language of messages: `zh` or `en` (English when absent or unknown).
@@ -33,9 +34,15 @@ struct RequestInterceptor: ServerInterceptor {
   /// Called after every successful call that may have changed something.
   var onChange: @Sendable () -> Void = {}
 
+  /// The only methods a rating pad may call (docs/DOMAIN.md §21): everything else is refused here,
+  /// before any service looks at the request, so no role switch can let a pad through.
+  /// Compared by name: the transport's descriptors carry no call type.
+  static let padMethods: Set<String> = [Banjie_V1_RatingService.Method.RateCase.descriptor.fullyQualifiedMethod]
+
   /// Calls whose names say they only read.
   static func isRead(_ method: String) -> Bool {
-    ["Get", "List", "Watch", "Compute", "Preview", "Check", "Verify", "Backup"].contains { method.hasPrefix($0) }
+    // VerifyAudit only reads; VerifyRectification changes a rectification.
+    ["Get", "List", "Watch", "Compute", "Preview", "Check", "VerifyAudit", "Backup"].contains { method.hasPrefix($0) }
   }
 
   /// A request id the client chose: printable ASCII, at most 64 characters; anything else is
@@ -75,6 +82,9 @@ struct RequestInterceptor: ServerInterceptor {
 
     var response: StreamingServerResponse<Output>
     do {
+      if context.banjiePeer?.identity?.role == .pad, !Self.padMethods.contains(method) {
+        throw Caller.padRefused(method)
+      }
       if let key, key.count > 128 {
         throw RPCError(code: .invalidArgument, message: "idempotency-key is longer than 128 characters")
       }

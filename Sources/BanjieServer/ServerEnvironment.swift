@@ -27,6 +27,12 @@ public final class ServerEnvironment: Sendable {
   /// What each county setting is while the office has not set it (docs/DOMAIN.md §17): the
   /// configured yellow threshold, the standard office day and the shipped limits.
   public let defaultSettings: CountySettings
+  /// Wrong rating codes (评价码) per caller, newest last: a caller with `codeFailureLimit` of them
+  /// within `codeFailureWindow` is refused further codes until the oldest ages out
+  /// (docs/SECURITY.md). In memory: a restart forgets them, which a guesser gains nothing from.
+  private let codeFailures = Mutex<[String: [Date]]>([:])
+  static let codeFailureLimit = 10
+  static let codeFailureWindow: TimeInterval = 600
 
   public init(
     store: BanjieStore, now: any NowProvider = SystemNow(), regionCode: String = "370830", yellowThreshold: Double = 0.8,
@@ -47,6 +53,24 @@ public final class ServerEnvironment: Sendable {
   }
 
   public var sla: SLAClock { self.calendarState.withLock { $0 } }
+
+  /// When `caller` may try a rating code again, or nil when it may now.
+  func codeRetryAt(caller: String, now: Date) -> Date? {
+    self.codeFailures.withLock { failures in
+      let recent = (failures[caller] ?? []).filter { now.timeIntervalSince($0) < Self.codeFailureWindow }
+      failures[caller] = recent.isEmpty ? nil : recent
+      guard recent.count >= Self.codeFailureLimit, let oldest = recent.first else { return nil }
+      return oldest.addingTimeInterval(Self.codeFailureWindow)
+    }
+  }
+
+  func recordCodeFailure(caller: String, now: Date) {
+    self.codeFailures.withLock { failures in
+      var recent = (failures[caller] ?? []).filter { now.timeIntervalSince($0) < Self.codeFailureWindow }
+      recent.append(now)
+      failures[caller] = Array(recent.suffix(Self.codeFailureLimit))
+    }
+  }
 
   func setConnectionCloser(_ closer: @escaping @Sendable (String) -> Int) {
     self.connectionCloser.withLock { $0 = closer }

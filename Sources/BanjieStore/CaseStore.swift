@@ -9,12 +9,17 @@ public struct NewCase: Sendable {
   public var enterpriseUSCC: String?
   public var window: String
   public var note: String
-  public init(itemCode: String, applicant: String, enterpriseUSCC: String?, window: String, note: String) {
+  /// 受理渠道: window and self-service cases need a window; online and mail cases may have none.
+  public var channel: CaseChannel
+  public init(
+    itemCode: String, applicant: String, enterpriseUSCC: String?, window: String, note: String, channel: CaseChannel = .window
+  ) {
     self.itemCode = itemCode
     self.applicant = applicant
     self.enterpriseUSCC = enterpriseUSCC
     self.window = window
     self.note = note
+    self.channel = channel
   }
 }
 
@@ -31,6 +36,11 @@ public struct CaseFilter: Sendable {
   public var applicant: String?
   /// The window, exactly.
   public var window: String?
+  /// 受理渠道.
+  public var channel: CaseChannel?
+  /// A clerk's scope: cases of this department, or that it may read (case_readers), or that this
+  /// clerk helps (帮办代办). Set instead of `department` for a clerk's own list.
+  public var readableBy: StaffRef?
   public var pageSize = 50
   /// The number of the last case of the previous page.
   public var after: String?
@@ -60,7 +70,7 @@ extension BanjieStore {
   ) async throws -> CaseView {
     try FieldRules.code(new.itemCode, field: "item_code")
     try FieldRules.text(new.applicant, field: "applicant", max: 200)
-    try FieldRules.text(new.window, field: "window", max: 50)
+    try FieldRules.text(new.window, field: "window", max: 50, required: new.channel.needsWindow)
     try FieldRules.text(new.note, field: "note", max: 2000, required: false)
     if let uscc = new.enterpriseUSCC, !uscc.isEmpty {
       do { _ = try USCC.validate(uscc) } catch {
@@ -75,7 +85,10 @@ extension BanjieStore {
       guard let item = try ServiceItemRecord.fetchOne(db, key: new.itemCode) else {
         throw DomainError(kind: .invalidArgument, code: "case.unknown_item", arguments: [new.itemCode], field: "item_code")
       }
-      let admission = try Self.admitWindow(db, window: new.window, actor: actor)
+      // Online and mail cases (受理渠道) may come in without a window: a back office receives them.
+      let admission =
+        new.window.isEmpty && !new.channel.needsWindow
+        ? WindowAdmission(window: nil, callerIsStaff: false) : try Self.admitWindow(db, window: new.window, actor: actor)
       try authorize(item, admission)
       if let window = admission.window, !window.serves(item.departmentCode) {
         throw DomainError(
@@ -108,10 +121,25 @@ extension BanjieStore {
       }
       try record.insert(db)
       record.id = db.lastInsertedRowID
+      // 首问负责: the receiving clerk is the first responder and responsible until a hand-over;
+      // the receipt carries a one-time rating code (评价码).
+      try db.execute(
+        sql: """
+          UPDATE cases SET channel = ?, first_responder_org = ?, first_responder_person = ?, responsible_org = ?,
+            responsible_person = ?, rating_code = ? WHERE id = ?
+          """,
+        arguments: [
+          new.channel.rawValue, actor.organization, actor.person, actor.organization, actor.person, RatingCode.generate(),
+          record.id,
+        ])
+      if actor.role == .clerk, actor.organization != item.departmentCode, let id = record.id {
+        // 一窗受理: the receiving window's department keeps read access and may deliver there.
+        try Self.addReader(db, caseID: id, department: actor.organization, reason: .receiving, at: now)
+      }
       try Self.appendEvent(db, record: record, action: "receive", from: nil, actor: actor, note: new.note, at: now)
       try AuditLog.append(
         db, at: now, actor: actor, action: "case.receive", entity: "case", entityID: number,
-        detail: ["item": item.code, "department": item.departmentCode, "window": window])
+        detail: ["item": item.code, "department": item.departmentCode, "window": window, "channel": new.channel.rawValue])
       return try self.view(db, record, clock: clock, now: now)
     }
   }
@@ -120,9 +148,9 @@ extension BanjieStore {
   /// state machine decide, and records the event and audit row in the same transaction.
   public func transition(
     number: String, action: CaseAction, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (CaseRecord) throws -> Void, clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
-    key: IdempotencyKey?,
-    pending: PendingAcceptance? = nil
+    authorize: @Sendable (CaseRecord, CaseParties) throws -> CaseAuthority,
+    clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?,
+    pending: PendingAcceptance? = nil, transferNote: String = "", delivery: Delivery = Delivery()
   ) async throws -> CaseView {
     try await self.write(
       idempotency: key, method: "case.\(action.name.rawValue)", encode: Self.encodeView, decode: Self.decodeView, now: now
@@ -132,7 +160,10 @@ extension BanjieStore {
       guard var record = try CaseRecord.filter(Column("number") == number).fetchOne(db) else {
         throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }
-      try authorize(record)
+      guard let caseID = record.id else {
+        throw DomainError(kind: .failedPrecondition, code: "case.corrupt", arguments: [number])
+      }
+      let authority = try authorize(record, try Self.parties(db, record: record))
       if let expectedVersion, expectedVersion != record.version {
         throw DomainError(
           kind: .aborted, code: "case.version_conflict", arguments: [number, "\(record.version)", "\(expectedVersion)"],
@@ -146,11 +177,9 @@ extension BanjieStore {
         }
       }
       let transition = try machine.apply(action)
-      guard let caseID = record.id else {
-        throw DomainError(kind: .failedPrecondition, code: "case.corrupt", arguments: [number])
-      }
       var note = ""
       var extraDetail: [String: String] = [:]
+      var served: String?
       switch action {
       case .accept:
         record.acceptedAt = now
@@ -186,7 +215,11 @@ extension BanjieStore {
         record.suspendedSince = nil
         try db.execute(sql: "UPDATE case_suspensions SET end_at = ? WHERE case_id = ? AND end_at IS NULL", arguments: [now, caseID])
       case .transfer(let target):
-        note = "from \(record.departmentCode) to \(target)"
+        // The sending department keeps the history readable (docs/DOMAIN.md §22).
+        note = "from \(record.departmentCode) to \(target): \(transferNote)"
+        // (A reader department the case comes back to keeps its row: handling goes first, and its
+        // reason stays if the case leaves again.)
+        try Self.addReader(db, caseID: caseID, department: record.departmentCode, reason: .transfer, at: now)
         record.departmentCode = target
       case .complete(let outcome):
         if outcome == .approved {
@@ -201,8 +234,18 @@ extension BanjieStore {
         record.completedAt = now
         record.outcome = outcome
         note = outcome.rawValue
+        // Completed where the applicant came: a window or self-service case's receiving window.
+        let channel = try String.fetchOne(db, sql: "SELECT channel FROM cases WHERE id = ?", arguments: [caseID])
+        if channel.flatMap(CaseChannel.init(rawValue:))?.needsWindow ?? true, !record.window.isEmpty { served = record.window }
       case .deliver:
         record.deliveredAt = now
+        let window = try Self.deliveryWindow(db, record: record, delivery: delivery, actor: actor)
+        try db.execute(
+          sql: "UPDATE cases SET delivery_channel = ?, delivery_window = ? WHERE id = ?",
+          arguments: [delivery.channel.rawValue, window, caseID])
+        note = window.isEmpty ? delivery.channel.rawValue : "\(delivery.channel.rawValue) \(window)"
+        extraDetail["delivery"] = note
+        if delivery.channel == .window { served = window }
       case .withdraw:
         record.intakeDueAt = nil
         record.lastNote = "withdrawn"
@@ -212,6 +255,18 @@ extension BanjieStore {
       record.updatedAt = now
       try Self.refreshTiming(db, &record, clock: clock, now: now)
       try record.update(db)
+      if let served {
+        // Where the applicant was last served: the rating pad of that window may rate it.
+        try db.execute(sql: "UPDATE cases SET served_window = ?, served_at = ? WHERE id = ?", arguments: [served, now, caseID])
+      }
+      switch authority {
+      case .helper:
+        // 帮办代办: the helper acted for the applicant; the event and audit row say so.
+        note = note.isEmpty ? "on behalf of \(record.applicant)" : "\(note) (on behalf of \(record.applicant))"
+        extraDetail["on_behalf_of"] = record.applicant
+      case .receivingWindow: extraDetail["receiving_window"] = actor.organization
+      case .handler: break
+      }
       try Self.appendEvent(
         db, record: record, action: transition.action.name.rawValue, from: transition.from, actor: actor, note: note, at: now)
       try AuditLog.append(
@@ -280,7 +335,8 @@ extension BanjieStore {
     let sla = try Self.status(db, record, clock: clock, now: now).map { SLAStatusSnapshot($0, at: now) }
     let pending = try Self.pendingMaterials(db, record, clock: clock, now: now)
     return CaseView(
-      record: record, itemName: itemName, departmentName: departmentName, sla: sla, pending: pending.isEmpty ? nil : pending)
+      record: record, itemName: itemName, departmentName: departmentName, sla: sla, pending: pending.isEmpty ? nil : pending,
+      hall: try record.id.map { try Self.hall(db, caseID: $0) })
   }
 
   static func appendEvent(_ db: Database, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date) throws
@@ -301,11 +357,12 @@ extension BanjieStore {
     }
   }
 
-  public func caseHistory(number: String) async throws -> (CaseRecord, [CaseEventRecord])? {
+  /// A case's events, with the parties that may read them.
+  public func caseHistory(number: String) async throws -> (CaseRecord, [CaseEventRecord], CaseParties)? {
     try await self.pool.read { db in
       guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db), let id = record.id else { return nil }
       let events = try CaseEventRecord.filter(Column("case_id") == id).order(Column("seq")).fetchAll(db)
-      return (record, events)
+      return (record, events, try Self.parties(db, record: record))
     }
   }
 
@@ -327,6 +384,14 @@ extension BanjieStore {
         request = request.filter(sql: "instr(applicant, ?) > 0", arguments: [applicant])
       }
       if let window = filter.window, !window.isEmpty { request = request.filter(Column("window") == window) }
+      if let channel = filter.channel { request = request.filter(Column("channel") == channel.rawValue) }
+      if let clerk = filter.readableBy {
+        request = request.filter(
+          sql: """
+            (department_code = ? OR id IN (SELECT case_id FROM case_readers WHERE department_code = ?)
+              OR (helper_org = ? AND helper_person = ?))
+            """, arguments: [clerk.organization, clerk.organization, clerk.organization, clerk.person])
+      }
       let total = try request.fetchCount(db)
       if let after = filter.after { request = request.filter(Column("number") < after) }
       let records = try request.order(Column("number").desc).limit(filter.pageSize).fetchAll(db)

@@ -27,7 +27,15 @@ enum DashboardSchema {
     ("item", { "\($0).item_code" }),
     ("window", { "\($0).window" }),
     ("township", { "\($0).township" }),
+    ("channel", { "\($0).channel" }),
+    ("trip", { Self.tripKey(row: $0) }),
   ]
+
+  /// The "trip" dimension's key: 'zero' for a 零跑腿 case (CaseChannel.isZeroTrip: in online or by
+  /// post, and delivered online or by post), 'other' for every other case.
+  static func tripKey(row r: String) -> String {
+    "(CASE WHEN \(r).channel IN ('ONLINE', 'MAIL') AND \(r).delivery_channel IN ('ONLINE', 'MAIL') THEN 'zero' ELSE 'other' END)"
+  }
 
   static let bucketColumns: [String] = (0..<HandlingHistogram.bucketCount).map { String(format: "b%02d", $0) }
 
@@ -72,6 +80,7 @@ enum DashboardSchema {
     let keysChanged =
       "OLD.department_code IS NOT NEW.department_code OR OLD.item_code IS NOT NEW.item_code"
       + " OR OLD.window IS NOT NEW.window OR OLD.township IS NOT NEW.township"
+      + " OR OLD.channel IS NOT NEW.channel OR OLD.delivery_channel IS NOT NEW.delivery_channel"
     let completionChanged =
       "(OLD.completed_at IS NOT NULL OR NEW.completed_at IS NOT NULL) AND (OLD.completed_at IS NOT NEW.completed_at"
       + " OR OLD.due_at IS NOT NEW.due_at OR OLD.one_day IS NOT NEW.one_day OR OLD.handling_seconds IS NOT NEW.handling_seconds"
@@ -145,7 +154,8 @@ enum DashboardSchema {
   /// Recomputes both aggregate tables from the cases and ratings, set-wise (a bulk load's path,
   /// and the reference the triggers are checked against). `daily`/`open` name the target tables.
   static func rebuild(
-    _ db: Database, daily: String = "dashboard_daily", open: String = "dashboard_open", backlog: String = "dashboard_backlog"
+    _ db: Database, daily: String = "dashboard_daily", open: String = "dashboard_open", backlog: String = "dashboard_backlog",
+    dims: Set<String> = Set(Self.dimensions.map(\.name))
   ) throws {
     try db.execute(sql: "DELETE FROM \(daily); DELETE FROM \(open); DELETE FROM \(backlog)")
     for b in Self.backlog {
@@ -156,10 +166,8 @@ enum DashboardSchema {
     }
     let insertColumns = ["dim", "key", "department_code", "day"] + Self.valueColumns + Self.bucketColumns
     let from = "FROM cases c LEFT JOIN ratings g ON g.case_id = c.id"
-    let keys: [(String, String)] = [
-      ("department", "c.department_code"), ("item", "c.item_code"), ("window", "c.window"), ("township", "c.township"),
-    ]
-    for (dim, key) in keys {
+    for (dim, keyOf) in Self.dimensions where dims.contains(dim) {
+      let key = keyOf("c")
       for event in [Event.received, .accepted, .completed] {
         var values = Array(repeating: "0", count: Self.valueColumns.count)
         var buckets = Array(repeating: "0", count: HandlingHistogram.bucketCount)

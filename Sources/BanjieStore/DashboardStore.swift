@@ -4,7 +4,7 @@ import GRDB
 
 /// How the dashboard breaks its figures down.
 public enum DashboardGrouping: String, Sendable, Hashable, CaseIterable {
-  case department, item, window, township
+  case department, item, window, township, channel
 }
 
 /// One set of dashboard figures: the summary (empty key) or one breakdown row.
@@ -104,6 +104,9 @@ public struct DashboardReport: Sendable, Hashable {
   /// 督办: OPEN supervision orders (waiting on their department), and those past their deadline now.
   public var openSupervisions = 0
   public var overdueSupervisions = 0
+  /// 零跑腿: completed cases of the period that came in and went back online or by post.
+  public var zeroTrip = 0
+  public var zeroTripRate: Double { RatingMeasuresRow.share(self.zeroTrip, self.summary.completed) }
   /// Enterprises with at least one visit in the period, and enterprises in the registry.
   public var visitedEnterprises: Int
   public var enterprises: Int
@@ -266,6 +269,12 @@ extension BanjieStore {
       let supervisions = try Self.supervisionBacklog(db, department: department, now: now)
       report.openSupervisions = supervisions.open
       report.overdueSupervisions = supervisions.overdue
+      report.zeroTrip =
+        try Int.fetchOne(
+          db,
+          sql:
+            "SELECT COALESCE(SUM(completed), 0) FROM dashboard_daily WHERE dim = 'trip' AND key = 'zero' AND day BETWEEN ? AND ?\(scope)",
+          arguments: periodArguments) ?? 0
       return report
     }
   }
@@ -279,6 +288,7 @@ extension BanjieStore {
     case .item: sql = "SELECT code AS key, name FROM service_items"
     case .window: sql = "SELECT code AS key, name FROM windows"
     case .township: return [:]
+    case .channel: return Dictionary(uniqueKeysWithValues: CaseChannel.allCases.map { ($0.rawValue, $0.rawValue) })
     }
     var names: [String: String] = [:]
     for row in try Row.fetchAll(db, sql: sql) { names[row["key"]] = row["name"] }

@@ -22,6 +22,7 @@ enum Migrations {
     ("v7-registry", Self.v7Registry),
     ("v8-supervision", Self.v8Supervision),
     ("v9-minor-pending", Self.v9MinorPending),
+    ("v10-hall-workflows", Self.v10HallWorkflows),
   ]
 
   /// The identifier of the newest migration: the schema this build writes.

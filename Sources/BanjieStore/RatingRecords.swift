@@ -18,6 +18,11 @@ public struct RatingRecord: Codable, Sendable, Hashable, FetchableRecord, Persis
   public var excluded: Bool
   public var excludedReason: String
   public var excludedAt: Date?
+  /// How it was given (docs/DOMAIN.md §21). Optional, like the device, only so that idempotent
+  /// replays stored before these columns existed still decode; the table always has them.
+  public var via: RatingVia? = nil
+  /// The rating pad's device id when given on a pad (also when a code was redeemed there); '' otherwise.
+  public var device: String? = nil
 
   public var isBad: Bool { self.level <= 2 }
 }
@@ -66,6 +71,16 @@ public struct RectificationRecord: Codable, Sendable, Hashable, FetchableRecord,
   public var appealDecidedAt: Date?
   public var version: Int64
   public var updatedAt: Date
+  // docs/DOMAIN.md §21. Optional only so that idempotent replays stored before these columns
+  // existed still decode; a row read from the table always has them ('' when not set).
+  /// The clerk who was rated: the actor of the case's latest completion.
+  public var ratedOrg: String? = nil
+  public var ratedPerson: String? = nil
+  /// The rater's confirmation that closing needs, how it was obtained, in whose words, by whom, when.
+  public var confirmation: RectificationConfirmation? = nil
+  public var confirmationNote: String? = nil
+  public var confirmedBy: String? = nil
+  public var confirmedAt: Date? = nil
 
   public mutating func didInsert(_ inserted: InsertionSuccess) { self.id = inserted.rowID }
 

@@ -6,17 +6,85 @@ import GRDB
 extension BanjieStore {
   // MARK: Ratings
 
-  /// Rates a case. A 差评 opens its rectification in the same transaction. `authorize` sees the
-  /// stored case (its enterprise) before anything else is checked.
+  /// Who rates (docs/DOMAIN.md §21).
+  public enum Rater: Sendable, Hashable {
+    /// An enterprise with its certificate; `authorize` decides whether the case is its own.
+    case enterprise
+    /// A rating pad: its device id (certificate CN) and the window its certificate names (O),
+    /// both normalised.
+    case pad(device: String, window: String)
+  }
+
+  /// Rates a case. A 差评 opens its rectification in the same transaction, recording the clerk who
+  /// completed the case. Without `ratingCode`, an enterprise rates a case `authorize` accepts as
+  /// its own, and a pad only the case last served at its window; with it (normalised and
+  /// well-formed), the code must be the case's, compared before anything else about the case is
+  /// told, and the enterprise must still be the case's own.
   public func rateCase(
-    caseNumber: String, input: RatingInput, actor: Actor, authorize: @Sendable (CaseRecord) throws -> Void,
-    clock: SLAClock, now: Date, key: IdempotencyKey?
+    caseNumber: String, input: RatingInput, ratingCode: String?, rater: Rater, actor: Actor,
+    authorize: @Sendable (CaseRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> RatingView {
-    try await self.write(idempotency: key, method: "RateCase", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      guard let record = try CaseRecord.filter(Column("number") == caseNumber).fetchOne(db), let caseID = record.id else {
-        throw Self.caseMissing(caseNumber)
+    if let ratingCode, case .pad = rater {
+      // A pad's wrong code is refused from a read, so guesses never queue for the writer; the
+      // transaction below checks again.
+      let stored = try await self.pool.read { db in
+        try String.fetchOne(db, sql: "SELECT rating_code FROM cases WHERE number = ?", arguments: [caseNumber])
       }
-      try authorize(record)
+      // Nor does a pad learn which old cases (without a code) exist.
+      if stored.map({ $0.isEmpty || !RatingCode.matches(ratingCode, $0) }) ?? true {
+        _ = RatingCode.matches(ratingCode, stored ?? String(repeating: "2", count: RatingCode.length))
+        throw DomainError(kind: .invalidArgument, code: "rating.code_mismatch", arguments: [caseNumber], field: "rating_code")
+      }
+    }
+    return try await self.write(idempotency: key, method: "RateCase", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+      var device = ""
+      if case .pad(let id, let window) = rater {
+        try Self.checkRatingPad(db, device: id, window: window)
+        device = id
+      }
+      let found = try CaseRecord.filter(Column("number") == caseNumber).fetchOne(db)
+      let via: RatingVia
+      if let ratingCode {
+        if case .enterprise = rater {
+          guard let found else { throw Self.caseMissing(caseNumber) }
+          try authorize(found)
+        }
+        // A pad may see no case: a number that does not exist reads as a wrong code (nil: no case).
+        let stored = try found?.id.flatMap { id in
+          try String.fetchOne(db, sql: "SELECT rating_code FROM cases WHERE id = ?", arguments: [id])
+        }
+        guard let stored else {
+          _ = RatingCode.matches(ratingCode, String(repeating: "2", count: RatingCode.length))
+          throw DomainError(kind: .invalidArgument, code: "rating.code_mismatch", arguments: [caseNumber], field: "rating_code")
+        }
+        guard !stored.isEmpty else {
+          throw DomainError.failedPrecondition("rating.no_code", arguments: [caseNumber], field: "rating_code")
+        }
+        guard RatingCode.matches(ratingCode, stored) else {
+          throw DomainError(kind: .invalidArgument, code: "rating.code_mismatch", arguments: [caseNumber], field: "rating_code")
+        }
+        via = .code
+      } else {
+        switch rater {
+        case .enterprise:
+          guard let found else { throw Self.caseMissing(caseNumber) }
+          try authorize(found)
+          via = .enterprise
+        case .pad(let id, let window):
+          // Only the case most recently served at the pad's window (docs/DOMAIN.md §21), read
+          // through the partial index cases_served.
+          let latest = try Int64.fetchOne(
+            db,
+            sql: """
+              SELECT id FROM cases WHERE served_window = ? AND served_at IS NOT NULL ORDER BY served_at DESC, id DESC LIMIT 1
+              """, arguments: [window])
+          guard let found, let latest, found.id == latest else {
+            throw DomainError(kind: .permissionDenied, code: "pad.not_served_here", arguments: [id, window, caseNumber])
+          }
+          via = .pad
+        }
+      }
+      guard let record = found, let caseID = record.id else { throw Self.caseMissing(caseNumber) }
       if try RatingRecord.fetchOne(db, key: caseID) != nil {
         throw DomainError(kind: .alreadyExists, code: "rating.already_rated", arguments: [caseNumber], field: "case_number")
       }
@@ -26,35 +94,50 @@ extension BanjieStore {
       let windowDays = try Self.setting(db, "ratings.window_days", default: 15)
       let windowEnd = RatingInput.windowEnd(completedAt: completedAt, windowDays: windowDays)
       guard now <= windowEnd else {
-        throw DomainError.failedPrecondition(
-          "rating.window_closed",
-          arguments: [caseNumber, AuditLog.timestamp(completedAt), "\(windowDays)", AuditLog.timestamp(windowEnd)], field: "case_number")
+        let arguments = [caseNumber, AuditLog.timestamp(completedAt), "\(windowDays)", AuditLog.timestamp(windowEnd)]
+        if via == .code {
+          throw DomainError.failedPrecondition("rating.code_expired", arguments: arguments, field: "rating_code")
+        }
+        throw DomainError.failedPrecondition("rating.window_closed", arguments: arguments, field: "case_number")
       }
-      guard let uscc = record.enterpriseUscc else {
-        throw DomainError.failedPrecondition("rating.no_enterprise", arguments: [caseNumber], field: "case_number")
-      }
+      // A natural person's case has no enterprise: its ratings store an empty USCC.
+      let uscc = record.enterpriseUscc ?? ""
       let rating = RatingRecord(
         caseId: caseID, caseNumber: caseNumber, uscc: uscc, level: input.level.rawValue, comment: input.comment,
-        tags: input.tags, ratedAt: now, ratedBy: actor.person, excluded: false, excludedReason: "", excludedAt: nil)
+        tags: input.tags, ratedAt: now, ratedBy: actor.person, excluded: false, excludedReason: "", excludedAt: nil, via: via,
+        device: device)
       try rating.insert(db)
-      try AuditLog.append(
-        db, at: now, actor: actor, action: "rating.create", entity: "case", entityID: caseNumber,
-        detail: ["level": String(input.level.rawValue), "uscc": uscc])
+      var detail = ["level": String(input.level.rawValue), "uscc": uscc, "via": via.rawValue]
+      if !device.isEmpty { detail["device"] = device }
+      try AuditLog.append(db, at: now, actor: actor, action: "rating.create", entity: "case", entityID: caseNumber, detail: detail)
       var rectificationNumber: String?
       if input.level.isBad {
         let limit = try Self.setting(db, "rectifications.limit_working_days", default: 15)
         let status = try clock.status(clockStart: now, limit: .workingDays(limit), now: now)
+        // The clerk rated is whoever completed the case (its latest completion, after any reopening).
+        let rated = try Row.fetchOne(
+          db,
+          sql: """
+            SELECT actor_organization, actor_person FROM case_events WHERE case_id = ? AND action = 'complete'
+            ORDER BY seq DESC LIMIT 1
+            """, arguments: [caseID])
+        let ratedOrg: String = rated?["actor_organization"] ?? ""
+        let ratedPerson: String = rated?["actor_person"] ?? ""
         var rectification = RectificationRecord(
           id: nil, number: "ZG-\(caseNumber)", caseId: caseID, caseNumber: caseNumber,
           departmentCode: record.departmentCode, state: .open, limitWorkingDays: limit, openedAt: now, dueAt: status.due,
           colour: status.colour,
           verifiedValid: nil, verificationEvidence: "", verifiedBy: "", verifiedAt: nil, measures: "", rectifiedAt: nil, completedAt: nil,
           followUpResult: "", followUpSatisfied: nil, followedUpAt: nil, closedAt: nil, closeNote: "", appealState: .none, appealReason: "",
-          appealDecision: "", appealedAt: nil, appealDecidedAt: nil, version: 1, updatedAt: now)
+          appealDecision: "", appealedAt: nil, appealDecidedAt: nil, version: 1, updatedAt: now, ratedOrg: ratedOrg,
+          ratedPerson: ratedPerson, confirmation: .unconfirmed, confirmationNote: "", confirmedBy: "", confirmedAt: nil)
         try rectification.insert(db)
         try AuditLog.append(
           db, at: now, actor: actor, action: "rectification.open", entity: "rectification", entityID: rectification.number,
-          detail: ["department": record.departmentCode, "limit_working_days": String(limit), "due": AuditLog.timestamp(status.due)])
+          detail: [
+            "department": record.departmentCode, "limit_working_days": String(limit), "due": AuditLog.timestamp(status.due),
+            "rated": ratedPerson.isEmpty ? "" : "\(ratedPerson) (\(ratedOrg))",
+          ])
         rectificationNumber = rectification.number
       }
       return RatingView(
@@ -74,25 +157,29 @@ extension BanjieStore {
 
   // MARK: Rectifications
 
-  /// What a step carries: evidence, measures, the call's result, an appeal reason or a decision note.
+  /// What a step carries: evidence, measures, the call's result, an appeal reason, a decision
+  /// note, the rater's words or the office's reason for signing off. Who may take the step is
+  /// decided inside the transaction from the rectification's parties (`RectificationParties`):
+  /// its department, the clerk who was rated, the department's heads and the rater's enterprise.
   public func transitionRectification(
     number: String, action: RectificationAction, text: String, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (RectificationRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
+    clock: SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> RectificationView {
     try await self.write(idempotency: key, method: "rectification.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) {
       db in
       guard var record = try RectificationRecord.filter(Column("number") == number).fetchOne(db) else {
         throw DomainError(kind: .notFound, code: "rectification.not_found", arguments: [String(number.prefix(64))], field: "number")
       }
-      try authorize(record)
+      try Self.rectificationParties(db, record, actor: actor).authorize(action, by: actor)
       if let expectedVersion, expectedVersion != record.version {
         throw DomainError(
           kind: .aborted, code: "rectification.version_conflict", arguments: [number, "\(record.version)", "\(expectedVersion)"],
           field: "expected_version")
       }
+      let confirmation = record.confirmation ?? .unconfirmed
       let (state, appeal) = try RectificationStateMachine.apply(
         action, state: record.state, appeal: record.appealState,
-        verifiedValid: record.verifiedValid, number: number)
+        verifiedValid: record.verifiedValid, confirmation: confirmation, number: number)
       var detail = ["from": record.state.rawValue, "to": state.rawValue]
       let person = "\(actor.person) (\(actor.organization))"
       switch action {
@@ -112,6 +199,18 @@ extension BanjieStore {
         record.followUpSatisfied = satisfied
         record.followedUpAt = now
         detail["satisfied"] = String(satisfied)
+        // A satisfied rater on the call confirms, unless they already confirmed otherwise.
+        if satisfied && confirmation == .unconfirmed {
+          Self.confirm(&record, .followUp, text: text, by: person, at: now)
+          detail["confirmation"] = RectificationConfirmation.followUp.rawValue
+        }
+      case .confirm:
+        Self.confirm(&record, .rater, text: text, by: person, at: now)
+        detail["confirmation"] = RectificationConfirmation.rater.rawValue
+      case .signOff:
+        Self.confirm(&record, .office, text: text, by: person, at: now)
+        detail["confirmation"] = RectificationConfirmation.office.rawValue
+        detail["reason"] = text
       case .close:
         record.closeNote = text
         record.closedAt = now
@@ -145,6 +244,30 @@ extension BanjieStore {
         db, at: now, actor: actor, action: "rectification.\(action.name)", entity: "rectification", entityID: number, detail: detail)
       return try Self.rectificationView(db, record, clock: clock, now: now)
     }
+  }
+
+  static func confirm(
+    _ record: inout RectificationRecord, _ confirmation: RectificationConfirmation, text: String, by person: String, at now: Date
+  ) {
+    record.confirmation = confirmation
+    record.confirmationNote = text
+    record.confirmedBy = person
+    record.confirmedAt = now
+  }
+
+  /// The parties of a rectification as they stand now, for deciding whether `actor` may act on it.
+  static func rectificationParties(_ db: Database, _ record: RectificationRecord, actor: Actor) throws -> RectificationParties {
+    let uscc = try String.fetchOne(db, sql: "SELECT uscc FROM ratings WHERE case_id = ?", arguments: [record.caseId]) ?? ""
+    var isHead = false
+    if actor.role == .clerk && actor.organization == record.departmentCode {
+      isHead =
+        try Bool.fetchOne(
+          db, sql: "SELECT EXISTS (SELECT 1 FROM department_heads WHERE department_code = ? AND person = ?)",
+          arguments: [record.departmentCode, actor.person]) ?? false
+    }
+    return RectificationParties(
+      number: record.number, department: record.departmentCode, ratedOrganization: record.ratedOrg ?? "",
+      ratedPerson: record.ratedPerson ?? "", raterUSCC: uscc, actorIsHead: isHead)
   }
 
   public func rectification(number: String, clock: SLAClock, now: Date) async throws -> RectificationView? {

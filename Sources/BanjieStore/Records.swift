@@ -32,10 +32,12 @@ public struct ServiceItemRecord: Codable, Sendable, Hashable, FetchableRecord, P
   public var legalLimitDays: Int
   public var materials: [String]
   public var allowsMinorPending: Bool
+  /// 帮办代办: the applicant's steps a helper may take for the applicant (stored as a JSON array).
+  public var proxySteps: [ProxyStep] = []
 
   public init(
     code: String, name: String, departmentCode: String, kind: Kind, promisedLimit: Int, limitUnit: LimitUnit, legalLimitDays: Int,
-    materials: [String], allowsMinorPending: Bool
+    materials: [String], allowsMinorPending: Bool, proxySteps: [ProxyStep] = []
   ) {
     self.code = code
     self.name = name
@@ -46,6 +48,7 @@ public struct ServiceItemRecord: Codable, Sendable, Hashable, FetchableRecord, P
     self.legalLimitDays = legalLimitDays
     self.materials = materials
     self.allowsMinorPending = allowsMinorPending
+    self.proxySteps = proxySteps
   }
 
   public var limit: WorkingLimit {
@@ -150,6 +153,29 @@ public struct CaseView: Sendable, Hashable, Codable {
   /// 容缺受理: the materials the case was accepted without (nil or empty when none). Optional so
   /// idempotent replays stored before it existed still decode.
   public var pending: [PendingMaterialRecord]? = nil
+  /// The hall's workflow fields (migration v10); nil only in replays stored before them.
+  public var hall: CaseHall? = nil
+}
+
+/// A case's hall-workflow columns (docs/DOMAIN.md §22), read and written apart from `CaseRecord`
+/// so that idempotent replays stored before they existed still decode.
+public struct CaseHall: Sendable, Hashable, Codable {
+  public var channel: CaseChannel = .window
+  public var deliveryChannel: CaseChannel? = nil
+  public var deliveryWindow: String = ""
+  public var servedWindow: String = ""
+  public var servedAt: Date? = nil
+  public var firstResponder = StaffRef(organization: "", person: "")
+  public var responsible = StaffRef(organization: "", person: "")
+  public var helper: StaffRef? = nil
+  public var ratingCode: String = ""
+  /// Departments besides the handling one that may read the case, and why.
+  public var readers: [String: CaseReaderReason] = [:]
+
+  public init() {}
+
+  /// 零跑腿 (CaseChannel.isZeroTrip).
+  public var isZeroTrip: Bool { CaseChannel.isZeroTrip(received: self.channel, delivered: self.deliveryChannel) }
 }
 
 /// The parts of `SLAStatus` a client sees, Codable for idempotent replays.

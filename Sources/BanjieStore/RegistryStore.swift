@@ -93,6 +93,35 @@ public struct LiaisonUnitRecord: Codable, Sendable, Hashable {
   }
 }
 
+/// A rating pad (评价器) registered at a window (docs/DOMAIN.md §21). Its certificate names OU=pad,
+/// O=the window code, CN=the device id.
+public struct RatingDeviceRecord: Codable, Sendable, Hashable {
+  public var id: String
+  public var windowCode: String
+  public var registeredAt: Date
+  /// When the office took it out of service; nil while it rates.
+  public var retiredAt: Date?
+  public init(id: String, windowCode: String, registeredAt: Date, retiredAt: Date?) {
+    self.id = id
+    self.windowCode = windowCode
+    self.registeredAt = registeredAt
+    self.retiredAt = retiredAt
+  }
+}
+
+/// A department head (科室负责人), who verifies the department's rectifications (docs/DOMAIN.md §21):
+/// a clerk named as their certificate names them, the department code (O) and the person (CN).
+public struct DepartmentHeadRecord: Codable, Sendable, Hashable {
+  public var departmentCode: String
+  public var person: String
+  public var assignedAt: Date
+  public init(departmentCode: String, person: String, assignedAt: Date) {
+    self.departmentCode = departmentCode
+    self.person = person
+    self.assignedAt = assignedAt
+  }
+}
+
 /// How a case's window was admitted at submission (docs/DOMAIN.md §18).
 public struct WindowAdmission: Sendable, Hashable {
   /// The registered window, or nil while the county has registered none (free text).
@@ -300,6 +329,155 @@ extension BanjieStore {
         db, at: now, actor: actor, action: createdAt == nil ? "liaison_unit.register" : "liaison_unit.update", entity: "liaison_unit",
         entityID: name, detail: ["township": township])
       return LiaisonUnitRecord(name: name, township: township, createdAt: createdAt ?? now)
+    }
+  }
+
+  // MARK: Rating pads (docs/DOMAIN.md §21)
+
+  /// Registered rating pads by id, optionally only those of `window`, and only those in service
+  /// unless `includeRetired`.
+  public func ratingDevices(window: String?, includeRetired: Bool) async throws -> [RatingDeviceRecord] {
+    try await self.pool.read { db in
+      var conditions: [String] = []
+      var arguments: StatementArguments = []
+      if let window, !window.isEmpty {
+        conditions.append("window_code = ?")
+        arguments += [window]
+      }
+      if !includeRetired { conditions.append("retired_at IS NULL") }
+      let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+      return try Row.fetchAll(
+        db, sql: "SELECT id, window_code, registered_at, retired_at FROM rating_devices\(filter) ORDER BY id", arguments: arguments
+      ).map(Self.ratingDevice(row:))
+    }
+  }
+
+  static func ratingDevice(row: Row) -> RatingDeviceRecord {
+    RatingDeviceRecord(id: row["id"], windowCode: row["window_code"], registeredAt: row["registered_at"], retiredAt: row["retired_at"])
+  }
+
+  static func ratingDevice(_ db: Database, id: String) throws -> RatingDeviceRecord? {
+    try Row.fetchOne(db, sql: "SELECT id, window_code, registered_at, retired_at FROM rating_devices WHERE id = ?", arguments: [id])
+      .map(Self.ratingDevice(row:))
+  }
+
+  /// Registers a rating pad at a registered window. An id is registered once: a pad moved to
+  /// another window, or replaced, gets a new id (and a new certificate, whose O names the window).
+  public func registerRatingDevice(id: String, window: String, actor: Actor, now: Date, key: IdempotencyKey?) async throws
+    -> RatingDeviceRecord
+  {
+    let id = try RatingDeviceID.parse(id, field: "device_id")
+    let code = try WindowCode.parse(window, field: "window_code")
+    return try await self.write(
+      idempotency: key, method: "RegisterRatingDevice", encode: Self.encoded, decode: Self.decoded, now: now
+    ) { db in
+      guard try Self.window(db, code: code) != nil else {
+        throw DomainError(kind: .invalidArgument, code: "window.unknown", arguments: [code], field: "window_code")
+      }
+      if let existing = try Self.ratingDevice(db, id: id) {
+        throw DomainError(
+          kind: .alreadyExists, code: "device.already_registered", arguments: [id, existing.windowCode], field: "device_id")
+      }
+      try db.execute(
+        sql: "INSERT INTO rating_devices (id, window_code, registered_at, retired_at) VALUES (?, ?, ?, NULL)",
+        arguments: [id, code, now])
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "rating_device.register", entity: "rating_device", entityID: id, detail: ["window": code])
+      return RatingDeviceRecord(id: id, windowCode: code, registeredAt: now, retiredAt: nil)
+    }
+  }
+
+  /// Takes a rating pad out of service for good: from then on it is refused (PERMISSION_DENIED).
+  public func retireRatingDevice(id: String, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> RatingDeviceRecord {
+    let id = try RatingDeviceID.parse(id, field: "device_id")
+    return try await self.write(
+      idempotency: key, method: "RetireRatingDevice", encode: Self.encoded, decode: Self.decoded, now: now
+    ) { db in
+      guard var device = try Self.ratingDevice(db, id: id) else {
+        throw DomainError(kind: .notFound, code: "device.not_found", arguments: [id], field: "device_id")
+      }
+      if let retiredAt = device.retiredAt {
+        throw DomainError(
+          kind: .failedPrecondition, code: "device.already_retired", arguments: [id, AuditLog.timestamp(retiredAt)], field: "device_id")
+      }
+      try db.execute(sql: "UPDATE rating_devices SET retired_at = ? WHERE id = ?", arguments: [now, id])
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "rating_device.retire", entity: "rating_device", entityID: id,
+        detail: ["window": device.windowCode])
+      device.retiredAt = now
+      return device
+    }
+  }
+
+  /// Refuses a rating pad (PERMISSION_DENIED, naming the device) unless its device id is
+  /// registered, in service, at the window its certificate names. Read before the request is
+  /// looked at, and again inside the rating's transaction.
+  public func checkRatingPad(device: String, window: String) async throws {
+    try await self.pool.read { db in try Self.checkRatingPad(db, device: device, window: window) }
+  }
+
+  static func checkRatingPad(_ db: Database, device: String, window: String) throws {
+    guard let registered = try Self.ratingDevice(db, id: device) else {
+      throw DomainError(kind: .permissionDenied, code: "pad.unregistered", arguments: [device, window])
+    }
+    if let retiredAt = registered.retiredAt {
+      throw DomainError(kind: .permissionDenied, code: "pad.retired", arguments: [device, AuditLog.timestamp(retiredAt)])
+    }
+    guard registered.windowCode == window else {
+      throw DomainError(kind: .permissionDenied, code: "pad.wrong_window", arguments: [device, window, registered.windowCode])
+    }
+  }
+
+  // MARK: Department heads (docs/DOMAIN.md §21)
+
+  /// Registered department heads, by department and person; optionally only `department`'s.
+  public func departmentHeads(department: String?) async throws -> [DepartmentHeadRecord] {
+    try await self.pool.read { db in
+      var sql = "SELECT department_code, person, assigned_at FROM department_heads"
+      var arguments: StatementArguments = []
+      if let department, !department.isEmpty {
+        sql += " WHERE department_code = ?"
+        arguments = [department]
+      }
+      return try Row.fetchAll(db, sql: sql + " ORDER BY department_code, person", arguments: arguments).map {
+        DepartmentHeadRecord(departmentCode: $0["department_code"], person: $0["person"], assignedAt: $0["assigned_at"])
+      }
+    }
+  }
+
+  /// Makes a clerk (certificate O and CN) a head of their department, or removes them.
+  public func assignDepartmentHead(
+    department: String, person: String, remove: Bool, actor: Actor, now: Date, key: IdempotencyKey?
+  ) async throws -> DepartmentHeadRecord {
+    try FieldRules.code(department, field: "department_code")
+    try FieldRules.text(person, field: "person", max: 50)
+    return try await self.write(
+      idempotency: key, method: remove ? "RemoveDepartmentHead" : "AssignDepartmentHead", encode: Self.encoded, decode: Self.decoded,
+      now: now
+    ) { db in
+      guard try DepartmentRecord.exists(db, key: department) else {
+        throw DomainError(kind: .invalidArgument, code: "head.unknown_department", arguments: [department], field: "department_code")
+      }
+      let assignedAt = try Date.fetchOne(
+        db, sql: "SELECT assigned_at FROM department_heads WHERE department_code = ? AND person = ?", arguments: [department, person])
+      if remove {
+        guard let assignedAt else {
+          throw DomainError(kind: .failedPrecondition, code: "head.not_assigned", arguments: [person, department], field: "person")
+        }
+        try db.execute(
+          sql: "DELETE FROM department_heads WHERE department_code = ? AND person = ?", arguments: [department, person])
+        try AuditLog.append(
+          db, at: now, actor: actor, action: "department_head.unassign", entity: "department_head", entityID: "\(department)/\(person)")
+        return DepartmentHeadRecord(departmentCode: department, person: person, assignedAt: assignedAt)
+      }
+      guard assignedAt == nil else {
+        throw DomainError(kind: .alreadyExists, code: "head.already_assigned", arguments: [person, department], field: "person")
+      }
+      try db.execute(
+        sql: "INSERT INTO department_heads (department_code, person, assigned_at) VALUES (?, ?, ?)", arguments: [department, person, now])
+      try AuditLog.append(
+        db, at: now, actor: actor, action: "department_head.assign", entity: "department_head", entityID: "\(department)/\(person)")
+      return DepartmentHeadRecord(departmentCode: department, person: person, assignedAt: now)
     }
   }
 

@@ -127,21 +127,24 @@ extension BanjieStore {
             INSERT INTO cases (number, item_code, department_code, window, applicant, enterprise_uscc, state, outcome, version,
               received_at, received_day, accepted_at, deemed_accepted, limit_value, limit_unit, due_at, colour, suspended_since,
               completed_at, delivered_at, last_note, received_by, updated_at, one_day, handling_seconds, handling_bucket, colour_changes_at,
-              township)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+              township, channel, delivery_channel, delivery_window, served_window, served_at, first_responder_org, first_responder_person,
+              responsible_org, responsible_person, rating_code)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertSuspension = try db.cachedStatement(
           sql: "INSERT INTO case_suspensions (case_id, start_at, end_at, reason) VALUES (?, ?, ?, ?)")
         let insertRating = try db.cachedStatement(
           sql: """
-            INSERT INTO ratings (case_id, case_number, uscc, level, comment, tags, rated_at, rated_by, excluded, excluded_reason, excluded_at)
-            VALUES (?, ?, ?, ?, ?, '[]', ?, '企业经办人', ?, ?, ?)
+            INSERT INTO ratings (case_id, case_number, uscc, level, comment, tags, rated_at, rated_by, excluded, excluded_reason, excluded_at,
+              via, device)
+            VALUES (?, ?, ?, ?, ?, '[]', ?, ?, ?, ?, ?, ?, ?)
             """)
         let insertRectification = try db.cachedStatement(
           sql: """
             INSERT INTO rectifications (number, case_id, case_number, department_code, state, limit_working_days, opened_at, due_at, colour,
-              verified_valid, completed_at, closed_at, appeal_state, version, updated_at)
-            VALUES (?, ?, ?, ?, ?, 15, ?, ?, ?, ?, ?, ?, ?, 1, ?)
+              verified_valid, completed_at, closed_at, appeal_state, version, updated_at, rated_org, rated_person, confirmation,
+              confirmed_at)
+            VALUES (?, ?, ?, ?, ?, 15, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?)
             """)
         let sequence = try db.cachedStatement(
           sql: """
@@ -167,6 +170,15 @@ extension BanjieStore {
             let departmentIndex = departments.firstIndex(of: item.departmentCode) ?? 0
             let window = String(format: "A%02d", departmentIndex * 2 + 1 + Int(rng.next() % 2))
             let uscc: String? = rng.next() % 10 < 7 && !usccs.isEmpty ? usccs[Int(rng.next() % UInt64(usccs.count))] : nil
+            // 受理渠道 (docs/DOMAIN.md §22): about a third online, a few by post or at a terminal.
+            let channelRoll = rng.next() % 100
+            let channel: CaseChannel =
+              channelRoll < 35 ? .online : channelRoll < 40 ? .mail : channelRoll < 45 ? .selfService : .window
+            let clerk = "\(window) 窗口"
+            let ratingCode = String(
+              (0..<RatingCode.length).map { _ in
+                Character(UnicodeScalar(RatingCode.alphabet[Int(rng.next() % UInt64(RatingCode.alphabet.count))]))
+              })
             let number = "\(regionCode)-\(dayKey)-\(String(format: "%06d", seq))"
             var state = CaseState.completed
             var outcome: CaseOutcome? = rng.next() % 100 < 97 ? .approved : .denied
@@ -220,13 +232,30 @@ extension BanjieStore {
                 summary.openCases += 1
               }
             }
-            let updatedAt = completedAt ?? acceptedAt ?? receivedAt
+            // Most results of online and mail cases go back by post or online (零跑腿), an hour after
+            // completion; window results are collected at the window the next working day.
+            var deliveredAt: Date?
+            var delivery: CaseChannel?
+            if let completedAt, state == .completed, rng.next() % 100 < 85 {
+              let at = completedAt.addingTimeInterval(3600)
+              if at <= options.until {
+                deliveredAt = at
+                delivery = channel == .online || channel == .mail ? (rng.next() % 100 < 80 ? channel : .window) : .window
+                state = .delivered
+              }
+            }
+            // As at runtime: a window delivery serves at the window, and so does the completion of
+            // a case that came in at one.
+            let servedAt = delivery == .window ? deliveredAt : channel.needsWindow ? completedAt : nil
+            let updatedAt = deliveredAt ?? completedAt ?? acceptedAt ?? receivedAt
             try insertCase.execute(arguments: [
               number, item.code, item.departmentCode, window, "申请人\(seq)", uscc, state.rawValue, outcome?.rawValue, 3,
               receivedAt, day.description, acceptedAt, false, item.promisedLimit, item.limitUnit.rawValue, dueAt, colour?.rawValue,
               suspendedSince,
-              completedAt, nil, "", "\(window) 窗口", updatedAt, oneDay, handling, handling.map { HandlingHistogram.bucket(seconds: $0) },
-              colourChangesAt, uscc.flatMap { townshipOf[$0] } ?? "",
+              completedAt, deliveredAt, "", clerk, updatedAt, oneDay, handling, handling.map { HandlingHistogram.bucket(seconds: $0) },
+              colourChangesAt, uscc.flatMap { townshipOf[$0] } ?? "", channel.rawValue, delivery?.rawValue,
+              delivery == .window ? window : "", servedAt == nil ? "" : window, servedAt, item.departmentCode, clerk, item.departmentCode,
+              clerk, ratingCode,
             ])
             let caseID = db.lastInsertedRowID
             for s in suspensions {
@@ -235,16 +264,25 @@ extension BanjieStore {
             summary.cases += 1
             generated += 1
             inBatch += 1
-            // About 60 % of enterprises' completed cases are rated, within a few days.
-            if let uscc, let completedAt, rng.next() % 100 < 60 {
-              let ratedAt = completedAt.addingTimeInterval(Double(600 + rng.next() % (4 * 86_400)))
+            // About 60 % of enterprises' completed cases are rated within a few days, and a third of
+            // natural persons' at the window's rating pad or later with the receipt's rating code.
+            let rater: (via: String, uscc: String, device: String, by: String)? =
+              if let uscc { rng.next() % 100 < 60 ? ("ENTERPRISE", uscc, "", "企业经办人") : nil } else {
+                rng.next() % 100 < 33 ? (rng.next() % 2 == 0 ? ("PAD", "", "PAD-\(window)", "评价器") : ("CODE", "", "", "评价码")) : nil
+              }
+            if let rater, let completedAt {
+              let ratedAt =
+                rater.via == "PAD"
+                ? completedAt.addingTimeInterval(60) : completedAt.addingTimeInterval(Double(600 + rng.next() % (4 * 86_400)))
               if ratedAt <= options.until {
                 let r = rng.next() % 100
                 let level = r < 55 ? 5 : r < 80 ? 4 : r < 90 ? 3 : r < 96 ? 2 : 1
                 let upheld = level <= 2 && rng.next() % 10 == 0
                 try insertRating.execute(arguments: [
-                  caseID, number, uscc, level, level <= 2 ? "办理时间过长，多次补交材料" : "",
-                  ratedAt, upheld, upheld ? "申诉成立" : "", upheld ? min(ratedAt.addingTimeInterval(3 * 86_400), options.until) : nil,
+                  caseID, number, rater.uscc, level, level <= 2 ? "办理时间过长，多次补交材料" : "",
+                  ratedAt, rater.by, upheld, upheld ? "申诉成立" : "",
+                  upheld ? min(ratedAt.addingTimeInterval(3 * 86_400), options.until) : nil,
+                  rater.via, rater.device,
                 ])
                 summary.ratings += 1
                 if level <= 2 {
@@ -255,7 +293,8 @@ extension BanjieStore {
                   try insertRectification.execute(arguments: [
                     "ZG-\(number)", caseID, number, item.departmentCode, closed ? "CLOSED" : "OPEN",
                     ratedAt, due, rectificationColour, closed ? !upheld : nil, closed ? closedAt : nil, closed ? closedAt : nil,
-                    upheld ? "UPHELD" : "NONE", closed ? closedAt : ratedAt,
+                    upheld ? "UPHELD" : "NONE", closed ? closedAt : ratedAt, item.departmentCode, clerk,
+                    closed && !upheld ? "FOLLOW_UP" : "", closed && !upheld ? closedAt : nil,
                   ])
                   summary.rectifications += 1
                 }

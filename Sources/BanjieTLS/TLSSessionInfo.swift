@@ -77,10 +77,12 @@ public struct PeerIdentity: Sendable, Hashable {
     case enterprise
     case liaison
     case office
+    /// A window's rating pad (评价器): O is the window code, CN the device id (docs/DOMAIN.md §21).
+    case pad
   }
 
   public var role: Role
-  /// A department code for clerks, the enterprise's USCC for enterprises.
+  /// A department code for clerks, the enterprise's USCC for enterprises, the window code for pads.
   public var organization: String
   public var person: String
   public var serialNumber: String

@@ -11,8 +11,8 @@ struct CaseCommand: AsyncParsableCommand {
     abstract: t("case.abstract"),
     subcommands: [
       Submit.self, Accept.self, Notice.self, Supplied.self, Refuse.self, Suspend.self, Resume.self, Transfer.self,
-      Complete.self, Deliver.self, Withdraw.self, SuppliedMaterials.self, Waive.self, Show.self, List.self, History.self,
-      Print.self,
+      Complete.self, Deliver.self, Withdraw.self, SuppliedMaterials.self, Waive.self, HandOver.self, Helper.self, Show.self, List.self,
+      History.self, Print.self,
     ]
   )
 }
@@ -25,8 +25,16 @@ extension CaseCommand {
     @Option(name: .long, help: ArgumentHelp(t("case.help.item")), transform: Normalize.code) var item: String
     @Option(name: .long, help: ArgumentHelp(t("case.help.applicant")), transform: Normalize.text) var applicant: String
     @Option(name: .long, help: ArgumentHelp(t("case.help.uscc")), transform: Normalize.code) var uscc: String?
-    @Option(name: .long, help: ArgumentHelp(t("case.help.window")), transform: Normalize.code) var window: String
+    @Option(name: .long, help: ArgumentHelp(t("case.help.window")), transform: Normalize.code) var window: String?
     @Option(name: .long, help: ArgumentHelp(t("case.help.note")), transform: Normalize.text) var note: String = ""
+    @Option(name: .long, help: ArgumentHelp(t("case.help.channel"))) var channel: String = "window"
+
+    func validate() throws {
+      guard let channel = ChannelText.parse(self.channel) else { throw ValidationError(t("case.error.channel", self.channel)) }
+      if (channel == .window || channel == .selfService) && (self.window ?? "").isEmpty {
+        throw ValidationError(t("case.error.windowRequired"))
+      }
+    }
 
     func run() async throws {
       let result = try await self.connection.withClient { client, _, _ in
@@ -35,8 +43,9 @@ extension CaseCommand {
             $0.itemCode = self.item
             $0.applicant = self.applicant
             $0.enterpriseUscc = self.uscc ?? ""
-            $0.window = self.window
+            $0.window = self.window ?? ""
             $0.note = self.note
+            $0.channel = ChannelText.parse(self.channel) ?? .window
           }, metadata: self.mutation.metadata, options: self.connection.callOptions)
       }
       try CaseOutput.printCase(result, json: self.mutation.json)
@@ -215,9 +224,14 @@ extension CaseCommand {
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
     @Option(name: .long, help: ArgumentHelp(t("case.help.toDepartment"))) var to: String
+    @Option(name: .long, help: ArgumentHelp(t("case.help.transferNote")), transform: Normalize.text) var note: String
     func run() async throws {
       try await Transition.run(
-        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { $0.toDepartment = self.to }
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion,
+        {
+          $0.toDepartment = self.to
+          $0.note = self.note
+        }
       ) {
         try await $0.transferCase($1, metadata: $2, options: $3)
       }
@@ -247,8 +261,24 @@ extension CaseCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: CaseTarget
+    @Option(name: .long, help: ArgumentHelp(t("case.help.deliverBy"))) var by: String = "window"
+    @Option(name: .long, help: ArgumentHelp(t("case.help.deliverAt")), transform: Normalize.code) var at: String?
+    func validate() throws {
+      guard let channel = ChannelText.parse(self.by), channel != .selfService else {
+        throw ValidationError(t("case.error.deliveryChannel", self.by))
+      }
+      if channel != .window && self.at != nil { throw ValidationError(t("case.error.deliveryWindow")) }
+    }
     func run() async throws {
-      try await Transition.run(self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, { _ in }) {
+      let channel = ChannelText.parse(self.by) ?? .window
+      let window = self.at ?? ""
+      try await Transition.run(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion,
+        {
+          $0.deliveryChannel = channel
+          $0.deliveryWindow = window
+        }
+      ) {
         try await $0.deliverCase($1, metadata: $2, options: $3)
       }
     }
@@ -326,6 +356,7 @@ extension CaseCommand {
     @Option(name: .long, help: ArgumentHelp(t("case.help.applicantFilter")), transform: Normalize.text) var applicant: String?
     @Option(name: .long, help: ArgumentHelp(t("case.help.usccFilter")), transform: Normalize.code) var uscc: String?
     @Option(name: .long, help: ArgumentHelp(t("case.help.windowFilter")), transform: Normalize.code) var window: String?
+    @Option(name: .long, help: ArgumentHelp(t("case.help.channelFilter"))) var channel: String?
     @Option(name: .long, help: ArgumentHelp(t("case.help.from")), transform: Normalize.day) var from: String?
     @Option(name: .long, help: ArgumentHelp(t("case.help.to")), transform: Normalize.day) var to: String?
     @Option(name: .long, help: ArgumentHelp(t("case.help.pageSize"))) var pageSize: UInt32 = 50
@@ -337,6 +368,7 @@ extension CaseCommand {
       if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
       for s in self.state where CaseOutput.parseState(s) == nil { throw ValidationError(t("case.error.unknownState", s)) }
       for c in self.colour where CaseOutput.parseColour(c) == nil { throw ValidationError(t("case.error.unknownColour", c)) }
+      if let channel = self.channel, ChannelText.parse(channel) == nil { throw ValidationError(t("case.error.channel", channel)) }
     }
 
     func run() async throws {
@@ -348,6 +380,7 @@ extension CaseCommand {
       request.applicant = self.applicant ?? ""
       request.enterpriseUscc = self.uscc ?? ""
       request.window = self.window ?? ""
+      request.channel = self.channel.flatMap(ChannelText.parse) ?? .unspecified
       request.receivedFrom = self.from ?? ""
       request.receivedTo = self.to ?? ""
       request.page = .with {
@@ -525,7 +558,8 @@ enum CaseOutput {
       (t("case.field.item"), t("case.value.nameCode", c.itemName, c.itemCode)),
       (t("case.field.department"), t("case.value.nameCode", c.departmentName, c.departmentCode)),
       (t("case.field.applicant"), c.applicant + (c.enterpriseUscc.isEmpty ? "" : " · \(c.enterpriseUscc)")),
-      (t("case.field.window"), c.window),
+      (t("case.field.window"), c.window.isEmpty ? "—" : c.window),
+      (t("case.field.channel"), ChannelText.name(c.channel)),
       (
         t("case.field.state"),
         stateText(c.state) + (c.outcome.isEmpty ? "" : t("case.value.outcome", outcomeText(c.outcome)))
@@ -552,7 +586,21 @@ enum CaseOutput {
             + (c.sla.oneDayCompletion ? t("case.value.oneDay") : "")
         ))
     }
-    if c.hasDeliveredAt { lines.append((t("case.field.delivered"), shortTime(c.deliveredAt))) }
+    if c.hasDeliveredAt {
+      let how = ChannelText.name(c.deliveryChannel) + (c.deliveryWindow.isEmpty ? "" : " · \(c.deliveryWindow)")
+      lines.append((t("case.field.delivered"), shortTime(c.deliveredAt) + " · " + how + (c.zeroTrip ? t("case.value.zeroTrip") : "")))
+    }
+    if c.hasFirstResponder && !c.firstResponder.person.isEmpty {
+      let first = t("case.value.person", c.firstResponder.person, c.firstResponder.organization)
+      let now = t("case.value.person", c.responsible.person, c.responsible.organization)
+      lines.append((t("case.field.firstResponder"), first == now ? first : t("case.value.handedOver", first, now)))
+    }
+    if c.hasHelper { lines.append((t("case.field.helper"), t("case.value.person", c.helper.person, c.helper.organization))) }
+    if !c.readers.isEmpty {
+      let readers = c.readers.map { t("case.value.reader", $0.departmentCode, t("case.reader.\($0.reason)")) }
+      lines.append((t("case.field.readers"), readers.joined(separator: "、")))
+    }
+    if !c.ratingCode.isEmpty { lines.append((t("case.field.ratingCode"), c.ratingCode)) }
     if !c.missingMaterials.isEmpty { lines.append((t("case.field.missing"), c.missingMaterials.joined(separator: "、"))) }
     // 容缺材料: one line each, "material · promised by … · colour · state" (nothing without them).
     for (index, p) in c.pending.enumerated() {

@@ -74,17 +74,26 @@ struct Certs: AsyncParsableCommand {
       if !self.force && self.reason != nil { throw ValidationError(t("certs.error.reasonNeedsForce")) }
     }
 
-    /// The organisation the certificate will name: a clerk's department code and an enterprise's
-    /// USCC as Chinese keyboards type them (NFKC, trimmed, upper case); others as given.
+    /// The organisation the certificate will name: a clerk's department code, an enterprise's
+    /// USCC and a rating pad's window code as Chinese keyboards type them (NFKC, trimmed, upper
+    /// case); others as given.
     var organization: String {
       switch PeerIdentity.Role(rawValue: self.role) {
-      case .clerk?, .enterprise?: Normalize.code(self.org)
+      case .clerk?, .enterprise?, .pad?: Normalize.code(self.org)
       default: self.org
       }
     }
 
+    /// The person the certificate will name: a rating pad's device id normalised like its window
+    /// code (the server compares both as the office registered them); others as given.
+    var person: String {
+      PeerIdentity.Role(rawValue: self.role) == .pad ? Normalize.code(self.name) : self.name
+    }
+
     /// Why the organisation is refused, or nil: a clerk's must be a department code of the
-    /// catalog file, an enterprise's a USCC with the right check character (docs/DOMAIN.md §18).
+    /// catalog file, an enterprise's a USCC with the right check character (docs/DOMAIN.md §18),
+    /// a rating pad's a well-formed window code and its name a well-formed device id (§21; whether
+    /// they are registered only the server knows).
     func organizationProblem(_ role: PeerIdentity.Role) -> String? {
       switch role {
       case .clerk:
@@ -109,6 +118,15 @@ struct Certs: AsyncParsableCommand {
           let language = MessageLanguage(rawValue: Language.current.rawValue) ?? .en
           return t("certs.check.badUSCC", self.organization, error.localizedMessage(language))
         }
+      case .pad:
+        let language = MessageLanguage(rawValue: Language.current.rawValue) ?? .en
+        do {
+          _ = try WindowCode.parse(self.organization, field: "--org")
+          _ = try RatingDeviceID.parse(self.person, field: "--name")
+          return nil
+        } catch {
+          return t("certs.check.badPad", self.organization, self.person, error.localizedMessage(language))
+        }
       default:
         return nil
       }
@@ -131,7 +149,7 @@ struct Certs: AsyncParsableCommand {
           exitCode: 1, message: t("certs.error.load", self.dir, "\(error)"))
       }
       let issued = try ca.issueClientCertificate(
-        role: role, organization: self.organization, person: self.name, validityDays: self.days)
+        role: role, organization: self.organization, person: self.person, validityDays: self.days)
       // The profile the holder would use: `banjie profile init` with these files.
       let name = URL(fileURLWithPath: issued.certificateFile).deletingPathExtension().lastPathComponent
       let profile = [

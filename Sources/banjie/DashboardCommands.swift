@@ -29,7 +29,7 @@ struct DashboardCommand: AsyncParsableCommand {
     if self.json && self.csv { throw ValidationError(t("dashboard.error.jsonCSV")) }
     if self.period != nil && (self.from != nil || self.to != nil) { throw ValidationError(t("dashboard.error.periodOrRange")) }
     if (self.from == nil) != (self.to == nil) { throw ValidationError(t("dashboard.error.fromTo")) }
-    if !self.by.isEmpty && !["department", "item", "window", "township"].contains(self.by) {
+    if !self.by.isEmpty && !["department", "item", "window", "township", "channel"].contains(self.by) {
       throw ValidationError(t("dashboard.error.by"))
     }
   }
@@ -160,6 +160,9 @@ enum DashboardOutput {
       [t("dashboard.supervisions"), "\(d.openSupervisions) / \(d.overdueSupervisions)"],
       colour: d.overdueSupervisions > 0 ? Terminal.red : nil)
     summary.add([
+      t("dashboard.zeroTrip"), percent(d.zeroTripRate, of: s.completed) + (s.completed == 0 ? "" : "  (\(d.zeroTrip)/\(s.completed))"),
+    ])
+    summary.add([
       t("dashboard.visited"),
       percent(d.visitCoverage, of: d.enterprises) + (d.enterprises == 0 ? "" : "  (\(d.visitedEnterprises)/\(d.enterprises))"),
     ])
@@ -193,7 +196,7 @@ enum DashboardOutput {
       let byLabel =
         [
           "department": t("dashboard.department"), "item": t("dashboard.item"), "window": t("dashboard.window"),
-          "township": t("dashboard.township"),
+          "township": t("dashboard.township"), "channel": t("dashboard.channel"),
         ][d.by] ?? d.by
       // A row with no key (cases without a township, say) is named as such, never "total".
       let noKey = d.by == "township" ? t("dashboard.noKey") : t("dashboard.noKeyOther")
@@ -203,7 +206,9 @@ enum DashboardOutput {
       for r in d.rows {
         table.add(
           [
-            r.key.isEmpty ? noKey : r.key, r.name, String(r.received), String(r.completed), percent(r.onTimeRate, of: r.completed),
+            r.key.isEmpty ? noKey : r.key,
+            d.by == "channel" ? t("channel.\(r.key.lowercased().replacingOccurrences(of: "_", with: "-"))") : r.name, String(r.received),
+            String(r.completed), percent(r.onTimeRate, of: r.completed),
             percent(r.oneDayRate, of: r.completed), percent(r.goodShare, of: r.rated), "\(r.openGreen)/\(r.openYellow)/\(r.openRed)",
             r.completed == 0 ? "" : bar(r.onTimeRate),
           ],

@@ -256,7 +256,8 @@ enum LedgerCSV {
       "number", "case_number", "department_code", "department_name", "state", "level", "level_name", "rating_comment", "excluded",
       "limit_working_days", "opened_at", "due_at", "colour", "verified_at", "verified_valid", "rectified_at", "measures", "completed_at",
       "on_time", "followed_up_at", "follow_up_satisfied", "follow_up_result", "closed_at", "appeal_state", "appeal_reason",
-      "appeal_decision", "version",
+      "appeal_decision", "version", "rated_organization", "rated_person", "rating_via", "rating_device", "confirmation", "confirmed_by",
+      "confirmed_at", "confirmation_note",
     ])
     for r in rectifications {
       table.add([
@@ -267,10 +268,21 @@ enum LedgerCSV {
         r.hasVerifiedAt ? flag(r.verifiedValid) : "", time(r.hasRectifiedAt, r.rectifiedAt), r.measures,
         time(r.hasCompletedAt, r.completedAt), r.hasCompletedAt ? flag(r.completedOnTime) : "", time(r.hasFollowedUpAt, r.followedUpAt),
         r.hasFollowedUpAt ? flag(r.followUpSatisfied) : "", r.followUpResult, time(r.hasClosedAt, r.closedAt),
-        appealStateName(r.appealState), r.appealReason, r.appealDecision, String(r.version),
+        appealStateName(r.appealState), r.appealReason, r.appealDecision, String(r.version), r.ratedOrganization, r.ratedPerson,
+        r.hasRating ? ratingViaName(r.rating.via) : "", r.rating.device, RatingOutput.confirmationName(r.confirmation), r.confirmedBy,
+        time(r.hasConfirmedAt, r.confirmedAt), r.confirmationNote,
       ])
     }
     return table
+  }
+
+  static func ratingViaName(_ via: Banjie_V1_RatingVia) -> String {
+    switch via {
+    case .enterprise: "ENTERPRISE"
+    case .pad: "PAD"
+    case .code: "CODE"
+    default: ""
+    }
   }
 
   // MARK: campaign

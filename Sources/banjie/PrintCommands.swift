@@ -52,8 +52,20 @@ extension CaseCommand {
         return (record, history)
       }
       try Self.checkFits(self.document, record)
+      var printed = record
+      if self.document == .receipt {
+        // 评价码 (docs/DOMAIN.md §21): read for the receipt only, and audited; a caller who may not
+        // read it gets a receipt without it.
+        do {
+          printed.ratingCode = try await self.connection.withClient { client, _, _ in
+            try await Banjie_V1_CaseService.Client(wrapping: client).getRatingCode(
+              .with { $0.number = self.number }, options: self.connection.callOptions
+            ).ratingCode
+          }
+        } catch let error as RPCError where error.code == .permissionDenied {}
+      }
       let page = CaseDocumentPage(
-        document: self.document, record: record, events: history.events, issuer: self.resolvedIssuer(), printedAt: Date()
+        document: self.document, record: printed, events: history.events, issuer: self.resolvedIssuer(), printedAt: Date()
       ).html()
       var pdfData: Data?
       if let browser { pdfData = try await Chromium.pdf(of: page, browser: browser) }
@@ -175,8 +187,11 @@ private struct CaseDocumentPage {
     rows.append((t("print.field.accepted"), accepted))
     rows.append((t("print.field.limit"), limit))
     if c.hasSla && c.sla.hasDueAt { rows.append((t("print.field.due"), Self.time(c.sla.dueAt.date))) }
+    if !c.ratingCode.isEmpty { rows.append((t("print.field.ratingCode"), c.ratingCode)) }
     out.append(Self.table(rows))
     out.append(paragraph(t("print.receipt.keep")))
+    // 评价码 (docs/DOMAIN.md §21): the applicant rates later, once, at a rating pad or online.
+    if !c.ratingCode.isEmpty { out.append(paragraph(t("print.receipt.ratingCode", c.ratingCode))) }
     return out
   }
 

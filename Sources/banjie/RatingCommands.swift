@@ -1,11 +1,13 @@
 import ArgumentParser
+import BanjieCore
 import BanjieProto
 import BanjieTransport
 import Foundation
 import GRPCCore
 import SwiftProtobuf
 
-/// 好差评: `banjie rate` (an enterprise rates its own completed case) and `banjie rating measures`.
+/// 好差评: `banjie rate` (an enterprise rates its own completed case; a window's rating pad rates
+/// the case it has just served; either redeems a receipt's rating code) and `banjie rating measures`.
 struct RateCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rate", abstract: t("rating.rate.abstract"), discussion: t("rating.rate.discussion"))
@@ -15,9 +17,13 @@ struct RateCommand: AsyncParsableCommand {
   @Option(name: .long, help: ArgumentHelp(t("rating.help.level"))) var level: UInt32
   @Option(name: .long, help: ArgumentHelp(t("rating.help.comment"))) var comment: String = ""
   @Option(name: .long, help: ArgumentHelp(t("rating.help.tag"))) var tag: [String] = []
+  @Option(name: .long, help: ArgumentHelp(t("rating.help.code")), transform: RatingCode.normalize) var code: String?
 
   func validate() throws {
     guard (1...5).contains(self.level) else { throw ValidationError(t("rating.error.level", self.level)) }
+    if let code = self.code {
+      guard (try? RatingCode.parse(code, field: "code")) != nil else { throw ValidationError(t("rating.error.code", code)) }
+    }
   }
 
   func run() async throws {
@@ -26,6 +32,7 @@ struct RateCommand: AsyncParsableCommand {
       $0.level = self.level
       $0.comment = self.comment
       $0.tags = self.tag
+      $0.ratingCode = self.code ?? ""
     }
     let rating = try await RatingCommand.call(self.connection) {
       try await $0.rateCase(request, metadata: self.mutation.metadata, options: self.connection.callOptions)
@@ -111,7 +118,9 @@ struct RatingCommand: AsyncParsableCommand {
 struct RectificationCommand: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "rectification", abstract: t("rectification.abstract"),
-    subcommands: [List.self, Show.self, Verify.self, Rectify.self, FollowUp.self, Close.self, Appeal.self, Decide.self])
+    subcommands: [
+      List.self, Show.self, Verify.self, Rectify.self, FollowUp.self, Confirm.self, SignOff.self, Close.self, Appeal.self, Decide.self,
+    ])
 
   static func act(
     _ connection: ConnectionOptions, _ mutation: MutationOptions, number: String, ifVersion: Int64?, text: String,
@@ -252,8 +261,41 @@ struct RectificationCommand: AsyncParsableCommand {
     }
   }
 
+  struct Confirm: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: t("rectification.confirm.abstract"), discussion: t("rectification.confirm.discussion"))
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var mutation: MutationOptions
+    @OptionGroup var target: RectificationTarget
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.confirmComment"))) var comment: String
+    func run() async throws {
+      try await RectificationCommand.act(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.comment
+      ) {
+        try await $0.confirmRectification($1, metadata: $2, options: $3)
+      }
+    }
+  }
+
+  struct SignOff: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+      commandName: "sign-off", abstract: t("rectification.signOff.abstract"), discussion: t("rectification.signOff.discussion"))
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var mutation: MutationOptions
+    @OptionGroup var target: RectificationTarget
+    @Option(name: .long, help: ArgumentHelp(t("rectification.help.signOffReason"))) var reason: String
+    func run() async throws {
+      try await RectificationCommand.act(
+        self.connection, self.mutation, number: self.target.number, ifVersion: self.target.ifVersion, text: self.reason
+      ) {
+        try await $0.signOffRectification($1, metadata: $2, options: $3)
+      }
+    }
+  }
+
   struct Close: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: t("rectification.close.abstract"))
+    static let configuration = CommandConfiguration(
+      abstract: t("rectification.close.abstract"), discussion: t("rectification.close.discussion"))
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @OptionGroup var target: RectificationTarget
@@ -346,6 +388,35 @@ enum RatingOutput {
 
   static func colourName(_ colour: Banjie_V1_Colour) -> String { EnterpriseOutput.colourName(colour) }
 
+  /// How a rating was given, as people read it: "rating pad PAD-A03-1", "rating code" …
+  static func viaLabel(_ r: Banjie_V1_Rating) -> String {
+    switch r.via {
+    case .enterprise: t("rating.via.ENTERPRISE")
+    case .pad: t("rating.via.PAD", r.device)
+    case .code: r.device.isEmpty ? t("rating.via.CODE") : t("rating.via.codeAtPad", r.device)
+    default: "-"
+    }
+  }
+
+  /// The machine name of a rectification's confirmation, "" when not confirmed.
+  static func confirmationName(_ confirmation: Banjie_V1_RectificationConfirmation) -> String {
+    switch confirmation {
+    case .followUp: "FOLLOW_UP"
+    case .rater: "RATER"
+    case .office: "OFFICE"
+    default: ""
+    }
+  }
+
+  /// The rater's confirmation as people read it: how, by whom, when, in what words; or what closing still needs.
+  static func confirmationText(_ r: Banjie_V1_Rectification) -> String {
+    let name = confirmationName(r.confirmation)
+    guard !name.isEmpty else { return t("rectification.confirmation.none") }
+    return t(
+      "rectification.confirmationValue", t("rectification.confirmation.\(name)"), r.confirmedBy, CaseOutput.shortTime(r.confirmedAt),
+      r.confirmationNote)
+  }
+
   static func printRating(_ r: Banjie_V1_Rating, json: Bool) throws {
     if json {
       print(try r.jsonString(options: CaseOutput.jsonOptions))
@@ -354,7 +425,8 @@ enum RatingOutput {
     var lines: [(String, String)] = [
       (t("rating.field.case"), t("rating.caseValue", r.caseNumber, r.departmentCode, r.window, r.itemCode)),
       (t("rating.field.rating"), "\(r.level) \(r.levelName)" + (r.bad ? t("rating.badSuffix") : "")),
-      (t("rating.field.enterprise"), r.uscc),
+      (t("rating.field.enterprise"), r.uscc.isEmpty ? t("rating.naturalPerson") : r.uscc),
+      (t("rating.field.via"), viaLabel(r)),
       (t("rating.field.rated"), CaseOutput.shortTime(r.ratedAt)),
     ]
     if !r.comment.isEmpty { lines.append((t("rating.field.comment"), r.comment)) }
@@ -375,6 +447,7 @@ enum RatingOutput {
       (t("rectification.field.rectification"), t("rectification.header", r.number, stateLabel(r.state), r.version)),
       (t("rectification.field.department"), "\(r.departmentCode) \(r.departmentName)"),
       (t("rectification.field.rating"), "\(r.rating.level) \(r.rating.levelName): \(r.rating.comment)"),
+      (t("rectification.field.ratedClerk"), r.ratedPerson.isEmpty ? "-" : "\(r.ratedPerson) (\(r.ratedOrganization))"),
       (t("rectification.field.opened"), t("rectification.openedValue", CaseOutput.shortTime(r.openedAt), r.limitWorkingDays)),
     ]
     if r.hasSla {
@@ -397,6 +470,7 @@ enum RatingOutput {
       let key = r.followUpSatisfied ? "rectification.followUpValue.satisfied" : "rectification.followUpValue.notSatisfied"
       lines.append((t("rectification.field.followUp"), t(key, r.followUpResult)))
     }
+    lines.append((t("rectification.field.confirmation"), confirmationText(r)))
     if r.appealState != .none {
       lines.append(
         (

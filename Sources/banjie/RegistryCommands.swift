@@ -258,3 +258,205 @@ struct LiaisonUnitCommand: AsyncParsableCommand {
     }
   }
 }
+
+// MARK: registry: rating pads and department heads (docs/DOMAIN.md §21)
+
+struct RegistryCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "registry",
+    abstract: t("registry.abstract"),
+    discussion: t("registry.discussion"),
+    subcommands: [DeviceCommand.self, HeadCommand.self]
+  )
+}
+
+extension Registry {
+  static func devicesTable(_ devices: [Banjie_V1_RatingDevice]) -> TextTable {
+    var table = TextTable(t("registry.col.device"), t("registry.col.window"), t("registry.col.registered"), t("registry.col.retired"))
+    for d in devices {
+      table.add([
+        d.deviceID, d.windowCode, CaseOutput.shortTime(d.registeredAt), d.hasRetiredAt ? CaseOutput.shortTime(d.retiredAt) : "—",
+      ])
+    }
+    return table
+  }
+
+  static func devicesCSV(_ devices: [Banjie_V1_RatingDevice]) -> CSVTable {
+    var table = CSVTable(["device_id", "window_code", "registered_at", "retired_at"])
+    for d in devices {
+      table.add([d.deviceID, d.windowCode, LedgerCSV.time(d.hasRegisteredAt, d.registeredAt), LedgerCSV.time(d.hasRetiredAt, d.retiredAt)])
+    }
+    return table
+  }
+
+  static func headsCSV(_ heads: [Banjie_V1_DepartmentHead]) -> CSVTable {
+    var table = CSVTable(["department_code", "person", "assigned_at"])
+    for h in heads { table.add([h.departmentCode, h.person, LedgerCSV.time(h.hasAssignedAt, h.assignedAt)]) }
+    return table
+  }
+}
+
+struct DeviceCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "device",
+    abstract: t("registry.device.abstract"),
+    discussion: t("registry.device.discussion"),
+    subcommands: [Add.self, Retire.self, List.self]
+  )
+
+  struct Add: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: t("registry.device.add.abstract"))
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var mutation: MutationOptions
+    @Argument(help: ArgumentHelp(t("registry.help.deviceID")), transform: Normalize.code) var id: String
+    @Option(name: .long, help: ArgumentHelp(t("registry.help.deviceWindow")), transform: Normalize.code) var window: String
+    func run() async throws {
+      let result = try await Registry.call(self.connection) {
+        try await $0.registerRatingDevice(
+          .with {
+            $0.deviceID = self.id
+            $0.windowCode = self.window
+          }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
+      if self.mutation.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
+      print(t("registry.device.added", result.deviceID, result.windowCode))
+      print(t("registry.device.certificate", result.windowCode, result.deviceID))
+    }
+  }
+
+  struct Retire: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: t("registry.device.retire.abstract"))
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var mutation: MutationOptions
+    @Argument(help: ArgumentHelp(t("registry.help.deviceID")), transform: Normalize.code) var id: String
+    func run() async throws {
+      let result = try await Registry.call(self.connection) {
+        try await $0.retireRatingDevice(
+          .with { $0.deviceID = self.id }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
+      if self.mutation.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
+      print(t("registry.device.retired", result.deviceID, result.windowCode, CaseOutput.shortTime(result.retiredAt)))
+    }
+  }
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: t("registry.device.list.abstract"))
+    @OptionGroup var connection: ConnectionOptions
+    @Option(name: .long, help: ArgumentHelp(t("registry.help.deviceWindowFilter")), transform: Normalize.code) var window: String?
+    @Flag(name: .long, help: ArgumentHelp(t("registry.help.deviceAll"))) var all = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
+    func run() async throws {
+      let result = try await Registry.call(self.connection) {
+        try await $0.listRatingDevices(
+          .with {
+            $0.windowCode = self.window ?? ""
+            $0.includeRetired = self.all
+          }, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
+      if self.csv {
+        Registry.devicesCSV(result.devices).print()
+        return
+      }
+      if result.devices.isEmpty {
+        print(t("registry.device.none"))
+        return
+      }
+      print(Registry.devicesTable(result.devices).render())
+    }
+  }
+}
+
+struct HeadCommand: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "head",
+    abstract: t("registry.head.abstract"),
+    discussion: t("registry.head.discussion"),
+    subcommands: [Add.self, Remove.self, List.self]
+  )
+
+  /// Assigns or removes a head and prints what changed.
+  static func assign(_ connection: ConnectionOptions, _ mutation: MutationOptions, department: String, person: String, remove: Bool)
+    async throws
+  {
+    let result = try await Registry.call(connection) {
+      try await $0.assignDepartmentHead(
+        .with {
+          $0.departmentCode = department
+          $0.person = person
+          $0.remove = remove
+        }, metadata: mutation.metadata, options: connection.callOptions)
+    }
+    if mutation.json {
+      print(try result.jsonString(options: CaseOutput.jsonOptions))
+      return
+    }
+    print(t(remove ? "registry.head.removed" : "registry.head.added", result.person, result.departmentCode))
+  }
+
+  struct Add: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: t("registry.head.add.abstract"))
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var mutation: MutationOptions
+    @Option(name: .long, help: ArgumentHelp(t("registry.help.headDepartment")), transform: Normalize.code) var department: String
+    @Option(name: .long, help: ArgumentHelp(t("registry.help.headPerson")), transform: Normalize.text) var person: String
+    func run() async throws {
+      try await HeadCommand.assign(self.connection, self.mutation, department: self.department, person: self.person, remove: false)
+    }
+  }
+
+  struct Remove: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: t("registry.head.remove.abstract"))
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var mutation: MutationOptions
+    @Option(name: .long, help: ArgumentHelp(t("registry.help.headDepartment")), transform: Normalize.code) var department: String
+    @Option(name: .long, help: ArgumentHelp(t("registry.help.headPerson")), transform: Normalize.text) var person: String
+    func run() async throws {
+      try await HeadCommand.assign(self.connection, self.mutation, department: self.department, person: self.person, remove: true)
+    }
+  }
+
+  struct List: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: t("registry.head.list.abstract"))
+    @OptionGroup var connection: ConnectionOptions
+    @Option(name: .long, help: ArgumentHelp(t("registry.help.headDepartmentFilter")), transform: Normalize.code) var department: String?
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
+    @Flag(name: .long, help: ArgumentHelp(t("output.help.csv"))) var csv = false
+    func validate() throws {
+      if self.json && self.csv { throw ValidationError(t("output.error.jsonAndCSV")) }
+    }
+    func run() async throws {
+      let result = try await Registry.call(self.connection) {
+        try await $0.listDepartmentHeads(.with { $0.departmentCode = self.department ?? "" }, options: self.connection.callOptions)
+      }
+      if self.json {
+        print(try result.jsonString(options: CaseOutput.jsonOptions))
+        return
+      }
+      if self.csv {
+        Registry.headsCSV(result.heads).print()
+        return
+      }
+      if result.heads.isEmpty {
+        print(t("registry.head.none"))
+        return
+      }
+      var table = TextTable(t("registry.col.department"), t("registry.col.head"), t("registry.col.assigned"))
+      for h in result.heads { table.add([h.departmentCode, h.person, CaseOutput.shortTime(h.assignedAt)]) }
+      print(table.render())
+    }
+  }
+}

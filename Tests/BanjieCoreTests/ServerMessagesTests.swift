@@ -68,8 +68,10 @@ struct ServerMessagesTests {
     keys += ["unit.working days", "unit.working hours"]
     keys += [DemandAction.assign, .answer, .close(satisfaction: 5), .reopen].map { "demandAction.\($0.name)" }
     keys += [
-      RectificationAction.verify(valid: true), .rectify, .followUp(satisfied: true), .close, .appeal, .decide(uphold: true),
+      RectificationAction.verify(valid: true), .rectify, .followUp(satisfied: true), .close, .appeal, .decide(uphold: true), .confirm,
+      .signOff,
     ].map { "rectificationAction.\($0.name)" }
+    keys += [RectificationConfirmation.followUp, .rater, .office].map { "confirmation.\($0.rawValue)" }
     let actions = CaseAction.Name.allCases.map { "caseAction.\($0.rawValue)" }
     #expect(Set(keys + actions).subtracting(zh.keys).sorted() == [])
     #expect(Set(actions).subtracting(en.keys).sorted() == [], "the English table words every case action")

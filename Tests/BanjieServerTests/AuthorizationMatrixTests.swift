@@ -15,7 +15,9 @@ struct RawBytesDeserializer: MessageDeserializer {
 /// docs/SECURITY.md's table of every RPC × every role, checked against the real server: a cell
 /// "no" must be refused with PERMISSION_DENIED before anything else happens; "yes" and "scoped"
 /// must not be refused for the role (scoped calls are then checked against the caller's
-/// department, enterprise or assignment, which the other suites test).
+/// department, enterprise or assignment, which the other suites test). The rating pad's device is
+/// registered at its window first, so that its certificate is one the server accepts for rating
+/// (an unregistered pad is refused everything; RatingPadTests checks that).
 @Suite("Authorization matrix (docs/SECURITY.md)", .timeLimit(.minutes(3)))
 struct AuthorizationMatrixTests {
   static let roles: [(PeerIdentity.Role, String, String)] = [
@@ -23,6 +25,7 @@ struct AuthorizationMatrixTests {
     (.enterprise, "91370830000001001N", "矩阵企业"),
     (.liaison, "南旺镇人民政府", "矩阵干部"),
     (.office, "YSB", "矩阵营商办"),
+    (.pad, "A03", "MATRIX-PAD"),
   ]
 
   static var served: [MethodDescriptor] {
@@ -36,7 +39,7 @@ struct AuthorizationMatrixTests {
       + Banjie_V1_SupervisionService.Method.descriptors
   }
 
-  /// The table: method path → the four cells in `roles` order.
+  /// The table: method path → the cells in `roles` order.
   static func documentedMatrix() throws -> [String: [String]] {
     let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
       .appendingPathComponent("docs/SECURITY.md")
@@ -44,8 +47,8 @@ struct AuthorizationMatrixTests {
     var matrix: [String: [String]] = [:]
     for line in text.split(separator: "\n") where line.hasPrefix("| `/") {
       let cells = line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }
-      guard cells.count >= 5 else { continue }
-      matrix[cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))] = Array(cells[1...4])
+      guard cells.count >= Self.roles.count + 1 else { continue }
+      matrix[cells[0].trimmingCharacters(in: CharacterSet(charactersIn: "`"))] = Array(cells[1...Self.roles.count])
     }
     return matrix
   }
@@ -56,13 +59,15 @@ struct AuthorizationMatrixTests {
     let paths = Set(Self.served.map { "/" + $0.fullyQualifiedMethod })
     #expect(Set(documented.keys) == paths, "docs/SECURITY.md must list exactly the served RPCs")
     try await ServerHarness.run { h in
+      try await h.registerWindow("A03", ["SCJGJ"])
+      try await h.registerPad("MATRIX-PAD", at: "A03")
       var observed: [String: [String]] = [:]
       for (index, (role, org, person)) in Self.roles.enumerated() {
         try await h.as_(role, org, person) { client in
           for descriptor in Self.served {
             let code = await Self.call(client, descriptor)
             let denied = code == .permissionDenied || code == .unauthenticated
-            observed["/" + descriptor.fullyQualifiedMethod, default: ["", "", "", ""]][index] = denied ? "no" : "yes"
+            observed["/" + descriptor.fullyQualifiedMethod, default: Self.roles.map { _ in "" }][index] = denied ? "no" : "yes"
           }
         }
       }

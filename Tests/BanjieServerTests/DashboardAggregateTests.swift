@@ -26,6 +26,9 @@ struct DashboardRawCase {
   var dueAt: Date?
   var rating: Int?
   var excluded: Bool
+  /// 受理渠道, and 零跑腿: in online or by post and delivered online or by post (docs/DOMAIN.md §22).
+  var channel = "WINDOW"
+  var zeroTrip = false
   /// Of a completed case, by the SLA clock from the raw timestamps: within one day, working seconds.
   var oneDay = false
   var handling: Int64 = 0
@@ -35,6 +38,7 @@ struct DashboardRawCase {
     case "item": self.item
     case "window": self.window
     case "township": self.township
+    case "channel": self.channel
     default: self.department
     }
   }
@@ -90,15 +94,19 @@ struct DashboardAggregateTests {
         db,
         sql: """
           SELECT c.number, c.department_code, c.item_code, c.window, COALESCE(e.township, '') AS township, c.state, c.colour,
-                 c.received_at, c.accepted_at, c.completed_at, c.due_at, g.level, COALESCE(g.excluded, 0) AS excluded
+                 c.received_at, c.accepted_at, c.completed_at, c.due_at, g.level, COALESCE(g.excluded, 0) AS excluded,
+                 c.channel, COALESCE(c.delivery_channel, '') AS delivery_channel
           FROM cases c LEFT JOIN enterprises e ON e.uscc = c.enterprise_uscc LEFT JOIN ratings g ON g.case_id = c.id
           """
       ).map { r in
-        DashboardRawCase(
+        let channel: String = r["channel"]
+        let delivery: String = r["delivery_channel"]
+        return DashboardRawCase(
           number: r["number"], department: r["department_code"], item: r["item_code"], window: r["window"], township: r["township"],
           state: r["state"], colour: r["colour"], receivedAt: r["received_at"], acceptedAt: r["accepted_at"],
           completedAt: r["completed_at"],
-          dueAt: r["due_at"], rating: r["level"], excluded: r["excluded"])
+          dueAt: r["due_at"], rating: r["level"], excluded: r["excluded"], channel: channel,
+          zeroTrip: ["ONLINE", "MAIL"].contains(channel) && ["ONLINE", "MAIL"].contains(delivery))
       }.map { c in
         var c = c
         if let done = c.completedAt {
@@ -115,6 +123,8 @@ struct DashboardAggregateTests {
   static let total = "\u{0}total"
 
   /// Expected figures per group key (`total` = the summary) for a period, by the rules in dashboard.proto.
+  static let midnight = (try? TimeOfDay(hour: 0)) ?? { preconditionFailure("00:00 is a time of day") }()
+
   static func expected(_ cases: [DashboardRawCase], from: LocalDate, to: LocalDate, department: String?, by: String?, clock: SLAClock)
     -> [String: DashboardExpectedFigures]
   {
@@ -188,6 +198,18 @@ struct DashboardAggregateTests {
       let clock = h.environment.sla
       let summary = try store.seed(SeedOptions(cases: 4000, until: h.clock.now, seed: 7), clock: clock, regionCode: "370830") { _, _ in }
       #expect(summary.cases == 4000 && summary.ratings > 0 && summary.openCases > 0 && summary.demands > 0)
+      // The year has the hall's workflows: every channel, 零跑腿 deliveries, pad and code ratings.
+      let hall = try h.database { db in
+        (
+          channels: try String.fetchAll(db, sql: "SELECT DISTINCT channel FROM cases ORDER BY 1"),
+          zeroTrip: try Int.fetchOne(
+            db, sql: "SELECT COUNT(*) FROM cases WHERE channel IN ('ONLINE', 'MAIL') AND delivery_channel IN ('ONLINE', 'MAIL')") ?? 0,
+          via: try String.fetchAll(db, sql: "SELECT DISTINCT via FROM ratings ORDER BY 1")
+        )
+      }
+      #expect(hall.channels == ["MAIL", "ONLINE", "SELF_SERVICE", "WINDOW"])
+      #expect(hall.zeroTrip > 0)
+      #expect(hall.via == ["CODE", "ENTERPRISE", "PAD"])
       #expect(try await store.dashboardAggregateDifferences().isEmpty)
       let cases = try Self.rawCases(h)
       #expect(cases.count == 4000)
@@ -226,8 +248,8 @@ struct DashboardAggregateTests {
       // One connection for all of them; every grouping for the county, two departments with and
       // without a breakdown.
       let combinations: [(String?, String?)] = [
-        (nil, nil), (nil, "department"), (nil, "item"), (nil, "window"), (nil, "township"),
-        ("SCJGJ", nil), ("SCJGJ", "item"), ("ZJJ", "township"),
+        (nil, nil), (nil, "department"), (nil, "item"), (nil, "window"), (nil, "township"), (nil, "channel"),
+        ("SCJGJ", nil), ("SCJGJ", "item"), ("ZJJ", "township"), ("ZJJ", "channel"),
       ]
       try await h.dashboard { client in
         for (fromText, toText) in periods {
@@ -240,6 +262,13 @@ struct DashboardAggregateTests {
             Self.check(
               d, Self.expected(cases, from: from, to: to, department: department, by: by, clock: clock),
               label: "\(fromText)–\(toText) \(department ?? "all") by \(by ?? "-")")
+            // 零跑腿: the completed cases of the period that came in and went back online or by post.
+            let start = clock.calendar.date(from, at: Self.midnight)
+            let end = clock.calendar.date(to.adding(days: 1), at: Self.midnight)
+            let zeroTrip = cases.filter { c in
+              (department == nil || c.department == department) && c.zeroTrip && c.completedAt.map { $0 >= start && $0 < end } == true
+            }.count
+            #expect(Int(d.zeroTrip) == zeroTrip, "\(fromText)–\(toText) \(department ?? "all"): 零跑腿")
           }
         }
       }

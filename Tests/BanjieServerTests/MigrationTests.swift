@@ -23,6 +23,7 @@ struct MigrationTests {
     ("v7-registry", "2b1cbe25ea2460c020e22b1ebffed5190386fc45f224ee53a1ad60308dfc2637"),
     ("v8-supervision", "c6a114a648af51e03e256992cd0fc1b72759f84a2d7434a9d6bf2d4c21282006"),
     ("v9-minor-pending", "2837e60f6554cdabf9b2cdb0e3ba13886096c39f00263f89fdd2c0e0c43b5e38"),
+    ("v10-hall-workflows", "1b69d0918777d2f5b557cce2527c917be38385fa94c468e06275c51e34feca90"),
   ]
 
   @Test("every shipped migration's SQL is exactly as it shipped")
@@ -94,6 +95,18 @@ struct MigrationTests {
           oneDay: try Int.fetchOne(db, sql: "SELECT one_day FROM cases WHERE number = ?", arguments: [Self.completedNumber])
         )
       }
+      let hall = try await store.pool.read { db in
+        (
+          windowReceived: try Int.fetchOne(db, sql: "SELECT SUM(received) FROM dashboard_daily WHERE dim = 'channel' AND key = 'WINDOW'"),
+          notZeroTrip: try Int.fetchOne(db, sql: "SELECT SUM(received) FROM dashboard_daily WHERE dim = 'trip' AND key = 'other'"),
+          responder: try String.fetchOne(
+            db, sql: "SELECT first_responder_person || '/' || responsible_person || '/' || served_window FROM cases WHERE number = ?",
+            arguments: [Self.completedNumber]),
+          ratedPerson: try String.fetchOne(db, sql: "SELECT rated_person FROM rectifications"),
+          confirmation: try String.fetchOne(db, sql: "SELECT confirmation FROM rectifications"),
+          readers: try String.fetchAll(db, sql: "SELECT department_code || ':' || reason FROM case_readers")
+        )
+      }
       let withEnterprises = level >= 2
       #expect(counts.cases == (withEnterprises ? 4 : 3))
       #expect(counts.received == counts.cases)
@@ -105,6 +118,21 @@ struct MigrationTests {
       #expect(counts.township == (withEnterprises ? "南旺镇" : nil))
       #expect(counts.demands == (withEnterprises ? 1 : 0))
       #expect(counts.rectifications == (level >= 3 ? 1 : 0))
+      // v10: every case came in at a window; the first event's clerk is the first responder and
+      // responsible; a completed case was served at its window; a rectification names the clerk
+      // who completed the rated case.
+      #expect(hall.windowReceived == counts.cases)
+      #expect(hall.notZeroTrip == counts.cases)
+      // (Rows written at v10 itself carry the release's defaults: nothing to fill in.)
+      #expect(hall.responder == (level < 10 ? "张伟/张伟/A03" : "//"))
+      let firstOrg = try await store.pool.read { db in
+        try String.fetchOne(db, sql: "SELECT first_responder_org FROM cases WHERE number = ?", arguments: [Self.completedNumber])
+      }
+      #expect(firstOrg == (level < 10 ? "ZWFW" : ""))
+      #expect(hall.ratedPerson == (level < 3 ? nil : level < 10 ? "李娜" : ""))
+      // A satisfied follow-up already confirmed; the receiving clerk's department (一窗受理) reads.
+      #expect(hall.confirmation == (level < 3 ? nil : level < 10 ? "FOLLOW_UP" : ""))
+      #expect(hall.readers == (level < 10 ? ["ZWFW:RECEIVING"] : []))
 
       // And the upgraded store takes new writes that keep the aggregates exact.
       _ = try await store.importCatalog(
@@ -146,6 +174,15 @@ struct MigrationTests {
       db, id: 3, number: "370830-20261102-000003", state: .received, received: Self.day(2, 11),
       accepted: nil, due: nil, colour: nil, completed: nil)
     try AuditLog.append(db, at: at, actor: .system, action: "case.submit", entity: "case", entityID: Self.completedNumber)
+    for (seq, action, from, to) in [
+      (1, "receive", nil, "RECEIVED"), (2, "accept", "RECEIVED", "ACCEPTED"), (3, "complete", "ACCEPTED", "COMPLETED"),
+    ] {
+      try db.execute(
+        sql: """
+          INSERT INTO case_events (case_id, seq, at, action, from_state, to_state, actor_role, actor_organization, actor_person, note)
+          VALUES (1, ?, ?, ?, ?, ?, 'clerk', ?, ?, '')
+          """, arguments: [seq, at, action, from, to, seq == 1 ? "ZWFW" : "SCJGJ", seq == 3 ? "李娜" : "张伟"])
+    }
     guard level >= 2 else { return }
     try db.execute(
       sql: """
@@ -177,6 +214,13 @@ struct MigrationTests {
           version, updated_at)
         VALUES ('ZG-370830-20261103-0001', 1, ?, 'SCJGJ', 'OPEN', 15, ?, ?, 'green', 1, ?)
         """, arguments: [Self.completedNumber, Self.day(3, 9), Self.day(24, 17), Self.day(3, 9)])
+    if level < 10 {
+      // A follow-up call in which the enterprise was satisfied (before v10 recorded confirmations).
+      try db.execute(
+        sql: """
+          UPDATE rectifications SET state = 'FOLLOWED_UP', follow_up_result = '电话回访，满意', follow_up_satisfied = 1, followed_up_at = ?
+          """, arguments: [Self.day(4, 9)])
+    }
     guard level >= 4 else { return }
     try db.execute(
       sql: "INSERT INTO revocations (serial, reason, revoked_at, revoked_by) VALUES ('75E67BB7', '证书遗失', ?, 'office')", arguments: [at])

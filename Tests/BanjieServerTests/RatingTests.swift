@@ -216,6 +216,9 @@ struct RatingTests {
       #expect(red.first?.departmentCode == "SCJGJ")
       #expect(try await h.environment.sweep().filter { $0.kind.hasPrefix("rectification.") }.isEmpty)
 
+      // A head of the department verifies (docs/DOMAIN.md §21); 张伟 completed the case and was rated.
+      #expect(opened.ratedOrganization == "SCJGJ" && opened.ratedPerson == "张伟")
+      try await h.assignHead("SCJGJ", "王芳")
       try await h.ratings(.clerk, "SCJGJ", "王芳") { r in
         #expect(await rpcError { _ = try await r.rectifyRectification(.of(number, "整改")) }?.code == .failedPrecondition)
         let verified = try await r.verifyRectification(.of(number, "调取窗口录像属实") { $0.valid = true })
@@ -223,7 +226,7 @@ struct RatingTests {
         let rectified = try await r.rectifyRectification(.of(number, "约谈窗口人员，开展服务礼仪培训"))
         #expect(rectified.state == .rectified && !rectified.completedOnTime && !rectified.hasSla)
         let followed = try await r.followUpRectification(.of(number, "电话回访企业，认可整改") { $0.satisfied = true })
-        #expect(followed.state == .followedUp && followed.followUpSatisfied)
+        #expect(followed.state == .followedUp && followed.followUpSatisfied && followed.confirmation == .followUp)
         let closed = try await r.closeRectification(.of(number, ""))
         #expect(closed.state == .closed)
       }
@@ -247,6 +250,7 @@ struct RatingTests {
       _ = try await h.ratings(.enterprise, self.a) { try await $0.rateCase(.of(c3, 4)) }
       let bad6 = try await h.ratings(.enterprise, self.a) { try await $0.rateCase(.of(c6, 2, "多跑了一次")) }
       _ = try await h.ratings(.enterprise, self.c) { try await $0.rateCase(.of(c7, 3)) }
+      try await h.assignHead("SCJGJ", "测试员")
       try await h.ratings(.clerk, "SCJGJ") { r in
         _ = try await r.verifyRectification(.of(bad2.rectificationNumber, "属实") { $0.valid = true })
         _ = try await r.rectifyRectification(.of(bad2.rectificationNumber, "限时办结制度"))

@@ -191,6 +191,32 @@ public enum Banjie_V1_CaseService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "HandOverCase" metadata.
+        public enum HandOverCase: Sendable {
+            /// Request type for "HandOverCase".
+            public typealias Input = Banjie_V1_HandOverRequest
+            /// Response type for "HandOverCase".
+            public typealias Output = Banjie_V1_Case
+            /// Descriptor for "HandOverCase".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CaseService"),
+                method: "HandOverCase",
+                type: .unary
+            )
+        }
+        /// Namespace for "AssignHelper" metadata.
+        public enum AssignHelper: Sendable {
+            /// Request type for "AssignHelper".
+            public typealias Input = Banjie_V1_AssignHelperRequest
+            /// Response type for "AssignHelper".
+            public typealias Output = Banjie_V1_Case
+            /// Descriptor for "AssignHelper".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CaseService"),
+                method: "AssignHelper",
+                type: .unary
+            )
+        }
         /// Namespace for "GetCase" metadata.
         public enum GetCase: Sendable {
             /// Request type for "GetCase".
@@ -201,6 +227,19 @@ public enum Banjie_V1_CaseService: Sendable {
             public static let descriptor = GRPCCore.MethodDescriptor(
                 service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CaseService"),
                 method: "GetCase",
+                type: .unary
+            )
+        }
+        /// Namespace for "GetRatingCode" metadata.
+        public enum GetRatingCode: Sendable {
+            /// Request type for "GetRatingCode".
+            public typealias Input = Banjie_V1_GetCaseRequest
+            /// Response type for "GetRatingCode".
+            public typealias Output = Banjie_V1_RatingCodeResponse
+            /// Descriptor for "GetRatingCode".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CaseService"),
+                method: "GetRatingCode",
                 type: .unary
             )
         }
@@ -258,7 +297,10 @@ public enum Banjie_V1_CaseService: Sendable {
             WithdrawCase.descriptor,
             RecordMaterialsSupplied.descriptor,
             WaiveMaterials.descriptor,
+            HandOverCase.descriptor,
+            AssignHelper.descriptor,
             GetCase.descriptor,
+            GetRatingCode.descriptor,
             ListCases.descriptor,
             GetCaseHistory.descriptor,
             WatchAlerts.descriptor
@@ -474,6 +516,38 @@ extension Banjie_V1_CaseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case>
 
+        /// Handle the "HandOverCase" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 首问负责 hand-over and 帮办代办 helper (docs/DOMAIN.md §22).
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_HandOverRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_Case` messages.
+        func handOverCase(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_HandOverRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case>
+
+        /// Handle the "AssignHelper" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_AssignHelperRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_Case` messages.
+        func assignHelper(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_AssignHelperRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case>
+
         /// Handle the "GetCase" method.
         ///
         /// - Parameters:
@@ -487,6 +561,20 @@ extension Banjie_V1_CaseService {
             request: GRPCCore.StreamingServerRequest<Banjie_V1_GetCaseRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case>
+
+        /// Handle the "GetRatingCode" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_GetCaseRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_RatingCodeResponse` messages.
+        func getRatingCode(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_GetCaseRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_RatingCodeResponse>
 
         /// Handle the "ListCases" method.
         ///
@@ -729,6 +817,38 @@ extension Banjie_V1_CaseService {
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case>
 
+        /// Handle the "HandOverCase" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 首问负责 hand-over and 帮办代办 helper (docs/DOMAIN.md §22).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_HandOverRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_Case` message.
+        func handOverCase(
+            request: GRPCCore.ServerRequest<Banjie_V1_HandOverRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case>
+
+        /// Handle the "AssignHelper" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_AssignHelperRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_Case` message.
+        func assignHelper(
+            request: GRPCCore.ServerRequest<Banjie_V1_AssignHelperRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case>
+
         /// Handle the "GetCase" method.
         ///
         /// - Parameters:
@@ -742,6 +862,20 @@ extension Banjie_V1_CaseService {
             request: GRPCCore.ServerRequest<Banjie_V1_GetCaseRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case>
+
+        /// Handle the "GetRatingCode" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_GetCaseRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_RatingCodeResponse` message.
+        func getRatingCode(
+            request: GRPCCore.ServerRequest<Banjie_V1_GetCaseRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_RatingCodeResponse>
 
         /// Handle the "ListCases" method.
         ///
@@ -982,6 +1116,38 @@ extension Banjie_V1_CaseService {
             context: GRPCCore.ServerContext
         ) async throws -> Banjie_V1_Case
 
+        /// Handle the "HandOverCase" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 首问负责 hand-over and 帮办代办 helper (docs/DOMAIN.md §22).
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_HandOverRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_Case` to respond with.
+        func handOverCase(
+            request: Banjie_V1_HandOverRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_Case
+
+        /// Handle the "AssignHelper" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_AssignHelperRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_Case` to respond with.
+        func assignHelper(
+            request: Banjie_V1_AssignHelperRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_Case
+
         /// Handle the "GetCase" method.
         ///
         /// - Parameters:
@@ -995,6 +1161,20 @@ extension Banjie_V1_CaseService {
             request: Banjie_V1_GetCaseRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Banjie_V1_Case
+
+        /// Handle the "GetRatingCode" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_GetCaseRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_RatingCodeResponse` to respond with.
+        func getRatingCode(
+            request: Banjie_V1_GetCaseRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_RatingCodeResponse
 
         /// Handle the "ListCases" method.
         ///
@@ -1193,11 +1373,44 @@ extension Banjie_V1_CaseService.StreamingServiceProtocol {
             }
         )
         router.registerHandler(
+            forMethod: Banjie_V1_CaseService.Method.HandOverCase.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_HandOverRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Case>(),
+            handler: { request, context in
+                try await self.handOverCase(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CaseService.Method.AssignHelper.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_AssignHelperRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Case>(),
+            handler: { request, context in
+                try await self.assignHelper(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
             forMethod: Banjie_V1_CaseService.Method.GetCase.descriptor,
             deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_GetCaseRequest>(),
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Case>(),
             handler: { request, context in
                 try await self.getCase(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CaseService.Method.GetRatingCode.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_GetCaseRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_RatingCodeResponse>(),
+            handler: { request, context in
+                try await self.getRatingCode(
                     request: request,
                     context: context
                 )
@@ -1385,11 +1598,44 @@ extension Banjie_V1_CaseService.ServiceProtocol {
         return GRPCCore.StreamingServerResponse(single: response)
     }
 
+    public func handOverCase(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_HandOverRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case> {
+        let response = try await self.handOverCase(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func assignHelper(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_AssignHelperRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case> {
+        let response = try await self.assignHelper(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
     public func getCase(
         request: GRPCCore.StreamingServerRequest<Banjie_V1_GetCaseRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Case> {
         let response = try await self.getCase(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func getRatingCode(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_GetCaseRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_RatingCodeResponse> {
+        let response = try await self.getRatingCode(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1602,12 +1848,51 @@ extension Banjie_V1_CaseService.SimpleServiceProtocol {
         )
     }
 
+    public func handOverCase(
+        request: GRPCCore.ServerRequest<Banjie_V1_HandOverRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case> {
+        return GRPCCore.ServerResponse<Banjie_V1_Case>(
+            message: try await self.handOverCase(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func assignHelper(
+        request: GRPCCore.ServerRequest<Banjie_V1_AssignHelperRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case> {
+        return GRPCCore.ServerResponse<Banjie_V1_Case>(
+            message: try await self.assignHelper(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
     public func getCase(
         request: GRPCCore.ServerRequest<Banjie_V1_GetCaseRequest>,
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Case> {
         return GRPCCore.ServerResponse<Banjie_V1_Case>(
             message: try await self.getCase(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func getRatingCode(
+        request: GRPCCore.ServerRequest<Banjie_V1_GetCaseRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_RatingCodeResponse> {
+        return GRPCCore.ServerResponse<Banjie_V1_RatingCodeResponse>(
+            message: try await self.getRatingCode(
                 request: request.message,
                 context: context
             ),
@@ -1919,6 +2204,48 @@ extension Banjie_V1_CaseService {
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
+        /// Call the "HandOverCase" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 首问负责 hand-over and 帮办代办 helper (docs/DOMAIN.md §22).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_HandOverRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_HandOverRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Case` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func handOverCase<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_HandOverRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_HandOverRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Case>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "AssignHelper" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_AssignHelperRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_AssignHelperRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Case` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func assignHelper<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_AssignHelperRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_AssignHelperRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Case>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
         /// Call the "GetCase" method.
         ///
         /// - Parameters:
@@ -1936,6 +2263,25 @@ extension Banjie_V1_CaseService {
             deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Case>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "GetRatingCode" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_GetCaseRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_GetCaseRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_RatingCodeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func getRatingCode<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_GetCaseRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_GetCaseRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_RatingCodeResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingCodeResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
 
         /// Call the "ListCases" method.
@@ -2410,6 +2756,70 @@ extension Banjie_V1_CaseService {
             )
         }
 
+        /// Call the "HandOverCase" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > 首问负责 hand-over and 帮办代办 helper (docs/DOMAIN.md §22).
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_HandOverRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_HandOverRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Case` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func handOverCase<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_HandOverRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_HandOverRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Case>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CaseService.Method.HandOverCase.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "AssignHelper" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_AssignHelperRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_AssignHelperRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Case` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func assignHelper<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_AssignHelperRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_AssignHelperRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Case>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CaseService.Method.AssignHelper.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
         /// Call the "GetCase" method.
         ///
         /// - Parameters:
@@ -2433,6 +2843,36 @@ extension Banjie_V1_CaseService {
             try await self.client.unary(
                 request: request,
                 descriptor: Banjie_V1_CaseService.Method.GetCase.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "GetRatingCode" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_GetCaseRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_GetCaseRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_RatingCodeResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func getRatingCode<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_GetCaseRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_GetCaseRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_RatingCodeResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingCodeResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CaseService.Method.GetRatingCode.descriptor,
                 serializer: serializer,
                 deserializer: deserializer,
                 options: options,
@@ -2866,6 +3306,60 @@ extension Banjie_V1_CaseService.ClientProtocol {
         )
     }
 
+    /// Call the "HandOverCase" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 首问负责 hand-over and 帮办代办 helper (docs/DOMAIN.md §22).
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_HandOverRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func handOverCase<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_HandOverRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.handOverCase(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_HandOverRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Case>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AssignHelper" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_AssignHelperRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func assignHelper<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_AssignHelperRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.assignHelper(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_AssignHelperRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Case>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "GetCase" method.
     ///
     /// - Parameters:
@@ -2886,6 +3380,31 @@ extension Banjie_V1_CaseService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_GetCaseRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Case>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetRatingCode" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_GetCaseRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getRatingCode<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_GetCaseRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingCodeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.getRatingCode(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_GetCaseRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_RatingCodeResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -3353,6 +3872,68 @@ extension Banjie_V1_CaseService.ClientProtocol {
         )
     }
 
+    /// Call the "HandOverCase" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > 首问负责 hand-over and 帮办代办 helper (docs/DOMAIN.md §22).
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func handOverCase<Result>(
+        _ message: Banjie_V1_HandOverRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_HandOverRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.handOverCase(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AssignHelper" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func assignHelper<Result>(
+        _ message: Banjie_V1_AssignHelperRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Case>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_AssignHelperRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.assignHelper(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
     /// Call the "GetCase" method.
     ///
     /// - Parameters:
@@ -3376,6 +3957,35 @@ extension Banjie_V1_CaseService.ClientProtocol {
             metadata: metadata
         )
         return try await self.getCase(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "GetRatingCode" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func getRatingCode<Result>(
+        _ message: Banjie_V1_GetCaseRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingCodeResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_GetCaseRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.getRatingCode(
             request: request,
             options: options,
             onResponse: handleResponse

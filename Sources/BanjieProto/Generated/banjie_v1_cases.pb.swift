@@ -88,6 +88,95 @@ public nonisolated enum Banjie_V1_CaseState: SwiftProtobuf.Enum, Swift.CaseItera
 
 }
 
+/// How a case came in (受理渠道), or how its result went back (出件方式), docs/DOMAIN.md §22.
+public nonisolated enum Banjie_V1_Channel: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// on a request: WINDOW
+  case unspecified // = 0
+
+  /// at a service-hall window
+  case window // = 1
+
+  /// 一网通办, the online portal
+  case online // = 2
+
+  /// by post
+  case mail // = 3
+
+  /// a self-service terminal in the hall (never a delivery channel)
+  case selfService // = 4
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .window
+    case 2: self = .online
+    case 3: self = .mail
+    case 4: self = .selfService
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .window: return 1
+    case .online: return 2
+    case .mail: return 3
+    case .selfService: return 4
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Banjie_V1_Channel] = [
+    .unspecified,
+    .window,
+    .online,
+    .mail,
+    .selfService,
+  ]
+
+}
+
+/// A registered staff member named on a case.
+public nonisolated struct Banjie_V1_CasePerson: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// the department code
+  public var organization: String = String()
+
+  public var person: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A department besides the handling one that may read the case.
+public nonisolated struct Banjie_V1_CaseReader: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var departmentCode: String = String()
+
+  /// "RECEIVING" (its comprehensive window received it) or "TRANSFER" (moved away from it)
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Banjie_V1_Case: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -242,6 +331,87 @@ public nonisolated struct Banjie_V1_Case: @unchecked Sendable {
     set {_uniqueStorage()._pending = newValue}
   }
 
+  /// 受理渠道
+  public var channel: Banjie_V1_Channel {
+    get {_storage._channel}
+    set {_uniqueStorage()._channel = newValue}
+  }
+
+  /// 出件方式, once delivered (UNSPECIFIED before)
+  public var deliveryChannel: Banjie_V1_Channel {
+    get {_storage._deliveryChannel}
+    set {_uniqueStorage()._deliveryChannel = newValue}
+  }
+
+  /// the registered window of a window delivery
+  public var deliveryWindow: String {
+    get {_storage._deliveryWindow}
+    set {_uniqueStorage()._deliveryWindow = newValue}
+  }
+
+  /// 首问责任人: the clerk who received the matter
+  public var firstResponder: Banjie_V1_CasePerson {
+    get {_storage._firstResponder ?? Banjie_V1_CasePerson()}
+    set {_uniqueStorage()._firstResponder = newValue}
+  }
+  /// Returns true if `firstResponder` has been explicitly set.
+  public var hasFirstResponder: Bool {_storage._firstResponder != nil}
+  /// Clears the value of `firstResponder`. Subsequent reads from it will return its default value.
+  public mutating func clearFirstResponder() {_uniqueStorage()._firstResponder = nil}
+
+  /// responsible now (the first responder until a hand-over)
+  public var responsible: Banjie_V1_CasePerson {
+    get {_storage._responsible ?? Banjie_V1_CasePerson()}
+    set {_uniqueStorage()._responsible = newValue}
+  }
+  /// Returns true if `responsible` has been explicitly set.
+  public var hasResponsible: Bool {_storage._responsible != nil}
+  /// Clears the value of `responsible`. Subsequent reads from it will return its default value.
+  public mutating func clearResponsible() {_uniqueStorage()._responsible = nil}
+
+  /// 帮办代办 helper (absent without one)
+  public var helper: Banjie_V1_CasePerson {
+    get {_storage._helper ?? Banjie_V1_CasePerson()}
+    set {_uniqueStorage()._helper = newValue}
+  }
+  /// Returns true if `helper` has been explicitly set.
+  public var hasHelper: Bool {_storage._helper != nil}
+  /// Clears the value of `helper`. Subsequent reads from it will return its default value.
+  public mutating func clearHelper() {_uniqueStorage()._helper = nil}
+
+  /// 评价码 for the receipt: only in SubmitCase's answer (GetRatingCode otherwise)
+  public var ratingCode: String {
+    get {_storage._ratingCode}
+    set {_uniqueStorage()._ratingCode = newValue}
+  }
+
+  /// departments besides the handling one that may read it
+  public var readers: [Banjie_V1_CaseReader] {
+    get {_storage._readers}
+    set {_uniqueStorage()._readers = newValue}
+  }
+
+  /// 零跑腿: in online or by post, delivered online or by post
+  public var zeroTrip: Bool {
+    get {_storage._zeroTrip}
+    set {_uniqueStorage()._zeroTrip = newValue}
+  }
+
+  /// where the applicant was last served (completion or delivery)
+  public var servedWindow: String {
+    get {_storage._servedWindow}
+    set {_uniqueStorage()._servedWindow = newValue}
+  }
+
+  public var servedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._servedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._servedAt = newValue}
+  }
+  /// Returns true if `servedAt` has been explicitly set.
+  public var hasServedAt: Bool {_storage._servedAt != nil}
+  /// Clears the value of `servedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearServedAt() {_uniqueStorage()._servedAt = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -334,6 +504,9 @@ public nonisolated struct Banjie_V1_SubmitCaseRequest: Sendable {
 
   public var note: String = String()
 
+  /// UNSPECIFIED: WINDOW; ONLINE and MAIL need no window
+  public var channel: Banjie_V1_Channel = .unspecified
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -368,9 +541,76 @@ public nonisolated struct Banjie_V1_CaseActionRequest: Sendable {
   /// AcceptCase: promise date in working days (0: 5; 1-30)
   public var pendingWorkingDays: UInt32 = 0
 
+  /// DeliverCase: WINDOW (default), MAIL or ONLINE
+  public var deliveryChannel: Banjie_V1_Channel = .unspecified
+
+  /// DeliverCase at a window: a registered window (default: the receiving window)
+  public var deliveryWindow: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+/// 首问负责: the responsible clerk (or the office) hands the matter over to another registered
+/// staff member, with a note.
+public nonisolated struct Banjie_V1_HandOverRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var number: String = String()
+
+  public var to: Banjie_V1_CasePerson {
+    get {_to ?? Banjie_V1_CasePerson()}
+    set {_to = newValue}
+  }
+  /// Returns true if `to` has been explicitly set.
+  public var hasTo: Bool {self._to != nil}
+  /// Clears the value of `to`. Subsequent reads from it will return its default value.
+  public mutating func clearTo() {self._to = nil}
+
+  /// required
+  public var note: String = String()
+
+  /// 0: no check
+  public var expectedVersion: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _to: Banjie_V1_CasePerson? = nil
+}
+
+/// 帮办代办: the office or a clerk of the handling department assigns a registered staff member to
+/// help an enterprise applicant (an empty person removes the helper).
+public nonisolated struct Banjie_V1_AssignHelperRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var number: String = String()
+
+  public var helper: Banjie_V1_CasePerson {
+    get {_helper ?? Banjie_V1_CasePerson()}
+    set {_helper = newValue}
+  }
+  /// Returns true if `helper` has been explicitly set.
+  public var hasHelper: Bool {self._helper != nil}
+  /// Clears the value of `helper`. Subsequent reads from it will return its default value.
+  public mutating func clearHelper() {self._helper = nil}
+
+  public var note: String = String()
+
+  /// 0: no check
+  public var expectedVersion: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _helper: Banjie_V1_CasePerson? = nil
 }
 
 /// RecordMaterialsSupplied (a clerk of the case's department) and WaiveMaterials (the office).
@@ -401,6 +641,23 @@ public nonisolated struct Banjie_V1_GetCaseRequest: Sendable {
   // methods supported on all messages.
 
   public var number: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// 评价码 of a case, to print on its receipt (docs/DOMAIN.md §21): clerks of the handling or the
+/// receiving department, and the office; every read is audited (case.rating_code_shown).
+public nonisolated struct Banjie_V1_RatingCodeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var number: String = String()
+
+  /// empty for a case received before codes existed
+  public var ratingCode: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -442,6 +699,9 @@ public nonisolated struct Banjie_V1_ListCasesRequest: Sendable {
 
   /// the window, exactly
   public var window: String = String()
+
+  /// UNSPECIFIED: every channel
+  public var channel: Banjie_V1_Channel = .unspecified
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -520,9 +780,83 @@ nonisolated extension Banjie_V1_CaseState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CASE_STATE_UNSPECIFIED\0\u{1}CASE_STATE_RECEIVED\0\u{1}CASE_STATE_SUPPLEMENT_REQUESTED\0\u{1}CASE_STATE_ACCEPTED\0\u{1}CASE_STATE_NOT_ACCEPTED\0\u{1}CASE_STATE_SUSPENDED\0\u{1}CASE_STATE_COMPLETED\0\u{1}CASE_STATE_DELIVERED\0\u{1}CASE_STATE_WITHDRAWN\0")
 }
 
+nonisolated extension Banjie_V1_Channel: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CHANNEL_UNSPECIFIED\0\u{1}CHANNEL_WINDOW\0\u{1}CHANNEL_ONLINE\0\u{1}CHANNEL_MAIL\0\u{1}CHANNEL_SELF_SERVICE\0")
+}
+
+nonisolated extension Banjie_V1_CasePerson: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CasePerson"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}organization\0\u{1}person\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.organization) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.person) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.organization.isEmpty {
+      try visitor.visitSingularStringField(value: self.organization, fieldNumber: 1)
+    }
+    if !self.person.isEmpty {
+      try visitor.visitSingularStringField(value: self.person, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_CasePerson, rhs: Banjie_V1_CasePerson) -> Bool {
+    if lhs.organization != rhs.organization {return false}
+    if lhs.person != rhs.person {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_CaseReader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CaseReader"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}department_code\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.departmentCode) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.departmentCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.departmentCode, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_CaseReader, rhs: Banjie_V1_CaseReader) -> Bool {
+    if lhs.departmentCode != rhs.departmentCode {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Case"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}item_code\0\u{3}item_name\0\u{3}department_code\0\u{3}department_name\0\u{1}window\0\u{1}applicant\0\u{3}enterprise_uscc\0\u{1}state\0\u{1}outcome\0\u{1}version\0\u{3}received_at\0\u{3}accepted_at\0\u{3}completed_at\0\u{3}delivered_at\0\u{1}limit\0\u{1}sla\0\u{3}missing_materials\0\u{3}last_note\0\u{3}deemed_accepted\0\u{3}intake_due_at\0\u{3}received_by\0\u{1}pending\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}item_code\0\u{3}item_name\0\u{3}department_code\0\u{3}department_name\0\u{1}window\0\u{1}applicant\0\u{3}enterprise_uscc\0\u{1}state\0\u{1}outcome\0\u{1}version\0\u{3}received_at\0\u{3}accepted_at\0\u{3}completed_at\0\u{3}delivered_at\0\u{1}limit\0\u{1}sla\0\u{3}missing_materials\0\u{3}last_note\0\u{3}deemed_accepted\0\u{3}intake_due_at\0\u{3}received_by\0\u{1}pending\0\u{1}channel\0\u{3}delivery_channel\0\u{3}delivery_window\0\u{3}first_responder\0\u{1}responsible\0\u{1}helper\0\u{3}rating_code\0\u{1}readers\0\u{3}zero_trip\0\u{3}served_window\0\u{3}served_at\0")
 
   fileprivate class _StorageClass {
     var _number: String = String()
@@ -548,6 +882,17 @@ nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._Mess
     var _intakeDueAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _receivedBy: String = String()
     var _pending: [Banjie_V1_PendingMaterial] = []
+    var _channel: Banjie_V1_Channel = .unspecified
+    var _deliveryChannel: Banjie_V1_Channel = .unspecified
+    var _deliveryWindow: String = String()
+    var _firstResponder: Banjie_V1_CasePerson? = nil
+    var _responsible: Banjie_V1_CasePerson? = nil
+    var _helper: Banjie_V1_CasePerson? = nil
+    var _ratingCode: String = String()
+    var _readers: [Banjie_V1_CaseReader] = []
+    var _zeroTrip: Bool = false
+    var _servedWindow: String = String()
+    var _servedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -581,6 +926,17 @@ nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._Mess
       _intakeDueAt = source._intakeDueAt
       _receivedBy = source._receivedBy
       _pending = source._pending
+      _channel = source._channel
+      _deliveryChannel = source._deliveryChannel
+      _deliveryWindow = source._deliveryWindow
+      _firstResponder = source._firstResponder
+      _responsible = source._responsible
+      _helper = source._helper
+      _ratingCode = source._ratingCode
+      _readers = source._readers
+      _zeroTrip = source._zeroTrip
+      _servedWindow = source._servedWindow
+      _servedAt = source._servedAt
     }
   }
 
@@ -622,6 +978,17 @@ nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._Mess
         case 21: try { try decoder.decodeSingularMessageField(value: &_storage._intakeDueAt) }()
         case 22: try { try decoder.decodeSingularStringField(value: &_storage._receivedBy) }()
         case 23: try { try decoder.decodeRepeatedMessageField(value: &_storage._pending) }()
+        case 24: try { try decoder.decodeSingularEnumField(value: &_storage._channel) }()
+        case 25: try { try decoder.decodeSingularEnumField(value: &_storage._deliveryChannel) }()
+        case 26: try { try decoder.decodeSingularStringField(value: &_storage._deliveryWindow) }()
+        case 27: try { try decoder.decodeSingularMessageField(value: &_storage._firstResponder) }()
+        case 28: try { try decoder.decodeSingularMessageField(value: &_storage._responsible) }()
+        case 29: try { try decoder.decodeSingularMessageField(value: &_storage._helper) }()
+        case 30: try { try decoder.decodeSingularStringField(value: &_storage._ratingCode) }()
+        case 31: try { try decoder.decodeRepeatedMessageField(value: &_storage._readers) }()
+        case 32: try { try decoder.decodeSingularBoolField(value: &_storage._zeroTrip) }()
+        case 33: try { try decoder.decodeSingularStringField(value: &_storage._servedWindow) }()
+        case 34: try { try decoder.decodeSingularMessageField(value: &_storage._servedAt) }()
         default: break
         }
       }
@@ -703,6 +1070,39 @@ nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._Mess
       if !_storage._pending.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._pending, fieldNumber: 23)
       }
+      if _storage._channel != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._channel, fieldNumber: 24)
+      }
+      if _storage._deliveryChannel != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._deliveryChannel, fieldNumber: 25)
+      }
+      if !_storage._deliveryWindow.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._deliveryWindow, fieldNumber: 26)
+      }
+      try { if let v = _storage._firstResponder {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
+      } }()
+      try { if let v = _storage._responsible {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 28)
+      } }()
+      try { if let v = _storage._helper {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 29)
+      } }()
+      if !_storage._ratingCode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._ratingCode, fieldNumber: 30)
+      }
+      if !_storage._readers.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._readers, fieldNumber: 31)
+      }
+      if _storage._zeroTrip != false {
+        try visitor.visitSingularBoolField(value: _storage._zeroTrip, fieldNumber: 32)
+      }
+      if !_storage._servedWindow.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._servedWindow, fieldNumber: 33)
+      }
+      try { if let v = _storage._servedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 34)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -735,6 +1135,17 @@ nonisolated extension Banjie_V1_Case: SwiftProtobuf.Message, SwiftProtobuf._Mess
         if _storage._intakeDueAt != rhs_storage._intakeDueAt {return false}
         if _storage._receivedBy != rhs_storage._receivedBy {return false}
         if _storage._pending != rhs_storage._pending {return false}
+        if _storage._channel != rhs_storage._channel {return false}
+        if _storage._deliveryChannel != rhs_storage._deliveryChannel {return false}
+        if _storage._deliveryWindow != rhs_storage._deliveryWindow {return false}
+        if _storage._firstResponder != rhs_storage._firstResponder {return false}
+        if _storage._responsible != rhs_storage._responsible {return false}
+        if _storage._helper != rhs_storage._helper {return false}
+        if _storage._ratingCode != rhs_storage._ratingCode {return false}
+        if _storage._readers != rhs_storage._readers {return false}
+        if _storage._zeroTrip != rhs_storage._zeroTrip {return false}
+        if _storage._servedWindow != rhs_storage._servedWindow {return false}
+        if _storage._servedAt != rhs_storage._servedAt {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -869,7 +1280,7 @@ nonisolated extension Banjie_V1_CaseEvent: SwiftProtobuf.Message, SwiftProtobuf.
 
 nonisolated extension Banjie_V1_SubmitCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".SubmitCaseRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}item_code\0\u{1}applicant\0\u{3}enterprise_uscc\0\u{1}window\0\u{3}materials_provided\0\u{1}note\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}item_code\0\u{1}applicant\0\u{3}enterprise_uscc\0\u{1}window\0\u{3}materials_provided\0\u{1}note\0\u{1}channel\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -883,6 +1294,7 @@ nonisolated extension Banjie_V1_SubmitCaseRequest: SwiftProtobuf.Message, SwiftP
       case 4: try { try decoder.decodeSingularStringField(value: &self.window) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.materialsProvided) }()
       case 6: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 7: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
       default: break
       }
     }
@@ -907,6 +1319,9 @@ nonisolated extension Banjie_V1_SubmitCaseRequest: SwiftProtobuf.Message, SwiftP
     if !self.note.isEmpty {
       try visitor.visitSingularStringField(value: self.note, fieldNumber: 6)
     }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -917,6 +1332,7 @@ nonisolated extension Banjie_V1_SubmitCaseRequest: SwiftProtobuf.Message, SwiftP
     if lhs.window != rhs.window {return false}
     if lhs.materialsProvided != rhs.materialsProvided {return false}
     if lhs.note != rhs.note {return false}
+    if lhs.channel != rhs.channel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -924,7 +1340,7 @@ nonisolated extension Banjie_V1_SubmitCaseRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Banjie_V1_CaseActionRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".CaseActionRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}expected_version\0\u{1}note\0\u{3}missing_materials\0\u{3}to_department\0\u{1}outcome\0\u{3}pending_materials\0\u{3}pending_working_days\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}expected_version\0\u{1}note\0\u{3}missing_materials\0\u{3}to_department\0\u{1}outcome\0\u{3}pending_materials\0\u{3}pending_working_days\0\u{3}delivery_channel\0\u{3}delivery_window\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -940,6 +1356,8 @@ nonisolated extension Banjie_V1_CaseActionRequest: SwiftProtobuf.Message, SwiftP
       case 6: try { try decoder.decodeSingularStringField(value: &self.outcome) }()
       case 7: try { try decoder.decodeRepeatedStringField(value: &self.pendingMaterials) }()
       case 8: try { try decoder.decodeSingularUInt32Field(value: &self.pendingWorkingDays) }()
+      case 9: try { try decoder.decodeSingularEnumField(value: &self.deliveryChannel) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.deliveryWindow) }()
       default: break
       }
     }
@@ -970,6 +1388,12 @@ nonisolated extension Banjie_V1_CaseActionRequest: SwiftProtobuf.Message, SwiftP
     if self.pendingWorkingDays != 0 {
       try visitor.visitSingularUInt32Field(value: self.pendingWorkingDays, fieldNumber: 8)
     }
+    if self.deliveryChannel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.deliveryChannel, fieldNumber: 9)
+    }
+    if !self.deliveryWindow.isEmpty {
+      try visitor.visitSingularStringField(value: self.deliveryWindow, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -982,6 +1406,106 @@ nonisolated extension Banjie_V1_CaseActionRequest: SwiftProtobuf.Message, SwiftP
     if lhs.outcome != rhs.outcome {return false}
     if lhs.pendingMaterials != rhs.pendingMaterials {return false}
     if lhs.pendingWorkingDays != rhs.pendingWorkingDays {return false}
+    if lhs.deliveryChannel != rhs.deliveryChannel {return false}
+    if lhs.deliveryWindow != rhs.deliveryWindow {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_HandOverRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".HandOverRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{1}to\0\u{1}note\0\u{3}expected_version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.number) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._to) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.expectedVersion) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.number.isEmpty {
+      try visitor.visitSingularStringField(value: self.number, fieldNumber: 1)
+    }
+    try { if let v = self._to {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 3)
+    }
+    if self.expectedVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.expectedVersion, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_HandOverRequest, rhs: Banjie_V1_HandOverRequest) -> Bool {
+    if lhs.number != rhs.number {return false}
+    if lhs._to != rhs._to {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.expectedVersion != rhs.expectedVersion {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_AssignHelperRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AssignHelperRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{1}helper\0\u{1}note\0\u{3}expected_version\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.number) }()
+      case 2: try { try decoder.decodeSingularMessageField(value: &self._helper) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.note) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.expectedVersion) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.number.isEmpty {
+      try visitor.visitSingularStringField(value: self.number, fieldNumber: 1)
+    }
+    try { if let v = self._helper {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
+    } }()
+    if !self.note.isEmpty {
+      try visitor.visitSingularStringField(value: self.note, fieldNumber: 3)
+    }
+    if self.expectedVersion != 0 {
+      try visitor.visitSingularInt64Field(value: self.expectedVersion, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_AssignHelperRequest, rhs: Banjie_V1_AssignHelperRequest) -> Bool {
+    if lhs.number != rhs.number {return false}
+    if lhs._helper != rhs._helper {return false}
+    if lhs.note != rhs.note {return false}
+    if lhs.expectedVersion != rhs.expectedVersion {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1062,9 +1586,44 @@ nonisolated extension Banjie_V1_GetCaseRequest: SwiftProtobuf.Message, SwiftProt
   }
 }
 
+nonisolated extension Banjie_V1_RatingCodeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".RatingCodeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}rating_code\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.number) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.ratingCode) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.number.isEmpty {
+      try visitor.visitSingularStringField(value: self.number, fieldNumber: 1)
+    }
+    if !self.ratingCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.ratingCode, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_RatingCodeResponse, rhs: Banjie_V1_RatingCodeResponse) -> Bool {
+    if lhs.number != rhs.number {return false}
+    if lhs.ratingCode != rhs.ratingCode {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Banjie_V1_ListCasesRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ListCasesRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}states\0\u{1}colours\0\u{3}department_code\0\u{3}item_code\0\u{3}received_from\0\u{3}received_to\0\u{3}enterprise_uscc\0\u{1}page\0\u{1}applicant\0\u{1}window\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}states\0\u{1}colours\0\u{3}department_code\0\u{3}item_code\0\u{3}received_from\0\u{3}received_to\0\u{3}enterprise_uscc\0\u{1}page\0\u{1}applicant\0\u{1}window\0\u{1}channel\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1082,6 +1641,7 @@ nonisolated extension Banjie_V1_ListCasesRequest: SwiftProtobuf.Message, SwiftPr
       case 8: try { try decoder.decodeSingularMessageField(value: &self._page) }()
       case 9: try { try decoder.decodeSingularStringField(value: &self.applicant) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.window) }()
+      case 11: try { try decoder.decodeSingularEnumField(value: &self.channel) }()
       default: break
       }
     }
@@ -1122,6 +1682,9 @@ nonisolated extension Banjie_V1_ListCasesRequest: SwiftProtobuf.Message, SwiftPr
     if !self.window.isEmpty {
       try visitor.visitSingularStringField(value: self.window, fieldNumber: 10)
     }
+    if self.channel != .unspecified {
+      try visitor.visitSingularEnumField(value: self.channel, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1136,6 +1699,7 @@ nonisolated extension Banjie_V1_ListCasesRequest: SwiftProtobuf.Message, SwiftPr
     if lhs._page != rhs._page {return false}
     if lhs.applicant != rhs.applicant {return false}
     if lhs.window != rhs.window {return false}
+    if lhs.channel != rhs.channel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -165,6 +165,71 @@ public enum Banjie_V1_CatalogService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "RegisterRatingDevice" metadata.
+        public enum RegisterRatingDevice: Sendable {
+            /// Request type for "RegisterRatingDevice".
+            public typealias Input = Banjie_V1_RegisterRatingDeviceRequest
+            /// Response type for "RegisterRatingDevice".
+            public typealias Output = Banjie_V1_RatingDevice
+            /// Descriptor for "RegisterRatingDevice".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "RegisterRatingDevice",
+                type: .unary
+            )
+        }
+        /// Namespace for "RetireRatingDevice" metadata.
+        public enum RetireRatingDevice: Sendable {
+            /// Request type for "RetireRatingDevice".
+            public typealias Input = Banjie_V1_RetireRatingDeviceRequest
+            /// Response type for "RetireRatingDevice".
+            public typealias Output = Banjie_V1_RatingDevice
+            /// Descriptor for "RetireRatingDevice".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "RetireRatingDevice",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListRatingDevices" metadata.
+        public enum ListRatingDevices: Sendable {
+            /// Request type for "ListRatingDevices".
+            public typealias Input = Banjie_V1_ListRatingDevicesRequest
+            /// Response type for "ListRatingDevices".
+            public typealias Output = Banjie_V1_ListRatingDevicesResponse
+            /// Descriptor for "ListRatingDevices".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "ListRatingDevices",
+                type: .unary
+            )
+        }
+        /// Namespace for "AssignDepartmentHead" metadata.
+        public enum AssignDepartmentHead: Sendable {
+            /// Request type for "AssignDepartmentHead".
+            public typealias Input = Banjie_V1_AssignDepartmentHeadRequest
+            /// Response type for "AssignDepartmentHead".
+            public typealias Output = Banjie_V1_DepartmentHead
+            /// Descriptor for "AssignDepartmentHead".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "AssignDepartmentHead",
+                type: .unary
+            )
+        }
+        /// Namespace for "ListDepartmentHeads" metadata.
+        public enum ListDepartmentHeads: Sendable {
+            /// Request type for "ListDepartmentHeads".
+            public typealias Input = Banjie_V1_ListDepartmentHeadsRequest
+            /// Response type for "ListDepartmentHeads".
+            public typealias Output = Banjie_V1_ListDepartmentHeadsResponse
+            /// Descriptor for "ListDepartmentHeads".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.CatalogService"),
+                method: "ListDepartmentHeads",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "banjie.v1.CatalogService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             ListDepartments.descriptor,
@@ -177,7 +242,12 @@ public enum Banjie_V1_CatalogService: Sendable {
             ListLiaisonUnits.descriptor,
             UpsertWindow.descriptor,
             AssignStaff.descriptor,
-            UpsertLiaisonUnit.descriptor
+            UpsertLiaisonUnit.descriptor,
+            RegisterRatingDevice.descriptor,
+            RetireRatingDevice.descriptor,
+            ListRatingDevices.descriptor,
+            AssignDepartmentHead.descriptor,
+            ListDepartmentHeads.descriptor
         ]
     }
 }
@@ -381,6 +451,85 @@ extension Banjie_V1_CatalogService {
             request: GRPCCore.StreamingServerRequest<Banjie_V1_LiaisonUnit>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_LiaisonUnit>
+
+        /// Handle the "RegisterRatingDevice" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Rating pads (docs/DOMAIN.md §21): the office registers and retires them; clerks and the office list them.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_RegisterRatingDeviceRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_RatingDevice` messages.
+        func registerRatingDevice(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_RegisterRatingDeviceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_RatingDevice>
+
+        /// Handle the "RetireRatingDevice" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_RetireRatingDeviceRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_RatingDevice` messages.
+        func retireRatingDevice(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_RetireRatingDeviceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_RatingDevice>
+
+        /// Handle the "ListRatingDevices" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_ListRatingDevicesRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_ListRatingDevicesResponse` messages.
+        func listRatingDevices(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_ListRatingDevicesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListRatingDevicesResponse>
+
+        /// Handle the "AssignDepartmentHead" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Department heads: the office assigns and removes them (returns the head assigned or removed);
+        /// > clerks and the office list them.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_AssignDepartmentHeadRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_DepartmentHead` messages.
+        func assignDepartmentHead(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_AssignDepartmentHeadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_DepartmentHead>
+
+        /// Handle the "ListDepartmentHeads" method.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_ListDepartmentHeadsRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_ListDepartmentHeadsResponse` messages.
+        func listDepartmentHeads(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_ListDepartmentHeadsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListDepartmentHeadsResponse>
     }
 
     /// Service protocol for the "banjie.v1.CatalogService" service.
@@ -568,6 +717,85 @@ extension Banjie_V1_CatalogService {
             request: GRPCCore.ServerRequest<Banjie_V1_LiaisonUnit>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Banjie_V1_LiaisonUnit>
+
+        /// Handle the "RegisterRatingDevice" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Rating pads (docs/DOMAIN.md §21): the office registers and retires them; clerks and the office list them.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RegisterRatingDeviceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_RatingDevice` message.
+        func registerRatingDevice(
+            request: GRPCCore.ServerRequest<Banjie_V1_RegisterRatingDeviceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_RatingDevice>
+
+        /// Handle the "RetireRatingDevice" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RetireRatingDeviceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_RatingDevice` message.
+        func retireRatingDevice(
+            request: GRPCCore.ServerRequest<Banjie_V1_RetireRatingDeviceRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_RatingDevice>
+
+        /// Handle the "ListRatingDevices" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListRatingDevicesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_ListRatingDevicesResponse` message.
+        func listRatingDevices(
+            request: GRPCCore.ServerRequest<Banjie_V1_ListRatingDevicesRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListRatingDevicesResponse>
+
+        /// Handle the "AssignDepartmentHead" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Department heads: the office assigns and removes them (returns the head assigned or removed);
+        /// > clerks and the office list them.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_AssignDepartmentHeadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_DepartmentHead` message.
+        func assignDepartmentHead(
+            request: GRPCCore.ServerRequest<Banjie_V1_AssignDepartmentHeadRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_DepartmentHead>
+
+        /// Handle the "ListDepartmentHeads" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListDepartmentHeadsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_ListDepartmentHeadsResponse` message.
+        func listDepartmentHeads(
+            request: GRPCCore.ServerRequest<Banjie_V1_ListDepartmentHeadsRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListDepartmentHeadsResponse>
     }
 
     /// Simple service protocol for the "banjie.v1.CatalogService" service.
@@ -753,6 +981,85 @@ extension Banjie_V1_CatalogService {
             request: Banjie_V1_LiaisonUnit,
             context: GRPCCore.ServerContext
         ) async throws -> Banjie_V1_LiaisonUnit
+
+        /// Handle the "RegisterRatingDevice" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Rating pads (docs/DOMAIN.md §21): the office registers and retires them; clerks and the office list them.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_RegisterRatingDeviceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_RatingDevice` to respond with.
+        func registerRatingDevice(
+            request: Banjie_V1_RegisterRatingDeviceRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_RatingDevice
+
+        /// Handle the "RetireRatingDevice" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_RetireRatingDeviceRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_RatingDevice` to respond with.
+        func retireRatingDevice(
+            request: Banjie_V1_RetireRatingDeviceRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_RatingDevice
+
+        /// Handle the "ListRatingDevices" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_ListRatingDevicesRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_ListRatingDevicesResponse` to respond with.
+        func listRatingDevices(
+            request: Banjie_V1_ListRatingDevicesRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_ListRatingDevicesResponse
+
+        /// Handle the "AssignDepartmentHead" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Department heads: the office assigns and removes them (returns the head assigned or removed);
+        /// > clerks and the office list them.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_AssignDepartmentHeadRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_DepartmentHead` to respond with.
+        func assignDepartmentHead(
+            request: Banjie_V1_AssignDepartmentHeadRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_DepartmentHead
+
+        /// Handle the "ListDepartmentHeads" method.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_ListDepartmentHeadsRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_ListDepartmentHeadsResponse` to respond with.
+        func listDepartmentHeads(
+            request: Banjie_V1_ListDepartmentHeadsRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_ListDepartmentHeadsResponse
     }
 }
 
@@ -881,6 +1188,61 @@ extension Banjie_V1_CatalogService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.RegisterRatingDevice.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_RegisterRatingDeviceRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_RatingDevice>(),
+            handler: { request, context in
+                try await self.registerRatingDevice(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.RetireRatingDevice.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_RetireRatingDeviceRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_RatingDevice>(),
+            handler: { request, context in
+                try await self.retireRatingDevice(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.ListRatingDevices.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListRatingDevicesRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListRatingDevicesResponse>(),
+            handler: { request, context in
+                try await self.listRatingDevices(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.AssignDepartmentHead.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_AssignDepartmentHeadRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_DepartmentHead>(),
+            handler: { request, context in
+                try await self.assignDepartmentHead(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_CatalogService.Method.ListDepartmentHeads.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListDepartmentHeadsRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListDepartmentHeadsResponse>(),
+            handler: { request, context in
+                try await self.listDepartmentHeads(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -1002,6 +1364,61 @@ extension Banjie_V1_CatalogService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_LiaisonUnit> {
         let response = try await self.upsertLiaisonUnit(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func registerRatingDevice(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_RegisterRatingDeviceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_RatingDevice> {
+        let response = try await self.registerRatingDevice(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func retireRatingDevice(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_RetireRatingDeviceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_RatingDevice> {
+        let response = try await self.retireRatingDevice(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listRatingDevices(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_ListRatingDevicesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListRatingDevicesResponse> {
+        let response = try await self.listRatingDevices(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func assignDepartmentHead(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_AssignDepartmentHeadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_DepartmentHead> {
+        let response = try await self.assignDepartmentHead(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func listDepartmentHeads(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_ListDepartmentHeadsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_ListDepartmentHeadsResponse> {
+        let response = try await self.listDepartmentHeads(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1148,6 +1565,71 @@ extension Banjie_V1_CatalogService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Banjie_V1_LiaisonUnit> {
         return GRPCCore.ServerResponse<Banjie_V1_LiaisonUnit>(
             message: try await self.upsertLiaisonUnit(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func registerRatingDevice(
+        request: GRPCCore.ServerRequest<Banjie_V1_RegisterRatingDeviceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_RatingDevice> {
+        return GRPCCore.ServerResponse<Banjie_V1_RatingDevice>(
+            message: try await self.registerRatingDevice(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func retireRatingDevice(
+        request: GRPCCore.ServerRequest<Banjie_V1_RetireRatingDeviceRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_RatingDevice> {
+        return GRPCCore.ServerResponse<Banjie_V1_RatingDevice>(
+            message: try await self.retireRatingDevice(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listRatingDevices(
+        request: GRPCCore.ServerRequest<Banjie_V1_ListRatingDevicesRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListRatingDevicesResponse> {
+        return GRPCCore.ServerResponse<Banjie_V1_ListRatingDevicesResponse>(
+            message: try await self.listRatingDevices(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func assignDepartmentHead(
+        request: GRPCCore.ServerRequest<Banjie_V1_AssignDepartmentHeadRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_DepartmentHead> {
+        return GRPCCore.ServerResponse<Banjie_V1_DepartmentHead>(
+            message: try await self.assignDepartmentHead(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func listDepartmentHeads(
+        request: GRPCCore.ServerRequest<Banjie_V1_ListDepartmentHeadsRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_ListDepartmentHeadsResponse> {
+        return GRPCCore.ServerResponse<Banjie_V1_ListDepartmentHeadsResponse>(
+            message: try await self.listDepartmentHeads(
                 request: request.message,
                 context: context
             ),
@@ -1396,6 +1878,110 @@ extension Banjie_V1_CatalogService {
             deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_LiaisonUnit>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_LiaisonUnit>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RegisterRatingDevice" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Rating pads (docs/DOMAIN.md §21): the office registers and retires them; clerks and the office list them.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RegisterRatingDeviceRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_RegisterRatingDeviceRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_RatingDevice` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func registerRatingDevice<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_RegisterRatingDeviceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_RegisterRatingDeviceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_RatingDevice>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingDevice>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "RetireRatingDevice" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RetireRatingDeviceRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_RetireRatingDeviceRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_RatingDevice` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func retireRatingDevice<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_RetireRatingDeviceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_RetireRatingDeviceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_RatingDevice>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingDevice>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListRatingDevices" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListRatingDevicesRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListRatingDevicesRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListRatingDevicesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listRatingDevices<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListRatingDevicesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListRatingDevicesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListRatingDevicesResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListRatingDevicesResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "AssignDepartmentHead" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Department heads: the office assigns and removes them (returns the head assigned or removed);
+        /// > clerks and the office list them.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_AssignDepartmentHeadRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_AssignDepartmentHeadRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_DepartmentHead` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func assignDepartmentHead<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_AssignDepartmentHeadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_AssignDepartmentHeadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_DepartmentHead>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_DepartmentHead>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ListDepartmentHeads" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListDepartmentHeadsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListDepartmentHeadsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListDepartmentHeadsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func listDepartmentHeads<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListDepartmentHeadsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListDepartmentHeadsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListDepartmentHeadsResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListDepartmentHeadsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -1768,6 +2354,165 @@ extension Banjie_V1_CatalogService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "RegisterRatingDevice" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Rating pads (docs/DOMAIN.md §21): the office registers and retires them; clerks and the office list them.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RegisterRatingDeviceRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_RegisterRatingDeviceRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_RatingDevice` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func registerRatingDevice<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_RegisterRatingDeviceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_RegisterRatingDeviceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_RatingDevice>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingDevice>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.RegisterRatingDevice.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "RetireRatingDevice" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RetireRatingDeviceRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_RetireRatingDeviceRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_RatingDevice` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func retireRatingDevice<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_RetireRatingDeviceRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_RetireRatingDeviceRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_RatingDevice>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingDevice>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.RetireRatingDevice.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListRatingDevices" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListRatingDevicesRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListRatingDevicesRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListRatingDevicesResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listRatingDevices<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListRatingDevicesRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListRatingDevicesRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListRatingDevicesResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListRatingDevicesResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.ListRatingDevices.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "AssignDepartmentHead" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Department heads: the office assigns and removes them (returns the head assigned or removed);
+        /// > clerks and the office list them.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_AssignDepartmentHeadRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_AssignDepartmentHeadRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_DepartmentHead` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func assignDepartmentHead<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_AssignDepartmentHeadRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_AssignDepartmentHeadRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_DepartmentHead>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_DepartmentHead>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.AssignDepartmentHead.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "ListDepartmentHeads" method.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_ListDepartmentHeadsRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_ListDepartmentHeadsRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_ListDepartmentHeadsResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func listDepartmentHeads<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_ListDepartmentHeadsRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_ListDepartmentHeadsRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_ListDepartmentHeadsResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListDepartmentHeadsResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_CatalogService.Method.ListDepartmentHeads.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -2068,6 +2813,140 @@ extension Banjie_V1_CatalogService.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_LiaisonUnit>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_LiaisonUnit>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RegisterRatingDevice" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Rating pads (docs/DOMAIN.md §21): the office registers and retires them; clerks and the office list them.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_RegisterRatingDeviceRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func registerRatingDevice<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_RegisterRatingDeviceRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingDevice>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.registerRatingDevice(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_RegisterRatingDeviceRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_RatingDevice>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RetireRatingDevice" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_RetireRatingDeviceRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func retireRatingDevice<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_RetireRatingDeviceRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingDevice>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.retireRatingDevice(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_RetireRatingDeviceRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_RatingDevice>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListRatingDevices" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_ListRatingDevicesRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listRatingDevices<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_ListRatingDevicesRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListRatingDevicesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listRatingDevices(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListRatingDevicesRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListRatingDevicesResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AssignDepartmentHead" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Department heads: the office assigns and removes them (returns the head assigned or removed);
+    /// > clerks and the office list them.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_AssignDepartmentHeadRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func assignDepartmentHead<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_AssignDepartmentHeadRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_DepartmentHead>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.assignDepartmentHead(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_AssignDepartmentHeadRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_DepartmentHead>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListDepartmentHeads" method.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_ListDepartmentHeadsRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listDepartmentHeads<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_ListDepartmentHeadsRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListDepartmentHeadsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.listDepartmentHeads(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_ListDepartmentHeadsRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_ListDepartmentHeadsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -2414,6 +3293,160 @@ extension Banjie_V1_CatalogService.ClientProtocol {
             metadata: metadata
         )
         return try await self.upsertLiaisonUnit(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RegisterRatingDevice" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Rating pads (docs/DOMAIN.md §21): the office registers and retires them; clerks and the office list them.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func registerRatingDevice<Result>(
+        _ message: Banjie_V1_RegisterRatingDeviceRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingDevice>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_RegisterRatingDeviceRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.registerRatingDevice(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "RetireRatingDevice" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func retireRatingDevice<Result>(
+        _ message: Banjie_V1_RetireRatingDeviceRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_RatingDevice>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_RetireRatingDeviceRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.retireRatingDevice(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListRatingDevices" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listRatingDevices<Result>(
+        _ message: Banjie_V1_ListRatingDevicesRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListRatingDevicesResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_ListRatingDevicesRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listRatingDevices(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "AssignDepartmentHead" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Department heads: the office assigns and removes them (returns the head assigned or removed);
+    /// > clerks and the office list them.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func assignDepartmentHead<Result>(
+        _ message: Banjie_V1_AssignDepartmentHeadRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_DepartmentHead>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_AssignDepartmentHeadRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.assignDepartmentHead(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ListDepartmentHeads" method.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func listDepartmentHeads<Result>(
+        _ message: Banjie_V1_ListDepartmentHeadsRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_ListDepartmentHeadsResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_ListDepartmentHeadsRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.listDepartmentHeads(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -63,7 +63,7 @@ public nonisolated struct Banjie_V1_DashboardRequest: Sendable {
   /// empty: every department (office only; a clerk sees its own)
   public var departmentCode: String = String()
 
-  /// "department", "item", "window", "township" or empty (no breakdown)
+  /// "department", "item", "window", "township", "channel" or empty (no breakdown)
   public var by: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -361,6 +361,18 @@ public nonisolated struct Banjie_V1_Dashboard: @unchecked Sendable {
   public var overdueSupervisions: UInt32 {
     get {_storage._overdueSupervisions}
     set {_uniqueStorage()._overdueSupervisions = newValue}
+  }
+
+  /// 零跑腿: completed cases of the period that came in and went back online or by post
+  public var zeroTrip: UInt32 {
+    get {_storage._zeroTrip}
+    set {_uniqueStorage()._zeroTrip = newValue}
+  }
+
+  /// zero_trip / completed (0 when completed = 0)
+  public var zeroTripRate: Double {
+    get {_storage._zeroTripRate}
+    set {_uniqueStorage()._zeroTripRate = newValue}
   }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -742,7 +754,7 @@ nonisolated extension Banjie_V1_OverdueCase: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Dashboard"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{3}department_code\0\u{1}by\0\u{3}has_data\0\u{1}summary\0\u{3}good_share\0\u{3}unrated_share\0\u{3}open_rectifications\0\u{3}overdue_rectifications\0\u{3}open_demands\0\u{3}overdue_demands\0\u{1}rows\0\u{3}computed_at\0\u{1}trend\0\u{1}overdue\0\u{3}visited_enterprises\0\u{1}enterprises\0\u{3}visit_coverage\0\u{3}open_supervisions\0\u{3}overdue_supervisions\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{3}department_code\0\u{1}by\0\u{3}has_data\0\u{1}summary\0\u{3}good_share\0\u{3}unrated_share\0\u{3}open_rectifications\0\u{3}overdue_rectifications\0\u{3}open_demands\0\u{3}overdue_demands\0\u{1}rows\0\u{3}computed_at\0\u{1}trend\0\u{1}overdue\0\u{3}visited_enterprises\0\u{1}enterprises\0\u{3}visit_coverage\0\u{3}open_supervisions\0\u{3}overdue_supervisions\0\u{3}zero_trip\0\u{3}zero_trip_rate\0")
 
   fileprivate class _StorageClass {
     var _from: String = String()
@@ -766,6 +778,8 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
     var _visitCoverage: Double = 0
     var _openSupervisions: UInt32 = 0
     var _overdueSupervisions: UInt32 = 0
+    var _zeroTrip: UInt32 = 0
+    var _zeroTripRate: Double = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -797,6 +811,8 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
       _visitCoverage = source._visitCoverage
       _openSupervisions = source._openSupervisions
       _overdueSupervisions = source._overdueSupervisions
+      _zeroTrip = source._zeroTrip
+      _zeroTripRate = source._zeroTripRate
     }
   }
 
@@ -836,6 +852,8 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
         case 19: try { try decoder.decodeSingularDoubleField(value: &_storage._visitCoverage) }()
         case 20: try { try decoder.decodeSingularUInt32Field(value: &_storage._openSupervisions) }()
         case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._overdueSupervisions) }()
+        case 22: try { try decoder.decodeSingularUInt32Field(value: &_storage._zeroTrip) }()
+        case 23: try { try decoder.decodeSingularDoubleField(value: &_storage._zeroTripRate) }()
         default: break
         }
       }
@@ -911,6 +929,12 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
       if _storage._overdueSupervisions != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._overdueSupervisions, fieldNumber: 21)
       }
+      if _storage._zeroTrip != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._zeroTrip, fieldNumber: 22)
+      }
+      if _storage._zeroTripRate.bitPattern != 0 {
+        try visitor.visitSingularDoubleField(value: _storage._zeroTripRate, fieldNumber: 23)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -941,6 +965,8 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._visitCoverage != rhs_storage._visitCoverage {return false}
         if _storage._openSupervisions != rhs_storage._openSupervisions {return false}
         if _storage._overdueSupervisions != rhs_storage._overdueSupervisions {return false}
+        if _storage._zeroTrip != rhs_storage._zeroTrip {return false}
+        if _storage._zeroTripRate != rhs_storage._zeroTripRate {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -167,6 +167,32 @@ public enum Banjie_V1_RatingService: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "ConfirmRectification" metadata.
+        public enum ConfirmRectification: Sendable {
+            /// Request type for "ConfirmRectification".
+            public typealias Input = Banjie_V1_RectificationActionRequest
+            /// Response type for "ConfirmRectification".
+            public typealias Output = Banjie_V1_Rectification
+            /// Descriptor for "ConfirmRectification".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.RatingService"),
+                method: "ConfirmRectification",
+                type: .unary
+            )
+        }
+        /// Namespace for "SignOffRectification" metadata.
+        public enum SignOffRectification: Sendable {
+            /// Request type for "SignOffRectification".
+            public typealias Input = Banjie_V1_RectificationActionRequest
+            /// Response type for "SignOffRectification".
+            public typealias Output = Banjie_V1_Rectification
+            /// Descriptor for "SignOffRectification".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "banjie.v1.RatingService"),
+                method: "SignOffRectification",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "banjie.v1.RatingService" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             RateCase.descriptor,
@@ -179,7 +205,9 @@ public enum Banjie_V1_RatingService: Sendable {
             FollowUpRectification.descriptor,
             CloseRectification.descriptor,
             AppealRectification.descriptor,
-            DecideAppeal.descriptor
+            DecideAppeal.descriptor,
+            ConfirmRectification.descriptor,
+            SignOffRectification.descriptor
         ]
     }
 }
@@ -359,6 +387,42 @@ extension Banjie_V1_RatingService {
             request: GRPCCore.StreamingServerRequest<Banjie_V1_RectificationActionRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Rectification>
+
+        /// Handle the "ConfirmRectification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The enterprise of the rated case confirms the rectification in its own words.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_RectificationActionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_Rectification` messages.
+        func confirmRectification(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_RectificationActionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Rectification>
+
+        /// Handle the "SignOffRectification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: confirms in the rater's stead, with a reason, when the rater cannot be reached.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Banjie_V1_RectificationActionRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Banjie_V1_Rectification` messages.
+        func signOffRectification(
+            request: GRPCCore.StreamingServerRequest<Banjie_V1_RectificationActionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Rectification>
     }
 
     /// Service protocol for the "banjie.v1.RatingService" service.
@@ -519,6 +583,42 @@ extension Banjie_V1_RatingService {
         ///     to an internal error.
         /// - Returns: A response containing a single `Banjie_V1_Rectification` message.
         func decideAppeal(
+            request: GRPCCore.ServerRequest<Banjie_V1_RectificationActionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Rectification>
+
+        /// Handle the "ConfirmRectification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The enterprise of the rated case confirms the rectification in its own words.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RectificationActionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_Rectification` message.
+        func confirmRectification(
+            request: GRPCCore.ServerRequest<Banjie_V1_RectificationActionRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Rectification>
+
+        /// Handle the "SignOffRectification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: confirms in the rater's stead, with a reason, when the rater cannot be reached.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RectificationActionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Banjie_V1_Rectification` message.
+        func signOffRectification(
             request: GRPCCore.ServerRequest<Banjie_V1_RectificationActionRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Rectification>
@@ -683,6 +783,42 @@ extension Banjie_V1_RatingService {
             request: Banjie_V1_RectificationActionRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Banjie_V1_Rectification
+
+        /// Handle the "ConfirmRectification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The enterprise of the rated case confirms the rectification in its own words.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_RectificationActionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_Rectification` to respond with.
+        func confirmRectification(
+            request: Banjie_V1_RectificationActionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_Rectification
+
+        /// Handle the "SignOffRectification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: confirms in the rater's stead, with a reason, when the rater cannot be reached.
+        ///
+        /// - Parameters:
+        ///   - request: A `Banjie_V1_RectificationActionRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Banjie_V1_Rectification` to respond with.
+        func signOffRectification(
+            request: Banjie_V1_RectificationActionRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Banjie_V1_Rectification
     }
 }
 
@@ -811,6 +947,28 @@ extension Banjie_V1_RatingService.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Banjie_V1_RatingService.Method.ConfirmRectification.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_RectificationActionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Rectification>(),
+            handler: { request, context in
+                try await self.confirmRectification(
+                    request: request,
+                    context: context
+                )
+            }
+        )
+        router.registerHandler(
+            forMethod: Banjie_V1_RatingService.Method.SignOffRectification.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_RectificationActionRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_Rectification>(),
+            handler: { request, context in
+                try await self.signOffRectification(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -932,6 +1090,28 @@ extension Banjie_V1_RatingService.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Rectification> {
         let response = try await self.decideAppeal(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func confirmRectification(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_RectificationActionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Rectification> {
+        let response = try await self.confirmRectification(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func signOffRectification(
+        request: GRPCCore.StreamingServerRequest<Banjie_V1_RectificationActionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Banjie_V1_Rectification> {
+        let response = try await self.signOffRectification(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -1078,6 +1258,32 @@ extension Banjie_V1_RatingService.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Rectification> {
         return GRPCCore.ServerResponse<Banjie_V1_Rectification>(
             message: try await self.decideAppeal(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func confirmRectification(
+        request: GRPCCore.ServerRequest<Banjie_V1_RectificationActionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Rectification> {
+        return GRPCCore.ServerResponse<Banjie_V1_Rectification>(
+            message: try await self.confirmRectification(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func signOffRectification(
+        request: GRPCCore.ServerRequest<Banjie_V1_RectificationActionRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Banjie_V1_Rectification> {
+        return GRPCCore.ServerResponse<Banjie_V1_Rectification>(
+            message: try await self.signOffRectification(
                 request: request.message,
                 context: context
             ),
@@ -1297,6 +1503,52 @@ extension Banjie_V1_RatingService {
         ///       already finished.
         /// - Returns: The result of `handleResponse`.
         func decideAppeal<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_RectificationActionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_RectificationActionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Rectification>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Rectification>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "ConfirmRectification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The enterprise of the rated case confirms the rectification in its own words.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RectificationActionRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_RectificationActionRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Rectification` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func confirmRectification<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_RectificationActionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_RectificationActionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Rectification>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Rectification>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "SignOffRectification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: confirms in the rater's stead, with a reason, when the rater cannot be reached.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RectificationActionRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_RectificationActionRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Rectification` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func signOffRectification<Result>(
             request: GRPCCore.ClientRequest<Banjie_V1_RectificationActionRequest>,
             serializer: some GRPCCore.MessageSerializer<Banjie_V1_RectificationActionRequest>,
             deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Rectification>,
@@ -1650,6 +1902,74 @@ extension Banjie_V1_RatingService {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "ConfirmRectification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The enterprise of the rated case confirms the rectification in its own words.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RectificationActionRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_RectificationActionRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Rectification` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func confirmRectification<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_RectificationActionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_RectificationActionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Rectification>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Rectification>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_RatingService.Method.ConfirmRectification.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
+
+        /// Call the "SignOffRectification" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > Office only: confirms in the rater's stead, with a reason, when the rater cannot be reached.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Banjie_V1_RectificationActionRequest` message.
+        ///   - serializer: A serializer for `Banjie_V1_RectificationActionRequest` messages.
+        ///   - deserializer: A deserializer for `Banjie_V1_Rectification` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func signOffRectification<Result>(
+            request: GRPCCore.ClientRequest<Banjie_V1_RectificationActionRequest>,
+            serializer: some GRPCCore.MessageSerializer<Banjie_V1_RectificationActionRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Banjie_V1_Rectification>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Rectification>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Banjie_V1_RatingService.Method.SignOffRectification.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -1923,6 +2243,64 @@ extension Banjie_V1_RatingService.ClientProtocol {
         }
     ) async throws -> Result where Result: Sendable {
         try await self.decideAppeal(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_RectificationActionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Rectification>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ConfirmRectification" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The enterprise of the rated case confirms the rectification in its own words.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_RectificationActionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func confirmRectification<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_RectificationActionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Rectification>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.confirmRectification(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_RectificationActionRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Rectification>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SignOffRectification" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: confirms in the rater's stead, with a reason, when the rater cannot be reached.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Banjie_V1_RectificationActionRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func signOffRectification<Result>(
+        request: GRPCCore.ClientRequest<Banjie_V1_RectificationActionRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Rectification>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.signOffRectification(
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Banjie_V1_RectificationActionRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Banjie_V1_Rectification>(),
@@ -2248,6 +2626,72 @@ extension Banjie_V1_RatingService.ClientProtocol {
             metadata: metadata
         )
         return try await self.decideAppeal(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "ConfirmRectification" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The enterprise of the rated case confirms the rectification in its own words.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func confirmRectification<Result>(
+        _ message: Banjie_V1_RectificationActionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Rectification>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_RectificationActionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.confirmRectification(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "SignOffRectification" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > Office only: confirms in the rater's stead, with a reason, when the rater cannot be reached.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func signOffRectification<Result>(
+        _ message: Banjie_V1_RectificationActionRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Banjie_V1_Rectification>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Banjie_V1_RectificationActionRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.signOffRectification(
             request: request,
             options: options,
             onResponse: handleResponse

@@ -24,6 +24,55 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+/// How a rating was given (docs/DOMAIN.md §21).
+public nonisolated enum Banjie_V1_RatingVia: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+  case unspecified // = 0
+
+  /// the case's enterprise, with its certificate
+  case enterprise // = 1
+
+  /// the rating pad (评价器) of the window that just served the applicant
+  case pad // = 2
+
+  /// the receipt's one-time rating code (评价码), on a pad or by the enterprise
+  case code // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .enterprise
+    case 2: self = .pad
+    case 3: self = .code
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .enterprise: return 1
+    case .pad: return 2
+    case .code: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Banjie_V1_RatingVia] = [
+    .unspecified,
+    .enterprise,
+    .pad,
+    .code,
+  ]
+
+}
+
 public nonisolated enum Banjie_V1_RectificationState: SwiftProtobuf.Enum, Swift.CaseIterable {
   public typealias RawValue = Int
   case unspecified // = 0
@@ -128,6 +177,57 @@ public nonisolated enum Banjie_V1_AppealState: SwiftProtobuf.Enum, Swift.CaseIte
 
 }
 
+/// The rater's confirmation that closing a rectification needs (docs/DOMAIN.md §21).
+public nonisolated enum Banjie_V1_RectificationConfirmation: SwiftProtobuf.Enum, Swift.CaseIterable {
+  public typealias RawValue = Int
+
+  /// not confirmed yet
+  case unspecified // = 0
+
+  /// a follow-up call (回访) in which the rater was satisfied
+  case followUp // = 1
+
+  /// the rater's own confirmation (the enterprise of the rated case)
+  case rater // = 2
+
+  /// the office's sign-off, with its reason, when the rater cannot be reached
+  case office // = 3
+  case UNRECOGNIZED(Int)
+
+  public init() {
+    self = .unspecified
+  }
+
+  public init?(rawValue: Int) {
+    switch rawValue {
+    case 0: self = .unspecified
+    case 1: self = .followUp
+    case 2: self = .rater
+    case 3: self = .office
+    default: self = .UNRECOGNIZED(rawValue)
+    }
+  }
+
+  public var rawValue: Int {
+    switch self {
+    case .unspecified: return 0
+    case .followUp: return 1
+    case .rater: return 2
+    case .office: return 3
+    case .UNRECOGNIZED(let i): return i
+    }
+  }
+
+  // The compiler won't synthesize support with the UNRECOGNIZED case.
+  public static let allCases: [Banjie_V1_RectificationConfirmation] = [
+    .unspecified,
+    .followUp,
+    .rater,
+    .office,
+  ]
+
+}
+
 /// 千企评议. Scores are whole numbers 1–5 per dimension (5 best). Weights are whole percentages
 /// that sum to exactly 100. A review's weighted score is Σ weight × score / 100 (1.00–5.00); a
 /// department's score is the mean of its reviews' weighted scores. Departments rank by score,
@@ -185,8 +285,9 @@ public nonisolated enum Banjie_V1_CampaignState: SwiftProtobuf.Enum, Swift.CaseI
 
 }
 
-/// One rating per case, by the case's enterprise, within the county's window after completion
-/// (meta `ratings.window_days`, default 15 calendar days from completed_at).
+/// One rating per case, within the county's window after completion (meta `ratings.window_days`,
+/// default 15 calendar days from completed_at): by the case's enterprise, on the rating pad of the
+/// window that served the applicant, or with the rating code printed on the receipt.
 public nonisolated struct Banjie_V1_Rating: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -197,6 +298,7 @@ public nonisolated struct Banjie_V1_Rating: @unchecked Sendable {
     set {_uniqueStorage()._caseNumber = newValue}
   }
 
+  /// the case's enterprise; empty for a natural person's case
   public var uscc: String {
     get {_storage._uscc}
     set {_uniqueStorage()._uscc = newValue}
@@ -281,6 +383,17 @@ public nonisolated struct Banjie_V1_Rating: @unchecked Sendable {
     set {_uniqueStorage()._rectificationNumber = newValue}
   }
 
+  public var via: Banjie_V1_RatingVia {
+    get {_storage._via}
+    set {_uniqueStorage()._via = newValue}
+  }
+
+  /// the rating pad's device id when given on a pad; empty otherwise
+  public var device: String {
+    get {_storage._device}
+    set {_uniqueStorage()._device = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -301,6 +414,11 @@ public nonisolated struct Banjie_V1_RateCaseRequest: Sendable {
 
   public var tags: [String] = []
 
+  /// The case's one-time rating code (评价码, 8 characters of 23456789ABCDEFGHJKMNPQRSTUVWXYZ;
+  /// spaces, '-' and full-width forms are ignored). A rating pad may then rate any case; an
+  /// enterprise still only its own. Redeemable once, until the rating window closes.
+  public var ratingCode: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -320,7 +438,9 @@ public nonisolated struct Banjie_V1_GetRatingRequest: Sendable {
 
 /// The rectification of one 差评. Its deadline is `limit_working_days` working days (meta
 /// `rectifications.limit_working_days`, default 15) after it was opened; the department's part
-/// ends when it records measures (or verifies the 差评 as not valid): `completed_at`.
+/// ends when it records measures (or verifies the 差评 as not valid): `completed_at`. It is
+/// verified by a head of the department or the office, never by the clerk rated, and closed only
+/// once the rater's confirmation is recorded.
 public nonisolated struct Banjie_V1_Rectification: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -503,6 +623,42 @@ public nonisolated struct Banjie_V1_Rectification: @unchecked Sendable {
     set {_uniqueStorage()._version = newValue}
   }
 
+  /// the clerk rated: who completed the case (empty when no completion names one)
+  public var ratedOrganization: String {
+    get {_storage._ratedOrganization}
+    set {_uniqueStorage()._ratedOrganization = newValue}
+  }
+
+  public var ratedPerson: String {
+    get {_storage._ratedPerson}
+    set {_uniqueStorage()._ratedPerson = newValue}
+  }
+
+  public var confirmation: Banjie_V1_RectificationConfirmation {
+    get {_storage._confirmation}
+    set {_uniqueStorage()._confirmation = newValue}
+  }
+
+  /// the call's result, the rater's words or the office's reason
+  public var confirmationNote: String {
+    get {_storage._confirmationNote}
+    set {_uniqueStorage()._confirmationNote = newValue}
+  }
+
+  public var confirmedBy: String {
+    get {_storage._confirmedBy}
+    set {_uniqueStorage()._confirmedBy = newValue}
+  }
+
+  public var confirmedAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_storage._confirmedAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_uniqueStorage()._confirmedAt = newValue}
+  }
+  /// Returns true if `confirmedAt` has been explicitly set.
+  public var hasConfirmedAt: Bool {_storage._confirmedAt != nil}
+  /// Clears the value of `confirmedAt`. Subsequent reads from it will return its default value.
+  public mutating func clearConfirmedAt() {_uniqueStorage()._confirmedAt = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -524,10 +680,10 @@ public nonisolated struct Banjie_V1_RectificationActionRequest: Sendable {
   /// Verify: is the 差评 well founded?
   public var valid: Bool = false
 
-  /// Verify: evidence · Rectify: measures · FollowUp: the call's result · Appeal: reason · Decide: the office's note · Close: note
+  /// Verify: evidence · Rectify: measures · FollowUp: the call's result · Appeal: reason · Decide: the office's note · Close: note · Confirm: the rater's words · SignOff: the reason
   public var text: String = String()
 
-  /// FollowUp: the enterprise is satisfied
+  /// FollowUp: the rater is satisfied (this confirms the rectification)
   public var satisfied: Bool = false
 
   /// DecideAppeal: uphold (exclude the rating) or reject
@@ -1010,6 +1166,10 @@ public nonisolated struct Banjie_V1_CampaignResults: Sendable {
 
 fileprivate nonisolated let _protobuf_package = "banjie.v1"
 
+nonisolated extension Banjie_V1_RatingVia: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RATING_VIA_UNSPECIFIED\0\u{1}RATING_VIA_ENTERPRISE\0\u{1}RATING_VIA_PAD\0\u{1}RATING_VIA_CODE\0")
+}
+
 nonisolated extension Banjie_V1_RectificationState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RECTIFICATION_STATE_UNSPECIFIED\0\u{1}RECTIFICATION_STATE_OPEN\0\u{1}RECTIFICATION_STATE_VERIFIED\0\u{1}RECTIFICATION_STATE_RECTIFIED\0\u{1}RECTIFICATION_STATE_FOLLOWED_UP\0\u{1}RECTIFICATION_STATE_CLOSED\0")
 }
@@ -1018,13 +1178,17 @@ nonisolated extension Banjie_V1_AppealState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0APPEAL_STATE_NONE\0\u{1}APPEAL_STATE_PENDING\0\u{1}APPEAL_STATE_UPHELD\0\u{1}APPEAL_STATE_REJECTED\0")
 }
 
+nonisolated extension Banjie_V1_RectificationConfirmation: SwiftProtobuf._ProtoNameProviding {
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0RECTIFICATION_CONFIRMATION_UNSPECIFIED\0\u{1}RECTIFICATION_CONFIRMATION_FOLLOW_UP\0\u{1}RECTIFICATION_CONFIRMATION_RATER\0\u{1}RECTIFICATION_CONFIRMATION_OFFICE\0")
+}
+
 nonisolated extension Banjie_V1_CampaignState: SwiftProtobuf._ProtoNameProviding {
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0CAMPAIGN_STATE_UNSPECIFIED\0\u{1}CAMPAIGN_STATE_DRAFT\0\u{1}CAMPAIGN_STATE_OPEN\0\u{1}CAMPAIGN_STATE_CLOSED\0\u{1}CAMPAIGN_STATE_PUBLISHED\0")
 }
 
 nonisolated extension Banjie_V1_Rating: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Rating"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_number\0\u{1}uscc\0\u{3}department_code\0\u{1}window\0\u{3}item_code\0\u{1}level\0\u{3}level_name\0\u{1}bad\0\u{1}comment\0\u{1}tags\0\u{3}rated_at\0\u{1}excluded\0\u{3}excluded_reason\0\u{3}excluded_at\0\u{3}rectification_number\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_number\0\u{1}uscc\0\u{3}department_code\0\u{1}window\0\u{3}item_code\0\u{1}level\0\u{3}level_name\0\u{1}bad\0\u{1}comment\0\u{1}tags\0\u{3}rated_at\0\u{1}excluded\0\u{3}excluded_reason\0\u{3}excluded_at\0\u{3}rectification_number\0\u{1}via\0\u{1}device\0")
 
   fileprivate class _StorageClass {
     var _caseNumber: String = String()
@@ -1042,6 +1206,8 @@ nonisolated extension Banjie_V1_Rating: SwiftProtobuf.Message, SwiftProtobuf._Me
     var _excludedReason: String = String()
     var _excludedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
     var _rectificationNumber: String = String()
+    var _via: Banjie_V1_RatingVia = .unspecified
+    var _device: String = String()
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1067,6 +1233,8 @@ nonisolated extension Banjie_V1_Rating: SwiftProtobuf.Message, SwiftProtobuf._Me
       _excludedReason = source._excludedReason
       _excludedAt = source._excludedAt
       _rectificationNumber = source._rectificationNumber
+      _via = source._via
+      _device = source._device
     }
   }
 
@@ -1100,6 +1268,8 @@ nonisolated extension Banjie_V1_Rating: SwiftProtobuf.Message, SwiftProtobuf._Me
         case 13: try { try decoder.decodeSingularStringField(value: &_storage._excludedReason) }()
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._excludedAt) }()
         case 15: try { try decoder.decodeSingularStringField(value: &_storage._rectificationNumber) }()
+        case 16: try { try decoder.decodeSingularEnumField(value: &_storage._via) }()
+        case 17: try { try decoder.decodeSingularStringField(value: &_storage._device) }()
         default: break
         }
       }
@@ -1157,6 +1327,12 @@ nonisolated extension Banjie_V1_Rating: SwiftProtobuf.Message, SwiftProtobuf._Me
       if !_storage._rectificationNumber.isEmpty {
         try visitor.visitSingularStringField(value: _storage._rectificationNumber, fieldNumber: 15)
       }
+      if _storage._via != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._via, fieldNumber: 16)
+      }
+      if !_storage._device.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._device, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1181,6 +1357,8 @@ nonisolated extension Banjie_V1_Rating: SwiftProtobuf.Message, SwiftProtobuf._Me
         if _storage._excludedReason != rhs_storage._excludedReason {return false}
         if _storage._excludedAt != rhs_storage._excludedAt {return false}
         if _storage._rectificationNumber != rhs_storage._rectificationNumber {return false}
+        if _storage._via != rhs_storage._via {return false}
+        if _storage._device != rhs_storage._device {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1192,7 +1370,7 @@ nonisolated extension Banjie_V1_Rating: SwiftProtobuf.Message, SwiftProtobuf._Me
 
 nonisolated extension Banjie_V1_RateCaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".RateCaseRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_number\0\u{1}level\0\u{1}comment\0\u{1}tags\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}case_number\0\u{1}level\0\u{1}comment\0\u{1}tags\0\u{3}rating_code\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1204,6 +1382,7 @@ nonisolated extension Banjie_V1_RateCaseRequest: SwiftProtobuf.Message, SwiftPro
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.level) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.comment) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.tags) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.ratingCode) }()
       default: break
       }
     }
@@ -1222,6 +1401,9 @@ nonisolated extension Banjie_V1_RateCaseRequest: SwiftProtobuf.Message, SwiftPro
     if !self.tags.isEmpty {
       try visitor.visitRepeatedStringField(value: self.tags, fieldNumber: 4)
     }
+    if !self.ratingCode.isEmpty {
+      try visitor.visitSingularStringField(value: self.ratingCode, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1230,6 +1412,7 @@ nonisolated extension Banjie_V1_RateCaseRequest: SwiftProtobuf.Message, SwiftPro
     if lhs.level != rhs.level {return false}
     if lhs.comment != rhs.comment {return false}
     if lhs.tags != rhs.tags {return false}
+    if lhs.ratingCode != rhs.ratingCode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1267,7 +1450,7 @@ nonisolated extension Banjie_V1_GetRatingRequest: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Banjie_V1_Rectification: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Rectification"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}case_number\0\u{3}department_code\0\u{3}department_name\0\u{1}state\0\u{3}limit_working_days\0\u{3}opened_at\0\u{3}verified_valid\0\u{3}verification_evidence\0\u{3}verified_by\0\u{3}verified_at\0\u{1}measures\0\u{3}rectified_at\0\u{3}completed_at\0\u{3}follow_up_result\0\u{3}follow_up_satisfied\0\u{3}followed_up_at\0\u{3}closed_at\0\u{3}appeal_state\0\u{3}appeal_reason\0\u{3}appeal_decision\0\u{3}appealed_at\0\u{3}appeal_decided_at\0\u{1}sla\0\u{3}completed_on_time\0\u{1}rating\0\u{1}version\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}number\0\u{3}case_number\0\u{3}department_code\0\u{3}department_name\0\u{1}state\0\u{3}limit_working_days\0\u{3}opened_at\0\u{3}verified_valid\0\u{3}verification_evidence\0\u{3}verified_by\0\u{3}verified_at\0\u{1}measures\0\u{3}rectified_at\0\u{3}completed_at\0\u{3}follow_up_result\0\u{3}follow_up_satisfied\0\u{3}followed_up_at\0\u{3}closed_at\0\u{3}appeal_state\0\u{3}appeal_reason\0\u{3}appeal_decision\0\u{3}appealed_at\0\u{3}appeal_decided_at\0\u{1}sla\0\u{3}completed_on_time\0\u{1}rating\0\u{1}version\0\u{3}rated_organization\0\u{3}rated_person\0\u{1}confirmation\0\u{3}confirmation_note\0\u{3}confirmed_by\0\u{3}confirmed_at\0")
 
   fileprivate class _StorageClass {
     var _number: String = String()
@@ -1297,6 +1480,12 @@ nonisolated extension Banjie_V1_Rectification: SwiftProtobuf.Message, SwiftProto
     var _completedOnTime: Bool = false
     var _rating: Banjie_V1_Rating? = nil
     var _version: Int64 = 0
+    var _ratedOrganization: String = String()
+    var _ratedPerson: String = String()
+    var _confirmation: Banjie_V1_RectificationConfirmation = .unspecified
+    var _confirmationNote: String = String()
+    var _confirmedBy: String = String()
+    var _confirmedAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -1334,6 +1523,12 @@ nonisolated extension Banjie_V1_Rectification: SwiftProtobuf.Message, SwiftProto
       _completedOnTime = source._completedOnTime
       _rating = source._rating
       _version = source._version
+      _ratedOrganization = source._ratedOrganization
+      _ratedPerson = source._ratedPerson
+      _confirmation = source._confirmation
+      _confirmationNote = source._confirmationNote
+      _confirmedBy = source._confirmedBy
+      _confirmedAt = source._confirmedAt
     }
   }
 
@@ -1379,6 +1574,12 @@ nonisolated extension Banjie_V1_Rectification: SwiftProtobuf.Message, SwiftProto
         case 25: try { try decoder.decodeSingularBoolField(value: &_storage._completedOnTime) }()
         case 26: try { try decoder.decodeSingularMessageField(value: &_storage._rating) }()
         case 27: try { try decoder.decodeSingularInt64Field(value: &_storage._version) }()
+        case 28: try { try decoder.decodeSingularStringField(value: &_storage._ratedOrganization) }()
+        case 29: try { try decoder.decodeSingularStringField(value: &_storage._ratedPerson) }()
+        case 30: try { try decoder.decodeSingularEnumField(value: &_storage._confirmation) }()
+        case 31: try { try decoder.decodeSingularStringField(value: &_storage._confirmationNote) }()
+        case 32: try { try decoder.decodeSingularStringField(value: &_storage._confirmedBy) }()
+        case 33: try { try decoder.decodeSingularMessageField(value: &_storage._confirmedAt) }()
         default: break
         }
       }
@@ -1472,6 +1673,24 @@ nonisolated extension Banjie_V1_Rectification: SwiftProtobuf.Message, SwiftProto
       if _storage._version != 0 {
         try visitor.visitSingularInt64Field(value: _storage._version, fieldNumber: 27)
       }
+      if !_storage._ratedOrganization.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._ratedOrganization, fieldNumber: 28)
+      }
+      if !_storage._ratedPerson.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._ratedPerson, fieldNumber: 29)
+      }
+      if _storage._confirmation != .unspecified {
+        try visitor.visitSingularEnumField(value: _storage._confirmation, fieldNumber: 30)
+      }
+      if !_storage._confirmationNote.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._confirmationNote, fieldNumber: 31)
+      }
+      if !_storage._confirmedBy.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._confirmedBy, fieldNumber: 32)
+      }
+      try { if let v = _storage._confirmedAt {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 33)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1508,6 +1727,12 @@ nonisolated extension Banjie_V1_Rectification: SwiftProtobuf.Message, SwiftProto
         if _storage._completedOnTime != rhs_storage._completedOnTime {return false}
         if _storage._rating != rhs_storage._rating {return false}
         if _storage._version != rhs_storage._version {return false}
+        if _storage._ratedOrganization != rhs_storage._ratedOrganization {return false}
+        if _storage._ratedPerson != rhs_storage._ratedPerson {return false}
+        if _storage._confirmation != rhs_storage._confirmation {return false}
+        if _storage._confirmationNote != rhs_storage._confirmationNote {return false}
+        if _storage._confirmedBy != rhs_storage._confirmedBy {return false}
+        if _storage._confirmedAt != rhs_storage._confirmedAt {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -23,10 +23,33 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     }
   }
 
-  private static func mayRead(_ caller: Caller, _ record: CaseRecord) throws {
+  /// The capacity in which a clerk takes `action` (docs/DOMAIN.md §22): a clerk of the handling
+  /// department; the receiving comprehensive window's department delivering; the 帮办代办 helper
+  /// taking a step of the applicant's that the item allows.
+  private static func authority(_ caller: Caller, _ action: CaseAction.Name) -> @Sendable (CaseRecord, CaseParties) throws -> CaseAuthority
+  {
+    { record, parties in
+      if caller.role == .clerk, let authority = parties.authority(organization: caller.organization, person: caller.person, action: action)
+      {
+        return authority
+      }
+      if caller.role == .clerk, let helper = parties.helper, helper.organization == caller.organization, helper.person == caller.person {
+        throw DomainError(
+          kind: .permissionDenied, code: "case.proxy_step_not_allowed",
+          arguments: [record.number, action.rawValue, record.itemCode, parties.proxySteps.map(\.rawValue).sorted().joined(separator: ", ")])
+      }
+      throw DomainError(
+        kind: .permissionDenied, code: "case.not_your_department",
+        arguments: [record.number, record.departmentCode, caller.role.rawValue, caller.person, caller.organization])
+    }
+  }
+
+  private static func mayRead(_ caller: Caller, _ record: CaseRecord, _ parties: CaseParties?) throws {
     switch caller.role {
     case .office: return
     case .clerk where caller.organization == record.departmentCode: return
+    case .clerk where parties?.mayRead(organization: caller.organization, person: caller.person) == true: return
+    case .clerk where parties?.responsible == StaffRef(organization: caller.organization, person: caller.person): return
     case .enterprise where record.enterpriseUscc == caller.organization.uppercased(): return
     default:
       throw DomainError(
@@ -40,9 +63,13 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   func submitCase(request: Banjie_V1_SubmitCaseRequest, context: ServerContext) async throws -> Banjie_V1_Case {
     let caller = try Caller.of(context)
     try caller.require(.clerk, action: "submit cases")
+    guard let channel = CaseChannel(proto: request.channel, unspecified: .window) else {
+      throw DomainError(kind: .invalidArgument, code: "case.bad_channel", arguments: ["\(request.channel.rawValue)"], field: "channel")
+    }
     let new = NewCase(
       itemCode: request.itemCode, applicant: request.applicant,
-      enterpriseUSCC: request.enterpriseUscc.isEmpty ? nil : request.enterpriseUscc, window: request.window, note: request.note)
+      enterpriseUSCC: request.enterpriseUscc.isEmpty ? nil : request.enterpriseUscc, window: request.window, note: request.note,
+      channel: channel)
     let env = self.env
     // Read the key here, in the call's task, and hand it to the store explicitly.
     let key = caller.idempotencyKey
@@ -59,11 +86,12 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
         }
       }, clock: env.sla, now: env.now.now, key: key)
     env.logger.info("case submitted", metadata: ["case": "\(view.record.number)", "item": "\(view.record.itemCode)"])
-    return view.proto
+    return view.proto(withRatingCode: true)
   }
 
   private func act(
-    _ request: Banjie_V1_CaseActionRequest, _ context: ServerContext, _ action: CaseAction, pending: PendingAcceptance? = nil
+    _ request: Banjie_V1_CaseActionRequest, _ context: ServerContext, _ action: CaseAction, pending: PendingAcceptance? = nil,
+    delivery: Delivery = Delivery()
   ) async throws -> Banjie_V1_Case {
     let caller = try Caller.of(context)
     try caller.require(.clerk, action: "handle cases")
@@ -75,7 +103,8 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let key = caller.idempotencyKey
     let view = try await self.env.store.transition(
       number: number, action: action, expectedVersion: expected, actor: caller.actor,
-      authorize: Self.clerkOfDepartment(caller), clock: env.sla, now: env.now.now, key: key, pending: pending)
+      authorize: Self.authority(caller, action.name), clock: env.sla, now: env.now.now, key: key, pending: pending,
+      transferNote: request.note, delivery: delivery)
     env.logger.info(
       "case \(action.name.rawValue)",
       metadata: ["case": "\(number)", "state": "\(view.record.state.rawValue)", "version": "\(view.record.version)"])
@@ -179,7 +208,10 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   }
 
   func transferCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
-    try await self.act(request, context, .transfer(toDepartment: request.toDepartment))
+    try Caller.of(context).require(.clerk, action: "handle cases")
+    // A transfer says why (docs/DOMAIN.md §22); the sending department keeps the history readable.
+    try FieldRules.text(request.note, field: "note", max: 2000)
+    return try await self.act(request, context, .transfer(toDepartment: request.toDepartment))
   }
 
   func completeCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
@@ -192,7 +224,84 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
   }
 
   func deliverCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
-    try await self.act(request, context, .deliver)
+    try Caller.of(context).require(.clerk, action: "handle cases")
+    guard let channel = CaseChannel(proto: request.deliveryChannel, unspecified: .window), CaseChannel.deliveries.contains(channel)
+    else {
+      throw DomainError(
+        kind: .invalidArgument, code: "case.bad_delivery_channel", arguments: ["\(request.deliveryChannel.rawValue)"],
+        field: "delivery_channel")
+    }
+    let window = request.deliveryWindow.trimmingCharacters(in: .whitespacesAndNewlines)
+    try FieldRules.text(window, field: "delivery_window", max: 50, required: false)
+    return try await self.act(request, context, .deliver, delivery: Delivery(channel: channel, window: window))
+  }
+
+  // MARK: 首问负责 and 帮办代办
+
+  /// 首问负责: the responsible clerk (or the office) hands the matter over, with a note.
+  func handOverCase(request: Banjie_V1_HandOverRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    let caller = try Caller.of(context)
+    try caller.require(.clerk, .office, action: "hand cases over")
+    try FieldRules.text(request.number, field: "number", max: 64)
+    let target = try Self.staff(request.to, field: "to")
+    try FieldRules.text(request.note, field: "note", max: 2000)
+    let env = self.env
+    let view = try await env.store.handOver(
+      number: request.number, to: target, note: request.note,
+      expectedVersion: request.expectedVersion > 0 ? request.expectedVersion : nil, actor: caller.actor,
+      authorize: { record, hall in
+        let me = StaffRef(organization: caller.organization, person: caller.person)
+        let parties = CaseParties(
+          department: record.departmentCode, readers: hall.readers, helper: hall.helper, proxySteps: [], responsible: hall.responsible)
+        // Who may not even read the case learns nothing about who is responsible for it.
+        guard
+          caller.role == .office || record.departmentCode == caller.organization || hall.responsible == me
+            || parties.mayRead(organization: caller.organization, person: caller.person)
+        else {
+          throw DomainError(
+            kind: .permissionDenied, code: "case.not_visible",
+            arguments: [caller.role.rawValue, caller.person, caller.organization, record.number])
+        }
+        guard caller.role == .office || hall.responsible == me else {
+          throw DomainError(
+            kind: .permissionDenied, code: "case.not_responsible",
+            arguments: [record.number, hall.responsible.person, hall.responsible.organization, caller.person, caller.organization])
+        }
+      }, clock: env.sla, now: env.now.now, key: caller.idempotencyKey)
+    env.logger.info("case handed over", metadata: ["case": "\(request.number)", "version": "\(view.record.version)"])
+    return view.proto
+  }
+
+  /// 帮办代办: the office or a clerk of the handling department assigns (or removes) a helper.
+  func assignHelper(request: Banjie_V1_AssignHelperRequest, context: ServerContext) async throws -> Banjie_V1_Case {
+    let caller = try Caller.of(context)
+    try caller.require(.clerk, .office, action: "assign helpers")
+    try FieldRules.text(request.number, field: "number", max: 64)
+    // An empty person removes the helper.
+    let helper = request.helper.person.isEmpty ? nil : try Self.staff(request.helper, field: "helper")
+    try FieldRules.text(request.note, field: "note", max: 2000, required: false)
+    let env = self.env
+    let view = try await env.store.assignHelper(
+      number: request.number, helper: helper, note: request.note,
+      expectedVersion: request.expectedVersion > 0 ? request.expectedVersion : nil, actor: caller.actor,
+      authorize: { record, _ in
+        guard caller.role == .office || caller.organization == record.departmentCode else {
+          throw DomainError(
+            kind: .permissionDenied, code: "case.not_your_department",
+            arguments: [record.number, record.departmentCode, caller.role.rawValue, caller.person, caller.organization])
+        }
+      }, clock: env.sla, now: env.now.now, key: caller.idempotencyKey)
+    env.logger.info("case helper assigned", metadata: ["case": "\(request.number)", "version": "\(view.record.version)"])
+    return view.proto
+  }
+
+  /// A staff member named in a request: organisation and person, both required.
+  private static func staff(_ proto: Banjie_V1_CasePerson, field: String) throws -> StaffRef {
+    let organization = proto.organization.trimmingCharacters(in: .whitespacesAndNewlines)
+    let person = proto.person.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlines)
+    try FieldRules.code(organization, field: "\(field).organization")
+    try FieldRules.text(person, field: "\(field).person", max: 100)
+    return StaffRef(organization: organization, person: person)
   }
 
   func withdrawCase(request: Banjie_V1_CaseActionRequest, context: ServerContext) async throws -> Banjie_V1_Case {
@@ -208,17 +317,45 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     guard let view = try await env.store.caseView(number: request.number, clock: env.sla, now: env.now.now) else {
       throw DomainError(kind: .notFound, code: "case.not_found", arguments: [String(request.number.prefix(64))], field: "number")
     }
-    try Self.mayRead(caller, view.record)
+    let hall = view.hall ?? CaseHall()
+    try Self.mayRead(
+      caller, view.record,
+      CaseParties(
+        department: view.record.departmentCode, readers: hall.readers, helper: hall.helper, proxySteps: [], responsible: hall.responsible))
     return view.proto
+  }
+
+  /// 评价码 for a receipt: the handling or receiving department's clerks and the office, audited.
+  func getRatingCode(request: Banjie_V1_GetCaseRequest, context: ServerContext) async throws -> Banjie_V1_RatingCodeResponse {
+    let caller = try Caller.of(context)
+    try caller.require(.clerk, .office, action: "read rating codes")
+    try FieldRules.text(request.number, field: "number", max: 64)
+    let env = self.env
+    let code = try await env.store.revealRatingCode(
+      number: request.number, actor: caller.actor,
+      authorize: { record, parties in
+        guard
+          caller.role == .office || caller.organization == record.departmentCode
+            || parties.readers[caller.organization] == .receiving
+        else {
+          throw DomainError(
+            kind: .permissionDenied, code: "case.rating_code_not_yours",
+            arguments: [record.number, caller.role.rawValue, caller.person, caller.organization])
+        }
+      }, now: env.now.now)
+    return .with {
+      $0.number = request.number
+      $0.ratingCode = code
+    }
   }
 
   func getCaseHistory(request: Banjie_V1_GetCaseHistoryRequest, context: ServerContext) async throws -> Banjie_V1_GetCaseHistoryResponse {
     let caller = try Caller.of(context)
     try caller.require(.clerk, .enterprise, .office, action: "read cases")
-    guard let (record, events) = try await self.env.store.caseHistory(number: request.number) else {
+    guard let (record, events, parties) = try await self.env.store.caseHistory(number: request.number) else {
       throw DomainError(kind: .notFound, code: "case.not_found", arguments: [String(request.number.prefix(64))], field: "number")
     }
-    try Self.mayRead(caller, record)
+    try Self.mayRead(caller, record, parties)
     return .with {
       $0.events = events.map { event in
         .with {
@@ -260,6 +397,12 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
     let window = request.window.precomposedStringWithCompatibilityMapping.trimmingCharacters(in: .whitespacesAndNewlines)
     try FieldRules.text(window, field: "window", max: 64, required: false)
     filter.window = window.isEmpty ? nil : window
+    if request.channel != .unspecified {
+      guard let channel = CaseChannel(proto: request.channel, unspecified: nil) else {
+        throw DomainError(kind: .invalidArgument, code: "case.bad_channel", arguments: ["\(request.channel.rawValue)"], field: "channel")
+      }
+      filter.channel = channel
+    }
     if !request.receivedFrom.isEmpty {
       do { filter.receivedFrom = try LocalDate(parsing: request.receivedFrom) } catch {
         throw DomainError(
@@ -288,11 +431,14 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
           kind: .permissionDenied, code: "case.not_your_department", messageKey: "case.not_your_department#list",
           arguments: [caller.organization, department])
       }
-      filter.department = caller.organization
+      // Without a department: the cases it handles, those it may read (一窗受理, transfers) and
+      // those this clerk helps (帮办代办); with its own department: only those it handles.
+      if filter.department == nil { filter.readableBy = StaffRef(organization: caller.organization, person: caller.person) }
     case .enterprise:
       filter.enterprise = caller.organization
     case .liaison:
       throw DomainError(kind: .permissionDenied, code: "case.not_visible", messageKey: "case.not_visible#liaison")
+    case .pad: throw Caller.padRefused("ListCases")
     }
     let env = self.env
     let (views, total, next) = try await env.store.listCases(filter, clock: env.sla, now: env.now.now)

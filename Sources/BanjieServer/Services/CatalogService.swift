@@ -2,9 +2,11 @@ import BanjieCore
 import BanjieProto
 import BanjieStore
 import GRPCCore
+import SwiftProtobuf
 
-/// Departments and service items, and the hall's registry (windows, staff, liaison units):
-/// anyone reads (staff: clerks and the office); the office manages.
+/// Departments and service items, and the hall's registry (windows, staff, liaison units, rating
+/// pads, department heads): anyone reads (staff, pads and heads: clerks and the office); the
+/// office manages.
 struct CatalogService: Banjie_V1_CatalogService.SimpleServiceProtocol {
   let env: ServerEnvironment
 
@@ -115,6 +117,64 @@ struct CatalogService: Banjie_V1_CatalogService.SimpleServiceProtocol {
       name: request.name, township: request.township, actor: caller.actor, now: env.now.now, key: key
     ).proto
   }
+
+  // MARK: Rating pads and department heads (docs/DOMAIN.md §21)
+
+  func registerRatingDevice(request: Banjie_V1_RegisterRatingDeviceRequest, context: ServerContext) async throws
+    -> Banjie_V1_RatingDevice
+  {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "register rating pads")
+    let env = self.env
+    let key = caller.idempotencyKey
+    let device = try await env.store.registerRatingDevice(
+      id: request.deviceID, window: request.windowCode, actor: caller.actor, now: env.now.now, key: key)
+    env.logger.info("rating pad registered", metadata: ["device": "\(device.id)", "window": "\(device.windowCode)"])
+    return device.proto
+  }
+
+  func retireRatingDevice(request: Banjie_V1_RetireRatingDeviceRequest, context: ServerContext) async throws -> Banjie_V1_RatingDevice {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "retire rating pads")
+    let env = self.env
+    let key = caller.idempotencyKey
+    let device = try await env.store.retireRatingDevice(id: request.deviceID, actor: caller.actor, now: env.now.now, key: key)
+    env.logger.info("rating pad retired", metadata: ["device": "\(device.id)", "window": "\(device.windowCode)"])
+    return device.proto
+  }
+
+  func listRatingDevices(request: Banjie_V1_ListRatingDevicesRequest, context: ServerContext) async throws
+    -> Banjie_V1_ListRatingDevicesResponse
+  {
+    let caller = try Caller.of(context)
+    try caller.require(.clerk, .office, action: "list rating pads")
+    let window = request.windowCode.isEmpty ? nil : WindowCode.normalize(request.windowCode)
+    let devices = try await self.env.store.ratingDevices(window: window, includeRetired: request.includeRetired)
+    return .with { $0.devices = devices.map(\.proto) }
+  }
+
+  func assignDepartmentHead(request: Banjie_V1_AssignDepartmentHeadRequest, context: ServerContext) async throws
+    -> Banjie_V1_DepartmentHead
+  {
+    let caller = try Caller.of(context)
+    try caller.require(.office, action: "assign department heads")
+    let env = self.env
+    let key = caller.idempotencyKey
+    return try await env.store.assignDepartmentHead(
+      department: String(request.departmentCode.trimmingWhitespace()), person: String(request.person.trimmingWhitespace()),
+      remove: request.remove, actor: caller.actor, now: env.now.now, key: key
+    ).proto
+  }
+
+  func listDepartmentHeads(request: Banjie_V1_ListDepartmentHeadsRequest, context: ServerContext) async throws
+    -> Banjie_V1_ListDepartmentHeadsResponse
+  {
+    let caller = try Caller.of(context)
+    try caller.require(.clerk, .office, action: "list department heads")
+    let department = String(request.departmentCode.trimmingWhitespace())
+    let heads = try await self.env.store.departmentHeads(department: department.isEmpty ? nil : department)
+    return .with { $0.heads = heads.map(\.proto) }
+  }
 }
 
 extension WindowRecord {
@@ -136,6 +196,27 @@ extension StaffMemberRecord {
       $0.organization = self.organization
       $0.person = self.person
       $0.windowCodes = self.windows
+    }
+  }
+}
+
+extension RatingDeviceRecord {
+  var proto: Banjie_V1_RatingDevice {
+    .with {
+      $0.deviceID = self.id
+      $0.windowCode = self.windowCode
+      $0.registeredAt = Google_Protobuf_Timestamp(milliseconds: self.registeredAt)
+      if let t = Google_Protobuf_Timestamp(self.retiredAt) { $0.retiredAt = t }
+    }
+  }
+}
+
+extension DepartmentHeadRecord {
+  var proto: Banjie_V1_DepartmentHead {
+    .with {
+      $0.departmentCode = self.departmentCode
+      $0.person = self.person
+      $0.assignedAt = Google_Protobuf_Timestamp(milliseconds: self.assignedAt)
     }
   }
 }

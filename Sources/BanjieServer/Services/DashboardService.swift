@@ -89,6 +89,8 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
       $0.overdueDemands = UInt32(report.overdueDemands)
       $0.openSupervisions = UInt32(report.openSupervisions)
       $0.overdueSupervisions = UInt32(report.overdueSupervisions)
+      $0.zeroTrip = UInt32(report.zeroTrip)
+      $0.zeroTripRate = report.zeroTripRate
       $0.rows = report.rows.map(\.proto)
       $0.computedAt = Google_Protobuf_Timestamp(milliseconds: now)
       $0.trend = report.trend.map { day in

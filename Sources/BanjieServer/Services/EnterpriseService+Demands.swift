@@ -55,6 +55,7 @@ extension EnterpriseService {
     case .liaison: filter.assignedTo = caller.liaisonRef
     case .enterprise: filter.uscc = caller.organization.uppercased()
     case .clerk: throw DomainError(kind: .permissionDenied, code: "visit.not_visible")
+    case .pad: throw Caller.padRefused("ListVisits")
     }
     let (views, total, next) = try await self.env.store.listVisits(filter)
     return .with {
@@ -252,6 +253,7 @@ extension EnterpriseService {
       filter.uscc = caller.organization.uppercased()
     case .liaison:
       filter.assignedTo = caller.liaisonRef
+    case .pad: throw Caller.padRefused("ListDemands")
     }
     let env = self.env
     let (views, total, next) = try await env.store.listDemands(filter, clock: env.sla, now: env.now.now)

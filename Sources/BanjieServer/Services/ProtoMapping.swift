@@ -99,7 +99,11 @@ extension SLAStatusSnapshot {
 }
 
 extension CaseView {
-  var proto: Banjie_V1_Case {
+  /// A case as every read shows it: without its rating code (docs/DOMAIN.md §21).
+  var proto: Banjie_V1_Case { self.proto(withRatingCode: false) }
+
+  /// `withRatingCode`: SubmitCase's answer carries the code for the receipt.
+  func proto(withRatingCode: Bool) -> Banjie_V1_Case {
     var c = Banjie_V1_Case()
     let r = self.record
     c.number = r.number
@@ -125,7 +129,60 @@ extension CaseView {
     c.deemedAccepted = r.deemedAccepted
     c.receivedBy = r.receivedBy
     c.pending = (self.pending ?? []).map(\.proto)
+    if let hall = self.hall {
+      c.channel = hall.channel.proto
+      c.deliveryChannel = hall.deliveryChannel?.proto ?? .unspecified
+      c.deliveryWindow = hall.deliveryWindow
+      c.firstResponder = hall.firstResponder.proto
+      c.responsible = hall.responsible.proto
+      if let helper = hall.helper { c.helper = helper.proto }
+      if withRatingCode { c.ratingCode = hall.ratingCode }
+      // The handling department itself is no reader, even when a transfer brought it back.
+      c.readers = hall.readers.filter { $0.key != r.departmentCode }.sorted { $0.key < $1.key }.map { reader in
+        .with {
+          $0.departmentCode = reader.key
+          $0.reason = reader.value.rawValue
+        }
+      }
+      c.zeroTrip = hall.isZeroTrip
+      c.servedWindow = hall.servedWindow
+      if let t = Google_Protobuf_Timestamp(hall.servedAt) { c.servedAt = t }
+    }
     return c
+  }
+}
+
+extension CaseChannel {
+  var proto: Banjie_V1_Channel {
+    switch self {
+    case .window: .window
+    case .online: .online
+    case .mail: .mail
+    case .selfService: .selfService
+    }
+  }
+
+  /// The channel a request names; UNSPECIFIED is `unspecified` (the caller's default).
+  init?(proto: Banjie_V1_Channel, unspecified: CaseChannel?) {
+    switch proto {
+    case .unspecified:
+      guard let unspecified else { return nil }
+      self = unspecified
+    case .window: self = .window
+    case .online: self = .online
+    case .mail: self = .mail
+    case .selfService: self = .selfService
+    case .UNRECOGNIZED: return nil
+    }
+  }
+}
+
+extension StaffRef {
+  var proto: Banjie_V1_CasePerson {
+    .with {
+      $0.organization = self.organization
+      $0.person = self.person
+    }
   }
 }
 
@@ -166,6 +223,7 @@ extension ServiceItemRecord {
       $0.legalLimitDays = UInt32(self.legalLimitDays)
       $0.materials = self.materials
       $0.allowsMinorPending = self.allowsMinorPending
+      $0.proxySteps = self.proxySteps.map(\.rawValue)
     }
   }
 
@@ -184,9 +242,18 @@ extension ServiceItemRecord {
     default:
       throw DomainError(kind: .invalidArgument, code: "catalog.unit_required", arguments: [proto.code], field: "limit_unit")
     }
+    var steps: [ProxyStep] = []
+    for text in proto.proxySteps {
+      guard let step = ProxyStep(rawValue: text.trimmingCharacters(in: .whitespaces).uppercased()) else {
+        throw DomainError(
+          kind: .invalidArgument, code: "catalog.bad_proxy_step", arguments: [String(text.prefix(20)), proto.code], field: "proxy_steps")
+      }
+      if !steps.contains(step) { steps.append(step) }
+    }
     self.init(
       code: proto.code, name: proto.name, departmentCode: proto.departmentCode, kind: kind, promisedLimit: Int(proto.promisedLimit),
-      limitUnit: unit, legalLimitDays: Int(proto.legalLimitDays), materials: proto.materials, allowsMinorPending: proto.allowsMinorPending)
+      limitUnit: unit, legalLimitDays: Int(proto.legalLimitDays), materials: proto.materials, allowsMinorPending: proto.allowsMinorPending,
+      proxySteps: steps)
   }
 }
 
@@ -198,6 +265,7 @@ extension Caller {
     case .enterprise: role = .enterprise
     case .liaison: role = .liaison
     case .office: role = .office
+    case .pad: role = .pad
     }
     return Actor(role: role, organization: self.organization, person: self.person, certificateSerial: self.identity.serialNumber)
   }

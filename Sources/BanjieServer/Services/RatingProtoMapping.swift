@@ -23,6 +23,30 @@ extension RatingView {
       $0.excludedReason = r.excludedReason
       if let t = Google_Protobuf_Timestamp(r.excludedAt) { $0.excludedAt = t }
       $0.rectificationNumber = self.rectificationNumber ?? ""
+      // Ratings stored before `via` existed were all given by an enterprise.
+      $0.via = (r.via ?? .enterprise).proto
+      $0.device = r.device ?? ""
+    }
+  }
+}
+
+extension RatingVia {
+  var proto: Banjie_V1_RatingVia {
+    switch self {
+    case .enterprise: .enterprise
+    case .pad: .pad
+    case .code: .code
+    }
+  }
+}
+
+extension RectificationConfirmation {
+  var proto: Banjie_V1_RectificationConfirmation {
+    switch self {
+    case .unconfirmed: .unspecified
+    case .followUp: .followUp
+    case .rater: .rater
+    case .office: .office
     }
   }
 }
@@ -92,6 +116,12 @@ extension RectificationView {
       $0.completedOnTime = r.completedAt.map { $0 <= r.dueAt } ?? false
       $0.rating = self.rating.proto
       $0.version = r.version
+      $0.ratedOrganization = r.ratedOrg ?? ""
+      $0.ratedPerson = r.ratedPerson ?? ""
+      $0.confirmation = (r.confirmation ?? .unconfirmed).proto
+      $0.confirmationNote = r.confirmationNote ?? ""
+      $0.confirmedBy = r.confirmedBy ?? ""
+      if let t = Google_Protobuf_Timestamp(r.confirmedAt) { $0.confirmedAt = t }
     }
   }
 }

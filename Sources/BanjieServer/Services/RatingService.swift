@@ -5,8 +5,11 @@ import BanjieTLS
 import Foundation
 import GRPCCore
 
-/// 好差评: enterprises rate their own completed cases; a 差评 opens a rectification that the
-/// department verifies, rectifies, follows up and closes, or appeals to the office.
+/// 好差评: enterprises rate their own completed cases, and every applicant rates on the window's
+/// rating pad or with the receipt's rating code (docs/DOMAIN.md §21); a 差评 opens a rectification
+/// that a head of the department (or the office) verifies, the department rectifies and follows
+/// up, the rater confirms, and the department or the office closes — or that the department
+/// appeals to the office.
 struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
   let env: ServerEnvironment
 
@@ -14,21 +17,48 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
 
   func rateCase(request: Banjie_V1_RateCaseRequest, context: ServerContext) async throws -> Banjie_V1_Rating {
     let caller = try Caller.of(context)
-    try caller.require(.enterprise, action: "rate cases")
+    try caller.require(.enterprise, .pad, action: "rate cases")
+    let env = self.env
+    let rater: BanjieStore.Rater
+    if caller.role == .pad {
+      // A pad that is not a registered, in-service device of its window learns nothing more.
+      let device = RatingDeviceID.normalize(caller.person)
+      let window = WindowCode.normalize(caller.organization)
+      try await env.store.checkRatingPad(device: device, window: window)
+      rater = .pad(device: device, window: window)
+    } else {
+      rater = .enterprise
+    }
     try FieldRules.text(request.caseNumber, field: "case_number", max: 64)
     let input = try RatingInput(level: Int(clamping: request.level), comment: request.comment, tags: request.tags)
-    let env = self.env
+    let code = request.ratingCode.isEmpty ? nil : try RatingCode.parse(request.ratingCode, field: "rating_code")
     let number = request.caseNumber
     // Read the key here, in the call's task, and hand it to the store explicitly.
     let key = caller.idempotencyKey
-    return try await env.store.rateCase(
-      caseNumber: number, input: input, actor: caller.actor,
-      authorize: { record in
-        guard record.enterpriseUscc == caller.organization.uppercased() else {
-          throw DomainError(kind: .permissionDenied, code: "rating.not_your_case", arguments: [record.number, caller.organization])
-        }
-      }, clock: env.sla, now: env.now.now, key: key
-    ).proto
+    // Guessing codes is throttled per caller (docs/SECURITY.md): 10 wrong ones in 10 minutes.
+    let guesser = "\(caller.role.rawValue):\(caller.organization):\(caller.person)"
+    let now = env.now.now
+    if code != nil, let retry = env.codeRetryAt(caller: guesser, now: now) {
+      throw DomainError(
+        kind: .resourceExhausted, code: "rating.code_attempts",
+        arguments: [
+          "\(ServerEnvironment.codeFailureLimit)", "\(Int(ServerEnvironment.codeFailureWindow / 60))", AuditLog.timestamp(retry),
+        ],
+        field: "rating_code")
+    }
+    do {
+      return try await env.store.rateCase(
+        caseNumber: number, input: input, ratingCode: code, rater: rater, actor: caller.actor,
+        authorize: { record in
+          guard record.enterpriseUscc == caller.organization.uppercased() else {
+            throw DomainError(kind: .permissionDenied, code: "rating.not_your_case", arguments: [record.number, caller.organization])
+          }
+        }, clock: env.sla, now: now, key: key
+      ).proto
+    } catch let error as DomainError where error.code == "rating.code_mismatch" {
+      env.recordCodeFailure(caller: guesser, now: now)
+      throw error
+    }
   }
 
   func getRating(request: Banjie_V1_GetRatingRequest, context: ServerContext) async throws -> Banjie_V1_Rating {
@@ -128,6 +158,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     case .enterprise: filter.uscc = caller.organization.uppercased()
     case .liaison:
       throw DomainError(kind: .permissionDenied, code: "rating.not_visible", messageKey: "rating.not_visible#liaison")
+    case .pad: throw Caller.padRefused("ListRectifications")
     }
     let env = self.env
     let (views, total, next) = try await env.store.listRectifications(filter, clock: env.sla, now: env.now.now)
@@ -143,37 +174,25 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
     text field: String, required: Bool = true
   ) async throws -> Banjie_V1_Rectification {
     let caller = try Caller.of(context)
-    // Roles that may never take this step are refused before anything else is looked at.
+    // Roles that may never take this step are refused before anything else is looked at; who
+    // within a role may take it (department, head, the clerk rated, the rater) is decided by the
+    // store from the rectification's parties (RectificationParties.authorize).
     switch action {
-    case .decide: try caller.require(.office, action: "decide appeals")
-    case .followUp, .close: try caller.require(.clerk, .office, action: "\(action.name) rectifications")
-    case .verify, .rectify, .appeal: try caller.require(.clerk, action: "\(action.name) rectifications")
+    case .decide, .signOff: try caller.require(.office, action: "\(action.name) rectifications")
+    case .verify, .followUp, .close: try caller.require(.clerk, .office, action: "\(action.name) rectifications")
+    case .rectify, .appeal: try caller.require(.clerk, action: "\(action.name) rectifications")
+    case .confirm: try caller.require(.enterprise, action: "confirm rectifications")
     }
     try FieldRules.text(request.number, field: "number", max: 64)
     try FieldRules.text(request.text, field: field, max: 2000, required: required)
-    let authorize: @Sendable (RectificationRecord) throws -> Void = { record in
-      switch action {
-      case .decide:
-        try caller.require(.office, action: "decide appeals")
-      case .followUp, .close:
-        if caller.role == .office { return }
-        fallthrough
-      case .verify, .rectify, .appeal:
-        guard caller.role == .clerk, caller.organization == record.departmentCode else {
-          throw DomainError(
-            kind: .permissionDenied, code: "rectification.not_your_department",
-            arguments: [record.number, record.departmentCode, caller.role.rawValue, caller.person, caller.organization, action.name])
-        }
-      }
-    }
     let env = self.env
     let number = request.number
     let text = request.text
     let expected = request.expectedVersion > 0 ? request.expectedVersion : nil
     let key = caller.idempotencyKey
     return try await env.store.transitionRectification(
-      number: number, action: action, text: text, expectedVersion: expected, actor: caller.actor,
-      authorize: authorize, clock: env.sla, now: env.now.now, key: key
+      number: number, action: action, text: text, expectedVersion: expected, actor: caller.actor, clock: env.sla, now: env.now.now,
+      key: key
     ).proto
   }
 
@@ -200,5 +219,17 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
 
   func decideAppeal(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws -> Banjie_V1_Rectification {
     try await self.act(request, context, .decide(uphold: request.uphold), text: "decision")
+  }
+
+  func confirmRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws
+    -> Banjie_V1_Rectification
+  {
+    try await self.act(request, context, .confirm, text: "confirmation_note")
+  }
+
+  func signOffRectification(request: Banjie_V1_RectificationActionRequest, context: ServerContext) async throws
+    -> Banjie_V1_Rectification
+  {
+    try await self.act(request, context, .signOff, text: "reason")
   }
 }

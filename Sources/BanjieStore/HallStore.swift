@@ -1,0 +1,211 @@
+public import BanjieCore
+public import Foundation
+import GRDB
+
+/// How a result goes back to the applicant (出件), docs/DOMAIN.md §22.
+public struct Delivery: Sendable, Hashable {
+  /// WINDOW, MAIL or ONLINE.
+  public var channel: CaseChannel
+  /// A window delivery's window as typed ('' for the receiving window); empty otherwise.
+  public var window: String
+  public init(channel: CaseChannel = .window, window: String = "") {
+    self.channel = channel
+    self.window = window
+  }
+}
+
+/// The hall's workflows on a case (docs/DOMAIN.md §22): read access beyond the handling
+/// department (一窗受理, transfers), delivery windows, 首问负责 hand-overs and 帮办代办 helpers.
+extension BanjieStore {
+  static func addReader(_ db: Database, caseID: Int64, department: String, reason: CaseReaderReason, at: Date) throws {
+    try db.execute(
+      sql: "INSERT INTO case_readers (case_id, department_code, reason, since) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      arguments: [caseID, department, reason.rawValue, at])
+  }
+
+  static func readers(_ db: Database, caseID: Int64) throws -> [String: CaseReaderReason] {
+    var readers: [String: CaseReaderReason] = [:]
+    for row in try Row.fetchAll(db, sql: "SELECT department_code, reason FROM case_readers WHERE case_id = ?", arguments: [caseID]) {
+      if let reason = CaseReaderReason(rawValue: row["reason"]) { readers[row["department_code"]] = reason }
+    }
+    return readers
+  }
+
+  /// The case's hall-workflow columns.
+  static func hall(_ db: Database, caseID: Int64) throws -> CaseHall {
+    var hall = CaseHall()
+    guard
+      let row = try Row.fetchOne(
+        db,
+        sql: """
+          SELECT channel, delivery_channel, delivery_window, served_window, served_at, first_responder_org, first_responder_person,
+            responsible_org, responsible_person, helper_org, helper_person, rating_code FROM cases WHERE id = ?
+          """, arguments: [caseID])
+    else { return hall }
+    hall.channel = CaseChannel(rawValue: row["channel"]) ?? .window
+    hall.deliveryChannel = (row["delivery_channel"] as String?).flatMap(CaseChannel.init(rawValue:))
+    hall.deliveryWindow = row["delivery_window"]
+    hall.servedWindow = row["served_window"]
+    hall.servedAt = row["served_at"]
+    hall.firstResponder = StaffRef(organization: row["first_responder_org"], person: row["first_responder_person"])
+    hall.responsible = StaffRef(organization: row["responsible_org"], person: row["responsible_person"])
+    let helper = StaffRef(organization: row["helper_org"], person: row["helper_person"])
+    hall.helper = helper.isEmpty ? nil : helper
+    hall.ratingCode = row["rating_code"]
+    hall.readers = try Self.readers(db, caseID: caseID)
+    return hall
+  }
+
+  /// Who besides the handling department takes part in the case, for authorization.
+  static func parties(_ db: Database, record: CaseRecord) throws -> CaseParties {
+    guard let id = record.id else { return CaseParties(department: record.departmentCode, readers: [:], helper: nil, proxySteps: []) }
+    let hall = try Self.hall(db, caseID: id)
+    let steps =
+      try String.fetchOne(db, sql: "SELECT proxy_steps FROM service_items WHERE code = ?", arguments: [record.itemCode])
+      .flatMap { try? JSONDecoder().decode([ProxyStep].self, from: Data($0.utf8)) } ?? []
+    return CaseParties(
+      department: record.departmentCode, readers: hall.readers, helper: hall.helper, proxySteps: Set(steps), responsible: hall.responsible)
+  }
+
+  /// The window a delivery happens at: a window delivery at a registered window (the receiving
+  /// window when none is named), nothing for mail and online deliveries.
+  static func deliveryWindow(_ db: Database, record: CaseRecord, delivery: Delivery, actor: Actor) throws -> String {
+    guard delivery.channel == .window else {
+      guard delivery.window.isEmpty else {
+        throw DomainError(
+          kind: .invalidArgument, code: "case.delivery_window_not_window", arguments: [delivery.channel.rawValue],
+          field: "delivery_window")
+      }
+      return ""
+    }
+    let typed = delivery.window.isEmpty ? record.window : delivery.window
+    guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM windows)") ?? false else { return typed }
+    let code = WindowCode.normalize(typed)
+    guard try Self.window(db, code: code) != nil else {
+      throw DomainError(
+        kind: .invalidArgument, code: "case.unknown_window", arguments: [String(code.prefix(50))], field: "delivery_window")
+    }
+    return code
+  }
+
+  /// A case's rating code for its receipt, with an audit row naming who read it.
+  public func revealRatingCode(
+    number: String, actor: Actor, authorize: @Sendable (CaseRecord, CaseParties) throws -> Void, now: Date
+  ) async throws -> String {
+    try await self.pool.write { db in
+      guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db), let caseID = record.id else {
+        throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
+      }
+      try authorize(record, try Self.parties(db, record: record))
+      let code = try String.fetchOne(db, sql: "SELECT rating_code FROM cases WHERE id = ?", arguments: [caseID]) ?? ""
+      try AuditLog.append(db, at: now, actor: actor, action: "case.rating_code_shown", entity: "case", entityID: number)
+      return code
+    }
+  }
+
+  static func isRegisteredStaff(_ db: Database, _ staff: StaffRef) throws -> Bool {
+    try Bool.fetchOne(
+      db, sql: "SELECT EXISTS (SELECT 1 FROM staff WHERE organization = ? AND person = ?)",
+      arguments: [staff.organization, staff.person]) ?? false
+  }
+
+  /// 首问负责: hands the matter over to another registered staff member. `authorize` sees the
+  /// case and who is responsible now.
+  public func handOver(
+    number: String, to target: StaffRef, note: String, expectedVersion: Int64?, actor: Actor,
+    authorize: @Sendable (CaseRecord, CaseHall) throws -> Void, clock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
+    key: IdempotencyKey?
+  ) async throws -> CaseView {
+    try await self.write(idempotency: key, method: "case.hand_over", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
+      let step = try Self.hallStep(db, number: number, expectedVersion: expectedVersion, authorize: authorize)
+      var record = step.record
+      let hall = step.hall
+      let caseID = step.caseID
+      guard try Self.isRegisteredStaff(db, target) else {
+        throw DomainError(
+          kind: .invalidArgument, code: "case.unknown_staff", arguments: [target.person, target.organization], field: "to")
+      }
+      guard target != hall.responsible else {
+        throw DomainError(kind: .invalidArgument, code: "case.hand_over_same", arguments: [target.person, number], field: "to")
+      }
+      try db.execute(
+        sql: "UPDATE cases SET responsible_org = ?, responsible_person = ? WHERE id = ?",
+        arguments: [target.organization, target.person, caseID])
+      let from = "\(hall.responsible.person) (\(hall.responsible.organization))"
+      let to = "\(target.person) (\(target.organization))"
+      try Self.recordHallStep(
+        db, &record, action: "hand_over", note: "\(from) → \(to): \(note)", actor: actor, now: now,
+        detail: ["from": from, "to": to, "note": note])
+      return try self.view(db, record, clock: clock(), now: now)
+    }
+  }
+
+  /// 帮办代办: assigns (or, with nil, removes) the registered staff member helping an enterprise
+  /// applicant.
+  public func assignHelper(
+    number: String, helper: StaffRef?, note: String, expectedVersion: Int64?, actor: Actor,
+    authorize: @Sendable (CaseRecord, CaseHall) throws -> Void, clock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
+    key: IdempotencyKey?
+  ) async throws -> CaseView {
+    try await self.write(idempotency: key, method: "case.assign_helper", encode: Self.encodeView, decode: Self.decodeView, now: now) {
+      db in
+      let step = try Self.hallStep(db, number: number, expectedVersion: expectedVersion, authorize: authorize)
+      var record = step.record
+      let hall = step.hall
+      let caseID = step.caseID
+      guard record.enterpriseUscc != nil else {
+        throw DomainError(kind: .failedPrecondition, code: "case.helper_enterprise_only", arguments: [number], field: "number")
+      }
+      if let helper {
+        guard try Self.isRegisteredStaff(db, helper) else {
+          throw DomainError(
+            kind: .invalidArgument, code: "case.unknown_staff", arguments: [helper.person, helper.organization], field: "helper")
+        }
+      } else if hall.helper == nil {
+        throw DomainError(kind: .failedPrecondition, code: "case.no_helper", arguments: [number], field: "helper")
+      }
+      try db.execute(
+        sql: "UPDATE cases SET helper_org = ?, helper_person = ? WHERE id = ?",
+        arguments: [helper?.organization ?? "", helper?.person ?? "", caseID])
+      let named = helper.map { "\($0.person) (\($0.organization))" } ?? ""
+      try Self.recordHallStep(
+        db, &record, action: helper == nil ? "remove_helper" : "assign_helper", note: note.isEmpty ? named : "\(named): \(note)",
+        actor: actor, now: now, detail: ["helper": named, "note": note])
+      return try self.view(db, record, clock: clock(), now: now)
+    }
+  }
+
+  /// The common start of a hall step: the case exists, is not finished, passes `authorize` and
+  /// has the expected version.
+  private static func hallStep(
+    _ db: Database, number: String, expectedVersion: Int64?, authorize: (CaseRecord, CaseHall) throws -> Void
+  ) throws -> (record: CaseRecord, hall: CaseHall, caseID: Int64) {
+    guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db), let caseID = record.id else {
+      throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
+    }
+    let hall = try Self.hall(db, caseID: caseID)
+    try authorize(record, hall)
+    if let expectedVersion, expectedVersion != record.version {
+      throw DomainError(
+        kind: .aborted, code: "case.version_conflict", arguments: [number, "\(record.version)", "\(expectedVersion)"],
+        field: "expected_version")
+    }
+    guard !record.state.isFinal else {
+      throw DomainError(kind: .failedPrecondition, code: "case.finished", arguments: [number, record.state.rawValue], field: "number")
+    }
+    return (record, hall, caseID)
+  }
+
+  /// Bumps the version and records the event and audit row of a hall step (the state is unchanged).
+  private static func recordHallStep(
+    _ db: Database, _ record: inout CaseRecord, action: String, note: String, actor: Actor, now: Date, detail: [String: String]
+  ) throws {
+    record.version += 1
+    record.updatedAt = now
+    try record.update(db, columns: ["version", "updated_at"])
+    try Self.appendEvent(db, record: record, action: action, from: record.state, actor: actor, note: note, at: now)
+    try AuditLog.append(
+      db, at: now, actor: actor, action: "case.\(action)", entity: "case", entityID: record.number,
+      detail: detail.merging(["version": String(record.version)]) { current, _ in current })
+  }
+}
