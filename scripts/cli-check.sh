@@ -66,6 +66,8 @@ golden=Tests/golden
 mkdir -p "$work/out"
 for lang in zh en; do
   $lang case show 370830-20261201-000001 "${clerk[@]}" >"$work/out/case-show.$lang.txt"
+  # The rating code (评价码) is on the receipt only, never in `case show` (docs/DOMAIN.md §21).
+  if grep -qE '^(评价码|rating code)' "$work/out/case-show.$lang.txt"; then fail "case show prints the rating code"; fi
   $lang case list "${clerk[@]}" >"$work/out/case-list.$lang.txt"
   set +e
   $lang case accept 370830-20261201-000099 "${clerk[@]}" >"$work/out/error.$lang.txt" 2>&1

@@ -16,15 +16,22 @@
 #     completes it, then the enterprise's certificate rates it (`banjie rate`, levels 2-5; a 2 is a
 #     差评 and opens a rectification), each step under its own key;
 #   - one demand client: the enterprise raises a demand (`banjie demand raise`) and, in turn, its
-#     liaison official records a visit that raises one (`banjie visit record --demand`).
+#     liaison official records a visit that raises one (`banjie visit record --demand`);
+#   - one hall client (一窗受理, 容缺受理): the staff of comprehensive window Z01 submit a housing
+#     bureau item there, and a clerk of that bureau accepts it with a material pending
+#     (`banjie case accept --pending`).
+# Every other rating is given on the rating pad of window Z01 with the case's one-time rating code
+# (`banjie rate --code`, 评价码) instead of the enterprise's certificate.
 #
 # Each round: clients start; at a random moment in the second half of --duration banjied gets
 # SIGKILL; it is restarted on the same database; clients are let finish their pending keys; then
-#   - every key was acknowledged with one answer, and no case number went to two keys;
+#   - every key was acknowledged with one answer, and no case number went to two keys (the hall
+#     client's cases included);
 #   - the database (sqlite3 on the file) holds exactly what was acknowledged, each once: cases
 #     (one case.receive audit row and one SubmitCase key each), ratings (one rating.create audit
-#     row and one RateCase key each, the acknowledged level, one rectification per 差评), demands
-#     (one demand.raise audit row each) and visits (each with the demand it raised);
+#     row and one RateCase key each, the acknowledged level and way — enterprise or pad — one
+#     rectification per 差评), demands (one demand.raise audit row each), visits (each with the
+#     demand it raised) and 容缺 acceptances (each case ACCEPTED with exactly its pending material);
 #   - a few keys of each kind acknowledged before the kill, sent again, give the same answer
 #     (the same case number; for ratings, demands and visits the same JSON, byte for byte);
 #   - `banjie admin audit verify` exits 0 and `PRAGMA integrity_check` says ok.
@@ -137,12 +144,18 @@ OFFICE_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role office --org YSB --nam
 CLERK_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role clerk --org SCJGJ --name 张伟 --catalog "$ROOT/catalog/sample-county.json" --json 2>&1) || setup_fail "certs issue clerk: $CLERK_JSON"
 FIRM_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role enterprise --org "$USCC" --name 张总 --json 2>&1) || setup_fail "certs issue enterprise: $FIRM_JSON"
 LIAISON_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role liaison --org 南旺镇人民政府 --name 王强 --json 2>&1) || setup_fail "certs issue liaison: $LIAISON_JSON"
+HALL_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role clerk --org SCJGJ --name 综合受理员 --catalog "$ROOT/catalog/sample-county.json" --json 2>&1) || setup_fail "certs issue hall clerk: $HALL_JSON"
+HOUSING_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role clerk --org ZJJ --name 赵敏 --catalog "$ROOT/catalog/sample-county.json" --json 2>&1) || setup_fail "certs issue housing clerk: $HOUSING_JSON"
+PAD_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role pad --org Z01 --name PAD-Z01 --json 2>&1) || setup_fail "certs issue pad: $PAD_JSON"
 PORT=$(pick_port)
 SERVER=127.0.0.1:$PORT
 OFFICE=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$OFFICE_JSON")" --key "$(json_field key <<<"$OFFICE_JSON")")
 CLERK=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$CLERK_JSON")" --key "$(json_field key <<<"$CLERK_JSON")")
 FIRM=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$FIRM_JSON")" --key "$(json_field key <<<"$FIRM_JSON")")
 LIAISON=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$LIAISON_JSON")" --key "$(json_field key <<<"$LIAISON_JSON")")
+HALL=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$HALL_JSON")" --key "$(json_field key <<<"$HALL_JSON")")
+HOUSING=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$HOUSING_JSON")" --key "$(json_field key <<<"$HOUSING_JSON")")
+PAD=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$PAD_JSON")" --key "$(json_field key <<<"$PAD_JSON")")
 
 start_server() {
   "$BANJIED" serve --certs-dir "$CERTS" --listen "$SERVER" --metrics-listen off --database "$DB" --log-level warning >>"$WORK/server.log" 2>&1 &
@@ -164,6 +177,16 @@ start_server
 "$BANJIE" enterprise register "$USCC" "${OFFICE[@]}" --name 汶上县鲁源机械有限公司 --industry C --scale small \
   --township 南旺镇 --contact 刘芳:0537-7212345:财务负责人 --liaison 南旺镇人民政府/王强 >"$WORK/enterprise.out" 2>&1 \
   || setup_fail "enterprise register: $(cat "$WORK/enterprise.out")"
+# The hall's registry: windows A00-A09 of the market regulation bureau, comprehensive window Z01
+# with its staff member, and Z01's rating pad.
+for w in A00 A01 A02 A03 A04 A05 A06 A07 A08 A09; do
+  "$BANJIE" window add "$w" "${OFFICE[@]}" --name "窗口$w" --hall 县政务服务中心一楼 --department SCJGJ >>"$WORK/registry.out" 2>&1 \
+    || setup_fail "window add $w: $(cat "$WORK/registry.out")"
+done
+{ "$BANJIE" window add Z01 "${OFFICE[@]}" --name 综合受理窗口 --hall 县政务服务中心一楼 --comprehensive \
+  && "$BANJIE" staff assign "${OFFICE[@]}" --org SCJGJ --person 综合受理员 --window Z01 \
+  && "$BANJIE" registry device add PAD-Z01 "${OFFICE[@]}" --window Z01; } >>"$WORK/registry.out" 2>&1 \
+  || setup_fail "registry: $(cat "$WORK/registry.out")"
 
 # --- clients -----------------------------------------------------------------------------------
 
@@ -237,7 +260,7 @@ keyed() {
 # submitted case joins the case accounting (acked-rating.log); the rating goes to rated.log as
 # KEY<TAB>CASE<TAB>LEVEL<TAB>JSON.
 rating_loop() {
-  local round=$1 n=0 base json number level err=$WORK/client-rating.err
+  local round=$1 n=0 base json number level code err=$WORK/client-rating.err
   local -a rate
   while [[ ! -e $WORK/stop ]]; do
     n=$((n + 1))
@@ -253,10 +276,18 @@ rating_loop() {
     keyed "rating client" "$base-accept" "$err" case accept "${CLERK[@]}" "$number" >/dev/null || return 0
     keyed "rating client" "$base-complete" "$err" case complete "${CLERK[@]}" "$number" --outcome approved >/dev/null || return 0
     level=$((2 + n % 4))
-    rate=(rate "${FIRM[@]}" "$number" --level "$level" --tag 压测)
+    if (( n % 2 == 0 )); then
+      # At the rating pad of window Z01, with the case's one-time rating code (评价码).
+      code=$(json_field rating_code <<<"$json")
+      [[ -n $code ]] || { echo "rating client: case $number has no rating code: $json" >>"$WORK/violations"; return 1; }
+      rate=(rate "${PAD[@]}" "$number" --code "$code" --level "$level" --tag 压测)
+    else
+      code=-
+      rate=(rate "${FIRM[@]}" "$number" --level "$level" --tag 压测)
+    fi
     (( level <= 2 )) && rate+=(--comment "压测差评 $round-$n")
     json=$(keyed "rating client" "$base-rate" "$err" "${rate[@]}") || return 0
-    printf '%s\t%s\t%s\t%s\n' "$base-rate" "$number" "$level" "$json" >>"$WORK/rated.log"
+    printf '%s\t%s\t%s\t%s\t%s\n' "$base-rate" "$number" "$level" "$code" "$json" >>"$WORK/rated.log"
   done
 }
 
@@ -286,6 +317,27 @@ demand_loop() {
   done
 }
 
+# hall_loop ROUND: 一窗受理 at comprehensive window Z01 (a housing bureau item, ZJJ-001), then the
+# bureau's 容缺 acceptance with one material pending; each step keyed. The case joins the case
+# accounting (acked-hall.log); pending.log lists the cases accepted with their material pending.
+hall_loop() {
+  local round=$1 n=0 base json number err=$WORK/client-hall.err
+  while [[ ! -e $WORK/stop ]]; do
+    n=$((n + 1))
+    base=crash-r$round-hall-$n-$RANDOM$RANDOM
+    json=$(keyed "hall client" "$base-submit" "$err" case submit "${HALL[@]}" --item ZJJ-001 --applicant "一窗客户$round-$n" \
+      --window Z01 --note "crash test round $round") || return 0
+    number=$(json_field number <<<"$json")
+    if [[ -z $number ]]; then
+      echo "hall client: key $base-submit: success without a case number: $json" >>"$WORK/violations"
+      return 1
+    fi
+    echo "$base-submit $number" >>"$WORK/acked-hall.log"
+    keyed "hall client" "$base-accept" "$err" case accept "${HOUSING[@]}" "$number" --pending 施工合同 >/dev/null || return 0
+    echo "$number" >>"$WORK/pending.log"
+  done
+}
+
 start_clients() {
   CLIENT_PIDS=()
   rm -f "$WORK/stop"
@@ -296,6 +348,8 @@ start_clients() {
   rating_loop "$1" &
   CLIENT_PIDS+=($!)
   demand_loop "$1" &
+  CLIENT_PIDS+=($!)
+  hall_loop "$1" &
   CLIENT_PIDS+=($!)
 }
 
@@ -316,6 +370,8 @@ stop_clients() {
 }
 
 acked_all() { cat "$WORK"/acked-*.log 2>/dev/null; }
+# The cases 张伟 submitted (replayed with his certificate: keys are scoped to their caller).
+acked_clerk() { cat "$WORK"/acked-[0-9]*.log "$WORK"/acked-rating.log 2>/dev/null; }
 
 # --- checks ------------------------------------------------------------------------------------
 
@@ -365,6 +421,7 @@ check() { # check LABEL
 RATED=0
 DEMANDED=0
 VISITED=0
+PENDING=0
 check_mixed() { # check_mixed LABEL
   local label=$1 bad n
   touch "$WORK/rated.log" "$WORK/demanded.log"
@@ -382,6 +439,11 @@ check_mixed() { # check_mixed LABEL
   (( n == RATED )) || fail "$label: $n rating.create audit rows for $RATED ratings"
   n=$(sql "SELECT count(*) FROM idempotency WHERE method = 'RateCase'")
   (( n == RATED )) || fail "$label: $n RateCase idempotency rows for $RATED ratings"
+  # Given as acknowledged: on the pad (with the code) or by the enterprise's certificate.
+  awk -F'\t' '{print $2 " " ($4 == "-" ? "ENTERPRISE" : "CODE")}' "$WORK/rated.log" | sort >"$WORK/acked.via"
+  sql "SELECT case_number || ' ' || via FROM ratings" | sort >"$WORK/db.via"
+  cmp -s "$WORK/acked.via" "$WORK/db.via" \
+    || fail "$label: how ratings were given differs from what was acknowledged: $(diff "$WORK/acked.via" "$WORK/db.via" | head -n 4 | tr '\n' ' ')"
   local bad_ratings
   bad_ratings=$(awk '$2 <= 2' "$WORK/acked.ratings" | wc -l)
   n=$(sql "SELECT count(*) FROM rectifications r JOIN ratings g ON g.case_id = r.case_id WHERE g.level <= 2")
@@ -416,6 +478,22 @@ check_mixed() { # check_mixed LABEL
   (( n == VISITED )) || fail "$label: $n visit.record audit rows for $VISITED visits"
   n=$(sql "SELECT count(*) FROM idempotency WHERE method = 'RecordVisit'")
   (( n == VISITED )) || fail "$label: $n RecordVisit idempotency rows for $VISITED visits"
+
+  # 容缺 acceptances: each acknowledged case ACCEPTED with exactly one pending material, once; the
+  # hall client's cases belong to the housing bureau and were received at Z01.
+  touch "$WORK/pending.log"
+  sort "$WORK/pending.log" >"$WORK/acked.pending"
+  PENDING=$(wc -l <"$WORK/acked.pending")
+  sql "SELECT c.number FROM case_pending_materials p JOIN cases c ON c.id = p.case_id WHERE p.material = '施工合同' AND p.state = 'PENDING'" \
+    | sort >"$WORK/db.pending"
+  cmp -s "$WORK/acked.pending" "$WORK/db.pending" \
+    || fail "$label: 容缺 acceptances differ from what was acknowledged: $(diff "$WORK/acked.pending" "$WORK/db.pending" | head -n 4 | tr '\n' ' ')"
+  n=$(sql "SELECT count(*) FROM cases WHERE number IN ($(sed "s/.*/'&'/" "$WORK/acked.pending" | paste -sd, - | sed 's/^$/NULL/')) AND state = 'ACCEPTED' AND department_code = 'ZJJ' AND window = 'Z01'")
+  (( n == PENDING )) || fail "$label: $n of $PENDING 容缺 cases are ACCEPTED housing-bureau cases received at Z01"
+  n=$(sql "SELECT count(*) FROM case_readers WHERE department_code = 'SCJGJ' AND reason = 'RECEIVING'")
+  local hall_cases
+  hall_cases=$(cat "$WORK/acked-hall.log" 2>/dev/null | wc -l)
+  (( n == hall_cases )) || fail "$label: $n receiving-window readers for $hall_cases cases received at the comprehensive window"
   return 0
 }
 
@@ -424,8 +502,12 @@ check_mixed() { # check_mixed LABEL
 check_replay_mixed() { # check_replay_mixed LABEL
   local label=$1 key number level json kind id again
   local -a rate
-  while IFS=$'\t' read -r key number level json; do
-    rate=(rate "${FIRM[@]}" "$number" --level "$level" --tag 压测)
+  while IFS=$'\t' read -r key number level code json; do
+    if [[ $code == - ]]; then
+      rate=(rate "${FIRM[@]}" "$number" --level "$level" --tag 压测)
+    else
+      rate=(rate "${PAD[@]}" "$number" --code "$code" --level "$level" --tag 压测)
+    fi
     (( level <= 2 )) && rate+=(--comment "压测差评 replay")
     again=$("$BANJIE" "${rate[@]}" --timeout 10 --idempotency-key "$key" --json 2>&1) || fail "$label: replaying rating key $key failed: $again"
     [[ $again == "$json" ]] || fail "$label: rating key $key answered $json before the crash but now $again"
@@ -468,7 +550,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   tenths=$(( DURATION * 5 + RANDOM % (DURATION * 5 + 1) ))
   sleep "$((tenths / 10)).$((tenths % 10))"
   before=$(acked_all | wc -l)
-  acked_all | shuf -n 5 >"$WORK/replay.pairs" 2>/dev/null || acked_all | tail -n 5 >"$WORK/replay.pairs"
+  acked_clerk | shuf -n 5 >"$WORK/replay.pairs" 2>/dev/null || acked_clerk | tail -n 5 >"$WORK/replay.pairs"
   touch "$WORK/rated.log" "$WORK/demanded.log"
   shuf -n 3 "$WORK/rated.log" >"$WORK/replay.rated" 2>/dev/null || tail -n 3 "$WORK/rated.log" >"$WORK/replay.rated"
   shuf -n 4 "$WORK/demanded.log" >"$WORK/replay.demanded" 2>/dev/null || tail -n 4 "$WORK/demanded.log" >"$WORK/replay.demanded"
@@ -489,7 +571,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   check "$label (after replay)"
   check_mixed "$label (after replay)"
   replayed=$(( $(wc -l <"$WORK/replay.pairs") + $(wc -l <"$WORK/replay.rated") + $(wc -l <"$WORK/replay.demanded") ))
-  log "round $round: restarted; acknowledged in all: $ACKED cases, $RATED ratings, $DEMANDED demands ($VISITED through visits), all present once; $AUDIT; integrity ok; $replayed replayed keys gave the same answers"
+  log "round $round: restarted; acknowledged in all: $ACKED cases, $RATED ratings, $DEMANDED demands ($VISITED through visits), $PENDING 容缺 acceptances, all present once; $AUDIT; integrity ok; $replayed replayed keys gave the same answers"
 done
 
 # The final stop is a graceful one; check the closed file once more.
@@ -509,4 +591,4 @@ retried=$(cat "$WORK"/client-*.err 2>/dev/null | grep -c ' attempt ')
 # closed) cut a call off after it was sent, which is what the kill is for.
 cut=$(cat "$WORK"/client-*.err 2>/dev/null | grep '^banjie:' | grep -vc 'Connection refused')
 log "$retried failed attempts were retried with their keys, $cut of them calls cut off mid-flight by a kill"
-echo "crash test: $ROUNDS rounds in $((SECONDS - T0)) s; acknowledged $ACKED cases, $RATED ratings, $DEMANDED demands ($VISITED through visits); $LOST lost, $DUPLICATED duplicated"
+echo "crash test: $ROUNDS rounds in $((SECONDS - T0)) s; acknowledged $ACKED cases, $RATED ratings ($(awk -F'\t' '$4 != "-"' "$WORK/rated.log" | wc -l) with a rating code on the pad), $DEMANDED demands ($VISITED through visits), $PENDING 容缺 acceptances; $LOST lost, $DUPLICATED duplicated"

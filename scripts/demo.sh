@@ -31,6 +31,11 @@ banjie certs issue --dir $demo/certs --role clerk --org ZJJ --name 赵敏 >/dev/
 banjie certs issue --dir $demo/certs --role clerk --org ZRZYJ --name 孙丽 >/dev/null
 banjie certs issue --dir $demo/certs --role liaison --org 南旺镇人民政府 --name 王强 >/dev/null
 banjie certs issue --dir $demo/certs --role enterprise --org 91370830000001001N --name 张总 >/dev/null
+# Department heads verify 差评 independently of the clerk rated; the rating pad (评价器) of window Z01.
+issued() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["certificate"], d["key"])'; }
+read -r head_cert head_key < <(banjie certs issue --dir $demo/certs --role clerk --org SCJGJ --name 王芳 --json | issued)
+read -r zjj_head_cert zjj_head_key < <(banjie certs issue --dir $demo/certs --role clerk --org ZJJ --name 钱涛 --json | issued)
+read -r pad_cert pad_key < <(banjie certs issue --dir $demo/certs --role pad --org Z01 --name PAD-Z01 --json | issued)
 run ls $demo/certs
 
 say "Start banjied (simulated clock: Mon 2026-11-30 08:55, 600x)"
@@ -47,6 +52,9 @@ other=(--cert $demo/certs/clerk-zhao-min.pem --key $demo/certs/clerk-zhao-min.ke
 land=(--cert $demo/certs/clerk-sun-li.pem --key $demo/certs/clerk-sun-li.key)
 liaison=(--cert $demo/certs/liaison-wang-qiang.pem --key $demo/certs/liaison-wang-qiang.key)
 firm=(--cert $demo/certs/enterprise-zhang-zong.pem --key $demo/certs/enterprise-zhang-zong.key)
+head=(--cert "$head_cert" --key "$head_key")
+zjj_head=(--cert "$zjj_head_cert" --key "$zjj_head_key")
+pad=(--cert "$pad_cert" --key "$pad_key")
 
 say "Window clerk 张伟 of the market regulation bureau checks the connection"
 run banjie health
@@ -54,6 +62,15 @@ run banjie health
 say "The office (营商办) loads the county catalog: 8 departments, 20 service items"
 run banjie catalog import "${office[@]}" catalog/sample-county.json
 run banjie catalog items --department SCJGJ
+
+say "The office registers the hall: window A03 (market regulation), the comprehensive window Z01 (综合窗口), their staff, Z01's rating pad and the department heads"
+run banjie window add A03 "${office[@]}" --name 市场准入窗口 --hall 县政务服务中心一楼 --department SCJGJ
+run banjie window add Z01 "${office[@]}" --name 综合受理窗口 --hall 县政务服务中心一楼 --comprehensive
+banjie staff assign "${office[@]}" --org SCJGJ --person 张伟 --window A03 >/dev/null
+run banjie staff assign "${office[@]}" --org SCJGJ --person 张伟 --window Z01
+run banjie registry device add PAD-Z01 "${office[@]}" --window Z01
+banjie registry head add "${office[@]}" --department SCJGJ --person 王芳 >/dev/null
+run banjie registry head add "${office[@]}" --department ZJJ --person 钱涛
 
 say "Morning at window A03: three cases arrive"
 n1=$(banjie case submit --item SCJGJ-003 --applicant 张总 --uscc 91370830000001001N --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
@@ -123,17 +140,61 @@ banjie case resume "$n1" >/dev/null
 banjie case complete "$n1" --outcome approved >/dev/null
 run banjie rate "$n1" "${firm[@]}" --level 2 --comment "现场核查两次预约未到，耽误开业"
 run banjie rectification list
-run banjie rectification verify "ZG-$n1" --valid --evidence "调取预约记录，情况属实"
-run banjie rectification rectify "ZG-$n1" --measures "核查预约改为当日电话确认，建立提醒制度"
-run banjie rectification follow-up "ZG-$n1" --result "电话回访，企业认可整改" --satisfied
-run banjie rectification close "ZG-$n1"
+say "张伟 concluded the case, so he may not verify the 差评 against himself; the department head 王芳 does"
+try banjie rectification verify "ZG-$n1" --valid --evidence "调取预约记录，情况属实"
+run banjie rectification verify "ZG-$n1" "${head[@]}" --valid --evidence "调取预约记录，情况属实"
+run banjie rectification rectify "ZG-$n1" "${head[@]}" --measures "核查预约改为当日电话确认，建立提醒制度"
+say "The enterprise holds a certificate: it confirms the rectification itself, and then the head closes it"
+run banjie rectification confirm "ZG-$n1" "${firm[@]}" --comment "整改到位，认可"
+run banjie rectification close "ZG-$n1" "${head[@]}"
 run banjie rating measures "${office[@]}" --from 2026-11-01 --to 2026-11-30 --by department
+
+say "一窗受理: at the comprehensive window Z01, 张伟 receives citizen 李娜's construction permit, an item of the housing bureau (ZJJ)"
+n4=$(banjie case submit --item ZJJ-001 --applicant 李娜 --window Z01 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+run banjie case show "$n4"
+
+say "容缺受理: 赵敏 of the housing bureau accepts it while the construction contract is still to come (promised in 5 working days)"
+run banjie case accept "$n4" "${other[@]}" --pending 施工合同
+say "Approval waits for the pending material; once it is recorded as supplied, the case is approved"
+try banjie case complete "$n4" "${other[@]}" --outcome approved
+run banjie case supplied-materials "$n4" "${other[@]}" --material 施工合同
+banjie case complete "$n4" "${other[@]}" --outcome approved >/dev/null
+
+say "出件 back at the comprehensive window; 李娜 rates the service on Z01's rating pad (评价器) — a 差评"
+run banjie case deliver "$n4" --at Z01
+run banjie rate "$n4" "${pad[@]}" --level 2 --comment "补交材料跑了两趟，一次性告知没有说全"
+say "The pad may rate only the case its window has just served, once"
+try banjie rate "$n3" "${pad[@]}" --level 5
+
+say "The rectification of 李娜's 差评: 赵敏 (the clerk rated) may not verify it; the housing bureau's head 钱涛 does"
+try banjie rectification verify "ZG-$n4" "${other[@]}" --valid --evidence "一次性告知清单漏列施工合同"
+run banjie rectification verify "ZG-$n4" "${zjj_head[@]}" --valid --evidence "一次性告知清单漏列施工合同"
+run banjie rectification rectify "ZG-$n4" "${zjj_head[@]}" --measures "修订一次性告知清单，综合窗口与住建局每周核对"
+say "李娜 has no certificate: the follow-up call records her answer, and her confirmation lets the head close it"
+try banjie rectification close "ZG-$n4" "${zjj_head[@]}"
+run banjie rectification follow-up "ZG-$n4" "${zjj_head[@]}" --result "电话回访李娜，认可整改措施" --satisfied
+run banjie rectification close "ZG-$n4" "${zjj_head[@]}"
+
+say "督办: the office supervises the overdue 2-hour registration; the bureau replies with evidence and the office closes it"
+sup=$(banjie supervise issue "${office[@]}" --case "$n2" --action "当日办结并说明超时原因" --working-days 1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+run banjie supervise show "$sup" "${office[@]}"
+run banjie case complete "$n2" --outcome approved
+run banjie supervise reply "$sup" --reply "已办结；超时原因为窗口人员外出培训，已调整排班" --evidence "办件 $n2 办结记录"
+run banjie supervise close "$sup" "${office[@]}"
+
+say "一网通办: 陈静's company registration comes in online and the licence goes back by post — 零跑腿, no trip to the hall"
+n5=$(banjie case submit --channel online --item SCJGJ-002 --applicant 陈静 --uscc 91370830000001001N --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+banjie case accept "$n5" >/dev/null
+banjie case complete "$n5" --outcome approved >/dev/null
+run banjie case deliver "$n5" --by mail
 
 say "The office checks the hash-chained audit log"
 run banjie admin audit verify "${office[@]}"
 
 say "The administration office's SLA dashboard for the month"
 run banjie dashboard --period 2026-11 --by department "${office[@]}"
+say "The same month by channel (受理渠道), with 零跑腿"
+run banjie dashboard --period 2026-11 --by channel "${office[@]}"
 say "The same month as one HTML page with SVG charts, to open in a browser or send by mail"
 run banjie report --period 2026-11 --html $demo/report-2026-11.html "${office[@]}"
 
