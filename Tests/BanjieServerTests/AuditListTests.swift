@@ -50,7 +50,7 @@ extension Banjie_V1_ListAuditRowsRequest {
 }
 
 /// Accountability reads: the office lists and shows audit rows; nobody else can.
-@Suite("Audit log reads (office) over real TLS", .timeLimit(.minutes(3)))
+@Suite("Audit log reads (office) over real TLS", .timeLimit(.minutes(10)))
 struct AuditListTests {
   static let serial = "DEADBEEF01"
 

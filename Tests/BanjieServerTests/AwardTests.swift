@@ -68,7 +68,7 @@ let smallRules = Banjie_V1_SetAwardRulesRequest.with {
   ]
 }
 
-@Suite("Star-service awards end to end over real TLS", .timeLimit(.minutes(3)))
+@Suite("Star-service awards end to end over real TLS", .timeLimit(.minutes(10)))
 struct AwardTests {
   let a = testUSCC(601)
 
@@ -331,7 +331,7 @@ extension ServerHarness {
   }
 }
 
-@Suite("Exemplary cases (优质案例) end to end over real TLS", .timeLimit(.minutes(3)))
+@Suite("Exemplary cases (优质案例) end to end over real TLS", .timeLimit(.minutes(10)))
 struct ExemplaryTests {
   let a = testUSCC(602)
 

@@ -66,7 +66,7 @@ struct DashboardExpectedFigures: Equatable, CustomStringConvertible {
   }
 }
 
-@Suite("Dashboard aggregates at scale (issue 7)", .timeLimit(.minutes(5)))
+@Suite("Dashboard aggregates at scale (issue 7)", .timeLimit(.minutes(10)))
 struct DashboardAggregateTests {
   /// Working seconds from `start` to `end` less those inside the suspensions: how long the
   /// case's clock ran (the suspensions as the database holds them).

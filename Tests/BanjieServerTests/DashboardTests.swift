@@ -25,7 +25,7 @@ struct ExpectedDashboard: Equatable {
   var rated = 0, openRectifications = 0, openDemands = 0
 }
 
-@Suite("SLA dashboard (issue 7)", .timeLimit(.minutes(3)))
+@Suite("SLA dashboard (issue 7)", .timeLimit(.minutes(10)))
 struct DashboardTests {
   static func request(_ from: String, _ to: String, department: String = "", by: String = "") -> Banjie_V1_DashboardRequest {
     .with {
@@ -223,7 +223,7 @@ struct DashboardTests {
   }
 }
 
-@Suite("Dashboard: watching", .timeLimit(.minutes(3)))
+@Suite("Dashboard: watching", .timeLimit(.minutes(10)))
 struct DashboardWatchTests {
   @Test("a watcher gets a fresh dashboard when a case is submitted and when one turns red")
   func watch() async throws {

@@ -78,7 +78,7 @@ func errorField(_ error: RPCError?) -> String? {
   error?.metadata[stringValues: "banjie-error-field"].first(where: { _ in true })
 }
 
-@Suite("Warm-enterprise campaign end to end over real TLS", .timeLimit(.minutes(3)))
+@Suite("Warm-enterprise campaign end to end over real TLS", .timeLimit(.minutes(10)))
 struct EnterpriseTests {
   let a = testUSCC(1001)
   let b = testUSCC(1002)

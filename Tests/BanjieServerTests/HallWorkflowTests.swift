@@ -11,7 +11,7 @@ import Testing
 
 /// The hall's workflows on a case (docs/DOMAIN.md §22): channels and 零跑腿, 一窗受理, transfers
 /// that keep the sender reading, 首问负责 hand-overs and 帮办代办 helpers.
-@Suite("Hall workflows: channels, 一窗受理, 首问负责, 帮办代办 over real TLS", .timeLimit(.minutes(3)))
+@Suite("Hall workflows: channels, 一窗受理, 首问负责, 帮办代办 over real TLS", .timeLimit(.minutes(10)))
 struct HallWorkflowTests {
   static let enterprise = testUSCC(2001)
 

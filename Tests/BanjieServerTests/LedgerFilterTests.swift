@@ -6,7 +6,7 @@ import Testing
 
 /// The demand and rectification ledgers filter like the case ledger: by Asia/Shanghai day
 /// ranges (inclusive), by category and by case number.
-@Suite("demand and rectification ledger filters", .timeLimit(.minutes(3)))
+@Suite("demand and rectification ledger filters", .timeLimit(.minutes(10)))
 struct LedgerFilterTests {
   let a = testUSCC(7001)
 

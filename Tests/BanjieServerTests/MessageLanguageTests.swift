@@ -4,7 +4,7 @@ import Foundation
 import GRPCCore
 import Testing
 
-@Suite("Error messages in the caller's language", .timeLimit(.minutes(2)))
+@Suite("Error messages in the caller's language", .timeLimit(.minutes(10)))
 struct MessageLanguageTests {
   @Test("banjie-lang: zh gets the Chinese text; status, code and field are the same as in English")
   func chinese() async throws {

@@ -14,7 +14,7 @@ import Testing
   import Darwin
 #endif
 
-@Suite("Metrics endpoint (Prometheus)", .timeLimit(.minutes(2)))
+@Suite("Metrics endpoint (Prometheus)", .timeLimit(.minutes(10)))
 struct MetricsTests {
   @Test("calls by method and status, latency by method, open connections and open cases by colour")
   func scrape() async throws {

@@ -11,7 +11,7 @@ import SwiftProtobuf
 import Testing
 
 /// 容缺受理 (docs/DOMAIN.md §20): accepting with non-essential materials pending.
-@Suite("Acceptance with materials pending (容缺受理) over real TLS", .timeLimit(.minutes(2)))
+@Suite("Acceptance with materials pending (容缺受理) over real TLS", .timeLimit(.minutes(10)))
 struct MinorPendingTests {
   static let material = "食品安全管理制度"
 

@@ -8,7 +8,7 @@ import GRDB
 import GRPCCore
 import Testing
 
-@Suite("Operations: revocation and backup", .timeLimit(.minutes(2)))
+@Suite("Operations: revocation and backup", .timeLimit(.minutes(10)))
 struct OperationsTests {
   @Test("a revoked certificate's open connection is closed and it cannot connect again; others go on")
   func revocation() async throws {

@@ -92,7 +92,7 @@ extension Banjie_V1_RateCaseRequest {
   }
 }
 
-@Suite("Rating pads, rating codes and independent rectification (docs/DOMAIN.md §21)", .timeLimit(.minutes(3)))
+@Suite("Rating pads, rating codes and independent rectification (docs/DOMAIN.md §21)", .timeLimit(.minutes(10)))
 struct RatingPadTests {
   let a = testUSCC(701)
   let b = testUSCC(702)

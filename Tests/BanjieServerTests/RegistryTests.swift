@@ -62,7 +62,7 @@ extension Banjie_V1_ServiceWindow {
   }
 }
 
-@Suite("The hall's registry: windows, staff, liaison units (docs/DOMAIN.md §18)", .timeLimit(.minutes(3)))
+@Suite("The hall's registry: windows, staff, liaison units (docs/DOMAIN.md §18)", .timeLimit(.minutes(10)))
 struct RegistryTests {
   @Test("the office registers windows, staff and liaison units, each with an audit row; a retried key writes once")
   func register() async throws {

@@ -53,7 +53,7 @@ final class LogCapture: Sendable {
   }
 }
 
-@Suite("Request ids: on every log line of a call and back to the client", .timeLimit(.minutes(2)))
+@Suite("Request ids: on every log line of a call and back to the client", .timeLimit(.minutes(10)))
 struct RequestLoggingTests {
   @Test("every line a call logs, in the interceptor and in the service, carries its request id; the client gets the id")
   func requestIDOnEveryLine() async throws {

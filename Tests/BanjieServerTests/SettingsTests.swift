@@ -36,7 +36,7 @@ extension Banjie_V1_SetSettingRequest {
 }
 
 /// docs/DOMAIN.md §17: the county settings as RPCs, audited, in force for what comes after.
-@Suite("County settings", .timeLimit(.minutes(3)))
+@Suite("County settings", .timeLimit(.minutes(10)))
 struct SettingsTests {
   let a = testUSCC(1701)
 

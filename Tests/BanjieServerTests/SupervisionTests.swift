@@ -52,7 +52,7 @@ extension Banjie_V1_IssueSupervisionRequest {
   }
 }
 
-@Suite("督办 (supervision orders) end to end over real TLS", .timeLimit(.minutes(3)))
+@Suite("督办 (supervision orders) end to end over real TLS", .timeLimit(.minutes(10)))
 struct SupervisionServerTests {
   /// An accepted case of SCJGJ, received and accepted at the harness's start (Mon 2026-11-30 09:30).
   static func openCase(_ h: ServerHarness) async throws -> String {

@@ -10,7 +10,7 @@ import Testing
 
 /// Server certificate rotation: `TLSReloader.reload` is what SIGHUP runs
 /// (scripts/tls-rotation-check.sh sends a real SIGHUP to a real banjied).
-@Suite("TLS rotation without dropping clients", .timeLimit(.minutes(2)))
+@Suite("TLS rotation without dropping clients", .timeLimit(.minutes(10)))
 struct TLSRotationTests {
   /// The server's own copies of its certificate and key, so a test may replace them.
   struct ServerFiles: Sendable {

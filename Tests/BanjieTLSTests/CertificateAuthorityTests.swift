@@ -3,7 +3,7 @@ import Testing
 
 @testable import BanjieTLS
 
-@Suite("County CA tooling and TLS contexts", .timeLimit(.minutes(3)))
+@Suite("County CA tooling and TLS contexts", .timeLimit(.minutes(10)))
 struct CertificateAuthorityTests {
   @Test("create writes ca.pem and an owner-only ca.key, and refuses to overwrite them")
   func createAndRefuseOverwrite() async throws {

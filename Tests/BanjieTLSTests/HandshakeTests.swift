@@ -5,7 +5,7 @@ import Testing
 
 @testable import BanjieTLS
 
-@Suite("TLS over real sockets", .timeLimit(.minutes(3)))
+@Suite("TLS over real sockets", .timeLimit(.minutes(10)))
 struct HandshakeTests {
   @Test("handshake, then 1 MiB echoed both ways")
   func echoOneMebibyte() async throws {
@@ -255,7 +255,8 @@ struct HandshakeTests {
 
       let start = ContinuousClock.now
       try await client.channel.close()  // succeeds once the server's close_notify arrived
-      #expect(ContinuousClock.now - start < .seconds(5))
+      // Not the 30 s timeout (with room for a loaded machine).
+      #expect(ContinuousClock.now - start < .seconds(20))
       let serverSaw = try await server.recorder.wait { $0.inactiveCount == 1 }
       #expect(serverSaw.errors.isEmpty)
       #expect(client.recorder.snapshot.errors.isEmpty)
@@ -277,7 +278,8 @@ struct HandshakeTests {
       let seen = try await server.recorder.wait(timeout: .seconds(10)) { $0.inactiveCount == 1 }
       let waited = try #require(seen.inactiveAt) - (try #require(seen.closeRequestedAt))
       #expect(waited >= .milliseconds(250))
-      #expect(waited < .seconds(5))
+      // It gave up: well within the recorder's 10 s wait, with room for a loaded machine.
+      #expect(waited < .seconds(9))
       try await client.waitClosed()
     }
   }

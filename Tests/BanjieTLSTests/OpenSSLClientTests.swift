@@ -5,7 +5,7 @@ import Testing
 @testable import BanjieTLS
 
 /// The server against the `openssl s_client` command-line tool.
-@Suite("openssl s_client against the server", .enabled(if: opensslAvailable), .timeLimit(.minutes(3)))
+@Suite("openssl s_client against the server", .enabled(if: opensslAvailable), .timeLimit(.minutes(10)))
 struct OpenSSLClientTests {
   private func sClient(_ pki: TestPKI, port: Int, _ extra: [String]) async throws -> (status: Int32, output: String) {
     try await runOpenSSL(["s_client", "-connect", "127.0.0.1:\(port)", "-CAfile", pki.caFile, "-verify_return_error"] + extra)

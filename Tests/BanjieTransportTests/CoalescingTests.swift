@@ -107,7 +107,7 @@ struct CoalescingTests {
   }
 }
 
-@Suite("A call that loses the race with a closing connection", .timeLimit(.minutes(3)))
+@Suite("A call that loses the race with a closing connection", .timeLimit(.minutes(10)))
 struct ClosingRaceTests {
   @Test("GOAWAY between reserving a slot and opening the stream: the call ends UNAVAILABLE instead of waiting")
   func goAwayBeforeHeaders() async throws {

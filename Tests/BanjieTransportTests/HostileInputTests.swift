@@ -226,7 +226,7 @@ func residentBytes() -> Int? {
   return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
 }
 
-@Suite("Hostile input: the server stays up and other clients see nothing", .serialized, .timeLimit(.minutes(5)))
+@Suite("Hostile input: the server stays up and other clients see nothing", .serialized, .timeLimit(.minutes(10)))
 struct HostileInputTests {
   @Test("at least 50 hostile cases are covered")
   func count() {

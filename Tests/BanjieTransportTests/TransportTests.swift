@@ -12,7 +12,7 @@ import Testing
 
 @testable import BanjieTransport
 
-@Suite("Transport over real TLS sockets", .timeLimit(.minutes(2)))
+@Suite("Transport over real TLS sockets", .timeLimit(.minutes(10)))
 struct TransportTests {
   static let echoGet = "/banjie.v1.EchoService/Get"
   static let echoExpand = "/banjie.v1.EchoService/Expand"
@@ -126,7 +126,9 @@ struct TransportTests {
       let elapsed = ContinuousClock.now - start
       let trailers = try #require(frames.trailers(on: 1))
       #expect(trailers.code == WireStatus.deadlineExceeded)
-      #expect(elapsed < .seconds(5))
+      // Well before the handler's 10 s delay (a bound against that delay, with room for a loaded
+      // machine, not a timing measurement).
+      #expect(elapsed < .seconds(9))
       // A handler that started saw the cancellation and stopped waiting. (Under heavy load the
       // deadline can pass before the handler starts; then it never runs at all.)
       let deadline = ContinuousClock.now + .seconds(3)
@@ -362,7 +364,7 @@ struct TransportTests {
   }
 }
 
-@Suite("Transport: ending calls early", .timeLimit(.minutes(3)))
+@Suite("Transport: ending calls early", .timeLimit(.minutes(10)))
 struct EarlyEndTests {
   @Test("a client that stops reading a server stream early ends the call, and the handler stops")
   func stopReadingEarly() async throws {
@@ -371,13 +373,13 @@ struct EarlyEndTests {
         var request = Banjie_V1_EchoRequest()
         request.count = 1_000_000
         request.payload = Data(repeating: 1, count: 1024)
-        let start = ContinuousClock.now
         let first = try await echo.expand(request) { response in
           for try await message in response.messages { return message.index }
           return UInt32.max
         }
+        // The call returned after the first message: the client did not have to read the other
+        // 999,999 (how long that took is not a test's business; the count below is).
         #expect(first == 0)
-        #expect(ContinuousClock.now - start < .seconds(5))
         // The handler is not left writing into a stream nobody reads.
         let deadline = ContinuousClock.now + .seconds(5)
         var before = harness.echo.snapshot.responsesWritten
