@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The CLI as a service hall uses it, end to end against a live banjied on a fresh database with a
 # simulated clock that stands still (demo clock at 2026-12-01 09:00, speed 0.001):
-#   - golden output: `case show`, `case list`, `alerts`, an error and `--help`, in Chinese
+#   - golden output: `case show`, `case list`, `alerts`, `calendar show`, an error and `--help`, in Chinese
 #     (LANG=zh_CN.UTF-8) and in English (LANG=C), with NO_COLOR set, compared with the files in
 #     Tests/golden/ (run with --update to rewrite them after a deliberate change, then review
 #     the diff);
 #   - NO_COLOR: no escape sequence in any of that output;
+#   - the calendar: `calendar show` keeps its columns after 休 and 班 marks (golden: shipped
+#     2026-02, provisional 2027-02 with its statutory Spring Festival); an import that makes a
+#     statutory holiday a working day is refused (exit 65, named, nothing written) unless forced
+#     with a reason, which the audit row keeps;
 #   - input as typed: a full-width case number and window (Ａ０３, ３７０８３０－…) find the case;
 #   - CSV: `case list --csv` opened with Python's csv module: the UTF-8 BOM, commas, quotes and
 #     a line break in a Chinese applicant's name round-trip, and the rows equal `--json`'s;
@@ -69,6 +73,7 @@ for lang in zh en; do
   # The rating code (评价码) is on the receipt only, never in `case show` (docs/DOMAIN.md §21).
   if grep -qE '^(评价码|rating code)' "$work/out/case-show.$lang.txt"; then fail "case show prints the rating code"; fi
   $lang case list "${clerk[@]}" >"$work/out/case-list.$lang.txt"
+  { $lang calendar show 2026-02 "${clerk[@]}"; $lang calendar show 2027-02 "${clerk[@]}"; } >"$work/out/calendar-show.$lang.txt"
   set +e
   $lang case accept 370830-20261201-000099 "${clerk[@]}" >"$work/out/error.$lang.txt" 2>&1
   code=$?
@@ -90,6 +95,24 @@ grep -q 'accepted' "$work/out/case-show.en.txt" || fail "case show in English la
 grep -q '用法' "$work/out/case-help.zh.txt" || fail "Chinese --help lacks 用法"
 grep -q 'USAGE' "$work/out/case-help.en.txt" || fail "English --help lacks USAGE"
 grep -q 'A03' "$work/out/case-list.zh.txt" || fail "the full-width window was not normalised"
+# A calendar import that lacks the 2027 Spring Festival and works its first day: refused, then forced.
+printf '%s' '{"year":2027,"holidays":["2027-01-01"],"workdays":["2027-02-06"]}' >"$work/2027.json"
+set +e
+refused=$(zh calendar import "$work/2027.json" "${office[@]}" 2>&1)
+code=$?
+set -e
+[ "$code" = 65 ] || fail "an implausible calendar import exited $code, not 65: $refused"
+echo "$refused" | grep -q '2027-02-05（春节）' || fail "the refusal does not name the missing Spring Festival day: $refused"
+echo "$refused" | grep -q '2027-02-06（春节）' || fail "the refusal does not name the worked Spring Festival day: $refused"
+month=$(zh calendar show 2027-02 "${clerk[@]}")
+echo "$month" | grep -q '（暂定）' || fail "a refused calendar import was written: $month"
+forced=$(en calendar import "$work/2027.json" --force --reason checked-against-the-notice "${office[@]}" 2>&1) || fail "a forced import failed: $forced"
+echo "$forced" | grep -q '^warning: imported despite the check: 2027-02-05 (Spring Festival)' || fail "a forced import did not warn: $forced"
+month=$(en calendar show 2027-02 "${clerk[@]}")
+if echo "$month" | grep -q 'provisional'; then fail "a forced import was not written: $month"; fi
+audit=$(en admin audit list --entity calendar_year --entity-id 2027 --json "${office[@]}")
+echo "$audit" | grep -q 'checked-against-the-notice' || fail "the audit row of a forced import lacks its reason: $audit"
+echo "cli-check: an implausible calendar import is refused, and a forced one warns and is audited"
 # CSV as Excel opens it, against the JSON of the same call.
 "$bin/banjie" case list --csv "${clerk[@]}" >"$work/cases.csv"
 "$bin/banjie" case list --json "${clerk[@]}" >"$work/cases.json"

@@ -20,6 +20,8 @@
 #   - one hall client (一窗受理, 容缺受理): the staff of comprehensive window Z01 submit a housing
 #     bureau item there, and a clerk of that bureau accepts it with a material pending
 #     (`banjie case accept --pending`).
+#   - one countersign client (部门会签): the market regulation bureau registers a draft for the
+#     housing bureau to countersign, and the housing bureau answers it.
 # Every other rating is given on the rating pad of window Z01 with the case's one-time rating code
 # (`banjie rate --code`, 评价码) instead of the enterprise's certificate.
 #
@@ -31,7 +33,8 @@
 #     (one case.receive audit row and one SubmitCase key each), ratings (one rating.create audit
 #     row and one RateCase key each, the acknowledged level and way — enterprise or pad — one
 #     rectification per 差评), demands (one demand.raise audit row each), visits (each with the
-#     demand it raised) and 容缺 acceptances (each case ACCEPTED with exactly its pending material);
+#     demand it raised), 容缺 acceptances (each case ACCEPTED with exactly its pending material)
+#     and countersigns (each registered once, each acknowledged answer recorded once, COMPLETE);
 #   - a few keys of each kind acknowledged before the kill, sent again, give the same answer
 #     (the same case number; for ratings, demands and visits the same JSON, byte for byte);
 #   - `banjie admin audit verify` exits 0 and `PRAGMA integrity_check` says ok.
@@ -338,6 +341,26 @@ hall_loop() {
   done
 }
 
+# countersign_loop ROUND: the lead unit registers a draft for ZJJ, ZJJ answers it; each keyed.
+# countersigned.log: DRAFT<TAB>answered|registered.
+countersign_loop() {
+  local round=$1 n=0 base json number err=$WORK/client-countersign.err
+  while [[ ! -e $WORK/stop ]]; do
+    n=$((n + 1))
+    base=crash-r$round-hq-$n-$RANDOM$RANDOM
+    json=$(keyed "countersign client" "$base-register" "$err" countersign register "${CLERK[@]}" --title "压测会签 $round-$n" \
+      --length 1200 --unit ZJJ) || return 0
+    number=$(json_field number <<<"$json")
+    if [[ -z $number ]]; then
+      echo "countersign client: key $base-register: success without a number: $json" >>"$WORK/violations"
+      return 1
+    fi
+    printf '%s\tregistered\n' "$number" >>"$WORK/countersigned.log"
+    keyed "countersign client" "$base-answer" "$err" countersign answer "$number" "${HOUSING[@]}" --agree >/dev/null || return 0
+    printf '%s\tanswered\n' "$number" >>"$WORK/countersigned.log"
+  done
+}
+
 start_clients() {
   CLIENT_PIDS=()
   rm -f "$WORK/stop"
@@ -350,6 +373,8 @@ start_clients() {
   demand_loop "$1" &
   CLIENT_PIDS+=($!)
   hall_loop "$1" &
+  CLIENT_PIDS+=($!)
+  countersign_loop "$1" &
   CLIENT_PIDS+=($!)
 }
 
@@ -422,6 +447,7 @@ RATED=0
 DEMANDED=0
 VISITED=0
 PENDING=0
+COUNTERSIGNED=0
 check_mixed() { # check_mixed LABEL
   local label=$1 bad n
   touch "$WORK/rated.log" "$WORK/demanded.log"
@@ -494,6 +520,22 @@ check_mixed() { # check_mixed LABEL
   local hall_cases
   hall_cases=$(cat "$WORK/acked-hall.log" 2>/dev/null | wc -l)
   (( n == hall_cases )) || fail "$label: $n receiving-window readers for $hall_cases cases received at the comprehensive window"
+
+  # Countersigns: every acknowledged draft once, every acknowledged answer recorded (and the draft
+  # COMPLETE); nothing the clients were not told of.
+  touch "$WORK/countersigned.log"
+  awk -F'\t' '$2 == "registered" {print $1}' "$WORK/countersigned.log" | sort >"$WORK/acked.drafts"
+  COUNTERSIGNED=$(wc -l <"$WORK/acked.drafts")
+  sql "SELECT number FROM countersign_documents" | sort >"$WORK/db.drafts"
+  cmp -s "$WORK/acked.drafts" "$WORK/db.drafts" \
+    || fail "$label: countersign drafts differ from what was acknowledged: $(diff "$WORK/acked.drafts" "$WORK/db.drafts" | head -n 4 | tr '\n' ' ')"
+  awk -F'\t' '$2 == "answered" {print $1}' "$WORK/countersigned.log" | sort >"$WORK/acked.answers"
+  sql "SELECT d.number FROM countersign_units u JOIN countersign_documents d ON d.id = u.document_id WHERE u.answered_at IS NOT NULL AND d.state = 'COMPLETE'" \
+    | sort >"$WORK/db.answers"
+  cmp -s "$WORK/acked.answers" "$WORK/db.answers" \
+    || fail "$label: countersign answers differ from what was acknowledged: $(diff "$WORK/acked.answers" "$WORK/db.answers" | head -n 4 | tr '\n' ' ')"
+  n=$(sql "SELECT count(*) FROM audit_log WHERE action = 'countersign.answer'")
+  (( n == $(wc -l <"$WORK/acked.answers") )) || fail "$label: $n countersign.answer audit rows for $(wc -l <"$WORK/acked.answers") answers"
   return 0
 }
 
@@ -571,7 +613,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   check "$label (after replay)"
   check_mixed "$label (after replay)"
   replayed=$(( $(wc -l <"$WORK/replay.pairs") + $(wc -l <"$WORK/replay.rated") + $(wc -l <"$WORK/replay.demanded") ))
-  log "round $round: restarted; acknowledged in all: $ACKED cases, $RATED ratings, $DEMANDED demands ($VISITED through visits), $PENDING 容缺 acceptances, all present once; $AUDIT; integrity ok; $replayed replayed keys gave the same answers"
+  log "round $round: restarted; acknowledged in all: $ACKED cases, $RATED ratings, $DEMANDED demands ($VISITED through visits), $PENDING 容缺 acceptances, $COUNTERSIGNED countersigns, all present once; $AUDIT; integrity ok; $replayed replayed keys gave the same answers"
 done
 
 # The final stop is a graceful one; check the closed file once more.
@@ -591,4 +633,4 @@ retried=$(cat "$WORK"/client-*.err 2>/dev/null | grep -c ' attempt ')
 # closed) cut a call off after it was sent, which is what the kill is for.
 cut=$(cat "$WORK"/client-*.err 2>/dev/null | grep '^banjie:' | grep -vc 'Connection refused')
 log "$retried failed attempts were retried with their keys, $cut of them calls cut off mid-flight by a kill"
-echo "crash test: $ROUNDS rounds in $((SECONDS - T0)) s; acknowledged $ACKED cases, $RATED ratings ($(awk -F'\t' '$4 != "-"' "$WORK/rated.log" | wc -l) with a rating code on the pad), $DEMANDED demands ($VISITED through visits), $PENDING 容缺 acceptances; $LOST lost, $DUPLICATED duplicated"
+echo "crash test: $ROUNDS rounds in $((SECONDS - T0)) s; acknowledged $ACKED cases, $RATED ratings ($(awk -F'\t' '$4 != "-"' "$WORK/rated.log" | wc -l) with a rating code on the pad), $DEMANDED demands ($VISITED through visits), $PENDING 容缺 acceptances, $COUNTERSIGNED countersigns ($(awk -F'\t' '$2 == "answered"' "$WORK/countersigned.log" | wc -l) answered); $LOST lost, $DUPLICATED duplicated"

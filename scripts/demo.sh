@@ -72,6 +72,11 @@ run banjie registry device add PAD-Z01 "${office[@]}" --window Z01
 banjie registry head add "${office[@]}" --department SCJGJ --person 王芳 >/dev/null
 run banjie registry head add "${office[@]}" --department ZJJ --person 钱涛
 
+say "部门会签: 张伟's bureau sends a draft to the housing and natural-resources bureaus; each has 5 working days (the county setting countersign_limit_working_days)"
+hq=$(banjie countersign register --title 关于优化食品经营许可办理流程的通知（征求意见稿） --length 2600 --policy \
+  --unit ZJJ --unit ZRZYJ --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
+run banjie countersign show "$hq"
+
 say "Morning at window A03: three cases arrive"
 n1=$(banjie case submit --item SCJGJ-003 --applicant 张总 --uscc 91370830000001001N --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
 echo "食品经营许可 (5 working days):        $n1"
@@ -181,6 +186,10 @@ run banjie supervise show "$sup" "${office[@]}"
 run banjie case complete "$n2" --outcome approved
 run banjie supervise reply "$sup" --reply "已办结；超时原因为窗口人员外出培训，已调整排班" --evidence "办件 $n2 办结记录"
 run banjie supervise close "$sup" "${office[@]}"
+
+say "部门会签, hours later: the housing bureau answers with comments; the natural-resources bureau's clock still runs"
+run banjie countersign answer "$hq" "${other[@]}" --comments "第三条建议补充容缺受理的适用范围"
+run banjie countersign list --waiting-on ZRZYJ "${office[@]}"
 
 say "一网通办: 陈静's company registration comes in online and the licence goes back by post — 零跑腿, no trip to the hall"
 n5=$(banjie case submit --channel online --item SCJGJ-002 --applicant 陈静 --uscc 91370830000001001N --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')

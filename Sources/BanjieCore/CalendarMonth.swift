@@ -9,7 +9,8 @@ public struct CalendarDay: Sendable, Hashable, Codable {
 public struct CalendarMonth: Sendable, Hashable, Codable {
   public let year: Int
   public let month: Int
-  /// True when the year has no imported notice (plain Monday–Friday).
+  /// True when the year has no imported notice: its holidays are the statutory ones only
+  /// (`StatutoryHoliday`), with no make-up working day.
   public let isProvisional: Bool
   public let days: [CalendarDay]
 

@@ -1,7 +1,8 @@
 import Foundation
 
 /// One year's State Council holiday notice: the weekday holidays and the weekend make-up
-/// working days. Everything else follows the plain Monday–Friday rule.
+/// working days. Everything else follows the plain Monday–Friday rule. An import is also checked
+/// for plausibility (`implausibilities()`, docs/DOMAIN.md §4) before it is stored.
 ///
 /// Its JSON form is what the office imports:
 /// `{"year":2027,"holidays":["2027-01-01",...],"workdays":["2027-02-07",...]}`.
@@ -28,6 +29,13 @@ public struct CalendarYearData: Sendable, Hashable, Codable {
     self.year = year
     self.holidays = expand(holidays)
     self.makeUpWorkdays = expand(makeUpWorkdays)
+  }
+
+  /// Dates known to be valid and in the year (a provisional year's statutory holidays).
+  init(unchecked year: Int, holidays: [LocalDate], makeUpWorkdays: [LocalDate]) {
+    self.year = year
+    self.holidays = holidays.sorted()
+    self.makeUpWorkdays = makeUpWorkdays.sorted()
   }
 
   /// Imports the office's JSON document, with errors a clerk can fix.
@@ -85,6 +93,66 @@ public struct CalendarYearData: Sendable, Hashable, Codable {
     guard date.year == year else {
       throw .invalidArgument("calendar.import.date_outside_year", arguments: ["\(date)", "\(year)"], field: field)
     }
+  }
+
+  // MARK: Plausibility
+
+  /// How many holidays a notice lists. At least 11: the statutory days before 2025 (since then
+  /// 13, each a weekday off or given one in its place, so a notice of weekday holidays lists 13 or
+  /// more). At most 40: the breaks of recent notices come to about 33 days, weekends included.
+  public static let plausibleHolidayCount = 11...40
+  /// At most this many make-up working days: recent notices have had 5 to 8.
+  public static let maximumMakeUpWorkdays = 12
+
+  /// What makes this data unlike a State Council notice (docs/DOMAIN.md §4), each naming its
+  /// field: a statutory holiday (`StatutoryHoliday`, for its years) that the data makes a working
+  /// day — a weekday not listed in `holidays`, or a weekend day listed in `workdays` — and a number
+  /// of holidays or make-up working days out of the plausible range. Empty when it looks right.
+  public func implausibilities() -> [DomainError] {
+    var problems: [DomainError] = []
+    // Outside StatutoryHoliday.years only the counts are checked.
+    if let statutory = try? StatutoryHoliday.days(in: year) {
+      let holidays = Set(self.holidays)
+      let workdays = Set(self.makeUpWorkdays)
+      var seen = Set<LocalDate>()
+      for day in statutory where seen.insert(day.date).inserted {
+        let arguments = [day.date.description, day.festival.rawValue]
+        if workdays.contains(day.date) {
+          problems.append(
+            DomainError(
+              kind: .failedPrecondition, code: "calendar.import.implausible", messageKey: "calendar.import.implausible#statutory_workday",
+              arguments: arguments, field: "workdays"))
+        } else if !day.date.weekday.isWeekend && !holidays.contains(day.date) {
+          problems.append(
+            DomainError(
+              kind: .failedPrecondition, code: "calendar.import.implausible", messageKey: "calendar.import.implausible#statutory_missing",
+              arguments: arguments, field: "holidays"))
+        }
+      }
+    }
+    if !Self.plausibleHolidayCount.contains(holidays.count) {
+      problems.append(
+        DomainError(
+          kind: .failedPrecondition, code: "calendar.import.implausible", messageKey: "calendar.import.implausible#holiday_count",
+          arguments: ["\(holidays.count)", "\(Self.plausibleHolidayCount.lowerBound)", "\(Self.plausibleHolidayCount.upperBound)"],
+          field: "holidays"))
+    }
+    if makeUpWorkdays.count > Self.maximumMakeUpWorkdays {
+      problems.append(
+        DomainError(
+          kind: .failedPrecondition, code: "calendar.import.implausible", messageKey: "calendar.import.implausible#workday_count",
+          arguments: ["\(makeUpWorkdays.count)", "\(Self.maximumMakeUpWorkdays)"], field: "workdays"))
+    }
+    return problems
+  }
+
+  /// Refuses data with `implausibilities()` (FAILED_PRECONDITION on the first one's field), listing
+  /// every one; an office that has checked the notice imports it anyway with force and a reason.
+  public func checkPlausible() throws(DomainError) {
+    let problems = implausibilities()
+    guard let first = problems.first else { return }
+    throw DomainError(
+      kind: .failedPrecondition, code: "calendar.import.implausible", arguments: ["\(year)"], reasons: problems, field: first.field)
   }
 
   // MARK: Codable

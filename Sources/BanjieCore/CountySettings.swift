@@ -10,6 +10,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
     case rectificationLimitWorkingDays = "rectification_limit_working_days"
     case yellowThreshold = "yellow_threshold"
     case officeHours = "office_hours"
+    case countersignLimitWorkingDays = "countersign_limit_working_days"
 
     /// The key of the `meta` row that holds the value. The first three rows come with the schema
     /// (migrations v2 and v3); the last two exist once the office has set them.
@@ -20,6 +21,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
       case .rectificationLimitWorkingDays: "rectifications.limit_working_days"
       case .yellowThreshold: "sla.yellow_threshold"
       case .officeHours: "sla.office_hours"
+      case .countersignLimitWorkingDays: "countersign.limit_working_days"
       }
     }
 
@@ -46,6 +48,8 @@ public struct CountySettings: Sendable, Hashable, Codable {
   public var yellowThreshold: Double
   /// 工作时间: the office periods of a working day.
   public var officeHours: [OfficePeriod]
+  /// 会签时限: working days a countersigning unit has from receiving a draft (§十一: "原则上…不超过5个工作日").
+  public var countersignLimitWorkingDays: Int = 5
 
   /// The defaults: the values the schema ships, the configured yellow threshold and the
   /// standard office day.
@@ -60,7 +64,20 @@ public struct CountySettings: Sendable, Hashable, Codable {
     self.officeHours = officeHours
   }
 
+  /// Settings stored (in idempotent replays) before the countersign limit existed read with its default.
+  public init(from decoder: any Decoder) throws {
+    let container = try decoder.container(keyedBy: CodingKeys.self)
+    self.demandLimitWorkingDays = try container.decode(Int.self, forKey: .demandLimitWorkingDays)
+    self.ratingWindowDays = try container.decode(Int.self, forKey: .ratingWindowDays)
+    self.rectificationLimitWorkingDays = try container.decode(Int.self, forKey: .rectificationLimitWorkingDays)
+    self.yellowThreshold = try container.decode(Double.self, forKey: .yellowThreshold)
+    self.officeHours = try container.decode([OfficePeriod].self, forKey: .officeHours)
+    self.countersignLimitWorkingDays = try container.decodeIfPresent(Int.self, forKey: .countersignLimitWorkingDays) ?? 5
+  }
+
   public static let limitRange = 1...365
+  /// A countersign limit: 1–30 working days.
+  public static let countersignLimitRange = 1...30
   public static let ratingWindowRange = 1...90
   /// The yellow threshold in whole percent.
   public static let yellowPercentRange = 50...95
@@ -77,6 +94,7 @@ public struct CountySettings: Sendable, Hashable, Codable {
     case .rectificationLimitWorkingDays: String(self.rectificationLimitWorkingDays)
     case .yellowThreshold: Self.thresholdText(self.yellowThreshold)
     case .officeHours: Self.officeHoursText(self.officeHours)
+    case .countersignLimitWorkingDays: String(self.countersignLimitWorkingDays)
     }
   }
 
@@ -97,6 +115,8 @@ public struct CountySettings: Sendable, Hashable, Codable {
       self.yellowThreshold = try Self.parseThreshold(value)
     case .officeHours:
       self.officeHours = try Self.parseOfficeHours(value)
+    case .countersignLimitWorkingDays:
+      self.countersignLimitWorkingDays = try Self.parseWhole(value, key: key, range: Self.countersignLimitRange, messageKey: workingDays)
     }
   }
 

@@ -10,7 +10,9 @@
 /// `localizedMessage(_:)` is the text in a client's language.
 ///
 /// An error may wrap the error that caused it (`cause`, e.g. a bad date inside a filter): the
-/// cause's text, in the same language, fills the placeholder after the last argument.
+/// cause's text, in the same language, fills the placeholder after the last argument. A refusal
+/// with several reasons (a calendar import that looks wrong in more than one way) lists them
+/// (`reasons`): their texts, joined, fill the placeholder after that.
 ///
 /// `init(kind:code:message:field:)` still takes a finished English message, for texts that come
 /// from elsewhere (a client's own parse error); such an error reads the same in every language.
@@ -39,12 +41,15 @@ public struct DomainError: Error, Sendable, Hashable, CustomStringConvertible {
   private var literalMessage: String?
   /// The error this one wraps: empty, or one element (an array, as a struct cannot hold itself).
   private var causes: [DomainError]
+  /// Every reason of a refusal that has several, in order; empty for most errors.
+  public private(set) var reasons: [DomainError] = []
 
   /// An error whose message is the catalogue template `messageKey` (by default the code) filled
-  /// with `arguments`, then with the text of `cause` when there is one.
+  /// with `arguments`, then with the text of `cause` when there is one, then with the texts of
+  /// `reasons` joined into one list when there are any.
   public init(
     kind: Kind, code: String, messageKey: String? = nil, arguments: [String] = [], cause: DomainError? = nil,
-    field: String? = nil
+    reasons: [DomainError] = [], field: String? = nil
   ) {
     self.kind = kind
     self.code = code
@@ -53,6 +58,7 @@ public struct DomainError: Error, Sendable, Hashable, CustomStringConvertible {
     self.field = field
     self.literalMessage = nil
     self.causes = cause.map { [$0] } ?? []
+    self.reasons = reasons
   }
 
   /// An error with a finished message and no template: every language shows `message` as given.
@@ -79,7 +85,10 @@ public struct DomainError: Error, Sendable, Hashable, CustomStringConvertible {
   /// English, then to the key and arguments), or the finished message given without a template.
   public func localizedMessage(_ language: MessageLanguage) -> String {
     if let literal = self.literalMessage { return literal }
-    let filling = self.arguments + self.causes.map { $0.localizedMessage(language) }
+    var filling = self.arguments + self.causes.map { $0.localizedMessage(language) }
+    if !self.reasons.isEmpty {
+      filling.append(self.reasons.map { $0.localizedMessage(language) }.joined(separator: language == .zh ? "；" : "; "))
+    }
     if let text = ServerMessages.text(code: self.messageKey, arguments: filling, language: language) { return text }
     if let text = ServerMessages.text(code: self.messageKey, arguments: filling, language: .en) { return text }
     return ([self.messageKey] + filling).joined(separator: ": ")

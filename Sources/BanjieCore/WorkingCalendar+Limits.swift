@@ -5,10 +5,13 @@ extension WorkingCalendar {
   ///
   /// Administrative law does not count the starting day: the limit ends at the close of office
   /// hours on the n-th working day after the day `start` falls on, whatever the time of day
-  /// (also when `start` is on a holiday, a weekend or after hours).
+  /// (also when `start` is on a holiday, a weekend or after hours). Refused when a counted day
+  /// falls in a year the calendar does not know (`knows(year:)`).
   public func due(after start: Date, workingDays n: Int) throws(DomainError) -> Date {
     try Self.checkLimit(n, unit: "working days", field: "workingDays")
-    let day = nthWorkingDay(after: split(start).day, n)
+    let first = split(start).day
+    let day = nthWorkingDay(after: first, n)
+    try requireKnown(from: first + 1, through: day)
     return instant(day: day, second: closingSecond)
   }
 
@@ -20,7 +23,8 @@ extension WorkingCalendar {
   }
 
   /// The earliest instant by which `workingSeconds` office seconds have passed since `start`.
-  /// Zero returns `start` itself. At most the office time of 3650 working days.
+  /// Zero returns `start` itself. At most the office time of 3650 working days. Refused when the
+  /// days from `start` to the result touch a year the calendar does not know (`knows(year:)`).
   public func adding(workingSeconds: Int64, to start: Date) throws(DomainError) -> Date {
     let maximum = Int64(Self.limitRange.upperBound) * Int64(officeSecondsPerDay)
     guard (0...maximum).contains(workingSeconds) else {
@@ -28,18 +32,20 @@ extension WorkingCalendar {
     }
     guard workingSeconds > 0 else { return start }
     var remaining = Int(workingSeconds)
-    var (day, second) = split(start)
-    if kind(dayNumber: day).isWorkingDay {
+    let (first, second) = split(start)
+    if kind(dayNumber: first).isWorkingDay {
       let done = officeSeconds(before: second)
       if remaining <= officeSecondsPerDay - done {
-        return instant(day: day, second: self.second(afterOfficeSeconds: done + remaining))
+        try requireKnown(from: first, through: first)
+        return instant(day: first, second: self.second(afterOfficeSeconds: done + remaining))
       }
       remaining -= officeSecondsPerDay - done
     }
     // Skip whole working days, then place the rest in the last one.
     let wholeDays = (remaining - 1) / officeSecondsPerDay
     remaining -= wholeDays * officeSecondsPerDay
-    day = nthWorkingDay(after: day, wholeDays + 1)
+    let day = nthWorkingDay(after: first, wholeDays + 1)
+    try requireKnown(from: first, through: day)
     return instant(day: day, second: self.second(afterOfficeSeconds: remaining))
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Working days and office hours of the county: the ruler every limit is measured with.
 ///
@@ -81,9 +82,25 @@ public struct WorkingCalendar: Sendable, Equatable {
 
   public func data(forYear year: Int) -> CalendarYearData? { tables[year]?.data }
 
-  /// A year without a notice is counted on plain Monday–Friday, and results that depend on it
-  /// are provisional until the notice is imported.
+  /// A year without a notice is provisional: it counts the statutory holidays of
+  /// `StatutoryHoliday` (2025–2100) and no make-up working day, and results that depend on it are
+  /// provisional until the notice is imported.
   public func isProvisional(year: Int) -> Bool { tables[year] == nil }
+
+  /// Whether the calendar knows a year: it has the year's notice, or it computes the year's
+  /// statutory holidays. Deadlines and month views refuse a year it does not know rather than
+  /// count it on plain Monday–Friday; measuring elapsed working time, which cannot refuse, counts
+  /// such a year (before 2025 without a notice, or after 2100) on plain Monday–Friday.
+  public func knows(year: Int) -> Bool { tables[year] != nil || StatutoryHoliday.years.contains(year) }
+
+  /// Refuses a span of days (day numbers, both ends included) that touches a year the calendar
+  /// does not know (`knows(year:)`): a deadline there would be a guess.
+  func requireKnown(from first: Int, through last: Int) throws(DomainError) {
+    guard first <= last else { return }
+    for year in LocalDate(dayNumber: first).year...LocalDate(dayNumber: last).year where !knows(year: year) {
+      throw StatutoryHoliday.unknownYear(year)
+    }
+  }
 
   /// Whether any local year touched by the span between two instants is provisional.
   public func isProvisional(from start: Date, through end: Date) -> Bool {
@@ -103,9 +120,11 @@ public struct WorkingCalendar: Sendable, Equatable {
     LocalDate(dayNumber: nthWorkingDay(after: day.dayNumber, 1))
   }
 
-  /// A month with each day's kind, for the calendar view.
+  /// A month with each day's kind, for the calendar view; refused for a year the calendar does
+  /// not know (`knows(year:)`).
   public func month(_ year: Int, _ month: Int) throws(DomainError) -> CalendarMonth {
     let first = try LocalDate(year: year, month: month, day: 1)
+    guard knows(year: year) else { throw StatutoryHoliday.unknownYear(year) }
     let start = first.dayNumber
     let days = (0..<LocalDate.daysIn(month: month, year: year)).map { offset in
       CalendarDay(date: LocalDate(unchecked: year, month, offset + 1), kind: kind(dayNumber: start + offset))
@@ -115,10 +134,16 @@ public struct WorkingCalendar: Sendable, Equatable {
 
   func kind(dayNumber: Int) -> DayKind {
     let date = LocalDate(dayNumber: dayNumber)
-    if let table = tables[date.year] {
+    if let table = yearTable(date.year) {
       return table.kinds[dayNumber - table.firstDay]
     }
     return Weekday(dayNumber: dayNumber).isWeekend ? .weekend : .workday
+  }
+
+  /// The year's notice or, for a provisional year, its statutory holidays; nil for a year the
+  /// calendar does not know, which counts plain Monday–Friday where nothing can refuse.
+  private func yearTable(_ year: Int) -> YearTable? {
+    tables[year] ?? StatutoryTables.table(forYear: year)
   }
 
   /// Working days in the day-number range [from, to).
@@ -128,7 +153,7 @@ public struct WorkingCalendar: Sendable, Equatable {
     while day < to {
       let year = LocalDate(dayNumber: day).year
       let end = min(to, LocalDate(unchecked: year + 1, 1, 1).dayNumber)
-      if let table = tables[year] {
+      if let table = yearTable(year) {
         count += table.workingBefore[end - table.firstDay] - table.workingBefore[day - table.firstDay]
       } else {
         count += Self.weekdayCount(from: day, to: end)
@@ -142,7 +167,8 @@ public struct WorkingCalendar: Sendable, Equatable {
   func nthWorkingDay(after day: Int, _ n: Int) -> Int {
     var found = 0
     var candidate = day
-    // Terminates: a year without data has weekdays, and a notice can only remove a year's weekdays.
+    // Terminates: a year without a notice has weekdays (13 statutory holidays at most remove a
+    // few), and a notice can only remove a year's weekdays.
     while found < n {
       candidate += 1
       if kind(dayNumber: candidate).isWorkingDay { found += 1 }
@@ -221,6 +247,21 @@ public struct WorkingCalendar: Sendable, Equatable {
 
   public static func == (lhs: WorkingCalendar, rhs: WorkingCalendar) -> Bool {
     lhs.officeHours == rhs.officeHours && lhs.tables.mapValues(\.data) == rhs.tables.mapValues(\.data)
+  }
+}
+
+/// The tables of provisional years, their statutory holidays only: computed once per process and
+/// year (the Chinese calendar is too slow to ask day by day), and never changed.
+private enum StatutoryTables {
+  static let cache = Mutex<[Int: YearTable]>([:])
+
+  static func table(forYear year: Int) -> YearTable? {
+    guard StatutoryHoliday.years.contains(year) else { return nil }
+    if let table = cache.withLock({ $0[year] }) { return table }
+    guard let days = try? StatutoryHoliday.days(in: year) else { return nil }
+    let table = YearTable(CalendarYearData(unchecked: year, holidays: days.map(\.date), makeUpWorkdays: []))
+    cache.withLock { $0[year] = table }
+    return table
   }
 }
 

@@ -115,6 +115,7 @@ public struct BanjieServerApp: Sendable {
       DashboardService(env: environment),
       SettingsService(env: environment),
       SupervisionService(env: environment),
+      CountersignService(env: environment),
     ]
     let interceptor = RequestInterceptor(logger: self.logger, metrics: metrics, onChange: { environment.changes.signal() })
     let server = GRPCServer(transport: transport, services: services, interceptors: [interceptor])

@@ -85,9 +85,10 @@ public final class ServerEnvironment: Sendable {
   /// serial writer: the new clock is made from the one current there and installed before the
   /// writer takes its next transaction, so a sweeper pass (which reads the clock inside its own
   /// write, see `sweep`) never recolours cases with the calendar a committed import replaced.
-  func importCalendarYear(_ data: CalendarYearData, actor: Actor) async throws -> Int {
+  /// Implausible data is refused unless `forceReason` is given (docs/DOMAIN.md §4).
+  func importCalendarYear(_ data: CalendarYearData, forceReason: String?, actor: Actor) async throws -> CalendarImportResult {
     try await self.store.importCalendarYear(
-      data, actor: actor, now: self.now.now,
+      data, forceReason: forceReason, actor: actor, now: self.now.now,
       clock: {
         let current = self.sla
         return try SLAClock(
@@ -128,7 +129,8 @@ public final class ServerEnvironment: Sendable {
 
   /// One pass of the SLA sweeper: stores and publishes what changed.
   /// `full: false` is the quick pass: only cases whose next colour change has come (see
-  /// BanjieStore.sweep); demands, rectifications, supervision orders (督办) and 容缺 materials wait for
+  /// BanjieStore.sweep); demands, rectifications, supervision orders (督办), 容缺 materials and
+  /// countersigns (会签) wait for
   /// the full pass. Each store sweep reads the clock inside its write transaction, after any calendar
   /// import the writer ran before it.
   @discardableResult
@@ -140,6 +142,7 @@ public final class ServerEnvironment: Sendable {
       alerts += try await self.store.sweepRectifications(clock: self.sla, now: now)
       alerts += try await self.store.sweepSupervision(clock: self.sla, now: now)
       alerts += try await self.store.sweepPendingMaterials(clock: self.sla, now: now)
+      alerts += try await self.store.sweepCountersign(clock: self.sla, now: now)
     }
     if !alerts.isEmpty {
       self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])

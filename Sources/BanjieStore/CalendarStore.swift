@@ -2,6 +2,14 @@ public import BanjieCore
 import Foundation
 import GRDB
 
+/// What a calendar import did.
+public struct CalendarImportResult: Sendable, Hashable {
+  /// Open cases whose deadlines moved.
+  public var recomputed: Int
+  /// The plausibility problems that force overrode (docs/DOMAIN.md §4); empty when there were none.
+  public var overridden: [DomainError]
+}
+
 extension BanjieStore {
   /// The shipped years with every imported year installed over them.
   public func loadCalendar(base: WorkingCalendar = .standard) async throws -> WorkingCalendar {
@@ -16,28 +24,46 @@ extension BanjieStore {
 
   /// Stores a year's notice and recomputes the deadlines of open work under the new calendar.
   ///
+  /// Data that fails the plausibility checks (`CalendarYearData.checkPlausible`, docs/DOMAIN.md §4)
+  /// is refused with FAILED_PRECONDITION and nothing is written, unless `forceReason` is given
+  /// (1–500 characters): then it is stored, and the audit row records that it was forced, the
+  /// reason and what the checks found.
+  ///
   /// One serial step of the writer: `clock` makes the new clock from the current one, the year is
   /// stored and open work recomputed in one transaction, and after its commit `install` puts the
   /// clock in force, all before the writer runs any other write. A sweep that reads the clock in
   /// its own write therefore sees either the old calendar and the old data or both new ones.
   public func importCalendarYear(
-    _ data: CalendarYearData, actor: Actor, now: Date,
+    _ data: CalendarYearData, forceReason: String? = nil, actor: Actor, now: Date,
     clock makeClock: @escaping @Sendable () throws -> SLAClock,
     install: @escaping @Sendable (SLAClock) -> Void
-  ) async throws -> Int {
-    try await self.pool.writeWithoutTransaction { db in
+  ) async throws -> CalendarImportResult {
+    let problems = data.implausibilities()
+    if let forceReason {
+      try FieldRules.text(forceReason, field: "reason", max: 500)
+    } else {
+      try data.checkPlausible()
+    }
+    var detail: [String: String] = [:]
+    if let forceReason, !problems.isEmpty {
+      detail = ["forced": "true", "reason": forceReason, "problems": problems.map(\.message).joined(separator: "; ")]
+    }
+    let forced = detail
+    return try await self.pool.writeWithoutTransaction { db in
       let clock = try makeClock()
-      var result = 0
+      var recomputed = 0
       try db.inTransaction {
-        result = try Self.importCalendarYear(db, data, actor: actor, clock: clock, now: now)
+        recomputed = try Self.importCalendarYear(db, data, actor: actor, clock: clock, now: now, detail: forced)
         return .commit
       }
       install(clock)
-      return result
+      return CalendarImportResult(recomputed: recomputed, overridden: problems)
     }
   }
 
-  private static func importCalendarYear(_ db: Database, _ data: CalendarYearData, actor: Actor, clock: SLAClock, now: Date) throws -> Int {
+  private static func importCalendarYear(
+    _ db: Database, _ data: CalendarYearData, actor: Actor, clock: SLAClock, now: Date, detail forced: [String: String]
+  ) throws -> Int {
     try db.execute(
       sql:
         "INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?) ON CONFLICT(year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at",
@@ -59,9 +85,10 @@ extension BanjieStore {
         try record.update(db, columns: ["colour_changes_at"])
       }
     }
+    var detail = ["holidays": String(data.holidays.count), "workdays": String(data.makeUpWorkdays.count), "recomputed": String(recomputed)]
+    detail.merge(forced) { $1 }
     try AuditLog.append(
-      db, at: now, actor: actor, action: "calendar.import", entity: "calendar_year", entityID: String(data.year),
-      detail: ["holidays": String(data.holidays.count), "workdays": String(data.makeUpWorkdays.count), "recomputed": String(recomputed)])
+      db, at: now, actor: actor, action: "calendar.import", entity: "calendar_year", entityID: String(data.year), detail: detail)
     return recomputed
   }
 }

@@ -106,6 +106,8 @@ public struct DashboardReport: Sendable, Hashable {
   public var overdueSupervisions = 0
   /// 零跑腿: completed cases of the period that came in and went back online or by post.
   public var zeroTrip = 0
+  /// 部门会签 by unit (docs/DOMAIN.md §23).
+  public var countersigns: [CountersignUnitFigures] = []
   public var zeroTripRate: Double { RatingMeasuresRow.share(self.zeroTrip, self.summary.completed) }
   /// Enterprises with at least one visit in the period, and enterprises in the registry.
   public var visitedEnterprises: Int
@@ -269,6 +271,7 @@ extension BanjieStore {
       let supervisions = try Self.supervisionBacklog(db, department: department, now: now)
       report.openSupervisions = supervisions.open
       report.overdueSupervisions = supervisions.overdue
+      report.countersigns = try Self.countersignFigures(db, from: from, to: to, department: department, now: now)
       report.zeroTrip =
         try Int.fetchOne(
           db,

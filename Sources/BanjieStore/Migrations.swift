@@ -23,6 +23,7 @@ enum Migrations {
     ("v8-supervision", Self.v8Supervision),
     ("v9-minor-pending", Self.v9MinorPending),
     ("v10-hall-workflows", Self.v10HallWorkflows),
+    ("v11-countersign", Self.v11Countersign),
   ]
 
   /// The identifier of the newest migration: the schema this build writes.

@@ -15,6 +15,7 @@ struct Banjie: AsyncParsableCommand {
       EnterpriseCommand.self, VisitCommand.self, DemandCommand.self, PolicyCommand.self, CoverageCommand.self,
       RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, AwardCommand.self, ExemplaryCommand.self,
       DashboardCommand.self, ReportCommand.self, Certs.self, ProfileCommand.self, SettingsCommand.self, SuperviseCommand.self,
+      CountersignCommand.self,
       WindowCommand.self, StaffCommand.self, LiaisonUnitCommand.self, RegistryCommand.self,
     ]
   )

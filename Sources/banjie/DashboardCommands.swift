@@ -220,6 +220,20 @@ enum DashboardOutput {
         table.render().split(separator: "\n", omittingEmptySubsequences: false)
           .map { line in String(line.reversed().drop(while: { $0 == " " }).reversed()) }.joined(separator: "\n"))
     }
+    if !d.countersigns.isEmpty {
+      // 部门会签 (docs/DOMAIN.md §23): answers in the period and on time; drafts waiting now.
+      out.append("")
+      out.append(Terminal.bold(t("dashboard.countersigns")))
+      var table = TextTable(
+        t("dashboard.department"), t("dashboard.col.name"), t("dashboard.col.answered"), t("dashboard.col.onTime"),
+        t("dashboard.col.waiting"))
+      for f in d.countersigns {
+        table.add(
+          [f.unit, f.name, String(f.answered), percent(f.onTimeRate, of: f.answered), "\(f.waiting) / \(f.overdue)"],
+          colour: f.overdue > 0 ? Terminal.red : nil)
+      }
+      out.append(table.render())
+    }
     out.append(Terminal.paint(t("dashboard.asOfNow"), Terminal.dim))
     return out.joined(separator: "\n")
   }

@@ -182,13 +182,27 @@ struct CalendarCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var mutation: MutationOptions
     @Argument(help: ArgumentHelp(t("calendar.help.file"))) var file: String
+    @Flag(name: .long, help: ArgumentHelp(t("calendar.help.force"))) var force = false
+    @Option(name: .long, help: ArgumentHelp(t("calendar.help.reason")), transform: Normalize.text) var reason: String?
+    func validate() throws {
+      if self.force && (self.reason ?? "").isEmpty { throw ValidationError(t("calendar.error.forceNeedsReason")) }
+      if !self.force && self.reason != nil { throw ValidationError(t("calendar.error.reasonNeedsForce")) }
+    }
     func run() async throws {
       guard let text = try? String(contentsOfFile: self.file, encoding: .utf8) else {
         throw CLIError(exitCode: 64, message: t("calendar.error.read", self.file))
       }
       let result = try await self.connection.withClient { client, _, _ in
         try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(
-          .with { $0.json = text }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+          .with {
+            $0.json = text
+            $0.force = self.force
+            $0.reason = self.reason ?? ""
+          }, metadata: self.mutation.metadata, options: self.connection.callOptions)
+      }
+      // What force overrode goes to standard error, so that --json stays one document.
+      for problem in result.overridden {
+        FileHandle.standardError.write(Data((t("calendar.warning.forced", problem) + "\n").utf8))
       }
       if self.mutation.json {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
@@ -200,31 +214,56 @@ struct CalendarCommand: AsyncParsableCommand {
 }
 
 enum CalendarRendering {
+  /// Display columns of one day: the day of the month right-aligned in 3, then its mark (休 or 班,
+  /// two columns wide) or nothing, padded by display width so that a mark never shifts the columns.
+  static let cellWidth = 5
+
   static func print(_ month: Banjie_V1_CalendarMonth) {
-    Swift.print(
-      Terminal.bold("\(month.year)-\(String(format: "%02d", month.month))") + t("calendar.month.workingDays", month.workingDays)
-        + (month.provisional ? t("calendar.month.provisional") : ""))
-    Swift.print(t("calendar.month.weekdays"))
-    guard let first = month.days.first else { return }
-    let weekday = Self.isoWeekday(first.date)
-    var line = String(repeating: "    ", count: weekday - 1)
+    Swift.print(Self.render(month).joined(separator: "\n"))
+  }
+
+  /// The month view's lines: title, weekday header, one line per week (trailing blanks trimmed),
+  /// the legend, and for a provisional month what it does not yet know.
+  static func render(_ month: Banjie_V1_CalendarMonth, language: Language = Language.current) -> [String] {
+    func text(_ key: String, _ arguments: String...) -> String { Catalogue.text(key, arguments, language: language) }
+    var lines = [
+      Terminal.bold("\(month.year)-\(String(format: "%02d", month.month))") + text("calendar.month.workingDays", "\(month.workingDays)")
+        + (month.provisional ? text("calendar.month.provisional") : "")
+    ]
+    // Each weekday name right-aligned over the day numbers (a Chinese name is two columns wide).
+    let names = text("calendar.month.weekdays").split(separator: " ").map(String.init)
+    let header = names.map { pad(String(repeating: " ", count: max(0, 3 - displayWidth($0))) + $0, to: Self.cellWidth) }
+    lines.append(Self.trimmed(header.joined()))
+    guard let first = month.days.first else { return lines }
+    var line = String(repeating: " ", count: Self.cellWidth * (Self.isoWeekday(first.date) - 1))
     for day in month.days {
       let number = String(format: "%3d", Int(day.date.suffix(2)) ?? 0)
       let cell: String
       switch day.kind {
       case .holiday: cell = Terminal.paint(number + "休", Terminal.red)
       case .makeUpWorkday: cell = Terminal.paint(number + "班", Terminal.yellow)
-      case .weekend: cell = Terminal.paint(number + " ", Terminal.dim)
-      default: cell = number + " "
+      case .weekend: cell = Terminal.paint(number, Terminal.dim)
+      default: cell = number
       }
-      line += cell
+      // Padding is counted on the visible text and added outside the colour codes.
+      let visible = number + (day.kind == .holiday ? "休" : day.kind == .makeUpWorkday ? "班" : "")
+      line += cell + String(repeating: " ", count: max(0, Self.cellWidth - displayWidth(visible)))
       if Self.isoWeekday(day.date) == 7 {
-        Swift.print(line)
+        lines.append(Self.trimmed(line))
         line = ""
       }
     }
-    if !line.isEmpty { Swift.print(line) }
-    Swift.print(t("calendar.legend"))
+    if !line.isEmpty { lines.append(Self.trimmed(line)) }
+    lines.append(text("calendar.legend"))
+    if month.provisional { lines.append(text("calendar.month.provisionalNote")) }
+    return lines
+  }
+
+  /// A line without its trailing blanks (padding after the last day of a week).
+  static func trimmed(_ line: String) -> String {
+    var line = line
+    while line.last == " " { line.removeLast() }
+    return line
   }
 
   static func isoWeekday(_ date: String) -> Int {
@@ -353,6 +392,16 @@ enum AlertText {
       if kind.last == "red" { return t("case.alert.pendingRed", number, material, promised) }
       if kind.last == "yellow", let used = Self.between(text, "has used ", " %") {
         return t("case.alert.pendingYellow", number, material, used, promised)
+      }
+    }
+    // 会签: "countersign N awaits the answer of UNIT, overdue (due …)" / "…, P % of its working time used (due …)".
+    if kind.first == "countersign", let unit = Self.between(text, "awaits the answer of ", ","),
+      let due = Self.between(text, "(due ", ")").flatMap({ HumanText.parseISO8601($0) }).map({ HumanText.time($0) }),
+      let number = alert.subject.split(separator: " ").dropFirst().first.map(String.init)
+    {
+      if kind.last == "red" { return t("alerts.text.countersignRed", number, unit, due) }
+      if kind.last == "yellow", let used = Self.between(text, "\(unit), ", " %") {
+        return t("alerts.text.countersignYellow", number, unit, used, due)
       }
     }
     guard kind.count == 2, ["case", "demand", "rectification", "supervision"].contains(kind[0]) else {

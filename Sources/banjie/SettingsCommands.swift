@@ -20,6 +20,7 @@ struct SettingsCommand: AsyncParsableCommand {
   /// The keys, in the order they are shown.
   static let keys = [
     "demand_limit_working_days", "rating_window_days", "rectification_limit_working_days", "yellow_threshold", "office_hours",
+    "countersign_limit_working_days",
   ]
 
   /// A key as people type it: case and `-` or `_` do not matter.
@@ -36,6 +37,7 @@ struct SettingsCommand: AsyncParsableCommand {
     case "yellow_threshold":
       t("settings.value.threshold", String(format: "%.2f", s.yellowThreshold), Int((s.yellowThreshold * 100).rounded()))
     case "office_hours": s.officeHours
+    case "countersign_limit_working_days": t("settings.value.workingDays", s.countersignLimitWorkingDays)
     default: "-"
     }
   }

@@ -21,7 +21,8 @@ struct CalendarImportTests {
     #expect(data.makeUpWorkdays == [day("2027-09-26"), day("2027-10-09")])
 
     let start = at("2027-09-30 10:00")
-    #expect(try calendar.due(after: start, workingDays: 1) == at("2027-10-01 17:00"))
+    // Provisional: statutory 1 October (Friday) skipped.
+    #expect(try calendar.due(after: start, workingDays: 1) == at("2027-10-04 17:00"))
     #expect(calendar.isProvisional(year: 2027))
     let updated = calendar.installing(data)
     #expect(!updated.isProvisional(year: 2027))
@@ -134,5 +135,85 @@ struct CalendarImportTests {
   func emptyLists() throws {
     let data = try CalendarYearData(json: Data(#"{"year":2028,"holidays":[],"workdays":[]}"#.utf8))
     #expect(!calendar.installing(data).isProvisional(year: 2028))
+    // Valid, but not plausible: the import refuses it unless forced.
+    #expect(data.implausibilities().map(\.messageKey).contains("calendar.import.implausible#holiday_count"))
+  }
+
+  // MARK: Plausibility (docs/DOMAIN.md §4)
+
+  /// A plausible 2027 notice: the statutory weekdays, bridge days and make-up weekends (invented).
+  static let plausible2027 = #"""
+    {"year": 2027,
+     "holidays": ["2027-01-01", "2027-02-05", "2027-02-08", "2027-02-09", "2027-02-10", "2027-02-11", "2027-02-12",
+                  "2027-04-05", "2027-05-03", "2027-05-04", "2027-05-05", "2027-06-09", "2027-09-15", "2027-10-01",
+                  "2027-10-04", "2027-10-05", "2027-10-06", "2027-10-07"],
+     "workdays": ["2027-02-20", "2027-04-24", "2027-09-26", "2027-10-09"]}
+    """#
+
+  @Test("the shipped notices and a plausible one pass the checks")
+  func plausible() throws {
+    for shipped in CalendarYearData.shipped {
+      #expect(shipped.implausibilities() == [], "\(shipped.year)")
+      try shipped.checkPlausible()
+    }
+    let data = try CalendarYearData(json: Data(Self.plausible2027.utf8))
+    #expect(data.implausibilities() == [])
+    // A statutory day on a weekend need not be listed (6 and 7 February, 1 and 2 May, 2 and 3 October 2027).
+    #expect(!data.holidays.contains(day("2027-02-06")))
+  }
+
+  @Test("a notice that makes a statutory holiday a working day is refused, every problem listed")
+  func statutoryDayWorked() throws {
+    let data = try CalendarYearData(json: Data(Self.document.utf8))
+    let problems = data.implausibilities()
+    // The 7-holiday test document lacks Spring Festival, Qingming, Dragon Boat and Mid-Autumn, and is too short.
+    #expect(
+      problems.map(\.message) == [
+        "2027-02-05 (Spring Festival) is a statutory holiday but is not listed in holidays",
+        "2027-02-08 (Spring Festival) is a statutory holiday but is not listed in holidays",
+        "2027-04-05 (Qingming) is a statutory holiday but is not listed in holidays",
+        "2027-06-09 (Dragon Boat Festival) is a statutory holiday but is not listed in holidays",
+        "2027-09-15 (Mid-Autumn Festival) is a statutory holiday but is not listed in holidays",
+        "holidays lists 7 days, where a notice lists 11 to 40",
+      ])
+    #expect(problems.allSatisfy { $0.kind == .failedPrecondition && $0.code == "calendar.import.implausible" })
+    let error = #expect(throws: DomainError.self) { try data.checkPlausible() }
+    #expect(error?.kind == .failedPrecondition)
+    #expect(error?.code == "calendar.import.implausible")
+    #expect(error?.field == "holidays")
+    #expect(error?.reasons == problems)
+    let english = error?.message ?? ""
+    #expect(english.hasPrefix("the 2027 calendar does not look like the State Council's notice: 2027-02-05 (Spring Festival)"))
+    #expect(english.contains("; holidays lists 7 days, where a notice lists 11 to 40. Correct the document"))
+    #expect(
+      error?.localizedMessage(.zh).hasPrefix(
+        "2027 年日历数据与国务院办公厅放假安排通知不符：2027-02-05（春节）是法定节假日，但未列入 holidays（节假日）；2027-02-08（春节）") == true)
+    #expect(error?.localizedMessage(.zh).contains("2027-09-15（中秋节）") == true)
+
+    // A statutory weekend day listed as a make-up working day.
+    let worked = try CalendarYearData(
+      json: Data(Self.plausible2027.replacingOccurrences(of: #""2027-02-20""#, with: #""2027-02-06""#).utf8))
+    #expect(worked.implausibilities().map(\.message) == ["2027-02-06 (Spring Festival) is a statutory holiday but is listed in workdays"])
+    #expect(worked.implausibilities().first?.field == "workdays")
+    #expect(worked.implausibilities().first?.localizedMessage(.zh) == "2027-02-06（春节）是法定节假日，却列入了 workdays（调休上班日）")
+  }
+
+  @Test("implausible counts are refused")
+  func implausibleCounts() throws {
+    // 49 holidays: the first 41 days of 2027 and the statutory days after them.
+    let later = try StatutoryHoliday.days(in: 2027).map(\.date).filter { $0 > day("2027-02-10") }
+    let firstDays = (0..<41).map { day("2027-01-01").adding(days: $0) }
+    let many = try CalendarYearData(year: 2027, holidays: firstDays + later, makeUpWorkdays: [])
+    #expect(many.implausibilities().map(\.message) == ["holidays lists 49 days, where a notice lists 11 to 40"])
+    #expect(many.implausibilities().first?.field == "holidays")
+    // 13 make-up working days: every Sunday from 4 July to 26 September 2027.
+    let sundays = (0..<13).map { day("2027-07-04").adding(days: 7 * $0) }
+    let plausible = try CalendarYearData(json: Data(Self.plausible2027.utf8))
+    let busy = try CalendarYearData(year: 2027, holidays: plausible.holidays, makeUpWorkdays: sundays)
+    #expect(busy.implausibilities().map(\.message) == ["workdays lists 13 days, where a notice lists at most 12"])
+    #expect(busy.implausibilities().first?.field == "workdays")
+    // A year without computed statutory holidays is checked for its counts only.
+    let year2101 = try CalendarYearData(year: 2101, holidays: (0..<11).map { day("2101-01-03").adding(days: $0) }, makeUpWorkdays: [])
+    #expect(year2101.implausibilities() == [])
   }
 }

@@ -57,10 +57,12 @@ struct DeadlineTests {
     .init("accepted at the close", "2026-03-02 17:00", 1, "2026-03-03 17:00"),
     .init("20 working days in a plain month", "2026-03-02 10:00", 20, "2026-03-30 17:00"),
     .init("all of 2024's 251 working days", "2023-12-31 12:00", 251, "2024-12-31 17:00"),
-    // A year without data: plain Monday–Friday.
-    .init("provisional 2027: 1 October counted as a weekday", "2027-09-30 10:00", 1, "2027-10-01 17:00"),
-    .init("from 2026 into provisional 2027", "2026-12-31 10:00", 1, "2027-01-01 17:00"),
+    // A year without a notice: the statutory holidays, no make-up working day.
+    .init("provisional 2027: statutory National Day (1 October) skipped", "2027-09-30 10:00", 1, "2027-10-04 17:00"),
+    .init("from 2026 into provisional 2027: New Year's Day skipped", "2026-12-31 10:00", 1, "2027-01-04 17:00"),
     .init("provisional 2027 weekend", "2027-01-08 10:00", 1, "2027-01-11 17:00"),
+    .init("provisional 2027 Spring Festival: 除夕 to 正月初三 skipped", "2027-02-04 10:00", 1, "2027-02-09 17:00"),
+    .init("provisional 2027 Qingming on a Monday", "2027-04-02 10:00", 1, "2027-04-06 17:00"),
   ]
 
   @Test("working-day limits", arguments: workingDayCases)
@@ -146,10 +148,10 @@ struct DeadlineTests {
     ("2024-01-01 00:00", "2025-01-01 00:00", 251 * 25_200),
     ("2025-01-01 00:00", "2026-01-01 00:00", 248 * 25_200),
     ("2026-01-01 00:00", "2027-01-01 00:00", 248 * 25_200),
-    // 2027 is provisional: its 261 weekdays all count.
-    ("2027-01-01 00:00", "2028-01-01 00:00", 261 * 25_200),
-    // Provisional 2023 and 2027/2028 around three years with data.
-    ("2023-12-29 16:00", "2028-01-03 10:00", 3600 + (251 + 248 + 248 + 261) * 25_200 + 3600),
+    // 2027 is provisional: its 261 weekdays less the 7 statutory holidays on weekdays.
+    ("2027-01-01 00:00", "2028-01-01 00:00", 254 * 25_200),
+    // 2023 (unknown: plain weekdays) and provisional 2027/2028 around three years with data.
+    ("2023-12-29 16:00", "2028-01-03 10:00", 3600 + (251 + 248 + 248 + 254) * 25_200 + 3600),
   ]
 
   @Test("working seconds between instants", arguments: workingSecondCases)

@@ -208,7 +208,8 @@ struct SLAClockTests {
   func provisionalSpan() throws {
     let status = try clock.status(
       clockStart: at("2026-12-30 10:00"), limit: .workingDays(3), now: at("2026-12-30 10:00"))
-    #expect(status.due == at("2027-01-04 17:00"))
+    // 31 December, then the statutory New Year's Day of provisional 2027 skipped: 4 and 5 January.
+    #expect(status.due == at("2027-01-05 17:00"))
     #expect(status.isProvisional)
   }
 

@@ -52,7 +52,9 @@ struct WorkingCalendarTests {
       ("2026-02-16", .holiday), ("2026-02-23", .holiday), ("2026-02-28", .makeUpWorkday),
       ("2024-02-04", .makeUpWorkday), ("2024-02-10", .weekend), ("2024-02-12", .holiday),
       ("2025-01-26", .makeUpWorkday), ("2025-10-08", .holiday), ("2026-09-25", .holiday),
-      ("2026-10-10", .makeUpWorkday), ("2027-10-01", .workday), ("2027-10-02", .weekend), ("2023-01-02", .workday),
+      ("2026-10-10", .makeUpWorkday), ("2023-01-02", .workday),
+      // Provisional 2027: the statutory holidays (a weekend one shows as a holiday too), no make-up days.
+      ("2027-10-01", .holiday), ("2027-10-02", .holiday), ("2027-10-04", .workday), ("2027-10-09", .weekend),
     ])
   func kinds(_ row: (String, DayKind)) {
     #expect(calendar.kind(of: day(row.0)) == row.1)
@@ -61,7 +63,8 @@ struct WorkingCalendarTests {
 
   @Test("working days per shipped year")
   func workingDaysPerYear() throws {
-    for (year, expected) in [(2024, 251), (2025, 248), (2026, 248), (2027, 261)] {
+    // Provisional 2027: 261 weekdays less 7 statutory days on weekdays.
+    for (year, expected) in [(2024, 251), (2025, 248), (2026, 248), (2027, 254)] {
       let months = try (1...12).map { try calendar.month(year, $0) }
       #expect(months.reduce(0) { $0 + $1.workingDayCount } == expected, "\(year)")
     }
@@ -73,6 +76,8 @@ struct WorkingCalendarTests {
     #expect(!calendar.isProvisional(year: 2026))
     #expect(calendar.isProvisional(year: 2027))
     #expect(calendar.isProvisional(year: 2023))
+    #expect(calendar.knows(year: 2027) && calendar.knows(year: 2100) && calendar.knows(year: 2024))
+    #expect(!calendar.knows(year: 2023) && !calendar.knows(year: 2101))
     #expect(calendar.installedYears == [2024, 2025, 2026])
     #expect(!calendar.isProvisional(from: at("2024-01-01 00:00"), through: at("2026-12-31 23:59")))
     #expect(calendar.isProvisional(from: at("2026-12-31 10:00"), through: at("2027-01-01 17:00")))
@@ -91,7 +96,8 @@ struct WorkingCalendarTests {
     #expect(february.workingDayCount == 16)
     let october2027 = try calendar.month(2027, 10)
     #expect(october2027.isProvisional)
-    #expect(october2027.days[0].kind == .workday)
+    #expect(october2027.days[0].kind == .holiday, "National Day, statutory")
+    #expect(october2027.days[3].kind == .workday)
     #expect(try calendar.month(2024, 2).days.count == 29)
     let bad = #expect(throws: DomainError.self) { try calendar.month(2026, 13) }
     #expect(bad?.code == "date.invalid")
@@ -147,11 +153,14 @@ struct WorkingCalendarTests {
     #expect(duplicate?.field == "years[3]")
   }
 
-  @Test("a calendar without data counts plain weekdays")
+  @Test("a calendar without data counts the statutory holidays only")
   func withoutData() throws {
     let plain = try WorkingCalendar(years: [])
     #expect(plain.isProvisional(year: 2026))
-    #expect(try plain.due(after: at("2026-02-13 10:00"), workingDays: 1) == at("2026-02-16 17:00"))
+    // 除夕 (16 February) to 正月初三 (19 February) are statutory; no make-up Saturday 14 February.
+    #expect(try plain.due(after: at("2026-02-13 10:00"), workingDays: 1) == at("2026-02-20 17:00"))
+    #expect(plain.kind(of: day("2026-02-14")) == .weekend)
+    #expect(plain.kind(of: day("2026-02-23")) == .workday)
     #expect(plain != calendar)
     #expect(try WorkingCalendar() == calendar)
   }

@@ -18,7 +18,7 @@ struct RawBytesDeserializer: MessageDeserializer {
 /// department, enterprise or assignment, which the other suites test). The rating pad's device is
 /// registered at its window first, so that its certificate is one the server accepts for rating
 /// (an unregistered pad is refused everything; RatingPadTests checks that).
-@Suite("Authorization matrix (docs/SECURITY.md)", .timeLimit(.minutes(3)))
+@Suite("Authorization matrix (docs/SECURITY.md)", .timeLimit(.minutes(10)))
 struct AuthorizationMatrixTests {
   static let roles: [(PeerIdentity.Role, String, String)] = [
     (.clerk, "SCJGJ", "矩阵窗口"),
@@ -36,7 +36,7 @@ struct AuthorizationMatrixTests {
       + Banjie_V1_RatingService.Method.descriptors + Banjie_V1_ReviewCampaignService.Method.descriptors
       + Banjie_V1_AwardService.Method.descriptors + Banjie_V1_ExemplaryService.Method.descriptors
       + Banjie_V1_DashboardService.Method.descriptors + Banjie_V1_SettingsService.Method.descriptors
-      + Banjie_V1_SupervisionService.Method.descriptors
+      + Banjie_V1_SupervisionService.Method.descriptors + Banjie_V1_CountersignService.Method.descriptors
   }
 
   /// The table: method path → the cells in `roles` order.

@@ -9,7 +9,7 @@ import GRPCProtobuf
 import SwiftProtobuf
 import Testing
 
-@Suite("Cases end to end over real TLS", .timeLimit(.minutes(2)))
+@Suite("Cases end to end over real TLS", .timeLimit(.minutes(10)))
 struct CaseLifecycleTests {
   @Test("the whole lifecycle: notice, supplement, accept, suspend, resume, complete, deliver")
   func lifecycle() async throws {
@@ -302,27 +302,64 @@ struct CaseLifecycleTests {
     }
   }
 
-  @Test("importing a year recomputes open deadlines; only the office may import")
+  @Test("importing a year recomputes open deadlines; only the office may import; implausible data only with force")
   func calendarImport() async throws {
     try await ServerHarness.run(start: shanghai("2026-12-30T10:00:00")) { h in
       let n = try await h.cases { cases -> String in
         let n = try await cases.submitCase(.sample()).number
         let accepted = try await cases.acceptCase(.number(n))
-        // 5 working days over New Year 2027, provisional: Dec 31, Jan 1, 4, 5, 6.
-        #expect(accepted.sla.dueAt.date == shanghai("2027-01-06T17:00:00"))
+        // 5 working days over New Year 2027, provisional: Dec 31, then (statutory 1 January skipped) Jan 4, 5, 6, 7.
+        #expect(accepted.sla.dueAt.date == shanghai("2027-01-07T17:00:00"))
         #expect(accepted.sla.provisional)
         return n
       }
+      // Two holidays, without the Spring Festival, Qingming and the others: implausible.
       let notice = #"{"year":2027,"holidays":["2027-01-01","2027-01-04"],"workdays":[]}"#
       try await h.as_(.clerk, "SCJGJ") { client in
         let error = await rpcError {
-          _ = try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(.with { $0.json = notice })
+          _ = try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(
+            .with {
+              $0.json = notice
+              $0.force = true
+              $0.reason = "checked"
+            })
         }
         #expect(error?.code == .permissionDenied)
       }
       try await h.as_(.office, "YSB", "李明") { client in
-        let result = try await Banjie_V1_CalendarService.Client(wrapping: client).importYear(.with { $0.json = notice })
+        let calendar = Banjie_V1_CalendarService.Client(wrapping: client)
+        let auditBefore = try h.rows("audit_log")
+        let refused = await rpcError { _ = try await calendar.importYear(.with { $0.json = notice }) }
+        #expect(refused?.code == .failedPrecondition)
+        #expect(errorField(refused) == "holidays")
+        #expect(refused?.message.contains("2027-02-05 (Spring Festival) is a statutory holiday but is not listed in holidays") == true)
+        #expect(refused?.message.contains("holidays lists 2 days, where a notice lists 11 to 40") == true)
+        let noReason = await rpcError {
+          _ = try await calendar.importYear(
+            .with {
+              $0.json = notice
+              $0.force = true
+            })
+        }
+        #expect(noReason?.code == .invalidArgument)
+        #expect(errorField(noReason) == "reason")
+        #expect(try h.rows("audit_log") == auditBefore)
+        #expect(try h.rows("calendar_years") == 0)
+        let result = try await calendar.importYear(
+          .with {
+            $0.json = notice
+            $0.force = true
+            $0.reason = "县政府补充通知另行安排"
+          })
         #expect(result.recomputed == 1)
+        #expect(result.overridden.first == "2027-02-05 (Spring Festival) is a statutory holiday but is not listed in holidays")
+        #expect(result.overridden.last == "holidays lists 2 days, where a notice lists 11 to 40")
+        let detail = try h.database {
+          try String.fetchOne($0, sql: "SELECT detail FROM audit_log WHERE action = 'calendar.import' ORDER BY id DESC LIMIT 1")
+        }
+        #expect(detail?.contains(#""forced":"true""#) == true)
+        #expect(detail?.contains("县政府补充通知另行安排") == true)
+        #expect(detail?.contains("2027-02-05 (Spring Festival) is a statutory holiday") == true)
       }
       try await h.cases { cases in
         let c = try await cases.getCase(.with { $0.number = n })
@@ -358,7 +395,7 @@ struct RawBytesSerializer: MessageSerializer {
   func serialize<Bytes: GRPCContiguousBytes>(_ message: [UInt8]) throws -> Bytes { Bytes(message) }
 }
 
-@Suite("Undecodable requests", .timeLimit(.minutes(3)))
+@Suite("Undecodable requests", .timeLimit(.minutes(10)))
 struct UndecodableRequestTests {
   @Test("invalid UTF-8 in a string field is INVALID_ARGUMENT and nothing is written")
   func invalidUTF8() async throws {

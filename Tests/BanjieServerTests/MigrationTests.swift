@@ -24,6 +24,7 @@ struct MigrationTests {
     ("v8-supervision", "c6a114a648af51e03e256992cd0fc1b72759f84a2d7434a9d6bf2d4c21282006"),
     ("v9-minor-pending", "2837e60f6554cdabf9b2cdb0e3ba13886096c39f00263f89fdd2c0e0c43b5e38"),
     ("v10-hall-workflows", "1b69d0918777d2f5b557cce2527c917be38385fa94c468e06275c51e34feca90"),
+    ("v11-countersign", "699866d118afca410568b744967660f40242573603ce44df293ec8b3ca93c7b3"),
   ]
 
   @Test("every shipped migration's SQL is exactly as it shipped")

@@ -105,7 +105,7 @@ public nonisolated struct Banjie_V1_ComputeDueResponse: Sendable {
   /// ISO 8601 in Asia/Shanghai with its offset
   public var dueLocal: String = String()
 
-  /// a year on the way has no calendar data
+  /// a year on the way has no imported notice: statutory holidays only
   public var provisional: Bool = false
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -155,6 +155,7 @@ public nonisolated struct Banjie_V1_CalendarMonth: Sendable {
 
   public var days: [Banjie_V1_CalendarDay] = []
 
+  /// no imported notice: the statutory holidays only, no make-up days
   public var provisional: Bool = false
 
   public var workingDays: UInt32 = 0
@@ -172,6 +173,14 @@ public nonisolated struct Banjie_V1_ImportYearRequest: Sendable {
   /// {"year":2027,"holidays":["2027-01-01",...],"workdays":["2027-02-07",...]}
   public var json: String = String()
 
+  /// Import data that fails the plausibility checks (a statutory holiday made a working day, an
+  /// implausible number of holidays or make-up working days; docs/DOMAIN.md §4). Without it such
+  /// data is FAILED_PRECONDITION `calendar.import.implausible` and nothing is written.
+  public var force: Bool = false
+
+  /// required with force (1–500 characters); kept in the audit row
+  public var reason: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -186,6 +195,10 @@ public nonisolated struct Banjie_V1_ImportYearResponse: Sendable {
 
   /// open cases whose deadline was recomputed
   public var recomputed: UInt32 = 0
+
+  /// What the plausibility checks found and force overrode, in the caller's language; empty when
+  /// the data passed them.
+  public var overridden: [String] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -406,7 +419,7 @@ nonisolated extension Banjie_V1_CalendarMonth: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Banjie_V1_ImportYearRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ImportYearRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}json\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}json\0\u{1}force\0\u{1}reason\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -415,6 +428,8 @@ nonisolated extension Banjie_V1_ImportYearRequest: SwiftProtobuf.Message, SwiftP
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularStringField(value: &self.json) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.force) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
       default: break
       }
     }
@@ -424,11 +439,19 @@ nonisolated extension Banjie_V1_ImportYearRequest: SwiftProtobuf.Message, SwiftP
     if !self.json.isEmpty {
       try visitor.visitSingularStringField(value: self.json, fieldNumber: 1)
     }
+    if self.force != false {
+      try visitor.visitSingularBoolField(value: self.force, fieldNumber: 2)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Banjie_V1_ImportYearRequest, rhs: Banjie_V1_ImportYearRequest) -> Bool {
     if lhs.json != rhs.json {return false}
+    if lhs.force != rhs.force {return false}
+    if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -436,7 +459,7 @@ nonisolated extension Banjie_V1_ImportYearRequest: SwiftProtobuf.Message, SwiftP
 
 nonisolated extension Banjie_V1_ImportYearResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ImportYearResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}recomputed\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}year\0\u{1}recomputed\0\u{1}overridden\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -446,6 +469,7 @@ nonisolated extension Banjie_V1_ImportYearResponse: SwiftProtobuf.Message, Swift
       switch fieldNumber {
       case 1: try { try decoder.decodeSingularInt32Field(value: &self.year) }()
       case 2: try { try decoder.decodeSingularUInt32Field(value: &self.recomputed) }()
+      case 3: try { try decoder.decodeRepeatedStringField(value: &self.overridden) }()
       default: break
       }
     }
@@ -458,12 +482,16 @@ nonisolated extension Banjie_V1_ImportYearResponse: SwiftProtobuf.Message, Swift
     if self.recomputed != 0 {
       try visitor.visitSingularUInt32Field(value: self.recomputed, fieldNumber: 2)
     }
+    if !self.overridden.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.overridden, fieldNumber: 3)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Banjie_V1_ImportYearResponse, rhs: Banjie_V1_ImportYearResponse) -> Bool {
     if lhs.year != rhs.year {return false}
     if lhs.recomputed != rhs.recomputed {return false}
+    if lhs.overridden != rhs.overridden {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -375,11 +375,44 @@ public nonisolated struct Banjie_V1_Dashboard: @unchecked Sendable {
     set {_uniqueStorage()._zeroTripRate = newValue}
   }
 
+  /// 部门会签 by unit (of the department when scoped), by unit code
+  public var countersigns: [Banjie_V1_CountersignFigures] {
+    get {_storage._countersigns}
+    set {_uniqueStorage()._countersigns = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+/// One unit's countersigning (docs/DOMAIN.md §23): answers given in the period and of them those
+/// by their deadline; drafts waiting on it now and of them those past their deadline now.
+public nonisolated struct Banjie_V1_CountersignFigures: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unit: String = String()
+
+  public var name: String = String()
+
+  public var answered: UInt32 = 0
+
+  public var onTime: UInt32 = 0
+
+  /// on_time / answered (0 when answered = 0)
+  public var onTimeRate: Double = 0
+
+  public var waiting: UInt32 = 0
+
+  public var overdue: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -754,7 +787,7 @@ nonisolated extension Banjie_V1_OverdueCase: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Dashboard"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{3}department_code\0\u{1}by\0\u{3}has_data\0\u{1}summary\0\u{3}good_share\0\u{3}unrated_share\0\u{3}open_rectifications\0\u{3}overdue_rectifications\0\u{3}open_demands\0\u{3}overdue_demands\0\u{1}rows\0\u{3}computed_at\0\u{1}trend\0\u{1}overdue\0\u{3}visited_enterprises\0\u{1}enterprises\0\u{3}visit_coverage\0\u{3}open_supervisions\0\u{3}overdue_supervisions\0\u{3}zero_trip\0\u{3}zero_trip_rate\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{3}department_code\0\u{1}by\0\u{3}has_data\0\u{1}summary\0\u{3}good_share\0\u{3}unrated_share\0\u{3}open_rectifications\0\u{3}overdue_rectifications\0\u{3}open_demands\0\u{3}overdue_demands\0\u{1}rows\0\u{3}computed_at\0\u{1}trend\0\u{1}overdue\0\u{3}visited_enterprises\0\u{1}enterprises\0\u{3}visit_coverage\0\u{3}open_supervisions\0\u{3}overdue_supervisions\0\u{3}zero_trip\0\u{3}zero_trip_rate\0\u{1}countersigns\0")
 
   fileprivate class _StorageClass {
     var _from: String = String()
@@ -780,6 +813,7 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
     var _overdueSupervisions: UInt32 = 0
     var _zeroTrip: UInt32 = 0
     var _zeroTripRate: Double = 0
+    var _countersigns: [Banjie_V1_CountersignFigures] = []
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -813,6 +847,7 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
       _overdueSupervisions = source._overdueSupervisions
       _zeroTrip = source._zeroTrip
       _zeroTripRate = source._zeroTripRate
+      _countersigns = source._countersigns
     }
   }
 
@@ -854,6 +889,7 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
         case 21: try { try decoder.decodeSingularUInt32Field(value: &_storage._overdueSupervisions) }()
         case 22: try { try decoder.decodeSingularUInt32Field(value: &_storage._zeroTrip) }()
         case 23: try { try decoder.decodeSingularDoubleField(value: &_storage._zeroTripRate) }()
+        case 24: try { try decoder.decodeRepeatedMessageField(value: &_storage._countersigns) }()
         default: break
         }
       }
@@ -935,6 +971,9 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
       if _storage._zeroTripRate.bitPattern != 0 {
         try visitor.visitSingularDoubleField(value: _storage._zeroTripRate, fieldNumber: 23)
       }
+      if !_storage._countersigns.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._countersigns, fieldNumber: 24)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -967,10 +1006,71 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._overdueSupervisions != rhs_storage._overdueSupervisions {return false}
         if _storage._zeroTrip != rhs_storage._zeroTrip {return false}
         if _storage._zeroTripRate != rhs_storage._zeroTripRate {return false}
+        if _storage._countersigns != rhs_storage._countersigns {return false}
         return true
       }
       if !storagesAreEqual {return false}
     }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_CountersignFigures: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".CountersignFigures"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}unit\0\u{1}name\0\u{1}answered\0\u{3}on_time\0\u{3}on_time_rate\0\u{1}waiting\0\u{1}overdue\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.unit) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.answered) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.onTime) }()
+      case 5: try { try decoder.decodeSingularDoubleField(value: &self.onTimeRate) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.waiting) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.overdue) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.unit.isEmpty {
+      try visitor.visitSingularStringField(value: self.unit, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if self.answered != 0 {
+      try visitor.visitSingularUInt32Field(value: self.answered, fieldNumber: 3)
+    }
+    if self.onTime != 0 {
+      try visitor.visitSingularUInt32Field(value: self.onTime, fieldNumber: 4)
+    }
+    if self.onTimeRate.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.onTimeRate, fieldNumber: 5)
+    }
+    if self.waiting != 0 {
+      try visitor.visitSingularUInt32Field(value: self.waiting, fieldNumber: 6)
+    }
+    if self.overdue != 0 {
+      try visitor.visitSingularUInt32Field(value: self.overdue, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_CountersignFigures, rhs: Banjie_V1_CountersignFigures) -> Bool {
+    if lhs.unit != rhs.unit {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.answered != rhs.answered {return false}
+    if lhs.onTime != rhs.onTime {return false}
+    if lhs.onTimeRate != rhs.onTimeRate {return false}
+    if lhs.waiting != rhs.waiting {return false}
+    if lhs.overdue != rhs.overdue {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -85,6 +85,9 @@ public nonisolated struct Banjie_V1_Settings: Sendable {
   /// (still its default) has no entry.
   public var changes: Dictionary<String,Banjie_V1_SettingChange> = [:]
 
+  /// 会签时限: working days a unit has to countersign a draft, 1–30
+  public var countersignLimitWorkingDays: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -96,7 +99,7 @@ public nonisolated struct Banjie_V1_SetSettingRequest: Sendable {
   // methods supported on all messages.
 
   /// demand_limit_working_days | rating_window_days | rectification_limit_working_days |
-  /// yellow_threshold | office_hours
+  /// yellow_threshold | office_hours | countersign_limit_working_days
   public var key: String = String()
 
   /// The value as text: "12"; "0.75" (whole percent: two decimals at most); "08:30-12:00,14:00-17:30"
@@ -172,7 +175,7 @@ nonisolated extension Banjie_V1_SettingChange: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Banjie_V1_Settings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Settings"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}demand_limit_working_days\0\u{3}rating_window_days\0\u{3}rectification_limit_working_days\0\u{3}yellow_threshold\0\u{3}office_hours\0\u{1}changes\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}demand_limit_working_days\0\u{3}rating_window_days\0\u{3}rectification_limit_working_days\0\u{3}yellow_threshold\0\u{3}office_hours\0\u{1}changes\0\u{3}countersign_limit_working_days\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -186,6 +189,7 @@ nonisolated extension Banjie_V1_Settings: SwiftProtobuf.Message, SwiftProtobuf._
       case 4: try { try decoder.decodeSingularDoubleField(value: &self.yellowThreshold) }()
       case 5: try { try decoder.decodeSingularStringField(value: &self.officeHours) }()
       case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Banjie_V1_SettingChange>.self, value: &self.changes) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.countersignLimitWorkingDays) }()
       default: break
       }
     }
@@ -210,6 +214,9 @@ nonisolated extension Banjie_V1_Settings: SwiftProtobuf.Message, SwiftProtobuf._
     if !self.changes.isEmpty {
       try visitor.visitMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Banjie_V1_SettingChange>.self, value: self.changes, fieldNumber: 6)
     }
+    if self.countersignLimitWorkingDays != 0 {
+      try visitor.visitSingularUInt32Field(value: self.countersignLimitWorkingDays, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -220,6 +227,7 @@ nonisolated extension Banjie_V1_Settings: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.yellowThreshold != rhs.yellowThreshold {return false}
     if lhs.officeHours != rhs.officeHours {return false}
     if lhs.changes != rhs.changes {return false}
+    if lhs.countersignLimitWorkingDays != rhs.countersignLimitWorkingDays {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -6,6 +6,8 @@ import GRPCCore
 import SwiftProtobuf
 
 /// Deadlines as the server's calendar computes them; the office imports each year's notice.
+/// A year without an imported notice counts its statutory holidays (docs/DOMAIN.md §3); a span
+/// or month in a year the calendar cannot know is FAILED_PRECONDITION `calendar.year_not_computable`.
 struct CalendarService: Banjie_V1_CalendarService.SimpleServiceProtocol {
   let env: ServerEnvironment
 
@@ -58,11 +60,15 @@ struct CalendarService: Banjie_V1_CalendarService.SimpleServiceProtocol {
       throw DomainError(kind: .invalidArgument, code: "calendar.too_large", field: "json")
     }
     let data = try CalendarYearData(json: Data(request.json.utf8))
+    // Implausible data (docs/DOMAIN.md §4) is refused unless forced; a reason without force changes nothing.
+    let forceReason = request.force ? request.reason : nil
+    let language = RequestInfo.current.language
     let env = self.env
-    let recomputed = try await env.importCalendarYear(data, actor: caller.actor)
+    let result = try await env.importCalendarYear(data, forceReason: forceReason, actor: caller.actor)
     return .with {
       $0.year = Int32(data.year)
-      $0.recomputed = UInt32(recomputed)
+      $0.recomputed = UInt32(result.recomputed)
+      $0.overridden = result.overridden.map { $0.localizedMessage(language) }
     }
   }
 

@@ -91,6 +91,17 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
       $0.overdueSupervisions = UInt32(report.overdueSupervisions)
       $0.zeroTrip = UInt32(report.zeroTrip)
       $0.zeroTripRate = report.zeroTripRate
+      $0.countersigns = report.countersigns.map { f in
+        .with {
+          $0.unit = f.unit
+          $0.name = f.name
+          $0.answered = UInt32(f.answered)
+          $0.onTime = UInt32(f.onTime)
+          $0.onTimeRate = f.onTimeRate
+          $0.waiting = UInt32(f.waiting)
+          $0.overdue = UInt32(f.overdue)
+        }
+      }
       $0.rows = report.rows.map(\.proto)
       $0.computedAt = Google_Protobuf_Timestamp(milliseconds: now)
       $0.trend = report.trend.map { day in

@@ -37,6 +37,7 @@ extension SettingsView {
       $0.rectificationLimitWorkingDays = UInt32(clamping: self.settings.rectificationLimitWorkingDays)
       $0.yellowThreshold = self.settings.yellowThreshold
       $0.officeHours = self.settings.text(of: .officeHours)
+      $0.countersignLimitWorkingDays = UInt32(clamping: self.settings.countersignLimitWorkingDays)
       $0.changes = self.changes.mapValues { change in
         Banjie_V1_SettingChange.with {
           $0.updatedAt = Google_Protobuf_Timestamp(milliseconds: change.at)
