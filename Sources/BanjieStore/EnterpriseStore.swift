@@ -79,8 +79,16 @@ extension BanjieStore {
     try FieldRules.text(township.name, field: "name", max: 50)
     try FieldRules.code(township.code, field: "code")
     return try await self.write(idempotency: key, method: "AddTownship", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)", arguments: [township.name]) ?? false {
-        throw DomainError(kind: .alreadyExists, code: "township.exists", arguments: [township.name], field: "name")
+      if let code = try String.fetchOne(db, sql: "SELECT code FROM townships WHERE name = ?", arguments: [township.name]) {
+        // A township listed by name only (migration v12) takes the code the office has verified.
+        guard code.isEmpty else {
+          throw DomainError(kind: .alreadyExists, code: "township.exists", arguments: [township.name], field: "name")
+        }
+        try db.execute(sql: "UPDATE townships SET code = ? WHERE name = ?", arguments: [township.code, township.name])
+        try AuditLog.append(
+          db, at: now, actor: actor, action: "township.code", entity: "township", entityID: township.name,
+          detail: ["code": township.code])
+        return township
       }
       try db.execute(sql: "INSERT INTO townships (name, code) VALUES (?, ?)", arguments: [township.name, township.code])
       try AuditLog.append(

@@ -24,6 +24,7 @@ enum Migrations {
     ("v9-minor-pending", Self.v9MinorPending),
     ("v10-hall-workflows", Self.v10HallWorkflows),
     ("v11-countersign", Self.v11Countersign),
+    ("v12-townships", Self.v12Townships),
   ]
 
   /// The identifier of the newest migration: the schema this build writes.

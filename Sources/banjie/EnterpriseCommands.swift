@@ -198,7 +198,7 @@ struct EnterpriseCommand: AsyncParsableCommand {
         return
       }
       var table = TextTable(t("enterprise.col.code"), t("enterprise.col.township"))
-      for township in result.townships { table.add([township.code, township.name]) }
+      for township in result.townships { table.add([township.code.isEmpty ? "—" : township.code, township.name]) }
       print(table.render())
     }
   }

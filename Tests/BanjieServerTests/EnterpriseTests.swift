@@ -150,9 +150,30 @@ struct EnterpriseTests {
   func townships() async throws {
     try await ServerHarness.run { h in
       try await h.enterprises { e in
-        let shipped = try await e.listTownships(.init()).townships.map(\.name)
-        #expect(shipped.count >= 10)
-        #expect(shipped.contains("南旺镇"))
+        let list = try await e.listTownships(.init()).townships
+        let shipped = list.map(\.name)
+        // 汶上县's current divisions, by name only: no unverified codes are shipped.
+        #expect(Set(shipped) == Set(Township.sampleCounty.map(\.name)) && shipped.count == 15)
+        #expect(shipped.contains("南站街道") && shipped.contains("刘楼镇") && !shipped.contains("南站镇"))
+        #expect(list.allSatisfy { $0.code.isEmpty })
+        // The office sets a township's verified code once; a second time is ALREADY_EXISTS.
+        _ = try await e.addTownship(
+          .with {
+            $0.name = "南旺镇"
+            $0.code = "370830101"
+          })
+        #expect(try await e.listTownships(.init()).townships.first { $0.name == "南旺镇" }?.code == "370830101")
+        #expect(
+          await rpcError {
+            _ = try await e.addTownship(
+              .with {
+                $0.name = "南旺镇"
+                $0.code = "370830199"
+              })
+          }?.code == .alreadyExists)
+        #expect(
+          try h.database { try String.fetchOne($0, sql: "SELECT detail FROM audit_log WHERE action = 'township.code'") }?.contains(
+            "370830101") == true)
         #expect(await rpcError { _ = try await e.registerEnterprise(.sample(self.a, township: "新兴镇")) }?.code == .invalidArgument)
         _ = try await e.addTownship(
           .with {
@@ -781,7 +802,7 @@ struct EnterpriseTests {
           $0.name = name
           $0.industry = "C"
           $0.scale = "small"
-          $0.township = "南站镇"
+          $0.township = "南站街道"
         }
       }
       try await h.enterprises { e in
@@ -798,7 +819,7 @@ struct EnterpriseTests {
         let got11 = try await e.getEnterprise(.with { $0.uscc = self.a }).name
         #expect(got11 == "甲更名")
       }
-      try await h.enterprises(.liaison, "南站镇人民政府", "王") { e in
+      try await h.enterprises(.liaison, "南站街道办事处", "王") { e in
         #expect(
           await rpcError {
             _ = try await e.importEnterprises(request: StreamingClientRequest { w in try await w.write(row(2, self.b, name: "乙")) })

@@ -25,6 +25,7 @@ struct MigrationTests {
     ("v9-minor-pending", "2837e60f6554cdabf9b2cdb0e3ba13886096c39f00263f89fdd2c0e0c43b5e38"),
     ("v10-hall-workflows", "1b69d0918777d2f5b557cce2527c917be38385fa94c468e06275c51e34feca90"),
     ("v11-countersign", "699866d118afca410568b744967660f40242573603ce44df293ec8b3ca93c7b3"),
+    ("v12-townships", "94073f3cddf722abef9a60676fa2ad677e427aa55b09e4660d0a602fb3e3e782"),
   ]
 
   @Test("every shipped migration's SQL is exactly as it shipped")
@@ -105,7 +106,9 @@ struct MigrationTests {
             arguments: [Self.completedNumber]),
           ratedPerson: try String.fetchOne(db, sql: "SELECT rated_person FROM rectifications"),
           confirmation: try String.fetchOne(db, sql: "SELECT confirmation FROM rectifications"),
-          readers: try String.fetchAll(db, sql: "SELECT department_code || ':' || reason FROM case_readers")
+          readers: try String.fetchAll(db, sql: "SELECT department_code || ':' || reason FROM case_readers"),
+          townships: try String.fetchAll(db, sql: "SELECT name || ':' || code FROM townships ORDER BY name"),
+          moved: try String.fetchOne(db, sql: "SELECT township FROM enterprises WHERE uscc = '91370830000001002R'")
         )
       }
       let withEnterprises = level >= 2
@@ -134,6 +137,9 @@ struct MigrationTests {
       // A satisfied follow-up already confirmed; the receiving clerk's department (一窗受理) reads.
       #expect(hall.confirmation == (level < 3 ? nil : level < 10 ? "FOLLOW_UP" : ""))
       #expect(hall.readers == (level < 10 ? ["ZWFW:RECEIVING"] : []))
+      // v12: the county's current divisions by name, no unverified codes; 南站镇's enterprise is in 南站街道.
+      #expect(hall.townships == Township.sampleCounty.map { "\($0.name):" }.sorted())
+      #expect(hall.moved == (level >= 2 && level < 12 ? "南站街道" : nil))
 
       // And the upgraded store takes new writes that keep the aggregates exact.
       _ = try await store.importCatalog(
@@ -193,6 +199,14 @@ struct MigrationTests {
     try Self.insertCase(
       db, id: 4, number: "370830-20261102-000004", state: .received, received: Self.day(2, 12),
       accepted: nil, due: nil, colour: nil, completed: nil, enterprise: "91370830000001001N")
+    if level < 12 {
+      // An enterprise of 南站镇, which v12 lists as 南站街道.
+      try db.execute(
+        sql: """
+          INSERT INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
+          VALUES ('91370830000001002R', '汶上县南站物流有限公司', 'G', 'small', '南站镇', ?, 1, ?)
+          """, arguments: [at, at])
+    }
     if level >= 6 {
       // From v6 on, the store writes the enterprise's township on the case itself.
       try db.execute(sql: "UPDATE cases SET township = '南旺镇' WHERE id = 4")
