@@ -91,7 +91,11 @@ public struct WorkingCalendar: Sendable, Equatable {
   /// statutory holidays. Deadlines and month views refuse a year it does not know rather than
   /// count it on plain Monday–Friday; measuring elapsed working time, which cannot refuse, counts
   /// such a year (before 2025 without a notice, or after 2100) on plain Monday–Friday.
-  public func knows(year: Int) -> Bool { tables[year] != nil || StatutoryHoliday.years.contains(year) }
+  /// Years before the statutory range without a notice (history: cases received years ago) count
+  /// plain Monday–Friday, as they always did; only years after it are refused.
+  public func knows(year: Int) -> Bool {
+    tables[year] != nil || StatutoryHoliday.years.contains(year) || year < StatutoryHoliday.years.lowerBound
+  }
 
   /// Refuses a span of days (day numbers, both ends included) that touches a year the calendar
   /// does not know (`knows(year:)`): a deadline there would be a guess.

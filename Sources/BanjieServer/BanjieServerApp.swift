@@ -129,7 +129,7 @@ public struct BanjieServerApp: Sendable {
     "banjie.v1.SystemService", "banjie.v1.CaseService", "banjie.v1.CatalogService", "banjie.v1.CalendarService",
     "banjie.v1.AdminService", "banjie.v1.CertificateAdminService", "banjie.v1.EnterpriseService", "banjie.v1.RatingService",
     "banjie.v1.ReviewCampaignService", "banjie.v1.AwardService", "banjie.v1.ExemplaryService", "banjie.v1.DashboardService",
-    "banjie.v1.SettingsService", "banjie.v1.SupervisionService", "grpc.health.v1.Health",
+    "banjie.v1.SettingsService", "banjie.v1.SupervisionService", "banjie.v1.CountersignService", "grpc.health.v1.Health",
   ]
 
   /// Runs until a signal asks for shutdown.

@@ -176,6 +176,7 @@ extension BanjieStore {
         throw DomainError(
           kind: .permissionDenied, code: "countersign.not_a_unit", arguments: [number, actor.organization, actor.person])
       }
+      try Self.checkVersion(document, expectedVersion)
       guard document.state == .open else {
         throw DomainError.failedPrecondition("countersign.complete", arguments: [number], field: "number")
       }
@@ -231,6 +232,7 @@ extension BanjieStore {
         throw DomainError(
           kind: .permissionDenied, code: "countersign.not_lead", arguments: [number, document.leadUnit, actor.organization, actor.person])
       }
+      try Self.checkVersion(document, expectedVersion)
       guard document.state == .open else {
         throw DomainError.failedPrecondition("countersign.complete", arguments: [number], field: "number")
       }
@@ -339,7 +341,14 @@ extension BanjieStore {
         var unit = try CountersignUnitRecord(row: row)
         let number: String = row["document_number_key"]
         let status = try clock.status(of: unit.timedWork, now: now)
-        guard status.colour != unit.colour else { continue }
+        guard status.colour != unit.colour else {
+          // A calendar import or new office hours moved the deadline: the stored one follows.
+          if status.due != unit.dueAt {
+            unit.dueAt = status.due
+            try unit.update(db, columns: ["due_at"])
+          }
+          continue
+        }
         let previous = unit.colour
         unit.colour = status.colour
         unit.dueAt = status.due
@@ -412,16 +421,20 @@ extension BanjieStore {
     }.sorted { $0.unit < $1.unit }
   }
 
+  /// The stale-version refusal, checked after the caller is known to be allowed.
+  private static func checkVersion(_ document: CountersignDocumentRecord, _ expectedVersion: Int64?) throws {
+    if let expectedVersion, expectedVersion != document.version {
+      throw DomainError(
+        kind: .aborted, code: "countersign.version_conflict", arguments: [document.number, "\(document.version)", "\(expectedVersion)"],
+        field: "expected_version")
+    }
+  }
+
   private static func countersignForChange(_ db: Database, number: String, expectedVersion: Int64?) throws -> (
     CountersignDocumentRecord, [CountersignUnitRecord]
   ) {
     guard let document = try CountersignDocumentRecord.filter(Column("number") == number).fetchOne(db), let id = document.id else {
       throw DomainError(kind: .notFound, code: "countersign.not_found", arguments: [String(number.prefix(64))], field: "number")
-    }
-    if let expectedVersion, expectedVersion != document.version {
-      throw DomainError(
-        kind: .aborted, code: "countersign.version_conflict", arguments: [number, "\(document.version)", "\(expectedVersion)"],
-        field: "expected_version")
     }
     let units = try CountersignUnitRecord.filter(Column("document_id") == id).order(Column("unit")).fetchAll(db)
     return (document, units)

@@ -270,21 +270,21 @@ struct StatutoryHolidayTests {
         + "import the State Council's notice for 2101")
     #expect(
       error?.localizedMessage(.zh) == "2101 年尚未导入放假安排通知，而法定节假日只能推算 2025 年至 2100 年；请导入国务院办公厅 2101 年的放假安排通知")
-    // 2024 is shipped; 2023 and 2101 are neither shipped nor computed.
-    #expect(calendar.knows(year: 2024) && !calendar.knows(year: 2023) && !calendar.knows(year: 2101))
+    // 2024 is shipped; 2101 is neither shipped nor computed; a past year such as 2023 counts
+    // plain Monday–Friday, as before, so open work received then keeps its clock.
+    #expect(calendar.knows(year: 2024) && calendar.knows(year: 2023) && !calendar.knows(year: 2101))
     #expect(try calendar.month(2024, 2).days.count == 29)
-    for (year, month) in [(2023, 12), (2101, 1)] {
-      let refused = #expect(throws: DomainError.self) { try calendar.month(year, month) }
-      #expect(refused?.code == "calendar.year_not_computable", "\(year)")
-    }
-    // A deadline that runs into 2101 is refused; one that only starts in 2023 counts from 2024.
+    #expect(try calendar.month(2023, 12).workingDayCount == 21)
+    let refused = #expect(throws: DomainError.self) { try calendar.month(2101, 1) }
+    #expect(refused?.code == "calendar.year_not_computable")
+    // A deadline that runs into 2101 is refused; one in 2023 counts Monday–Friday.
     let late = #expect(throws: DomainError.self) { try calendar.due(after: at("2100-12-30 10:00"), workingDays: 5) }
     #expect(late?.code == "calendar.year_not_computable")
     #expect(late?.arguments.first == "2101")
     #expect(try calendar.due(after: at("2100-12-28 10:00"), workingDays: 2) == at("2100-12-30 17:00"))
     #expect(try calendar.due(after: at("2023-12-31 12:00"), workingDays: 1) == at("2024-01-02 17:00"))
-    let early = #expect(throws: DomainError.self) { try calendar.due(after: at("2023-12-29 10:00"), workingHours: 1) }
-    #expect(early?.code == "calendar.year_not_computable")
+    #expect(try calendar.due(after: at("2023-12-29 10:00"), workingHours: 1) == at("2023-12-29 11:00"))
+    #expect(try calendar.due(after: at("2023-12-27 10:00"), workingDays: 2) == at("2023-12-29 17:00"))
     // Elapsed working time cannot refuse: an unknown year counts plain Monday–Friday.
     #expect(calendar.workingSeconds(from: at("2023-12-29 16:00"), to: at("2023-12-29 17:00")) == 3600)
     // Installing the year's notice makes it known.

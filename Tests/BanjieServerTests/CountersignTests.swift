@@ -81,6 +81,15 @@ struct CountersignTests {
         _ = try await h.countersigns(.clerk, "GAJ", "路人") { try await $0.answerCountersign(Self.answer(n, .agree)) }
       }
       #expect(stranger?.code == .permissionDenied)
+      // Refused as a stranger before anything about the draft (such as its version) is said.
+      let staleStranger = await rpcError {
+        _ = try await h.countersigns(.clerk, "GAJ", "路人") { client in
+          var request = Self.answer(n, .agree)
+          request.expectedVersion = 99
+          return try await client.answerCountersign(request)
+        }
+      }
+      #expect(staleStranger?.code == .permissionDenied)
       let lead = await rpcError { _ = try await h.countersigns { try await $0.answerCountersign(Self.answer(n, .agree)) } }
       #expect(lead?.code == .permissionDenied)
       let office = await rpcError {

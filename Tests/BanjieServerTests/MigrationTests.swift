@@ -25,7 +25,7 @@ struct MigrationTests {
     ("v9-minor-pending", "2837e60f6554cdabf9b2cdb0e3ba13886096c39f00263f89fdd2c0e0c43b5e38"),
     ("v10-hall-workflows", "1b69d0918777d2f5b557cce2527c917be38385fa94c468e06275c51e34feca90"),
     ("v11-countersign", "699866d118afca410568b744967660f40242573603ce44df293ec8b3ca93c7b3"),
-    ("v12-townships", "94073f3cddf722abef9a60676fa2ad677e427aa55b09e4660d0a602fb3e3e782"),
+    ("v12-townships", "d704d0a9e03c4f84257e5cd04529d467d2b7ac6e4bd8d83709f304771c19da58"),
   ]
 
   @Test("every shipped migration's SQL is exactly as it shipped")
@@ -108,7 +108,8 @@ struct MigrationTests {
           confirmation: try String.fetchOne(db, sql: "SELECT confirmation FROM rectifications"),
           readers: try String.fetchAll(db, sql: "SELECT department_code || ':' || reason FROM case_readers"),
           townships: try String.fetchAll(db, sql: "SELECT name || ':' || code FROM townships ORDER BY name"),
-          moved: try String.fetchOne(db, sql: "SELECT township FROM enterprises WHERE uscc = '91370830000001002R'")
+          moved: try String.fetchOne(db, sql: "SELECT township FROM enterprises WHERE uscc = '91370830000001002R'"),
+          policy: try String.fetchOne(db, sql: "SELECT eligibility FROM policies")
         )
       }
       let withEnterprises = level >= 2
@@ -140,6 +141,7 @@ struct MigrationTests {
       // v12: the county's current divisions by name, no unverified codes; 南站镇's enterprise is in 南站街道.
       #expect(hall.townships == Township.sampleCounty.map { "\($0.name):" }.sorted())
       #expect(hall.moved == (level >= 2 && level < 12 ? "南站街道" : nil))
+      #expect(hall.policy == (level >= 2 && level < 12 ? #"{"industries":[],"scales":[],"townships":["南站街道"]}"# : nil))
 
       // And the upgraded store takes new writes that keep the aggregates exact.
       _ = try await store.importCatalog(
@@ -206,6 +208,11 @@ struct MigrationTests {
           INSERT INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
           VALUES ('91370830000001002R', '汶上县南站物流有限公司', 'G', 'small', '南站镇', ?, 1, ?)
           """, arguments: [at, at])
+      try db.execute(
+        sql: """
+          INSERT INTO policies (title, summary, eligibility, created_at, created_by)
+          VALUES ('物流企业稳岗补贴', '摘要', '{"industries":[],"scales":[],"townships":["南站镇"]}', ?, 'office')
+          """, arguments: [at])
     }
     if level >= 6 {
       // From v6 on, the store writes the enterprise's township on the case itself.

@@ -39,18 +39,24 @@ final class TestPKI: Sendable {
     self.stranger = try self.otherCA.issueClientCertificate(role: .clerk, organization: "x", person: "外人")
   }
 
+  /// The handshake may take as long as a loaded test machine needs: these suites test the
+  /// transport, not TLS timeouts (BanjieTLSTests does, with its own configurations).
+  static let handshakeTimeout: TimeAmount = .seconds(120)
+
   func serverContext() throws -> TLSContext {
-    try TLSContext(
-      configuration: .server(
-        certificateChainFile: self.server.certificateFile, privateKeyFile: self.server.privateKeyFile,
-        trustRootsFile: self.ca.certificateFile))
+    var configuration = TLSConfiguration.server(
+      certificateChainFile: self.server.certificateFile, privateKeyFile: self.server.privateKeyFile,
+      trustRootsFile: self.ca.certificateFile)
+    configuration.handshakeTimeout = Self.handshakeTimeout
+    return try TLSContext(configuration: configuration)
   }
 
   func clientContext(stranger: Bool = false) throws -> TLSContext {
     let cert = stranger ? self.stranger : self.clerk
-    return try TLSContext(
-      configuration: .client(
-        certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: self.ca.certificateFile))
+    var configuration = TLSConfiguration.client(
+      certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: self.ca.certificateFile)
+    configuration.handshakeTimeout = Self.handshakeTimeout
+    return try TLSContext(configuration: configuration)
   }
 }
 
@@ -68,6 +74,8 @@ struct EchoHarness {
     let pki = TestPKI.shared
     var config = BanjieServerTransport.Config(host: "127.0.0.1", port: 0, tls: try pki.serverContext())
     config.logger = .init(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    // As long as a loaded test machine needs (a test of the timeout itself sets its own).
+    config.transport.settingsTimeout = .seconds(120)
     configure(&config)
     let transport = BanjieServerTransport(config: config)
     let echo = EchoService()

@@ -14,6 +14,7 @@ INSERT OR IGNORE INTO townships (name, code) VALUES ('刘楼镇', '');
 UPDATE enterprises SET township = '南站街道' WHERE township = '南站镇';
 UPDATE liaison_units SET township = '南站街道' WHERE township = '南站镇';
 UPDATE cases SET township = '南站街道' WHERE township = '南站镇';
+UPDATE policies SET eligibility = replace(eligibility, '"南站镇"', '"南站街道"') WHERE eligibility LIKE '%"南站镇"%';
 DELETE FROM townships WHERE name = '南站镇';
 UPDATE townships SET code = '' WHERE (name, code) IN (
   ('汶上街道', '370830001'), ('中都街道', '370830002'), ('南旺镇', '370830101'), ('次丘镇', '370830102'),
