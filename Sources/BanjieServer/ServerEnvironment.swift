@@ -48,9 +48,18 @@ public final class ServerEnvironment: Sendable {
     // The yellow threshold and office hours the office has set, if any, over the configured ones.
     let settings = try await store.settings(defaults: defaults).settings
     let calendar = try await store.loadCalendar().withOfficeHours(settings.officeHours)
-    self.calendarState = Mutex(
-      try SLAClock(calendar: calendar, yellowThreshold: settings.yellowThreshold, intakeLimitWorkingDays: intakeLimitWorkingDays))
+    let clock = try SLAClock(calendar: calendar, yellowThreshold: settings.yellowThreshold, intakeLimitWorkingDays: intakeLimitWorkingDays)
+    self.calendarState = Mutex(clock)
+    // Cases stored before provisional years had statutory holidays carry deadlines counted on
+    // plain Monday–Friday: recompute them once (docs/DOMAIN.md §3).
+    if let recomputed = try await store.adoptCalendarRule(Self.calendarRule, clock: clock, now: self.now.now), recomputed > 0 {
+      logger.info("open cases recomputed for the calendar rule", metadata: ["rule": "\(Self.calendarRule)", "cases": "\(recomputed)"])
+    }
   }
+
+  /// The calendar's counting rule this release follows; a store that followed another has its open
+  /// cases recomputed at start-up.
+  public static let calendarRule = "statutory-holidays-2024"
 
   public var sla: SLAClock { self.calendarState.withLock { $0 } }
 

@@ -73,6 +73,26 @@ extension BanjieStore {
     }
   }
 
+  /// Brings the stored timing of open cases up to a new calendar rule (a release that changes how
+  /// the calendar counts, such as statutory holidays for provisional years): once per rule, in
+  /// one transaction, the intake deadlines, due times and colours of the open cases are
+  /// recomputed under `clock`, as a calendar import does, and the rule is noted in `meta`
+  /// ('calendar.rule'). With cases changed, an audit row `calendar.rule` says how many. Returns
+  /// that number, or nil when the store already follows `rule`.
+  public func adoptCalendarRule(_ rule: String, clock: SLAClock, now: Date) async throws -> Int? {
+    try await self.pool.write { db in
+      guard try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'calendar.rule'") != rule else { return nil }
+      let recomputed = try Self.recomputeOpenCases(db, clock: clock, now: now)
+      try Self.putMeta(db, "calendar.rule", rule)
+      if recomputed > 0 {
+        try AuditLog.append(
+          db, at: now, actor: .system, action: "calendar.rule", entity: "calendar", entityID: rule,
+          detail: ["recomputed": String(recomputed)])
+      }
+      return recomputed
+    }
+  }
+
   static func storedSettings(_ db: Database, defaults: CountySettings) throws -> SettingsView {
     var settings = defaults
     var changes: [String: SettingsView.Change] = [:]

@@ -164,7 +164,8 @@ final class RawConnection: Sendable {
 
   /// Polls until `predicate` holds over the frames received (or the connection closed), up to `timeout`.
   @discardableResult
-  func waitFor(timeout: Duration = .seconds(5), _ predicate: ([Frame]) -> Bool) async throws -> [Frame] {
+  /// Waits until `predicate` holds (at most `timeout`, a hang guard sized for a loaded machine).
+  func waitFor(timeout: Duration = .seconds(60), _ predicate: ([Frame]) -> Bool) async throws -> [Frame] {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
       let frames = self.frames
@@ -174,7 +175,7 @@ final class RawConnection: Sendable {
     return self.frames
   }
 
-  func waitUntilClosed(timeout: Duration = .seconds(5)) async throws -> Bool {
+  func waitUntilClosed(timeout: Duration = .seconds(60)) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
       if self.isClosed { return true }
