@@ -3,8 +3,9 @@ import Foundation
 /// Who did something: recorded on every event and audit row.
 public struct Actor: Sendable, Hashable, Codable {
   public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
-    /// `pad` is a window's rating pad (评价器), named by its device id (docs/DOMAIN.md §21).
-    case clerk, enterprise, liaison, office, system, pad
+    /// `pad` is a window's rating pad (评价器), named by its device id (docs/DOMAIN.md §21);
+    /// `dispatcher` the 12345 centre's dispatcher (docs/DOMAIN.md §24).
+    case clerk, enterprise, liaison, office, system, pad, dispatcher
   }
   public var role: Role
   public var organization: String

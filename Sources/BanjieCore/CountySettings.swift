@@ -11,6 +11,10 @@ public struct CountySettings: Sendable, Hashable, Codable {
     case yellowThreshold = "yellow_threshold"
     case officeHours = "office_hours"
     case countersignLimitWorkingDays = "countersign_limit_working_days"
+    case appealResponseWorkingDays = "appeal_response_working_days"
+    case appealResolutionLimits = "appeal_resolution_limits"
+    case proposalReplyMonths = "proposal_reply_months"
+    case proposalMaxMonths = "proposal_max_months"
 
     /// The key of the `meta` row that holds the value. The first three rows come with the schema
     /// (migrations v2 and v3); the last two exist once the office has set them.
@@ -22,6 +26,10 @@ public struct CountySettings: Sendable, Hashable, Codable {
       case .yellowThreshold: "sla.yellow_threshold"
       case .officeHours: "sla.office_hours"
       case .countersignLimitWorkingDays: "countersign.limit_working_days"
+      case .appealResponseWorkingDays: "appeals.response_working_days"
+      case .appealResolutionLimits: "appeals.resolution_limits"
+      case .proposalReplyMonths: "proposals.reply_months"
+      case .proposalMaxMonths: "proposals.max_months"
       }
     }
 
@@ -50,6 +58,15 @@ public struct CountySettings: Sendable, Hashable, Codable {
   public var officeHours: [OfficePeriod]
   /// 会签时限: working days a countersigning unit has from receiving a draft (§十一: "原则上…不超过5个工作日").
   public var countersignLimitWorkingDays: Int = 5
+  /// 诉求响应时限: working days a department has from an appeal's assignment to first contact (docs/DOMAIN.md §24).
+  public var appealResponseWorkingDays: Int = AppealRules.defaultResponseWorkingDays
+  /// 诉求办结时限: each appeal category's resolution limit in working days (docs/DOMAIN.md §24).
+  public var appealResolutionLimits = AppealResolutionLimits()
+  /// 建议提案办理时限: calendar months a lead department has to reply to a deputy's suggestion or a
+  /// CPPCC proposal from its assignment (docs/DOMAIN.md §25).
+  public var proposalReplyMonths: Int = ProposalRules.defaultReplyMonths
+  /// 建议提案最长办理期限: the most months an extension may give; never below `proposalReplyMonths`.
+  public var proposalMaxMonths: Int = ProposalRules.defaultMaxMonths
 
   /// The defaults: the values the schema ships, the configured yellow threshold and the
   /// standard office day.
@@ -73,6 +90,13 @@ public struct CountySettings: Sendable, Hashable, Codable {
     self.yellowThreshold = try container.decode(Double.self, forKey: .yellowThreshold)
     self.officeHours = try container.decode([OfficePeriod].self, forKey: .officeHours)
     self.countersignLimitWorkingDays = try container.decodeIfPresent(Int.self, forKey: .countersignLimitWorkingDays) ?? 5
+    self.appealResponseWorkingDays =
+      try container.decodeIfPresent(Int.self, forKey: .appealResponseWorkingDays) ?? AppealRules.defaultResponseWorkingDays
+    self.appealResolutionLimits =
+      try container.decodeIfPresent(AppealResolutionLimits.self, forKey: .appealResolutionLimits) ?? AppealResolutionLimits()
+    self.proposalReplyMonths =
+      try container.decodeIfPresent(Int.self, forKey: .proposalReplyMonths) ?? ProposalRules.defaultReplyMonths
+    self.proposalMaxMonths = try container.decodeIfPresent(Int.self, forKey: .proposalMaxMonths) ?? ProposalRules.defaultMaxMonths
   }
 
   public static let limitRange = 1...365
@@ -95,6 +119,10 @@ public struct CountySettings: Sendable, Hashable, Codable {
     case .yellowThreshold: Self.thresholdText(self.yellowThreshold)
     case .officeHours: Self.officeHoursText(self.officeHours)
     case .countersignLimitWorkingDays: String(self.countersignLimitWorkingDays)
+    case .appealResponseWorkingDays: String(self.appealResponseWorkingDays)
+    case .appealResolutionLimits: self.appealResolutionLimits.description
+    case .proposalReplyMonths: String(self.proposalReplyMonths)
+    case .proposalMaxMonths: String(self.proposalMaxMonths)
     }
   }
 
@@ -117,6 +145,16 @@ public struct CountySettings: Sendable, Hashable, Codable {
       self.officeHours = try Self.parseOfficeHours(value)
     case .countersignLimitWorkingDays:
       self.countersignLimitWorkingDays = try Self.parseWhole(value, key: key, range: Self.countersignLimitRange, messageKey: workingDays)
+    case .appealResponseWorkingDays:
+      self.appealResponseWorkingDays = try Self.parseWhole(value, key: key, range: AppealRules.responseRange, messageKey: workingDays)
+    case .appealResolutionLimits:
+      self.appealResolutionLimits = try AppealResolutionLimits.parse(value)
+    case .proposalReplyMonths:
+      self.proposalReplyMonths = try Self.parseWhole(
+        value, key: key, range: ProposalRules.monthsRange, messageKey: "settings.invalid_value#proposal_months")
+    case .proposalMaxMonths:
+      self.proposalMaxMonths = try Self.parseWhole(
+        value, key: key, range: ProposalRules.monthsRange, messageKey: "settings.invalid_value#proposal_months")
     }
   }
 
@@ -125,6 +163,25 @@ public struct CountySettings: Sendable, Hashable, Codable {
     var settings = CountySettings()
     try settings.set(key, to: text)
     return settings.text(of: key)
+  }
+
+  /// The settings checked against each other once `key` has been set (`set` checks each value
+  /// alone, `canonical` against the defaults): `proposal_max_months` is never below
+  /// `proposal_reply_months`. INVALID_ARGUMENT naming the key just set; the store calls it on the
+  /// settings in force with the new value, before it writes anything.
+  public func checkConsistency(after key: Key) throws(DomainError) {
+    switch key {
+    case .proposalReplyMonths where self.proposalReplyMonths > self.proposalMaxMonths:
+      throw .invalidArgument(
+        "settings.invalid_value", messageKey: "settings.invalid_value#proposal_reply_above_max",
+        arguments: [key.rawValue, "\(self.proposalMaxMonths)", "\(self.proposalReplyMonths)"], field: key.rawValue)
+    case .proposalMaxMonths where self.proposalMaxMonths < self.proposalReplyMonths:
+      throw .invalidArgument(
+        "settings.invalid_value", messageKey: "settings.invalid_value#proposal_max_below_reply",
+        arguments: [key.rawValue, "\(self.proposalReplyMonths)", "\(self.proposalMaxMonths)"], field: key.rawValue)
+    default:
+      return
+    }
   }
 
   static func parseWhole(_ text: String, key: Key, range: ClosedRange<Int>, messageKey: String) throws(DomainError) -> Int {

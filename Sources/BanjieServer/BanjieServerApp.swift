@@ -116,6 +116,9 @@ public struct BanjieServerApp: Sendable {
       SettingsService(env: environment),
       SupervisionService(env: environment),
       CountersignService(env: environment),
+      AppealService(env: environment),
+      ProposalService(env: environment),
+      TargetService(env: environment),
     ]
     let interceptor = RequestInterceptor(logger: self.logger, metrics: metrics, onChange: { environment.changes.signal() })
     let server = GRPCServer(transport: transport, services: services, interceptors: [interceptor])
@@ -129,7 +132,10 @@ public struct BanjieServerApp: Sendable {
     "banjie.v1.SystemService", "banjie.v1.CaseService", "banjie.v1.CatalogService", "banjie.v1.CalendarService",
     "banjie.v1.AdminService", "banjie.v1.CertificateAdminService", "banjie.v1.EnterpriseService", "banjie.v1.RatingService",
     "banjie.v1.ReviewCampaignService", "banjie.v1.AwardService", "banjie.v1.ExemplaryService", "banjie.v1.DashboardService",
-    "banjie.v1.SettingsService", "banjie.v1.SupervisionService", "banjie.v1.CountersignService", "grpc.health.v1.Health",
+    "banjie.v1.SettingsService", "banjie.v1.SupervisionService", "banjie.v1.CountersignService", "banjie.v1.TargetService",
+    "grpc.health.v1.Health",
+    "banjie.v1.ProposalService",
+    "banjie.v1.AppealService",
   ]
 
   /// Runs until a signal asks for shutdown.

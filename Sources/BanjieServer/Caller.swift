@@ -21,7 +21,7 @@ public struct Caller: Sendable, Hashable {
         ?? "none"
       throw RPCError(
         code: .permissionDenied,
-        message: "client certificate (\(subject)) names no banjie role: OU must be clerk, enterprise, liaison, office or pad")
+        message: "client certificate (\(subject)) names no banjie role: OU must be clerk, enterprise, liaison, office, pad or dispatcher")
     }
     return Caller(identity: identity)
   }
@@ -31,6 +31,13 @@ public struct Caller: Sendable, Hashable {
   /// switches name this error for the pad too.
   static func padRefused(_ method: String) -> DomainError {
     DomainError(kind: .permissionDenied, code: "pad.rpc_not_allowed", arguments: [method])
+  }
+
+  /// The refusal of the 12345 dispatcher calling `method`: it may call the appeal service, list
+  /// departments and describe the server only (docs/DOMAIN.md §24). `RequestInterceptor`
+  /// refuses every other method before it runs; role switches name this error too.
+  static func dispatcherRefused(_ method: String) -> DomainError {
+    DomainError(kind: .permissionDenied, code: "dispatcher.rpc_not_allowed", arguments: [method])
   }
 
   /// Refuses the call unless the caller has one of `roles`.

@@ -39,6 +39,15 @@ struct RequestInterceptor: ServerInterceptor {
   /// Compared by name: the transport's descriptors carry no call type.
   static let padMethods: Set<String> = [Banjie_V1_RatingService.Method.RateCase.descriptor.fullyQualifiedMethod]
 
+  /// What the 12345 centre's dispatcher may call (docs/DOMAIN.md §24): the appeal service, the
+  /// department list it assigns to, the server's own description and the health check. Every other call is
+  /// refused here, before any service sees it.
+  static func dispatcherMayCall(_ method: String) -> Bool {
+    method.hasPrefix("banjie.v1.AppealService/") || method.hasPrefix("grpc.health.v1.Health/")
+      || method == Banjie_V1_CatalogService.Method.ListDepartments.descriptor.fullyQualifiedMethod
+      || method == Banjie_V1_SystemService.Method.GetServerInfo.descriptor.fullyQualifiedMethod
+  }
+
   /// Calls whose names say they only read.
   static func isRead(_ method: String) -> Bool {
     // VerifyAudit only reads; VerifyRectification changes a rectification.
@@ -84,6 +93,9 @@ struct RequestInterceptor: ServerInterceptor {
     do {
       if context.banjiePeer?.identity?.role == .pad, !Self.padMethods.contains(method) {
         throw Caller.padRefused(method)
+      }
+      if context.banjiePeer?.identity?.role == .dispatcher, !Self.dispatcherMayCall(method) {
+        throw Caller.dispatcherRefused(method)
       }
       if let key, key.count > 128 {
         throw RPCError(code: .invalidArgument, message: "idempotency-key is longer than 128 characters")

@@ -139,7 +139,7 @@ public final class ServerEnvironment: Sendable {
   /// One pass of the SLA sweeper: stores and publishes what changed.
   /// `full: false` is the quick pass: only cases whose next colour change has come (see
   /// BanjieStore.sweep); demands, rectifications, supervision orders (督办), 容缺 materials and
-  /// countersigns (会签) wait for
+  /// countersigns (会签) wait for (so do proposals, 建议/提案, whose clock counts calendar months)
   /// the full pass. Each store sweep reads the clock inside its write transaction, after any calendar
   /// import the writer ran before it.
   @discardableResult
@@ -152,6 +152,9 @@ public final class ServerEnvironment: Sendable {
       alerts += try await self.store.sweepSupervision(clock: self.sla, now: now)
       alerts += try await self.store.sweepPendingMaterials(clock: self.sla, now: now)
       alerts += try await self.store.sweepCountersign(clock: self.sla, now: now)
+      alerts += try await self.store.sweepAppeals(clock: self.sla, now: now)
+      alerts += try await self.store.sweepProposals(clock: self.sla, now: now)
+      alerts += try await self.store.sweepTargets(clock: self.sla, now: now)
     }
     if !alerts.isEmpty {
       self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])

@@ -108,6 +108,10 @@ public struct DashboardReport: Sendable, Hashable {
   public var zeroTrip = 0
   /// 部门会签 by unit (docs/DOMAIN.md §23).
   public var countersigns: [CountersignUnitFigures] = []
+  /// 群众诉求 by department and channel (docs/DOMAIN.md §24).
+  public var appeals: [AppealFigures] = []
+  /// 人大代表建议和政协提案 by lead department (docs/DOMAIN.md §25).
+  public var proposals: [ProposalFigures] = []
   public var zeroTripRate: Double { RatingMeasuresRow.share(self.zeroTrip, self.summary.completed) }
   /// Enterprises with at least one visit in the period, and enterprises in the registry.
   public var visitedEnterprises: Int
@@ -272,6 +276,8 @@ extension BanjieStore {
       report.openSupervisions = supervisions.open
       report.overdueSupervisions = supervisions.overdue
       report.countersigns = try Self.countersignFigures(db, from: from, to: to, department: department, now: now)
+      report.appeals = try Self.appealFigures(db, from: from, to: to, department: department, now: now)
+      report.proposals = try Self.proposalFigures(db, from: from, to: to, department: department, now: now)
       report.zeroTrip =
         try Int.fetchOne(
           db,

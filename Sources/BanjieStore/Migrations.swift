@@ -25,6 +25,9 @@ enum Migrations {
     ("v10-hall-workflows", Self.v10HallWorkflows),
     ("v11-countersign", Self.v11Countersign),
     ("v12-townships", Self.v12Townships),
+    ("v13-appeals", Self.v13Appeals),
+    ("v14-proposals", Self.v14Proposals),
+    ("v15-targets", Self.v15Targets),
   ]
 
   /// The identifier of the newest migration: the schema this build writes.

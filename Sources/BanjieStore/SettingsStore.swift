@@ -51,6 +51,7 @@ extension BanjieStore {
             let before = try Self.storedSettings(db, defaults: defaults).settings
             var after = before
             try after.set(key, to: value)
+            try after.checkConsistency(after: key)
             let old = before.text(of: key)
             try Self.putMeta(db, key.metaKey, value)
             try Self.putMeta(db, "settings.\(key.rawValue).updated_at", now)

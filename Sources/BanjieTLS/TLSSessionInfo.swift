@@ -79,6 +79,8 @@ public struct PeerIdentity: Sendable, Hashable {
     case office
     /// A window's rating pad (评价器): O is the window code, CN the device id (docs/DOMAIN.md §21).
     case pad
+    /// The 12345 centre's dispatcher (话务调度): O is the centre's code, CN the person (docs/DOMAIN.md §24).
+    case dispatcher
   }
 
   public var role: Role

@@ -16,6 +16,9 @@ struct Banjie: AsyncParsableCommand {
       RateCommand.self, RatingCommand.self, RectificationCommand.self, ReviewCampaignCommand.self, AwardCommand.self, ExemplaryCommand.self,
       DashboardCommand.self, ReportCommand.self, Certs.self, ProfileCommand.self, SettingsCommand.self, SuperviseCommand.self,
       CountersignCommand.self,
+      AppealCommand.self,
+      ProposalCommand.self,
+      TargetsCommand.self,
       WindowCommand.self, StaffCommand.self, LiaisonUnitCommand.self, RegistryCommand.self,
     ]
   )

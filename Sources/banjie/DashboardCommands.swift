@@ -234,6 +234,49 @@ enum DashboardOutput {
       }
       out.append(table.render())
     }
+    if d.hasTargets, !d.targets.targets.isEmpty {
+      // 年度目标 (docs/DOMAIN.md §26): each target of the year against the time progress.
+      out.append("")
+      out.append(Terminal.bold(t("dashboard.targets")))
+      out.append(contentsOf: TargetOutput.lines(d.targets))
+    }
+    if !d.proposals.isEmpty {
+      // 建议/提案 (docs/DOMAIN.md §25): assigned and replied in the period, on time, assessments; replies awaited now.
+      out.append("")
+      out.append(Terminal.bold(t("dashboard.proposals")))
+      var table = TextTable(
+        t("dashboard.department"), t("dashboard.col.name"), t("dashboard.col.proposalAssigned"), t("dashboard.col.proposalReplied"),
+        t("dashboard.col.onTime"), t("dashboard.col.proposalAssessed"), t("dashboard.col.proposalSatisfied"), t("dashboard.col.waiting"))
+      for f in d.proposals {
+        let assessed = f.satisfied + f.basicallySatisfied + f.dissatisfied
+        table.add(
+          [
+            f.department, f.name, String(f.assigned), String(f.replied), percent(f.onTimeRate, of: f.replied),
+            "\(f.satisfied) / \(f.basicallySatisfied) / \(f.dissatisfied)", percent(f.satisfactionRate, of: assessed),
+            "\(f.waiting) / \(f.overdue)",
+          ], colour: f.overdue > 0 ? Terminal.red : nil)
+      }
+      out.append(table.render())
+    }
+    if !d.appeals.isEmpty {
+      // 群众诉求 (docs/DOMAIN.md §24): by department and channel — assigned, first contacts and resolutions on
+      // time, satisfaction of the call-backs in the period; waiting and overdue now.
+      out.append("")
+      out.append(Terminal.bold(t("dashboard.appeals")))
+      var table = TextTable(
+        t("dashboard.department"), t("dashboard.col.name"), t("dashboard.channel"), t("dashboard.appeal.assigned"),
+        t("dashboard.appeal.responseRate"), t("dashboard.appeal.resolved"), t("dashboard.appeal.resolutionRate"),
+        t("dashboard.appeal.satisfaction"), t("dashboard.col.waiting"))
+      for f in d.appeals {
+        table.add(
+          [
+            f.department, f.departmentName, AppealOutput.channelLabel(f.channel), String(f.assigned),
+            percent(f.responseRate, of: f.responded), String(f.resolved), percent(f.resolutionRate, of: f.resolved),
+            percent(f.satisfactionRate, of: f.callBacks), "\(f.waiting) / \(f.overdue)",
+          ], colour: f.overdue > 0 ? Terminal.red : nil)
+      }
+      out.append(table.render())
+    }
     out.append(Terminal.paint(t("dashboard.asOfNow"), Terminal.dim))
     return out.joined(separator: "\n")
   }

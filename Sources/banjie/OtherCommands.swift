@@ -404,6 +404,40 @@ enum AlertText {
         return t("alerts.text.countersignYellow", number, unit, used, due)
       }
     }
+    // 建议/提案: "proposal N awaits the reply of DEPT, overdue (due …)" / "…, P % of its time used (due …)".
+    if kind.first == "proposal", let department = Self.between(text, "awaits the reply of ", ","),
+      let due = Self.between(text, "(due ", ")").flatMap({ HumanText.parseISO8601($0) }).map({ HumanText.time($0) }),
+      let number = alert.subject.split(separator: " ").dropFirst().first.map(String.init)
+    {
+      if kind.last == "red" { return t("alerts.text.proposalRed", number, department, due) }
+      if kind.last == "yellow", let used = Self.between(text, "\(department), ", " %") {
+        return t("alerts.text.proposalYellow", number, department, used, due)
+      }
+    }
+    // 年度目标: "target M of UNIT for YEAR is behind: A against E expected (target T, time progress P %)".
+    if kind.first == "target", let measure = Self.between(text, "target ", " of "), let unit = Self.between(text, " of ", " for "),
+      let year = Self.between(text, " for ", " is behind"), let actual = Self.between(text, "behind: ", " against "),
+      let expected = Self.between(text, " against ", " expected"), let progress = Self.between(text, "time progress ", " %")
+    {
+      let name = TargetOutput.measureName(measure)
+      let shown = { (v: String) in Double(v).map { TargetOutput.value($0, measure) } ?? v }
+      if kind.last == "red" { return t("alerts.text.targetRed", name, unit, year, shown(actual), shown(expected), progress) }
+      if kind.last == "yellow" { return t("alerts.text.targetYellow", name, unit, year, shown(actual), shown(expected), progress) }
+    }
+    // 群众诉求: "appeal N awaits first contact by DEPT, overdue (due …)" / "appeal N awaits resolution by DEPT, P % of its
+    // working time used (due …)".
+    if kind.first == "appeal", let department = Self.between(text, " by ", ","),
+      let due = Self.between(text, "(due ", ")").flatMap({ HumanText.parseISO8601($0) }).map({ HumanText.time($0) }),
+      let number = alert.subject.split(separator: " ").dropFirst().first.map(String.init)
+    {
+      let response = text.contains("awaits first contact")
+      if kind.last == "red" {
+        return t(response ? "alerts.text.appealResponseRed" : "alerts.text.appealResolutionRed", number, department, due)
+      }
+      if kind.last == "yellow", let used = Self.between(text, "\(department), ", " %") {
+        return t(response ? "alerts.text.appealResponseYellow" : "alerts.text.appealResolutionYellow", number, department, used, due)
+      }
+    }
     guard kind.count == 2, ["case", "demand", "rectification", "supervision"].contains(kind[0]) else {
       return HumanText.localisingTimestamps(text)
     }

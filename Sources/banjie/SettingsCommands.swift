@@ -21,6 +21,8 @@ struct SettingsCommand: AsyncParsableCommand {
   static let keys = [
     "demand_limit_working_days", "rating_window_days", "rectification_limit_working_days", "yellow_threshold", "office_hours",
     "countersign_limit_working_days",
+    "appeal_response_working_days", "appeal_resolution_limits",
+    "proposal_reply_months", "proposal_max_months",
   ]
 
   /// A key as people type it: case and `-` or `_` do not matter.
@@ -38,6 +40,10 @@ struct SettingsCommand: AsyncParsableCommand {
       t("settings.value.threshold", String(format: "%.2f", s.yellowThreshold), Int((s.yellowThreshold * 100).rounded()))
     case "office_hours": s.officeHours
     case "countersign_limit_working_days": t("settings.value.workingDays", s.countersignLimitWorkingDays)
+    case "appeal_response_working_days": t("settings.value.workingDays", s.appealResponseWorkingDays)
+    case "appeal_resolution_limits": s.appealResolutionLimits
+    case "proposal_reply_months": t("settings.value.proposalMonths", s.proposalReplyMonths)
+    case "proposal_max_months": t("settings.value.proposalMonths", s.proposalMaxMonths)
     default: "-"
     }
   }

@@ -26,6 +26,7 @@ struct AuthorizationMatrixTests {
     (.liaison, "南旺镇人民政府", "矩阵干部"),
     (.office, "YSB", "矩阵营商办"),
     (.pad, "A03", "MATRIX-PAD"),
+    (.dispatcher, "12345", "矩阵调度"),
   ]
 
   static var served: [MethodDescriptor] {
@@ -37,6 +38,9 @@ struct AuthorizationMatrixTests {
       + Banjie_V1_AwardService.Method.descriptors + Banjie_V1_ExemplaryService.Method.descriptors
       + Banjie_V1_DashboardService.Method.descriptors + Banjie_V1_SettingsService.Method.descriptors
       + Banjie_V1_SupervisionService.Method.descriptors + Banjie_V1_CountersignService.Method.descriptors
+      + Banjie_V1_AppealService.Method.descriptors
+      + Banjie_V1_TargetService.Method.descriptors
+      + Banjie_V1_ProposalService.Method.descriptors
   }
 
   /// The table: method path → the cells in `roles` order.

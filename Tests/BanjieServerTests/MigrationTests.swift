@@ -26,6 +26,9 @@ struct MigrationTests {
     ("v10-hall-workflows", "1b69d0918777d2f5b557cce2527c917be38385fa94c468e06275c51e34feca90"),
     ("v11-countersign", "699866d118afca410568b744967660f40242573603ce44df293ec8b3ca93c7b3"),
     ("v12-townships", "d704d0a9e03c4f84257e5cd04529d467d2b7ac6e4bd8d83709f304771c19da58"),
+    ("v13-appeals", "81ee9f915500a9868963e7ebabc93eabdaed54c2ccecca8a7b8042713cf2a6ab"),
+    ("v14-proposals", "6d0575b540f41be4b4a77d429393bc667696bcb45b6e060f393fb0054dcc6f10"),
+    ("v15-targets", "8ba725d01be389180a9e968910e9b6d8431712d2566a0e6773734f234c736cd8"),
   ]
 
   @Test("every shipped migration's SQL is exactly as it shipped")

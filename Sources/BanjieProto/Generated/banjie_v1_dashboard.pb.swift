@@ -381,6 +381,28 @@ public nonisolated struct Banjie_V1_Dashboard: @unchecked Sendable {
     set {_uniqueStorage()._countersigns = newValue}
   }
 
+  /// 群众诉求 by department and channel (of the department when scoped)
+  public var appeals: [Banjie_V1_AppealFigures] {
+    get {_storage._appeals}
+    set {_uniqueStorage()._appeals = newValue}
+  }
+
+  /// 建议/提案 by lead department (of the department when scoped), by department code
+  public var proposals: [Banjie_V1_ProposalFigures] {
+    get {_storage._proposals}
+    set {_uniqueStorage()._proposals = newValue}
+  }
+
+  /// 年度目标 of the year `to` falls in, against its time progress (of the department when scoped)
+  public var targets: Banjie_V1_TargetProgress {
+    get {_storage._targets ?? Banjie_V1_TargetProgress()}
+    set {_uniqueStorage()._targets = newValue}
+  }
+  /// Returns true if `targets` has been explicitly set.
+  public var hasTargets: Bool {_storage._targets != nil}
+  /// Clears the value of `targets`. Subsequent reads from it will return its default value.
+  public mutating func clearTargets() {_uniqueStorage()._targets = nil}
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -409,6 +431,98 @@ public nonisolated struct Banjie_V1_CountersignFigures: Sendable {
   public var waiting: UInt32 = 0
 
   public var overdue: UInt32 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One lead department's deputies' suggestions and CPPCC proposals (建议/提案, docs/DOMAIN.md §25):
+/// assigned to it in the period; its replies in the period (each round counted) and of them those by
+/// their deadline; the proposers' assessments of its replies recorded in the period; the replies
+/// awaited from it now and of them those past their deadline now.
+public nonisolated struct Banjie_V1_ProposalFigures: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var department: String = String()
+
+  public var name: String = String()
+
+  public var assigned: UInt32 = 0
+
+  public var replied: UInt32 = 0
+
+  public var repliedOnTime: UInt32 = 0
+
+  /// replied_on_time / replied (0 when replied = 0)
+  public var onTimeRate: Double = 0
+
+  public var waiting: UInt32 = 0
+
+  public var overdue: UInt32 = 0
+
+  /// 满意
+  public var satisfied: UInt32 = 0
+
+  /// 基本满意
+  public var basicallySatisfied: UInt32 = 0
+
+  /// 不满意
+  public var dissatisfied: UInt32 = 0
+
+  /// (satisfied + basically_satisfied) / all three (0 when none)
+  public var satisfactionRate: Double = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One department's appeals (群众诉求, docs/DOMAIN.md §24) of one channel: appeals assigned to it in
+/// the period; first contacts made in the period and of them those by the response deadline;
+/// resolution rounds resolved in the period (each round once) and of them those on time; call-backs
+/// in the period and of them satisfied or basically satisfied; appeals waiting on it now
+/// (ASSIGNED, CONTACTED, REOPENED) and of them those past a deadline now. Rates are 0 without a base.
+public nonisolated struct Banjie_V1_AppealFigures: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var department: String = String()
+
+  public var departmentName: String = String()
+
+  /// HOTLINE_12345, MINYI_5, PORTAL or LETTER
+  public var channel: String = String()
+
+  public var assigned: UInt32 = 0
+
+  public var responded: UInt32 = 0
+
+  public var respondedOnTime: UInt32 = 0
+
+  /// responded_on_time / responded
+  public var responseRate: Double = 0
+
+  public var resolved: UInt32 = 0
+
+  public var resolvedOnTime: UInt32 = 0
+
+  /// resolved_on_time / resolved
+  public var resolutionRate: Double = 0
+
+  public var waiting: UInt32 = 0
+
+  public var overdue: UInt32 = 0
+
+  public var callBacks: UInt32 = 0
+
+  public var satisfied: UInt32 = 0
+
+  /// satisfied / call_backs
+  public var satisfactionRate: Double = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -787,7 +901,7 @@ nonisolated extension Banjie_V1_OverdueCase: SwiftProtobuf.Message, SwiftProtobu
 
 nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Dashboard"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{3}department_code\0\u{1}by\0\u{3}has_data\0\u{1}summary\0\u{3}good_share\0\u{3}unrated_share\0\u{3}open_rectifications\0\u{3}overdue_rectifications\0\u{3}open_demands\0\u{3}overdue_demands\0\u{1}rows\0\u{3}computed_at\0\u{1}trend\0\u{1}overdue\0\u{3}visited_enterprises\0\u{1}enterprises\0\u{3}visit_coverage\0\u{3}open_supervisions\0\u{3}overdue_supervisions\0\u{3}zero_trip\0\u{3}zero_trip_rate\0\u{1}countersigns\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}from\0\u{1}to\0\u{3}department_code\0\u{1}by\0\u{3}has_data\0\u{1}summary\0\u{3}good_share\0\u{3}unrated_share\0\u{3}open_rectifications\0\u{3}overdue_rectifications\0\u{3}open_demands\0\u{3}overdue_demands\0\u{1}rows\0\u{3}computed_at\0\u{1}trend\0\u{1}overdue\0\u{3}visited_enterprises\0\u{1}enterprises\0\u{3}visit_coverage\0\u{3}open_supervisions\0\u{3}overdue_supervisions\0\u{3}zero_trip\0\u{3}zero_trip_rate\0\u{1}countersigns\0\u{1}appeals\0\u{1}proposals\0\u{1}targets\0")
 
   fileprivate class _StorageClass {
     var _from: String = String()
@@ -814,6 +928,9 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
     var _zeroTrip: UInt32 = 0
     var _zeroTripRate: Double = 0
     var _countersigns: [Banjie_V1_CountersignFigures] = []
+    var _appeals: [Banjie_V1_AppealFigures] = []
+    var _proposals: [Banjie_V1_ProposalFigures] = []
+    var _targets: Banjie_V1_TargetProgress? = nil
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -848,6 +965,9 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
       _zeroTrip = source._zeroTrip
       _zeroTripRate = source._zeroTripRate
       _countersigns = source._countersigns
+      _appeals = source._appeals
+      _proposals = source._proposals
+      _targets = source._targets
     }
   }
 
@@ -890,6 +1010,9 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
         case 22: try { try decoder.decodeSingularUInt32Field(value: &_storage._zeroTrip) }()
         case 23: try { try decoder.decodeSingularDoubleField(value: &_storage._zeroTripRate) }()
         case 24: try { try decoder.decodeRepeatedMessageField(value: &_storage._countersigns) }()
+        case 25: try { try decoder.decodeRepeatedMessageField(value: &_storage._appeals) }()
+        case 26: try { try decoder.decodeRepeatedMessageField(value: &_storage._proposals) }()
+        case 27: try { try decoder.decodeSingularMessageField(value: &_storage._targets) }()
         default: break
         }
       }
@@ -974,6 +1097,15 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
       if !_storage._countersigns.isEmpty {
         try visitor.visitRepeatedMessageField(value: _storage._countersigns, fieldNumber: 24)
       }
+      if !_storage._appeals.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._appeals, fieldNumber: 25)
+      }
+      if !_storage._proposals.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._proposals, fieldNumber: 26)
+      }
+      try { if let v = _storage._targets {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 27)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -1007,6 +1139,9 @@ nonisolated extension Banjie_V1_Dashboard: SwiftProtobuf.Message, SwiftProtobuf.
         if _storage._zeroTrip != rhs_storage._zeroTrip {return false}
         if _storage._zeroTripRate != rhs_storage._zeroTripRate {return false}
         if _storage._countersigns != rhs_storage._countersigns {return false}
+        if _storage._appeals != rhs_storage._appeals {return false}
+        if _storage._proposals != rhs_storage._proposals {return false}
+        if _storage._targets != rhs_storage._targets {return false}
         return true
       }
       if !storagesAreEqual {return false}
@@ -1071,6 +1206,191 @@ nonisolated extension Banjie_V1_CountersignFigures: SwiftProtobuf.Message, Swift
     if lhs.onTimeRate != rhs.onTimeRate {return false}
     if lhs.waiting != rhs.waiting {return false}
     if lhs.overdue != rhs.overdue {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_ProposalFigures: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ProposalFigures"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}department\0\u{1}name\0\u{1}assigned\0\u{1}replied\0\u{3}replied_on_time\0\u{3}on_time_rate\0\u{1}waiting\0\u{1}overdue\0\u{1}satisfied\0\u{3}basically_satisfied\0\u{1}dissatisfied\0\u{3}satisfaction_rate\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.department) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularUInt32Field(value: &self.assigned) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.replied) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.repliedOnTime) }()
+      case 6: try { try decoder.decodeSingularDoubleField(value: &self.onTimeRate) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.waiting) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.overdue) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.satisfied) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.basicallySatisfied) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.dissatisfied) }()
+      case 12: try { try decoder.decodeSingularDoubleField(value: &self.satisfactionRate) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.department.isEmpty {
+      try visitor.visitSingularStringField(value: self.department, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if self.assigned != 0 {
+      try visitor.visitSingularUInt32Field(value: self.assigned, fieldNumber: 3)
+    }
+    if self.replied != 0 {
+      try visitor.visitSingularUInt32Field(value: self.replied, fieldNumber: 4)
+    }
+    if self.repliedOnTime != 0 {
+      try visitor.visitSingularUInt32Field(value: self.repliedOnTime, fieldNumber: 5)
+    }
+    if self.onTimeRate.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.onTimeRate, fieldNumber: 6)
+    }
+    if self.waiting != 0 {
+      try visitor.visitSingularUInt32Field(value: self.waiting, fieldNumber: 7)
+    }
+    if self.overdue != 0 {
+      try visitor.visitSingularUInt32Field(value: self.overdue, fieldNumber: 8)
+    }
+    if self.satisfied != 0 {
+      try visitor.visitSingularUInt32Field(value: self.satisfied, fieldNumber: 9)
+    }
+    if self.basicallySatisfied != 0 {
+      try visitor.visitSingularUInt32Field(value: self.basicallySatisfied, fieldNumber: 10)
+    }
+    if self.dissatisfied != 0 {
+      try visitor.visitSingularUInt32Field(value: self.dissatisfied, fieldNumber: 11)
+    }
+    if self.satisfactionRate.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.satisfactionRate, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_ProposalFigures, rhs: Banjie_V1_ProposalFigures) -> Bool {
+    if lhs.department != rhs.department {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.assigned != rhs.assigned {return false}
+    if lhs.replied != rhs.replied {return false}
+    if lhs.repliedOnTime != rhs.repliedOnTime {return false}
+    if lhs.onTimeRate != rhs.onTimeRate {return false}
+    if lhs.waiting != rhs.waiting {return false}
+    if lhs.overdue != rhs.overdue {return false}
+    if lhs.satisfied != rhs.satisfied {return false}
+    if lhs.basicallySatisfied != rhs.basicallySatisfied {return false}
+    if lhs.dissatisfied != rhs.dissatisfied {return false}
+    if lhs.satisfactionRate != rhs.satisfactionRate {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_AppealFigures: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AppealFigures"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}department\0\u{3}department_name\0\u{1}channel\0\u{1}assigned\0\u{1}responded\0\u{3}responded_on_time\0\u{3}response_rate\0\u{1}resolved\0\u{3}resolved_on_time\0\u{3}resolution_rate\0\u{1}waiting\0\u{1}overdue\0\u{3}call_backs\0\u{1}satisfied\0\u{3}satisfaction_rate\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.department) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.departmentName) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.channel) }()
+      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.assigned) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.responded) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.respondedOnTime) }()
+      case 7: try { try decoder.decodeSingularDoubleField(value: &self.responseRate) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.resolved) }()
+      case 9: try { try decoder.decodeSingularUInt32Field(value: &self.resolvedOnTime) }()
+      case 10: try { try decoder.decodeSingularDoubleField(value: &self.resolutionRate) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.waiting) }()
+      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.overdue) }()
+      case 13: try { try decoder.decodeSingularUInt32Field(value: &self.callBacks) }()
+      case 14: try { try decoder.decodeSingularUInt32Field(value: &self.satisfied) }()
+      case 15: try { try decoder.decodeSingularDoubleField(value: &self.satisfactionRate) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.department.isEmpty {
+      try visitor.visitSingularStringField(value: self.department, fieldNumber: 1)
+    }
+    if !self.departmentName.isEmpty {
+      try visitor.visitSingularStringField(value: self.departmentName, fieldNumber: 2)
+    }
+    if !self.channel.isEmpty {
+      try visitor.visitSingularStringField(value: self.channel, fieldNumber: 3)
+    }
+    if self.assigned != 0 {
+      try visitor.visitSingularUInt32Field(value: self.assigned, fieldNumber: 4)
+    }
+    if self.responded != 0 {
+      try visitor.visitSingularUInt32Field(value: self.responded, fieldNumber: 5)
+    }
+    if self.respondedOnTime != 0 {
+      try visitor.visitSingularUInt32Field(value: self.respondedOnTime, fieldNumber: 6)
+    }
+    if self.responseRate.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.responseRate, fieldNumber: 7)
+    }
+    if self.resolved != 0 {
+      try visitor.visitSingularUInt32Field(value: self.resolved, fieldNumber: 8)
+    }
+    if self.resolvedOnTime != 0 {
+      try visitor.visitSingularUInt32Field(value: self.resolvedOnTime, fieldNumber: 9)
+    }
+    if self.resolutionRate.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.resolutionRate, fieldNumber: 10)
+    }
+    if self.waiting != 0 {
+      try visitor.visitSingularUInt32Field(value: self.waiting, fieldNumber: 11)
+    }
+    if self.overdue != 0 {
+      try visitor.visitSingularUInt32Field(value: self.overdue, fieldNumber: 12)
+    }
+    if self.callBacks != 0 {
+      try visitor.visitSingularUInt32Field(value: self.callBacks, fieldNumber: 13)
+    }
+    if self.satisfied != 0 {
+      try visitor.visitSingularUInt32Field(value: self.satisfied, fieldNumber: 14)
+    }
+    if self.satisfactionRate.bitPattern != 0 {
+      try visitor.visitSingularDoubleField(value: self.satisfactionRate, fieldNumber: 15)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_AppealFigures, rhs: Banjie_V1_AppealFigures) -> Bool {
+    if lhs.department != rhs.department {return false}
+    if lhs.departmentName != rhs.departmentName {return false}
+    if lhs.channel != rhs.channel {return false}
+    if lhs.assigned != rhs.assigned {return false}
+    if lhs.responded != rhs.responded {return false}
+    if lhs.respondedOnTime != rhs.respondedOnTime {return false}
+    if lhs.responseRate != rhs.responseRate {return false}
+    if lhs.resolved != rhs.resolved {return false}
+    if lhs.resolvedOnTime != rhs.resolvedOnTime {return false}
+    if lhs.resolutionRate != rhs.resolutionRate {return false}
+    if lhs.waiting != rhs.waiting {return false}
+    if lhs.overdue != rhs.overdue {return false}
+    if lhs.callBacks != rhs.callBacks {return false}
+    if lhs.satisfied != rhs.satisfied {return false}
+    if lhs.satisfactionRate != rhs.satisfactionRate {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -88,6 +88,19 @@ public nonisolated struct Banjie_V1_Settings: Sendable {
   /// 会签时限: working days a unit has to countersign a draft, 1–30
   public var countersignLimitWorkingDays: UInt32 = 0
 
+  /// 诉求响应时限: working days from an appeal's assignment to first contact, 1–10
+  public var appealResponseWorkingDays: UInt32 = 0
+
+  /// 诉求办结时限: each appeal category's resolution limit in working days, 1–60 each:
+  /// "consultation:1,help:5,complaint:5,report:15,suggestion:10"
+  public var appealResolutionLimits: String = String()
+
+  /// 建议提案办理时限: calendar months to reply to a 建议/提案 from its assignment, 1–12
+  public var proposalReplyMonths: UInt32 = 0
+
+  /// 建议提案最长办理期限: the most months an extension may give, proposal_reply_months–12
+  public var proposalMaxMonths: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -99,7 +112,8 @@ public nonisolated struct Banjie_V1_SetSettingRequest: Sendable {
   // methods supported on all messages.
 
   /// demand_limit_working_days | rating_window_days | rectification_limit_working_days |
-  /// yellow_threshold | office_hours | countersign_limit_working_days
+  /// yellow_threshold | office_hours | countersign_limit_working_days | appeal_response_working_days |
+  /// appeal_resolution_limits | proposal_reply_months | proposal_max_months
   public var key: String = String()
 
   /// The value as text: "12"; "0.75" (whole percent: two decimals at most); "08:30-12:00,14:00-17:30"
@@ -175,7 +189,7 @@ nonisolated extension Banjie_V1_SettingChange: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Banjie_V1_Settings: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Settings"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}demand_limit_working_days\0\u{3}rating_window_days\0\u{3}rectification_limit_working_days\0\u{3}yellow_threshold\0\u{3}office_hours\0\u{1}changes\0\u{3}countersign_limit_working_days\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}demand_limit_working_days\0\u{3}rating_window_days\0\u{3}rectification_limit_working_days\0\u{3}yellow_threshold\0\u{3}office_hours\0\u{1}changes\0\u{3}countersign_limit_working_days\0\u{3}appeal_response_working_days\0\u{3}appeal_resolution_limits\0\u{3}proposal_reply_months\0\u{3}proposal_max_months\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -190,6 +204,10 @@ nonisolated extension Banjie_V1_Settings: SwiftProtobuf.Message, SwiftProtobuf._
       case 5: try { try decoder.decodeSingularStringField(value: &self.officeHours) }()
       case 6: try { try decoder.decodeMapField(fieldType: SwiftProtobuf._ProtobufMessageMap<SwiftProtobuf.ProtobufString,Banjie_V1_SettingChange>.self, value: &self.changes) }()
       case 7: try { try decoder.decodeSingularUInt32Field(value: &self.countersignLimitWorkingDays) }()
+      case 8: try { try decoder.decodeSingularUInt32Field(value: &self.appealResponseWorkingDays) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.appealResolutionLimits) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.proposalReplyMonths) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.proposalMaxMonths) }()
       default: break
       }
     }
@@ -217,6 +235,18 @@ nonisolated extension Banjie_V1_Settings: SwiftProtobuf.Message, SwiftProtobuf._
     if self.countersignLimitWorkingDays != 0 {
       try visitor.visitSingularUInt32Field(value: self.countersignLimitWorkingDays, fieldNumber: 7)
     }
+    if self.appealResponseWorkingDays != 0 {
+      try visitor.visitSingularUInt32Field(value: self.appealResponseWorkingDays, fieldNumber: 8)
+    }
+    if !self.appealResolutionLimits.isEmpty {
+      try visitor.visitSingularStringField(value: self.appealResolutionLimits, fieldNumber: 9)
+    }
+    if self.proposalReplyMonths != 0 {
+      try visitor.visitSingularUInt32Field(value: self.proposalReplyMonths, fieldNumber: 10)
+    }
+    if self.proposalMaxMonths != 0 {
+      try visitor.visitSingularUInt32Field(value: self.proposalMaxMonths, fieldNumber: 11)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -228,6 +258,10 @@ nonisolated extension Banjie_V1_Settings: SwiftProtobuf.Message, SwiftProtobuf._
     if lhs.officeHours != rhs.officeHours {return false}
     if lhs.changes != rhs.changes {return false}
     if lhs.countersignLimitWorkingDays != rhs.countersignLimitWorkingDays {return false}
+    if lhs.appealResponseWorkingDays != rhs.appealResponseWorkingDays {return false}
+    if lhs.appealResolutionLimits != rhs.appealResolutionLimits {return false}
+    if lhs.proposalReplyMonths != rhs.proposalReplyMonths {return false}
+    if lhs.proposalMaxMonths != rhs.proposalMaxMonths {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

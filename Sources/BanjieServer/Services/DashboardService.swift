@@ -74,6 +74,10 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
         kind: .invalidArgument, code: "dashboard.unknown_department", arguments: [String(scope.prefix(32))], field: "department_code")
     }
     let report = try await env.store.dashboard(from: from, to: to, department: scope, by: grouping, clock: env.sla, now: now)
+    // 年度目标 (docs/DOMAIN.md §26) of the year the period ends in.
+    let targets =
+      AnnualTargetRules.years.contains(to.year)
+      ? try await env.store.targetProgress(year: to.year, unit: scope, clock: env.sla, now: now) : nil
     return .with {
       $0.from = report.from.description
       $0.to = report.to.description
@@ -91,6 +95,25 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
       $0.overdueSupervisions = UInt32(report.overdueSupervisions)
       $0.zeroTrip = UInt32(report.zeroTrip)
       $0.zeroTripRate = report.zeroTripRate
+      $0.appeals = report.appeals.map { f in
+        .with {
+          $0.department = f.department
+          $0.departmentName = f.departmentName
+          $0.channel = f.channel.rawValue
+          $0.assigned = UInt32(f.assigned)
+          $0.responded = UInt32(f.responded)
+          $0.respondedOnTime = UInt32(f.respondedOnTime)
+          $0.responseRate = f.responseRate
+          $0.resolved = UInt32(f.resolved)
+          $0.resolvedOnTime = UInt32(f.resolvedOnTime)
+          $0.resolutionRate = f.resolutionRate
+          $0.waiting = UInt32(f.waiting)
+          $0.overdue = UInt32(f.overdue)
+          $0.callBacks = UInt32(f.callBacks)
+          $0.satisfied = UInt32(f.satisfied)
+          $0.satisfactionRate = f.satisfactionRate
+        }
+      }
       $0.countersigns = report.countersigns.map { f in
         .with {
           $0.unit = f.unit
@@ -102,7 +125,24 @@ struct DashboardService: Banjie_V1_DashboardService.SimpleServiceProtocol {
           $0.overdue = UInt32(f.overdue)
         }
       }
+      $0.proposals = report.proposals.map { f in
+        .with {
+          $0.department = f.department
+          $0.name = f.name
+          $0.assigned = UInt32(f.assigned)
+          $0.replied = UInt32(f.replied)
+          $0.repliedOnTime = UInt32(f.repliedOnTime)
+          $0.onTimeRate = f.onTimeRate
+          $0.waiting = UInt32(f.waiting)
+          $0.overdue = UInt32(f.overdue)
+          $0.satisfied = UInt32(f.satisfied)
+          $0.basicallySatisfied = UInt32(f.basicallySatisfied)
+          $0.dissatisfied = UInt32(f.dissatisfied)
+          $0.satisfactionRate = f.satisfactionRate
+        }
+      }
       $0.rows = report.rows.map(\.proto)
+      if let targets { $0.targets = TargetService.proto(targets.0, targets.1) }
       $0.computedAt = Google_Protobuf_Timestamp(milliseconds: now)
       $0.trend = report.trend.map { day in
         .with {

@@ -56,6 +56,7 @@ extension EnterpriseService {
     case .enterprise: filter.uscc = caller.organization.uppercased()
     case .clerk: throw DomainError(kind: .permissionDenied, code: "visit.not_visible")
     case .pad: throw Caller.padRefused("ListVisits")
+    case .dispatcher: throw Caller.dispatcherRefused("ListVisits")
     }
     let (views, total, next) = try await self.env.store.listVisits(filter)
     return .with {
@@ -254,6 +255,7 @@ extension EnterpriseService {
     case .liaison:
       filter.assignedTo = caller.liaisonRef
     case .pad: throw Caller.padRefused("ListDemands")
+    case .dispatcher: throw Caller.dispatcherRefused("ListDemands")
     }
     let env = self.env
     let (views, total, next) = try await env.store.listDemands(filter, clock: env.sla, now: env.now.now)

@@ -95,6 +95,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
     case .clerk:
       throw DomainError(kind: .permissionDenied, code: "enterprise.not_visible", messageKey: "enterprise.not_visible#clerk")
     case .pad: throw Caller.padRefused("ListEnterprises")
+    case .dispatcher: throw Caller.dispatcherRefused("ListEnterprises")
     }
     let (views, total, next) = try await self.env.store.listEnterprises(filter)
     return .with {

@@ -266,6 +266,7 @@ extension Caller {
     case .liaison: role = .liaison
     case .office: role = .office
     case .pad: role = .pad
+    case .dispatcher: role = .dispatcher
     }
     return Actor(role: role, organization: self.organization, person: self.person, certificateSerial: self.identity.serialNumber)
   }

@@ -38,6 +38,10 @@ extension SettingsView {
       $0.yellowThreshold = self.settings.yellowThreshold
       $0.officeHours = self.settings.text(of: .officeHours)
       $0.countersignLimitWorkingDays = UInt32(clamping: self.settings.countersignLimitWorkingDays)
+      $0.appealResponseWorkingDays = UInt32(clamping: self.settings.appealResponseWorkingDays)
+      $0.appealResolutionLimits = self.settings.text(of: .appealResolutionLimits)
+      $0.proposalReplyMonths = UInt32(clamping: self.settings.proposalReplyMonths)
+      $0.proposalMaxMonths = UInt32(clamping: self.settings.proposalMaxMonths)
       $0.changes = self.changes.mapValues { change in
         Banjie_V1_SettingChange.with {
           $0.updatedAt = Google_Protobuf_Timestamp(milliseconds: change.at)
