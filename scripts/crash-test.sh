@@ -22,6 +22,8 @@
 #     (`banjie case accept --pending`).
 #   - one countersign client (部门会签): the market regulation bureau registers a draft for the
 #     housing bureau to countersign, and the housing bureau answers it.
+#   - one appeal client (群众诉求): the 12345 dispatcher registers a citizen's appeal for the market
+#     regulation bureau, whose clerk contacts the citizen and resolves it; the call-back closes it.
 # Every other rating is given on the rating pad of window Z01 with the case's one-time rating code
 # (`banjie rate --code`, 评价码) instead of the enterprise's certificate.
 #
@@ -34,7 +36,8 @@
 #     row and one RateCase key each, the acknowledged level and way — enterprise or pad — one
 #     rectification per 差评), demands (one demand.raise audit row each), visits (each with the
 #     demand it raised), 容缺 acceptances (each case ACCEPTED with exactly its pending material)
-#     and countersigns (each registered once, each acknowledged answer recorded once, COMPLETE);
+#     countersigns (each registered once, each acknowledged answer recorded once, COMPLETE) and
+#     appeals (each registered once, each acknowledged contact, resolution and call-back once);
 #   - a few keys of each kind acknowledged before the kill, sent again, give the same answer
 #     (the same case number; for ratings, demands and visits the same JSON, byte for byte);
 #   - `banjie admin audit verify` exits 0 and `PRAGMA integrity_check` says ok.
@@ -63,7 +66,7 @@ KEEP=${KEEP:-0}
 ITEM=SCJGJ-002
 USCC=91370830000001001N   # the test enterprise (a valid USCC check digit)
 
-usage() { sed -n '2,45p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,56p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [[ $# -gt 0 ]]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -150,6 +153,7 @@ LIAISON_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role liaison --org 南旺�
 HALL_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role clerk --org SCJGJ --name 综合受理员 --catalog "$ROOT/catalog/sample-county.json" --json 2>&1) || setup_fail "certs issue hall clerk: $HALL_JSON"
 HOUSING_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role clerk --org ZJJ --name 赵敏 --catalog "$ROOT/catalog/sample-county.json" --json 2>&1) || setup_fail "certs issue housing clerk: $HOUSING_JSON"
 PAD_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role pad --org Z01 --name PAD-Z01 --json 2>&1) || setup_fail "certs issue pad: $PAD_JSON"
+DISPATCHER_JSON=$("$BANJIE" certs issue --dir "$CERTS" --role dispatcher --org 12345 --name 刘红 --json 2>&1) || setup_fail "certs issue dispatcher: $DISPATCHER_JSON"
 PORT=$(pick_port)
 SERVER=127.0.0.1:$PORT
 OFFICE=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$OFFICE_JSON")" --key "$(json_field key <<<"$OFFICE_JSON")")
@@ -159,6 +163,7 @@ LIAISON=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificat
 HALL=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$HALL_JSON")" --key "$(json_field key <<<"$HALL_JSON")")
 HOUSING=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$HOUSING_JSON")" --key "$(json_field key <<<"$HOUSING_JSON")")
 PAD=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$PAD_JSON")" --key "$(json_field key <<<"$PAD_JSON")")
+DISPATCHER=(--server "$SERVER" --ca "$CERTS/ca.pem" --cert "$(json_field certificate <<<"$DISPATCHER_JSON")" --key "$(json_field key <<<"$DISPATCHER_JSON")")
 
 start_server() {
   "$BANJIED" serve --certs-dir "$CERTS" --listen "$SERVER" --metrics-listen off --database "$DB" --log-level warning >>"$WORK/server.log" 2>&1 &
@@ -361,6 +366,32 @@ countersign_loop() {
   done
 }
 
+# appeal_loop ROUND: the 12345 dispatcher registers a citizen's appeal for the market regulation
+# bureau, its clerk makes the first contact and resolves it, the dispatcher's call-back closes it;
+# each step keyed. appealed.log: APPEAL<TAB>registered|contacted|resolved|closed.
+appeal_loop() {
+  local round=$1 n=0 base json number err=$WORK/client-appeal.err
+  while [[ ! -e $WORK/stop ]]; do
+    n=$((n + 1))
+    base=crash-r$round-qz-$n-$RANDOM$RANDOM
+    json=$(keyed "appeal client" "$base-register" "$err" appeal register "${DISPATCHER[@]}" --channel 12345 --category help \
+      --citizen "压测市民$round-$n" --phone 13800000000 --subject "压测诉求 $round-$n" --content "crash test round $round" \
+      --department SCJGJ) || return 0
+    number=$(json_field number <<<"$json")
+    if [[ -z $number ]]; then
+      echo "appeal client: key $base-register: success without a number: $json" >>"$WORK/violations"
+      return 1
+    fi
+    printf '%s\tregistered\n' "$number" >>"$WORK/appealed.log"
+    keyed "appeal client" "$base-contact" "$err" appeal contact "$number" "${CLERK[@]}" --note 已电话联系 >/dev/null || return 0
+    printf '%s\tcontacted\n' "$number" >>"$WORK/appealed.log"
+    keyed "appeal client" "$base-resolve" "$err" appeal resolve "$number" "${CLERK[@]}" --result 已办理 >/dev/null || return 0
+    printf '%s\tresolved\n' "$number" >>"$WORK/appealed.log"
+    keyed "appeal client" "$base-call-back" "$err" appeal call-back "$number" "${DISPATCHER[@]}" --satisfaction satisfied >/dev/null || return 0
+    printf '%s\tclosed\n' "$number" >>"$WORK/appealed.log"
+  done
+}
+
 start_clients() {
   CLIENT_PIDS=()
   rm -f "$WORK/stop"
@@ -375,6 +406,8 @@ start_clients() {
   hall_loop "$1" &
   CLIENT_PIDS+=($!)
   countersign_loop "$1" &
+  CLIENT_PIDS+=($!)
+  appeal_loop "$1" &
   CLIENT_PIDS+=($!)
 }
 
@@ -448,6 +481,7 @@ DEMANDED=0
 VISITED=0
 PENDING=0
 COUNTERSIGNED=0
+APPEALED=0
 check_mixed() { # check_mixed LABEL
   local label=$1 bad n
   touch "$WORK/rated.log" "$WORK/demanded.log"
@@ -536,6 +570,31 @@ check_mixed() { # check_mixed LABEL
     || fail "$label: countersign answers differ from what was acknowledged: $(diff "$WORK/acked.answers" "$WORK/db.answers" | head -n 4 | tr '\n' ' ')"
   n=$(sql "SELECT count(*) FROM audit_log WHERE action = 'countersign.answer'")
   (( n == $(wc -l <"$WORK/acked.answers") )) || fail "$label: $n countersign.answer audit rows for $(wc -l <"$WORK/acked.answers") answers"
+
+  # Appeals (群众诉求): every acknowledged appeal once, and each acknowledged step recorded once, in
+  # the state it leads to; nothing the clients were not told of.
+  touch "$WORK/appealed.log"
+  local step action
+  for step in registered contacted resolved closed; do
+    awk -F'\t' -v s=$step '$2 == s {print $1}' "$WORK/appealed.log" | sort >"$WORK/acked.appeals-$step"
+  done
+  APPEALED=$(wc -l <"$WORK/acked.appeals-registered")
+  sql "SELECT number FROM appeals" | sort >"$WORK/db.appeals"
+  cmp -s "$WORK/acked.appeals-registered" "$WORK/db.appeals" \
+    || fail "$label: appeals differ from what was acknowledged: $(diff "$WORK/acked.appeals-registered" "$WORK/db.appeals" | head -n 4 | tr '\n' ' ')"
+  sql "SELECT number FROM appeals WHERE contacted_at IS NOT NULL" | sort >"$WORK/db.appeals-contacted"
+  sql "SELECT a.number FROM appeals a JOIN appeal_rounds r ON r.appeal_id = a.id WHERE r.round = 1 AND r.resolved_at IS NOT NULL" \
+    | sort >"$WORK/db.appeals-resolved"
+  sql "SELECT number FROM appeals WHERE state = 'CLOSED' AND satisfaction = 'SATISFIED'" | sort >"$WORK/db.appeals-closed"
+  for step in contacted resolved closed; do
+    cmp -s "$WORK/acked.appeals-$step" "$WORK/db.appeals-$step" \
+      || fail "$label: appeals $step differ from what was acknowledged: $(diff "$WORK/acked.appeals-$step" "$WORK/db.appeals-$step" | head -n 4 | tr '\n' ' ')"
+  done
+  for action in register:registered contact:contacted resolve:resolved call_back:closed; do
+    n=$(sql "SELECT count(*) FROM audit_log WHERE action = 'appeal.${action%%:*}'")
+    (( n == $(wc -l <"$WORK/acked.appeals-${action##*:}") )) \
+      || fail "$label: $n appeal.${action%%:*} audit rows for $(wc -l <"$WORK/acked.appeals-${action##*:}") acknowledged"
+  done
   return 0
 }
 
@@ -613,7 +672,7 @@ for ((round = 1; round <= ROUNDS; round++)); do
   check "$label (after replay)"
   check_mixed "$label (after replay)"
   replayed=$(( $(wc -l <"$WORK/replay.pairs") + $(wc -l <"$WORK/replay.rated") + $(wc -l <"$WORK/replay.demanded") ))
-  log "round $round: restarted; acknowledged in all: $ACKED cases, $RATED ratings, $DEMANDED demands ($VISITED through visits), $PENDING 容缺 acceptances, $COUNTERSIGNED countersigns, all present once; $AUDIT; integrity ok; $replayed replayed keys gave the same answers"
+  log "round $round: restarted; acknowledged in all: $ACKED cases, $RATED ratings, $DEMANDED demands ($VISITED through visits), $PENDING 容缺 acceptances, $COUNTERSIGNED countersigns, $APPEALED appeals, all present once; $AUDIT; integrity ok; $replayed replayed keys gave the same answers"
 done
 
 # The final stop is a graceful one; check the closed file once more.
@@ -633,4 +692,4 @@ retried=$(cat "$WORK"/client-*.err 2>/dev/null | grep -c ' attempt ')
 # closed) cut a call off after it was sent, which is what the kill is for.
 cut=$(cat "$WORK"/client-*.err 2>/dev/null | grep '^banjie:' | grep -vc 'Connection refused')
 log "$retried failed attempts were retried with their keys, $cut of them calls cut off mid-flight by a kill"
-echo "crash test: $ROUNDS rounds in $((SECONDS - T0)) s; acknowledged $ACKED cases, $RATED ratings ($(awk -F'\t' '$4 != "-"' "$WORK/rated.log" | wc -l) with a rating code on the pad), $DEMANDED demands ($VISITED through visits), $PENDING 容缺 acceptances, $COUNTERSIGNED countersigns ($(awk -F'\t' '$2 == "answered"' "$WORK/countersigned.log" | wc -l) answered); $LOST lost, $DUPLICATED duplicated"
+echo "crash test: $ROUNDS rounds in $((SECONDS - T0)) s; acknowledged $ACKED cases, $RATED ratings ($(awk -F'\t' '$4 != "-"' "$WORK/rated.log" | wc -l) with a rating code on the pad), $DEMANDED demands ($VISITED through visits), $PENDING 容缺 acceptances, $COUNTERSIGNED countersigns ($(awk -F'\t' '$2 == "answered"' "$WORK/countersigned.log" | wc -l) answered), $APPEALED appeals ($(awk -F'\t' '$2 == "closed"' "$WORK/appealed.log" | wc -l) closed after the call-back); $LOST lost, $DUPLICATED duplicated"

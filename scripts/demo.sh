@@ -36,15 +36,21 @@ issued() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["certifi
 read -r head_cert head_key < <(banjie certs issue --dir $demo/certs --role clerk --org SCJGJ --name 王芳 --json | issued)
 read -r zjj_head_cert zjj_head_key < <(banjie certs issue --dir $demo/certs --role clerk --org ZJJ --name 钱涛 --json | issued)
 read -r pad_cert pad_key < <(banjie certs issue --dir $demo/certs --role pad --org Z01 --name PAD-Z01 --json | issued)
+# The 12345 centre's dispatcher (话务调度, OU=dispatcher).
+read -r dispatcher_cert dispatcher_key < <(banjie certs issue --dir $demo/certs --role dispatcher --org 12345 --name 刘红 --json | issued)
 run ls $demo/certs
 
+# start_server FROM: banjied on the demo database with its simulated clock starting at FROM.
+start_server() {
+  banjied serve --certs-dir $demo/certs --listen 127.0.0.1:$port --database $demo/banjie.sqlite \
+    --sweep-interval 1 --simulate-from "$1" --simulate-speed 600 --log-level warning \
+    >> $demo/banjied.log 2>&1 &
+  server=$!
+  for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
+}
 say "Start banjied (simulated clock: Mon 2026-11-30 08:55, 600x)"
-banjied serve --certs-dir $demo/certs --listen 127.0.0.1:$port --database $demo/banjie.sqlite \
-  --sweep-interval 1 --simulate-from 2026-11-30T08:55:00+08:00 --simulate-speed 600 --log-level warning \
-  > $demo/banjied.log 2>&1 &
-server=$!
+start_server 2026-11-30T08:55:00+08:00
 trap 'kill $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null && break; sleep 0.1; done
 
 office=(--server 127.0.0.1:$port --ca $demo/certs/ca.pem --cert $demo/certs/office-li-ming.pem --key $demo/certs/office-li-ming.key)
 export BANJIE_SERVER=127.0.0.1:$port BANJIE_CA=$demo/certs/ca.pem BANJIE_CERT=$demo/certs/clerk-zhang-wei.pem BANJIE_KEY=$demo/certs/clerk-zhang-wei.key
@@ -55,6 +61,10 @@ firm=(--cert $demo/certs/enterprise-zhang-zong.pem --key $demo/certs/enterprise-
 head=(--cert "$head_cert" --key "$head_key")
 zjj_head=(--cert "$zjj_head_cert" --key "$zjj_head_key")
 pad=(--cert "$pad_cert" --key "$pad_key")
+dispatcher=(--cert "$dispatcher_cert" --key "$dispatcher_key")
+json_get() { python3 -c 'import json,sys; d=json.load(sys.stdin)
+for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d.get(k, "")
+print(d)' "$1"; }
 
 say "Window clerk 张伟 of the market regulation bureau checks the connection"
 run banjie health
@@ -76,6 +86,32 @@ say "部门会签: 张伟's bureau sends a draft to the housing and natural-reso
 hq=$(banjie countersign register --title 关于优化食品经营许可办理流程的通知（征求意见稿） --length 2600 --policy \
   --unit ZJJ --unit ZRZYJ --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
 run banjie countersign show "$hq"
+say "An urgent draft: the office sets the countersign limit to 1 working day for it, then back to 5; the natural-resources bureau's clock starts now"
+run banjie settings set countersign_limit_working_days 1 "${office[@]}"
+hq2=$(banjie countersign register --title 关于做好岁末年初安全生产工作的紧急通知（征求意见稿） --length 1800 --unit ZRZYJ --json | json_get number)
+banjie settings set countersign_limit_working_days 5 "${office[@]}" >/dev/null
+echo "countersign $hq2 registered: the natural-resources bureau (ZRZYJ) has 1 working day"
+
+say "12345 热线: the dispatcher registers citizen 刘洋's complaint and assigns it to the market regulation bureau (first contact within 1 working day, resolution within 5 for a 投诉)"
+qz=$(banjie appeal register "${dispatcher[@]}" --channel 12345 --category complaint --citizen 刘洋 --phone 13805371234 \
+  --subject 农贸市场东门早市占道经营 --content "早市摊贩占道经营，影响通行，请求治理" --department SCJGJ --json | json_get number)
+run banjie appeal show "$qz" "${dispatcher[@]}"
+run banjie appeal contact "$qz" --method phone --note "已电话联系刘洋，约定现场查看"
+run banjie appeal resolve "$qz" --result "会同城管劝离占道摊贩，设置临时疏导标志"
+say "The dispatcher's call-back (回访): 刘洋 is not satisfied, so the appeal reopens for a second round on a fresh clock"
+run banjie appeal call-back "$qz" "${dispatcher[@]}" --satisfaction dissatisfied --note "早市仍有摊贩占道"
+run banjie appeal resolve "$qz" --result "划定早市临时经营区，安排专人每日巡查"
+run banjie appeal call-back "$qz" "${dispatcher[@]}" --satisfaction satisfied --note "已无占道，表示满意"
+run banjie appeal show "$qz"
+say "The dispatcher's certificate reaches appeals only"
+try banjie case list "${dispatcher[@]}"
+
+say "年度目标: the office sets this year's targets; each is held against the time progress (the share of the year's working days gone)"
+banjie targets set --year 2026 --department SCJGJ --measure on_time_rate --target 98 "${office[@]}" >/dev/null
+banjie targets set --year 2026 --department SCJGJ --measure one_day_rate --target 80 "${office[@]}" >/dev/null
+banjie targets set --year 2026 --department SCJGJ --measure good_rating_share --target 90 "${office[@]}" >/dev/null
+banjie targets set --year 2026 --department SCJGJ --measure appeal_resolution_rate --target 95 "${office[@]}" >/dev/null
+run banjie targets set --year 2026 --department ZRZYJ --measure countersign_on_time_rate --target 95 "${office[@]}"
 
 say "Morning at window A03: three cases arrive"
 n1=$(banjie case submit --item SCJGJ-003 --applicant 张总 --uscc 91370830000001001N --window A03 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["number"])')
@@ -127,6 +163,8 @@ printf '\033[2m$ banjie visit record 91370830000001001N --notes 了解四季度�
 visit=$(banjie visit record 91370830000001001N "${liaison[@]}" --notes "了解四季度生产经营情况" --demand "land:ZRZYJ:扩建厂房需办理建设用地规划许可" --json)
 demand=$(echo "$visit" | python3 -c 'import json,sys; print(json.load(sys.stdin)["demand_numbers"][0])')
 echo "visit recorded; demand $demand raised for the natural-resources bureau (ZRZYJ)"
+say "年度目标 of the liaison unit: visit every enterprise it looks after this year"
+run banjie targets set --year 2026 --department 南旺镇人民政府 --measure visit_coverage --target 100 "${office[@]}"
 
 if [ -n "$demand" ]; then
   say "The natural-resources bureau takes the demand up and answers it"
@@ -199,6 +237,21 @@ run banjie case deliver "$n5" --by mail
 
 say "The office checks the hash-chained audit log"
 run banjie admin audit verify "${office[@]}"
+
+say "The next afternoon: banjied restarts with its clock at Tue 2026-12-01 13:30 (everything is on disk; nothing is lost)"
+kill $server; wait $server 2>/dev/null || true
+start_server 2026-12-01T13:30:00+08:00
+say "The urgent draft: 80 % of the natural-resources bureau's working time is gone — yellow, with an alert to that bureau"
+for _ in $(seq 1 90); do
+  case $(banjie countersign show "$hq2" --json | json_get units.0.sla.colour) in COLOUR_YELLOW|COLOUR_RED) break ;; esac
+  sleep 1
+done
+run banjie countersign show "$hq2" "${office[@]}"
+for _ in $(seq 1 20); do banjie alerts --department ZRZYJ --json "${office[@]}" | grep -q countersign.yellow && break; sleep 0.5; done
+run banjie alerts --department ZRZYJ "${office[@]}"
+
+say "年度目标 against the time progress: where the year so far falls short, the sweeper has warned"
+run banjie targets show "${office[@]}"
 
 say "The administration office's SLA dashboard for the month"
 run banjie dashboard --period 2026-11 --by department "${office[@]}"

@@ -52,8 +52,7 @@ public struct ProposalRecord: Codable, Sendable, Hashable, FetchableRecord, Muta
   public mutating func didInsert(_ inserted: InsertionSuccess) { self.id = inserted.rowID }
 }
 
-/// A co-handling department (协办单位) of a proposal and its opinion to the lead: table
-/// `proposal_co_departments`.
+/// A co-handling department (协办单位) of a proposal: table `proposal_co_departments`.
 public struct ProposalCoDepartmentRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
   public static let databaseTableName = "proposal_co_departments"
   public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
@@ -61,12 +60,21 @@ public struct ProposalCoDepartmentRecord: Codable, Sendable, Hashable, Fetchable
 
   public var proposalId: Int64
   public var department: String
-  /// 协办意见: empty until given.
+}
+
+/// 协办意见: a co-handling department's opinion to the lead in one round (at most one per round; a
+/// reopened proposal keeps the first round's next to the second's): table `proposal_co_opinions`.
+public struct ProposalCoOpinionRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
+  public static let databaseTableName = "proposal_co_opinions"
+  public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+  public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+
+  public var proposalId: Int64
+  public var department: String
+  public var round: Int
   public var opinion: String
-  /// The round it was given in; a reopened proposal may have a new one.
-  public var opinionRound: Int?
-  public var opinionAt: Date?
-  public var opinionBy: String
+  public var givenAt: Date
+  public var givenBy: String
 }
 
 /// 面商: one contact of the lead department with the proposer: table `proposal_contacts`.
@@ -117,6 +125,8 @@ public struct ProposalView: Codable, Sendable, Hashable {
   public struct CoDepartment: Codable, Sendable, Hashable {
     public var record: ProposalCoDepartmentRecord
     public var name: String
+    /// Its opinions (协办意见), by round.
+    public var opinions: [ProposalCoOpinionRecord]
   }
   public var proposal: ProposalRecord
   public var leadDepartmentName: String
@@ -228,9 +238,7 @@ extension BanjieStore {
       try record.insert(db)
       guard let id = record.id else { throw DatabaseError(message: "proposal without an id") }
       for department in coDepartments {
-        try ProposalCoDepartmentRecord(
-          proposalId: id, department: department, opinion: "", opinionRound: nil, opinionAt: nil, opinionBy: ""
-        ).insert(db)
+        try ProposalCoDepartmentRecord(proposalId: id, department: department).insert(db)
       }
       var detail = [
         "kind": new.kind.rawValue, "title": new.title, "proposer": new.proposer, "lead": new.leadDepartment,
@@ -295,7 +303,7 @@ extension BanjieStore {
   }
 
   /// 协办意见: a co-handling department gives the lead its opinion, once in each round, while a
-  /// reply is awaited.
+  /// reply is awaited; each round's is kept (`proposal_co_opinions`).
   public func recordProposalCoOpinion(
     number: String, opinion: String, expectedVersion: Int64?, actor: Actor,
     clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?
@@ -304,18 +312,19 @@ extension BanjieStore {
       "RecordCoOpinion", number: number, step: .coOpinion, authority: .coDepartment, expectedVersion: expectedVersion, actor: actor,
       clock: currentClock, now: now, key: key
     ) { db, record, coDepartments, _ in
-      guard var co = coDepartments.first(where: { $0.department == actor.organization }) else {
+      guard let id = record.id, let co = coDepartments.first(where: { $0.department == actor.organization }) else {
         throw DatabaseError(message: "co-handling department vanished")
       }
-      guard co.opinionRound != record.round else {
+      let given = try ProposalCoOpinionRecord.filter(
+        Column("proposal_id") == id && Column("department") == co.department && Column("round") == record.round
+      ).fetchCount(db)
+      guard given == 0 else {
         throw DomainError.failedPrecondition(
           "proposal.co_opinion_given", arguments: [number, co.department, String(record.round)], field: "number")
       }
-      co.opinion = opinion
-      co.opinionRound = record.round
-      co.opinionAt = now
-      co.opinionBy = Self.actorName(actor)
-      try co.update(db)
+      try ProposalCoOpinionRecord(
+        proposalId: id, department: co.department, round: record.round, opinion: opinion, givenAt: now, givenBy: Self.actorName(actor)
+      ).insert(db)
       return ["department": co.department, "round": String(record.round), "opinion": opinion]
     }
   }
@@ -598,7 +607,7 @@ extension BanjieStore {
     }
     throw DomainError(
       kind: .permissionDenied, code: "proposal.not_lead", messageKey: "proposal.not_lead#\(step.name)",
-      arguments: [record.number, record.leadDepartment, actor.organization, actor.person])
+      arguments: [record.number, actor.organization, actor.person])
   }
 
   static func proposalView(_ db: Database, _ record: ProposalRecord, clock: SLAClock, now: Date) throws -> ProposalView {
@@ -607,11 +616,16 @@ extension BanjieStore {
         ($0["code"] as String, $0["name"] as String)
       })
     let coDepartments = try ProposalCoDepartmentRecord.filter(Column("proposal_id") == record.id).order(Column("department")).fetchAll(db)
+    let opinionRecords = try ProposalCoOpinionRecord.filter(Column("proposal_id") == record.id)
+      .order(Column("department"), Column("round")).fetchAll(db)
+    let opinions = Dictionary(grouping: opinionRecords, by: \.department)
     let contacts = try ProposalContactRecord.filter(Column("proposal_id") == record.id).order(Column("id")).fetchAll(db)
     let replies = try ProposalReplyRecord.filter(Column("proposal_id") == record.id).order(Column("round")).fetchAll(db)
     return ProposalView(
       proposal: record, leadDepartmentName: names[record.leadDepartment] ?? record.leadDepartment,
-      coDepartments: coDepartments.map { ProposalView.CoDepartment(record: $0, name: names[$0.department] ?? $0.department) },
+      coDepartments: coDepartments.map {
+        ProposalView.CoDepartment(record: $0, name: names[$0.department] ?? $0.department, opinions: opinions[$0.department] ?? [])
+      },
       contacts: contacts, replies: replies,
       timing: record.state.awaitsReply
         ? ProposalRules.timing(start: record.roundStartedAt, due: record.dueAt, now: now, yellowThreshold: clock.yellowThreshold) : nil)

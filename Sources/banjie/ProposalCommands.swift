@@ -363,11 +363,16 @@ enum ProposalOutput {
       (t("proposal.field.proposer"), proposer),
       (t("proposal.field.lead"), "\(p.leadDepartmentName) (\(p.leadDepartment))"),
     ]
-    for (index, co) in p.coDepartments.enumerated() {
-      let opinion =
-        co.opinionRound == 0
-        ? t("proposal.noOpinion") : t("proposal.opinionValue", co.opinionRound, CaseOutput.shortTime(co.opinionAt), co.opinion)
-      lines.append((index == 0 ? t("proposal.field.co") : "", "\(co.name) (\(co.department)) · \(opinion)"))
+    // Each co-handling department with every opinion it gave (协办意见), one line a round.
+    let coLines = p.coDepartments.flatMap { co -> [String] in
+      let department = "\(co.name) (\(co.department))"
+      guard !co.opinions.isEmpty else { return ["\(department) · \(t("proposal.noOpinion"))"] }
+      return co.opinions.map {
+        "\(department) · \(t("proposal.opinionValue", $0.round, CaseOutput.shortTime($0.givenAt), $0.givenBy, $0.text))"
+      }
+    }
+    for (index, text) in coLines.enumerated() {
+      lines.append((index == 0 ? t("proposal.field.co") : "", text))
     }
     lines.append((t("proposal.field.assigned"), "\(CaseOutput.shortTime(p.assignedAt)) · \(p.assignedBy)"))
     var limit = t("proposal.limitValue", p.months, p.maxMonths)

@@ -27,7 +27,7 @@ struct MigrationTests {
     ("v11-countersign", "699866d118afca410568b744967660f40242573603ce44df293ec8b3ca93c7b3"),
     ("v12-townships", "d704d0a9e03c4f84257e5cd04529d467d2b7ac6e4bd8d83709f304771c19da58"),
     ("v13-appeals", "81ee9f915500a9868963e7ebabc93eabdaed54c2ccecca8a7b8042713cf2a6ab"),
-    ("v14-proposals", "6d0575b540f41be4b4a77d429393bc667696bcb45b6e060f393fb0054dcc6f10"),
+    ("v14-proposals", "e7995a6646b106ff3311dad40eb36a19ee214b52d2e78ba5c6f3017f5ad1176d"),
     ("v15-targets", "8ba725d01be389180a9e968910e9b6d8431712d2566a0e6773734f234c736cd8"),
   ]
 

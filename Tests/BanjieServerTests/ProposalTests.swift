@@ -91,7 +91,7 @@ struct ProposalTests {
       #expect(Self.millis(p.dueAt) == Self.endOf("2027-02-28"))
       #expect(p.colour == .green && !p.overdue && p.fractionUsed == 0)
       #expect(p.leadDepartment == "ZJJ" && p.leadDepartmentName == "县住房和城乡建设局")
-      #expect(p.coDepartments.map(\.department) == ["ZRZYJ"] && p.coDepartments.first?.opinionRound == 0)
+      #expect(p.coDepartments.map(\.department) == ["ZRZYJ"] && p.coDepartments.first?.opinions.isEmpty == true)
       // A retry with the same key is the same proposal.
       let again = try await h.proposals { try await $0.registerProposal(.of(), metadata: ["idempotency-key": "jy-1"]) }
       #expect(again.number == n)
@@ -188,7 +188,10 @@ struct ProposalTests {
             $0.opinion = "涉及地下管线的，由我局提供规划资料"
           })
       }
-      #expect(opinion.coDepartments.first?.opinionRound == 1 && opinion.coDepartments.first?.opinion.contains("规划") == true)
+      let firstOpinions = try #require(opinion.coDepartments.first).opinions
+      #expect(firstOpinions.map(\.round) == [1] && firstOpinions.first?.text.contains("规划") == true)
+      #expect(firstOpinions.first?.givenBy.contains("孙丽") == true)
+      #expect(firstOpinions.first.map { Self.millis($0.givenAt) } == Self.millis(shanghai("2026-12-02T10:00:00")))
       for org in ["ZRZYJ", "ZJJ"] {
         let refused = await rpcError {
           _ = try await h.proposals(.clerk, org, "经办人") { client in
@@ -246,12 +249,44 @@ struct ProposalTests {
       #expect(errorField(again2) == "consultation")
       let extendSecond = await rpcError { _ = try await h.proposals { try await $0.extendProposal(Self.extend(n, months: 6)) } }
       #expect(extendSecond?.code == .failedPrecondition)
+      // Round 2 takes a new 协办意见, once; the first round's is kept next to it, in the answer and in the table.
+      h.clock.set(shanghai("2026-12-15T10:00:00"))
+      func coOpinion(_ text: String) async throws -> Banjie_V1_Proposal {
+        try await h.proposals(.clerk, "ZRZYJ", "孙丽") { client in
+          try await client.recordCoOpinion(
+            .with {
+              $0.number = n
+              $0.opinion = text
+            })
+        }
+      }
+      let secondOpinion = try await coOpinion("管线资料已更新，请按新图纸施工")
+      let bothOpinions = try #require(secondOpinion.coDepartments.first).opinions
+      #expect(bothOpinions.map(\.round) == [1, 2])
+      #expect(bothOpinions.first?.text.contains("规划") == true && bothOpinions.last?.text == "管线资料已更新，请按新图纸施工")
+      let givenTimes = [shanghai("2026-12-02T10:00:00"), shanghai("2026-12-15T10:00:00")].map { Self.millis($0) }
+      #expect(bothOpinions.map { Self.millis($0.givenAt) } == givenTimes)
+      let secondTwice = await rpcError { _ = try await coOpinion("再次意见") }
+      #expect(secondTwice?.code == .failedPrecondition && RatingPadTests.code(secondTwice) == "proposal.co_opinion_given")
+      let storedOpinions = try h.database { db in
+        try Row.fetchAll(
+          db,
+          sql: """
+            SELECT o.department, o.round, o.opinion, o.given_at FROM proposal_co_opinions o JOIN proposals p ON p.id = o.proposal_id
+            WHERE p.number = ? ORDER BY o.round
+            """, arguments: [n])
+      }
+      #expect(storedOpinions.map { $0["department"] as String } == ["ZRZYJ", "ZRZYJ"])
+      #expect(storedOpinions.map { $0["round"] as Int } == [1, 2])
+      #expect(storedOpinions.map { $0["opinion"] as String } == ["涉及地下管线的，由我局提供规划资料", "管线资料已更新，请按新图纸施工"])
+      #expect(storedOpinions.map { Self.millis($0["given_at"] as Date) } == bothOpinions.map { Self.millis($0.givenAt) })
       h.clock.set(shanghai("2026-12-20T10:00:00"))
       _ = try await h.proposals(.clerk, "ZJJ", "赵建") { try await $0.recordConsultation(Self.consult(n, .phone, note: "电话沟通整改进度")) }
       let second = try await h.proposals(.clerk, "ZJJ", "赵建") { try await $0.replyProposal(Self.reply(n, .b)) }
       #expect(second.state == "REPLIED" && second.round == 2 && second.replies.map(\.round) == [1, 2] && second.replies[1].onTime)
       let closed = try await h.proposals { try await $0.recordAssessment(Self.assess(n, .basicallySatisfied)) }
       #expect(closed.state == "CLOSED" && closed.assessment == .basicallySatisfied && closed.hasClosedAt)
+      #expect(closed.coDepartments.first?.opinions.map(\.round) == [1, 2])
       let after = await rpcError { _ = try await h.proposals(.clerk, "ZJJ", "赵建") { try await $0.recordConsultation(Self.consult(n)) } }
       #expect(after?.code == .failedPrecondition)
 
@@ -279,8 +314,8 @@ struct ProposalTests {
       }
       #expect(
         actions == [
-          "proposal.register", "proposal.co_opinion", "proposal.consult", "proposal.reply", "proposal.assess", "proposal.consult",
-          "proposal.reply", "proposal.assess",
+          "proposal.register", "proposal.co_opinion", "proposal.consult", "proposal.reply", "proposal.assess", "proposal.co_opinion",
+          "proposal.consult", "proposal.reply", "proposal.assess",
         ])
       let versions = try h.database { try Int64.fetchOne($0, sql: "SELECT version FROM proposals WHERE number = ?", arguments: [n]) }
       #expect(versions == Int64(actions.count))

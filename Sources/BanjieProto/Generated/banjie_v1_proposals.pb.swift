@@ -217,6 +217,35 @@ public nonisolated enum Banjie_V1_ProposalAssessment: SwiftProtobuf.Enum, Swift.
 
 }
 
+/// 协办意见: a co-handling department's opinion to the lead in one round.
+public nonisolated struct Banjie_V1_ProposalCoOpinion: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// 1, or 2 after the reopening
+  public var round: UInt32 = 0
+
+  public var text: String = String()
+
+  public var givenAt: SwiftProtobuf.Google_Protobuf_Timestamp {
+    get {_givenAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
+    set {_givenAt = newValue}
+  }
+  /// Returns true if `givenAt` has been explicitly set.
+  public var hasGivenAt: Bool {self._givenAt != nil}
+  /// Clears the value of `givenAt`. Subsequent reads from it will return its default value.
+  public mutating func clearGivenAt() {self._givenAt = nil}
+
+  public var givenBy: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _givenAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
+}
+
 public nonisolated struct Banjie_V1_ProposalCoDepartment: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -227,28 +256,12 @@ public nonisolated struct Banjie_V1_ProposalCoDepartment: Sendable {
 
   public var name: String = String()
 
-  /// 协办意见, empty until given
-  public var opinion: String = String()
-
-  /// 0 until given
-  public var opinionRound: UInt32 = 0
-
-  public var opinionAt: SwiftProtobuf.Google_Protobuf_Timestamp {
-    get {_opinionAt ?? SwiftProtobuf.Google_Protobuf_Timestamp()}
-    set {_opinionAt = newValue}
-  }
-  /// Returns true if `opinionAt` has been explicitly set.
-  public var hasOpinionAt: Bool {self._opinionAt != nil}
-  /// Clears the value of `opinionAt`. Subsequent reads from it will return its default value.
-  public mutating func clearOpinionAt() {self._opinionAt = nil}
-
-  public var opinionBy: String = String()
+  /// by round, at most one each; none until given
+  public var opinions: [Banjie_V1_ProposalCoOpinion] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
-
-  fileprivate var _opinionAt: SwiftProtobuf.Google_Protobuf_Timestamp? = nil
 }
 
 /// 面商: a contact of the lead department with the proposer.
@@ -766,9 +779,9 @@ nonisolated extension Banjie_V1_ProposalAssessment: SwiftProtobuf._ProtoNameProv
   public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{2}\0PROPOSAL_ASSESSMENT_UNSPECIFIED\0\u{1}PROPOSAL_ASSESSMENT_SATISFIED\0\u{1}PROPOSAL_ASSESSMENT_BASICALLY_SATISFIED\0\u{1}PROPOSAL_ASSESSMENT_DISSATISFIED\0")
 }
 
-nonisolated extension Banjie_V1_ProposalCoDepartment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".ProposalCoDepartment"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}department\0\u{1}name\0\u{1}opinion\0\u{3}opinion_round\0\u{3}opinion_at\0\u{3}opinion_by\0")
+nonisolated extension Banjie_V1_ProposalCoOpinion: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ProposalCoOpinion"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}round\0\u{1}text\0\u{3}given_at\0\u{3}given_by\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -776,12 +789,10 @@ nonisolated extension Banjie_V1_ProposalCoDepartment: SwiftProtobuf.Message, Swi
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.department) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.opinion) }()
-      case 4: try { try decoder.decodeSingularUInt32Field(value: &self.opinionRound) }()
-      case 5: try { try decoder.decodeSingularMessageField(value: &self._opinionAt) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.opinionBy) }()
+      case 1: try { try decoder.decodeSingularUInt32Field(value: &self.round) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.text) }()
+      case 3: try { try decoder.decodeSingularMessageField(value: &self._givenAt) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.givenBy) }()
       default: break
       }
     }
@@ -792,23 +803,58 @@ nonisolated extension Banjie_V1_ProposalCoDepartment: SwiftProtobuf.Message, Swi
     // allocates stack space for every if/case branch local when no optimizations
     // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
     // https://github.com/apple/swift-protobuf/issues/1182
+    if self.round != 0 {
+      try visitor.visitSingularUInt32Field(value: self.round, fieldNumber: 1)
+    }
+    if !self.text.isEmpty {
+      try visitor.visitSingularStringField(value: self.text, fieldNumber: 2)
+    }
+    try { if let v = self._givenAt {
+      try visitor.visitSingularMessageField(value: v, fieldNumber: 3)
+    } }()
+    if !self.givenBy.isEmpty {
+      try visitor.visitSingularStringField(value: self.givenBy, fieldNumber: 4)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Banjie_V1_ProposalCoOpinion, rhs: Banjie_V1_ProposalCoOpinion) -> Bool {
+    if lhs.round != rhs.round {return false}
+    if lhs.text != rhs.text {return false}
+    if lhs._givenAt != rhs._givenAt {return false}
+    if lhs.givenBy != rhs.givenBy {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Banjie_V1_ProposalCoDepartment: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ProposalCoDepartment"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}department\0\u{1}name\0\u{1}opinions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.department) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.opinions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
     if !self.department.isEmpty {
       try visitor.visitSingularStringField(value: self.department, fieldNumber: 1)
     }
     if !self.name.isEmpty {
       try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
     }
-    if !self.opinion.isEmpty {
-      try visitor.visitSingularStringField(value: self.opinion, fieldNumber: 3)
-    }
-    if self.opinionRound != 0 {
-      try visitor.visitSingularUInt32Field(value: self.opinionRound, fieldNumber: 4)
-    }
-    try { if let v = self._opinionAt {
-      try visitor.visitSingularMessageField(value: v, fieldNumber: 5)
-    } }()
-    if !self.opinionBy.isEmpty {
-      try visitor.visitSingularStringField(value: self.opinionBy, fieldNumber: 6)
+    if !self.opinions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.opinions, fieldNumber: 3)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -816,10 +862,7 @@ nonisolated extension Banjie_V1_ProposalCoDepartment: SwiftProtobuf.Message, Swi
   public static func ==(lhs: Banjie_V1_ProposalCoDepartment, rhs: Banjie_V1_ProposalCoDepartment) -> Bool {
     if lhs.department != rhs.department {return false}
     if lhs.name != rhs.name {return false}
-    if lhs.opinion != rhs.opinion {return false}
-    if lhs.opinionRound != rhs.opinionRound {return false}
-    if lhs._opinionAt != rhs._opinionAt {return false}
-    if lhs.opinionBy != rhs.opinionBy {return false}
+    if lhs.opinions != rhs.opinions {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

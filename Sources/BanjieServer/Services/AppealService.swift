@@ -123,7 +123,7 @@ struct AppealService: Banjie_V1_AppealService.SimpleServiceProtocol {
     let visible: Bool =
       switch caller.role {
       case .clerk: view.record.department == caller.organization
-      case .enterprise: view.record.enterpriseUscc == caller.organization
+      case .enterprise: view.record.enterpriseUscc == caller.organization.uppercased()
       default: true
       }
     guard visible else {
@@ -161,7 +161,7 @@ struct AppealService: Banjie_V1_AppealService.SimpleServiceProtocol {
     (filter.pageSize, filter.after) = try EnterpriseService.page(request.page)
     switch caller.role {
     case .clerk: filter.scopeDepartment = caller.organization
-    case .enterprise: filter.scopeEnterprise = caller.organization
+    case .enterprise: filter.scopeEnterprise = caller.organization.uppercased()
     default: break
     }
     let env = self.env

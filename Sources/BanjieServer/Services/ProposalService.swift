@@ -268,10 +268,14 @@ extension ProposalView {
         .with {
           $0.department = co.record.department
           $0.name = co.name
-          $0.opinion = co.record.opinion
-          $0.opinionRound = UInt32(clamping: co.record.opinionRound ?? 0)
-          if let t = Google_Protobuf_Timestamp(co.record.opinionAt) { $0.opinionAt = t }
-          $0.opinionBy = co.record.opinionBy
+          $0.opinions = co.opinions.map { o in
+            .with {
+              $0.round = UInt32(clamping: o.round)
+              $0.text = o.opinion
+              $0.givenAt = Google_Protobuf_Timestamp(milliseconds: o.givenAt)
+              $0.givenBy = o.givenBy
+            }
+          }
         }
       }
       $0.assignedAt = Google_Protobuf_Timestamp(milliseconds: p.assignedAt)

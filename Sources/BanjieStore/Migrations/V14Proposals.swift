@@ -44,17 +44,25 @@ CREATE TABLE proposal_number_sequences (
   last INTEGER NOT NULL,
   PRIMARY KEY (prefix, day)
 ) WITHOUT ROWID;
--- The co-handling departments and the opinion (协办意见) each gave the lead, in the round it gave it.
+-- The co-handling departments (协办单位) of each proposal.
 CREATE TABLE proposal_co_departments (
   proposal_id INTEGER NOT NULL REFERENCES proposals(id),
   department TEXT NOT NULL REFERENCES departments(code),
-  opinion TEXT NOT NULL DEFAULT '',
-  opinion_round INTEGER CHECK (opinion_round IS NULL OR opinion_round IN (1, 2)),
-  opinion_at TEXT,
-  opinion_by TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (proposal_id, department)
 ) WITHOUT ROWID;
 CREATE INDEX proposal_co_departments_department ON proposal_co_departments(department);
+-- 协办意见: a co-handling department's opinion to the lead, at most one per round; a reopening keeps
+-- the first round's next to the second's.
+CREATE TABLE proposal_co_opinions (
+  proposal_id INTEGER NOT NULL,
+  department TEXT NOT NULL,
+  round INTEGER NOT NULL CHECK (round IN (1, 2)),
+  opinion TEXT NOT NULL,
+  given_at TEXT NOT NULL,
+  given_by TEXT NOT NULL,
+  PRIMARY KEY (proposal_id, department, round),
+  FOREIGN KEY (proposal_id, department) REFERENCES proposal_co_departments(proposal_id, department)
+) WITHOUT ROWID;
 -- 面商: the lead department's contacts with the proposer, by round; a reply needs one in its round.
 CREATE TABLE proposal_contacts (
   id INTEGER PRIMARY KEY,
