@@ -82,6 +82,8 @@ final class ConnectionCore: Sendable {
     var nextStreamID: UInt32 = 1
     var reservedSlots = 0
     var slotWaiters: Deque<(UInt64, CheckedContinuation<Void, any Error>)> = []
+    /// Waiters whose task was cancelled before they joined `slotWaiters`: they must not join.
+    var cancelledWaiters: Set<UInt64> = []
     var nextWaiterID: UInt64 = 0
     var lifecycle: Lifecycle = .active
     var closeWhenIdle = false
@@ -562,29 +564,45 @@ final class ConnectionCore: Sendable {
       state.nextWaiterID += 1
       return state.nextWaiterID
     }
+    enum Registration {
+      case waiting, reserved
+      case failed(any Error)
+    }
     try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-        let error: RPCError? = self.state.withLock { state in
+        // Decided under the lock, resumed after it.
+        let registration: Registration = self.state.withLock { state in
+          // Cancelled before it could register: the cancellation handler found no waiter to end.
+          if state.cancelledWaiters.remove(id) != nil { return .failed(CancellationError()) }
           guard state.lifecycle == .active else {
-            return state.closeError ?? RPCError(code: .unavailable, message: "connection is going away")
+            return .failed(state.closeError ?? RPCError(code: .unavailable, message: "connection is going away"))
           }
           if state.streams.count + state.reservedSlots < Int(state.peer.maxConcurrentStreams) {
             state.reservedSlots += 1
-            continuation.resume()
-            return nil
+            return .reserved
           }
           state.slotWaiters.append((id, continuation))
-          return nil
+          return .waiting
         }
-        if let error { continuation.resume(throwing: error) }
+        switch registration {
+        case .waiting: break
+        case .reserved: continuation.resume()
+        case .failed(let error): continuation.resume(throwing: error)
+        }
       }
     } onCancel: {
       let waiter = self.state.withLock { state -> CheckedContinuation<Void, any Error>? in
-        guard let index = state.slotWaiters.firstIndex(where: { $0.0 == id }) else { return nil }
+        guard let index = state.slotWaiters.firstIndex(where: { $0.0 == id }) else {
+          // Not registered yet (or already given a slot): a registration still to come ends at once.
+          state.cancelledWaiters.insert(id)
+          return nil
+        }
         return state.slotWaiters.remove(at: index).1
       }
       waiter?.resume(throwing: CancellationError())
     }
+    // A waiter given a slot before its cancellation left its id behind; forget it.
+    self.state.withLock { _ = $0.cancelledWaiters.remove(id) }
   }
 
   func releaseSlot() {

@@ -420,4 +420,40 @@ struct UndecodableRequestTests {
       }
     }
   }
+
+  /// docs/PROTOCOL.md §5.2: what a handler gets that does not fit its kind of call; each ends
+  /// only its stream, and the connection serves the next call.
+  @Test("a unary call with no message or two is INTERNAL, undecodable bytes INVALID_ARGUMENT, an unknown path UNIMPLEMENTED")
+  func misfitCalls() async throws {
+    try await ServerHarness.run { h in
+      try await h.as_(.office, "YSB", "李明") { client in
+        func call(_ messages: [[UInt8]], _ descriptor: MethodDescriptor = Banjie_V1_SystemService.Method.GetServerInfo.descriptor)
+          async -> RPCError?
+        {
+          await rpcError {
+            try await client.bidirectionalStreaming(
+              request: StreamingClientRequest<[UInt8]> { writer in
+                for message in messages { try await writer.write(message) }
+              },
+              descriptor: descriptor, serializer: RawBytesSerializer(), deserializer: RawBytesDeserializer(), options: .defaults
+            ) { response in
+              for try await _ in response.messages {}
+            }
+          }
+        }
+        let none = await call([])
+        #expect(none?.code == .internalError && none?.message.contains("Empty stream") == true, "\(String(describing: none))")
+        let two = await call([[], []])
+        #expect(two?.code == .internalError && two?.message.contains("Too many messages") == true, "\(String(describing: two))")
+        // Field 1 as a length-delimited value that runs past the end.
+        let garbage = await call([[0x0A, 0x7F, 0x01]])
+        #expect(garbage?.code == .invalidArgument, "\(String(describing: garbage))")
+        let unknown = await call([[]], MethodDescriptor(fullyQualifiedService: "banjie.v1.NoSuchService", method: "Nothing"))
+        #expect(unknown?.code == .unimplemented, "\(String(describing: unknown))")
+        // The connection still serves.
+        let info = try await Banjie_V1_SystemService.Client(wrapping: client).getServerInfo(.init())
+        #expect(info.caller.role == "office")
+      }
+    }
+  }
 }

@@ -137,4 +137,45 @@ struct ClosingRaceTests {
     stream.release()
     _ = try? channel.finish()
   }
+
+  @Test("a call cancelled before it registers as a waiter for a stream slot ends at once instead of waiting for a slot")
+  func cancelledBeforeWaiting() async throws {
+    let loop = EmbeddedEventLoop()
+    let channel = EmbeddedChannel(loop: loop)
+    try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).get()
+    let core = ConnectionCore(
+      role: .client, config: .clientDefaults, channel: channel, logger: Logger(label: "t", factory: { _ in SwiftLogNoOpLogHandler() }))
+    core.start()
+    // The server allows one stream at a time, and one call holds it.
+    try core.receive(.settings(ack: false, [Setting(id: Setting.maxConcurrentStreamsID, value: 1)]))
+    loop.run()
+    try await core.reserveSlot()
+
+    // Cancelled before reserveSlot runs: its cancellation handler runs before the waiter exists.
+    let waiter = Task {
+      withUnsafeCurrentTask { $0?.cancel() }
+      try await core.reserveSlot()
+    }
+    // A hang guard, not a timing: if the waiter is still parked after 30 s, free the slot so
+    // the test ends, and record the failure.
+    let guardTask = Task {
+      try await Task.sleep(for: .seconds(30))
+      core.releaseSlot()
+      return true
+    }
+    let result = await waiter.result
+    guardTask.cancel()
+    let guardFired = (try? await guardTask.value) ?? false
+    #expect(!guardFired, "the cancelled call waited for a slot")
+    if case .failure(let error) = result {
+      #expect(error is CancellationError)
+    } else {
+      Issue.record("the cancelled call got a slot")
+    }
+    // The slot is still the first call's: releasing it leaves none reserved, and a new call gets it.
+    core.releaseSlot()
+    try await core.reserveSlot()
+    core.releaseSlot()
+    _ = try? channel.finish()
+  }
 }

@@ -68,7 +68,10 @@ extension Banjie_V1_SystemService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Anyone with a valid certificate may ask.
+        /// > Any caller whose certificate from the county CA names a banjie role may ask, except a rating
+        /// > pad (it may only rate, docs/DOMAIN.md §21). A valid certificate that names no role (its OU
+        /// > not one of the roles, or OU, O or CN missing or repeated) is refused PERMISSION_DENIED, like
+        /// > every other call (docs/SECURITY.md).
         ///
         /// - Parameters:
         ///   - request: A streaming request of `Banjie_V1_GetServerInfoRequest` messages.
@@ -95,7 +98,10 @@ extension Banjie_V1_SystemService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Anyone with a valid certificate may ask.
+        /// > Any caller whose certificate from the county CA names a banjie role may ask, except a rating
+        /// > pad (it may only rate, docs/DOMAIN.md §21). A valid certificate that names no role (its OU
+        /// > not one of the roles, or OU, O or CN missing or repeated) is refused PERMISSION_DENIED, like
+        /// > every other call (docs/SECURITY.md).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Banjie_V1_GetServerInfoRequest` message.
@@ -120,7 +126,10 @@ extension Banjie_V1_SystemService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Anyone with a valid certificate may ask.
+        /// > Any caller whose certificate from the county CA names a banjie role may ask, except a rating
+        /// > pad (it may only rate, docs/DOMAIN.md §21). A valid certificate that names no role (its OU
+        /// > not one of the roles, or OU, O or CN missing or repeated) is refused PERMISSION_DENIED, like
+        /// > every other call (docs/SECURITY.md).
         ///
         /// - Parameters:
         ///   - request: A `Banjie_V1_GetServerInfoRequest` message.
@@ -199,7 +208,10 @@ extension Banjie_V1_SystemService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Anyone with a valid certificate may ask.
+        /// > Any caller whose certificate from the county CA names a banjie role may ask, except a rating
+        /// > pad (it may only rate, docs/DOMAIN.md §21). A valid certificate that names no role (its OU
+        /// > not one of the roles, or OU, O or CN missing or repeated) is refused PERMISSION_DENIED, like
+        /// > every other call (docs/SECURITY.md).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Banjie_V1_GetServerInfoRequest` message.
@@ -239,7 +251,10 @@ extension Banjie_V1_SystemService {
         ///
         /// > Source IDL Documentation:
         /// >
-        /// > Anyone with a valid certificate may ask.
+        /// > Any caller whose certificate from the county CA names a banjie role may ask, except a rating
+        /// > pad (it may only rate, docs/DOMAIN.md §21). A valid certificate that names no role (its OU
+        /// > not one of the roles, or OU, O or CN missing or repeated) is refused PERMISSION_DENIED, like
+        /// > every other call (docs/SECURITY.md).
         ///
         /// - Parameters:
         ///   - request: A request containing a single `Banjie_V1_GetServerInfoRequest` message.
@@ -278,7 +293,10 @@ extension Banjie_V1_SystemService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Anyone with a valid certificate may ask.
+    /// > Any caller whose certificate from the county CA names a banjie role may ask, except a rating
+    /// > pad (it may only rate, docs/DOMAIN.md §21). A valid certificate that names no role (its OU
+    /// > not one of the roles, or OU, O or CN missing or repeated) is refused PERMISSION_DENIED, like
+    /// > every other call (docs/SECURITY.md).
     ///
     /// - Parameters:
     ///   - request: A request containing a single `Banjie_V1_GetServerInfoRequest` message.
@@ -311,7 +329,10 @@ extension Banjie_V1_SystemService.ClientProtocol {
     ///
     /// > Source IDL Documentation:
     /// >
-    /// > Anyone with a valid certificate may ask.
+    /// > Any caller whose certificate from the county CA names a banjie role may ask, except a rating
+    /// > pad (it may only rate, docs/DOMAIN.md §21). A valid certificate that names no role (its OU
+    /// > not one of the roles, or OU, O or CN missing or repeated) is refused PERMISSION_DENIED, like
+    /// > every other call (docs/SECURITY.md).
     ///
     /// - Parameters:
     ///   - message: request message to send.

@@ -28,10 +28,10 @@ public nonisolated struct Banjie_V1_Caller: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// clerk | enterprise | liaison | office
+  /// clerk | enterprise | liaison | office | pad | dispatcher
   public var role: String = String()
 
-  /// department code for clerks, USCC for enterprises
+  /// department code for clerks, USCC for enterprises, window code for pads, the centre's code for dispatchers
   public var organization: String = String()
 
   public var person: String = String()
