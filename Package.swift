@@ -172,6 +172,8 @@ let package = Package(
         // For `banjied seed`, which writes a database file directly.
         "BanjieStore",
         "BanjieCore",
+        // For `EscapingLogHandler`, which every log line of banjied goes through.
+        "BanjieTransport",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .product(name: "Logging", package: "swift-log"),
         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -15,6 +15,7 @@ import ServiceLifecycle
 /// drain calls in flight before exiting.
 public struct BanjieServerApp: Sendable {
   public let configuration: ServerConfiguration
+  /// The logger given, writing through an `EscapingLogHandler`.
   public let logger: Logger
   /// Where the server's metrics go. banjied passes the registry it bootstrapped the global
   /// `MetricsSystem` with; tests pass one of their own (or take the fresh default).
@@ -24,7 +25,9 @@ public struct BanjieServerApp: Sendable {
     configuration: ServerConfiguration, logger: Logger, metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
   ) {
     self.configuration = configuration
-    self.logger = logger
+    // Every line the server writes goes through one escaping handler (LogEscaping): peer values
+    // (certificate names, request fields, error messages quoting them) cannot forge a line.
+    self.logger = logger.escapingValues()
     self.metricsRegistry = metricsRegistry
   }
 

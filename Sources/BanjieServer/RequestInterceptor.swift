@@ -79,7 +79,9 @@ struct RequestInterceptor: ServerInterceptor {
     let requestID = Self.requestID(from: request.metadata)
     let method = context.descriptor.fullyQualifiedMethod
     let isRead = Self.isRead(context.descriptor.method)
-    var logger = self.logger
+    // Escaped (a no-op for the server's logger, which already is): the caller's names and the
+    // failure messages below quote what the peer sent.
+    var logger = self.logger.escapingValues()
     logger[metadataKey: "request.id"] = "\(requestID)"
     logger[metadataKey: "rpc.method"] = "\(method)"
     if let identity = context.banjiePeerIdentityDescription { logger[metadataKey: "caller"] = "\(identity)" }

@@ -1,6 +1,7 @@
 public import BanjieCore
 public import BanjieStore
 public import BanjieTLS
+import BanjieTransport
 import Foundation
 import Logging
 import Synchronization
@@ -42,6 +43,8 @@ public final class ServerEnvironment: Sendable {
     self.revocations = revocations
     self.now = MillisecondNow(base: now)
     self.regionCode = regionCode
+    // Escaped like the server's (a no-op when BanjieServerApp already did it).
+    let logger = logger.escapingValues()
     self.baseLogger = logger
     let defaults = CountySettings(yellowThreshold: yellowThreshold)
     self.defaultSettings = defaults

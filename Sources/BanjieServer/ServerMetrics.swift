@@ -1,4 +1,5 @@
 import BanjieCore
+import BanjieTransport
 import CoreMetrics
 import Foundation
 import GRPCCore
@@ -61,7 +62,9 @@ public final class ServerMetrics: Sendable {
   }
 
   /// One finished call: its method ("banjie.v1.CaseService/SubmitCase"), status and duration.
+  /// The method is escaped (`LogEscaping`) before it becomes a label, like every logged value.
   func recordCall(method: String, code: Status.Code, duration: Duration) {
+    let method = LogEscaping.escape(method)
     let key = CallKey(method: method, code: code.rawValue)
     let factory = self.factory
     let counter = self.calls.withLock { calls in

@@ -17,13 +17,15 @@ public struct CertificateAuthority: Sendable {
   }
 
   /// Creates a self-signed CA in `directory` (created with mode 0700 when missing).
-  /// Refuses to overwrite an existing `ca.pem` or `ca.key`.
+  /// Refuses to overwrite an existing `ca.pem` or `ca.key`, and a `commonName` with a NUL or
+  /// another control character.
   public static func create(
     directory: String,
     commonName: String = "banjie county CA",
     validityDays: Int = 3650,
     notBefore: Date? = nil
   ) throws -> CertificateAuthority {
+    try checkSubjectValue(commonName, "the CA name (--ca-name, CN)")
     let authority = CertificateAuthority(directory: directory)
     let fileManager = FileManager.default
     for file in [authority.certificateFile, authority.privateKeyFile] where fileManager.fileExists(atPath: file) {
@@ -124,7 +126,9 @@ public struct CertificateAuthority: Sendable {
   /// Issues a client certificate (EKU clientAuth) with subject OU=role, O=organisation,
   /// CN=person (UTF-8). Files are `<role>-<person-slug>.pem/.key`; the slug is the person's
   /// name in Latin letters ("张三" → "zhang-san"), with "-2", "-3", ... appended rather than
-  /// overwriting an earlier certificate.
+  /// overwriting an earlier certificate. An organisation or person that is blank or holds a NUL
+  /// or another control character (newline, ESC, ...) is refused: such a certificate would carry
+  /// no identity (`PeerIdentity`).
   public func issueClientCertificate(
     role: PeerIdentity.Role,
     organization: String,
@@ -132,6 +136,8 @@ public struct CertificateAuthority: Sendable {
     validityDays: Int = 365,
     notBefore: Date? = nil
   ) throws -> (certificateFile: String, privateKeyFile: String, serialNumber: String) {
+    try checkSubjectValue(organization, "the organisation (--org, O)")
+    try checkSubjectValue(person, "the person (--name, CN)")
     let organization = organization.trimmingCharacters(in: .whitespacesAndNewlines)
     let person = person.trimmingCharacters(in: .whitespacesAndNewlines)
     guard !organization.isEmpty, !person.isEmpty else {
@@ -236,10 +242,11 @@ private func makeCertificate(
     throw TLSError.openSSL(.certificateTooling, "cannot read the certificate subject")
   }
   for (nid, value) in subject {
-    let added = value.withCString { text in
-      text.withMemoryRebound(to: UInt8.self, capacity: value.utf8.count) { bytes in
-        X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8, bytes, -1, -1, 0)
-      }
+    // Checked again here for every caller; with the length given, nothing is cut at a NUL.
+    try checkSubjectValue(value, "a certificate subject value")
+    let bytes = Array(value.utf8)
+    let added = bytes.withUnsafeBufferPointer { buffer in
+      X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8, buffer.baseAddress, Int32(buffer.count), -1, 0)
     }
     guard added == 1 else {
       throw TLSError.openSSL(.certificateTooling, "cannot put '\(value)' into the certificate subject")
@@ -264,6 +271,24 @@ private func setRandomSerial(_ certificate: OpaquePointer) throws {
   defer { BN_free(number) }
   guard BN_to_ASN1_INTEGER(number, X509_get_serialNumber(certificate)) != nil else {
     throw TLSError.openSSL(.certificateTooling, "cannot set the serial number")
+  }
+}
+
+/// Refuses a subject value with a NUL or another control character (Unicode Cc: newline, ESC,
+/// DEL, ...) or U+FFFD (text that was decoded wrongly somewhere), naming `what`: a certificate
+/// with one would carry no identity (`PeerIdentity`). A NUL would once have cut the value short.
+private func checkSubjectValue(_ value: String, _ what: String) throws {
+  if value.unicodeScalars.contains("\u{0}") {
+    throw TLSError(code: .certificateTooling, message: "\(what) must not contain a NUL character")
+  }
+  if PeerIdentity.containsControlCharacter(value) {
+    throw TLSError(
+      code: .certificateTooling,
+      message: "\(what) must not contain control characters (newline, tab, escape, ...): \(value.debugDescription)"
+    )
+  }
+  if value.unicodeScalars.contains("\u{FFFD}") {
+    throw TLSError(code: .certificateTooling, message: "\(what) must not contain U+FFFD (text decoded wrongly): \(value)")
   }
 }
 
@@ -292,7 +317,7 @@ private func sign(_ certificate: X509Certificate, with key: PrivateKey) throws {
 
 // MARK: - Files
 
-private struct FileExists: Error {}
+struct FileExists: Error {}
 
 private func createDirectory(_ directory: String) throws {
   var isDirectory: ObjCBool = false
@@ -313,37 +338,77 @@ private func createDirectory(_ directory: String) throws {
   }
 }
 
-/// Writes `bytes` to `path` created with `mode` from the start (a key is never briefly
-/// world-readable). `exclusive` fails with `FileExists` when the file exists; otherwise the
-/// file is replaced atomically through a temporary file and rename.
-private func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t, exclusive: Bool) throws {
-  let target = exclusive ? path : path + ".tmp-\(getpid())"
-  let descriptor = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
-  if descriptor < 0 {
-    let code = errno
-    if exclusive && code == EEXIST { throw FileExists() }
-    throw TLSError(code: .certificateTooling, message: "cannot create '\(target)': \(String(cString: strerror(code)))")
+/// Writes `bytes` to `path` atomically and durably: into a temporary file in the same directory,
+/// created with `mode` from the start (a key is never briefly world-readable), fsync'ed, then
+/// moved into place, and the directory fsync'ed, so a crash leaves the old file or the new one,
+/// never a truncated one. `exclusive` fails with `FileExists` when `path` exists (the move is a
+/// hard link, which never replaces a file); otherwise the file is replaced by rename.
+func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t, exclusive: Bool) throws {
+  let slash = path.lastIndex(of: "/")
+  let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+  let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
+  let temporary = directory + "/." + name + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+  func failure(_ code: Int32, _ what: String) -> TLSError {
+    TLSError(code: .certificateTooling, message: "cannot \(what) '\(path)': \(String(cString: strerror(code)))")
   }
-  var written = 0
-  var failure: Int32 = 0
+
+  let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+  if descriptor < 0 {
+    throw failure(errno, "create a temporary file for")
+  }
+  var error: Int32 = 0
   bytes.withUnsafeBytes { raw in
     guard let base = raw.baseAddress else { return }
+    var written = 0
     while written < raw.count {
       let result = write(descriptor, base + written, raw.count - written)
       if result < 0 {
         if errno == EINTR { continue }
-        failure = errno
+        error = errno
         return
       }
       written += result
     }
   }
-  if failure == 0 && fsync(descriptor) != 0 { failure = errno }
-  close(descriptor)
-  if failure == 0 && !exclusive && rename(target, path) != 0 { failure = errno }
-  if failure != 0 {
-    unlink(target)
-    throw TLSError(code: .certificateTooling, message: "cannot write '\(path)': \(String(cString: strerror(failure)))")
+  // The mode exactly as asked, whatever the umask.
+  if error == 0 && fchmod(descriptor, mode) != 0 { error = errno }
+  if error == 0 && fsync(descriptor) != 0 { error = errno }
+  if close(descriptor) != 0 && error == 0 { error = errno }
+  if error != 0 {
+    unlink(temporary)
+    throw failure(error, "write")
+  }
+
+  if exclusive {
+    let linked = link(temporary, path) == 0
+    let linkError = errno
+    unlink(temporary)
+    if !linked {
+      if linkError == EEXIST { throw FileExists() }
+      throw failure(linkError, "create")
+    }
+  } else if rename(temporary, path) != 0 {
+    let renameError = errno
+    unlink(temporary)
+    throw failure(renameError, "replace")
+  }
+  try syncDirectory(directory, for: path)
+}
+
+/// fsync on the directory, so that the name `path` now has in it survives a crash.
+private func syncDirectory(_ directory: String, for path: String) throws {
+  let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+  if descriptor < 0 {
+    let code = errno
+    throw TLSError(
+      code: .certificateTooling,
+      message: "cannot open the directory of '\(path)' to sync it: \(String(cString: strerror(code)))"
+    )
+  }
+  defer { close(descriptor) }
+  if fsync(descriptor) != 0 {
+    let code = errno
+    throw TLSError(code: .certificateTooling, message: "cannot sync the directory of '\(path)': \(String(cString: strerror(code)))")
   }
 }
 

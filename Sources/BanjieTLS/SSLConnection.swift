@@ -182,6 +182,13 @@ final class SSLConnection {
     guard verifyResult != Int(X509_V_OK) else {
       return TLSError.openSSL(.handshakeFailed, "TLS handshake failed")
     }
+    if verifyResult == Int(nonPositiveSerialVerifyError) {
+      return TLSError.openSSL(
+        .handshakeFailed,
+        "TLS handshake failed: client certificate refused: its serial number is zero or negative"
+          + " (a certificate needs a positive serial to be revocable on its own)"
+      )
+    }
     let reason = String(cString: X509_verify_cert_error_string(verifyResult))
     let code: TLSError.Code = verifyResult == Int(X509_V_ERR_CERT_REVOKED) ? .certificateRevoked : .handshakeFailed
     return TLSError.openSSL(code, "TLS handshake failed: peer certificate rejected: \(reason)")

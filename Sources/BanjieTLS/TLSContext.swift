@@ -216,21 +216,30 @@ final class ContextCallbacks: Sendable {
 
 let contextCallbacksIndex: Int32 = banjie_SSL_CTX_get_ex_new_index()
 
-/// OpenSSL's verify callback: keeps OpenSSL's verdict, and refuses a leaf whose serial is
-/// revoked (the peer gets a certificate_revoked alert during the handshake).
+/// The verify error a server sets for a client certificate whose serial is zero or negative;
+/// `SSLConnection` turns it back into words. Nothing else in banjie sets it.
+let nonPositiveSerialVerifyError = X509_V_ERR_APPLICATION_VERIFICATION
+
+/// OpenSSL's verify callback: keeps OpenSSL's verdict; on a server, refuses a client leaf whose
+/// serial is zero or negative (it could not be revoked on its own; the client gets a
+/// handshake_failure alert); and refuses a leaf whose serial is revoked (the peer gets a
+/// certificate_revoked alert during the handshake).
 private func verifyPeer(preverified: Int32, store: OpaquePointer?) -> Int32 {
   guard preverified == 1, let store else { return preverified }
   guard X509_STORE_CTX_get_error_depth(store) == 0 else { return 1 }
   // Fail closed: without our callback data we cannot check revocations.
   guard let ssl = X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()),
     let context = SSL_get_SSL_CTX(OpaquePointer(ssl)),
-    let argument = SSL_CTX_get_ex_data(context, contextCallbacksIndex)
+    let argument = SSL_CTX_get_ex_data(context, contextCallbacksIndex),
+    let certificate = X509_STORE_CTX_get_current_cert(store)
   else { return 0 }
+  if SSL_is_server(OpaquePointer(ssl)) == 1 && !X509Certificate.hasPositiveSerial(certificate) {
+    X509_STORE_CTX_set_error(store, nonPositiveSerialVerifyError)
+    return 0
+  }
   let callbacks = Unmanaged<ContextCallbacks>.fromOpaque(argument).takeUnretainedValue()
   guard let revocations = callbacks.revocations else { return 1 }
-  guard let certificate = X509_STORE_CTX_get_current_cert(store),
-    let serial = try? X509Certificate.serialNumber(of: certificate)
-  else { return 0 }
+  guard let serial = try? X509Certificate.serialNumber(of: certificate) else { return 0 }
   if revocations.isRevoked(serial) {
     X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REVOKED)
     return 0

@@ -34,16 +34,44 @@ public struct TLSSessionInfo: Sendable, Hashable {
 }
 
 /// The parts of an X.509 certificate banjie looks at.
+///
+/// The subject is kept whole: every OU, O and CN value in the order the certificate lists them
+/// (each value of a multi-valued RDN such as `OU=clerk+OU=office` counts), converted to UTF-8
+/// with nothing cut off: an embedded NUL stays in the string as U+0000, and a value that cannot
+/// be converted reads as U+FFFD. `PeerIdentity` decides what of it names a caller.
 public struct PeerCertificate: Sendable, Hashable {
-  public var commonName: String?
-  public var organization: String?
-  public var organizationalUnit: String?
-  /// Upper-case hex without leading zeros (the `RevocationList` form).
+  /// Every CN of the subject.
+  public var commonNames: [String]
+  /// Every O of the subject.
+  public var organizations: [String]
+  /// Every OU of the subject.
+  public var organizationalUnits: [String]
+  /// Upper-case hex without leading zeros (the `RevocationList` form); a negative serial keeps
+  /// its sign ("-5"), so it never reads as "0".
   public var serialNumber: String
   /// Lower-case hex of SHA-256 over the DER encoding.
   public var sha256Fingerprint: String
   public var notBefore: Date
   public var notAfter: Date
+
+  /// The CN when the subject has exactly one; nil when it has none or several. Setting it
+  /// replaces `commonNames` (nil: none).
+  public var commonName: String? {
+    get { Self.single(self.commonNames) }
+    set { self.commonNames = newValue.map { [$0] } ?? [] }
+  }
+
+  /// The O when the subject has exactly one; nil when it has none or several.
+  public var organization: String? {
+    get { Self.single(self.organizations) }
+    set { self.organizations = newValue.map { [$0] } ?? [] }
+  }
+
+  /// The OU when the subject has exactly one; nil when it has none or several.
+  public var organizationalUnit: String? {
+    get { Self.single(self.organizationalUnits) }
+    set { self.organizationalUnits = newValue.map { [$0] } ?? [] }
+  }
 
   public init(
     commonName: String?,
@@ -54,9 +82,29 @@ public struct PeerCertificate: Sendable, Hashable {
     notBefore: Date,
     notAfter: Date
   ) {
-    self.commonName = commonName
-    self.organization = organization
-    self.organizationalUnit = organizationalUnit
+    self.init(
+      commonNames: commonName.map { [$0] } ?? [],
+      organizations: organization.map { [$0] } ?? [],
+      organizationalUnits: organizationalUnit.map { [$0] } ?? [],
+      serialNumber: serialNumber,
+      sha256Fingerprint: sha256Fingerprint,
+      notBefore: notBefore,
+      notAfter: notAfter
+    )
+  }
+
+  public init(
+    commonNames: [String],
+    organizations: [String],
+    organizationalUnits: [String],
+    serialNumber: String,
+    sha256Fingerprint: String,
+    notBefore: Date,
+    notAfter: Date
+  ) {
+    self.commonNames = commonNames
+    self.organizations = organizations
+    self.organizationalUnits = organizationalUnits
     self.serialNumber = serialNumber
     self.sha256Fingerprint = sha256Fingerprint
     self.notBefore = notBefore
@@ -67,6 +115,10 @@ public struct PeerCertificate: Sendable, Hashable {
   public init(pemFile: String) throws {
     let certificate = try X509Certificate(pemFile: pemFile)
     self = try certificate.peerCertificate()
+  }
+
+  private static func single(_ values: [String]) -> String? {
+    values.count == 1 ? values[0] : nil
   }
 }
 
@@ -98,18 +150,43 @@ public struct PeerIdentity: Sendable, Hashable {
     self.sha256Fingerprint = sha256Fingerprint
   }
 
-  /// nil when OU is not exactly a known role or O / CN is missing or empty.
+  /// nil unless the subject has exactly one OU, one O and one CN (a repeated attribute, also
+  /// inside one multi-valued RDN, names nobody: which one would count is the attacker's choice),
+  /// the OU is exactly a known role, O and CN are acceptable names (`isAcceptableName`) and the
+  /// serial is positive (the handshake refuses others; this is the second line).
   public init?(certificate: PeerCertificate) {
-    guard let unit = certificate.organizationalUnit, let role = Role(rawValue: unit),
-      let organization = certificate.organization, !organization.isEmpty,
-      let person = certificate.commonName, !person.isEmpty
+    guard certificate.organizationalUnits.count == 1, certificate.organizations.count == 1,
+      certificate.commonNames.count == 1,
+      let role = Role(rawValue: certificate.organizationalUnits[0]),
+      Self.isAcceptableName(certificate.organizations[0]),
+      Self.isAcceptableName(certificate.commonNames[0]),
+      Self.isPositiveSerial(certificate.serialNumber)
     else { return nil }
     self.init(
       role: role,
-      organization: organization,
-      person: person,
+      organization: certificate.organizations[0],
+      person: certificate.commonNames[0],
       serialNumber: certificate.serialNumber,
       sha256Fingerprint: certificate.sha256Fingerprint
     )
+  }
+
+  /// Whether `value` may stand for an organisation or a person: not empty, not only whitespace,
+  /// no control character (`containsControlCharacter`) and no U+FFFD (a value that was not text).
+  public static func isAcceptableName(_ value: String) -> Bool {
+    !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+      && !Self.containsControlCharacter(value)
+      && !value.unicodeScalars.contains("\u{FFFD}")
+  }
+
+  /// Whether `value` holds a control character: Unicode general category Cc, i.e. NUL, tab,
+  /// newline, ESC and the rest of U+0000–U+001F, DEL and U+0080–U+009F.
+  public static func containsControlCharacter(_ value: String) -> Bool {
+    value.unicodeScalars.contains { $0.properties.generalCategory == .control }
+  }
+
+  /// "0" and "-…" (the `PeerCertificate.serialNumber` forms of zero and negative serials) are not positive.
+  static func isPositiveSerial(_ serial: String) -> Bool {
+    !serial.isEmpty && serial != "0" && !serial.hasPrefix("-")
   }
 }

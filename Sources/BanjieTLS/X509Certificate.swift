@@ -39,7 +39,13 @@ final class X509Certificate {
     try Self.peerCertificate(of: self.pointer)
   }
 
-  /// Upper-case hex, no leading zeros. `certificate` is borrowed.
+  /// Whether the serial is above zero (`hasPositiveSerial(_:)`).
+  var serialIsPositive: Bool {
+    Self.hasPositiveSerial(self.pointer)
+  }
+
+  /// Upper-case hex, no leading zeros; a negative serial keeps its sign ("-5"), so that it
+  /// never reads as "0" (nor as the positive serial of another certificate). `certificate` is borrowed.
   static func serialNumber(of certificate: OpaquePointer) throws -> String {
     guard let integer = X509_get0_serialNumber(certificate),
       let number = ASN1_INTEGER_to_BN(integer, nil)
@@ -51,7 +57,28 @@ final class X509Certificate {
       throw TLSError.openSSL(.certificateTooling, "cannot render the certificate serial number")
     }
     defer { banjie_OPENSSL_free(hex) }
-    return RevocationList.normalise(String(cString: hex)) ?? "0"
+    let text = String(cString: hex)
+    if text.hasPrefix("-") {
+      guard let magnitude = RevocationList.normalise(String(text.dropFirst())) else {
+        throw TLSError(code: .certificateTooling, message: "cannot render the certificate serial number '\(text)'")
+      }
+      return "-" + magnitude
+    }
+    guard let normalised = RevocationList.normalise(text) else {
+      throw TLSError(code: .certificateTooling, message: "cannot render the certificate serial number '\(text)'")
+    }
+    return normalised
+  }
+
+  /// Whether the serial is above zero (RFC 5280 §4.1.2.2). A zero or negative serial cannot be
+  /// told apart from others once normalised, so it could not be revoked on its own: the server
+  /// refuses such a client certificate at the handshake. `certificate` is borrowed.
+  static func hasPositiveSerial(_ certificate: OpaquePointer) -> Bool {
+    guard let integer = X509_get0_serialNumber(certificate),
+      let number = ASN1_INTEGER_to_BN(integer, nil)
+    else { return false }
+    defer { BN_free(number) }
+    return BN_is_zero(number) == 0 && BN_is_negative(number) == 0
   }
 
   /// Lower-case hex SHA-256 over the DER. `certificate` is borrowed.
@@ -71,9 +98,9 @@ final class X509Certificate {
   static func peerCertificate(of certificate: OpaquePointer) throws -> PeerCertificate {
     let subject = X509_get_subject_name(certificate)
     return PeerCertificate(
-      commonName: subject.flatMap { nameEntry($0, nid: NID_commonName) },
-      organization: subject.flatMap { nameEntry($0, nid: NID_organizationName) },
-      organizationalUnit: subject.flatMap { nameEntry($0, nid: NID_organizationalUnitName) },
+      commonNames: subject.map { nameEntries($0, nid: NID_commonName) } ?? [],
+      organizations: subject.map { nameEntries($0, nid: NID_organizationName) } ?? [],
+      organizationalUnits: subject.map { nameEntries($0, nid: NID_organizationalUnitName) } ?? [],
       serialNumber: try serialNumber(of: certificate),
       sha256Fingerprint: try sha256Fingerprint(of: certificate),
       notBefore: try date(X509_get0_notBefore(certificate)),
@@ -162,14 +189,33 @@ func pemBytes(what: String, _ write: (OpaquePointer) -> Int32) throws -> [UInt8]
   return bytes
 }
 
-private func nameEntry(_ name: OpaquePointer, nid: Int32) -> String? {
-  let index = X509_NAME_get_index_by_NID(name, nid, -1)
-  guard index >= 0, let entry = X509_NAME_get_entry(name, index),
-    let data = X509_NAME_ENTRY_get_data(entry)
-  else { return nil }
+/// Every value of attribute `nid` in `name`, in order: repeated attributes and each value of a
+/// multi-valued RDN (`OU=clerk+OU=office`) are all there, so that a caller can tell one from many.
+private func nameEntries(_ name: OpaquePointer, nid: Int32) -> [String] {
+  var values: [String] = []
+  var index = X509_NAME_get_index_by_NID(name, nid, -1)
+  while index >= 0 {
+    values.append(nameEntryValue(name, at: index))
+    index = X509_NAME_get_index_by_NID(name, nid, index)
+  }
+  return values
+}
+
+/// The entry's value converted to UTF-8 with its full length: an embedded NUL stays in the
+/// string as U+0000 (where a C string would end early and hide what follows), so the identity
+/// checks see it. A value OpenSSL cannot convert (e.g. a UTF8String that is not UTF-8) reads as
+/// U+FFFD, which the identity checks refuse as well: it still counts as a value.
+private func nameEntryValue(_ name: OpaquePointer, at index: Int32) -> String {
+  let unreadable = "\u{FFFD}"
+  guard let entry = X509_NAME_get_entry(name, index), let data = X509_NAME_ENTRY_get_data(entry) else {
+    return unreadable
+  }
   var utf8: UnsafeMutablePointer<UInt8>?
   let length = ASN1_STRING_to_UTF8(&utf8, data)
-  guard length >= 0, let utf8 else { return nil }
+  guard length >= 0, let utf8 else {
+    ERR_clear_error()
+    return unreadable
+  }
   defer { banjie_OPENSSL_free(utf8) }
   return String(decoding: UnsafeBufferPointer(start: utf8, count: Int(length)), as: UTF8.self)
 }

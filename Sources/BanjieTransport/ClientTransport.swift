@@ -49,6 +49,9 @@ public final class BanjieClientTransport: ClientTransport {
   public let retryThrottle: RetryThrottle? = nil
 
   public init(config: Config, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    var config = config
+    // A server's GOAWAY reasons and frame errors are logged escaped, like the server's own lines.
+    config.logger = config.logger.escapingValues()
     self.config = config
     self.group = group
   }
@@ -179,6 +182,9 @@ public final class BanjieClientTransport: ClientTransport {
           coreBox.set(core)
           let sync = channel.pipeline.syncOperations
           try sync.addHandler(try OpenSSLHandler(context: config.tls, serverHostname: config.serverName ?? config.host))
+          try sync.addHandler(
+            ApplicationProtocolCheck(
+              core: core, offered: !config.tls.configuration.applicationProtocols.isEmpty, server: "\(config.host):\(config.port)"))
           try sync.addHandler(ByteToMessageHandler(ConnectionFrameDecoder(settings: config.transport.settings)))
           try sync.addHandler(ConnectionHandler(core: core))
         }

@@ -93,6 +93,36 @@ final class ConnectionCore: Sendable {
     var inboundBuffered: Int64 = 0
     /// The most `inboundBuffered` has been on this connection.
     var inboundBufferedPeak: Int64 = 0
+    /// Bytes handed to the channel since it last became unwritable (the peer is not reading as
+    /// fast as we write); nil while it is writable (docs/PROTOCOL.md §11).
+    var unwritableOutbound: Int64?
+    /// The most `unwritableOutbound` (with what was pending to be written) has been on this connection.
+    var unwritableOutboundPeak: Int64 = 0
+    /// The connection is being closed for queuing too much towards a peer that does not read.
+    var outboundOverflow = false
+    /// Control frames (PING and SETTINGS acks, RST_STREAMs) queued since the channel last became
+    /// unwritable.
+    var unwritableControlFrames = 0
+    /// Empty MESSAGE frames without END_STREAM received in the current window, and when it began.
+    var emptyMessages = RateWindow()
+    /// Open streams the peer reset in the current window (rapid open/reset, server side).
+    var peerResets = RateWindow()
+  }
+
+  /// A count of events within a fixed window of time: `count` since `start`.
+  struct RateWindow {
+    var start: NIODeadline = .now()
+    var count = 0
+
+    /// Counts one event at `now`, starting a new window when `length` has passed; returns the count.
+    mutating func add(now: NIODeadline, length: TimeAmount) -> Int {
+      if now - self.start >= length {
+        self.start = now
+        self.count = 0
+      }
+      self.count += 1
+      return self.count
+    }
   }
 
   let role: Role
@@ -244,22 +274,25 @@ final class ConnectionCore: Sendable {
   /// Runs `body` under the lock, then makes sure a drain is scheduled with at least `urgency`.
   @discardableResult
   private func withDrain<R, E: Error>(_ urgency: DrainState, _ body: (inout State) throws(E) -> R) throws(E) -> R {
-    let (result, schedule): (R, DrainState) = try self.state.withLock { (state: inout State) throws(E) -> (R, DrainState) in
+    let (result, schedule, overflow): (R, DrainState, Int64?) = try self.state.withLock {
+      (state: inout State) throws(E) -> (R, DrainState, Int64?) in
       let result = try body(&state)
+      let overflow = self.outboundOverflow(state: &state)
       guard state.pending.readableBytes > 0, state.lifecycle != .closed || urgency == .immediate else {
-        return (result, .idle)
+        return (result, .idle, overflow)
       }
       switch (state.drain, urgency) {
       case (.idle, .delayed):
         state.drain = .delayed
-        return (result, .delayed)
+        return (result, .delayed, overflow)
       case (.idle, .immediate), (.delayed, .immediate):
         state.drain = .immediate
-        return (result, .immediate)
+        return (result, .immediate, overflow)
       default:
-        return (result, .idle)
+        return (result, .idle, overflow)
       }
     }
+    if let overflow { self.failNotReading(queued: overflow) }
     switch schedule {
     case .idle: break
     case .immediate: self.eventLoop.execute { self.drain() }
@@ -270,14 +303,16 @@ final class ConnectionCore: Sendable {
 
   /// Writes everything pending in one write and one flush. Event loop only.
   func drain() {
-    let buffer: ByteBuffer? = self.state.withLock { state in
+    let (buffer, overflow): (ByteBuffer?, Int64?) = self.state.withLock { state in
       state.drain = .idle
       state.lastMessageFrame = nil
-      guard state.pending.readableBytes > 0 else { return nil }
+      guard state.pending.readableBytes > 0 else { return (nil, nil) }
       let out = state.pending
       state.pending = self.channel.allocator.buffer(capacity: 256)
-      return out
+      if let queued = state.unwritableOutbound { state.unwritableOutbound = queued + Int64(out.readableBytes) }
+      return (out, self.outboundOverflow(state: &state))
     }
+    if let overflow { self.failNotReading(queued: overflow) }
     if let buffer {
       self.channel.writeAndFlush(buffer, promise: nil)
     }
@@ -723,6 +758,49 @@ final class ConnectionCore: Sendable {
     self.withDrain(.immediate) { FrameEncoder.encode(frame, into: &$0.pending) }
   }
 
+  /// The channel's writability changed (event loop): while it is not writable, what we queue
+  /// for the peer is counted against `maxQueuedOutboundBytes` and `maxQueuedControlFrames`.
+  func writabilityChanged(isWritable: Bool) {
+    self.state.withLock { state in
+      state.unwritableOutbound = isWritable ? nil : 0
+      state.unwritableControlFrames = 0
+    }
+  }
+
+  /// What is queued for the peer: pending (not yet handed to the channel: a starved event loop
+  /// can let it grow however writable the socket is) plus, while the channel is not writable,
+  /// what was handed to it since; recorded as a peak. Returns the amount when it first goes past
+  /// `maxQueuedOutboundBytes`, nil otherwise. Under the lock.
+  private func outboundOverflow(state: inout State) -> Int64? {
+    let pending = Int64(state.pending.readableBytes)
+    guard state.unwritableOutbound != nil || pending > self.config.maxQueuedOutboundBytes / 2 else { return nil }
+    let queued = (state.unwritableOutbound ?? 0) + pending
+    state.unwritableOutboundPeak = max(state.unwritableOutboundPeak, queued)
+    guard queued > self.config.maxQueuedOutboundBytes, !state.outboundOverflow, state.lifecycle != .closed else { return nil }
+    state.outboundOverflow = true
+    return queued
+  }
+
+  /// A peer that does not read would otherwise make us hold without bound what we write.
+  private func failNotReading(queued: Int64) {
+    self.fail(
+      connectionError: .connection(
+        .enhanceYourCalm, "peer is not reading: \(queued) bytes queued for it (limit \(self.config.maxQueuedOutboundBytes))"))
+  }
+
+  /// Counts a control frame queued in reply to the peer (under the lock); true when the peer,
+  /// not reading, has made us queue more than `maxQueuedControlFrames` of them.
+  private func controlFrameOverflow(state: inout State) -> Bool {
+    guard state.unwritableOutbound != nil else { return false }
+    state.unwritableControlFrames += 1
+    return state.unwritableControlFrames > self.config.maxQueuedControlFrames
+  }
+
+  /// Queued bytes and control frames towards a peer that does not read, now and at most (tests, metrics).
+  var unwritableOutbound: (current: Int64, peak: Int64) {
+    self.state.withLock { ($0.unwritableOutbound ?? 0, $0.unwritableOutboundPeak) }
+  }
+
   // MARK: - Reading (event loop)
 
   /// Handles one inbound frame. Throws for errors that end the connection.
@@ -732,7 +810,14 @@ final class ConnectionCore: Sendable {
       if !ack { try self.receiveSettings(entries) }
     case .ping(let ack, let opaque):
       if !ack {
-        self.withDrain(.immediate) { FrameEncoder.encode(.ping(ack: true, opaque: opaque), into: &$0.pending) }
+        let overflow = self.withDrain(.immediate) { state in
+          FrameEncoder.encode(.ping(ack: true, opaque: opaque), into: &state.pending)
+          return self.controlFrameOverflow(state: &state)
+        }
+        if overflow {
+          throw .connection(
+            .enhanceYourCalm, "peer is not reading: more than \(self.config.maxQueuedControlFrames) control frames queued for it")
+        }
       }
     case .goAway(let last, let code, let message):
       self.receiveGoAway(lastStreamID: last, code: code, message: message)
@@ -745,7 +830,7 @@ final class ConnectionCore: Sendable {
     case .trailers(let id, let payload):
       try self.receiveTrailers(streamID: id, payload: payload)
     case .rstStream(let id, let code, let message):
-      self.receiveReset(streamID: id, code: code, message: message)
+      try self.receiveReset(streamID: id, code: code, message: message)
     case .malformed(let id, let error):
       guard case .stream(_, let code, let message) = error else { throw error }
       self.logger.info("malformed frame", metadata: ["stream": "\(id)", "reason": "\(message)"])
@@ -774,6 +859,10 @@ final class ConnectionCore: Sendable {
         }
       }
       FrameEncoder.encode(.settings(ack: true, []), into: &state.pending)
+      if self.controlFrameOverflow(state: &state) {
+        throw .connection(
+          .enhanceYourCalm, "peer is not reading: more than \(self.config.maxQueuedControlFrames) control frames queued for it")
+      }
       return first
     }
     if firstTime {
@@ -950,6 +1039,14 @@ final class ConnectionCore: Sendable {
     }
     let size = Int64(bytes.readableBytes)
     let outcome: Outcome = try self.withDrain(.immediate) { (state: inout State) throws(WireError) -> Outcome in
+      // An empty MESSAGE carries an empty message or a half-close; a flood of them carries
+      // nothing but work (docs/PROTOCOL.md §11).
+      if size == 0, !endStream,
+        state.emptyMessages.add(now: .now(), length: self.config.abuseWindow) > self.config.maxEmptyMessagesPerWindow
+      {
+        throw .connection(
+          .enhanceYourCalm, "more than \(self.config.maxEmptyMessagesPerWindow) empty MESSAGE frames within \(self.config.abuseWindow)")
+      }
       state.recvConnWindow -= size
       guard state.recvConnWindow >= 0 else {
         throw .connection(.flowControlError, "peer sent beyond the connection window")
@@ -1060,9 +1157,16 @@ final class ConnectionCore: Sendable {
     inbox.finish()
   }
 
-  private func receiveReset(streamID: UInt32, code: UInt32, message: String) {
-    let removed: StreamRecord? = self.state.withLock { state in
+  private func receiveReset(streamID: UInt32, code: UInt32, message: String) throws(WireError) {
+    let removed: StreamRecord? = try self.state.withLock { (state: inout State) throws(WireError) -> StreamRecord? in
       guard var record = state.streams[streamID] else { return nil }
+      // Rapid open/reset: each reset stream cost the server a handler for nothing.
+      if self.role == .server,
+        state.peerResets.add(now: .now(), length: self.config.abuseWindow) > self.config.maxPeerResetsPerWindow
+      {
+        throw .connection(
+          .enhanceYourCalm, "more than \(self.config.maxPeerResetsPerWindow) streams reset by the peer within \(self.config.abuseWindow)")
+      }
       record.localClosed = true
       record.cancelled = true
       state.streams[streamID] = record

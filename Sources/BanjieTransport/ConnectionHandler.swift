@@ -118,7 +118,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     }
 
     switch frame {
-    case .headers, .message:
+    case .headers:
+      self.dataSinceLastPing = true
+      self.pingStrikes = 0
+    case .message(_, let bytes, _, _) where bytes.readableBytes > 0:
+      // An empty MESSAGE is no call activity: it cannot excuse a PING flood.
       self.dataSinceLastPing = true
       self.pingStrikes = 0
     case .ping(ack: false, _):
@@ -177,6 +181,11 @@ final class ConnectionHandler: ChannelInboundHandler {
     self.core.lastError.withLock { $0 = "\(error)" }
     self.core.logger.debug("connection closed on error", metadata: ["error": "\(error)"])
     context.close(promise: nil)
+  }
+
+  func channelWritabilityChanged(context: ChannelHandlerContext) {
+    self.core.writabilityChanged(isWritable: context.channel.isWritable)
+    context.fireChannelWritabilityChanged()
   }
 
   func channelInactive(context: ChannelHandlerContext) {

@@ -33,6 +33,7 @@ public final class BanjieServerTransport: ServerTransport {
     var streams: AsyncStream<AcceptedStream>.Continuation?
     /// The largest `inboundBufferedPeak` of the connections already closed.
     var closedInboundPeak: Int64 = 0
+    var closedOutboundPeak: Int64 = 0
   }
 
   private let config: Config
@@ -43,6 +44,9 @@ public final class BanjieServerTransport: ServerTransport {
   private let currentTLS: Mutex<TLSContext>
 
   public init(config: Config, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    var config = config
+    // Frame errors and GOAWAY reasons quote what the peer sent: escaped before they reach a line.
+    config.logger = config.logger.escapingValues()
     self.config = config
     self.group = group
     self.currentTLS = Mutex(config.tls)
@@ -82,10 +86,27 @@ public final class BanjieServerTransport: ServerTransport {
     return (current, peak)
   }
 
+  /// The most bytes any one connection has queued for a peer that was not reading (its socket
+  /// taking no more writes) since the transport started. `maxQueuedOutboundBytes` bounds it, give
+  /// or take one write; the abusive-peer tests check that it does.
+  public var outboundQueued: (current: Int64, peakPerConnection: Int64) {
+    let (cores, closedPeak) = self.state.withLock { (Array($0.connections.values), $0.closedOutboundPeak) }
+    var current: Int64 = 0
+    var peak = closedPeak
+    for core in cores {
+      let queued = core.unwritableOutbound
+      current += queued.current
+      peak = max(peak, queued.peak)
+    }
+    return (current, peak)
+  }
+
   public func listen(
     streamHandler: @escaping @Sendable (RPCStream<Inbound, Outbound>, ServerContext) async -> Void
   ) async throws {
-    let (accepted, continuation) = AsyncStream<AcceptedStream>.makeStream()
+    // Bounded: streams a busy server has not yet given a handler are refused, not hoarded.
+    let (accepted, continuation) = AsyncStream<AcceptedStream>.makeStream(
+      bufferingPolicy: .bufferingOldest(self.config.transport.maxPendingStreams))
     self.state.withLock { $0.streams = continuation }
 
     let serverChannel: any Channel
@@ -137,7 +158,13 @@ public final class BanjieServerTransport: ServerTransport {
     logger[metadataKey: "peer"] = "\(channel.remoteAddress.map { "\($0)" } ?? "?")"
     let core = ConnectionCore(
       role: .server, config: self.config.transport, channel: channel, logger: logger,
-      onStream: { streams.yield($0) }
+      onStream: { stream in
+        if case .dropped(let refused) = streams.yield(stream) {
+          refused.core.reset(
+            streamID: refused.streamID, code: WireStatus.unavailable,
+            message: "the server has too many calls waiting for a handler; the call was not processed")
+        }
+      }
     )
     let admitted = self.state.withLock { state -> Bool in
       guard !state.shuttingDown, state.connections.count < self.config.maxConnections else { return false }
@@ -162,9 +189,11 @@ public final class BanjieServerTransport: ServerTransport {
     let core = self.state.withLock { $0.connections[key] }
     // Read outside the transport's lock: the two locks are never held together.
     let peak = core?.inboundBuffered.peak ?? 0
+    let outboundPeak = core?.unwritableOutbound.peak ?? 0
     let finish: AsyncStream<AcceptedStream>.Continuation? = self.state.withLock { state in
       state.connections.removeValue(forKey: key)
       state.closedInboundPeak = max(state.closedInboundPeak, peak)
+      state.closedOutboundPeak = max(state.closedOutboundPeak, outboundPeak)
       return state.shuttingDown && state.connections.isEmpty ? state.streams : nil
     }
     finish?.finish()

@@ -26,6 +26,26 @@ public struct TransportConfig: Sendable {
   /// Without it, a peer could park a partial message of MAX_MESSAGE_SIZE on every stream it may
   /// open. Keep it at least MAX_MESSAGE_SIZE, or messages of that size can never arrive.
   public var maxBufferedInboundBytes: Int64 = 32 << 20
+  /// While the channel is not writable (the peer reads slower than we write, or not at all), the
+  /// most bytes we queue for it before closing the connection with GOAWAY ENHANCE_YOUR_CALM "peer
+  /// is not reading". Flow control bounds responses only as far as the peer grants windows, and a
+  /// peer that grants windows without reading would otherwise make us hold everything we write.
+  /// Keep it above the connection window the peer may grant plus the socket buffers.
+  public var maxQueuedOutboundBytes: Int64 = 64 << 20
+  /// While the channel is not writable, the most control frames (PING and SETTINGS acks,
+  /// RST_STREAMs) we queue in answer to the peer before closing as above.
+  public var maxQueuedControlFrames = 10_000
+  /// The window of the two abuse counters below.
+  public var abuseWindow: TimeAmount = .seconds(10)
+  /// Empty MESSAGE frames without END_STREAM one connection may send within `abuseWindow`;
+  /// more is GOAWAY ENHANCE_YOUR_CALM. A real client sends one per empty message.
+  public var maxEmptyMessagesPerWindow = 10_000
+  /// Open streams a client may reset within `abuseWindow` (rapid open/reset); more is GOAWAY
+  /// ENHANCE_YOUR_CALM. Server side only.
+  public var maxPeerResetsPerWindow = 1_000
+  /// Server: accepted streams waiting for a handler to be started, across all connections;
+  /// beyond it a new stream is refused with RST_STREAM UNAVAILABLE (not processed, retry).
+  public var maxPendingStreams = 10_000
 
   public init() {}
 

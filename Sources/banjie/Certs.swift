@@ -69,6 +69,9 @@ struct Certs: AsyncParsableCommand {
       }
       guard !self.org.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError(t("certs.error.org")) }
       guard !self.name.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError(t("certs.error.name")) }
+      // Such a certificate would carry no identity (docs/SECURITY.md); a usage error before the CA is touched.
+      guard !PeerIdentity.containsControlCharacter(self.org) else { throw ValidationError(t("certs.error.orgControl")) }
+      guard !PeerIdentity.containsControlCharacter(self.name) else { throw ValidationError(t("certs.error.nameControl")) }
       guard (1...3650).contains(self.days) else { throw ValidationError(t("certs.error.days")) }
       if self.force && (self.reason ?? "").isEmpty { throw ValidationError(t("certs.error.forceNeedsReason")) }
       if !self.force && self.reason != nil { throw ValidationError(t("certs.error.reasonNeedsForce")) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import BanjieConfig
 import BanjieCore
 import BanjieServer
+import BanjieTransport
 import CoreMetrics
 import Foundation
 import Logging
@@ -117,10 +118,12 @@ struct Serve: AsyncParsableCommand {
     }
 
     let level = configuration.logLevel
+    // One line per event: every message and metadata value is escaped (LogEscaping), so what a
+    // peer sent (a certificate's CN, a case number) cannot start a line of its own.
     LoggingSystem.bootstrap { label in
       var handler = StreamLogHandler.standardError(label: label)
       handler.logLevel = level
-      return handler
+      return EscapingLogHandler(wrapping: handler)
     }
     // Once per process: anything that records through swift-metrics lands in the registry the
     // metrics endpoint serves.

@@ -1063,6 +1063,8 @@ extension Catalogue {
     "certs.error.role": "--role must be one of clerk, enterprise, liaison, office, pad, dispatcher",
     "certs.error.org": "--org must not be empty",
     "certs.error.name": "--name must not be empty",
+    "certs.error.orgControl": "--org must not contain control characters (NUL, newline, tab, escape …)",
+    "certs.error.nameControl": "--name must not contain control characters (NUL, newline, tab, escape …)",
     "certs.error.days": "--days must be 1...3650",
     "certs.error.load": "cannot load the CA from {0} (run `banjie certs init --dir {0}` first): {1}",
     "certs.out.certificate": "certificate  {0}",

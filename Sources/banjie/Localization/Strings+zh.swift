@@ -1063,6 +1063,8 @@ extension Catalogue {
     "certs.error.role": "--role 只能是 clerk、enterprise、liaison、office、pad 或 dispatcher",
     "certs.error.org": "--org 不能为空",
     "certs.error.name": "--name 不能为空",
+    "certs.error.orgControl": "--org 不能含控制字符（NUL、换行、制表符、ESC 等）",
+    "certs.error.nameControl": "--name 不能含控制字符（NUL、换行、制表符、ESC 等）",
     "certs.error.days": "--days 须在 1 至 3650 之间",
     "certs.error.load": "无法从 {0} 加载 CA（请先运行 `banjie certs init --dir {0}`）：{1}",
     "certs.out.certificate": "证书      {0}",
