@@ -382,17 +382,33 @@ func writeFile(_ path: String, _ bytes: [UInt8], mode: mode_t, exclusive: Bool) 
   if exclusive {
     let linked = link(temporary, path) == 0
     let linkError = errno
-    unlink(temporary)
-    if !linked {
-      if linkError == EEXIST { throw FileExists() }
-      throw failure(linkError, "create")
+    if !linked && [EPERM, EOPNOTSUPP, ENOTSUP, EMLINK].contains(linkError) {
+      // A file system without hard links (an exFAT stick for an offline CA): a rename that
+      // checks first; only one operator runs the CA tooling on a directory at a time.
+      if access(path, F_OK) == 0 {
+        unlink(temporary)
+        throw FileExists()
+      }
+      if rename(temporary, path) != 0 {
+        let renameError = errno
+        unlink(temporary)
+        throw failure(renameError, "create")
+      }
+    } else {
+      unlink(temporary)
+      if !linked {
+        if linkError == EEXIST { throw FileExists() }
+        throw failure(linkError, "create")
+      }
     }
   } else if rename(temporary, path) != 0 {
     let renameError = errno
     unlink(temporary)
     throw failure(renameError, "replace")
   }
-  try syncDirectory(directory, for: path)
+  // The file is in place; a directory that cannot be synced (some file systems refuse) only
+  // weakens the guarantee against a crash in the next moments, so it does not undo the write.
+  try? syncDirectory(directory, for: path)
 }
 
 /// fsync on the directory, so that the name `path` now has in it survives a crash.

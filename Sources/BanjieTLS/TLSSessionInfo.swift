@@ -179,10 +179,12 @@ public struct PeerIdentity: Sendable, Hashable {
       && !value.unicodeScalars.contains("\u{FFFD}")
   }
 
-  /// Whether `value` holds a control character: Unicode general category Cc, i.e. NUL, tab,
-  /// newline, ESC and the rest of U+0000–U+001F, DEL and U+0080–U+009F.
+  /// Whether `value` holds a control character: Unicode general category Cc (NUL, tab, newline,
+  /// ESC and the rest of U+0000–U+001F, DEL, U+0080–U+009F) or Cf, the invisible format
+  /// characters (bidi overrides such as U+202E, zero-width spaces and joiners, U+FEFF), which no
+  /// department code, USCC, unit or person's name needs and which can make a name read as another.
   public static func containsControlCharacter(_ value: String) -> Bool {
-    value.unicodeScalars.contains { $0.properties.generalCategory == .control }
+    value.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.properties.generalCategory == .format }
   }
 
   /// "0" and "-…" (the `PeerCertificate.serialNumber` forms of zero and negative serials) are not positive.

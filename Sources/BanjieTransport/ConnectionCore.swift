@@ -56,6 +56,10 @@ final class ConnectionCore: Sendable {
     var cancellation: ServerContext.RPCCancellationHandle?
     var cancelled = false
     var deadline: Scheduled<Void>?
+    /// Server: when the HEADERS arrived, and the call's timeout, to tell a rapid reset from a
+    /// client giving up at its deadline.
+    var openedAt: NIODeadline = .now()
+    var timeout: TimeAmount?
   }
 
   enum Lifecycle: Equatable {
@@ -93,8 +97,9 @@ final class ConnectionCore: Sendable {
     var inboundBuffered: Int64 = 0
     /// The most `inboundBuffered` has been on this connection.
     var inboundBufferedPeak: Int64 = 0
-    /// Bytes handed to the channel since it last became unwritable (the peer is not reading as
-    /// fast as we write); nil while it is writable (docs/PROTOCOL.md §11).
+    /// Bytes waiting in the channel for the peer, as measured after the last write while the
+    /// channel is not writable (the peer reads slower than we write, or not at all); nil while
+    /// it is writable (docs/PROTOCOL.md §11).
     var unwritableOutbound: Int64?
     /// The most `unwritableOutbound` (with what was pending to be written) has been on this connection.
     var unwritableOutboundPeak: Int64 = 0
@@ -309,13 +314,28 @@ final class ConnectionCore: Sendable {
       guard state.pending.readableBytes > 0 else { return (nil, nil) }
       let out = state.pending
       state.pending = self.channel.allocator.buffer(capacity: 256)
-      if let queued = state.unwritableOutbound { state.unwritableOutbound = queued + Int64(out.readableBytes) }
       return (out, self.outboundOverflow(state: &state))
     }
     if let overflow { self.failNotReading(queued: overflow) }
     if let buffer {
       self.channel.writeAndFlush(buffer, promise: nil)
+      self.measureQueued()
     }
+  }
+
+  /// While the socket takes no more of our writes: what waits in the channel for the peer,
+  /// as the channel counts it, against `maxQueuedOutboundBytes`. A slow reader holds about a
+  /// flow-control window there; a peer that does not read lets it grow. Event loop only.
+  private func measureQueued() {
+    guard !self.channel.isWritable,
+      let buffered = try? self.channel.syncOptions?.getOption(ChannelOptions.bufferedWritableBytes)
+    else { return }
+    let overflow: Int64? = self.state.withLock { state in
+      guard state.unwritableOutbound != nil else { return nil }
+      state.unwritableOutbound = Int64(buffered)
+      return self.outboundOverflow(state: &state)
+    }
+    if let overflow { self.failNotReading(queued: overflow) }
   }
 
   private func drainAndClose() {
@@ -603,6 +623,9 @@ final class ConnectionCore: Sendable {
       case waiting, reserved
       case failed(any Error)
     }
+    // A waiter given a slot, or failed by a closing connection, before its cancellation arrived
+    // leaves its id behind; forget it however this ends.
+    defer { self.state.withLock { _ = $0.cancelledWaiters.remove(id) } }
     try await withTaskCancellationHandler {
       try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
         // Decided under the lock, resumed after it.
@@ -636,8 +659,6 @@ final class ConnectionCore: Sendable {
       }
       waiter?.resume(throwing: CancellationError())
     }
-    // A waiter given a slot before its cancellation left its id behind; forget it.
-    self.state.withLock { _ = $0.cancelledWaiters.remove(id) }
   }
 
   func releaseSlot() {
@@ -984,6 +1005,7 @@ final class ConnectionCore: Sendable {
       )
       record.headersReceived = true
       record.remoteClosed = endStream
+      record.timeout = payload.timeoutMicroseconds.map { .microseconds(Int64(min($0, UInt64(Int64.max / 1000)))) }
       state.streams[streamID] = record
       return .accept(inbox)
     }
@@ -1041,7 +1063,7 @@ final class ConnectionCore: Sendable {
     let outcome: Outcome = try self.withDrain(.immediate) { (state: inout State) throws(WireError) -> Outcome in
       // An empty MESSAGE carries an empty message or a half-close; a flood of them carries
       // nothing but work (docs/PROTOCOL.md §11).
-      if size == 0, !endStream,
+      if self.role == .server, size == 0, !endStream,
         state.emptyMessages.add(now: .now(), length: self.config.abuseWindow) > self.config.maxEmptyMessagesPerWindow
       {
         throw .connection(
@@ -1160,9 +1182,13 @@ final class ConnectionCore: Sendable {
   private func receiveReset(streamID: UInt32, code: UInt32, message: String) throws(WireError) {
     let removed: StreamRecord? = try self.state.withLock { (state: inout State) throws(WireError) -> StreamRecord? in
       guard var record = state.streams[streamID] else { return nil }
-      // Rapid open/reset: each reset stream cost the server a handler for nothing.
-      if self.role == .server,
-        state.peerResets.add(now: .now(), length: self.config.abuseWindow) > self.config.maxPeerResetsPerWindow
+      // Rapid open/reset: a stream reset within a second of its HEADERS (and well before its
+      // deadline: a client giving up at its deadline is no abuse) cost a handler for nothing.
+      let now = NIODeadline.now()
+      let age = now - record.openedAt
+      let rapid = age < .seconds(1) && record.timeout.map { age < .nanoseconds($0.nanoseconds / 2) } ?? true
+      if self.role == .server, rapid,
+        state.peerResets.add(now: now, length: self.config.abuseWindow) > self.config.maxPeerResetsPerWindow
       {
         throw .connection(
           .enhanceYourCalm, "more than \(self.config.maxPeerResetsPerWindow) streams reset by the peer within \(self.config.abuseWindow)")

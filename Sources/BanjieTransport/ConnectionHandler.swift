@@ -179,7 +179,12 @@ final class ConnectionHandler: ChannelInboundHandler {
       return
     }
     self.core.lastError.withLock { $0 = "\(error)" }
-    self.core.logger.debug("connection closed on error", metadata: ["error": "\(error)"])
+    if error is TLSError {
+      // A refused handshake (bad, revoked or zero-serial certificate, wrong ALPN) is worth a line.
+      self.core.logger.info("TLS failed; connection closed", metadata: ["error": "\(error)"])
+    } else {
+      self.core.logger.debug("connection closed on error", metadata: ["error": "\(error)"])
+    }
     context.close(promise: nil)
   }
 

@@ -71,9 +71,9 @@ public enum LogEscaping {
   public static func escapeValue(_ value: Logger.Metadata.Value) -> Logger.Metadata.Value {
     switch value {
     case .string(let text):
-      return .string(Self.escape(text))
+      return .string(Self.quoted(Self.escape(text)))
     case .stringConvertible(let convertible):
-      var escaped = Logger.Metadata.Value.string(Self.escape(convertible.description))
+      var escaped = Logger.Metadata.Value.string(Self.quoted(Self.escape(convertible.description)))
       let attributes = value.attributes
       if attributes != Logger.MetadataValueAttributes() { escaped.attributes = attributes }
       return escaped
@@ -82,6 +82,14 @@ public enum LogEscaping {
     case .array(let items):
       return .array(items.map { Self.escapeValue($0) })
     }
+  }
+
+  /// An escaped value in double quotes (its own `"` as `\"`) when it holds a space, `=` or `"`,
+  /// so that `key=value` lines cannot be given a field of the peer's making (a CN such as
+  /// `x request.id=1`); other values as they are.
+  static func quoted(_ escaped: String) -> String {
+    guard escaped.utf8.contains(where: { $0 == 0x20 || $0 == 0x3D || $0 == 0x22 }) else { return escaped }
+    return "\"" + escaped.replacingOccurrences(of: "\"", with: "\\\"") + "\""
   }
 
   /// Metadata with every key and value escaped.

@@ -32,16 +32,16 @@ public struct TransportConfig: Sendable {
   /// peer that grants windows without reading would otherwise make us hold everything we write.
   /// Keep it above the connection window the peer may grant plus the socket buffers.
   public var maxQueuedOutboundBytes: Int64 = 64 << 20
-  /// While the channel is not writable, the most control frames (PING and SETTINGS acks,
-  /// RST_STREAMs) we queue in answer to the peer before closing as above.
+  /// While the channel is not writable, the most PING and SETTINGS acks we queue in answer to the
+  /// peer before closing as above (RST_STREAMs count towards the bytes).
   public var maxQueuedControlFrames = 10_000
   /// The window of the two abuse counters below.
   public var abuseWindow: TimeAmount = .seconds(10)
-  /// Empty MESSAGE frames without END_STREAM one connection may send within `abuseWindow`;
-  /// more is GOAWAY ENHANCE_YOUR_CALM. A real client sends one per empty message.
+  /// Server: empty MESSAGE frames without END_STREAM one connection may send within
+  /// `abuseWindow`; more is GOAWAY ENHANCE_YOUR_CALM. A real client sends one per empty message.
   public var maxEmptyMessagesPerWindow = 10_000
-  /// Open streams a client may reset within `abuseWindow` (rapid open/reset); more is GOAWAY
-  /// ENHANCE_YOUR_CALM. Server side only.
+  /// Server: open streams a client may reset within a second of their HEADERS (and before half
+  /// their timeout) within `abuseWindow` (rapid open/reset); more is GOAWAY ENHANCE_YOUR_CALM.
   public var maxPeerResetsPerWindow = 1_000
   /// Server: accepted streams waiting for a handler to be started, across all connections;
   /// beyond it a new stream is refused with RST_STREAM UNAVAILABLE (not processed, retry).

@@ -66,9 +66,11 @@ struct LogEscapingTransportTests {
     }
     let lines = capture.all
     let malformed = lines.first { $0.message == "malformed frame" }
-    #expect(malformed?.metadata["reason"]?.contains(#"path "/banjie.v1.Echo\nINJECTED/\u{1B}[31mGet" is not"#) == true)
+    // Values with spaces, `=` or quotes are quoted (their own quotes escaped), so that no value
+    // can pass for a field of its own.
+    #expect(malformed?.metadata["reason"]?.contains(#"path \"/banjie.v1.Echo\nINJECTED/\u{1B}[31mGet\" is not"#) == true)
     let goAway = lines.first { $0.message == "peer sent GOAWAY" }
-    #expect(goAway?.metadata["reason"] == #"bye\nINJECTED level=critical \u{1B}[2J"#)
+    #expect(goAway?.metadata["reason"] == #""bye\nINJECTED level=critical \u{1B}[2J""#)
     for line in lines {
       var texts = [line.message]
       texts += line.metadata.keys
