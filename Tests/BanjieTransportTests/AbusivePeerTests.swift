@@ -43,10 +43,10 @@ struct AbusivePeerTests {
       var frames: [Frame] = [.headers(streamID: 1, HeadersPayload(path: Self.echoGet), endStream: false)]
       frames += Array(repeating: .message(streamID: 1, ByteBuffer(), endMessage: false, endStream: false), count: 100_000)
       try await Self.flood(raw, frames)
-      let received = try await raw.waitFor { $0.goAway != nil }
+      let received = try await raw.waitFor(timeout: .seconds(240)) { $0.goAway != nil }
       #expect(received.goAway?.0 == .enhanceYourCalm)
       #expect(received.goAway?.1.contains("empty MESSAGE frames") == true, "\(String(describing: received.goAway))")
-      #expect(try await raw.waitUntilClosed())
+      #expect(try await raw.waitUntilClosed(timeout: .seconds(240)))
       try await Self.stillServes(harness)
     }
   }
@@ -62,7 +62,7 @@ struct AbusivePeerTests {
         frames.append(.rstStream(streamID: id, code: UInt32(WireStatus.cancelled), message: ""))
       }
       try await Self.flood(raw, frames)
-      let received = try await raw.waitFor { $0.goAway != nil }
+      let received = try await raw.waitFor(timeout: .seconds(240)) { $0.goAway != nil }
       #expect(received.goAway?.0 == .enhanceYourCalm)
       #expect(received.goAway?.1.contains("streams reset by the peer") == true, "\(String(describing: received.goAway))")
       try await Self.stillServes(harness)
@@ -83,7 +83,7 @@ struct AbusivePeerTests {
         .windowUpdate(streamID: 0, increment: UInt32(Int32.max) - ConnectionSettings().initialConnectionWindow),
       ])
       // The server gives up on the connection: it is gone from its books.
-      for _ in 0..<1_200 where harness.transport.connectionCount > 0 { try await Task.sleep(for: .milliseconds(50)) }
+      for _ in 0..<4_800 where harness.transport.connectionCount > 0 { try await Task.sleep(for: .milliseconds(50)) }
       #expect(harness.transport.connectionCount == 0)
       // What it queued stayed near the limit (one drain may carry a little more).
       let peak = harness.transport.outboundQueued.peakPerConnection
@@ -107,7 +107,7 @@ struct AbusivePeerTests {
         frames.append(.ping(ack: false, opaque: UInt64(n)))
       }
       try await Self.flood(raw, frames)
-      for _ in 0..<1_200 where harness.transport.connectionCount > 0 { try await Task.sleep(for: .milliseconds(50)) }
+      for _ in 0..<4_800 where harness.transport.connectionCount > 0 { try await Task.sleep(for: .milliseconds(50)) }
       #expect(harness.transport.connectionCount == 0)
       #expect(harness.transport.outboundQueued.peakPerConnection < limit + (8 << 20))
       await raw.close()
