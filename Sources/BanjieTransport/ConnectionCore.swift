@@ -1182,11 +1182,11 @@ final class ConnectionCore: Sendable {
   private func receiveReset(streamID: UInt32, code: UInt32, message: String) throws(WireError) {
     let removed: StreamRecord? = try self.state.withLock { (state: inout State) throws(WireError) -> StreamRecord? in
       guard var record = state.streams[streamID] else { return nil }
-      // Rapid open/reset: a stream reset within a second of its HEADERS (and well before its
-      // deadline: a client giving up at its deadline is no abuse) cost a handler for nothing.
+      // Rapid open/reset: a stream the client resets before half its timeout has passed (or at
+      // any time, without one) cost a handler for nothing; a client giving up at its deadline
+      // is no abuse.
       let now = NIODeadline.now()
-      let age = now - record.openedAt
-      let rapid = age < .seconds(1) && record.timeout.map { age < .nanoseconds($0.nanoseconds / 2) } ?? true
+      let rapid = record.timeout.map { now - record.openedAt < .nanoseconds($0.nanoseconds / 2) } ?? true
       if self.role == .server, rapid,
         state.peerResets.add(now: now, length: self.config.abuseWindow) > self.config.maxPeerResetsPerWindow
       {

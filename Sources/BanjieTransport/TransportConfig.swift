@@ -40,8 +40,8 @@ public struct TransportConfig: Sendable {
   /// Server: empty MESSAGE frames without END_STREAM one connection may send within
   /// `abuseWindow`; more is GOAWAY ENHANCE_YOUR_CALM. A real client sends one per empty message.
   public var maxEmptyMessagesPerWindow = 10_000
-  /// Server: open streams a client may reset within a second of their HEADERS (and before half
-  /// their timeout) within `abuseWindow` (rapid open/reset); more is GOAWAY ENHANCE_YOUR_CALM.
+  /// Server: open streams a client may reset (before half their timeout, if they have one)
+  /// within `abuseWindow` (rapid open/reset); more is GOAWAY ENHANCE_YOUR_CALM.
   public var maxPeerResetsPerWindow = 1_000
   /// Server: accepted streams waiting for a handler to be started, across all connections;
   /// beyond it a new stream is refused with RST_STREAM UNAVAILABLE (not processed, retry).
