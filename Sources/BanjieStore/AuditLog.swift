@@ -89,17 +89,59 @@ public enum AuditLog {
     return SHA256.hex(bytes)
   }
 
+  /// UTC with milliseconds, e.g. 2026-11-30T01:15:48.894Z: the text of every `at` in the chain,
+  /// exactly as ISO8601DateFormatter writes it (milliseconds rounded to the nearest), by
+  /// arithmetic: a formatter made per row cost more than the row's SQL.
   public static func timestamp(_ date: Date) -> String {
-    let formatter = ISO8601DateFormatter()
-    formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-    return formatter.string(from: date)
+    let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+    let (days, inDay) = Self.floorDivision(milliseconds, 86_400_000)
+    let day = LocalDate(dayNumber: Int(days))
+    let ms = Int(inDay)
+    var text = ""
+    text.reserveCapacity(24)
+    func append(_ value: Int, digits: Int) {
+      var divisor = 1
+      for _ in 1..<digits { divisor *= 10 }
+      var rest = value
+      while divisor > 0 {
+        text.unicodeScalars.append(Unicode.Scalar(UInt8(48 + (rest / divisor) % 10)))
+        rest %= divisor
+        divisor /= 10
+      }
+    }
+    append(day.year, digits: 4)
+    text += "-"
+    append(day.month, digits: 2)
+    text += "-"
+    append(day.day, digits: 2)
+    text += "T"
+    append(ms / 3_600_000, digits: 2)
+    text += ":"
+    append(ms / 60_000 % 60, digits: 2)
+    text += ":"
+    append(ms / 1000 % 60, digits: 2)
+    text += "."
+    append(ms % 1000, digits: 3)
+    text += "Z"
+    return text
+  }
+
+  static func floorDivision(_ a: Int64, _ b: Int64) -> (Int64, Int64) {
+    let quotient = a / b
+    let remainder = a % b
+    return remainder < 0 ? (quotient - 1, remainder + b) : (quotient, remainder)
   }
 
   static func canonicalJSON(_ detail: [String: String]) -> String {
+    (try? String(decoding: Self.canonicalEncoder.encode(detail), as: UTF8.self)) ?? "{}"
+  }
+
+  /// Sorted keys, slashes as they are; configured once (JSONEncoder is Sendable).
+  static let canonicalEncoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return (try? String(decoding: encoder.encode(detail), as: UTF8.self)) ?? "{}"
-  }
+    return encoder
+  }()
 }
 
 extension BanjieStore {
