@@ -176,15 +176,8 @@ extension BanjieStore {
         }
       }
       if let department = new.department { try Self.checkAppealDepartment(db, department) }
-      let dayKey = clock.calendar.localDate(of: now).description.replacingOccurrences(of: "-", with: "")
-      let sequence =
-        try Int.fetchOne(
-          db,
-          sql: """
-            INSERT INTO appeal_number_sequences (day, last) VALUES (?, 1)
-            ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
-            """, arguments: [dayKey]) ?? 1
-      let number = "QZ-\(regionCode)-\(dayKey)-\(String(format: "%04d", sequence))"
+      let number = try Self.dailyNumber(
+        db, sequences: "appeal_number_sequences", prefix: "QZ", regionCode: regionCode, day: clock.calendar.localDate(of: now))
       var record = AppealRecord(
         id: nil, number: number, channel: new.channel, category: new.category, requesterKind: new.requester.kind,
         requesterName: new.requester.name, requesterPhone: new.requester.phone, enterpriseUscc: new.requester.uscc, subject: new.subject,

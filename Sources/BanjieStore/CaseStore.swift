@@ -98,15 +98,7 @@ extension BanjieStore {
       // A registered window is stored by its code, so "Ａ０３" and "a03" count as one window.
       let window = admission.window?.code ?? new.window
       let day = clock.calendar.localDate(of: now)
-      let dayKey = day.description.replacingOccurrences(of: "-", with: "")
-      let sequence =
-        try Int.fetchOne(
-          db,
-          sql: """
-            INSERT INTO case_number_sequences (day, last) VALUES (?, 1)
-            ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
-            """, arguments: [dayKey]) ?? 1
-      let number = "\(regionCode)-\(dayKey)-\(String(format: "%06d", sequence))"
+      let number = try Self.dailyNumber(db, sequences: "case_number_sequences", prefix: nil, regionCode: regionCode, day: day, digits: 6)
       var record = CaseRecord(
         id: nil, number: number, itemCode: item.code, departmentCode: item.departmentCode, window: window,
         applicant: new.applicant, enterpriseUscc: new.enterpriseUSCC.flatMap { $0.isEmpty ? nil : $0.uppercased() },

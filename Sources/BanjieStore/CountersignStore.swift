@@ -127,15 +127,8 @@ extension BanjieStore {
       let known = Set(try String.fetchAll(db, sql: "SELECT code FROM departments"))
       let units = try CountersignRules.checkUnits(new.units, lead: lead, known: known)
       let limit = try Self.setting(db, CountySettings.Key.countersignLimitWorkingDays.metaKey, default: 5)
-      let dayKey = clock.calendar.localDate(of: now).description.replacingOccurrences(of: "-", with: "")
-      let sequence =
-        try Int.fetchOne(
-          db,
-          sql: """
-            INSERT INTO countersign_number_sequences (day, last) VALUES (?, 1)
-            ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
-            """, arguments: [dayKey]) ?? 1
-      let number = "HQ-\(regionCode)-\(dayKey)-\(String(format: "%04d", sequence))"
+      let number = try Self.dailyNumber(
+        db, sequences: "countersign_number_sequences", prefix: "HQ", regionCode: regionCode, day: clock.calendar.localDate(of: now))
       var document = CountersignDocumentRecord(
         id: nil, number: number, title: new.title, documentNumber: new.documentNumber, lengthCharacters: new.lengthCharacters,
         policy: new.policy, overLength: overLength, overLengthReason: overLength ? new.overLengthReason : "", leadUnit: lead,

@@ -316,15 +316,8 @@ extension BanjieStore {
     let limit =
       try demand.limitWorkingDays
       ?? Int.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'demands.limit_working_days'") ?? 10
-    let dayKey = clock.calendar.localDate(of: now).description.replacingOccurrences(of: "-", with: "")
-    let sequence =
-      try Int.fetchOne(
-        db,
-        sql: """
-          INSERT INTO demand_number_sequences (day, last) VALUES (?, 1)
-          ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
-          """, arguments: [dayKey]) ?? 1
-    let number = "SQ-\(regionCode)-\(dayKey)-\(String(format: "%04d", sequence))"
+    let number = try Self.dailyNumber(
+      db, sequences: "demand_number_sequences", prefix: "SQ", regionCode: regionCode, day: clock.calendar.localDate(of: now))
     let status = try clock.status(clockStart: now, limit: .workingDays(limit), now: now)
     var record = DemandRecord(
       id: nil, number: number, uscc: uscc, category: demand.category, description: demand.description,

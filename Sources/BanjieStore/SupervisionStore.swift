@@ -115,15 +115,8 @@ extension BanjieStore {
           kind: .invalidArgument, code: "supervision.unknown_department", arguments: [String(department.prefix(64))],
           field: "department_code")
       }
-      let dayKey = clock.calendar.localDate(of: now).description.replacingOccurrences(of: "-", with: "")
-      let sequence =
-        try Int.fetchOne(
-          db,
-          sql: """
-            INSERT INTO supervision_number_sequences (day, last) VALUES (?, 1)
-            ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
-            """, arguments: [dayKey]) ?? 1
-      let orderNumber = "DB-\(regionCode)-\(dayKey)-\(String(format: "%04d", sequence))"
+      let orderNumber = try Self.dailyNumber(
+        db, sequences: "supervision_number_sequences", prefix: "DB", regionCode: regionCode, day: clock.calendar.localDate(of: now))
       let status = try clock.status(clockStart: now, limit: .workingDays(new.limitWorkingDays), now: now)
       var record = SupervisionRecord(
         id: nil, number: orderNumber, subjectKind: new.subjectKind, subjectNumber: number, departmentCode: department,

@@ -244,19 +244,18 @@ struct HandshakeTests {
   func closeNotifyExchange() async throws {
     try await withPKI { pki in
       var serverConfiguration = pki.serverConfiguration()
-      serverConfiguration.closeNotifyTimeout = .seconds(30)
+      // Timeouts longer than the suite's time limit: a close that waited for one instead of the
+      // peer's close_notify fails the test by its time limit, whatever the machine's load.
+      serverConfiguration.closeNotifyTimeout = .seconds(3600)
       let server = try await TestServer.start(configuration: serverConfiguration)
       defer { Task { await server.stop() } }
       var clientConfiguration = pki.clientConfiguration()
-      clientConfiguration.closeNotifyTimeout = .seconds(30)
+      clientConfiguration.closeNotifyTimeout = .seconds(3600)
       let client = try await TestClient.connect(port: server.port, configuration: clientConfiguration)
       try await client.send(Array("x".utf8))
       try await client.recorder.wait { $0.received.count == 1 }
 
-      let start = ContinuousClock.now
       try await client.channel.close()  // succeeds once the server's close_notify arrived
-      // Not the 30 s timeout (with room for a loaded machine).
-      #expect(ContinuousClock.now - start < .seconds(20))
       let serverSaw = try await server.recorder.wait { $0.inactiveCount == 1 }
       #expect(serverSaw.errors.isEmpty)
       #expect(client.recorder.snapshot.errors.isEmpty)
