@@ -22,7 +22,7 @@ extension BanjieStore {
       throw DomainError(kind: .invalidArgument, code: "revocation.bad_serial", arguments: [String(serial.prefix(70))], field: "serial")
     }
     let key = String(normalized)
-    return try await self.pool.write { db in
+    return try await self.commits.write { db in
       if let existing = try RevocationRecord.fetchOne(db, key: key) { return existing }
       let record = RevocationRecord(
         serial: key, reason: reason, revokedAt: now, revokedBy: "\(actor.person) (\(actor.role.rawValue), \(actor.organization))")
@@ -46,7 +46,7 @@ extension BanjieStore {
       try destination.writeWithoutTransaction { try db.backup(to: $0) }
       try destination.close()
     }
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       try AuditLog.append(db, at: now, actor: actor, action: "database.backup", entity: "database", entityID: "backup")
     }
   }

@@ -16,6 +16,6 @@ extension BanjieStore {
   /// The id of the newest stored alert (0 when there is none): where a new watcher's live part
   /// starts.
   public func lastAlertID() async throws -> Int64 {
-    try await self.pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM alerts") ?? 0 }
+    try await self.pool.read { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(id) FROM alerts")) ?? 0 }
   }
 }

@@ -171,7 +171,9 @@ extension BanjieStore {
     return try await self.write(idempotency: key, method: "RegisterAppeal", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       let clock = currentClock()
       if let uscc = new.requester.uscc {
-        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM enterprises WHERE uscc = ?)", arguments: [uscc]) == true else {
+        guard
+          try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM enterprises WHERE uscc = ?)"), arguments: [uscc]) == true
+        else {
           throw DomainError(kind: .invalidArgument, code: "appeal.unknown_enterprise", arguments: [uscc], field: "enterprise_uscc")
         }
       }
@@ -230,7 +232,7 @@ extension BanjieStore {
         detail["from"] = from
         detail["reason"] = reason
         // Round 1 has not started for the new department: it starts again below.
-        try db.execute(sql: "DELETE FROM appeal_rounds WHERE appeal_id = ?", arguments: [record.id])
+        try db.cachedStatement(sql: "DELETE FROM appeal_rounds WHERE appeal_id = ?").execute(arguments: [record.id])
       }
       try detail.merge(Self.startAssignment(db, &record, to: department, actor: actor, clock: clock, now: now)) { $1 }
       record.version += 1
@@ -359,7 +361,7 @@ extension BanjieStore {
 
   public func appeal(number: String, clock: SLAClock, now: Date) async throws -> AppealView? {
     try await self.pool.read { db in
-      guard let record = try AppealRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
+      guard let record = try AppealRecord.one(db, "number", number) else { return nil }
       return try Self.appealView(db, record, clock: clock, now: now)
     }
   }
@@ -436,11 +438,11 @@ extension BanjieStore {
   /// (`appeal.colour`, actor system) with an "appeal.yellow" / "appeal.red" alert to the department.
   /// Alert texts carry the number and the department, never the requester.
   public func sweepAppeals(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord] {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       let clock = currentClock()
       var alerts: [AlertRecord] = []
       let awaiting = try AppealRecord.fetchAll(
-        db, sql: "SELECT * FROM appeals WHERE state = ? AND response_colour != ? ORDER BY number",
+        db.cachedStatement(sql: "SELECT * FROM appeals WHERE state = ? AND response_colour != ? ORDER BY number"),
         arguments: [CitizenAppealState.assigned.rawValue, SLAColour.red.rawValue])
       for var record in awaiting {
         guard let work = record.responseWork, let department = record.department else { continue }
@@ -464,12 +466,12 @@ extension BanjieStore {
         }
       }
       let rows = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT r.*, a.number AS appeal_number, a.department AS appeal_department FROM appeal_rounds r
-          JOIN appeals a ON a.id = r.appeal_id AND a.round = r.round
-          WHERE r.resolved_at IS NULL AND r.colour != ? AND a.state IN ('ASSIGNED', 'CONTACTED', 'REOPENED') ORDER BY a.number
-          """, arguments: [SLAColour.red.rawValue])
+        db.cachedStatement(
+          sql: """
+            SELECT r.*, a.number AS appeal_number, a.department AS appeal_department FROM appeal_rounds r
+            JOIN appeals a ON a.id = r.appeal_id AND a.round = r.round
+            WHERE r.resolved_at IS NULL AND r.colour != ? AND a.state IN ('ASSIGNED', 'CONTACTED', 'REOPENED') ORDER BY a.number
+            """), arguments: [SLAColour.red.rawValue])
       for row in rows {
         var round = try AppealRoundRecord(row: row)
         let number: String = row["appeal_number"]
@@ -560,7 +562,7 @@ extension BanjieStore {
       f.overdue = row["overdue"] ?? 0
     }
     let names = Dictionary(
-      uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT code, name FROM departments").map {
+      uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")).map {
         ($0["code"] as String, $0["name"] as String)
       })
     let order = Dictionary(uniqueKeysWithValues: AppealChannel.allCases.enumerated().map { ($0.element, $0.offset) })
@@ -576,11 +578,11 @@ extension BanjieStore {
   public static func appealResolutionRate(_ db: Database, year: Int, department: String) throws -> (resolved: Int, onTime: Int) {
     guard
       let row = try Row.fetchOne(
-        db,
-        sql: """
-          SELECT COUNT(*) AS n, COALESCE(SUM(r.on_time), 0) AS on_time FROM appeal_rounds r JOIN appeals a ON a.id = r.appeal_id
-          WHERE r.resolved_at IS NOT NULL AND date(r.resolved_at, '+8 hours') BETWEEN ? AND ? AND a.department = ?
-          """, arguments: [String(format: "%04d-01-01", year), String(format: "%04d-12-31", year), department])
+        db.cachedStatement(
+          sql: """
+            SELECT COUNT(*) AS n, COALESCE(SUM(r.on_time), 0) AS on_time FROM appeal_rounds r JOIN appeals a ON a.id = r.appeal_id
+            WHERE r.resolved_at IS NOT NULL AND date(r.resolved_at, '+8 hours') BETWEEN ? AND ? AND a.department = ?
+            """), arguments: [String(format: "%04d-01-01", year), String(format: "%04d-12-31", year), department])
     else { return (0, 0) }
     return (row["n"], row["on_time"])
   }
@@ -599,7 +601,7 @@ extension BanjieStore {
     if !AppealRules.responseRange.contains(response) { response = AppealRules.defaultResponseWorkingDays }
     var limits = AppealResolutionLimits()
     if let text = try String.fetchOne(
-      db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [CountySettings.Key.appealResolutionLimits.metaKey])
+      db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [CountySettings.Key.appealResolutionLimits.metaKey])
     {
       // A stored value that does not read (edited by hand) leaves the defaults in force.
       limits = (try? AppealResolutionLimits.parse(text)) ?? AppealResolutionLimits()
@@ -652,7 +654,7 @@ extension BanjieStore {
   }
 
   private static func checkAppealDepartment(_ db: Database, _ department: String) throws {
-    guard try DepartmentRecord.exists(db, key: department) else {
+    guard try DepartmentRecord.present(db, "code", department) else {
       throw DomainError(
         kind: .invalidArgument, code: "appeal.unknown_department", arguments: [String(department.prefix(32))], field: "department")
     }
@@ -677,7 +679,7 @@ extension BanjieStore {
   }
 
   private static func appealForChange(_ db: Database, number: String) throws -> AppealRecord {
-    guard let record = try AppealRecord.filter(Column("number") == number).fetchOne(db) else {
+    guard let record = try AppealRecord.one(db, "number", number) else {
       throw DomainError(kind: .notFound, code: "appeal.not_found", arguments: [String(number.prefix(64))], field: "number")
     }
     return record
@@ -695,11 +697,11 @@ extension BanjieStore {
   static func appealView(_ db: Database, _ record: AppealRecord, clock: SLAClock, now: Date) throws -> AppealView {
     let departmentName =
       try record.department.flatMap {
-        try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [$0])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [$0])
       } ?? record.department ?? ""
     let enterpriseName =
       try record.enterpriseUscc.flatMap {
-        try String.fetchOne(db, sql: "SELECT name FROM enterprises WHERE uscc = ?", arguments: [$0])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM enterprises WHERE uscc = ?"), arguments: [$0])
       } ?? ""
     let waiting = record.state.awaitsDepartment
     var responseSLA: SLAStatusSnapshot?

@@ -11,21 +11,23 @@ public enum AuditLog {
   public static func append(
     _ db: Database, at: Date, actor: Actor, action: String, entity: String, entityID: String, detail: [String: String] = [:]
   ) throws {
-    let prev = try String.fetchOne(db, sql: "SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1") ?? genesis
-    let id = (try Int64.fetchOne(db, sql: "SELECT MAX(id) FROM audit_log") ?? 0) + 1
+    // The chain's head: the last row's id and hash, one indexed step from the end.
+    let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"))
+    let prev: String = head?["hash"] ?? genesis
+    let id: Int64 = (head?["id"] ?? 0) + 1
     let atText = Self.timestamp(at)
     let detailText = Self.canonicalJSON(detail)
     let hash = Self.hash(
       id: id, at: atText, actor: actor, action: action, entity: entity, entityID: entityID, detail: detailText, prev: prev)
-    try db.execute(
+    try db.cachedStatement(
       sql: """
         INSERT INTO audit_log (id, at, actor_role, actor_organization, actor_person, actor_serial, action, entity, entity_id, detail, prev_hash, hash)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """,
-      arguments: [
-        id, atText, actor.role.rawValue, actor.organization, actor.person, actor.certificateSerial, action, entity, entityID, detailText,
-        prev, hash,
-      ]
+        """
+    ).execute(arguments: [
+      id, atText, actor.role.rawValue, actor.organization, actor.person, actor.certificateSerial, action, entity, entityID, detailText,
+      prev, hash,
+    ]
     )
   }
 
@@ -93,7 +95,11 @@ public enum AuditLog {
   /// exactly as ISO8601DateFormatter writes it (milliseconds rounded to the nearest), by
   /// arithmetic: a formatter made per row cost more than the row's SQL.
   public static func timestamp(_ date: Date) -> String {
-    let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+    Self.utcText(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()), dateTimeSeparator: "T", suffix: "Z")
+  }
+
+  /// "YYYY-MM-DD" separator "HH:MM:SS.mmm" suffix, in UTC, of a count of milliseconds since 1970.
+  static func utcText(milliseconds: Int64, dateTimeSeparator: String, suffix: String) -> String {
     let (days, inDay) = Self.floorDivision(milliseconds, 86_400_000)
     let day = LocalDate(dayNumber: Int(days))
     let ms = Int(inDay)
@@ -114,7 +120,7 @@ public enum AuditLog {
     append(day.month, digits: 2)
     text += "-"
     append(day.day, digits: 2)
-    text += "T"
+    text += dateTimeSeparator
     append(ms / 3_600_000, digits: 2)
     text += ":"
     append(ms / 60_000 % 60, digits: 2)
@@ -122,7 +128,7 @@ public enum AuditLog {
     append(ms / 1000 % 60, digits: 2)
     text += "."
     append(ms % 1000, digits: 3)
-    text += "Z"
+    text += suffix
     return text
   }
 
@@ -132,11 +138,61 @@ public enum AuditLog {
     return remainder < 0 ? (quotient - 1, remainder + b) : (quotient, remainder)
   }
 
+  /// The detail as JSON with sorted keys and slashes as they are: byte for byte what
+  /// JSONEncoder with `.sortedKeys` and `.withoutEscapingSlashes` writes (the chain hashes this
+  /// text; AuditTimestampTests compares the two), written directly because the encoder cost more
+  /// than the row's SQL. Keys are written in the source (ASCII), so sorting by their UTF-8 bytes is
+  /// the encoder's order.
   static func canonicalJSON(_ detail: [String: String]) -> String {
-    (try? String(decoding: Self.canonicalEncoder.encode(detail), as: UTF8.self)) ?? "{}"
+    if detail.isEmpty { return "{}" }
+    var text = "{"
+    for (index, key) in detail.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
+      if index > 0 { text += "," }
+      Self.appendJSONString(key, to: &text)
+      text += ":"
+      Self.appendJSONString(detail[key] ?? "", to: &text)
+    }
+    text += "}"
+    return text
   }
 
-  /// Sorted keys, slashes as they are; configured once (JSONEncoder is Sendable).
+  private static func appendJSONString(_ value: String, to text: inout String) {
+    text += "\""
+    var plainStart = value.unicodeScalars.startIndex
+    var index = plainStart
+    let scalars = value.unicodeScalars
+    while index < scalars.endIndex {
+      let scalar = scalars[index]
+      let escape: String?
+      switch scalar {
+      case "\"": escape = "\\\""
+      case "\\": escape = "\\\\"
+      case "\n": escape = "\\n"
+      case "\r": escape = "\\r"
+      case "\t": escape = "\\t"
+      case "\u{08}": escape = "\\b"
+      case "\u{0C}": escape = "\\f"
+      default:
+        if scalar.value < 0x20 {
+          let hex = String(scalar.value, radix: 16)
+          escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+        } else {
+          escape = nil
+        }
+      }
+      if let escape {
+        text.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
+        text += escape
+        plainStart = scalars.index(after: index)
+      }
+      index = scalars.index(after: index)
+    }
+    text.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
+    text += "\""
+  }
+
+  /// Sorted keys, slashes as they are: what `canonicalJSON` writes by hand (kept for the tests
+  /// that compare the two).
   static let canonicalEncoder: JSONEncoder = {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

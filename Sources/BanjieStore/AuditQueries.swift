@@ -90,7 +90,7 @@ extension BanjieStore {
   /// One audit row, or nil if there is none with this id.
   public func auditRow(id: Int64) async throws -> AuditRowView? {
     try await self.pool.read { db in
-      try Row.fetchOne(db, sql: "SELECT * FROM audit_log WHERE id = ?", arguments: [id]).map(Self.auditRowView)
+      try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM audit_log WHERE id = ?"), arguments: [id]).map(Self.auditRowView)
     }
   }
 

@@ -35,9 +35,9 @@ extension BanjieStore {
   static func ruleSet(_ db: Database, version: Int64?) throws -> AwardRuleSetView? {
     let row: Row?
     if let version {
-      row = try Row.fetchOne(db, sql: "SELECT * FROM award_rule_sets WHERE version = ?", arguments: [version])
+      row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM award_rule_sets WHERE version = ?"), arguments: [version])
     } else {
-      row = try Row.fetchOne(db, sql: "SELECT * FROM award_rule_sets ORDER BY version DESC LIMIT 1")
+      row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM award_rule_sets ORDER BY version DESC LIMIT 1"))
     }
     guard let row else { return nil }
     let levelsText: String = row["levels"]
@@ -55,15 +55,14 @@ extension BanjieStore {
   /// Stores `rules` (already checked) as the next version.
   public func setAwardRules(_ rules: AwardRuleSet, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> AwardRuleSetView {
     try await self.write(idempotency: key, method: "SetAwardRules", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      let version = (try Int64.fetchOne(db, sql: "SELECT MAX(version) FROM award_rule_sets") ?? 0) + 1
+      let version = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(version) FROM award_rule_sets")) ?? 0) + 1
       var stored = rules
       stored.version = version
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.sortedKeys]
       let levels = String(decoding: try encoder.encode(stored.levels), as: UTF8.self)
-      try db.execute(
-        sql: "INSERT INTO award_rule_sets (version, name, levels, created_at, created_by) VALUES (?, ?, ?, ?, ?)",
-        arguments: [version, stored.name, levels, now, actor.person])
+      try db.cachedStatement(sql: "INSERT INTO award_rule_sets (version, name, levels, created_at, created_by) VALUES (?, ?, ?, ?, ?)")
+        .execute(arguments: [version, stored.name, levels, now, actor.person])
       try AuditLog.append(
         db, at: now, actor: actor, action: "award.rules_set", entity: "award_rule_set", entityID: String(version),
         detail: ["name": stored.name, "levels": levels])
@@ -80,10 +79,12 @@ extension BanjieStore {
     let start = calendar.date(period.from, at: midnight)
     let end = calendar.date(period.to.adding(days: 1), at: midnight)
     var departmentNames: [String: String] = [:]
-    for row in try Row.fetchAll(db, sql: "SELECT code, name FROM departments") { departmentNames[row["code"]] = row["name"] }
+    for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")) {
+      departmentNames[row["code"]] = row["name"]
+    }
     // A registered window is named as registered (docs/DOMAIN.md §18); others by their text.
     var windowNames: [String: String] = [:]
-    for row in try Row.fetchAll(db, sql: "SELECT code, name FROM windows") { windowNames[row["code"]] = row["name"] }
+    for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM windows")) { windowNames[row["code"]] = row["name"] }
     var units: [String: AwardScores] = [:]
     func bump(_ unit: AwardUnit, _ key: String, _ name: String, _ change: (inout AwardScores) -> Void) {
       let id = "\(unit.rawValue)|\(key)"
@@ -93,16 +94,16 @@ extension BanjieStore {
     }
     // The staff member is the person who recorded the completion (the 'complete' event).
     let rows = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT c.department_code, c.window, c.received_by, c.received_at, c.accepted_at, c.completed_at, c.due_at,
-          (SELECT e.actor_person FROM case_events e WHERE e.case_id = c.id AND e.action = 'complete' ORDER BY e.seq DESC LIMIT 1) AS staff,
-          g.level, g.excluded, r.completed_at AS rectified_at, r.due_at AS rectification_due
-        FROM cases c
-        LEFT JOIN ratings g ON g.case_id = c.id
-        LEFT JOIN rectifications r ON r.case_id = c.id
-        WHERE c.completed_at >= ? AND c.completed_at < ?
-        """, arguments: [start, end])
+      db.cachedStatement(
+        sql: """
+          SELECT c.department_code, c.window, c.received_by, c.received_at, c.accepted_at, c.completed_at, c.due_at,
+            (SELECT e.actor_person FROM case_events e WHERE e.case_id = c.id AND e.action = 'complete' ORDER BY e.seq DESC LIMIT 1) AS staff,
+            g.level, g.excluded, r.completed_at AS rectified_at, r.due_at AS rectification_due
+          FROM cases c
+          LEFT JOIN ratings g ON g.case_id = c.id
+          LEFT JOIN rectifications r ON r.case_id = c.id
+          WHERE c.completed_at >= ? AND c.completed_at < ?
+          """), arguments: [start, end])
     for row in rows {
       let department: String = row["department_code"]
       let window: String = row["window"]
@@ -135,12 +136,12 @@ extension BanjieStore {
     let demandEnd = min(end, now)
     if start < demandEnd {
       for row in try Row.fetchAll(
-        db,
-        sql: """
-          SELECT department_code, COUNT(*) AS n FROM demands
-          WHERE due_at >= ? AND due_at < ? AND (answered_at IS NULL OR answered_at > due_at)
-          GROUP BY department_code
-          """, arguments: [start, demandEnd])
+        db.cachedStatement(
+          sql: """
+            SELECT department_code, COUNT(*) AS n FROM demands
+            WHERE due_at >= ? AND due_at < ? AND (answered_at IS NULL OR answered_at > due_at)
+            GROUP BY department_code
+            """), arguments: [start, demandEnd])
       {
         let department: String = row["department_code"]
         let n: Int = row["n"]
@@ -170,16 +171,19 @@ extension BanjieStore {
     -> AwardRecordView
   {
     try await self.write(idempotency: key, method: "PublishAwards", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      if let live = try Int64.fetchOne(db, sql: "SELECT id FROM awards WHERE period = ? AND revoked_at IS NULL", arguments: [period.text]) {
+      if let live = try Int64.fetchOne(
+        db.cachedStatement(sql: "SELECT id FROM awards WHERE period = ? AND revoked_at IS NULL"), arguments: [period.text])
+      {
         throw DomainError.failedPrecondition("award.already_published", arguments: [period.text, "\(live)"], field: "period")
       }
       let snapshot = try Self.snapshot(db, period: period, clock: clock, now: now)
       let bytes = try snapshot.canonicalBytes()
       let digest = SHA256.hex(bytes)
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO awards (period, rule_set_version, digest, snapshot, published_at, published_by) VALUES (?, ?, ?, ?, ?, ?)
-          """, arguments: [period.text, snapshot.rules.version, digest, bytes, now, actor.person])
+          """
+      ).execute(arguments: [period.text, snapshot.rules.version, digest, bytes, now, actor.person])
       let id = db.lastInsertedRowID
       try AuditLog.append(
         db, at: now, actor: actor, action: "award.publish", entity: "award", entityID: String(id),
@@ -199,8 +203,9 @@ extension BanjieStore {
       guard award.revokedAt == nil else {
         throw DomainError.failedPrecondition("award.already_revoked", arguments: ["\(id)", award.revokeReason], field: "id")
       }
-      try db.execute(
-        sql: "UPDATE awards SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?", arguments: [now, actor.person, reason, id])
+      try db.cachedStatement(sql: "UPDATE awards SET revoked_at = ?, revoked_by = ?, revoke_reason = ? WHERE id = ?").execute(arguments: [
+        now, actor.person, reason, id,
+      ])
       try AuditLog.append(
         db, at: now, actor: actor, action: "award.revoke", entity: "award", entityID: String(id),
         detail: ["period": award.period, "digest": award.digest, "reason": reason])
@@ -215,11 +220,12 @@ extension BanjieStore {
 
   /// Every published award, newest first.
   public func listAwards() async throws -> [AwardRecordView] {
-    try await self.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM awards ORDER BY id DESC").map(Self.awardView) }
+    try await self.pool.read { db in try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM awards ORDER BY id DESC")).map(Self.awardView)
+    }
   }
 
   static func awardRow(_ db: Database, id: Int64) throws -> AwardRecordView? {
-    try Row.fetchOne(db, sql: "SELECT * FROM awards WHERE id = ?", arguments: [id]).map(Self.awardView)
+    try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM awards WHERE id = ?"), arguments: [id]).map(Self.awardView)
   }
 
   static func awardView(_ row: Row) -> AwardRecordView {

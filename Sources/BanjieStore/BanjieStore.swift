@@ -11,6 +11,8 @@ public final class BanjieStore: Sendable {
   /// Internal on purpose: the store boundary is closed (docs/ARCHITECTURE.md). Tests reach it
   /// with `@testable import`.
   let pool: DatabasePool
+  /// Every mutation's way to the writer: shared transactions (GroupCommit).
+  let commits: GroupCommit
   public let path: String
 
   /// Opens (creating if needed) and migrates the database file. Blocking: call it at start-up,
@@ -24,6 +26,7 @@ public final class BanjieStore: Sendable {
     }
     self.path = path
     self.pool = try DatabasePool(path: path, configuration: configuration)
+    self.commits = GroupCommit(pool: self.pool)
     var migrator = DatabaseMigrator()
     Migrations.register(in: &migrator)
     try migrator.migrate(self.pool)
@@ -40,8 +43,9 @@ public final class BanjieStore: Sendable {
   public func describe() async -> String {
     let (version, migration) =
       (try? await self.pool.read { db -> (String, String) in
-        let version = try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?"
-        let migration = try String.fetchOne(db, sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1") ?? "none"
+        let version = try String.fetchOne(db.cachedStatement(sql: "SELECT sqlite_version()")) ?? "?"
+        let migration =
+          try String.fetchOne(db.cachedStatement(sql: "SELECT identifier FROM grdb_migrations ORDER BY rowid DESC LIMIT 1")) ?? "none"
         return (version, migration)
       }) ?? ("?", "?")
     return "SQLite \(version), schema \(migration)"
@@ -49,12 +53,12 @@ public final class BanjieStore: Sendable {
 
   /// Whether the catalog has any service item (a seeded year needs one).
   public func hasCatalog() async throws -> Bool {
-    try await self.pool.read { db in try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM service_items)") ?? false }
+    try await self.pool.read { db in try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM service_items)")) ?? false }
   }
 
   /// `PRAGMA integrity_check`: "ok" when the file is sound.
   public func integrityCheck() async throws -> String {
-    try await self.pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    try await self.pool.read { db in try String.fetchAll(db.cachedStatement(sql: "PRAGMA integrity_check")).joined(separator: "; ") }
   }
 }
 
@@ -69,17 +73,17 @@ public struct IdempotencyKey: Sendable, Hashable {
 }
 
 extension BanjieStore {
-  /// Runs `body` in one write transaction, unless the same caller already used `key`: then the
-  /// first answer is returned and nothing is written.
+  /// Runs `body` in the next shared write transaction (GroupCommit), unless the same caller
+  /// already used `key`: then the first answer is returned and nothing is written.
   public func write<T: Sendable>(
     idempotency key: IdempotencyKey?,
     method: String,
-    encode: @Sendable (T) throws -> Data,
-    decode: @Sendable (Data) throws -> T,
+    encode: @escaping @Sendable (T) throws -> Data,
+    decode: @escaping @Sendable (Data) throws -> T,
     now: Date,
-    _ body: @Sendable (Database) throws -> T
+    _ body: @escaping @Sendable (Database) throws -> T
   ) async throws -> T {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       try Self.idempotent(db, key: key, method: method, encode: encode, decode: decode, now: now, body).value
     }
   }
@@ -92,7 +96,7 @@ extension BanjieStore {
   ) throws -> (value: T, replayed: Bool) {
     if let key {
       if let row = try Row.fetchOne(
-        db, sql: "SELECT method, response FROM idempotency WHERE caller = ? AND key = ?", arguments: [key.caller, key.key])
+        db.cachedStatement(sql: "SELECT method, response FROM idempotency WHERE caller = ? AND key = ?"), arguments: [key.caller, key.key])
       {
         let firstMethod: String = row["method"]
         guard firstMethod == method else {
@@ -105,8 +109,7 @@ extension BanjieStore {
     }
     let result = try body(db)
     if let key {
-      try db.execute(
-        sql: "INSERT INTO idempotency (caller, key, method, response, created_at) VALUES (?, ?, ?, ?, ?)",
+      try db.cachedStatement(sql: "INSERT INTO idempotency (caller, key, method, response, created_at) VALUES (?, ?, ?, ?, ?)").execute(
         arguments: [key.caller, key.key, method, try encode(result), now]
       )
     }

@@ -15,7 +15,7 @@ extension BanjieStore {
   public func loadCalendar(base: WorkingCalendar = .standard) async throws -> WorkingCalendar {
     try await self.pool.read { db in
       var calendar = base
-      for data in try Data.fetchAll(db, sql: "SELECT CAST(data AS BLOB) FROM calendar_years ORDER BY year") {
+      for data in try Data.fetchAll(db.cachedStatement(sql: "SELECT CAST(data AS BLOB) FROM calendar_years ORDER BY year")) {
         calendar.install(try CalendarYearData(json: data))
       }
       return calendar
@@ -64,10 +64,10 @@ extension BanjieStore {
   private static func importCalendarYear(
     _ db: Database, _ data: CalendarYearData, actor: Actor, clock: SLAClock, now: Date, detail forced: [String: String]
   ) throws -> Int {
-    try db.execute(
+    try db.cachedStatement(
       sql:
-        "INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?) ON CONFLICT(year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at",
-      arguments: [data.year, String(decoding: data.jsonData(), as: UTF8.self), now])
+        "INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?) ON CONFLICT(year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at"
+    ).execute(arguments: [data.year, String(decoding: data.jsonData(), as: UTF8.self), now])
     var recomputed = 0
     let open = try CaseRecord.filter(
       [CaseState.received.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue].contains(Column("state"))

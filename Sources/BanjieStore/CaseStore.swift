@@ -65,7 +65,7 @@ extension BanjieStore {
   /// Receives a case: numbers it, sets the intake deadline, records the event. The window is
   /// admitted by the registry's rule (docs/DOMAIN.md §18) before `authorize` sees the item.
   public func submitCase(
-    _ new: NewCase, regionCode: String, actor: Actor, authorize: @Sendable (ServiceItemRecord, WindowAdmission) throws -> Void,
+    _ new: NewCase, regionCode: String, actor: Actor, authorize: @escaping @Sendable (ServiceItemRecord, WindowAdmission) throws -> Void,
     clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> CaseView {
     try FieldRules.code(new.itemCode, field: "item_code")
@@ -82,7 +82,7 @@ extension BanjieStore {
     return try await self.write(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
-      guard let item = try ServiceItemRecord.fetchOne(db, key: new.itemCode) else {
+      guard let item = try ServiceItemRecord.one(db, "code", new.itemCode) else {
         throw DomainError(kind: .invalidArgument, code: "case.unknown_item", arguments: [new.itemCode], field: "item_code")
       }
       // Online and mail cases (受理渠道) may come in without a window: a back office receives them.
@@ -109,21 +109,12 @@ extension BanjieStore {
         updatedAt: now
       )
       if let uscc = record.enterpriseUscc {
-        record.township = try String.fetchOne(db, sql: "SELECT township FROM enterprises WHERE uscc = ?", arguments: [uscc]) ?? ""
+        record.township =
+          try String.fetchOne(db.cachedStatement(sql: "SELECT township FROM enterprises WHERE uscc = ?"), arguments: [uscc]) ?? ""
       }
-      try record.insert(db)
-      record.id = db.lastInsertedRowID
       // 首问负责: the receiving clerk is the first responder and responsible until a hand-over;
       // the receipt carries a one-time rating code (评价码).
-      try db.execute(
-        sql: """
-          UPDATE cases SET channel = ?, first_responder_org = ?, first_responder_person = ?, responsible_org = ?,
-            responsible_person = ?, rating_code = ? WHERE id = ?
-          """,
-        arguments: [
-          new.channel.rawValue, actor.organization, actor.person, actor.organization, actor.person, RatingCode.generate(),
-          record.id,
-        ])
+      record.id = try record.insertNew(db, channel: new.channel, responsible: actor, ratingCode: RatingCode.generate())
       if actor.role == .clerk, actor.organization != item.departmentCode, let id = record.id {
         // 一窗受理: the receiving window's department keeps read access and may deliver there.
         try Self.addReader(db, caseID: id, department: actor.organization, reason: .receiving, at: now)
@@ -140,7 +131,7 @@ extension BanjieStore {
   /// state machine decide, and records the event and audit row in the same transaction.
   public func transition(
     number: String, action: CaseAction, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (CaseRecord, CaseParties) throws -> CaseAuthority,
+    authorize: @escaping @Sendable (CaseRecord, CaseParties) throws -> CaseAuthority,
     clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?,
     pending: PendingAcceptance? = nil, transferNote: String = "", delivery: Delivery = Delivery()
   ) async throws -> CaseView {
@@ -149,7 +140,7 @@ extension BanjieStore {
     ) { db in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
-      guard var record = try CaseRecord.filter(Column("number") == number).fetchOne(db) else {
+      guard var record = try CaseRecord.one(db, "number", number) else {
         throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }
       guard let caseID = record.id else {
@@ -164,7 +155,7 @@ extension BanjieStore {
       var machine = try CaseStateMachine(state: record.state, department: record.departmentCode, outcome: record.outcome)
       if case .transfer(let target) = action {
         try FieldRules.code(target, field: "to_department")
-        guard try DepartmentRecord.exists(db, key: target) else {
+        guard try DepartmentRecord.present(db, "code", target) else {
           throw DomainError(kind: .invalidArgument, code: "case.unknown_department", arguments: [target], field: "to_department")
         }
       }
@@ -202,10 +193,14 @@ extension BanjieStore {
         record.suspendedSince = now
         record.lastNote = reason
         note = reason
-        try db.execute(sql: "INSERT INTO case_suspensions (case_id, start_at, reason) VALUES (?, ?, ?)", arguments: [caseID, now, reason])
+        try db.cachedStatement(sql: "INSERT INTO case_suspensions (case_id, start_at, reason) VALUES (?, ?, ?)").execute(arguments: [
+          caseID, now, reason,
+        ])
       case .resume:
         record.suspendedSince = nil
-        try db.execute(sql: "UPDATE case_suspensions SET end_at = ? WHERE case_id = ? AND end_at IS NULL", arguments: [now, caseID])
+        try db.cachedStatement(sql: "UPDATE case_suspensions SET end_at = ? WHERE case_id = ? AND end_at IS NULL").execute(arguments: [
+          now, caseID,
+        ])
       case .transfer(let target):
         // The sending department keeps the history readable (docs/DOMAIN.md §22).
         note = "from \(record.departmentCode) to \(target): \(transferNote)"
@@ -227,14 +222,14 @@ extension BanjieStore {
         record.outcome = outcome
         note = outcome.rawValue
         // Completed where the applicant came: a window or self-service case's receiving window.
-        let channel = try String.fetchOne(db, sql: "SELECT channel FROM cases WHERE id = ?", arguments: [caseID])
+        let channel = try String.fetchOne(db.cachedStatement(sql: "SELECT channel FROM cases WHERE id = ?"), arguments: [caseID])
         if channel.flatMap(CaseChannel.init(rawValue:))?.needsWindow ?? true, !record.window.isEmpty { served = record.window }
       case .deliver:
         record.deliveredAt = now
         let window = try Self.deliveryWindow(db, record: record, delivery: delivery, actor: actor)
-        try db.execute(
-          sql: "UPDATE cases SET delivery_channel = ?, delivery_window = ? WHERE id = ?",
-          arguments: [delivery.channel.rawValue, window, caseID])
+        try db.cachedStatement(sql: "UPDATE cases SET delivery_channel = ?, delivery_window = ? WHERE id = ?").execute(arguments: [
+          delivery.channel.rawValue, window, caseID,
+        ])
         note = window.isEmpty ? delivery.channel.rawValue : "\(delivery.channel.rawValue) \(window)"
         extraDetail["delivery"] = note
         if delivery.channel == .window { served = window }
@@ -249,7 +244,9 @@ extension BanjieStore {
       try record.update(db)
       if let served {
         // Where the applicant was last served: the rating pad of that window may rate it.
-        try db.execute(sql: "UPDATE cases SET served_window = ?, served_at = ? WHERE id = ?", arguments: [served, now, caseID])
+        try db.cachedStatement(sql: "UPDATE cases SET served_window = ?, served_at = ? WHERE id = ?").execute(arguments: [
+          served, now, caseID,
+        ])
       }
       switch authority {
       case .helper:
@@ -308,8 +305,10 @@ extension BanjieStore {
   }
 
   static func suspensions(_ db: Database, caseID: Int64) throws -> [Suspension] {
-    try Row.fetchAll(db, sql: "SELECT start_at, end_at FROM case_suspensions WHERE case_id = ? ORDER BY start_at", arguments: [caseID])
-      .map { Suspension(start: $0["start_at"], end: $0["end_at"]) }
+    try Row.fetchAll(
+      db.cachedStatement(sql: "SELECT start_at, end_at FROM case_suspensions WHERE case_id = ? ORDER BY start_at"), arguments: [caseID]
+    )
+    .map { Suspension(start: $0["start_at"], end: $0["end_at"]) }
   }
 
   static func status(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> SLAStatus? {
@@ -320,9 +319,10 @@ extension BanjieStore {
 
   func view(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> CaseView {
     let itemName =
-      try String.fetchOne(db, sql: "SELECT name FROM service_items WHERE code = ?", arguments: [record.itemCode]) ?? record.itemCode
+      try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM service_items WHERE code = ?"), arguments: [record.itemCode])
+      ?? record.itemCode
     let departmentName =
-      try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode])
+      try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [record.departmentCode])
       ?? record.departmentCode
     let sla = try Self.status(db, record, clock: clock, now: now).map { SLAStatusSnapshot($0, at: now) }
     let pending = try Self.pendingMaterials(db, record, clock: clock, now: now)
@@ -334,17 +334,21 @@ extension BanjieStore {
   static func appendEvent(_ db: Database, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date) throws
   {
     guard let id = record.id else { return }
-    let seq = (try Int.fetchOne(db, sql: "SELECT MAX(seq) FROM case_events WHERE case_id = ?", arguments: [id]) ?? 0) + 1
-    let event = CaseEventRecord(
-      id: nil, caseId: id, seq: seq, at: at, action: action, fromState: from, toState: record.state,
-      actorRole: actor.role.rawValue, actorOrganization: actor.organization, actorPerson: actor.person, note: note
-    )
-    try event.insert(db)
+    let seq = (try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM case_events WHERE case_id = ?"), arguments: [id]) ?? 0) + 1
+    try db.cachedStatement(
+      sql: """
+        INSERT INTO case_events (case_id, seq, at, action, from_state, to_state, actor_role, actor_organization, actor_person, note)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    ).execute(arguments: [
+      id, seq, StoredDate(at), action, from?.rawValue, record.state.rawValue, actor.role.rawValue, actor.organization, actor.person,
+      note,
+    ])
   }
 
   public func caseView(number: String, clock: SLAClock, now: Date) async throws -> CaseView? {
     try await self.pool.read { db in
-      guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
+      guard let record = try CaseRecord.one(db, "number", number) else { return nil }
       return try self.view(db, record, clock: clock, now: now)
     }
   }
@@ -352,7 +356,7 @@ extension BanjieStore {
   /// A case's events, with the parties that may read them.
   public func caseHistory(number: String) async throws -> (CaseRecord, [CaseEventRecord], CaseParties)? {
     try await self.pool.read { db in
-      guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db), let id = record.id else { return nil }
+      guard let record = try CaseRecord.one(db, "number", number), let id = record.id else { return nil }
       let events = try CaseEventRecord.filter(Column("case_id") == id).order(Column("seq")).fetchAll(db)
       return (record, events, try Self.parties(db, record: record))
     }
@@ -401,11 +405,11 @@ extension BanjieStore {
     try await self.pool.read { db in
       var counts: [SLAColour: Int] = [:]
       let rows = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT COALESCE(colour, 'green') AS colour, COUNT(*) AS n FROM cases
-          WHERE state IN (?, ?) GROUP BY COALESCE(colour, 'green')
-          """, arguments: [CaseState.accepted.rawValue, CaseState.suspended.rawValue])
+        db.cachedStatement(
+          sql: """
+            SELECT COALESCE(colour, 'green') AS colour, COUNT(*) AS n FROM cases
+            WHERE state IN (?, ?) GROUP BY COALESCE(colour, 'green')
+            """), arguments: [CaseState.accepted.rawValue, CaseState.suspended.rawValue])
       for row in rows {
         guard let colour = SLAColour(rawValue: row["colour"]) else { continue }
         counts[colour, default: 0] += row["n"]
@@ -424,7 +428,7 @@ extension BanjieStore {
   public func sweep(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, full: Bool = true) async throws
     -> [AlertRecord]
   {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
       var alerts: [AlertRecord] = []

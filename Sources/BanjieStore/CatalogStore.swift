@@ -16,13 +16,13 @@ extension BanjieStore {
   }
 
   public func serviceItem(code: String) async throws -> ServiceItemRecord? {
-    try await self.pool.read { db in try ServiceItemRecord.fetchOne(db, key: code) }
+    try await self.pool.read { db in try ServiceItemRecord.one(db, "code", code) }
   }
 
   /// Creates or replaces departments and items, all or nothing.
   public func importCatalog(departments: [DepartmentRecord], items: [ServiceItemRecord], actor: Actor, now: Date) async throws -> (Int, Int)
   {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       for department in departments {
         try Self.validate(department)
         try department.save(db)
@@ -32,7 +32,7 @@ extension BanjieStore {
       }
       for item in items {
         try Self.validate(item)
-        guard try DepartmentRecord.exists(db, key: item.departmentCode) else {
+        guard try DepartmentRecord.present(db, "code", item.departmentCode) else {
           throw DomainError(
             kind: .invalidArgument, code: "catalog.unknown_department", arguments: [item.code, item.departmentCode],
             field: "department_code")

@@ -121,10 +121,10 @@ extension BanjieStore {
       db in
       let clock = currentClock()
       let lead = actor.organization
-      guard try DepartmentRecord.exists(db, key: lead) else {
+      guard try DepartmentRecord.present(db, "code", lead) else {
         throw DomainError(kind: .permissionDenied, code: "countersign.unknown_lead", arguments: [lead])
       }
-      let known = Set(try String.fetchAll(db, sql: "SELECT code FROM departments"))
+      let known = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT code FROM departments")))
       let units = try CountersignRules.checkUnits(new.units, lead: lead, known: known)
       let limit = try Self.setting(db, CountySettings.Key.countersignLimitWorkingDays.metaKey, default: 5)
       let number = try Self.dailyNumber(
@@ -260,7 +260,7 @@ extension BanjieStore {
 
   public func countersign(number: String, clock: SLAClock, now: Date) async throws -> CountersignView? {
     try await self.pool.read { db in
-      guard let document = try CountersignDocumentRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
+      guard let document = try CountersignDocumentRecord.one(db, "number", number) else { return nil }
       return try Self.countersignView(db, document, clock: clock, now: now)
     }
   }
@@ -321,15 +321,15 @@ extension BanjieStore {
   /// "countersign.yellow" / "countersign.red" alerts to the unit's department (and the office).
   public func sweepCountersign(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord]
   {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       let clock = currentClock()
       var alerts: [AlertRecord] = []
       let waiting = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT u.*, d.number AS document_number_key FROM countersign_units u JOIN countersign_documents d ON d.id = u.document_id
-          WHERE u.answered_at IS NULL AND u.colour != ? AND d.state = ? ORDER BY d.number, u.unit
-          """, arguments: [SLAColour.red.rawValue, CountersignState.open.rawValue])
+        db.cachedStatement(
+          sql: """
+            SELECT u.*, d.number AS document_number_key FROM countersign_units u JOIN countersign_documents d ON d.id = u.document_id
+            WHERE u.answered_at IS NULL AND u.colour != ? AND d.state = ? ORDER BY d.number, u.unit
+            """), arguments: [SLAColour.red.rawValue, CountersignState.open.rawValue])
       for row in waiting {
         var unit = try CountersignUnitRecord(row: row)
         let number: String = row["document_number_key"]
@@ -404,7 +404,7 @@ extension BanjieStore {
       figures[unit] = f
     }
     let names = Dictionary(
-      uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT code, name FROM departments").map {
+      uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")).map {
         ($0["code"] as String, $0["name"] as String)
       })
     return figures.values.map { f in
@@ -426,7 +426,7 @@ extension BanjieStore {
   private static func countersignForChange(_ db: Database, number: String, expectedVersion: Int64?) throws -> (
     CountersignDocumentRecord, [CountersignUnitRecord]
   ) {
-    guard let document = try CountersignDocumentRecord.filter(Column("number") == number).fetchOne(db), let id = document.id else {
+    guard let document = try CountersignDocumentRecord.one(db, "number", number), let id = document.id else {
       throw DomainError(kind: .notFound, code: "countersign.not_found", arguments: [String(number.prefix(64))], field: "number")
     }
     let units = try CountersignUnitRecord.filter(Column("document_id") == id).order(Column("unit")).fetchAll(db)
@@ -435,7 +435,7 @@ extension BanjieStore {
 
   static func countersignView(_ db: Database, _ document: CountersignDocumentRecord, clock: SLAClock, now: Date) throws -> CountersignView {
     let names = Dictionary(
-      uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT code, name FROM departments").map {
+      uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")).map {
         ($0["code"] as String, $0["name"] as String)
       })
     let units = try CountersignUnitRecord.filter(Column("document_id") == document.id).order(Column("unit")).fetchAll(db)

@@ -10,7 +10,7 @@ extension BanjieStore {
   static func dailyNumber(
     _ db: Database, sequences table: String, prefix: String?, regionCode: String, day: LocalDate, digits: Int = 4
   ) throws -> String {
-    let dayKey = day.description.replacingOccurrences(of: "-", with: "")
+    let dayKey = Self.digits(day.year, 4) + Self.digits(day.month, 2) + Self.digits(day.day, 2)
     let sequence =
       try Int.fetchOne(
         db,
@@ -18,6 +18,13 @@ extension BanjieStore {
           INSERT INTO \(table) (day, last) VALUES (?, 1)
           ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
           """, arguments: [dayKey]) ?? 1
-    return (prefix.map { "\($0)-" } ?? "") + "\(regionCode)-\(dayKey)-\(String(format: "%0\(digits)d", sequence))"
+    return (prefix.map { "\($0)-" } ?? "") + "\(regionCode)-\(dayKey)-\(Self.digits(sequence, digits))"
+  }
+
+  /// `value` in decimal, zero-padded to at least `width` digits (String(format:) costs more than
+  /// the statement that numbers the case).
+  static func digits(_ value: Int, _ width: Int) -> String {
+    let text = String(value)
+    return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
   }
 }

@@ -134,7 +134,7 @@ extension BanjieStore {
   /// Whether `code` names a department.
   public func departmentExists(_ code: String) async throws -> Bool {
     try await self.pool.read { db in
-      try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM departments WHERE code = ?)", arguments: [code]) ?? false
+      try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM departments WHERE code = ?)"), arguments: [code]) ?? false
     }
   }
 
@@ -263,9 +263,9 @@ extension BanjieStore {
           "SELECT COUNT(*) FROM demands INDEXED BY demands_open_due WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED') AND due_at < ?")
       let visited =
         try Int.fetchOne(
-          db, sql: "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN ? AND ?",
+          db.cachedStatement(sql: "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN ? AND ?"),
           arguments: [from.description, to.description]) ?? 0
-      let enterprises = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises") ?? 0
+      let enterprises = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM enterprises")) ?? 0
       var report = DashboardReport(
         from: from, to: to, department: department, by: grouping, summary: summary,
         openRectifications: rectifications.0, overdueRectifications: rectifications.1,
@@ -320,8 +320,7 @@ extension BanjieStore {
         let records = try CaseRecord.filter(sql: "completed_at IS NOT NULL AND handling_seconds IS NULL").limit(batch).fetchAll(db)
         for var record in records {
           try BanjieStore.fixCompletionFigures(db, &record, clock: clock)
-          try db.execute(
-            sql: "UPDATE cases SET one_day = ?, handling_seconds = ?, handling_bucket = ? WHERE id = ?",
+          try db.cachedStatement(sql: "UPDATE cases SET one_day = ?, handling_seconds = ?, handling_bucket = ? WHERE id = ?").execute(
             arguments: [record.oneDay, record.handlingSeconds, record.handlingBucket, record.id])
         }
         return records.count

@@ -10,7 +10,7 @@ extension BanjieStore {
   /// enterprise's liaisons inside the transaction.
   public func recordVisit(
     uscc: String, visitedOn: LocalDate, notes: String, demands: [NewDemand], regionCode: String, actor: Actor,
-    authorize: @Sendable (EnterpriseAccess) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
+    authorize: @escaping @Sendable (EnterpriseAccess) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> VisitView {
     try FieldRules.text(notes, field: "notes", max: 4000)
     try Self.checkDemands(demands)
@@ -80,9 +80,11 @@ extension BanjieStore {
       let views = try records.map { visit in
         VisitView(
           record: visit,
-          enterpriseName: try String.fetchOne(db, sql: "SELECT name FROM enterprises WHERE uscc = ?", arguments: [visit.uscc])
+          enterpriseName: try String.fetchOne(
+            db.cachedStatement(sql: "SELECT name FROM enterprises WHERE uscc = ?"), arguments: [visit.uscc])
             ?? visit.uscc,
-          demandNumbers: try String.fetchAll(db, sql: "SELECT number FROM demands WHERE visit_id = ? ORDER BY id", arguments: [visit.id]))
+          demandNumbers: try String.fetchAll(
+            db.cachedStatement(sql: "SELECT number FROM demands WHERE visit_id = ? ORDER BY id"), arguments: [visit.id]))
       }
       return (views, total, records.count == filter.pageSize ? records.last?.id.map(String.init) : nil)
     }
@@ -91,7 +93,7 @@ extension BanjieStore {
   // MARK: Demands
 
   public func raiseDemand(
-    uscc: String, demand: NewDemand, regionCode: String, actor: Actor, authorize: @Sendable (EnterpriseAccess) throws -> Void,
+    uscc: String, demand: NewDemand, regionCode: String, actor: Actor, authorize: @escaping @Sendable (EnterpriseAccess) throws -> Void,
     clock: SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> DemandView {
     try Self.checkDemands([demand])
@@ -116,10 +118,10 @@ extension BanjieStore {
   /// the state machine decide, and audits, in one transaction.
   public func transitionDemand(
     number: String, action: DemandAction, change: DemandChange, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (DemandRecord, EnterpriseAccess) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
+    authorize: @escaping @Sendable (DemandRecord, EnterpriseAccess) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> DemandView {
     try await self.write(idempotency: key, method: "demand.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      guard var record = try DemandRecord.filter(Column("number") == number).fetchOne(db) else { throw Self.demandNotFound(number) }
+      guard var record = try DemandRecord.one(db, "number", number) else { throw Self.demandNotFound(number) }
       let (_, access) = try Self.access(db, uscc: record.uscc)
       try authorize(record, access)
       if let expectedVersion, expectedVersion != record.version {
@@ -133,7 +135,7 @@ extension BanjieStore {
       switch action {
       case .assign:
         if let department = change.department, department != record.departmentCode {
-          guard try DepartmentRecord.exists(db, key: department) else {
+          guard try DepartmentRecord.present(db, "code", department) else {
             throw DomainError(kind: .invalidArgument, code: "demand.unknown_department", arguments: [department], field: "department_code")
           }
           detail["department"] = "\(record.departmentCode) → \(department)"
@@ -169,7 +171,7 @@ extension BanjieStore {
 
   public func demand(number: String, clock: SLAClock, now: Date) async throws -> (DemandView, EnterpriseAccess)? {
     try await self.pool.read { db in
-      guard let record = try DemandRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
+      guard let record = try DemandRecord.one(db, "number", number) else { return nil }
       let (_, access) = try Self.access(db, uscc: record.uscc)
       return (try Self.demandView(db, record, clock: clock, now: now), access)
     }
@@ -254,7 +256,7 @@ extension BanjieStore {
   /// The demand sweeper: moves the colours of demands waiting on a department forward and
   /// raises "demand.yellow" / "demand.red" alerts (stored, returned for publishing).
   public func sweepDemands(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord] {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
       var alerts: [AlertRecord] = []
@@ -308,14 +310,14 @@ extension BanjieStore {
   static func insertDemand(
     _ db: Database, _ demand: NewDemand, uscc: String, visitID: Int64?, regionCode: String, actor: Actor, clock: SLAClock, now: Date
   ) throws -> DemandRecord {
-    guard try DepartmentRecord.exists(db, key: demand.departmentCode) else {
+    guard try DepartmentRecord.present(db, "code", demand.departmentCode) else {
       throw DomainError(
         kind: .invalidArgument, code: "demand.unknown_department", messageKey: "demand.unknown_department#see_catalog",
         arguments: [demand.departmentCode], field: "department_code")
     }
     let limit =
       try demand.limitWorkingDays
-      ?? Int.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'demands.limit_working_days'") ?? 10
+      ?? Int.fetchOne(db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'demands.limit_working_days'")) ?? 10
     let number = try Self.dailyNumber(
       db, sequences: "demand_number_sequences", prefix: "SQ", regionCode: regionCode, day: clock.calendar.localDate(of: now))
     let status = try clock.status(clockStart: now, limit: .workingDays(limit), now: now)
@@ -335,9 +337,9 @@ extension BanjieStore {
 
   static func demandView(_ db: Database, _ record: DemandRecord, clock: SLAClock, now: Date) throws -> DemandView {
     let enterpriseName =
-      try String.fetchOne(db, sql: "SELECT name FROM enterprises WHERE uscc = ?", arguments: [record.uscc]) ?? record.uscc
+      try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM enterprises WHERE uscc = ?"), arguments: [record.uscc]) ?? record.uscc
     let departmentName =
-      try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode])
+      try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [record.departmentCode])
       ?? record.departmentCode
     let sla: SLAStatusSnapshot? =
       record.state == .closed ? nil : SLAStatusSnapshot(try clock.status(of: record.timedWork, now: now), at: now)

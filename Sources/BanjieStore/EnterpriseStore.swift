@@ -71,7 +71,9 @@ extension BanjieStore {
 
   public func townships() async throws -> [Township] {
     try await self.pool.read { db in
-      try Row.fetchAll(db, sql: "SELECT name, code FROM townships ORDER BY code, name").map { Township(name: $0["name"], code: $0["code"]) }
+      try Row.fetchAll(db.cachedStatement(sql: "SELECT name, code FROM townships ORDER BY code, name")).map {
+        Township(name: $0["name"], code: $0["code"])
+      }
     }
   }
 
@@ -79,18 +81,18 @@ extension BanjieStore {
     try FieldRules.text(township.name, field: "name", max: 50)
     try FieldRules.code(township.code, field: "code")
     return try await self.write(idempotency: key, method: "AddTownship", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      if let code = try String.fetchOne(db, sql: "SELECT code FROM townships WHERE name = ?", arguments: [township.name]) {
+      if let code = try String.fetchOne(db.cachedStatement(sql: "SELECT code FROM townships WHERE name = ?"), arguments: [township.name]) {
         // A township listed by name only (migration v12) takes the code the office has verified.
         guard code.isEmpty else {
           throw DomainError(kind: .alreadyExists, code: "township.exists", arguments: [township.name], field: "name")
         }
-        try db.execute(sql: "UPDATE townships SET code = ? WHERE name = ?", arguments: [township.code, township.name])
+        try db.cachedStatement(sql: "UPDATE townships SET code = ? WHERE name = ?").execute(arguments: [township.code, township.name])
         try AuditLog.append(
           db, at: now, actor: actor, action: "township.code", entity: "township", entityID: township.name,
           detail: ["code": township.code])
         return township
       }
-      try db.execute(sql: "INSERT INTO townships (name, code) VALUES (?, ?)", arguments: [township.name, township.code])
+      try db.cachedStatement(sql: "INSERT INTO townships (name, code) VALUES (?, ?)").execute(arguments: [township.name, township.code])
       try AuditLog.append(
         db, at: now, actor: actor, action: "township.add", entity: "township", entityID: township.name, detail: ["code": township.code])
       return township
@@ -101,7 +103,7 @@ extension BanjieStore {
 
   public func registerEnterprise(_ new: NewEnterprise, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> EnterpriseView {
     try await self.write(idempotency: key, method: "RegisterEnterprise", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      if try EnterpriseRecord.exists(db, key: new.uscc) {
+      if try EnterpriseRecord.present(db, "uscc", new.uscc) {
         throw DomainError(kind: .alreadyExists, code: "enterprise.exists", arguments: [new.uscc], field: "uscc")
       }
       try Self.requireTownship(db, new.township)
@@ -125,7 +127,7 @@ extension BanjieStore {
     try await self.write(
       idempotency: key, method: remove ? "UnassignLiaison" : "AssignLiaison", encode: Self.encoded, decode: Self.decoded, now: now
     ) { db in
-      guard var record = try EnterpriseRecord.fetchOne(db, key: uscc) else { throw Self.enterpriseNotFound(uscc) }
+      guard var record = try EnterpriseRecord.one(db, "uscc", uscc) else { throw Self.enterpriseNotFound(uscc) }
       let assigned = try Self.liaisons(db, uscc: uscc).contains(liaison)
       if remove {
         guard assigned else {
@@ -133,8 +135,7 @@ extension BanjieStore {
             kind: .failedPrecondition, code: "enterprise.not_assigned", messageKey: "enterprise.not_assigned#remove",
             arguments: [liaison.person, liaison.organization, uscc], field: "liaison")
         }
-        try db.execute(
-          sql: "DELETE FROM enterprise_liaisons WHERE uscc = ? AND organization = ? AND person = ?",
+        try db.cachedStatement(sql: "DELETE FROM enterprise_liaisons WHERE uscc = ? AND organization = ? AND person = ?").execute(
           arguments: [uscc, liaison.organization, liaison.person])
       } else {
         guard !assigned else {
@@ -157,11 +158,11 @@ extension BanjieStore {
   /// Writes one batch of import rows in one transaction; rows identical to what is stored
   /// write nothing. Liaisons in a row are added to those already assigned.
   public func importEnterprises(_ rows: [NewEnterprise], actor: Actor, now: Date) async throws -> [ImportOutcome] {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       var outcomes: [ImportOutcome] = []
       outcomes.reserveCapacity(rows.count)
       for new in rows {
-        guard var record = try EnterpriseRecord.fetchOne(db, key: new.uscc) else {
+        guard var record = try EnterpriseRecord.one(db, "uscc", new.uscc) else {
           let record = EnterpriseRecord(
             uscc: new.uscc, name: new.name, industry: new.industry, scale: new.scale, township: new.township,
             contacts: new.contacts, checkOverrideReason: nil, registeredAt: now, version: 1, updatedAt: now)
@@ -202,7 +203,7 @@ extension BanjieStore {
 
   public func enterprise(uscc: String) async throws -> EnterpriseView? {
     try await self.pool.read { db in
-      guard let record = try EnterpriseRecord.fetchOne(db, key: uscc) else { return nil }
+      guard let record = try EnterpriseRecord.one(db, "uscc", uscc) else { return nil }
       return try Self.enterpriseView(db, record)
     }
   }
@@ -269,13 +270,13 @@ extension BanjieStore {
       let f = from.description
       let t = to.description
       let liaisons = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT el.organization, el.person, COUNT(*) AS assigned,
-            SUM(EXISTS (SELECT 1 FROM visits v WHERE v.uscc = el.uscc AND v.liaison_organization = el.organization
-              AND v.liaison_person = el.person AND v.visited_on BETWEEN ? AND ?)) AS visited
-          FROM enterprise_liaisons el GROUP BY el.organization, el.person ORDER BY el.organization, el.person
-          """, arguments: [f, t]
+        db.cachedStatement(
+          sql: """
+            SELECT el.organization, el.person, COUNT(*) AS assigned,
+              SUM(EXISTS (SELECT 1 FROM visits v WHERE v.uscc = el.uscc AND v.liaison_organization = el.organization
+                AND v.liaison_person = el.person AND v.visited_on BETWEEN ? AND ?)) AS visited
+            FROM enterprise_liaisons el GROUP BY el.organization, el.person ORDER BY el.organization, el.person
+            """), arguments: [f, t]
       ).map {
         LiaisonCoverageRow(
           liaison: LiaisonRef(organization: $0["organization"], person: $0["person"]), assigned: $0["assigned"], visited: $0["visited"])
@@ -300,11 +301,11 @@ extension BanjieStore {
       let yearStart = "\(String(format: "%04d", to.year))-01-01"
       let yearEnd = "\(String(format: "%04d", to.year))-12-31"
       let quiet = try EnterpriseRecord.fetchAll(
-        db,
-        sql: """
-          SELECT * FROM enterprises e WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.uscc = e.uscc AND v.visited_on BETWEEN ? AND ?)
-          ORDER BY e.township, e.uscc LIMIT ?
-          """, arguments: [yearStart, yearEnd, limit])
+        db.cachedStatement(
+          sql: """
+            SELECT * FROM enterprises e WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.uscc = e.uscc AND v.visited_on BETWEEN ? AND ?)
+            ORDER BY e.township, e.uscc LIMIT ?
+            """), arguments: [yearStart, yearEnd, limit])
       return CoverageReport(
         from: from, to: to, assigned: assigned, visited: visited, liaisons: liaisons, townships: townships,
         notVisitedThisYear: try quiet.map { try Self.enterpriseView(db, $0) })
@@ -318,39 +319,40 @@ extension BanjieStore {
   }
 
   static func requireTownship(_ db: Database, _ name: String) throws {
-    guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)", arguments: [name]) ?? false else {
+    guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)"), arguments: [name]) ?? false
+    else {
       throw DomainError(kind: .invalidArgument, code: "enterprise.unknown_township", arguments: [name], field: "township")
     }
   }
 
   static func insertLiaison(_ db: Database, uscc: String, _ liaison: LiaisonRef, now: Date) throws {
-    try db.execute(
-      sql: "INSERT OR IGNORE INTO enterprise_liaisons (uscc, organization, person, assigned_at) VALUES (?, ?, ?, ?)",
-      arguments: [uscc, liaison.organization, liaison.person, now])
+    try db.cachedStatement(sql: "INSERT OR IGNORE INTO enterprise_liaisons (uscc, organization, person, assigned_at) VALUES (?, ?, ?, ?)")
+      .execute(arguments: [uscc, liaison.organization, liaison.person, now])
   }
 
   static func liaisons(_ db: Database, uscc: String) throws -> [LiaisonRef] {
     try Row.fetchAll(
-      db, sql: "SELECT organization, person FROM enterprise_liaisons WHERE uscc = ? ORDER BY organization, person", arguments: [uscc]
+      db.cachedStatement(sql: "SELECT organization, person FROM enterprise_liaisons WHERE uscc = ? ORDER BY organization, person"),
+      arguments: [uscc]
     )
     .map { LiaisonRef(organization: $0["organization"], person: $0["person"]) }
   }
 
   static func access(_ db: Database, uscc: String) throws -> (EnterpriseRecord, EnterpriseAccess) {
-    guard let record = try EnterpriseRecord.fetchOne(db, key: uscc) else { throw Self.enterpriseNotFound(uscc) }
+    guard let record = try EnterpriseRecord.one(db, "uscc", uscc) else { throw Self.enterpriseNotFound(uscc) }
     return (record, EnterpriseAccess(uscc: uscc, liaisons: try Self.liaisons(db, uscc: uscc)))
   }
 
   /// The access facts of an enterprise, for authorizing reads.
   public func enterpriseAccess(uscc: String) async throws -> EnterpriseAccess? {
     try await self.pool.read { db in
-      guard try EnterpriseRecord.exists(db, key: uscc) else { return nil }
+      guard try EnterpriseRecord.present(db, "uscc", uscc) else { return nil }
       return EnterpriseAccess(uscc: uscc, liaisons: try Self.liaisons(db, uscc: uscc))
     }
   }
 
   static func enterpriseView(_ db: Database, _ record: EnterpriseRecord) throws -> EnterpriseView {
-    let last = try String.fetchOne(db, sql: "SELECT MAX(visited_on) FROM visits WHERE uscc = ?", arguments: [record.uscc])
+    let last = try String.fetchOne(db.cachedStatement(sql: "SELECT MAX(visited_on) FROM visits WHERE uscc = ?"), arguments: [record.uscc])
     return EnterpriseView(record: record, liaisons: try Self.liaisons(db, uscc: record.uscc), lastVisitedOn: last)
   }
 }

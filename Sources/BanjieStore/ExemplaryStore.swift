@@ -32,7 +32,7 @@ extension BanjieStore {
 
   /// Nominates a completed case or a closed demand. `authorize` sees the subject's department first.
   public func nominate(
-    _ subject: NominationSubject, account: String, actor: Actor, authorize: @Sendable (String) throws -> Void,
+    _ subject: NominationSubject, account: String, actor: Actor, authorize: @escaping @Sendable (String) throws -> Void,
     calendar: WorkingCalendar, now: Date, key: IdempotencyKey?
   ) async throws -> NominationView {
     try await self.write(idempotency: key, method: "Nominate", encode: Self.encoded, decode: Self.decoded, now: now) { db in
@@ -42,7 +42,9 @@ extension BanjieStore {
       let doneAt: Date
       switch subject {
       case .caseNumber(let n):
-        guard let row = try Row.fetchOne(db, sql: "SELECT department_code, state, completed_at FROM cases WHERE number = ?", arguments: [n])
+        guard
+          let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT department_code, state, completed_at FROM cases WHERE number = ?"), arguments: [n])
         else {
           throw Self.caseMissing(n)
         }
@@ -55,7 +57,9 @@ extension BanjieStore {
         }
         (kind, number, doneAt) = ("case", n, completedAt)
       case .demandNumber(let n):
-        guard let row = try Row.fetchOne(db, sql: "SELECT department_code, state, closed_at FROM demands WHERE number = ?", arguments: [n])
+        guard
+          let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT department_code, state, closed_at FROM demands WHERE number = ?"), arguments: [n])
         else {
           throw DomainError(kind: .notFound, code: "demand.not_found", arguments: [String(n.prefix(64))], field: "demand_number")
         }
@@ -68,18 +72,19 @@ extension BanjieStore {
         (kind, number, doneAt) = ("demand", n, closedAt)
       }
       if let existing = try Int64.fetchOne(
-        db, sql: "SELECT id FROM exemplary_nominations WHERE kind = ? AND subject = ?", arguments: [kind, number])
+        db.cachedStatement(sql: "SELECT id FROM exemplary_nominations WHERE kind = ? AND subject = ?"), arguments: [kind, number])
       {
         throw DomainError(
           kind: .alreadyExists, code: "exemplary.already_nominated", arguments: [kind, number, "\(existing)"],
           field: kind == "case" ? "case_number" : "demand_number")
       }
       let year = calendar.localDate(of: doneAt).year
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO exemplary_nominations (kind, subject, department_code, year, account, state, nominated_by, nominated_at)
           VALUES (?, ?, ?, ?, ?, 'NOMINATED', ?, ?)
-          """, arguments: [kind, number, department, year, account, actor.person, now])
+          """
+      ).execute(arguments: [kind, number, department, year, account, actor.person, now])
       let id = db.lastInsertedRowID
       try AuditLog.append(
         db, at: now, actor: actor, action: "exemplary.nominate", entity: "nomination", entityID: String(id),
@@ -98,9 +103,9 @@ extension BanjieStore {
         throw DomainError.failedPrecondition("exemplary.already_reviewed", arguments: ["\(id)", view.state.rawValue], field: "id")
       }
       let state: NominationView.State = select ? .selected : .declined
-      try db.execute(
-        sql: "UPDATE exemplary_nominations SET state = ?, review_note = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?",
-        arguments: [state.rawValue, note, actor.person, now, id])
+      try db.cachedStatement(
+        sql: "UPDATE exemplary_nominations SET state = ?, review_note = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?"
+      ).execute(arguments: [state.rawValue, note, actor.person, now, id])
       try AuditLog.append(
         db, at: now, actor: actor, action: "exemplary.\(select ? "select" : "decline")", entity: "nomination", entityID: String(id),
         detail: ["subject": view.subject, "note": note])
@@ -132,7 +137,7 @@ extension BanjieStore {
   }
 
   static func nomination(_ db: Database, id: Int64) throws -> NominationView? {
-    try Row.fetchOne(db, sql: "SELECT * FROM exemplary_nominations WHERE id = ?", arguments: [id]).map(Self.nominationView)
+    try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM exemplary_nominations WHERE id = ?"), arguments: [id]).map(Self.nominationView)
   }
 
   static func nominationView(_ row: Row) -> NominationView {

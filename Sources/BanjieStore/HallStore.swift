@@ -18,14 +18,16 @@ public struct Delivery: Sendable, Hashable {
 /// department (一窗受理, transfers), delivery windows, 首问负责 hand-overs and 帮办代办 helpers.
 extension BanjieStore {
   static func addReader(_ db: Database, caseID: Int64, department: String, reason: CaseReaderReason, at: Date) throws {
-    try db.execute(
-      sql: "INSERT INTO case_readers (case_id, department_code, reason, since) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-      arguments: [caseID, department, reason.rawValue, at])
+    try db.cachedStatement(
+      sql: "INSERT INTO case_readers (case_id, department_code, reason, since) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    ).execute(arguments: [caseID, department, reason.rawValue, at])
   }
 
   static func readers(_ db: Database, caseID: Int64) throws -> [String: CaseReaderReason] {
     var readers: [String: CaseReaderReason] = [:]
-    for row in try Row.fetchAll(db, sql: "SELECT department_code, reason FROM case_readers WHERE case_id = ?", arguments: [caseID]) {
+    for row in try Row.fetchAll(
+      db.cachedStatement(sql: "SELECT department_code, reason FROM case_readers WHERE case_id = ?"), arguments: [caseID])
+    {
       if let reason = CaseReaderReason(rawValue: row["reason"]) { readers[row["department_code"]] = reason }
     }
     return readers
@@ -36,11 +38,11 @@ extension BanjieStore {
     var hall = CaseHall()
     guard
       let row = try Row.fetchOne(
-        db,
-        sql: """
-          SELECT channel, delivery_channel, delivery_window, served_window, served_at, first_responder_org, first_responder_person,
-            responsible_org, responsible_person, helper_org, helper_person, rating_code FROM cases WHERE id = ?
-          """, arguments: [caseID])
+        db.cachedStatement(
+          sql: """
+            SELECT channel, delivery_channel, delivery_window, served_window, served_at, first_responder_org, first_responder_person,
+              responsible_org, responsible_person, helper_org, helper_person, rating_code FROM cases WHERE id = ?
+            """), arguments: [caseID])
     else { return hall }
     hall.channel = CaseChannel(rawValue: row["channel"]) ?? .window
     hall.deliveryChannel = (row["delivery_channel"] as String?).flatMap(CaseChannel.init(rawValue:))
@@ -61,7 +63,7 @@ extension BanjieStore {
     guard let id = record.id else { return CaseParties(department: record.departmentCode, readers: [:], helper: nil, proxySteps: []) }
     let hall = try Self.hall(db, caseID: id)
     let steps =
-      try String.fetchOne(db, sql: "SELECT proxy_steps FROM service_items WHERE code = ?", arguments: [record.itemCode])
+      try String.fetchOne(db.cachedStatement(sql: "SELECT proxy_steps FROM service_items WHERE code = ?"), arguments: [record.itemCode])
       .flatMap { try? JSONDecoder().decode([ProxyStep].self, from: Data($0.utf8)) } ?? []
     return CaseParties(
       department: record.departmentCode, readers: hall.readers, helper: hall.helper, proxySteps: Set(steps), responsible: hall.responsible)
@@ -79,7 +81,7 @@ extension BanjieStore {
       return ""
     }
     let typed = delivery.window.isEmpty ? record.window : delivery.window
-    guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM windows)") ?? false else { return typed }
+    guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM windows)")) ?? false else { return typed }
     let code = WindowCode.normalize(typed)
     guard try Self.window(db, code: code) != nil else {
       throw DomainError(
@@ -90,14 +92,14 @@ extension BanjieStore {
 
   /// A case's rating code for its receipt, with an audit row naming who read it.
   public func revealRatingCode(
-    number: String, actor: Actor, authorize: @Sendable (CaseRecord, CaseParties) throws -> Void, now: Date
+    number: String, actor: Actor, authorize: @escaping @Sendable (CaseRecord, CaseParties) throws -> Void, now: Date
   ) async throws -> String {
-    try await self.pool.write { db in
-      guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db), let caseID = record.id else {
+    try await self.commits.write { db in
+      guard let record = try CaseRecord.one(db, "number", number), let caseID = record.id else {
         throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }
       try authorize(record, try Self.parties(db, record: record))
-      let code = try String.fetchOne(db, sql: "SELECT rating_code FROM cases WHERE id = ?", arguments: [caseID]) ?? ""
+      let code = try String.fetchOne(db.cachedStatement(sql: "SELECT rating_code FROM cases WHERE id = ?"), arguments: [caseID]) ?? ""
       try AuditLog.append(db, at: now, actor: actor, action: "case.rating_code_shown", entity: "case", entityID: number)
       return code
     }
@@ -105,7 +107,7 @@ extension BanjieStore {
 
   static func isRegisteredStaff(_ db: Database, _ staff: StaffRef) throws -> Bool {
     try Bool.fetchOne(
-      db, sql: "SELECT EXISTS (SELECT 1 FROM staff WHERE organization = ? AND person = ?)",
+      db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM staff WHERE organization = ? AND person = ?)"),
       arguments: [staff.organization, staff.person]) ?? false
   }
 
@@ -113,7 +115,7 @@ extension BanjieStore {
   /// case and who is responsible now.
   public func handOver(
     number: String, to target: StaffRef, note: String, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (CaseRecord, CaseHall) throws -> Void, clock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
+    authorize: @escaping @Sendable (CaseRecord, CaseHall) throws -> Void, clock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
     key: IdempotencyKey?
   ) async throws -> CaseView {
     try await self.write(idempotency: key, method: "case.hand_over", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
@@ -128,9 +130,9 @@ extension BanjieStore {
       guard target != hall.responsible else {
         throw DomainError(kind: .invalidArgument, code: "case.hand_over_same", arguments: [target.person, number], field: "to")
       }
-      try db.execute(
-        sql: "UPDATE cases SET responsible_org = ?, responsible_person = ? WHERE id = ?",
-        arguments: [target.organization, target.person, caseID])
+      try db.cachedStatement(sql: "UPDATE cases SET responsible_org = ?, responsible_person = ? WHERE id = ?").execute(arguments: [
+        target.organization, target.person, caseID,
+      ])
       let from = "\(hall.responsible.person) (\(hall.responsible.organization))"
       let to = "\(target.person) (\(target.organization))"
       try Self.recordHallStep(
@@ -144,7 +146,7 @@ extension BanjieStore {
   /// applicant.
   public func assignHelper(
     number: String, helper: StaffRef?, note: String, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (CaseRecord, CaseHall) throws -> Void, clock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
+    authorize: @escaping @Sendable (CaseRecord, CaseHall) throws -> Void, clock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
     key: IdempotencyKey?
   ) async throws -> CaseView {
     try await self.write(idempotency: key, method: "case.assign_helper", encode: Self.encodeView, decode: Self.decodeView, now: now) {
@@ -164,9 +166,9 @@ extension BanjieStore {
       } else if hall.helper == nil {
         throw DomainError(kind: .failedPrecondition, code: "case.no_helper", arguments: [number], field: "helper")
       }
-      try db.execute(
-        sql: "UPDATE cases SET helper_org = ?, helper_person = ? WHERE id = ?",
-        arguments: [helper?.organization ?? "", helper?.person ?? "", caseID])
+      try db.cachedStatement(sql: "UPDATE cases SET helper_org = ?, helper_person = ? WHERE id = ?").execute(arguments: [
+        helper?.organization ?? "", helper?.person ?? "", caseID,
+      ])
       let named = helper.map { "\($0.person) (\($0.organization))" } ?? ""
       try Self.recordHallStep(
         db, &record, action: helper == nil ? "remove_helper" : "assign_helper", note: note.isEmpty ? named : "\(named): \(note)",
@@ -180,7 +182,7 @@ extension BanjieStore {
   private static func hallStep(
     _ db: Database, number: String, expectedVersion: Int64?, authorize: (CaseRecord, CaseHall) throws -> Void
   ) throws -> (record: CaseRecord, hall: CaseHall, caseID: Int64) {
-    guard let record = try CaseRecord.filter(Column("number") == number).fetchOne(db), let caseID = record.id else {
+    guard let record = try CaseRecord.one(db, "number", number), let caseID = record.id else {
       throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
     }
     let hall = try Self.hall(db, caseID: caseID)

@@ -86,7 +86,7 @@ extension BanjieStore {
   static func insertPendingMaterials(
     _ db: Database, record: CaseRecord, caseID: Int64, pending: PendingAcceptance, clock: SLAClock, now: Date
   ) throws -> [PendingMaterialRecord] {
-    guard let item = try ServiceItemRecord.fetchOne(db, key: record.itemCode) else {
+    guard let item = try ServiceItemRecord.one(db, "code", record.itemCode) else {
       throw DomainError(kind: .invalidArgument, code: "case.unknown_item", arguments: [record.itemCode], field: "item_code")
     }
     guard item.allowsMinorPending else {
@@ -121,14 +121,16 @@ extension BanjieStore {
   /// The names of a case's materials still PENDING.
   static func openPendingMaterials(_ db: Database, caseID: Int64) throws -> [String] {
     try String.fetchAll(
-      db, sql: "SELECT material FROM case_pending_materials WHERE case_id = ? AND state = 'PENDING' ORDER BY id", arguments: [caseID])
+      db.cachedStatement(sql: "SELECT material FROM case_pending_materials WHERE case_id = ? AND state = 'PENDING' ORDER BY id"),
+      arguments: [caseID])
   }
 
   /// A case's pending materials for its view: a PENDING one's colour as of `now` (like the
   /// case's own SLA), a resolved one's as fixed at resolution.
   static func pendingMaterials(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> [PendingMaterialRecord] {
     guard let id = record.id else { return [] }
-    var rows = try PendingMaterialRecord.filter(Column("case_id") == id).order(Column("id")).fetchAll(db)
+    var rows = try PendingMaterialRecord.fetchAll(
+      db.cachedStatement(sql: "SELECT * FROM case_pending_materials WHERE case_id = ? ORDER BY id"), arguments: [id])
     for index in rows.indices where rows[index].state == .pending {
       rows[index].colour = try clock.status(of: rows[index].timedWork, now: now).colour
     }
@@ -139,7 +141,8 @@ extension BanjieStore {
   /// event and audit row, in one transaction. Every named material must be PENDING on the case.
   public func resolvePendingMaterials(
     number: String, materials: [String], resolution: PendingResolution, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (CaseRecord) throws -> Void, clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
+    authorize: @escaping @Sendable (CaseRecord) throws -> Void, clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock,
+    now: Date,
     key: IdempotencyKey?
   ) async throws -> CaseView {
     guard !materials.isEmpty else {
@@ -155,7 +158,7 @@ extension BanjieStore {
     ) { db in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
-      guard var record = try CaseRecord.filter(Column("number") == number).fetchOne(db), let caseID = record.id else {
+      guard var record = try CaseRecord.one(db, "number", number), let caseID = record.id else {
         throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }
       try authorize(record)
@@ -215,18 +218,18 @@ extension BanjieStore {
   public func sweepPendingMaterials(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws
     -> [AlertRecord]
   {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
       var alerts: [AlertRecord] = []
       let rows = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT p.id AS pid, c.number AS number, c.department_code AS department FROM case_pending_materials p
-          JOIN cases c ON c.id = p.case_id
-          WHERE p.state = 'PENDING' AND p.colour != ? AND c.state IN (?, ?)
-          ORDER BY p.promised_by, p.id
-          """, arguments: [SLAColour.red.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue])
+        db.cachedStatement(
+          sql: """
+            SELECT p.id AS pid, c.number AS number, c.department_code AS department FROM case_pending_materials p
+            JOIN cases c ON c.id = p.case_id
+            WHERE p.state = 'PENDING' AND p.colour != ? AND c.state IN (?, ?)
+            ORDER BY p.promised_by, p.id
+            """), arguments: [SLAColour.red.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue])
       for row in rows {
         let pid: Int64 = row["pid"]
         let number: String = row["number"]

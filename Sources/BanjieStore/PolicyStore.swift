@@ -62,13 +62,15 @@ extension BanjieStore {
       guard let record = try PolicyRecord.fetchOne(db, key: id) else { throw Self.policyNotFound(id) }
       guard
         let row = try Row.fetchOne(
-          db, sql: "SELECT acknowledged_at FROM policy_pushes WHERE policy_id = ? AND uscc = ?", arguments: [id, uscc])
+          db.cachedStatement(sql: "SELECT acknowledged_at FROM policy_pushes WHERE policy_id = ? AND uscc = ?"), arguments: [id, uscc])
       else {
         throw DomainError(kind: .failedPrecondition, code: "policy.not_pushed", arguments: ["\(id)", uscc], field: "policy_id")
       }
       let acknowledged: Date? = row["acknowledged_at"]
       if acknowledged == nil {
-        try db.execute(sql: "UPDATE policy_pushes SET acknowledged_at = ? WHERE policy_id = ? AND uscc = ?", arguments: [now, id, uscc])
+        try db.cachedStatement(sql: "UPDATE policy_pushes SET acknowledged_at = ? WHERE policy_id = ? AND uscc = ?").execute(arguments: [
+          now, id, uscc,
+        ])
         try AuditLog.append(
           db, at: now, actor: actor, action: "policy.acknowledge", entity: "policy", entityID: String(id), detail: ["uscc": uscc])
       }
@@ -82,10 +84,11 @@ extension BanjieStore {
       let records: [PolicyRecord]
       if let enterprise {
         records = try PolicyRecord.fetchAll(
-          db, sql: "SELECT p.* FROM policies p JOIN policy_pushes pp ON pp.policy_id = p.id WHERE pp.uscc = ? ORDER BY p.id DESC",
+          db.cachedStatement(
+            sql: "SELECT p.* FROM policies p JOIN policy_pushes pp ON pp.policy_id = p.id WHERE pp.uscc = ? ORDER BY p.id DESC"),
           arguments: [enterprise])
       } else {
-        records = try PolicyRecord.fetchAll(db, sql: "SELECT * FROM policies ORDER BY id DESC")
+        records = try PolicyRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM policies ORDER BY id DESC"))
       }
       return try records.map { try Self.policyView(db, $0, caller: enterprise) }
     }
@@ -97,13 +100,14 @@ extension BanjieStore {
 
   static func policyView(_ db: Database, _ record: PolicyRecord, caller: String?) throws -> PolicyView {
     let row = try Row.fetchOne(
-      db, sql: "SELECT COUNT(*) AS pushed, COUNT(acknowledged_at) AS acknowledged FROM policy_pushes WHERE policy_id = ?",
+      db.cachedStatement(sql: "SELECT COUNT(*) AS pushed, COUNT(acknowledged_at) AS acknowledged FROM policy_pushes WHERE policy_id = ?"),
       arguments: [record.id])
     var mine = false
     if let caller {
       mine =
         try Bool.fetchOne(
-          db, sql: "SELECT acknowledged_at IS NOT NULL FROM policy_pushes WHERE policy_id = ? AND uscc = ?", arguments: [record.id, caller])
+          db.cachedStatement(sql: "SELECT acknowledged_at IS NOT NULL FROM policy_pushes WHERE policy_id = ? AND uscc = ?"),
+          arguments: [record.id, caller])
         ?? false
     }
     return PolicyView(record: record, pushed: row?["pushed"] ?? 0, acknowledged: row?["acknowledged"] ?? 0, acknowledgedByCaller: mine)

@@ -210,10 +210,10 @@ extension BanjieStore {
   ) async throws -> ProposalView {
     try await self.write(idempotency: key, method: "RegisterProposal", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       let clock = currentClock()
-      guard try DepartmentRecord.exists(db, key: new.leadDepartment) else {
+      guard try DepartmentRecord.present(db, "code", new.leadDepartment) else {
         throw DomainError.invalidArgument("proposal.unknown_department", arguments: [new.leadDepartment], field: "lead_department")
       }
-      let known = Set(try String.fetchAll(db, sql: "SELECT code FROM departments"))
+      let known = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT code FROM departments")))
       let coDepartments = try ProposalRules.checkCoDepartments(new.coDepartments, lead: new.leadDepartment, known: known)
       let limits = ProposalRules.limits(
         reply: try Self.setting(db, CountySettings.Key.proposalReplyMonths.metaKey, default: ProposalRules.defaultReplyMonths),
@@ -222,11 +222,11 @@ extension BanjieStore {
       let dayKey = ProposalRules.localDay(of: now).description.replacingOccurrences(of: "-", with: "")
       let sequence =
         try Int.fetchOne(
-          db,
-          sql: """
-            INSERT INTO proposal_number_sequences (prefix, day, last) VALUES (?, ?, 1)
-            ON CONFLICT(prefix, day) DO UPDATE SET last = last + 1 RETURNING last
-            """, arguments: [prefix, dayKey]) ?? 1
+          db.cachedStatement(
+            sql: """
+              INSERT INTO proposal_number_sequences (prefix, day, last) VALUES (?, ?, 1)
+              ON CONFLICT(prefix, day) DO UPDATE SET last = last + 1 RETURNING last
+              """), arguments: [prefix, dayKey]) ?? 1
       let number = "\(prefix)-\(regionCode)-\(dayKey)-\(String(format: "%04d", sequence))"
       let due = ProposalRules.due(from: now, months: limits.reply)
       let timing = ProposalRules.timing(start: now, due: due, now: now, yellowThreshold: clock.yellowThreshold)
@@ -342,7 +342,8 @@ extension BanjieStore {
       guard let id = record.id else { throw DatabaseError(message: "proposal without an id") }
       let contacts =
         try Int.fetchOne(
-          db, sql: "SELECT COUNT(*) FROM proposal_contacts WHERE proposal_id = ? AND round = ?", arguments: [id, record.round]) ?? 0
+          db.cachedStatement(sql: "SELECT COUNT(*) FROM proposal_contacts WHERE proposal_id = ? AND round = ?"),
+          arguments: [id, record.round]) ?? 0
       try ProposalRules.checkConsultation(number: number, round: record.round, consultations: contacts)
       let onTime = now <= record.dueAt
       try ProposalReplyRecord(
@@ -395,7 +396,7 @@ extension BanjieStore {
 
   public func proposal(number: String, clock: SLAClock, now: Date) async throws -> ProposalView? {
     try await self.pool.read { db in
-      guard let record = try ProposalRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
+      guard let record = try ProposalRecord.one(db, "number", number) else { return nil }
       return try Self.proposalView(db, record, clock: clock, now: now)
     }
   }
@@ -452,11 +453,11 @@ extension BanjieStore {
   /// The proposal sweeper: moves the colours of the replies awaited forward on the calendar clock,
   /// with "proposal.yellow" / "proposal.red" alerts to the lead department (and the office).
   public func sweepProposals(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord] {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       let clock = currentClock()
       var alerts: [AlertRecord] = []
       let waiting = try ProposalRecord.fetchAll(
-        db, sql: "SELECT * FROM proposals WHERE state IN (?, ?) AND colour != ? ORDER BY id",
+        db.cachedStatement(sql: "SELECT * FROM proposals WHERE state IN (?, ?) AND colour != ? ORDER BY id"),
         arguments: [ProposalState.assigned.rawValue, ProposalState.reopened.rawValue, SLAColour.red.rawValue])
       for var record in waiting {
         let timing = ProposalRules.timing(start: record.roundStartedAt, due: record.dueAt, now: now, yellowThreshold: clock.yellowThreshold)
@@ -544,7 +545,7 @@ extension BanjieStore {
       f.overdue = row["overdue"] ?? 0
     }
     let names = Dictionary(
-      uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT code, name FROM departments").map {
+      uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")).map {
         ($0["code"] as String, $0["name"] as String)
       })
     return figures.values.map { f in
@@ -561,11 +562,11 @@ extension BanjieStore {
   private func changeProposal(
     _ method: String, number: String, step: ProposalStep, authority: ProposalAuthority, expectedVersion: Int64?, actor: Actor,
     clock currentClock: @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?,
-    _ change: @Sendable (Database, inout ProposalRecord, [ProposalCoDepartmentRecord], SLAClock) throws -> [String: String]
+    _ change: @escaping @Sendable (Database, inout ProposalRecord, [ProposalCoDepartmentRecord], SLAClock) throws -> [String: String]
   ) async throws -> ProposalView {
     try await self.write(idempotency: key, method: method, encode: Self.encoded, decode: Self.decoded, now: now) { db in
       let clock = currentClock()
-      guard var record = try ProposalRecord.filter(Column("number") == number).fetchOne(db), let id = record.id else {
+      guard var record = try ProposalRecord.one(db, "number", number), let id = record.id else {
         throw DomainError(kind: .notFound, code: "proposal.not_found", arguments: [String(number.prefix(64))], field: "number")
       }
       let coDepartments = try ProposalCoDepartmentRecord.filter(Column("proposal_id") == id).order(Column("department")).fetchAll(db)
@@ -612,7 +613,7 @@ extension BanjieStore {
 
   static func proposalView(_ db: Database, _ record: ProposalRecord, clock: SLAClock, now: Date) throws -> ProposalView {
     let names = Dictionary(
-      uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT code, name FROM departments").map {
+      uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")).map {
         ($0["code"] as String, $0["name"] as String)
       })
     let coDepartments = try ProposalCoDepartmentRecord.filter(Column("proposal_id") == record.id).order(Column("department")).fetchAll(db)

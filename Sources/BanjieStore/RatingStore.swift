@@ -22,13 +22,13 @@ extension BanjieStore {
   /// told, and the enterprise must still be the case's own.
   public func rateCase(
     caseNumber: String, input: RatingInput, ratingCode: String?, rater: Rater, actor: Actor,
-    authorize: @Sendable (CaseRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
+    authorize: @escaping @Sendable (CaseRecord) throws -> Void, clock: SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> RatingView {
     if let ratingCode, case .pad = rater {
       // A pad's wrong code is refused from a read, so guesses never queue for the writer; the
       // transaction below checks again.
       let stored = try await self.pool.read { db in
-        try String.fetchOne(db, sql: "SELECT rating_code FROM cases WHERE number = ?", arguments: [caseNumber])
+        try String.fetchOne(db.cachedStatement(sql: "SELECT rating_code FROM cases WHERE number = ?"), arguments: [caseNumber])
       }
       // Nor does a pad learn which old cases (without a code) exist.
       if stored.map({ $0.isEmpty || !RatingCode.matches(ratingCode, $0) }) ?? true {
@@ -42,7 +42,7 @@ extension BanjieStore {
         try Self.checkRatingPad(db, device: id, window: window)
         device = id
       }
-      let found = try CaseRecord.filter(Column("number") == caseNumber).fetchOne(db)
+      let found = try CaseRecord.one(db, "number", caseNumber)
       let via: RatingVia
       if let ratingCode {
         if case .enterprise = rater {
@@ -51,7 +51,7 @@ extension BanjieStore {
         }
         // A pad may see no case: a number that does not exist reads as a wrong code (nil: no case).
         let stored = try found?.id.flatMap { id in
-          try String.fetchOne(db, sql: "SELECT rating_code FROM cases WHERE id = ?", arguments: [id])
+          try String.fetchOne(db.cachedStatement(sql: "SELECT rating_code FROM cases WHERE id = ?"), arguments: [id])
         }
         guard let stored else {
           _ = RatingCode.matches(ratingCode, String(repeating: "2", count: RatingCode.length))
@@ -74,10 +74,10 @@ extension BanjieStore {
           // Only the case most recently served at the pad's window (docs/DOMAIN.md §21), read
           // through the partial index cases_served.
           let latest = try Int64.fetchOne(
-            db,
-            sql: """
-              SELECT id FROM cases WHERE served_window = ? AND served_at IS NOT NULL ORDER BY served_at DESC, id DESC LIMIT 1
-              """, arguments: [window])
+            db.cachedStatement(
+              sql: """
+                SELECT id FROM cases WHERE served_window = ? AND served_at IS NOT NULL ORDER BY served_at DESC, id DESC LIMIT 1
+                """), arguments: [window])
           guard let found, let latest, found.id == latest else {
             throw DomainError(kind: .permissionDenied, code: "pad.not_served_here", arguments: [id, window, caseNumber])
           }
@@ -85,7 +85,7 @@ extension BanjieStore {
         }
       }
       guard let record = found, let caseID = record.id else { throw Self.caseMissing(caseNumber) }
-      if try RatingRecord.fetchOne(db, key: caseID) != nil {
+      if try RatingRecord.one(db, "case_id", caseID) != nil {
         throw DomainError(kind: .alreadyExists, code: "rating.already_rated", arguments: [caseNumber], field: "case_number")
       }
       guard let completedAt = record.completedAt, record.state == .completed || record.state == .delivered else {
@@ -116,11 +116,11 @@ extension BanjieStore {
         let status = try clock.status(clockStart: now, limit: .workingDays(limit), now: now)
         // The clerk rated is whoever completed the case (its latest completion, after any reopening).
         let rated = try Row.fetchOne(
-          db,
-          sql: """
-            SELECT actor_organization, actor_person FROM case_events WHERE case_id = ? AND action = 'complete'
-            ORDER BY seq DESC LIMIT 1
-            """, arguments: [caseID])
+          db.cachedStatement(
+            sql: """
+              SELECT actor_organization, actor_person FROM case_events WHERE case_id = ? AND action = 'complete'
+              ORDER BY seq DESC LIMIT 1
+              """), arguments: [caseID])
         let ratedOrg: String = rated?["actor_organization"] ?? ""
         let ratedPerson: String = rated?["actor_person"] ?? ""
         var rectification = RectificationRecord(
@@ -149,8 +149,8 @@ extension BanjieStore {
   /// A case's rating with the case, for authorization by the caller.
   public func rating(caseNumber: String) async throws -> (CaseRecord, RatingView?)? {
     try await self.pool.read { db in
-      guard let record = try CaseRecord.filter(Column("number") == caseNumber).fetchOne(db), let id = record.id else { return nil }
-      guard let rating = try RatingRecord.fetchOne(db, key: id) else { return (record, nil) }
+      guard let record = try CaseRecord.one(db, "number", caseNumber), let id = record.id else { return nil }
+      guard let rating = try RatingRecord.one(db, "case_id", id) else { return (record, nil) }
       return (record, try Self.ratingView(db, rating))
     }
   }
@@ -167,7 +167,7 @@ extension BanjieStore {
   ) async throws -> RectificationView {
     try await self.write(idempotency: key, method: "rectification.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) {
       db in
-      guard var record = try RectificationRecord.filter(Column("number") == number).fetchOne(db) else {
+      guard var record = try RectificationRecord.one(db, "number", number) else {
         throw DomainError(kind: .notFound, code: "rectification.not_found", arguments: [String(number.prefix(64))], field: "number")
       }
       try Self.rectificationParties(db, record, actor: actor).authorize(action, by: actor)
@@ -223,8 +223,7 @@ extension BanjieStore {
         detail["appeal"] = uphold ? "upheld" : "rejected"
         if uphold {
           record.closedAt = now
-          try db.execute(
-            sql: "UPDATE ratings SET excluded = 1, excluded_reason = ?, excluded_at = ? WHERE case_id = ?",
+          try db.cachedStatement(sql: "UPDATE ratings SET excluded = 1, excluded_reason = ?, excluded_at = ? WHERE case_id = ?").execute(
             arguments: ["申诉成立: \(record.appealReason) — \(text)", now, record.caseId])
           try AuditLog.append(
             db, at: now, actor: actor, action: "rating.exclude", entity: "case", entityID: record.caseNumber,
@@ -257,12 +256,12 @@ extension BanjieStore {
 
   /// The parties of a rectification as they stand now, for deciding whether `actor` may act on it.
   static func rectificationParties(_ db: Database, _ record: RectificationRecord, actor: Actor) throws -> RectificationParties {
-    let uscc = try String.fetchOne(db, sql: "SELECT uscc FROM ratings WHERE case_id = ?", arguments: [record.caseId]) ?? ""
+    let uscc = try String.fetchOne(db.cachedStatement(sql: "SELECT uscc FROM ratings WHERE case_id = ?"), arguments: [record.caseId]) ?? ""
     var isHead = false
     if actor.role == .clerk && actor.organization == record.departmentCode {
       isHead =
         try Bool.fetchOne(
-          db, sql: "SELECT EXISTS (SELECT 1 FROM department_heads WHERE department_code = ? AND person = ?)",
+          db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM department_heads WHERE department_code = ? AND person = ?)"),
           arguments: [record.departmentCode, actor.person]) ?? false
     }
     return RectificationParties(
@@ -272,7 +271,7 @@ extension BanjieStore {
 
   public func rectification(number: String, clock: SLAClock, now: Date) async throws -> RectificationView? {
     try await self.pool.read { db in
-      guard let record = try RectificationRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
+      guard let record = try RectificationRecord.one(db, "number", number) else { return nil }
       return try Self.rectificationView(db, record, clock: clock, now: now)
     }
   }
@@ -355,15 +354,15 @@ extension BanjieStore {
   public func sweepRectifications(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws
     -> [AlertRecord]
   {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
       var alerts: [AlertRecord] = []
       let open = try RectificationRecord.fetchAll(
-        db,
-        sql: """
-          SELECT * FROM rectifications WHERE completed_at IS NULL AND closed_at IS NULL AND colour != ?
-          """, arguments: [SLAColour.red.rawValue])
+        db.cachedStatement(
+          sql: """
+            SELECT * FROM rectifications WHERE completed_at IS NULL AND closed_at IS NULL AND colour != ?
+            """), arguments: [SLAColour.red.rawValue])
       for var record in open {
         let status = try clock.status(of: record.timedWork, now: now)
         guard status.colour != record.colour else { continue }
@@ -462,7 +461,7 @@ extension BanjieStore {
   // MARK: Helpers
 
   static func setting(_ db: Database, _ key: String, default value: Int) throws -> Int {
-    try Int.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?", arguments: [key]) ?? value
+    try Int.fetchOne(db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?"), arguments: [key]) ?? value
   }
 
   static func caseMissing(_ number: String) -> DomainError {
@@ -470,8 +469,10 @@ extension BanjieStore {
   }
 
   static func ratingView(_ db: Database, _ rating: RatingRecord) throws -> RatingView {
-    let row = try Row.fetchOne(db, sql: "SELECT department_code, window, item_code FROM cases WHERE id = ?", arguments: [rating.caseId])
-    let number = try String.fetchOne(db, sql: "SELECT number FROM rectifications WHERE case_id = ?", arguments: [rating.caseId])
+    let row = try Row.fetchOne(
+      db.cachedStatement(sql: "SELECT department_code, window, item_code FROM cases WHERE id = ?"), arguments: [rating.caseId])
+    let number = try String.fetchOne(
+      db.cachedStatement(sql: "SELECT number FROM rectifications WHERE case_id = ?"), arguments: [rating.caseId])
     return RatingView(
       record: rating, departmentCode: row?["department_code"] ?? "", window: row?["window"] ?? "",
       itemCode: row?["item_code"] ?? "", rectificationNumber: number)
@@ -479,9 +480,9 @@ extension BanjieStore {
 
   static func rectificationView(_ db: Database, _ record: RectificationRecord, clock: SLAClock, now: Date) throws -> RectificationView {
     let departmentName =
-      try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode])
+      try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [record.departmentCode])
       ?? record.departmentCode
-    guard let rating = try RatingRecord.fetchOne(db, key: record.caseId) else {
+    guard let rating = try RatingRecord.one(db, "case_id", record.caseId) else {
       throw DomainError(kind: .notFound, code: "rating.not_found", messageKey: "rating.not_found#missing", arguments: [record.caseNumber])
     }
     let pending = record.completedAt == nil && record.closedAt == nil

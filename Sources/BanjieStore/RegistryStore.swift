@@ -173,26 +173,27 @@ extension BanjieStore {
   public func upsertWindow(_ new: NewWindow, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> WindowRecord {
     try await self.write(idempotency: key, method: "UpsertWindow", encode: Self.encoded, decode: Self.decoded, now: now) { db in
       for department in new.departments {
-        guard try DepartmentRecord.exists(db, key: department) else {
+        guard try DepartmentRecord.present(db, "code", department) else {
           throw DomainError(kind: .invalidArgument, code: "window.unknown_department", arguments: [department], field: "department_codes")
         }
       }
       let existing = try Self.window(db, code: new.code)
       let version = (existing?.version ?? 0) + 1
       if existing == nil {
-        try db.execute(
+        try db.cachedStatement(
           sql: """
             INSERT INTO windows (code, name, hall, comprehensive, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [new.code, new.name, new.hall, new.comprehensive, now, now, version])
+            """
+        ).execute(arguments: [new.code, new.name, new.hall, new.comprehensive, now, now, version])
       } else {
-        try db.execute(
-          sql: "UPDATE windows SET name = ?, hall = ?, comprehensive = ?, updated_at = ?, version = ? WHERE code = ?",
-          arguments: [new.name, new.hall, new.comprehensive, now, version, new.code])
-        try db.execute(sql: "DELETE FROM window_departments WHERE window_code = ?", arguments: [new.code])
+        try db.cachedStatement(sql: "UPDATE windows SET name = ?, hall = ?, comprehensive = ?, updated_at = ?, version = ? WHERE code = ?")
+          .execute(arguments: [new.name, new.hall, new.comprehensive, now, version, new.code])
+        try db.cachedStatement(sql: "DELETE FROM window_departments WHERE window_code = ?").execute(arguments: [new.code])
       }
       for department in new.departments {
-        try db.execute(
-          sql: "INSERT INTO window_departments (window_code, department_code) VALUES (?, ?)", arguments: [new.code, department])
+        try db.cachedStatement(sql: "INSERT INTO window_departments (window_code, department_code) VALUES (?, ?)").execute(arguments: [
+          new.code, department,
+        ])
       }
       try AuditLog.append(
         db, at: now, actor: actor, action: existing == nil ? "window.register" : "window.update", entity: "window", entityID: new.code,
@@ -244,7 +245,7 @@ extension BanjieStore {
 
   static func staffWindows(_ db: Database, organization: String, person: String) throws -> [String] {
     try String.fetchAll(
-      db, sql: "SELECT window_code FROM staff WHERE organization = ? AND person = ? ORDER BY window_code",
+      db.cachedStatement(sql: "SELECT window_code FROM staff WHERE organization = ? AND person = ? ORDER BY window_code"),
       arguments: [organization, person])
   }
 
@@ -258,7 +259,7 @@ extension BanjieStore {
     return try await self.write(
       idempotency: key, method: remove ? "UnassignStaff" : "AssignStaff", encode: Self.encoded, decode: Self.decoded, now: now
     ) { db in
-      guard try DepartmentRecord.exists(db, key: organization) else {
+      guard try DepartmentRecord.present(db, "code", organization) else {
         throw DomainError(kind: .invalidArgument, code: "staff.unknown_department", arguments: [organization], field: "organization")
       }
       guard let registered = try Self.window(db, code: code) else {
@@ -270,8 +271,9 @@ extension BanjieStore {
           throw DomainError(
             kind: .failedPrecondition, code: "staff.not_assigned", arguments: [person, organization, code], field: "window_code")
         }
-        try db.execute(
-          sql: "DELETE FROM staff WHERE organization = ? AND person = ? AND window_code = ?", arguments: [organization, person, code])
+        try db.cachedStatement(sql: "DELETE FROM staff WHERE organization = ? AND person = ? AND window_code = ?").execute(arguments: [
+          organization, person, code,
+        ])
       } else {
         guard !assigned else {
           throw DomainError(
@@ -281,8 +283,7 @@ extension BanjieStore {
           throw DomainError(
             kind: .failedPrecondition, code: "staff.window_not_serving", arguments: [code, organization], field: "window_code")
         }
-        try db.execute(
-          sql: "INSERT INTO staff (organization, person, window_code, assigned_at) VALUES (?, ?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO staff (organization, person, window_code, assigned_at) VALUES (?, ?, ?, ?)").execute(
           arguments: [organization, person, code, now])
       }
       try AuditLog.append(
@@ -297,7 +298,7 @@ extension BanjieStore {
 
   public func liaisonUnits() async throws -> [LiaisonUnitRecord] {
     try await self.pool.read { db in
-      try Row.fetchAll(db, sql: "SELECT name, township, created_at FROM liaison_units ORDER BY township, name").map {
+      try Row.fetchAll(db.cachedStatement(sql: "SELECT name, township, created_at FROM liaison_units ORDER BY township, name")).map {
         LiaisonUnitRecord(name: $0["name"], township: $0["township"], createdAt: $0["created_at"])
       }
     }
@@ -314,16 +315,19 @@ extension BanjieStore {
     return try await self.write(
       idempotency: key, method: "UpsertLiaisonUnit", encode: Self.encoded, decode: Self.decoded, now: now
     ) { db in
-      guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)", arguments: [township]) ?? false else {
+      guard
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)"), arguments: [township]) ?? false
+      else {
         throw DomainError(
           kind: .invalidArgument, code: "liaison_unit.unknown_township", arguments: [String(township.prefix(50))], field: "township")
       }
-      let createdAt = try Date.fetchOne(db, sql: "SELECT created_at FROM liaison_units WHERE name = ?", arguments: [name])
+      let createdAt = try Date.fetchOne(db.cachedStatement(sql: "SELECT created_at FROM liaison_units WHERE name = ?"), arguments: [name])
       if createdAt == nil {
-        try db.execute(
-          sql: "INSERT INTO liaison_units (name, township, created_at) VALUES (?, ?, ?)", arguments: [name, township, now])
+        try db.cachedStatement(sql: "INSERT INTO liaison_units (name, township, created_at) VALUES (?, ?, ?)").execute(arguments: [
+          name, township, now,
+        ])
       } else {
-        try db.execute(sql: "UPDATE liaison_units SET township = ? WHERE name = ?", arguments: [township, name])
+        try db.cachedStatement(sql: "UPDATE liaison_units SET township = ? WHERE name = ?").execute(arguments: [township, name])
       }
       try AuditLog.append(
         db, at: now, actor: actor, action: createdAt == nil ? "liaison_unit.register" : "liaison_unit.update", entity: "liaison_unit",
@@ -357,8 +361,10 @@ extension BanjieStore {
   }
 
   static func ratingDevice(_ db: Database, id: String) throws -> RatingDeviceRecord? {
-    try Row.fetchOne(db, sql: "SELECT id, window_code, registered_at, retired_at FROM rating_devices WHERE id = ?", arguments: [id])
-      .map(Self.ratingDevice(row:))
+    try Row.fetchOne(
+      db.cachedStatement(sql: "SELECT id, window_code, registered_at, retired_at FROM rating_devices WHERE id = ?"), arguments: [id]
+    )
+    .map(Self.ratingDevice(row:))
   }
 
   /// Registers a rating pad at a registered window. An id is registered once: a pad moved to
@@ -378,8 +384,7 @@ extension BanjieStore {
         throw DomainError(
           kind: .alreadyExists, code: "device.already_registered", arguments: [id, existing.windowCode], field: "device_id")
       }
-      try db.execute(
-        sql: "INSERT INTO rating_devices (id, window_code, registered_at, retired_at) VALUES (?, ?, ?, NULL)",
+      try db.cachedStatement(sql: "INSERT INTO rating_devices (id, window_code, registered_at, retired_at) VALUES (?, ?, ?, NULL)").execute(
         arguments: [id, code, now])
       try AuditLog.append(
         db, at: now, actor: actor, action: "rating_device.register", entity: "rating_device", entityID: id, detail: ["window": code])
@@ -400,7 +405,7 @@ extension BanjieStore {
         throw DomainError(
           kind: .failedPrecondition, code: "device.already_retired", arguments: [id, AuditLog.timestamp(retiredAt)], field: "device_id")
       }
-      try db.execute(sql: "UPDATE rating_devices SET retired_at = ? WHERE id = ?", arguments: [now, id])
+      try db.cachedStatement(sql: "UPDATE rating_devices SET retired_at = ? WHERE id = ?").execute(arguments: [now, id])
       try AuditLog.append(
         db, at: now, actor: actor, action: "rating_device.retire", entity: "rating_device", entityID: id,
         detail: ["window": device.windowCode])
@@ -455,17 +460,19 @@ extension BanjieStore {
       idempotency: key, method: remove ? "RemoveDepartmentHead" : "AssignDepartmentHead", encode: Self.encoded, decode: Self.decoded,
       now: now
     ) { db in
-      guard try DepartmentRecord.exists(db, key: department) else {
+      guard try DepartmentRecord.present(db, "code", department) else {
         throw DomainError(kind: .invalidArgument, code: "head.unknown_department", arguments: [department], field: "department_code")
       }
       let assignedAt = try Date.fetchOne(
-        db, sql: "SELECT assigned_at FROM department_heads WHERE department_code = ? AND person = ?", arguments: [department, person])
+        db.cachedStatement(sql: "SELECT assigned_at FROM department_heads WHERE department_code = ? AND person = ?"),
+        arguments: [department, person])
       if remove {
         guard let assignedAt else {
           throw DomainError(kind: .failedPrecondition, code: "head.not_assigned", arguments: [person, department], field: "person")
         }
-        try db.execute(
-          sql: "DELETE FROM department_heads WHERE department_code = ? AND person = ?", arguments: [department, person])
+        try db.cachedStatement(sql: "DELETE FROM department_heads WHERE department_code = ? AND person = ?").execute(arguments: [
+          department, person,
+        ])
         try AuditLog.append(
           db, at: now, actor: actor, action: "department_head.unassign", entity: "department_head", entityID: "\(department)/\(person)")
         return DepartmentHeadRecord(departmentCode: department, person: person, assignedAt: assignedAt)
@@ -473,8 +480,8 @@ extension BanjieStore {
       guard assignedAt == nil else {
         throw DomainError(kind: .alreadyExists, code: "head.already_assigned", arguments: [person, department], field: "person")
       }
-      try db.execute(
-        sql: "INSERT INTO department_heads (department_code, person, assigned_at) VALUES (?, ?, ?)", arguments: [department, person, now])
+      try db.cachedStatement(sql: "INSERT INTO department_heads (department_code, person, assigned_at) VALUES (?, ?, ?)").execute(
+        arguments: [department, person, now])
       try AuditLog.append(
         db, at: now, actor: actor, action: "department_head.assign", entity: "department_head", entityID: "\(department)/\(person)")
       return DepartmentHeadRecord(departmentCode: department, person: person, assignedAt: now)
@@ -488,7 +495,7 @@ extension BanjieStore {
   /// after NFKC, trimming and upper-casing), and a clerk registered as staff may submit only at
   /// one of their windows.
   static func admitWindow(_ db: Database, window text: String, actor: Actor) throws -> WindowAdmission {
-    guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM windows)") ?? false else {
+    guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM windows)")) ?? false else {
       return WindowAdmission(window: nil, callerIsStaff: false)
     }
     let code = WindowCode.normalize(text)

@@ -8,7 +8,7 @@ extension BanjieStore {
     -> ReviewCampaignView
   {
     try await self.write(idempotency: key, method: "CreateCampaign", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      for (i, code) in new.departments.enumerated() where try !DepartmentRecord.exists(db, key: code) {
+      for (i, code) in new.departments.enumerated() where try !DepartmentRecord.present(db, "code", code) {
         throw DomainError.invalidArgument("campaign.unknown_department", arguments: [code], field: "department_codes[\(i)]")
       }
       var record = ReviewCampaignRecord(
@@ -17,7 +17,9 @@ extension BanjieStore {
         openedAt: nil, closedAt: nil, publishedAt: nil)
       try record.insert(db)
       for uscc in new.invited {
-        try db.execute(sql: "INSERT INTO campaign_invitations (campaign_id, uscc) VALUES (?, ?)", arguments: [record.id, uscc])
+        try db.cachedStatement(sql: "INSERT INTO campaign_invitations (campaign_id, uscc) VALUES (?, ?)").execute(arguments: [
+          record.id, uscc,
+        ])
       }
       try AuditLog.append(
         db, at: now, actor: actor, action: "campaign.create", entity: "review_campaign", entityID: String(record.id ?? 0),
@@ -70,12 +72,12 @@ extension BanjieStore {
       let records: [ReviewCampaignRecord]
       if let uscc = invitedUSCC {
         records = try ReviewCampaignRecord.fetchAll(
-          db,
-          sql: """
-            SELECT c.* FROM review_campaigns c JOIN campaign_invitations i ON i.campaign_id = c.id WHERE i.uscc = ? ORDER BY c.id DESC
-            """, arguments: [uscc])
+          db.cachedStatement(
+            sql: """
+              SELECT c.* FROM review_campaigns c JOIN campaign_invitations i ON i.campaign_id = c.id WHERE i.uscc = ? ORDER BY c.id DESC
+              """), arguments: [uscc])
       } else {
-        records = try ReviewCampaignRecord.fetchAll(db, sql: "SELECT * FROM review_campaigns ORDER BY id DESC")
+        records = try ReviewCampaignRecord.fetchAll(db.cachedStatement(sql: "SELECT * FROM review_campaigns ORDER BY id DESC"))
       }
       return try records.map { try Self.campaignView(db, $0, caller: invitedUSCC) }
     }
@@ -90,7 +92,7 @@ extension BanjieStore {
       let record = try Self.campaign(db, campaignID)
       let invited =
         try Bool.fetchOne(
-          db, sql: "SELECT EXISTS (SELECT 1 FROM campaign_invitations WHERE campaign_id = ? AND uscc = ?)",
+          db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM campaign_invitations WHERE campaign_id = ? AND uscc = ?)"),
           arguments: [campaignID, uscc]) ?? false
       guard invited else {
         throw DomainError(kind: .permissionDenied, code: "campaign.not_invited", arguments: [uscc, "\(campaignID)", record.name])
@@ -115,7 +117,8 @@ extension BanjieStore {
       }
       let exists =
         try Bool.fetchOne(
-          db, sql: "SELECT EXISTS (SELECT 1 FROM campaign_reviews WHERE campaign_id = ? AND uscc = ? AND department_code = ?)",
+          db.cachedStatement(
+            sql: "SELECT EXISTS (SELECT 1 FROM campaign_reviews WHERE campaign_id = ? AND uscc = ? AND department_code = ?)"),
           arguments: [campaignID, uscc, departmentCode]) ?? false
       guard !exists else {
         throw DomainError(
@@ -123,12 +126,14 @@ extension BanjieStore {
           field: "department_code")
       }
       let weighted = CampaignDimension.weightedHundredths(record.dimensions, scores: scores)
-      try db.execute(
+      try db.cachedStatement(
         sql: """
           INSERT INTO campaign_reviews (campaign_id, uscc, department_code, scores, weighted_hundredths, comment, submitted_at)
           VALUES (?, ?, ?, ?, ?, ?, ?)
-          """,
-        arguments: [campaignID, uscc, departmentCode, String(decoding: try Self.encoded(scores), as: UTF8.self), weighted, comment, now])
+          """
+      ).execute(arguments: [
+        campaignID, uscc, departmentCode, String(decoding: try Self.encoded(scores), as: UTF8.self), weighted, comment, now,
+      ])
       try AuditLog.append(
         db, at: now, actor: actor, action: "campaign.review", entity: "review_campaign", entityID: String(campaignID),
         detail: ["uscc": uscc, "department": departmentCode, "weighted_hundredths": String(weighted)])
@@ -142,15 +147,16 @@ extension BanjieStore {
   public func campaignResults(id: Int64) async throws -> (ReviewCampaignView, [DepartmentResultRow]) {
     try await self.pool.read { db in
       let record = try Self.campaign(db, id)
-      let invited = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM campaign_invitations WHERE campaign_id = ?", arguments: [id]) ?? 0
+      let invited =
+        try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM campaign_invitations WHERE campaign_id = ?"), arguments: [id]) ?? 0
       var rows: [DepartmentResultRow] = []
       for code in record.departments {
         let row = try Row.fetchOne(
-          db,
-          sql: """
-            SELECT COUNT(*) AS n, COALESCE(SUM(weighted_hundredths), 0) AS s FROM campaign_reviews WHERE campaign_id = ? AND department_code = ?
-            """, arguments: [id, code])
-        let name = try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [code]) ?? code
+          db.cachedStatement(
+            sql: """
+              SELECT COUNT(*) AS n, COALESCE(SUM(weighted_hundredths), 0) AS s FROM campaign_reviews WHERE campaign_id = ? AND department_code = ?
+              """), arguments: [id, code])
+        let name = try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [code]) ?? code
         rows.append(
           DepartmentResultRow(
             departmentCode: code, departmentName: name, weightedSum: row?["s"] ?? 0, reviews: row?["n"] ?? 0, invited: invited, rank: 0))
@@ -184,12 +190,14 @@ extension BanjieStore {
 
   static func campaignView(_ db: Database, _ record: ReviewCampaignRecord, caller uscc: String?) throws -> ReviewCampaignView {
     let invited = try String.fetchAll(
-      db, sql: "SELECT uscc FROM campaign_invitations WHERE campaign_id = ? ORDER BY uscc", arguments: [record.id])
-    let reviews = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM campaign_reviews WHERE campaign_id = ?", arguments: [record.id]) ?? 0
+      db.cachedStatement(sql: "SELECT uscc FROM campaign_invitations WHERE campaign_id = ? ORDER BY uscc"), arguments: [record.id])
+    let reviews =
+      try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM campaign_reviews WHERE campaign_id = ?"), arguments: [record.id]) ?? 0
     let mine =
       try uscc.map {
         try String.fetchAll(
-          db, sql: "SELECT department_code FROM campaign_reviews WHERE campaign_id = ? AND uscc = ? ORDER BY department_code",
+          db.cachedStatement(
+            sql: "SELECT department_code FROM campaign_reviews WHERE campaign_id = ? AND uscc = ? ORDER BY department_code"),
           arguments: [record.id, $0])
       } ?? []
     return ReviewCampaignView(record: record, invited: invited, reviews: reviews, reviewedByCaller: mine)

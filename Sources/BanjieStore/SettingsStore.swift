@@ -81,8 +81,8 @@ extension BanjieStore {
   /// ('calendar.rule'). With cases changed, an audit row `calendar.rule` says how many. Returns
   /// that number, or nil when the store already follows `rule`.
   public func adoptCalendarRule(_ rule: String, clock: SLAClock, now: Date) async throws -> Int? {
-    try await self.pool.write { db in
-      guard try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'calendar.rule'") != rule else { return nil }
+    try await self.commits.write { db in
+      guard try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'calendar.rule'")) != rule else { return nil }
       let recomputed = try Self.recomputeOpenCases(db, clock: clock, now: now)
       try Self.putMeta(db, "calendar.rule", rule)
       if recomputed > 0 {
@@ -98,13 +98,16 @@ extension BanjieStore {
     var settings = defaults
     var changes: [String: SettingsView.Change] = [:]
     for key in CountySettings.Key.allCases {
-      if let text = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key.metaKey]) {
+      if let text = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [key.metaKey]) {
         // A stored value that does not read (edited by hand) leaves the default in force.
         try? settings.set(key, to: text)
       }
-      if let at = try Date.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: ["settings.\(key.rawValue).updated_at"]) {
+      if let at = try Date.fetchOne(
+        db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: ["settings.\(key.rawValue).updated_at"])
+      {
         let by =
-          try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: ["settings.\(key.rawValue).updated_by"]) ?? ""
+          try String.fetchOne(
+            db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: ["settings.\(key.rawValue).updated_by"]) ?? ""
         changes[key.rawValue] = SettingsView.Change(at: at, by: by)
       }
     }
@@ -112,8 +115,8 @@ extension BanjieStore {
   }
 
   private static func putMeta(_ db: Database, _ key: String, _ value: some DatabaseValueConvertible) throws {
-    try db.execute(
-      sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", arguments: [key, value])
+    try db.cachedStatement(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+      .execute(arguments: [key, value])
   }
 
   /// Recomputes what is stored of the timing of every open case under a new clock (new office

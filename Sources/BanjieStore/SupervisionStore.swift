@@ -110,7 +110,7 @@ extension BanjieStore {
       let subjectDepartment: String = subject["department_code"]
       try new.subjectKind.checkOpen(state: subjectState, number: number)
       let department = new.departmentCode ?? subjectDepartment
-      guard try DepartmentRecord.exists(db, key: department) else {
+      guard try DepartmentRecord.present(db, "code", department) else {
         throw DomainError(
           kind: .invalidArgument, code: "supervision.unknown_department", arguments: [String(department.prefix(64))],
           field: "department_code")
@@ -147,7 +147,8 @@ extension BanjieStore {
   /// state machine decide, recomputes the colour and audits, in one transaction.
   public func transitionSupervision(
     number: String, action: SupervisionAction, change: SupervisionChange, expectedVersion: Int64?, actor: Actor,
-    authorize: @Sendable (SupervisionRecord) throws -> Void, clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
+    authorize: @escaping @Sendable (SupervisionRecord) throws -> Void, clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock,
+    now: Date,
     key: IdempotencyKey?
   ) async throws -> SupervisionView {
     try await self.write(
@@ -155,7 +156,7 @@ extension BanjieStore {
     ) { db in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
-      guard var record = try SupervisionRecord.filter(Column("number") == number).fetchOne(db) else {
+      guard var record = try SupervisionRecord.one(db, "number", number) else {
         throw Self.supervisionNotFound(number)
       }
       try authorize(record)
@@ -200,7 +201,7 @@ extension BanjieStore {
 
   public func supervision(number: String, clock: SLAClock, now: Date) async throws -> SupervisionView? {
     try await self.pool.read { db in
-      guard let record = try SupervisionRecord.filter(Column("number") == number).fetchOne(db) else { return nil }
+      guard let record = try SupervisionRecord.one(db, "number", number) else { return nil }
       return try Self.supervisionView(db, record, clock: clock, now: now)
     }
   }
@@ -269,13 +270,13 @@ extension BanjieStore {
   public func sweepSupervision(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws
     -> [AlertRecord]
   {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
       var alerts: [AlertRecord] = []
       let open = try SupervisionRecord.fetchAll(
-        db,
-        sql: "SELECT * FROM supervision_orders WHERE state = ? AND (colour != ? OR escalated_at IS NULL) ORDER BY number",
+        db.cachedStatement(
+          sql: "SELECT * FROM supervision_orders WHERE state = ? AND (colour != ? OR escalated_at IS NULL) ORDER BY number"),
         arguments: [SupervisionState.open.rawValue, SLAColour.red.rawValue])
       for var record in open {
         let status = try clock.status(of: record.timedWork, now: now)
@@ -351,7 +352,7 @@ extension BanjieStore {
 
   static func supervisionView(_ db: Database, _ record: SupervisionRecord, clock: SLAClock, now: Date) throws -> SupervisionView {
     let departmentName =
-      try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.departmentCode])
+      try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [record.departmentCode])
       ?? record.departmentCode
     let sla: SLAStatusSnapshot? =
       record.state == .closed ? nil : SLAStatusSnapshot(try clock.status(of: record.timedWork, now: now), at: now)

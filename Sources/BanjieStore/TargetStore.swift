@@ -79,7 +79,7 @@ extension BanjieStore {
   /// "target.red" alerts (to the unit) when a target turns yellow or red; a target back on
   /// track turns green silently. Each change is in the audit log.
   public func sweepTargets(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord] {
-    try await self.pool.write { db in
+    try await self.commits.write { db in
       let clock = currentClock()
       let today = clock.calendar.localDate(of: now)
       guard AnnualTargetRules.years.contains(today.year) else { return [] }
@@ -120,16 +120,17 @@ extension BanjieStore {
     if measure.isLiaisonMeasure {
       let known =
         try Bool.fetchOne(
-          db,
-          sql:
-            "SELECT EXISTS (SELECT 1 FROM liaison_units WHERE name = ?) OR EXISTS (SELECT 1 FROM enterprise_liaisons WHERE organization = ?)",
+          db.cachedStatement(
+            sql:
+              "SELECT EXISTS (SELECT 1 FROM liaison_units WHERE name = ?) OR EXISTS (SELECT 1 FROM enterprise_liaisons WHERE organization = ?)"
+          ),
           arguments: [unit, unit]) ?? false
       guard known else {
         throw DomainError(
           kind: .invalidArgument, code: "target.unknown_liaison_unit", arguments: [String(unit.prefix(64))], field: "department")
       }
     } else {
-      guard try DepartmentRecord.exists(db, key: unit) else {
+      guard try DepartmentRecord.present(db, "code", unit) else {
         throw DomainError(
           kind: .invalidArgument, code: "target.unknown_department", arguments: [String(unit.prefix(64))], field: "department")
       }
@@ -144,7 +145,9 @@ extension BanjieStore {
       base == 0 ? nil : (record.measure.isPercentage ? Double(count) * 100 / Double(base) : Double(count) / 100 / Double(base))
     let name =
       record.measure.isLiaisonMeasure
-      ? record.unit : (try String.fetchOne(db, sql: "SELECT name FROM departments WHERE code = ?", arguments: [record.unit]) ?? record.unit)
+      ? record.unit
+      : (try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [record.unit])
+        ?? record.unit)
     return TargetProgressRow(
       record: record, unitName: name, count: count, base: base,
       evaluation: AnnualTargetRules.evaluate(measure: record.measure, target: record.target, actual: actual, progress: progress))

@@ -151,6 +151,7 @@ struct SubmitBenchmark: AsyncParsableCommand {
 
           _ = await runSubmitLoad(services: services, request: request, keys: keys, concurrency: self.concurrency, duration: warmup)
           let cpu0 = processCPUSeconds(pid: serverPID) ?? 0
+          let commits0 = assembly.environment.store.groupCommitFigures
           var sample = await runSubmitLoad(
             services: services, request: request, keys: keys, concurrency: self.concurrency, duration: measured)
           sample.serverCPU = (processCPUSeconds(pid: serverPID) ?? 0) - cpu0
@@ -160,6 +161,12 @@ struct SubmitBenchmark: AsyncParsableCommand {
               round, self.concurrency, sample.callsPerSecond, formatMicros(Percentiles(sample.latencies).value(50)),
               formatMicros(Percentiles(sample.latencies).value(99)),
               sample.errors > 0 ? ", \(sample.errors) errors (\(sample.firstError ?? ""))" : ""))
+          let commits1 = assembly.environment.store.groupCommitFigures
+          let batches = commits1.batches - commits0.batches
+          progress(
+            String(
+              format: "  round %d, group commit: %d transactions, %.1f mutations per transaction on average, largest %d so far",
+              round, batches, Double(commits1.mutations - commits0.mutations) / Double(max(1, batches)), commits1.largest))
           submits.append(sample)
         }
         let store = assembly.environment.store

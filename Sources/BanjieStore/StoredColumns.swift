@@ -1,0 +1,190 @@
+import BanjieCore
+import Foundation
+import GRDB
+
+// The columns of the rows every case mutation writes (cases, case_events), named explicitly:
+// GRDB's Codable path converts every property name to snake case and formats every date with a
+// DateFormatter on every call (docs/PERFORMANCE.md, "The write path"). The stored text is exactly
+// what the Codable path writes, so rows written either way read alike (StoredColumnsTests).
+
+/// A date as GRDB stores it: "yyyy-MM-dd HH:mm:ss.SSS" in UTC, made by arithmetic.
+struct StoredDate: DatabaseValueConvertible {
+  var date: Date
+  init(_ date: Date) { self.date = date }
+
+  var databaseValue: DatabaseValue { Self.text(self.date).databaseValue }
+
+  static func fromDatabaseValue(_ dbValue: DatabaseValue) -> StoredDate? { Date.fromDatabaseValue(dbValue).map(StoredDate.init) }
+
+  /// GRDB's text of `date` (its DateFormatter rounds to the nearest millisecond).
+  static func text(_ date: Date) -> String {
+    let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
+    return AuditLog.utcText(milliseconds: milliseconds, dateTimeSeparator: " ", suffix: "")
+  }
+}
+
+extension Optional where Wrapped == Date {
+  var stored: StoredDate? { self.map(StoredDate.init) }
+}
+
+/// JSON columns as GRDB's Codable path writes them (its `databaseJSONEncoder`: sorted keys).
+enum StoredJSON {
+  static let encoder: JSONEncoder = {
+    let encoder = JSONEncoder()
+    encoder.dataEncodingStrategy = .base64
+    encoder.dateEncodingStrategy = .millisecondsSince1970
+    encoder.nonConformingFloatEncodingStrategy = .throw
+    encoder.outputFormatting = .sortedKeys
+    return encoder
+  }()
+  static let decoder: JSONDecoder = {
+    let decoder = JSONDecoder()
+    decoder.dataDecodingStrategy = .base64
+    decoder.dateDecodingStrategy = .millisecondsSince1970
+    return decoder
+  }()
+
+  static func text(_ strings: [String]) throws -> String {
+    strings.isEmpty ? "[]" : String(decoding: try Self.encoder.encode(strings), as: UTF8.self)
+  }
+
+  static func strings(_ value: DatabaseValue) throws -> [String] {
+    switch value.storage {
+    case .string(let text):
+      if text == "[]" { return [] }
+      return try Self.decoder.decode([String].self, from: Data(text.utf8))
+    case .blob(let data): return try Self.decoder.decode([String].self, from: data)
+    case .null: return []
+    default: throw DatabaseError(message: "a JSON array column holds a number")
+    }
+  }
+}
+
+extension Row {
+  /// A column's raw value as a case of `T`, or a clear error naming the column.
+  func value<T: RawRepresentable>(_ column: String, as: T.Type) throws -> T where T.RawValue == String {
+    guard let raw: String = self[column] else { throw DatabaseError(message: "column \(column) is missing or NULL") }
+    guard let value = T(rawValue: raw) else { throw DatabaseError(message: "column \(column) holds an unknown value '\(raw)'") }
+    return value
+  }
+
+  func optionalValue<T: RawRepresentable>(_ column: String, as: T.Type) throws -> T? where T.RawValue == String {
+    guard let raw: String = self[column] else { return nil }
+    guard let value = T(rawValue: raw) else { throw DatabaseError(message: "column \(column) holds an unknown value '\(raw)'") }
+    return value
+  }
+}
+
+extension CaseRecord {
+  public init(row: Row) throws {
+    self.init(
+      id: row["id"], number: try row.decode(forColumn: "number"), itemCode: try row.decode(forColumn: "item_code"),
+      departmentCode: try row.decode(forColumn: "department_code"),
+      window: try row.decode(forColumn: "window"), applicant: try row.decode(forColumn: "applicant"),
+      enterpriseUscc: row["enterprise_uscc"],
+      state: try row.value("state", as: CaseState.self), outcome: try row.optionalValue("outcome", as: CaseOutcome.self),
+      version: try row.decode(forColumn: "version"), receivedAt: try row.decode(forColumn: "received_at"),
+      receivedDay: try row.decode(forColumn: "received_day"), intakeDueAt: row["intake_due_at"],
+      acceptedAt: row["accepted_at"], deemedAccepted: try row.decode(forColumn: "deemed_accepted"),
+      limitValue: try row.decode(forColumn: "limit_value"),
+      limitUnit: try row.value("limit_unit", as: ServiceItemRecord.LimitUnit.self), dueAt: row["due_at"],
+      colour: try row.optionalValue("colour", as: SLAColour.self), suspendedSince: row["suspended_since"],
+      completedAt: row["completed_at"], deliveredAt: row["delivered_at"],
+      missingMaterials: try StoredJSON.strings(row["missing_materials"] ?? .null), lastNote: try row.decode(forColumn: "last_note"),
+      receivedBy: try row.decode(forColumn: "received_by"), updatedAt: try row.decode(forColumn: "updated_at"), oneDay: row["one_day"],
+      handlingSeconds: row["handling_seconds"],
+      handlingBucket: row["handling_bucket"], colourChangesAt: row["colour_changes_at"], township: row["township"] ?? "")
+  }
+
+  public func encode(to container: inout PersistenceContainer) throws {
+    container["id"] = self.id
+    container["number"] = self.number
+    container["item_code"] = self.itemCode
+    container["department_code"] = self.departmentCode
+    container["window"] = self.window
+    container["applicant"] = self.applicant
+    container["enterprise_uscc"] = self.enterpriseUscc
+    container["state"] = self.state.rawValue
+    container["outcome"] = self.outcome?.rawValue
+    container["version"] = self.version
+    container["received_at"] = StoredDate(self.receivedAt)
+    container["received_day"] = self.receivedDay
+    container["intake_due_at"] = self.intakeDueAt.stored
+    container["accepted_at"] = self.acceptedAt.stored
+    container["deemed_accepted"] = self.deemedAccepted
+    container["limit_value"] = self.limitValue
+    container["limit_unit"] = self.limitUnit.rawValue
+    container["due_at"] = self.dueAt.stored
+    container["colour"] = self.colour?.rawValue
+    container["suspended_since"] = self.suspendedSince.stored
+    container["completed_at"] = self.completedAt.stored
+    container["delivered_at"] = self.deliveredAt.stored
+    container["missing_materials"] = try StoredJSON.text(self.missingMaterials)
+    container["last_note"] = self.lastNote
+    container["received_by"] = self.receivedBy
+    container["updated_at"] = StoredDate(self.updatedAt)
+    container["one_day"] = self.oneDay
+    container["handling_seconds"] = self.handlingSeconds
+    container["handling_bucket"] = self.handlingBucket
+    container["colour_changes_at"] = self.colourChangesAt.stored
+    container["township"] = self.township
+  }
+}
+
+extension CaseRecord {
+  /// A new case in one statement, with the columns CaseRecord does not hold (受理渠道, 首问负责,
+  /// the rating code): an UPDATE after the INSERT would run the dashboard triggers twice.
+  /// Returns the new row's id.
+  func insertNew(_ db: Database, channel: CaseChannel, responsible actor: Actor, ratingCode: String) throws -> Int64 {
+    try db.cachedStatement(
+      sql: """
+        INSERT INTO cases (number, item_code, department_code, window, applicant, enterprise_uscc, state, outcome, version,
+          received_at, received_day, intake_due_at, accepted_at, deemed_accepted, limit_value, limit_unit, due_at, colour,
+          suspended_since, completed_at, delivered_at, missing_materials, last_note, received_by, updated_at, one_day,
+          handling_seconds, handling_bucket, colour_changes_at, township, channel, first_responder_org, first_responder_person,
+          responsible_org, responsible_person, rating_code)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        """
+    ).execute(arguments: [
+      self.number, self.itemCode, self.departmentCode, self.window, self.applicant, self.enterpriseUscc, self.state.rawValue,
+      self.outcome?.rawValue, self.version, StoredDate(self.receivedAt), self.receivedDay, self.intakeDueAt.stored,
+      self.acceptedAt.stored, self.deemedAccepted, self.limitValue, self.limitUnit.rawValue, self.dueAt.stored,
+      self.colour?.rawValue, self.suspendedSince.stored, self.completedAt.stored, self.deliveredAt.stored,
+      try StoredJSON.text(self.missingMaterials), self.lastNote, self.receivedBy, StoredDate(self.updatedAt), self.oneDay,
+      self.handlingSeconds, self.handlingBucket, self.colourChangesAt.stored, self.township, channel.rawValue,
+      actor.organization, actor.person, actor.organization, actor.person, ratingCode,
+    ])
+    return db.lastInsertedRowID
+  }
+}
+
+extension CaseEventRecord {
+  public func encode(to container: inout PersistenceContainer) throws {
+    container["id"] = self.id
+    container["case_id"] = self.caseId
+    container["seq"] = self.seq
+    container["at"] = StoredDate(self.at)
+    container["action"] = self.action
+    container["from_state"] = self.fromState?.rawValue
+    container["to_state"] = self.toState.rawValue
+    container["actor_role"] = self.actorRole
+    container["actor_organization"] = self.actorOrganization
+    container["actor_person"] = self.actorPerson
+    container["note"] = self.note
+  }
+}
+
+extension ServiceItemRecord {
+  public init(row: Row) throws {
+    let steps = try StoredJSON.strings(row["proxy_steps"] ?? .null).map { raw in
+      guard let step = ProxyStep(rawValue: raw) else { throw DatabaseError(message: "column proxy_steps holds an unknown step '\(raw)'") }
+      return step
+    }
+    self.init(
+      code: try row.decode(forColumn: "code"), name: try row.decode(forColumn: "name"),
+      departmentCode: try row.decode(forColumn: "department_code"), kind: try row.value("kind", as: Kind.self),
+      promisedLimit: try row.decode(forColumn: "promised_limit"), limitUnit: try row.value("limit_unit", as: LimitUnit.self),
+      legalLimitDays: try row.decode(forColumn: "legal_limit_days"), materials: try StoredJSON.strings(row["materials"] ?? .null),
+      allowsMinorPending: try row.decode(forColumn: "allows_minor_pending"), proxySteps: steps)
+  }
+}

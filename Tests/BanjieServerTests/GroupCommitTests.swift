@@ -1,0 +1,214 @@
+import BanjieCore
+import Foundation
+import GRDB
+import Synchronization
+import Testing
+
+@testable import BanjieStore
+
+/// Group commit (docs/ARCHITECTURE.md, "The write path"): mutations queued while the writer is busy
+/// share one transaction, each in its own savepoint.
+@Suite("Group commit")
+struct GroupCommitTests {
+  static let clerk = Actor(role: .clerk, organization: "SCJGJ", person: "张伟", certificateSerial: "0A")
+  static let now = Date(timeIntervalSince1970: 1_764_554_400)  // 2025-12-01 10:00 in Beijing, a Monday
+
+  static func withCatalog(_ body: (BanjieStore, SLAClock) async throws -> Void) async throws {
+    try await StoreTests.withStore { store in
+      _ = try await store.importCatalog(
+        departments: [DepartmentRecord(code: "SCJGJ", name: "市场监管局")],
+        items: [
+          ServiceItemRecord(
+            code: "SCJGJ-002", name: "个体工商户登记", departmentCode: "SCJGJ", kind: .promised, promisedLimit: 1,
+            limitUnit: .workingDays, legalLimitDays: 15, materials: ["身份证"], allowsMinorPending: false)
+        ], actor: .system, now: Self.now)
+      try await body(store, try SLAClock(calendar: try await store.loadCalendar()))
+    }
+  }
+
+  static func submit(_ store: BanjieStore, clock: SLAClock, item: String = "SCJGJ-002", key: String?) async throws -> CaseView {
+    try await store.submitCase(
+      NewCase(itemCode: item, applicant: "王小二", enterpriseUSCC: nil, window: "A03", note: ""), regionCode: "370830",
+      actor: Self.clerk, authorize: { _, _ in }, clock: clock, now: Self.now,
+      key: key.map { IdempotencyKey(caller: "clerk:SCJGJ:张伟", key: $0) })
+  }
+
+  static func outcome<T: Sendable>(_ body: @Sendable () async throws -> T) async -> Result<T, any Error> {
+    do { return .success(try await body()) } catch { return .failure(error) }
+  }
+
+  /// Holds GRDB's writer with a mutation that waits until `count` more mutations are queued
+  /// behind it, so that those form the next batch together.
+  static func holdWriter(_ store: BanjieStore, until count: Int) async throws -> Task<Void, any Error> {
+    let holding = Task {
+      try await store.commits.write { _ in
+        // On the writer's own queue (not the cooperative pool): waits for the others to queue.
+        let deadline = Date().addingTimeInterval(240)
+        while store.commits.state.withLock({ $0.queue.count }) < count && Date() < deadline { usleep(1000) }
+      }
+    }
+    // The holder is running once the queue is being drained.
+    let deadline = Date().addingTimeInterval(240)
+    while !store.commits.state.withLock({ $0.draining }) && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
+    return holding
+  }
+
+  @Test("a batch: a refused mutation and a stale version fail alone, a key used twice creates one case, the rest commit in order")
+  func mixedBatch() async throws {
+    try await Self.withCatalog { store, clock in
+      let existing = try await Self.submit(store, clock: clock, key: "first")
+      let batchesBefore = store.commits.figures.batches
+      let holder = try await Self.holdWriter(store, until: 6)
+
+      async let a = Self.submit(store, clock: clock, key: "k1")
+      try await Task.sleep(for: .milliseconds(20))
+      async let bad = Self.outcome { try await Self.submit(store, clock: clock, item: "NO-SUCH-ITEM", key: "k2") }
+      try await Task.sleep(for: .milliseconds(20))
+      async let again = Self.submit(store, clock: clock, key: "k1")
+      try await Task.sleep(for: .milliseconds(20))
+      async let accepted = store.transition(
+        number: existing.record.number, action: .accept, expectedVersion: 1, actor: Self.clerk, authorize: { _, _ in .handler },
+        clock: clock, now: Self.now, key: nil)
+      try await Task.sleep(for: .milliseconds(20))
+      async let stale = Self.outcome {
+        try await store.transition(
+          number: existing.record.number, action: .accept, expectedVersion: 1, actor: Self.clerk, authorize: { _, _ in .handler },
+          clock: clock, now: Self.now, key: nil)
+      }
+      try await Task.sleep(for: .milliseconds(20))
+      async let b = Self.submit(store, clock: clock, key: "k3")
+
+      let (first, second, refused, acceptedView, staleResult, third) = try await (a, again, bad, accepted, stale, b)
+      try await holder.value
+
+      // The six queued behind the holder went in one batch.
+      let figures = store.commits.figures
+      #expect(figures.largest >= 6)
+      #expect(figures.batches - batchesBefore == 2)
+
+      #expect(first.record.number == second.record.number)
+      #expect(third.record.number != first.record.number)
+      #expect(acceptedView.record.state == .accepted)
+      switch refused {
+      case .success: Issue.record("an unknown item was accepted")
+      case .failure(let error): #expect((error as? DomainError)?.code == "case.unknown_item")
+      }
+      switch staleResult {
+      case .success: Issue.record("a stale version was accepted")
+      case .failure(let error): #expect((error as? DomainError)?.code == "case.version_conflict")
+      }
+
+      let rows = try await store.pool.read { db in
+        try Row.fetchAll(db, sql: "SELECT action, entity_id FROM audit_log WHERE action LIKE 'case.%' ORDER BY id")
+          .map { "\($0["action"] as String) \($0["entity_id"] as String)" }
+      }
+      // Each mutation that committed has its audit row, in the order they were queued.
+      #expect(
+        rows == [
+          "case.receive \(existing.record.number)", "case.receive \(first.record.number)", "case.accept \(existing.record.number)",
+          "case.receive \(third.record.number)",
+        ])
+      let cases = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") }
+      #expect(cases == 3)
+      #expect(try await store.verifyAudit().ok)
+      #expect(try await store.dashboardAggregateDifferences() == [])
+    }
+  }
+
+  @Test("a COMMIT the database refuses fails every caller of the batch, writes nothing of it, and the next batch starts clean")
+  func commitRefused() async throws {
+    try await Self.withCatalog { store, clock in
+      let holder = try await Self.holdWriter(store, until: 2)
+      async let good = Self.outcome { try await Self.submit(store, clock: clock, key: "lost") }
+      try await Task.sleep(for: .milliseconds(20))
+      // A foreign key checked only at COMMIT: the shared COMMIT fails.
+      async let poison = Self.outcome {
+        try await store.commits.write { db in
+          try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+          try db.execute(
+            sql: """
+              INSERT INTO case_events (case_id, seq, at, action, to_state, actor_role, actor_organization, actor_person, note)
+              VALUES (999999, 1, '2025-12-01 02:00:00.000', 'receive', 'RECEIVED', 'clerk', 'SCJGJ', '张伟', '')
+              """)
+        }
+      }
+      let (goodResult, poisonResult) = await (good, poison)
+      try await holder.value
+      for result in [goodResult.map { _ in () }, poisonResult] {
+        switch result {
+        case .success: Issue.record("a mutation of a batch whose COMMIT failed was answered as written")
+        case .failure(let error): #expect(error is GroupCommitFailure, "\(error)")
+        }
+      }
+      let counts = try await store.pool.read { db in
+        (
+          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases"),
+          try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM idempotency WHERE key = 'lost'")
+        )
+      }
+      #expect(counts.0 == 0)
+      #expect(counts.1 == 0)
+      // The next batch starts clean, and the key that was lost can be used again.
+      let retried = try await Self.submit(store, clock: clock, key: "lost")
+      #expect(retried.record.state == .received)
+      #expect(try await store.verifyAudit().ok)
+      #expect(try await store.dashboardAggregateDifferences() == [])
+    }
+  }
+
+  @Test("the audit detail is written byte for byte as JSONEncoder with sorted keys writes it")
+  func canonicalDetail() throws {
+    var generator = AuditTimestampTests.Generator(state: 1_8)
+    // Keys as the source writes them; values anything a caller may send, control characters,
+    // quotes, backslashes, slashes, Chinese and emoji included.
+    let keyAlphabet = Array("abcdefghijklmnopqrstuvwxyz_0123456789")
+    let valueScalars: [Unicode.Scalar] =
+      (0..<0x80).compactMap(Unicode.Scalar.init) + ["汶", "上", "县", "é", "\u{2028}", "\u{FEFF}", "😀", "\u{7F}", "\u{85}"]
+    for round in 0..<20_000 {
+      var detail: [String: String] = [:]
+      for _ in 0..<Int.random(in: 0...5, using: &generator) {
+        let key = String((0..<Int.random(in: 1...12, using: &generator)).map { _ in keyAlphabet.randomElement(using: &generator) ?? "a" })
+        var value = String.UnicodeScalarView()
+        for _ in 0..<Int.random(in: 0...16, using: &generator) { value.append(valueScalars.randomElement(using: &generator) ?? "a") }
+        detail[key] = String(value)
+      }
+      let expected = String(decoding: try AuditLog.canonicalEncoder.encode(detail), as: UTF8.self)
+      #expect(AuditLog.canonicalJSON(detail) == expected, "round \(round)")
+    }
+  }
+
+  @Test("a date is stored as GRDB stores it, and a case row reads back as it was written")
+  func storedColumns() async throws {
+    var generator = AuditTimestampTests.Generator(state: 18)
+    for _ in 0..<20_000 {
+      let microseconds = Int64.random(in: 0...4_102_444_800_000_000, using: &generator)
+      let date = Date(timeIntervalSince1970: Double(microseconds) / 1_000_000)
+      #expect(StoredDate(date).databaseValue == date.databaseValue, "\(microseconds) µs")
+    }
+    try await Self.withCatalog { store, clock in
+      let view = try await Self.submit(store, clock: clock, key: nil)
+      var record = view.record
+      record.missingMaterials = ["身份证", "a/b \"c\""]
+      record.colour = .yellow
+      record.dueAt = Self.now.addingTimeInterval(3600.123)
+      let written = record
+      try await store.pool.write { db in try written.update(db) }
+      let read = try await store.pool.read { db in try CaseRecord.one(db, "number", written.number) }
+      #expect(read?.withMillisecondDates == written.withMillisecondDates)
+    }
+  }
+}
+
+extension CaseRecord {
+  /// The record with its dates to the millisecond, as they are stored.
+  fileprivate var withMillisecondDates: CaseRecord {
+    func ms(_ date: Date) -> Date { Date(timeIntervalSince1970: Double(Int64((date.timeIntervalSince1970 * 1000).rounded())) / 1000) }
+    var copy = self
+    copy.receivedAt = ms(copy.receivedAt)
+    copy.updatedAt = ms(copy.updatedAt)
+    copy.dueAt = copy.dueAt.map(ms)
+    copy.intakeDueAt = copy.intakeDueAt.map(ms)
+    copy.colourChangesAt = copy.colourChangesAt.map(ms)
+    return copy
+  }
+}
