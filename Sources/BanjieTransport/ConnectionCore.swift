@@ -21,7 +21,6 @@ final class ConnectionCore: Sendable {
   typealias Actions = ConnectionActions<Waiter>
 
   let role: Role
-  let local: ConnectionSettings
   let config: TransportConfig
   let channel: any Channel
   let logger: Logger
@@ -52,7 +51,6 @@ final class ConnectionCore: Sendable {
     onUnusable: (@Sendable () -> Void)? = nil
   ) {
     self.role = role
-    self.local = config.settings
     self.config = config
     self.channel = channel
     self.logger = logger

@@ -10,8 +10,8 @@ struct GoAwayRaceTests {
   @Test("GOAWAY between reserving a slot and opening the stream: the open fails UNAVAILABLE and sends nothing")
   func goAwayWhileOpening() {
     var machine = TestMachine.started(.client)
-    let result1 = machine.requestSlot()
-    #expect(result1 == .reserved)
+    let slot = machine.requestSlot()
+    #expect(slot == .reserved)
     let goAway = machine.receive(.goAway(lastStreamID: 0, code: .noError, message: "certificate revoked"))
     #expect(goAway.unusable)
     #expect(goAway.closeWhenFlushed, "no stream in flight: the connection closes")
@@ -22,8 +22,8 @@ struct GoAwayRaceTests {
       return
     }
     #expect(error.code == .unavailable)
-    let result2 = machine.written()
-    #expect(result2.isEmpty)
+    let writtenFrames = machine.written()
+    #expect(writtenFrames.isEmpty)
     guard case .failed(let refused) = machine.requestSlot() else {
       Issue.record("a slot on a connection going away")
       return
@@ -45,8 +45,8 @@ struct GoAwayRaceTests {
       #expect(ended.error?.code == .unavailable)
       #expect(ended.error?.message == "the server is going away (server is shutting down); the call was not processed")
     }
-    let result3 = machine.written()
-    #expect(result3.resets.map(\.0) == [5, 7])
+    let writtenFrames = machine.written()
+    #expect(writtenFrames.resets.map(\.0) == [5, 7])
     #expect(machine.streams.keys.sorted() == [1, 3])
     // The last of them ending closes the connection.
     _ = machine.receive(.trailers(streamID: 1, TrailersPayload(code: 0)))
@@ -88,11 +88,11 @@ struct GoAwayRaceTests {
     #expect(resets.first?.2 == "the server is shutting down; the call was not processed")
     // The stream below goes on, and its end closes the connection.
     #expect(machine.streams[1] != nil)
-    let result4 = machine.writeTrailers(streamID: 1, TrailersPayload(code: 0))
-    #expect(result4.closeWhenFlushed)
+    let afterTrailers = machine.writeTrailers(streamID: 1, TrailersPayload(code: 0))
+    #expect(afterTrailers.closeWhenFlushed)
     // A second GOAWAY is not sent.
-    let result5 = machine.beginDraining(code: .noError, message: "again")
-    #expect(result5.effects.isEmpty)
+    let drainingAgain = machine.beginDraining(code: .noError, message: "again")
+    #expect(drainingAgain.effects.isEmpty)
   }
 
   @Test("draining with no stream open closes at once")
@@ -116,8 +116,8 @@ struct GoAwayRaceTests {
   @Test("the connection failing ends every stream and slot waiter with its error, after one GOAWAY")
   func failEndsEverything() {
     var machine = TestMachine.started(.client, peer: [Setting(id: Setting.maxConcurrentStreamsID, value: 1)])
-    let result6 = machine.openClientStream()
-    #expect(result6 == 1)
+    let streamID = machine.openClientStream()
+    #expect(streamID == 1)
     guard case .wait(let id) = machine.requestSlot() else {
       Issue.record("a slot beyond MAX_CONCURRENT_STREAMS")
       return
@@ -130,10 +130,10 @@ struct GoAwayRaceTests {
     #expect(actions.ended.map(\.streamID) == [1])
     #expect(actions.ended.first?.error?.message == error.message)
     #expect(actions.failed.map(\.0) == [TestWaiter(id: 9)])
-    let result7 = machine.written()
-    #expect(result7.goAways.map(\.1) == [.protocolError])
-    let result8 = machine.fail(error: error, goAway: (.protocolError, "x"))
-    #expect(result8.effects.isEmpty, "closed once")
+    let writtenFrames = machine.written()
+    #expect(writtenFrames.goAways.map(\.1) == [.protocolError])
+    let failingAgain = machine.fail(error: error, goAway: (.protocolError, "x"))
+    #expect(failingAgain.effects.isEmpty, "closed once")
   }
 }
 
@@ -141,8 +141,8 @@ struct GoAwayRaceTests {
 struct StreamSlotTests {
   static func full() -> TestMachine {
     var machine = TestMachine.started(.client, peer: [Setting(id: Setting.maxConcurrentStreamsID, value: 1)])
-    let result9 = machine.requestSlot()
-    #expect(result9 == .reserved)
+    let slot = machine.requestSlot()
+    #expect(slot == .reserved)
     return machine
   }
 
@@ -153,8 +153,8 @@ struct StreamSlotTests {
       Issue.record("not waiting")
       return
     }
-    let result10 = machine.cancelSlotWaiter(id: id)
-    #expect(result10.effects.isEmpty)
+    let cancellation = machine.cancelSlotWaiter(id: id)
+    #expect(cancellation.effects.isEmpty)
     let registered = machine.registerSlotWaiter(id: id, TestWaiter(id: 1))
     #expect(registered.resumed.isEmpty)
     #expect(registered.failed.count == 1)
@@ -162,11 +162,11 @@ struct StreamSlotTests {
     machine.forgetSlotWaiter(id: id)
     #expect(machine.cancelledWaiters.isEmpty)
     // The slot is still the first call's: releasing it leaves one free for a new call.
-    let result11 = machine.releaseSlot()
-    #expect(result11.resumed.isEmpty)
+    let release = machine.releaseSlot()
+    #expect(release.resumed.isEmpty)
     #expect(machine.reservedSlots == 0)
-    let result12 = machine.requestSlot()
-    #expect(result12 == .reserved)
+    let slot = machine.requestSlot()
+    #expect(slot == .reserved)
   }
 
   @Test("a waiter cancelled after it registers fails at once; a freed slot goes to no one")
@@ -176,15 +176,15 @@ struct StreamSlotTests {
       Issue.record("not waiting")
       return
     }
-    let result13 = machine.registerSlotWaiter(id: id, TestWaiter(id: 1))
-    #expect(result13.effects.isEmpty)
+    let registration = machine.registerSlotWaiter(id: id, TestWaiter(id: 1))
+    #expect(registration.effects.isEmpty)
     let cancelled = machine.cancelSlotWaiter(id: id)
     #expect(cancelled.failed.map(\.0) == [TestWaiter(id: 1)])
     #expect(cancelled.failed.first?.1 is CancellationError)
-    let result14 = machine.releaseSlot()
-    #expect(result14.resumed.isEmpty)
-    let result15 = machine.requestSlot()
-    #expect(result15 == .reserved)
+    let release = machine.releaseSlot()
+    #expect(release.resumed.isEmpty)
+    let slot = machine.requestSlot()
+    #expect(slot == .reserved)
   }
 
   @Test("a cancellation after the waiter got its slot changes nothing")
@@ -195,10 +195,10 @@ struct StreamSlotTests {
       return
     }
     _ = machine.registerSlotWaiter(id: id, TestWaiter(id: 1))
-    let result16 = machine.releaseSlot()
-    #expect(result16.resumed == [TestWaiter(id: 1)])
-    let result17 = machine.cancelSlotWaiter(id: id)
-    #expect(result17.effects.isEmpty)
+    let release = machine.releaseSlot()
+    #expect(release.resumed == [TestWaiter(id: 1)])
+    let cancellation = machine.cancelSlotWaiter(id: id)
+    #expect(cancellation.effects.isEmpty)
     machine.forgetSlotWaiter(id: id)
     #expect(machine.reservedSlots == 1, "the waiter holds the slot")
   }
@@ -206,16 +206,16 @@ struct StreamSlotTests {
   @Test("waiters get slots in arrival order as streams end")
   func order() throws {
     var machine = TestMachine.started(.client, peer: [Setting(id: Setting.maxConcurrentStreamsID, value: 1)])
-    let result18 = machine.openClientStream()
-    #expect(result18 == 1)
+    let streamID = machine.openClientStream()
+    #expect(streamID == 1)
     for n in 1...2 {
       guard case .wait(let id) = machine.requestSlot() else { throw CancellationError() }
       _ = machine.registerSlotWaiter(id: id, TestWaiter(id: n))
     }
     let first = machine.receive(.trailers(streamID: 1, TrailersPayload(code: 0)))
     #expect(first.resumed == [TestWaiter(id: 1)])
-    let result19 = machine.releaseSlot()
-    #expect(result19.resumed == [TestWaiter(id: 2)])
+    let release = machine.releaseSlot()
+    #expect(release.resumed == [TestWaiter(id: 2)])
   }
 
   @Test("a waiter that registers after the connection went away fails UNAVAILABLE")
@@ -255,10 +255,10 @@ struct DeadlineTests {
     #expect(trailers.message == "deadline of 250 ms exceeded")
     #expect(machine.streams[1] == nil)
     // The handler's later writes are dropped.
-    let result20 = machine.writeTrailers(streamID: 1, TrailersPayload(code: 0))
-    #expect(result20.effects.isEmpty)
-    let result21 = machine.written()
-    #expect(result21.isEmpty)
+    let afterTrailers = machine.writeTrailers(streamID: 1, TrailersPayload(code: 0))
+    #expect(afterTrailers.effects.isEmpty)
+    let writtenFrames = machine.written()
+    #expect(writtenFrames.isEmpty)
   }
 
   @Test("a deadline that fires after the status went out does nothing")
@@ -267,17 +267,17 @@ struct DeadlineTests {
     _ = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath, timeoutMicroseconds: 1_000), endStream: true))
     _ = machine.writeTrailers(streamID: 1, TrailersPayload(code: 0))
     _ = machine.written()
-    let result22 = machine.deadlineExpired(streamID: 1, timeoutMicroseconds: 1_000)
-    #expect(result22.effects.isEmpty)
-    let result23 = machine.written()
-    #expect(result23.isEmpty)
+    let expiry = machine.deadlineExpired(streamID: 1, timeoutMicroseconds: 1_000)
+    #expect(expiry.effects.isEmpty)
+    let writtenFrames = machine.written()
+    #expect(writtenFrames.isEmpty)
   }
 
   @Test("a request without a timeout arms no deadline")
   func noTimeout() {
     var machine = TestMachine.started(.server)
-    let result24 = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath), endStream: false))
-    #expect(result24.deadlines.isEmpty)
+    let received = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath), endStream: false))
+    #expect(received.deadlines.isEmpty)
   }
 }
 
@@ -290,16 +290,16 @@ struct TransportLimitTests {
     var machine = TestMachine.started(.server, config: config)
     machine.writabilityChanged(isWritable: false)
     for n in 0..<3 {
-      let result25 = machine.receive(.ping(ack: false, opaque: UInt64(n)))
-      #expect(result25.connectionError == nil)
+      let received = machine.receive(.ping(ack: false, opaque: UInt64(n)))
+      #expect(received.connectionError == nil)
     }
     let actions = machine.receive(.ping(ack: false, opaque: 3))
     #expect(actions.connectionError == .connection(.enhanceYourCalm, "peer is not reading: more than 3 control frames queued for it"))
     // A writable channel counts nothing.
     var writable = TestMachine.started(.server, config: config)
     for n in 0..<10 {
-      let result26 = writable.receive(.ping(ack: false, opaque: UInt64(n)))
-      #expect(result26.connectionError == nil)
+      let received2 = writable.receive(.ping(ack: false, opaque: UInt64(n)))
+      #expect(received2.connectionError == nil)
     }
   }
 
@@ -309,8 +309,8 @@ struct TransportLimitTests {
     config.maxQueuedControlFrames = 1
     var machine = TestMachine.started(.client, config: config)
     machine.writabilityChanged(isWritable: false)
-    let result27 = machine.receive(.settings(ack: false, []))
-    #expect(result27.connectionError == nil)
+    let received = machine.receive(.settings(ack: false, []))
+    #expect(received.connectionError == nil)
     #expect(
       machine.receive(.settings(ack: false, [])).connectionError
         == .connection(.enhanceYourCalm, "peer is not reading: more than 1 control frames queued for it"))
@@ -326,13 +326,13 @@ struct TransportLimitTests {
     if role == .server {
       _ = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath), endStream: false))
     } else {
-      let result28 = machine.openClientStream()
-      #expect(result28 == 1)
+      let streamID = machine.openClientStream()
+      #expect(streamID == 1)
     }
     let empty = Frame.message(streamID: 1, ByteBuffer(), endMessage: false, endStream: false)
     for _ in 0..<5 {
-      let result29 = machine.receive(empty)
-      #expect(result29.connectionError == nil)
+      let received = machine.receive(empty)
+      #expect(received.connectionError == nil)
     }
     let sixth = machine.receive(empty, at: machineEpoch + .seconds(9))
     if role == .server {
@@ -350,15 +350,15 @@ struct TransportLimitTests {
     _ = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath), endStream: false))
     let empty = Frame.message(streamID: 1, ByteBuffer(), endMessage: false, endStream: false)
     for _ in 0..<5 {
-      let result30 = machine.receive(empty)
-      #expect(result30.connectionError == nil)
+      let received = machine.receive(empty)
+      #expect(received.connectionError == nil)
     }
     for _ in 0..<5 {
-      let result31 = machine.receive(empty, at: machineEpoch + .seconds(10))
-      #expect(result31.connectionError == nil)
+      let received2 = machine.receive(empty, at: machineEpoch + .seconds(10))
+      #expect(received2.connectionError == nil)
     }
-    let result32 = machine.receive(empty, at: machineEpoch + .seconds(11))
-    #expect(result32.connectionError != nil)
+    let received3 = machine.receive(empty, at: machineEpoch + .seconds(11))
+    #expect(received3.connectionError != nil)
   }
 
   @Test("more streams reset by the client than maxPeerResetsPerWindow: GOAWAY ENHANCE_YOUR_CALM; resets at a deadline do not count")
@@ -390,8 +390,8 @@ struct TransportLimitTests {
     var machine = TestMachine.started(.client, config: config)
     for _ in 0..<3 {
       guard let id = machine.openClientStream() else { return }
-      let result33 = machine.receive(.rstStream(streamID: id, code: 1, message: ""))
-      #expect(result33.connectionError == nil)
+      let received = machine.receive(.rstStream(streamID: id, code: 1, message: ""))
+      #expect(received.connectionError == nil)
     }
   }
 
@@ -403,8 +403,8 @@ struct TransportLimitTests {
     _ = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath), endStream: false))
     _ = machine.written()
     machine.writabilityChanged(isWritable: false)
-    let result34 = machine.measured(bufferedInChannel: 900)
-    #expect(result34.connectionFailures.isEmpty)
+    let measurement = machine.measured(bufferedInChannel: 900)
+    #expect(measurement.connectionFailures.isEmpty)
     let (_, actions) = machine.startWrite(streamID: 1, ByteBuffer(repeating: 1, count: 200))
     let failures = actions.connectionFailures
     #expect(failures.count == 1)
@@ -493,25 +493,25 @@ struct OutboundBufferTests {
     #expect(trailers.drain == .immediate)
     let frames = machine.written()
     #expect(frames.count == 3)
-    let result35 = machine.drain()
-    #expect(result35.effects.isEmpty, "the delayed drain finds nothing")
+    let drained = machine.drain()
+    #expect(drained.effects.isEmpty, "the delayed drain finds nothing")
   }
 
   @Test("a client's half-close sets END_STREAM on its last MESSAGE still pending, else sends an empty MESSAGE")
   func endStream() {
     var machine = TestMachine.started(.client)
-    let result36 = machine.openClientStream()
-    #expect(result36 == 1)
+    let streamID = machine.openClientStream()
+    #expect(streamID == 1)
     _ = machine.startWrite(streamID: 1, ByteBuffer(bytes: [1]))
-    let result37 = machine.writeEndStream(streamID: 1)
-    #expect(result37.drain == .immediate)
+    let halfClose = machine.writeEndStream(streamID: 1)
+    #expect(halfClose.drain == .immediate)
     let frames = machine.written()
     #expect(frames.count == 2)
     #expect(frames.messages.map(\.3) == [true])
     #expect(machine.streams[1]?.state == .halfClosedLocal)
 
-    let result38 = machine.openClientStream()
-    #expect(result38 == 3)
+    let streamID2 = machine.openClientStream()
+    #expect(streamID2 == 3)
     _ = machine.startWrite(streamID: 3, ByteBuffer(bytes: [1]))
     _ = machine.written()
     _ = machine.writeEndStream(streamID: 3)
@@ -525,13 +525,13 @@ struct OutboundBufferTests {
   func metadataTwice() {
     var machine = TestMachine.started(.server)
     _ = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath), endStream: true))
-    let result39 = machine.writeResponseHeaders(streamID: 1, HeadersPayload())
-    #expect(result39.0 == nil)
-    let result40 = machine.writeResponseHeaders(streamID: 1, HeadersPayload())
-    #expect(result40.0?.message == "response metadata sent twice")
+    let headersWrite = machine.writeResponseHeaders(streamID: 1, HeadersPayload())
+    #expect(headersWrite.0 == nil)
+    let headersWrite2 = machine.writeResponseHeaders(streamID: 1, HeadersPayload())
+    #expect(headersWrite2.0?.message == "response metadata sent twice")
     _ = machine.writeTrailers(streamID: 1, TrailersPayload(code: 0))
-    let result41 = machine.writeResponseHeaders(streamID: 1, HeadersPayload())
-    #expect(result41.0?.code == .cancelled)
+    let headersWrite3 = machine.writeResponseHeaders(streamID: 1, HeadersPayload())
+    #expect(headersWrite3.0?.code == .cancelled)
   }
 
   @Test("TRAILERS too large for the peer keep the status and the start of the message")
@@ -557,17 +557,17 @@ struct OutboundBufferTests {
   func drainAfterClose() {
     var buffer = OutboundBuffer(maxQueuedBytes: 1_000, maxQueuedControlFrames: 10)
     buffer.append(.ping(ack: false, opaque: 1))
-    let result42 = buffer.requestDrain(.delayed, connectionClosed: true)
-    #expect(result42 == .idle)
-    let result43 = buffer.requestDrain(.immediate, connectionClosed: true)
-    #expect(result43 == .immediate)
-    let result44 = buffer.requestDrain(.immediate, connectionClosed: true)
-    #expect(result44 == .idle, "already scheduled")
-    let result45 = buffer.take()
-    #expect(result45 != nil)
-    let result46 = buffer.take()
-    #expect(result46 == nil)
-    let result47 = buffer.requestDrain(.immediate, connectionClosed: false)
-    #expect(result47 == .idle, "nothing pending")
+    let scheduled = buffer.requestDrain(.delayed, connectionClosed: true)
+    #expect(scheduled == .idle)
+    let scheduled2 = buffer.requestDrain(.immediate, connectionClosed: true)
+    #expect(scheduled2 == .immediate)
+    let scheduled3 = buffer.requestDrain(.immediate, connectionClosed: true)
+    #expect(scheduled3 == .idle, "already scheduled")
+    let taken = buffer.take()
+    #expect(taken != nil)
+    let taken2 = buffer.take()
+    #expect(taken2 == nil)
+    let scheduled4 = buffer.requestDrain(.immediate, connectionClosed: false)
+    #expect(scheduled4 == .idle, "nothing pending")
   }
 }

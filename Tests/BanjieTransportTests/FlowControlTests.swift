@@ -18,11 +18,11 @@ struct StreamStateTests {
     ])
   func transitions(_ from: StreamState, _ afterLocal: StreamState, _ afterRemote: StreamState) {
     var local = from
-    let result1 = local.closeLocal()
-    #expect(result1 == afterLocal)
+    let closedLocally = local.closeLocal()
+    #expect(closedLocally == afterLocal)
     var remote = from
-    let result2 = remote.closeRemote()
-    #expect(result2 == afterRemote)
+    let closedRemotely = remote.closeRemote()
+    #expect(closedRemotely == afterRemote)
   }
 
   @Test("only open and half-closed streams carry frames, each way on its open side", arguments: StreamState.allCases)
@@ -45,16 +45,16 @@ struct FlowControlTests {
   @Test("a send window takes increments up to 2^31-1 and reports one beyond")
   func sendWindowLimit() {
     var window = SendWindow(0)
-    let result3 = window.increase(by: Self.maximum)
-    #expect(result3)
+    let withinMaximum = window.increase(by: Self.maximum)
+    #expect(withinMaximum)
     #expect(window.available == Self.maximum)
-    let fails1 = !window.increase(by: 1)
-    #expect(fails1)
+    let beyondMaximum = !window.increase(by: 1)
+    #expect(beyondMaximum)
     var other = SendWindow(Self.maximum - 10)
-    let result4 = other.increase(by: 10)
-    #expect(result4)
-    let fails2 = !other.increase(by: 1)
-    #expect(fails2)
+    let withinMaximum2 = other.increase(by: 10)
+    #expect(withinMaximum2)
+    let beyondMaximum2 = !other.increase(by: 1)
+    #expect(beyondMaximum2)
   }
 
   @Test("a send window below zero (a smaller initial window) allows nothing until it is positive again")
@@ -62,11 +62,11 @@ struct FlowControlTests {
     var window = SendWindow(100)
     window.consume(100)
     #expect(window.allowance(for: 10) == 0)
-    let result5 = window.increase(by: -50)
-    #expect(result5)
+    let withinMaximum = window.increase(by: -50)
+    #expect(withinMaximum)
     #expect(window.allowance(for: 10) == 0)
-    let result6 = window.increase(by: 60)
-    #expect(result6)
+    let withinMaximum2 = window.increase(by: 60)
+    #expect(withinMaximum2)
     #expect(window.allowance(for: 30) == 10)
     #expect(window.allowance(for: 5) == 5)
   }
@@ -74,45 +74,45 @@ struct FlowControlTests {
   @Test("a receive window refuses one byte beyond it, and accepts exactly it")
   func receiveWindowEdge() {
     var window = ReceiveWindow(initial: 100)
-    let result7 = window.receive(100)
-    #expect(result7)
-    let fails3 = !window.receive(1)
-    #expect(fails3)
+    let withinWindow = window.receive(100)
+    #expect(withinWindow)
+    let beyondWindow = !window.receive(1)
+    #expect(beyondWindow)
   }
 
   @Test("WINDOW_UPDATE goes out once a quarter of the window is owed, or at once when the peer's window is empty")
   func updateThreshold() {
     var window = ReceiveWindow(initial: 1000)
-    let result8 = window.receive(300)
-    #expect(result8)
+    let withinWindow = window.receive(300)
+    #expect(withinWindow)
     window.credit(249)
-    let result9 = window.takeUpdate()
-    #expect(result9 == nil)
+    let update = window.takeUpdate()
+    #expect(update == nil)
     window.credit(1)
-    let result10 = window.takeUpdate()
-    #expect(result10 == 250)
+    let update2 = window.takeUpdate()
+    #expect(update2 == 250)
     #expect(window.window == 950)
     #expect(window.pendingCredit == 0)
 
     var empty = ReceiveWindow(initial: 1000)
-    let result11 = empty.receive(1000)
-    #expect(result11)
+    let withinWindow2 = empty.receive(1000)
+    #expect(withinWindow2)
     empty.credit(10)
-    let result12 = empty.takeUpdate()
-    #expect(result12 == 10)
-    let result13 = empty.takeUpdate()
-    #expect(result13 == nil)
+    let update3 = empty.takeUpdate()
+    #expect(update3 == 10)
+    let update4 = empty.takeUpdate()
+    #expect(update4 == nil)
   }
 
   @Test("an increment never exceeds 2^31-1: the rest is owed to the next update")
   func incrementCap() {
     var window = ReceiveWindow(initial: ConnectionSettings.maximumWindow)
-    let result14 = window.receive(Self.maximum)
-    #expect(result14)
+    let withinWindow = window.receive(Self.maximum)
+    #expect(withinWindow)
     window.credit(Self.maximum)
     window.credit(5)
-    let result15 = window.takeUpdate()
-    #expect(result15 == ConnectionSettings.maximumWindow)
+    let update = window.takeUpdate()
+    #expect(update == ConnectionSettings.maximumWindow)
     #expect(window.pendingCredit == 5)
   }
 
@@ -121,23 +121,23 @@ struct FlowControlTests {
     var flow = StreamReceiveFlow(initial: 100)
     let withinWindow = flow.window.receive(100)
     #expect(withinWindow)
-    let result16 = flow.accept(100)
-    #expect(result16)
+    let creditedNow = flow.accept(100)
+    #expect(creditedNow)
     flow.delivered(100)
     #expect(flow.consumerBehind)
     let firstUpdate = flow.window.takeUpdate()
     #expect(firstUpdate == 100)
     let stillWithin = flow.window.receive(40)
     #expect(stillWithin)
-    let fails4 = !flow.accept(40)
-    #expect(fails4, "the consumer holds a whole window: no credit")
+    let deferred = !flow.accept(40)
+    #expect(deferred, "the consumer holds a whole window: no credit")
     flow.delivered(40)
     let noUpdate = flow.window.takeUpdate()
     #expect(noUpdate == nil)
-    let result17 = flow.consumed(30)
-    #expect(result17 == 0, "still 110 held")
-    let result18 = flow.consumed(20)
-    #expect(result18 == 40, "90 held: the deferred 40 are released")
+    let releasedCredit = flow.consumed(30)
+    #expect(releasedCredit == 0, "still 110 held")
+    let releasedCredit2 = flow.consumed(20)
+    #expect(releasedCredit2 == 40, "90 held: the deferred 40 are released")
     let released = flow.window.takeUpdate()
     #expect(released == 40)
   }
@@ -148,8 +148,8 @@ struct FlowControlTests {
   func connectionWindowOverflow() {
     var machine = TestMachine.started(.server)
     let start = machine.sendWindow.available
-    let result19 = machine.receive(.windowUpdate(streamID: 0, increment: UInt32(Self.maximum - start)))
-    #expect(result19.connectionError == nil)
+    let received = machine.receive(.windowUpdate(streamID: 0, increment: UInt32(Self.maximum - start)))
+    #expect(received.connectionError == nil)
     #expect(machine.sendWindow.available == Self.maximum)
     let actions = machine.receive(.windowUpdate(streamID: 0, increment: 1))
     #expect(actions.connectionError == .connection(.flowControlError, "connection window above 2^31-1"))
@@ -161,13 +161,13 @@ struct FlowControlTests {
     if role == .server {
       _ = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath), endStream: false))
     } else {
-      let result20 = machine.openClientStream()
-      #expect(result20 == 1)
+      let streamID = machine.openClientStream()
+      #expect(streamID == 1)
     }
     _ = machine.written()
     let start = try #require(machine.streams[1]).send.available
-    let result21 = machine.receive(.windowUpdate(streamID: 1, increment: UInt32(Self.maximum - start)))
-    #expect(result21.connectionError == nil)
+    let received = machine.receive(.windowUpdate(streamID: 1, increment: UInt32(Self.maximum - start)))
+    #expect(received.connectionError == nil)
     #expect(machine.streams[1] != nil)
     let actions = machine.receive(.windowUpdate(streamID: 1, increment: 1))
     #expect(actions.connectionError == nil)
@@ -201,8 +201,8 @@ struct FlowControlTests {
     if role == .server {
       _ = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath), endStream: false))
     } else {
-      let result22 = machine.openClientStream()
-      #expect(result22 == 1)
+      let streamID = machine.openClientStream()
+      #expect(streamID == 1)
     }
     _ = machine.written()
     return machine
@@ -224,10 +224,10 @@ struct FlowControlTests {
     arguments: ConnectionRole.allCases)
   func streamReceiveWindow(_ role: ConnectionRole) {
     var exact = Self.receiver(role, stream: 10)
-    let result23 = exact.receive(.message(streamID: 1, ByteBuffer(repeating: 1, count: 10), endMessage: false, endStream: false))
-    #expect(result23.connectionError == nil)
-    let result24 = exact.written()
-    #expect(result24.resets.isEmpty)
+    let received = exact.receive(.message(streamID: 1, ByteBuffer(repeating: 1, count: 10), endMessage: false, endStream: false))
+    #expect(received.connectionError == nil)
+    let writtenFrames = exact.written()
+    #expect(writtenFrames.resets.isEmpty)
     #expect(exact.streams[1] != nil)
 
     var beyond = Self.receiver(role, stream: 10)
@@ -252,10 +252,10 @@ struct FlowControlTests {
       return
     }
     #expect(remaining.readableBytes == 15)
-    let result25 = machine.blockWrite(streamID: 1, remaining: remaining, waiter: TestWaiter(id: 1))
-    #expect(result25.resumed.isEmpty)
-    let result26 = machine.written()
-    #expect(result26.messages.map(\.1) == [10])
+    let blocking = machine.blockWrite(streamID: 1, remaining: remaining, waiter: TestWaiter(id: 1))
+    #expect(blocking.resumed.isEmpty)
+    let writtenFrames = machine.written()
+    #expect(writtenFrames.messages.map(\.1) == [10])
 
     let partly = machine.receive(.windowUpdate(streamID: 1, increment: 5))
     #expect(partly.resumed.isEmpty)
@@ -270,8 +270,8 @@ struct FlowControlTests {
   @Test("a message above the peer's MAX_MESSAGE_SIZE fails locally with RESOURCE_EXHAUSTED and sends nothing")
   func peerMessageLimit() {
     var machine = TestMachine.started(.client, peer: [Setting(id: Setting.maxMessageSizeID, value: 4)])
-    let result27 = machine.openClientStream()
-    #expect(result27 == 1)
+    let streamID = machine.openClientStream()
+    #expect(streamID == 1)
     _ = machine.written()
     let (start, _) = machine.startWrite(streamID: 1, ByteBuffer(repeating: 1, count: 5))
     guard case .failed(let error) = start else {
@@ -279,8 +279,8 @@ struct FlowControlTests {
       return
     }
     #expect(error.code == .resourceExhausted)
-    let result28 = machine.written()
-    #expect(result28.isEmpty)
+    let writtenFrames = machine.written()
+    #expect(writtenFrames.isEmpty)
   }
 
   @Test("taken messages return credit: a stream WINDOW_UPDATE once a consumer behind catches up")
@@ -290,16 +290,16 @@ struct FlowControlTests {
     var machine = TestMachine.started(.server, config: config)
     _ = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath), endStream: false))
     _ = machine.receive(.message(streamID: 1, ByteBuffer(repeating: 1, count: 100), endMessage: true, endStream: false))
-    let result29 = machine.written()
-    #expect(result29.windowUpdates.map(\.0) == [1], "credited on arrival: the consumer was not behind")
+    let writtenFrames = machine.written()
+    #expect(writtenFrames.windowUpdates.map(\.0) == [1], "credited on arrival: the consumer was not behind")
     #expect(machine.inboundBuffered == 100)
     _ = machine.receive(.message(streamID: 1, ByteBuffer(repeating: 1, count: 50), endMessage: true, endStream: false))
-    let result30 = machine.written()
-    #expect(result30.windowUpdates.isEmpty, "the consumer holds a window: credit deferred")
+    let writtenFrames2 = machine.written()
+    #expect(writtenFrames2.windowUpdates.isEmpty, "the consumer holds a window: credit deferred")
     let actions = machine.consumed(streamID: 1, bytes: 100)
     #expect(actions.drain == .immediate)
-    let result31 = machine.written()
-    #expect(result31.windowUpdates.map { $0.1 } == [50])
+    let writtenFrames3 = machine.written()
+    #expect(writtenFrames3.windowUpdates.map { $0.1 } == [50])
     #expect(machine.inboundBuffered == 50)
   }
 }

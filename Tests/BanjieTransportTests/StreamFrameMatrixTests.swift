@@ -131,19 +131,19 @@ struct StreamFrameMatrixTests {
       _ = machine.receive(.headers(streamID: 1, HeadersPayload(path: echoPath), endStream: false))
       _ = machine.writeTrailers(streamID: 1, TrailersPayload(code: 0))
     case (.client, .open):
-      let result1 = machine.openClientStream()
-      #expect(result1 == 1)
+      let streamID = machine.openClientStream()
+      #expect(streamID == 1)
     case (.client, .halfClosedLocal):
-      let result2 = machine.openClientStream()
-      #expect(result2 == 1)
+      let streamID2 = machine.openClientStream()
+      #expect(streamID2 == 1)
       _ = machine.writeEndStream(streamID: 1)
     case (.client, .halfClosedRemote):
-      let result3 = machine.openClientStream()
-      #expect(result3 == 1)
+      let streamID3 = machine.openClientStream()
+      #expect(streamID3 == 1)
       _ = machine.receive(.message(streamID: 1, ByteBuffer(), endMessage: true, endStream: true))
     case (.client, .closed):
-      let result4 = machine.openClientStream()
-      #expect(result4 == 1)
+      let streamID4 = machine.openClientStream()
+      #expect(streamID4 == 1)
       _ = machine.receive(.trailers(streamID: 1, TrailersPayload(code: 0)))
     }
     _ = machine.written()
@@ -194,8 +194,8 @@ struct StreamFrameMatrixTests {
   @Test("a peer's TRAILERS end a client's call with their status and metadata, after the response")
   func clientTrailers() throws {
     var machine = TestMachine.started(.client)
-    let result5 = machine.openClientStream()
-    #expect(result5 == 1)
+    let streamID = machine.openClientStream()
+    #expect(streamID == 1)
     let headers = machine.receive(.headers(streamID: 1, HeadersPayload(), endStream: false))
     #expect(headers.deliveries == 1)
     let message = machine.receive(.message(streamID: 1, ByteBuffer(bytes: [1, 2]), endMessage: true, endStream: false))
@@ -219,8 +219,8 @@ struct StreamFrameMatrixTests {
     ])
   func resetCodes(_ code: UInt32, _ expected: RPCError.Code) throws {
     var machine = TestMachine.started(.client)
-    let result6 = machine.openClientStream()
-    #expect(result6 == 1)
+    let streamID = machine.openClientStream()
+    #expect(streamID == 1)
     let actions = machine.receive(.rstStream(streamID: 1, code: code, message: ""))
     let ended = try #require(actions.ended.first)
     #expect(ended.error?.code == expected)
