@@ -302,4 +302,33 @@ struct FlowControlTests {
     #expect(writtenFrames3.windowUpdates.map { $0.1 } == [50])
     #expect(machine.inboundBuffered == 50)
   }
+
+  @Test("the peer's first SETTINGS make the connection ready, move open streams' windows by the difference and resume blocked writes")
+  func firstSettings() throws {
+    var machine = TestMachine(role: .client, config: TransportConfig())
+    _ = machine.start()
+    _ = machine.written()
+    #expect(!machine.isActive)
+    let streamID = machine.openClientStream()
+    #expect(streamID == 1)
+    let (start, _) = machine.startWrite(streamID: 1, ByteBuffer(repeating: 1, count: 1_048_576 + 10))
+    guard case .wait(let remaining) = start else {
+      Issue.record("not blocked at the default window: \(start)")
+      return
+    }
+    #expect(remaining.readableBytes == 10)
+    let blocking = machine.blockWrite(streamID: 1, remaining: remaining, waiter: TestWaiter(id: 1))
+    #expect(blocking.resumed.isEmpty)
+    let settings = machine.receive(.settings(ack: false, [Setting(id: Setting.initialStreamWindowID, value: 2_097_152)]))
+    #expect(settings.ready)
+    #expect(settings.resumed == [TestWaiter(id: 1)])
+    #expect(machine.isActive)
+    #expect(try #require(machine.streams[1]).send.available == 2_097_152 - 1_048_576 - 10)
+    let writtenFrames = machine.written()
+    #expect(writtenFrames.contains(.settings(ack: true, [])))
+    #expect(writtenFrames.messages.last?.1 == 10)
+    // Later SETTINGS are acknowledged, and do not make the connection ready again.
+    let later = machine.receive(.settings(ack: false, []))
+    #expect(!later.ready)
+  }
 }
