@@ -3,8 +3,9 @@ import Foundation
 public import GRDB
 
 /// banjie's storage: one `DatabasePool` over the system SQLite (WAL, foreign keys, synchronous
-/// FULL so that an acknowledged write survives a crash). Every mutation is one transaction that
-/// also appends to the hash-chained audit log. All SQL lives in this module, and the pool never
+/// FULL so that an acknowledged write survives a crash). Every mutation runs in its own savepoint
+/// of a transaction it may share with mutations that arrived at the same time (GroupCommit), and
+/// appends to the hash-chained audit log; its caller is answered after that transaction commits. All SQL lives in this module, and the pool never
 /// leaves it: callers use the store's methods, which are `async` and run on GRDB's own reader and
 /// writer queues (never on the cooperative pool's threads), so a waiting request holds no thread.
 public final class BanjieStore: Sendable {

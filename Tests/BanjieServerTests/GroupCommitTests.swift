@@ -40,16 +40,18 @@ struct GroupCommitTests {
   /// Holds GRDB's writer with a mutation that waits until `count` more mutations are queued
   /// behind it, so that those form the next batch together.
   static func holdWriter(_ store: BanjieStore, until count: Int) async throws -> Task<Void, any Error> {
+    let running = Atomic<Bool>(false)
     let holding = Task {
       try await store.commits.write { _ in
+        running.store(true, ordering: .releasing)
         // On the writer's own queue (not the cooperative pool): waits for the others to queue.
         let deadline = Date().addingTimeInterval(240)
         while store.commits.state.withLock({ $0.queue.count }) < count && Date() < deadline { usleep(1000) }
       }
     }
-    // The holder is running once the queue is being drained.
+    // The holder's batch has started (so nothing queued from now on joins it).
     let deadline = Date().addingTimeInterval(240)
-    while !store.commits.state.withLock({ $0.draining }) && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
+    while !running.load(ordering: .acquiring) && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
     return holding
   }
 
@@ -153,6 +155,69 @@ struct GroupCommitTests {
       #expect(retried.record.state == .received)
       #expect(try await store.verifyAudit().ok)
       #expect(try await store.dashboardAggregateDifferences() == [])
+    }
+  }
+
+  @Test(
+    "a mutation whose error ends the transaction gets its own error; those before it were not written, those after it run in the next batch"
+  )
+  func transactionEndedByAMutation() async throws {
+    struct Ended: Error {}
+    try await Self.withCatalog { store, clock in
+      let holder = try await Self.holdWriter(store, until: 3)
+      async let before = Self.outcome { try await Self.submit(store, clock: clock, key: "before") }
+      try await Task.sleep(for: .milliseconds(20))
+      // What SQLite does on SQLITE_FULL or SQLITE_IOERR: the transaction is gone.
+      async let culprit = Self.outcome {
+        try await store.commits.write { db in
+          try db.execute(sql: "ROLLBACK")
+          throw Ended()
+        }
+      }
+      try await Task.sleep(for: .milliseconds(20))
+      async let after = Self.outcome { try await Self.submit(store, clock: clock, key: "after") }
+      let (beforeResult, culpritResult, afterResult) = await (before, culprit, after)
+      try await holder.value
+      switch beforeResult {
+      case .success: Issue.record("a mutation of an ended transaction was answered as written")
+      case .failure(let error): #expect(error is GroupCommitFailure, "\(error)")
+      }
+      switch culpritResult {
+      case .success: Issue.record("the mutation that ended the transaction succeeded")
+      case .failure(let error): #expect(error is Ended, "\(error)")
+      }
+      let afterView = try afterResult.get()
+      let numbers = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT number FROM cases") }
+      #expect(numbers == [afterView.record.number])
+      #expect(try await store.verifyAudit().ok)
+      #expect(try await store.dashboardAggregateDifferences() == [])
+    }
+  }
+
+  @Test("a caller cancelled before its mutation ran gets CancellationError and nothing is written for it")
+  func cancelledBeforeRunning() async throws {
+    try await Self.withCatalog { store, clock in
+      let go = Atomic<Bool>(false)
+      let running = Atomic<Bool>(false)
+      let holder = Task {
+        try await store.commits.write { _ in
+          running.store(true, ordering: .releasing)
+          let deadline = Date().addingTimeInterval(240)
+          while !go.load(ordering: .acquiring) && Date() < deadline { usleep(1000) }
+        }
+      }
+      let deadline = Date().addingTimeInterval(240)
+      while !running.load(ordering: .acquiring) && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
+      let caller = Task { try await Self.submit(store, clock: clock, key: "gone") }
+      while store.commits.state.withLock({ $0.queue.count }) < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
+      caller.cancel()
+      go.store(true, ordering: .releasing)
+      try await holder.value
+      await #expect(throws: CancellationError.self) { try await caller.value }
+      let cases = try await store.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cases") }
+      #expect(cases == 0)
+      // The writer goes on serving.
+      #expect(try await Self.submit(store, clock: clock, key: "next").record.state == .received)
     }
   }
 
