@@ -28,6 +28,17 @@ public final class BanjieStore: Sendable {
     self.path = path
     self.pool = try DatabasePool(path: path, configuration: configuration)
     self.commits = GroupCommit(pool: self.pool)
+    // GRDB's pool sets `synchronous = NORMAL` on its writer when it switches the file to WAL,
+    // after `prepareDatabase` ran: with NORMAL a commit is not flushed, and a power cut could
+    // lose what was acknowledged. FULL is set again on the writer (the only connection that
+    // commits) and checked.
+    let synchronous = try self.pool.writeWithoutTransaction { db -> Int in
+      try db.execute(sql: "PRAGMA synchronous = FULL")
+      return try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
+    }
+    guard synchronous == 2 else {
+      throw DatabaseError(message: "the database writer runs with synchronous = \(synchronous), not FULL (2)")
+    }
     var migrator = DatabaseMigrator()
     Migrations.register(in: &migrator)
     try migrator.migrate(self.pool)

@@ -277,3 +277,13 @@ extension CaseRecord {
     return copy
   }
 }
+
+extension GroupCommitTests {
+  @Test("the writer commits with synchronous = FULL (GRDB's WAL set-up leaves NORMAL behind)")
+  func writerIsFull() async throws {
+    try await StoreTests.withStore { store in
+      let level = try await store.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+      #expect(level == 2)
+    }
+  }
+}

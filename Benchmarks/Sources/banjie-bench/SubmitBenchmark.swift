@@ -63,7 +63,7 @@ struct SubmitBenchmark: AsyncParsableCommand {
     // foreign keys), with a table shaped like `cases` but without foreign keys or triggers.
     let ceilingPool = try BenchDatabase.pool(path: base + "/ceiling.sqlite")
     try await ceilingPool.write { db in try db.execute(sql: Ceiling.createTable) }
-    let pragmas = try await ceilingPool.read { db in
+    let pragmas = try await ceilingPool.writeWithoutTransaction { db in
       (
         try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
         try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?"

@@ -108,7 +108,10 @@ enum BenchDatabase {
     configuration.prepareDatabase { db in
       try db.execute(sql: "PRAGMA synchronous = FULL")
     }
-    return try DatabasePool(path: path, configuration: configuration)
+    let pool = try DatabasePool(path: path, configuration: configuration)
+    // As BanjieStore.init does: GRDB's WAL set-up left the writer at NORMAL.
+    try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+    return pool
   }
 
   /// A read-only connection to a database the store (or the server) has open, for the
