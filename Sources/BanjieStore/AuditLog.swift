@@ -145,50 +145,40 @@ public enum AuditLog {
   /// the encoder's order.
   static func canonicalJSON(_ detail: [String: String]) -> String {
     if detail.isEmpty { return "{}" }
-    var text = "{"
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(160)
+    bytes.append(UInt8(ascii: "{"))
     for (index, key) in detail.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }).enumerated() {
-      if index > 0 { text += "," }
-      Self.appendJSONString(key, to: &text)
-      text += ":"
-      Self.appendJSONString(detail[key] ?? "", to: &text)
+      if index > 0 { bytes.append(UInt8(ascii: ",")) }
+      Self.appendJSONString(key, to: &bytes)
+      bytes.append(UInt8(ascii: ":"))
+      Self.appendJSONString(detail[key] ?? "", to: &bytes)
     }
-    text += "}"
-    return text
+    bytes.append(UInt8(ascii: "}"))
+    return String(decoding: bytes, as: UTF8.self)
   }
 
-  private static func appendJSONString(_ value: String, to text: inout String) {
-    text += "\""
-    var plainStart = value.unicodeScalars.startIndex
-    var index = plainStart
-    let scalars = value.unicodeScalars
-    while index < scalars.endIndex {
-      let scalar = scalars[index]
-      let escape: String?
-      switch scalar {
-      case "\"": escape = "\\\""
-      case "\\": escape = "\\\\"
-      case "\n": escape = "\\n"
-      case "\r": escape = "\\r"
-      case "\t": escape = "\\t"
-      case "\u{08}": escape = "\\b"
-      case "\u{0C}": escape = "\\f"
-      default:
-        if scalar.value < 0x20 {
-          let hex = String(scalar.value, radix: 16)
-          escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        } else {
-          escape = nil
-        }
+  /// A JSON string as JSONEncoder writes it: `"` and `\` escaped, control characters as \n, \r,
+  /// \t, \b, \f or \u00xx (lowercase), everything else (slashes, non-ASCII) as its UTF-8 bytes.
+  private static func appendJSONString(_ value: String, to bytes: inout [UInt8]) {
+    let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    bytes.append(UInt8(ascii: "\""))
+    for byte in value.utf8 {
+      switch byte {
+      case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), byte])
+      case 0x0A: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+      case 0x0D: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+      case 0x09: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+      case 0x08: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+      case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+      case 0..<0x20:
+        bytes.append(contentsOf: [
+          UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)],
+        ])
+      default: bytes.append(byte)
       }
-      if let escape {
-        text.unicodeScalars.append(contentsOf: scalars[plainStart..<index])
-        text += escape
-        plainStart = scalars.index(after: index)
-      }
-      index = scalars.index(after: index)
     }
-    text.unicodeScalars.append(contentsOf: scalars[plainStart..<scalars.endIndex])
-    text += "\""
+    bytes.append(UInt8(ascii: "\""))
   }
 
   /// Sorted keys, slashes as they are: what `canonicalJSON` writes by hand (kept for the tests

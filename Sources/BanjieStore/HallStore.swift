@@ -44,16 +44,17 @@ extension BanjieStore {
               responsible_org, responsible_person, helper_org, helper_person, rating_code FROM cases WHERE id = ?
             """), arguments: [caseID])
     else { return hall }
-    hall.channel = CaseChannel(rawValue: row["channel"]) ?? .window
-    hall.deliveryChannel = (row["delivery_channel"] as String?).flatMap(CaseChannel.init(rawValue:))
-    hall.deliveryWindow = row["delivery_window"]
-    hall.servedWindow = row["served_window"]
-    hall.servedAt = row["served_at"]
-    hall.firstResponder = StaffRef(organization: row["first_responder_org"], person: row["first_responder_person"])
-    hall.responsible = StaffRef(organization: row["responsible_org"], person: row["responsible_person"])
-    let helper = StaffRef(organization: row["helper_org"], person: row["helper_person"])
+    // By position, in the SELECT's order: a lookup by name compares every column's name.
+    hall.channel = CaseChannel(rawValue: row[0]) ?? .window
+    hall.deliveryChannel = (row[1] as String?).flatMap(CaseChannel.init(rawValue:))
+    hall.deliveryWindow = row[2]
+    hall.servedWindow = row[3]
+    hall.servedAt = row[4]
+    hall.firstResponder = StaffRef(organization: row[5], person: row[6])
+    hall.responsible = StaffRef(organization: row[7], person: row[8])
+    let helper = StaffRef(organization: row[9], person: row[10])
     hall.helper = helper.isEmpty ? nil : helper
-    hall.ratingCode = row["rating_code"]
+    hall.ratingCode = row[11]
     hall.readers = try Self.readers(db, caseID: caseID)
     return hall
   }
