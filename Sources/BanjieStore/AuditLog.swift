@@ -160,7 +160,7 @@ public enum AuditLog {
 
   /// A JSON string as JSONEncoder writes it: `"` and `\` escaped, control characters as \n, \r,
   /// \t, \b, \f or \u00xx (lowercase), everything else (slashes, non-ASCII) as its UTF-8 bytes.
-  private static func appendJSONString(_ value: String, to bytes: inout [UInt8]) {
+  static func appendJSONString(_ value: String, to bytes: inout [UInt8]) {
     let hex: [UInt8] = Array("0123456789abcdef".utf8)
     bytes.append(UInt8(ascii: "\""))
     for byte in value.utf8 {
