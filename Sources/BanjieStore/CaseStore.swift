@@ -76,6 +76,8 @@ extension BanjieStore {
           field: "enterprise_uscc")
       }
     }
+    // Made before the writer is taken: nothing in it depends on the database.
+    let ratingCode = RatingCode.generate()
     return try await self.write(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
@@ -111,16 +113,27 @@ extension BanjieStore {
       }
       // 首问负责: the receiving clerk is the first responder and responsible until a hand-over;
       // the receipt carries a one-time rating code (评价码).
-      record.id = try record.insertNew(db, channel: new.channel, responsible: actor, ratingCode: RatingCode.generate())
+      record.id = try record.insertNew(db, channel: new.channel, responsible: actor, ratingCode: ratingCode)
+      // The answer is what `view` would read back (CaseLifecycleTests compares them): a new case
+      // has no SLA clock yet and no pending materials, and its hall columns are these.
+      var hall = CaseHall()
+      hall.channel = new.channel
+      hall.firstResponder = StaffRef(organization: actor.organization, person: actor.person)
+      hall.responsible = hall.firstResponder
+      hall.ratingCode = ratingCode
       if actor.role == .clerk, actor.organization != item.departmentCode, let id = record.id {
         // 一窗受理: the receiving window's department keeps read access and may deliver there.
         try Self.addReader(db, caseID: id, department: actor.organization, reason: .receiving, at: now)
+        hall.readers[actor.organization] = .receiving
       }
       try Self.appendEvent(db, record: record, action: "receive", from: nil, actor: actor, note: new.note, at: now)
       try AuditLog.append(
         db, at: now, actor: actor, action: "case.receive", entity: "case", entityID: number,
         detail: ["item": item.code, "department": item.departmentCode, "window": window, "channel": new.channel.rawValue])
-      return try self.view(db, record, clock: clock, now: now)
+      let departmentName =
+        try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [item.departmentCode])
+        ?? item.departmentCode
+      return CaseView(record: record, itemName: item.name, departmentName: departmentName, sla: nil, pending: nil, hall: hall)
     }
   }
 

@@ -52,6 +52,11 @@ enum StoredJSON {
     switch value.storage {
     case .string(let text):
       if text == "[]" { return [] }
+      // Without a backslash no string in the array holds a quote, so `","` only separates
+      // them: the common case, without a JSONDecoder.
+      if text.utf8.count >= 4, text.hasPrefix("[\""), text.hasSuffix("\"]"), !text.utf8.contains(UInt8(ascii: "\\")) {
+        return text.dropFirst(2).dropLast(2).split(separator: "\",\"", omittingEmptySubsequences: false).map(String.init)
+      }
       return try Self.decoder.decode([String].self, from: Data(text.utf8))
     case .blob(let data): return try Self.decoder.decode([String].self, from: data)
     case .null: return []

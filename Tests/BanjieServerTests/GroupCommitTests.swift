@@ -242,6 +242,35 @@ struct GroupCommitTests {
     }
   }
 
+  @Test("SubmitCase answers what reading the case back gives: own department, another department's window, online")
+  func submitAnswerIsTheStoredView() async throws {
+    try await Self.withCatalog { store, clock in
+      let other = Actor(role: .clerk, organization: "ZWFWZX", person: "刘芳", certificateSerial: "0B")
+      let requests: [(NewCase, Actor)] = [
+        (NewCase(itemCode: "SCJGJ-002", applicant: "王小二", enterpriseUSCC: nil, window: "A03", note: "首次"), Self.clerk),
+        (NewCase(itemCode: "SCJGJ-002", applicant: "李四", enterpriseUSCC: nil, window: "Z01", note: ""), other),
+        (NewCase(itemCode: "SCJGJ-002", applicant: "赵六", enterpriseUSCC: nil, window: "", note: "网上", channel: .online), Self.clerk),
+      ]
+      for (request, actor) in requests {
+        let answer = try await store.submitCase(
+          request, regionCode: "370830", actor: actor, authorize: { _, _ in }, clock: clock, now: Self.now, key: nil)
+        let stored = try await store.caseView(number: answer.record.number, clock: clock, now: Self.now)
+        #expect(answer == stored)
+      }
+    }
+  }
+
+  @Test("JSON arrays of strings read back as written, with and without characters that need escaping")
+  func storedStringArrays() throws {
+    let arrays: [[String]] = [
+      [], [""], ["", ""], ["身份证"], ["a,b", "c"], ["营业执照", "法定代表人身份证", "章程"], ["a\"b", "c\\d"], ["\",\""], ["x/y", "\n"],
+    ]
+    for array in arrays {
+      let text = try StoredJSON.text(array)
+      #expect(try StoredJSON.strings(text.databaseValue) == array, "\(text)")
+    }
+  }
+
   @Test("a date is stored as GRDB stores it, and a case row reads back as it was written")
   func storedColumns() async throws {
     var generator = AuditTimestampTests.Generator(state: 18)
