@@ -122,7 +122,7 @@ extension BanjieStore {
     let result = try body(db)
     if let key {
       try db.cachedStatement(sql: "INSERT INTO idempotency (caller, key, method, response, created_at) VALUES (?, ?, ?, ?, ?)").execute(
-        arguments: [key.caller, key.key, method, try encode(result), now]
+        arguments: [key.caller, key.key, method, try encode(result), StoredDate(now)]
       )
     }
     return (result, false)

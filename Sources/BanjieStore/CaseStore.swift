@@ -81,7 +81,7 @@ extension BanjieStore {
     return try await self.write(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
-      guard let item = try ServiceItemRecord.one(db, "code", new.itemCode) else {
+      guard let item = try ServiceItemRecord.byCode(db, new.itemCode) else {
         throw DomainError(kind: .invalidArgument, code: "case.unknown_item", arguments: [new.itemCode], field: "item_code")
       }
       // Online and mail cases (受理渠道) may come in without a window: a back office receives them.

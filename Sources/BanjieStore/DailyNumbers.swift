@@ -11,13 +11,14 @@ extension BanjieStore {
     _ db: Database, sequences table: String, prefix: String?, regionCode: String, day: LocalDate, digits: Int = 4
   ) throws -> String {
     let dayKey = Self.digits(day.year, 4) + Self.digits(day.month, 2) + Self.digits(day.day, 2)
+    // One of a few tables named in the source: cached like any statement written there.
     let sequence =
       try Int.fetchOne(
-        db,
-        sql: """
-          INSERT INTO \(table) (day, last) VALUES (?, 1)
-          ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
-          """, arguments: [dayKey]) ?? 1
+        db.cachedStatement(
+          sql: """
+            INSERT INTO \(table) (day, last) VALUES (?, 1)
+            ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
+            """), arguments: [dayKey]) ?? 1
     return (prefix.map { "\($0)-" } ?? "") + "\(regionCode)-\(dayKey)-\(Self.digits(sequence, digits))"
   }
 

@@ -193,3 +193,33 @@ extension ServiceItemRecord {
       allowsMinorPending: try row.decode(forColumn: "allows_minor_pending"), proxySteps: steps)
   }
 }
+
+extension ServiceItemRecord {
+  /// The item with this code, its columns read by position (a lookup by name compares every
+  /// column's name): the item every SubmitCase reads.
+  static func byCode(_ db: Database, _ code: String) throws -> ServiceItemRecord? {
+    guard
+      let row = try Row.fetchOne(
+        db.cachedStatement(
+          sql: """
+            SELECT code, name, department_code, kind, promised_limit, limit_unit, legal_limit_days, materials, allows_minor_pending,
+              proxy_steps FROM service_items WHERE code = ?
+            """), arguments: [code])
+    else { return nil }
+    func named<T: RawRepresentable>(_ index: Int, _ column: String, as: T.Type) throws -> T where T.RawValue == String {
+      guard let raw: String = row[index], let value = T(rawValue: raw) else {
+        throw DatabaseError(message: "column \(column) of service item \(code) holds an unknown value")
+      }
+      return value
+    }
+    let steps = try StoredJSON.strings(row[9] ?? .null).map { raw in
+      guard let step = ProxyStep(rawValue: raw) else { throw DatabaseError(message: "column proxy_steps holds an unknown step '\(raw)'") }
+      return step
+    }
+    return ServiceItemRecord(
+      code: try row.decode(atIndex: 0), name: try row.decode(atIndex: 1), departmentCode: try row.decode(atIndex: 2),
+      kind: try named(3, "kind", as: Kind.self), promisedLimit: try row.decode(atIndex: 4),
+      limitUnit: try named(5, "limit_unit", as: LimitUnit.self), legalLimitDays: try row.decode(atIndex: 6),
+      materials: try StoredJSON.strings(row[7] ?? .null), allowsMinorPending: try row.decode(atIndex: 8), proxySteps: steps)
+  }
+}

@@ -71,22 +71,19 @@ final class StreamingJSONWriter: Encoder {
 
   /// Writes a value into the member slot just started (or at the top).
   func value<T: Encodable>(_ value: T) throws {
-    switch value {
-    case let date as Date: try self.double(date.timeIntervalSince1970 * 1000)
-    case let string as String: self.string(string)
-    case let number as Double: try self.double(number)
-    case let flag as Bool: self.raw(flag ? "true" : "false")
-    case let number as Int: self.raw(String(number))
-    case let number as Int64: self.raw(String(number))
-    case is Data, is URL, is Decimal:
+    // Metatypes are compared first: a dynamic cast of every value cost more than writing it.
+    if T.self == Date.self, let date = value as? Date {
+      try self.double(date.timeIntervalSince1970 * 1000)
+      return
+    }
+    if T.self == Data.self || T.self == URL.self || T.self == Decimal.self {
       throw EncodingError.invalidValue(
         value, .init(codingPath: self.codingPath, debugDescription: "StreamingJSON does not write \(T.self)"))
-    default:
-      let written = self.bytes.count
-      try value.encode(to: self)
-      // A value that wrote nothing at all (no container, no single value) is written as null.
-      if self.bytes.count == written { self.raw("null") }
     }
+    let written = self.bytes.count
+    try value.encode(to: self)
+    // A value that wrote nothing at all (no container, no single value) is written as null.
+    if self.bytes.count == written { self.raw("null") }
   }
 
   func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
@@ -110,20 +107,21 @@ final class StreamingJSONWriter: Encoder {
       self.writer.member(depth: self.depth, key: key.stringValue)
       self.writer.raw("null")
     }
-    func encode(_ value: Bool, forKey key: Key) throws { try self.encode(value, key) }
-    func encode(_ value: String, forKey key: Key) throws { try self.encode(value, key) }
-    func encode(_ value: Double, forKey key: Key) throws { try self.encode(value, key) }
-    func encode(_ value: Float, forKey key: Key) throws { try self.encode(Double(value), key) }
-    func encode(_ value: Int, forKey key: Key) throws { try self.encode(value, key) }
-    func encode(_ value: Int8, forKey key: Key) throws { try self.encode(Int(value), key) }
-    func encode(_ value: Int16, forKey key: Key) throws { try self.encode(Int(value), key) }
-    func encode(_ value: Int32, forKey key: Key) throws { try self.encode(Int(value), key) }
-    func encode(_ value: Int64, forKey key: Key) throws { try self.encode(value, key) }
-    func encode(_ value: UInt, forKey key: Key) throws { try self.number(String(value), key) }
-    func encode(_ value: UInt8, forKey key: Key) throws { try self.number(String(value), key) }
-    func encode(_ value: UInt16, forKey key: Key) throws { try self.number(String(value), key) }
-    func encode(_ value: UInt32, forKey key: Key) throws { try self.number(String(value), key) }
-    func encode(_ value: UInt64, forKey key: Key) throws { try self.number(String(value), key) }
+    func encode(_ value: Bool, forKey key: Key) throws { try self.number(value ? "true" : "false", key) }
+    func encode(_ value: String, forKey key: Key) throws {
+      self.writer.member(depth: self.depth, key: key.stringValue)
+      self.writer.string(value)
+    }
+    func encode(_ value: Double, forKey key: Key) throws {
+      self.writer.member(depth: self.depth, key: key.stringValue)
+      try self.writer.double(value)
+    }
+    func encode(_ value: Float, forKey key: Key) throws { try self.encode(Double(value), forKey: key) }
+    func encode(_ value: Int, forKey key: Key) throws { try self.number(String(value), key) }
+    func encode(_ value: Int8, forKey key: Key) throws { try self.number(String(value), key) }
+    func encode(_ value: Int16, forKey key: Key) throws { try self.number(String(value), key) }
+    func encode(_ value: Int32, forKey key: Key) throws { try self.number(String(value), key) }
+    func encode(_ value: Int64, forKey key: Key) throws { try self.number(String(value), key) }
     func encode<T: Encodable>(_ value: T, forKey key: Key) throws { try self.encode(value, key) }
 
     private func number(_ text: String, _ key: Key) throws {

@@ -285,6 +285,10 @@ struct GroupCommitTests {
       record.missingMaterials = ["身份证", "a/b \"c\""]
       record.colour = .yellow
       record.dueAt = Self.now.addingTimeInterval(3600.123)
+      let items = try await store.pool.read { db in
+        (try ServiceItemRecord.byCode(db, "SCJGJ-002"), try ServiceItemRecord.one(db, "code", "SCJGJ-002"))
+      }
+      #expect(items.0 != nil && items.0 == items.1)
       let written = record
       try await store.pool.write { db in try written.update(db) }
       let read = try await store.pool.read { db in try CaseRecord.one(db, "number", written.number) }
