@@ -150,7 +150,7 @@ extension BanjieStore {
     ) { db in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
-      guard var record = try CaseRecord.one(db, "number", number) else {
+      guard var record = try CaseRecord.byNumber(db, number) else {
         throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }
       guard let caseID = record.id else {
@@ -251,7 +251,7 @@ extension BanjieStore {
       record.version += 1
       record.updatedAt = now
       try Self.refreshTiming(db, &record, clock: clock, now: now)
-      try record.update(db)
+      try record.updateAll(db)
       if let served {
         // Where the applicant was last served: the rating pad of that window may rate it.
         try db.cachedStatement(sql: "UPDATE cases SET served_window = ?, served_at = ? WHERE id = ?").execute(arguments: [

@@ -223,3 +223,63 @@ extension ServiceItemRecord {
       materials: try StoredJSON.strings(row[7] ?? .null), allowsMinorPending: try row.decode(atIndex: 8), proxySteps: steps)
   }
 }
+
+extension CaseRecord {
+  /// Every column of `cases` CaseRecord holds, in the order `init(positional:)` reads them.
+  static let columnList = """
+    id, number, item_code, department_code, window, applicant, enterprise_uscc, state, outcome, version, received_at,
+      received_day, intake_due_at, accepted_at, deemed_accepted, limit_value, limit_unit, due_at, colour, suspended_since,
+      completed_at, delivered_at, missing_materials, last_note, received_by, updated_at, one_day, handling_seconds,
+      handling_bucket, colour_changes_at, township
+    """
+
+  /// The case with this number, its columns read by position (a lookup by name compares every
+  /// column's name, 31 times per case): the case every transition reads.
+  static func byNumber(_ db: Database, _ number: String) throws -> CaseRecord? {
+    try Row.fetchOne(
+      db.cachedStatement(sql: "SELECT \(Self.columnList) FROM cases WHERE number = ?"), arguments: [number]
+    ).map { try CaseRecord(positional: $0) }
+  }
+
+  init(positional row: Row) throws {
+    func named<T: RawRepresentable>(_ index: Int, _ column: String, as: T.Type) throws -> T? where T.RawValue == String {
+      guard let raw: String = row[index] else { return nil }
+      guard let value = T(rawValue: raw) else { throw DatabaseError(message: "column \(column) holds an unknown value '\(raw)'") }
+      return value
+    }
+    guard let state = try named(7, "state", as: CaseState.self),
+      let unit = try named(16, "limit_unit", as: ServiceItemRecord.LimitUnit.self)
+    else { throw DatabaseError(message: "a case without a state or a limit unit") }
+    self.init(
+      id: row[0], number: try row.decode(atIndex: 1), itemCode: try row.decode(atIndex: 2), departmentCode: try row.decode(atIndex: 3),
+      window: try row.decode(atIndex: 4), applicant: try row.decode(atIndex: 5), enterpriseUscc: row[6], state: state,
+      outcome: try named(8, "outcome", as: CaseOutcome.self), version: try row.decode(atIndex: 9), receivedAt: try row.decode(atIndex: 10),
+      receivedDay: try row.decode(atIndex: 11), intakeDueAt: row[12], acceptedAt: row[13], deemedAccepted: try row.decode(atIndex: 14),
+      limitValue: try row.decode(atIndex: 15), limitUnit: unit, dueAt: row[17], colour: try named(18, "colour", as: SLAColour.self),
+      suspendedSince: row[19], completedAt: row[20], deliveredAt: row[21], missingMaterials: try StoredJSON.strings(row[22] ?? .null),
+      lastNote: try row.decode(atIndex: 23), receivedBy: try row.decode(atIndex: 24), updatedAt: try row.decode(atIndex: 25),
+      oneDay: row[26], handlingSeconds: row[27], handlingBucket: row[28], colourChangesAt: row[29], township: row[30] ?? "")
+  }
+
+  /// Writes every column back in one cached statement (GRDB's `update` builds its SQL per call).
+  func updateAll(_ db: Database) throws {
+    guard let id = self.id else { throw DatabaseError(message: "a case without an id cannot be updated") }
+    try db.cachedStatement(
+      sql: """
+        UPDATE cases SET number = ?, item_code = ?, department_code = ?, window = ?, applicant = ?, enterprise_uscc = ?, state = ?,
+          outcome = ?, version = ?, received_at = ?, received_day = ?, intake_due_at = ?, accepted_at = ?, deemed_accepted = ?,
+          limit_value = ?, limit_unit = ?, due_at = ?, colour = ?, suspended_since = ?, completed_at = ?, delivered_at = ?,
+          missing_materials = ?, last_note = ?, received_by = ?, updated_at = ?, one_day = ?, handling_seconds = ?,
+          handling_bucket = ?, colour_changes_at = ?, township = ?
+        WHERE id = ?
+        """
+    ).execute(arguments: [
+      self.number, self.itemCode, self.departmentCode, self.window, self.applicant, self.enterpriseUscc, self.state.rawValue,
+      self.outcome?.rawValue, self.version, StoredDate(self.receivedAt), self.receivedDay, self.intakeDueAt.stored,
+      self.acceptedAt.stored, self.deemedAccepted, self.limitValue, self.limitUnit.rawValue, self.dueAt.stored,
+      self.colour?.rawValue, self.suspendedSince.stored, self.completedAt.stored, self.deliveredAt.stored,
+      try StoredJSON.text(self.missingMaterials), self.lastNote, self.receivedBy, StoredDate(self.updatedAt), self.oneDay,
+      self.handlingSeconds, self.handlingBucket, self.colourChangesAt.stored, self.township, id,
+    ])
+  }
+}

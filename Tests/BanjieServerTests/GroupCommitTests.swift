@@ -293,6 +293,22 @@ struct GroupCommitTests {
       try await store.pool.write { db in try written.update(db) }
       let read = try await store.pool.read { db in try CaseRecord.one(db, "number", written.number) }
       #expect(read?.withMillisecondDates == written.withMillisecondDates)
+      // The transitions' own path: read by position, written back with one cached UPDATE.
+      let positional = try await store.pool.read { db in try CaseRecord.byNumber(db, written.number) }
+      #expect(positional == read)
+      var changed = written
+      changed.state = .completed
+      changed.outcome = .approved
+      changed.completedAt = Self.now.addingTimeInterval(7200.5)
+      changed.missingMaterials = []
+      changed.oneDay = true
+      changed.handlingSeconds = 7200
+      changed.colour = nil
+      let second = changed
+      try await store.pool.write { db in try second.updateAll(db) }
+      let reread = try await store.pool.read { db in try CaseRecord.byNumber(db, second.number) }
+      #expect(reread?.withMillisecondDates == second.withMillisecondDates)
+      #expect(try await store.dashboardAggregateDifferences() == [])
     }
   }
 }
@@ -307,6 +323,8 @@ extension CaseRecord {
     copy.dueAt = copy.dueAt.map(ms)
     copy.intakeDueAt = copy.intakeDueAt.map(ms)
     copy.colourChangesAt = copy.colourChangesAt.map(ms)
+    copy.completedAt = copy.completedAt.map(ms)
+    copy.acceptedAt = copy.acceptedAt.map(ms)
     return copy
   }
 }
