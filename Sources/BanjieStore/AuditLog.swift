@@ -160,8 +160,9 @@ public enum AuditLog {
 
   /// A JSON string as JSONEncoder writes it: `"` and `\` escaped, control characters as \n, \r,
   /// \t, \b, \f or \u00xx (lowercase), everything else (slashes, non-ASCII) as its UTF-8 bytes.
+  static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
   static func appendJSONString(_ value: String, to bytes: inout [UInt8]) {
-    let hex: [UInt8] = Array("0123456789abcdef".utf8)
     bytes.append(UInt8(ascii: "\""))
     for byte in value.utf8 {
       switch byte {
@@ -173,7 +174,8 @@ public enum AuditLog {
       case 0x0C: bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
       case 0..<0x20:
         bytes.append(contentsOf: [
-          UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)],
+          UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), Self.hexDigits[Int(byte >> 4)],
+          Self.hexDigits[Int(byte & 0x0F)],
         ])
       default: bytes.append(byte)
       }
