@@ -63,9 +63,13 @@ extension BanjieStore {
   static func parties(_ db: Database, record: CaseRecord) throws -> CaseParties {
     guard let id = record.id else { return CaseParties(department: record.departmentCode, readers: [:], helper: nil, proxySteps: []) }
     let hall = try Self.hall(db, caseID: id)
-    let steps =
+    // Read as every service item's JSON array is (StoredJSON); a step this build does not know
+    // leaves the item with none, as before.
+    let raw =
       try String.fetchOne(db.cachedStatement(sql: "SELECT proxy_steps FROM service_items WHERE code = ?"), arguments: [record.itemCode])
-      .flatMap { try? JSONDecoder().decode([ProxyStep].self, from: Data($0.utf8)) } ?? []
+      .flatMap { try? StoredJSON.strings($0.databaseValue) } ?? []
+    let known = raw.compactMap(ProxyStep.init(rawValue:))
+    let steps = known.count == raw.count ? known : []
     return CaseParties(
       department: record.departmentCode, readers: hall.readers, helper: hall.helper, proxySteps: Set(steps), responsible: hall.responsible)
   }
