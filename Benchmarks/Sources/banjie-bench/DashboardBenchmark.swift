@@ -35,11 +35,7 @@ struct DashboardBenchmark: AsyncParsableCommand {
 
   func run() async throws {
     try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true)
-    let catalogPath =
-      self.catalog
-      ?? URL(fileURLWithPath: #filePath)
-      .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("catalog/sample-county.json").path
+    let catalogPath = self.catalog ?? BenchServer.sampleCatalog
     let catalogJSON = try String(contentsOfFile: catalogPath, encoding: .utf8)
     let parts = self.month.split(separator: "-").compactMap { Int($0) }
     guard parts.count == 2 else { throw ValidationError("--month must be YYYY-MM") }

@@ -90,37 +90,10 @@ struct MutationBenchmark: AsyncParsableCommand {
     // An enterprise's certificate names its USCC as O; a liaison official's names their unit.
     let enterprise = try ca.issueClientCertificate(role: .enterprise, organization: uscc, person: "张总")
     let liaison = try ca.issueClientCertificate(role: .liaison, organization: liaisonUnit, person: liaisonPerson)
-    let catalogPath =
-      self.catalog
-      ?? URL(fileURLWithPath: #filePath)
-      .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("catalog/sample-county.json").path
+    let catalogPath = self.catalog ?? BenchServer.sampleCatalog
 
-    var configuration = ServerConfiguration()
-    configuration.port = 0
-    configuration.databasePath = base + "/banjie.sqlite"
-    configuration.certificateFile = server.certificateFile
-    configuration.privateKeyFile = server.privateKeyFile
-    configuration.clientCAFile = ca.certificateFile
-    configuration.logLevel = .warning
-    let app = BanjieServerApp(configuration: configuration, logger: quietLogger("banjied"))
-    let assembly = try await app.assemble()
-
-    // The ceiling's database: bare SQLite in a second file, through a GRDB pool of the
-    // benchmark's own configured as BanjieStore configures banjied's (see `submit`).
-    let ceilingPool = try BenchDatabase.pool(path: base + "/ceiling.sqlite")
-    try await ceilingPool.write { db in try db.execute(sql: Ceiling.createTable) }
-    let pragmas = try await ceilingPool.writeWithoutTransaction { db in
-      (
-        try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
-        try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?"
-      )
-    }
-    let serverReader = try BenchDatabase.readOnly(path: assembly.environment.store.path)
-    let serverJournalMode = try await serverReader.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
-    progress(
-      "mutations: SQLite \(pragmas.2); server database journal_mode=\(serverJournalMode) (synchronous=FULL is set per connection by BanjieStore); ceiling database journal_mode=\(pragmas.0) synchronous=\(pragmas.1) (2 = FULL)"
-    )
+    let bench = try await BenchServer.open(base: base, ca: ca, server: server, label: "mutations")
+    let (assembly, ceilingPool, serverReader) = (bench.assembly, bench.ceilingPool, bench.serverReader)
 
     let concurrency = self.concurrency
     let poolSize = self.pool ?? Int(((self.seconds + self.warmup) * 3_500).rounded(.up))
@@ -329,7 +302,7 @@ struct MutationBenchmark: AsyncParsableCommand {
       "Mutating RPCs with \(concurrency) concurrent callers each over one mutual-TLS connection, server in this process, a fresh idempotency-key per call;"
     )
     print(
-      "SQLite \(pragmas.2), WAL, synchronous=FULL; one turn of \(self.seconds) s per RPC (after \(self.warmup) s warm-up), each just after a SQLite ceiling turn of its own. Latencies in µs."
+      "SQLite \(bench.sqliteVersion), WAL, synchronous=FULL; one turn of \(self.seconds) s per RPC (after \(self.warmup) s warm-up), each just after a SQLite ceiling turn of its own. Latencies in µs."
     )
     print("")
     printTable(

@@ -42,41 +42,10 @@ struct SubmitBenchmark: AsyncParsableCommand {
     let server = try ca.issueServerCertificate(dnsNames: ["localhost"], ipAddresses: ["127.0.0.1"])
     let office = try ca.issueClientCertificate(role: .office, organization: "YSB", person: "李明")
     let clerk = try ca.issueClientCertificate(role: .clerk, organization: "SCJGJ", person: "张伟")
-    let catalogPath =
-      self.catalog
-      ?? URL(fileURLWithPath: #filePath)
-      .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-      .appendingPathComponent("catalog/sample-county.json").path
+    let catalogPath = self.catalog ?? BenchServer.sampleCatalog
 
-    var configuration = ServerConfiguration()
-    configuration.port = 0
-    configuration.databasePath = base + "/banjie.sqlite"
-    configuration.certificateFile = server.certificateFile
-    configuration.privateKeyFile = server.privateKeyFile
-    configuration.clientCAFile = ca.certificateFile
-    configuration.logLevel = .warning
-    let app = BanjieServerApp(configuration: configuration, logger: quietLogger("banjied"))
-    let assembly = try await app.assemble()
-
-    // The ceiling's database: bare SQLite in a second file, through a GRDB pool of the
-    // benchmark's own configured as BanjieStore configures banjied's (WAL, synchronous FULL,
-    // foreign keys), with a table shaped like `cases` but without foreign keys or triggers.
-    let ceilingPool = try BenchDatabase.pool(path: base + "/ceiling.sqlite")
-    try await ceilingPool.write { db in try db.execute(sql: Ceiling.createTable) }
-    let pragmas = try await ceilingPool.writeWithoutTransaction { db in
-      (
-        try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
-        try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?"
-      )
-    }
-    // The server's file, read through a read-only connection of the benchmark's own (the store's
-    // pool is closed to callers). journal_mode is the file's; synchronous is per connection, so
-    // the server's (FULL, set by BanjieStore.init) cannot be read from outside the store.
-    let serverReader = try BenchDatabase.readOnly(path: assembly.environment.store.path)
-    let serverJournalMode = try await serverReader.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
-    progress(
-      "submit: SQLite \(pragmas.2); server database journal_mode=\(serverJournalMode) (synchronous=FULL is set per connection by BanjieStore); ceiling database journal_mode=\(pragmas.0) synchronous=\(pragmas.1) (2 = FULL)"
-    )
+    let bench = try await BenchServer.open(base: base, ca: ca, server: server, label: "submit")
+    let (assembly, ceilingPool, serverReader) = (bench.assembly, bench.ceilingPool, bench.serverReader)
     progress(
       "submit: \(self.concurrency) callers over \(self.connections) connection(s), \(self.rounds) round(s) x \(self.seconds) s after \(self.warmup) s warm-up; databases in \(base)"
     )
@@ -198,7 +167,7 @@ struct SubmitBenchmark: AsyncParsableCommand {
     print(
       "SubmitCase with \(self.concurrency) concurrent callers over \(self.connections) mutual-TLS connection(s), server in this process;")
     print(
-      "SQLite \(pragmas.2), WAL, synchronous=FULL; \(self.rounds) interleaved round(s) of \(self.seconds) s (after \(self.warmup) s warm-up). Latencies in µs."
+      "SQLite \(bench.sqliteVersion), WAL, synchronous=FULL; \(self.rounds) interleaved round(s) of \(self.seconds) s (after \(self.warmup) s warm-up). Latencies in µs."
     )
     print("")
     printTable(

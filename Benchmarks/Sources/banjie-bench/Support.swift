@@ -1,3 +1,5 @@
+import BanjieServer
+import BanjieTLS
 import Foundation
 import GRDB
 import Logging
@@ -122,5 +124,56 @@ enum BenchDatabase {
     configuration.readonly = true
     configuration.busyMode = .timeout(10)
     return try DatabaseQueue(path: path, configuration: configuration)
+  }
+}
+
+/// The real, assembled server (in this process, on 127.0.0.1 port 0, over mutual TLS, logging
+/// warnings only) and, beside its file, the database of SQLite's own commit ceiling: bare SQLite
+/// through a GRDB pool of the benchmark's own configured as BanjieStore configures banjied's (WAL,
+/// synchronous FULL, foreign keys), with a table shaped like `cases` but without foreign keys or
+/// triggers. What `submit` and `mutations` measure against each other.
+struct BenchServer {
+  let assembly: BanjieServerApp.Assembly
+  let ceilingPool: DatabasePool
+  /// The server's file through a read-only connection of the benchmark's own (the store's pool
+  /// is closed to callers).
+  let serverReader: DatabaseQueue
+  let sqliteVersion: String
+
+  /// `catalog/sample-county.json` of the root package.
+  static let sampleCatalog = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("catalog/sample-county.json").path
+
+  /// Assembles the server in `base` and reports both databases' settings, prefixed by `label`.
+  static func open(
+    base: String, ca: CertificateAuthority, server: (certificateFile: String, privateKeyFile: String), label: String
+  ) async throws -> BenchServer {
+    var configuration = ServerConfiguration()
+    configuration.port = 0
+    configuration.databasePath = base + "/banjie.sqlite"
+    configuration.certificateFile = server.certificateFile
+    configuration.privateKeyFile = server.privateKeyFile
+    configuration.clientCAFile = ca.certificateFile
+    configuration.logLevel = .warning
+    let assembly = try await BanjieServerApp(configuration: configuration, logger: quietLogger("banjied")).assemble()
+
+    let ceilingPool = try BenchDatabase.pool(path: base + "/ceiling.sqlite")
+    try await ceilingPool.write { db in try db.execute(sql: Ceiling.createTable) }
+    // Read on the writer: `synchronous` is per connection, and the writer is the one that commits.
+    let pragmas = try await ceilingPool.writeWithoutTransaction { db in
+      (
+        try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?", try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1,
+        try String.fetchOne(db, sql: "SELECT sqlite_version()") ?? "?"
+      )
+    }
+    // journal_mode is the file's; synchronous is per connection, so the server's (FULL, set and
+    // checked by BanjieStore.init) cannot be read from outside the store.
+    let serverReader = try BenchDatabase.readOnly(path: assembly.environment.store.path)
+    let serverJournalMode = try await serverReader.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
+    progress(
+      "\(label): SQLite \(pragmas.2); server database journal_mode=\(serverJournalMode) (synchronous=FULL is set and checked by BanjieStore); ceiling database journal_mode=\(pragmas.0) synchronous=\(pragmas.1) (2 = FULL)"
+    )
+    return BenchServer(assembly: assembly, ceilingPool: ceilingPool, serverReader: serverReader, sqliteVersion: pragmas.2)
   }
 }
