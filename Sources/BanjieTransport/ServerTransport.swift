@@ -75,28 +75,27 @@ public final class BanjieServerTransport: ServerTransport {
   /// connections hold now. Flow control and MAX_MESSAGE_SIZE bound them; the hostile-input
   /// tests check that they do.
   public var inboundBuffered: (current: Int64, peakPerConnection: Int64) {
-    let (cores, closedPeak) = self.state.withLock { (Array($0.connections.values), $0.closedInboundPeak) }
-    var current: Int64 = 0
-    var peak = closedPeak
-    for core in cores {
-      let buffered = core.inboundBuffered
-      current += buffered.current
-      peak = max(peak, buffered.peak)
-    }
-    return (current, peak)
+    self.perConnection(closedPeak: \.closedInboundPeak) { $0.inboundBuffered }
   }
 
   /// The most bytes any one connection has queued for a peer that was not reading (its socket
   /// taking no more writes) since the transport started. `maxQueuedOutboundBytes` bounds it, give
   /// or take one write; the abusive-peer tests check that it does.
   public var outboundQueued: (current: Int64, peakPerConnection: Int64) {
-    let (cores, closedPeak) = self.state.withLock { (Array($0.connections.values), $0.closedOutboundPeak) }
+    self.perConnection(closedPeak: \.closedOutboundPeak) { $0.unwritableOutbound }
+  }
+
+  /// The open connections' figure summed, and the largest peak of any connection, open or closed.
+  private func perConnection(
+    closedPeak: KeyPath<State, Int64>, _ figure: (ConnectionCore) -> (current: Int64, peak: Int64)
+  ) -> (current: Int64, peakPerConnection: Int64) {
+    let (cores, closed) = self.state.withLock { (Array($0.connections.values), $0[keyPath: closedPeak]) }
     var current: Int64 = 0
-    var peak = closedPeak
+    var peak = closed
     for core in cores {
-      let queued = core.unwritableOutbound
-      current += queued.current
-      peak = max(peak, queued.peak)
+      let value = figure(core)
+      current += value.current
+      peak = max(peak, value.peak)
     }
     return (current, peak)
   }
