@@ -140,7 +140,7 @@ public enum AuditLog {
 
   /// The detail as JSON with sorted keys and slashes as they are: byte for byte what
   /// JSONEncoder with `.sortedKeys` and `.withoutEscapingSlashes` writes (the chain hashes this
-  /// text; AuditTimestampTests compares the two), written directly because the encoder cost more
+  /// text; GroupCommitTests compares the two), written directly because the encoder cost more
   /// than the row's SQL. Keys are written in the source (ASCII), so sorting by their UTF-8 bytes is
   /// the encoder's order.
   static func canonicalJSON(_ detail: [String: String]) -> String {
@@ -182,14 +182,6 @@ public enum AuditLog {
     }
     bytes.append(UInt8(ascii: "\""))
   }
-
-  /// Sorted keys, slashes as they are: what `canonicalJSON` writes by hand (kept for the tests
-  /// that compare the two).
-  static let canonicalEncoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-  }()
 }
 
 extension BanjieStore {

@@ -103,62 +103,48 @@ extension CaseRecord {
 
   public func encode(to container: inout PersistenceContainer) throws {
     container["id"] = self.id
-    container["number"] = self.number
-    container["item_code"] = self.itemCode
-    container["department_code"] = self.departmentCode
-    container["window"] = self.window
-    container["applicant"] = self.applicant
-    container["enterprise_uscc"] = self.enterpriseUscc
-    container["state"] = self.state.rawValue
-    container["outcome"] = self.outcome?.rawValue
-    container["version"] = self.version
-    container["received_at"] = StoredDate(self.receivedAt)
-    container["received_day"] = self.receivedDay
-    container["intake_due_at"] = self.intakeDueAt.stored
-    container["accepted_at"] = self.acceptedAt.stored
-    container["deemed_accepted"] = self.deemedAccepted
-    container["limit_value"] = self.limitValue
-    container["limit_unit"] = self.limitUnit.rawValue
-    container["due_at"] = self.dueAt.stored
-    container["colour"] = self.colour?.rawValue
-    container["suspended_since"] = self.suspendedSince.stored
-    container["completed_at"] = self.completedAt.stored
-    container["delivered_at"] = self.deliveredAt.stored
-    container["missing_materials"] = try StoredJSON.text(self.missingMaterials)
-    container["last_note"] = self.lastNote
-    container["received_by"] = self.receivedBy
-    container["updated_at"] = StoredDate(self.updatedAt)
-    container["one_day"] = self.oneDay
-    container["handling_seconds"] = self.handlingSeconds
-    container["handling_bucket"] = self.handlingBucket
-    container["colour_changes_at"] = self.colourChangesAt.stored
-    container["township"] = self.township
+    for (column, value) in zip(Self.storedColumns, try self.storedValues()) { container[column] = value }
   }
-}
 
-extension CaseRecord {
-  /// A new case in one statement, with the columns CaseRecord does not hold (受理渠道, 首问负责,
-  /// the rating code): an UPDATE after the INSERT would run the dashboard triggers twice.
-  /// Returns the new row's id.
-  func insertNew(_ db: Database, channel: CaseChannel, responsible actor: Actor, ratingCode: String) throws -> Int64 {
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO cases (number, item_code, department_code, window, applicant, enterprise_uscc, state, outcome, version,
-          received_at, received_day, intake_due_at, accepted_at, deemed_accepted, limit_value, limit_unit, due_at, colour,
-          suspended_since, completed_at, delivered_at, missing_materials, last_note, received_by, updated_at, one_day,
-          handling_seconds, handling_bucket, colour_changes_at, township, channel, first_responder_org, first_responder_person,
-          responsible_org, responsible_person, rating_code)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
+  /// The columns CaseRecord holds besides `id`, in the order of `storedValues()`: the one list
+  /// the record's encoding, `insertNew`, `updateAll` and `byNumber` are made from.
+  static let storedColumns = [
+    "number", "item_code", "department_code", "window", "applicant", "enterprise_uscc", "state", "outcome", "version", "received_at",
+    "received_day", "intake_due_at", "accepted_at", "deemed_accepted", "limit_value", "limit_unit", "due_at", "colour",
+    "suspended_since", "completed_at", "delivered_at", "missing_materials", "last_note", "received_by", "updated_at", "one_day",
+    "handling_seconds", "handling_bucket", "colour_changes_at", "township",
+  ]
+
+  /// The values of `storedColumns`, as they are stored (dates as GRDB writes them, JSON arrays).
+  func storedValues() throws -> [(any DatabaseValueConvertible)?] {
+    [
       self.number, self.itemCode, self.departmentCode, self.window, self.applicant, self.enterpriseUscc, self.state.rawValue,
       self.outcome?.rawValue, self.version, StoredDate(self.receivedAt), self.receivedDay, self.intakeDueAt.stored,
       self.acceptedAt.stored, self.deemedAccepted, self.limitValue, self.limitUnit.rawValue, self.dueAt.stored,
       self.colour?.rawValue, self.suspendedSince.stored, self.completedAt.stored, self.deliveredAt.stored,
       try StoredJSON.text(self.missingMaterials), self.lastNote, self.receivedBy, StoredDate(self.updatedAt), self.oneDay,
-      self.handlingSeconds, self.handlingBucket, self.colourChangesAt.stored, self.township, channel.rawValue,
-      actor.organization, actor.person, actor.organization, actor.person, ratingCode,
-    ])
+      self.handlingSeconds, self.handlingBucket, self.colourChangesAt.stored, self.township,
+    ]
+  }
+}
+
+extension CaseRecord {
+  static let insertSQL: String = {
+    let columns =
+      Self.storedColumns + [
+        "channel", "first_responder_org", "first_responder_person", "responsible_org", "responsible_person", "rating_code",
+      ]
+    return
+      "INSERT INTO cases (\(columns.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+  }()
+
+  /// A new case in one statement, with the columns CaseRecord does not hold (受理渠道, 首问负责,
+  /// the rating code): an UPDATE after the INSERT would run the dashboard triggers twice.
+  /// Returns the new row's id.
+  func insertNew(_ db: Database, channel: CaseChannel, responsible actor: Actor, ratingCode: String) throws -> Int64 {
+    try db.cachedStatement(sql: Self.insertSQL).execute(
+      arguments: StatementArguments(
+        try self.storedValues() + [channel.rawValue, actor.organization, actor.person, actor.organization, actor.person, ratingCode]))
     return db.lastInsertedRowID
   }
 }
@@ -226,18 +212,16 @@ extension ServiceItemRecord {
 
 extension CaseRecord {
   /// Every column of `cases` CaseRecord holds, in the order `init(positional:)` reads them.
-  static let columnList = """
-    id, number, item_code, department_code, window, applicant, enterprise_uscc, state, outcome, version, received_at,
-      received_day, intake_due_at, accepted_at, deemed_accepted, limit_value, limit_unit, due_at, colour, suspended_since,
-      completed_at, delivered_at, missing_materials, last_note, received_by, updated_at, one_day, handling_seconds,
-      handling_bucket, colour_changes_at, township
-    """
+  static let selectByNumberSQL = "SELECT " + (["id"] + Self.storedColumns).joined(separator: ", ") + " FROM cases WHERE number = ?"
+
+  static let updateSQL =
+    "UPDATE cases SET " + Self.storedColumns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
 
   /// The case with this number, its columns read by position (a lookup by name compares every
   /// column's name, 31 times per case): the case every transition reads.
   static func byNumber(_ db: Database, _ number: String) throws -> CaseRecord? {
     try Row.fetchOne(
-      db.cachedStatement(sql: "SELECT \(Self.columnList) FROM cases WHERE number = ?"), arguments: [number]
+      db.cachedStatement(sql: Self.selectByNumberSQL), arguments: [number]
     ).map { try CaseRecord(positional: $0) }
   }
 
@@ -264,22 +248,6 @@ extension CaseRecord {
   /// Writes every column back in one cached statement (GRDB's `update` builds its SQL per call).
   func updateAll(_ db: Database) throws {
     guard let id = self.id else { throw DatabaseError(message: "a case without an id cannot be updated") }
-    try db.cachedStatement(
-      sql: """
-        UPDATE cases SET number = ?, item_code = ?, department_code = ?, window = ?, applicant = ?, enterprise_uscc = ?, state = ?,
-          outcome = ?, version = ?, received_at = ?, received_day = ?, intake_due_at = ?, accepted_at = ?, deemed_accepted = ?,
-          limit_value = ?, limit_unit = ?, due_at = ?, colour = ?, suspended_since = ?, completed_at = ?, delivered_at = ?,
-          missing_materials = ?, last_note = ?, received_by = ?, updated_at = ?, one_day = ?, handling_seconds = ?,
-          handling_bucket = ?, colour_changes_at = ?, township = ?
-        WHERE id = ?
-        """
-    ).execute(arguments: [
-      self.number, self.itemCode, self.departmentCode, self.window, self.applicant, self.enterpriseUscc, self.state.rawValue,
-      self.outcome?.rawValue, self.version, StoredDate(self.receivedAt), self.receivedDay, self.intakeDueAt.stored,
-      self.acceptedAt.stored, self.deemedAccepted, self.limitValue, self.limitUnit.rawValue, self.dueAt.stored,
-      self.colour?.rawValue, self.suspendedSince.stored, self.completedAt.stored, self.deliveredAt.stored,
-      try StoredJSON.text(self.missingMaterials), self.lastNote, self.receivedBy, StoredDate(self.updatedAt), self.oneDay,
-      self.handlingSeconds, self.handlingBucket, self.colourChangesAt.stored, self.township, id,
-    ])
+    try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(try self.storedValues() + [id]))
   }
 }
