@@ -32,8 +32,17 @@ public final class BanjieStore: Sendable {
     // after `prepareDatabase` ran: with NORMAL a commit is not flushed, and a power cut could
     // lose what was acknowledged. FULL is set again on the writer (the only connection that
     // commits) and checked.
+    //
+    // The writer also keeps its statement journal in memory (temp_store = MEMORY): every mutation
+    // of a shared transaction runs in a SAVEPOINT, whose journal of the pages it changes outgrew
+    // SQLite's 64 KiB in-memory threshold and went to a temporary file, 4 KiB write by 4 KiB
+    // write; it is discarded at COMMIT and never needed after a crash, since the WAL is what makes
+    // a commit durable. And it keeps 64 MiB of pages in its cache instead of SQLite's 2 MiB, so
+    // that a batch's pages stay in memory until the COMMIT (docs/PERFORMANCE.md, "The write path").
     let synchronous = try self.pool.writeWithoutTransaction { db -> Int in
       try db.execute(sql: "PRAGMA synchronous = FULL")
+      try db.execute(sql: "PRAGMA temp_store = MEMORY")
+      try db.execute(sql: "PRAGMA cache_size = -65536")
       return try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1
     }
     guard synchronous == 2 else {

@@ -156,7 +156,9 @@ extension BanjieStore {
       guard let caseID = record.id else {
         throw DomainError(kind: .failedPrecondition, code: "case.corrupt", arguments: [number])
       }
-      let authority = try authorize(record, try Self.parties(db, record: record))
+      let original = record
+      let (parties, hallBefore) = try Self.partiesAndHall(db, record: record)
+      let authority = try authorize(record, parties)
       if let expectedVersion, expectedVersion != record.version {
         throw DomainError(
           kind: .aborted, code: "case.version_conflict", arguments: [number, "\(record.version)", "\(expectedVersion)"],
@@ -173,6 +175,10 @@ extension BanjieStore {
       var note = ""
       var extraDetail: [String: String] = [:]
       var served: String?
+      // The hall's columns CaseRecord does not hold, written by the same UPDATE as the record.
+      var hallColumns: [(column: String, value: any DatabaseValueConvertible)] = []
+      // The window of a delivery, when this is one.
+      var deliveredAt: String?
       switch action {
       case .accept:
         record.acceptedAt = now
@@ -204,12 +210,12 @@ extension BanjieStore {
         record.lastNote = reason
         note = reason
         try db.cachedStatement(sql: "INSERT INTO case_suspensions (case_id, start_at, reason) VALUES (?, ?, ?)").execute(arguments: [
-          caseID, now, reason,
+          caseID, StoredDate(now), reason,
         ])
       case .resume:
         record.suspendedSince = nil
         try db.cachedStatement(sql: "UPDATE case_suspensions SET end_at = ? WHERE case_id = ? AND end_at IS NULL").execute(arguments: [
-          now, caseID,
+          StoredDate(now), caseID,
         ])
       case .transfer(let target):
         // The sending department keeps the history readable (docs/DOMAIN.md §22).
@@ -237,9 +243,8 @@ extension BanjieStore {
       case .deliver:
         record.deliveredAt = now
         let window = try Self.deliveryWindow(db, record: record, delivery: delivery, actor: actor)
-        try db.cachedStatement(sql: "UPDATE cases SET delivery_channel = ?, delivery_window = ? WHERE id = ?").execute(arguments: [
-          delivery.channel.rawValue, window, caseID,
-        ])
+        hallColumns += [("delivery_channel", delivery.channel.rawValue), ("delivery_window", window)]
+        deliveredAt = window
         note = window.isEmpty ? delivery.channel.rawValue : "\(delivery.channel.rawValue) \(window)"
         extraDetail["delivery"] = note
         if delivery.channel == .window { served = window }
@@ -250,14 +255,23 @@ extension BanjieStore {
       record.state = machine.state
       record.version += 1
       record.updatedAt = now
-      try Self.refreshTiming(db, &record, clock: clock, now: now)
-      try record.updateAll(db)
+      let timing = try Self.refreshTiming(db, &record, clock: clock, now: now)
       if let served {
         // Where the applicant was last served: the rating pad of that window may rate it.
-        try db.cachedStatement(sql: "UPDATE cases SET served_window = ?, served_at = ? WHERE id = ?").execute(arguments: [
-          served, now, caseID,
-        ])
+        hallColumns += [("served_window", served), ("served_at", StoredDate(now))]
       }
+      try record.update(db, from: original, also: hallColumns)
+      // The answer's hall: the one read for authorization, changed as this transition changed it.
+      var hall = hallBefore
+      if let deliveredAt {
+        hall?.deliveryChannel = delivery.channel
+        hall?.deliveryWindow = deliveredAt
+      }
+      if let served {
+        hall?.servedWindow = served
+        hall?.servedAt = now
+      }
+      if case .transfer = action { hall?.readers = try Self.readers(db, caseID: caseID) }
       switch authority {
       case .helper:
         // 帮办代办: the helper acted for the applicant; the event and audit row say so.
@@ -272,25 +286,34 @@ extension BanjieStore {
         db, at: now, actor: actor, action: "case.\(transition.action.name.rawValue)", entity: "case", entityID: number,
         detail: ["from": transition.from.rawValue, "to": transition.to.rawValue, "version": String(record.version), "note": note]
           .merging(extraDetail) { current, _ in current })
-      return try self.view(db, record, clock: clock, now: now)
+      return try self.view(db, record, clock: clock, now: now, timing: timing, hall: hall)
     }
   }
 
+  /// What `refreshTiming` computed: the case's SLA status at `now` when it computed one (a case
+  /// completed earlier keeps its figures, and its status is computed again when asked).
+  enum Timing {
+    case computed(SLAStatus?)
+    case unchanged
+  }
+
   /// Recomputes the stored due time and colour from the acceptance time, limit and suspensions.
-  static func refreshTiming(_ db: Database, _ record: inout CaseRecord, clock: SLAClock, now: Date) throws {
+  @discardableResult
+  static func refreshTiming(_ db: Database, _ record: inout CaseRecord, clock: SLAClock, now: Date) throws -> Timing {
     // A completed case's deadline, colour and figures were fixed when it was completed (under the
     // calendar then in force); a later delivery or calendar import leaves them as they were.
-    if record.completedAt != nil && record.handlingSeconds != nil { return }
+    if record.completedAt != nil && record.handlingSeconds != nil { return .unchanged }
     try Self.fixCompletionFigures(db, &record, clock: clock)
     guard let status = try Self.status(db, record, clock: clock, now: now) else {
       record.dueAt = nil
       record.colour = nil
       record.colourChangesAt = nil
-      return
+      return .computed(nil)
     }
     record.dueAt = status.due
     record.colour = status.colour
     record.colourChangesAt = record.state == .accepted ? try clock.nextColourChange(of: status, now: now) : nil
+    return .computed(status)
   }
 
   /// The dashboard's figures of a completed case (CaseRecord.oneDay and the handling time: the
@@ -327,18 +350,28 @@ extension BanjieStore {
     return try clock.status(clockStart: accepted, limit: record.limit, suspensions: suspensions, completedAt: record.completedAt, now: now)
   }
 
-  func view(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> CaseView {
+  /// The case as a caller sees it. `timing` and `hall` are what a transition already computed
+  /// and read in this transaction (the status at `now` of the record as written; the hall as
+  /// written); without them both are read.
+  func view(
+    _ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date, timing: Timing = .unchanged, hall: CaseHall? = nil
+  ) throws -> CaseView {
     let itemName =
       try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM service_items WHERE code = ?"), arguments: [record.itemCode])
       ?? record.itemCode
     let departmentName =
       try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [record.departmentCode])
       ?? record.departmentCode
-    let sla = try Self.status(db, record, clock: clock, now: now).map { SLAStatusSnapshot($0, at: now) }
+    let status: SLAStatus?
+    switch timing {
+    case .computed(let computed): status = computed
+    case .unchanged: status = try Self.status(db, record, clock: clock, now: now)
+    }
+    let sla = status.map { SLAStatusSnapshot($0, at: now) }
     let pending = try Self.pendingMaterials(db, record, clock: clock, now: now)
     return CaseView(
       record: record, itemName: itemName, departmentName: departmentName, sla: sla, pending: pending.isEmpty ? nil : pending,
-      hall: try record.id.map { try Self.hall(db, caseID: $0) })
+      hall: try hall ?? record.id.map { try Self.hall(db, caseID: $0) })
   }
 
   static func appendEvent(_ db: Database, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date) throws

@@ -327,7 +327,7 @@ extension BanjieStore {
 
   static func insertLiaison(_ db: Database, uscc: String, _ liaison: LiaisonRef, now: Date) throws {
     try db.cachedStatement(sql: "INSERT OR IGNORE INTO enterprise_liaisons (uscc, organization, person, assigned_at) VALUES (?, ?, ?, ?)")
-      .execute(arguments: [uscc, liaison.organization, liaison.person, now])
+      .execute(arguments: [uscc, liaison.organization, liaison.person, StoredDate(now)])
   }
 
   static func liaisons(_ db: Database, uscc: String) throws -> [LiaisonRef] {

@@ -20,7 +20,7 @@ extension BanjieStore {
   static func addReader(_ db: Database, caseID: Int64, department: String, reason: CaseReaderReason, at: Date) throws {
     try db.cachedStatement(
       sql: "INSERT INTO case_readers (case_id, department_code, reason, since) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
-    ).execute(arguments: [caseID, department, reason.rawValue, at])
+    ).execute(arguments: [caseID, department, reason.rawValue, StoredDate(at)])
   }
 
   static func readers(_ db: Database, caseID: Int64) throws -> [String: CaseReaderReason] {
@@ -61,7 +61,15 @@ extension BanjieStore {
 
   /// Who besides the handling department takes part in the case, for authorization.
   static func parties(_ db: Database, record: CaseRecord) throws -> CaseParties {
-    guard let id = record.id else { return CaseParties(department: record.departmentCode, readers: [:], helper: nil, proxySteps: []) }
+    try Self.partiesAndHall(db, record: record).parties
+  }
+
+  /// The parties and the hall they were read from: a transition answers with that hall, changed
+  /// as it changed it, instead of reading it again.
+  static func partiesAndHall(_ db: Database, record: CaseRecord) throws -> (parties: CaseParties, hall: CaseHall?) {
+    guard let id = record.id else {
+      return (CaseParties(department: record.departmentCode, readers: [:], helper: nil, proxySteps: []), nil)
+    }
     let hall = try Self.hall(db, caseID: id)
     // Read as every service item's JSON array is (StoredJSON); a step this build does not know
     // leaves the item with none, as before.
@@ -70,8 +78,12 @@ extension BanjieStore {
       .flatMap { try? StoredJSON.strings($0.databaseValue) } ?? []
     let known = raw.compactMap(ProxyStep.init(rawValue:))
     let steps = known.count == raw.count ? known : []
-    return CaseParties(
-      department: record.departmentCode, readers: hall.readers, helper: hall.helper, proxySteps: Set(steps), responsible: hall.responsible)
+    return (
+      CaseParties(
+        department: record.departmentCode, readers: hall.readers, helper: hall.helper, proxySteps: Set(steps), responsible: hall.responsible
+      ),
+      hall
+    )
   }
 
   /// The window a delivery happens at: a window delivery at a registered window (the receiving

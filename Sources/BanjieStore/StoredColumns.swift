@@ -250,4 +250,41 @@ extension CaseRecord {
     guard let id = self.id else { throw DatabaseError(message: "a case without an id cannot be updated") }
     try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(try self.storedValues() + [id]))
   }
+
+  /// Writes back only the columns whose stored value differs from `original` (the record as it
+  /// was read in this transaction). SQLite rewrites an index when its column is named in the SET
+  /// list, changed or not: naming all 30 columns rewrote every index of `cases` on every
+  /// transition, about fifteen pages per AcceptCase (docs/PERFORMANCE.md, "The write path").
+  /// The dashboard triggers fire on any UPDATE and compare OLD with NEW, so they see the same
+  /// change either way. The statements are cached by their text: a transition changes one of a
+  /// few sets of columns.
+  /// `also` are columns of `cases` the record does not hold (the hall's), set by the same
+  /// statement.
+  func update(
+    _ db: Database, from original: CaseRecord, also: [(column: String, value: any DatabaseValueConvertible)] = []
+  ) throws {
+    guard let id = self.id, original.id == id else { throw DatabaseError(message: "a case is updated from another case's record") }
+    let values = try self.storedValues()
+    let before = try original.storedValues()
+    var sql = "UPDATE cases SET "
+    var arguments: [(any DatabaseValueConvertible)?] = []
+    for index in values.indices {
+      let value = values[index]?.databaseValue ?? .null
+      guard value != (before[index]?.databaseValue ?? .null) else { continue }
+      if !arguments.isEmpty { sql += ", " }
+      sql += Self.storedColumns[index]
+      sql += " = ?"
+      arguments.append(value)
+    }
+    for (column, value) in also {
+      if !arguments.isEmpty { sql += ", " }
+      sql += column
+      sql += " = ?"
+      arguments.append(value)
+    }
+    guard !arguments.isEmpty else { return }
+    sql += " WHERE id = ?"
+    arguments.append(id)
+    try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+  }
 }

@@ -262,6 +262,48 @@ struct GroupCommitTests {
     }
   }
 
+  @Test(
+    "every transition answers what reading the case back gives: only the changed columns are written, and the answer's hall is the one written"
+  )
+  func transitionAnswersAreTheStoredView() async throws {
+    try await StoreTests.withStore { store in
+      _ = try await store.importCatalog(
+        departments: [DepartmentRecord(code: "SCJGJ", name: "市场监管局"), DepartmentRecord(code: "ZJJ", name: "住建局")],
+        items: [
+          ServiceItemRecord(
+            code: "SCJGJ-002", name: "个体工商户登记", departmentCode: "SCJGJ", kind: .promised, promisedLimit: 3,
+            limitUnit: .workingDays, legalLimitDays: 15, materials: ["身份证"], allowsMinorPending: false)
+        ], actor: .system, now: Self.now)
+      let clock = try SLAClock(calendar: try await store.loadCalendar())
+      var minute = 0
+      func step(_ number: String, _ action: CaseAction, delivery: Delivery = Delivery()) async throws {
+        minute += 7
+        let now = Self.now.addingTimeInterval(Double(minute * 60))
+        let answer = try await store.transition(
+          number: number, action: action, expectedVersion: nil, actor: Self.clerk, authorize: { _, _ in .handler }, clock: clock,
+          now: now, key: nil, transferNote: "转办", delivery: delivery)
+        let stored = try await store.caseView(number: number, clock: clock, now: now)
+        #expect(answer == stored, "\(action)")
+      }
+      let a = try await Self.submit(store, clock: clock, key: nil).record.number
+      for action: CaseAction in [.accept, .suspend(reason: "专家评审"), .resume, .transfer(toDepartment: "ZJJ"), .complete(.approved)] {
+        try await step(a, action)
+      }
+      try await step(a, .deliver, delivery: Delivery(channel: .window, window: "B07"))
+      let b = try await Self.submit(store, clock: clock, key: nil).record.number
+      try await step(b, .accept)
+      try await step(b, .complete(.denied))
+      try await step(b, .deliver, delivery: Delivery(channel: .mail))
+      let c = try await Self.submit(store, clock: clock, key: nil).record.number
+      try await step(c, .requestSupplement(missing: ["营业执照"]))
+      try await step(c, .supplementReceived)
+      try await step(c, .refuse(reason: "不符合条件"))
+      let d = try await Self.submit(store, clock: clock, key: nil).record.number
+      try await step(d, .withdraw)
+      #expect(try await store.dashboardAggregateDifferences().isEmpty)
+    }
+  }
+
   @Test("JSON arrays of strings read back as written, with and without characters that need escaping")
   func storedStringArrays() throws {
     let arrays: [[String]] = [
@@ -332,11 +374,20 @@ extension CaseRecord {
 }
 
 extension GroupCommitTests {
-  @Test("the writer commits with synchronous = FULL (GRDB's WAL set-up leaves NORMAL behind)")
+  @Test(
+    "the writer commits with synchronous = FULL (GRDB's WAL set-up leaves NORMAL behind), its savepoint journal in memory, its page cache at 64 MiB"
+  )
   func writerIsFull() async throws {
     try await StoreTests.withStore { store in
-      let level = try await store.pool.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+      let (level, tempStore, cache) = try await store.pool.writeWithoutTransaction { db in
+        (
+          try Int.fetchOne(db, sql: "PRAGMA synchronous"), try Int.fetchOne(db, sql: "PRAGMA temp_store"),
+          try Int.fetchOne(db, sql: "PRAGMA cache_size")
+        )
+      }
       #expect(level == 2)
+      #expect(tempStore == 2)  // MEMORY
+      #expect(cache == -65536)
     }
   }
 }
