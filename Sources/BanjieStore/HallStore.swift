@@ -75,7 +75,7 @@ extension BanjieStore {
     // leaves the item with none, as before.
     let raw =
       try String.fetchOne(db.cachedStatement(sql: "SELECT proxy_steps FROM service_items WHERE code = ?"), arguments: [record.itemCode])
-      .flatMap { try? StoredJSON.strings($0.databaseValue) } ?? []
+      .flatMap { try? ItemArrays.strings($0.databaseValue) } ?? []
     let known = raw.compactMap(ProxyStep.init(rawValue:))
     let steps = known.count == raw.count ? known : []
     return (

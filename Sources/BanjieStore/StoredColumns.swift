@@ -1,6 +1,7 @@
 import BanjieCore
 import Foundation
 import GRDB
+import Synchronization
 
 // The columns of the rows every case mutation writes (cases, case_events), named explicitly:
 // GRDB's Codable path converts every property name to snake case and formats every date with a
@@ -62,6 +63,26 @@ enum StoredJSON {
     case .null: return []
     default: throw DatabaseError(message: "a JSON array column holds a number")
     }
+  }
+}
+
+/// Service items' JSON arrays (materials, proxy steps) as read before, by their text: SubmitCase
+/// reads its item on every call, and splitting the same few texts again was a twentieth of the
+/// writer's time. A pure function's memo (the text is the key), so a catalog import needs no
+/// invalidation; it forgets everything when it holds more than `limit` texts.
+enum ItemArrays {
+  static let limit = 4096
+  private static let memo = Mutex<[String: [String]]>([:])
+
+  static func strings(_ value: DatabaseValue) throws -> [String] {
+    guard case .string(let text) = value.storage else { return try StoredJSON.strings(value) }
+    if let known = Self.memo.withLock({ $0[text] }) { return known }
+    let parsed = try StoredJSON.strings(value)
+    Self.memo.withLock { memo in
+      if memo.count >= Self.limit { memo.removeAll(keepingCapacity: true) }
+      memo[text] = parsed
+    }
+    return parsed
   }
 }
 
@@ -198,7 +219,7 @@ extension ServiceItemRecord {
       }
       return value
     }
-    let steps = try StoredJSON.strings(row[9] ?? .null).map { raw in
+    let steps = try ItemArrays.strings(row[9] ?? .null).map { raw in
       guard let step = ProxyStep(rawValue: raw) else { throw DatabaseError(message: "column proxy_steps holds an unknown step '\(raw)'") }
       return step
     }
@@ -206,7 +227,7 @@ extension ServiceItemRecord {
       code: try row.decode(atIndex: 0), name: try row.decode(atIndex: 1), departmentCode: try row.decode(atIndex: 2),
       kind: try named(3, "kind", as: Kind.self), promisedLimit: try row.decode(atIndex: 4),
       limitUnit: try named(5, "limit_unit", as: LimitUnit.self), legalLimitDays: try row.decode(atIndex: 6),
-      materials: try StoredJSON.strings(row[7] ?? .null), allowsMinorPending: try row.decode(atIndex: 8), proxySteps: steps)
+      materials: try ItemArrays.strings(row[7] ?? .null), allowsMinorPending: try row.decode(atIndex: 8), proxySteps: steps)
   }
 }
 

@@ -312,7 +312,16 @@ struct GroupCommitTests {
     for array in arrays {
       let text = try StoredJSON.text(array)
       #expect(try StoredJSON.strings(text.databaseValue) == array, "\(text)")
+      // The service items' memo: the same answer the first time and from memory.
+      #expect(try ItemArrays.strings(text.databaseValue) == array, "\(text)")
+      #expect(try ItemArrays.strings(text.databaseValue) == array, "\(text)")
     }
+    // Past its limit the memo starts again, and still answers right.
+    for n in 0...(ItemArrays.limit + 10) {
+      let array = ["材料\(n)", "身份证"]
+      #expect(try ItemArrays.strings(try StoredJSON.text(array).databaseValue) == array)
+    }
+    #expect(try ItemArrays.strings(try StoredJSON.text(["材料1", "身份证"]).databaseValue) == ["材料1", "身份证"])
   }
 
   @Test("a date is stored as GRDB stores it, and a case row reads back as it was written")
