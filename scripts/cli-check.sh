@@ -195,6 +195,29 @@ fi
 
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 
+# Several servers (docs/OPERATIONS.md, "Several nodes"): the first of the list cannot be reached,
+# the second answers; the move is said on standard error, and the mutation keeps its key.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+dead=$(free_port)
+dead2=$(free_port)
+listed=(--server "127.0.0.1:$dead,127.0.0.1:$port" --ca "$work/certs/ca.pem" --cert "$work/certs/clerk-zhang-wei.pem" --key "$work/certs/clerk-zhang-wei.key")
+first=$(zh case submit --item SCJGJ-002 --applicant 故障转移 --window A03 --idempotency-key failover-check --json "${listed[@]}" 2>"$work/failover.err") \
+  || fail "a submit with a dead first server failed: $(cat "$work/failover.err")"
+grep -q "服务器 127.0.0.1:$dead 无法连接或连接中断，改用 127.0.0.1:$port" "$work/failover.err" || fail "the failover was not said: $(cat "$work/failover.err")"
+again=$(zh case submit --item SCJGJ-002 --applicant 故障转移 --window A03 --idempotency-key failover-check --json "${clerk[@]}")
+python3 - "$first" "$again" <<'EOF' || fail "the same key after a failover made a second case"
+import json, sys
+a, b = (json.loads(x) for x in sys.argv[1:3])
+number = lambda v: v.get("number") or v.get("case", {}).get("number")
+assert number(a) and number(a) == number(b), (number(a), number(b))
+EOF
+set +e
+alldown=$(zh health --server "127.0.0.1:$dead,127.0.0.1:$dead2" --ca "$work/certs/ca.pem" --cert "$work/certs/office-li-ming.pem" --key "$work/certs/office-li-ming.key" 2>&1); code=$?
+set -e
+[ "$code" = 69 ] || fail "a list of stopped servers exited $code, not 69: $alldown"
+echo "$alldown" | tail -1 | grep -q "所列服务器 127.0.0.1:$dead, 127.0.0.1:$dead2 均无法连接" || fail "every server down is not said plainly: $alldown"
+echo "cli-check: a dead first server is left for the next with the same idempotency key; all down exits 69 naming each"
+
 # Certificates and a server that is down, as a clerk reads them: one plain line, the right code.
 serial=$(openssl x509 -in "$work/certs/clerk-zhang-wei.pem" -noout -serial | cut -d= -f2)
 zh admin revoke "$serial" --reason 证书遗失 "${office[@]}" >/dev/null

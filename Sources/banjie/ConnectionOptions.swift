@@ -5,6 +5,7 @@ import BanjieTLS
 import BanjieTransport
 import Foundation
 import GRPCCore
+import Synchronization
 
 /// How to reach banjied and who we are: flags, then the profile, then the environment.
 struct ConnectionOptions: ParsableArguments {
@@ -30,12 +31,36 @@ struct ConnectionOptions: ParsableArguments {
   var timeout: Double = 30
 
   struct Resolved {
+    /// The server this attempt talks to: one of `servers`.
     var host: String
     var port: Int
     var serverName: String?
     var ca: String
     var cert: String
     var key: String
+    /// Every server given, in the order they are tried (docs/OPERATIONS.md, "Several nodes").
+    var servers: [Endpoint] = []
+  }
+
+  /// One `host:port` of the server list.
+  struct Endpoint: Equatable, Sendable {
+    var host: String
+    var port: Int
+    /// As the user would write it back: `host:port`, `[v6]:port`.
+    var text: String { self.host.contains(":") ? "[\(self.host)]:\(self.port)" : "\(self.host):\(self.port)" }
+
+    /// `host:port`, or a comma-separated list of them (`a:7443,b:7443`).
+    static func list(_ text: String) throws -> [Endpoint] {
+      let entries = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+      return try entries.map { entry in
+        guard let colon = entry.lastIndex(of: ":"), let port = Int(entry[entry.index(after: colon)...]), (1...65535).contains(port)
+        else { throw ValidationError(t("connection.error.server", entry)) }
+        var host = String(entry[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw ValidationError(t("connection.error.server", entry)) }
+        return Endpoint(host: host, port: port)
+      }
+    }
   }
 
   /// A profile's file: a path, or a NAME under ~/.config/banjie/NAME.profile.
@@ -67,19 +92,17 @@ struct ConnectionOptions: ParsableArguments {
     func pick(_ flag: String?, _ profileKey: String, _ envKey: String) -> String? {
       flag ?? profileValues[profileKey] ?? env[envKey]
     }
-    let server = pick(self.server, "server", "BANJIE_SERVER") ?? "127.0.0.1:7443"
-    guard let colon = server.lastIndex(of: ":"), let port = Int(server[server.index(after: colon)...]), (1...65535).contains(port) else {
-      throw ValidationError(t("connection.error.server", server))
-    }
-    var host = String(server[..<colon])
-    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    let servers = try Endpoint.list(pick(self.server, "server", "BANJIE_SERVER") ?? "127.0.0.1:7443")
+    guard let first = servers.first else { throw ValidationError(t("connection.error.server", "")) }
     guard let ca = pick(self.ca, "ca", "BANJIE_CA") else {
       throw ValidationError(t("connection.error.noCA"))
     }
     guard let cert = pick(self.cert, "cert", "BANJIE_CERT"), let key = pick(self.key, "key", "BANJIE_KEY") else {
       throw ValidationError(t("connection.error.noCert"))
     }
-    return Resolved(host: host, port: port, serverName: self.serverName ?? profileValues["server_name"], ca: ca, cert: cert, key: key)
+    return Resolved(
+      host: first.host, port: first.port, serverName: self.serverName ?? profileValues["server_name"], ca: ca, cert: cert, key: key,
+      servers: servers)
   }
 
   var callOptions: CallOptions {
@@ -90,10 +113,50 @@ struct ConnectionOptions: ParsableArguments {
 
   /// Runs `body` with a connected client. An `RPCError` it throws reaches `Banjie.main`, which
   /// turns it into a `CLIError` with the documented exit code.
+  ///
+  /// With several servers (`--server a:7443,b:7443`), a server that cannot be reached, or whose
+  /// connection is lost before the answer came (UNAVAILABLE), is said on one line of standard
+  /// error and `body` runs again against the next one, its mutations with the same idempotency
+  /// keys (IdempotencyKeys): a mutation the lost server had already committed is answered from
+  /// its record instead of being done twice. A refused certificate is not tried elsewhere.
   func withClient<R: Sendable>(_ body: (GRPCClient<BanjieClientTransport>, BanjieClientTransport, Resolved) async throws -> R) async throws
     -> R
   {
     let resolved = try self.resolve()
+    let servers = resolved.servers.isEmpty ? [Endpoint(host: resolved.host, port: resolved.port)] : resolved.servers
+    return try await Self.failover(servers) { server in
+      var attempt = resolved
+      attempt.host = server.host
+      attempt.port = server.port
+      return try await self.withClient(on: attempt, body)
+    }
+  }
+
+  /// Runs `attempt` against each server in turn until one answers: the next is tried only when
+  /// an attempt failed with a `CLIError` marked `failover` (unreachable, connection lost), and
+  /// then with the idempotency keys replayed. `say` reports each move (standard error).
+  static func failover<R>(
+    _ servers: [Endpoint], say: (String) -> Void = Reconnect.say, _ attempt: (Endpoint) async throws -> R
+  ) async throws -> R {
+    for (index, server) in servers.enumerated() {
+      if index > 0 { IdempotencyKeys.replay() }
+      do {
+        return try await attempt(server)
+      } catch let error as CLIError where error.failover {
+        guard index + 1 < servers.count else {
+          guard servers.count > 1 else { throw error }
+          throw CLIError(exitCode: 69, message: t("connection.unreachableAll", servers.map(\.text).joined(separator: ", ")))
+        }
+        say(t("connection.failover", server.text, servers[index + 1].text))
+      }
+    }
+    throw CLIError(exitCode: 64, message: t("connection.error.server", ""))
+  }
+
+  /// One attempt against `resolved.host:resolved.port`.
+  private func withClient<R: Sendable>(
+    on resolved: Resolved, _ body: (GRPCClient<BanjieClientTransport>, BanjieClientTransport, Resolved) async throws -> R
+  ) async throws -> R {
     // An expired certificate is said plainly before any connection (the server would refuse it).
     if let certificate = try? PeerCertificate(pemFile: resolved.cert) {
       let now = Date()
@@ -119,9 +182,32 @@ struct ConnectionOptions: ParsableArguments {
         try await body(client, transport, resolved)
       }
     } catch let error as RPCError where error.code == .unavailable {
-      throw CLIError(unavailable: error, server: "\(resolved.host):\(resolved.port)")
+      var failure = CLIError(unavailable: error, server: Endpoint(host: resolved.host, port: resolved.port).text)
+      // Unreachable, or lost before the answer: another server may answer it.
+      failure.failover = failure.exitCode == 69
+      throw failure
     }
   }
+}
+
+/// The idempotency keys of this invocation's mutations, made on first use. When the CLI moves to
+/// the next server of its list, `replay()` hands out the same keys again in the same order, so a
+/// mutation repeated there is the same request (docs/PROTOCOL.md, the `idempotency-key` header).
+enum IdempotencyKeys {
+  private static let state = Mutex<(issued: [String], next: Int)>(([], 0))
+
+  static func next() -> String {
+    Self.state.withLock { state in
+      defer { state.next += 1 }
+      if state.next < state.issued.count { return state.issued[state.next] }
+      let key = UUID().uuidString.lowercased()
+      state.issued.append(key)
+      return key
+    }
+  }
+
+  /// From now on, `next()` gives the keys already issued again, from the first.
+  static func replay() { Self.state.withLock { $0.next = 0 } }
 }
 
 /// Tells the server the user's language (`banjie-lang` metadata, docs/OPERATIONS.md), so that its
@@ -143,6 +229,9 @@ struct LanguageInterceptor: ClientInterceptor {
 struct CLIError: Error, CustomStringConvertible {
   var exitCode: Int32
   var message: String
+  /// The server could not be reached or the connection was lost: the next server of a list
+  /// (`--server a,b`) may be tried.
+  var failover = false
   var description: String { self.message }
 
   init(exitCode: Int32, message: String) {

@@ -9,7 +9,7 @@ struct MutationOptions: ParsableArguments {
   @Flag(name: .long, help: ArgumentHelp(t("output.help.json"))) var json = false
 
   var metadata: Metadata {
-    ["idempotency-key": "\(self.idempotencyKey ?? UUID().uuidString.lowercased())"]
+    ["idempotency-key": "\(self.idempotencyKey ?? IdempotencyKeys.next())"]
   }
 }
 
