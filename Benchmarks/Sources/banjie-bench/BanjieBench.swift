@@ -8,7 +8,10 @@ struct BanjieBench: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "banjie-bench",
     abstract: "Benchmarks banjie's RPC transport against grpc-swift-2's HTTP/2 transport.",
-    subcommands: [RPCBenchmark.self, IdleBenchmark.self, SubmitBenchmark.self, MutationBenchmark.self, DashboardBenchmark.self, Serve.self]
+    subcommands: [
+      RPCBenchmark.self, IdleBenchmark.self, SubmitBenchmark.self, MutationBenchmark.self, DashboardBenchmark.self, Serve.self,
+      ServeBanjied.self,
+    ]
   )
 }
 

@@ -54,13 +54,13 @@ struct Serve: AsyncParsableCommand {
     }
   }
 
-  private static func writePort(_ port: Int, to path: String) throws {
+  static func writePort(_ port: Int, to path: String) throws {
     try "\(port)\n".write(toFile: path + ".tmp", atomically: false, encoding: .utf8)
     guard rename(path + ".tmp", path) == 0 else { throw ValidationError("cannot write \(path)") }
   }
 
   /// The parent holds our standard input open; when it goes away (even killed), so do we.
-  private static func exitWhenStandardInputCloses() {
+  static func exitWhenStandardInputCloses() {
     let thread = Thread {
       _ = FileHandle.standardInput.readDataToEndOfFile()
       Foundation.exit(0)
@@ -69,8 +69,37 @@ struct Serve: AsyncParsableCommand {
   }
 }
 
-/// A running `serve` child process.
-final class ServerProcess {
+/// The real, assembled banjied (as BenchServer assembles it) in a process of its own, so that
+/// its CPU time is its own: `submit --server-in-child`.
+struct ServeBanjied: AsyncParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "serve-banjied",
+    abstract: "Runs the assembled banjied on a database (used by the benchmarks).",
+    shouldDisplay: false
+  )
+
+  @Option var database: String
+  @Option(help: "Where to write the listening port once bound.") var portFile: String
+  @Option var caFile: String
+  @Option var certificateFile: String
+  @Option var keyFile: String
+
+  func run() async throws {
+    raiseOpenFileLimit()
+    Serve.exitWhenStandardInputCloses()
+    let assembly = try await BenchServer.assemble(
+      databasePath: self.database, caFile: self.caFile, server: (self.certificateFile, self.keyFile))
+    try await withThrowingDiscardingTaskGroup { group in
+      group.addTask { try await assembly.server.serve() }
+      guard let port = await assembly.transport.listeningAddress?.port else { throw ValidationError("banjied did not start") }
+      try Serve.writePort(port, to: self.portFile)
+    }
+  }
+}
+
+/// A running `serve` child process. Unchecked Sendable: its stored properties are constants, and
+/// it only asks Foundation's Process, which may be asked from any thread.
+final class ServerProcess: @unchecked Sendable {
   let kind: TransportKind
   let port: Int
   private let process: Process
@@ -89,13 +118,29 @@ final class ServerProcess {
   }
 
   static func start(_ kind: TransportKind, pki: BenchPKI) async throws -> ServerProcess {
-    let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
     let portFile = pki.directory + "/port-\(kind.rawValue)-\(UUID().uuidString)"
-    let process = Process()
     let arguments = [
       "serve", "--transport", kind.rawValue, "--port-file", portFile,
       "--ca-file", pki.caFile, "--certificate-file", pki.serverCertificateFile, "--key-file", pki.serverKeyFile,
     ]
+    return try await Self.launch(kind: kind, arguments: arguments, portFile: portFile)
+  }
+
+  /// The assembled banjied (ServeBanjied) on the database in `base`, in a child process.
+  static func startBanjied(
+    base: String, caFile: String, server: (certificateFile: String, privateKeyFile: String)
+  ) async throws -> ServerProcess {
+    let portFile = base + "/port-banjied-\(UUID().uuidString)"
+    let arguments = [
+      "serve-banjied", "--database", base + "/banjie.sqlite", "--port-file", portFile, "--ca-file", caFile,
+      "--certificate-file", server.certificateFile, "--key-file", server.privateKeyFile,
+    ]
+    return try await Self.launch(kind: .banjie, arguments: arguments, portFile: portFile)
+  }
+
+  private static func launch(kind: TransportKind, arguments: [String], portFile: String) async throws -> ServerProcess {
+    let executable = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+    let process = Process()
     // For profiling the server: BANJIE_BENCH_SERVER_WRAPPER="valgrind --tool=massif" (split at spaces)
     // runs the child under that command; it must exec the program in the same process.
     let wrapper = ProcessInfo.processInfo.environment["BANJIE_BENCH_SERVER_WRAPPER"].map { $0.split(separator: " ").map(String.init) } ?? []
@@ -149,6 +194,16 @@ final class ServerProcess {
     guard self.process.isRunning else { return }
     self.process.terminate()
     self.process.waitUntilExit()
+  }
+
+  /// Stops the child and waits for it, without blocking a thread of the cooperative pool.
+  func stopAndWait() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+      Thread.detachNewThread {
+        self.stop()
+        continuation.resume()
+      }
+    }
   }
 }
 

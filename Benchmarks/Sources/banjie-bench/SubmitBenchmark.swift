@@ -30,6 +30,11 @@ struct SubmitBenchmark: AsyncParsableCommand {
   @Option(help: "The catalog to import (default: catalog/sample-county.json of the root package).") var catalog: String?
   @Option(help: "Service item to submit cases for (the clerk is from SCJGJ).") var item: String = "SCJGJ-002"
   @Option(help: "Rows per transaction for the batched SQLite row (what group commit could reach); 0 to skip.") var batch: Int = 64
+  @Flag(
+    help: """
+      Run banjied in a child process (its CPU time then is its own) and measure banjie's echo call at the same number of \
+      calls in flight in each round, against a second child: the bare RPC with the same transport, TLS and cores.
+      """) var serverInChild = false
 
   func run() async throws {
     raiseOpenFileLimit()
@@ -44,20 +49,49 @@ struct SubmitBenchmark: AsyncParsableCommand {
     let clerk = try ca.issueClientCertificate(role: .clerk, organization: "SCJGJ", person: "张伟")
     let catalogPath = self.catalog ?? BenchServer.sampleCatalog
 
-    let bench = try await BenchServer.open(base: base, ca: ca, server: server, label: "submit")
-    let (assembly, ceilingPool, serverReader) = (bench.assembly, bench.ceilingPool, bench.serverReader)
+    // The server: in this process, or (--server-in-child) in a child of its own, with the echo
+    // server beside it.
+    let assembly: BanjieServerApp.Assembly?
+    let child: ServerProcess?
+    let echo: (server: ServerProcess, pki: BenchPKI)?
+    if self.serverInChild {
+      assembly = nil
+      child = try await ServerProcess.startBanjied(base: base, caFile: ca.certificateFile, server: server)
+      let pki = try BenchPKI.create()
+      echo = (try await ServerProcess.start(.banjie, pki: pki), pki)
+    } else {
+      assembly = try await BenchServer.assemble(databasePath: base + "/banjie.sqlite", caFile: ca.certificateFile, server: server)
+      child = nil
+      echo = nil
+    }
+    defer {
+      child?.stop()
+      echo?.server.stop()
+      if let pki = echo?.pki { try? FileManager.default.removeItem(atPath: pki.directory) }
+    }
+    let (ceilingPool, serverReader, sqliteVersion) = try await BenchServer.openCeiling(
+      base: base, serverDatabase: base + "/banjie.sqlite", label: "submit")
     progress(
-      "submit: \(self.concurrency) callers over \(self.connections) connection(s), \(self.rounds) round(s) x \(self.seconds) s after \(self.warmup) s warm-up; databases in \(base)"
+      "submit: \(self.concurrency) callers over \(self.connections) connection(s), \(self.rounds) round(s) x \(self.seconds) s after \(self.warmup) s warm-up; databases in \(base); server \(child.map { "in child process \($0.pid)" } ?? "in this process")"
     )
 
     let warmup = Duration.milliseconds(Int(self.warmup * 1000))
     let measured = Duration.milliseconds(Int(self.seconds * 1000))
-    let serverPID = getpid()
+    /// The server's CPU seconds so far: the child's, or this whole process's.
+    func serverCPU() -> Double { (child.map { $0.cpuSeconds } ?? processCPUSeconds(pid: getpid())) ?? 0 }
 
-    let (submitResults, ceilingResults, batchResults, cases, audit) = try await withThrowingTaskGroup(of: Void.self) { group in
-      group.addTask { try await assembly.server.serve() }
-      guard let port = await assembly.transport.listeningAddress?.port else {
-        throw RPCError(code: .internalError, message: "server did not start")
+    let (submitResults, ceilingResults, batchResults, echoResults) = try await withThrowingTaskGroup(of: Void.self) { group in
+      let port: Int
+      if let assembly {
+        group.addTask { try await assembly.server.serve() }
+        guard let listening = await assembly.transport.listeningAddress?.port else {
+          throw RPCError(code: .internalError, message: "server did not start")
+        }
+        port = listening
+      } else if let child {
+        port = child.port
+      } else {
+        throw RPCError(code: .internalError, message: "no server")
       }
       func transport(_ cert: (certificateFile: String, privateKeyFile: String, serialNumber: String)) throws -> BanjieClientTransport {
         var config = BanjieClientTransport.Config(
@@ -77,9 +111,23 @@ struct SubmitBenchmark: AsyncParsableCommand {
 
       // The clerk's connections, all open (one call each) before anything is timed.
       let clients = try (0..<max(1, self.connections)).map { _ in GRPCClient(transport: try transport(clerk)) }
-      let results: ([Sample], [Sample], [Sample], Int, String) = try await withThrowingTaskGroup(of: Void.self) { connectionGroup in
+      // The echo server's client (--server-in-child): one connection, as the clerk's.
+      let echoClient: GRPCClient<BanjieClientTransport>? = try echo.map { echo in
+        var config = BanjieClientTransport.Config(host: "127.0.0.1", port: echo.server.port, tls: try echo.pki.banjieClientContext())
+        config.logger = quietLogger("banjie.client")
+        return GRPCClient(transport: BanjieClientTransport(config: config))
+      }
+      let results: ([Sample], [Sample], [Sample], [Sample]) = try await withThrowingTaskGroup(of: Void.self) { connectionGroup in
         for client in clients { connectionGroup.addTask { try await client.runConnections() } }
-        defer { for client in clients { client.beginGracefulShutdown() } }
+        if let echoClient { connectionGroup.addTask { try await echoClient.runConnections() } }
+        defer {
+          for client in clients { client.beginGracefulShutdown() }
+          echoClient?.beginGracefulShutdown()
+        }
+        let echoService = echoClient.map { Banjie_V1_EchoService.Client(wrapping: $0) }
+        var echoRequest = Banjie_V1_EchoRequest()
+        echoRequest.text = String(repeating: "a", count: 64)
+        if let echoService { _ = try await echoService.get(echoRequest) }
         let services = clients.map { Banjie_V1_CaseService.Client(wrapping: $0) }
         let keys = Counter()
         let request = Banjie_V1_SubmitCaseRequest.with {
@@ -95,11 +143,12 @@ struct SubmitBenchmark: AsyncParsableCommand {
         var submits: [Sample] = []
         var ceilings: [Sample] = []
         var batches: [Sample] = []
+        var echoes: [Sample] = []
         for round in 1...max(1, self.rounds) {
           _ = try await Ceiling.run(ceilingPool, rowsPerTransaction: 1, duration: warmup)
-          let ceilingCPU0 = processCPUSeconds(pid: serverPID) ?? 0
+          let ceilingCPU0 = processCPUSeconds(pid: getpid()) ?? 0
           var ceiling = try await Ceiling.run(ceilingPool, rowsPerTransaction: 1, duration: measured)
-          ceiling.serverCPU = (processCPUSeconds(pid: serverPID) ?? 0) - ceilingCPU0
+          ceiling.serverCPU = (processCPUSeconds(pid: getpid()) ?? 0) - ceilingCPU0
           progress(
             String(
               format: "  round %d, SQLite ceiling (1 row/transaction, 1 writer): %7.0f rows/s, p50 %@ µs, p99 %@ µs",
@@ -107,9 +156,9 @@ struct SubmitBenchmark: AsyncParsableCommand {
               formatMicros(Percentiles(ceiling.latencies).value(99))))
           ceilings.append(ceiling)
           if self.batch > 1 {
-            let cpu0 = processCPUSeconds(pid: serverPID) ?? 0
+            let cpu0 = processCPUSeconds(pid: getpid()) ?? 0
             var batched = try await Ceiling.run(ceilingPool, rowsPerTransaction: self.batch, duration: measured)
-            batched.serverCPU = (processCPUSeconds(pid: serverPID) ?? 0) - cpu0
+            batched.serverCPU = (processCPUSeconds(pid: getpid()) ?? 0) - cpu0
             progress(
               String(
                 format: "  round %d, SQLite %d rows/transaction, 1 writer: %7.0f rows/s, p50 %@ µs, p99 %@ µs per transaction",
@@ -119,90 +168,125 @@ struct SubmitBenchmark: AsyncParsableCommand {
           }
 
           _ = await runSubmitLoad(services: services, request: request, keys: keys, concurrency: self.concurrency, duration: warmup)
-          let cpu0 = processCPUSeconds(pid: serverPID) ?? 0
-          let commits0 = assembly.environment.store.groupCommitFigures
+          let cpu0 = serverCPU()
+          let clientCPU0 = processCPUSeconds(pid: getpid()) ?? 0
+          let commits0 = assembly?.environment.store.groupCommitFigures
           var sample = await runSubmitLoad(
             services: services, request: request, keys: keys, concurrency: self.concurrency, duration: measured)
-          sample.serverCPU = (processCPUSeconds(pid: serverPID) ?? 0) - cpu0
+          sample.serverCPU = serverCPU() - cpu0
+          sample.clientCPU = (processCPUSeconds(pid: getpid()) ?? 0) - clientCPU0
           progress(
             String(
               format: "  round %d, SubmitCase (%d callers): %7.0f cases/s, p50 %@ µs, p99 %@ µs%@",
               round, self.concurrency, sample.callsPerSecond, formatMicros(Percentiles(sample.latencies).value(50)),
               formatMicros(Percentiles(sample.latencies).value(99)),
               sample.errors > 0 ? ", \(sample.errors) errors (\(sample.firstError ?? ""))" : ""))
-          let commits1 = assembly.environment.store.groupCommitFigures
-          let batches = commits1.batches - commits0.batches
-          progress(
-            String(
-              format: "  round %d, group commit: %d transactions, %.1f mutations per transaction on average, largest %d so far",
-              round, batches, Double(commits1.mutations - commits0.mutations) / Double(max(1, batches)), commits1.largest))
+          if let commits0, let commits1 = assembly?.environment.store.groupCommitFigures {
+            let batches = commits1.batches - commits0.batches
+            progress(
+              String(
+                format: "  round %d, group commit: %d transactions, %.1f mutations per transaction on average, largest %d so far",
+                round, batches, Double(commits1.mutations - commits0.mutations) / Double(max(1, batches)), commits1.largest))
+          }
           submits.append(sample)
+
+          if let echoService, let echoServer = echo?.server {
+            _ = await runLoad(echo: echoService, request: echoRequest, concurrency: self.concurrency, duration: warmup)
+            let cpu0 = echoServer.cpuSeconds ?? 0
+            let clientCPU0 = processCPUSeconds(pid: getpid()) ?? 0
+            var echoed = await runLoad(echo: echoService, request: echoRequest, concurrency: self.concurrency, duration: measured)
+            echoed.serverCPU = (echoServer.cpuSeconds ?? 0) - cpu0
+            echoed.clientCPU = (processCPUSeconds(pid: getpid()) ?? 0) - clientCPU0
+            progress(
+              String(
+                format: "  round %d, echo Get (%d in flight, banjie transport, server in a child): %7.0f calls/s, p50 %@ µs, p99 %@ µs",
+                round, self.concurrency, echoed.callsPerSecond, formatMicros(Percentiles(echoed.latencies).value(50)),
+                formatMicros(Percentiles(echoed.latencies).value(99))))
+            echoes.append(echoed)
+          }
         }
-        let store = assembly.environment.store
-        let cases = try await serverReader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0 }
-        let verification = try await store.verifyAudit()
-        let audit = verification.ok ? "audit chain intact (\(verification.rows) rows)" : "AUDIT CHAIN BROKEN: \(verification.reason)"
-        return (submits, ceilings, batches, cases, audit)
+        return (submits, ceilings, batches, echoes)
       }
-      assembly.server.beginGracefulShutdown()
+      assembly?.server.beginGracefulShutdown()
       try await group.waitForAll()
       return results
     }
 
-    func total(_ samples: [Sample]) -> (rate: Double, p: Percentiles, errors: Int, cpuPerOp: Double, perRound: String) {
+    // The server's file once the server is done with it: every case and the audit chain.
+    let cases = try await serverReader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM cases") ?? 0 }
+    let verification: AuditLog.Verification
+    if let assembly {
+      verification = try await assembly.environment.store.verifyAudit()
+    } else {
+      await child?.stopAndWait()
+      // Opening a store blocks (it migrates): on a thread of its own.
+      let store = try await onOwnThread { try BanjieStore(path: base + "/banjie.sqlite") }
+      verification = try await store.verifyAudit()
+    }
+    let audit = verification.ok ? "audit chain intact (\(verification.rows) rows)" : "AUDIT CHAIN BROKEN: \(verification.reason)"
+
+    func total(_ samples: [Sample]) -> (
+      rate: Double, p: Percentiles, errors: Int, cpuPerOp: Double, clientCPUPerOp: Double, perRound: String
+    ) {
       let completed = samples.reduce(0) { $0 + $1.completed }
       let seconds = samples.reduce(0.0) { $0 + $1.seconds }
       let cpu = samples.reduce(0.0) { $0 + $1.serverCPU }
+      let clientCPU = samples.reduce(0.0) { $0 + $1.clientCPU }
       return (
         seconds > 0 ? Double(completed) / seconds : 0, Percentiles(samples.flatMap(\.latencies)),
-        samples.reduce(0) { $0 + $1.errors }, cpu / Double(max(1, completed)) * 1e6,
+        samples.reduce(0) { $0 + $1.errors }, cpu / Double(max(1, completed)) * 1e6, clientCPU / Double(max(1, completed)) * 1e6,
         samples.map { String(format: "%.0f", $0.callsPerSecond) }.joined(separator: "/")
       )
     }
     let submit = total(submitResults)
     let ceiling = total(ceilingResults)
     let batched = total(batchResults)
+    let echoed = total(echoResults)
+    let inChild = child != nil
 
     print("")
     print(
-      "SubmitCase with \(self.concurrency) concurrent callers over \(self.connections) mutual-TLS connection(s), server in this process;")
-    print(
-      "SQLite \(bench.sqliteVersion), WAL, synchronous=FULL; \(self.rounds) interleaved round(s) of \(self.seconds) s (after \(self.warmup) s warm-up). Latencies in µs."
+      "SubmitCase with \(self.concurrency) concurrent callers over \(self.connections) mutual-TLS connection(s), server \(inChild ? "in a child process" : "in this process");"
     )
+    print(
+      "SQLite \(sqliteVersion), WAL, synchronous=FULL; \(self.rounds) interleaved round(s) of \(self.seconds) s (after \(self.warmup) s warm-up). Latencies in µs."
+    )
+    if inChild {
+      print(
+        "Server CPU: the child's (banjied's, or the echo server's); client CPU: this process's (the callers, their TLS, and the ceiling's own turns not included)."
+      )
+    } else {
+      print("Process CPU: this whole process (server, callers and both TLS ends).")
+    }
     print("")
-    printTable(
-      ["what", "per second", "per round", "p50", "p90", "p99", "p99.9", "process CPU µs/op", "errors"],
+    func row(
+      _ what: String, _ t: (rate: Double, p: Percentiles, errors: Int, cpuPerOp: Double, clientCPUPerOp: Double, perRound: String),
+      client: Bool
+    )
+      -> [String]
+    {
       [
-        [
-          "SubmitCase, \(self.concurrency) callers (cases/s)", String(format: "%.0f", submit.rate), submit.perRound,
-          formatMicros(submit.p.value(50)), formatMicros(submit.p.value(90)), formatMicros(submit.p.value(99)),
-          formatMicros(submit.p.value(99.9)),
-          String(format: "%.0f", submit.cpuPerOp), "\(submit.errors)",
-        ],
-        [
-          "SQLite 1 row/transaction, 1 writer (rows/s)", String(format: "%.0f", ceiling.rate), ceiling.perRound,
-          formatMicros(ceiling.p.value(50)), formatMicros(ceiling.p.value(90)), formatMicros(ceiling.p.value(99)),
-          formatMicros(ceiling.p.value(99.9)),
-          String(format: "%.0f", ceiling.cpuPerOp), "\(ceiling.errors)",
-        ],
-      ]
+        what, String(format: "%.0f", t.rate), t.perRound, formatMicros(t.p.value(50)), formatMicros(t.p.value(90)),
+        formatMicros(t.p.value(99)), formatMicros(t.p.value(99.9)), String(format: "%.0f", t.cpuPerOp),
+      ] + (inChild ? [client ? String(format: "%.0f", t.clientCPUPerOp) : "-"] : []) + ["\(t.errors)"]
+    }
+    printTable(
+      ["what", "per second", "per round", "p50", "p90", "p99", "p99.9", inChild ? "server CPU µs/op" : "process CPU µs/op"]
+        + (inChild ? ["client CPU µs/op"] : []) + ["errors"],
+      [row("SubmitCase, \(self.concurrency) callers (cases/s)", submit, client: true)]
+        + (echoResults.isEmpty ? [] : [row("echo Get, \(self.concurrency) in flight (calls/s)", echoed, client: true)])
+        + [row("SQLite 1 row/transaction, 1 writer (rows/s)", ceiling, client: false)]
         + (batchResults.isEmpty
-          ? []
-          : [
-            [
-              "SQLite \(self.batch) rows/transaction, 1 writer (rows/s; latency per transaction)", String(format: "%.0f", batched.rate),
-              batched.perRound,
-              formatMicros(batched.p.value(50)), formatMicros(batched.p.value(90)), formatMicros(batched.p.value(99)),
-              formatMicros(batched.p.value(99.9)),
-              String(format: "%.0f", batched.cpuPerOp), "\(batched.errors)",
-            ]
-          ])
+          ? [] : [row("SQLite \(self.batch) rows/transaction, 1 writer (rows/s; latency per transaction)", batched, client: false)])
     )
     print("")
     print(
       String(
         format: "SubmitCase / ceiling: %.2f×   (%d cases in the server's database at the end; %@)",
         ceiling.rate > 0 ? submit.rate / ceiling.rate : 0, cases, audit))
+    if !echoResults.isEmpty {
+      print(String(format: "SubmitCase / echo at %d in flight: %.2f×", self.concurrency, echoed.rate > 0 ? submit.rate / echoed.rate : 0))
+    }
   }
 }
 

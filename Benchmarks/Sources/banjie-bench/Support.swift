@@ -146,18 +146,34 @@ struct BenchServer {
     .appendingPathComponent("catalog/sample-county.json").path
 
   /// Assembles the server in `base` and reports both databases' settings, prefixed by `label`.
+  /// The server on `databasePath`, on 127.0.0.1 port 0, over mutual TLS, logging warnings only.
+  static func assemble(
+    databasePath: String, caFile: String, server: (certificateFile: String, privateKeyFile: String)
+  ) async throws -> BanjieServerApp.Assembly {
+    var configuration = ServerConfiguration()
+    configuration.port = 0
+    configuration.databasePath = databasePath
+    configuration.certificateFile = server.certificateFile
+    configuration.privateKeyFile = server.privateKeyFile
+    configuration.clientCAFile = caFile
+    configuration.logLevel = .warning
+    return try await BanjieServerApp(configuration: configuration, logger: quietLogger("banjied")).assemble()
+  }
+
   static func open(
     base: String, ca: CertificateAuthority, server: (certificateFile: String, privateKeyFile: String), label: String
   ) async throws -> BenchServer {
-    var configuration = ServerConfiguration()
-    configuration.port = 0
-    configuration.databasePath = base + "/banjie.sqlite"
-    configuration.certificateFile = server.certificateFile
-    configuration.privateKeyFile = server.privateKeyFile
-    configuration.clientCAFile = ca.certificateFile
-    configuration.logLevel = .warning
-    let assembly = try await BanjieServerApp(configuration: configuration, logger: quietLogger("banjied")).assemble()
+    let assembly = try await Self.assemble(databasePath: base + "/banjie.sqlite", caFile: ca.certificateFile, server: server)
+    let (ceilingPool, serverReader, sqliteVersion) = try await Self.openCeiling(
+      base: base, serverDatabase: assembly.environment.store.path, label: label)
+    return BenchServer(assembly: assembly, ceilingPool: ceilingPool, serverReader: serverReader, sqliteVersion: sqliteVersion)
+  }
 
+  /// The ceiling's database beside the server's, and the server's file through a read-only
+  /// connection; reports both databases' settings, prefixed by `label`.
+  static func openCeiling(
+    base: String, serverDatabase: String, label: String
+  ) async throws -> (ceilingPool: DatabasePool, serverReader: DatabaseQueue, sqliteVersion: String) {
     let ceilingPool = try BenchDatabase.pool(path: base + "/ceiling.sqlite")
     try await ceilingPool.write { db in try db.execute(sql: Ceiling.createTable) }
     // Read on the writer: `synchronous` is per connection, and the writer is the one that commits.
@@ -169,11 +185,19 @@ struct BenchServer {
     }
     // journal_mode is the file's; synchronous is per connection, so the server's (FULL, set and
     // checked by BanjieStore.init) cannot be read from outside the store.
-    let serverReader = try BenchDatabase.readOnly(path: assembly.environment.store.path)
+    let serverReader = try BenchDatabase.readOnly(path: serverDatabase)
     let serverJournalMode = try await serverReader.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "?" }
     progress(
       "\(label): SQLite \(pragmas.2); server database journal_mode=\(serverJournalMode) (synchronous=FULL is set and checked by BanjieStore); ceiling database journal_mode=\(pragmas.0) synchronous=\(pragmas.1) (2 = FULL)"
     )
-    return BenchServer(assembly: assembly, ceilingPool: ceilingPool, serverReader: serverReader, sqliteVersion: pragmas.2)
+    return (ceilingPool, serverReader, pragmas.2)
+  }
+}
+
+/// Runs blocking work (opening a store, which migrates) on a thread of its own, off the
+/// cooperative pool.
+func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+  try await withCheckedThrowingContinuation { continuation in
+    Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
   }
 }
