@@ -195,7 +195,7 @@ fi
 
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 
-# Several servers (docs/OPERATIONS.md, "Several nodes"): the first of the list cannot be reached,
+# Several servers (docs/OPERATIONS.md, "Several server addresses"): the first of the list cannot be reached,
 # the second answers; the move is said on standard error, and the mutation keeps its key.
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 dead=$(free_port)

@@ -279,6 +279,16 @@ extension CaseRecord {
   /// The dashboard triggers fire on any UPDATE and compare OLD with NEW, so they see the same
   /// change either way. The statements are cached by their text: a transition changes one of a
   /// few sets of columns.
+  /// Whether two stored values are the same bytes: `DatabaseValue`'s `==` compares text as Swift
+  /// strings (canonical equivalence), so a note retyped in another Unicode normalization form
+  /// would count as unchanged and keep its old bytes.
+  static func sameBytes(_ a: DatabaseValue, _ b: DatabaseValue) -> Bool {
+    switch (a.storage, b.storage) {
+    case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
+    default: return a == b
+    }
+  }
+
   /// `also` are columns of `cases` the record does not hold (the hall's), set by the same
   /// statement.
   func update(
@@ -291,7 +301,7 @@ extension CaseRecord {
     var arguments: [(any DatabaseValueConvertible)?] = []
     for index in values.indices {
       let value = values[index]?.databaseValue ?? .null
-      guard value != (before[index]?.databaseValue ?? .null) else { continue }
+      guard !Self.sameBytes(value, before[index]?.databaseValue ?? .null) else { continue }
       if !arguments.isEmpty { sql += ", " }
       sql += Self.storedColumns[index]
       sql += " = ?"

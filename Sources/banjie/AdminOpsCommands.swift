@@ -98,7 +98,10 @@ extension AdminCommand {
       var options = self.connection.callOptions
       options.timeout = nil
       let (bytes, expected, hash) = try await self.connection.withClient { client, _, _ in
-        try await Banjie_V1_CertificateAdminService.Client(wrapping: client).backup(.init(), options: options) { response in
+        // From the first byte again: after a lost connection the next server of a list sends
+        // the whole backup anew.
+        try handle.truncate(atOffset: 0)
+        return try await Banjie_V1_CertificateAdminService.Client(wrapping: client).backup(.init(), options: options) { response in
           var hasher = SHA256.Hasher()
           var written: UInt64 = 0
           var expected: (UInt64, String)?

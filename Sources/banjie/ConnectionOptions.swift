@@ -38,7 +38,7 @@ struct ConnectionOptions: ParsableArguments {
     var ca: String
     var cert: String
     var key: String
-    /// Every server given, in the order they are tried (docs/OPERATIONS.md, "Several nodes").
+    /// Every server given, in the order they are tried (docs/OPERATIONS.md, "Several server addresses").
     var servers: [Endpoint] = []
   }
 
@@ -134,12 +134,14 @@ struct ConnectionOptions: ParsableArguments {
 
   /// Runs `attempt` against each server in turn until one answers: the next is tried only when
   /// an attempt failed with a `CLIError` marked `failover` (unreachable, connection lost), and
-  /// then with the idempotency keys replayed. `say` reports each move (standard error).
+  /// then with the idempotency keys of this call given again. `say` reports each move (standard error).
   static func failover<R>(
     _ servers: [Endpoint], say: (String) -> Void = Reconnect.say, _ attempt: (Endpoint) async throws -> R
   ) async throws -> R {
+    // The keys this call's mutations take start here; an earlier call's keep theirs.
+    let mark = IdempotencyKeys.position
     for (index, server) in servers.enumerated() {
-      if index > 0 { IdempotencyKeys.replay() }
+      if index > 0 { IdempotencyKeys.rewind(to: mark) }
       do {
         return try await attempt(server)
       } catch let error as CLIError where error.failover {
@@ -191,8 +193,9 @@ struct ConnectionOptions: ParsableArguments {
 }
 
 /// The idempotency keys of this invocation's mutations, made on first use. When the CLI moves to
-/// the next server of its list, `replay()` hands out the same keys again in the same order, so a
-/// mutation repeated there is the same request (docs/PROTOCOL.md, the `idempotency-key` header).
+/// the next server of its list, `rewind(to:)` hands out the keys of that call again in the same
+/// order, so a mutation repeated there is the same request (docs/PROTOCOL.md, the
+/// `idempotency-key` header).
 enum IdempotencyKeys {
   private static let state = Mutex<(issued: [String], next: Int)>(([], 0))
 
@@ -206,8 +209,11 @@ enum IdempotencyKeys {
     }
   }
 
-  /// From now on, `next()` gives the keys already issued again, from the first.
-  static func replay() { Self.state.withLock { $0.next = 0 } }
+  /// Where the next key comes from: a call notes it before its first attempt.
+  static var position: Int { Self.state.withLock { $0.next } }
+
+  /// From now on, `next()` gives again the keys issued from `position` on.
+  static func rewind(to position: Int) { Self.state.withLock { $0.next = min(max(0, position), $0.issued.count) } }
 }
 
 /// Tells the server the user's language (`banjie-lang` metadata, docs/OPERATIONS.md), so that its

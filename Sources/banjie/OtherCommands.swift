@@ -309,13 +309,16 @@ struct AlertsCommand: AsyncParsableCommand {
     guard self.watch else {
       // The last 24 hours' alerts; the server ends the stream after them (recent_only).
       try await self.connection.withClient { client, _, _ in
+        // Again from the next server of a list after a lost connection: what was printed is
+        // not printed twice.
+        let printed = progress.lastID
         try await Banjie_V1_CaseService.Client(wrapping: client).watchAlerts(
           .with {
             $0.departmentCode = department
             $0.recentOnly = true
           }, options: self.connection.callOptions
         ) { response in
-          for try await alert in response.messages { try print(alert) }
+          for try await alert in response.messages where alert.id > printed { try print(alert) }
         }
       }
       if !json && progress.count == 0 { Swift.print(t("alerts.none")) }

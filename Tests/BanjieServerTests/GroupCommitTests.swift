@@ -304,6 +304,19 @@ struct GroupCommitTests {
     }
   }
 
+  @Test("a changed column is found by its bytes: another Unicode normalization form is a change, NULL is not ''")
+  func changedColumnsByBytes() {
+    let composed = "\u{00E9}"  // é as one scalar
+    let decomposed = "e\u{0301}"  // e and a combining acute
+    #expect(composed == decomposed)  // Swift's String equality: canonical equivalence
+    #expect(!CaseRecord.sameBytes(composed.databaseValue, decomposed.databaseValue))
+    #expect(CaseRecord.sameBytes("受理".databaseValue, "受理".databaseValue))
+    #expect(!CaseRecord.sameBytes(DatabaseValue.null, "".databaseValue))
+    #expect(CaseRecord.sameBytes(DatabaseValue.null, DatabaseValue.null))
+    #expect(CaseRecord.sameBytes(7.databaseValue, 7.databaseValue))
+    #expect(!CaseRecord.sameBytes(7.databaseValue, 8.databaseValue))
+  }
+
   @Test("JSON arrays of strings read back as written, with and without characters that need escaping")
   func storedStringArrays() throws {
     let arrays: [[String]] = [
