@@ -218,6 +218,23 @@ set -e
 echo "$alldown" | tail -1 | grep -q "所列服务器 127.0.0.1:$dead, 127.0.0.1:$dead2 均无法连接" || fail "every server down is not said plainly: $alldown"
 echo "cli-check: a dead first server is left for the next with the same idempotency key; all down exits 69 naming each"
 
+# A server that hangs (takes the connection, never answers the handshake) is given up within
+# half of --timeout when a list names another.
+hung_log="$work/hung.port"
+python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(16)
+print(s.getsockname()[1], flush=True); time.sleep(600)' >"$hung_log" &
+pids+=($!)
+for _ in $(seq 1 50); do [ -s "$hung_log" ] && break; sleep 0.1; done
+hung=$(cat "$hung_log")
+started=$(date +%s)
+zh health --timeout 4 --server "127.0.0.1:$hung,127.0.0.1:$port" --ca "$work/certs/ca.pem" --cert "$work/certs/office-li-ming.pem" --key "$work/certs/office-li-ming.key" >/dev/null 2>"$work/hung.err" \
+  || fail "a hung first server was not left for the next: $(cat "$work/hung.err")"
+# Half of 4 s on the hung server, then the next server's own call (its own 4 s at most).
+[ $(( $(date +%s) - started )) -le 7 ] || fail "leaving a hung server took longer than half of --timeout and the next call"
+grep -q "服务器 127.0.0.1:$hung 无法连接或连接中断" "$work/hung.err" || fail "the move from a hung server was not said: $(cat "$work/hung.err")"
+echo "cli-check: a hung first server is left within half of --timeout"
+
 # Certificates and a server that is down, as a clerk reads them: one plain line, the right code.
 serial=$(openssl x509 -in "$work/certs/clerk-zhang-wei.pem" -noout -serial | cut -d= -f2)
 zh admin revoke "$serial" --reason 证书遗失 "${office[@]}" >/dev/null

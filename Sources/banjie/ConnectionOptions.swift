@@ -5,6 +5,7 @@ import BanjieTLS
 import BanjieTransport
 import Foundation
 import GRPCCore
+import NIOCore
 import Synchronization
 
 /// How to reach banjied and who we are: flags, then the profile, then the environment.
@@ -178,6 +179,13 @@ struct ConnectionOptions: ParsableArguments {
     }
     var config = BanjieClientTransport.Config(host: resolved.host, port: resolved.port, tls: tls)
     config.serverName = resolved.serverName
+    if resolved.servers.count > 1 {
+      // A server that hangs (accepts the connection, never finishes the handshake) is given up
+      // within half the call's timeout, so that the next one of the list is still tried.
+      let half = TimeAmount.milliseconds(Int64(self.timeout * 500))
+      config.connectTimeout = min(config.connectTimeout, half)
+      config.transport.settingsTimeout = min(config.transport.settingsTimeout, half)
+    }
     let transport = BanjieClientTransport(config: config)
     do {
       return try await withGRPCClient(transport: transport, interceptors: [LanguageInterceptor()]) { client in
