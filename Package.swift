@@ -256,7 +256,7 @@ let package = Package(
     // The CLI's own logic: its string catalogue, language choice and input normalisation.
     .testTarget(
       name: "BanjieCLITests",
-      dependencies: ["banjie"],
+      dependencies: ["banjie", "BanjieCore"],
       swiftSettings: swiftSettings
     ),
     .testTarget(

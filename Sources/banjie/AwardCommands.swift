@@ -22,6 +22,27 @@ struct AwardCommand: AsyncParsableCommand {
 
   static func percent(_ share: Double, of whole: UInt32) -> String { whole == 0 ? "-" : String(format: "%.1f", share * 100) }
 
+  /// The requirements the server names in `short_of_next` ("2★ needs on-time ≥ 80 %",
+  /// BanjieCore's StarLevel.shortfall), and their texts' keys.
+  static let requirements: [(name: String, key: String)] = [
+    ("handled", "award.need.handled"), ("on-time", "award.need.onTime"), ("one-day", "award.need.oneDay"),
+    ("good", "award.need.good"), ("unrated", "award.need.unrated"), ("unrectified 差评", "award.need.unrectified"),
+    ("overdue demands", "award.need.overdueDemands"),
+  ]
+
+  /// `short_of_next` as the reader's language says it; a text of another shape as it came.
+  static func shortOfNext(_ text: String, language: Language = Language.current) -> String {
+    guard let star = text.range(of: "★ needs "), let stars = Int(text[..<star.lowerBound]) else { return text }
+    let rest = text[star.upperBound...]
+    for requirement in Self.requirements where rest.hasPrefix(requirement.name + " ") {
+      let bound = rest.dropFirst(requirement.name.count + 1)
+      guard let first = bound.first, first == "≥" || first == "≤" else { return text }
+      let name = Catalogue.text(requirement.key, [], language: language)
+      return Catalogue.text("award.shortOfNext", [String(stars), name, String(bound)], language: language)
+    }
+    return text
+  }
+
   /// A unit kind ("window", "staff", "department") as people read it; an unknown kind as it is.
   static func kindName(_ kind: String) -> String {
     let key = "award.kind.\(kind)"
@@ -39,7 +60,7 @@ struct AwardCommand: AsyncParsableCommand {
         kindName(e.kind), e.key, e.name, stars(e.stars), String(e.handled), percent(e.onTimeShare, of: e.handled),
         percent(e.oneDayShare, of: e.handled),
         percent(e.goodShare, of: e.rated), percent(e.unratedShare, of: e.handled), String(e.bad), String(e.unrectifiedBad),
-        e.kind == "department" ? String(e.overdueDemands) : "-", e.shortOfNext,
+        e.kind == "department" ? String(e.overdueDemands) : "-", shortOfNext(e.shortOfNext),
       ])
     }
     return table.render()

@@ -1,0 +1,41 @@
+import BanjieCore
+import Testing
+
+@testable import banjie
+
+/// 星级服务 tables: the server's `short_of_next` ("2★ needs on-time ≥ 80 %") in the reader's
+/// language.
+@Suite("award texts")
+struct AwardTextTests {
+  @Test("every requirement the rules can name reads in Chinese, and as it came in English")
+  func everyRequirement() {
+    let cases: [(String, String)] = [
+      ("2★ needs handled ≥ 5", "升2★需办件量 ≥ 5"),
+      ("2★ needs on-time ≥ 80 %", "升2★需按时办结率 ≥ 80 %"),
+      ("3★ needs one-day ≥ 30 %", "升3★需一日办结率 ≥ 30 %"),
+      ("2★ needs good ≥ 60 %", "升2★需好评率 ≥ 60 %"),
+      ("4★ needs unrated ≤ 50 %", "升4★需未评价率 ≤ 50 %"),
+      ("5★ needs unrectified 差评 ≤ 0", "升5★需未整改差评 ≤ 0"),
+      ("5★ needs overdue demands ≤ 0", "升5★需超期诉求 ≤ 0"),
+    ]
+    for (server, chinese) in cases {
+      #expect(AwardCommand.shortOfNext(server, language: .zh) == chinese)
+      #expect(AwardCommand.shortOfNext(server, language: .en) == server)
+    }
+    // Anything else (an empty cell, a later server's new requirement) is shown as it came.
+    for other in ["", "5★ needs calm ≥ 3", "needs on-time ≥ 80 %", "2★ needs on-time = 80 %"] {
+      #expect(AwardCommand.shortOfNext(other, language: .zh) == other)
+    }
+  }
+
+  @Test("what the shipped rules say is one of the requirements the CLI reads")
+  func theRulesSayWhatTheCLIReads() {
+    // Scores that miss each requirement of the next level in turn.
+    let rules = AwardRuleSet.standard
+    var scores = AwardScores(unit: .department, key: "SCJGJ", name: "市场监管局")
+    scores.handled = 1
+    let (_, short) = rules.stars(for: scores)
+    #expect(!short.isEmpty)
+    #expect(AwardCommand.shortOfNext(short, language: .zh) != short, "\(short)")
+  }
+}
