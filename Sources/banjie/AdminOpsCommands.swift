@@ -25,7 +25,7 @@ extension AdminCommand {
         print(try result.jsonString(options: CaseOutput.jsonOptions))
         return
       }
-      print(t("admin.revoke.done", result.serial, result.reason, result.revokedBy, result.connectionsClosed))
+      print(t("admin.revoke.done", result.serial, result.reason, HumanText.by(result.revokedBy), result.connectionsClosed))
     }
   }
 
@@ -75,7 +75,7 @@ extension AdminCommand {
       var table = TextTable(
         t("admin.revocations.col.serial"), t("admin.revocations.col.revoked"), t("admin.revocations.col.by"),
         t("admin.revocations.col.reason"))
-      for r in result.revocations { table.add([r.serial, CaseOutput.shortTime(r.revokedAt), r.revokedBy, r.reason]) }
+      for r in result.revocations { table.add([r.serial, CaseOutput.shortTime(r.revokedAt), HumanText.by(r.revokedBy), r.reason]) }
       print(table.render())
     }
   }

@@ -384,11 +384,11 @@ enum AppealOutput {
       (t("appeal.field.requester"), requester),
       (t("appeal.field.subject"), a.subject),
       (t("appeal.field.content"), a.content),
-      (t("appeal.field.registered"), "\(CaseOutput.shortTime(a.registeredAt)) · \(a.registeredBy)"),
+      (t("appeal.field.registered"), "\(CaseOutput.shortTime(a.registeredAt)) · \(HumanText.by(a.registeredBy))"),
       (t("appeal.field.state"), stateLabel(a.state) + (a.hasClosedAt ? " · \(CaseOutput.shortTime(a.closedAt))" : "")),
     ]
     if !a.department.isEmpty {
-      var text = "\(a.departmentName) (\(a.department)) · \(CaseOutput.shortTime(a.assignedAt)) · \(a.assignedBy)"
+      var text = "\(a.departmentName) (\(a.department)) · \(CaseOutput.shortTime(a.assignedAt)) · \(HumanText.by(a.assignedBy))"
       if a.reassignments > 0 { text += t("appeal.reassignedValue", a.reassignments, a.reassignReason) }
       lines.append((t("appeal.field.department"), text))
       lines.append(

@@ -72,9 +72,10 @@ struct AwardCommand: AsyncParsableCommand {
       return
     }
     print(t("award.header", a.id, a.period, a.from, a.to, a.ruleSetVersion))
-    print(t("award.published", CaseOutput.shortTime(a.publishedAt), a.publishedBy, a.digest))
+    print(t("award.published", CaseOutput.shortTime(a.publishedAt), HumanText.by(a.publishedBy), a.digest))
     if a.revoked {
-      print(Terminal.paint(t("award.revokedLine", CaseOutput.shortTime(a.revokedAt), a.revokedBy, a.revokeReason), Terminal.dim))
+      print(
+        Terminal.paint(t("award.revokedLine", CaseOutput.shortTime(a.revokedAt), HumanText.by(a.revokedBy), a.revokeReason), Terminal.dim))
     }
     if !a.entries.isEmpty { print(table(a.entries)) }
   }
@@ -163,7 +164,7 @@ struct AwardCommand: AsyncParsableCommand {
         t("award.list.col.by"), t("award.list.col.state"), "sha256")
       for a in r.awards {
         table.add([
-          String(a.id), a.period, "v\(a.ruleSetVersion)", CaseOutput.shortTime(a.publishedAt), a.publishedBy,
+          String(a.id), a.period, "v\(a.ruleSetVersion)", CaseOutput.shortTime(a.publishedAt), HumanText.by(a.publishedBy),
           a.revoked ? t("award.list.revoked", a.revokeReason) : t("award.list.live"), String(a.digest.prefix(16)),
         ])
       }
@@ -252,7 +253,7 @@ struct AwardCommand: AsyncParsableCommand {
       print(try r.jsonString(options: CaseOutput.jsonOptions))
       return
     }
-    print(t("award.rules.header", r.version, r.name, CaseOutput.shortTime(r.createdAt), r.createdBy))
+    print(t("award.rules.header", r.version, r.name, CaseOutput.shortTime(r.createdAt), HumanText.by(r.createdBy)))
     var table = TextTable(
       t("award.rules.col.stars"), t("award.rules.col.handled"), t("award.rules.col.onTime"), t("award.rules.col.oneDay"),
       t("award.rules.col.good"), t("award.rules.col.unrated"), t("award.rules.col.unrectified"), t("award.rules.col.overdueDemands"))
@@ -272,7 +273,7 @@ enum AwardCertificate {
   static func text(_ a: Banjie_V1_Award) -> String {
     var lines = [
       t("award.cert.heading"), t("award.cert.period", a.period, a.from, a.to, a.ruleSetVersion),
-      t("award.cert.published", CaseOutput.shortTime(a.publishedAt), a.publishedBy),
+      t("award.cert.published", CaseOutput.shortTime(a.publishedAt), HumanText.by(a.publishedBy)),
     ]
     if a.revoked { lines.append(t("award.cert.revoked", a.revokeReason)) }
     for e in a.entries.sorted(by: { ($0.stars, $1.key) > ($1.stars, $0.key) }) {
@@ -297,7 +298,7 @@ enum AwardCertificate {
     let lang = Language.current == .zh ? "zh-CN" : "en"
     let title = t("award.cert.title")
     let meta = t(
-      "award.html.meta", a.period, a.from, a.to, a.ruleSetVersion, CaseOutput.shortTime(a.publishedAt), a.publishedBy)
+      "award.html.meta", a.period, a.from, a.to, a.ruleSetVersion, CaseOutput.shortTime(a.publishedAt), HumanText.by(a.publishedBy))
     let revoked = a.revoked ? "<p class=\"revoked\">\(escape(t("award.cert.revoked", a.revokeReason)))</p>" : ""
     let headings = [
       t("award.col.stars"), t("award.col.unit"), t("award.col.name"), t("award.col.key"), t("award.html.cases"),

@@ -523,7 +523,7 @@ enum DemandOutput {
         "\(d.departmentName) (\(d.departmentCode))" + (d.handler.isEmpty ? "" : t("demand.handler", d.handler))
       ),
       (t("demand.field.state"), stateLabel(d.state)),
-      (t("demand.field.raised"), t("demand.raisedBy", CaseOutput.shortTime(d.raisedAt), d.raisedBy)),
+      (t("demand.field.raised"), t("demand.raisedBy", CaseOutput.shortTime(d.raisedAt), HumanText.by(d.raisedBy))),
       (t("demand.field.limit"), t("demand.limitDays", d.limitWorkingDays)),
       (t("demand.field.request"), d.description_p),
     ]

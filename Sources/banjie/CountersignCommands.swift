@@ -213,7 +213,7 @@ enum CountersignOutput {
       ),
     ]
     if c.overLength { lines.append((t("countersign.field.overLength"), Terminal.paint(c.overLengthReason, Terminal.yellow))) }
-    lines.append((t("countersign.field.registered"), "\(CaseOutput.shortTime(c.registeredAt)) · \(c.registeredBy)"))
+    lines.append((t("countersign.field.registered"), "\(CaseOutput.shortTime(c.registeredAt)) · \(HumanText.by(c.registeredBy))"))
     lines.append(
       (
         t("countersign.field.state"),

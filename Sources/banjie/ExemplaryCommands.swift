@@ -45,12 +45,12 @@ struct ExemplaryCommand: AsyncParsableCommand {
       return
     }
     print(t("exemplary.header", n.id, kindName(n.kind), n.subject, n.departmentCode, n.year, stateLabel(n.state)))
-    print(t("exemplary.nominated", CaseOutput.shortTime(n.nominatedAt), n.nominatedBy, n.account))
+    print(t("exemplary.nominated", CaseOutput.shortTime(n.nominatedAt), HumanText.by(n.nominatedBy), n.account))
     if n.hasReviewedAt {
       print(
         n.reviewNote.isEmpty
-          ? t("exemplary.reviewed", CaseOutput.shortTime(n.reviewedAt), n.reviewedBy)
-          : t("exemplary.reviewedNote", CaseOutput.shortTime(n.reviewedAt), n.reviewedBy, n.reviewNote))
+          ? t("exemplary.reviewed", CaseOutput.shortTime(n.reviewedAt), HumanText.by(n.reviewedBy))
+          : t("exemplary.reviewedNote", CaseOutput.shortTime(n.reviewedAt), HumanText.by(n.reviewedBy), n.reviewNote))
     }
   }
 
@@ -143,7 +143,7 @@ struct ExemplaryCommand: AsyncParsableCommand {
       for n in r.nominations {
         table.add([
           String(n.id), String(n.year), ExemplaryCommand.kindName(n.kind), n.subject, n.departmentCode,
-          ExemplaryCommand.stateLabel(n.state), n.nominatedBy,
+          ExemplaryCommand.stateLabel(n.state), HumanText.by(n.nominatedBy),
           String(n.account.prefix(40)),
         ])
       }

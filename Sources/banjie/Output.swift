@@ -59,4 +59,15 @@ enum HumanText {
   static func role(_ role: String) -> String {
     Self.known("output.role.\(role)", or: role)
   }
+
+  /// Who did something, as the server records it ("刘红 (dispatcher, 12345)"), with the role as
+  /// people call it ("刘红 (12345 话务调度, 12345)"). Any other text is shown as it came.
+  static func by(_ text: String, language: Language = Language.current) -> String {
+    guard text.hasSuffix(")"), let open = text.range(of: " (", options: .backwards) else { return text }
+    let inside = text[open.upperBound..<text.index(before: text.endIndex)]
+    guard let comma = inside.range(of: ", "),
+      let localized = Catalogue.table(language)["output.role.\(inside[..<comma.lowerBound])"]
+    else { return text }
+    return "\(text[..<open.lowerBound]) (\(localized), \(inside[comma.upperBound...]))"
+  }
 }

@@ -368,13 +368,13 @@ enum ProposalOutput {
       let department = "\(co.name) (\(co.department))"
       guard !co.opinions.isEmpty else { return ["\(department) · \(t("proposal.noOpinion"))"] }
       return co.opinions.map {
-        "\(department) · \(t("proposal.opinionValue", $0.round, CaseOutput.shortTime($0.givenAt), $0.givenBy, $0.text))"
+        "\(department) · \(t("proposal.opinionValue", $0.round, CaseOutput.shortTime($0.givenAt), HumanText.by($0.givenBy), $0.text))"
       }
     }
     for (index, text) in coLines.enumerated() {
       lines.append((index == 0 ? t("proposal.field.co") : "", text))
     }
-    lines.append((t("proposal.field.assigned"), "\(CaseOutput.shortTime(p.assignedAt)) · \(p.assignedBy)"))
+    lines.append((t("proposal.field.assigned"), "\(CaseOutput.shortTime(p.assignedAt)) · \(HumanText.by(p.assignedBy))"))
     var limit = t("proposal.limitValue", p.months, p.maxMonths)
     if p.months > p.replyMonths { limit += t("proposal.extendedValue", p.replyMonths, p.extensionReason) }
     lines.append((t("proposal.field.limit"), limit))
@@ -391,7 +391,7 @@ enum ProposalOutput {
         ))
     }
     for (index, c) in p.contacts.enumerated() {
-      var text = t("proposal.contactValue", c.round, CaseOutput.shortTime(c.contactedAt), methodLabel(c.method), c.recordedBy)
+      var text = t("proposal.contactValue", c.round, CaseOutput.shortTime(c.contactedAt), methodLabel(c.method), HumanText.by(c.recordedBy))
       if !c.note.isEmpty { text += " · \(c.note)" }
       lines.append((index == 0 ? t("proposal.field.contacts") : "", text))
     }

@@ -413,7 +413,8 @@ enum RatingOutput {
     let name = confirmationName(r.confirmation)
     guard !name.isEmpty else { return t("rectification.confirmation.none") }
     return t(
-      "rectification.confirmationValue", t("rectification.confirmation.\(name)"), r.confirmedBy, CaseOutput.shortTime(r.confirmedAt),
+      "rectification.confirmationValue", t("rectification.confirmation.\(name)"), HumanText.by(r.confirmedBy),
+      CaseOutput.shortTime(r.confirmedAt),
       r.confirmationNote)
   }
 
@@ -463,7 +464,7 @@ enum RatingOutput {
     }
     if r.hasVerifiedAt {
       let key = r.verifiedValid ? "rectification.verifiedValue.valid" : "rectification.verifiedValue.notValid"
-      lines.append((t("rectification.field.verified"), t(key, r.verifiedBy, r.verificationEvidence)))
+      lines.append((t("rectification.field.verified"), t(key, HumanText.by(r.verifiedBy), r.verificationEvidence)))
     }
     if r.hasRectifiedAt { lines.append((t("rectification.field.measures"), r.measures)) }
     if r.hasFollowedUpAt {

@@ -57,7 +57,8 @@ struct SettingsCommand: AsyncParsableCommand {
       t("settings.col.setting"), t("settings.col.key"), t("settings.col.value"), t("settings.col.changed"))
     for key in Self.keys {
       let changed =
-        s.changes[key].map { t("settings.changedBy", CaseOutput.shortTime($0.updatedAt), $0.updatedBy) } ?? t("settings.default")
+        s.changes[key].map { t("settings.changedBy", CaseOutput.shortTime($0.updatedAt), HumanText.by($0.updatedBy)) }
+        ?? t("settings.default")
       table.add([t("settings.name.\(key)"), key, Self.value(key, of: s), changed])
     }
     print(table.render())

@@ -254,7 +254,7 @@ enum SupervisionOutput {
       (t("supervise.field.state"), stateLabel(o.state)),
       (t("supervise.field.action"), o.requiredAction),
       (t("supervise.field.limit"), t("supervise.limitDays", o.limitWorkingDays)),
-      (t("supervise.field.issued"), "\(CaseOutput.shortTime(o.issuedAt)) · \(o.issuedBy)"),
+      (t("supervise.field.issued"), "\(CaseOutput.shortTime(o.issuedAt)) · \(HumanText.by(o.issuedBy))"),
     ]
     if o.hasSla {
       let used = Int((o.sla.fractionUsed * 100).rounded())
@@ -267,7 +267,7 @@ enum SupervisionOutput {
         ))
     }
     if !o.reply.isEmpty {
-      let when = o.hasRepliedAt ? "\(CaseOutput.shortTime(o.repliedAt)) · \(o.repliedBy)" : o.repliedBy
+      let when = o.hasRepliedAt ? "\(CaseOutput.shortTime(o.repliedAt)) · \(HumanText.by(o.repliedBy))" : HumanText.by(o.repliedBy)
       lines.append(
         (t("supervise.field.reply"), "\(o.reply) (\(when))" + (o.state == .open ? " " + t("supervise.replySentBack") : "")))
       if !o.evidence.isEmpty { lines.append((t("supervise.field.evidence"), o.evidence)) }
@@ -277,7 +277,7 @@ enum SupervisionOutput {
       lines.append(
         (
           t("supervise.field.closed"),
-          "\(CaseOutput.shortTime(o.closedAt)) · \(o.closedBy)" + (o.closeNote.isEmpty ? "" : " · \(o.closeNote)")
+          "\(CaseOutput.shortTime(o.closedAt)) · \(HumanText.by(o.closedBy))" + (o.closeNote.isEmpty ? "" : " · \(o.closeNote)")
         ))
     }
     if o.hasEscalatedAt {

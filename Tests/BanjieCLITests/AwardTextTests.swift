@@ -39,3 +39,19 @@ struct AwardTextTests {
     #expect(AwardCommand.shortOfNext(short, language: .zh) != short, "\(short)")
   }
 }
+
+/// Who did something, as the server records it: the role in the reader's language.
+@Suite("who did it")
+struct ActorTextTests {
+  @Test("the role of 'person (role, organization)' reads in Chinese; other texts as they came")
+  func roles() {
+    #expect(HumanText.by("刘红 (dispatcher, 12345)", language: .zh) == "刘红 (12345 话务调度, 12345)")
+    #expect(HumanText.by("李明 (office, YSB)", language: .zh) == "李明 (营商办, YSB)")
+    #expect(HumanText.by("张伟 (clerk, SCJGJ)", language: .en) == "张伟 (clerk, SCJGJ)")
+    // A name with parentheses of its own: the last pair is the role's.
+    #expect(HumanText.by("王五 (代) (clerk, SCJGJ)", language: .zh) == "王五 (代) (窗口工作人员, SCJGJ)")
+    for other in ["", "system", "赵六 (unknown-role, X)", "赵六 (clerk)", "赵六 (clerk, SCJGJ) 备注"] {
+      #expect(HumanText.by(other, language: .zh) == other)
+    }
+  }
+}
