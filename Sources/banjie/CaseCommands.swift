@@ -526,10 +526,42 @@ enum CaseOutput {
     HumanText.known("action.\(action)", or: HumanText.known("case.action.\(action)", or: action))
   }
 
-  /// A history note: the notes the server itself writes are translated, people's notes kept.
-  static func noteText(_ note: String) -> String {
-    if note.hasPrefix("pending: ") { return t("case.note.pending", String(note.dropFirst("pending: ".count))) }
-    return note == "intake limit passed" ? t("case.note.intakeLimitPassed") : note
+  /// A history note or a case's last note: the notes the server itself writes (in English,
+  /// as data; Sources/BanjieStore/CaseStore.swift) are said in the reader's language, people's
+  /// notes kept as they were typed.
+  static func noteText(_ note: String, language: Language = Language.current) -> String {
+    func text(_ key: String, _ arguments: String...) -> String { Catalogue.text(key, arguments, language: language) }
+    // 帮办代办: the server appends who the helper acted for.
+    let onBehalf = " (on behalf of "
+    if note.hasSuffix(")"), let range = note.range(of: onBehalf, options: .backwards) {
+      let applicant = String(note[range.upperBound..<note.index(before: note.endIndex)])
+      return text("case.note.withOnBehalf", noteText(String(note[..<range.lowerBound]), language: language), applicant)
+    }
+    if note.hasPrefix("on behalf of ") { return text("case.note.onBehalf", String(note.dropFirst("on behalf of ".count))) }
+    if note.hasPrefix("pending: ") { return text("case.note.pending", String(note.dropFirst("pending: ".count))) }
+    if note.hasPrefix("missing: ") { return text("case.note.missing", String(note.dropFirst("missing: ".count))) }
+    switch note {
+    case "intake limit passed": return text("case.note.intakeLimitPassed")
+    case "materials supplied": return text("case.note.supplied")
+    case "withdrawn": return text("case.note.withdrawn")
+    case "APPROVED", "DENIED": return text("case.note.outcome", text("outcome.\(note)"))
+    default: break
+    }
+    // A delivery: its channel, and its window for a window delivery ("WINDOW A03", "MAIL").
+    let parts = note.split(separator: " ", maxSplits: 1).map(String.init)
+    if let channel = parts.first, ["WINDOW", "ONLINE", "MAIL"].contains(channel) {
+      let name = text("channel.\(channel.lowercased())")
+      return parts.count == 2 ? text("case.note.deliveredAt", name, parts[1]) : text("case.note.delivered", name)
+    }
+    // A transfer: "from SCJGJ to ZJJ: the clerk's note".
+    if note.hasPrefix("from "), let to = note.range(of: " to "), let colon = note.range(of: ": ", range: to.upperBound..<note.endIndex) {
+      let from = String(note[note.index(note.startIndex, offsetBy: 5)..<to.lowerBound])
+      let target = String(note[to.upperBound..<colon.lowerBound])
+      if !from.contains(" "), !target.contains(" ") {
+        return text("case.note.transfer", from, target, String(note[colon.upperBound...]))
+      }
+    }
+    return note
   }
 
   /// A limit as the server writes it ("3 working days", "1 working hour") in the current language.
@@ -608,7 +640,7 @@ enum CaseOutput {
       let text = t("case.value.pending", p.material, shortTime(p.promisedBy), colourText(p.colour), pendingStateText(p.state))
       lines.append((index == 0 ? t("case.field.pending") : "", Terminal.paint(text, open ? ansi(p.colour) : nil)))
     }
-    if !c.lastNote.isEmpty { lines.append((t("case.field.note"), c.lastNote)) }
+    if !c.lastNote.isEmpty { lines.append((t("case.field.note"), CaseOutput.noteText(c.lastNote))) }
     // English labels line up at column 11 as before; longer labels push the values right.
     let width = max(11, (lines.map { displayWidth($0.0) }.max() ?? 0) + 1)
     for (label, value) in lines { print(pad(label, to: width) + value) }

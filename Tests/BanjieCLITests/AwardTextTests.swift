@@ -55,3 +55,31 @@ struct ActorTextTests {
     }
   }
 }
+
+/// The notes the server writes into a case's history (in English, as data) in the reader's
+/// language; people's notes as they were typed.
+@Suite("case notes")
+struct CaseNoteTextTests {
+  @Test("every note the server writes reads in Chinese and in English; people's notes are kept")
+  func notes() {
+    let cases: [(String, String, String)] = [
+      ("missing: 营业执照, 身份证", "需补正：营业执照, 身份证", "missing: 营业执照, 身份证"),
+      ("materials supplied", "材料已补正", "materials supplied"),
+      ("withdrawn", "申请人已撤回", "withdrawn"),
+      ("APPROVED", "办结：准予", "concluded: approved"),
+      ("WINDOW A03", "已在窗口 A03 出件", "delivered at the window A03"),
+      ("MAIL", "已送达（邮寄）", "delivered by mail"),
+      ("from SCJGJ to ZJJ: 属住建局事项", "由 SCJGJ 转至 ZJJ：属住建局事项", "transferred from SCJGJ to ZJJ: 属住建局事项"),
+      ("on behalf of 王小二", "代 王小二 办理", "on behalf of 王小二"),
+      ("materials supplied (on behalf of 王小二)", "材料已补正（代 王小二 办理）", "materials supplied (on behalf of 王小二)"),
+      ("pending: 施工合同", "容缺受理，容缺材料：施工合同", "accepted with materials pending (容缺受理): 施工合同"),
+    ]
+    for (server, chinese, english) in cases {
+      #expect(CaseOutput.noteText(server, language: .zh) == chinese)
+      #expect(CaseOutput.noteText(server, language: .en) == english)
+    }
+    for typed in ["专家评审", "from now on", "申请人要求暂缓", "MAILBOX full", ""] {
+      #expect(CaseOutput.noteText(typed, language: .zh) == typed)
+    }
+  }
+}
