@@ -3,14 +3,21 @@ public import Foundation
 import GRDB
 
 /// A revoked client certificate.
-public struct RevocationRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-  public static let databaseTableName = "revocations"
-  public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-  public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+public struct RevocationRecord: Codable, Sendable, Hashable {
   public var serial: String
   public var reason: String
   public var revokedAt: Date
   public var revokedBy: String
+}
+
+extension RevocationRecord {
+  static let columns = "serial, reason, revoked_at, revoked_by"
+
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      serial: try row.decode("serial"), reason: try row.decode("reason"), revokedAt: try row.decode(StoredDate.self, "revoked_at").date,
+      revokedBy: try row.decode("revoked_by"))
+  }
 }
 
 extension BanjieStore {
@@ -23,10 +30,15 @@ extension BanjieStore {
     }
     let key = String(normalized)
     return try await self.commits.write { db in
-      if let existing = try RevocationRecord.fetchOne(db, key: key) { return existing }
+      let sql = SQLiteSQLConnection(db)
+      if let existing = try sql.fetchOne("SELECT \(RevocationRecord.columns) FROM revocations WHERE serial = ?", [key.sqlValue]) {
+        return try RevocationRecord(sqlRow: existing)
+      }
       let record = RevocationRecord(
         serial: key, reason: reason, revokedAt: now, revokedBy: "\(actor.person) (\(actor.role.rawValue), \(actor.organization))")
-      try record.insert(db)
+      try sql.execute(
+        "INSERT INTO revocations (\(RevocationRecord.columns)) VALUES (?, ?, ?, ?)",
+        [record.serial.sqlValue, record.reason.sqlValue, StoredDate(record.revokedAt).sqlValue, record.revokedBy.sqlValue])
       try AuditLog.append(
         db, at: now, actor: actor, action: "certificate.revoke", entity: "certificate", entityID: key, detail: ["reason": reason])
       return record
@@ -34,18 +46,17 @@ extension BanjieStore {
   }
 
   public func revocations() async throws -> [RevocationRecord] {
-    try await self.pool.read { db in try RevocationRecord.order(Column("revoked_at")).fetchAll(db) }
+    try await self.pool.read { db in
+      try SQLiteSQLConnection(db).fetchAll("SELECT \(RevocationRecord.columns) FROM revocations ORDER BY revoked_at").map(
+        RevocationRecord.init(sqlRow:))
+    }
   }
 
   /// An online backup into `path`: a consistent copy taken while writers go on. The audit row
   /// is written once the copy exists, so a failed backup is not recorded as done.
   public func backup(to path: String, actor: Actor, now: Date) async throws {
     // The copy runs on one of the pool's readers (a consistent snapshot), off the cooperative pool.
-    try await self.pool.read { db in
-      let destination = try DatabaseQueue(path: path)
-      try destination.writeWithoutTransaction { try db.backup(to: $0) }
-      try destination.close()
-    }
+    try await self.pool.read { db in try SQLiteSQLConnection(db).backup(toFile: path) }
     try await self.commits.write { db in
       try AuditLog.append(db, at: now, actor: actor, action: "database.backup", entity: "database", entityID: "backup")
     }

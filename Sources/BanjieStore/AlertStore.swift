@@ -7,15 +7,36 @@ extension BanjieStore {
   /// away is skipped.
   public func alerts(afterID: Int64, department: String?, limit: Int = 10_000) async throws -> [AlertRecord] {
     try await self.pool.read { db in
-      var request = AlertRecord.filter(Column("id") > afterID)
-      if let department, !department.isEmpty { request = request.filter(Column("department_code") == department) }
-      return try request.order(Column("id")).limit(limit).fetchAll(db)
+      let sql = SQLiteSQLConnection(db)
+      let rows: [SQLRow]
+      if let department, !department.isEmpty {
+        rows = try sql.fetchAll(
+          "SELECT \(AlertRecord.columns) FROM alerts WHERE id > ? AND department_code = ? ORDER BY id LIMIT ?",
+          [afterID.sqlValue, department.sqlValue, limit.sqlValue])
+      } else {
+        rows = try sql.fetchAll(
+          "SELECT \(AlertRecord.columns) FROM alerts WHERE id > ? ORDER BY id LIMIT ?", [afterID.sqlValue, limit.sqlValue])
+      }
+      return try rows.map(AlertRecord.init(sqlRow:))
     }
   }
 
   /// The id of the newest stored alert (0 when there is none): where a new watcher's live part
   /// starts.
   public func lastAlertID() async throws -> Int64 {
-    try await self.pool.read { db in try Int64.fetchOne(db.cachedStatement(sql: "SELECT MAX(id) FROM alerts")) ?? 0 }
+    try await self.pool.read { db in try SQLiteSQLConnection(db).fetchOne(Int64.self, "SELECT MAX(id) FROM alerts") ?? 0 }
+  }
+}
+
+extension AlertRecord {
+  /// The columns `init(sqlRow:)` reads, named rather than `*` so that a column added later
+  /// changes no result.
+  static let columns = "id, at, kind, subject, department_code, colour, message"
+
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      id: try row.decode(Int64?.self, "id"), at: try row.decode(StoredDate.self, "at").date, kind: try row.decode("kind"),
+      subject: try row.decode("subject"), departmentCode: try row.decode("department_code"), colour: try row.decode("colour"),
+      message: try row.decode("message"))
   }
 }
