@@ -165,6 +165,25 @@ struct SQLLayerTests {
     #expect(runs == 4)
   }
 
+  @Test("uncached statements run without entering the connection's statement cache")
+  func uncached() async throws {
+    let (rows, changed, runs) = try await Self.withProbe { sql in
+      let insert = "INSERT INTO sql_layer_probe (v) VALUES (?)"
+      let select = "SELECT v FROM sql_layer_probe ORDER BY id"
+      var changed = 0
+      for value in 1...2 { changed += try sql.execute(uncached: insert, [.integer(Int64(value))]) }
+      let rows = try sql.fetchAll(uncached: select, []).map { $0[0] }
+      // Compiled now for the first time: the uncached runs did not use (or fill) the cache.
+      let runs = [
+        sqlite3_stmt_status(try sql.statement(insert).sqliteStatement, SQLITE_STMTSTATUS_RUN, 0),
+        sqlite3_stmt_status(try sql.statement(select).sqliteStatement, SQLITE_STMTSTATUS_RUN, 0),
+      ]
+      return (rows, changed, runs)
+    }
+    #expect(rows == [1, 2] && changed == 2)
+    #expect(runs == [0, 0])
+  }
+
   @Test("the dialect's fragments")
   func dialect() {
     #expect(SQLDialect.sqlite.day("c.received_at") == "date(c.received_at, '+8 hours')")
