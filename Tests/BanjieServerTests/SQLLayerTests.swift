@@ -193,6 +193,29 @@ struct SQLLayerTests {
 
   // The converted store files write and read exactly what GRDB's record API did.
 
+  @Test("daily numbers count per day in one upsert, the sequence row as before")
+  func dailyNumbers() async throws {
+    try await StoreTests.withStore { store in
+      let (numbers, rows) = try await store.pool.write { db in
+        let sql = SQLiteSQLConnection(db)
+        let day = try LocalDate(year: 2025, month: 12, day: 1)
+        var numbers: [String] = []
+        let calls: [(String, String?, LocalDate, Int)] = [
+          ("case_number_sequences", nil, day, 6), ("case_number_sequences", nil, day, 6),
+          ("case_number_sequences", nil, day.adding(days: 1), 6), ("demand_number_sequences", "SQ", day, 4),
+        ]
+        for (table, prefix, day, digits) in calls {
+          numbers.append(
+            try BanjieStore.dailyNumber(sql, sequences: table, prefix: prefix, regionCode: "370830", day: day, digits: digits))
+        }
+        let rows = try String.fetchAll(db, sql: "SELECT day || ':' || typeof(last) || ':' || last FROM case_number_sequences ORDER BY day")
+        return (numbers, rows)
+      }
+      #expect(numbers == ["370830-20251201-000001", "370830-20251201-000002", "370830-20251202-000001", "SQ-370830-20251201-0001"])
+      #expect(rows == ["20251201:integer:2", "20251202:integer:1"])
+    }
+  }
+
   static let items = [
     ServiceItemRecord(
       code: "SCJGJ-002", name: "个体工商户登记", departmentCode: "SCJGJ", kind: .promised, promisedLimit: 1, limitUnit: .workingDays,
