@@ -62,6 +62,78 @@ extension SQLLayerTests {
 
   static let openStates = [CaseState.received.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue]
 
+  @Test("a policy, its pushes and an acknowledgement store what GRDB's record and INSERT OR IGNORE stored")
+  func policiesMatchGRDB() async throws {
+    let office = Actor(role: .office, organization: "县政务服务中心", person: "李明", certificateSerial: "0B")
+    let eligibility = PolicyEligibility(industries: [.c, .f], scales: [.small, .micro], townships: ["汶上街道", "南旺镇"])
+    let enterprises: [(String, String, String, String)] = [
+      ("91370830A", "C", "small", "汶上街道"), ("91370830B", "F", "micro", "南旺镇"), ("91370830C", "C", "large", "汶上街道"),
+      ("91370830D", "A", "small", "南旺镇"), ("91370830E", "C", "micro", "中都街道"),
+    ]
+    try await Self.withTwin(
+      { store, _ in
+        try await store.pool.write { db in
+          for (uscc, industry, scale, township) in enterprises {
+            try db.execute(
+              sql: """
+                INSERT INTO enterprises (uscc, name, industry, scale, township, registered_at, version, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, 1, ?)
+                """, arguments: [uscc, "企业\(uscc)", industry, scale, township, Self.now, Self.now])
+          }
+        }
+      },
+      { layer, grdb, _ in
+        let created = try await layer.createPolicy(
+          title: "稳岗补贴", summary: "对象与条件", eligibility: eligibility, actor: office, now: Self.later, key: nil)
+        let (_, first) = try await layer.pushPolicy(id: try #require(created.record.id), actor: office, now: Self.later, key: nil)
+        let (view, again) = try await layer.pushPolicy(id: try #require(created.record.id), actor: office, now: Self.later, key: nil)
+        let acknowledged = try await layer.acknowledgePolicy(
+          id: try #require(created.record.id), uscc: "91370830A", actor: office, now: Self.later.addingTimeInterval(60), key: nil)
+        // An acknowledgement again changes nothing.
+        _ = try await layer.acknowledgePolicy(
+          id: try #require(created.record.id), uscc: "91370830A", actor: office, now: Self.later.addingTimeInterval(120), key: nil)
+        #expect(first == 2 && again == 0 && view.pushed == 2)
+        #expect(acknowledged.acknowledged == 1 && acknowledged.acknowledgedByCaller)
+
+        // The replaced statements, as they ran.
+        try await grdb.pool.write { db in
+          var record = PolicyRecord(
+            id: nil, title: "稳岗补贴", summary: "对象与条件", eligibility: eligibility, createdAt: Self.later, createdBy: "李明 (县政务服务中心)")
+          try record.insert(db)
+          var arguments: StatementArguments = [record.id, Self.later]
+          arguments += StatementArguments(eligibility.industries.map(\.rawValue))
+          arguments += StatementArguments(eligibility.scales.map(\.rawValue))
+          arguments += StatementArguments(Array(eligibility.townships))
+          let sql =
+            "INSERT OR IGNORE INTO policy_pushes (policy_id, uscc, pushed_at) SELECT ?, uscc, ? FROM enterprises "
+            + "WHERE industry IN (?,?) AND scale IN (?,?) AND township IN (?,?)"
+          try db.execute(sql: sql, arguments: arguments)
+          try db.execute(sql: sql, arguments: arguments)
+          try db.execute(
+            sql: "UPDATE policy_pushes SET acknowledged_at = ? WHERE policy_id = ? AND uscc = ?",
+            arguments: [Self.later.addingTimeInterval(60), record.id, "91370830A"])
+        }
+        try await Self.expectSameRows(layer, grdb, ["policies", "policy_pushes"])
+
+        let records = try await grdb.pool.read { try PolicyRecord.order(Column("id").desc).fetchAll($0) }
+        #expect(try await layer.listPolicies(enterprise: nil).map(\.record) == records)
+        #expect(try await layer.listPolicies(enterprise: "91370830B").map(\.record) == records)
+        #expect(try await layer.listPolicies(enterprise: "91370830D").isEmpty)
+        let mine = try await layer.listPolicies(enterprise: "91370830A")
+        #expect(mine.map(\.acknowledgedByCaller) == [true] && mine.map(\.pushed) == [2])
+
+        // Eligible to everyone: the push without conditions reaches every enterprise.
+        let open = try await layer.createPolicy(
+          title: "营商环境", summary: "", eligibility: PolicyEligibility(), actor: office, now: Self.later, key: nil)
+        let (_, all) = try await layer.pushPolicy(id: try #require(open.record.id), actor: office, now: Self.later, key: nil)
+        #expect(all == enterprises.count)
+        await #expect(throws: DomainError.self) {
+          _ = try await layer.acknowledgePolicy(id: try #require(open.record.id), uscc: "NOPE", actor: office, now: Self.later, key: nil)
+        }
+        await #expect(throws: DomainError.self) { _ = try await layer.pushPolicy(id: 999, actor: office, now: Self.later, key: nil) }
+      })
+  }
+
   @Test("a setting and its change store what GRDB's statements stored; open cases are recomputed as before")
   func settingsMatchGRDB() async throws {
     let office = Actor(role: .office, organization: "县政务服务中心", person: "李明", certificateSerial: "0B")
@@ -177,6 +249,38 @@ extension SQLLayerTests {
       }
       #expect(layer.count == 2)
       #expect(layer == grdb)
+    }
+  }
+
+  @Test("the audit list reads the rows GRDB read, filtered alike, and only fixed statements enter the cache")
+  func auditRows() async throws {
+    try await GroupCommitTests.withCatalog { store, clock in
+      try await Self.openCases(store, clock)
+      let all = try await store.listAuditRows(AuditFilter())
+      let grdb = try await store.pool.read { db in
+        try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY id DESC").map { row -> [String] in
+          [String(row["id"] as Int64), row["at"], row["actor_person"], row["detail"], row["prev_hash"], row["hash"]]
+        }
+      }
+      #expect(all.rows.map { [String($0.id), $0.atText, $0.actorPerson, $0.detail, $0.prevHash, $0.hash] } == grdb)
+      #expect(all.rows.count > 4)
+      #expect(all.next == nil)
+
+      var filter = AuditFilter()
+      filter.actor = "张"
+      filter.pageSize = 2
+      let page = try await store.listAuditRows(filter)
+      #expect(page.rows.count == 2 && page.next == page.rows.last?.id)
+      #expect(page.rows.allSatisfy { $0.actorPerson.contains("张") })
+      filter.afterID = page.next
+      let rest = try await store.listAuditRows(filter)
+      #expect(rest.rows.allSatisfy { $0.id < (page.next ?? 0) })
+      filter.actor = "%"
+      #expect(try await store.listAuditRows(filter).rows.isEmpty)
+
+      let first = try #require(all.rows.last)
+      #expect(try await store.auditRow(id: first.id) == first)
+      #expect(try await store.auditRow(id: 999_999) == nil)
     }
   }
 }
