@@ -179,7 +179,8 @@ extension BanjieStore {
       }
       if let department = new.department { try Self.checkAppealDepartment(db, department) }
       let number = try Self.dailyNumber(
-        db, sequences: "appeal_number_sequences", prefix: "QZ", regionCode: regionCode, day: clock.calendar.localDate(of: now))
+        SQLiteSQLConnection(db), sequences: "appeal_number_sequences", prefix: "QZ", regionCode: regionCode,
+        day: clock.calendar.localDate(of: now))
       var record = AppealRecord(
         id: nil, number: number, channel: new.channel, category: new.category, requesterKind: new.requester.kind,
         requesterName: new.requester.name, requesterPhone: new.requester.phone, enterpriseUscc: new.requester.uscc, subject: new.subject,

@@ -47,42 +47,47 @@ extension BanjieStore {
   /// on the last page. No total: counting would read the whole log.
   public func listAuditRows(_ filter: AuditFilter) async throws -> (rows: [AuditRowView], next: Int64?) {
     try await self.pool.read { db in
+      let sql = SQLiteSQLConnection(db)
       var conditions: [String] = []
-      var arguments: StatementArguments = []
+      var arguments: [SQLValue] = []
       if let entity = filter.entity {
         conditions.append("entity = ?")
-        arguments += [entity]
+        arguments.append(.text(entity))
       }
       if let entityID = filter.entityID {
         conditions.append("entity_id = ?")
-        arguments += [entityID]
+        arguments.append(.text(entityID))
       }
       if let actor = filter.actor, !actor.isEmpty {
-        // instr() rather than LIKE: matched literally, % and _ included.
-        conditions.append("(instr(lower(actor_person), lower(?)) > 0 OR instr(lower(actor_organization), lower(?)) > 0)")
-        arguments += [actor, actor]
+        // A substring search rather than LIKE: matched literally, % and _ included.
+        let person = sql.dialect.contains("lower(actor_person)", "lower(?)")
+        let organization = sql.dialect.contains("lower(actor_organization)", "lower(?)")
+        conditions.append("(\(person) OR \(organization))")
+        arguments += [.text(actor), .text(actor)]
       }
       if let action = filter.action {
         conditions.append("action = ?")
-        arguments += [action]
+        arguments.append(.text(action))
       }
       // `at` is stored as fixed-width UTC text, so text order is time order.
       if let from = filter.from {
         conditions.append("at >= ?")
-        arguments += [AuditLog.timestamp(from)]
+        arguments.append(.text(AuditLog.timestamp(from)))
       }
       if let before = filter.before {
         conditions.append("at < ?")
-        arguments += [AuditLog.timestamp(before)]
+        arguments.append(.text(AuditLog.timestamp(before)))
       }
       if let after = filter.afterID {
         conditions.append("id < ?")
-        arguments += [after]
+        arguments.append(.integer(after))
       }
       let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-      let rows = try Row.fetchAll(
-        db, sql: "SELECT * FROM audit_log\(whereClause) ORDER BY id DESC LIMIT ?", arguments: arguments + [filter.pageSize])
-      let views = rows.map(Self.auditRowView)
+      // Built per call from the filter's conditions: prepared for this call, not cached.
+      let rows = try sql.fetchAll(
+        uncached: "SELECT \(Self.auditColumns) FROM audit_log\(whereClause) ORDER BY id DESC LIMIT ?",
+        arguments + [filter.pageSize.sqlValue])
+      let views = try rows.map(Self.auditRowView)
       return (views, views.count == filter.pageSize ? views.last?.id : nil)
     }
   }
@@ -90,17 +95,25 @@ extension BanjieStore {
   /// One audit row, or nil if there is none with this id.
   public func auditRow(id: Int64) async throws -> AuditRowView? {
     try await self.pool.read { db in
-      try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM audit_log WHERE id = ?"), arguments: [id]).map(Self.auditRowView)
+      try SQLiteSQLConnection(db).fetchOne("SELECT \(Self.auditColumns) FROM audit_log WHERE id = ?", [.integer(id)]).map(
+        Self.auditRowView)
     }
   }
 
-  static func auditRowView(_ row: Row) -> AuditRowView {
-    let atText: String = row["at"]
+  /// The columns of `audit_log` `auditRowView` reads, named rather than `*`.
+  static let auditColumns = [
+    "id", "at", "actor_role", "actor_organization", "actor_person", "actor_serial", "action", "entity", "entity_id", "detail", "prev_hash",
+    "hash",
+  ].joined(separator: ", ")
+
+  static func auditRowView(_ row: SQLRow) throws -> AuditRowView {
+    let atText: String = try row.decode("at")
     return AuditRowView(
-      id: row["id"], at: Self.auditInstant(atText), atText: atText, actorRole: row["actor_role"],
-      actorOrganization: row["actor_organization"], actorPerson: row["actor_person"], actorSerial: row["actor_serial"],
-      action: row["action"], entity: row["entity"], entityID: row["entity_id"], detail: row["detail"], prevHash: row["prev_hash"],
-      hash: row["hash"])
+      id: try row.decode("id"), at: Self.auditInstant(atText), atText: atText, actorRole: try row.decode("actor_role"),
+      actorOrganization: try row.decode("actor_organization"), actorPerson: try row.decode("actor_person"),
+      actorSerial: try row.decode("actor_serial"), action: try row.decode("action"), entity: try row.decode("entity"),
+      entityID: try row.decode("entity_id"), detail: try row.decode("detail"), prevHash: try row.decode("prev_hash"),
+      hash: try row.decode("hash"))
   }
 
   /// The instant of a stored `at` (ISO 8601, UTC, with milliseconds).

@@ -15,7 +15,9 @@ extension BanjieStore {
   public func loadCalendar(base: WorkingCalendar = .standard) async throws -> WorkingCalendar {
     try await self.pool.read { db in
       var calendar = base
-      for data in try Data.fetchAll(db.cachedStatement(sql: "SELECT CAST(data AS BLOB) FROM calendar_years ORDER BY year")) {
+      // The stored text's UTF-8 bytes, as SQLite's CAST(data AS BLOB) gave them; PostgreSQL's
+      // text-to-bytea cast would read backslashes as escapes.
+      for data in try SQLiteSQLConnection(db).fetchAll(Data.self, "SELECT data FROM calendar_years ORDER BY year") {
         calendar.install(try CalendarYearData(json: data))
       }
       return calendar
@@ -64,25 +66,24 @@ extension BanjieStore {
   private static func importCalendarYear(
     _ db: Database, _ data: CalendarYearData, actor: Actor, clock: SLAClock, now: Date, detail forced: [String: String]
   ) throws -> Int {
-    try db.cachedStatement(
-      sql:
-        "INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?) ON CONFLICT(year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at"
-    ).execute(arguments: [data.year, String(decoding: data.jsonData(), as: UTF8.self), now])
+    let sql = SQLiteSQLConnection(db)
+    try sql.execute(
+      """
+      INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?)
+      ON CONFLICT(year) DO UPDATE SET data = excluded.data, imported_at = excluded.imported_at
+      """, [data.year.sqlValue, .text(String(decoding: data.jsonData(), as: UTF8.self)), StoredDate(now).sqlValue])
     var recomputed = 0
-    let open = try CaseRecord.filter(
-      [CaseState.received.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue].contains(Column("state"))
-    ).fetchAll(db)
-    for var record in open {
+    for var record in try CaseRecord.open(sql) {
       let before = (record.dueAt, record.intakeDueAt, record.colourChangesAt)
       if record.state == .received {
         record.intakeDueAt = try clock.intakeDeadline(receivedAt: record.receivedAt)
       }
       try Self.refreshTiming(db, &record, clock: clock, now: now)
       if before.0 != record.dueAt || before.1 != record.intakeDueAt {
-        try record.update(db, columns: ["due_at", "colour", "intake_due_at", "colour_changes_at"])
+        try record.updateTiming(sql)
         recomputed += 1
       } else if before.2 != record.colourChangesAt {
-        try record.update(db, columns: ["colour_changes_at"])
+        try record.updateColourChange(sql)
       }
     }
     var detail = ["holidays": String(data.holidays.count), "workdays": String(data.makeUpWorkdays.count), "recomputed": String(recomputed)]

@@ -97,7 +97,8 @@ extension BanjieStore {
       // A registered window is stored by its code, so "Ａ０３" and "a03" count as one window.
       let window = admission.window?.code ?? new.window
       let day = clock.calendar.localDate(of: now)
-      let number = try Self.dailyNumber(db, sequences: "case_number_sequences", prefix: nil, regionCode: regionCode, day: day, digits: 6)
+      let number = try Self.dailyNumber(
+        SQLiteSQLConnection(db), sequences: "case_number_sequences", prefix: nil, regionCode: regionCode, day: day, digits: 6)
       var record = CaseRecord(
         id: nil, number: number, itemCode: item.code, departmentCode: item.departmentCode, window: window,
         applicant: new.applicant, enterpriseUscc: new.enterpriseUSCC.flatMap { $0.isEmpty ? nil : $0.uppercased() },

@@ -128,7 +128,8 @@ extension BanjieStore {
       let units = try CountersignRules.checkUnits(new.units, lead: lead, known: known)
       let limit = try Self.setting(db, CountySettings.Key.countersignLimitWorkingDays.metaKey, default: 5)
       let number = try Self.dailyNumber(
-        db, sequences: "countersign_number_sequences", prefix: "HQ", regionCode: regionCode, day: clock.calendar.localDate(of: now))
+        SQLiteSQLConnection(db), sequences: "countersign_number_sequences", prefix: "HQ", regionCode: regionCode,
+        day: clock.calendar.localDate(of: now))
       var document = CountersignDocumentRecord(
         id: nil, number: number, title: new.title, documentNumber: new.documentNumber, lengthCharacters: new.lengthCharacters,
         policy: new.policy, overLength: overLength, overLengthReason: overLength ? new.overLengthReason : "", leadUnit: lead,

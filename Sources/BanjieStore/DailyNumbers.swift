@@ -1,6 +1,5 @@
 import BanjieCore
 import Foundation
-import GRDB
 
 extension BanjieStore {
   /// The next number of `day` from a daily sequence table (one row per day, `day` and `last`):
@@ -8,17 +7,19 @@ extension BanjieStore {
   /// `digits`. Inside the caller's write transaction, so numbers are unique and in order.
   /// `table` is one of the schema's `*_number_sequences` tables, never input.
   static func dailyNumber(
-    _ db: Database, sequences table: String, prefix: String?, regionCode: String, day: LocalDate, digits: Int = 4
+    _ sql: some SQLConnection, sequences table: String, prefix: String?, regionCode: String, day: LocalDate, digits: Int = 4
   ) throws -> String {
     let dayKey = Self.digits(day.year, 4) + Self.digits(day.month, 2) + Self.digits(day.day, 2)
-    // One of a few tables named in the source: cached like any statement written there.
+    // One of a few tables named in the source: cached like any statement written there. `last`
+    // is qualified in the SET list: PostgreSQL finds a bare `last` ambiguous (the row or
+    // `excluded`), SQLite accepts either.
     let sequence =
-      try Int.fetchOne(
-        db.cachedStatement(
-          sql: """
-            INSERT INTO \(table) (day, last) VALUES (?, 1)
-            ON CONFLICT(day) DO UPDATE SET last = last + 1 RETURNING last
-            """), arguments: [dayKey]) ?? 1
+      try sql.fetchOne(
+        Int.self,
+        """
+        INSERT INTO \(table) (day, last) VALUES (?, 1)
+        ON CONFLICT(day) DO UPDATE SET last = \(table).last + 1 RETURNING last
+        """, [.text(dayKey)]) ?? 1
     return (prefix.map { "\($0)-" } ?? "") + "\(regionCode)-\(dayKey)-\(Self.digits(sequence, digits))"
   }
 

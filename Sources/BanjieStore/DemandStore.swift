@@ -319,7 +319,8 @@ extension BanjieStore {
       try demand.limitWorkingDays
       ?? Int.fetchOne(db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'demands.limit_working_days'")) ?? 10
     let number = try Self.dailyNumber(
-      db, sequences: "demand_number_sequences", prefix: "SQ", regionCode: regionCode, day: clock.calendar.localDate(of: now))
+      SQLiteSQLConnection(db), sequences: "demand_number_sequences", prefix: "SQ", regionCode: regionCode,
+      day: clock.calendar.localDate(of: now))
     let status = try clock.status(clockStart: now, limit: .workingDays(limit), now: now)
     var record = DemandRecord(
       id: nil, number: number, uscc: uscc, category: demand.category, description: demand.description,

@@ -24,7 +24,7 @@ public struct SettingsView: Sendable, Hashable, Codable {
 extension BanjieStore {
   /// The settings in force: the stored values over `defaults`.
   public func settings(defaults: CountySettings) async throws -> SettingsView {
-    try await self.pool.read { db in try Self.storedSettings(db, defaults: defaults) }
+    try await self.pool.read { db in try Self.storedSettings(SQLiteSQLConnection(db), defaults: defaults) }
   }
 
   /// Sets one setting: the value is checked first (INVALID_ARGUMENT naming the key, nothing
@@ -48,14 +48,15 @@ extension BanjieStore {
         answer =
           try Self.idempotent(db, key: idempotency, method: "SetSetting", encode: Self.encoded, decode: Self.decoded, now: now) {
             (db: Database) throws -> SettingsView in
-            let before = try Self.storedSettings(db, defaults: defaults).settings
+            let sql = SQLiteSQLConnection(db)
+            let before = try Self.storedSettings(sql, defaults: defaults).settings
             var after = before
             try after.set(key, to: value)
             try after.checkConsistency(after: key)
             let old = before.text(of: key)
-            try Self.putMeta(db, key.metaKey, value)
-            try Self.putMeta(db, "settings.\(key.rawValue).updated_at", now)
-            try Self.putMeta(db, "settings.\(key.rawValue).updated_by", "\(actor.person) (\(actor.role.rawValue), \(actor.organization))")
+            try Self.putMeta(sql, key.metaKey, value)
+            try Self.putMeta(sql, "settings.\(key.rawValue).updated_at", StoredDate(now))
+            try Self.putMeta(sql, "settings.\(key.rawValue).updated_by", "\(actor.person) (\(actor.role.rawValue), \(actor.organization))")
             var detail = ["from": old, "to": value]
             if key.isClockSetting && old != value {
               let clock = try makeClock(after)
@@ -64,7 +65,7 @@ extension BanjieStore {
             }
             try AuditLog.append(
               db, at: now, actor: actor, action: "settings.set", entity: "setting", entityID: key.rawValue, detail: detail)
-            return try Self.storedSettings(db, defaults: defaults)
+            return try Self.storedSettings(sql, defaults: defaults)
           }.value
         return .commit
       }
@@ -82,9 +83,10 @@ extension BanjieStore {
   /// that number, or nil when the store already follows `rule`.
   public func adoptCalendarRule(_ rule: String, clock: SLAClock, now: Date) async throws -> Int? {
     try await self.commits.write { db in
-      guard try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = 'calendar.rule'")) != rule else { return nil }
+      let sql = SQLiteSQLConnection(db)
+      guard try sql.fetchOne(String.self, "SELECT value FROM meta WHERE key = 'calendar.rule'") != rule else { return nil }
       let recomputed = try Self.recomputeOpenCases(db, clock: clock, now: now)
-      try Self.putMeta(db, "calendar.rule", rule)
+      try Self.putMeta(sql, "calendar.rule", rule)
       if recomputed > 0 {
         try AuditLog.append(
           db, at: now, actor: .system, action: "calendar.rule", entity: "calendar", entityID: rule,
@@ -94,29 +96,27 @@ extension BanjieStore {
     }
   }
 
-  static func storedSettings(_ db: Database, defaults: CountySettings) throws -> SettingsView {
+  static func storedSettings(_ sql: some SQLConnection, defaults: CountySettings) throws -> SettingsView {
+    let select = "SELECT value FROM meta WHERE key = ?"
     var settings = defaults
     var changes: [String: SettingsView.Change] = [:]
     for key in CountySettings.Key.allCases {
-      if let text = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [key.metaKey]) {
+      if let text = try sql.fetchOne(String.self, select, [.text(key.metaKey)]) {
         // A stored value that does not read (edited by hand) leaves the default in force.
         try? settings.set(key, to: text)
       }
-      if let at = try Date.fetchOne(
-        db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: ["settings.\(key.rawValue).updated_at"])
-      {
-        let by =
-          try String.fetchOne(
-            db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: ["settings.\(key.rawValue).updated_by"]) ?? ""
-        changes[key.rawValue] = SettingsView.Change(at: at, by: by)
+      if let at = try sql.fetchOne(StoredDate.self, select, [.text("settings.\(key.rawValue).updated_at")]) {
+        let by = try sql.fetchOne(String.self, select, [.text("settings.\(key.rawValue).updated_by")]) ?? ""
+        changes[key.rawValue] = SettingsView.Change(at: at.date, by: by)
       }
     }
     return SettingsView(settings: settings, changes: changes)
   }
 
-  private static func putMeta(_ db: Database, _ key: String, _ value: some DatabaseValueConvertible) throws {
-    try db.cachedStatement(sql: "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-      .execute(arguments: [key, value])
+  /// Dates are stored as GRDB wrote them (`StoredDate`), so a row written before reads the same.
+  private static func putMeta(_ sql: some SQLConnection, _ key: String, _ value: some SQLValueConvertible) throws {
+    try sql.execute(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.text(key), value.sqlValue])
   }
 
   /// Recomputes what is stored of the timing of every open case under a new clock (new office
@@ -127,11 +127,9 @@ extension BanjieStore {
   /// any other. Completed cases keep the figures fixed at completion. Returns how many cases'
   /// deadline or colour changed.
   static func recomputeOpenCases(_ db: Database, clock: SLAClock, now: Date) throws -> Int {
+    let sql = SQLiteSQLConnection(db)
     var recomputed = 0
-    let open = try CaseRecord.filter(
-      [CaseState.received.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue].contains(Column("state"))
-    ).fetchAll(db)
-    for var record in open {
+    for var record in try CaseRecord.open(sql) {
       let before = record
       if record.state == .received {
         record.intakeDueAt = try clock.intakeDeadline(receivedAt: record.receivedAt)
@@ -145,9 +143,7 @@ extension BanjieStore {
       if record.dueAt != before.dueAt || record.intakeDueAt != before.intakeDueAt || colourChanged {
         recomputed += 1
       }
-      if record != before {
-        try record.update(db, columns: ["due_at", "colour", "intake_due_at", "colour_changes_at"])
-      }
+      if record != before { try record.updateTiming(sql) }
     }
     return recomputed
   }

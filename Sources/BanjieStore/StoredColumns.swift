@@ -319,3 +319,51 @@ extension CaseRecord {
     try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
   }
 }
+
+extension CaseRecord {
+  /// Every column of `cases` CaseRecord holds, in the order `init(positional:)` reads them.
+  static let selectColumns = (["id"] + Self.storedColumns).joined(separator: ", ")
+
+  /// The open cases (RECEIVED, ACCEPTED, SUSPENDED), whose stored timing a new clock or calendar
+  /// recomputes: the same statement GRDB's `filter(…contains(Column("state")))` ran, by the same
+  /// index.
+  static func open(_ sql: some SQLConnection) throws -> [CaseRecord] {
+    try sql.fetchAll(
+      "SELECT \(Self.selectColumns) FROM cases WHERE state IN (?, ?, ?)",
+      [CaseState.received.sqlValue, CaseState.accepted.sqlValue, CaseState.suspended.sqlValue]
+    ).map(CaseRecord.init(positional:))
+  }
+
+  /// Writes the timing columns back: the four columns a recomputation may change, all named
+  /// whether changed or not, as GRDB's `update(db, columns:)` named them.
+  func updateTiming(_ sql: some SQLConnection) throws {
+    try sql.execute(
+      "UPDATE cases SET intake_due_at = ?, due_at = ?, colour = ?, colour_changes_at = ? WHERE id = ?",
+      [
+        self.intakeDueAt.stored.sqlValue, self.dueAt.stored.sqlValue, self.colour.sqlValue, self.colourChangesAt.stored.sqlValue,
+        self.id.sqlValue,
+      ])
+  }
+
+  /// Writes back only when the colour next changes (the deadline and colour stayed as they were).
+  func updateColourChange(_ sql: some SQLConnection) throws {
+    try sql.execute("UPDATE cases SET colour_changes_at = ? WHERE id = ?", [self.colourChangesAt.stored.sqlValue, self.id.sqlValue])
+  }
+
+  /// A row of `selectColumns`, read by position as `init(positional:)` reads GRDB's row.
+  init(positional row: SQLRow) throws {
+    self.init(
+      id: try row.decode(at: 0), number: try row.decode(at: 1), itemCode: try row.decode(at: 2), departmentCode: try row.decode(at: 3),
+      window: try row.decode(at: 4), applicant: try row.decode(at: 5), enterpriseUscc: try row.decode(at: 6), state: try row.decode(at: 7),
+      outcome: try row.decode(at: 8), version: try row.decode(at: 9), receivedAt: try row.decode(StoredDate.self, at: 10).date,
+      receivedDay: try row.decode(at: 11), intakeDueAt: try row.decode(StoredDate?.self, at: 12)?.date,
+      acceptedAt: try row.decode(StoredDate?.self, at: 13)?.date, deemedAccepted: try row.decode(at: 14),
+      limitValue: try row.decode(at: 15),
+      limitUnit: try row.decode(at: 16), dueAt: try row.decode(StoredDate?.self, at: 17)?.date, colour: try row.decode(at: 18),
+      suspendedSince: try row.decode(StoredDate?.self, at: 19)?.date, completedAt: try row.decode(StoredDate?.self, at: 20)?.date,
+      deliveredAt: try row.decode(StoredDate?.self, at: 21)?.date, missingMaterials: try StoredJSON.strings(row[22]),
+      lastNote: try row.decode(at: 23), receivedBy: try row.decode(at: 24), updatedAt: try row.decode(StoredDate.self, at: 25).date,
+      oneDay: try row.decode(at: 26), handlingSeconds: try row.decode(at: 27), handlingBucket: try row.decode(at: 28),
+      colourChangesAt: try row.decode(StoredDate?.self, at: 29)?.date, township: try row.decode(String?.self, at: 30) ?? "")
+  }
+}

@@ -116,7 +116,8 @@ extension BanjieStore {
           field: "department_code")
       }
       let orderNumber = try Self.dailyNumber(
-        db, sequences: "supervision_number_sequences", prefix: "DB", regionCode: regionCode, day: clock.calendar.localDate(of: now))
+        SQLiteSQLConnection(db), sequences: "supervision_number_sequences", prefix: "DB", regionCode: regionCode,
+        day: clock.calendar.localDate(of: now))
       let status = try clock.status(clockStart: now, limit: .workingDays(new.limitWorkingDays), now: now)
       var record = SupervisionRecord(
         id: nil, number: orderNumber, subjectKind: new.subjectKind, subjectNumber: number, departmentCode: department,

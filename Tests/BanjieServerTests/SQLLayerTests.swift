@@ -165,6 +165,25 @@ struct SQLLayerTests {
     #expect(runs == 4)
   }
 
+  @Test("uncached statements run without entering the connection's statement cache")
+  func uncached() async throws {
+    let (rows, changed, runs) = try await Self.withProbe { sql in
+      let insert = "INSERT INTO sql_layer_probe (v) VALUES (?)"
+      let select = "SELECT v FROM sql_layer_probe ORDER BY id"
+      var changed = 0
+      for value in 1...2 { changed += try sql.execute(uncached: insert, [.integer(Int64(value))]) }
+      let rows = try sql.fetchAll(uncached: select, []).map { $0[0] }
+      // Compiled now for the first time: the uncached runs did not use (or fill) the cache.
+      let runs = [
+        sqlite3_stmt_status(try sql.statement(insert).sqliteStatement, SQLITE_STMTSTATUS_RUN, 0),
+        sqlite3_stmt_status(try sql.statement(select).sqliteStatement, SQLITE_STMTSTATUS_RUN, 0),
+      ]
+      return (rows, changed, runs)
+    }
+    #expect(rows == [1, 2] && changed == 2)
+    #expect(runs == [0, 0])
+  }
+
   @Test("the dialect's fragments")
   func dialect() {
     #expect(SQLDialect.sqlite.day("c.received_at") == "date(c.received_at, '+8 hours')")
@@ -173,6 +192,29 @@ struct SQLLayerTests {
   }
 
   // The converted store files write and read exactly what GRDB's record API did.
+
+  @Test("daily numbers count per day in one upsert, the sequence row as before")
+  func dailyNumbers() async throws {
+    try await StoreTests.withStore { store in
+      let (numbers, rows) = try await store.pool.write { db in
+        let sql = SQLiteSQLConnection(db)
+        let day = try LocalDate(year: 2025, month: 12, day: 1)
+        var numbers: [String] = []
+        let calls: [(String, String?, LocalDate, Int)] = [
+          ("case_number_sequences", nil, day, 6), ("case_number_sequences", nil, day, 6),
+          ("case_number_sequences", nil, day.adding(days: 1), 6), ("demand_number_sequences", "SQ", day, 4),
+        ]
+        for (table, prefix, day, digits) in calls {
+          numbers.append(
+            try BanjieStore.dailyNumber(sql, sequences: table, prefix: prefix, regionCode: "370830", day: day, digits: digits))
+        }
+        let rows = try String.fetchAll(db, sql: "SELECT day || ':' || typeof(last) || ':' || last FROM case_number_sequences ORDER BY day")
+        return (numbers, rows)
+      }
+      #expect(numbers == ["370830-20251201-000001", "370830-20251201-000002", "370830-20251202-000001", "SQ-370830-20251201-0001"])
+      #expect(rows == ["20251201:integer:2", "20251202:integer:1"])
+    }
+  }
 
   static let items = [
     ServiceItemRecord(

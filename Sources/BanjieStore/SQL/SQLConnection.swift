@@ -28,6 +28,15 @@ protocol SQLConnection: AnyObject {
   /// Calls `body` with each row in turn without holding the whole result (AuditLog.verify walks
   /// the entire chain). `body` must not run SQL on this connection.
   func forEach(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws
+
+  /// As `execute(_:_:)`, for SQL built per call (a variable number of conditions or
+  /// placeholders): prepared for this call only and never cached, so that the connection's caches
+  /// hold only the fixed statements written in the source.
+  @discardableResult
+  func execute(uncached sql: String, _ arguments: [SQLValue]) throws -> Int
+
+  /// As `fetchAll(_:_:)`, for SQL built per call: prepared for this call only, never cached.
+  func fetchAll(uncached sql: String, _ arguments: [SQLValue]) throws -> [SQLRow]
 }
 
 extension SQLConnection {

@@ -122,6 +122,8 @@ extension SQLValueConvertible where Self: RawRepresentable, Self.RawValue == Str
 }
 
 extension SLAColour: SQLValueConvertible {}
+extension CaseState: SQLValueConvertible {}
+extension CaseOutcome: SQLValueConvertible {}
 extension ProxyStep: SQLValueConvertible {}
 extension ServiceItemRecord.Kind: SQLValueConvertible {}
 extension ServiceItemRecord.LimitUnit: SQLValueConvertible {}

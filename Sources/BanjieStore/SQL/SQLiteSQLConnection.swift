@@ -9,7 +9,8 @@ import GRDB
 /// once per connection instead of once per call, which matters on the write path where a
 /// statement on `cases` compiles the dashboard triggers with it (docs/ARCHITECTURE.md and
 /// docs/PERFORMANCE.md, "The write path"; CachedStatements.swift). As there, only SQL written in the source should reach
-/// it; SQL built from input would grow the cache without bound.
+/// it; SQL built per call (a filter's conditions, an `IN` list) goes through the `uncached:`
+/// methods, which prepare a statement for the one call, so that the cache does not grow with it.
 ///
 /// Named after the engine and the protocol, as `PostgresSQLConnection` will be: GRDB already
 /// exports `SQLiteConnection` (the C handle's type), and a type of that name here would make every
@@ -35,9 +36,17 @@ final class SQLiteSQLConnection: SQLConnection {
   }
 
   func fetchAll(_ sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
-    var rows: [SQLRow] = []
-    try self.forEach(sql, arguments) { rows.append($0) }
-    return rows
+    try Self.rows(self.statement(sql), arguments)
+  }
+
+  @discardableResult
+  func execute(uncached sql: String, _ arguments: [SQLValue]) throws -> Int {
+    try self.database.makeStatement(sql: sql).execute(arguments: Self.arguments(arguments))
+    return self.database.changesCount
+  }
+
+  func fetchAll(uncached sql: String, _ arguments: [SQLValue]) throws -> [SQLRow] {
+    try Self.rows(self.database.makeStatement(sql: sql), arguments)
   }
 
   func fetchOne(_ sql: String, _ arguments: [SQLValue]) throws -> SQLRow? {
@@ -48,10 +57,19 @@ final class SQLiteSQLConnection: SQLConnection {
   }
 
   func forEach(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
-    let statement = try self.statement(sql)
+    try Self.forEach(self.statement(sql), arguments, body)
+  }
+
+  private static func forEach(_ statement: Statement, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
     let columns = statement.columnNames
     let cursor = try Row.fetchCursor(statement, arguments: Self.arguments(arguments))
     while let row = try cursor.next() { try body(Self.row(row, columns: columns)) }
+  }
+
+  private static func rows(_ statement: Statement, _ arguments: [SQLValue]) throws -> [SQLRow] {
+    var rows: [SQLRow] = []
+    try Self.forEach(statement, arguments) { rows.append($0) }
+    return rows
   }
 
   /// An online copy of this connection's database into a new file at `path`. SQLite only (the
