@@ -62,20 +62,15 @@ struct RPCBenchmark: AsyncParsableCommand {
               let server = kind == .banjie ? banjieServer : grpcServer
               func measure<T: ClientTransport>(_ echo: Banjie_V1_EchoService.Client<T>) async -> Sample {
                 _ = await runLoad(echo: echo, request: request, concurrency: inFlight, duration: warmup)
-                let serverCPU0 = server.cpuSeconds ?? 0
-                let clientCPU0 = processCPUSeconds(pid: getpid()) ?? 0
-                var sample = await runLoad(echo: echo, request: request, concurrency: inFlight, duration: measured)
-                sample.serverCPU = (server.cpuSeconds ?? 0) - serverCPU0
-                sample.clientCPU = (processCPUSeconds(pid: getpid()) ?? 0) - clientCPU0
-                return sample
+                return await Sample.measured(serverCPU: { server.cpuSeconds ?? 0 }) {
+                  await runLoad(echo: echo, request: request, concurrency: inFlight, duration: measured)
+                }
               }
               let sample = kind == .banjie ? await measure(banjieEcho) : await measure(grpcEcho)
               progress(
                 String(
-                  format: "  %2d in flight, round %d, %@: %8.0f calls/s, p50 %@ µs, p99 %@ µs%@",
-                  inFlight, round, kind.rawValue, sample.callsPerSecond,
-                  formatMicros(Percentiles(sample.latencies).value(50)),
-                  formatMicros(Percentiles(sample.latencies).value(99)),
+                  format: "  %2d in flight, round %d, %@: %8.0f calls/s, %@%@",
+                  inFlight, round, kind.rawValue, sample.callsPerSecond, sample.percentiles,
                   sample.errors > 0 ? ", \(sample.errors) errors (\(sample.firstError ?? ""))" : ""))
               results[Key(inFlight: inFlight, kind: kind), default: Accumulated()].add(sample)
             }
@@ -146,6 +141,23 @@ struct Sample: Sendable {
   var serverCPU = 0.0
   var clientCPU = 0.0
   var callsPerSecond: Double { self.seconds > 0 ? Double(self.completed) / self.seconds : 0 }
+
+  /// Its median and 99th-percentile latency for a progress line: "p50 … µs, p99 … µs".
+  var percentiles: String {
+    let p = Percentiles(self.latencies)
+    return "p50 \(formatMicros(p.value(50))) µs, p99 \(formatMicros(p.value(99))) µs"
+  }
+
+  /// Runs `load` and records the CPU seconds the server (`serverCPU`, read before and after)
+  /// and this process spent on it.
+  static func measured(serverCPU: () -> Double, _ load: () async -> Sample) async -> Sample {
+    let server0 = serverCPU()
+    let client0 = processCPUSeconds(pid: getpid()) ?? 0
+    var sample = await load()
+    sample.serverCPU = serverCPU() - server0
+    sample.clientCPU = (processCPUSeconds(pid: getpid()) ?? 0) - client0
+    return sample
+  }
 }
 
 private struct Accumulated {

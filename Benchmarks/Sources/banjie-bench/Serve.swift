@@ -15,18 +15,16 @@ struct Serve: AsyncParsableCommand {
   )
 
   @Option(help: "banjie or grpc.") var transport: TransportKind
-  @Option(help: "Where to write the listening port once bound.") var portFile: String
-  @Option var caFile: String
-  @Option var certificateFile: String
-  @Option var keyFile: String
+  @OptionGroup var files: ChildServerFiles
 
   func run() async throws {
     raiseOpenFileLimit()
     Self.exitWhenStandardInputCloses()
-    let heapReporter = HeapReporter(path: self.portFile + ".heap")
+    let heapReporter = HeapReporter(path: self.files.portFile + ".heap")
     defer { withExtendedLifetime(heapReporter) {} }
     let pki = BenchPKI(
-      caFile: self.caFile, serverCertificateFile: self.certificateFile, serverKeyFile: self.keyFile, clientCertificateFile: "",
+      caFile: self.files.caFile, serverCertificateFile: self.files.certificateFile, serverKeyFile: self.files.keyFile,
+      clientCertificateFile: "",
       clientKeyFile: "")
     switch self.transport {
     case .banjie:
@@ -38,7 +36,7 @@ struct Serve: AsyncParsableCommand {
       try await withThrowingDiscardingTaskGroup { group in
         group.addTask { try await server.serve() }
         guard let port = await transport.listeningAddress?.port else { throw ValidationError("banjie server did not start") }
-        try Self.writePort(port, to: self.portFile)
+        try Self.writePort(port, to: self.files.portFile)
       }
     case .grpc:
       let transport = HTTP2ServerTransport.Posix(
@@ -49,7 +47,7 @@ struct Serve: AsyncParsableCommand {
       try await withThrowingDiscardingTaskGroup { group in
         group.addTask { try await server.serve() }
         guard let port = try await transport.listeningAddress.ipv4?.port else { throw ValidationError("grpc server did not start") }
-        try Self.writePort(port, to: self.portFile)
+        try Self.writePort(port, to: self.files.portFile)
       }
     }
   }
@@ -69,6 +67,14 @@ struct Serve: AsyncParsableCommand {
   }
 }
 
+/// What every child server is told: where to write its port, and its TLS files.
+struct ChildServerFiles: ParsableArguments {
+  @Option(help: "Where to write the listening port once bound.") var portFile: String
+  @Option var caFile: String
+  @Option var certificateFile: String
+  @Option var keyFile: String
+}
+
 /// The real, assembled banjied (as BenchServer assembles it) in a process of its own, so that
 /// its CPU time is its own: `submit --server-in-child`.
 struct ServeBanjied: AsyncParsableCommand {
@@ -79,20 +85,17 @@ struct ServeBanjied: AsyncParsableCommand {
   )
 
   @Option var database: String
-  @Option(help: "Where to write the listening port once bound.") var portFile: String
-  @Option var caFile: String
-  @Option var certificateFile: String
-  @Option var keyFile: String
+  @OptionGroup var files: ChildServerFiles
 
   func run() async throws {
     raiseOpenFileLimit()
     Serve.exitWhenStandardInputCloses()
     let assembly = try await BenchServer.assemble(
-      databasePath: self.database, caFile: self.caFile, server: (self.certificateFile, self.keyFile))
+      databasePath: self.database, caFile: self.files.caFile, server: (self.files.certificateFile, self.files.keyFile))
     try await withThrowingDiscardingTaskGroup { group in
       group.addTask { try await assembly.server.serve() }
       guard let port = await assembly.transport.listeningAddress?.port else { throw ValidationError("banjied did not start") }
-      try Serve.writePort(port, to: self.portFile)
+      try Serve.writePort(port, to: self.files.portFile)
     }
   }
 }

@@ -151,9 +151,8 @@ struct SubmitBenchmark: AsyncParsableCommand {
           ceiling.serverCPU = (processCPUSeconds(pid: getpid()) ?? 0) - ceilingCPU0
           progress(
             String(
-              format: "  round %d, SQLite ceiling (1 row/transaction, 1 writer): %7.0f rows/s, p50 %@ µs, p99 %@ µs",
-              round, ceiling.callsPerSecond, formatMicros(Percentiles(ceiling.latencies).value(50)),
-              formatMicros(Percentiles(ceiling.latencies).value(99))))
+              format: "  round %d, SQLite ceiling (1 row/transaction, 1 writer): %7.0f rows/s, %@",
+              round, ceiling.callsPerSecond, ceiling.percentiles))
           ceilings.append(ceiling)
           if self.batch > 1 {
             let cpu0 = processCPUSeconds(pid: getpid()) ?? 0
@@ -161,25 +160,20 @@ struct SubmitBenchmark: AsyncParsableCommand {
             batched.serverCPU = (processCPUSeconds(pid: getpid()) ?? 0) - cpu0
             progress(
               String(
-                format: "  round %d, SQLite %d rows/transaction, 1 writer: %7.0f rows/s, p50 %@ µs, p99 %@ µs per transaction",
-                round, self.batch, batched.callsPerSecond, formatMicros(Percentiles(batched.latencies).value(50)),
-                formatMicros(Percentiles(batched.latencies).value(99))))
+                format: "  round %d, SQLite %d rows/transaction, 1 writer: %7.0f rows/s, %@ per transaction",
+                round, self.batch, batched.callsPerSecond, batched.percentiles))
             batches.append(batched)
           }
 
           _ = await runSubmitLoad(services: services, request: request, keys: keys, concurrency: self.concurrency, duration: warmup)
-          let cpu0 = serverCPU()
-          let clientCPU0 = processCPUSeconds(pid: getpid()) ?? 0
           let commits0 = assembly?.environment.store.groupCommitFigures
-          var sample = await runSubmitLoad(
-            services: services, request: request, keys: keys, concurrency: self.concurrency, duration: measured)
-          sample.serverCPU = serverCPU() - cpu0
-          sample.clientCPU = (processCPUSeconds(pid: getpid()) ?? 0) - clientCPU0
+          let sample = await Sample.measured(serverCPU: serverCPU) {
+            await runSubmitLoad(services: services, request: request, keys: keys, concurrency: self.concurrency, duration: measured)
+          }
           progress(
             String(
-              format: "  round %d, SubmitCase (%d callers): %7.0f cases/s, p50 %@ µs, p99 %@ µs%@",
-              round, self.concurrency, sample.callsPerSecond, formatMicros(Percentiles(sample.latencies).value(50)),
-              formatMicros(Percentiles(sample.latencies).value(99)),
+              format: "  round %d, SubmitCase (%d callers): %7.0f cases/s, %@%@",
+              round, self.concurrency, sample.callsPerSecond, sample.percentiles,
               sample.errors > 0 ? ", \(sample.errors) errors (\(sample.firstError ?? ""))" : ""))
           if let commits0, let commits1 = assembly?.environment.store.groupCommitFigures {
             let batches = commits1.batches - commits0.batches
@@ -192,16 +186,13 @@ struct SubmitBenchmark: AsyncParsableCommand {
 
           if let echoService, let echoServer = echo?.server {
             _ = await runLoad(echo: echoService, request: echoRequest, concurrency: self.concurrency, duration: warmup)
-            let cpu0 = echoServer.cpuSeconds ?? 0
-            let clientCPU0 = processCPUSeconds(pid: getpid()) ?? 0
-            var echoed = await runLoad(echo: echoService, request: echoRequest, concurrency: self.concurrency, duration: measured)
-            echoed.serverCPU = (echoServer.cpuSeconds ?? 0) - cpu0
-            echoed.clientCPU = (processCPUSeconds(pid: getpid()) ?? 0) - clientCPU0
+            let echoed = await Sample.measured(serverCPU: { echoServer.cpuSeconds ?? 0 }) {
+              await runLoad(echo: echoService, request: echoRequest, concurrency: self.concurrency, duration: measured)
+            }
             progress(
               String(
-                format: "  round %d, echo Get (%d in flight, banjie transport, server in a child): %7.0f calls/s, p50 %@ µs, p99 %@ µs",
-                round, self.concurrency, echoed.callsPerSecond, formatMicros(Percentiles(echoed.latencies).value(50)),
-                formatMicros(Percentiles(echoed.latencies).value(99))))
+                format: "  round %d, echo Get (%d in flight, banjie transport, server in a child): %7.0f calls/s, %@",
+                round, self.concurrency, echoed.callsPerSecond, echoed.percentiles))
             echoes.append(echoed)
           }
         }
