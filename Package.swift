@@ -41,6 +41,7 @@ let package = Package(
     .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
   ],
   targets: [
     // Debian's libssl-dev (OpenSSL 3): our TLS.
@@ -131,14 +132,21 @@ let package = Package(
       ],
       swiftSettings: swiftSettings
     ),
-    // SQLite through GRDB: migrations, records, transactions, audit chain.
+    // SQLite through GRDB, PostgreSQL through postgres-nio: migrations, records, transactions,
+    // audit chain.
     .target(
       name: "BanjieStore",
       dependencies: [
         "BanjieCore",
         "BanjieCrypto",
         .product(name: "GRDB", package: "GRDB.swift"),
+        .product(name: "PostgresNIO", package: "postgres-nio"),
+        .product(name: "NIOCore", package: "swift-nio"),
+        .product(name: "NIOPosix", package: "swift-nio"),
       ],
+      // The PostgreSQL migrations' authored text; the store runs the copy embedded in
+      // PostgresMigrationText.swift (scripts/generate-postgres-migrations.sh).
+      exclude: ["Postgres"],
       swiftSettings: swiftSettings
     ),
     // RPC service implementations and the assembled server.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: installs what is missing, checks the module rules of docs/ARCHITECTURE.md and
-# the formatting (.swift-format), builds with warnings as errors, runs the Swift test suites (real TLS
-# sockets, real SQLite files), then the end-to-end scripts against a real banjied: the Python
+# the formatting (.swift-format) and the embedded PostgreSQL migrations, builds with warnings as errors, runs the Swift test suites (real TLS
+# sockets, real SQLite files, a real PostgreSQL cluster started here), then the end-to-end scripts against a real banjied: the Python
 # client written from docs/PROTOCOL.md, the dashboard over a seeded year, a certificate
 # rotation by SIGHUP, the printable case documents (HTML and PDF), and a short kill -9 crash test.
 set -euo pipefail
@@ -14,9 +14,20 @@ bash scripts/check-architecture.sh
 echo "== formatting (swift format lint --strict, .swift-format)"
 swift format lint --strict --parallel $(bash scripts/swift-files.sh)
 
+echo "== the embedded PostgreSQL migrations match Sources/BanjieStore/Postgres/*.sql"
+python3 scripts/generate-postgres-migrations.py --check
+
 echo "== build (warnings are errors: Package.swift)"
 swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
 swift build --build-tests >/dev/null   # fails the script if the build failed
+
+echo "== a throw-away PostgreSQL for the second storage engine's tests (scripts/postgres-cluster.sh)"
+pgdir=$(mktemp -d /tmp/banjie-ci-pg.XXXXXX)
+chmod 755 "$pgdir"
+trap 'bash scripts/postgres-cluster.sh stop "$pgdir" >/dev/null 2>&1 || true' EXIT
+BANJIE_TEST_POSTGRES=$(bash scripts/postgres-cluster.sh start "$pgdir" | tail -n 1)
+export BANJIE_TEST_POSTGRES
+echo "PostgreSQL at $BANJIE_TEST_POSTGRES"
 
 echo "== swift test"
 log=$(mktemp)

@@ -1,0 +1,141 @@
+import Dispatch
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Synchronization
+
+/// A PostgreSQL store's connections (issue 17; docs/ARCHITECTURE.md, "The SQL layer"): one
+/// writer and a few readers, each a `PostgresWorker` with its own thread, so that the store's
+/// synchronous bodies run as they do on SQLite's writer and reader queues.
+///
+/// Every write transaction takes one transaction-scoped advisory lock first
+/// (`PostgresDatabase.writeLockKey`): with it, the writers of every banjied node on one database
+/// take turns as SQLite's single writer does, so that each sees every earlier commit and the
+/// store's check-then-write rules (versions, idempotency keys, daily numbers, the audit chain's
+/// head) hold across nodes without SERIALIZABLE retries. Reads run in a REPEATABLE READ READ ONLY
+/// transaction: one snapshot, as a WAL read transaction is.
+final class PostgresDatabase: Sendable {
+  /// `pg_advisory_xact_lock` key every write transaction takes ("banjie" in ASCII, then 1).
+  static let writeLockKey: Int64 = 0x62_616e_6a69_6501
+  /// The key the migrator takes, so that two nodes starting at once migrate one after the other.
+  static let migrationLockKey: Int64 = 0x62_616e_6a69_6502
+
+  let location: PostgresLocation
+  let writer: PostgresWorker
+  let readers: [PostgresWorker]
+  private let nextReader = Atomic<Int>(0)
+
+  init(location: PostgresLocation, readers: Int = 2, logger: Logger = Logger(label: "banjie.postgres")) {
+    self.location = location
+    self.writer = PostgresWorker(name: "writer", location: location, logger: logger)
+    self.readers = (0..<max(1, readers)).map { PostgresWorker(name: "reader-\($0)", location: location, logger: logger) }
+  }
+
+  /// Runs `body` in a read-only snapshot on one of the readers.
+  func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    let turn = self.nextReader.wrappingAdd(1, ordering: .relaxed).newValue & Int.max
+    let reader = self.readers[turn % self.readers.count]
+    return try await reader.run { sql in
+      try sql.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { try body(sql) }
+    }
+  }
+
+  /// Runs `body` in a write transaction on the writer, after every other node's writer.
+  func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    try await self.writer.run { sql in
+      try sql.transaction("BEGIN") {
+        try sql.execute("SELECT pg_advisory_xact_lock(?)", [.integer(Self.writeLockKey)])
+        return try body(sql)
+      }
+    }
+  }
+
+  /// Closes every connection (waiting for the work already queued on each).
+  func close() {
+    self.writer.close()
+    for reader in self.readers { reader.close() }
+  }
+}
+
+/// One PostgreSQL connection and the serial queue every use of it runs on.
+///
+/// `@unchecked Sendable`: `sql` is read and written only on `queue` (every entry point hops onto
+/// it first), which is the whole of its synchronisation. The connection is opened on first use
+/// and opened again after it was lost, so a database that went away and came back is used again
+/// by the next call; the call that found it gone fails with the connection error.
+final class PostgresWorker: @unchecked Sendable {
+  let name: String
+  let location: PostgresLocation
+  let logger: Logger
+  private let queue: DispatchQueue
+  private var sql: PostgresSQLConnection?
+
+  init(name: String, location: PostgresLocation, logger: Logger) {
+    self.name = name
+    self.location = location
+    self.logger = logger
+    self.queue = DispatchQueue(label: "banjie.postgres.\(name)")
+  }
+
+  /// Runs `body` on this worker's thread with its connection.
+  func run<T: Sendable>(_ body: @escaping @Sendable (PostgresSQLConnection) throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+      self.queue.async { continuation.resume(with: Result { try body(self.connected()) }) }
+    }
+  }
+
+  /// As `run`, blocking the calling thread: for start-up and local tools, never the cooperative
+  /// pool or an event loop.
+  func runBlocking<T>(_ body: (PostgresSQLConnection) throws -> T) throws -> T {
+    try self.queue.sync { try body(self.connected()) }
+  }
+
+  func close() {
+    self.queue.sync {
+      if let sql = self.sql { try? sql.connection.close().wait() }
+      self.sql = nil
+    }
+  }
+
+  private func connected() throws -> PostgresSQLConnection {
+    dispatchPrecondition(condition: .onQueue(self.queue))
+    if let sql = self.sql, !sql.connection.isClosed { return sql }
+    self.sql = nil
+    var configuration = PostgresConnection.Configuration(
+      host: self.location.host, port: self.location.port, username: self.location.username, password: self.location.password,
+      database: self.location.database, tls: .disable)
+    configuration.options.connectTimeout = .seconds(10)
+    // A stalled database must not hold a caller forever: a statement, a lock wait and an idle
+    // transaction each have a bound (docs/OPERATIONS.md).
+    configuration.options.additionalStartupParameters = [
+      ("application_name", "\(self.location.applicationName) \(self.name)"),
+      ("statement_timeout", "60s"),
+      ("lock_timeout", "30s"),
+      ("idle_in_transaction_session_timeout", "60s"),
+      ("TimeZone", "UTC"),
+    ]
+    let connection = try PostgresConnection.connect(
+      on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: self.logger
+    ).wait()
+    let sql = PostgresSQLConnection(connection, logger: self.logger)
+    self.sql = sql
+    return sql
+  }
+}
+
+extension PostgresSQLConnection {
+  /// `begin`, then `body`, then COMMIT; ROLLBACK when `body` or the COMMIT throws.
+  func transaction<T>(_ begin: String, _ body: () throws -> T) throws -> T {
+    try self.execute(begin)
+    do {
+      let value = try body()
+      try self.execute("COMMIT")
+      return value
+    } catch {
+      _ = try? self.execute("ROLLBACK")
+      throw error
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import BanjieStore
+
+/// A real PostgreSQL server for the engine's tests (issue 17): never a mock.
+///
+/// `scripts/test.sh` (so CI) starts a throw-away cluster with scripts/postgres-cluster.sh and
+/// passes its URL in `BANJIE_TEST_POSTGRES`. A plain `swift test` without it starts one itself
+/// the first time a test asks, in a temporary directory, and stops it when the test process
+/// exits; when that cannot be done (no PostgreSQL installed and not root to install it) the
+/// tests that need it fail with the reason, rather than being skipped.
+///
+/// Each test gets a database of its own (`makeDatabase()`), created from template0 with UTF-8 and
+/// the C collation, so tests run in parallel without seeing each other's rows.
+enum PostgresTestCluster {
+  /// The maintenance URL: the cluster's superuser on its own database.
+  static let url: Result<PostgresLocation, PostgresClusterUnavailable> = {
+    if let given = ProcessInfo.processInfo.environment["BANJIE_TEST_POSTGRES"], !given.isEmpty {
+      do { return .success(try PostgresLocation(url: given)) } catch { return .failure(PostgresClusterUnavailable(reason: "\(error)")) }
+    }
+    return startOwnCluster()
+  }()
+
+  /// A new, empty database on the cluster; dropped by `dropDatabase`.
+  static func makeDatabase() throws -> PostgresLocation {
+    let admin = try Self.url.get()
+    let name = "banjie_test_\(UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))"
+    try Self.withAdmin(admin) { sql in
+      try sql.execute(uncached: "CREATE DATABASE \(name) TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'", [])
+    }
+    var location = admin
+    location.database = name
+    return location
+  }
+
+  static func dropDatabase(_ location: PostgresLocation) {
+    guard let admin = try? Self.url.get() else { return }
+    try? Self.withAdmin(admin) { sql in
+      try sql.execute(uncached: "DROP DATABASE IF EXISTS \(location.database) WITH (FORCE)", [])
+    }
+  }
+
+  /// A fresh migrated database for `body`, dropped afterwards.
+  static func withDatabase<T>(migrated: Bool = true, _ body: (PostgresDatabase) async throws -> T) async throws -> T {
+    let location = try Self.makeDatabase()
+    let database = PostgresDatabase(location: location)
+    defer {
+      database.close()
+      Self.dropDatabase(location)
+    }
+    if migrated { _ = try database.writer.runBlocking { try PostgresMigrations.migrate($0) } }
+    return try await body(database)
+  }
+
+  private static func withAdmin(_ admin: PostgresLocation, _ body: (PostgresSQLConnection) throws -> Void) throws {
+    let worker = PostgresWorker(name: "test-admin", location: admin, logger: .init(label: "banjie.test"))
+    defer { worker.close() }
+    try worker.runBlocking(body)
+  }
+
+  private static func startOwnCluster() -> Result<PostgresLocation, PostgresClusterUnavailable> {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    let script = root.appendingPathComponent("scripts/postgres-cluster.sh").path
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("banjie-test-pg-\(getpid())").path
+    // system(3), which waits with waitpid, and a log file rather than pipes: the server the script
+    // starts inherits the test process's descriptors, and a pipe it held open would never reach
+    // end of file.
+    let logPath = directory + ".start.log"
+    defer { try? FileManager.default.removeItem(atPath: logPath) }
+    let status = system("/bin/bash '\(script)' start '\(directory)' > '\(logPath)' 2>&1")
+    let printed = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    guard status == 0, let line = printed.split(separator: "\n").last(where: { $0.hasPrefix("postgres://") }).map(String.init) else {
+      return .failure(
+        PostgresClusterUnavailable(
+          reason: "scripts/postgres-cluster.sh start failed (status \(status)): \(printed)"
+            + " — set BANJIE_TEST_POSTGRES to a superuser URL, or run scripts/test.sh"))
+    }
+    ownClusterDirectory.withLock { $0 = (script, directory) }
+    atexit { PostgresTestCluster.stopOwnCluster() }
+    do { return .success(try PostgresLocation(url: line)) } catch { return .failure(PostgresClusterUnavailable(reason: "\(error)")) }
+  }
+
+  private static let ownClusterDirectory = Mutex<(script: String, directory: String)?>(nil)
+
+  private static func stopOwnCluster() {
+    guard let (script, directory) = ownClusterDirectory.withLock({ $0 }) else { return }
+    _ = system("/bin/bash '\(script)' stop '\(directory)' > /dev/null 2>&1")
+  }
+}
+
+struct PostgresClusterUnavailable: Error, CustomStringConvertible {
+  var reason: String
+  var description: String { "no PostgreSQL for the tests: \(self.reason)" }
+}
