@@ -29,8 +29,7 @@ extension BanjieStore {
       throw DomainError(kind: .invalidArgument, code: "revocation.bad_serial", arguments: [String(serial.prefix(70))], field: "serial")
     }
     let key = String(normalized)
-    return try await self.commits.write { db in
-      let sql = SQLiteSQLConnection(db)
+    return try await self.mutate { sql in
       if let existing = try sql.fetchOne("SELECT \(RevocationRecord.columns) FROM revocations WHERE serial = ?", [key.sqlValue]) {
         return try RevocationRecord(sqlRow: existing)
       }
@@ -40,14 +39,14 @@ extension BanjieStore {
         "INSERT INTO revocations (\(RevocationRecord.columns)) VALUES (?, ?, ?, ?)",
         [record.serial.sqlValue, record.reason.sqlValue, StoredDate(record.revokedAt).sqlValue, record.revokedBy.sqlValue])
       try AuditLog.append(
-        db, at: now, actor: actor, action: "certificate.revoke", entity: "certificate", entityID: key, detail: ["reason": reason])
+        sql, at: now, actor: actor, action: "certificate.revoke", entity: "certificate", entityID: key, detail: ["reason": reason])
       return record
     }
   }
 
   public func revocations() async throws -> [RevocationRecord] {
-    try await self.pool.read { db in
-      try SQLiteSQLConnection(db).fetchAll("SELECT \(RevocationRecord.columns) FROM revocations ORDER BY revoked_at").map(
+    try await self.read { sql in
+      try sql.fetchAll("SELECT \(RevocationRecord.columns) FROM revocations ORDER BY revoked_at").map(
         RevocationRecord.init(sqlRow:))
     }
   }
@@ -56,9 +55,10 @@ extension BanjieStore {
   /// is written once the copy exists, so a failed backup is not recorded as done.
   public func backup(to path: String, actor: Actor, now: Date) async throws {
     // The copy runs on one of the pool's readers (a consistent snapshot), off the cooperative pool.
+    // SQLite only: a PostgreSQL store is backed up with PostgreSQL's own tools.
     try await self.pool.read { db in try SQLiteSQLConnection(db).backup(toFile: path) }
-    try await self.commits.write { db in
-      try AuditLog.append(db, at: now, actor: actor, action: "database.backup", entity: "database", entityID: "backup")
+    try await self.mutate { sql in
+      try AuditLog.append(sql, at: now, actor: actor, action: "database.backup", entity: "database", entityID: "backup")
     }
   }
 }

@@ -6,8 +6,7 @@ extension BanjieStore {
   /// that lost its connection missed. Alerts are never deleted, so nothing raised while it was
   /// away is skipped.
   public func alerts(afterID: Int64, department: String?, limit: Int = 10_000) async throws -> [AlertRecord] {
-    try await self.pool.read { db in
-      let sql = SQLiteSQLConnection(db)
+    try await self.read { sql in
       let rows: [SQLRow]
       if let department, !department.isEmpty {
         rows = try sql.fetchAll(
@@ -24,7 +23,7 @@ extension BanjieStore {
   /// The id of the newest stored alert (0 when there is none): where a new watcher's live part
   /// starts.
   public func lastAlertID() async throws -> Int64 {
-    try await self.pool.read { db in try SQLiteSQLConnection(db).fetchOne(Int64.self, "SELECT MAX(id) FROM alerts") ?? 0 }
+    try await self.read { sql in try sql.fetchOne(Int64.self, "SELECT MAX(id) FROM alerts") ?? 0 }
   }
 }
 

@@ -11,24 +11,31 @@ public enum AuditLog {
   public static func append(
     _ db: Database, at: Date, actor: Actor, action: String, entity: String, entityID: String, detail: [String: String] = [:]
   ) throws {
+    try Self.append(SQLiteSQLConnection(db), at: at, actor: actor, action: action, entity: entity, entityID: entityID, detail: detail)
+  }
+
+  /// `append` on either engine. On PostgreSQL the caller's transaction holds the nodes' write
+  /// lock (PostgresDatabase), so the head read here is the chain's head across every node.
+  static func append(
+    _ sql: any SQLConnection, at: Date, actor: Actor, action: String, entity: String, entityID: String, detail: [String: String] = [:]
+  ) throws {
     // The chain's head: the last row's id and hash, one indexed step from the end.
-    let head = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"))
-    let prev: String = head?["hash"] ?? genesis
-    let id: Int64 = (head?["id"] ?? 0) + 1
+    let head = try sql.fetchOne("SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1")
+    let prev = try head?.decode(String.self, at: 1) ?? genesis
+    let id = (try head?.decode(Int64.self, at: 0) ?? 0) + 1
     let atText = Self.timestamp(at)
     let detailText = Self.canonicalJSON(detail)
     let hash = Self.hash(
       id: id, at: atText, actor: actor, action: action, entity: entity, entityID: entityID, detail: detailText, prev: prev)
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO audit_log (id, at, actor_role, actor_organization, actor_person, actor_serial, action, entity, entity_id, detail, prev_hash, hash)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      id, atText, actor.role.rawValue, actor.organization, actor.person, actor.certificateSerial, action, entity, entityID, detailText,
-      prev, hash,
-    ]
-    )
+    try sql.execute(
+      """
+      INSERT INTO audit_log (id, at, actor_role, actor_organization, actor_person, actor_serial, action, entity, entity_id, detail, prev_hash, hash)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """,
+      [
+        .integer(id), .text(atText), .text(actor.role.rawValue), .text(actor.organization), .text(actor.person),
+        .text(actor.certificateSerial), .text(action), .text(entity), .text(entityID), .text(detailText), .text(prev), .text(hash),
+      ])
   }
 
   public struct Verification: Sendable, Equatable {
@@ -40,38 +47,51 @@ public enum AuditLog {
 
   /// Recomputes the chain from the first row and names the first row that does not match.
   public static func verify(_ db: Database) throws -> Verification {
+    try Self.verify(SQLiteSQLConnection(db))
+  }
+
+  /// `verify` on either engine: walks the chain row by row without holding it whole.
+  static func verify(_ sql: any SQLConnection) throws -> Verification {
     var prev = genesis
     var count: Int64 = 0
-    let rows = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY id")
     var expectedID: Int64 = 1
-    while let row = try rows.next() {
-      let id: Int64 = row["id"]
+    var broken: Verification?
+    try sql.forEach(
+      "SELECT id, at, actor_role, actor_organization, actor_person, actor_serial, action, entity, entity_id, detail, prev_hash, hash FROM audit_log ORDER BY id",
+      []
+    ) { row in
+      guard broken == nil else { return }
+      let id = try row.decode(Int64.self, at: 0)
       count += 1
       guard id == expectedID else {
-        return Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(expectedID) is missing (found \(id))")
+        broken = Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(expectedID) is missing (found \(id))")
+        return
       }
       expectedID += 1
-      guard let role = Actor.Role(rawValue: row["actor_role"]) else {
-        return Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(id) has an unknown actor role")
+      guard let role = Actor.Role(rawValue: try row.decode(String.self, at: 2)) else {
+        broken = Verification(ok: false, rows: count, firstBrokenID: id, reason: "row \(id) has an unknown actor role")
+        return
       }
       let actor = Actor(
-        role: role, organization: row["actor_organization"], person: row["actor_person"], certificateSerial: row["actor_serial"])
-      let storedPrev: String = row["prev_hash"]
+        role: role, organization: try row.decode(at: 3), person: try row.decode(at: 4), certificateSerial: try row.decode(at: 5))
+      let storedPrev = try row.decode(String.self, at: 10)
       guard storedPrev == prev else {
-        return Verification(
+        broken = Verification(
           ok: false, rows: count, firstBrokenID: id, reason: "row \(id) does not follow row \(id - 1): its prev_hash differs")
+        return
       }
       let expected = Self.hash(
-        id: id, at: row["at"], actor: actor, action: row["action"], entity: row["entity"], entityID: row["entity_id"],
-        detail: row["detail"], prev: prev)
-      let stored: String = row["hash"]
+        id: id, at: try row.decode(at: 1), actor: actor, action: try row.decode(at: 6), entity: try row.decode(at: 7),
+        entityID: try row.decode(at: 8), detail: try row.decode(at: 9), prev: prev)
+      let stored = try row.decode(String.self, at: 11)
       guard stored == expected else {
-        return Verification(
+        broken = Verification(
           ok: false, rows: count, firstBrokenID: id, reason: "row \(id) was altered: its content no longer matches its hash")
+        return
       }
       prev = stored
     }
-    return Verification(ok: true, rows: count, firstBrokenID: nil, reason: "")
+    return broken ?? Verification(ok: true, rows: count, firstBrokenID: nil, reason: "")
   }
 
   static func hash(id: Int64, at: String, actor: Actor, action: String, entity: String, entityID: String, detail: String, prev: String)
@@ -186,6 +206,6 @@ public enum AuditLog {
 
 extension BanjieStore {
   public func verifyAudit() async throws -> AuditLog.Verification {
-    try await self.pool.read { db in try AuditLog.verify(db) }
+    try await self.read { sql in try AuditLog.verify(sql) }
   }
 }

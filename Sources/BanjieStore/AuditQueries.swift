@@ -46,8 +46,7 @@ extension BanjieStore {
   /// Audit rows matching `filter`, newest first (by id); `next` is the id to continue after, nil
   /// on the last page. No total: counting would read the whole log.
   public func listAuditRows(_ filter: AuditFilter) async throws -> (rows: [AuditRowView], next: Int64?) {
-    try await self.pool.read { db in
-      let sql = SQLiteSQLConnection(db)
+    try await self.read { sql in
       var conditions: [String] = []
       var arguments: [SQLValue] = []
       if let entity = filter.entity {
@@ -94,8 +93,8 @@ extension BanjieStore {
 
   /// One audit row, or nil if there is none with this id.
   public func auditRow(id: Int64) async throws -> AuditRowView? {
-    try await self.pool.read { db in
-      try SQLiteSQLConnection(db).fetchOne("SELECT \(Self.auditColumns) FROM audit_log WHERE id = ?", [.integer(id)]).map(
+    try await self.read { sql in
+      try sql.fetchOne("SELECT \(Self.auditColumns) FROM audit_log WHERE id = ?", [.integer(id)]).map(
         Self.auditRowView)
     }
   }

@@ -9,11 +9,36 @@ public import GRDB
 /// leaves it: callers use the store's methods, which are `async` and run on GRDB's own reader and
 /// writer queues (never on the cooperative pool's threads), so a waiting request holds no thread.
 public final class BanjieStore: Sendable {
-  /// Internal on purpose: the store boundary is closed (docs/ARCHITECTURE.md). Tests reach it
-  /// with `@testable import`.
-  let pool: DatabasePool
-  /// Every mutation's way to the writer: shared transactions (GroupCommit).
-  let commits: GroupCommit
+  /// The engine the store runs on (docs/ARCHITECTURE.md, "The SQL layer").
+  enum Engine: Sendable {
+    /// The embedded default: a GRDB pool over one file, and the group commit on its writer.
+    case sqlite(DatabasePool, GroupCommit)
+    /// The second engine (issue 17), being built: the store's bodies that speak `SQLConnection`
+    /// run on it; the rest answer `StoreEngineError.notOnThisEngine` until they are converted.
+    case postgres(PostgresDatabase)
+  }
+
+  let engine: Engine
+
+  /// The SQLite pool. Internal on purpose: the store boundary is closed (docs/ARCHITECTURE.md).
+  /// Tests reach it with `@testable import`. Throws on a PostgreSQL store: a body still written
+  /// for GRDB cannot run there.
+  var pool: DatabasePool {
+    get throws {
+      guard case .sqlite(let pool, _) = self.engine else { throw StoreEngineError.notOnThisEngine }
+      return pool
+    }
+  }
+
+  /// Every SQLite mutation's way to the writer: shared transactions (GroupCommit).
+  var commits: GroupCommit {
+    get throws {
+      guard case .sqlite(_, let commits) = self.engine else { throw StoreEngineError.notOnThisEngine }
+      return commits
+    }
+  }
+
+  /// The SQLite file, or the PostgreSQL URL without its password.
   public let path: String
 
   /// Opens (creating if needed) and migrates the database file. Blocking: call it at start-up,
@@ -26,8 +51,8 @@ public final class BanjieStore: Sendable {
       try db.execute(sql: "PRAGMA synchronous = FULL")
     }
     self.path = path
-    self.pool = try DatabasePool(path: path, configuration: configuration)
-    self.commits = GroupCommit(pool: self.pool)
+    let pool = try DatabasePool(path: path, configuration: configuration)
+    self.engine = .sqlite(pool, GroupCommit(pool: pool))
     // GRDB's pool sets `synchronous = NORMAL` on its writer when it switches the file to WAL,
     // after `prepareDatabase` ran: with NORMAL a commit is not flushed, and a power cut could
     // lose what was acknowledged. FULL is set again on the writer (the only connection that
@@ -39,7 +64,7 @@ public final class BanjieStore: Sendable {
     // write; it is discarded at COMMIT and never needed after a crash, since the WAL is what makes
     // a commit durable. And it keeps 64 MiB of pages in its cache instead of SQLite's 2 MiB, so
     // that a batch's pages stay in memory until the COMMIT (docs/PERFORMANCE.md, "The write path").
-    let synchronous = try self.pool.writeWithoutTransaction { db -> Int in
+    let synchronous = try pool.writeWithoutTransaction { db -> Int in
       try db.execute(sql: "PRAGMA synchronous = FULL")
       try db.execute(sql: "PRAGMA temp_store = MEMORY")
       try db.execute(sql: "PRAGMA cache_size = -65536")
@@ -50,9 +75,9 @@ public final class BanjieStore: Sendable {
     }
     var migrator = DatabaseMigrator()
     Migrations.register(in: &migrator)
-    try migrator.migrate(self.pool)
+    try migrator.migrate(pool)
     // A bulk load interrupted after dropping the dashboard triggers left the aggregates stale.
-    try self.pool.write { db in
+    try pool.write { db in
       if try !DashboardSchema.triggersPresent(db) {
         try DashboardSchema.createTriggers(db)
         try DashboardSchema.rebuild(db)
@@ -60,8 +85,53 @@ public final class BanjieStore: Sendable {
     }
   }
 
+  /// Opens a PostgreSQL store (issue 17) and brings its schema up to date. Blocking: call it at
+  /// start-up or from a local tool's own thread. Internal while the engine is being built: only
+  /// the store's converted bodies run on it (docs/ARCHITECTURE.md, "The PostgreSQL engine").
+  init(postgres location: PostgresLocation, readers: Int = 2) throws {
+    let database = PostgresDatabase(location: location, readers: readers)
+    do {
+      _ = try database.writer.runBlocking { try PostgresMigrations.migrate($0) }
+    } catch {
+      database.close()
+      throw error
+    }
+    self.engine = .postgres(database)
+    self.path = location.description
+  }
+
+  /// Closes a PostgreSQL store's connections (a SQLite pool closes when the store is released).
+  func close() {
+    if case .postgres(let database) = self.engine { database.close() }
+  }
+
+  /// Runs `body` in a read-only snapshot on either engine (a SQLite reader, a PostgreSQL reader).
+  func read<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    switch self.engine {
+    case .sqlite(let pool, _): return try await pool.read { db in try body(SQLiteSQLConnection(db)) }
+    case .postgres(let database): return try await database.read(body)
+    }
+  }
+
+  /// Runs `body` as one mutation on either engine: on SQLite in the next shared transaction
+  /// (GroupCommit), on PostgreSQL in its own transaction under the nodes' write lock. The caller
+  /// is answered after the commit.
+  func mutate<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    switch self.engine {
+    case .sqlite(_, let commits): return try await commits.write { db in try body(SQLiteSQLConnection(db)) }
+    case .postgres(let database): return try await database.write(body)
+    }
+  }
+
   /// "SQLite 3.40.1, schema v1-foundation" — for `banjie health`.
   public func describe() async -> String {
+    if case .postgres = self.engine {
+      let described = try? await self.read { sql -> String in
+        let version = try sql.fetchOne(String.self, "SHOW server_version") ?? "?"
+        return "PostgreSQL \(version), schema \(try PostgresMigrations.latest(sql))"
+      }
+      return described ?? "PostgreSQL ?, schema ?"
+    }
     let (version, migration) =
       (try? await self.pool.read { db -> (String, String) in
         let version = try String.fetchOne(db.cachedStatement(sql: "SELECT sqlite_version()")) ?? "?"
@@ -74,7 +144,7 @@ public final class BanjieStore: Sendable {
 
   /// Whether the catalog has any service item (a seeded year needs one).
   public func hasCatalog() async throws -> Bool {
-    try await self.pool.read { db in try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM service_items)")) ?? false }
+    try await self.read { sql in try sql.fetchOne(Bool.self, "SELECT EXISTS (SELECT 1 FROM service_items)") ?? false }
   }
 
   /// `PRAGMA integrity_check`: "ok" when the file is sound.
@@ -109,31 +179,61 @@ extension BanjieStore {
     }
   }
 
+  /// As `write(idempotency:…)`, for a body that speaks `SQLConnection`: runs on either engine.
+  func mutate<T: Sendable>(
+    idempotency key: IdempotencyKey?,
+    method: String,
+    encode: @escaping @Sendable (T) throws -> Data,
+    decode: @escaping @Sendable (Data) throws -> T,
+    now: Date,
+    _ body: @escaping @Sendable (any SQLConnection) throws -> T
+  ) async throws -> T {
+    try await self.mutate { sql in
+      try Self.idempotent(sql, key: key, method: method, encode: encode, decode: decode, now: now, body).value
+    }
+  }
+
   /// The body of `write(idempotency:…)` inside a transaction the caller runs: the stored first
   /// answer (`replayed`) when the caller already used `key`, otherwise `body`'s, stored under `key`.
   static func idempotent<T>(
     _ db: Database, key: IdempotencyKey?, method: String, encode: (T) throws -> Data, decode: (Data) throws -> T, now: Date,
     _ body: (Database) throws -> T
   ) throws -> (value: T, replayed: Bool) {
+    try Self.idempotent(SQLiteSQLConnection(db), key: key, method: method, encode: encode, decode: decode, now: now) { _ in try body(db) }
+  }
+
+  /// `idempotent` on either engine.
+  static func idempotent<T>(
+    _ sql: any SQLConnection, key: IdempotencyKey?, method: String, encode: (T) throws -> Data, decode: (Data) throws -> T, now: Date,
+    _ body: (any SQLConnection) throws -> T
+  ) throws -> (value: T, replayed: Bool) {
     if let key {
-      if let row = try Row.fetchOne(
-        db.cachedStatement(sql: "SELECT method, response FROM idempotency WHERE caller = ? AND key = ?"), arguments: [key.caller, key.key])
+      if let row = try sql.fetchOne(
+        "SELECT method, response FROM idempotency WHERE caller = ? AND key = ?", [.text(key.caller), .text(key.key)])
       {
-        let firstMethod: String = row["method"]
+        let firstMethod = try row.decode(String.self, "method")
         guard firstMethod == method else {
           throw DomainError(
             kind: .failedPrecondition, code: "idempotency.key_reused", arguments: [key.key, firstMethod, method],
             field: "idempotency-key")
         }
-        return (try decode(row["response"]), true)
+        return (try decode(row.decode(Data.self, "response")), true)
       }
     }
-    let result = try body(db)
+    let result = try body(sql)
     if let key {
-      try db.cachedStatement(sql: "INSERT INTO idempotency (caller, key, method, response, created_at) VALUES (?, ?, ?, ?, ?)").execute(
-        arguments: [key.caller, key.key, method, try encode(result), StoredDate(now)]
-      )
+      try sql.execute(
+        "INSERT INTO idempotency (caller, key, method, response, created_at) VALUES (?, ?, ?, ?, ?)",
+        [.text(key.caller), .text(key.key), .text(method), try encode(result).sqlValue, StoredDate(now).sqlValue])
     }
     return (result, false)
   }
+}
+
+/// A store method whose body is still written for GRDB, called on a PostgreSQL store: the engine
+/// is being built (issue 17) and that method has not moved onto the SQL layer yet.
+public enum StoreEngineError: Error, CustomStringConvertible {
+  case notOnThisEngine
+
+  public var description: String { "this operation is not available on the PostgreSQL engine yet" }
 }

@@ -13,11 +13,11 @@ public struct CalendarImportResult: Sendable, Hashable {
 extension BanjieStore {
   /// The shipped years with every imported year installed over them.
   public func loadCalendar(base: WorkingCalendar = .standard) async throws -> WorkingCalendar {
-    try await self.pool.read { db in
+    try await self.read { sql in
       var calendar = base
       // The stored text's UTF-8 bytes, as SQLite's CAST(data AS BLOB) gave them; PostgreSQL's
       // text-to-bytea cast would read backslashes as escapes.
-      for data in try SQLiteSQLConnection(db).fetchAll(Data.self, "SELECT data FROM calendar_years ORDER BY year") {
+      for data in try sql.fetchAll(Data.self, "SELECT data FROM calendar_years ORDER BY year") {
         calendar.install(try CalendarYearData(json: data))
       }
       return calendar

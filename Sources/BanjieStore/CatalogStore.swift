@@ -4,14 +4,13 @@ import GRDB
 
 extension BanjieStore {
   public func departments() async throws -> [DepartmentRecord] {
-    try await self.pool.read { db in
-      try SQLiteSQLConnection(db).fetchAll("SELECT code, name FROM departments ORDER BY code").map(DepartmentRecord.init(sqlRow:))
+    try await self.read { sql in
+      try sql.fetchAll("SELECT code, name FROM departments ORDER BY code").map(DepartmentRecord.init(sqlRow:))
     }
   }
 
   public func serviceItems(department: String?) async throws -> [ServiceItemRecord] {
-    try await self.pool.read { db in
-      let sql = SQLiteSQLConnection(db)
+    try await self.read { sql in
       let rows: [SQLRow]
       if let department, !department.isEmpty {
         rows = try sql.fetchAll(
@@ -25,8 +24,8 @@ extension BanjieStore {
   }
 
   public func serviceItem(code: String) async throws -> ServiceItemRecord? {
-    try await self.pool.read { db in
-      try SQLiteSQLConnection(db).fetchOne("SELECT \(ServiceItemRecord.columns) FROM service_items WHERE code = ? LIMIT 1", [code.sqlValue])
+    try await self.read { sql in
+      try sql.fetchOne("SELECT \(ServiceItemRecord.columns) FROM service_items WHERE code = ? LIMIT 1", [code.sqlValue])
         .map(ServiceItemRecord.init(sqlRow:))
     }
   }
@@ -34,13 +33,12 @@ extension BanjieStore {
   /// Creates or replaces departments and items, all or nothing.
   public func importCatalog(departments: [DepartmentRecord], items: [ServiceItemRecord], actor: Actor, now: Date) async throws -> (Int, Int)
   {
-    try await self.commits.write { db in
-      let sql = SQLiteSQLConnection(db)
+    try await self.mutate { sql in
       for department in departments {
         try Self.validate(department)
         try department.save(sql)
         try AuditLog.append(
-          db, at: now, actor: actor, action: "catalog.department.upsert", entity: "department", entityID: department.code,
+          sql, at: now, actor: actor, action: "catalog.department.upsert", entity: "department", entityID: department.code,
           detail: ["name": department.name])
       }
       for item in items {
@@ -54,7 +52,7 @@ extension BanjieStore {
         }
         try item.save(sql)
         try AuditLog.append(
-          db, at: now, actor: actor, action: "catalog.item.upsert", entity: "service_item", entityID: item.code,
+          sql, at: now, actor: actor, action: "catalog.item.upsert", entity: "service_item", entityID: item.code,
           detail: ["name": item.name, "department": item.departmentCode, "limit": "\(item.promisedLimit) \(item.limitUnit.rawValue)"])
       }
       return (departments.count, items.count)

@@ -319,8 +319,11 @@ extension BanjieStore {
   }
 
   static func requireTownship(_ db: Database, _ name: String) throws {
-    guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)"), arguments: [name]) ?? false
-    else {
+    try Self.requireTownship(SQLiteSQLConnection(db), name)
+  }
+
+  static func requireTownship(_ sql: any SQLConnection, _ name: String) throws {
+    guard try sql.fetchOne(Bool.self, "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)", [.text(name)]) ?? false else {
       throw DomainError(kind: .invalidArgument, code: "enterprise.unknown_township", arguments: [name], field: "township")
     }
   }

@@ -181,8 +181,11 @@ final class GroupCommit: Sendable {
 
 extension BanjieStore {
   /// Batches committed since the store opened, the mutations in them and the largest batch (for
-  /// benchmarks and tests).
-  public var groupCommitFigures: (batches: Int, mutations: Int, largest: Int) { self.commits.figures }
+  /// benchmarks and tests); zeros on PostgreSQL, whose mutations are not batched yet.
+  public var groupCommitFigures: (batches: Int, mutations: Int, largest: Int) {
+    guard case .sqlite(_, let commits) = self.engine else { return (0, 0, 0) }
+    return commits.figures
+  }
 }
 
 /// The shared transaction of a batch could not be committed (or was ended by SQLite): none of its

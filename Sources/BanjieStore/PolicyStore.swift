@@ -10,15 +10,14 @@ extension BanjieStore {
   {
     try FieldRules.text(title, field: "title", max: 200)
     try FieldRules.text(summary, field: "summary", max: 4000, required: false)
-    return try await self.write(idempotency: key, method: "CreatePolicy", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      let sql = SQLiteSQLConnection(db)
-      for township in eligibility.townships.sorted() { try Self.requireTownship(db, township) }
+    return try await self.mutate(idempotency: key, method: "CreatePolicy", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
+      for township in eligibility.townships.sorted() { try Self.requireTownship(sql, township) }
       var record = PolicyRecord(
         id: nil, title: title, summary: summary, eligibility: eligibility, createdAt: now,
         createdBy: "\(actor.person) (\(actor.organization))")
       try record.insert(sql)
       try AuditLog.append(
-        db, at: now, actor: actor, action: "policy.create", entity: "policy", entityID: String(record.id ?? 0),
+        sql, at: now, actor: actor, action: "policy.create", entity: "policy", entityID: String(record.id ?? 0),
         detail: [
           "title": title, "industries": eligibility.industries.map(\.rawValue).sorted().joined(separator: ","),
           "scales": eligibility.scales.map(\.rawValue).sorted().joined(separator: ","),
@@ -34,9 +33,8 @@ extension BanjieStore {
       var view: PolicyView
       var pushed: Int
     }
-    let answer: Answer = try await self.write(idempotency: key, method: "PushPolicy", encode: Self.encoded, decode: Self.decoded, now: now)
-    { db in
-      let sql = SQLiteSQLConnection(db)
+    let answer: Answer = try await self.mutate(idempotency: key, method: "PushPolicy", encode: Self.encoded, decode: Self.decoded, now: now)
+    { sql in
       guard let record = try PolicyRecord.byID(sql, id) else { throw Self.policyNotFound(id) }
       let e = record.eligibility
       var conditions: [String] = []
@@ -57,15 +55,14 @@ extension BanjieStore {
           "INSERT INTO policy_pushes (policy_id, uscc, pushed_at) SELECT ?, uscc, ? FROM enterprises\(whereClause) ON CONFLICT DO NOTHING",
         arguments)
       try AuditLog.append(
-        db, at: now, actor: actor, action: "policy.push", entity: "policy", entityID: String(id), detail: ["newly_pushed": String(pushed)])
+        sql, at: now, actor: actor, action: "policy.push", entity: "policy", entityID: String(id), detail: ["newly_pushed": String(pushed)])
       return Answer(view: try Self.policyView(sql, record, caller: nil), pushed: pushed)
     }
     return (answer.view, answer.pushed)
   }
 
   public func acknowledgePolicy(id: Int64, uscc: String, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> PolicyView {
-    try await self.write(idempotency: key, method: "AcknowledgePolicy", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      let sql = SQLiteSQLConnection(db)
+    try await self.mutate(idempotency: key, method: "AcknowledgePolicy", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
       guard let record = try PolicyRecord.byID(sql, id) else { throw Self.policyNotFound(id) }
       guard
         let row = try sql.fetchOne(
@@ -78,7 +75,7 @@ extension BanjieStore {
           "UPDATE policy_pushes SET acknowledged_at = ? WHERE policy_id = ? AND uscc = ?",
           [StoredDate(now).sqlValue, .integer(id), .text(uscc)])
         try AuditLog.append(
-          db, at: now, actor: actor, action: "policy.acknowledge", entity: "policy", entityID: String(id), detail: ["uscc": uscc])
+          sql, at: now, actor: actor, action: "policy.acknowledge", entity: "policy", entityID: String(id), detail: ["uscc": uscc])
       }
       return try Self.policyView(sql, record, caller: uscc)
     }
@@ -86,8 +83,7 @@ extension BanjieStore {
 
   /// Every policy (office), or those pushed to `enterprise`.
   public func listPolicies(enterprise: String?) async throws -> [PolicyView] {
-    try await self.pool.read { db in
-      let sql = SQLiteSQLConnection(db)
+    try await self.read { sql in
       let rows: [SQLRow]
       if let enterprise {
         rows = try sql.fetchAll(

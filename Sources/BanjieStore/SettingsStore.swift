@@ -24,7 +24,7 @@ public struct SettingsView: Sendable, Hashable, Codable {
 extension BanjieStore {
   /// The settings in force: the stored values over `defaults`.
   public func settings(defaults: CountySettings) async throws -> SettingsView {
-    try await self.pool.read { db in try Self.storedSettings(SQLiteSQLConnection(db), defaults: defaults) }
+    try await self.read { sql in try Self.storedSettings(sql, defaults: defaults) }
   }
 
   /// Sets one setting: the value is checked first (INVALID_ARGUMENT naming the key, nothing

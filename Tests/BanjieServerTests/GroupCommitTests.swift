@@ -41,12 +41,13 @@ struct GroupCommitTests {
   /// behind it, so that those form the next batch together.
   static func holdWriter(_ store: BanjieStore, until count: Int) async throws -> Task<Void, any Error> {
     let running = Atomic<Bool>(false)
+    let commits = try store.commits
     let holding = Task {
-      try await store.commits.write { _ in
+      try await commits.write { _ in
         running.store(true, ordering: .releasing)
         // On the writer's own queue (not the cooperative pool): waits for the others to queue.
         let deadline = Date().addingTimeInterval(240)
-        while store.commits.state.withLock({ $0.queue.count }) < count && Date() < deadline { usleep(1000) }
+        while commits.state.withLock({ $0.queue.count }) < count && Date() < deadline { usleep(1000) }
       }
     }
     // The holder's batch has started (so nothing queued from now on joins it).
@@ -59,7 +60,7 @@ struct GroupCommitTests {
   func mixedBatch() async throws {
     try await Self.withCatalog { store, clock in
       let existing = try await Self.submit(store, clock: clock, key: "first")
-      let batchesBefore = store.commits.figures.batches
+      let batchesBefore = try store.commits.figures.batches
       let holder = try await Self.holdWriter(store, until: 6)
 
       async let a = Self.submit(store, clock: clock, key: "k1")
@@ -84,7 +85,7 @@ struct GroupCommitTests {
       try await holder.value
 
       // The six queued behind the holder went in one batch.
-      let figures = store.commits.figures
+      let figures = try store.commits.figures
       #expect(figures.largest >= 6)
       #expect(figures.batches - batchesBefore == 2)
 
@@ -209,7 +210,7 @@ struct GroupCommitTests {
       let deadline = Date().addingTimeInterval(240)
       while !running.load(ordering: .acquiring) && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
       let caller = Task { try await Self.submit(store, clock: clock, key: "gone") }
-      while store.commits.state.withLock({ $0.queue.count }) < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
+      while try store.commits.state.withLock({ $0.queue.count }) < 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(1)) }
       caller.cancel()
       go.store(true, ordering: .releasing)
       try await holder.value

@@ -81,3 +81,11 @@ struct SQLDialect: Sendable, Hashable {
     self.isPostgres ? "strpos(\(haystack), \(needle)) > 0" : "instr(\(haystack), \(needle)) > 0"
   }
 }
+
+extension SQLConnection {
+  /// Whether `table` holds a row whose `column` equals `value`. `table` and `column` are names
+  /// written in the source, never input.
+  func present(_ table: String, _ column: String, _ value: SQLValue) throws -> Bool {
+    try self.fetchOne(Bool.self, "SELECT EXISTS (SELECT 1 FROM \(table) WHERE \(column) = ?)", [value]) ?? false
+  }
+}
