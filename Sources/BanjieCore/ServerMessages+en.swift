@@ -13,6 +13,8 @@ extension ServerMessages {
     "field.wrapped": "{0}: {1}",
     "page.size": "page_size must be 1...500",
     "page.token": "bad page token",
+    "store.unavailable": "the database is unavailable; try again (a change sent with an idempotency key can be sent again safely)",
+    "store.unavailable#commit": "the database connection was lost while saving; the change may or may not be saved: send it again with the same idempotency key",
     "idempotency.key_reused": "idempotency key {0} was already used for {1}, not {2}",
 
     // MARK: dates and times

@@ -1,4 +1,5 @@
 import BanjieCore
+import BanjieStore
 import GRPCCore
 
 /// Domain errors say which status they become; their message is for the clerk, in the language
@@ -26,4 +27,18 @@ extension DomainError: RPCErrorConvertible {
     if let field = self.field { metadata.addString(field, forKey: "banjie-error-field") }
     return metadata
   }
+}
+
+/// The database could not be reached or the connection to it was lost (the PostgreSQL engine):
+/// UNAVAILABLE, which tells a client to retry, with the message in the call's language. The
+/// server log keeps the English reason.
+extension StoreUnavailable: RPCErrorConvertible {
+  public var rpcErrorCode: RPCError.Code { .unavailable }
+
+  public var rpcErrorMessage: String {
+    DomainError(kind: .failedPrecondition, code: "store.unavailable", messageKey: self.outcomeUnknown ? "store.unavailable#commit" : nil)
+      .localizedMessage(RequestInfo.current.language)
+  }
+
+  public var rpcErrorMetadata: Metadata { ["banjie-error-code": "store.unavailable"] }
 }

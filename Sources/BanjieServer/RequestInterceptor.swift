@@ -1,5 +1,6 @@
 import BanjieCore
 import BanjieProto
+import BanjieStore
 import BanjieTransport
 import GRPCCore
 import Logging
@@ -161,6 +162,10 @@ struct RequestInterceptor: ServerInterceptor {
         rpcError = RPCError(
           code: error.rpcErrorCode, message: error.localizedMessage(self.language), metadata: error.rpcErrorMetadata, cause: error)
         self.logger.info("call refused", metadata: ["status": "\(rpcError.code)", "reason": "\(error.message)"])
+      case let error as StoreUnavailable:
+        // Not the caller's fault and not a bug: the database is down or the connection broke.
+        rpcError = RPCError(error)
+        self.logger.error("database unavailable", metadata: ["status": "\(rpcError.code)", "reason": "\(error)"])
       case let error as any RPCErrorConvertible:
         rpcError = RPCError(error)
         self.logger.info("call refused", metadata: ["status": "\(rpcError.code)", "reason": "\(rpcError.message)"])

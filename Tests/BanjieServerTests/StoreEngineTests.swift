@@ -194,4 +194,75 @@ struct StoreEngineTests {
     #expect(try await nodeB.departments().count == 30)
     #expect(try await nodeB.revocations().count == 5)
   }
+
+  /// Ends every connection banjie holds to `location`'s database, as a database restart or a
+  /// network cut would.
+  static func terminateConnections(to location: PostgresLocation) throws {
+    let admin = try PostgresTestCluster.url.get()
+    let worker = PostgresWorker(name: "test-terminator", location: admin, logger: .init(label: "banjie.test"))
+    defer { worker.close() }
+    _ = try worker.runBlocking { sql in
+      try sql.fetchAll(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()", [.text(location.database)])
+    }
+  }
+
+  @Test("a database that cannot be reached refuses to open, naming where it looked")
+  func unreachableAtStart() throws {
+    // A port nothing listens on: the cluster's own, plus one, is as good as any and refused at once.
+    var location = try PostgresTestCluster.url.get()
+    location.port = 1
+    let error = #expect(throws: StoreUnavailable.self) { try BanjieStore(postgres: location) }
+    #expect(error?.description.contains("cannot connect to \(location)") == true, "\(String(describing: error))")
+    #expect(error?.outcomeUnknown == false)
+  }
+
+  @Test("connections the database dropped: the next calls fail as unavailable or reconnect, never hang, and the store recovers")
+  func connectionsDropped() async throws {
+    let location = try PostgresTestCluster.makeDatabase()
+    defer { PostgresTestCluster.dropDatabase(location) }
+    let store = try BanjieStore(postgres: location)
+    defer { store.close() }
+    _ = try await store.importCatalog(departments: [Self.department], items: [], actor: Self.office, now: Self.now)
+    try Self.terminateConnections(to: location)
+    // Each worker finds its connection gone: the call fails UNAVAILABLE, or (when the close was
+    // already seen) opens a new one. Either way the store answers again within a few calls.
+    var failures = 0
+    var recovered = false
+    for _ in 0..<6 {
+      do {
+        _ = try await store.revoke(serial: "AB", reason: "丢失", actor: Self.office, now: Self.now)
+        _ = try await store.departments()
+        recovered = true
+        break
+      } catch let error as StoreUnavailable {
+        #expect(!error.outcomeUnknown)
+        failures += 1
+      }
+    }
+    #expect(recovered, "the store did not recover after \(failures) unavailable calls")
+    #expect(try await store.revocations().map(\.serial) == ["AB"])
+    let chain = try await store.verifyAudit()
+    #expect(chain.ok && chain.rows == 2, "\(chain)")
+  }
+
+  @Test("a connection lost inside a mutation: UNAVAILABLE and nothing of it written")
+  func lostInsideMutation() async throws {
+    let location = try PostgresTestCluster.makeDatabase()
+    defer { PostgresTestCluster.dropDatabase(location) }
+    let store = try BanjieStore(postgres: location)
+    defer { store.close() }
+    let error = await #expect(throws: StoreUnavailable.self) {
+      try await store.mutate { sql in
+        try AuditLog.append(sql, at: Self.now, actor: Self.office, action: "test.half", entity: "test", entityID: "1")
+        // The server ends this very connection mid-transaction.
+        try sql.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+      }
+    }
+    #expect(error?.outcomeUnknown == false)
+    let chain = try await store.verifyAudit()
+    #expect(chain.ok && chain.rows == 0, "\(chain)")
+    _ = try await store.importCatalog(departments: [Self.department], items: [], actor: Self.office, now: Self.now)
+    #expect(try await store.verifyAudit().rows == 1)
+  }
 }

@@ -116,26 +116,50 @@ final class PostgresWorker: @unchecked Sendable {
       ("idle_in_transaction_session_timeout", "60s"),
       ("TimeZone", "UTC"),
     ]
-    let connection = try PostgresConnection.connect(
-      on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: self.logger
-    ).wait()
+    let connection: PostgresConnection
+    do {
+      connection = try PostgresConnection.connect(
+        on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: self.logger
+      ).wait()
+    } catch {
+      throw StoreUnavailable(reason: "cannot connect to \(self.location): \(Self.summary(error))")
+    }
     let sql = PostgresSQLConnection(connection, logger: self.logger)
     self.sql = sql
     return sql
   }
 }
 
+extension PostgresWorker {
+  /// A connection error in one line: the server's message, or the error's own description.
+  static func summary(_ error: any Error) -> String {
+    if let error = error as? PSQLError {
+      if let message = error.serverInfo?[.message] { return message }
+      if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+      return "\(error.code)"
+    }
+    return "\(error)"
+  }
+}
+
 extension PostgresSQLConnection {
-  /// `begin`, then `body`, then COMMIT; ROLLBACK when `body` or the COMMIT throws.
+  /// `begin`, then `body`, then COMMIT; ROLLBACK when `body` throws. A connection lost during
+  /// the COMMIT leaves the outcome unknown (StoreUnavailable.outcomeUnknown).
   func transaction<T>(_ begin: String, _ body: () throws -> T) throws -> T {
     try self.execute(begin)
+    let value: T
     do {
-      let value = try body()
-      try self.execute("COMMIT")
-      return value
+      value = try body()
     } catch {
-      _ = try? self.execute("ROLLBACK")
+      if !self.connection.isClosed { _ = try? self.execute("ROLLBACK") }
       throw error
     }
+    do {
+      try self.execute("COMMIT")
+    } catch var unavailable as StoreUnavailable {
+      unavailable.outcomeUnknown = true
+      throw unavailable
+    }
+    return value
   }
 }

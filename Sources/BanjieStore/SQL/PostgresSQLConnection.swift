@@ -74,7 +74,11 @@ final class PostgresSQLConnection: SQLConnection {
       case .blob(let bytes): bindings.append(ByteBuffer(bytes: bytes))
       }
     }
-    return try self.connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger).wait()
+    do {
+      return try self.connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger).wait()
+    } catch {
+      throw StoreUnavailable.classify(error) ?? error
+    }
   }
 
   private static func rows(_ rows: [PostgresRow]) throws -> [SQLRow] {
@@ -180,5 +184,47 @@ enum PostgresPlaceholders {
 
   private static func isLetter(_ byte: UInt8) -> Bool {
     (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+  }
+}
+
+/// The database could not be reached, or the connection to it was lost during a call: the server
+/// answers UNAVAILABLE, so that a client retries (with the same idempotency key), and the next
+/// call opens a new connection. Never a hang and never a partial write: the transaction the
+/// connection carried is rolled back by the database, unless the connection was lost while
+/// committing (`outcomeUnknown`), when the change may or may not have been saved and only the
+/// idempotency key makes the retry safe.
+public struct StoreUnavailable: Error, Sendable, CustomStringConvertible {
+  /// English, for the server log.
+  public var reason: String
+  public var outcomeUnknown: Bool
+
+  public init(reason: String, outcomeUnknown: Bool = false) {
+    self.reason = reason
+    self.outcomeUnknown = outcomeUnknown
+  }
+
+  public var description: String {
+    self.outcomeUnknown
+      ? "the database connection was lost while committing; the change may or may not be saved: \(self.reason)"
+      : "the database is unavailable: \(self.reason)"
+  }
+
+  /// `error` as a StoreUnavailable when it says the connection, not the statement, failed: the
+  /// connection closed or broke, the server shutting down or not accepting connections
+  /// (SQLSTATE classes 08 and 57P), a statement cancelled by its timeout (57014) or a lock wait
+  /// that timed out (55P03). nil for every other error, which keeps its meaning.
+  static func classify(_ error: any Error) -> StoreUnavailable? {
+    if let unavailable = error as? StoreUnavailable { return unavailable }
+    guard let error = error as? PSQLError else { return nil }
+    switch error.code {
+    case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown, .queryCancelled:
+      return StoreUnavailable(reason: "\(error.code)")
+    case .server:
+      let state = error.serverInfo?[.sqlState] ?? ""
+      guard state.hasPrefix("08") || state.hasPrefix("57P") || state == "57014" || state == "55P03" else { return nil }
+      return StoreUnavailable(reason: "SQLSTATE \(state): \(error.serverInfo?[.message] ?? "")")
+    default:
+      return nil
+    }
   }
 }
