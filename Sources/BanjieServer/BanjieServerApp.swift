@@ -46,6 +46,15 @@ public struct BanjieServerApp: Sendable {
 
   public func assemble(now: any NowProvider = SystemNow()) async throws -> Assembly {
     let store: BanjieStore
+    if PostgresLocation.isPostgresURL(self.configuration.databasePath) {
+      // The engine exists in the store, but not every store method runs on it yet
+      // (docs/ARCHITECTURE.md, "The PostgreSQL engine"): refuse plainly rather than serve halfway.
+      // The URL is named without its password.
+      let named = (try? PostgresLocation(url: self.configuration.databasePath).description) ?? "a postgres:// URL"
+      throw StartupError(
+        "\(named): banjied serve does not run on PostgreSQL yet; use a SQLite file"
+          + " (banjied migrate-store copies one into PostgreSQL for the move)")
+    }
     do {
       // Opening migrates the file: blocking work, so not on the cooperative pool.
       let path = self.configuration.databasePath

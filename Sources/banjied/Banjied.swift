@@ -2,6 +2,7 @@ import ArgumentParser
 import BanjieConfig
 import BanjieCore
 import BanjieServer
+import BanjieStore
 import BanjieTransport
 import CoreMetrics
 import Foundation
@@ -14,12 +15,18 @@ struct Banjied: AsyncParsableCommand {
     commandName: "banjied",
     abstract: "banjie's server: government-service cases, deadlines and ratings over mutual-TLS RPC.",
     version: BanjieVersion.current,
-    subcommands: [Serve.self, Seed.self],
+    subcommands: [Serve.self, Seed.self, MigrateStore.self],
     defaultSubcommand: Serve.self
   )
 }
 
 struct Serve: AsyncParsableCommand {
+  /// The database as a log line may name it: a PostgreSQL URL without its password.
+  static func named(_ database: String) -> String {
+    guard PostgresLocation.isPostgresURL(database) else { return database }
+    return (try? PostgresLocation(url: database).description) ?? "a postgres:// URL"
+  }
+
   static let configuration = CommandConfiguration(
     abstract: "Run the server until SIGTERM or SIGINT (which let calls in flight finish).",
     discussion: """
@@ -136,7 +143,7 @@ struct Serve: AsyncParsableCommand {
     logger.info(
       "starting banjied \(BanjieVersion.current)",
       metadata: [
-        "listen": "\(configuration.host):\(configuration.port)", "database": "\(configuration.databasePath)",
+        "listen": "\(configuration.host):\(configuration.port)", "database": "\(Self.named(configuration.databasePath))",
         "metrics": "\(configuration.metricsHost.map { "\($0):\(configuration.metricsPort)" } ?? "off")",
       ])
     do {
