@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Embeds the PostgreSQL migrations in the store: reads Sources/BanjieStore/Postgres/Migrations/V*.sql
 (in version order) and Postgres/DashboardTriggers.sql, splits each into its statements, and writes
-Sources/BanjieStore/PostgreSQL/PostgresMigrationText.swift.
+Sources/BanjieStore/PostgreSQL/PostgresMigrationText.swift, with the dashboard's set-wise rebuild
+for the aggregate self-check (made by scripts/dashboard-sql.py).
 
 postgres-nio speaks PostgreSQL's extended query protocol, which runs one statement per message, so
 the store sends a migration statement by statement; splitting here, once, keeps a SQL parser out of
@@ -11,6 +12,7 @@ the server. The split respects quoted text, quoted names, dollar-quoted bodies a
     scripts/generate-postgres-migrations.py --check  # exit 1 when the Swift file is stale
 """
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -94,6 +96,18 @@ def main() -> None:
     out.append("  /// The dashboard triggers (Postgres/DashboardTriggers.sql): made again after a bulk load dropped them.")
     out.append("  static let dashboardTriggers: [String] = [")
     for statement in split((SOURCE / "DashboardTriggers.sql").read_text()):
+        out.append(literal(statement) + ",")
+    out.append("  ]")
+    out.append("")
+    out.append("  /// The dashboard aggregates rebuilt set-wise into the temporary tables dashboard_daily_check,")
+    out.append("  /// dashboard_open_check and dashboard_backlog_check (scripts/dashboard-sql.py --dialect postgres")
+    out.append("  /// --part rebuild): what DashboardSchema's PostgreSQL self-check compares the kept ones with.")
+    out.append("  static let dashboardRebuildIntoCheck: [String] = [")
+    rebuild = subprocess.run(
+        [sys.executable, str(ROOT / "scripts/dashboard-sql.py"), "--dialect", "postgres", "--dims", "6", "--part", "rebuild",
+         "--daily", "dashboard_daily_check", "--open", "dashboard_open_check", "--backlog", "dashboard_backlog_check"],
+        check=True, capture_output=True, text=True).stdout
+    for statement in split(rebuild):
         out.append(literal(statement) + ",")
     out.append("  ]")
     out.append("}")

@@ -209,6 +209,36 @@ enum DashboardSchema {
 
   /// How the trigger-kept aggregates differ from a fresh rebuild: empty when they agree. Rows
   /// whose figures are all zero count as absent.
+  /// `differences` on PostgreSQL, inside a transaction its caller rolls back: the set-wise rebuild
+  /// (PostgresMigrations.dashboardRebuildIntoCheck) into temporary tables, compared with the kept
+  /// aggregates the same way (rows whose figures are all zero count as absent).
+  static func postgresDifferences(_ sql: any SQLConnection) throws -> [String] {
+    for table in ["dashboard_daily", "dashboard_open", "dashboard_backlog"] {
+      try sql.execute(uncached: "CREATE TEMP TABLE \(table)_check (LIKE \(table) INCLUDING ALL) ON COMMIT DROP", [])
+    }
+    for statement in PostgresMigrations.dashboardRebuildIntoCheck { try sql.execute(uncached: statement, []) }
+    let all = (Self.valueColumns + Self.bucketColumns)
+    let nonZero = all.map { "\($0) != 0" }.joined(separator: " OR ")
+    let daily = (["dim", "key", "department_code", "day"] + all).joined(separator: ", ")
+    var out: [String] = []
+    let comparisons: [(String, String, String, String, String)] = [
+      ("daily kept but not rebuilt", "dashboard_daily", "dashboard_daily_check", daily, nonZero),
+      ("daily rebuilt but not kept", "dashboard_daily_check", "dashboard_daily", daily, nonZero),
+      ("open kept but not rebuilt", "dashboard_open", "dashboard_open_check", "dim, key, department_code, colour, n", "n != 0"),
+      ("open rebuilt but not kept", "dashboard_open_check", "dashboard_open", "dim, key, department_code, colour, n", "n != 0"),
+      ("backlog kept but not rebuilt", "dashboard_backlog", "dashboard_backlog_check", "kind, department_code, n", "n != 0"),
+      ("backlog rebuilt but not kept", "dashboard_backlog_check", "dashboard_backlog", "kind, department_code, n", "n != 0"),
+    ]
+    for (label, a, b, columns, condition) in comparisons {
+      for row in try sql.fetchAll(
+        uncached: "SELECT \(columns) FROM \(a) WHERE \(condition) EXCEPT SELECT \(columns) FROM \(b) WHERE \(condition) LIMIT 20", [])
+      {
+        out.append("\(label): \(zip(row.columns, row.values).map { "\($0)=\($1.summary)" }.joined(separator: " "))")
+      }
+    }
+    return out
+  }
+
   static func differences(_ db: Database) throws -> [String] {
     try db.execute(
       sql: """

@@ -307,7 +307,10 @@ extension BanjieStore {
   /// How the dashboard aggregates kept by the triggers differ from a fresh computation over the
   /// cases and ratings; empty when they agree.
   public func dashboardAggregateDifferences() async throws -> [String] {
-    try await self.pool.write { db in try DashboardSchema.differences(db) }
+    if case .postgres(let database) = self.engine {
+      return try await database.scratch { sql in try DashboardSchema.postgresDifferences(sql) }
+    }
+    return try await self.pool.write { db in try DashboardSchema.differences(db) }
   }
 
   /// Fills in the dashboard figures (CaseRecord.oneDay, handling time) of completed cases stored

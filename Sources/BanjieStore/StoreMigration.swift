@@ -26,6 +26,8 @@ public enum StoreMigrationError: Error, CustomStringConvertible {
   case copyFailed(table: String, cause: String)
   case differs(table: String, sourceRows: Int, targetRows: Int)
   case targetChainBroken(String)
+  case sourceAggregatesDiffer([String])
+  case targetAggregatesDiffer([String])
 
   public var description: String {
     switch self {
@@ -38,13 +40,20 @@ public enum StoreMigrationError: Error, CustomStringConvertible {
       return
         "after the copy, table \(table) differs: \(source) rows in the file, \(target) in PostgreSQL (or the same count with other content)"
     case .targetChainBroken(let reason): return "after the copy, the audit chain does not verify on PostgreSQL: \(reason)"
+    case .sourceAggregatesDiffer(let lines):
+      return
+        "the file's dashboard aggregates disagree with its cases (\(lines.count) rows, first: \(lines.first ?? "")); nothing was copied"
+    case .targetAggregatesDiffer(let lines):
+      return "after the copy, PostgreSQL's dashboard aggregates disagree with its cases (\(lines.count) rows, first: \(lines.first ?? ""))"
     }
   }
 }
 
 /// Moves a county from its SQLite file to a new PostgreSQL database (issue 17; docs/OPERATIONS.md,
 /// "Moving to PostgreSQL"): every table copied as it is, the audit chain byte for byte, the
-/// idempotency records and the dashboard aggregates included, in one transaction, then checked.
+/// idempotency records and the dashboard aggregates included, in one transaction, then checked:
+/// every table against the file, the audit chain, and the aggregates against a rebuild from
+/// PostgreSQL's own rows.
 ///
 /// Refused, with nothing written: a file that does not exist, a file whose audit chain does not
 /// verify, a target database that holds any table. The file is opened as banjied opens it, so it is
@@ -72,6 +81,8 @@ public enum StoreMigration {
 
     let sourceChain = try pool.read { db in try AuditLog.verify(SQLiteSQLConnection(db)) }
     guard sourceChain.ok else { throw StoreMigrationError.sourceChainBroken(sourceChain.reason) }
+    let sourceDifferences = try pool.write { db in try DashboardSchema.differences(db) }
+    guard sourceDifferences.isEmpty else { throw StoreMigrationError.sourceAggregatesDiffer(sourceDifferences) }
 
     try target.writer.runBlocking { sql in
       let tables = try sql.fetchAll(
@@ -129,6 +140,14 @@ public enum StoreMigration {
     guard chain.ok, chain.rows == sourceChain.rows else {
       throw StoreMigrationError.targetChainBroken(chain.ok ? "\(chain.rows) rows, the file has \(sourceChain.rows)" : chain.reason)
     }
+    // The aggregates against a rebuild from PostgreSQL's own rows: equal tables imply it, this
+    // shows it with PostgreSQL's SQL.
+    let targetDifferences = try target.readers[0].runBlocking { sql in
+      try sql.execute("BEGIN")
+      defer { _ = try? sql.execute("ROLLBACK") }
+      return try DashboardSchema.postgresDifferences(sql)
+    }
+    guard targetDifferences.isEmpty else { throw StoreMigrationError.targetAggregatesDiffer(targetDifferences) }
     return StoreMigrationReport(tables: report, auditRows: chain.rows)
   }
 

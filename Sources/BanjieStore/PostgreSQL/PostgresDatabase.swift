@@ -42,6 +42,16 @@ final class PostgresDatabase: Sendable {
     }
   }
 
+  /// Runs `body` on a reader in a transaction that is rolled back: for work that needs scratch
+  /// tables (the dashboard self-check) and writes nothing that lasts.
+  func scratch<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+    try await self.readers[0].run { sql in
+      try sql.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+      defer { _ = try? sql.execute("ROLLBACK") }
+      return try body(sql)
+    }
+  }
+
   /// Runs `body` in a write transaction on the writer, after every other node's writer.
   func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
     try await self.writer.run { sql in
