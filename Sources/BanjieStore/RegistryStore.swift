@@ -138,70 +138,81 @@ extension BanjieStore {
   // MARK: Windows
 
   public func windows() async throws -> [WindowRecord] {
-    try await self.pool.read { db in try Self.windows(db, code: nil) }
+    try await self.read { sql in try Self.windows(sql, code: nil) }
   }
 
   static func windows(_ db: Database, code: String?) throws -> [WindowRecord] {
-    var sql = "SELECT code, name, hall, comprehensive, created_at, updated_at, version FROM windows"
-    var arguments: StatementArguments = []
-    if let code {
-      sql += " WHERE code = ?"
-      arguments = [code]
-    }
-    sql += " ORDER BY code"
+    try Self.windows(SQLiteSQLConnection(db), code: code)
+  }
+
+  static func windows(_ sql: any SQLConnection, code: String?) throws -> [WindowRecord] {
     var departments: [String: [String]] = [:]
-    let departmentSQL =
-      code == nil
-      ? "SELECT window_code, department_code FROM window_departments ORDER BY window_code, department_code"
-      : "SELECT window_code, department_code FROM window_departments WHERE window_code = ? ORDER BY department_code"
-    for row in try Row.fetchAll(db, sql: departmentSQL, arguments: arguments) {
-      departments[row["window_code"], default: []].append(row["department_code"])
+    let departmentRows: [SQLRow]
+    let windowRows: [SQLRow]
+    let columns = "code, name, hall, comprehensive, created_at, updated_at, version"
+    if let code {
+      departmentRows = try sql.fetchAll(
+        "SELECT window_code, department_code FROM window_departments WHERE window_code = ? ORDER BY department_code", [.text(code)])
+      windowRows = try sql.fetchAll("SELECT \(columns) FROM windows WHERE code = ? ORDER BY code", [.text(code)])
+    } else {
+      departmentRows = try sql.fetchAll(
+        "SELECT window_code, department_code FROM window_departments ORDER BY window_code, department_code")
+      windowRows = try sql.fetchAll("SELECT \(columns) FROM windows ORDER BY code")
     }
-    return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-      let code: String = row["code"]
+    for row in departmentRows {
+      departments[try row.decode(String.self, "window_code"), default: []].append(try row.decode(String.self, "department_code"))
+    }
+    return try windowRows.map { row in
+      let code = try row.decode(String.self, "code")
       return WindowRecord(
-        code: code, name: row["name"], hall: row["hall"], comprehensive: row["comprehensive"], departments: departments[code] ?? [],
-        createdAt: row["created_at"], updatedAt: row["updated_at"], version: row["version"])
+        code: code, name: try row.decode("name"), hall: try row.decode("hall"), comprehensive: try row.decode("comprehensive"),
+        departments: departments[code] ?? [], createdAt: try row.decode(StoredDate.self, "created_at").date,
+        updatedAt: try row.decode(StoredDate.self, "updated_at").date, version: try row.decode("version"))
     }
   }
 
   static func window(_ db: Database, code: String) throws -> WindowRecord? {
-    try Self.windows(db, code: code).first
+    try Self.window(SQLiteSQLConnection(db), code: code)
+  }
+
+  static func window(_ sql: any SQLConnection, code: String) throws -> WindowRecord? {
+    try Self.windows(sql, code: code).first
   }
 
   /// Registers a window, or replaces a registered one's name, hall, kind and departments.
   public func upsertWindow(_ new: NewWindow, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> WindowRecord {
-    try await self.write(idempotency: key, method: "UpsertWindow", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    try await self.mutate(idempotency: key, method: "UpsertWindow", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
       for department in new.departments {
-        guard try DepartmentRecord.present(db, "code", department) else {
+        guard try sql.present("departments", "code", .text(department)) else {
           throw DomainError(kind: .invalidArgument, code: "window.unknown_department", arguments: [department], field: "department_codes")
         }
       }
-      let existing = try Self.window(db, code: new.code)
+      let existing = try Self.window(sql, code: new.code)
       let version = (existing?.version ?? 0) + 1
       if existing == nil {
-        try db.cachedStatement(
-          sql: """
-            INSERT INTO windows (code, name, hall, comprehensive, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?)
-            """
-        ).execute(arguments: [new.code, new.name, new.hall, new.comprehensive, now, now, version])
+        try sql.execute(
+          "INSERT INTO windows (code, name, hall, comprehensive, created_at, updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          [
+            .text(new.code), .text(new.name), .text(new.hall), new.comprehensive.sqlValue, StoredDate(now).sqlValue,
+            StoredDate(now).sqlValue, version.sqlValue,
+          ])
       } else {
-        try db.cachedStatement(sql: "UPDATE windows SET name = ?, hall = ?, comprehensive = ?, updated_at = ?, version = ? WHERE code = ?")
-          .execute(arguments: [new.name, new.hall, new.comprehensive, now, version, new.code])
-        try db.cachedStatement(sql: "DELETE FROM window_departments WHERE window_code = ?").execute(arguments: [new.code])
+        try sql.execute(
+          "UPDATE windows SET name = ?, hall = ?, comprehensive = ?, updated_at = ?, version = ? WHERE code = ?",
+          [.text(new.name), .text(new.hall), new.comprehensive.sqlValue, StoredDate(now).sqlValue, version.sqlValue, .text(new.code)])
+        try sql.execute("DELETE FROM window_departments WHERE window_code = ?", [.text(new.code)])
       }
       for department in new.departments {
-        try db.cachedStatement(sql: "INSERT INTO window_departments (window_code, department_code) VALUES (?, ?)").execute(arguments: [
-          new.code, department,
-        ])
+        try sql.execute(
+          "INSERT INTO window_departments (window_code, department_code) VALUES (?, ?)", [.text(new.code), .text(department)])
       }
       try AuditLog.append(
-        db, at: now, actor: actor, action: existing == nil ? "window.register" : "window.update", entity: "window", entityID: new.code,
+        sql, at: now, actor: actor, action: existing == nil ? "window.register" : "window.update", entity: "window", entityID: new.code,
         detail: [
           "name": new.name, "hall": new.hall, "comprehensive": new.comprehensive ? "1" : "0",
           "departments": new.departments.joined(separator: ","), "version": String(version),
         ])
-      guard let stored = try Self.window(db, code: new.code) else {
+      guard let stored = try Self.window(sql, code: new.code) else {
         throw DomainError(kind: .notFound, code: "window.unknown", arguments: [new.code], field: "code")
       }
       return stored
@@ -213,26 +224,26 @@ extension BanjieStore {
   /// Registered staff, one entry per person with their windows; optionally only those at
   /// `window` or of `organization`.
   public func staff(window: String?, organization: String?) async throws -> [StaffMemberRecord] {
-    try await self.pool.read { db in
+    try await self.read { sql in
       var conditions: [String] = []
-      var arguments: StatementArguments = []
+      var arguments: [SQLValue] = []
       if let window, !window.isEmpty {
         conditions.append("(organization, person) IN (SELECT organization, person FROM staff WHERE window_code = ?)")
-        arguments += [window]
+        arguments.append(.text(window))
       }
       if let organization, !organization.isEmpty {
         conditions.append("organization = ?")
-        arguments += [organization]
+        arguments.append(.text(organization))
       }
       let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
       var members: [StaffMemberRecord] = []
-      for row in try Row.fetchAll(
-        db, sql: "SELECT organization, person, window_code FROM staff\(filter) ORDER BY organization, person, window_code",
-        arguments: arguments)
+      // One of four statements written here, whichever filters are given: cached like any other.
+      for row in try sql.fetchAll(
+        "SELECT organization, person, window_code FROM staff\(filter) ORDER BY organization, person, window_code", arguments)
       {
-        let organization: String = row["organization"]
-        let person: String = row["person"]
-        let window: String = row["window_code"]
+        let organization = try row.decode(String.self, "organization")
+        let person = try row.decode(String.self, "person")
+        let window = try row.decode(String.self, "window_code")
         if let last = members.last, last.organization == organization, last.person == person {
           members[members.count - 1].windows.append(window)
         } else {
@@ -244,9 +255,13 @@ extension BanjieStore {
   }
 
   static func staffWindows(_ db: Database, organization: String, person: String) throws -> [String] {
-    try String.fetchAll(
-      db.cachedStatement(sql: "SELECT window_code FROM staff WHERE organization = ? AND person = ? ORDER BY window_code"),
-      arguments: [organization, person])
+    try Self.staffWindows(SQLiteSQLConnection(db), organization: organization, person: person)
+  }
+
+  static func staffWindows(_ sql: any SQLConnection, organization: String, person: String) throws -> [String] {
+    try sql.fetchAll(
+      String.self, "SELECT window_code FROM staff WHERE organization = ? AND person = ? ORDER BY window_code",
+      [.text(organization), .text(person)])
   }
 
   /// Adds a clerk (certificate O and CN) to a window's staff, or removes them.
@@ -256,24 +271,23 @@ extension BanjieStore {
     try FieldRules.code(organization, field: "organization")
     try FieldRules.text(person, field: "person", max: 50)
     let code = try WindowCode.parse(window, field: "window_code")
-    return try await self.write(
+    return try await self.mutate(
       idempotency: key, method: remove ? "UnassignStaff" : "AssignStaff", encode: Self.encoded, decode: Self.decoded, now: now
-    ) { db in
-      guard try DepartmentRecord.present(db, "code", organization) else {
+    ) { sql in
+      guard try sql.present("departments", "code", .text(organization)) else {
         throw DomainError(kind: .invalidArgument, code: "staff.unknown_department", arguments: [organization], field: "organization")
       }
-      guard let registered = try Self.window(db, code: code) else {
+      guard let registered = try Self.window(sql, code: code) else {
         throw DomainError(kind: .invalidArgument, code: "window.unknown", arguments: [code], field: "window_code")
       }
-      let assigned = try Self.staffWindows(db, organization: organization, person: person).contains(code)
+      let assigned = try Self.staffWindows(sql, organization: organization, person: person).contains(code)
       if remove {
         guard assigned else {
           throw DomainError(
             kind: .failedPrecondition, code: "staff.not_assigned", arguments: [person, organization, code], field: "window_code")
         }
-        try db.cachedStatement(sql: "DELETE FROM staff WHERE organization = ? AND person = ? AND window_code = ?").execute(arguments: [
-          organization, person, code,
-        ])
+        try sql.execute(
+          "DELETE FROM staff WHERE organization = ? AND person = ? AND window_code = ?", [.text(organization), .text(person), .text(code)])
       } else {
         guard !assigned else {
           throw DomainError(
@@ -283,23 +297,25 @@ extension BanjieStore {
           throw DomainError(
             kind: .failedPrecondition, code: "staff.window_not_serving", arguments: [code, organization], field: "window_code")
         }
-        try db.cachedStatement(sql: "INSERT INTO staff (organization, person, window_code, assigned_at) VALUES (?, ?, ?, ?)").execute(
-          arguments: [organization, person, code, now])
+        try sql.execute(
+          "INSERT INTO staff (organization, person, window_code, assigned_at) VALUES (?, ?, ?, ?)",
+          [.text(organization), .text(person), .text(code), StoredDate(now).sqlValue])
       }
       try AuditLog.append(
-        db, at: now, actor: actor, action: remove ? "staff.unassign" : "staff.assign", entity: "staff",
+        sql, at: now, actor: actor, action: remove ? "staff.unassign" : "staff.assign", entity: "staff",
         entityID: "\(organization)/\(person)", detail: ["window": code])
       return StaffMemberRecord(
-        organization: organization, person: person, windows: try Self.staffWindows(db, organization: organization, person: person))
+        organization: organization, person: person, windows: try Self.staffWindows(sql, organization: organization, person: person))
     }
   }
 
   // MARK: Liaison units
 
   public func liaisonUnits() async throws -> [LiaisonUnitRecord] {
-    try await self.pool.read { db in
-      try Row.fetchAll(db.cachedStatement(sql: "SELECT name, township, created_at FROM liaison_units ORDER BY township, name")).map {
-        LiaisonUnitRecord(name: $0["name"], township: $0["township"], createdAt: $0["created_at"])
+    try await self.read { sql in
+      try sql.fetchAll("SELECT name, township, created_at FROM liaison_units ORDER BY township, name").map {
+        LiaisonUnitRecord(
+          name: try $0.decode("name"), township: try $0.decode("township"), createdAt: try $0.decode(StoredDate.self, "created_at").date)
       }
     }
   }
@@ -312,25 +328,23 @@ extension BanjieStore {
     let township = String(township.trimmingWhitespace())
     try FieldRules.text(name, field: "name", max: 100)
     try FieldRules.text(township, field: "township", max: 50)
-    return try await self.write(
+    return try await self.mutate(
       idempotency: key, method: "UpsertLiaisonUnit", encode: Self.encoded, decode: Self.decoded, now: now
-    ) { db in
-      guard
-        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM townships WHERE name = ?)"), arguments: [township]) ?? false
-      else {
+    ) { sql in
+      guard try sql.present("townships", "name", .text(township)) else {
         throw DomainError(
           kind: .invalidArgument, code: "liaison_unit.unknown_township", arguments: [String(township.prefix(50))], field: "township")
       }
-      let createdAt = try Date.fetchOne(db.cachedStatement(sql: "SELECT created_at FROM liaison_units WHERE name = ?"), arguments: [name])
+      let createdAt = try sql.fetchOne(StoredDate.self, "SELECT created_at FROM liaison_units WHERE name = ?", [.text(name)])?.date
       if createdAt == nil {
-        try db.cachedStatement(sql: "INSERT INTO liaison_units (name, township, created_at) VALUES (?, ?, ?)").execute(arguments: [
-          name, township, now,
-        ])
+        try sql.execute(
+          "INSERT INTO liaison_units (name, township, created_at) VALUES (?, ?, ?)",
+          [.text(name), .text(township), StoredDate(now).sqlValue])
       } else {
-        try db.cachedStatement(sql: "UPDATE liaison_units SET township = ? WHERE name = ?").execute(arguments: [township, name])
+        try sql.execute("UPDATE liaison_units SET township = ? WHERE name = ?", [.text(township), .text(name)])
       }
       try AuditLog.append(
-        db, at: now, actor: actor, action: createdAt == nil ? "liaison_unit.register" : "liaison_unit.update", entity: "liaison_unit",
+        sql, at: now, actor: actor, action: createdAt == nil ? "liaison_unit.register" : "liaison_unit.update", entity: "liaison_unit",
         entityID: name, detail: ["township": township])
       return LiaisonUnitRecord(name: name, township: township, createdAt: createdAt ?? now)
     }
@@ -341,30 +355,31 @@ extension BanjieStore {
   /// Registered rating pads by id, optionally only those of `window`, and only those in service
   /// unless `includeRetired`.
   public func ratingDevices(window: String?, includeRetired: Bool) async throws -> [RatingDeviceRecord] {
-    try await self.pool.read { db in
+    try await self.read { sql in
       var conditions: [String] = []
-      var arguments: StatementArguments = []
+      var arguments: [SQLValue] = []
       if let window, !window.isEmpty {
         conditions.append("window_code = ?")
-        arguments += [window]
+        arguments.append(.text(window))
       }
       if !includeRetired { conditions.append("retired_at IS NULL") }
       let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-      return try Row.fetchAll(
-        db, sql: "SELECT id, window_code, registered_at, retired_at FROM rating_devices\(filter) ORDER BY id", arguments: arguments
-      ).map(Self.ratingDevice(row:))
+      // One of four statements written here, whichever filters are given: cached like any other.
+      return try sql.fetchAll("SELECT id, window_code, registered_at, retired_at FROM rating_devices\(filter) ORDER BY id", arguments)
+        .map(Self.ratingDevice(sqlRow:))
     }
   }
 
-  static func ratingDevice(row: Row) -> RatingDeviceRecord {
-    RatingDeviceRecord(id: row["id"], windowCode: row["window_code"], registeredAt: row["registered_at"], retiredAt: row["retired_at"])
+  static func ratingDevice(sqlRow row: SQLRow) throws -> RatingDeviceRecord {
+    RatingDeviceRecord(
+      id: try row.decode("id"), windowCode: try row.decode("window_code"),
+      registeredAt: try row.decode(StoredDate.self, "registered_at").date,
+      retiredAt: try row.decode(StoredDate?.self, "retired_at")?.date)
   }
 
-  static func ratingDevice(_ db: Database, id: String) throws -> RatingDeviceRecord? {
-    try Row.fetchOne(
-      db.cachedStatement(sql: "SELECT id, window_code, registered_at, retired_at FROM rating_devices WHERE id = ?"), arguments: [id]
-    )
-    .map(Self.ratingDevice(row:))
+  static func ratingDevice(_ sql: any SQLConnection, id: String) throws -> RatingDeviceRecord? {
+    try sql.fetchOne("SELECT id, window_code, registered_at, retired_at FROM rating_devices WHERE id = ?", [.text(id)])
+      .map(Self.ratingDevice(sqlRow:))
   }
 
   /// Registers a rating pad at a registered window. An id is registered once: a pad moved to
@@ -374,20 +389,21 @@ extension BanjieStore {
   {
     let id = try RatingDeviceID.parse(id, field: "device_id")
     let code = try WindowCode.parse(window, field: "window_code")
-    return try await self.write(
+    return try await self.mutate(
       idempotency: key, method: "RegisterRatingDevice", encode: Self.encoded, decode: Self.decoded, now: now
-    ) { db in
-      guard try Self.window(db, code: code) != nil else {
+    ) { sql in
+      guard try sql.present("windows", "code", .text(code)) else {
         throw DomainError(kind: .invalidArgument, code: "window.unknown", arguments: [code], field: "window_code")
       }
-      if let existing = try Self.ratingDevice(db, id: id) {
+      if let existing = try Self.ratingDevice(sql, id: id) {
         throw DomainError(
           kind: .alreadyExists, code: "device.already_registered", arguments: [id, existing.windowCode], field: "device_id")
       }
-      try db.cachedStatement(sql: "INSERT INTO rating_devices (id, window_code, registered_at, retired_at) VALUES (?, ?, ?, NULL)").execute(
-        arguments: [id, code, now])
+      try sql.execute(
+        "INSERT INTO rating_devices (id, window_code, registered_at, retired_at) VALUES (?, ?, ?, NULL)",
+        [.text(id), .text(code), StoredDate(now).sqlValue])
       try AuditLog.append(
-        db, at: now, actor: actor, action: "rating_device.register", entity: "rating_device", entityID: id, detail: ["window": code])
+        sql, at: now, actor: actor, action: "rating_device.register", entity: "rating_device", entityID: id, detail: ["window": code])
       return RatingDeviceRecord(id: id, windowCode: code, registeredAt: now, retiredAt: nil)
     }
   }
@@ -395,19 +411,19 @@ extension BanjieStore {
   /// Takes a rating pad out of service for good: from then on it is refused (PERMISSION_DENIED).
   public func retireRatingDevice(id: String, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> RatingDeviceRecord {
     let id = try RatingDeviceID.parse(id, field: "device_id")
-    return try await self.write(
+    return try await self.mutate(
       idempotency: key, method: "RetireRatingDevice", encode: Self.encoded, decode: Self.decoded, now: now
-    ) { db in
-      guard var device = try Self.ratingDevice(db, id: id) else {
+    ) { sql in
+      guard var device = try Self.ratingDevice(sql, id: id) else {
         throw DomainError(kind: .notFound, code: "device.not_found", arguments: [id], field: "device_id")
       }
       if let retiredAt = device.retiredAt {
         throw DomainError(
           kind: .failedPrecondition, code: "device.already_retired", arguments: [id, AuditLog.timestamp(retiredAt)], field: "device_id")
       }
-      try db.cachedStatement(sql: "UPDATE rating_devices SET retired_at = ? WHERE id = ?").execute(arguments: [now, id])
+      try sql.execute("UPDATE rating_devices SET retired_at = ? WHERE id = ?", [StoredDate(now).sqlValue, .text(id)])
       try AuditLog.append(
-        db, at: now, actor: actor, action: "rating_device.retire", entity: "rating_device", entityID: id,
+        sql, at: now, actor: actor, action: "rating_device.retire", entity: "rating_device", entityID: id,
         detail: ["window": device.windowCode])
       device.retiredAt = now
       return device
@@ -418,11 +434,15 @@ extension BanjieStore {
   /// registered, in service, at the window its certificate names. Read before the request is
   /// looked at, and again inside the rating's transaction.
   public func checkRatingPad(device: String, window: String) async throws {
-    try await self.pool.read { db in try Self.checkRatingPad(db, device: device, window: window) }
+    try await self.read { sql in try Self.checkRatingPad(sql, device: device, window: window) }
   }
 
   static func checkRatingPad(_ db: Database, device: String, window: String) throws {
-    guard let registered = try Self.ratingDevice(db, id: device) else {
+    try Self.checkRatingPad(SQLiteSQLConnection(db), device: device, window: window)
+  }
+
+  static func checkRatingPad(_ sql: any SQLConnection, device: String, window: String) throws {
+    guard let registered = try Self.ratingDevice(sql, id: device) else {
       throw DomainError(kind: .permissionDenied, code: "pad.unregistered", arguments: [device, window])
     }
     if let retiredAt = registered.retiredAt {
@@ -437,15 +457,19 @@ extension BanjieStore {
 
   /// Registered department heads, by department and person; optionally only `department`'s.
   public func departmentHeads(department: String?) async throws -> [DepartmentHeadRecord] {
-    try await self.pool.read { db in
-      var sql = "SELECT department_code, person, assigned_at FROM department_heads"
-      var arguments: StatementArguments = []
+    try await self.read { sql in
+      let rows: [SQLRow]
       if let department, !department.isEmpty {
-        sql += " WHERE department_code = ?"
-        arguments = [department]
+        rows = try sql.fetchAll(
+          "SELECT department_code, person, assigned_at FROM department_heads WHERE department_code = ? ORDER BY department_code, person",
+          [.text(department)])
+      } else {
+        rows = try sql.fetchAll("SELECT department_code, person, assigned_at FROM department_heads ORDER BY department_code, person")
       }
-      return try Row.fetchAll(db, sql: sql + " ORDER BY department_code, person", arguments: arguments).map {
-        DepartmentHeadRecord(departmentCode: $0["department_code"], person: $0["person"], assignedAt: $0["assigned_at"])
+      return try rows.map {
+        DepartmentHeadRecord(
+          departmentCode: try $0.decode("department_code"), person: try $0.decode("person"),
+          assignedAt: try $0.decode(StoredDate.self, "assigned_at").date)
       }
     }
   }
@@ -456,34 +480,33 @@ extension BanjieStore {
   ) async throws -> DepartmentHeadRecord {
     try FieldRules.code(department, field: "department_code")
     try FieldRules.text(person, field: "person", max: 50)
-    return try await self.write(
+    return try await self.mutate(
       idempotency: key, method: remove ? "RemoveDepartmentHead" : "AssignDepartmentHead", encode: Self.encoded, decode: Self.decoded,
       now: now
-    ) { db in
-      guard try DepartmentRecord.present(db, "code", department) else {
+    ) { sql in
+      guard try sql.present("departments", "code", .text(department)) else {
         throw DomainError(kind: .invalidArgument, code: "head.unknown_department", arguments: [department], field: "department_code")
       }
-      let assignedAt = try Date.fetchOne(
-        db.cachedStatement(sql: "SELECT assigned_at FROM department_heads WHERE department_code = ? AND person = ?"),
-        arguments: [department, person])
+      let assignedAt = try sql.fetchOne(
+        StoredDate.self, "SELECT assigned_at FROM department_heads WHERE department_code = ? AND person = ?",
+        [.text(department), .text(person)])?.date
       if remove {
         guard let assignedAt else {
           throw DomainError(kind: .failedPrecondition, code: "head.not_assigned", arguments: [person, department], field: "person")
         }
-        try db.cachedStatement(sql: "DELETE FROM department_heads WHERE department_code = ? AND person = ?").execute(arguments: [
-          department, person,
-        ])
+        try sql.execute("DELETE FROM department_heads WHERE department_code = ? AND person = ?", [.text(department), .text(person)])
         try AuditLog.append(
-          db, at: now, actor: actor, action: "department_head.unassign", entity: "department_head", entityID: "\(department)/\(person)")
+          sql, at: now, actor: actor, action: "department_head.unassign", entity: "department_head", entityID: "\(department)/\(person)")
         return DepartmentHeadRecord(departmentCode: department, person: person, assignedAt: assignedAt)
       }
       guard assignedAt == nil else {
         throw DomainError(kind: .alreadyExists, code: "head.already_assigned", arguments: [person, department], field: "person")
       }
-      try db.cachedStatement(sql: "INSERT INTO department_heads (department_code, person, assigned_at) VALUES (?, ?, ?)").execute(
-        arguments: [department, person, now])
+      try sql.execute(
+        "INSERT INTO department_heads (department_code, person, assigned_at) VALUES (?, ?, ?)",
+        [.text(department), .text(person), StoredDate(now).sqlValue])
       try AuditLog.append(
-        db, at: now, actor: actor, action: "department_head.assign", entity: "department_head", entityID: "\(department)/\(person)")
+        sql, at: now, actor: actor, action: "department_head.assign", entity: "department_head", entityID: "\(department)/\(person)")
       return DepartmentHeadRecord(departmentCode: department, person: person, assignedAt: now)
     }
   }
@@ -495,14 +518,18 @@ extension BanjieStore {
   /// after NFKC, trimming and upper-casing), and a clerk registered as staff may submit only at
   /// one of their windows.
   static func admitWindow(_ db: Database, window text: String, actor: Actor) throws -> WindowAdmission {
-    guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM windows)")) ?? false else {
+    try Self.admitWindow(SQLiteSQLConnection(db), window: text, actor: actor)
+  }
+
+  static func admitWindow(_ sql: any SQLConnection, window text: String, actor: Actor) throws -> WindowAdmission {
+    guard try sql.fetchOne(Bool.self, "SELECT EXISTS (SELECT 1 FROM windows)") ?? false else {
       return WindowAdmission(window: nil, callerIsStaff: false)
     }
     let code = WindowCode.normalize(text)
-    guard let window = try Self.window(db, code: code) else {
+    guard let window = try Self.window(sql, code: code) else {
       throw DomainError(kind: .invalidArgument, code: "case.unknown_window", arguments: [String(code.prefix(50))], field: "window")
     }
-    let mine = try Self.staffWindows(db, organization: actor.organization, person: actor.person)
+    let mine = try Self.staffWindows(sql, organization: actor.organization, person: actor.person)
     guard mine.isEmpty || mine.contains(code) else {
       throw DomainError(
         kind: .permissionDenied, code: "case.not_your_window",

@@ -86,7 +86,9 @@ extension BanjieStore {
     key: IdempotencyKey?
   ) async throws -> SupervisionView {
     try SupervisionStateMachine.checkLimit(new.limitWorkingDays)
-    return try await self.write(idempotency: key, method: "IssueSupervision", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    return try await self.mutate(
+      idempotency: key, method: "IssueSupervision", encode: Self.encoded, decode: Self.decoded, now: now
+    ) { sql in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
       let field = new.subjectKind.numberField
@@ -104,19 +106,20 @@ extension BanjieStore {
         table = "rectifications"
         missing = DomainError(kind: .notFound, code: "rectification.not_found", arguments: [String(number.prefix(64))], field: field)
       }
-      guard let subject = try Row.fetchOne(db, sql: "SELECT department_code, state FROM \(table) WHERE number = ?", arguments: [number])
+      // `table` is one of the three names above, never input.
+      guard let subject = try sql.fetchOne("SELECT department_code, state FROM \(table) WHERE number = ?", [.text(number)])
       else { throw missing }
-      let subjectState: String = subject["state"]
-      let subjectDepartment: String = subject["department_code"]
+      let subjectState = try subject.decode(String.self, "state")
+      let subjectDepartment = try subject.decode(String.self, "department_code")
       try new.subjectKind.checkOpen(state: subjectState, number: number)
       let department = new.departmentCode ?? subjectDepartment
-      guard try DepartmentRecord.present(db, "code", department) else {
+      guard try sql.present("departments", "code", .text(department)) else {
         throw DomainError(
           kind: .invalidArgument, code: "supervision.unknown_department", arguments: [String(department.prefix(64))],
           field: "department_code")
       }
       let orderNumber = try Self.dailyNumber(
-        SQLiteSQLConnection(db), sequences: "supervision_number_sequences", prefix: "DB", regionCode: regionCode,
+        sql, sequences: "supervision_number_sequences", prefix: "DB", regionCode: regionCode,
         day: clock.calendar.localDate(of: now))
       let status = try clock.status(clockStart: now, limit: .workingDays(new.limitWorkingDays), now: now)
       var record = SupervisionRecord(
@@ -124,14 +127,14 @@ extension BanjieStore {
         requiredAction: new.requiredAction, limitWorkingDays: new.limitWorkingDays, issuedAt: now, issuedBy: Self.actorName(actor),
         dueAt: status.due, colour: status.colour, state: .open, reply: "", evidence: "", repliedAt: nil, repliedBy: "",
         reopenReason: "", closedAt: nil, closedBy: "", closeNote: "", escalatedAt: nil, version: 1, updatedAt: now)
-      try record.insert(db)
+      record.id = try Self.insertSupervision(sql, record)
       try AuditLog.append(
-        db, at: now, actor: actor, action: "supervision.issue", entity: "supervision", entityID: orderNumber,
+        sql, at: now, actor: actor, action: "supervision.issue", entity: "supervision", entityID: orderNumber,
         detail: [
           "subject_kind": new.subjectKind.rawValue, "subject": number, "department": department,
           "limit_working_days": String(new.limitWorkingDays), "required_action": new.requiredAction,
         ])
-      return try Self.supervisionView(db, record, clock: clock, now: now)
+      return try Self.supervisionView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -152,12 +155,12 @@ extension BanjieStore {
     now: Date,
     key: IdempotencyKey?
   ) async throws -> SupervisionView {
-    try await self.write(
+    try await self.mutate(
       idempotency: key, method: "supervision.\(action.rawValue)", encode: Self.encoded, decode: Self.decoded, now: now
-    ) { db in
+    ) { sql in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
-      guard var record = try SupervisionRecord.one(db, "number", number) else {
+      guard var record = try Self.supervision(sql, number: number) else {
         throw Self.supervisionNotFound(number)
       }
       try authorize(record)
@@ -193,17 +196,17 @@ extension BanjieStore {
       record.colour = status.colour
       record.version += 1
       record.updatedAt = now
-      try record.update(db)
+      try Self.updateSupervision(sql, record)
       try AuditLog.append(
-        db, at: now, actor: actor, action: "supervision.\(action.rawValue)", entity: "supervision", entityID: number, detail: detail)
-      return try Self.supervisionView(db, record, clock: clock, now: now)
+        sql, at: now, actor: actor, action: "supervision.\(action.rawValue)", entity: "supervision", entityID: number, detail: detail)
+      return try Self.supervisionView(sql, record, clock: clock, now: now)
     }
   }
 
   public func supervision(number: String, clock: SLAClock, now: Date) async throws -> SupervisionView? {
-    try await self.pool.read { db in
-      guard let record = try SupervisionRecord.one(db, "number", number) else { return nil }
-      return try Self.supervisionView(db, record, clock: clock, now: now)
+    try await self.read { sql in
+      guard let record = try Self.supervision(sql, number: number) else { return nil }
+      return try Self.supervisionView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -223,42 +226,45 @@ extension BanjieStore {
   public func listSupervisions(_ filter: SupervisionFilter, clock: SLAClock, now: Date) async throws -> (
     views: [SupervisionView], total: Int, next: String?
   ) {
-    try await self.pool.read { db in
+    try await self.read { sql in
       var conditions: [String] = []
-      var arguments: StatementArguments = []
+      var arguments: [SQLValue] = []
       if let department = filter.department {
         conditions.append("s.department_code = ?")
-        arguments += [department]
+        arguments.append(.text(department))
       }
       if !filter.states.isEmpty {
         conditions.append("s.state IN (\(filter.states.map { _ in "?" }.joined(separator: ",")))")
-        arguments += StatementArguments(filter.states.map(\.rawValue))
+        arguments += filter.states.map(\.sqlValue)
       }
       if !filter.colours.isEmpty {
         conditions.append("s.colour IN (\(filter.colours.map { _ in "?" }.joined(separator: ",")))")
-        arguments += StatementArguments(filter.colours.map(\.rawValue))
+        arguments += filter.colours.map(\.sqlValue)
       }
       if let kind = filter.subjectKind {
         conditions.append("s.subject_kind = ?")
-        arguments += [kind.rawValue]
+        arguments.append(kind.sqlValue)
       }
       if let subject = filter.subjectNumber {
         conditions.append("s.subject_number = ?")
-        arguments += [subject]
+        arguments.append(.text(subject))
       }
       let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-      let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM supervision_orders s" + whereClause, arguments: arguments) ?? 0
+      // Built per call (a variable number of conditions and placeholders): never cached.
+      let total =
+        try sql.fetchAll(uncached: "SELECT COUNT(*) FROM supervision_orders s" + whereClause, arguments).first?.decode(Int.self, at: 0) ?? 0
       var pageConditions = conditions
       var pageArguments = arguments
       if let after = filter.after {
         pageConditions.append("s.number < ?")
-        pageArguments += [after]
+        pageArguments.append(.text(after))
       }
       let pageWhere = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
-      let records = try SupervisionRecord.fetchAll(
-        db, sql: "SELECT s.* FROM supervision_orders s\(pageWhere) ORDER BY s.number DESC LIMIT ?",
-        arguments: pageArguments + [filter.pageSize])
-      let views = try records.map { try Self.supervisionView(db, $0, clock: clock, now: now) }
+      let records = try sql.fetchAll(
+        uncached: "SELECT \(SupervisionRecord.columns) FROM supervision_orders s\(pageWhere) ORDER BY s.number DESC LIMIT ?",
+        pageArguments + [filter.pageSize.sqlValue]
+      ).map(SupervisionRecord.init(sqlRow:))
+      let views = try records.map { try Self.supervisionView(sql, $0, clock: clock, now: now) }
       return (views, total, records.count == filter.pageSize ? records.last?.number : nil)
     }
   }
@@ -271,14 +277,15 @@ extension BanjieStore {
   public func sweepSupervision(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws
     -> [AlertRecord]
   {
-    try await self.commits.write { db in
+    try await self.mutate { sql in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
       var alerts: [AlertRecord] = []
-      let open = try SupervisionRecord.fetchAll(
-        db.cachedStatement(
-          sql: "SELECT * FROM supervision_orders WHERE state = ? AND (colour != ? OR escalated_at IS NULL) ORDER BY number"),
-        arguments: [SupervisionState.open.rawValue, SLAColour.red.rawValue])
+      let open = try sql.fetchAll(
+        "SELECT \(SupervisionRecord.columns) FROM supervision_orders WHERE state = ? AND (colour != ? OR escalated_at IS NULL)"
+          + " ORDER BY number",
+        [SupervisionState.open.sqlValue, SLAColour.red.sqlValue]
+      ).map(SupervisionRecord.init(sqlRow:))
       for var record in open {
         let status = try clock.status(of: record.timedWork, now: now)
         let subject = "supervision \(record.number)"
@@ -286,9 +293,11 @@ extension BanjieStore {
           let previous = record.colour
           record.colour = status.colour
           record.dueAt = status.due
-          try record.update(db, columns: ["colour", "due_at"])
+          try sql.execute(
+            "UPDATE supervision_orders SET colour = ?, due_at = ? WHERE id = ?",
+            [record.colour.sqlValue, StoredDate(record.dueAt).sqlValue, record.id.sqlValue])
           try AuditLog.append(
-            db, at: now, actor: .system, action: "supervision.colour", entity: "supervision", entityID: record.number,
+            sql, at: now, actor: .system, action: "supervision.colour", entity: "supervision", entityID: record.number,
             detail: ["from": previous.rawValue, "to": status.colour.rawValue])
           var text: String?
           switch status.colour {
@@ -302,21 +311,22 @@ extension BanjieStore {
             var alert = AlertRecord(
               id: nil, at: now, kind: "supervision.\(status.colour.rawValue)", subject: subject, departmentCode: record.departmentCode,
               colour: status.colour, message: text)
-            try alert.insert(db)
+            alert.id = try Self.insertSupervisionAlert(sql, alert)
             alerts.append(alert)
           }
         }
         if status.colour == .red, record.escalatedAt == nil {
           record.escalatedAt = now
-          try record.update(db, columns: ["escalated_at"])
+          try sql.execute(
+            "UPDATE supervision_orders SET escalated_at = ? WHERE id = ?", [StoredDate(now).sqlValue, record.id.sqlValue])
           try AuditLog.append(
-            db, at: now, actor: .system, action: "supervision.escalate", entity: "supervision", entityID: record.number,
+            sql, at: now, actor: .system, action: "supervision.escalate", entity: "supervision", entityID: record.number,
             detail: ["department": record.departmentCode, "subject": "\(record.subjectKind.rawValue) \(record.subjectNumber)"])
           var alert = AlertRecord(
             id: nil, at: now, kind: "supervision.escalated", subject: subject, departmentCode: record.departmentCode, colour: .red,
             message: "supervision \(record.number) on \(record.subjectKind.rawValue) \(record.subjectNumber) to department "
               + "\(record.departmentCode) is overdue and escalated to the office (due \(AuditLog.timestamp(status.due)))")
-          try alert.insert(db)
+          alert.id = try Self.insertSupervisionAlert(sql, alert)
           alerts.append(alert)
         }
       }
@@ -327,18 +337,22 @@ extension BanjieStore {
   /// OPEN orders (waiting on their department) and those of them past their deadline now, for
   /// the dashboard; one department's when `department` is given.
   static func supervisionBacklog(_ db: Database, department: String?, now: Date) throws -> (open: Int, overdue: Int) {
+    try Self.supervisionBacklog(SQLiteSQLConnection(db), department: department, now: now)
+  }
+
+  static func supervisionBacklog(_ sql: any SQLConnection, department: String?, now: Date) throws -> (open: Int, overdue: Int) {
     var scope = ""
-    var scopeArguments: StatementArguments = []
+    var scopeArguments: [SQLValue] = []
     if let department {
       scope = " AND department_code = ?"
-      scopeArguments = [department]
+      scopeArguments = [.text(department)]
     }
-    let open =
-      try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM supervision_orders WHERE state = 'OPEN'" + scope, arguments: scopeArguments) ?? 0
+    // Two statements each, with or without the department: cached like any other.
+    let open = try sql.fetchOne(Int.self, "SELECT COUNT(*) FROM supervision_orders WHERE state = 'OPEN'" + scope, scopeArguments) ?? 0
     let overdue =
-      try Int.fetchOne(
-        db, sql: "SELECT COUNT(*) FROM supervision_orders WHERE state = 'OPEN' AND due_at < ?" + scope,
-        arguments: [now] + scopeArguments) ?? 0
+      try sql.fetchOne(
+        Int.self, "SELECT COUNT(*) FROM supervision_orders WHERE state = 'OPEN' AND due_at < ?" + scope,
+        [StoredDate(now).sqlValue] + scopeArguments) ?? 0
     return (open, overdue)
   }
 
@@ -351,12 +365,87 @@ extension BanjieStore {
   /// "李明 (office, YSB)", as demands name who raised them.
   static func actorName(_ actor: Actor) -> String { "\(actor.person) (\(actor.role.rawValue), \(actor.organization))" }
 
-  static func supervisionView(_ db: Database, _ record: SupervisionRecord, clock: SLAClock, now: Date) throws -> SupervisionView {
+  static func supervisionView(_ sql: any SQLConnection, _ record: SupervisionRecord, clock: SLAClock, now: Date) throws
+    -> SupervisionView
+  {
     let departmentName =
-      try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [record.departmentCode])
+      try sql.fetchOne(String.self, "SELECT name FROM departments WHERE code = ?", [.text(record.departmentCode)])
       ?? record.departmentCode
     let sla: SLAStatusSnapshot? =
       record.state == .closed ? nil : SLAStatusSnapshot(try clock.status(of: record.timedWork, now: now), at: now)
     return SupervisionView(record: record, departmentName: departmentName, sla: sla)
+  }
+
+  static func supervision(_ sql: any SQLConnection, number: String) throws -> SupervisionRecord? {
+    try sql.fetchOne("SELECT \(SupervisionRecord.columns) FROM supervision_orders WHERE number = ?", [.text(number)])
+      .map(SupervisionRecord.init(sqlRow:))
+  }
+
+  /// Inserts a new order; answers its id.
+  static func insertSupervision(_ sql: any SQLConnection, _ record: SupervisionRecord) throws -> Int64? {
+    try sql.fetchOne(Int64.self, SupervisionRecord.insertSQL, record.storedValues)
+  }
+
+  /// Writes every column of a stored order but its id.
+  static func updateSupervision(_ sql: any SQLConnection, _ record: SupervisionRecord) throws {
+    try sql.execute(SupervisionRecord.updateSQL, record.storedValues + [record.id.sqlValue])
+  }
+
+  /// Stores an alert the sweeper raises; answers its id.
+  static func insertSupervisionAlert(_ sql: any SQLConnection, _ alert: AlertRecord) throws -> Int64? {
+    try sql.fetchOne(
+      Int64.self, "INSERT INTO alerts (at, kind, subject, department_code, colour, message) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+      [
+        StoredDate(alert.at).sqlValue, .text(alert.kind), .text(alert.subject), .text(alert.departmentCode), alert.colour.sqlValue,
+        .text(alert.message),
+      ])
+  }
+}
+
+extension SupervisionState: SQLValueConvertible {}
+extension SupervisionSubjectKind: SQLValueConvertible {}
+
+extension SupervisionRecord {
+  /// The columns `init(sqlRow:)` reads, named rather than `*` so that a column added later
+  /// changes no result.
+  static let columns = "id, " + Self.storedColumns.joined(separator: ", ")
+
+  /// The columns besides `id`, in the order of `storedValues`: the one list the INSERT and the
+  /// UPDATE are made from.
+  static let storedColumns = [
+    "number", "subject_kind", "subject_number", "department_code", "required_action", "limit_working_days", "issued_at", "issued_by",
+    "due_at", "colour", "state", "reply", "evidence", "replied_at", "replied_by", "reopen_reason", "closed_at", "closed_by",
+    "close_note", "escalated_at", "version", "updated_at",
+  ]
+
+  static let insertSQL =
+    "INSERT INTO supervision_orders (\(Self.storedColumns.joined(separator: ", "))) VALUES ("
+    + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ") RETURNING id"
+
+  static let updateSQL = "UPDATE supervision_orders SET \(Self.storedColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+
+  /// The values of `storedColumns`, as they are stored (dates as GRDB writes them).
+  var storedValues: [SQLValue] {
+    [
+      .text(self.number), self.subjectKind.sqlValue, .text(self.subjectNumber), .text(self.departmentCode), .text(self.requiredAction),
+      self.limitWorkingDays.sqlValue, StoredDate(self.issuedAt).sqlValue, .text(self.issuedBy), StoredDate(self.dueAt).sqlValue,
+      self.colour.sqlValue, self.state.sqlValue, .text(self.reply), .text(self.evidence), self.repliedAt.stored.sqlValue,
+      .text(self.repliedBy), .text(self.reopenReason), self.closedAt.stored.sqlValue, .text(self.closedBy), .text(self.closeNote),
+      self.escalatedAt.stored.sqlValue, self.version.sqlValue, StoredDate(self.updatedAt).sqlValue,
+    ]
+  }
+
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      id: try row.decode("id"), number: try row.decode("number"), subjectKind: try row.decode("subject_kind"),
+      subjectNumber: try row.decode("subject_number"), departmentCode: try row.decode("department_code"),
+      requiredAction: try row.decode("required_action"), limitWorkingDays: try row.decode("limit_working_days"),
+      issuedAt: try row.decode(StoredDate.self, "issued_at").date, issuedBy: try row.decode("issued_by"),
+      dueAt: try row.decode(StoredDate.self, "due_at").date, colour: try row.decode("colour"), state: try row.decode("state"),
+      reply: try row.decode("reply"), evidence: try row.decode("evidence"), repliedAt: try row.decode(StoredDate?.self, "replied_at")?.date,
+      repliedBy: try row.decode("replied_by"), reopenReason: try row.decode("reopen_reason"),
+      closedAt: try row.decode(StoredDate?.self, "closed_at")?.date, closedBy: try row.decode("closed_by"),
+      closeNote: try row.decode("close_note"), escalatedAt: try row.decode(StoredDate?.self, "escalated_at")?.date,
+      version: try row.decode("version"), updatedAt: try row.decode(StoredDate.self, "updated_at").date)
   }
 }
