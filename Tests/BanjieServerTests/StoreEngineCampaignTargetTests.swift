@@ -1,5 +1,7 @@
 import BanjieCore
 import Foundation
+import GRDB
+import Synchronization
 import Testing
 
 @testable import BanjieStore
@@ -359,6 +361,91 @@ struct StoreEngineCampaignTargetTests {
       #expect(audit.prefix(2).map(\.action) == ["exemplary.select", "exemplary.nominate"])
       #expect(audit.first?.entityID == String(nominated.id))
       #expect(try await Self.auditRows(store) == 4)
+    }
+  }
+
+  // MARK: Both engines alike
+
+  /// What a scenario over all three features leaves, for comparing the engines.
+  struct Outcome: Equatable {
+    var campaigns: [ReviewCampaignView]
+    var results: [DepartmentResultRow]
+    var targets: [TargetProgressRow]
+    var alerts: [AlertRecord]
+    var nominations: [NominationView]
+    var audit: [AuditRowView]
+  }
+
+  static func scenario(_ store: BanjieStore) async throws -> Outcome {
+    _ = try await store.importCatalog(departments: Self.departments, items: [], actor: Self.office, now: Self.now)
+    try await Self.insertDemands(store)
+    let clock = try SLAClock(calendar: try await store.loadCalendar())
+    let created = try await store.createReviewCampaign(try Self.campaign(), actor: Self.office, now: Self.now, key: nil)
+    let id = try #require(created.record.id)
+    _ = try await store.advanceReviewCampaign(id: id, to: .open, actor: Self.office, now: Self.now, key: nil)
+    _ = try await store.submitReview(
+      campaignID: id, uscc: "U2", departmentCode: "ZJJ", scores: ["效率": 1, "态度": 2], comment: "慢", actor: Self.enterprise, now: Self.now,
+      key: nil)
+    _ = try await store.setTarget(
+      year: 2026, unit: "ZJJ", measure: .reviewScore, target: 4, actor: Self.office, clock: clock, now: Self.now, key: nil)
+    let alerts = try await store.sweepTargets(clock: clock, now: Self.now)
+    let nomination = try await store.nominate(
+      .demandNumber("XQ-2026-0001"), account: "三天放款", actor: Self.office, authorize: { _ in }, calendar: .standard, now: Self.now,
+      key: nil)
+    _ = try await store.reviewNomination(id: nomination.id, select: false, note: "材料不全", actor: Self.office, now: Self.now, key: nil)
+    let chain = try await store.verifyAudit()
+    #expect(chain.ok, "\(chain.reason)")
+    return Outcome(
+      campaigns: try await store.reviewCampaigns(invitedUSCC: "U2"), results: try await store.campaignResults(id: id).1,
+      targets: try await store.targetProgress(year: 2026, unit: nil, clock: clock, now: Self.now).1, alerts: alerts,
+      nominations: try await store.listNominations(year: nil, state: nil, department: nil),
+      audit: try await store.listAuditRows(AuditFilter()).rows)
+  }
+
+  @Test("both engines leave the same campaigns, targets, alerts and nominations, and the same audit chain, hash for hash")
+  func enginesAgree() async throws {
+    let outcomes = Mutex<[TestEngine: Outcome]>([:])
+    for engine in TestEngine.allCases {
+      try await engine.withStore { store in
+        let outcome = try await Self.scenario(store)
+        outcomes.withLock { $0[engine] = outcome }
+      }
+    }
+    let sqlite = try #require(outcomes.withLock { $0[.sqlite] })
+    let postgres = try #require(outcomes.withLock { $0[.postgres] })
+    #expect(sqlite == postgres)
+    #expect(sqlite.alerts.map(\.kind) == ["target.red"] && sqlite.nominations.map(\.state) == [.declined])
+    #expect(sqlite.audit.count == 2 + 7)
+  }
+
+  @Test("a campaign row is stored as GRDB's Codable insert stored it, and such a row reads back alike")
+  func campaignRowAsGRDBStoredIt() async throws {
+    try await Self.withDepartments(.sqlite) { store in
+      let created = try await store.createReviewCampaign(try Self.campaign(), actor: Self.office, now: Self.now, key: nil)
+      let id = try #require(created.record.id)
+      let opened = try await store.advanceReviewCampaign(
+        id: id, to: .open, actor: Self.office, now: Self.now.addingTimeInterval(60), key: nil)
+      var record = opened.record
+      record.id = nil
+      let written = record
+      let grdbID = try await store.pool.write { db -> Int64? in
+        var copy = written
+        try copy.insert(db)
+        return copy.id
+      }
+      let otherID = try #require(grdbID)
+      let rows = try await store.read { sql in
+        try sql.fetchAll(
+          """
+          SELECT name, period_from, period_to, departments, dimensions, state, created_at, created_by, opened_at, closed_at, published_at
+          FROM review_campaigns ORDER BY id
+          """
+        ).map(\.values)
+      }
+      #expect(rows.count == 2 && rows.first == rows.last, "\(rows)")
+      var expected = opened.record
+      expected.id = otherID
+      #expect(try await store.reviewCampaign(id: otherID, caller: nil).record == expected)
     }
   }
 }
