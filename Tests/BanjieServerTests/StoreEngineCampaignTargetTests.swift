@@ -364,6 +364,42 @@ struct StoreEngineCampaignTargetTests {
     }
   }
 
+  @Test("a completed case is nominated with the year of its completion; a case in progress is refused", arguments: TestEngine.allCases)
+  func caseNominations(_ engine: TestEngine) async throws {
+    try await engine.withStore { store in
+      _ = try await store.importCatalog(departments: Self.departments, items: SQLLayerTests.items, actor: Self.office, now: Self.now)
+      let received = StoredDate(Self.now.addingTimeInterval(-400 * 86_400)).sqlValue
+      // Completed on 2025-12-31 17:00 UTC: 2026-01-01 01:00 in the county, so a 2026 case.
+      let completed = StoredDate(Self.now.addingTimeInterval(-340 * 86_400 - 7 * 3600)).sqlValue
+      _ = try await store.mutate { sql in
+        for (number, state, completedAt) in [
+          ("370830-20251101-000001", "COMPLETED", completed), ("370830-20251101-000002", "ACCEPTED", SQLValue.null),
+        ] {
+          try sql.execute(
+            """
+            INSERT INTO cases (number, item_code, department_code, "window", applicant, state, version, received_at, received_day,
+              limit_value, limit_unit, received_by, updated_at, completed_at)
+            VALUES (?, 'SCJGJ-002', 'SCJGJ', 'A01', '赵六', ?, 1, ?, '2025-11-01', 1, 'working_days', '张伟', ?, ?)
+            """, [.text(number), .text(state), received, received, completedAt])
+        }
+      }
+      let clerk = Actor(role: .clerk, organization: "SCJGJ", person: "张伟", certificateSerial: "0C")
+      let open = await #expect(throws: DomainError.self) {
+        try await store.nominate(
+          .caseNumber("370830-20251101-000002"), account: "x", actor: clerk, authorize: { _ in }, calendar: .standard, now: Self.now,
+          key: nil)
+      }
+      #expect(open?.code == "exemplary.not_completed" && open?.field == "case_number")
+      #expect(try await Self.auditRows(store) == 4)
+      let nominated = try await store.nominate(
+        .caseNumber("370830-20251101-000001"), account: "当天办结", actor: clerk, authorize: { _ in }, calendar: .standard, now: Self.now,
+        key: nil)
+      #expect(nominated.kind == "case" && nominated.subject == "370830-20251101-000001" && nominated.year == 2026)
+      #expect(try await store.listNominations(year: 2026, state: nil, department: "SCJGJ") == [nominated])
+      #expect(try await Self.auditRows(store) == 5)
+    }
+  }
+
   // MARK: Both engines alike
 
   /// What a scenario over all three features leaves, for comparing the engines.
