@@ -577,15 +577,18 @@ extension BanjieStore {
   /// A department's resolution rounds resolved in `year` (the Asia/Shanghai year of the
   /// resolution), and of them those on time: the resolution rate's parts, for annual targets.
   public static func appealResolutionRate(_ db: Database, year: Int, department: String) throws -> (resolved: Int, onTime: Int) {
+    try Self.appealResolutionRate(SQLiteSQLConnection(db), year: year, department: department)
+  }
+
+  static func appealResolutionRate(_ sql: any SQLConnection, year: Int, department: String) throws -> (resolved: Int, onTime: Int) {
     guard
-      let row = try Row.fetchOne(
-        db.cachedStatement(
-          sql: """
-            SELECT COUNT(*) AS n, COALESCE(SUM(r.on_time), 0) AS on_time FROM appeal_rounds r JOIN appeals a ON a.id = r.appeal_id
-            WHERE r.resolved_at IS NOT NULL AND date(r.resolved_at, '+8 hours') BETWEEN ? AND ? AND a.department = ?
-            """), arguments: [String(format: "%04d-01-01", year), String(format: "%04d-12-31", year), department])
+      let row = try sql.fetchOne(
+        """
+        SELECT COUNT(*) AS n, CAST(COALESCE(SUM(r.on_time), 0) AS BIGINT) AS on_time FROM appeal_rounds r JOIN appeals a ON a.id = r.appeal_id
+        WHERE r.resolved_at IS NOT NULL AND \(sql.dialect.day("r.resolved_at")) BETWEEN ? AND ? AND a.department = ?
+        """, [.text(String(format: "%04d-01-01", year)), .text(String(format: "%04d-12-31", year)), .text(department)])
     else { return (0, 0) }
-    return (row["n"], row["on_time"])
+    return (try row.decode("n"), try row.decode("on_time"))
   }
 
   // MARK: Helpers

@@ -1,13 +1,8 @@
 public import BanjieCore
 public import Foundation
-public import GRDB
 
 /// One yearly target as stored: table `annual_targets` (migration v15-targets).
-public struct AnnualTargetRecord: Codable, Sendable, Hashable, FetchableRecord, PersistableRecord {
-  public static let databaseTableName = "annual_targets"
-  public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
-  public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
-
+public struct AnnualTargetRecord: Codable, Sendable, Hashable {
   public var year: Int
   /// A department code; a liaison unit's name for TargetMeasure.visitCoverage.
   public var unit: String
@@ -44,21 +39,21 @@ extension BanjieStore {
     let target = try AnnualTargetRules.checkTarget(rawTarget, measure: measure)
     let unit = String(rawUnit.trimmingWhitespace())
     guard !unit.isEmpty else { throw DomainError(kind: .invalidArgument, code: "target.unit_required", field: "department") }
-    return try await self.write(idempotency: key, method: "SetTarget", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    return try await self.mutate(idempotency: key, method: "SetTarget", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
       let clock = currentClock()
-      try Self.checkTargetUnit(db, unit, measure: measure)
-      let previous = try AnnualTargetRecord.fetchOne(db, key: ["year": year, "unit": unit, "measure": measure.rawValue])
+      try Self.checkTargetUnit(sql, unit, measure: measure)
+      let previous = try AnnualTargetRecord.byKey(sql, year: year, unit: unit, measure: measure)
       let record = AnnualTargetRecord(
         year: year, unit: unit, measure: measure, target: target, setBy: Self.actorName(actor), setAt: now, colour: previous?.colour,
         colourAt: previous?.colourAt)
-      try record.save(db)
+      try record.save(sql)
       var detail = ["year": String(year), "unit": unit, "measure": measure.rawValue, "target": AnnualTargetRules.format(target)]
       if let previous { detail["previous"] = AnnualTargetRules.format(previous.target) }
       try AuditLog.append(
-        db, at: now, actor: actor, action: "target.set", entity: "target", entityID: "\(year)/\(unit)/\(measure.rawValue)", detail: detail)
+        sql, at: now, actor: actor, action: "target.set", entity: "target", entityID: "\(year)/\(unit)/\(measure.rawValue)", detail: detail)
       let today = clock.calendar.localDate(of: now)
       return try Self.targetProgressRow(
-        db, record, progress: TimeProgress.of(year: year, today: today, calendar: clock.calendar), today: today)
+        sql, record, progress: TimeProgress.of(year: year, today: today, calendar: clock.calendar), today: today)
     }
   }
 
@@ -67,11 +62,18 @@ extension BanjieStore {
     try AnnualTargetRules.checkYear(year)
     let today = clock.calendar.localDate(of: now)
     let progress = TimeProgress.of(year: year, today: today, calendar: clock.calendar)
-    return try await self.pool.read { db in
-      var request = AnnualTargetRecord.filter(Column("year") == year)
-      if let unit { request = request.filter(Column("unit") == unit) }
-      let records = try request.order(Column("unit"), Column("measure")).fetchAll(db)
-      return (progress, try records.map { try Self.targetProgressRow(db, $0, progress: progress, today: today) })
+    return try await self.read { sql in
+      let rows: [SQLRow]
+      if let unit {
+        rows = try sql.fetchAll(
+          "SELECT \(AnnualTargetRecord.columns) FROM annual_targets WHERE year = ? AND unit = ? ORDER BY unit, measure",
+          [year.sqlValue, .text(unit)])
+      } else {
+        rows = try sql.fetchAll(
+          "SELECT \(AnnualTargetRecord.columns) FROM annual_targets WHERE year = ? ORDER BY unit, measure", [year.sqlValue])
+      }
+      let records = try rows.map(AnnualTargetRecord.init(sqlRow:))
+      return (progress, try records.map { try Self.targetProgressRow(sql, $0, progress: progress, today: today) })
     }
   }
 
@@ -79,23 +81,25 @@ extension BanjieStore {
   /// "target.red" alerts (to the unit) when a target turns yellow or red; a target back on
   /// track turns green silently. Each change is in the audit log.
   public func sweepTargets(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord] {
-    try await self.commits.write { db in
+    try await self.mutate { sql in
       let clock = currentClock()
       let today = clock.calendar.localDate(of: now)
       guard AnnualTargetRules.years.contains(today.year) else { return [] }
       let progress = TimeProgress.of(year: today.year, today: today, calendar: clock.calendar)
       var alerts: [AlertRecord] = []
-      let records = try AnnualTargetRecord.filter(Column("year") == today.year).order(Column("unit"), Column("measure")).fetchAll(db)
+      let records = try sql.fetchAll(
+        "SELECT \(AnnualTargetRecord.columns) FROM annual_targets WHERE year = ? ORDER BY unit, measure", [today.year.sqlValue]
+      ).map(AnnualTargetRecord.init(sqlRow:))
       for var record in records {
-        let row = try Self.targetProgressRow(db, record, progress: progress, today: today)
+        let row = try Self.targetProgressRow(sql, record, progress: progress, today: today)
         let colour = row.evaluation.colour
         guard colour != record.colour else { continue }
         let previous = record.colour
         record.colour = colour
         record.colourAt = now
-        try record.update(db, columns: ["colour", "colour_at"])
+        try record.updateColour(sql)
         try AuditLog.append(
-          db, at: now, actor: .system, action: "target.colour", entity: "target",
+          sql, at: now, actor: .system, action: "target.colour", entity: "target",
           entityID: "\(record.year)/\(record.unit)/\(record.measure.rawValue)",
           detail: ["from": previous?.rawValue ?? "", "to": colour?.rawValue ?? ""])
         guard let colour, colour != .green, let actual = row.evaluation.actual else { continue }
@@ -104,7 +108,7 @@ extension BanjieStore {
         var alert = AlertRecord(
           id: nil, at: now, kind: "target.\(colour.rawValue)", subject: "target \(record.year) \(record.unit) \(record.measure.rawValue)",
           departmentCode: record.unit, colour: colour, message: text)
-        try alert.insert(db)
+        try Self.insertAlert(sql, &alert)
         alerts.append(alert)
       }
       return alerts
@@ -116,38 +120,35 @@ extension BanjieStore {
 
   /// INVALID_ARGUMENT on `department` unless `unit` is a department (a liaison unit for visit
   /// coverage).
-  static func checkTargetUnit(_ db: Database, _ unit: String, measure: TargetMeasure) throws {
+  static func checkTargetUnit(_ sql: some SQLConnection, _ unit: String, measure: TargetMeasure) throws {
     if measure.isLiaisonMeasure {
       let known =
-        try Bool.fetchOne(
-          db.cachedStatement(
-            sql:
-              "SELECT EXISTS (SELECT 1 FROM liaison_units WHERE name = ?) OR EXISTS (SELECT 1 FROM enterprise_liaisons WHERE organization = ?)"
-          ),
-          arguments: [unit, unit]) ?? false
+        try sql.fetchOne(
+          Bool.self,
+          "SELECT EXISTS (SELECT 1 FROM liaison_units WHERE name = ?) OR EXISTS (SELECT 1 FROM enterprise_liaisons WHERE organization = ?)",
+          [.text(unit), .text(unit)]) ?? false
       guard known else {
         throw DomainError(
           kind: .invalidArgument, code: "target.unknown_liaison_unit", arguments: [String(unit.prefix(64))], field: "department")
       }
     } else {
-      guard try DepartmentRecord.present(db, "code", unit) else {
+      guard try sql.present("departments", "code", .text(unit)) else {
         throw DomainError(
           kind: .invalidArgument, code: "target.unknown_department", arguments: [String(unit.prefix(64))], field: "department")
       }
     }
   }
 
-  static func targetProgressRow(_ db: Database, _ record: AnnualTargetRecord, progress: TimeProgress, today: LocalDate) throws
+  static func targetProgressRow(_ sql: some SQLConnection, _ record: AnnualTargetRecord, progress: TimeProgress, today: LocalDate) throws
     -> TargetProgressRow
   {
-    let (count, base) = try Self.targetActual(db, year: record.year, unit: record.unit, measure: record.measure, through: today)
+    let (count, base) = try Self.targetActual(sql, year: record.year, unit: record.unit, measure: record.measure, through: today)
     let actual: Double? =
       base == 0 ? nil : (record.measure.isPercentage ? Double(count) * 100 / Double(base) : Double(count) / 100 / Double(base))
     let name =
       record.measure.isLiaisonMeasure
       ? record.unit
-      : (try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [record.unit])
-        ?? record.unit)
+      : (try sql.fetchOne(String.self, "SELECT name FROM departments WHERE code = ?", [.text(record.unit)]) ?? record.unit)
     return TargetProgressRow(
       record: record, unitName: name, count: count, base: base,
       evaluation: AnnualTargetRules.evaluate(measure: record.measure, target: record.target, actual: actual, progress: progress))
@@ -156,14 +157,16 @@ extension BanjieStore {
   /// A measure's year-to-date numerator and denominator for `unit`, from 1 January of `year`
   /// through `today` (Asia/Shanghai days): read from the dashboard aggregates for cases and
   /// ratings, and from the countersign, appeal, visit and review tables.
-  static func targetActual(_ db: Database, year: Int, unit: String, measure: TargetMeasure, through today: LocalDate) throws -> (
+  static func targetActual(_ sql: some SQLConnection, year: Int, unit: String, measure: TargetMeasure, through today: LocalDate) throws -> (
     count: Int, base: Int
   ) {
     let from = "\(year)-01-01"
     let to = min("\(year)-12-31", today.description)
-    func pair(_ sql: String, _ arguments: StatementArguments) throws -> (Int, Int) {
-      guard let row = try Row.fetchOne(db, sql: sql, arguments: arguments) else { return (0, 0) }
-      return ((row[0] as Int?) ?? 0, (row[1] as Int?) ?? 0)
+    // The SQL of each measure is fixed for an engine (only the dialect's day differs), so the
+    // statements are cached.
+    func pair(_ text: String, _ arguments: [String]) throws -> (Int, Int) {
+      guard let row = try sql.fetchOne(text, arguments.map(SQLValue.text)) else { return (0, 0) }
+      return (try row.decode(Int?.self, at: 0) ?? 0, try row.decode(Int?.self, at: 1) ?? 0)
     }
     let daily = "FROM dashboard_daily WHERE dim = 'department' AND department_code = ? AND day BETWEEN ? AND ?"
     switch measure {
@@ -174,10 +177,10 @@ extension BanjieStore {
       return try pair(
         """
         SELECT SUM(on_time), COUNT(*) FROM countersign_units
-        WHERE unit = ? AND answered_at IS NOT NULL AND date(answered_at, '+8 hours') BETWEEN ? AND ?
+        WHERE unit = ? AND answered_at IS NOT NULL AND \(sql.dialect.day("answered_at")) BETWEEN ? AND ?
         """, [unit, from, to])
     case .appealResolutionRate:
-      let figures = try Self.appealResolutionRate(db, year: year, department: unit)
+      let figures = try Self.appealResolutionRate(sql, year: year, department: unit)
       return (figures.onTime, figures.resolved)
     case .visitCoverage:
       return try pair(
@@ -191,8 +194,65 @@ extension BanjieStore {
       return try pair(
         """
         SELECT SUM(weighted_hundredths), COUNT(*) FROM campaign_reviews
-        WHERE department_code = ? AND date(submitted_at, '+8 hours') BETWEEN ? AND ?
+        WHERE department_code = ? AND \(sql.dialect.day("submitted_at")) BETWEEN ? AND ?
         """, [unit, from, to])
     }
+  }
+}
+
+extension BanjieStore {
+  /// Stores a new alert and takes the id the database gave it.
+  fileprivate static func insertAlert(_ sql: some SQLConnection, _ alert: inout AlertRecord) throws {
+    alert.id = try sql.fetchOne(
+      Int64.self,
+      "INSERT INTO alerts (at, kind, subject, department_code, colour, message) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+      [
+        StoredDate(alert.at).sqlValue, .text(alert.kind), .text(alert.subject), .text(alert.departmentCode), alert.colour.sqlValue,
+        .text(alert.message),
+      ])
+  }
+}
+
+extension TargetMeasure: SQLValueConvertible {}
+
+extension AnnualTargetRecord {
+  /// The columns `init(sqlRow:)` reads, named rather than `*` so that a column added later
+  /// changes no result.
+  static let columns = "year, unit, measure, target, set_by, set_at, colour, colour_at"
+
+  static func byKey(_ sql: some SQLConnection, year: Int, unit: String, measure: TargetMeasure) throws -> AnnualTargetRecord? {
+    try sql.fetchOne(
+      "SELECT \(Self.columns) FROM annual_targets WHERE year = ? AND unit = ? AND measure = ?",
+      [year.sqlValue, .text(unit), measure.sqlValue]
+    ).map(AnnualTargetRecord.init(sqlRow:))
+  }
+
+  /// Inserts the target, or replaces every column of the one stored under the same key (what
+  /// GRDB's `save` did), dates as GRDB's text.
+  func save(_ sql: some SQLConnection) throws {
+    try sql.execute(
+      """
+      INSERT INTO annual_targets (year, unit, measure, target, set_by, set_at, colour, colour_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (year, unit, measure) DO UPDATE SET target = excluded.target, set_by = excluded.set_by, set_at = excluded.set_at,
+        colour = excluded.colour, colour_at = excluded.colour_at
+      """,
+      [
+        self.year.sqlValue, .text(self.unit), self.measure.sqlValue, .real(self.target), .text(self.setBy), StoredDate(self.setAt).sqlValue,
+        self.colour.sqlValue, self.colourAt.stored.sqlValue,
+      ])
+  }
+
+  /// Writes the sweeper's warning and its moment, nothing else.
+  func updateColour(_ sql: some SQLConnection) throws {
+    try sql.execute(
+      "UPDATE annual_targets SET colour = ?, colour_at = ? WHERE year = ? AND unit = ? AND measure = ?",
+      [self.colour.sqlValue, self.colourAt.stored.sqlValue, self.year.sqlValue, .text(self.unit), self.measure.sqlValue])
+  }
+
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      year: try row.decode("year"), unit: try row.decode("unit"), measure: try row.decode("measure"), target: try row.decode("target"),
+      setBy: try row.decode("set_by"), setAt: try row.decode(StoredDate.self, "set_at").date, colour: try row.decode("colour"),
+      colourAt: try row.decode(StoredDate?.self, "colour_at")?.date)
   }
 }
