@@ -123,6 +123,15 @@ public final class BanjieStore: Sendable {
     }
   }
 
+  /// Whether this node may run the SLA sweeper now. Always on SQLite (one banjied per file); on
+  /// PostgreSQL, true for the one node that holds the sweeper's lease, which it takes when it is
+  /// free (docs/ARCHITECTURE.md, "The PostgreSQL engine"). Call it before each pass: a node that
+  /// lost its connection has lost the lease with it.
+  public func holdsSweeperLease() async throws -> Bool {
+    guard case .postgres(let database) = self.engine else { return true }
+    return try await database.sweeperLease.acquire()
+  }
+
   /// "SQLite 3.40.1, schema v1-foundation" — for `banjie health`.
   public func describe() async -> String {
     if case .postgres = self.engine {

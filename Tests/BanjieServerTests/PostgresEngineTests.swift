@@ -117,6 +117,19 @@ struct PostgresEngineTests {
     #expect(typed == [1, 20])
   }
 
+  @Test("a refused statement says what PostgreSQL said: the SQLSTATE, the message and the constraint")
+  func refusedStatement() async throws {
+    let error = try await Self.withProbe { sql -> PostgresStatementError? in
+      try sql.execute("INSERT INTO probe (id, i) VALUES (1, 1)")
+      return #expect(throws: PostgresStatementError.self) { try sql.execute("INSERT INTO probe (id, i) VALUES (1, 2)") }
+    }
+    #expect(error?.isUniqueViolation == true)
+    #expect(error?.constraint == "probe_pkey")
+    #expect(
+      error?.description.hasPrefix("PostgreSQL refused the statement (SQLSTATE 23505): duplicate key value") == true,
+      "\(String(describing: error))")
+  }
+
   @Test("the day of a stored timestamp is the county's day on both engines")
   func dayFragment() async throws {
     let days = try await PostgresTestCluster.withDatabase { database in

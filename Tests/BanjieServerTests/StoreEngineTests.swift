@@ -265,4 +265,49 @@ struct StoreEngineTests {
     _ = try await store.importCatalog(departments: [Self.department], items: [], actor: Self.office, now: Self.now)
     #expect(try await store.verifyAudit().rows == 1)
   }
+
+  @Test("the sweeper's lease: one node at a time, taken over when the holder's connection ends")
+  func sweeperLease() async throws {
+    let location = try PostgresTestCluster.makeDatabase()
+    defer { PostgresTestCluster.dropDatabase(location) }
+    let nodeA = try BanjieStore(postgres: location)
+    let nodeB = try BanjieStore(postgres: location)
+    defer {
+      nodeA.close()
+      nodeB.close()
+    }
+    #expect(try await nodeA.holdsSweeperLease())
+    #expect(try await nodeB.holdsSweeperLease() == false)
+    // Asking again neither stacks the lock nor hands it over.
+    #expect(try await nodeA.holdsSweeperLease())
+    #expect(try await nodeB.holdsSweeperLease() == false)
+
+    // Node A's lease connection ends, as when its process is killed.
+    guard case .postgres(let databaseA) = nodeA.engine else {
+      Issue.record("node A is not on PostgreSQL")
+      return
+    }
+    let pid = try await databaseA.sweeperLease.worker.run { sql in try sql.fetchOne(Int64.self, "SELECT pg_backend_pid()") ?? 0 }
+    let admin = try PostgresTestCluster.url.get()
+    let terminator = PostgresWorker(name: "test-terminator", location: admin, logger: .init(label: "banjie.test"))
+    defer { terminator.close() }
+    _ = try terminator.runBlocking { sql in try sql.fetchOne(Bool.self, "SELECT pg_terminate_backend(CAST(? AS INTEGER))", [.integer(pid)])
+    }
+
+    var tookOver = false
+    for _ in 0..<50 where !tookOver {
+      tookOver = (try? await nodeB.holdsSweeperLease()) ?? false
+      if !tookOver { try await Task.sleep(for: .milliseconds(100)) }
+    }
+    #expect(tookOver, "node B did not take the lease within 5 s")
+    // Node A comes back without it: its new connection holds nothing.
+    var aHolds: Bool?
+    for _ in 0..<3 where aHolds == nil { aHolds = try? await nodeA.holdsSweeperLease() }
+    #expect(aHolds == false)
+    #expect(try await nodeB.holdsSweeperLease())
+    try await StoreTests.withStore { sqlite in
+      let holds = try await sqlite.holdsSweeperLease()
+      #expect(holds)
+    }
+  }
 }

@@ -25,12 +25,15 @@ final class PostgresDatabase: Sendable {
   let location: PostgresLocation
   let writer: PostgresWorker
   let readers: [PostgresWorker]
+  /// The SLA sweeper's lease: held by one node of the database at a time.
+  let sweeperLease: PostgresLease
   private let nextReader = Atomic<Int>(0)
 
   init(location: PostgresLocation, readers: Int = 2, logger: Logger = Logger(label: "banjie.postgres")) {
     self.location = location
     self.writer = PostgresWorker(name: "writer", location: location, logger: logger)
     self.readers = (0..<max(1, readers)).map { PostgresWorker(name: "reader-\($0)", location: location, logger: logger) }
+    self.sweeperLease = PostgresLease(key: Self.sweeperLeaseKey, location: location, name: "sweeper-lease")
   }
 
   /// Runs `body` in a read-only snapshot on one of the readers.
@@ -66,6 +69,7 @@ final class PostgresDatabase: Sendable {
   func close() {
     self.writer.close()
     for reader in self.readers { reader.close() }
+    self.sweeperLease.close()
   }
 }
 

@@ -77,7 +77,9 @@ final class PostgresSQLConnection: SQLConnection {
     do {
       return try self.connection.query(PostgresQuery(unsafeSQL: sql, binds: bindings), logger: self.logger).wait()
     } catch {
-      throw StoreUnavailable.classify(error) ?? error
+      if let unavailable = StoreUnavailable.classify(error) { throw unavailable }
+      if let error = error as? PSQLError, error.code == .server { throw PostgresStatementError(error) }
+      throw error
     }
   }
 
@@ -184,6 +186,32 @@ enum PostgresPlaceholders {
 
   private static func isLetter(_ byte: UInt8) -> Bool {
     (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+  }
+}
+
+/// A statement PostgreSQL refused (a constraint, a type, a syntax error…), with what the server
+/// said: postgres-nio's own error prints a fixed text so that it cannot leak data into logs, so
+/// the store keeps the fields an operator needs, the SQLSTATE first.
+struct PostgresStatementError: Error, CustomStringConvertible {
+  var sqlState: String
+  var message: String
+  var detail: String?
+  var constraint: String?
+
+  init(_ error: PSQLError) {
+    self.sqlState = error.serverInfo?[.sqlState] ?? "?"
+    self.message = error.serverInfo?[.message] ?? "\(error.code)"
+    self.detail = error.serverInfo?[.detail]
+    self.constraint = error.serverInfo?[.constraintName]
+  }
+
+  /// A unique or primary-key constraint refused the row (SQLSTATE 23505).
+  var isUniqueViolation: Bool { self.sqlState == "23505" }
+
+  var description: String {
+    var text = "PostgreSQL refused the statement (SQLSTATE \(self.sqlState)): \(self.message)"
+    if let constraint { text += " [\(constraint)]" }
+    return text
   }
 }
 
