@@ -40,6 +40,7 @@ extension BanjieStore {
         [record.serial.sqlValue, record.reason.sqlValue, StoredDate(record.revokedAt).sqlValue, record.revokedBy.sqlValue])
       try AuditLog.append(
         sql, at: now, actor: actor, action: "certificate.revoke", entity: "certificate", entityID: key, detail: ["reason": reason])
+      try Self.notify(sql, .revocation(serial: key))
       return record
     }
   }

@@ -28,6 +28,19 @@ extension BanjieStore {
 }
 
 extension AlertRecord {
+  /// Stores a new alert, tells the other nodes (StoreChange.alert) and answers the id the
+  /// database gave it.
+  static func insert(_ sql: any SQLConnection, _ alert: AlertRecord) throws -> Int64? {
+    let id = try sql.fetchOne(
+      Int64.self, "INSERT INTO alerts (at, kind, subject, department_code, colour, message) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+      [
+        StoredDate(alert.at).sqlValue, .text(alert.kind), .text(alert.subject), .text(alert.departmentCode), alert.colour.sqlValue,
+        .text(alert.message),
+      ])
+    if let id { try BanjieStore.notify(sql, .alert(id: id)) }
+    return id
+  }
+
   /// The columns `init(sqlRow:)` reads, named rather than `*` so that a column added later
   /// changes no result.
   static let columns = "id, at, kind, subject, department_code, colour, message"

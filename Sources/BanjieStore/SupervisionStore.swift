@@ -393,12 +393,7 @@ extension BanjieStore {
 
   /// Stores an alert the sweeper raises; answers its id.
   static func insertSupervisionAlert(_ sql: any SQLConnection, _ alert: AlertRecord) throws -> Int64? {
-    try sql.fetchOne(
-      Int64.self, "INSERT INTO alerts (at, kind, subject, department_code, colour, message) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-      [
-        StoredDate(alert.at).sqlValue, .text(alert.kind), .text(alert.subject), .text(alert.departmentCode), alert.colour.sqlValue,
-        .text(alert.message),
-      ])
+    try AlertRecord.insert(sql, alert)
   }
 }
 

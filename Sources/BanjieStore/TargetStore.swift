@@ -203,13 +203,7 @@ extension BanjieStore {
 extension BanjieStore {
   /// Stores a new alert and takes the id the database gave it.
   fileprivate static func insertAlert(_ sql: some SQLConnection, _ alert: inout AlertRecord) throws {
-    alert.id = try sql.fetchOne(
-      Int64.self,
-      "INSERT INTO alerts (at, kind, subject, department_code, colour, message) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
-      [
-        StoredDate(alert.at).sqlValue, .text(alert.kind), .text(alert.subject), .text(alert.departmentCode), alert.colour.sqlValue,
-        .text(alert.message),
-      ])
+    alert.id = try AlertRecord.insert(sql, alert)
   }
 }
 

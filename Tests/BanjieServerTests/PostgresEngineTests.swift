@@ -176,7 +176,7 @@ struct PostgresEngineTests {
   @Test("migrating twice applies nothing the second time; the latest migration is the last known")
   func migrateIsIdempotent() async throws {
     let (again, latest, count) = try await PostgresTestCluster.withDatabase { database in
-      let again = try database.writer.runBlocking { try PostgresMigrations.migrate($0) }
+      let again = try await database.writer.run { try PostgresMigrations.migrate($0) }
       let (latest, count) = try await database.read { sql in
         (try PostgresMigrations.latest(sql), try sql.fetchOne(Int.self, "SELECT COUNT(*) FROM banjie_migrations"))
       }
@@ -191,8 +191,8 @@ struct PostgresEngineTests {
   func foreignDatabaseRefused() async throws {
     let (error, tables) = try await PostgresTestCluster.withDatabase(migrated: false) { database in
       _ = try await database.write { sql in try sql.execute("CREATE TABLE payroll (id INTEGER)") }
-      let error = #expect(throws: PostgresMigrationError.self) {
-        try database.writer.runBlocking { try PostgresMigrations.migrate($0) }
+      let error = await #expect(throws: PostgresMigrationError.self) {
+        try await database.writer.run { try PostgresMigrations.migrate($0) }
       }
       let tables = try await database.read { sql in
         try sql.fetchAll(String.self, "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
@@ -208,8 +208,8 @@ struct PostgresEngineTests {
     try await PostgresTestCluster.withDatabase(migrated: false) { database in
       let first = PostgresMigration(identifier: "t1", statements: ["CREATE TABLE t1 (id INTEGER)"])
       let broken = PostgresMigration(identifier: "t2", statements: ["CREATE TABLE t2 (id INTEGER)", "CREATE TABLE t1 (id INTEGER)"])
-      let failure = #expect(throws: PostgresMigrationError.self) {
-        try database.writer.runBlocking { try PostgresMigrations.migrate($0, migrations: [first, broken]) }
+      let failure = await #expect(throws: PostgresMigrationError.self) {
+        try await database.writer.run { try PostgresMigrations.migrate($0, migrations: [first, broken]) }
       }
       guard case .failed(let identifier, _) = failure else {
         Issue.record("expected a failed migration, got \(String(describing: failure))")
@@ -222,9 +222,9 @@ struct PostgresEngineTests {
       }
       #expect(untouched == true)
 
-      _ = try database.writer.runBlocking { try PostgresMigrations.migrate($0, migrations: [first]) }
-      let newer = #expect(throws: PostgresMigrationError.self) {
-        try database.writer.runBlocking {
+      _ = try await database.writer.run { try PostgresMigrations.migrate($0, migrations: [first]) }
+      let newer = await #expect(throws: PostgresMigrationError.self) {
+        try await database.writer.run {
           try PostgresMigrations.migrate($0, migrations: [PostgresMigration(identifier: "t0", statements: [])])
         }
       }
@@ -234,7 +234,7 @@ struct PostgresEngineTests {
 
   @Test("two nodes' writers take turns: read-then-write counters lose no update, daily numbers never repeat")
   func writeLockAcrossNodes() async throws {
-    let location = try PostgresTestCluster.makeDatabase()
+    let location = try await PostgresTestCluster.makeDatabase()
     defer { PostgresTestCluster.dropDatabase(location) }
     let nodeA = PostgresDatabase(location: location)
     let nodeB = PostgresDatabase(location: location)
@@ -242,7 +242,7 @@ struct PostgresEngineTests {
       nodeA.close()
       nodeB.close()
     }
-    _ = try nodeA.writer.runBlocking { try PostgresMigrations.migrate($0) }
+    _ = try await nodeA.writer.run { try PostgresMigrations.migrate($0) }
     _ = try await nodeA.write { sql in
       try sql.execute("CREATE TABLE counter (n BIGINT NOT NULL)")
       try sql.execute("INSERT INTO counter VALUES (0)")

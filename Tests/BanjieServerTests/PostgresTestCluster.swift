@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 import Testing
@@ -23,6 +24,23 @@ enum PostgresTestCluster {
     return startOwnCluster()
   }()
 
+  /// `makeDatabase()` off the cooperative pool: CREATE DATABASE blocks its thread for a while,
+  /// and tests run in parallel on a pool of as many threads as cores.
+  static func makeDatabase() async throws -> PostgresLocation {
+    try await Self.offPool { try Self.makeDatabase() }
+  }
+
+  /// A PostgreSQL store opened (and migrated) off the cooperative pool.
+  static func openStore(_ location: PostgresLocation) async throws -> BanjieStore {
+    try await Self.offPool { try BanjieStore(postgres: location) }
+  }
+
+  static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+      DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+    }
+  }
+
   /// A new, empty database on the cluster; dropped by `dropDatabase`.
   static func makeDatabase() throws -> PostgresLocation {
     let admin = try Self.url.get()
@@ -35,22 +53,26 @@ enum PostgresTestCluster {
     return location
   }
 
+  /// Drops the database in the background (callers are `defer` blocks, which cannot wait, and
+  /// must not hold a thread of the cooperative pool for it).
   static func dropDatabase(_ location: PostgresLocation) {
     guard let admin = try? Self.url.get() else { return }
-    try? Self.withAdmin(admin) { sql in
-      try sql.execute(uncached: "DROP DATABASE IF EXISTS \(location.database) WITH (FORCE)", [])
+    DispatchQueue.global().async {
+      try? Self.withAdmin(admin) { sql in
+        try sql.execute(uncached: "DROP DATABASE IF EXISTS \(location.database) WITH (FORCE)", [])
+      }
     }
   }
 
   /// A fresh migrated database for `body`, dropped afterwards.
   static func withDatabase<T>(migrated: Bool = true, _ body: (PostgresDatabase) async throws -> T) async throws -> T {
-    let location = try Self.makeDatabase()
+    let location = try await Self.makeDatabase()
     let database = PostgresDatabase(location: location)
     defer {
       database.close()
       Self.dropDatabase(location)
     }
-    if migrated { _ = try database.writer.runBlocking { try PostgresMigrations.migrate($0) } }
+    if migrated { _ = try await database.writer.run { try PostgresMigrations.migrate($0) } }
     return try await body(database)
   }
 

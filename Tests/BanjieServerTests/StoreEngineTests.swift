@@ -19,9 +19,9 @@ enum TestEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     case .sqlite:
       try await StoreTests.withStore(body)
     case .postgres:
-      let location = try PostgresTestCluster.makeDatabase()
+      let location = try await PostgresTestCluster.makeDatabase()
       defer { PostgresTestCluster.dropDatabase(location) }
-      let store = try BanjieStore(postgres: location)
+      let store = try await PostgresTestCluster.openStore(location)
       defer { store.close() }
       try await body(store)
     }
@@ -168,10 +168,10 @@ struct StoreEngineTests {
 
   @Test("two nodes on one PostgreSQL append to one audit chain, which verifies")
   func auditChainAcrossNodes() async throws {
-    let location = try PostgresTestCluster.makeDatabase()
+    let location = try await PostgresTestCluster.makeDatabase()
     defer { PostgresTestCluster.dropDatabase(location) }
-    let nodeA = try BanjieStore(postgres: location)
-    let nodeB = try BanjieStore(postgres: location)
+    let nodeA = try await PostgresTestCluster.openStore(location)
+    let nodeB = try await PostgresTestCluster.openStore(location)
     defer {
       nodeA.close()
       nodeB.close()
@@ -197,34 +197,34 @@ struct StoreEngineTests {
 
   /// Ends every connection banjie holds to `location`'s database, as a database restart or a
   /// network cut would.
-  static func terminateConnections(to location: PostgresLocation) throws {
+  static func terminateConnections(to location: PostgresLocation) async throws {
     let admin = try PostgresTestCluster.url.get()
     let worker = PostgresWorker(name: "test-terminator", location: admin, logger: .init(label: "banjie.test"))
     defer { worker.close() }
-    _ = try worker.runBlocking { sql in
+    _ = try await worker.run { sql in
       try sql.fetchAll(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()", [.text(location.database)])
     }
   }
 
   @Test("a database that cannot be reached refuses to open, naming where it looked")
-  func unreachableAtStart() throws {
-    // A port nothing listens on: the cluster's own, plus one, is as good as any and refused at once.
+  func unreachableAtStart() async throws {
+    // Port 1: nothing listens there, so the connection is refused at once.
     var location = try PostgresTestCluster.url.get()
     location.port = 1
-    let error = #expect(throws: StoreUnavailable.self) { try BanjieStore(postgres: location) }
+    let error = await #expect(throws: StoreUnavailable.self) { try await PostgresTestCluster.openStore(location) }
     #expect(error?.description.contains("cannot connect to \(location)") == true, "\(String(describing: error))")
     #expect(error?.outcomeUnknown == false)
   }
 
   @Test("connections the database dropped: the next calls fail as unavailable or reconnect, never hang, and the store recovers")
   func connectionsDropped() async throws {
-    let location = try PostgresTestCluster.makeDatabase()
+    let location = try await PostgresTestCluster.makeDatabase()
     defer { PostgresTestCluster.dropDatabase(location) }
-    let store = try BanjieStore(postgres: location)
+    let store = try await PostgresTestCluster.openStore(location)
     defer { store.close() }
     _ = try await store.importCatalog(departments: [Self.department], items: [], actor: Self.office, now: Self.now)
-    try Self.terminateConnections(to: location)
+    try await Self.terminateConnections(to: location)
     // Each worker finds its connection gone: the call fails UNAVAILABLE, or (when the close was
     // already seen) opens a new one. Either way the store answers again within a few calls.
     var failures = 0
@@ -248,9 +248,9 @@ struct StoreEngineTests {
 
   @Test("a connection lost inside a mutation: UNAVAILABLE and nothing of it written")
   func lostInsideMutation() async throws {
-    let location = try PostgresTestCluster.makeDatabase()
+    let location = try await PostgresTestCluster.makeDatabase()
     defer { PostgresTestCluster.dropDatabase(location) }
-    let store = try BanjieStore(postgres: location)
+    let store = try await PostgresTestCluster.openStore(location)
     defer { store.close() }
     let error = await #expect(throws: StoreUnavailable.self) {
       try await store.mutate { sql in
@@ -268,10 +268,10 @@ struct StoreEngineTests {
 
   @Test("the sweeper's lease: one node at a time, taken over when the holder's connection ends")
   func sweeperLease() async throws {
-    let location = try PostgresTestCluster.makeDatabase()
+    let location = try await PostgresTestCluster.makeDatabase()
     defer { PostgresTestCluster.dropDatabase(location) }
-    let nodeA = try BanjieStore(postgres: location)
-    let nodeB = try BanjieStore(postgres: location)
+    let nodeA = try await PostgresTestCluster.openStore(location)
+    let nodeB = try await PostgresTestCluster.openStore(location)
     defer {
       nodeA.close()
       nodeB.close()
@@ -291,7 +291,7 @@ struct StoreEngineTests {
     let admin = try PostgresTestCluster.url.get()
     let terminator = PostgresWorker(name: "test-terminator", location: admin, logger: .init(label: "banjie.test"))
     defer { terminator.close() }
-    _ = try terminator.runBlocking { sql in try sql.fetchOne(Bool.self, "SELECT pg_terminate_backend(CAST(? AS INTEGER))", [.integer(pid)])
+    _ = try await terminator.run { sql in try sql.fetchOne(Bool.self, "SELECT pg_terminate_backend(CAST(? AS INTEGER))", [.integer(pid)])
     }
 
     var tookOver = false
@@ -308,6 +308,48 @@ struct StoreEngineTests {
     try await StoreTests.withStore { sqlite in
       let holds = try await sqlite.holdsSweeperLease()
       #expect(holds)
+    }
+  }
+
+  struct Refused: Error {}
+
+  @Test("what node A commits reaches node B's listener, in commit order; what A rolls back never does")
+  func changesAcrossNodes() async throws {
+    let location = try await PostgresTestCluster.makeDatabase()
+    defer { PostgresTestCluster.dropDatabase(location) }
+    let nodeA = try await PostgresTestCluster.openStore(location)
+    let nodeB = try await PostgresTestCluster.openStore(location)
+    defer {
+      nodeA.close()
+      nodeB.close()
+    }
+    var heard = nodeB.otherNodesChanges().makeAsyncIterator()
+    #expect(await heard.next() == .resynchronize)
+
+    _ = try await nodeA.revoke(serial: "ABC1", reason: "丢失", actor: Self.office, now: Self.now)
+    #expect(await heard.next() == .revocation(serial: "ABC1"))
+
+    // A mutation that is refused after it notified: its notification dies with its transaction.
+    await #expect(throws: Refused.self) {
+      try await nodeA.mutate { sql -> Int in
+        try BanjieStore.notify(sql, .alert(id: 999))
+        throw Refused()
+      }
+    }
+    let alertID = try await nodeA.mutate { sql in
+      try AlertRecord.insert(
+        sql,
+        AlertRecord(
+          id: nil, at: Self.now, kind: "sla", subject: "370830-20261207-000001", departmentCode: "SCJGJ", colour: .red, message: "超期"))
+    }
+    _ = try await nodeA.revoke(serial: "ABC2", reason: "丢失", actor: Self.office, now: Self.now)
+    #expect(await heard.next() == .alert(id: try #require(alertID)))
+    #expect(await heard.next() == .revocation(serial: "ABC2"))
+
+    try await StoreTests.withStore { sqlite in
+      var none = sqlite.otherNodesChanges().makeAsyncIterator()
+      let first = await none.next()
+      #expect(first == nil)
     }
   }
 }

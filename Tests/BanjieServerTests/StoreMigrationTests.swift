@@ -41,11 +41,11 @@ struct StoreMigrationTests {
   @Test("a seeded year arrives whole: every table's rows, the audit chain, and the store answers the same on PostgreSQL")
   func seededYear() async throws {
     try await Self.withSeededFile(cases: 400) { path in
-      let location = try PostgresTestCluster.makeDatabase()
+      let location = try await PostgresTestCluster.makeDatabase()
       defer { PostgresTestCluster.dropDatabase(location) }
       let report = try await Self.migrate(path, to: location)
       let source = try BanjieStore(path: path)
-      let target = try BanjieStore(postgres: location)
+      let target = try await PostgresTestCluster.openStore(location)
       defer { target.close() }
 
       #expect(report.tables.first { $0.name == "cases" }?.rows == 400)
@@ -74,10 +74,10 @@ struct StoreMigrationTests {
   @Test("the aggregate self-check runs on PostgreSQL: a copied year agrees, a figure changed by hand is named")
   func aggregateSelfCheck() async throws {
     try await Self.withSeededFile(cases: 150) { path in
-      let location = try PostgresTestCluster.makeDatabase()
+      let location = try await PostgresTestCluster.makeDatabase()
       defer { PostgresTestCluster.dropDatabase(location) }
       _ = try await Self.migrate(path, to: location)
-      let target = try BanjieStore(postgres: location)
+      let target = try await PostgresTestCluster.openStore(location)
       defer { target.close() }
       #expect(try await target.dashboardAggregateDifferences().isEmpty)
       _ = try await target.mutate { sql in
@@ -96,7 +96,7 @@ struct StoreMigrationTests {
   @Test("refused, writing nothing: a target that is not empty, a missing file, a file whose chain is broken")
   func refusals() async throws {
     try await Self.withSeededFile(cases: 20) { path in
-      let location = try PostgresTestCluster.makeDatabase()
+      let location = try await PostgresTestCluster.makeDatabase()
       defer { PostgresTestCluster.dropDatabase(location) }
       let first = try await Self.migrate(path, to: location)
       let again = await #expect(throws: StoreMigrationError.self) { try await Self.migrate(path, to: location) }
@@ -104,7 +104,7 @@ struct StoreMigrationTests {
         Issue.record("expected targetNotEmpty, got \(String(describing: again))")
         return
       }
-      let target = try BanjieStore(postgres: location)
+      let target = try await PostgresTestCluster.openStore(location)
       #expect(try await target.verifyAudit().rows == first.auditRows)
       target.close()
 
@@ -119,7 +119,7 @@ struct StoreMigrationTests {
         try db.execute(sql: "DROP TRIGGER audit_log_no_update")
         try db.execute(sql: "UPDATE audit_log SET entity_id = 'X' WHERE id = 2")
       }
-      let fresh = try PostgresTestCluster.makeDatabase()
+      let fresh = try await PostgresTestCluster.makeDatabase()
       defer { PostgresTestCluster.dropDatabase(fresh) }
       let broken = await #expect(throws: StoreMigrationError.self) { try await Self.migrate(path, to: fresh) }
       guard case .sourceChainBroken = broken else {

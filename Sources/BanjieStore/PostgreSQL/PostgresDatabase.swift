@@ -117,19 +117,7 @@ final class PostgresWorker: @unchecked Sendable {
     dispatchPrecondition(condition: .onQueue(self.queue))
     if let sql = self.sql, !sql.connection.isClosed { return sql }
     self.sql = nil
-    var configuration = PostgresConnection.Configuration(
-      host: self.location.host, port: self.location.port, username: self.location.username, password: self.location.password,
-      database: self.location.database, tls: .disable)
-    configuration.options.connectTimeout = .seconds(10)
-    // A stalled database must not hold a caller forever: a statement, a lock wait and an idle
-    // transaction each have a bound (docs/OPERATIONS.md).
-    configuration.options.additionalStartupParameters = [
-      ("application_name", "\(self.location.applicationName) \(self.name)"),
-      ("statement_timeout", "60s"),
-      ("lock_timeout", "30s"),
-      ("idle_in_transaction_session_timeout", "60s"),
-      ("TimeZone", "UTC"),
-    ]
+    let configuration = self.location.configuration(name: self.name)
     let connection: PostgresConnection
     do {
       connection = try PostgresConnection.connect(
