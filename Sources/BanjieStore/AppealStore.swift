@@ -503,68 +503,73 @@ extension BanjieStore {
   /// (and on time), resolved rounds (and on time) and call-backs (and satisfied) from `from` to
   /// `to` (Asia/Shanghai days), and the appeals waiting on it now and of them those overdue now;
   /// one department's when `department` is given. Read from the appeal tables by indexed queries.
-  static func appealFigures(_ db: Database, from: LocalDate, to: LocalDate, department: String?, now: Date) throws -> [AppealFigures] {
+  static func appealFigures(_ sql: any SQLConnection, from: LocalDate, to: LocalDate, department: String?, now: Date) throws
+    -> [AppealFigures]
+  {
     var figures: [String: AppealFigures] = [:]
     let scope = department == nil ? "" : " AND a.department = ?"
-    let scopeArguments: StatementArguments = department.map { [$0] } ?? []
-    let period: StatementArguments = [from.description, to.description]
-    func add(_ sql: String, _ arguments: StatementArguments, _ body: (inout AppealFigures, Row) -> Void) throws {
-      for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
-        guard let department: String = row["department"], let channel = AppealChannel(rawValue: row["channel"]) else { continue }
+    let scopeArguments: [SQLValue] = department.map { [.text($0)] } ?? []
+    let period: [SQLValue] = [.text(from.description), .text(to.description)]
+    func add(_ text: String, _ arguments: [SQLValue], _ body: (inout AppealFigures, SQLRow) throws -> Void) throws {
+      for row in try sql.fetchAll(text, arguments) {
+        guard let department = try row.decode(String?.self, "department"),
+          let channel = AppealChannel(rawValue: try row.decode(String.self, "channel"))
+        else { continue }
         let key = "\(department)|\(channel.rawValue)"
         var f = figures[key] ?? AppealFigures(department: department, departmentName: department, channel: channel)
-        body(&f, row)
+        try body(&f, row)
         figures[key] = f
       }
     }
     try add(
       """
       SELECT a.department, a.channel, COUNT(*) AS n FROM appeals a
-      WHERE a.assigned_at IS NOT NULL AND date(a.assigned_at, '+8 hours') BETWEEN ? AND ?\(scope) GROUP BY a.department, a.channel
+      WHERE a.assigned_at IS NOT NULL AND \(sql.dialect.day("a.assigned_at")) BETWEEN ? AND ?\(scope) GROUP BY a.department, a.channel
       """, period + scopeArguments
-    ) { f, row in f.assigned = row["n"] }
+    ) { f, row in f.assigned = try row.decode("n") }
     try add(
       """
       SELECT a.department, a.channel, COUNT(*) AS n, SUM(a.response_on_time) AS on_time FROM appeals a
-      WHERE a.contacted_at IS NOT NULL AND date(a.contacted_at, '+8 hours') BETWEEN ? AND ?\(scope) GROUP BY a.department, a.channel
+      WHERE a.contacted_at IS NOT NULL AND \(sql.dialect.day("a.contacted_at")) BETWEEN ? AND ?\(scope) GROUP BY a.department, a.channel
       """, period + scopeArguments
     ) { f, row in
-      f.responded = row["n"]
-      f.respondedOnTime = row["on_time"] ?? 0
+      f.responded = try row.decode("n")
+      f.respondedOnTime = try row.decode(Int?.self, "on_time") ?? 0
     }
     try add(
       """
       SELECT a.department, a.channel, COUNT(*) AS n, SUM(r.on_time) AS on_time FROM appeal_rounds r JOIN appeals a ON a.id = r.appeal_id
-      WHERE r.resolved_at IS NOT NULL AND date(r.resolved_at, '+8 hours') BETWEEN ? AND ?\(scope) GROUP BY a.department, a.channel
+      WHERE r.resolved_at IS NOT NULL AND \(sql.dialect.day("r.resolved_at")) BETWEEN ? AND ?\(scope) GROUP BY a.department, a.channel
       """, period + scopeArguments
     ) { f, row in
-      f.resolved = row["n"]
-      f.resolvedOnTime = row["on_time"] ?? 0
-    }
-    try add(
-      """
-      SELECT a.department, a.channel, COUNT(*) AS n, SUM(r.satisfaction IN ('SATISFIED', 'BASICALLY_SATISFIED')) AS satisfied
-      FROM appeal_rounds r JOIN appeals a ON a.id = r.appeal_id
-      WHERE r.call_back_at IS NOT NULL AND date(r.call_back_at, '+8 hours') BETWEEN ? AND ?\(scope) GROUP BY a.department, a.channel
-      """, period + scopeArguments
-    ) { f, row in
-      f.callBacks = row["n"]
-      f.satisfied = row["satisfied"] ?? 0
+      f.resolved = try row.decode("n")
+      f.resolvedOnTime = try row.decode(Int?.self, "on_time") ?? 0
     }
     try add(
       """
       SELECT a.department, a.channel, COUNT(*) AS n,
-        SUM((a.state = 'ASSIGNED' AND a.response_due_at < ?) OR (r.resolved_at IS NULL AND r.due_at < ?)) AS overdue
+        COUNT(*) FILTER (WHERE r.satisfaction IN ('SATISFIED', 'BASICALLY_SATISFIED')) AS satisfied
+      FROM appeal_rounds r JOIN appeals a ON a.id = r.appeal_id
+      WHERE r.call_back_at IS NOT NULL AND \(sql.dialect.day("r.call_back_at")) BETWEEN ? AND ?\(scope) GROUP BY a.department, a.channel
+      """, period + scopeArguments
+    ) { f, row in
+      f.callBacks = try row.decode("n")
+      f.satisfied = try row.decode(Int?.self, "satisfied") ?? 0
+    }
+    try add(
+      """
+      SELECT a.department, a.channel, COUNT(*) AS n,
+        COUNT(*) FILTER (WHERE (a.state = 'ASSIGNED' AND a.response_due_at < ?) OR (r.resolved_at IS NULL AND r.due_at < ?)) AS overdue
       FROM appeals a JOIN appeal_rounds r ON r.appeal_id = a.id AND r.round = a.round
       WHERE a.state IN ('ASSIGNED', 'CONTACTED', 'REOPENED')\(scope) GROUP BY a.department, a.channel
-      """, [now, now] + scopeArguments
+      """, [StoredDate(now).sqlValue, StoredDate(now).sqlValue] + scopeArguments
     ) { f, row in
-      f.waiting = row["n"]
-      f.overdue = row["overdue"] ?? 0
+      f.waiting = try row.decode("n")
+      f.overdue = try row.decode(Int?.self, "overdue") ?? 0
     }
     let names = Dictionary(
-      uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")).map {
-        ($0["code"] as String, $0["name"] as String)
+      uniqueKeysWithValues: try sql.fetchAll("SELECT code, name FROM departments").map {
+        (try $0.decode(String.self, "code"), try $0.decode(String.self, "name"))
       })
     let order = Dictionary(uniqueKeysWithValues: AppealChannel.allCases.enumerated().map { ($0.element, $0.offset) })
     return figures.values.map { f in

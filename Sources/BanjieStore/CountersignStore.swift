@@ -372,41 +372,40 @@ extension BanjieStore {
   /// of them those on time, and the drafts waiting on it now and of them those overdue now; one
   /// department's when `department` is given. Read from the tables (a county countersigns a few
   /// hundred drafts a year), by indexed queries.
-  static func countersignFigures(_ db: Database, from: LocalDate, to: LocalDate, department: String?, now: Date) throws
+  static func countersignFigures(_ sql: any SQLConnection, from: LocalDate, to: LocalDate, department: String?, now: Date) throws
     -> [CountersignUnitFigures]
   {
     var figures: [String: CountersignUnitFigures] = [:]
     let scope = department == nil ? "" : " AND u.unit = ?"
-    let scopeArguments: StatementArguments = department.map { [$0] } ?? []
-    let answered = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT u.unit, COUNT(*) AS n, SUM(u.on_time) AS on_time FROM countersign_units u
-        WHERE u.answered_at IS NOT NULL AND date(u.answered_at, '+8 hours') BETWEEN ? AND ?\(scope) GROUP BY u.unit
-        """, arguments: [from.description, to.description] + scopeArguments)
+    let scopeArguments: [SQLValue] = department.map { [.text($0)] } ?? []
+    let answered = try sql.fetchAll(
+      """
+      SELECT u.unit, COUNT(*) AS n, SUM(u.on_time) AS on_time FROM countersign_units u
+      WHERE u.answered_at IS NOT NULL AND \(sql.dialect.day("u.answered_at")) BETWEEN ? AND ?\(scope) GROUP BY u.unit
+      """, [.text(from.description), .text(to.description)] + scopeArguments)
     for row in answered {
-      let unit: String = row["unit"]
+      let unit = try row.decode(String.self, "unit")
       var f = figures[unit] ?? CountersignUnitFigures(unit: unit, name: unit)
-      f.answered = row["n"]
-      f.onTime = row["on_time"] ?? 0
+      f.answered = try row.decode("n")
+      f.onTime = try row.decode(Int?.self, "on_time") ?? 0
       figures[unit] = f
     }
-    let waiting = try Row.fetchAll(
-      db,
-      sql: """
-        SELECT u.unit, COUNT(*) AS n, SUM(u.due_at < ?) AS overdue FROM countersign_units u JOIN countersign_documents d ON d.id = u.document_id
-        WHERE u.answered_at IS NULL AND d.state = 'OPEN'\(scope) GROUP BY u.unit
-        """, arguments: [now] + scopeArguments)
+    let waiting = try sql.fetchAll(
+      """
+      SELECT u.unit, COUNT(*) AS n, COUNT(*) FILTER (WHERE u.due_at < ?) AS overdue
+      FROM countersign_units u JOIN countersign_documents d ON d.id = u.document_id
+      WHERE u.answered_at IS NULL AND d.state = 'OPEN'\(scope) GROUP BY u.unit
+      """, [StoredDate(now).sqlValue] + scopeArguments)
     for row in waiting {
-      let unit: String = row["unit"]
+      let unit = try row.decode(String.self, "unit")
       var f = figures[unit] ?? CountersignUnitFigures(unit: unit, name: unit)
-      f.waiting = row["n"]
-      f.overdue = row["overdue"] ?? 0
+      f.waiting = try row.decode("n")
+      f.overdue = try row.decode(Int?.self, "overdue") ?? 0
       figures[unit] = f
     }
     let names = Dictionary(
-      uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")).map {
-        ($0["code"] as String, $0["name"] as String)
+      uniqueKeysWithValues: try sql.fetchAll("SELECT code, name FROM departments").map {
+        (try $0.decode(String.self, "code"), try $0.decode(String.self, "name"))
       })
     return figures.values.map { f in
       var f = f

@@ -45,16 +45,16 @@ public struct DashboardFigures: Sendable, Hashable {
 
   /// Adds one dashboard_daily row read with DashboardSchema.readColumns (key, day, the values
   /// in DashboardSchema.valueColumns' order, then the buckets).
-  mutating func add(_ row: Row) {
-    self.received += row[2] as Int
-    self.accepted += row[3] as Int
-    self.completed += row[4] as Int
-    self.onTime += row[5] as Int
-    self.oneDay += row[6] as Int
-    self.handlingSeconds += row[7] as Int64
-    self.rated += row[8] as Int
-    self.good += row[9] as Int
-    for index in self.histogram.indices { self.histogram[index] += row[10 + index] as Int }
+  mutating func add(_ row: SQLRow) throws {
+    self.received += try row.decode(Int.self, at: 2)
+    self.accepted += try row.decode(Int.self, at: 3)
+    self.completed += try row.decode(Int.self, at: 4)
+    self.onTime += try row.decode(Int.self, at: 5)
+    self.oneDay += try row.decode(Int.self, at: 6)
+    self.handlingSeconds += try row.decode(Int64.self, at: 7)
+    self.rated += try row.decode(Int.self, at: 8)
+    self.good += try row.decode(Int.self, at: 9)
+    for index in self.histogram.indices { self.histogram[index] += try row.decode(Int.self, at: 10 + index) }
   }
 
   mutating func addOpen(colour: String, _ n: Int) {
@@ -133,9 +133,7 @@ public struct DashboardReport: Sendable, Hashable {
 extension BanjieStore {
   /// Whether `code` names a department.
   public func departmentExists(_ code: String) async throws -> Bool {
-    try await self.pool.read { db in
-      try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM departments WHERE code = ?)"), arguments: [code]) ?? false
-    }
+    try await self.read { sql in try sql.present("departments", "code", .text(code)) }
   }
 
   /// How many open cases the "most overdue" list shows.
@@ -147,58 +145,60 @@ extension BanjieStore {
   {
     let calendar = clock.calendar
     let today = calendar.localDate(of: now)
-    return try await self.pool.read { db in
+    return try await self.read { sql in
       var scope = ""
-      var scopeArguments: StatementArguments = []
+      var scopeArguments: [SQLValue] = []
       if let department {
         scope = " AND department_code = ?"
-        scopeArguments = [department]
+        scopeArguments = [.text(department)]
       }
       // The summary and the trend: the department rows of the period.
       var summary = DashboardFigures(key: "", name: "total")
       var days: [String: DashboardDay] = [:]
-      let periodArguments: StatementArguments = [from.description, to.description] + scopeArguments
-      let daily = try Row.fetchCursor(
-        db, sql: "SELECT \(DashboardSchema.readColumns) FROM dashboard_daily WHERE dim = 'department' AND day BETWEEN ? AND ?\(scope)",
-        arguments: periodArguments)
-      while let row = try daily.next() {
-        summary.add(row)
-        let dayText: String = row[1]
-        guard let date = LocalDate(dayText) else { continue }
+      let periodArguments: [SQLValue] = [.text(from.description), .text(to.description)] + scopeArguments
+      try sql.forEach(
+        "SELECT \(DashboardSchema.readColumns) FROM dashboard_daily WHERE dim = 'department' AND day BETWEEN ? AND ?\(scope)",
+        periodArguments
+      ) { row in
+        try summary.add(row)
+        let dayText = try row.decode(String.self, at: 1)
+        guard let date = LocalDate(dayText) else { return }
         var day = days[dayText] ?? DashboardDay(day: date)
-        day.received += row[2] as Int
-        day.accepted += row[3] as Int
-        day.completed += row[4] as Int
-        day.onTime += row[5] as Int
-        day.oneDay += row[6] as Int
+        day.received += try row.decode(Int.self, at: 2)
+        day.accepted += try row.decode(Int.self, at: 3)
+        day.completed += try row.decode(Int.self, at: 4)
+        day.onTime += try row.decode(Int.self, at: 5)
+        day.oneDay += try row.decode(Int.self, at: 6)
         days[dayText] = day
       }
-      let open = try Row.fetchAll(
-        db, sql: "SELECT key, colour, SUM(n) AS n FROM dashboard_open WHERE dim = ?\(scope) GROUP BY key, colour",
-        arguments: [(grouping ?? .department).rawValue] + scopeArguments)
-      for row in open { summary.addOpen(colour: row["colour"], row["n"]) }
+      let open = try sql.fetchAll(
+        "SELECT key, colour, SUM(n) AS n FROM dashboard_open WHERE dim = ?\(scope) GROUP BY key, colour",
+        [.text((grouping ?? .department).rawValue)] + scopeArguments
+      ).map { row in
+        (key: try row.decode(String.self, "key"), colour: try row.decode(String.self, "colour"), n: try row.decode(Int.self, "n"))
+      }
+      for row in open { summary.addOpen(colour: row.colour, row.n) }
 
       var rows: [DashboardFigures] = []
       if let grouping {
-        let names = try Self.dashboardNames(db, grouping)
+        let names = try Self.dashboardNames(sql, grouping)
         var groups: [String: DashboardFigures] = [:]
         func figures(_ key: String) -> DashboardFigures {
           groups[key] ?? DashboardFigures(key: key, name: names[key].flatMap { $0.isEmpty ? nil : $0 } ?? (key.isEmpty ? "—" : key))
         }
-        let cursor = try Row.fetchCursor(
-          db, sql: "SELECT \(DashboardSchema.readColumns) FROM dashboard_daily WHERE dim = ? AND day BETWEEN ? AND ?\(scope)",
-          arguments: [grouping.rawValue] + periodArguments)
-        while let row = try cursor.next() {
-          let key: String = row[0]
+        try sql.forEach(
+          "SELECT \(DashboardSchema.readColumns) FROM dashboard_daily WHERE dim = ? AND day BETWEEN ? AND ?\(scope)",
+          [.text(grouping.rawValue)] + periodArguments
+        ) { row in
+          let key = try row.decode(String.self, at: 0)
           var group = figures(key)
-          group.add(row)
+          try group.add(row)
           groups[key] = group
         }
         for row in open {
-          let key: String = row["key"]
-          var group = figures(key)
-          group.addOpen(colour: row["colour"], row["n"])
-          groups[key] = group
+          var group = figures(row.key)
+          group.addOpen(colour: row.colour, row.n)
+          groups[row.key] = group
         }
         rows = groups.values.filter { $0.received + $0.accepted + $0.completed + $0.openTotal > 0 }.sorted { $0.key < $1.key }
       }
@@ -213,94 +213,95 @@ extension BanjieStore {
       }
 
       // Running red cases: the earliest deadlines are the most overdue. Suspended ones stopped
-      // counting at their suspension, so they are read apart and merged by overdue time.
+      // counting at their suspension, so they are read apart and merged by overdue time. Equal
+      // deadlines are taken in id order (the index's order on SQLite), so both engines list the
+      // same cases; NULLS FIRST is SQLite's order of a missing deadline.
       var overdue: [OverdueCase] = []
       let departmentFilter = department == nil ? "" : " AND c.department_code = ?"
       for (state, limit) in [(CaseState.accepted, Self.overdueListLength), (CaseState.suspended, 1000)] {
-        let rows = try Row.fetchAll(
-          db,
-          sql: """
-            SELECT c.number, c.item_code, COALESCE(i.name, c.item_code) AS item_name, c.department_code, c.window, c.due_at, c.suspended_since
-            FROM cases c LEFT JOIN service_items i ON i.code = c.item_code
-            WHERE c.colour = 'red' AND c.completed_at IS NULL AND c.state = ?\(departmentFilter)
-            ORDER BY c.due_at LIMIT ?
-            """, arguments: [state.rawValue] + scopeArguments + [limit])
+        let rows = try sql.fetchAll(
+          """
+          SELECT c.number, c.item_code, COALESCE(i.name, c.item_code) AS item_name, c.department_code, c.window, c.due_at, c.suspended_since
+          FROM cases c LEFT JOIN service_items i ON i.code = c.item_code
+          WHERE c.colour = 'red' AND c.completed_at IS NULL AND c.state = ?\(departmentFilter)
+          ORDER BY c.due_at NULLS FIRST, c.id LIMIT ?
+          """, [state.sqlValue] + scopeArguments + [limit.sqlValue])
         for row in rows {
-          guard let dueAt: Date = row["due_at"] else { continue }
+          guard let dueAt = try row.decode(StoredDate?.self, "due_at")?.date else { continue }
           let suspended = state == .suspended
-          let until: Date = suspended ? (row["suspended_since"] ?? now) : now
+          let until = suspended ? (try row.decode(StoredDate?.self, "suspended_since")?.date ?? now) : now
           overdue.append(
             OverdueCase(
-              number: row["number"], itemCode: row["item_code"], itemName: row["item_name"], departmentCode: row["department_code"],
-              window: row["window"], suspended: suspended, dueAt: dueAt,
+              number: try row.decode("number"), itemCode: try row.decode("item_code"), itemName: try row.decode("item_name"),
+              departmentCode: try row.decode("department_code"), window: try row.decode("window"), suspended: suspended, dueAt: dueAt,
               overdueSeconds: calendar.workingSeconds(from: dueAt, to: max(until, dueAt))))
         }
       }
-      overdue.sort { ($0.overdueSeconds, $1.dueAt) > ($1.overdueSeconds, $0.dueAt) }
+      overdue.sort { ($0.overdueSeconds, $1.dueAt, $1.number) > ($1.overdueSeconds, $0.dueAt, $0.number) }
       overdue = Array(overdue.prefix(Self.overdueListLength))
 
       // Open: the counters the triggers keep. Overdue: the open ones past due, read from indexes
-      // that hold only open rows in due order, so the cost follows what is overdue.
+      // that hold only open rows in due order, so the cost follows what is overdue (SQLite is
+      // told which; PostgreSQL's planner picks the partial index itself).
       func backlog(_ kind: String, overdueSQL: String) throws -> (Int, Int) {
         let open =
-          try Int.fetchOne(
-            db, sql: "SELECT COALESCE(SUM(n), 0) FROM dashboard_backlog WHERE kind = ?\(scope)",
-            arguments: [kind] + scopeArguments) ?? 0
+          try sql.fetchOne(
+            Int.self, "SELECT COALESCE(SUM(n), 0) FROM dashboard_backlog WHERE kind = ?\(scope)", [.text(kind)] + scopeArguments) ?? 0
         let overdue =
-          try Int.fetchOne(
-            db, sql: overdueSQL + (department == nil ? "" : " AND department_code = ?"),
-            arguments: [now] + scopeArguments) ?? 0
+          try sql.fetchOne(
+            Int.self, overdueSQL + (department == nil ? "" : " AND department_code = ?"), [StoredDate(now).sqlValue] + scopeArguments)
+          ?? 0
         return (open, overdue)
       }
+      func indexed(_ index: String) -> String { sql.dialect.isPostgres ? "" : " INDEXED BY \(index)" }
       let rectifications = try backlog(
         "rectification",
         overdueSQL:
-          "SELECT COUNT(*) FROM rectifications INDEXED BY rectifications_open_due WHERE completed_at IS NULL AND closed_at IS NULL AND due_at < ?"
+          "SELECT COUNT(*) FROM rectifications\(indexed("rectifications_open_due")) WHERE completed_at IS NULL AND closed_at IS NULL AND due_at < ?"
       )
       let demands = try backlog(
         "demand",
         overdueSQL:
-          "SELECT COUNT(*) FROM demands INDEXED BY demands_open_due WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED') AND due_at < ?")
+          "SELECT COUNT(*) FROM demands\(indexed("demands_open_due")) WHERE state IN ('OPEN', 'ASSIGNED', 'REOPENED') AND due_at < ?")
       let visited =
-        try Int.fetchOne(
-          db.cachedStatement(sql: "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN ? AND ?"),
-          arguments: [from.description, to.description]) ?? 0
-      let enterprises = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM enterprises")) ?? 0
+        try sql.fetchOne(
+          Int.self, "SELECT COUNT(DISTINCT uscc) FROM visits WHERE visited_on BETWEEN ? AND ?",
+          [.text(from.description), .text(to.description)]) ?? 0
+      let enterprises = try sql.fetchOne(Int.self, "SELECT COUNT(*) FROM enterprises") ?? 0
       var report = DashboardReport(
         from: from, to: to, department: department, by: grouping, summary: summary,
         openRectifications: rectifications.0, overdueRectifications: rectifications.1,
         openDemands: demands.0, overdueDemands: demands.1,
         visitedEnterprises: visited, enterprises: enterprises,
         rows: rows, trend: trend, overdue: overdue)
-      let supervisions = try Self.supervisionBacklog(db, department: department, now: now)
+      let supervisions = try Self.supervisionBacklog(sql, department: department, now: now)
       report.openSupervisions = supervisions.open
       report.overdueSupervisions = supervisions.overdue
-      report.countersigns = try Self.countersignFigures(db, from: from, to: to, department: department, now: now)
-      report.appeals = try Self.appealFigures(db, from: from, to: to, department: department, now: now)
-      report.proposals = try Self.proposalFigures(db, from: from, to: to, department: department, now: now)
+      report.countersigns = try Self.countersignFigures(sql, from: from, to: to, department: department, now: now)
+      report.appeals = try Self.appealFigures(sql, from: from, to: to, department: department, now: now)
+      report.proposals = try Self.proposalFigures(sql, from: from, to: to, department: department, now: now)
       report.zeroTrip =
-        try Int.fetchOne(
-          db,
-          sql:
-            "SELECT COALESCE(SUM(completed), 0) FROM dashboard_daily WHERE dim = 'trip' AND key = 'zero' AND day BETWEEN ? AND ?\(scope)",
-          arguments: periodArguments) ?? 0
+        try sql.fetchOne(
+          Int.self,
+          "SELECT COALESCE(SUM(completed), 0) FROM dashboard_daily WHERE dim = 'trip' AND key = 'zero' AND day BETWEEN ? AND ?\(scope)",
+          periodArguments) ?? 0
       return report
     }
   }
 
   /// Display names of breakdown keys. A registered window is named as registered (docs/DOMAIN.md
   /// §18); other windows and townships are their own names.
-  static func dashboardNames(_ db: Database, _ grouping: DashboardGrouping) throws -> [String: String] {
-    let sql: String
+  static func dashboardNames(_ sql: any SQLConnection, _ grouping: DashboardGrouping) throws -> [String: String] {
+    let text: String
     switch grouping {
-    case .department: sql = "SELECT code AS key, name FROM departments"
-    case .item: sql = "SELECT code AS key, name FROM service_items"
-    case .window: sql = "SELECT code AS key, name FROM windows"
+    case .department: text = "SELECT code AS key, name FROM departments"
+    case .item: text = "SELECT code AS key, name FROM service_items"
+    case .window: text = "SELECT code AS key, name FROM windows"
     case .township: return [:]
     case .channel: return Dictionary(uniqueKeysWithValues: CaseChannel.allCases.map { ($0.rawValue, $0.rawValue) })
     }
     var names: [String: String] = [:]
-    for row in try Row.fetchAll(db, sql: sql) { names[row["key"]] = row["name"] }
+    for row in try sql.fetchAll(text) { names[try row.decode(String.self, "key")] = try row.decode(String.self, "name") }
     return names
   }
 

@@ -492,61 +492,62 @@ extension BanjieStore {
   /// time, assessments recorded in the period by kind, and the replies awaited now and of them those
   /// past their deadline now; one department's when `department` is given. Read from the tables
   /// (a county handles a few hundred a year) by indexed queries.
-  static func proposalFigures(_ db: Database, from: LocalDate, to: LocalDate, department: String?, now: Date) throws
+  static func proposalFigures(_ sql: any SQLConnection, from: LocalDate, to: LocalDate, department: String?, now: Date) throws
     -> [ProposalFigures]
   {
     var figures: [String: ProposalFigures] = [:]
     let scope = department == nil ? "" : " AND p.lead_department = ?"
-    let scopeArguments: StatementArguments = department.map { [$0] } ?? []
-    let period: StatementArguments = [from.description, to.description]
-    func accumulate(_ sql: String, _ arguments: StatementArguments, _ apply: (inout ProposalFigures, Row) -> Void) throws {
-      for row in try Row.fetchAll(db, sql: sql, arguments: arguments) {
-        let code: String = row["department"]
+    let scopeArguments: [SQLValue] = department.map { [.text($0)] } ?? []
+    let period: [SQLValue] = [.text(from.description), .text(to.description)]
+    func accumulate(_ text: String, _ arguments: [SQLValue], _ apply: (inout ProposalFigures, SQLRow) throws -> Void) throws {
+      for row in try sql.fetchAll(text, arguments) {
+        let code = try row.decode(String.self, "department")
         var f = figures[code] ?? ProposalFigures(department: code, name: code)
-        apply(&f, row)
+        try apply(&f, row)
         figures[code] = f
       }
     }
     try accumulate(
       """
       SELECT p.lead_department AS department, COUNT(*) AS n FROM proposals p
-      WHERE date(p.assigned_at, '+8 hours') BETWEEN ? AND ?\(scope) GROUP BY p.lead_department
+      WHERE \(sql.dialect.day("p.assigned_at")) BETWEEN ? AND ?\(scope) GROUP BY p.lead_department
       """, period + scopeArguments
-    ) { f, row in f.assigned = row["n"] }
+    ) { f, row in f.assigned = try row.decode("n") }
     try accumulate(
       """
       SELECT p.lead_department AS department, COUNT(*) AS n, SUM(r.on_time) AS on_time
       FROM proposal_replies r JOIN proposals p ON p.id = r.proposal_id
-      WHERE date(r.replied_at, '+8 hours') BETWEEN ? AND ?\(scope) GROUP BY p.lead_department
+      WHERE \(sql.dialect.day("r.replied_at")) BETWEEN ? AND ?\(scope) GROUP BY p.lead_department
       """, period + scopeArguments
     ) { f, row in
-      f.replied = row["n"]
-      f.repliedOnTime = row["on_time"] ?? 0
+      f.replied = try row.decode("n")
+      f.repliedOnTime = try row.decode(Int?.self, "on_time") ?? 0
     }
     try accumulate(
       """
-      SELECT p.lead_department AS department, SUM(r.assessment = 'SATISFIED') AS satisfied,
-        SUM(r.assessment = 'BASICALLY_SATISFIED') AS basically, SUM(r.assessment = 'DISSATISFIED') AS dissatisfied
+      SELECT p.lead_department AS department, COUNT(*) FILTER (WHERE r.assessment = 'SATISFIED') AS satisfied,
+        COUNT(*) FILTER (WHERE r.assessment = 'BASICALLY_SATISFIED') AS basically,
+        COUNT(*) FILTER (WHERE r.assessment = 'DISSATISFIED') AS dissatisfied
       FROM proposal_replies r JOIN proposals p ON p.id = r.proposal_id
-      WHERE r.assessed_at IS NOT NULL AND date(r.assessed_at, '+8 hours') BETWEEN ? AND ?\(scope) GROUP BY p.lead_department
+      WHERE r.assessed_at IS NOT NULL AND \(sql.dialect.day("r.assessed_at")) BETWEEN ? AND ?\(scope) GROUP BY p.lead_department
       """, period + scopeArguments
     ) { f, row in
-      f.satisfied = row["satisfied"] ?? 0
-      f.basicallySatisfied = row["basically"] ?? 0
-      f.dissatisfied = row["dissatisfied"] ?? 0
+      f.satisfied = try row.decode(Int?.self, "satisfied") ?? 0
+      f.basicallySatisfied = try row.decode(Int?.self, "basically") ?? 0
+      f.dissatisfied = try row.decode(Int?.self, "dissatisfied") ?? 0
     }
     try accumulate(
       """
-      SELECT p.lead_department AS department, COUNT(*) AS n, SUM(p.due_at < ?) AS overdue FROM proposals p
+      SELECT p.lead_department AS department, COUNT(*) AS n, COUNT(*) FILTER (WHERE p.due_at < ?) AS overdue FROM proposals p
       WHERE p.state IN ('ASSIGNED', 'REOPENED')\(scope) GROUP BY p.lead_department
-      """, [now] + scopeArguments
+      """, [StoredDate(now).sqlValue] + scopeArguments
     ) { f, row in
-      f.waiting = row["n"]
-      f.overdue = row["overdue"] ?? 0
+      f.waiting = try row.decode("n")
+      f.overdue = try row.decode(Int?.self, "overdue") ?? 0
     }
     let names = Dictionary(
-      uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")).map {
-        ($0["code"] as String, $0["name"] as String)
+      uniqueKeysWithValues: try sql.fetchAll("SELECT code, name FROM departments").map {
+        (try $0.decode(String.self, "code"), try $0.decode(String.self, "name"))
       })
     return figures.values.map { f in
       var f = f
