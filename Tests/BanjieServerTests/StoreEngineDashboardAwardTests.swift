@@ -33,11 +33,11 @@ struct StoreEngineDashboardAwardTests {
   /// A seeded year in a SQLite file and the same year moved into a new PostgreSQL database.
   static func withSeededPair(cases: Int, _ body: (BanjieStore, BanjieStore) async throws -> Void) async throws {
     try await StoreMigrationTests.withSeededFile(cases: cases) { path in
-      let location = try PostgresTestCluster.makeDatabase()
+      let location = try await PostgresTestCluster.makeDatabase()
       defer { PostgresTestCluster.dropDatabase(location) }
       _ = try await StoreMigrationTests.migrate(path, to: location)
       let source = try BanjieStore(path: path)
-      let target = try BanjieStore(postgres: location)
+      let target = try await PostgresTestCluster.openStore(location)
       defer { target.close() }
       try await body(source, target)
     }
