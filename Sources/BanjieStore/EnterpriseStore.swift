@@ -70,9 +70,9 @@ extension BanjieStore {
   // MARK: Townships
 
   public func townships() async throws -> [Township] {
-    try await self.pool.read { db in
-      try Row.fetchAll(db.cachedStatement(sql: "SELECT name, code FROM townships ORDER BY code, name")).map {
-        Township(name: $0["name"], code: $0["code"])
+    try await self.read { sql in
+      try sql.fetchAll("SELECT name, code FROM townships ORDER BY code, name").map {
+        Township(name: try $0.decode("name"), code: try $0.decode("code"))
       }
     }
   }
@@ -80,21 +80,21 @@ extension BanjieStore {
   public func addTownship(_ township: Township, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> Township {
     try FieldRules.text(township.name, field: "name", max: 50)
     try FieldRules.code(township.code, field: "code")
-    return try await self.write(idempotency: key, method: "AddTownship", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      if let code = try String.fetchOne(db.cachedStatement(sql: "SELECT code FROM townships WHERE name = ?"), arguments: [township.name]) {
+    return try await self.mutate(idempotency: key, method: "AddTownship", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
+      if let code = try sql.fetchOne(String.self, "SELECT code FROM townships WHERE name = ?", [.text(township.name)]) {
         // A township listed by name only (migration v12) takes the code the office has verified.
         guard code.isEmpty else {
           throw DomainError(kind: .alreadyExists, code: "township.exists", arguments: [township.name], field: "name")
         }
-        try db.cachedStatement(sql: "UPDATE townships SET code = ? WHERE name = ?").execute(arguments: [township.code, township.name])
+        _ = try sql.execute("UPDATE townships SET code = ? WHERE name = ?", [.text(township.code), .text(township.name)])
         try AuditLog.append(
-          db, at: now, actor: actor, action: "township.code", entity: "township", entityID: township.name,
+          sql, at: now, actor: actor, action: "township.code", entity: "township", entityID: township.name,
           detail: ["code": township.code])
         return township
       }
-      try db.cachedStatement(sql: "INSERT INTO townships (name, code) VALUES (?, ?)").execute(arguments: [township.name, township.code])
+      _ = try sql.execute("INSERT INTO townships (name, code) VALUES (?, ?)", [.text(township.name), .text(township.code)])
       try AuditLog.append(
-        db, at: now, actor: actor, action: "township.add", entity: "township", entityID: township.name, detail: ["code": township.code])
+        sql, at: now, actor: actor, action: "township.add", entity: "township", entityID: township.name, detail: ["code": township.code])
       return township
     }
   }
@@ -102,79 +102,82 @@ extension BanjieStore {
   // MARK: Registry
 
   public func registerEnterprise(_ new: NewEnterprise, actor: Actor, now: Date, key: IdempotencyKey?) async throws -> EnterpriseView {
-    try await self.write(idempotency: key, method: "RegisterEnterprise", encode: Self.encoded, decode: Self.decoded, now: now) { db in
-      if try EnterpriseRecord.present(db, "uscc", new.uscc) {
+    try await self.mutate(idempotency: key, method: "RegisterEnterprise", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
+      if try sql.present("enterprises", "uscc", .text(new.uscc)) {
         throw DomainError(kind: .alreadyExists, code: "enterprise.exists", arguments: [new.uscc], field: "uscc")
       }
-      try Self.requireTownship(db, new.township)
+      try Self.requireTownship(sql, new.township)
       let record = EnterpriseRecord(
         uscc: new.uscc, name: new.name, industry: new.industry, scale: new.scale, township: new.township,
         contacts: new.contacts, checkOverrideReason: new.checkOverrideReason, registeredAt: now, version: 1, updatedAt: now)
-      try record.insert(db)
-      for liaison in new.liaisons { try Self.insertLiaison(db, uscc: new.uscc, liaison, now: now) }
+      try record.insert(sql)
+      for liaison in new.liaisons { try Self.insertLiaison(sql, uscc: new.uscc, liaison, now: now) }
       var detail = ["name": new.name, "industry": new.industry.rawValue, "scale": new.scale.rawValue, "township": new.township]
       if let reason = new.checkOverrideReason { detail["check_override_reason"] = reason }
       try AuditLog.append(
-        db, at: now, actor: actor, action: new.checkOverrideReason == nil ? "enterprise.register" : "enterprise.register_check_override",
+        sql, at: now, actor: actor, action: new.checkOverrideReason == nil ? "enterprise.register" : "enterprise.register_check_override",
         entity: "enterprise", entityID: new.uscc, detail: detail)
-      return try Self.enterpriseView(db, record)
+      return try Self.enterpriseView(sql, record)
     }
   }
 
   public func assignLiaison(uscc: String, liaison: LiaisonRef, remove: Bool, actor: Actor, now: Date, key: IdempotencyKey?) async throws
     -> EnterpriseView
   {
-    try await self.write(
+    try await self.mutate(
       idempotency: key, method: remove ? "UnassignLiaison" : "AssignLiaison", encode: Self.encoded, decode: Self.decoded, now: now
-    ) { db in
-      guard var record = try EnterpriseRecord.one(db, "uscc", uscc) else { throw Self.enterpriseNotFound(uscc) }
-      let assigned = try Self.liaisons(db, uscc: uscc).contains(liaison)
+    ) { sql in
+      guard var record = try EnterpriseRecord.byUSCC(sql, uscc) else { throw Self.enterpriseNotFound(uscc) }
+      let assigned = try Self.liaisons(sql, uscc: uscc).contains(liaison)
       if remove {
         guard assigned else {
           throw DomainError(
             kind: .failedPrecondition, code: "enterprise.not_assigned", messageKey: "enterprise.not_assigned#remove",
             arguments: [liaison.person, liaison.organization, uscc], field: "liaison")
         }
-        try db.cachedStatement(sql: "DELETE FROM enterprise_liaisons WHERE uscc = ? AND organization = ? AND person = ?").execute(
-          arguments: [uscc, liaison.organization, liaison.person])
+        _ = try sql.execute(
+          "DELETE FROM enterprise_liaisons WHERE uscc = ? AND organization = ? AND person = ?",
+          [.text(uscc), .text(liaison.organization), .text(liaison.person)])
       } else {
         guard !assigned else {
           throw DomainError(
             kind: .alreadyExists, code: "enterprise.already_assigned", arguments: [liaison.person, liaison.organization, uscc],
             field: "liaison")
         }
-        try Self.insertLiaison(db, uscc: uscc, liaison, now: now)
+        try Self.insertLiaison(sql, uscc: uscc, liaison, now: now)
       }
       record.version += 1
       record.updatedAt = now
-      try record.update(db, columns: ["version", "updated_at"])
+      _ = try sql.execute(
+        "UPDATE enterprises SET version = ?, updated_at = ? WHERE uscc = ?",
+        [record.version.sqlValue, StoredDate(record.updatedAt).sqlValue, .text(uscc)])
       try AuditLog.append(
-        db, at: now, actor: actor, action: remove ? "enterprise.unassign" : "enterprise.assign", entity: "enterprise", entityID: uscc,
+        sql, at: now, actor: actor, action: remove ? "enterprise.unassign" : "enterprise.assign", entity: "enterprise", entityID: uscc,
         detail: ["organization": liaison.organization, "person": liaison.person])
-      return try Self.enterpriseView(db, record)
+      return try Self.enterpriseView(sql, record)
     }
   }
 
   /// Writes one batch of import rows in one transaction; rows identical to what is stored
   /// write nothing. Liaisons in a row are added to those already assigned.
   public func importEnterprises(_ rows: [NewEnterprise], actor: Actor, now: Date) async throws -> [ImportOutcome] {
-    try await self.commits.write { db in
+    try await self.mutate { sql in
       var outcomes: [ImportOutcome] = []
       outcomes.reserveCapacity(rows.count)
       for new in rows {
-        guard var record = try EnterpriseRecord.one(db, "uscc", new.uscc) else {
+        guard var record = try EnterpriseRecord.byUSCC(sql, new.uscc) else {
           let record = EnterpriseRecord(
             uscc: new.uscc, name: new.name, industry: new.industry, scale: new.scale, township: new.township,
             contacts: new.contacts, checkOverrideReason: nil, registeredAt: now, version: 1, updatedAt: now)
-          try record.insert(db)
-          for liaison in new.liaisons { try Self.insertLiaison(db, uscc: new.uscc, liaison, now: now) }
+          try record.insert(sql)
+          for liaison in new.liaisons { try Self.insertLiaison(sql, uscc: new.uscc, liaison, now: now) }
           try AuditLog.append(
-            db, at: now, actor: actor, action: "enterprise.import", entity: "enterprise", entityID: new.uscc,
+            sql, at: now, actor: actor, action: "enterprise.import", entity: "enterprise", entityID: new.uscc,
             detail: ["outcome": "created", "name": new.name, "township": new.township])
           outcomes.append(.created)
           continue
         }
-        let existing = Set(try Self.liaisons(db, uscc: new.uscc))
+        let existing = Set(try Self.liaisons(sql, uscc: new.uscc))
         let missing = new.liaisons.filter { !existing.contains($0) }
         let same =
           record.name == new.name && record.industry == new.industry && record.scale == new.scale
@@ -190,10 +193,10 @@ extension BanjieStore {
         if !new.contacts.isEmpty { record.contacts = new.contacts }
         record.version += 1
         record.updatedAt = now
-        try record.update(db)
-        for liaison in missing { try Self.insertLiaison(db, uscc: new.uscc, liaison, now: now) }
+        try record.update(sql)
+        for liaison in missing { try Self.insertLiaison(sql, uscc: new.uscc, liaison, now: now) }
         try AuditLog.append(
-          db, at: now, actor: actor, action: "enterprise.import", entity: "enterprise", entityID: new.uscc,
+          sql, at: now, actor: actor, action: "enterprise.import", entity: "enterprise", entityID: new.uscc,
           detail: ["outcome": "updated", "name": new.name, "township": new.township])
         outcomes.append(.updated)
       }
@@ -202,9 +205,9 @@ extension BanjieStore {
   }
 
   public func enterprise(uscc: String) async throws -> EnterpriseView? {
-    try await self.pool.read { db in
-      guard let record = try EnterpriseRecord.one(db, "uscc", uscc) else { return nil }
-      return try Self.enterpriseView(db, record)
+    try await self.read { sql in
+      guard let record = try EnterpriseRecord.byUSCC(sql, uscc) else { return nil }
+      return try Self.enterpriseView(sql, record)
     }
   }
 
@@ -220,43 +223,46 @@ extension BanjieStore {
   }
 
   public func listEnterprises(_ filter: EnterpriseFilter) async throws -> (views: [EnterpriseView], total: Int, next: String?) {
-    try await self.pool.read { db in
+    try await self.read { sql in
       var conditions: [String] = []
-      var arguments: StatementArguments = []
+      var arguments: [SQLValue] = []
       if let t = filter.township {
         conditions.append("township = ?")
-        arguments += [t]
+        arguments.append(.text(t))
       }
       if let i = filter.industry {
         conditions.append("industry = ?")
-        arguments += [i.rawValue]
+        arguments.append(i.sqlValue)
       }
       if let s = filter.scale {
         conditions.append("scale = ?")
-        arguments += [s.rawValue]
+        arguments.append(s.sqlValue)
       }
       if let u = filter.uscc {
         conditions.append("uscc = ?")
-        arguments += [u]
+        arguments.append(.text(u))
       }
       if let l = filter.liaison {
         conditions.append(
           "EXISTS (SELECT 1 FROM enterprise_liaisons el WHERE el.uscc = enterprises.uscc AND el.organization = ? AND el.person = ?)")
-        arguments += [l.organization, l.person]
+        arguments += [.text(l.organization), .text(l.person)]
       }
       let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-      let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises" + whereClause, arguments: arguments) ?? 0
+      // Built per call (a variable number of conditions and placeholders): never cached.
+      let total =
+        try sql.fetchAll(uncached: "SELECT COUNT(*) FROM enterprises" + whereClause, arguments).first?.decode(Int.self, at: 0) ?? 0
       var pageConditions = conditions
       var pageArguments = arguments
       if let after = filter.after {
         pageConditions.append("uscc > ?")
-        pageArguments += [after]
+        pageArguments.append(.text(after))
       }
       let pageWhere = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
-      let records = try EnterpriseRecord.fetchAll(
-        db, sql: "SELECT * FROM enterprises\(pageWhere) ORDER BY uscc LIMIT ?",
-        arguments: pageArguments + [filter.pageSize])
-      let views = try records.map { try Self.enterpriseView(db, $0) }
+      let records = try sql.fetchAll(
+        uncached: "SELECT \(EnterpriseRecord.columns) FROM enterprises\(pageWhere) ORDER BY uscc LIMIT ?",
+        pageArguments + [filter.pageSize.sqlValue]
+      ).map(EnterpriseRecord.init(sqlRow:))
+      let views = try records.map { try Self.enterpriseView(sql, $0) }
       return (views, total, records.count == filter.pageSize ? records.last?.uscc : nil)
     }
   }
@@ -266,49 +272,50 @@ extension BanjieStore {
   /// Visited out of assigned, per liaison official and per township, for `from...to`; and the
   /// enterprises with no visit in the year of `to` (at most `limit` of them).
   public func coverage(from: LocalDate, to: LocalDate, limit: Int = 1000) async throws -> CoverageReport {
-    try await self.pool.read { db in
-      let f = from.description
-      let t = to.description
-      let liaisons = try Row.fetchAll(
-        db.cachedStatement(
-          sql: """
-            SELECT el.organization, el.person, COUNT(*) AS assigned,
-              SUM(EXISTS (SELECT 1 FROM visits v WHERE v.uscc = el.uscc AND v.liaison_organization = el.organization
-                AND v.liaison_person = el.person AND v.visited_on BETWEEN ? AND ?)) AS visited
-            FROM enterprise_liaisons el GROUP BY el.organization, el.person ORDER BY el.organization, el.person
-            """), arguments: [f, t]
+    try await self.read { sql in
+      let f = SQLValue.text(from.description)
+      let t = SQLValue.text(to.description)
+      let liaisons = try sql.fetchAll(
+        """
+        SELECT el.organization, el.person, COUNT(*) AS assigned,
+          COUNT(*) FILTER (WHERE EXISTS (SELECT 1 FROM visits v WHERE v.uscc = el.uscc AND v.liaison_organization = el.organization
+            AND v.liaison_person = el.person AND v.visited_on BETWEEN ? AND ?)) AS visited
+        FROM enterprise_liaisons el GROUP BY el.organization, el.person ORDER BY el.organization, el.person
+        """, [f, t]
       ).map {
         LiaisonCoverageRow(
-          liaison: LiaisonRef(organization: $0["organization"], person: $0["person"]), assigned: $0["assigned"], visited: $0["visited"])
+          liaison: LiaisonRef(organization: try $0.decode("organization"), person: try $0.decode("person")),
+          assigned: try $0.decode("assigned"), visited: try $0.decode("visited"))
       }
       let assignedSQL = "EXISTS (SELECT 1 FROM enterprise_liaisons el WHERE el.uscc = e.uscc)"
       let visitedSQL = "EXISTS (SELECT 1 FROM visits v WHERE v.uscc = e.uscc AND v.visited_on BETWEEN ? AND ?)"
-      let townships = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT tw.name AS township, COUNT(e.uscc) AS enterprises,
-            COALESCE(SUM(\(assignedSQL)), 0) AS assigned,
-            COALESCE(SUM(\(assignedSQL) AND \(visitedSQL)), 0) AS visited
-          FROM townships tw LEFT JOIN enterprises e ON e.township = tw.name
-          GROUP BY tw.name ORDER BY tw.code, tw.name
-          """, arguments: [f, t]
+      let townships = try sql.fetchAll(
+        """
+        SELECT tw.name AS township, COUNT(e.uscc) AS enterprises,
+          COUNT(e.uscc) FILTER (WHERE \(assignedSQL)) AS assigned,
+          COUNT(e.uscc) FILTER (WHERE \(assignedSQL) AND \(visitedSQL)) AS visited
+        FROM townships tw LEFT JOIN enterprises e ON e.township = tw.name
+        GROUP BY tw.name, tw.code ORDER BY tw.code, tw.name
+        """, [f, t]
       ).map {
-        TownshipCoverageRow(township: $0["township"], enterprises: $0["enterprises"], assigned: $0["assigned"], visited: $0["visited"])
+        TownshipCoverageRow(
+          township: try $0.decode("township"), enterprises: try $0.decode("enterprises"), assigned: try $0.decode("assigned"),
+          visited: try $0.decode("visited"))
       }
-      let assigned = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises e WHERE \(assignedSQL)") ?? 0
-      let visited =
-        try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises e WHERE \(assignedSQL) AND \(visitedSQL)", arguments: [f, t]) ?? 0
+      let assigned = try sql.fetchOne(Int.self, "SELECT COUNT(*) FROM enterprises e WHERE \(assignedSQL)") ?? 0
+      let visited = try sql.fetchOne(Int.self, "SELECT COUNT(*) FROM enterprises e WHERE \(assignedSQL) AND \(visitedSQL)", [f, t]) ?? 0
       let yearStart = "\(String(format: "%04d", to.year))-01-01"
       let yearEnd = "\(String(format: "%04d", to.year))-12-31"
-      let quiet = try EnterpriseRecord.fetchAll(
-        db.cachedStatement(
-          sql: """
-            SELECT * FROM enterprises e WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.uscc = e.uscc AND v.visited_on BETWEEN ? AND ?)
-            ORDER BY e.township, e.uscc LIMIT ?
-            """), arguments: [yearStart, yearEnd, limit])
+      let quiet = try sql.fetchAll(
+        """
+        SELECT \(EnterpriseRecord.columns) FROM enterprises e
+        WHERE NOT EXISTS (SELECT 1 FROM visits v WHERE v.uscc = e.uscc AND v.visited_on BETWEEN ? AND ?)
+        ORDER BY e.township, e.uscc LIMIT ?
+        """, [.text(yearStart), .text(yearEnd), limit.sqlValue]
+      ).map(EnterpriseRecord.init(sqlRow:))
       return CoverageReport(
         from: from, to: to, assigned: assigned, visited: visited, liaisons: liaisons, townships: townships,
-        notVisitedThisYear: try quiet.map { try Self.enterpriseView(db, $0) })
+        notVisitedThisYear: try quiet.map { try Self.enterpriseView(sql, $0) })
     }
   }
 
@@ -328,34 +335,85 @@ extension BanjieStore {
     }
   }
 
-  static func insertLiaison(_ db: Database, uscc: String, _ liaison: LiaisonRef, now: Date) throws {
-    try db.cachedStatement(sql: "INSERT OR IGNORE INTO enterprise_liaisons (uscc, organization, person, assigned_at) VALUES (?, ?, ?, ?)")
-      .execute(arguments: [uscc, liaison.organization, liaison.person, StoredDate(now)])
+  static func insertLiaison(_ sql: any SQLConnection, uscc: String, _ liaison: LiaisonRef, now: Date) throws {
+    _ = try sql.execute(
+      "INSERT INTO enterprise_liaisons (uscc, organization, person, assigned_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      [.text(uscc), .text(liaison.organization), .text(liaison.person), StoredDate(now).sqlValue])
   }
 
-  static func liaisons(_ db: Database, uscc: String) throws -> [LiaisonRef] {
-    try Row.fetchAll(
-      db.cachedStatement(sql: "SELECT organization, person FROM enterprise_liaisons WHERE uscc = ? ORDER BY organization, person"),
-      arguments: [uscc]
-    )
-    .map { LiaisonRef(organization: $0["organization"], person: $0["person"]) }
+  static func liaisons(_ sql: any SQLConnection, uscc: String) throws -> [LiaisonRef] {
+    try sql.fetchAll("SELECT organization, person FROM enterprise_liaisons WHERE uscc = ? ORDER BY organization, person", [.text(uscc)])
+      .map { LiaisonRef(organization: try $0.decode("organization"), person: try $0.decode("person")) }
   }
 
-  static func access(_ db: Database, uscc: String) throws -> (EnterpriseRecord, EnterpriseAccess) {
-    guard let record = try EnterpriseRecord.one(db, "uscc", uscc) else { throw Self.enterpriseNotFound(uscc) }
-    return (record, EnterpriseAccess(uscc: uscc, liaisons: try Self.liaisons(db, uscc: uscc)))
+  static func access(_ sql: any SQLConnection, uscc: String) throws -> (EnterpriseRecord, EnterpriseAccess) {
+    guard let record = try EnterpriseRecord.byUSCC(sql, uscc) else { throw Self.enterpriseNotFound(uscc) }
+    return (record, EnterpriseAccess(uscc: uscc, liaisons: try Self.liaisons(sql, uscc: uscc)))
   }
 
   /// The access facts of an enterprise, for authorizing reads.
   public func enterpriseAccess(uscc: String) async throws -> EnterpriseAccess? {
-    try await self.pool.read { db in
-      guard try EnterpriseRecord.present(db, "uscc", uscc) else { return nil }
-      return EnterpriseAccess(uscc: uscc, liaisons: try Self.liaisons(db, uscc: uscc))
+    try await self.read { sql in
+      guard try sql.present("enterprises", "uscc", .text(uscc)) else { return nil }
+      return EnterpriseAccess(uscc: uscc, liaisons: try Self.liaisons(sql, uscc: uscc))
     }
   }
 
-  static func enterpriseView(_ db: Database, _ record: EnterpriseRecord) throws -> EnterpriseView {
-    let last = try String.fetchOne(db.cachedStatement(sql: "SELECT MAX(visited_on) FROM visits WHERE uscc = ?"), arguments: [record.uscc])
-    return EnterpriseView(record: record, liaisons: try Self.liaisons(db, uscc: record.uscc), lastVisitedOn: last)
+  static func enterpriseView(_ sql: any SQLConnection, _ record: EnterpriseRecord) throws -> EnterpriseView {
+    let last = try sql.fetchOne(String?.self, "SELECT MAX(visited_on) FROM visits WHERE uscc = ?", [.text(record.uscc)]) ?? nil
+    return EnterpriseView(record: record, liaisons: try Self.liaisons(sql, uscc: record.uscc), lastVisitedOn: last)
+  }
+}
+
+extension IndustrySection: SQLValueConvertible {}
+extension EnterpriseScale: SQLValueConvertible {}
+
+extension EnterpriseRecord {
+  /// The columns `init(sqlRow:)` reads, named rather than `*` so that a column added later
+  /// changes no result.
+  static let columns = Self.storedColumns.joined(separator: ", ")
+
+  /// In the order of `storedValues`: the one list the INSERT and the UPDATE are made from.
+  static let storedColumns = [
+    "uscc", "name", "industry", "scale", "township", "contacts", "check_override_reason", "registered_at", "version", "updated_at",
+  ]
+
+  static let insertSQL =
+    "INSERT INTO enterprises (\(Self.storedColumns.joined(separator: ", "))) VALUES ("
+    + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ")"
+
+  static let updateSQL =
+    "UPDATE enterprises SET \(Self.storedColumns.dropFirst().map { "\($0) = ?" }.joined(separator: ", ")) WHERE uscc = ?"
+
+  /// The values of `storedColumns` as GRDB's Codable insert stored them: the contacts as its
+  /// JSON (sorted keys), the dates as its text.
+  func storedValues() throws -> [SQLValue] {
+    [
+      .text(self.uscc), .text(self.name), self.industry.sqlValue, self.scale.sqlValue, .text(self.township),
+      .text(String(decoding: try StoredJSON.encoder.encode(self.contacts), as: UTF8.self)), self.checkOverrideReason.sqlValue,
+      StoredDate(self.registeredAt).sqlValue, self.version.sqlValue, StoredDate(self.updatedAt).sqlValue,
+    ]
+  }
+
+  func insert(_ sql: any SQLConnection) throws {
+    _ = try sql.execute(Self.insertSQL, try self.storedValues())
+  }
+
+  /// Rewrites every column but the key.
+  func update(_ sql: any SQLConnection) throws {
+    _ = try sql.execute(Self.updateSQL, Array(try self.storedValues().dropFirst()) + [.text(self.uscc)])
+  }
+
+  static func byUSCC(_ sql: any SQLConnection, _ uscc: String) throws -> EnterpriseRecord? {
+    try sql.fetchOne("SELECT \(Self.columns) FROM enterprises WHERE uscc = ?", [.text(uscc)]).map(EnterpriseRecord.init(sqlRow:))
+  }
+
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      uscc: try row.decode("uscc"), name: try row.decode("name"), industry: try row.decode("industry"), scale: try row.decode("scale"),
+      township: try row.decode("township"),
+      contacts: try StoredJSON.decoder.decode([ContactRecord].self, from: try row.decode(Data.self, "contacts")),
+      checkOverrideReason: try row.decode("check_override_reason"), registeredAt: try row.decode(StoredDate.self, "registered_at").date,
+      version: try row.decode("version"), updatedAt: try row.decode(StoredDate.self, "updated_at").date)
   }
 }
