@@ -140,6 +140,8 @@ let package = Package(
         "BanjieCore",
         "BanjieCrypto",
         .product(name: "GRDB", package: "GRDB.swift"),
+        // SQLite's C API, for the SQL layer's cached statements (SQLiteSQLConnection.swift).
+        .product(name: "GRDBSQLite", package: "GRDB.swift"),
         .product(name: "PostgresNIO", package: "postgres-nio"),
         .product(name: "NIOCore", package: "swift-nio"),
         .product(name: "NIOPosix", package: "swift-nio"),
