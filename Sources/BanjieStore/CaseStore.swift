@@ -78,16 +78,17 @@ extension BanjieStore {
     }
     // Made before the writer is taken: nothing in it depends on the database.
     let ratingCode = RatingCode.generate()
-    return try await self.write(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
+    return try await self.mutate(idempotency: key, method: "SubmitCase", encode: Self.encodeView, decode: Self.decodeView, now: now) {
+      sql in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
-      guard let item = try ServiceItemRecord.byCode(db, new.itemCode) else {
+      guard let item = try ServiceItemRecord.byCode(sql, new.itemCode) else {
         throw DomainError(kind: .invalidArgument, code: "case.unknown_item", arguments: [new.itemCode], field: "item_code")
       }
       // Online and mail cases (受理渠道) may come in without a window: a back office receives them.
       let admission =
         new.window.isEmpty && !new.channel.needsWindow
-        ? WindowAdmission(window: nil, callerIsStaff: false) : try Self.admitWindow(db, window: new.window, actor: actor)
+        ? WindowAdmission(window: nil, callerIsStaff: false) : try Self.admitWindow(sql, window: new.window, actor: actor)
       try authorize(item, admission)
       if let window = admission.window, !window.serves(item.departmentCode) {
         throw DomainError(
@@ -98,7 +99,7 @@ extension BanjieStore {
       let window = admission.window?.code ?? new.window
       let day = clock.calendar.localDate(of: now)
       let number = try Self.dailyNumber(
-        SQLiteSQLConnection(db), sequences: "case_number_sequences", prefix: nil, regionCode: regionCode, day: day, digits: 6)
+        sql, sequences: "case_number_sequences", prefix: nil, regionCode: regionCode, day: day, digits: 6)
       var record = CaseRecord(
         id: nil, number: number, itemCode: item.code, departmentCode: item.departmentCode, window: window,
         applicant: new.applicant, enterpriseUscc: new.enterpriseUSCC.flatMap { $0.isEmpty ? nil : $0.uppercased() },
@@ -109,12 +110,11 @@ extension BanjieStore {
         updatedAt: now
       )
       if let uscc = record.enterpriseUscc {
-        record.township =
-          try String.fetchOne(db.cachedStatement(sql: "SELECT township FROM enterprises WHERE uscc = ?"), arguments: [uscc]) ?? ""
+        record.township = try sql.fetchOne(String.self, "SELECT township FROM enterprises WHERE uscc = ?", [.text(uscc)]) ?? ""
       }
       // 首问负责: the receiving clerk is the first responder and responsible until a hand-over;
       // the receipt carries a one-time rating code (评价码).
-      record.id = try record.insertNew(db, channel: new.channel, responsible: actor, ratingCode: ratingCode)
+      record.id = try record.insertNew(sql, channel: new.channel, responsible: actor, ratingCode: ratingCode)
       // The answer is what `view` would read back (CaseLifecycleTests compares them): a new case
       // has no SLA clock yet and no pending materials, and its hall columns are these.
       var hall = CaseHall()
@@ -124,16 +124,15 @@ extension BanjieStore {
       hall.ratingCode = ratingCode
       if actor.role == .clerk, actor.organization != item.departmentCode, let id = record.id {
         // 一窗受理: the receiving window's department keeps read access and may deliver there.
-        try Self.addReader(db, caseID: id, department: actor.organization, reason: .receiving, at: now)
+        try Self.addReader(sql, caseID: id, department: actor.organization, reason: .receiving, at: now)
         hall.readers[actor.organization] = .receiving
       }
-      try Self.appendEvent(db, record: record, action: "receive", from: nil, actor: actor, note: new.note, at: now)
+      try Self.appendEvent(sql, record: record, action: "receive", from: nil, actor: actor, note: new.note, at: now)
       try AuditLog.append(
-        db, at: now, actor: actor, action: "case.receive", entity: "case", entityID: number,
+        sql, at: now, actor: actor, action: "case.receive", entity: "case", entityID: number,
         detail: ["item": item.code, "department": item.departmentCode, "window": window, "channel": new.channel.rawValue])
       let departmentName =
-        try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [item.departmentCode])
-        ?? item.departmentCode
+        try sql.fetchOne(String.self, "SELECT name FROM departments WHERE code = ?", [.text(item.departmentCode)]) ?? item.departmentCode
       return CaseView(record: record, itemName: item.name, departmentName: departmentName, sla: nil, pending: nil, hall: hall)
     }
   }
@@ -301,11 +300,16 @@ extension BanjieStore {
   /// Recomputes the stored due time and colour from the acceptance time, limit and suspensions.
   @discardableResult
   static func refreshTiming(_ db: Database, _ record: inout CaseRecord, clock: SLAClock, now: Date) throws -> Timing {
+    try Self.refreshTiming(SQLiteSQLConnection(db), &record, clock: clock, now: now)
+  }
+
+  @discardableResult
+  static func refreshTiming(_ sql: any SQLConnection, _ record: inout CaseRecord, clock: SLAClock, now: Date) throws -> Timing {
     // A completed case's deadline, colour and figures were fixed when it was completed (under the
     // calendar then in force); a later delivery or calendar import leaves them as they were.
     if record.completedAt != nil && record.handlingSeconds != nil { return .unchanged }
-    try Self.fixCompletionFigures(db, &record, clock: clock)
-    guard let status = try Self.status(db, record, clock: clock, now: now) else {
+    try Self.fixCompletionFigures(sql, &record, clock: clock)
+    guard let status = try Self.status(sql, record, clock: clock, now: now) else {
       record.dueAt = nil
       record.colour = nil
       record.colourChangesAt = nil
@@ -321,6 +325,10 @@ extension BanjieStore {
   /// working time its clock ran from acceptance to completion, suspensions excluded); nil while
   /// it is open.
   static func fixCompletionFigures(_ db: Database, _ record: inout CaseRecord, clock: SLAClock) throws {
+    try Self.fixCompletionFigures(SQLiteSQLConnection(db), &record, clock: clock)
+  }
+
+  static func fixCompletionFigures(_ sql: any SQLConnection, _ record: inout CaseRecord, clock: SLAClock) throws {
     guard let completedAt = record.completedAt else {
       record.oneDay = nil
       record.handlingSeconds = nil
@@ -328,7 +336,7 @@ extension BanjieStore {
       return
     }
     let start = record.acceptedAt ?? record.receivedAt
-    let suspensions = try record.id.map { try Self.suspensions(db, caseID: $0) } ?? []
+    let suspensions = try record.id.map { try Self.suspensions(sql, caseID: $0) } ?? []
     let status = try clock.status(
       clockStart: start, limit: record.limit, suspensions: suspensions, completedAt: completedAt, now: completedAt)
     let seconds = status.usedSeconds
@@ -339,15 +347,22 @@ extension BanjieStore {
   }
 
   static func suspensions(_ db: Database, caseID: Int64) throws -> [Suspension] {
-    try Row.fetchAll(
-      db.cachedStatement(sql: "SELECT start_at, end_at FROM case_suspensions WHERE case_id = ? ORDER BY start_at"), arguments: [caseID]
-    )
-    .map { Suspension(start: $0["start_at"], end: $0["end_at"]) }
+    try Self.suspensions(SQLiteSQLConnection(db), caseID: caseID)
+  }
+
+  static func suspensions(_ sql: any SQLConnection, caseID: Int64) throws -> [Suspension] {
+    try sql.fetchAll("SELECT start_at, end_at FROM case_suspensions WHERE case_id = ? ORDER BY start_at", [.integer(caseID)]).map {
+      Suspension(start: try $0.decode(StoredDate.self, at: 0).date, end: try $0.decode(StoredDate?.self, at: 1)?.date)
+    }
   }
 
   static func status(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> SLAStatus? {
+    try Self.status(SQLiteSQLConnection(db), record, clock: clock, now: now)
+  }
+
+  static func status(_ sql: any SQLConnection, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> SLAStatus? {
     guard let accepted = record.acceptedAt, let id = record.id else { return nil }
-    let suspensions = try Self.suspensions(db, caseID: id)
+    let suspensions = try Self.suspensions(sql, caseID: id)
     return try clock.status(clockStart: accepted, limit: record.limit, suspensions: suspensions, completedAt: record.completedAt, now: now)
   }
 
@@ -357,37 +372,47 @@ extension BanjieStore {
   func view(
     _ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date, timing: Timing = .unchanged, hall: CaseHall? = nil
   ) throws -> CaseView {
+    try self.view(SQLiteSQLConnection(db), record, clock: clock, now: now, timing: timing, hall: hall)
+  }
+
+  func view(
+    _ sql: any SQLConnection, _ record: CaseRecord, clock: SLAClock, now: Date, timing: Timing = .unchanged, hall: CaseHall? = nil
+  ) throws -> CaseView {
     let itemName =
-      try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM service_items WHERE code = ?"), arguments: [record.itemCode])
-      ?? record.itemCode
+      try sql.fetchOne(String.self, "SELECT name FROM service_items WHERE code = ?", [.text(record.itemCode)]) ?? record.itemCode
     let departmentName =
-      try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [record.departmentCode])
-      ?? record.departmentCode
+      try sql.fetchOne(String.self, "SELECT name FROM departments WHERE code = ?", [.text(record.departmentCode)]) ?? record.departmentCode
     let status: SLAStatus?
     switch timing {
     case .computed(let computed): status = computed
-    case .unchanged: status = try Self.status(db, record, clock: clock, now: now)
+    case .unchanged: status = try Self.status(sql, record, clock: clock, now: now)
     }
     let sla = status.map { SLAStatusSnapshot($0, at: now) }
-    let pending = try Self.pendingMaterials(db, record, clock: clock, now: now)
+    let pending = try Self.pendingMaterials(sql, record, clock: clock, now: now)
     return CaseView(
       record: record, itemName: itemName, departmentName: departmentName, sla: sla, pending: pending.isEmpty ? nil : pending,
-      hall: try hall ?? record.id.map { try Self.hall(db, caseID: $0) })
+      hall: try hall ?? record.id.map { try Self.hall(sql, caseID: $0) })
   }
 
   static func appendEvent(_ db: Database, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date) throws
   {
+    try Self.appendEvent(SQLiteSQLConnection(db), record: record, action: action, from: from, actor: actor, note: note, at: at)
+  }
+
+  static func appendEvent(
+    _ sql: any SQLConnection, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date
+  ) throws {
     guard let id = record.id else { return }
-    let seq = (try Int.fetchOne(db.cachedStatement(sql: "SELECT MAX(seq) FROM case_events WHERE case_id = ?"), arguments: [id]) ?? 0) + 1
-    try db.cachedStatement(
-      sql: """
-        INSERT INTO case_events (case_id, seq, at, action, from_state, to_state, actor_role, actor_organization, actor_person, note)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
-    ).execute(arguments: [
-      id, seq, StoredDate(at), action, from?.rawValue, record.state.rawValue, actor.role.rawValue, actor.organization, actor.person,
-      note,
-    ])
+    let seq = (try sql.fetchOne(Int64.self, "SELECT MAX(seq) FROM case_events WHERE case_id = ?", [.integer(id)]) ?? 0) + 1
+    try sql.execute(
+      """
+      INSERT INTO case_events (case_id, seq, at, action, from_state, to_state, actor_role, actor_organization, actor_person, note)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      """,
+      [
+        .integer(id), .integer(seq), StoredDate(at).sqlValue, .text(action), from.sqlValue, record.state.sqlValue,
+        .text(actor.role.rawValue), .text(actor.organization), .text(actor.person), .text(note),
+      ])
   }
 
   public func caseView(number: String, clock: SLAClock, now: Date) async throws -> CaseView? {

@@ -18,64 +18,81 @@ public struct Delivery: Sendable, Hashable {
 /// department (一窗受理, transfers), delivery windows, 首问负责 hand-overs and 帮办代办 helpers.
 extension BanjieStore {
   static func addReader(_ db: Database, caseID: Int64, department: String, reason: CaseReaderReason, at: Date) throws {
-    try db.cachedStatement(
-      sql: "INSERT INTO case_readers (case_id, department_code, reason, since) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"
-    ).execute(arguments: [caseID, department, reason.rawValue, StoredDate(at)])
+    try Self.addReader(SQLiteSQLConnection(db), caseID: caseID, department: department, reason: reason, at: at)
+  }
+
+  static func addReader(_ sql: any SQLConnection, caseID: Int64, department: String, reason: CaseReaderReason, at: Date) throws {
+    try sql.execute(
+      "INSERT INTO case_readers (case_id, department_code, reason, since) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      [.integer(caseID), .text(department), .text(reason.rawValue), StoredDate(at).sqlValue])
   }
 
   static func readers(_ db: Database, caseID: Int64) throws -> [String: CaseReaderReason] {
+    try Self.readers(SQLiteSQLConnection(db), caseID: caseID)
+  }
+
+  static func readers(_ sql: any SQLConnection, caseID: Int64) throws -> [String: CaseReaderReason] {
     var readers: [String: CaseReaderReason] = [:]
-    for row in try Row.fetchAll(
-      db.cachedStatement(sql: "SELECT department_code, reason FROM case_readers WHERE case_id = ?"), arguments: [caseID])
-    {
-      if let reason = CaseReaderReason(rawValue: row["reason"]) { readers[row["department_code"]] = reason }
+    for row in try sql.fetchAll("SELECT department_code, reason FROM case_readers WHERE case_id = ?", [.integer(caseID)]) {
+      if let reason = CaseReaderReason(rawValue: try row.decode(String.self, at: 1)) {
+        readers[try row.decode(String.self, at: 0)] = reason
+      }
     }
     return readers
   }
 
   /// The case's hall-workflow columns.
-  static func hall(_ db: Database, caseID: Int64) throws -> CaseHall {
+  static func hall(_ db: Database, caseID: Int64) throws -> CaseHall { try Self.hall(SQLiteSQLConnection(db), caseID: caseID) }
+
+  static func hall(_ sql: any SQLConnection, caseID: Int64) throws -> CaseHall {
     var hall = CaseHall()
     guard
-      let row = try Row.fetchOne(
-        db.cachedStatement(
-          sql: """
-            SELECT channel, delivery_channel, delivery_window, served_window, served_at, first_responder_org, first_responder_person,
-              responsible_org, responsible_person, helper_org, helper_person, rating_code FROM cases WHERE id = ?
-            """), arguments: [caseID])
+      let row = try sql.fetchOne(
+        """
+        SELECT channel, delivery_channel, delivery_window, served_window, served_at, first_responder_org, first_responder_person,
+          responsible_org, responsible_person, helper_org, helper_person, rating_code FROM cases WHERE id = ?
+        """, [.integer(caseID)])
     else { return hall }
     // By position, in the SELECT's order: a lookup by name compares every column's name.
-    hall.channel = CaseChannel(rawValue: row[0]) ?? .window
-    hall.deliveryChannel = (row[1] as String?).flatMap(CaseChannel.init(rawValue:))
-    hall.deliveryWindow = row[2]
-    hall.servedWindow = row[3]
-    hall.servedAt = row[4]
-    hall.firstResponder = StaffRef(organization: row[5], person: row[6])
-    hall.responsible = StaffRef(organization: row[7], person: row[8])
-    let helper = StaffRef(organization: row[9], person: row[10])
+    hall.channel = CaseChannel(rawValue: try row.decode(String.self, at: 0)) ?? .window
+    hall.deliveryChannel = try row.decode(String?.self, at: 1).flatMap(CaseChannel.init(rawValue:))
+    hall.deliveryWindow = try row.decode(at: 2)
+    hall.servedWindow = try row.decode(at: 3)
+    hall.servedAt = try row.decode(StoredDate?.self, at: 4)?.date
+    hall.firstResponder = StaffRef(organization: try row.decode(at: 5), person: try row.decode(at: 6))
+    hall.responsible = StaffRef(organization: try row.decode(at: 7), person: try row.decode(at: 8))
+    let helper = StaffRef(organization: try row.decode(at: 9), person: try row.decode(at: 10))
     hall.helper = helper.isEmpty ? nil : helper
-    hall.ratingCode = row[11]
-    hall.readers = try Self.readers(db, caseID: caseID)
+    hall.ratingCode = try row.decode(at: 11)
+    hall.readers = try Self.readers(sql, caseID: caseID)
     return hall
   }
 
   /// Who besides the handling department takes part in the case, for authorization.
   static func parties(_ db: Database, record: CaseRecord) throws -> CaseParties {
-    try Self.partiesAndHall(db, record: record).parties
+    try Self.partiesAndHall(SQLiteSQLConnection(db), record: record).parties
+  }
+
+  static func parties(_ sql: any SQLConnection, record: CaseRecord) throws -> CaseParties {
+    try Self.partiesAndHall(sql, record: record).parties
+  }
+
+  static func partiesAndHall(_ db: Database, record: CaseRecord) throws -> (parties: CaseParties, hall: CaseHall?) {
+    try Self.partiesAndHall(SQLiteSQLConnection(db), record: record)
   }
 
   /// The parties and the hall they were read from: a transition answers with that hall, changed
   /// as it changed it, instead of reading it again.
-  static func partiesAndHall(_ db: Database, record: CaseRecord) throws -> (parties: CaseParties, hall: CaseHall?) {
+  static func partiesAndHall(_ sql: any SQLConnection, record: CaseRecord) throws -> (parties: CaseParties, hall: CaseHall?) {
     guard let id = record.id else {
       return (CaseParties(department: record.departmentCode, readers: [:], helper: nil, proxySteps: []), nil)
     }
-    let hall = try Self.hall(db, caseID: id)
+    let hall = try Self.hall(sql, caseID: id)
     // Read as every service item's JSON array is (StoredJSON); a step this build does not know
     // leaves the item with none, as before.
     let raw =
-      try String.fetchOne(db.cachedStatement(sql: "SELECT proxy_steps FROM service_items WHERE code = ?"), arguments: [record.itemCode])
-      .flatMap { try? ItemArrays.strings($0.databaseValue) } ?? []
+      try sql.fetchOne(String.self, "SELECT proxy_steps FROM service_items WHERE code = ?", [.text(record.itemCode)])
+      .flatMap { try? ItemArrays.strings(.text($0)) } ?? []
     let known = raw.compactMap(ProxyStep.init(rawValue:))
     let steps = known.count == raw.count ? known : []
     return (
@@ -89,6 +106,10 @@ extension BanjieStore {
   /// The window a delivery happens at: a window delivery at a registered window (the receiving
   /// window when none is named), nothing for mail and online deliveries.
   static func deliveryWindow(_ db: Database, record: CaseRecord, delivery: Delivery, actor: Actor) throws -> String {
+    try Self.deliveryWindow(SQLiteSQLConnection(db), record: record, delivery: delivery, actor: actor)
+  }
+
+  static func deliveryWindow(_ sql: any SQLConnection, record: CaseRecord, delivery: Delivery, actor: Actor) throws -> String {
     guard delivery.channel == .window else {
       guard delivery.window.isEmpty else {
         throw DomainError(
@@ -98,9 +119,9 @@ extension BanjieStore {
       return ""
     }
     let typed = delivery.window.isEmpty ? record.window : delivery.window
-    guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM windows)")) ?? false else { return typed }
+    guard try sql.fetchOne(Bool.self, "SELECT EXISTS (SELECT 1 FROM windows)") ?? false else { return typed }
     let code = WindowCode.normalize(typed)
-    guard try Self.window(db, code: code) != nil else {
+    guard try Self.window(sql, code: code) != nil else {
       throw DomainError(
         kind: .invalidArgument, code: "case.unknown_window", arguments: [String(code.prefix(50))], field: "delivery_window")
     }
@@ -123,9 +144,13 @@ extension BanjieStore {
   }
 
   static func isRegisteredStaff(_ db: Database, _ staff: StaffRef) throws -> Bool {
-    try Bool.fetchOne(
-      db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM staff WHERE organization = ? AND person = ?)"),
-      arguments: [staff.organization, staff.person]) ?? false
+    try Self.isRegisteredStaff(SQLiteSQLConnection(db), staff)
+  }
+
+  static func isRegisteredStaff(_ sql: any SQLConnection, _ staff: StaffRef) throws -> Bool {
+    try sql.fetchOne(
+      Bool.self, "SELECT EXISTS (SELECT 1 FROM staff WHERE organization = ? AND person = ?)",
+      [.text(staff.organization), .text(staff.person)]) ?? false
   }
 
   /// 首问负责: hands the matter over to another registered staff member. `authorize` sees the

@@ -38,6 +38,42 @@ public struct PendingMaterialRecord: Codable, Sendable, Hashable, FetchableRecor
   }
 }
 
+extension PendingMaterialRecord.State: SQLValueConvertible {}
+
+extension PendingMaterialRecord {
+  /// The columns besides `id`, in the order of `storedValues`, as the Codable record names them.
+  static let storedColumns = [
+    "case_id", "material", "pending_since", "working_days", "promised_by", "colour", "state", "resolved_at", "resolved_by", "waive_reason",
+  ]
+  static let columns = "id, " + Self.storedColumns.joined(separator: ", ")
+  static let insertSQL =
+    "INSERT INTO case_pending_materials (\(Self.storedColumns.joined(separator: ", "))) VALUES ("
+    + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ") RETURNING id"
+
+  /// The values of `storedColumns`, as the Codable record stores them (dates as GRDB writes them).
+  var storedValues: [SQLValue] {
+    [
+      .integer(self.caseId), .text(self.material), StoredDate(self.pendingSince).sqlValue, self.workingDays.sqlValue,
+      StoredDate(self.promisedBy).sqlValue, self.colour.sqlValue, self.state.sqlValue, self.resolvedAt.stored.sqlValue,
+      .text(self.resolvedBy), .text(self.waiveReason),
+    ]
+  }
+
+  /// A row of `columns`, by position.
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      id: try row.decode(at: 0), caseId: try row.decode(at: 1), material: try row.decode(at: 2),
+      pendingSince: try row.decode(StoredDate.self, at: 3).date, workingDays: try row.decode(at: 4),
+      promisedBy: try row.decode(StoredDate.self, at: 5).date, colour: try row.decode(at: 6), state: try row.decode(at: 7),
+      resolvedAt: try row.decode(StoredDate?.self, at: 8)?.date, resolvedBy: try row.decode(at: 9), waiveReason: try row.decode(at: 10))
+  }
+
+  /// Inserts the row and takes its new id.
+  mutating func insert(_ sql: any SQLConnection) throws {
+    self.id = try sql.fetchOne(Int64.self, Self.insertSQL, self.storedValues)
+  }
+}
+
 /// What AcceptCase carries for 容缺受理: the materials (already trimmed and NFKC-normalized) and
 /// the promise in working days.
 public struct PendingAcceptance: Sendable, Hashable {
@@ -86,7 +122,13 @@ extension BanjieStore {
   static func insertPendingMaterials(
     _ db: Database, record: CaseRecord, caseID: Int64, pending: PendingAcceptance, clock: SLAClock, now: Date
   ) throws -> [PendingMaterialRecord] {
-    guard let item = try ServiceItemRecord.one(db, "code", record.itemCode) else {
+    try Self.insertPendingMaterials(SQLiteSQLConnection(db), record: record, caseID: caseID, pending: pending, clock: clock, now: now)
+  }
+
+  static func insertPendingMaterials(
+    _ sql: any SQLConnection, record: CaseRecord, caseID: Int64, pending: PendingAcceptance, clock: SLAClock, now: Date
+  ) throws -> [PendingMaterialRecord] {
+    guard let item = try ServiceItemRecord.byCode(sql, record.itemCode) else {
       throw DomainError(kind: .invalidArgument, code: "case.unknown_item", arguments: [record.itemCode], field: "item_code")
     }
     guard item.allowsMinorPending else {
@@ -112,7 +154,7 @@ extension BanjieStore {
       var row = PendingMaterialRecord(
         id: nil, caseId: caseID, material: name, pendingSince: now, workingDays: pending.workingDays, promisedBy: status.due,
         colour: status.colour, state: .pending, resolvedAt: nil, resolvedBy: "", waiveReason: "")
-      try row.insert(db)
+      try row.insert(sql)
       inserted.append(row)
     }
     return inserted
@@ -120,17 +162,26 @@ extension BanjieStore {
 
   /// The names of a case's materials still PENDING.
   static func openPendingMaterials(_ db: Database, caseID: Int64) throws -> [String] {
-    try String.fetchAll(
-      db.cachedStatement(sql: "SELECT material FROM case_pending_materials WHERE case_id = ? AND state = 'PENDING' ORDER BY id"),
-      arguments: [caseID])
+    try Self.openPendingMaterials(SQLiteSQLConnection(db), caseID: caseID)
+  }
+
+  static func openPendingMaterials(_ sql: any SQLConnection, caseID: Int64) throws -> [String] {
+    try sql.fetchAll(
+      String.self, "SELECT material FROM case_pending_materials WHERE case_id = ? AND state = 'PENDING' ORDER BY id", [.integer(caseID)])
   }
 
   /// A case's pending materials for its view: a PENDING one's colour as of `now` (like the
   /// case's own SLA), a resolved one's as fixed at resolution.
   static func pendingMaterials(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> [PendingMaterialRecord] {
+    try Self.pendingMaterials(SQLiteSQLConnection(db), record, clock: clock, now: now)
+  }
+
+  static func pendingMaterials(_ sql: any SQLConnection, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> [PendingMaterialRecord]
+  {
     guard let id = record.id else { return [] }
-    var rows = try PendingMaterialRecord.fetchAll(
-      db.cachedStatement(sql: "SELECT * FROM case_pending_materials WHERE case_id = ? ORDER BY id"), arguments: [id])
+    var rows = try sql.fetchAll(
+      "SELECT \(PendingMaterialRecord.columns) FROM case_pending_materials WHERE case_id = ? ORDER BY id", [.integer(id)]
+    ).map(PendingMaterialRecord.init(sqlRow:))
     for index in rows.indices where rows[index].state == .pending {
       rows[index].colour = try clock.status(of: rows[index].timedWork, now: now).colour
     }

@@ -461,7 +461,11 @@ extension BanjieStore {
   // MARK: Helpers
 
   static func setting(_ db: Database, _ key: String, default value: Int) throws -> Int {
-    try Int.fetchOne(db.cachedStatement(sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?"), arguments: [key]) ?? value
+    try Self.setting(SQLiteSQLConnection(db), key, default: value)
+  }
+
+  static func setting(_ sql: any SQLConnection, _ key: String, default value: Int) throws -> Int {
+    try sql.fetchOne(Int.self, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = ?", [.text(key)]) ?? value
   }
 
   static func caseMissing(_ number: String) -> DomainError {

@@ -74,8 +74,8 @@ enum ItemArrays {
   static let limit = 4096
   private static let memo = Mutex<[String: [String]]>([:])
 
-  static func strings(_ value: DatabaseValue) throws -> [String] {
-    guard case .string(let text) = value.storage else { return try StoredJSON.strings(value) }
+  static func strings(_ value: SQLValue) throws -> [String] {
+    guard case .text(let text) = value else { return try StoredJSON.strings(value) }
     if let known = Self.memo.withLock({ $0[text] }) { return known }
     let parsed = try StoredJSON.strings(value)
     Self.memo.withLock { memo in
@@ -124,7 +124,7 @@ extension CaseRecord {
 
   public func encode(to container: inout PersistenceContainer) throws {
     container["id"] = self.id
-    for (column, value) in zip(Self.storedColumns, try self.storedValues()) { container[column] = value }
+    for (column, value) in zip(Self.storedColumns, try self.storedValues()) { container[column] = value.databaseValue }
   }
 
   /// The columns CaseRecord holds besides `id`, in the order of `storedValues()`: the one list
@@ -136,23 +136,30 @@ extension CaseRecord {
     "handling_seconds", "handling_bucket", "colour_changes_at", "township",
   ]
 
+  /// `storedColumns` as SQL text: `window` is a reserved word in PostgreSQL and is quoted there
+  /// (and here, which SQLite reads the same).
+  static let sqlColumns = Self.storedColumns.map { $0 == "window" ? "\"window\"" : $0 }
+
   /// The values of `storedColumns`, as they are stored (dates as GRDB writes them, JSON arrays).
-  func storedValues() throws -> [(any DatabaseValueConvertible)?] {
+  func storedValues() throws -> [SQLValue] {
     [
-      self.number, self.itemCode, self.departmentCode, self.window, self.applicant, self.enterpriseUscc, self.state.rawValue,
-      self.outcome?.rawValue, self.version, StoredDate(self.receivedAt), self.receivedDay, self.intakeDueAt.stored,
-      self.acceptedAt.stored, self.deemedAccepted, self.limitValue, self.limitUnit.rawValue, self.dueAt.stored,
-      self.colour?.rawValue, self.suspendedSince.stored, self.completedAt.stored, self.deliveredAt.stored,
-      try StoredJSON.text(self.missingMaterials), self.lastNote, self.receivedBy, StoredDate(self.updatedAt), self.oneDay,
-      self.handlingSeconds, self.handlingBucket, self.colourChangesAt.stored, self.township,
+      self.number.sqlValue, self.itemCode.sqlValue, self.departmentCode.sqlValue, self.window.sqlValue, self.applicant.sqlValue,
+      self.enterpriseUscc.sqlValue, self.state.sqlValue, self.outcome.sqlValue, self.version.sqlValue, StoredDate(self.receivedAt).sqlValue,
+      self.receivedDay.sqlValue, self.intakeDueAt.stored.sqlValue, self.acceptedAt.stored.sqlValue, self.deemedAccepted.sqlValue,
+      self.limitValue.sqlValue, self.limitUnit.sqlValue, self.dueAt.stored.sqlValue, self.colour.sqlValue,
+      self.suspendedSince.stored.sqlValue, self.completedAt.stored.sqlValue, self.deliveredAt.stored.sqlValue,
+      .text(try StoredJSON.text(self.missingMaterials)), self.lastNote.sqlValue, self.receivedBy.sqlValue,
+      StoredDate(self.updatedAt).sqlValue, self.oneDay.sqlValue, self.handlingSeconds.sqlValue, self.handlingBucket.sqlValue,
+      self.colourChangesAt.stored.sqlValue, self.township.sqlValue,
     ]
   }
+
 }
 
 extension CaseRecord {
   static let insertSQL: String = {
     let columns =
-      Self.storedColumns + [
+      Self.sqlColumns + [
         "channel", "first_responder_org", "first_responder_person", "responsible_org", "responsible_person", "rating_code",
       ]
     return
@@ -161,12 +168,16 @@ extension CaseRecord {
 
   /// A new case in one statement, with the columns CaseRecord does not hold (受理渠道, 首问负责,
   /// the rating code): an UPDATE after the INSERT would run the dashboard triggers twice.
-  /// Returns the new row's id.
-  func insertNew(_ db: Database, channel: CaseChannel, responsible actor: Actor, ratingCode: String) throws -> Int64 {
-    try db.cachedStatement(sql: Self.insertSQL).execute(
-      arguments: StatementArguments(
-        try self.storedValues() + [channel.rawValue, actor.organization, actor.person, actor.organization, actor.person, ratingCode]))
-    return db.lastInsertedRowID
+  /// Returns the new row's id (`RETURNING`, on either engine).
+  func insertNew(_ sql: any SQLConnection, channel: CaseChannel, responsible actor: Actor, ratingCode: String) throws -> Int64 {
+    let responsible: [SQLValue] = [
+      .text(channel.rawValue), .text(actor.organization), .text(actor.person), .text(actor.organization), .text(actor.person),
+      .text(ratingCode),
+    ]
+    guard let id = try sql.fetchOne(Int64.self, Self.insertSQL + " RETURNING id", try self.storedValues() + responsible) else {
+      throw DatabaseError(message: "a new case came back without an id")
+    }
+    return id
   }
 }
 
@@ -205,45 +216,44 @@ extension ServiceItemRecord {
   /// The item with this code, its columns read by position (a lookup by name compares every
   /// column's name): the item every SubmitCase reads.
   static func byCode(_ db: Database, _ code: String) throws -> ServiceItemRecord? {
+    try Self.byCode(SQLiteSQLConnection(db), code)
+  }
+
+  static func byCode(_ sql: any SQLConnection, _ code: String) throws -> ServiceItemRecord? {
     guard
-      let row = try Row.fetchOne(
-        db.cachedStatement(
-          sql: """
-            SELECT code, name, department_code, kind, promised_limit, limit_unit, legal_limit_days, materials, allows_minor_pending,
-              proxy_steps FROM service_items WHERE code = ?
-            """), arguments: [code])
+      let row = try sql.fetchOne(
+        """
+        SELECT code, name, department_code, kind, promised_limit, limit_unit, legal_limit_days, materials, allows_minor_pending,
+          proxy_steps FROM service_items WHERE code = ?
+        """, [.text(code)])
     else { return nil }
-    func named<T: RawRepresentable>(_ index: Int, _ column: String, as: T.Type) throws -> T where T.RawValue == String {
-      guard let raw: String = row[index], let value = T(rawValue: raw) else {
-        throw DatabaseError(message: "column \(column) of service item \(code) holds an unknown value")
-      }
-      return value
-    }
-    let steps = try ItemArrays.strings(row[9] ?? .null).map { raw in
+    let steps = try ItemArrays.strings(row[9]).map { raw in
       guard let step = ProxyStep(rawValue: raw) else { throw DatabaseError(message: "column proxy_steps holds an unknown step '\(raw)'") }
       return step
     }
     return ServiceItemRecord(
-      code: try row.decode(atIndex: 0), name: try row.decode(atIndex: 1), departmentCode: try row.decode(atIndex: 2),
-      kind: try named(3, "kind", as: Kind.self), promisedLimit: try row.decode(atIndex: 4),
-      limitUnit: try named(5, "limit_unit", as: LimitUnit.self), legalLimitDays: try row.decode(atIndex: 6),
-      materials: try ItemArrays.strings(row[7] ?? .null), allowsMinorPending: try row.decode(atIndex: 8), proxySteps: steps)
+      code: try row.decode(at: 0), name: try row.decode(at: 1), departmentCode: try row.decode(at: 2), kind: try row.decode(at: 3),
+      promisedLimit: try row.decode(at: 4), limitUnit: try row.decode(at: 5), legalLimitDays: try row.decode(at: 6),
+      materials: try ItemArrays.strings(row[7]), allowsMinorPending: try row.decode(at: 8), proxySteps: steps)
   }
+
 }
 
 extension CaseRecord {
   /// Every column of `cases` CaseRecord holds, in the order `init(positional:)` reads them.
-  static let selectByNumberSQL = "SELECT " + (["id"] + Self.storedColumns).joined(separator: ", ") + " FROM cases WHERE number = ?"
+  static let selectByNumberSQL = "SELECT " + (["id"] + Self.sqlColumns).joined(separator: ", ") + " FROM cases WHERE number = ?"
 
   static let updateSQL =
-    "UPDATE cases SET " + Self.storedColumns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
+    "UPDATE cases SET " + Self.sqlColumns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
 
   /// The case with this number, its columns read by position (a lookup by name compares every
   /// column's name, 31 times per case): the case every transition reads.
   static func byNumber(_ db: Database, _ number: String) throws -> CaseRecord? {
-    try Row.fetchOne(
-      db.cachedStatement(sql: Self.selectByNumberSQL), arguments: [number]
-    ).map { try CaseRecord(positional: $0) }
+    try Self.byNumber(SQLiteSQLConnection(db), number)
+  }
+
+  static func byNumber(_ sql: any SQLConnection, _ number: String) throws -> CaseRecord? {
+    try sql.fetchOne(Self.selectByNumberSQL, [.text(number)]).map { try CaseRecord(positional: $0) }
   }
 
   init(positional row: Row) throws {
@@ -267,9 +277,11 @@ extension CaseRecord {
   }
 
   /// Writes every column back in one cached statement (GRDB's `update` builds its SQL per call).
-  func updateAll(_ db: Database) throws {
+  func updateAll(_ db: Database) throws { try self.updateAll(SQLiteSQLConnection(db)) }
+
+  func updateAll(_ sql: any SQLConnection) throws {
     guard let id = self.id else { throw DatabaseError(message: "a case without an id cannot be updated") }
-    try db.cachedStatement(sql: Self.updateSQL).execute(arguments: StatementArguments(try self.storedValues() + [id]))
+    try sql.execute(Self.updateSQL, try self.storedValues() + [.integer(id)])
   }
 
   /// Writes back only the columns whose stored value differs from `original` (the record as it
@@ -279,12 +291,12 @@ extension CaseRecord {
   /// The dashboard triggers fire on any UPDATE and compare OLD with NEW, so they see the same
   /// change either way. The statements are cached by their text: a transition changes one of a
   /// few sets of columns.
-  /// Whether two stored values are the same bytes: `DatabaseValue`'s `==` compares text as Swift
+  /// Whether two stored values are the same bytes: `SQLValue`'s `==` compares text as Swift
   /// strings (canonical equivalence), so a note retyped in another Unicode normalization form
   /// would count as unchanged and keep its old bytes.
-  static func sameBytes(_ a: DatabaseValue, _ b: DatabaseValue) -> Bool {
-    switch (a.storage, b.storage) {
-    case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
+  static func sameBytes(_ a: SQLValue, _ b: SQLValue) -> Bool {
+    switch (a, b) {
+    case (.text(let x), .text(let y)): return x.utf8.elementsEqual(y.utf8)
     default: return a == b
     }
   }
@@ -294,35 +306,38 @@ extension CaseRecord {
   func update(
     _ db: Database, from original: CaseRecord, also: [(column: String, value: any DatabaseValueConvertible)] = []
   ) throws {
+    try self.update(SQLiteSQLConnection(db), from: original, also: also.map { ($0.column, SQLValue($0.value.databaseValue)) })
+  }
+
+  func update(_ sql: any SQLConnection, from original: CaseRecord, also: [(column: String, value: SQLValue)] = []) throws {
     guard let id = self.id, original.id == id else { throw DatabaseError(message: "a case is updated from another case's record") }
     let values = try self.storedValues()
     let before = try original.storedValues()
-    var sql = "UPDATE cases SET "
-    var arguments: [(any DatabaseValueConvertible)?] = []
+    var text = "UPDATE cases SET "
+    var arguments: [SQLValue] = []
     for index in values.indices {
-      let value = values[index]?.databaseValue ?? .null
-      guard !Self.sameBytes(value, before[index]?.databaseValue ?? .null) else { continue }
-      if !arguments.isEmpty { sql += ", " }
-      sql += Self.storedColumns[index]
-      sql += " = ?"
-      arguments.append(value)
+      guard !Self.sameBytes(values[index], before[index]) else { continue }
+      if !arguments.isEmpty { text += ", " }
+      text += Self.sqlColumns[index]
+      text += " = ?"
+      arguments.append(values[index])
     }
     for (column, value) in also {
-      if !arguments.isEmpty { sql += ", " }
-      sql += column
-      sql += " = ?"
+      if !arguments.isEmpty { text += ", " }
+      text += column
+      text += " = ?"
       arguments.append(value)
     }
     guard !arguments.isEmpty else { return }
-    sql += " WHERE id = ?"
-    arguments.append(id)
-    try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+    text += " WHERE id = ?"
+    arguments.append(.integer(id))
+    try sql.execute(text, arguments)
   }
 }
 
 extension CaseRecord {
   /// Every column of `cases` CaseRecord holds, in the order `init(positional:)` reads them.
-  static let selectColumns = (["id"] + Self.storedColumns).joined(separator: ", ")
+  static let selectColumns = (["id"] + Self.sqlColumns).joined(separator: ", ")
 
   /// The open cases (RECEIVED, ACCEPTED, SUSPENDED), whose stored timing a new clock or calendar
   /// recomputes: the same statement GRDB's `filter(…contains(Column("state")))` ran, by the same

@@ -310,12 +310,12 @@ struct GroupCommitTests {
     let composed = "\u{00E9}"  // é as one scalar
     let decomposed = "e\u{0301}"  // e and a combining acute
     #expect(composed == decomposed)  // Swift's String equality: canonical equivalence
-    #expect(!CaseRecord.sameBytes(composed.databaseValue, decomposed.databaseValue))
-    #expect(CaseRecord.sameBytes("受理".databaseValue, "受理".databaseValue))
-    #expect(!CaseRecord.sameBytes(DatabaseValue.null, "".databaseValue))
-    #expect(CaseRecord.sameBytes(DatabaseValue.null, DatabaseValue.null))
-    #expect(CaseRecord.sameBytes(7.databaseValue, 7.databaseValue))
-    #expect(!CaseRecord.sameBytes(7.databaseValue, 8.databaseValue))
+    #expect(!CaseRecord.sameBytes(.text(composed), .text(decomposed)))
+    #expect(CaseRecord.sameBytes(.text("受理"), .text("受理")))
+    #expect(!CaseRecord.sameBytes(.null, .text("")))
+    #expect(CaseRecord.sameBytes(.null, .null))
+    #expect(CaseRecord.sameBytes(.integer(7), .integer(7)))
+    #expect(!CaseRecord.sameBytes(.integer(7), .integer(8)))
   }
 
   @Test("JSON arrays of strings read back as written, with and without characters that need escaping")
@@ -327,15 +327,15 @@ struct GroupCommitTests {
       let text = try StoredJSON.text(array)
       #expect(try StoredJSON.strings(text.databaseValue) == array, "\(text)")
       // The service items' memo: the same answer the first time and from memory.
-      #expect(try ItemArrays.strings(text.databaseValue) == array, "\(text)")
-      #expect(try ItemArrays.strings(text.databaseValue) == array, "\(text)")
+      #expect(try ItemArrays.strings(.text(text)) == array, "\(text)")
+      #expect(try ItemArrays.strings(.text(text)) == array, "\(text)")
     }
     // Past its limit the memo starts again, and still answers right.
     for n in 0...(ItemArrays.limit + 10) {
       let array = ["材料\(n)", "身份证"]
-      #expect(try ItemArrays.strings(try StoredJSON.text(array).databaseValue) == array)
+      #expect(try ItemArrays.strings(.text(try StoredJSON.text(array))) == array)
     }
-    #expect(try ItemArrays.strings(try StoredJSON.text(["材料1", "身份证"]).databaseValue) == ["材料1", "身份证"])
+    #expect(try ItemArrays.strings(.text(try StoredJSON.text(["材料1", "身份证"]))) == ["材料1", "身份证"])
   }
 
   @Test("a date is stored as GRDB stores it, and a case row reads back as it was written")
