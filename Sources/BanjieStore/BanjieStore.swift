@@ -123,6 +123,29 @@ public final class BanjieStore: Sendable {
     }
   }
 
+  /// One serial step of the writer on either engine: `body` in a transaction of its own (not
+  /// shared with other mutations), then, after its commit and before the writer runs anything
+  /// else, `afterCommit` with the answer. A new SLA clock is put in force this way (a calendar
+  /// import, a clock setting), so that no write sees the new data with the old clock.
+  func serialWrite<T: Sendable>(
+    _ body: @escaping @Sendable (any SQLConnection) throws -> T, afterCommit: @escaping @Sendable (T) -> Void
+  ) async throws -> T {
+    switch self.engine {
+    case .sqlite(let pool, _):
+      return try await pool.writeWithoutTransaction { db in
+        var answer: T?
+        try db.inTransaction {
+          answer = try body(SQLiteSQLConnection(db))
+          return .commit
+        }
+        guard let answer else { throw DatabaseError(message: "a write step produced no answer") }
+        afterCommit(answer)
+        return answer
+      }
+    case .postgres(let database): return try await database.write(body, afterCommit: afterCommit)
+    }
+  }
+
   /// Whether this node may run the SLA sweeper now. Always on SQLite (one banjied per file); on
   /// PostgreSQL, true for the one node that holds the sweeper's lease, which it takes when it is
   /// free (docs/ARCHITECTURE.md, "The PostgreSQL engine"). Call it before each pass: a node that

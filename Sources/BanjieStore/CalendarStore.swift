@@ -51,22 +51,18 @@ extension BanjieStore {
       detail = ["forced": "true", "reason": forceReason, "problems": problems.map(\.message).joined(separator: "; ")]
     }
     let forced = detail
-    return try await self.pool.writeWithoutTransaction { db in
-      let clock = try makeClock()
-      var recomputed = 0
-      try db.inTransaction {
-        recomputed = try Self.importCalendarYear(db, data, actor: actor, clock: clock, now: now, detail: forced)
-        return .commit
-      }
-      install(clock)
-      return CalendarImportResult(recomputed: recomputed, overridden: problems)
-    }
+    let (recomputed, _) = try await self.serialWrite(
+      { sql -> (Int, SLAClock) in
+        let clock = try makeClock()
+        return (try Self.importCalendarYear(sql, data, actor: actor, clock: clock, now: now, detail: forced), clock)
+      },
+      afterCommit: { _, clock in install(clock) })
+    return CalendarImportResult(recomputed: recomputed, overridden: problems)
   }
 
   private static func importCalendarYear(
-    _ db: Database, _ data: CalendarYearData, actor: Actor, clock: SLAClock, now: Date, detail forced: [String: String]
+    _ sql: any SQLConnection, _ data: CalendarYearData, actor: Actor, clock: SLAClock, now: Date, detail forced: [String: String]
   ) throws -> Int {
-    let sql = SQLiteSQLConnection(db)
     try sql.execute(
       """
       INSERT INTO calendar_years (year, data, imported_at) VALUES (?, ?, ?)
@@ -78,7 +74,7 @@ extension BanjieStore {
       if record.state == .received {
         record.intakeDueAt = try clock.intakeDeadline(receivedAt: record.receivedAt)
       }
-      try Self.refreshTiming(db, &record, clock: clock, now: now)
+      try Self.refreshTiming(sql, &record, clock: clock, now: now)
       if before.0 != record.dueAt || before.1 != record.intakeDueAt {
         try record.updateTiming(sql)
         recomputed += 1
@@ -89,7 +85,7 @@ extension BanjieStore {
     var detail = ["holidays": String(data.holidays.count), "workdays": String(data.makeUpWorkdays.count), "recomputed": String(recomputed)]
     detail.merge(forced) { $1 }
     try AuditLog.append(
-      db, at: now, actor: actor, action: "calendar.import", entity: "calendar_year", entityID: String(data.year), detail: detail)
+      sql, at: now, actor: actor, action: "calendar.import", entity: "calendar_year", entityID: String(data.year), detail: detail)
     return recomputed
   }
 }

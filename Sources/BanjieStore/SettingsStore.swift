@@ -41,38 +41,33 @@ extension BanjieStore {
     install: @escaping @Sendable (SLAClock) -> Void
   ) async throws -> SettingsView {
     let value = try CountySettings.canonical(key, text)
-    return try await self.pool.writeWithoutTransaction { db in
-      var answer: SettingsView?
-      var newClock: SLAClock?
-      try db.inTransaction {
-        answer =
-          try Self.idempotent(db, key: idempotency, method: "SetSetting", encode: Self.encoded, decode: Self.decoded, now: now) {
-            (db: Database) throws -> SettingsView in
-            let sql = SQLiteSQLConnection(db)
-            let before = try Self.storedSettings(sql, defaults: defaults).settings
-            var after = before
-            try after.set(key, to: value)
-            try after.checkConsistency(after: key)
-            let old = before.text(of: key)
-            try Self.putMeta(sql, key.metaKey, value)
-            try Self.putMeta(sql, "settings.\(key.rawValue).updated_at", StoredDate(now))
-            try Self.putMeta(sql, "settings.\(key.rawValue).updated_by", "\(actor.person) (\(actor.role.rawValue), \(actor.organization))")
-            var detail = ["from": old, "to": value]
-            if key.isClockSetting && old != value {
-              let clock = try makeClock(after)
-              detail["recomputed"] = String(try Self.recomputeOpenCases(db, clock: clock, now: now))
-              newClock = clock
-            }
-            try AuditLog.append(
-              db, at: now, actor: actor, action: "settings.set", entity: "setting", entityID: key.rawValue, detail: detail)
-            return try Self.storedSettings(sql, defaults: defaults)
-          }.value
-        return .commit
-      }
-      if let newClock { install(newClock) }
-      guard let answer else { throw DatabaseError(message: "settings transaction produced no answer") }
-      return answer
-    }
+    let (answer, _) = try await self.serialWrite(
+      { sql -> (SettingsView, SLAClock?) in
+        var newClock: SLAClock?
+        let answer = try Self.idempotent(
+          sql, key: idempotency, method: "SetSetting", encode: Self.encoded, decode: Self.decoded, now: now
+        ) { sql throws -> SettingsView in
+          let before = try Self.storedSettings(sql, defaults: defaults).settings
+          var after = before
+          try after.set(key, to: value)
+          try after.checkConsistency(after: key)
+          let old = before.text(of: key)
+          try Self.putMeta(sql, key.metaKey, value)
+          try Self.putMeta(sql, "settings.\(key.rawValue).updated_at", StoredDate(now))
+          try Self.putMeta(sql, "settings.\(key.rawValue).updated_by", "\(actor.person) (\(actor.role.rawValue), \(actor.organization))")
+          var detail = ["from": old, "to": value]
+          if key.isClockSetting && old != value {
+            let clock = try makeClock(after)
+            detail["recomputed"] = String(try Self.recomputeOpenCases(sql, clock: clock, now: now))
+            newClock = clock
+          }
+          try AuditLog.append(sql, at: now, actor: actor, action: "settings.set", entity: "setting", entityID: key.rawValue, detail: detail)
+          return try Self.storedSettings(sql, defaults: defaults)
+        }.value
+        return (answer, newClock)
+      },
+      afterCommit: { _, clock in if let clock { install(clock) } })
+    return answer
   }
 
   /// Brings the stored timing of open cases up to a new calendar rule (a release that changes how
@@ -82,14 +77,13 @@ extension BanjieStore {
   /// ('calendar.rule'). With cases changed, an audit row `calendar.rule` says how many. Returns
   /// that number, or nil when the store already follows `rule`.
   public func adoptCalendarRule(_ rule: String, clock: SLAClock, now: Date) async throws -> Int? {
-    try await self.commits.write { db in
-      let sql = SQLiteSQLConnection(db)
+    try await self.mutate { sql in
       guard try sql.fetchOne(String.self, "SELECT value FROM meta WHERE key = 'calendar.rule'") != rule else { return nil }
-      let recomputed = try Self.recomputeOpenCases(db, clock: clock, now: now)
+      let recomputed = try Self.recomputeOpenCases(sql, clock: clock, now: now)
       try Self.putMeta(sql, "calendar.rule", rule)
       if recomputed > 0 {
         try AuditLog.append(
-          db, at: now, actor: .system, action: "calendar.rule", entity: "calendar", entityID: rule,
+          sql, at: now, actor: .system, action: "calendar.rule", entity: "calendar", entityID: rule,
           detail: ["recomputed": String(recomputed)])
       }
       return recomputed
@@ -126,15 +120,14 @@ extension BanjieStore {
   /// that the sweeper's quick pass (within a second) makes the change, audited and alerted like
   /// any other. Completed cases keep the figures fixed at completion. Returns how many cases'
   /// deadline or colour changed.
-  static func recomputeOpenCases(_ db: Database, clock: SLAClock, now: Date) throws -> Int {
-    let sql = SQLiteSQLConnection(db)
+  static func recomputeOpenCases(_ sql: any SQLConnection, clock: SLAClock, now: Date) throws -> Int {
     var recomputed = 0
     for var record in try CaseRecord.open(sql) {
       let before = record
       if record.state == .received {
         record.intakeDueAt = try clock.intakeDeadline(receivedAt: record.receivedAt)
       }
-      try Self.refreshTiming(db, &record, clock: clock, now: now)
+      try Self.refreshTiming(sql, &record, clock: clock, now: now)
       let colourChanged = record.colour != before.colour
       if colourChanged && record.state == .accepted {
         record.colour = before.colour

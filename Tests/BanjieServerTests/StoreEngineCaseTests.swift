@@ -154,4 +154,60 @@ struct StoreEngineCaseTests {
     #expect(sqlite.audit == postgres.audit)
     #expect(sqlite.chainRows == postgres.chainRows)
   }
+
+  @Test("a clock setting and a calendar import recompute open cases in one step, then put the clock in force", arguments: TestEngine.allCases)
+  func settingsAndCalendarWrites(_ engine: TestEngine) async throws {
+    try await engine.withStore { store in
+      _ = try await store.importCatalog(departments: Self.departments, items: [Self.item], actor: .system, now: Self.now)
+      let clock = try SLAClock(calendar: try await store.loadCalendar())
+      let new = NewCase(itemCode: "SCJGJ-002", applicant: "王小二", enterpriseUSCC: nil, window: "A03", note: "")
+      let first = try await Self.submit(store, clock: clock, new)
+      _ = try await Self.submit(store, clock: clock, new)
+      let installed = Mutex<[SLAClock]>([])
+
+      // A setting that is no clock: stored, audited, replayed by its key; nothing recomputed.
+      let key = IdempotencyKey(caller: "office:YSB:李娜", key: "set-1")
+      let office = Actor(role: .office, organization: "YSB", person: "李娜", certificateSerial: "0A")
+      let makeClock: @Sendable (CountySettings) throws -> SLAClock = {
+        try SLAClock(calendar: clock.calendar, yellowThreshold: $0.yellowThreshold)
+      }
+      let set = try await store.setSetting(
+        .demandLimitWorkingDays, to: "12", defaults: CountySettings(), actor: office, now: Self.now, idempotency: key, clock: makeClock,
+        install: { clock in installed.withLock { $0.append(clock) } })
+      let again = try await store.setSetting(
+        .demandLimitWorkingDays, to: "12", defaults: CountySettings(), actor: office, now: Self.now, idempotency: key, clock: makeClock,
+        install: { clock in installed.withLock { $0.append(clock) } })
+      #expect(set == again && set.settings.demandLimitWorkingDays == 12)
+      #expect(installed.withLock { $0.isEmpty })
+      // A clock setting: put in force after its commit.
+      let yellow = try await store.setSetting(
+        .yellowThreshold, to: "0.7", defaults: CountySettings(), actor: office, now: Self.now, idempotency: nil, clock: makeClock,
+        install: { clock in installed.withLock { $0.append(clock) } })
+      #expect(yellow.settings.yellowThreshold == 0.7)
+      #expect(installed.withLock { $0.count } == 1)
+      let refused = await #expect(throws: DomainError.self) {
+        try await store.setSetting(
+          .yellowThreshold, to: "7", defaults: CountySettings(), actor: office, now: Self.now, idempotency: nil, clock: makeClock,
+          install: { _ in })
+      }
+      #expect(refused?.field == "value" || refused?.kind == .invalidArgument)
+
+      // The two days after the cases came in become holidays: both intake deadlines move.
+      let data = try CalendarYearData(
+        year: 2026, holidays: try [LocalDate(year: 2026, month: 12, day: 8), LocalDate(year: 2026, month: 12, day: 9)], makeUpWorkdays: [])
+      let calendar = clock.calendar.installing(data)
+      let result = try await store.importCalendarYear(
+        data, forceReason: "测试", actor: .system, now: Self.now, clock: { try SLAClock(calendar: calendar) },
+        install: { clock in installed.withLock { $0.append(clock) } })
+      #expect(result.recomputed == 2)
+      #expect(installed.withLock { $0.count } == 2)
+      #expect(try await store.loadCalendar() == calendar)
+      let moved = try await store.read { sql in try CaseRecord.byNumber(sql, first.record.number) }
+      #expect(moved?.intakeDueAt == (try SLAClock(calendar: calendar).intakeDeadline(receivedAt: Self.now)))
+      #expect(moved?.intakeDueAt != first.record.intakeDueAt)
+      let actions = try await store.listAuditRows(AuditFilter()).rows.map(\.action)
+      #expect(actions.prefix(3) == ["calendar.import", "settings.set", "settings.set"])
+      #expect(try await store.verifyAudit().ok)
+    }
+  }
 }

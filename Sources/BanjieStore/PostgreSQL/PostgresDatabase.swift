@@ -55,13 +55,19 @@ final class PostgresDatabase: Sendable {
     }
   }
 
-  /// Runs `body` in a write transaction on the writer, after every other node's writer.
-  func write<T: Sendable>(_ body: @escaping @Sendable (any SQLConnection) throws -> T) async throws -> T {
+  /// Runs `body` in a write transaction on the writer, after every other node's writer; then,
+  /// after the commit and before this node's writer runs anything else, `afterCommit` with the
+  /// answer.
+  func write<T: Sendable>(
+    _ body: @escaping @Sendable (any SQLConnection) throws -> T, afterCommit: (@Sendable (T) -> Void)? = nil
+  ) async throws -> T {
     try await self.writer.run { sql in
-      try sql.transaction("BEGIN") {
+      let answer = try sql.transaction("BEGIN") {
         try sql.execute("SELECT pg_advisory_xact_lock(?)", [.integer(Self.writeLockKey)])
         return try body(sql)
       }
+      afterCommit?(answer)
+      return answer
     }
   }
 
