@@ -14,6 +14,7 @@ extension ServerMessages {
     "page.size": "page_size must be 1...500",
     "page.token": "bad page token",
     "store.unavailable": "the database is unavailable; try again (a change sent with an idempotency key can be sent again safely)",
+    "database.backup_postgres": "this store is a PostgreSQL database: back it up with PostgreSQL's own tools (pg_dump or pg_basebackup, see docs/OPERATIONS.md)",
     "store.unavailable#commit": "the database connection was lost while saving; the change may or may not be saved: send it again with the same idempotency key",
     "idempotency.key_reused": "idempotency key {0} was already used for {1}, not {2}",
 

@@ -13,6 +13,7 @@ extension ServerMessages {
     "page.size": "每页条数 page_size 须为 1 至 500",
     "page.token": "分页标记无效",
     "store.unavailable": "数据库暂时不可用，请重试（带幂等键的修改可以安全地重新发送）",
+    "database.backup_postgres": "本库是 PostgreSQL 数据库，请用 PostgreSQL 自带的工具备份（pg_dump 或 pg_basebackup，见 docs/OPERATIONS.md）",
     "store.unavailable#commit": "保存时与数据库的连接中断，修改可能已保存也可能未保存：请用同一幂等键重新发送",
     "idempotency.key_reused": "幂等键 {0} 已用于 {1}，不能再用于 {2}",
 

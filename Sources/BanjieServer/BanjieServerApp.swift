@@ -46,21 +46,15 @@ public struct BanjieServerApp: Sendable {
 
   public func assemble(now: any NowProvider = SystemNow()) async throws -> Assembly {
     let store: BanjieStore
-    if PostgresLocation.isPostgresURL(self.configuration.databasePath) {
-      // The engine exists in the store, but not every store method runs on it yet
-      // (docs/ARCHITECTURE.md, "The PostgreSQL engine"): refuse plainly rather than serve halfway.
-      // The URL is named without its password.
-      let named = (try? PostgresLocation(url: self.configuration.databasePath).description) ?? "a postgres:// URL"
-      throw StartupError(
-        "\(named): banjied serve does not run on PostgreSQL yet; use a SQLite file"
-          + " (banjied migrate-store copies one into PostgreSQL for the move)")
-    }
+    let database = self.configuration.databasePath
+    // A PostgreSQL URL is named without its password, in this line and in every log line.
+    let named =
+      PostgresLocation.isPostgresURL(database) ? ((try? PostgresLocation(url: database).description) ?? "a postgres:// URL") : database
     do {
-      // Opening migrates the file: blocking work, so not on the cooperative pool.
-      let path = self.configuration.databasePath
-      store = try await runBlockingIO(on: DispatchQueue(label: "banjie.store-open")) { try BanjieStore(path: path) }
+      // Opening migrates the file or the database: blocking work, so not on the cooperative pool.
+      store = try await runBlockingIO(on: DispatchQueue(label: "banjie.store-open")) { try BanjieStore.open(database) }
     } catch {
-      throw StartupError("cannot open the database \(self.configuration.databasePath): \(error)")
+      throw StartupError("cannot open the database \(named): \(error)")
     }
     // Revoked serials: the configured file and every revocation the office has made.
     let revocations = RevocationList()
@@ -163,6 +157,9 @@ public struct BanjieServerApp: Sendable {
         service: SweeperService(
           environment: assembly.environment, interval: .seconds(self.configuration.sweepIntervalSeconds), logger: self.logger)),
     ]
+    if assembly.environment.store.runsOnPostgres {
+      services.append(.init(service: OtherNodesService(environment: assembly.environment, logger: self.logger)))
+    }
     let group = ServiceGroup(
       configuration: .init(
         services: services,
@@ -171,6 +168,9 @@ public struct BanjieServerApp: Sendable {
       )
     )
     try await group.run()
+    // A PostgreSQL store's connections end cleanly (the sweeper's lease with them).
+    let store = assembly.environment.store
+    try await runBlockingIO(on: DispatchQueue(label: "banjie.store-close")) { store.close() }
   }
 }
 
@@ -199,17 +199,74 @@ struct SweeperService: Service {
 
   func run() async throws {
     var lastFull: ContinuousClock.Instant?
+    // On PostgreSQL one node of the database sweeps at a time: the holder of the sweeper's lease
+    // (docs/ARCHITECTURE.md, "The PostgreSQL engine"); the others ask again at every pass and
+    // take over within a pass of the holder's death. On SQLite this node always holds it.
+    var holding = false
     while !Task.isShuttingDownGracefully && !Task.isCancelled {
-      let full = lastFull.map { ContinuousClock.now - $0 >= self.interval } ?? true
       do {
         let environment = self.environment
-        _ = try await environment.sweep(full: full)
-        if full { lastFull = .now }
+        let holds = try await environment.store.holdsSweeperLease()
+        if holds != holding {
+          holding = holds
+          if environment.store.runsOnPostgres {
+            self.logger.info(holds ? "sweeper lease taken: this node sweeps" : "sweeper lease lost: another node sweeps")
+          }
+          // A node that takes over sweeps everything at once.
+          if holds { lastFull = nil }
+        }
+        if holds {
+          let full = lastFull.map { ContinuousClock.now - $0 >= self.interval } ?? true
+          _ = try await environment.sweep(full: full)
+          if full { lastFull = .now }
+        }
       } catch {
-        self.logger.error("sweeper pass failed", metadata: ["error": "\(error)", "full": "\(full)"])
+        self.logger.error("sweeper pass failed", metadata: ["error": "\(error)"])
       }
       try? await cancelWhenGracefulShutdown { try await Task.sleep(for: min(self.interval, Self.quickInterval)) }
     }
+  }
+}
+
+/// What the other banjied nodes on the same PostgreSQL database did, applied here
+/// (docs/ARCHITECTURE.md, "The PostgreSQL engine"): a revocation refuses that certificate on this
+/// node too and closes its connections; an alert reaches this node's watchers. After the listening
+/// connection was lost and opened again, the revocation list and the alerts since the last one
+/// seen are read again, since what was sent meanwhile was not heard.
+struct OtherNodesService: Service {
+  let environment: ServerEnvironment
+  let logger: Logger
+
+  func run() async throws {
+    let environment = self.environment
+    var lastAlert = try await environment.store.lastAlertID()
+    for await change in environment.store.otherNodesChanges().cancelOnGracefulShutdown() {
+      do {
+        switch change {
+        case .revocation(let serial):
+          environment.revocations.revoke(serial)
+          let closed = environment.closeConnections(serial: serial)
+          self.logger.info("certificate revoked on another node", metadata: ["serial": "\(serial)", "closed": "\(closed)"])
+        case .alert:
+          lastAlert = try await self.alerts(after: lastAlert)
+        case .resynchronize:
+          for record in try await environment.store.revocations() where !environment.revocations.isRevoked(record.serial) {
+            environment.revocations.revoke(record.serial)
+            _ = environment.closeConnections(serial: record.serial)
+          }
+          lastAlert = try await self.alerts(after: lastAlert)
+        }
+      } catch {
+        self.logger.error("cannot apply another node's change", metadata: ["change": "\(change)", "error": "\(error)"])
+      }
+    }
+  }
+
+  /// Publishes the alerts stored after `id`; returns the last one's id.
+  private func alerts(after id: Int64) async throws -> Int64 {
+    let alerts = try await self.environment.store.alerts(afterID: id, department: nil)
+    self.environment.publish(alerts)
+    return alerts.compactMap(\.id).max() ?? id
   }
 }
 

@@ -18,6 +18,11 @@ public final class ServerEnvironment: Sendable {
   public let changes = Broadcaster<Void>(bufferingNewest: 1)
   /// Certificates refused at the handshake; shared with the TLS context.
   public let revocations: RevocationList
+  /// The ids of the alerts published lately (at most `publishedLimit`), so that an alert this node
+  /// raised and then heard of again from the database (PostgreSQL's notifications reach every
+  /// listening node, the sender's too) is published once.
+  private let published = Mutex<(ids: Set<Int64>, order: [Int64])>(([], []))
+  static let publishedLimit = 10_000
   /// Closes the open connections of a certificate serial; set once the transport exists.
   private let connectionCloser = Mutex<(@Sendable (String) -> Int)?>(nil)
   private let baseLogger: Logger
@@ -161,10 +166,34 @@ public final class ServerEnvironment: Sendable {
     }
     if !alerts.isEmpty {
       self.logger.info("sweeper raised alerts", metadata: ["count": "\(alerts.count)"])
-      self.alerts.publish(alerts)
-      self.changes.signal()
+      self.publish(alerts)
     }
     return alerts
+  }
+
+  /// Shows `alerts` to watchers, each once, whichever node raised it.
+  func publish(_ alerts: [AlertRecord]) {
+    let fresh = self.published.withLock { published -> [AlertRecord] in
+      var fresh: [AlertRecord] = []
+      for alert in alerts {
+        guard let id = alert.id else {
+          fresh.append(alert)
+          continue
+        }
+        guard published.ids.insert(id).inserted else { continue }
+        published.order.append(id)
+        fresh.append(alert)
+      }
+      if published.order.count > Self.publishedLimit {
+        let dropped = published.order.prefix(published.order.count - Self.publishedLimit)
+        published.ids.subtract(dropped)
+        published.order.removeFirst(dropped.count)
+      }
+      return fresh
+    }
+    guard !fresh.isEmpty else { return }
+    self.alerts.publish(fresh)
+    self.changes.signal()
   }
 }
 

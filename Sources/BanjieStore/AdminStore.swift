@@ -57,6 +57,7 @@ extension BanjieStore {
   public func backup(to path: String, actor: Actor, now: Date) async throws {
     // The copy runs on one of the pool's readers (a consistent snapshot), off the cooperative pool.
     // SQLite only: a PostgreSQL store is backed up with PostgreSQL's own tools.
+    guard !self.runsOnPostgres else { throw DomainError(kind: .failedPrecondition, code: "database.backup_postgres") }
     try await self.pool.read { db in try SQLiteSQLConnection(db).backup(toFile: path) }
     try await self.mutate { sql in
       try AuditLog.append(sql, at: now, actor: actor, action: "database.backup", entity: "database", entityID: "backup")

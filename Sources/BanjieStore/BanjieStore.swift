@@ -85,6 +85,14 @@ public final class BanjieStore: Sendable {
     }
   }
 
+  /// Opens the store `database` names: a `postgres://` URL is a PostgreSQL database, anything
+  /// else a SQLite file (created when missing). Either is migrated first. Blocking: call it at
+  /// start-up or from a local tool's own thread.
+  public static func open(_ database: String) throws -> BanjieStore {
+    guard PostgresLocation.isPostgresURL(database) else { return try BanjieStore(path: database) }
+    return try BanjieStore(postgres: try PostgresLocation(url: database))
+  }
+
   /// Opens a PostgreSQL store (issue 17) and brings its schema up to date. Blocking: call it at
   /// start-up or from a local tool's own thread. Internal while the engine is being built: only
   /// the store's converted bodies run on it (docs/ARCHITECTURE.md, "The PostgreSQL engine").
@@ -100,8 +108,14 @@ public final class BanjieStore: Sendable {
     self.path = location.description
   }
 
+  /// Whether the store is a PostgreSQL database (several banjied nodes may share it).
+  public var runsOnPostgres: Bool {
+    if case .postgres = self.engine { return true }
+    return false
+  }
+
   /// Closes a PostgreSQL store's connections (a SQLite pool closes when the store is released).
-  func close() {
+  public func close() {
     if case .postgres(let database) = self.engine { database.close() }
   }
 

@@ -320,12 +320,16 @@ extension BanjieStore {
   public func backfillCompletionFigures(clock: SLAClock, batch: Int = 5000) async throws -> Int {
     var total = 0
     while true {
-      let done = try await self.pool.write { db -> Int in
-        let records = try CaseRecord.filter(sql: "completed_at IS NOT NULL AND handling_seconds IS NULL").limit(batch).fetchAll(db)
+      let done = try await self.mutate { sql -> Int in
+        let records = try sql.fetchAll(
+          "SELECT \(CaseRecord.selectColumns) FROM cases WHERE completed_at IS NOT NULL AND handling_seconds IS NULL ORDER BY id LIMIT ?",
+          [.integer(Int64(batch))]
+        ).map(CaseRecord.init(positional:))
         for var record in records {
-          try BanjieStore.fixCompletionFigures(db, &record, clock: clock)
-          try db.cachedStatement(sql: "UPDATE cases SET one_day = ?, handling_seconds = ?, handling_bucket = ? WHERE id = ?").execute(
-            arguments: [record.oneDay, record.handlingSeconds, record.handlingBucket, record.id])
+          try BanjieStore.fixCompletionFigures(sql, &record, clock: clock)
+          try sql.execute(
+            "UPDATE cases SET one_day = ?, handling_seconds = ?, handling_bucket = ? WHERE id = ?",
+            [record.oneDay.sqlValue, record.handlingSeconds.sqlValue, record.handlingBucket.sqlValue, record.id.sqlValue])
         }
         return records.count
       }

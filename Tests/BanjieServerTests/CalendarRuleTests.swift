@@ -17,11 +17,8 @@ struct CalendarRuleTests {
     try await ServerHarness.run(start: shanghai("2026-12-28T10:00:00")) { h in
       let received = try await h.cases { try await $0.submitCase(.sample()) }
       #expect(received.intakeDueAt.date == shanghai("2027-01-05T17:00:00"))
-      try h.writeDatabase { db in
-        try db.execute(
-          sql: "UPDATE cases SET intake_due_at = ? WHERE number = ?", arguments: [shanghai("2027-01-04T17:00:00"), received.number])
-        try db.execute(sql: "DELETE FROM meta WHERE key = 'calendar.rule'")
-      }
+      try h.writeDatabase("UPDATE cases SET intake_due_at = ? WHERE number = ?", [shanghai("2027-01-04T17:00:00"), received.number])
+      try h.writeDatabase("DELETE FROM meta WHERE key = 'calendar.rule'")
       let store = h.environment.store
       let recomputed = try await store.adoptCalendarRule(ServerEnvironment.calendarRule, clock: h.environment.sla, now: h.clock.now)
       #expect(recomputed == 1)

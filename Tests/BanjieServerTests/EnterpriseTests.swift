@@ -101,7 +101,7 @@ struct EnterpriseTests {
         #expect(registered.checkOverrideReason == request.checkOverrideReason)
         #expect(registered.industryName == "制造业")
       }
-      let audited = try await h.environment.store.pool.read { db in
+      let audited = try h.database { db in
         try String.fetchOne(
           db, sql: "SELECT detail FROM audit_log WHERE action = 'enterprise.register_check_override' AND entity_id = ?", arguments: [bad])
       }
@@ -139,7 +139,7 @@ struct EnterpriseTests {
         #expect(listed.total == 1)
         #expect(await rpcError { _ = try await e.getEnterprise(.with { $0.uscc = self.b }) }?.code == .notFound)
       }
-      let rows = try await h.environment.store.pool.read { db in
+      let rows = try h.database { db in
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprise_liaisons") ?? -1
       }
       #expect(rows == 1)
@@ -781,7 +781,7 @@ struct EnterpriseTests {
         let got10 = try await e.listEnterprises(.init()).total
         #expect(got10 == 9_950)
       }
-      let (enterprises, audits) = try await h.environment.store.pool.read { db in
+      let (enterprises, audits) = try h.database { db in
         (
           try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM enterprises") ?? 0,
           try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE action = 'enterprise.import'") ?? 0

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import GRDB
 import Synchronization
 import Testing
 
@@ -115,4 +116,73 @@ enum PostgresTestCluster {
 struct PostgresClusterUnavailable: Error, CustomStringConvertible {
   var reason: String
   var description: String { "no PostgreSQL for the tests: \(self.reason)" }
+}
+
+/// The rows of a PostgreSQL store, copied into a new SQLite file of the same schema: the server
+/// suites' direct checks of what was stored (written against SQLite and GRDB) then read what the
+/// PostgreSQL database holds, value for value, when the suites run on PostgreSQL
+/// (`BANJIE_TEST_SERVER_ENGINE=postgres`). Every table is read in one snapshot (REPEATABLE READ)
+/// on a connection of its own; the copy has no dashboard triggers (its aggregate rows are the
+/// ones PostgreSQL kept) and no foreign-key checks, and is read-only in spirit: writing to it
+/// changes nothing on the server.
+enum PostgresSnapshot {
+  /// An empty store file at the current schema, made once per test process and copied.
+  static let template: Result<String, PostgresClusterUnavailable> = {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("banjie-snapshot-\(getpid())").path
+    do {
+      try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+      let path = directory + "/template.sqlite"
+      try? FileManager.default.removeItem(atPath: path)
+      _ = try BanjieStore(path: path)
+      return .success(path)
+    } catch {
+      return .failure(PostgresClusterUnavailable(reason: "cannot make the snapshot template: \(error)"))
+    }
+  }()
+
+  /// Runs one statement on `location`'s database (in its own transaction): a test's direct write,
+  /// such as a row made as an earlier release left it.
+  static func execute(_ location: PostgresLocation, _ text: String, _ arguments: [DatabaseValue]) throws {
+    let worker = PostgresWorker(name: "test-write", location: location, logger: .init(label: "banjie.test"))
+    defer { worker.close() }
+    try worker.runBlocking { sql in
+      try sql.transaction("BEGIN") { _ = try sql.execute(uncached: text, arguments.map(SQLValue.init)) }
+    }
+  }
+
+  /// A new SQLite file holding every row `location`'s database holds now; the caller removes it.
+  static func file(of location: PostgresLocation) throws -> String {
+    let template = try Self.template.get()
+    let path = (template as NSString).deletingLastPathComponent + "/snapshot-\(UUID().uuidString).sqlite"
+    try FileManager.default.copyItem(atPath: template, toPath: path)
+    let queue = try DatabaseQueue(path: path)
+    defer { try? queue.close() }
+    let tables = try queue.read { db in
+      try String.fetchAll(
+        db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations'")
+    }
+    let worker = PostgresWorker(name: "test-snapshot", location: location, logger: .init(label: "banjie.test"))
+    defer { worker.close() }
+    let contents = try worker.runBlocking { sql in
+      try sql.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+        try tables.map { table in (table, try sql.fetchAll(uncached: "SELECT * FROM \"\(table)\"", [])) }
+      }
+    }
+    try queue.writeWithoutTransaction { db in
+      try db.execute(sql: "PRAGMA foreign_keys = OFF")
+      try db.inTransaction {
+        try DashboardSchema.dropTriggers(db)
+        for (table, rows) in contents {
+          try db.execute(sql: "DELETE FROM \"\(table)\"")
+          guard let first = rows.first else { continue }
+          let columns = first.columns.map { "\"\($0)\"" }.joined(separator: ", ")
+          let marks = first.columns.map { _ in "?" }.joined(separator: ", ")
+          let insert = try db.makeStatement(sql: "INSERT INTO \"\(table)\" (\(columns)) VALUES (\(marks))")
+          for row in rows { try insert.execute(arguments: StatementArguments(row.values.map(\.databaseValue))) }
+        }
+        return .commit
+      }
+    }
+    return path
+  }
 }

@@ -63,12 +63,17 @@ extension ServerHarness {
     }
   }
 
-  /// Writes to the database file directly, to make a row as an earlier release left it.
-  func writeDatabase(_ body: (Database) throws -> Void) throws {
+  /// Runs one statement on the server's database directly, to make a row as an earlier release
+  /// left it (on either engine).
+  func writeDatabase(_ sql: String, _ arguments: [any DatabaseValueConvertible] = []) throws {
+    if let postgres = self.postgres {
+      try PostgresSnapshot.execute(postgres, sql, arguments.map(\.databaseValue))
+      return
+    }
     var configuration = Configuration()
     configuration.busyMode = .timeout(10)
     let queue = try DatabaseQueue(path: self.databasePath, configuration: configuration)
-    try queue.write(body)
+    try queue.write { try $0.execute(sql: sql, arguments: StatementArguments(arguments.map(\.databaseValue))) }
   }
 
   /// The audit rows of one entity, oldest first, as "action actor".
@@ -331,7 +336,7 @@ struct RatingPadTests {
       // A case received before rating codes existed has none to redeem: its enterprise is told so;
       // a pad learns nothing (the same answer as a wrong code), so it cannot find old cases.
       let old = try await h.servedCase(item: "SCJGJ-003", department: "SCJGJ", window: "A03", uscc: self.a)
-      try h.writeDatabase { try $0.execute(sql: "UPDATE cases SET rating_code = '' WHERE number = ?", arguments: [old.number]) }
+      try h.writeDatabase("UPDATE cases SET rating_code = '' WHERE number = ?", [old.number])
       let padNone = await rpcError {
         _ = try await h.pad("B01", "PAD-B01-1") { try await $0.rateCase(.redeeming(old.number, 5, old.code)) }
       }

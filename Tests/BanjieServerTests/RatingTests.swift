@@ -42,10 +42,14 @@ extension ServerHarness {
   }
 
   /// Reads the database file directly, as an independent check of what the server computes.
+  /// On PostgreSQL, a SQLite copy of every row the database holds now (PostgresSnapshot).
   func database<T>(_ body: (Database) throws -> T) throws -> T {
     var configuration = Configuration()
     configuration.readonly = true
-    let queue = try DatabaseQueue(path: self.databasePath, configuration: configuration)
+    let path = try self.postgres.map { try PostgresSnapshot.file(of: $0) } ?? self.databasePath
+    defer { if self.postgres != nil { try? FileManager.default.removeItem(atPath: path) } }
+    let queue = try DatabaseQueue(path: path, configuration: configuration)
+    defer { try? queue.close() }
     return try queue.read(body)
   }
 

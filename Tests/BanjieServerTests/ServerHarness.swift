@@ -57,13 +57,22 @@ final class ServerPKI: Sendable {
 }
 
 /// A real banjied on 127.0.0.1 port 0 with a fresh database and a manual clock.
+///
+/// The database is a new SQLite file, or, when `BANJIE_TEST_SERVER_ENGINE=postgres` (as
+/// `scripts/test.sh` sets for its second run of the server suites), a new database on the test
+/// cluster (PostgresTestCluster): the same suites then run on PostgreSQL.
 struct ServerHarness: Sendable {
+  /// The engine the server suites run on in this test process.
+  static let engine: TestEngine = ProcessInfo.processInfo.environment["BANJIE_TEST_SERVER_ENGINE"] == "postgres" ? .postgres : .sqlite
+
   let assembly: BanjieServerApp.Assembly
   let clock: ManualNow
   let port: Int
   /// The metrics endpoint's port, when the test asked for one.
   let metricsPort: Int?
   let databasePath: String
+  /// The PostgreSQL database the server runs on, when the suites run on PostgreSQL.
+  let postgres: PostgresLocation?
 
   var environment: ServerEnvironment { self.assembly.environment }
 
@@ -82,6 +91,14 @@ struct ServerHarness: Sendable {
     var configuration = ServerConfiguration()
     configuration.port = 0
     configuration.databasePath = dir + "/banjie.sqlite"
+    var postgres: PostgresLocation?
+    if Self.engine == .postgres {
+      let location = try await PostgresTestCluster.makeDatabase()
+      postgres = location
+      // The test cluster trusts loopback connections: the URL carries no password.
+      configuration.databasePath = location.description
+    }
+    defer { if let postgres { PostgresTestCluster.dropDatabase(postgres) } }
     configuration.certificateFile = pki.server.certificateFile
     configuration.privateKeyFile = pki.server.privateKeyFile
     configuration.clientCAFile = pki.ca.certificateFile
@@ -109,7 +126,8 @@ struct ServerHarness: Sendable {
         metricsPort = port
       }
       let harness = ServerHarness(
-        assembly: assembly, clock: clock, port: port, metricsPort: metricsPort, databasePath: configuration.databasePath)
+        assembly: assembly, clock: clock, port: port, metricsPort: metricsPort, databasePath: configuration.databasePath,
+        postgres: PostgresLocation.isPostgresURL(configuration.databasePath) ? postgres : nil)
       do {
         if catalog { try await harness.loadSampleCatalog() }
         let result = try await body(harness)
@@ -117,10 +135,12 @@ struct ServerHarness: Sendable {
         try await group.waitForAll()
         metricsTask?.cancel()
         _ = await metricsTask?.result
+        try await PostgresTestCluster.offPool { assembly.environment.store.close() }
         return result
       } catch {
         assembly.server.beginGracefulShutdown()
         group.cancelAll()
+        try? await PostgresTestCluster.offPool { assembly.environment.store.close() }
         throw error
       }
     }

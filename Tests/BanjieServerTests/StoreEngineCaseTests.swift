@@ -155,7 +155,8 @@ struct StoreEngineCaseTests {
     #expect(sqlite.chainRows == postgres.chainRows)
   }
 
-  @Test("a clock setting and a calendar import recompute open cases in one step, then put the clock in force", arguments: TestEngine.allCases)
+  @Test(
+    "a clock setting and a calendar import recompute open cases in one step, then put the clock in force", arguments: TestEngine.allCases)
   func settingsAndCalendarWrites(_ engine: TestEngine) async throws {
     try await engine.withStore { store in
       _ = try await store.importCatalog(departments: Self.departments, items: [Self.item], actor: .system, now: Self.now)

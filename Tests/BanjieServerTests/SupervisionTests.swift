@@ -21,7 +21,7 @@ extension ServerHarness {
 
   /// The audit actions written about one supervision order, oldest first.
   func supervisionAudit(_ number: String) async throws -> [String] {
-    try await self.environment.store.pool.read { db in
+    try self.database { db in
       try String.fetchAll(
         db, sql: "SELECT action FROM audit_log WHERE entity = 'supervision' AND entity_id = ? ORDER BY id", arguments: [number])
     }
@@ -29,7 +29,7 @@ extension ServerHarness {
 
   /// Rows of the supervision tables and audit rows about them: what a refused request must leave at zero.
   func supervisionFootprint() async throws -> [Int] {
-    try await self.environment.store.pool.read { db in
+    try self.database { db in
       [
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM supervision_orders") ?? -1,
         try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM supervision_number_sequences") ?? -1,
@@ -181,7 +181,7 @@ struct SupervisionServerTests {
         try await h.supervisionAudit(n) == [
           "supervision.issue", "supervision.reply", "supervision.reopen", "supervision.reply", "supervision.close",
         ])
-      let chain = try await h.environment.store.pool.read { db in try AuditLog.verify(db) }
+      let chain = try h.database { db in try AuditLog.verify(db) }
       #expect(chain.ok)
       try await h.supervision { s in
         let closedOnes = try await s.list(.with { $0.states = [.closed] })
