@@ -127,7 +127,7 @@ struct ServerHarness: Sendable {
       }
       let harness = ServerHarness(
         assembly: assembly, clock: clock, port: port, metricsPort: metricsPort, databasePath: configuration.databasePath,
-        postgres: PostgresLocation.isPostgresURL(configuration.databasePath) ? postgres : nil)
+        postgres: PostgresLocation.isPostgresURL(configuration.databasePath) ? try PostgresLocation(url: configuration.databasePath) : nil)
       do {
         if catalog { try await harness.loadSampleCatalog() }
         let result = try await body(harness)
