@@ -63,6 +63,116 @@ public struct CountersignUnitRecord: Codable, Sendable, Hashable, FetchableRecor
   }
 }
 
+extension CountersignState: SQLValueConvertible {}
+extension CountersignAnswer: SQLValueConvertible {}
+
+extension CountersignDocumentRecord {
+  /// The columns besides `id`, in the order of `storedValues`, as the Codable record names them.
+  static let storedColumns = [
+    "number", "title", "document_number", "length_characters", "policy", "over_length", "over_length_reason", "lead_unit",
+    "registered_at", "registered_by", "state", "completed_at", "version", "updated_at",
+  ]
+  /// `id` and `storedColumns`, the order `init(sqlRow:)` reads.
+  static let columns = "id, " + Self.storedColumns.joined(separator: ", ")
+  /// `columns` of the table aliased `d`.
+  static let aliasedColumns = (["id"] + Self.storedColumns).map { "d.\($0)" }.joined(separator: ", ")
+  static let insertSQL =
+    "INSERT INTO countersign_documents (\(Self.storedColumns.joined(separator: ", "))) VALUES ("
+    + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ") RETURNING id"
+  /// Every column but the id, as GRDB's `update` wrote them.
+  static let updateSQL =
+    "UPDATE countersign_documents SET " + Self.storedColumns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
+
+  /// The values of `storedColumns`, as the Codable record stores them (dates as GRDB writes them).
+  var storedValues: [SQLValue] {
+    [
+      .text(self.number), .text(self.title), .text(self.documentNumber), self.lengthCharacters.sqlValue, self.policy.sqlValue,
+      self.overLength.sqlValue, .text(self.overLengthReason), .text(self.leadUnit), StoredDate(self.registeredAt).sqlValue,
+      .text(self.registeredBy), self.state.sqlValue, self.completedAt.stored.sqlValue, self.version.sqlValue,
+      StoredDate(self.updatedAt).sqlValue,
+    ]
+  }
+
+  /// A row of `columns`, by position.
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      id: try row.decode(at: 0), number: try row.decode(at: 1), title: try row.decode(at: 2), documentNumber: try row.decode(at: 3),
+      lengthCharacters: try row.decode(at: 4), policy: try row.decode(at: 5), overLength: try row.decode(at: 6),
+      overLengthReason: try row.decode(at: 7), leadUnit: try row.decode(at: 8), registeredAt: try row.decode(StoredDate.self, at: 9).date,
+      registeredBy: try row.decode(at: 10), state: try row.decode(at: 11), completedAt: try row.decode(StoredDate?.self, at: 12)?.date,
+      version: try row.decode(at: 13), updatedAt: try row.decode(StoredDate.self, at: 14).date)
+  }
+
+  /// Inserts the row and takes its new id.
+  mutating func insert(_ sql: any SQLConnection) throws {
+    self.id = try sql.fetchOne(Int64.self, Self.insertSQL, self.storedValues)
+  }
+
+  /// Writes every column back, as GRDB's `update` did.
+  func updateAll(_ sql: any SQLConnection) throws {
+    guard let id = self.id else { throw DatabaseError(message: "a countersign document without an id cannot be updated") }
+    try sql.execute(Self.updateSQL, self.storedValues + [.integer(id)])
+  }
+
+  static func byNumber(_ sql: any SQLConnection, _ number: String) throws -> CountersignDocumentRecord? {
+    try sql.fetchOne("SELECT \(Self.columns) FROM countersign_documents WHERE number = ?", [.text(number)])
+      .map(CountersignDocumentRecord.init(sqlRow:))
+  }
+}
+
+extension CountersignUnitRecord {
+  /// The columns of `countersign_units`, in the order of `storedValues` and `init(sqlRow:)`; the
+  /// key (document_id, unit) first.
+  static let storedColumns = [
+    "document_id", "unit", "received_at", "limit_working_days", "extended_days", "extension_reason", "due_at", "colour", "answer",
+    "answer_text", "answered_by", "answered_at", "on_time",
+  ]
+  static let columns = Self.storedColumns.joined(separator: ", ")
+  /// `columns` of the table aliased `u`.
+  static let aliasedColumns = Self.storedColumns.map { "u.\($0)" }.joined(separator: ", ")
+  static let insertSQL =
+    "INSERT INTO countersign_units (\(Self.columns)) VALUES (" + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ")"
+  /// Every column but the key, as GRDB's `update` wrote them.
+  static let updateSQL =
+    "UPDATE countersign_units SET " + Self.storedColumns.dropFirst(2).map { "\($0) = ?" }.joined(separator: ", ")
+    + " WHERE document_id = ? AND unit = ?"
+
+  /// The values of `storedColumns`, as the Codable record stores them (dates as GRDB writes them).
+  var storedValues: [SQLValue] {
+    [
+      .integer(self.documentId), .text(self.unit), StoredDate(self.receivedAt).sqlValue, self.limitWorkingDays.sqlValue,
+      self.extendedDays.sqlValue, .text(self.extensionReason), StoredDate(self.dueAt).sqlValue, self.colour.sqlValue,
+      self.answer.sqlValue, .text(self.answerText), .text(self.answeredBy), self.answeredAt.stored.sqlValue, self.onTime.sqlValue,
+    ]
+  }
+
+  /// A row of `columns`, by position.
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      documentId: try row.decode(at: 0), unit: try row.decode(at: 1), receivedAt: try row.decode(StoredDate.self, at: 2).date,
+      limitWorkingDays: try row.decode(at: 3), extendedDays: try row.decode(at: 4), extensionReason: try row.decode(at: 5),
+      dueAt: try row.decode(StoredDate.self, at: 6).date, colour: try row.decode(at: 7), answer: try row.decode(at: 8),
+      answerText: try row.decode(at: 9), answeredBy: try row.decode(at: 10), answeredAt: try row.decode(StoredDate?.self, at: 11)?.date,
+      onTime: try row.decode(at: 12))
+  }
+
+  func insert(_ sql: any SQLConnection) throws {
+    try sql.execute(Self.insertSQL, self.storedValues)
+  }
+
+  /// Writes every column but the key back, as GRDB's `update` did.
+  func updateAll(_ sql: any SQLConnection) throws {
+    let values = self.storedValues
+    try sql.execute(Self.updateSQL, Array(values.dropFirst(2)) + [.integer(self.documentId), .text(self.unit)])
+  }
+
+  /// A document's units, by unit.
+  static func ofDocument(_ sql: any SQLConnection, _ documentID: Int64?) throws -> [CountersignUnitRecord] {
+    try sql.fetchAll("SELECT \(Self.columns) FROM countersign_units WHERE document_id = ? ORDER BY unit", [documentID.sqlValue])
+      .map(CountersignUnitRecord.init(sqlRow:))
+  }
+}
+
 /// A draft with its units, their names and each waiting unit's SLA at a moment.
 public struct CountersignView: Codable, Sendable, Hashable {
   public struct Unit: Codable, Sendable, Hashable {
@@ -117,31 +227,31 @@ extension BanjieStore {
     now: Date, key: IdempotencyKey?
   ) async throws -> CountersignView {
     let overLength = try CountersignRules.checkLength(policy: new.policy, length: new.lengthCharacters, reason: new.overLengthReason)
-    return try await self.write(idempotency: key, method: "RegisterCountersign", encode: Self.encoded, decode: Self.decoded, now: now) {
-      db in
+    return try await self.mutate(idempotency: key, method: "RegisterCountersign", encode: Self.encoded, decode: Self.decoded, now: now) {
+      sql in
       let clock = currentClock()
       let lead = actor.organization
-      guard try DepartmentRecord.present(db, "code", lead) else {
+      guard try sql.present("departments", "code", .text(lead)) else {
         throw DomainError(kind: .permissionDenied, code: "countersign.unknown_lead", arguments: [lead])
       }
-      let known = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT code FROM departments")))
+      let known = Set(try sql.fetchAll(String.self, "SELECT code FROM departments"))
       let units = try CountersignRules.checkUnits(new.units, lead: lead, known: known)
-      let limit = try Self.setting(db, CountySettings.Key.countersignLimitWorkingDays.metaKey, default: 5)
+      let limit = try Self.setting(sql, CountySettings.Key.countersignLimitWorkingDays.metaKey, default: 5)
       let number = try Self.dailyNumber(
-        SQLiteSQLConnection(db), sequences: "countersign_number_sequences", prefix: "HQ", regionCode: regionCode,
+        sql, sequences: "countersign_number_sequences", prefix: "HQ", regionCode: regionCode,
         day: clock.calendar.localDate(of: now))
       var document = CountersignDocumentRecord(
         id: nil, number: number, title: new.title, documentNumber: new.documentNumber, lengthCharacters: new.lengthCharacters,
         policy: new.policy, overLength: overLength, overLengthReason: overLength ? new.overLengthReason : "", leadUnit: lead,
         registeredAt: now, registeredBy: Self.actorName(actor), state: .open, completedAt: nil, version: 1, updatedAt: now)
-      try document.insert(db)
+      try document.insert(sql)
       guard let documentID = document.id else { throw DatabaseError(message: "countersign document without an id") }
       for unit in units {
         let status = try clock.status(of: CountersignRules.timedWork(receivedAt: now, limitWorkingDays: limit, answeredAt: nil), now: now)
         try CountersignUnitRecord(
           documentId: documentID, unit: unit, receivedAt: now, limitWorkingDays: limit, extendedDays: 0, extensionReason: "",
           dueAt: status.due, colour: status.colour, answer: nil, answerText: "", answeredBy: "", answeredAt: nil, onTime: nil
-        ).insert(db)
+        ).insert(sql)
       }
       var detail = [
         "title": new.title, "lead": lead, "units": units.joined(separator: ","), "limit_working_days": String(limit),
@@ -150,8 +260,8 @@ extension BanjieStore {
       if !new.documentNumber.isEmpty { detail["document_number"] = new.documentNumber }
       if overLength { detail["over_length_reason"] = new.overLengthReason }
       try AuditLog.append(
-        db, at: now, actor: actor, action: "countersign.register", entity: "countersign", entityID: number, detail: detail)
-      return try Self.countersignView(db, document, clock: clock, now: now)
+        sql, at: now, actor: actor, action: "countersign.register", entity: "countersign", entityID: number, detail: detail)
+      return try Self.countersignView(sql, document, clock: clock, now: now)
     }
   }
 
@@ -162,10 +272,10 @@ extension BanjieStore {
     clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> CountersignView {
     try CountersignRules.checkAnswer(answer, text: text)
-    return try await self.write(idempotency: key, method: "countersign.answer", encode: Self.encoded, decode: Self.decoded, now: now) {
-      db in
+    return try await self.mutate(idempotency: key, method: "countersign.answer", encode: Self.encoded, decode: Self.decoded, now: now) {
+      sql in
       let clock = currentClock()
-      var (document, units) = try Self.countersignForChange(db, number: number, expectedVersion: expectedVersion)
+      var (document, units) = try Self.countersignForChange(sql, number: number, expectedVersion: expectedVersion)
       guard let index = units.firstIndex(where: { $0.unit == actor.organization }) else {
         throw DomainError(
           kind: .permissionDenied, code: "countersign.not_a_unit", arguments: [number, actor.organization, actor.person])
@@ -186,7 +296,7 @@ extension BanjieStore {
       unit.dueAt = status.due
       unit.colour = status.colour
       unit.onTime = now <= status.due
-      try unit.update(db)
+      try unit.updateAll(sql)
       units[index] = unit
       if units.allSatisfy({ $0.answeredAt != nil }) {
         document.state = .complete
@@ -194,12 +304,12 @@ extension BanjieStore {
       }
       document.version += 1
       document.updatedAt = now
-      try document.update(db)
+      try document.updateAll(sql)
       var detail = ["unit": unit.unit, "answer": answer.rawValue, "on_time": unit.onTime == true ? "1" : "0"]
       if !text.isEmpty { detail["text"] = text }
       if document.state == .complete { detail["complete"] = "1" }
-      try AuditLog.append(db, at: now, actor: actor, action: "countersign.answer", entity: "countersign", entityID: number, detail: detail)
-      return try Self.countersignView(db, document, clock: clock, now: now)
+      try AuditLog.append(sql, at: now, actor: actor, action: "countersign.answer", entity: "countersign", entityID: number, detail: detail)
+      return try Self.countersignView(sql, document, clock: clock, now: now)
     }
   }
 
@@ -217,10 +327,10 @@ extension BanjieStore {
     guard !reason.allSatisfy(\.isWhitespace) else {
       throw DomainError(kind: .invalidArgument, code: "countersign.extension_reason_required", field: "reason")
     }
-    return try await self.write(idempotency: key, method: "countersign.extend", encode: Self.encoded, decode: Self.decoded, now: now) {
-      db in
+    return try await self.mutate(idempotency: key, method: "countersign.extend", encode: Self.encoded, decode: Self.decoded, now: now) {
+      sql in
       let clock = currentClock()
-      let (found, units) = try Self.countersignForChange(db, number: number, expectedVersion: expectedVersion)
+      let (found, units) = try Self.countersignForChange(sql, number: number, expectedVersion: expectedVersion)
       var document = found
       guard document.leadUnit == actor.organization else {
         throw DomainError(
@@ -248,21 +358,21 @@ extension BanjieStore {
       let status = try clock.status(of: unit.timedWork, now: now)
       unit.dueAt = status.due
       unit.colour = status.colour
-      try unit.update(db)
+      try unit.updateAll(sql)
       document.version += 1
       document.updatedAt = now
-      try document.update(db)
+      try document.updateAll(sql)
       try AuditLog.append(
-        db, at: now, actor: actor, action: "countersign.extend", entity: "countersign", entityID: number,
+        sql, at: now, actor: actor, action: "countersign.extend", entity: "countersign", entityID: number,
         detail: ["unit": unitCode, "days": String(days), "reason": reason, "due": AuditLog.timestamp(status.due)])
-      return try Self.countersignView(db, document, clock: clock, now: now)
+      return try Self.countersignView(sql, document, clock: clock, now: now)
     }
   }
 
   public func countersign(number: String, clock: SLAClock, now: Date) async throws -> CountersignView? {
-    try await self.pool.read { db in
-      guard let document = try CountersignDocumentRecord.one(db, "number", number) else { return nil }
-      return try Self.countersignView(db, document, clock: clock, now: now)
+    try await self.read { sql in
+      guard let document = try CountersignDocumentRecord.byNumber(sql, number) else { return nil }
+      return try Self.countersignView(sql, document, clock: clock, now: now)
     }
   }
 
@@ -282,38 +392,42 @@ extension BanjieStore {
   public func listCountersigns(_ filter: CountersignFilter, clock: SLAClock, now: Date) async throws -> (
     views: [CountersignView], total: Int, next: String?
   ) {
-    try await self.pool.read { db in
+    try await self.read { sql in
       var conditions: [String] = []
-      var arguments: StatementArguments = []
+      var arguments: [SQLValue] = []
       if let involving = filter.involving {
         conditions.append("(d.lead_unit = ? OR d.id IN (SELECT document_id FROM countersign_units WHERE unit = ?))")
-        arguments += [involving, involving]
+        arguments += [.text(involving), .text(involving)]
       }
       if let waiting = filter.waitingOn {
         conditions.append("d.id IN (SELECT document_id FROM countersign_units WHERE unit = ? AND answered_at IS NULL)")
-        arguments += [waiting]
+        arguments.append(.text(waiting))
       }
       if let lead = filter.lead {
         conditions.append("d.lead_unit = ?")
-        arguments += [lead]
+        arguments.append(.text(lead))
       }
       if !filter.states.isEmpty {
         conditions.append("d.state IN (\(filter.states.map { _ in "?" }.joined(separator: ",")))")
-        arguments += StatementArguments(filter.states.map(\.rawValue))
+        arguments += filter.states.map(\.sqlValue)
       }
       let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-      let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM countersign_documents d" + whereClause, arguments: arguments) ?? 0
+      let total =
+        try sql.fetchAll(uncached: "SELECT COUNT(*) FROM countersign_documents d" + whereClause, arguments).first?.decode(Int.self, at: 0)
+        ?? 0
       var pageConditions = conditions
       var pageArguments = arguments
       if let after = filter.after {
         pageConditions.append("d.number < ?")
-        pageArguments += [after]
+        pageArguments.append(.text(after))
       }
       let pageWhere = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
-      let documents = try CountersignDocumentRecord.fetchAll(
-        db, sql: "SELECT d.* FROM countersign_documents d\(pageWhere) ORDER BY d.number DESC LIMIT ?",
-        arguments: pageArguments + [filter.pageSize])
-      let views = try documents.map { try Self.countersignView(db, $0, clock: clock, now: now) }
+      let documents = try sql.fetchAll(
+        uncached:
+          "SELECT \(CountersignDocumentRecord.aliasedColumns) FROM countersign_documents d\(pageWhere) ORDER BY d.number DESC LIMIT ?",
+        pageArguments + [filter.pageSize.sqlValue]
+      ).map(CountersignDocumentRecord.init(sqlRow:))
+      let views = try documents.map { try Self.countersignView(sql, $0, clock: clock, now: now) }
       return (views, total, documents.count == filter.pageSize ? documents.last?.number : nil)
     }
   }
@@ -322,33 +436,36 @@ extension BanjieStore {
   /// "countersign.yellow" / "countersign.red" alerts to the unit's department (and the office).
   public func sweepCountersign(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord]
   {
-    try await self.commits.write { db in
+    try await self.mutate { sql in
       let clock = currentClock()
       var alerts: [AlertRecord] = []
-      let waiting = try Row.fetchAll(
-        db.cachedStatement(
-          sql: """
-            SELECT u.*, d.number AS document_number_key FROM countersign_units u JOIN countersign_documents d ON d.id = u.document_id
-            WHERE u.answered_at IS NULL AND u.colour != ? AND d.state = ? ORDER BY d.number, u.unit
-            """), arguments: [SLAColour.red.rawValue, CountersignState.open.rawValue])
+      let waiting = try sql.fetchAll(
+        """
+        SELECT \(CountersignUnitRecord.aliasedColumns), d.number FROM countersign_units u JOIN countersign_documents d ON d.id = u.document_id
+        WHERE u.answered_at IS NULL AND u.colour != ? AND d.state = ? ORDER BY d.number, u.unit
+        """, [SLAColour.red.sqlValue, CountersignState.open.sqlValue])
       for row in waiting {
-        var unit = try CountersignUnitRecord(row: row)
-        let number: String = row["document_number_key"]
+        var unit = try CountersignUnitRecord(sqlRow: row)
+        let number = try row.decode(String.self, at: CountersignUnitRecord.storedColumns.count)
         let status = try clock.status(of: unit.timedWork, now: now)
         guard status.colour != unit.colour else {
           // A calendar import or new office hours moved the deadline: the stored one follows.
           if status.due != unit.dueAt {
             unit.dueAt = status.due
-            try unit.update(db, columns: ["due_at"])
+            try sql.execute(
+              "UPDATE countersign_units SET due_at = ? WHERE document_id = ? AND unit = ?",
+              [StoredDate(unit.dueAt).sqlValue, .integer(unit.documentId), .text(unit.unit)])
           }
           continue
         }
         let previous = unit.colour
         unit.colour = status.colour
         unit.dueAt = status.due
-        try unit.update(db, columns: ["colour", "due_at"])
+        try sql.execute(
+          "UPDATE countersign_units SET colour = ?, due_at = ? WHERE document_id = ? AND unit = ?",
+          [unit.colour.sqlValue, StoredDate(unit.dueAt).sqlValue, .integer(unit.documentId), .text(unit.unit)])
         try AuditLog.append(
-          db, at: now, actor: .system, action: "countersign.colour", entity: "countersign", entityID: number,
+          sql, at: now, actor: .system, action: "countersign.colour", entity: "countersign", entityID: number,
           detail: ["unit": unit.unit, "from": previous.rawValue, "to": status.colour.rawValue])
         let text: String
         switch status.colour {
@@ -361,7 +478,7 @@ extension BanjieStore {
         var alert = AlertRecord(
           id: nil, at: now, kind: "countersign.\(status.colour.rawValue)", subject: "countersign \(number) \(unit.unit)",
           departmentCode: unit.unit, colour: status.colour, message: text)
-        try alert.insert(db)
+        alert.id = try AlertRecord.insert(sql, alert)
         alerts.append(alert)
       }
       return alerts
@@ -423,22 +540,24 @@ extension BanjieStore {
     }
   }
 
-  private static func countersignForChange(_ db: Database, number: String, expectedVersion: Int64?) throws -> (
+  private static func countersignForChange(_ sql: any SQLConnection, number: String, expectedVersion: Int64?) throws -> (
     CountersignDocumentRecord, [CountersignUnitRecord]
   ) {
-    guard let document = try CountersignDocumentRecord.one(db, "number", number), let id = document.id else {
+    guard let document = try CountersignDocumentRecord.byNumber(sql, number), let id = document.id else {
       throw DomainError(kind: .notFound, code: "countersign.not_found", arguments: [String(number.prefix(64))], field: "number")
     }
-    let units = try CountersignUnitRecord.filter(Column("document_id") == id).order(Column("unit")).fetchAll(db)
+    let units = try CountersignUnitRecord.ofDocument(sql, id)
     return (document, units)
   }
 
-  static func countersignView(_ db: Database, _ document: CountersignDocumentRecord, clock: SLAClock, now: Date) throws -> CountersignView {
+  static func countersignView(_ sql: any SQLConnection, _ document: CountersignDocumentRecord, clock: SLAClock, now: Date) throws
+    -> CountersignView
+  {
     let names = Dictionary(
-      uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")).map {
-        ($0["code"] as String, $0["name"] as String)
+      uniqueKeysWithValues: try sql.fetchAll("SELECT code, name FROM departments").map {
+        (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1))
       })
-    let units = try CountersignUnitRecord.filter(Column("document_id") == document.id).order(Column("unit")).fetchAll(db)
+    let units = try CountersignUnitRecord.ofDocument(sql, document.id)
     return CountersignView(
       document: document, leadUnitName: names[document.leadUnit] ?? document.leadUnit,
       units: try units.map { unit in

@@ -207,3 +207,118 @@ public struct DepartmentResultRow: Sendable, Hashable {
   public var score: Double { self.reviews == 0 ? 0 : Double(self.weightedSum) / Double(self.reviews) / 100 }
   public var responseRate: Double { self.invited == 0 ? 0 : Double(self.reviews) / Double(self.invited) }
 }
+
+extension RatingVia: SQLValueConvertible {}
+extension RectificationState: SQLValueConvertible {}
+extension AppealState: SQLValueConvertible {}
+extension RectificationConfirmation: SQLValueConvertible {}
+
+extension RatingRecord {
+  /// The columns of `ratings`, in the order of `storedValues` and `init(sqlRow:)`, as the Codable
+  /// record names them.
+  static let storedColumns = [
+    "case_id", "case_number", "uscc", "level", "comment", "tags", "rated_at", "rated_by", "excluded", "excluded_reason", "excluded_at",
+    "via", "device",
+  ]
+  static let columns = Self.storedColumns.joined(separator: ", ")
+  static let insertSQL =
+    "INSERT INTO ratings (\(Self.columns)) VALUES (" + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ")"
+
+  /// The values of `storedColumns`, as the Codable record stores them (dates as GRDB writes them,
+  /// the tags as its JSON).
+  func storedValues() throws -> [SQLValue] {
+    [
+      .integer(self.caseId), .text(self.caseNumber), .text(self.uscc), self.level.sqlValue, .text(self.comment),
+      .text(try StoredJSON.text(self.tags)), StoredDate(self.ratedAt).sqlValue, .text(self.ratedBy), self.excluded.sqlValue,
+      .text(self.excludedReason), self.excludedAt.stored.sqlValue, self.via.sqlValue, self.device.sqlValue,
+    ]
+  }
+
+  /// A row of `columns`, by position.
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      caseId: try row.decode(at: 0), caseNumber: try row.decode(at: 1), uscc: try row.decode(at: 2), level: try row.decode(at: 3),
+      comment: try row.decode(at: 4), tags: try StoredJSON.strings(row[5]), ratedAt: try row.decode(StoredDate.self, at: 6).date,
+      ratedBy: try row.decode(at: 7), excluded: try row.decode(at: 8), excludedReason: try row.decode(at: 9),
+      excludedAt: try row.decode(StoredDate?.self, at: 10)?.date, via: try row.decode(at: 11), device: try row.decode(at: 12))
+  }
+
+  func insert(_ sql: any SQLConnection) throws {
+    try sql.execute(Self.insertSQL, try self.storedValues())
+  }
+
+  /// The rating of the case with this id.
+  static func byCaseID(_ sql: any SQLConnection, _ caseID: Int64) throws -> RatingRecord? {
+    try sql.fetchOne("SELECT \(Self.columns) FROM ratings WHERE case_id = ?", [.integer(caseID)]).map(RatingRecord.init(sqlRow:))
+  }
+}
+
+extension RectificationRecord {
+  /// The columns besides `id`, in the order of `storedValues`, as the Codable record names them.
+  static let storedColumns = [
+    "number", "case_id", "case_number", "department_code", "state", "limit_working_days", "opened_at", "due_at", "colour",
+    "verified_valid", "verification_evidence", "verified_by", "verified_at", "measures", "rectified_at", "completed_at",
+    "follow_up_result", "follow_up_satisfied", "followed_up_at", "closed_at", "close_note", "appeal_state", "appeal_reason",
+    "appeal_decision", "appealed_at", "appeal_decided_at", "version", "updated_at", "rated_org", "rated_person", "confirmation",
+    "confirmation_note", "confirmed_by", "confirmed_at",
+  ]
+  /// `id` and `storedColumns`, the order `init(sqlRow:)` reads.
+  static let columns = "id, " + Self.storedColumns.joined(separator: ", ")
+  /// `columns` of the table aliased `r`.
+  static let aliasedColumns = (["id"] + Self.storedColumns).map { "r.\($0)" }.joined(separator: ", ")
+  static let insertSQL =
+    "INSERT INTO rectifications (\(Self.storedColumns.joined(separator: ", "))) VALUES ("
+    + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ") RETURNING id"
+  /// Every column but the id, as GRDB's `update` wrote them.
+  static let updateSQL =
+    "UPDATE rectifications SET " + Self.storedColumns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
+
+  /// The values of `storedColumns`, as the Codable record stores them (dates as GRDB writes them).
+  var storedValues: [SQLValue] {
+    [
+      .text(self.number), .integer(self.caseId), .text(self.caseNumber), .text(self.departmentCode), self.state.sqlValue,
+      self.limitWorkingDays.sqlValue, StoredDate(self.openedAt).sqlValue, StoredDate(self.dueAt).sqlValue, self.colour.sqlValue,
+      self.verifiedValid.sqlValue, .text(self.verificationEvidence), .text(self.verifiedBy), self.verifiedAt.stored.sqlValue,
+      .text(self.measures), self.rectifiedAt.stored.sqlValue, self.completedAt.stored.sqlValue, .text(self.followUpResult),
+      self.followUpSatisfied.sqlValue, self.followedUpAt.stored.sqlValue, self.closedAt.stored.sqlValue, .text(self.closeNote),
+      self.appealState.sqlValue, .text(self.appealReason), .text(self.appealDecision), self.appealedAt.stored.sqlValue,
+      self.appealDecidedAt.stored.sqlValue, self.version.sqlValue, StoredDate(self.updatedAt).sqlValue, self.ratedOrg.sqlValue,
+      self.ratedPerson.sqlValue, self.confirmation.sqlValue, self.confirmationNote.sqlValue, self.confirmedBy.sqlValue,
+      self.confirmedAt.stored.sqlValue,
+    ]
+  }
+
+  /// A row of `columns`, by position.
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      id: try row.decode(at: 0), number: try row.decode(at: 1), caseId: try row.decode(at: 2), caseNumber: try row.decode(at: 3),
+      departmentCode: try row.decode(at: 4), state: try row.decode(at: 5), limitWorkingDays: try row.decode(at: 6),
+      openedAt: try row.decode(StoredDate.self, at: 7).date, dueAt: try row.decode(StoredDate.self, at: 8).date,
+      colour: try row.decode(at: 9), verifiedValid: try row.decode(at: 10), verificationEvidence: try row.decode(at: 11),
+      verifiedBy: try row.decode(at: 12), verifiedAt: try row.decode(StoredDate?.self, at: 13)?.date, measures: try row.decode(at: 14),
+      rectifiedAt: try row.decode(StoredDate?.self, at: 15)?.date, completedAt: try row.decode(StoredDate?.self, at: 16)?.date,
+      followUpResult: try row.decode(at: 17), followUpSatisfied: try row.decode(at: 18),
+      followedUpAt: try row.decode(StoredDate?.self, at: 19)?.date, closedAt: try row.decode(StoredDate?.self, at: 20)?.date,
+      closeNote: try row.decode(at: 21), appealState: try row.decode(at: 22), appealReason: try row.decode(at: 23),
+      appealDecision: try row.decode(at: 24), appealedAt: try row.decode(StoredDate?.self, at: 25)?.date,
+      appealDecidedAt: try row.decode(StoredDate?.self, at: 26)?.date, version: try row.decode(at: 27),
+      updatedAt: try row.decode(StoredDate.self, at: 28).date, ratedOrg: try row.decode(at: 29), ratedPerson: try row.decode(at: 30),
+      confirmation: try row.decode(at: 31), confirmationNote: try row.decode(at: 32), confirmedBy: try row.decode(at: 33),
+      confirmedAt: try row.decode(StoredDate?.self, at: 34)?.date)
+  }
+
+  /// Inserts the row and takes its new id.
+  mutating func insert(_ sql: any SQLConnection) throws {
+    self.id = try sql.fetchOne(Int64.self, Self.insertSQL, self.storedValues)
+  }
+
+  /// Writes every column back, as GRDB's `update` did.
+  func updateAll(_ sql: any SQLConnection) throws {
+    guard let id = self.id else { throw DatabaseError(message: "a rectification without an id cannot be updated") }
+    try sql.execute(Self.updateSQL, self.storedValues + [.integer(id)])
+  }
+
+  static func byNumber(_ sql: any SQLConnection, _ number: String) throws -> RectificationRecord? {
+    try sql.fetchOne("SELECT \(Self.columns) FROM rectifications WHERE number = ?", [.text(number)]).map(RectificationRecord.init(sqlRow:))
+  }
+}

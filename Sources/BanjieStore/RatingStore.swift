@@ -27,8 +27,8 @@ extension BanjieStore {
     if let ratingCode, case .pad = rater {
       // A pad's wrong code is refused from a read, so guesses never queue for the writer; the
       // transaction below checks again.
-      let stored = try await self.pool.read { db in
-        try String.fetchOne(db.cachedStatement(sql: "SELECT rating_code FROM cases WHERE number = ?"), arguments: [caseNumber])
+      let stored = try await self.read { sql in
+        try sql.fetchOne(String.self, "SELECT rating_code FROM cases WHERE number = ?", [.text(caseNumber)])
       }
       // Nor does a pad learn which old cases (without a code) exist.
       if stored.map({ $0.isEmpty || !RatingCode.matches(ratingCode, $0) }) ?? true {
@@ -36,13 +36,13 @@ extension BanjieStore {
         throw DomainError(kind: .invalidArgument, code: "rating.code_mismatch", arguments: [caseNumber], field: "rating_code")
       }
     }
-    return try await self.write(idempotency: key, method: "RateCase", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    return try await self.mutate(idempotency: key, method: "RateCase", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
       var device = ""
       if case .pad(let id, let window) = rater {
-        try Self.checkRatingPad(db, device: id, window: window)
+        try Self.checkRatingPad(sql, device: id, window: window)
         device = id
       }
-      let found = try CaseRecord.one(db, "number", caseNumber)
+      let found = try CaseRecord.byNumber(sql, caseNumber)
       let via: RatingVia
       if let ratingCode {
         if case .enterprise = rater {
@@ -51,7 +51,7 @@ extension BanjieStore {
         }
         // A pad may see no case: a number that does not exist reads as a wrong code (nil: no case).
         let stored = try found?.id.flatMap { id in
-          try String.fetchOne(db.cachedStatement(sql: "SELECT rating_code FROM cases WHERE id = ?"), arguments: [id])
+          try sql.fetchOne(String.self, "SELECT rating_code FROM cases WHERE id = ?", [.integer(id)])
         }
         guard let stored else {
           _ = RatingCode.matches(ratingCode, String(repeating: "2", count: RatingCode.length))
@@ -73,11 +73,11 @@ extension BanjieStore {
         case .pad(let id, let window):
           // Only the case most recently served at the pad's window (docs/DOMAIN.md §21), read
           // through the partial index cases_served.
-          let latest = try Int64.fetchOne(
-            db.cachedStatement(
-              sql: """
-                SELECT id FROM cases WHERE served_window = ? AND served_at IS NOT NULL ORDER BY served_at DESC, id DESC LIMIT 1
-                """), arguments: [window])
+          let latest = try sql.fetchOne(
+            Int64.self,
+            """
+            SELECT id FROM cases WHERE served_window = ? AND served_at IS NOT NULL ORDER BY served_at DESC, id DESC LIMIT 1
+            """, [.text(window)])
           guard let found, let latest, found.id == latest else {
             throw DomainError(kind: .permissionDenied, code: "pad.not_served_here", arguments: [id, window, caseNumber])
           }
@@ -85,13 +85,13 @@ extension BanjieStore {
         }
       }
       guard let record = found, let caseID = record.id else { throw Self.caseMissing(caseNumber) }
-      if try RatingRecord.one(db, "case_id", caseID) != nil {
+      if try RatingRecord.byCaseID(sql, caseID) != nil {
         throw DomainError(kind: .alreadyExists, code: "rating.already_rated", arguments: [caseNumber], field: "case_number")
       }
       guard let completedAt = record.completedAt, record.state == .completed || record.state == .delivered else {
         throw DomainError.failedPrecondition("rating.not_completed", arguments: [caseNumber, record.state.rawValue], field: "case_number")
       }
-      let windowDays = try Self.setting(db, "ratings.window_days", default: 15)
+      let windowDays = try Self.setting(sql, "ratings.window_days", default: 15)
       let windowEnd = RatingInput.windowEnd(completedAt: completedAt, windowDays: windowDays)
       guard now <= windowEnd else {
         let arguments = [caseNumber, AuditLog.timestamp(completedAt), "\(windowDays)", AuditLog.timestamp(windowEnd)]
@@ -106,23 +106,22 @@ extension BanjieStore {
         caseId: caseID, caseNumber: caseNumber, uscc: uscc, level: input.level.rawValue, comment: input.comment,
         tags: input.tags, ratedAt: now, ratedBy: actor.person, excluded: false, excludedReason: "", excludedAt: nil, via: via,
         device: device)
-      try rating.insert(db)
+      try rating.insert(sql)
       var detail = ["level": String(input.level.rawValue), "uscc": uscc, "via": via.rawValue]
       if !device.isEmpty { detail["device"] = device }
-      try AuditLog.append(db, at: now, actor: actor, action: "rating.create", entity: "case", entityID: caseNumber, detail: detail)
+      try AuditLog.append(sql, at: now, actor: actor, action: "rating.create", entity: "case", entityID: caseNumber, detail: detail)
       var rectificationNumber: String?
       if input.level.isBad {
-        let limit = try Self.setting(db, "rectifications.limit_working_days", default: 15)
+        let limit = try Self.setting(sql, "rectifications.limit_working_days", default: 15)
         let status = try clock.status(clockStart: now, limit: .workingDays(limit), now: now)
         // The clerk rated is whoever completed the case (its latest completion, after any reopening).
-        let rated = try Row.fetchOne(
-          db.cachedStatement(
-            sql: """
-              SELECT actor_organization, actor_person FROM case_events WHERE case_id = ? AND action = 'complete'
-              ORDER BY seq DESC LIMIT 1
-              """), arguments: [caseID])
-        let ratedOrg: String = rated?["actor_organization"] ?? ""
-        let ratedPerson: String = rated?["actor_person"] ?? ""
+        let rated = try sql.fetchOne(
+          """
+          SELECT actor_organization, actor_person FROM case_events WHERE case_id = ? AND action = 'complete'
+          ORDER BY seq DESC LIMIT 1
+          """, [.integer(caseID)])
+        let ratedOrg = try rated?.decode(String?.self, at: 0) ?? ""
+        let ratedPerson = try rated?.decode(String?.self, at: 1) ?? ""
         var rectification = RectificationRecord(
           id: nil, number: "ZG-\(caseNumber)", caseId: caseID, caseNumber: caseNumber,
           departmentCode: record.departmentCode, state: .open, limitWorkingDays: limit, openedAt: now, dueAt: status.due,
@@ -131,9 +130,9 @@ extension BanjieStore {
           followUpResult: "", followUpSatisfied: nil, followedUpAt: nil, closedAt: nil, closeNote: "", appealState: .none, appealReason: "",
           appealDecision: "", appealedAt: nil, appealDecidedAt: nil, version: 1, updatedAt: now, ratedOrg: ratedOrg,
           ratedPerson: ratedPerson, confirmation: .unconfirmed, confirmationNote: "", confirmedBy: "", confirmedAt: nil)
-        try rectification.insert(db)
+        try rectification.insert(sql)
         try AuditLog.append(
-          db, at: now, actor: actor, action: "rectification.open", entity: "rectification", entityID: rectification.number,
+          sql, at: now, actor: actor, action: "rectification.open", entity: "rectification", entityID: rectification.number,
           detail: [
             "department": record.departmentCode, "limit_working_days": String(limit), "due": AuditLog.timestamp(status.due),
             "rated": ratedPerson.isEmpty ? "" : "\(ratedPerson) (\(ratedOrg))",
@@ -148,10 +147,10 @@ extension BanjieStore {
 
   /// A case's rating with the case, for authorization by the caller.
   public func rating(caseNumber: String) async throws -> (CaseRecord, RatingView?)? {
-    try await self.pool.read { db in
-      guard let record = try CaseRecord.one(db, "number", caseNumber), let id = record.id else { return nil }
-      guard let rating = try RatingRecord.one(db, "case_id", id) else { return (record, nil) }
-      return (record, try Self.ratingView(db, rating))
+    try await self.read { sql in
+      guard let record = try CaseRecord.byNumber(sql, caseNumber), let id = record.id else { return nil }
+      guard let rating = try RatingRecord.byCaseID(sql, id) else { return (record, nil) }
+      return (record, try Self.ratingView(sql, rating))
     }
   }
 
@@ -165,12 +164,12 @@ extension BanjieStore {
     number: String, action: RectificationAction, text: String, expectedVersion: Int64?, actor: Actor,
     clock: SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> RectificationView {
-    try await self.write(idempotency: key, method: "rectification.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) {
-      db in
-      guard var record = try RectificationRecord.one(db, "number", number) else {
+    try await self.mutate(idempotency: key, method: "rectification.\(action.name)", encode: Self.encoded, decode: Self.decoded, now: now) {
+      sql in
+      guard var record = try RectificationRecord.byNumber(sql, number) else {
         throw DomainError(kind: .notFound, code: "rectification.not_found", arguments: [String(number.prefix(64))], field: "number")
       }
-      try Self.rectificationParties(db, record, actor: actor).authorize(action, by: actor)
+      try Self.rectificationParties(sql, record, actor: actor).authorize(action, by: actor)
       if let expectedVersion, expectedVersion != record.version {
         throw DomainError(
           kind: .aborted, code: "rectification.version_conflict", arguments: [number, "\(record.version)", "\(expectedVersion)"],
@@ -223,10 +222,11 @@ extension BanjieStore {
         detail["appeal"] = uphold ? "upheld" : "rejected"
         if uphold {
           record.closedAt = now
-          try db.cachedStatement(sql: "UPDATE ratings SET excluded = 1, excluded_reason = ?, excluded_at = ? WHERE case_id = ?").execute(
-            arguments: ["申诉成立: \(record.appealReason) — \(text)", now, record.caseId])
+          try sql.execute(
+            "UPDATE ratings SET excluded = 1, excluded_reason = ?, excluded_at = ? WHERE case_id = ?",
+            [.text("申诉成立: \(record.appealReason) — \(text)"), StoredDate(now).sqlValue, .integer(record.caseId)])
           try AuditLog.append(
-            db, at: now, actor: actor, action: "rating.exclude", entity: "case", entityID: record.caseNumber,
+            sql, at: now, actor: actor, action: "rating.exclude", entity: "case", entityID: record.caseNumber,
             detail: ["rectification": number, "reason": record.appealReason, "decision": text])
         }
       }
@@ -238,10 +238,10 @@ extension BanjieStore {
       }
       record.version += 1
       record.updatedAt = now
-      try record.update(db)
+      try record.updateAll(sql)
       try AuditLog.append(
-        db, at: now, actor: actor, action: "rectification.\(action.name)", entity: "rectification", entityID: number, detail: detail)
-      return try Self.rectificationView(db, record, clock: clock, now: now)
+        sql, at: now, actor: actor, action: "rectification.\(action.name)", entity: "rectification", entityID: number, detail: detail)
+      return try Self.rectificationView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -255,14 +255,16 @@ extension BanjieStore {
   }
 
   /// The parties of a rectification as they stand now, for deciding whether `actor` may act on it.
-  static func rectificationParties(_ db: Database, _ record: RectificationRecord, actor: Actor) throws -> RectificationParties {
-    let uscc = try String.fetchOne(db.cachedStatement(sql: "SELECT uscc FROM ratings WHERE case_id = ?"), arguments: [record.caseId]) ?? ""
+  static func rectificationParties(_ sql: any SQLConnection, _ record: RectificationRecord, actor: Actor) throws
+    -> RectificationParties
+  {
+    let uscc = try sql.fetchOne(String.self, "SELECT uscc FROM ratings WHERE case_id = ?", [.integer(record.caseId)]) ?? ""
     var isHead = false
     if actor.role == .clerk && actor.organization == record.departmentCode {
       isHead =
-        try Bool.fetchOne(
-          db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM department_heads WHERE department_code = ? AND person = ?)"),
-          arguments: [record.departmentCode, actor.person]) ?? false
+        try sql.fetchOne(
+          Bool.self, "SELECT EXISTS (SELECT 1 FROM department_heads WHERE department_code = ? AND person = ?)",
+          [.text(record.departmentCode), .text(actor.person)]) ?? false
     }
     return RectificationParties(
       number: record.number, department: record.departmentCode, ratedOrganization: record.ratedOrg ?? "",
@@ -270,9 +272,9 @@ extension BanjieStore {
   }
 
   public func rectification(number: String, clock: SLAClock, now: Date) async throws -> RectificationView? {
-    try await self.pool.read { db in
-      guard let record = try RectificationRecord.one(db, "number", number) else { return nil }
-      return try Self.rectificationView(db, record, clock: clock, now: now)
+    try await self.read { sql in
+      guard let record = try RectificationRecord.byNumber(sql, number) else { return nil }
+      return try Self.rectificationView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -301,50 +303,52 @@ extension BanjieStore {
     let midnight = try TimeOfDay(hour: 0)
     let openedFrom = filter.openedFrom.map { clock.calendar.date($0, at: midnight) }
     let openedBefore = filter.openedTo.map { clock.calendar.date($0.adding(days: 1), at: midnight) }
-    return try await self.pool.read { db in
+    return try await self.read { sql in
       var conditions: [String] = []
-      var arguments: StatementArguments = []
+      var arguments: [SQLValue] = []
       if let d = filter.department {
         conditions.append("r.department_code = ?")
-        arguments += [d]
+        arguments.append(.text(d))
       }
       if let openedFrom {
         conditions.append("r.opened_at >= ?")
-        arguments += [openedFrom]
+        arguments.append(StoredDate(openedFrom).sqlValue)
       }
       if let openedBefore {
         conditions.append("r.opened_at < ?")
-        arguments += [openedBefore]
+        arguments.append(StoredDate(openedBefore).sqlValue)
       }
       if let caseNumber = filter.caseNumber {
         conditions.append("r.case_number = ?")
-        arguments += [caseNumber]
+        arguments.append(.text(caseNumber))
       }
       if let u = filter.uscc {
         conditions.append("EXISTS (SELECT 1 FROM ratings g WHERE g.case_id = r.case_id AND g.uscc = ?)")
-        arguments += [u]
+        arguments.append(.text(u))
       }
       if !filter.states.isEmpty {
         conditions.append("r.state IN (\(filter.states.map { _ in "?" }.joined(separator: ",")))")
-        arguments += StatementArguments(filter.states.map(\.rawValue))
+        arguments += filter.states.map(\.sqlValue)
       }
       if !filter.colours.isEmpty {
         conditions.append("r.colour IN (\(filter.colours.map { _ in "?" }.joined(separator: ",")))")
-        arguments += StatementArguments(filter.colours.map(\.rawValue))
+        arguments += filter.colours.map(\.sqlValue)
       }
       let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-      let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rectifications r" + whereClause, arguments: arguments) ?? 0
+      let total =
+        try sql.fetchAll(uncached: "SELECT COUNT(*) FROM rectifications r" + whereClause, arguments).first?.decode(Int.self, at: 0) ?? 0
       var pageConditions = conditions
       var pageArguments = arguments
       if let after = filter.after {
         pageConditions.append("r.number < ?")
-        pageArguments += [after]
+        pageArguments.append(.text(after))
       }
       let pageWhere = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
-      let records = try RectificationRecord.fetchAll(
-        db, sql: "SELECT r.* FROM rectifications r\(pageWhere) ORDER BY r.number DESC LIMIT ?",
-        arguments: pageArguments + [filter.pageSize])
-      let views = try records.map { try Self.rectificationView(db, $0, clock: clock, now: now) }
+      let records = try sql.fetchAll(
+        uncached: "SELECT \(RectificationRecord.aliasedColumns) FROM rectifications r\(pageWhere) ORDER BY r.number DESC LIMIT ?",
+        pageArguments + [filter.pageSize.sqlValue]
+      ).map(RectificationRecord.init(sqlRow:))
+      let views = try records.map { try Self.rectificationView(sql, $0, clock: clock, now: now) }
       return (views, total, records.count == filter.pageSize ? records.last?.number : nil)
     }
   }
@@ -354,23 +358,23 @@ extension BanjieStore {
   public func sweepRectifications(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws
     -> [AlertRecord]
   {
-    try await self.commits.write { db in
+    try await self.mutate { sql in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
       var alerts: [AlertRecord] = []
-      let open = try RectificationRecord.fetchAll(
-        db.cachedStatement(
-          sql: """
-            SELECT * FROM rectifications WHERE completed_at IS NULL AND closed_at IS NULL AND colour != ?
-            """), arguments: [SLAColour.red.rawValue])
+      let open = try sql.fetchAll(
+        """
+        SELECT \(RectificationRecord.columns) FROM rectifications WHERE completed_at IS NULL AND closed_at IS NULL AND colour != ?
+        """, [SLAColour.red.sqlValue]
+      ).map(RectificationRecord.init(sqlRow:))
       for var record in open {
         let status = try clock.status(of: record.timedWork, now: now)
         guard status.colour != record.colour else { continue }
         let previous = record.colour
         record.colour = status.colour
-        try record.update(db, columns: ["colour"])
+        try sql.execute("UPDATE rectifications SET colour = ? WHERE id = ?", [record.colour.sqlValue, record.id.sqlValue])
         try AuditLog.append(
-          db, at: now, actor: .system, action: "rectification.colour", entity: "rectification", entityID: record.number,
+          sql, at: now, actor: .system, action: "rectification.colour", entity: "rectification", entityID: record.number,
           detail: ["from": previous.rawValue, "to": status.colour.rawValue])
         let text: String
         switch status.colour {
@@ -383,7 +387,7 @@ extension BanjieStore {
         var alert = AlertRecord(
           id: nil, at: now, kind: "rectification.\(status.colour.rawValue)", subject: "rectification \(record.number)",
           departmentCode: record.departmentCode, colour: status.colour, message: text)
-        try alert.insert(db)
+        alert.id = try AlertRecord.insert(sql, alert)
         alerts.append(alert)
       }
       return alerts
@@ -399,7 +403,7 @@ extension BanjieStore {
     let midnight = try TimeOfDay(hour: 0)
     let start = calendar.date(from, at: midnight)
     let end = calendar.date(to.adding(days: 1), at: midnight)
-    return try await self.pool.read { db in
+    return try await self.read { sql in
       let keyColumn: String
       let nameSQL: String
       switch grouping {
@@ -407,33 +411,32 @@ extension BanjieStore {
         keyColumn = "c.department_code"
         nameSQL = "SELECT code AS key, name FROM departments"
       case .window:
-        keyColumn = "c.window"
-        nameSQL = "SELECT DISTINCT window AS key, window AS name FROM cases"
+        keyColumn = "c.\"window\""
+        nameSQL = "SELECT DISTINCT \"window\" AS key, \"window\" AS name FROM cases"
       case .item:
         keyColumn = "c.item_code"
         nameSQL = "SELECT code AS key, name FROM service_items"
       }
       var names: [String: String] = [:]
-      for row in try Row.fetchAll(db, sql: nameSQL) { names[row["key"]] = row["name"] }
-      let rows = try Row.fetchAll(
-        db,
-        sql: """
-          SELECT \(keyColumn) AS key, g.level, g.excluded, r.completed_at AS done_at, r.due_at, r.followed_up_at
-          FROM cases c
-          LEFT JOIN ratings g ON g.case_id = c.id
-          LEFT JOIN rectifications r ON r.case_id = c.id
-          WHERE c.completed_at >= ? AND c.completed_at < ?
-          """, arguments: [start, end])
+      for row in try sql.fetchAll(nameSQL) { names[try row.decode(String.self, at: 0)] = try row.decode(String.self, at: 1) }
+      let rows = try sql.fetchAll(
+        """
+        SELECT \(keyColumn) AS key, g.level, g.excluded, r.completed_at AS done_at, r.due_at, r.followed_up_at
+        FROM cases c
+        LEFT JOIN ratings g ON g.case_id = c.id
+        LEFT JOIN rectifications r ON r.case_id = c.id
+        WHERE c.completed_at >= ? AND c.completed_at < ?
+        """, [StoredDate(start).sqlValue, StoredDate(end).sqlValue])
       var total = RatingMeasuresRow(key: "", name: "total")
       var groups: [String: RatingMeasuresRow] = [:]
       for row in rows {
-        let key: String = row["key"]
+        let key = try row.decode(String.self, at: 0)
         var group = groups[key] ?? RatingMeasuresRow(key: key, name: names[key] ?? key)
-        let level: Int? = row["level"]
-        let excluded: Bool = row["excluded"] ?? false
-        let doneAt: Date? = row["done_at"]
-        let dueAt: Date? = row["due_at"]
-        let followedUpAt: Date? = row["followed_up_at"]
+        let level = try row.decode(Int?.self, at: 1)
+        let excluded = try row.decode(Bool?.self, at: 2) ?? false
+        let doneAt = try row.decode(StoredDate?.self, at: 3)?.date
+        let dueAt = try row.decode(StoredDate?.self, at: 4)?.date
+        let followedUpAt = try row.decode(StoredDate?.self, at: 5)?.date
         for target in [0, 1] {
           var m = target == 0 ? total : group
           m.completed += 1
@@ -472,25 +475,25 @@ extension BanjieStore {
     DomainError(kind: .notFound, code: "case.not_found", arguments: [String(number.prefix(64))], field: "case_number")
   }
 
-  static func ratingView(_ db: Database, _ rating: RatingRecord) throws -> RatingView {
-    let row = try Row.fetchOne(
-      db.cachedStatement(sql: "SELECT department_code, window, item_code FROM cases WHERE id = ?"), arguments: [rating.caseId])
-    let number = try String.fetchOne(
-      db.cachedStatement(sql: "SELECT number FROM rectifications WHERE case_id = ?"), arguments: [rating.caseId])
+  static func ratingView(_ sql: any SQLConnection, _ rating: RatingRecord) throws -> RatingView {
+    let row = try sql.fetchOne("SELECT department_code, \"window\", item_code FROM cases WHERE id = ?", [.integer(rating.caseId)])
+    let number = try sql.fetchOne(String.self, "SELECT number FROM rectifications WHERE case_id = ?", [.integer(rating.caseId)])
     return RatingView(
-      record: rating, departmentCode: row?["department_code"] ?? "", window: row?["window"] ?? "",
-      itemCode: row?["item_code"] ?? "", rectificationNumber: number)
+      record: rating, departmentCode: try row?.decode(String?.self, at: 0) ?? "", window: try row?.decode(String?.self, at: 1) ?? "",
+      itemCode: try row?.decode(String?.self, at: 2) ?? "", rectificationNumber: number)
   }
 
-  static func rectificationView(_ db: Database, _ record: RectificationRecord, clock: SLAClock, now: Date) throws -> RectificationView {
+  static func rectificationView(_ sql: any SQLConnection, _ record: RectificationRecord, clock: SLAClock, now: Date) throws
+    -> RectificationView
+  {
     let departmentName =
-      try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [record.departmentCode])
+      try sql.fetchOne(String.self, "SELECT name FROM departments WHERE code = ?", [.text(record.departmentCode)])
       ?? record.departmentCode
-    guard let rating = try RatingRecord.one(db, "case_id", record.caseId) else {
+    guard let rating = try RatingRecord.byCaseID(sql, record.caseId) else {
       throw DomainError(kind: .notFound, code: "rating.not_found", messageKey: "rating.not_found#missing", arguments: [record.caseNumber])
     }
     let pending = record.completedAt == nil && record.closedAt == nil
     let sla = pending ? SLAStatusSnapshot(try clock.status(of: record.timedWork, now: now), at: now) : nil
-    return RectificationView(record: record, departmentName: departmentName, sla: sla, rating: try Self.ratingView(db, rating))
+    return RectificationView(record: record, departmentName: departmentName, sla: sla, rating: try Self.ratingView(sql, rating))
   }
 }
