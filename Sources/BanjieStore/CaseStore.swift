@@ -145,19 +145,19 @@ extension BanjieStore {
     clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?,
     pending: PendingAcceptance? = nil, transferNote: String = "", delivery: Delivery = Delivery()
   ) async throws -> CaseView {
-    try await self.write(
+    try await self.mutate(
       idempotency: key, method: "case.\(action.name.rawValue)", encode: Self.encodeView, decode: Self.decodeView, now: now
-    ) { db in
+    ) { sql in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
-      guard var record = try CaseRecord.byNumber(db, number) else {
+      guard var record = try CaseRecord.byNumber(sql, number) else {
         throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }
       guard let caseID = record.id else {
         throw DomainError(kind: .failedPrecondition, code: "case.corrupt", arguments: [number])
       }
       let original = record
-      let (parties, hallBefore) = try Self.partiesAndHall(db, record: record)
+      let (parties, hallBefore) = try Self.partiesAndHall(sql, record: record)
       let authority = try authorize(record, parties)
       if let expectedVersion, expectedVersion != record.version {
         throw DomainError(
@@ -167,7 +167,7 @@ extension BanjieStore {
       var machine = try CaseStateMachine(state: record.state, department: record.departmentCode, outcome: record.outcome)
       if case .transfer(let target) = action {
         try FieldRules.code(target, field: "to_department")
-        guard try DepartmentRecord.present(db, "code", target) else {
+        guard try sql.present("departments", "code", .text(target)) else {
           throw DomainError(kind: .invalidArgument, code: "case.unknown_department", arguments: [target], field: "to_department")
         }
       }
@@ -176,7 +176,7 @@ extension BanjieStore {
       var extraDetail: [String: String] = [:]
       var served: String?
       // The hall's columns CaseRecord does not hold, written by the same UPDATE as the record.
-      var hallColumns: [(column: String, value: any DatabaseValueConvertible)] = []
+      var hallColumns: [(column: String, value: SQLValue)] = []
       // The window of a delivery, when this is one.
       var deliveredAt: String?
       switch action {
@@ -186,7 +186,7 @@ extension BanjieStore {
         record.missingMaterials = []
         if let pending, !pending.materials.isEmpty {
           // 容缺受理: only for items whose catalog entry allows it, with materials of the item.
-          let inserted = try Self.insertPendingMaterials(db, record: record, caseID: caseID, pending: pending, clock: clock, now: now)
+          let inserted = try Self.insertPendingMaterials(sql, record: record, caseID: caseID, pending: pending, clock: clock, now: now)
           note = "pending: " + inserted.map(\.material).joined(separator: ", ")
           extraDetail["pending"] = inserted.map(\.material).joined(separator: ", ")
           extraDetail["promised_by"] = inserted.first.map { AuditLog.timestamp($0.promisedBy) } ?? ""
@@ -209,25 +209,24 @@ extension BanjieStore {
         record.suspendedSince = now
         record.lastNote = reason
         note = reason
-        try db.cachedStatement(sql: "INSERT INTO case_suspensions (case_id, start_at, reason) VALUES (?, ?, ?)").execute(arguments: [
-          caseID, StoredDate(now), reason,
-        ])
+        try sql.execute(
+          "INSERT INTO case_suspensions (case_id, start_at, reason) VALUES (?, ?, ?)",
+          [.integer(caseID), StoredDate(now).sqlValue, .text(reason)])
       case .resume:
         record.suspendedSince = nil
-        try db.cachedStatement(sql: "UPDATE case_suspensions SET end_at = ? WHERE case_id = ? AND end_at IS NULL").execute(arguments: [
-          StoredDate(now), caseID,
-        ])
+        try sql.execute(
+          "UPDATE case_suspensions SET end_at = ? WHERE case_id = ? AND end_at IS NULL", [StoredDate(now).sqlValue, .integer(caseID)])
       case .transfer(let target):
         // The sending department keeps the history readable (docs/DOMAIN.md §22).
         note = "from \(record.departmentCode) to \(target): \(transferNote)"
         // (A reader department the case comes back to keeps its row: handling goes first, and its
         // reason stays if the case leaves again.)
-        try Self.addReader(db, caseID: caseID, department: record.departmentCode, reason: .transfer, at: now)
+        try Self.addReader(sql, caseID: caseID, department: record.departmentCode, reason: .transfer, at: now)
         record.departmentCode = target
       case .complete(let outcome):
         if outcome == .approved {
           // 容缺受理: no approval while a pending material is neither supplied nor waived.
-          let open = try Self.openPendingMaterials(db, caseID: caseID)
+          let open = try Self.openPendingMaterials(sql, caseID: caseID)
           guard open.isEmpty else {
             throw DomainError(
               kind: .failedPrecondition, code: "case.pending_materials_open",
@@ -238,12 +237,12 @@ extension BanjieStore {
         record.outcome = outcome
         note = outcome.rawValue
         // Completed where the applicant came: a window or self-service case's receiving window.
-        let channel = try String.fetchOne(db.cachedStatement(sql: "SELECT channel FROM cases WHERE id = ?"), arguments: [caseID])
+        let channel = try sql.fetchOne(String.self, "SELECT channel FROM cases WHERE id = ?", [.integer(caseID)])
         if channel.flatMap(CaseChannel.init(rawValue:))?.needsWindow ?? true, !record.window.isEmpty { served = record.window }
       case .deliver:
         record.deliveredAt = now
-        let window = try Self.deliveryWindow(db, record: record, delivery: delivery, actor: actor)
-        hallColumns += [("delivery_channel", delivery.channel.rawValue), ("delivery_window", window)]
+        let window = try Self.deliveryWindow(sql, record: record, delivery: delivery, actor: actor)
+        hallColumns += [("delivery_channel", .text(delivery.channel.rawValue)), ("delivery_window", .text(window))]
         deliveredAt = window
         note = window.isEmpty ? delivery.channel.rawValue : "\(delivery.channel.rawValue) \(window)"
         extraDetail["delivery"] = note
@@ -255,12 +254,12 @@ extension BanjieStore {
       record.state = machine.state
       record.version += 1
       record.updatedAt = now
-      let timing = try Self.refreshTiming(db, &record, clock: clock, now: now)
+      let timing = try Self.refreshTiming(sql, &record, clock: clock, now: now)
       if let served {
         // Where the applicant was last served: the rating pad of that window may rate it.
-        hallColumns += [("served_window", served), ("served_at", StoredDate(now))]
+        hallColumns += [("served_window", .text(served)), ("served_at", StoredDate(now).sqlValue)]
       }
-      try record.update(db, from: original, also: hallColumns)
+      try record.update(sql, from: original, also: hallColumns)
       // The answer's hall: the one read for authorization, changed as this transition changed it.
       var hall = hallBefore
       if let deliveredAt {
@@ -271,7 +270,7 @@ extension BanjieStore {
         hall?.servedWindow = served
         hall?.servedAt = now
       }
-      if case .transfer = action { hall?.readers = try Self.readers(db, caseID: caseID) }
+      if case .transfer = action { hall?.readers = try Self.readers(sql, caseID: caseID) }
       switch authority {
       case .helper:
         // 帮办代办: the helper acted for the applicant; the event and audit row say so.
@@ -281,12 +280,12 @@ extension BanjieStore {
       case .handler: break
       }
       try Self.appendEvent(
-        db, record: record, action: transition.action.name.rawValue, from: transition.from, actor: actor, note: note, at: now)
+        sql, record: record, action: transition.action.name.rawValue, from: transition.from, actor: actor, note: note, at: now)
       try AuditLog.append(
-        db, at: now, actor: actor, action: "case.\(transition.action.name.rawValue)", entity: "case", entityID: number,
+        sql, at: now, actor: actor, action: "case.\(transition.action.name.rawValue)", entity: "case", entityID: number,
         detail: ["from": transition.from.rawValue, "to": transition.to.rawValue, "version": String(record.version), "note": note]
           .merging(extraDetail) { current, _ in current })
-      return try self.view(db, record, clock: clock, now: now, timing: timing, hall: hall)
+      return try self.view(sql, record, clock: clock, now: now, timing: timing, hall: hall)
     }
   }
 
@@ -356,10 +355,6 @@ extension BanjieStore {
     }
   }
 
-  static func status(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> SLAStatus? {
-    try Self.status(SQLiteSQLConnection(db), record, clock: clock, now: now)
-  }
-
   static func status(_ sql: any SQLConnection, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> SLAStatus? {
     guard let accepted = record.acceptedAt, let id = record.id else { return nil }
     let suspensions = try Self.suspensions(sql, caseID: id)
@@ -369,12 +364,6 @@ extension BanjieStore {
   /// The case as a caller sees it. `timing` and `hall` are what a transition already computed
   /// and read in this transaction (the status at `now` of the record as written; the hall as
   /// written); without them both are read.
-  func view(
-    _ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date, timing: Timing = .unchanged, hall: CaseHall? = nil
-  ) throws -> CaseView {
-    try self.view(SQLiteSQLConnection(db), record, clock: clock, now: now, timing: timing, hall: hall)
-  }
-
   func view(
     _ sql: any SQLConnection, _ record: CaseRecord, clock: SLAClock, now: Date, timing: Timing = .unchanged, hall: CaseHall? = nil
   ) throws -> CaseView {
@@ -394,11 +383,6 @@ extension BanjieStore {
       hall: try hall ?? record.id.map { try Self.hall(sql, caseID: $0) })
   }
 
-  static func appendEvent(_ db: Database, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date) throws
-  {
-    try Self.appendEvent(SQLiteSQLConnection(db), record: record, action: action, from: from, actor: actor, note: note, at: at)
-  }
-
   static func appendEvent(
     _ sql: any SQLConnection, record: CaseRecord, action: String, from: CaseState?, actor: Actor, note: String, at: Date
   ) throws {
@@ -416,51 +400,86 @@ extension BanjieStore {
   }
 
   public func caseView(number: String, clock: SLAClock, now: Date) async throws -> CaseView? {
-    try await self.pool.read { db in
-      guard let record = try CaseRecord.one(db, "number", number) else { return nil }
-      return try self.view(db, record, clock: clock, now: now)
+    try await self.read { sql in
+      guard let record = try CaseRecord.byNumber(sql, number) else { return nil }
+      return try self.view(sql, record, clock: clock, now: now)
     }
   }
 
   /// A case's events, with the parties that may read them.
   public func caseHistory(number: String) async throws -> (CaseRecord, [CaseEventRecord], CaseParties)? {
-    try await self.pool.read { db in
-      guard let record = try CaseRecord.one(db, "number", number), let id = record.id else { return nil }
-      let events = try CaseEventRecord.filter(Column("case_id") == id).order(Column("seq")).fetchAll(db)
-      return (record, events, try Self.parties(db, record: record))
+    try await self.read { sql in
+      guard let record = try CaseRecord.byNumber(sql, number), let id = record.id else { return nil }
+      let events = try sql.fetchAll(
+        "SELECT \(CaseEventRecord.columns) FROM case_events WHERE case_id = ? ORDER BY seq", [.integer(id)]
+      ).map(CaseEventRecord.init(sqlRow:))
+      return (record, events, try Self.parties(sql, record: record))
     }
   }
 
   /// A page of cases, newest first, and the total that match.
   public func listCases(_ filter: CaseFilter, clock: SLAClock, now: Date) async throws -> (views: [CaseView], total: Int, next: String?) {
-    try await self.pool.read { db in
-      var request = CaseRecord.all()
-      if !filter.states.isEmpty { request = request.filter(filter.states.map(\.rawValue).contains(Column("state"))) }
-      if !filter.colours.isEmpty { request = request.filter(filter.colours.map(\.rawValue).contains(Column("colour"))) }
-      if let department = filter.department, !department.isEmpty { request = request.filter(Column("department_code") == department) }
-      if let item = filter.item, !item.isEmpty { request = request.filter(Column("item_code") == item) }
-      if let from = filter.receivedFrom { request = request.filter(Column("received_day") >= from.description) }
-      if let to = filter.receivedTo { request = request.filter(Column("received_day") <= to.description) }
+    try await self.read { sql in
+      var conditions: [String] = []
+      var arguments: [SQLValue] = []
+      func isIn(_ column: String, _ values: [String]) {
+        conditions.append("\(column) IN (\(values.map { _ in "?" }.joined(separator: ", ")))")
+        arguments += values.map(SQLValue.text)
+      }
+      if !filter.states.isEmpty { isIn("state", filter.states.map(\.rawValue)) }
+      if !filter.colours.isEmpty { isIn("colour", filter.colours.map(\.rawValue)) }
+      if let department = filter.department, !department.isEmpty {
+        conditions.append("department_code = ?")
+        arguments.append(.text(department))
+      }
+      if let item = filter.item, !item.isEmpty {
+        conditions.append("item_code = ?")
+        arguments.append(.text(item))
+      }
+      if let from = filter.receivedFrom {
+        conditions.append("received_day >= ?")
+        arguments.append(.text(from.description))
+      }
+      if let to = filter.receivedTo {
+        conditions.append("received_day <= ?")
+        arguments.append(.text(to.description))
+      }
       if let enterprise = filter.enterprise, !enterprise.isEmpty {
-        request = request.filter(Column("enterprise_uscc") == enterprise.uppercased())
+        conditions.append("enterprise_uscc = ?")
+        arguments.append(.text(enterprise.uppercased()))
       }
       if let applicant = filter.applicant, !applicant.isEmpty {
-        // instr() rather than LIKE: the name is matched literally, % and _ included.
-        request = request.filter(sql: "instr(applicant, ?) > 0", arguments: [applicant])
+        // instr() (strpos) rather than LIKE: the name is matched literally, % and _ included.
+        conditions.append(sql.dialect.contains("applicant", "?"))
+        arguments.append(.text(applicant))
       }
-      if let window = filter.window, !window.isEmpty { request = request.filter(Column("window") == window) }
-      if let channel = filter.channel { request = request.filter(Column("channel") == channel.rawValue) }
+      if let window = filter.window, !window.isEmpty {
+        conditions.append("\"window\" = ?")
+        arguments.append(.text(window))
+      }
+      if let channel = filter.channel {
+        conditions.append("channel = ?")
+        arguments.append(.text(channel.rawValue))
+      }
       if let clerk = filter.readableBy {
-        request = request.filter(
-          sql: """
-            (department_code = ? OR id IN (SELECT case_id FROM case_readers WHERE department_code = ?)
-              OR (helper_org = ? AND helper_person = ?))
-            """, arguments: [clerk.organization, clerk.organization, clerk.organization, clerk.person])
+        conditions.append(
+          """
+          (department_code = ? OR id IN (SELECT case_id FROM case_readers WHERE department_code = ?)
+            OR (helper_org = ? AND helper_person = ?))
+          """)
+        arguments += [.text(clerk.organization), .text(clerk.organization), .text(clerk.organization), .text(clerk.person)]
       }
-      let total = try request.fetchCount(db)
-      if let after = filter.after { request = request.filter(Column("number") < after) }
-      let records = try request.order(Column("number").desc).limit(filter.pageSize).fetchAll(db)
-      let views = try records.map { try self.view(db, $0, clock: clock, now: now) }
+      func whereClause() -> String { conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ") }
+      let total = try sql.fetchAll(uncached: "SELECT COUNT(*) FROM cases" + whereClause(), arguments).first?.decode(Int.self, at: 0) ?? 0
+      if let after = filter.after {
+        conditions.append("number < ?")
+        arguments.append(.text(after))
+      }
+      arguments.append(.integer(Int64(filter.pageSize)))
+      let records = try sql.fetchAll(
+        uncached: "SELECT \(CaseRecord.selectColumns) FROM cases" + whereClause() + " ORDER BY number DESC LIMIT ?", arguments
+      ).map(CaseRecord.init(positional:))
+      let views = try records.map { try self.view(sql, $0, clock: clock, now: now) }
       let next = records.count == filter.pageSize ? records.last?.number : nil
       return (views, total, next)
     }
@@ -471,17 +490,16 @@ extension BanjieStore {
   /// to within its interval; a case on the clock always has one, but a missing colour would
   /// count as green.
   public func openCasesByColour() async throws -> [SLAColour: Int] {
-    try await self.pool.read { db in
+    try await self.read { sql in
       var counts: [SLAColour: Int] = [:]
-      let rows = try Row.fetchAll(
-        db.cachedStatement(
-          sql: """
-            SELECT COALESCE(colour, 'green') AS colour, COUNT(*) AS n FROM cases
-            WHERE state IN (?, ?) GROUP BY COALESCE(colour, 'green')
-            """), arguments: [CaseState.accepted.rawValue, CaseState.suspended.rawValue])
+      let rows = try sql.fetchAll(
+        """
+        SELECT COALESCE(colour, 'green') AS colour, COUNT(*) AS n FROM cases
+        WHERE state IN (?, ?) GROUP BY COALESCE(colour, 'green')
+        """, [CaseState.accepted.sqlValue, CaseState.suspended.sqlValue])
       for row in rows {
-        guard let colour = SLAColour(rawValue: row["colour"]) else { continue }
-        counts[colour, default: 0] += row["n"]
+        guard let colour = SLAColour(rawValue: try row.decode(String.self, at: 0)) else { continue }
+        counts[colour, default: 0] += try row.decode(Int.self, at: 1)
       }
       return counts
     }
@@ -497,12 +515,15 @@ extension BanjieStore {
   public func sweep(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, full: Bool = true) async throws
     -> [AlertRecord]
   {
-    try await self.commits.write { db in
+    try await self.mutate { sql in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
       var alerts: [AlertRecord] = []
       // Intake not decided in time: the case counts as accepted at receipt.
-      let late = try CaseRecord.filter(Column("state") == CaseState.received.rawValue && Column("intake_due_at") <= now).fetchAll(db)
+      let late = try sql.fetchAll(
+        "SELECT \(CaseRecord.selectColumns) FROM cases WHERE state = ? AND intake_due_at <= ? ORDER BY id",
+        [CaseState.received.sqlValue, StoredDate(now).sqlValue]
+      ).map(CaseRecord.init(positional:))
       for var record in late {
         record.state = .accepted
         record.acceptedAt = record.receivedAt
@@ -510,31 +531,38 @@ extension BanjieStore {
         record.intakeDueAt = nil
         record.version += 1
         record.updatedAt = now
-        try Self.refreshTiming(db, &record, clock: clock, now: now)
-        try record.update(db)
+        try Self.refreshTiming(sql, &record, clock: clock, now: now)
+        try record.updateAll(sql)
         try Self.appendEvent(
-          db, record: record, action: "deemed_accept", from: .received, actor: .system, note: "intake limit passed", at: now)
-        try AuditLog.append(db, at: now, actor: .system, action: "case.deemed_accept", entity: "case", entityID: record.number)
+          sql, record: record, action: "deemed_accept", from: .received, actor: .system, note: "intake limit passed", at: now)
+        try AuditLog.append(sql, at: now, actor: .system, action: "case.deemed_accept", entity: "case", entityID: record.number)
         var alert = AlertRecord(
           id: nil, at: now, kind: "case.deemed_accepted", subject: "case \(record.number)", departmentCode: record.departmentCode,
           colour: record.colour ?? .green,
           message: "case \(record.number) was not decided within the intake limit and counts as accepted at receipt")
-        try alert.insert(db)
+        alert.id = try AlertRecord.insert(sql, alert)
         alerts.append(alert)
       }
       // Colours only move forward while the clock runs (suspended cases are frozen).
       let open =
         full
-        ? try CaseRecord.filter(Column("state") == CaseState.accepted.rawValue && Column("colour") != SLAColour.red.rawValue).fetchAll(db)
-        : try CaseRecord.filter(sql: "colour_changes_at IS NOT NULL AND colour_changes_at <= ? AND state = 'ACCEPTED'", arguments: [now])
-          .fetchAll(db)
+        ? try sql.fetchAll(
+          "SELECT \(CaseRecord.selectColumns) FROM cases WHERE state = ? AND colour <> ? ORDER BY id",
+          [CaseState.accepted.sqlValue, SLAColour.red.sqlValue]
+        ).map(CaseRecord.init(positional:))
+        : try sql.fetchAll(
+          """
+          SELECT \(CaseRecord.selectColumns) FROM cases
+          WHERE colour_changes_at IS NOT NULL AND colour_changes_at <= ? AND state = 'ACCEPTED' ORDER BY colour_changes_at, id
+          """, [StoredDate(now).sqlValue]
+        ).map(CaseRecord.init(positional:))
       for var record in open {
-        guard let status = try Self.status(db, record, clock: clock, now: now) else { continue }
+        guard let status = try Self.status(sql, record, clock: clock, now: now) else { continue }
         let next = try clock.nextColourChange(of: status, now: now)
         guard status.colour != record.colour else {
           if next != record.colourChangesAt {
             record.colourChangesAt = next
-            try record.update(db, columns: ["colour_changes_at"])
+            try record.updateColourChange(sql)
           }
           continue
         }
@@ -542,9 +570,11 @@ extension BanjieStore {
         record.colour = status.colour
         record.dueAt = status.due
         record.colourChangesAt = next
-        try record.update(db, columns: ["colour", "due_at", "colour_changes_at"])
+        try sql.execute(
+          "UPDATE cases SET colour = ?, due_at = ?, colour_changes_at = ? WHERE id = ?",
+          [record.colour.sqlValue, record.dueAt.stored.sqlValue, record.colourChangesAt.stored.sqlValue, record.id.sqlValue])
         try AuditLog.append(
-          db, at: now, actor: .system, action: "case.colour", entity: "case", entityID: record.number,
+          sql, at: now, actor: .system, action: "case.colour", entity: "case", entityID: record.number,
           detail: ["from": previous?.rawValue ?? "", "to": status.colour.rawValue])
         let text: String
         switch status.colour {
@@ -557,7 +587,7 @@ extension BanjieStore {
         var alert = AlertRecord(
           id: nil, at: now, kind: "case.\(status.colour.rawValue)", subject: "case \(record.number)",
           departmentCode: record.departmentCode, colour: status.colour, message: text)
-        try alert.insert(db)
+        alert.id = try AlertRecord.insert(sql, alert)
         alerts.append(alert)
       }
       return alerts
@@ -565,10 +595,28 @@ extension BanjieStore {
   }
 
   public func recentAlerts(since: Date, department: String?) async throws -> [AlertRecord] {
-    try await self.pool.read { db in
-      var request = AlertRecord.filter(Column("at") >= since)
-      if let department, !department.isEmpty { request = request.filter(Column("department_code") == department) }
-      return try request.order(Column("id")).fetchAll(db)
+    try await self.read { sql in
+      let rows: [SQLRow]
+      if let department, !department.isEmpty {
+        rows = try sql.fetchAll(
+          "SELECT \(AlertRecord.columns) FROM alerts WHERE at >= ? AND department_code = ? ORDER BY id",
+          [StoredDate(since).sqlValue, .text(department)])
+      } else {
+        rows = try sql.fetchAll("SELECT \(AlertRecord.columns) FROM alerts WHERE at >= ? ORDER BY id", [StoredDate(since).sqlValue])
+      }
+      return try rows.map(AlertRecord.init(sqlRow:))
     }
+  }
+}
+
+extension CaseEventRecord {
+  /// The columns `init(sqlRow:)` reads by position, as the Codable record names them.
+  static let columns = "id, case_id, seq, at, action, from_state, to_state, actor_role, actor_organization, actor_person, note"
+
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      id: try row.decode(at: 0), caseId: try row.decode(at: 1), seq: try row.decode(at: 2), at: try row.decode(StoredDate.self, at: 3).date,
+      action: try row.decode(at: 4), fromState: try row.decode(at: 5), toState: try row.decode(at: 6), actorRole: try row.decode(at: 7),
+      actorOrganization: try row.decode(at: 8), actorPerson: try row.decode(at: 9), note: try row.decode(at: 10))
   }
 }

@@ -17,18 +17,10 @@ public struct Delivery: Sendable, Hashable {
 /// The hall's workflows on a case (docs/DOMAIN.md §22): read access beyond the handling
 /// department (一窗受理, transfers), delivery windows, 首问负责 hand-overs and 帮办代办 helpers.
 extension BanjieStore {
-  static func addReader(_ db: Database, caseID: Int64, department: String, reason: CaseReaderReason, at: Date) throws {
-    try Self.addReader(SQLiteSQLConnection(db), caseID: caseID, department: department, reason: reason, at: at)
-  }
-
   static func addReader(_ sql: any SQLConnection, caseID: Int64, department: String, reason: CaseReaderReason, at: Date) throws {
     try sql.execute(
       "INSERT INTO case_readers (case_id, department_code, reason, since) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
       [.integer(caseID), .text(department), .text(reason.rawValue), StoredDate(at).sqlValue])
-  }
-
-  static func readers(_ db: Database, caseID: Int64) throws -> [String: CaseReaderReason] {
-    try Self.readers(SQLiteSQLConnection(db), caseID: caseID)
   }
 
   static func readers(_ sql: any SQLConnection, caseID: Int64) throws -> [String: CaseReaderReason] {
@@ -42,8 +34,6 @@ extension BanjieStore {
   }
 
   /// The case's hall-workflow columns.
-  static func hall(_ db: Database, caseID: Int64) throws -> CaseHall { try Self.hall(SQLiteSQLConnection(db), caseID: caseID) }
-
   static func hall(_ sql: any SQLConnection, caseID: Int64) throws -> CaseHall {
     var hall = CaseHall()
     guard
@@ -69,16 +59,8 @@ extension BanjieStore {
   }
 
   /// Who besides the handling department takes part in the case, for authorization.
-  static func parties(_ db: Database, record: CaseRecord) throws -> CaseParties {
-    try Self.partiesAndHall(SQLiteSQLConnection(db), record: record).parties
-  }
-
   static func parties(_ sql: any SQLConnection, record: CaseRecord) throws -> CaseParties {
     try Self.partiesAndHall(sql, record: record).parties
-  }
-
-  static func partiesAndHall(_ db: Database, record: CaseRecord) throws -> (parties: CaseParties, hall: CaseHall?) {
-    try Self.partiesAndHall(SQLiteSQLConnection(db), record: record)
   }
 
   /// The parties and the hall they were read from: a transition answers with that hall, changed
@@ -105,10 +87,6 @@ extension BanjieStore {
 
   /// The window a delivery happens at: a window delivery at a registered window (the receiving
   /// window when none is named), nothing for mail and online deliveries.
-  static func deliveryWindow(_ db: Database, record: CaseRecord, delivery: Delivery, actor: Actor) throws -> String {
-    try Self.deliveryWindow(SQLiteSQLConnection(db), record: record, delivery: delivery, actor: actor)
-  }
-
   static func deliveryWindow(_ sql: any SQLConnection, record: CaseRecord, delivery: Delivery, actor: Actor) throws -> String {
     guard delivery.channel == .window else {
       guard delivery.window.isEmpty else {
@@ -132,19 +110,15 @@ extension BanjieStore {
   public func revealRatingCode(
     number: String, actor: Actor, authorize: @escaping @Sendable (CaseRecord, CaseParties) throws -> Void, now: Date
   ) async throws -> String {
-    try await self.commits.write { db in
-      guard let record = try CaseRecord.one(db, "number", number), let caseID = record.id else {
+    try await self.mutate { sql in
+      guard let record = try CaseRecord.byNumber(sql, number), let caseID = record.id else {
         throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }
-      try authorize(record, try Self.parties(db, record: record))
-      let code = try String.fetchOne(db.cachedStatement(sql: "SELECT rating_code FROM cases WHERE id = ?"), arguments: [caseID]) ?? ""
-      try AuditLog.append(db, at: now, actor: actor, action: "case.rating_code_shown", entity: "case", entityID: number)
+      try authorize(record, try Self.parties(sql, record: record))
+      let code = try sql.fetchOne(String.self, "SELECT rating_code FROM cases WHERE id = ?", [.integer(caseID)]) ?? ""
+      try AuditLog.append(sql, at: now, actor: actor, action: "case.rating_code_shown", entity: "case", entityID: number)
       return code
     }
-  }
-
-  static func isRegisteredStaff(_ db: Database, _ staff: StaffRef) throws -> Bool {
-    try Self.isRegisteredStaff(SQLiteSQLConnection(db), staff)
   }
 
   static func isRegisteredStaff(_ sql: any SQLConnection, _ staff: StaffRef) throws -> Bool {
@@ -160,27 +134,27 @@ extension BanjieStore {
     authorize: @escaping @Sendable (CaseRecord, CaseHall) throws -> Void, clock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
     key: IdempotencyKey?
   ) async throws -> CaseView {
-    try await self.write(idempotency: key, method: "case.hand_over", encode: Self.encodeView, decode: Self.decodeView, now: now) { db in
-      let step = try Self.hallStep(db, number: number, expectedVersion: expectedVersion, authorize: authorize)
+    try await self.mutate(idempotency: key, method: "case.hand_over", encode: Self.encodeView, decode: Self.decodeView, now: now) { sql in
+      let step = try Self.hallStep(sql, number: number, expectedVersion: expectedVersion, authorize: authorize)
       var record = step.record
       let hall = step.hall
       let caseID = step.caseID
-      guard try Self.isRegisteredStaff(db, target) else {
+      guard try Self.isRegisteredStaff(sql, target) else {
         throw DomainError(
           kind: .invalidArgument, code: "case.unknown_staff", arguments: [target.person, target.organization], field: "to")
       }
       guard target != hall.responsible else {
         throw DomainError(kind: .invalidArgument, code: "case.hand_over_same", arguments: [target.person, number], field: "to")
       }
-      try db.cachedStatement(sql: "UPDATE cases SET responsible_org = ?, responsible_person = ? WHERE id = ?").execute(arguments: [
-        target.organization, target.person, caseID,
-      ])
+      try sql.execute(
+        "UPDATE cases SET responsible_org = ?, responsible_person = ? WHERE id = ?",
+        [.text(target.organization), .text(target.person), .integer(caseID)])
       let from = "\(hall.responsible.person) (\(hall.responsible.organization))"
       let to = "\(target.person) (\(target.organization))"
       try Self.recordHallStep(
-        db, &record, action: "hand_over", note: "\(from) → \(to): \(note)", actor: actor, now: now,
+        sql, &record, action: "hand_over", note: "\(from) → \(to): \(note)", actor: actor, now: now,
         detail: ["from": from, "to": to, "note": note])
-      return try self.view(db, record, clock: clock(), now: now)
+      return try self.view(sql, record, clock: clock(), now: now)
     }
   }
 
@@ -191,9 +165,9 @@ extension BanjieStore {
     authorize: @escaping @Sendable (CaseRecord, CaseHall) throws -> Void, clock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date,
     key: IdempotencyKey?
   ) async throws -> CaseView {
-    try await self.write(idempotency: key, method: "case.assign_helper", encode: Self.encodeView, decode: Self.decodeView, now: now) {
-      db in
-      let step = try Self.hallStep(db, number: number, expectedVersion: expectedVersion, authorize: authorize)
+    try await self.mutate(idempotency: key, method: "case.assign_helper", encode: Self.encodeView, decode: Self.decodeView, now: now) {
+      sql in
+      let step = try Self.hallStep(sql, number: number, expectedVersion: expectedVersion, authorize: authorize)
       var record = step.record
       let hall = step.hall
       let caseID = step.caseID
@@ -201,33 +175,33 @@ extension BanjieStore {
         throw DomainError(kind: .failedPrecondition, code: "case.helper_enterprise_only", arguments: [number], field: "number")
       }
       if let helper {
-        guard try Self.isRegisteredStaff(db, helper) else {
+        guard try Self.isRegisteredStaff(sql, helper) else {
           throw DomainError(
             kind: .invalidArgument, code: "case.unknown_staff", arguments: [helper.person, helper.organization], field: "helper")
         }
       } else if hall.helper == nil {
         throw DomainError(kind: .failedPrecondition, code: "case.no_helper", arguments: [number], field: "helper")
       }
-      try db.cachedStatement(sql: "UPDATE cases SET helper_org = ?, helper_person = ? WHERE id = ?").execute(arguments: [
-        helper?.organization ?? "", helper?.person ?? "", caseID,
-      ])
+      try sql.execute(
+        "UPDATE cases SET helper_org = ?, helper_person = ? WHERE id = ?",
+        [.text(helper?.organization ?? ""), .text(helper?.person ?? ""), .integer(caseID)])
       let named = helper.map { "\($0.person) (\($0.organization))" } ?? ""
       try Self.recordHallStep(
-        db, &record, action: helper == nil ? "remove_helper" : "assign_helper", note: note.isEmpty ? named : "\(named): \(note)",
+        sql, &record, action: helper == nil ? "remove_helper" : "assign_helper", note: note.isEmpty ? named : "\(named): \(note)",
         actor: actor, now: now, detail: ["helper": named, "note": note])
-      return try self.view(db, record, clock: clock(), now: now)
+      return try self.view(sql, record, clock: clock(), now: now)
     }
   }
 
   /// The common start of a hall step: the case exists, is not finished, passes `authorize` and
   /// has the expected version.
   private static func hallStep(
-    _ db: Database, number: String, expectedVersion: Int64?, authorize: (CaseRecord, CaseHall) throws -> Void
+    _ sql: any SQLConnection, number: String, expectedVersion: Int64?, authorize: (CaseRecord, CaseHall) throws -> Void
   ) throws -> (record: CaseRecord, hall: CaseHall, caseID: Int64) {
-    guard let record = try CaseRecord.one(db, "number", number), let caseID = record.id else {
+    guard let record = try CaseRecord.byNumber(sql, number), let caseID = record.id else {
       throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
     }
-    let hall = try Self.hall(db, caseID: caseID)
+    let hall = try Self.hall(sql, caseID: caseID)
     try authorize(record, hall)
     if let expectedVersion, expectedVersion != record.version {
       throw DomainError(
@@ -242,14 +216,25 @@ extension BanjieStore {
 
   /// Bumps the version and records the event and audit row of a hall step (the state is unchanged).
   private static func recordHallStep(
-    _ db: Database, _ record: inout CaseRecord, action: String, note: String, actor: Actor, now: Date, detail: [String: String]
+    _ sql: any SQLConnection, _ record: inout CaseRecord, action: String, note: String, actor: Actor, now: Date,
+    detail: [String: String]
   ) throws {
     record.version += 1
     record.updatedAt = now
-    try record.update(db, columns: ["version", "updated_at"])
-    try Self.appendEvent(db, record: record, action: action, from: record.state, actor: actor, note: note, at: now)
+    try record.updateVersion(sql)
+    try Self.appendEvent(sql, record: record, action: action, from: record.state, actor: actor, note: note, at: now)
     try AuditLog.append(
-      db, at: now, actor: actor, action: "case.\(action)", entity: "case", entityID: record.number,
+      sql, at: now, actor: actor, action: "case.\(action)", entity: "case", entityID: record.number,
       detail: detail.merging(["version": String(record.version)]) { current, _ in current })
+  }
+}
+
+extension CaseRecord {
+  /// Writes back the version and update time, the two columns a step that leaves the state as it
+  /// was changes (as GRDB's `update(db, columns:)` named them).
+  func updateVersion(_ sql: any SQLConnection) throws {
+    try sql.execute(
+      "UPDATE cases SET version = ?, updated_at = ? WHERE id = ?",
+      [.integer(self.version), StoredDate(self.updatedAt).sqlValue, self.id.sqlValue])
   }
 }

@@ -68,6 +68,15 @@ extension PendingMaterialRecord {
       resolvedAt: try row.decode(StoredDate?.self, at: 8)?.date, resolvedBy: try row.decode(at: 9), waiveReason: try row.decode(at: 10))
   }
 
+  static let updateSQL =
+    "UPDATE case_pending_materials SET " + Self.storedColumns.map { "\($0) = ?" }.joined(separator: ", ") + " WHERE id = ?"
+
+  /// Writes every column back, as GRDB's `update(db)` did.
+  func update(_ sql: any SQLConnection) throws {
+    guard let id = self.id else { throw DatabaseError(message: "a pending material without an id cannot be updated") }
+    try sql.execute(Self.updateSQL, self.storedValues + [.integer(id)])
+  }
+
   /// Inserts the row and takes its new id.
   mutating func insert(_ sql: any SQLConnection) throws {
     self.id = try sql.fetchOne(Int64.self, Self.insertSQL, self.storedValues)
@@ -120,12 +129,6 @@ extension BanjieStore {
   /// allow 容缺受理 and a material that is not among the item's materials. Inside the
   /// acceptance's transaction, so a refusal writes nothing.
   static func insertPendingMaterials(
-    _ db: Database, record: CaseRecord, caseID: Int64, pending: PendingAcceptance, clock: SLAClock, now: Date
-  ) throws -> [PendingMaterialRecord] {
-    try Self.insertPendingMaterials(SQLiteSQLConnection(db), record: record, caseID: caseID, pending: pending, clock: clock, now: now)
-  }
-
-  static func insertPendingMaterials(
     _ sql: any SQLConnection, record: CaseRecord, caseID: Int64, pending: PendingAcceptance, clock: SLAClock, now: Date
   ) throws -> [PendingMaterialRecord] {
     guard let item = try ServiceItemRecord.byCode(sql, record.itemCode) else {
@@ -161,10 +164,6 @@ extension BanjieStore {
   }
 
   /// The names of a case's materials still PENDING.
-  static func openPendingMaterials(_ db: Database, caseID: Int64) throws -> [String] {
-    try Self.openPendingMaterials(SQLiteSQLConnection(db), caseID: caseID)
-  }
-
   static func openPendingMaterials(_ sql: any SQLConnection, caseID: Int64) throws -> [String] {
     try sql.fetchAll(
       String.self, "SELECT material FROM case_pending_materials WHERE case_id = ? AND state = 'PENDING' ORDER BY id", [.integer(caseID)])
@@ -172,10 +171,6 @@ extension BanjieStore {
 
   /// A case's pending materials for its view: a PENDING one's colour as of `now` (like the
   /// case's own SLA), a resolved one's as fixed at resolution.
-  static func pendingMaterials(_ db: Database, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> [PendingMaterialRecord] {
-    try Self.pendingMaterials(SQLiteSQLConnection(db), record, clock: clock, now: now)
-  }
-
   static func pendingMaterials(_ sql: any SQLConnection, _ record: CaseRecord, clock: SLAClock, now: Date) throws -> [PendingMaterialRecord]
   {
     guard let id = record.id else { return [] }
@@ -204,12 +199,12 @@ extension BanjieStore {
         throw DomainError(kind: .invalidArgument, code: "case.waive_reason_required", field: "reason")
       }
     }
-    return try await self.write(
+    return try await self.mutate(
       idempotency: key, method: "case.\(resolution.action)", encode: Self.encodeView, decode: Self.decodeView, now: now
-    ) { db in
+    ) { sql in
       // Read in the writer, after any calendar import or settings change it ran before.
       let clock = currentClock()
-      guard var record = try CaseRecord.one(db, "number", number), let caseID = record.id else {
+      guard var record = try CaseRecord.byNumber(sql, number), let caseID = record.id else {
         throw DomainError(kind: .notFound, code: "case.not_found", arguments: [number], field: "number")
       }
       try authorize(record)
@@ -222,7 +217,9 @@ extension BanjieStore {
         throw DomainError(
           kind: .failedPrecondition, code: "case.pending_case_closed", arguments: [number, record.state.rawValue], field: "state")
       }
-      let rows = try PendingMaterialRecord.filter(Column("case_id") == caseID).fetchAll(db)
+      let rows = try sql.fetchAll(
+        "SELECT \(PendingMaterialRecord.columns) FROM case_pending_materials WHERE case_id = ? ORDER BY id", [.integer(caseID)]
+      ).map(PendingMaterialRecord.init(sqlRow:))
       var chosen: [PendingMaterialRecord] = []
       for material in materials {
         let wanted = Self.normalizedMaterial(material)
@@ -246,19 +243,19 @@ extension BanjieStore {
         row.resolvedBy = by
         row.waiveReason = reason
         row.colour = try clock.status(of: row.timedWork, now: now).colour
-        try row.update(db)
+        try row.update(sql)
       }
       let names = chosen.map(\.material).joined(separator: ", ")
       record.version += 1
       record.updatedAt = now
-      try record.update(db, columns: ["version", "updated_at"])
+      try record.updateVersion(sql)
       let note = reason.isEmpty ? names : "\(names): \(reason)"
-      try Self.appendEvent(db, record: record, action: resolution.action, from: record.state, actor: actor, note: note, at: now)
+      try Self.appendEvent(sql, record: record, action: resolution.action, from: record.state, actor: actor, note: note, at: now)
       var detail = ["materials": names, "version": String(record.version)]
       if !reason.isEmpty { detail["reason"] = reason }
       try AuditLog.append(
-        db, at: now, actor: actor, action: "case.\(resolution.action)", entity: "case", entityID: number, detail: detail)
-      return try self.view(db, record, clock: clock, now: now)
+        sql, at: now, actor: actor, action: "case.\(resolution.action)", entity: "case", entityID: number, detail: detail)
+      return try self.view(sql, record, clock: clock, now: now)
     }
   }
 
@@ -269,30 +266,33 @@ extension BanjieStore {
   public func sweepPendingMaterials(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws
     -> [AlertRecord]
   {
-    try await self.commits.write { db in
+    try await self.mutate { sql in
       // Read in the writer, so a calendar import that committed before this pass is in force.
       let clock = currentClock()
       var alerts: [AlertRecord] = []
-      let rows = try Row.fetchAll(
-        db.cachedStatement(
-          sql: """
-            SELECT p.id AS pid, c.number AS number, c.department_code AS department FROM case_pending_materials p
-            JOIN cases c ON c.id = p.case_id
-            WHERE p.state = 'PENDING' AND p.colour != ? AND c.state IN (?, ?)
-            ORDER BY p.promised_by, p.id
-            """), arguments: [SLAColour.red.rawValue, CaseState.accepted.rawValue, CaseState.suspended.rawValue])
+      let rows = try sql.fetchAll(
+        """
+        SELECT p.id AS pid, c.number AS number, c.department_code AS department FROM case_pending_materials p
+        JOIN cases c ON c.id = p.case_id
+        WHERE p.state = 'PENDING' AND p.colour != ? AND c.state IN (?, ?)
+        ORDER BY p.promised_by, p.id
+        """, [SLAColour.red.sqlValue, CaseState.accepted.sqlValue, CaseState.suspended.sqlValue])
       for row in rows {
-        let pid: Int64 = row["pid"]
-        let number: String = row["number"]
-        let department: String = row["department"]
-        guard var material = try PendingMaterialRecord.fetchOne(db, key: pid) else { continue }
+        let pid: Int64 = try row.decode(at: 0)
+        let number: String = try row.decode(at: 1)
+        let department: String = try row.decode(at: 2)
+        guard
+          var material = try sql.fetchOne(
+            "SELECT \(PendingMaterialRecord.columns) FROM case_pending_materials WHERE id = ?", [.integer(pid)]
+          ).map(PendingMaterialRecord.init(sqlRow:))
+        else { continue }
         let status = try clock.status(of: material.timedWork, now: now)
         guard status.colour != material.colour else { continue }
         let previous = material.colour
         material.colour = status.colour
-        try material.update(db, columns: ["colour"])
+        try sql.execute("UPDATE case_pending_materials SET colour = ? WHERE id = ?", [material.colour.sqlValue, .integer(pid)])
         try AuditLog.append(
-          db, at: now, actor: .system, action: "case.pendingColour", entity: "case", entityID: number,
+          sql, at: now, actor: .system, action: "case.pendingColour", entity: "case", entityID: number,
           detail: ["material": material.material, "from": previous.rawValue, "to": status.colour.rawValue])
         let text: String
         switch status.colour {
@@ -307,7 +307,7 @@ extension BanjieStore {
         var alert = AlertRecord(
           id: nil, at: now, kind: "pending.\(status.colour.rawValue)", subject: "case \(number)", departmentCode: department,
           colour: status.colour, message: text)
-        try alert.insert(db)
+        alert.id = try AlertRecord.insert(sql, alert)
         alerts.append(alert)
       }
       return alerts

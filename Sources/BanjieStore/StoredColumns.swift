@@ -303,12 +303,6 @@ extension CaseRecord {
 
   /// `also` are columns of `cases` the record does not hold (the hall's), set by the same
   /// statement.
-  func update(
-    _ db: Database, from original: CaseRecord, also: [(column: String, value: any DatabaseValueConvertible)] = []
-  ) throws {
-    try self.update(SQLiteSQLConnection(db), from: original, also: also.map { ($0.column, SQLValue($0.value.databaseValue)) })
-  }
-
   func update(_ sql: any SQLConnection, from original: CaseRecord, also: [(column: String, value: SQLValue)] = []) throws {
     guard let id = self.id, original.id == id else { throw DatabaseError(message: "a case is updated from another case's record") }
     let values = try self.storedValues()
