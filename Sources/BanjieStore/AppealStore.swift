@@ -168,19 +168,16 @@ extension BanjieStore {
     key: IdempotencyKey?
   ) async throws -> AppealView {
     try AppealRules.checkMatter(subject: new.subject, content: new.content)
-    return try await self.write(idempotency: key, method: "RegisterAppeal", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    return try await self.mutate(idempotency: key, method: "RegisterAppeal", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
       let clock = currentClock()
       if let uscc = new.requester.uscc {
-        guard
-          try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM enterprises WHERE uscc = ?)"), arguments: [uscc]) == true
-        else {
+        guard try sql.present("enterprises", "uscc", .text(uscc)) else {
           throw DomainError(kind: .invalidArgument, code: "appeal.unknown_enterprise", arguments: [uscc], field: "enterprise_uscc")
         }
       }
-      if let department = new.department { try Self.checkAppealDepartment(db, department) }
+      if let department = new.department { try Self.checkAppealDepartment(sql, department) }
       let number = try Self.dailyNumber(
-        SQLiteSQLConnection(db), sequences: "appeal_number_sequences", prefix: "QZ", regionCode: regionCode,
-        day: clock.calendar.localDate(of: now))
+        sql, sequences: "appeal_number_sequences", prefix: "QZ", regionCode: regionCode, day: clock.calendar.localDate(of: now))
       var record = AppealRecord(
         id: nil, number: number, channel: new.channel, category: new.category, requesterKind: new.requester.kind,
         requesterName: new.requester.name, requesterPhone: new.requester.phone, enterpriseUscc: new.requester.uscc, subject: new.subject,
@@ -196,14 +193,14 @@ extension BanjieStore {
       case .citizen: detail["requester"] = AppealRules.maskedName(new.requester.name)
       case .enterprise: detail["uscc"] = new.requester.uscc ?? ""
       }
-      try record.insert(db)
+      try record.insert(sql)
       if let department = new.department {
         // Assigned at registration: the clocks start now, and the appeal stays at version 1.
-        try detail.merge(Self.startAssignment(db, &record, to: department, actor: actor, clock: clock, now: now)) { $1 }
-        try record.update(db)
+        try detail.merge(Self.startAssignment(sql, &record, to: department, actor: actor, clock: clock, now: now)) { $1 }
+        try record.update(sql)
       }
-      try AuditLog.append(db, at: now, actor: actor, action: "appeal.register", entity: "appeal", entityID: number, detail: detail)
-      return try Self.appealView(db, record, clock: clock, now: now)
+      try AuditLog.append(sql, at: now, actor: actor, action: "appeal.register", entity: "appeal", entityID: number, detail: detail)
+      return try Self.appealView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -214,13 +211,13 @@ extension BanjieStore {
     number: String, department: String, reason: String, expectedVersion: Int64?, actor: Actor,
     clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> AppealView {
-    try await self.write(idempotency: key, method: "appeal.assign", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    try await self.mutate(idempotency: key, method: "appeal.assign", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
       let clock = currentClock()
-      var record = try Self.appealForChange(db, number: number)
+      var record = try Self.appealForChange(sql, number: number)
       try Self.checkAppealVersion(record, expectedVersion)
       let reassigning = record.state != .registered
       _ = try AppealRules.apply(reassigning ? .reassign : .assign, to: record.state, number: number)
-      try Self.checkAppealDepartment(db, department)
+      try Self.checkAppealDepartment(sql, department)
       var detail: [String: String] = [:]
       if reassigning {
         let from = record.department ?? ""
@@ -233,16 +230,16 @@ extension BanjieStore {
         detail["from"] = from
         detail["reason"] = reason
         // Round 1 has not started for the new department: it starts again below.
-        try db.cachedStatement(sql: "DELETE FROM appeal_rounds WHERE appeal_id = ?").execute(arguments: [record.id])
+        try sql.execute("DELETE FROM appeal_rounds WHERE appeal_id = ?", [record.id.sqlValue])
       }
-      try detail.merge(Self.startAssignment(db, &record, to: department, actor: actor, clock: clock, now: now)) { $1 }
+      try detail.merge(Self.startAssignment(sql, &record, to: department, actor: actor, clock: clock, now: now)) { $1 }
       record.version += 1
       record.updatedAt = now
-      try record.update(db)
+      try record.update(sql)
       try AuditLog.append(
-        db, at: now, actor: actor, action: reassigning ? "appeal.reassign" : "appeal.assign", entity: "appeal", entityID: number,
+        sql, at: now, actor: actor, action: reassigning ? "appeal.reassign" : "appeal.assign", entity: "appeal", entityID: number,
         detail: detail)
-      return try Self.appealView(db, record, clock: clock, now: now)
+      return try Self.appealView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -253,9 +250,9 @@ extension BanjieStore {
     clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> AppealView {
     try AppealRules.checkContact(note: note)
-    return try await self.write(idempotency: key, method: "appeal.contact", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    return try await self.mutate(idempotency: key, method: "appeal.contact", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
       let clock = currentClock()
-      var record = try Self.appealForChange(db, number: number)
+      var record = try Self.appealForChange(sql, number: number)
       try Self.checkAppealActor(record, actor)
       try Self.checkAppealVersion(record, expectedVersion)
       record.state = try AppealRules.apply(.contact, to: record.state, number: number)
@@ -270,11 +267,11 @@ extension BanjieStore {
       record.responseOnTime = now <= status.due
       record.version += 1
       record.updatedAt = now
-      try record.update(db)
+      try record.update(sql)
       try AuditLog.append(
-        db, at: now, actor: actor, action: "appeal.contact", entity: "appeal", entityID: number,
+        sql, at: now, actor: actor, action: "appeal.contact", entity: "appeal", entityID: number,
         detail: ["method": method.rawValue, "note": note, "on_time": record.responseOnTime == true ? "1" : "0"])
-      return try Self.appealView(db, record, clock: clock, now: now)
+      return try Self.appealView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -284,13 +281,13 @@ extension BanjieStore {
     clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?
   ) async throws -> AppealView {
     try AppealRules.checkResolution(resolution)
-    return try await self.write(idempotency: key, method: "appeal.resolve", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    return try await self.mutate(idempotency: key, method: "appeal.resolve", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
       let clock = currentClock()
-      var record = try Self.appealForChange(db, number: number)
+      var record = try Self.appealForChange(sql, number: number)
       try Self.checkAppealActor(record, actor)
       try Self.checkAppealVersion(record, expectedVersion)
       record.state = try AppealRules.apply(.resolve, to: record.state, number: number)
-      var round = try Self.currentRound(db, record)
+      var round = try Self.currentRound(sql, record)
       round.resolvedAt = now
       round.resolvedBy = Self.actorName(actor)
       round.resolution = resolution
@@ -298,14 +295,14 @@ extension BanjieStore {
       round.dueAt = status.due
       round.colour = status.colour
       round.onTime = now <= status.due
-      try round.update(db)
+      try round.update(sql)
       record.version += 1
       record.updatedAt = now
-      try record.update(db)
+      try record.update(sql)
       try AuditLog.append(
-        db, at: now, actor: actor, action: "appeal.resolve", entity: "appeal", entityID: number,
+        sql, at: now, actor: actor, action: "appeal.resolve", entity: "appeal", entityID: number,
         detail: ["round": String(round.round), "resolution": resolution, "on_time": round.onTime == true ? "1" : "0"])
-      return try Self.appealView(db, record, clock: clock, now: now)
+      return try Self.appealView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -320,18 +317,18 @@ extension BanjieStore {
       throw DomainError(kind: .invalidArgument, code: "appeal.call_back_note_required", field: "note")
     }
     try FieldRules.text(note, field: "note", max: AppealRules.noteMax, required: false)
-    return try await self.write(idempotency: key, method: "appeal.call_back", encode: Self.encoded, decode: Self.decoded, now: now) {
-      db in
+    return try await self.mutate(idempotency: key, method: "appeal.call_back", encode: Self.encoded, decode: Self.decoded, now: now) {
+      sql in
       let clock = currentClock()
-      var record = try Self.appealForChange(db, number: number)
+      var record = try Self.appealForChange(sql, number: number)
       try Self.checkAppealVersion(record, expectedVersion)
       record.state = try AppealRules.apply(.callBack(satisfaction), to: record.state, number: number)
-      var round = try Self.currentRound(db, record)
+      var round = try Self.currentRound(sql, record)
       round.callBackAt = now
       round.callBackBy = Self.actorName(actor)
       round.satisfaction = satisfaction
       round.callBackNote = note
-      try round.update(db)
+      try round.update(sql)
       record.satisfaction = satisfaction
       var detail = ["round": String(round.round), "satisfaction": satisfaction.rawValue]
       if !note.isEmpty { detail["note"] = note }
@@ -348,22 +345,22 @@ extension BanjieStore {
           appealId: id, round: record.round, startedAt: now, limitWorkingDays: limit, dueAt: status.due, colour: status.colour,
           resolvedAt: nil, resolvedBy: "", resolution: "", onTime: nil, callBackAt: nil, callBackBy: "", satisfaction: nil,
           callBackNote: ""
-        ).insert(db)
+        ).insert(sql)
         detail["reopened_round"] = String(record.round)
         detail["resolution_due"] = AuditLog.timestamp(status.due)
       }
       record.version += 1
       record.updatedAt = now
-      try record.update(db)
-      try AuditLog.append(db, at: now, actor: actor, action: "appeal.call_back", entity: "appeal", entityID: number, detail: detail)
-      return try Self.appealView(db, record, clock: clock, now: now)
+      try record.update(sql)
+      try AuditLog.append(sql, at: now, actor: actor, action: "appeal.call_back", entity: "appeal", entityID: number, detail: detail)
+      return try Self.appealView(sql, record, clock: clock, now: now)
     }
   }
 
   public func appeal(number: String, clock: SLAClock, now: Date) async throws -> AppealView? {
-    try await self.pool.read { db in
-      guard let record = try AppealRecord.one(db, "number", number) else { return nil }
-      return try Self.appealView(db, record, clock: clock, now: now)
+    try await self.read { sql in
+      guard let record = try AppealRecord.byNumber(sql, number) else { return nil }
+      return try Self.appealView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -388,24 +385,24 @@ extension BanjieStore {
   public func listAppeals(_ filter: AppealFilter, clock: SLAClock, now: Date) async throws -> (
     views: [AppealView], total: Int, next: String?
   ) {
-    try await self.pool.read { db in
+    try await self.read { sql in
       var conditions: [String] = []
-      var arguments: StatementArguments = []
+      var arguments: [SQLValue] = []
       for department in [filter.scopeDepartment, filter.department].compactMap({ $0 }) {
         conditions.append("a.department = ?")
-        arguments += [department]
+        arguments.append(.text(department))
       }
       if let enterprise = filter.scopeEnterprise {
         conditions.append("a.enterprise_uscc = ?")
-        arguments += [enterprise]
+        arguments.append(.text(enterprise))
       }
       if let channel = filter.channel {
         conditions.append("a.channel = ?")
-        arguments += [channel.rawValue]
+        arguments.append(channel.sqlValue)
       }
       if !filter.states.isEmpty {
         conditions.append("a.state IN (\(filter.states.map { _ in "?" }.joined(separator: ",")))")
-        arguments += StatementArguments(filter.states.map(\.rawValue))
+        arguments += filter.states.map(\.sqlValue)
       }
       if filter.waiting || filter.overdue {
         conditions.append("a.state IN ('ASSIGNED', 'CONTACTED', 'REOPENED')")
@@ -416,20 +413,22 @@ extension BanjieStore {
           ((a.state = 'ASSIGNED' AND a.response_due_at < ?) OR EXISTS (SELECT 1 FROM appeal_rounds r
             WHERE r.appeal_id = a.id AND r.round = a.round AND r.resolved_at IS NULL AND r.due_at < ?))
           """)
-        arguments += [now, now]
+        arguments += [StoredDate(now).sqlValue, StoredDate(now).sqlValue]
       }
       let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-      let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM appeals a" + whereClause, arguments: arguments) ?? 0
+      let total = try sql.fetchAll(uncached: "SELECT COUNT(*) FROM appeals a" + whereClause, arguments).first?.decode(Int.self, at: 0) ?? 0
       var pageConditions = conditions
       var pageArguments = arguments
       if let after = filter.after {
         pageConditions.append("a.number < ?")
-        pageArguments += [after]
+        pageArguments.append(.text(after))
       }
       let pageWhere = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
-      let records = try AppealRecord.fetchAll(
-        db, sql: "SELECT a.* FROM appeals a\(pageWhere) ORDER BY a.number DESC LIMIT ?", arguments: pageArguments + [filter.pageSize])
-      let views = try records.map { try Self.appealView(db, $0, clock: clock, now: now) }
+      let records = try sql.fetchAll(
+        uncached: "SELECT \(AppealRecord.aliasedColumns) FROM appeals a\(pageWhere) ORDER BY a.number DESC LIMIT ?",
+        pageArguments + [filter.pageSize.sqlValue]
+      ).map(AppealRecord.init(sqlRow:))
+      let views = try records.map { try Self.appealView(sql, $0, clock: clock, now: now) }
       return (views, total, records.count == filter.pageSize ? records.last?.number : nil)
     }
   }
@@ -439,58 +438,64 @@ extension BanjieStore {
   /// (`appeal.colour`, actor system) with an "appeal.yellow" / "appeal.red" alert to the department.
   /// Alert texts carry the number and the department, never the requester.
   public func sweepAppeals(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord] {
-    try await self.commits.write { db in
+    try await self.mutate { sql in
       let clock = currentClock()
       var alerts: [AlertRecord] = []
-      let awaiting = try AppealRecord.fetchAll(
-        db.cachedStatement(sql: "SELECT * FROM appeals WHERE state = ? AND response_colour != ? ORDER BY number"),
-        arguments: [CitizenAppealState.assigned.rawValue, SLAColour.red.rawValue])
+      let awaiting = try sql.fetchAll(
+        "SELECT \(AppealRecord.columns) FROM appeals WHERE state = ? AND response_colour != ? ORDER BY number",
+        [CitizenAppealState.assigned.sqlValue, SLAColour.red.sqlValue]
+      ).map(AppealRecord.init(sqlRow:))
       for var record in awaiting {
-        guard let work = record.responseWork, let department = record.department else { continue }
+        guard let work = record.responseWork, let department = record.department, let id = record.id else { continue }
         let status = try clock.status(of: work, now: now)
         guard status.colour != record.responseColour else {
           // A calendar import or new office hours moved the deadline: the stored one follows.
           if status.due != record.responseDueAt {
             record.responseDueAt = status.due
-            try record.update(db, columns: ["response_due_at"])
+            try sql.execute("UPDATE appeals SET response_due_at = ? WHERE id = ?", [StoredDate(status.due).sqlValue, .integer(id)])
           }
           continue
         }
         let previous = record.responseColour ?? .green
         record.responseColour = status.colour
         record.responseDueAt = status.due
-        try record.update(db, columns: ["response_colour", "response_due_at"])
+        try sql.execute(
+          "UPDATE appeals SET response_colour = ?, response_due_at = ? WHERE id = ?",
+          [status.colour.sqlValue, StoredDate(status.due).sqlValue, .integer(id)])
         if let alert = try Self.appealColourChange(
-          db, number: record.number, department: department, which: "response", from: previous, status: status, now: now)
+          sql, number: record.number, department: department, which: "response", from: previous, status: status, now: now)
         {
           alerts.append(alert)
         }
       }
-      let rows = try Row.fetchAll(
-        db.cachedStatement(
-          sql: """
-            SELECT r.*, a.number AS appeal_number, a.department AS appeal_department FROM appeal_rounds r
-            JOIN appeals a ON a.id = r.appeal_id AND a.round = r.round
-            WHERE r.resolved_at IS NULL AND r.colour != ? AND a.state IN ('ASSIGNED', 'CONTACTED', 'REOPENED') ORDER BY a.number
-            """), arguments: [SLAColour.red.rawValue])
+      let rows = try sql.fetchAll(
+        """
+        SELECT \(AppealRoundRecord.aliasedColumns), a.number, a.department FROM appeal_rounds r
+        JOIN appeals a ON a.id = r.appeal_id AND a.round = r.round
+        WHERE r.resolved_at IS NULL AND r.colour != ? AND a.state IN ('ASSIGNED', 'CONTACTED', 'REOPENED') ORDER BY a.number
+        """, [SLAColour.red.sqlValue])
       for row in rows {
-        var round = try AppealRoundRecord(row: row)
-        let number: String = row["appeal_number"]
-        let department: String = row["appeal_department"]
+        var round = try AppealRoundRecord(sqlRow: row)
+        let number = try row.decode(String.self, at: AppealRoundRecord.storedColumns.count)
+        let department = try row.decode(String.self, at: AppealRoundRecord.storedColumns.count + 1)
         let status = try clock.status(of: round.timedWork, now: now)
         guard status.colour != round.colour else {
           if status.due != round.dueAt {
             round.dueAt = status.due
-            try round.update(db, columns: ["due_at"])
+            try sql.execute(
+              "UPDATE appeal_rounds SET due_at = ? WHERE appeal_id = ? AND round = ?",
+              [StoredDate(status.due).sqlValue, .integer(round.appealId), round.round.sqlValue])
           }
           continue
         }
         let previous = round.colour
         round.colour = status.colour
         round.dueAt = status.due
-        try round.update(db, columns: ["colour", "due_at"])
+        try sql.execute(
+          "UPDATE appeal_rounds SET colour = ?, due_at = ? WHERE appeal_id = ? AND round = ?",
+          [status.colour.sqlValue, StoredDate(status.due).sqlValue, .integer(round.appealId), round.round.sqlValue])
         if let alert = try Self.appealColourChange(
-          db, number: number, department: department, which: "resolution", from: previous, status: status, now: now)
+          sql, number: number, department: department, which: "resolution", from: previous, status: status, now: now)
         {
           alerts.append(alert)
         }
@@ -602,15 +607,15 @@ extension BanjieStore {
   /// starts, and round 1 starts with the category's resolution limit (inserted; the caller updates
   /// `record` and its version). Returns the audit detail.
   private static func startAssignment(
-    _ db: Database, _ record: inout AppealRecord, to department: String, actor: Actor, clock: SLAClock, now: Date
+    _ sql: any SQLConnection, _ record: inout AppealRecord, to department: String, actor: Actor, clock: SLAClock, now: Date
   ) throws -> [String: String] {
     guard let id = record.id else { throw DatabaseError(message: "appeal \(record.number) without an id") }
     var response = try Self.setting(
-      db, CountySettings.Key.appealResponseWorkingDays.metaKey, default: AppealRules.defaultResponseWorkingDays)
+      sql, CountySettings.Key.appealResponseWorkingDays.metaKey, default: AppealRules.defaultResponseWorkingDays)
     if !AppealRules.responseRange.contains(response) { response = AppealRules.defaultResponseWorkingDays }
     var limits = AppealResolutionLimits()
-    if let text = try String.fetchOne(
-      db.cachedStatement(sql: "SELECT value FROM meta WHERE key = ?"), arguments: [CountySettings.Key.appealResolutionLimits.metaKey])
+    if let text = try sql.fetchOne(
+      String.self, "SELECT value FROM meta WHERE key = ?", [.text(CountySettings.Key.appealResolutionLimits.metaKey)])
     {
       // A stored value that does not read (edited by hand) leaves the defaults in force.
       limits = (try? AppealResolutionLimits.parse(text)) ?? AppealResolutionLimits()
@@ -632,7 +637,7 @@ extension BanjieStore {
     try AppealRoundRecord(
       appealId: id, round: 1, startedAt: now, limitWorkingDays: resolution, dueAt: resolutionStatus.due, colour: resolutionStatus.colour,
       resolvedAt: nil, resolvedBy: "", resolution: "", onTime: nil, callBackAt: nil, callBackBy: "", satisfaction: nil, callBackNote: ""
-    ).insert(db)
+    ).insert(sql)
     return [
       "department": department, "response_working_days": String(response), "resolution_working_days": String(resolution),
       "response_due": AuditLog.timestamp(responseStatus.due), "resolution_due": AuditLog.timestamp(resolutionStatus.due),
@@ -641,10 +646,10 @@ extension BanjieStore {
 
   /// A colour change of one clock: its audit row and, for yellow and red, its alert.
   private static func appealColourChange(
-    _ db: Database, number: String, department: String, which: String, from previous: SLAColour, status: SLAStatus, now: Date
+    _ sql: any SQLConnection, number: String, department: String, which: String, from previous: SLAColour, status: SLAStatus, now: Date
   ) throws -> AlertRecord? {
     try AuditLog.append(
-      db, at: now, actor: .system, action: "appeal.colour", entity: "appeal", entityID: number,
+      sql, at: now, actor: .system, action: "appeal.colour", entity: "appeal", entityID: number,
       detail: ["clock": which, "department": department, "from": previous.rawValue, "to": status.colour.rawValue])
     let awaits = which == "response" ? "awaits first contact by \(department)" : "awaits resolution by \(department)"
     let text: String
@@ -658,12 +663,12 @@ extension BanjieStore {
     var alert = AlertRecord(
       id: nil, at: now, kind: "appeal.\(status.colour.rawValue)", subject: "appeal \(number)", departmentCode: department,
       colour: status.colour, message: text)
-    try alert.insert(db)
+    alert.id = try AlertRecord.insert(sql, alert)
     return alert
   }
 
-  private static func checkAppealDepartment(_ db: Database, _ department: String) throws {
-    guard try DepartmentRecord.present(db, "code", department) else {
+  private static func checkAppealDepartment(_ sql: any SQLConnection, _ department: String) throws {
+    guard try sql.present("departments", "code", .text(department)) else {
       throw DomainError(
         kind: .invalidArgument, code: "appeal.unknown_department", arguments: [String(department.prefix(32))], field: "department")
     }
@@ -687,37 +692,41 @@ extension BanjieStore {
     }
   }
 
-  private static func appealForChange(_ db: Database, number: String) throws -> AppealRecord {
-    guard let record = try AppealRecord.one(db, "number", number) else {
+  private static func appealForChange(_ sql: any SQLConnection, number: String) throws -> AppealRecord {
+    guard let record = try AppealRecord.byNumber(sql, number) else {
       throw DomainError(kind: .notFound, code: "appeal.not_found", arguments: [String(number.prefix(64))], field: "number")
     }
     return record
   }
 
-  private static func currentRound(_ db: Database, _ record: AppealRecord) throws -> AppealRoundRecord {
+  private static func currentRound(_ sql: any SQLConnection, _ record: AppealRecord) throws -> AppealRoundRecord {
     guard
-      let round = try AppealRoundRecord.filter(Column("appeal_id") == record.id && Column("round") == record.round).fetchOne(db)
+      let row = try sql.fetchOne(
+        "SELECT \(AppealRoundRecord.columns) FROM appeal_rounds WHERE appeal_id = ? AND round = ?",
+        [record.id.sqlValue, record.round.sqlValue])
     else {
       throw DatabaseError(message: "appeal \(record.number) has no round \(record.round)")
     }
-    return round
+    return try AppealRoundRecord(sqlRow: row)
   }
 
-  static func appealView(_ db: Database, _ record: AppealRecord, clock: SLAClock, now: Date) throws -> AppealView {
+  static func appealView(_ sql: any SQLConnection, _ record: AppealRecord, clock: SLAClock, now: Date) throws -> AppealView {
     let departmentName =
       try record.department.flatMap {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM departments WHERE code = ?"), arguments: [$0])
+        try sql.fetchOne(String.self, "SELECT name FROM departments WHERE code = ?", [.text($0)])
       } ?? record.department ?? ""
     let enterpriseName =
       try record.enterpriseUscc.flatMap {
-        try String.fetchOne(db.cachedStatement(sql: "SELECT name FROM enterprises WHERE uscc = ?"), arguments: [$0])
+        try sql.fetchOne(String.self, "SELECT name FROM enterprises WHERE uscc = ?", [.text($0)])
       } ?? ""
     let waiting = record.state.awaitsDepartment
     var responseSLA: SLAStatusSnapshot?
     if record.state == .assigned, let work = record.responseWork {
       responseSLA = SLAStatusSnapshot(try clock.status(of: work, now: now), at: now)
     }
-    let rounds = try AppealRoundRecord.filter(Column("appeal_id") == record.id).order(Column("round")).fetchAll(db)
+    let rounds = try sql.fetchAll(
+      "SELECT \(AppealRoundRecord.columns) FROM appeal_rounds WHERE appeal_id = ? ORDER BY round", [record.id.sqlValue]
+    ).map(AppealRoundRecord.init(sqlRow:))
     return AppealView(
       record: record, departmentName: departmentName, enterpriseName: enterpriseName, responseSLA: responseSLA,
       rounds: try rounds.map { round in
@@ -725,5 +734,128 @@ extension BanjieStore {
           record: round,
           sla: waiting && round.resolvedAt == nil ? SLAStatusSnapshot(try clock.status(of: round.timedWork, now: now), at: now) : nil)
       })
+  }
+}
+
+extension AppealChannel: SQLValueConvertible {}
+extension AppealCategory: SQLValueConvertible {}
+extension AppealRequesterKind: SQLValueConvertible {}
+extension CitizenAppealState: SQLValueConvertible {}
+extension AppealContactMethod: SQLValueConvertible {}
+extension AppealSatisfaction: SQLValueConvertible {}
+
+extension AppealRecord {
+  /// The columns besides `id`, in the order of `storedValues`, as the Codable record names them:
+  /// the one list the INSERT, the UPDATE and the reads are made from.
+  static let storedColumns = [
+    "number", "channel", "category", "requester_kind", "requester_name", "requester_phone", "enterprise_uscc", "subject", "content",
+    "registered_at", "registered_by", "state", "department", "assigned_at", "assigned_by", "reassignments", "reassign_reason",
+    "response_limit_working_days", "resolution_limit_working_days", "response_due_at", "response_colour", "contacted_at",
+    "contacted_by", "contact_method", "contact_note", "response_on_time", "round", "satisfaction", "closed_at", "version", "updated_at",
+  ]
+
+  /// `id` and `storedColumns`, in the order `init(sqlRow:)` reads them; `aliasedColumns` the same
+  /// of the table aliased `a`.
+  static let columns = (["id"] + Self.storedColumns).joined(separator: ", ")
+  static let aliasedColumns = (["id"] + Self.storedColumns).map { "a." + $0 }.joined(separator: ", ")
+
+  static let insertSQL =
+    "INSERT INTO appeals (\(Self.storedColumns.joined(separator: ", "))) VALUES ("
+    + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ") RETURNING id"
+
+  static let updateSQL = "UPDATE appeals SET \(Self.storedColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+
+  /// The values of `storedColumns`, as the Codable record stores them (dates as GRDB writes them).
+  var storedValues: [SQLValue] {
+    [
+      .text(self.number), self.channel.sqlValue, self.category.sqlValue, self.requesterKind.sqlValue, .text(self.requesterName),
+      .text(self.requesterPhone), self.enterpriseUscc.sqlValue, .text(self.subject), .text(self.content),
+      StoredDate(self.registeredAt).sqlValue, .text(self.registeredBy), self.state.sqlValue, self.department.sqlValue,
+      self.assignedAt.stored.sqlValue, .text(self.assignedBy), self.reassignments.sqlValue, .text(self.reassignReason),
+      self.responseLimitWorkingDays.sqlValue, self.resolutionLimitWorkingDays.sqlValue, self.responseDueAt.stored.sqlValue,
+      self.responseColour.sqlValue, self.contactedAt.stored.sqlValue, .text(self.contactedBy), self.contactMethod.sqlValue,
+      .text(self.contactNote), self.responseOnTime.sqlValue, self.round.sqlValue, self.satisfaction.sqlValue,
+      self.closedAt.stored.sqlValue, self.version.sqlValue, StoredDate(self.updatedAt).sqlValue,
+    ]
+  }
+
+  /// A row of `columns`, by position.
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      id: try row.decode(at: 0), number: try row.decode(at: 1), channel: try row.decode(at: 2), category: try row.decode(at: 3),
+      requesterKind: try row.decode(at: 4), requesterName: try row.decode(at: 5), requesterPhone: try row.decode(at: 6),
+      enterpriseUscc: try row.decode(at: 7), subject: try row.decode(at: 8), content: try row.decode(at: 9),
+      registeredAt: try row.decode(StoredDate.self, at: 10).date, registeredBy: try row.decode(at: 11), state: try row.decode(at: 12),
+      department: try row.decode(at: 13), assignedAt: try row.decode(StoredDate?.self, at: 14)?.date, assignedBy: try row.decode(at: 15),
+      reassignments: try row.decode(at: 16), reassignReason: try row.decode(at: 17), responseLimitWorkingDays: try row.decode(at: 18),
+      resolutionLimitWorkingDays: try row.decode(at: 19), responseDueAt: try row.decode(StoredDate?.self, at: 20)?.date,
+      responseColour: try row.decode(at: 21), contactedAt: try row.decode(StoredDate?.self, at: 22)?.date,
+      contactedBy: try row.decode(at: 23), contactMethod: try row.decode(at: 24), contactNote: try row.decode(at: 25),
+      responseOnTime: try row.decode(at: 26), round: try row.decode(at: 27), satisfaction: try row.decode(at: 28),
+      closedAt: try row.decode(StoredDate?.self, at: 29)?.date, version: try row.decode(at: 30),
+      updatedAt: try row.decode(StoredDate.self, at: 31).date)
+  }
+
+  static func byNumber(_ sql: any SQLConnection, _ number: String) throws -> AppealRecord? {
+    try sql.fetchOne("SELECT \(Self.columns) FROM appeals WHERE number = ? LIMIT 1", [.text(number)]).map(AppealRecord.init(sqlRow:))
+  }
+
+  /// Inserts the row and takes its new id.
+  mutating func insert(_ sql: any SQLConnection) throws {
+    self.id = try sql.fetchOne(Int64.self, Self.insertSQL, self.storedValues)
+  }
+
+  /// Rewrites every column but `id`, as GRDB's `update` did.
+  func update(_ sql: any SQLConnection) throws {
+    guard let id = self.id else { throw DatabaseError(message: "appeal \(self.number) without an id") }
+    try sql.execute(Self.updateSQL, self.storedValues + [.integer(id)])
+  }
+}
+
+extension AppealRoundRecord {
+  /// Every column, in the order of `storedValues` and of `init(sqlRow:)`: the key first.
+  static let storedColumns = [
+    "appeal_id", "round", "started_at", "limit_working_days", "due_at", "colour", "resolved_at", "resolved_by", "resolution", "on_time",
+    "call_back_at", "call_back_by", "satisfaction", "call_back_note",
+  ]
+
+  /// `storedColumns` as SQL text; `aliasedColumns` the same of the table aliased `r`.
+  static let columns = Self.storedColumns.joined(separator: ", ")
+  static let aliasedColumns = Self.storedColumns.map { "r." + $0 }.joined(separator: ", ")
+
+  static let insertSQL =
+    "INSERT INTO appeal_rounds (\(Self.storedColumns.joined(separator: ", "))) VALUES ("
+    + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ")"
+
+  static let updateSQL =
+    "UPDATE appeal_rounds SET \(Self.storedColumns.dropFirst(2).map { "\($0) = ?" }.joined(separator: ", ")) WHERE appeal_id = ? AND round = ?"
+
+  var storedValues: [SQLValue] {
+    [
+      .integer(self.appealId), self.round.sqlValue, StoredDate(self.startedAt).sqlValue, self.limitWorkingDays.sqlValue,
+      StoredDate(self.dueAt).sqlValue, self.colour.sqlValue, self.resolvedAt.stored.sqlValue, .text(self.resolvedBy),
+      .text(self.resolution), self.onTime.sqlValue, self.callBackAt.stored.sqlValue, .text(self.callBackBy), self.satisfaction.sqlValue,
+      .text(self.callBackNote),
+    ]
+  }
+
+  /// A row beginning with `columns`, by position.
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      appealId: try row.decode(at: 0), round: try row.decode(at: 1), startedAt: try row.decode(StoredDate.self, at: 2).date,
+      limitWorkingDays: try row.decode(at: 3), dueAt: try row.decode(StoredDate.self, at: 4).date, colour: try row.decode(at: 5),
+      resolvedAt: try row.decode(StoredDate?.self, at: 6)?.date, resolvedBy: try row.decode(at: 7), resolution: try row.decode(at: 8),
+      onTime: try row.decode(at: 9), callBackAt: try row.decode(StoredDate?.self, at: 10)?.date, callBackBy: try row.decode(at: 11),
+      satisfaction: try row.decode(at: 12), callBackNote: try row.decode(at: 13))
+  }
+
+  func insert(_ sql: any SQLConnection) throws {
+    try sql.execute(Self.insertSQL, self.storedValues)
+  }
+
+  /// Rewrites every column but the key, as GRDB's `update` did.
+  func update(_ sql: any SQLConnection) throws {
+    let values = self.storedValues
+    try sql.execute(Self.updateSQL, Array(values.dropFirst(2)) + [values[0], values[1]])
   }
 }

@@ -208,25 +208,27 @@ extension BanjieStore {
     _ new: NewProposal, regionCode: String, actor: Actor, clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock,
     now: Date, key: IdempotencyKey?
   ) async throws -> ProposalView {
-    try await self.write(idempotency: key, method: "RegisterProposal", encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    try await self.mutate(idempotency: key, method: "RegisterProposal", encode: Self.encoded, decode: Self.decoded, now: now) { sql in
       let clock = currentClock()
-      guard try DepartmentRecord.present(db, "code", new.leadDepartment) else {
+      guard try sql.present("departments", "code", .text(new.leadDepartment)) else {
         throw DomainError.invalidArgument("proposal.unknown_department", arguments: [new.leadDepartment], field: "lead_department")
       }
-      let known = Set(try String.fetchAll(db.cachedStatement(sql: "SELECT code FROM departments")))
+      let known = Set(try sql.fetchAll(String.self, "SELECT code FROM departments"))
       let coDepartments = try ProposalRules.checkCoDepartments(new.coDepartments, lead: new.leadDepartment, known: known)
       let limits = ProposalRules.limits(
-        reply: try Self.setting(db, CountySettings.Key.proposalReplyMonths.metaKey, default: ProposalRules.defaultReplyMonths),
-        max: try Self.setting(db, CountySettings.Key.proposalMaxMonths.metaKey, default: ProposalRules.defaultMaxMonths))
+        reply: try Self.setting(sql, CountySettings.Key.proposalReplyMonths.metaKey, default: ProposalRules.defaultReplyMonths),
+        max: try Self.setting(sql, CountySettings.Key.proposalMaxMonths.metaKey, default: ProposalRules.defaultMaxMonths))
       let prefix = new.kind.numberPrefix
       let dayKey = ProposalRules.localDay(of: now).description.replacingOccurrences(of: "-", with: "")
+      // `last` is qualified in the SET list: PostgreSQL finds a bare `last` ambiguous (the row or
+      // `excluded`), SQLite accepts either.
       let sequence =
-        try Int.fetchOne(
-          db.cachedStatement(
-            sql: """
-              INSERT INTO proposal_number_sequences (prefix, day, last) VALUES (?, ?, 1)
-              ON CONFLICT(prefix, day) DO UPDATE SET last = last + 1 RETURNING last
-              """), arguments: [prefix, dayKey]) ?? 1
+        try sql.fetchOne(
+          Int.self,
+          """
+          INSERT INTO proposal_number_sequences (prefix, day, last) VALUES (?, ?, 1)
+          ON CONFLICT(prefix, day) DO UPDATE SET last = proposal_number_sequences.last + 1 RETURNING last
+          """, [.text(prefix), .text(dayKey)]) ?? 1
       let number = "\(prefix)-\(regionCode)-\(dayKey)-\(String(format: "%04d", sequence))"
       let due = ProposalRules.due(from: now, months: limits.reply)
       let timing = ProposalRules.timing(start: now, due: due, now: now, yellowThreshold: clock.yellowThreshold)
@@ -235,10 +237,10 @@ extension BanjieStore {
         session: new.session, leadDepartment: new.leadDepartment, assignedAt: now, assignedBy: Self.actorName(actor),
         replyMonths: limits.reply, maxMonths: limits.max, months: limits.reply, extensionReason: "", round: 1, roundStartedAt: now,
         dueAt: due, colour: timing.colour, state: .assigned, assessment: nil, closedAt: nil, version: 1, updatedAt: now)
-      try record.insert(db)
+      try record.insert(sql)
       guard let id = record.id else { throw DatabaseError(message: "proposal without an id") }
       for department in coDepartments {
-        try ProposalCoDepartmentRecord(proposalId: id, department: department).insert(db)
+        try ProposalCoDepartmentRecord(proposalId: id, department: department).insert(sql)
       }
       var detail = [
         "kind": new.kind.rawValue, "title": new.title, "proposer": new.proposer, "lead": new.leadDepartment,
@@ -247,8 +249,8 @@ extension BanjieStore {
       ]
       if !new.session.isEmpty { detail["session"] = new.session }
       if !new.proposerContact.isEmpty { detail["proposer_contact"] = new.proposerContact }
-      try AuditLog.append(db, at: now, actor: actor, action: "proposal.register", entity: "proposal", entityID: number, detail: detail)
-      return try Self.proposalView(db, record, clock: clock, now: now)
+      try AuditLog.append(sql, at: now, actor: actor, action: "proposal.register", entity: "proposal", entityID: number, detail: detail)
+      return try Self.proposalView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -285,7 +287,7 @@ extension BanjieStore {
     return try await self.changeProposal(
       "RecordConsultation", number: number, step: .consult, authority: .lead, expectedVersion: expectedVersion, actor: actor,
       clock: currentClock, now: now, key: key
-    ) { db, record, _, _ in
+    ) { sql, record, _, _ in
       let at = contactedAt ?? now
       guard at >= record.roundStartedAt, at <= now else {
         throw DomainError.invalidArgument(
@@ -295,7 +297,7 @@ extension BanjieStore {
       var contact = ProposalContactRecord(
         id: nil, proposalId: id, round: record.round, contactedAt: at, method: method, note: note, recordedBy: Self.actorName(actor),
         recordedAt: now)
-      try contact.insert(db)
+      try contact.insert(sql)
       var detail = ["round": String(record.round), "method": method.rawValue, "contacted_at": AuditLog.timestamp(at)]
       if !note.isEmpty { detail["note"] = note }
       return detail
@@ -311,20 +313,21 @@ extension BanjieStore {
     try await self.changeProposal(
       "RecordCoOpinion", number: number, step: .coOpinion, authority: .coDepartment, expectedVersion: expectedVersion, actor: actor,
       clock: currentClock, now: now, key: key
-    ) { db, record, coDepartments, _ in
+    ) { sql, record, coDepartments, _ in
       guard let id = record.id, let co = coDepartments.first(where: { $0.department == actor.organization }) else {
         throw DatabaseError(message: "co-handling department vanished")
       }
-      let given = try ProposalCoOpinionRecord.filter(
-        Column("proposal_id") == id && Column("department") == co.department && Column("round") == record.round
-      ).fetchCount(db)
+      let given =
+        try sql.fetchOne(
+          Int.self, "SELECT COUNT(*) FROM proposal_co_opinions WHERE proposal_id = ? AND department = ? AND round = ?",
+          [.integer(id), .text(co.department), record.round.sqlValue]) ?? 0
       guard given == 0 else {
         throw DomainError.failedPrecondition(
           "proposal.co_opinion_given", arguments: [number, co.department, String(record.round)], field: "number")
       }
       try ProposalCoOpinionRecord(
         proposalId: id, department: co.department, round: record.round, opinion: opinion, givenAt: now, givenBy: Self.actorName(actor)
-      ).insert(db)
+      ).insert(sql)
       return ["department": co.department, "round": String(record.round), "opinion": opinion]
     }
   }
@@ -338,18 +341,18 @@ extension BanjieStore {
     try await self.changeProposal(
       "ReplyProposal", number: number, step: .reply, authority: .lead, expectedVersion: expectedVersion, actor: actor,
       clock: currentClock, now: now, key: key
-    ) { db, record, _, _ in
+    ) { sql, record, _, _ in
       guard let id = record.id else { throw DatabaseError(message: "proposal without an id") }
       let contacts =
-        try Int.fetchOne(
-          db.cachedStatement(sql: "SELECT COUNT(*) FROM proposal_contacts WHERE proposal_id = ? AND round = ?"),
-          arguments: [id, record.round]) ?? 0
+        try sql.fetchOne(
+          Int.self, "SELECT COUNT(*) FROM proposal_contacts WHERE proposal_id = ? AND round = ?", [.integer(id), record.round.sqlValue])
+        ?? 0
       try ProposalRules.checkConsultation(number: number, round: record.round, consultations: contacts)
       let onTime = now <= record.dueAt
       try ProposalReplyRecord(
         proposalId: id, round: record.round, repliedAt: now, repliedBy: Self.actorName(actor), dueAt: record.dueAt, onTime: onTime,
         replyText: text, resultClass: resultClass, assessment: nil, assessmentNote: "", assessedAt: nil, assessedBy: ""
-      ).insert(db)
+      ).insert(sql)
       record.colour = .green
       return [
         "round": String(record.round), "result_class": resultClass.rawValue, "on_time": onTime ? "1" : "0",
@@ -368,15 +371,18 @@ extension BanjieStore {
     try await self.changeProposal(
       "RecordAssessment", number: number, step: .assess(assessment), authority: .office, expectedVersion: expectedVersion, actor: actor,
       clock: currentClock, now: now, key: key
-    ) { db, record, _, clock in
+    ) { sql, record, _, clock in
       guard let id = record.id,
-        var reply = try ProposalReplyRecord.filter(Column("proposal_id") == id && Column("round") == record.round).fetchOne(db)
+        let row = try sql.fetchOne(
+          "SELECT \(ProposalReplyRecord.columns) FROM proposal_replies WHERE proposal_id = ? AND round = ?",
+          [.integer(id), record.round.sqlValue])
       else { throw DatabaseError(message: "replied proposal without its reply") }
+      var reply = try ProposalReplyRecord(sqlRow: row)
       reply.assessment = assessment
       reply.assessmentNote = note
       reply.assessedAt = now
       reply.assessedBy = Self.actorName(actor)
-      try reply.update(db)
+      try reply.update(sql)
       var detail = ["round": String(record.round), "assessment": assessment.rawValue]
       if !note.isEmpty { detail["note"] = note }
       if record.state == .reopened {
@@ -395,9 +401,9 @@ extension BanjieStore {
   }
 
   public func proposal(number: String, clock: SLAClock, now: Date) async throws -> ProposalView? {
-    try await self.pool.read { db in
-      guard let record = try ProposalRecord.one(db, "number", number) else { return nil }
-      return try Self.proposalView(db, record, clock: clock, now: now)
+    try await self.read { sql in
+      guard let record = try ProposalRecord.byNumber(sql, number) else { return nil }
+      return try Self.proposalView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -418,34 +424,37 @@ extension BanjieStore {
   public func listProposals(_ filter: ProposalFilter, clock: SLAClock, now: Date) async throws -> (
     views: [ProposalView], total: Int, next: String?
   ) {
-    try await self.pool.read { db in
+    try await self.read { sql in
       var conditions: [String] = []
-      var arguments: StatementArguments = []
+      var arguments: [SQLValue] = []
       for department in [filter.involving, filter.department].compactMap({ $0 }) {
         conditions.append(
           "(p.lead_department = ? OR p.id IN (SELECT proposal_id FROM proposal_co_departments WHERE department = ?))")
-        arguments += [department, department]
+        arguments += [.text(department), .text(department)]
       }
       if let kind = filter.kind {
         conditions.append("p.kind = ?")
-        arguments += [kind.rawValue]
+        arguments.append(kind.sqlValue)
       }
       if !filter.states.isEmpty {
         conditions.append("p.state IN (\(filter.states.map { _ in "?" }.joined(separator: ",")))")
-        arguments += StatementArguments(filter.states.map(\.rawValue))
+        arguments += filter.states.map(\.sqlValue)
       }
       let whereClause = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
-      let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM proposals p" + whereClause, arguments: arguments) ?? 0
+      let total =
+        try sql.fetchAll(uncached: "SELECT COUNT(*) FROM proposals p" + whereClause, arguments).first?.decode(Int.self, at: 0) ?? 0
       var pageConditions = conditions
       var pageArguments = arguments
       if let after = filter.after {
         pageConditions.append("p.id < ?")
-        pageArguments += [after]
+        pageArguments.append(.integer(after))
       }
       let pageWhere = pageConditions.isEmpty ? "" : " WHERE " + pageConditions.joined(separator: " AND ")
-      let records = try ProposalRecord.fetchAll(
-        db, sql: "SELECT p.* FROM proposals p\(pageWhere) ORDER BY p.id DESC LIMIT ?", arguments: pageArguments + [filter.pageSize])
-      let views = try records.map { try Self.proposalView(db, $0, clock: clock, now: now) }
+      let records = try sql.fetchAll(
+        uncached: "SELECT \(ProposalRecord.aliasedColumns) FROM proposals p\(pageWhere) ORDER BY p.id DESC LIMIT ?",
+        pageArguments + [filter.pageSize.sqlValue]
+      ).map(ProposalRecord.init(sqlRow:))
+      let views = try records.map { try Self.proposalView(sql, $0, clock: clock, now: now) }
       return (views, total, records.count == filter.pageSize ? records.last?.id.map { String($0) } : nil)
     }
   }
@@ -453,20 +462,21 @@ extension BanjieStore {
   /// The proposal sweeper: moves the colours of the replies awaited forward on the calendar clock,
   /// with "proposal.yellow" / "proposal.red" alerts to the lead department (and the office).
   public func sweepProposals(clock currentClock: @autoclosure @escaping @Sendable () -> SLAClock, now: Date) async throws -> [AlertRecord] {
-    try await self.commits.write { db in
+    try await self.mutate { sql in
       let clock = currentClock()
       var alerts: [AlertRecord] = []
-      let waiting = try ProposalRecord.fetchAll(
-        db.cachedStatement(sql: "SELECT * FROM proposals WHERE state IN (?, ?) AND colour != ? ORDER BY id"),
-        arguments: [ProposalState.assigned.rawValue, ProposalState.reopened.rawValue, SLAColour.red.rawValue])
+      let waiting = try sql.fetchAll(
+        "SELECT \(ProposalRecord.columns) FROM proposals WHERE state IN (?, ?) AND colour != ? ORDER BY id",
+        [ProposalState.assigned.sqlValue, ProposalState.reopened.sqlValue, SLAColour.red.sqlValue]
+      ).map(ProposalRecord.init(sqlRow:))
       for var record in waiting {
         let timing = ProposalRules.timing(start: record.roundStartedAt, due: record.dueAt, now: now, yellowThreshold: clock.yellowThreshold)
-        guard timing.colour != record.colour else { continue }
+        guard timing.colour != record.colour, let id = record.id else { continue }
         let previous = record.colour
         record.colour = timing.colour
-        try record.update(db, columns: ["colour"])
+        try sql.execute("UPDATE proposals SET colour = ? WHERE id = ?", [timing.colour.sqlValue, .integer(id)])
         try AuditLog.append(
-          db, at: now, actor: .system, action: "proposal.colour", entity: "proposal", entityID: record.number,
+          sql, at: now, actor: .system, action: "proposal.colour", entity: "proposal", entityID: record.number,
           detail: ["round": String(record.round), "from": previous.rawValue, "to": timing.colour.rawValue])
         let number = record.number
         let lead = record.leadDepartment
@@ -480,7 +490,7 @@ extension BanjieStore {
         var alert = AlertRecord(
           id: nil, at: now, kind: "proposal.\(timing.colour.rawValue)", subject: "proposal \(number)", departmentCode: lead,
           colour: timing.colour, message: text)
-        try alert.insert(db)
+        alert.id = try AlertRecord.insert(sql, alert)
         alerts.append(alert)
       }
       return alerts
@@ -563,14 +573,15 @@ extension BanjieStore {
   private func changeProposal(
     _ method: String, number: String, step: ProposalStep, authority: ProposalAuthority, expectedVersion: Int64?, actor: Actor,
     clock currentClock: @escaping @Sendable () -> SLAClock, now: Date, key: IdempotencyKey?,
-    _ change: @escaping @Sendable (Database, inout ProposalRecord, [ProposalCoDepartmentRecord], SLAClock) throws -> [String: String]
+    _ change:
+      @escaping @Sendable (any SQLConnection, inout ProposalRecord, [ProposalCoDepartmentRecord], SLAClock) throws -> [String: String]
   ) async throws -> ProposalView {
-    try await self.write(idempotency: key, method: method, encode: Self.encoded, decode: Self.decoded, now: now) { db in
+    try await self.mutate(idempotency: key, method: method, encode: Self.encoded, decode: Self.decoded, now: now) { sql in
       let clock = currentClock()
-      guard var record = try ProposalRecord.one(db, "number", number), let id = record.id else {
+      guard var record = try ProposalRecord.byNumber(sql, number), let id = record.id else {
         throw DomainError(kind: .notFound, code: "proposal.not_found", arguments: [String(number.prefix(64))], field: "number")
       }
-      let coDepartments = try ProposalCoDepartmentRecord.filter(Column("proposal_id") == id).order(Column("department")).fetchAll(db)
+      let coDepartments = try ProposalCoDepartmentRecord.of(sql, proposal: id)
       try Self.authorize(authority, step: step, actor: actor, record, coDepartments)
       if let expectedVersion, expectedVersion != record.version {
         throw DomainError(
@@ -579,13 +590,13 @@ extension BanjieStore {
       }
       let next = try ProposalRules.after(step, from: record.stage, number: number)
       record.state = next.state
-      let detail = try change(db, &record, coDepartments, clock)
+      let detail = try change(sql, &record, coDepartments, clock)
       record.round = max(record.round, next.round)
       record.version += 1
       record.updatedAt = now
-      try record.update(db)
-      try AuditLog.append(db, at: now, actor: actor, action: "proposal.\(step.name)", entity: "proposal", entityID: number, detail: detail)
-      return try Self.proposalView(db, record, clock: clock, now: now)
+      try record.update(sql)
+      try AuditLog.append(sql, at: now, actor: actor, action: "proposal.\(step.name)", entity: "proposal", entityID: number, detail: detail)
+      return try Self.proposalView(sql, record, clock: clock, now: now)
     }
   }
 
@@ -612,17 +623,23 @@ extension BanjieStore {
       arguments: [record.number, actor.organization, actor.person])
   }
 
-  static func proposalView(_ db: Database, _ record: ProposalRecord, clock: SLAClock, now: Date) throws -> ProposalView {
+  static func proposalView(_ sql: any SQLConnection, _ record: ProposalRecord, clock: SLAClock, now: Date) throws -> ProposalView {
     let names = Dictionary(
-      uniqueKeysWithValues: try Row.fetchAll(db.cachedStatement(sql: "SELECT code, name FROM departments")).map {
-        ($0["code"] as String, $0["name"] as String)
+      uniqueKeysWithValues: try sql.fetchAll("SELECT code, name FROM departments").map {
+        (try $0.decode(String.self, at: 0), try $0.decode(String.self, at: 1))
       })
-    let coDepartments = try ProposalCoDepartmentRecord.filter(Column("proposal_id") == record.id).order(Column("department")).fetchAll(db)
-    let opinionRecords = try ProposalCoOpinionRecord.filter(Column("proposal_id") == record.id)
-      .order(Column("department"), Column("round")).fetchAll(db)
+    let id = record.id.sqlValue
+    let coDepartments = try record.id.map { try ProposalCoDepartmentRecord.of(sql, proposal: $0) } ?? []
+    let opinionRecords = try sql.fetchAll(
+      "SELECT \(ProposalCoOpinionRecord.columns) FROM proposal_co_opinions WHERE proposal_id = ? ORDER BY department, round", [id]
+    ).map(ProposalCoOpinionRecord.init(sqlRow:))
     let opinions = Dictionary(grouping: opinionRecords, by: \.department)
-    let contacts = try ProposalContactRecord.filter(Column("proposal_id") == record.id).order(Column("id")).fetchAll(db)
-    let replies = try ProposalReplyRecord.filter(Column("proposal_id") == record.id).order(Column("round")).fetchAll(db)
+    let contacts = try sql.fetchAll(
+      "SELECT \(ProposalContactRecord.columns) FROM proposal_contacts WHERE proposal_id = ? ORDER BY id", [id]
+    ).map(ProposalContactRecord.init(sqlRow:))
+    let replies = try sql.fetchAll(
+      "SELECT \(ProposalReplyRecord.columns) FROM proposal_replies WHERE proposal_id = ? ORDER BY round", [id]
+    ).map(ProposalReplyRecord.init(sqlRow:))
     return ProposalView(
       proposal: record, leadDepartmentName: names[record.leadDepartment] ?? record.leadDepartment,
       coDepartments: coDepartments.map {
@@ -631,5 +648,176 @@ extension BanjieStore {
       contacts: contacts, replies: replies,
       timing: record.state.awaitsReply
         ? ProposalRules.timing(start: record.roundStartedAt, due: record.dueAt, now: now, yellowThreshold: clock.yellowThreshold) : nil)
+  }
+}
+
+extension ProposalKind: SQLValueConvertible {}
+extension ProposalState: SQLValueConvertible {}
+extension ProposalAssessment: SQLValueConvertible {}
+extension ProposalContactMethod: SQLValueConvertible {}
+extension ProposalResultClass: SQLValueConvertible {}
+
+extension ProposalRecord {
+  /// The columns besides `id`, in the order of `storedValues`, as the Codable record names them:
+  /// the one list the INSERT, the UPDATE and the reads are made from.
+  static let storedColumns = [
+    "number", "kind", "title", "proposer", "proposer_contact", "session", "lead_department", "assigned_at", "assigned_by", "reply_months",
+    "max_months", "months", "extension_reason", "round", "round_started_at", "due_at", "colour", "state", "assessment", "closed_at",
+    "version", "updated_at",
+  ]
+
+  /// `id` and `storedColumns`, in the order `init(sqlRow:)` reads them; `aliasedColumns` the same
+  /// of the table aliased `p`.
+  static let columns = (["id"] + Self.storedColumns).joined(separator: ", ")
+  static let aliasedColumns = (["id"] + Self.storedColumns).map { "p." + $0 }.joined(separator: ", ")
+
+  static let insertSQL =
+    "INSERT INTO proposals (\(Self.storedColumns.joined(separator: ", "))) VALUES ("
+    + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ") RETURNING id"
+
+  static let updateSQL = "UPDATE proposals SET \(Self.storedColumns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+
+  /// The values of `storedColumns`, as the Codable record stores them (dates as GRDB writes them).
+  var storedValues: [SQLValue] {
+    [
+      .text(self.number), self.kind.sqlValue, .text(self.title), .text(self.proposer), .text(self.proposerContact), .text(self.session),
+      .text(self.leadDepartment), StoredDate(self.assignedAt).sqlValue, .text(self.assignedBy), self.replyMonths.sqlValue,
+      self.maxMonths.sqlValue, self.months.sqlValue, .text(self.extensionReason), self.round.sqlValue,
+      StoredDate(self.roundStartedAt).sqlValue, StoredDate(self.dueAt).sqlValue, self.colour.sqlValue, self.state.sqlValue,
+      self.assessment.sqlValue, self.closedAt.stored.sqlValue, self.version.sqlValue, StoredDate(self.updatedAt).sqlValue,
+    ]
+  }
+
+  /// A row of `columns`, by position.
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      id: try row.decode(at: 0), number: try row.decode(at: 1), kind: try row.decode(at: 2), title: try row.decode(at: 3),
+      proposer: try row.decode(at: 4), proposerContact: try row.decode(at: 5), session: try row.decode(at: 6),
+      leadDepartment: try row.decode(at: 7), assignedAt: try row.decode(StoredDate.self, at: 8).date, assignedBy: try row.decode(at: 9),
+      replyMonths: try row.decode(at: 10), maxMonths: try row.decode(at: 11), months: try row.decode(at: 12),
+      extensionReason: try row.decode(at: 13), round: try row.decode(at: 14), roundStartedAt: try row.decode(StoredDate.self, at: 15).date,
+      dueAt: try row.decode(StoredDate.self, at: 16).date, colour: try row.decode(at: 17), state: try row.decode(at: 18),
+      assessment: try row.decode(at: 19), closedAt: try row.decode(StoredDate?.self, at: 20)?.date, version: try row.decode(at: 21),
+      updatedAt: try row.decode(StoredDate.self, at: 22).date)
+  }
+
+  static func byNumber(_ sql: any SQLConnection, _ number: String) throws -> ProposalRecord? {
+    try sql.fetchOne("SELECT \(Self.columns) FROM proposals WHERE number = ? LIMIT 1", [.text(number)]).map(ProposalRecord.init(sqlRow:))
+  }
+
+  /// Inserts the row and takes its new id.
+  mutating func insert(_ sql: any SQLConnection) throws {
+    self.id = try sql.fetchOne(Int64.self, Self.insertSQL, self.storedValues)
+  }
+
+  /// Rewrites every column but `id`, as GRDB's `update` did.
+  func update(_ sql: any SQLConnection) throws {
+    guard let id = self.id else { throw DatabaseError(message: "proposal \(self.number) without an id") }
+    try sql.execute(Self.updateSQL, self.storedValues + [.integer(id)])
+  }
+}
+
+extension ProposalCoDepartmentRecord {
+  static let columns = "proposal_id, department"
+
+  init(sqlRow row: SQLRow) throws {
+    self.init(proposalId: try row.decode(at: 0), department: try row.decode(at: 1))
+  }
+
+  /// A proposal's co-handling departments, by code.
+  static func of(_ sql: any SQLConnection, proposal id: Int64) throws -> [ProposalCoDepartmentRecord] {
+    try sql.fetchAll("SELECT \(Self.columns) FROM proposal_co_departments WHERE proposal_id = ? ORDER BY department", [.integer(id)])
+      .map(ProposalCoDepartmentRecord.init(sqlRow:))
+  }
+
+  func insert(_ sql: any SQLConnection) throws {
+    try sql.execute(
+      "INSERT INTO proposal_co_departments (\(Self.columns)) VALUES (?, ?)", [.integer(self.proposalId), .text(self.department)])
+  }
+}
+
+extension ProposalCoOpinionRecord {
+  static let columns = "proposal_id, department, round, opinion, given_at, given_by"
+
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      proposalId: try row.decode(at: 0), department: try row.decode(at: 1), round: try row.decode(at: 2), opinion: try row.decode(at: 3),
+      givenAt: try row.decode(StoredDate.self, at: 4).date, givenBy: try row.decode(at: 5))
+  }
+
+  func insert(_ sql: any SQLConnection) throws {
+    try sql.execute(
+      "INSERT INTO proposal_co_opinions (\(Self.columns)) VALUES (?, ?, ?, ?, ?, ?)",
+      [
+        .integer(self.proposalId), .text(self.department), self.round.sqlValue, .text(self.opinion), StoredDate(self.givenAt).sqlValue,
+        .text(self.givenBy),
+      ])
+  }
+}
+
+extension ProposalContactRecord {
+  static let columns = "id, proposal_id, round, contacted_at, method, note, recorded_by, recorded_at"
+
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      id: try row.decode(at: 0), proposalId: try row.decode(at: 1), round: try row.decode(at: 2),
+      contactedAt: try row.decode(StoredDate.self, at: 3).date, method: try row.decode(at: 4), note: try row.decode(at: 5),
+      recordedBy: try row.decode(at: 6), recordedAt: try row.decode(StoredDate.self, at: 7).date)
+  }
+
+  /// Inserts the row and takes its new id.
+  mutating func insert(_ sql: any SQLConnection) throws {
+    self.id = try sql.fetchOne(
+      Int64.self,
+      """
+      INSERT INTO proposal_contacts (proposal_id, round, contacted_at, method, note, recorded_by, recorded_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
+      """,
+      [
+        .integer(self.proposalId), self.round.sqlValue, StoredDate(self.contactedAt).sqlValue, self.method.sqlValue, .text(self.note),
+        .text(self.recordedBy), StoredDate(self.recordedAt).sqlValue,
+      ])
+  }
+}
+
+extension ProposalReplyRecord {
+  /// Every column, in the order of `storedValues` and of `init(sqlRow:)`: the key first.
+  static let storedColumns = [
+    "proposal_id", "round", "replied_at", "replied_by", "due_at", "on_time", "reply_text", "result_class", "assessment",
+    "assessment_note", "assessed_at", "assessed_by",
+  ]
+  static let columns = Self.storedColumns.joined(separator: ", ")
+
+  static let insertSQL =
+    "INSERT INTO proposal_replies (\(Self.columns)) VALUES (" + Self.storedColumns.map { _ in "?" }.joined(separator: ", ") + ")"
+
+  static let updateSQL =
+    "UPDATE proposal_replies SET \(Self.storedColumns.dropFirst(2).map { "\($0) = ?" }.joined(separator: ", "))"
+    + " WHERE proposal_id = ? AND round = ?"
+
+  var storedValues: [SQLValue] {
+    [
+      .integer(self.proposalId), self.round.sqlValue, StoredDate(self.repliedAt).sqlValue, .text(self.repliedBy),
+      StoredDate(self.dueAt).sqlValue, self.onTime.sqlValue, .text(self.replyText), self.resultClass.sqlValue, self.assessment.sqlValue,
+      .text(self.assessmentNote), self.assessedAt.stored.sqlValue, .text(self.assessedBy),
+    ]
+  }
+
+  init(sqlRow row: SQLRow) throws {
+    self.init(
+      proposalId: try row.decode(at: 0), round: try row.decode(at: 1), repliedAt: try row.decode(StoredDate.self, at: 2).date,
+      repliedBy: try row.decode(at: 3), dueAt: try row.decode(StoredDate.self, at: 4).date, onTime: try row.decode(at: 5),
+      replyText: try row.decode(at: 6), resultClass: try row.decode(at: 7), assessment: try row.decode(at: 8),
+      assessmentNote: try row.decode(at: 9), assessedAt: try row.decode(StoredDate?.self, at: 10)?.date, assessedBy: try row.decode(at: 11))
+  }
+
+  func insert(_ sql: any SQLConnection) throws {
+    try sql.execute(Self.insertSQL, self.storedValues)
+  }
+
+  /// Rewrites every column but the key, as GRDB's `update` did.
+  func update(_ sql: any SQLConnection) throws {
+    let values = self.storedValues
+    try sql.execute(Self.updateSQL, Array(values.dropFirst(2)) + [values[0], values[1]])
   }
 }
