@@ -121,7 +121,7 @@ unix_socket_directories = ''
 fsync = on
 synchronous_commit = on
 full_page_writes = on
-max_connections = 200
+max_connections = 1000
 EOF
     if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 2>&1; then
       break

@@ -56,6 +56,16 @@ public struct BanjieServerApp: Sendable {
     } catch {
       throw StartupError("cannot open the database \(named): \(error)")
     }
+    do {
+      return try await self.assemble(store: store, now: now)
+    } catch {
+      // What failed after the store opened leaves no connection behind (a PostgreSQL store's).
+      try? await runBlockingIO(on: DispatchQueue(label: "banjie.store-close")) { store.close() }
+      throw error
+    }
+  }
+
+  private func assemble(store: BanjieStore, now: any NowProvider) async throws -> Assembly {
     // Revoked serials: the configured file and every revocation the office has made.
     let revocations = RevocationList()
     revocations.replaceListed(try self.configuration.fileRevocations())

@@ -119,6 +119,14 @@ final class PostgresWorker: @unchecked Sendable {
     }
   }
 
+  /// A worker released without `close()` (a store dropped on an error path) still ends its
+  /// connection, without waiting: the server sees the session end and frees what it held.
+  deinit {
+    guard let connection = self.sql?.connection, !connection.isClosed else { return }
+    // The callback holds the connection until it is closed (postgres-nio insists on that).
+    connection.close().whenComplete { _ in _ = connection }
+  }
+
   private func connected() throws -> PostgresSQLConnection {
     dispatchPrecondition(condition: .onQueue(self.queue))
     if let sql = self.sql, !sql.connection.isClosed { return sql }
