@@ -40,7 +40,7 @@ public struct ServerConfiguration: Sendable {
 
   /// The keys the file may hold; anything else is refused so that typos are caught.
   public static let knownKeys: Set<String> = [
-    "server.listen", "server.database", "tls.certificate", "tls.private_key", "tls.client_ca", "tls.tls13_only",
+    "server.listen", "server.database", "store.url", "tls.certificate", "tls.private_key", "tls.client_ca", "tls.tls13_only",
     "tls.handshake_timeout_seconds", "tls.revoked_serials", "limits.max_connections", "limits.max_concurrent_streams",
     "limits.max_message_bytes", "limits.max_buffered_bytes_per_connection", "server.graceful_shutdown_seconds", "log.level",
     "county.region_code", "sla.sweep_interval_seconds", "sla.yellow_percent", "sla.intake_limit_working_days",
@@ -66,7 +66,9 @@ public struct ServerConfiguration: Sendable {
     }
     switch key {
     case "server.listen": if let v = try file.string(key) { try self.setListen(v) }
-    case "server.database": if let v = try file.string(key) { self.databasePath = v }
+    // `store.url` names the same store (a SQLite file or a postgres:// URL); when a file gives both,
+    // the later line wins.
+    case "server.database", "store.url": if let v = try file.string(key) { self.databasePath = v }
     case "server.graceful_shutdown_seconds":
       if let v = try file.integer(key) { self.gracefulShutdownSeconds = try Self.bounded(v, 0...3600, key) }
     case "tls.certificate": if let v = try file.string(key) { self.certificateFile = v }

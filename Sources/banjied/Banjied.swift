@@ -45,7 +45,11 @@ struct Serve: AsyncParsableCommand {
   @Option(name: .long, help: "Address to listen on, host:port (default 127.0.0.1:7443).")
   var listen: String?
 
-  @Option(name: .long, help: "SQLite database file (default banjie.sqlite).")
+  @Option(
+    name: .long,
+    help:
+      "The store: a SQLite database file (default banjie.sqlite), or a PostgreSQL database as postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE."
+  )
   var database: String?
 
   @Option(name: .long, help: "Folder with server.pem, server.key and ca.pem (default certs/dev).")

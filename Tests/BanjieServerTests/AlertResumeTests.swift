@@ -15,12 +15,13 @@ import Testing
 struct AlertResumeTests {
   /// Stores `count` alerts alternating between two departments, as the sweeper would.
   static func storeAlerts(_ store: BanjieStore, count: Int) async throws {
-    try await store.pool.write { db in
+    // On either engine (the server suites also run on PostgreSQL).
+    try await store.mutate { sql in
       for i in 1...count {
-        var alert = AlertRecord(
+        let alert = AlertRecord(
           id: nil, at: Date(timeIntervalSince1970: 1_764_550_000 + Double(i)), kind: "case.red", subject: "case \(i)",
           departmentCode: i % 2 == 0 ? "SCJGJ" : "ZRZYJ", colour: .red, message: "case \(i) is overdue")
-        try alert.insert(db)
+        _ = try AlertRecord.insert(sql, alert)
       }
     }
   }

@@ -1,10 +1,12 @@
 import BanjieCore
 import BanjieProto
-import BanjieServer
 import Foundation
 import GRPCCore
+import Logging
+import Synchronization
 import Testing
 
+@testable import BanjieServer
 @testable import BanjieStore
 
 /// Several banjied nodes on one PostgreSQL database (issue 17; docs/SCALING.md): two real
@@ -20,6 +22,20 @@ struct MultiNodeTests {
       try await ServerHarness.run(catalog: false, configure: { $0.databasePath = url }) { b in
         try await body(a, b)
       }
+    }
+  }
+
+  /// What `body` answers, or nil when it has not answered within `limit` (then it is cancelled).
+  static func first<T: Sendable>(within limit: Duration, _ body: @escaping @Sendable () async -> T?) async -> T? {
+    await withTaskGroup(of: T?.self) { group in
+      group.addTask { await body() }
+      group.addTask {
+        try? await Task.sleep(for: limit)
+        return nil
+      }
+      let first = await group.next() ?? nil
+      group.cancelAll()
+      return first
     }
   }
 
@@ -92,6 +108,65 @@ struct MultiNodeTests {
       let accepts = try a.database { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM audit_log WHERE action = 'case.accept'") }
       #expect(accepts == 12)
       #expect(try await store.dashboardAggregateDifferences() == [])
+    }
+  }
+
+  @Test("what one node does reaches the other: a revocation is refused there, an alert reaches its watchers once")
+  func changesReachTheOtherNode() async throws {
+    try await Self.twoNodes { a, b in
+      // Node B follows the others as `banjied serve` makes it do.
+      let follower = Task {
+        try await OtherNodesService(environment: b.environment, logger: Logger(label: "test")).run()
+      }
+      defer { follower.cancel() }
+      let (subscription, alerts) = b.environment.alerts.subscribe()
+      defer { b.environment.alerts.unsubscribe(subscription) }
+      // The listener is up when a first change sent by A is heard on B.
+      let office = Actor(role: .office, organization: "YSB", person: "李明", certificateSerial: "01")
+      let deadline = ContinuousClock.now + .seconds(20)
+      var warmedUp = false
+      var n = 0
+      while !warmedUp && ContinuousClock.now < deadline {
+        n += 1
+        _ = try await a.environment.store.revoke(serial: String(format: "ABC%04X", n), reason: "预热", actor: office, now: a.clock.now)
+        try await Task.sleep(for: .milliseconds(200))
+        warmedUp = b.environment.revocations.isRevoked(String(format: "ABC%04X", n))
+      }
+      #expect(warmedUp, "node B never heard node A's revocations")
+
+      // A revocation made on A: refused on B.
+      let serial = "DEADBEEF01"
+      let revokedAt = ContinuousClock.now
+      _ = try await a.environment.store.revoke(serial: serial, reason: "证书遗失", actor: office, now: a.clock.now)
+      while !b.environment.revocations.isRevoked(serial) && ContinuousClock.now - revokedAt < .seconds(5) {
+        try await Task.sleep(for: .milliseconds(20))
+      }
+      // Waited for up to 5 s (a bound, not a measurement: tests assert no timings).
+      #expect(b.environment.revocations.isRevoked(serial))
+
+      // An alert A raises (as its sweeper does): B's watchers get it once, with its stored id.
+      let raised = try await a.environment.store.mutate { sql in
+        try AlertRecord.insert(
+          sql,
+          AlertRecord(
+            id: nil, at: a.clock.now, kind: "case.red", subject: "case 370830-20261130-000001", departmentCode: "SCJGJ", colour: .red,
+            message: "overdue"))
+      }
+      let received = await Self.first(within: .seconds(5)) { () async -> AlertRecord? in
+        for await alert in alerts where alert.id == raised { return alert }
+        return nil
+      }
+      #expect(received?.subject == "case 370830-20261130-000001")
+      // Published again (B hearing it twice, or B's own sweep finding it): watchers see it once.
+      if let received { b.environment.publish([received]) }
+      let (second, again) = b.environment.alerts.subscribe()
+      defer { b.environment.alerts.unsubscribe(second) }
+      if let received { b.environment.publish([received]) }
+      let duplicate = await Self.first(within: .milliseconds(300)) { () async -> Bool? in
+        for await _ in again { return true }
+        return nil
+      }
+      #expect(duplicate == nil)
     }
   }
 }

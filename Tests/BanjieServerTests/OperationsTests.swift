@@ -118,6 +118,22 @@ struct OperationsTests {
       }
       let file = FileManager.default.temporaryDirectory.appendingPathComponent("banjie-backup-test-\(UUID().uuidString).sqlite").path
       defer { try? FileManager.default.removeItem(atPath: file) }
+      if h.postgres != nil {
+        // A PostgreSQL store is backed up with PostgreSQL's own tools: the call says so, in the
+        // caller's language, and writes nothing (no audit row).
+        let refused = await rpcError {
+          try await h.as_(.office, "YSB", "李明") { client in
+            try await Banjie_V1_CertificateAdminService.Client(wrapping: client).backup(.init()) { response in
+              for try await _ in response.messages {}
+            }
+          }
+        }
+        #expect(refused?.code == .failedPrecondition)
+        #expect(refused?.message.contains("pg_dump") == true)
+        let audited = try h.database { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM audit_log WHERE action = 'database.backup'") }
+        #expect(audited == 0)
+        return
+      }
       let digest = try await h.as_(.office, "YSB", "李明") { client -> String in
         try await Banjie_V1_CertificateAdminService.Client(wrapping: client).backup(.init()) { response in
           var data = Data()

@@ -69,6 +69,16 @@ struct ServerConfigurationTests {
     #expect(level.line == 2)
   }
 
+  @Test("store.url names the store as server.database does; the later line wins")
+  func storeURL() throws {
+    var configuration = ServerConfiguration()
+    try configuration.apply(ConfigurationFile(parsing: "[store]\nurl = \"postgres://banjie@10.0.0.7:5432/banjie\"\n"))
+    #expect(configuration.databasePath == "postgres://banjie@10.0.0.7:5432/banjie")
+    try configuration.apply(
+      ConfigurationFile(parsing: "store.url = \"postgres://a@h/db\"\nserver.database = \"county.sqlite\"\n"))
+    #expect(configuration.databasePath == "county.sqlite")
+  }
+
   @Test("every documented key is applied")
   func everyKey() throws {
     var configuration = ServerConfiguration()

@@ -1,0 +1,236 @@
+#!/usr/bin/env bash
+# Failover check (issue 17; docs/SCALING.md): two banjied nodes on one PostgreSQL database under a
+# keyed write load; one node is killed with SIGKILL, later the database itself is restarted with
+# `pg_ctl restart -m immediate`; every acknowledged write must be there exactly once.
+#
+#   swift build                                # debug binaries in .build/debug
+#   scripts/failover-check.sh                  # CI: 4 clients, 12 s of load (about 40 s)
+#   scripts/failover-check.sh --clients 8 --duration 60
+#
+# Each client is a loop around the real CLI with `--server A,B`: the CLI moves to the next node
+# when one cannot be reached or is lost before answering, with the same idempotency key
+# (docs/OPERATIONS.md). When both fail (the database restarting) the client retries the same key
+# until it is acknowledged. The load runs in three phases:
+#   1. both nodes up;
+#   2. node A (which holds the sweeper's lease) is killed with SIGKILL: the clients go on against
+#      B, and B must take the lease over (its log says `sweeper lease taken`);
+#   3. A is started again, then PostgreSQL is restarted with `pg_ctl restart -m immediate` (a
+#      crash of the database: its connections drop mid-call), and the load goes on.
+# Then, with both nodes up:
+#   - every key was acknowledged with one case number, and no number went to two keys;
+#   - the database holds exactly one case per acknowledged key (`cases` and the SubmitCase
+#     idempotency records), each with the number its key was answered with;
+#   - `banjie admin audit verify` exits 0 through each node.
+#
+# A throw-away PostgreSQL cluster is started in a temporary directory (scripts/postgres-cluster.sh:
+# as the `postgres` user when run as root) and stopped at the end.
+#
+# Options (or environment variables): --clients N (CLIENTS, 4), --duration SECONDS (DURATION, 12:
+# the whole load; each phase a third), --bin-dir DIR (BIN_DIR, .build/debug), --keep (KEEP=1).
+# Exit 0 when every check passed, 1 on a violation (the reason is printed and the work directory
+# kept), 2 on bad usage or set-up failure.
+
+set -uo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CLIENTS=${CLIENTS:-4}
+DURATION=${DURATION:-12}
+BIN_DIR=${BIN_DIR:-$ROOT/.build/debug}
+KEEP=${KEEP:-0}
+ITEM=SCJGJ-002
+
+usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --clients) CLIENTS=$2; shift 2 ;;
+    --duration) DURATION=$2; shift 2 ;;
+    --bin-dir) BIN_DIR=$2; shift 2 ;;
+    --keep) KEEP=1; shift ;;
+    -h|--help) usage ;;
+    *) echo "failover-check: unknown argument $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+for v in CLIENTS DURATION; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "failover-check: $v must be a positive whole number, not '${!v}'" >&2; exit 2; }
+done
+(( CLIENTS <= 9 )) || { echo "failover-check: at most 9 clients" >&2; exit 2; }
+
+BANJIE=$BIN_DIR/banjie
+BANJIED=$BIN_DIR/banjied
+for b in "$BANJIE" "$BANJIED"; do
+  [[ -x $b ]] || { echo "failover-check: $b not found: run \`swift build\` first, or give --bin-dir / BIN_DIR" >&2; exit 2; }
+done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/banjie-failover.XXXXXX")
+chmod 755 "$WORK"
+CLUSTER=$WORK/pg
+PID_A=
+PID_B=
+CLIENT_PIDS=()
+FAILED=0
+T0=$SECONDS
+
+log() { printf 'failover check [%3ds] %s\n' $((SECONDS - T0)) "$*"; }
+
+cleanup() {
+  touch "$WORK/stop" 2>/dev/null
+  for pid in "${CLIENT_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${CLIENT_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
+  for pid in $PID_A $PID_B; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  bash "$ROOT/scripts/postgres-cluster.sh" stop "$CLUSTER" >/dev/null 2>&1
+  if [[ $FAILED == 0 && $KEEP != 1 ]]; then
+    rm -rf "$WORK"
+  else
+    echo "failover check: work directory kept: $WORK (node-a.log, node-b.log, client-*.err, acked-*.log)" >&2
+  fi
+}
+trap cleanup EXIT
+trap 'FAILED=1; echo "failover check: interrupted" >&2; exit 130' INT TERM
+
+fail() { FAILED=1; echo "failover check: FAILED: $*" >&2; exit 1; }
+setup_fail() { FAILED=1; echo "failover check: set-up failed: $*" >&2; exit 2; }
+
+pick_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
+    || echo $((20000 + RANDOM % 30000))
+}
+json_field() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -n 1; }
+
+# --- PostgreSQL, certificates, nodes --------------------------------------------------------------
+
+bash "$ROOT/scripts/postgres-cluster.sh" start "$CLUSTER" >"$WORK/cluster.out" 2>&1 || setup_fail "cluster: $(tail -n 5 "$WORK/cluster.out")"
+ADMIN_URL=$(cat "$CLUSTER/url")
+PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | head -n 1)
+[[ -n $PSQL ]] || setup_fail "psql not found"
+"$PSQL" -X -q "$ADMIN_URL" -c "CREATE DATABASE failover TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'" \
+  >"$WORK/createdb.out" 2>&1 || setup_fail "create database: $(cat "$WORK/createdb.out")"
+DB_URL=${ADMIN_URL%/*}/failover
+sql() { "$PSQL" -X -q -A -t "$DB_URL" -c "$1"; }
+pg_ctl_restart() {
+  local bin
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  if [[ $(id -u) == 0 ]]; then
+    runuser -u postgres -- "$bin/pg_ctl" restart -m immediate -w -D "$CLUSTER/data" -l "$CLUSTER/server.log" >>"$WORK/pg-restart.out" 2>&1
+  else
+    "$bin/pg_ctl" restart -m immediate -w -D "$CLUSTER/data" -l "$CLUSTER/server.log" >>"$WORK/pg-restart.out" 2>&1
+  fi
+}
+[[ -d $CLUSTER/data ]] || setup_fail "postgres-cluster.sh left no data directory in $CLUSTER"
+
+"$BANJIE" certs init --dir "$WORK/certs" --json >"$WORK/certs.json" 2>&1 || setup_fail "certs init: $(cat "$WORK/certs.json")"
+OFFICE_JSON=$("$BANJIE" certs issue --dir "$WORK/certs" --role office --org YSB --name 李明 --json 2>&1) || setup_fail "office: $OFFICE_JSON"
+CLERK_JSON=$("$BANJIE" certs issue --dir "$WORK/certs" --role clerk --org SCJGJ --name 张伟 \
+  --catalog "$ROOT/catalog/sample-county.json" --json 2>&1) || setup_fail "clerk: $CLERK_JSON"
+NODE_A=127.0.0.1:$(pick_port)
+NODE_B=127.0.0.1:$(pick_port)
+tls() { echo --ca "$WORK/certs/ca.pem" --cert "$(json_field certificate <<<"$1")" --key "$(json_field key <<<"$1")"; }
+read -r -a OFFICE_TLS <<<"$(tls "$OFFICE_JSON")"
+read -r -a CLERK_TLS <<<"$(tls "$CLERK_JSON")"
+
+start_node() { # start_node NAME ADDRESS: sets PID_A or PID_B
+  local name=$1 address=$2 pid
+  "$BANJIED" serve --certs-dir "$WORK/certs" --listen "$address" --metrics-listen off --database "$DB_URL" \
+    --sweep-interval 2 --log-level info >>"$WORK/node-$name.log" 2>&1 &
+  pid=$!
+  if [[ $name == a ]]; then PID_A=$pid; else PID_B=$pid; fi
+  local deadline=$((SECONDS + 60))
+  until "$BANJIE" health --server "$address" "${CLERK_TLS[@]}" --timeout 2 >/dev/null 2>&1; do
+    kill -0 "$pid" 2>/dev/null || setup_fail "node $name exited at start-up: $(tail -n 5 "$WORK/node-$name.log")"
+    (( SECONDS < deadline )) || setup_fail "node $name did not answer health checks within 60 s"
+    sleep 0.2
+  done
+}
+
+log "work directory $WORK; nodes $NODE_A and $NODE_B on $DB_URL"
+start_node a "$NODE_A"
+# A is up first and takes the sweeper's lease before B exists.
+sleep 1
+start_node b "$NODE_B"
+"$BANJIE" catalog import --server "$NODE_A" "${OFFICE_TLS[@]}" "$ROOT/catalog/sample-county.json" >"$WORK/catalog.out" 2>&1 \
+  || setup_fail "catalog import: $(cat "$WORK/catalog.out")"
+grep -q "sweeper lease taken" "$WORK/node-a.log" || setup_fail "node A did not take the sweeper lease: $(tail -n 5 "$WORK/node-a.log")"
+grep -q "sweeper lease taken" "$WORK/node-b.log" && fail "node B took the sweeper lease while A held it"
+
+# --- load ----------------------------------------------------------------------------------------
+
+# client_loop ID: fresh keys until $WORK/stop exists, each retried until acknowledged. Exit codes
+# 64 (usage), 65 (refused) and 77 (permission) are not what a failover causes: violations.
+client_loop() {
+  local id=$1 n=0 key out rc number tries
+  while [[ ! -e $WORK/stop ]]; do
+    n=$((n + 1))
+    key=failover-c$id-$n-$RANDOM$RANDOM
+    tries=0
+    while :; do
+      out=$("$BANJIE" case submit --server "$NODE_A,$NODE_B" "${CLERK_TLS[@]}" --timeout 10 --item "$ITEM" \
+        --applicant "客户$id" --window "A0$id" --idempotency-key "$key" --json 2>>"$WORK/client-$id.err")
+      rc=$?
+      if [[ $rc == 0 ]]; then
+        number=$(json_field number <<<"$out")
+        [[ -n $number ]] || { echo "client $id: key $key: success without a case number: $out" >>"$WORK/violations"; return 1; }
+        echo "$key $number" >>"$WORK/acked-$id.log"
+        break
+      fi
+      tries=$((tries + 1))
+      echo "client $id: key $key: attempt $tries exited $rc" >>"$WORK/client-$id.err"
+      if [[ $rc == 64 || $rc == 65 || $rc == 77 ]]; then
+        echo "client $id: key $key: refused with exit $rc (see client-$id.err)" >>"$WORK/violations"
+        return 1
+      fi
+      (( tries < 300 )) || { echo "client $id: key $key: still failing after $tries attempts" >>"$WORK/violations"; return 1; }
+      [[ -e $WORK/abort ]] && return 0
+      sleep 0.2
+    done
+  done
+}
+
+for id in $(seq 1 "$CLIENTS"); do
+  client_loop "$id" &
+  CLIENT_PIDS+=($!)
+done
+PHASE=$(( (DURATION + 2) / 3 ))
+sleep "$PHASE"
+acked() { cat "$WORK"/acked-*.log 2>/dev/null | wc -l; }
+log "phase 1: $(acked) cases acknowledged with both nodes up; killing node A (SIGKILL)"
+kill -KILL "$PID_A"
+wait "$PID_A" 2>/dev/null
+PID_A=
+deadline=$((SECONDS + 15))
+until grep -q "sweeper lease taken" "$WORK/node-b.log"; do
+  (( SECONDS < deadline )) || fail "node B did not take the sweeper lease within 15 s of node A's death"
+  sleep 0.2
+done
+log "node B took the sweeper lease $((SECONDS - deadline + 15)) s after the kill"
+sleep "$PHASE"
+log "phase 2: $(acked) cases acknowledged; starting node A again, then pg_ctl restart -m immediate"
+start_node a "$NODE_A"
+before_restart=$(acked)
+pg_ctl_restart || fail "pg_ctl restart failed: $(tail -n 5 "$WORK/pg-restart.out")"
+sleep "$PHASE"
+touch "$WORK/stop"
+for pid in "${CLIENT_PIDS[@]}"; do wait "$pid"; done
+CLIENT_PIDS=()
+[[ -s $WORK/violations ]] && fail "$(head -n 5 "$WORK/violations")"
+after_restart=$(acked)
+(( after_restart > before_restart )) || fail "no case was acknowledged after the database restart"
+retries=$(cat "$WORK"/client-*.err 2>/dev/null | grep -c "attempt" || true)
+log "phase 3: $after_restart cases acknowledged in all ($((after_restart - before_restart)) after the database restart; $retries failed attempts retried with their keys)"
+
+# --- checks --------------------------------------------------------------------------------------
+
+cat "$WORK"/acked-*.log | sort >"$WORK/acked.txt"
+keys=$(wc -l <"$WORK/acked.txt")
+(( keys > 0 )) || fail "no case was acknowledged"
+distinct_numbers=$(cut -d' ' -f2 "$WORK/acked.txt" | sort -u | wc -l)
+[[ $distinct_numbers == "$keys" ]] || fail "$keys keys acknowledged but $distinct_numbers distinct case numbers"
+stored=$(sql "SELECT COUNT(*) FROM cases") || fail "cannot count cases"
+[[ $stored == "$keys" ]] || fail "$keys cases acknowledged, $stored stored"
+recorded=$(sql "SELECT COUNT(*) FROM idempotency WHERE method = 'SubmitCase'") || fail "cannot count idempotency records"
+[[ $recorded == "$keys" ]] || fail "$keys keys acknowledged, $recorded SubmitCase idempotency records"
+sql "SELECT number FROM cases ORDER BY number" >"$WORK/stored.txt" || fail "cannot list cases"
+cut -d' ' -f2 "$WORK/acked.txt" | sort | diff -q - "$WORK/stored.txt" >/dev/null \
+  || fail "the stored case numbers differ from the acknowledged ones (see $WORK/acked.txt, $WORK/stored.txt)"
+for node in "$NODE_A" "$NODE_B"; do
+  out=$("$BANJIE" admin audit verify --server "$node" "${OFFICE_TLS[@]}" 2>&1) || fail "audit verify through $node: $out"
+done
+log "passed: $keys cases acknowledged, each stored once with its number; audit chain verifies through both nodes"
