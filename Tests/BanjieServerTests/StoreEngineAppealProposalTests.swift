@@ -26,10 +26,6 @@ struct StoreEngineAppealProposalTests {
     try await store.read { sql in try sql.fetchOne(Int.self, "SELECT COUNT(*) FROM \(table)") ?? -1 }
   }
 
-  static func rows(_ store: BanjieStore, _ text: String) async throws -> [SQLRow] {
-    try await store.read { sql in try sql.fetchAll(text) }
-  }
-
   /// The row counts of `tables` and of the audit log: what a refusal must leave as it was.
   static func counts(_ store: BanjieStore, _ tables: [String]) async throws -> [Int] {
     var counts: [Int] = []
@@ -214,9 +210,9 @@ struct StoreEngineAppealProposalTests {
     #expect(chain.ok, "\(chain.reason)")
     return AppealOutcome(
       answers: answers, lists: lists, totals: totals, alerts: alerts,
-      appeals: try await Self.rows(store, "SELECT * FROM appeals ORDER BY id"),
-      rounds: try await Self.rows(store, "SELECT * FROM appeal_rounds ORDER BY appeal_id, round"),
-      idempotency: try await Self.rows(store, "SELECT caller, key, method, created_at FROM idempotency ORDER BY caller, key"),
+      appeals: try await TestEngine.rows(store, "SELECT * FROM appeals ORDER BY id"),
+      rounds: try await TestEngine.rows(store, "SELECT * FROM appeal_rounds ORDER BY appeal_id, round"),
+      idempotency: try await TestEngine.rows(store, "SELECT caller, key, method, created_at FROM idempotency ORDER BY caller, key"),
       audit: try await store.listAuditRows(AuditFilter()).rows, chainRows: chain.rows, errors: errors)
   }
 
@@ -275,7 +271,7 @@ struct StoreEngineAppealProposalTests {
           "appeal.resolve", "appeal.call_back", "appeal.resolve", "appeal.call_back",
         ])
       // Each answer is the appeal as stored.
-      let stored = try await Self.rows(store, "SELECT number, version, state FROM appeals ORDER BY id")
+      let stored = try await TestEngine.rows(store, "SELECT number, version, state FROM appeals ORDER BY id")
       #expect(try stored.map { try $0.decode(String.self, at: 2) } == ["CLOSED", "ASSIGNED", "ASSIGNED"])
     }
   }
@@ -428,10 +424,10 @@ struct StoreEngineAppealProposalTests {
     for (table, order) in zip(
       Self.proposalTables, ["id", "proposal_id, department", "proposal_id, department, round", "id", "proposal_id, round", "prefix, day"])
     {
-      tables.append(try await Self.rows(store, "SELECT * FROM \(table) ORDER BY \(order)"))
+      tables.append(try await TestEngine.rows(store, "SELECT * FROM \(table) ORDER BY \(order)"))
     }
     // The stored first answer is JSON whose key order is not fixed: compared by the answers.
-    tables.append(try await Self.rows(store, "SELECT caller, key, method, created_at FROM idempotency ORDER BY caller, key"))
+    tables.append(try await TestEngine.rows(store, "SELECT caller, key, method, created_at FROM idempotency ORDER BY caller, key"))
     let chain = try await store.verifyAudit()
     #expect(chain.ok, "\(chain.reason)")
     return ProposalOutcome(
@@ -482,20 +478,8 @@ struct StoreEngineAppealProposalTests {
 
   @Test("appeals and proposals leave the same answers, rows and audit chain on both engines")
   func enginesAgree() async throws {
-    let appeals = Mutex<[TestEngine: AppealOutcome]>([:])
-    let proposals = Mutex<[TestEngine: ProposalOutcome]>([:])
-    for engine in TestEngine.allCases {
-      try await engine.withStore { store in
-        let outcome = try await Self.appealScenario(store)
-        appeals.withLock { $0[engine] = outcome }
-      }
-      try await engine.withStore { store in
-        let outcome = try await Self.proposalScenario(store)
-        proposals.withLock { $0[engine] = outcome }
-      }
-    }
-    let sqliteAppeals = try #require(appeals.withLock { $0[.sqlite] })
-    let postgresAppeals = try #require(appeals.withLock { $0[.postgres] })
+    let (sqliteAppeals, postgresAppeals) = try await TestEngine.bothEngines(Self.appealScenario)
+    let (sqliteProposals, postgresProposals) = try await TestEngine.bothEngines(Self.proposalScenario)
     #expect(sqliteAppeals.answers == postgresAppeals.answers)
     #expect(sqliteAppeals.appeals == postgresAppeals.appeals)
     #expect(sqliteAppeals.rounds == postgresAppeals.rounds)
@@ -503,8 +487,6 @@ struct StoreEngineAppealProposalTests {
     #expect(sqliteAppeals.audit == postgresAppeals.audit)
     #expect(sqliteAppeals == postgresAppeals)
     #expect(sqliteAppeals.chainRows == 18)
-    let sqliteProposals = try #require(proposals.withLock { $0[.sqlite] })
-    let postgresProposals = try #require(proposals.withLock { $0[.postgres] })
     #expect(sqliteProposals.answers == postgresProposals.answers)
     for (s, p) in zip(sqliteProposals.tables, postgresProposals.tables) { #expect(s == p) }
     #expect(sqliteProposals.audit == postgresProposals.audit)

@@ -440,15 +440,7 @@ struct StoreEngineCampaignTargetTests {
 
   @Test("both engines leave the same campaigns, targets, alerts and nominations, and the same audit chain, hash for hash")
   func enginesAgree() async throws {
-    let outcomes = Mutex<[TestEngine: Outcome]>([:])
-    for engine in TestEngine.allCases {
-      try await engine.withStore { store in
-        let outcome = try await Self.scenario(store)
-        outcomes.withLock { $0[engine] = outcome }
-      }
-    }
-    let sqlite = try #require(outcomes.withLock { $0[.sqlite] })
-    let postgres = try #require(outcomes.withLock { $0[.postgres] })
+    let (sqlite, postgres) = try await TestEngine.bothEngines(Self.scenario)
     #expect(sqlite == postgres)
     #expect(sqlite.alerts.map(\.kind) == ["target.red"] && sqlite.nominations.map(\.state) == [.declined])
     #expect(sqlite.audit.count == 2 + 7)

@@ -30,18 +30,6 @@ struct StoreEngineCaseTests {
     var chainRows: Int64
   }
 
-  static func rows(_ store: BanjieStore, _ sql: String) async throws -> [SQLRow] {
-    try await store.read { connection in try connection.fetchAll(sql) }
-  }
-
-  /// `rows` without `column`'s values.
-  static func without(_ column: String, _ rows: [SQLRow]) -> [SQLRow] {
-    rows.map { row in
-      let kept = row.columns.indices.filter { row.columns[$0] != column }
-      return SQLRow(columns: kept.map { row.columns[$0] }, values: kept.map { row.values[$0] })
-    }
-  }
-
   static func submit(
     _ store: BanjieStore, clock: SLAClock, _ new: NewCase, actor: Actor = Self.clerk, key: String? = nil
   ) async throws -> CaseView {
@@ -89,10 +77,10 @@ struct StoreEngineCaseTests {
     let chain = try await store.verifyAudit()
     #expect(chain.ok, "\(chain.reason)")
     return Outcome(
-      answers: answers, cases: try await Self.rows(store, "SELECT * FROM cases ORDER BY id"),
-      events: try await Self.rows(store, "SELECT * FROM case_events ORDER BY id"),
-      readers: try await Self.rows(store, "SELECT * FROM case_readers ORDER BY case_id, department_code"),
-      idempotency: try await Self.rows(store, "SELECT * FROM idempotency ORDER BY caller, key"),
+      answers: answers, cases: try await TestEngine.rows(store, "SELECT * FROM cases ORDER BY id"),
+      events: try await TestEngine.rows(store, "SELECT * FROM case_events ORDER BY id"),
+      readers: try await TestEngine.rows(store, "SELECT * FROM case_readers ORDER BY case_id, department_code"),
+      idempotency: try await TestEngine.rows(store, "SELECT * FROM idempotency ORDER BY caller, key"),
       audit: try await store.listAuditRows(AuditFilter()).rows, chainRows: chain.rows)
   }
 
@@ -126,26 +114,18 @@ struct StoreEngineCaseTests {
 
   @Test("SubmitCase leaves the same answers and rows on both engines, except the rating codes")
   func enginesAgree() async throws {
-    let outcomes = Mutex<[TestEngine: Outcome]>([:])
-    for engine in TestEngine.allCases {
-      try await engine.withStore { store in
-        let outcome = try await Self.scenario(store)
-        outcomes.withLock { $0[engine] = outcome }
-      }
-    }
-    var sqlite = try #require(outcomes.withLock { $0[.sqlite] })
-    var postgres = try #require(outcomes.withLock { $0[.postgres] })
+    var (sqlite, postgres) = try await TestEngine.bothEngines(Self.scenario)
     // The rating codes are random (BanjieCore.RatingCode): left out of the answers and the rows;
     // the stored first answer holds one too.
     for index in sqlite.answers.indices {
       sqlite.answers[index].hall?.ratingCode = ""
       postgres.answers[index].hall?.ratingCode = ""
     }
-    sqlite.cases = Self.without("rating_code", sqlite.cases)
-    postgres.cases = Self.without("rating_code", postgres.cases)
+    sqlite.cases = TestEngine.without("rating_code", sqlite.cases)
+    postgres.cases = TestEngine.without("rating_code", postgres.cases)
     #expect(sqlite.cases.count == 3 && sqlite.cases[0].columns.contains("township") && !sqlite.cases[0].columns.contains("rating_code"))
-    sqlite.idempotency = Self.without("response", sqlite.idempotency)
-    postgres.idempotency = Self.without("response", postgres.idempotency)
+    sqlite.idempotency = TestEngine.without("response", sqlite.idempotency)
+    postgres.idempotency = TestEngine.without("response", postgres.idempotency)
     #expect(sqlite.answers == postgres.answers)
     #expect(sqlite.cases == postgres.cases)
     #expect(sqlite.events == postgres.events)

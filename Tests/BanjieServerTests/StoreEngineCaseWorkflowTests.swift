@@ -45,18 +45,6 @@ struct StoreEngineCaseWorkflowTests {
     var chainRows: Int64
   }
 
-  static func rows(_ store: BanjieStore, _ sql: String) async throws -> [SQLRow] {
-    try await store.read { connection in try connection.fetchAll(sql) }
-  }
-
-  /// `rows` without `column`'s values.
-  static func without(_ column: String, _ rows: [SQLRow]) -> [SQLRow] {
-    rows.map { row in
-      let kept = row.columns.indices.filter { row.columns[$0] != column }
-      return SQLRow(columns: kept.map { row.columns[$0] }, values: kept.map { row.values[$0] })
-    }
-  }
-
   static func at(_ minutes: Int) -> Date { Self.now.addingTimeInterval(Double(minutes) * 60) }
 
   static func submit(_ store: BanjieStore, clock: SLAClock, _ new: NewCase) async throws -> CaseView {
@@ -233,13 +221,13 @@ struct StoreEngineCaseWorkflowTests {
     return Outcome(
       answers: answers, history: history?.1 ?? [], parties: history?.2, lists: lists, totals: totals,
       colours: try await store.openCasesByColour(), alerts: alerts, recent: recent,
-      cases: try await Self.rows(store, "SELECT * FROM cases ORDER BY id"),
-      events: try await Self.rows(store, "SELECT * FROM case_events ORDER BY id"),
-      readers: try await Self.rows(store, "SELECT * FROM case_readers ORDER BY case_id, department_code"),
-      pending: try await Self.rows(store, "SELECT * FROM case_pending_materials ORDER BY id"),
-      suspensions: try await Self.rows(store, "SELECT * FROM case_suspensions ORDER BY case_id, start_at"),
-      alertRows: try await Self.rows(store, "SELECT * FROM alerts ORDER BY id"),
-      idempotency: try await Self.rows(store, "SELECT * FROM idempotency ORDER BY caller, key"),
+      cases: try await TestEngine.rows(store, "SELECT * FROM cases ORDER BY id"),
+      events: try await TestEngine.rows(store, "SELECT * FROM case_events ORDER BY id"),
+      readers: try await TestEngine.rows(store, "SELECT * FROM case_readers ORDER BY case_id, department_code"),
+      pending: try await TestEngine.rows(store, "SELECT * FROM case_pending_materials ORDER BY id"),
+      suspensions: try await TestEngine.rows(store, "SELECT * FROM case_suspensions ORDER BY case_id, start_at"),
+      alertRows: try await TestEngine.rows(store, "SELECT * FROM alerts ORDER BY id"),
+      idempotency: try await TestEngine.rows(store, "SELECT * FROM idempotency ORDER BY caller, key"),
       audit: try await store.listAuditRows(audit).rows, chainRows: chain.rows)
   }
 
@@ -308,24 +296,16 @@ struct StoreEngineCaseWorkflowTests {
 
   @Test("the workflow leaves the same answers and rows on both engines, except the rating codes")
   func enginesAgree() async throws {
-    let outcomes = Mutex<[TestEngine: Outcome]>([:])
-    for engine in TestEngine.allCases {
-      try await engine.withStore { store in
-        let outcome = try await Self.scenario(store)
-        outcomes.withLock { $0[engine] = outcome }
-      }
-    }
-    var sqlite = try #require(outcomes.withLock { $0[.sqlite] })
-    var postgres = try #require(outcomes.withLock { $0[.postgres] })
+    var (sqlite, postgres) = try await TestEngine.bothEngines(Self.scenario)
     for index in sqlite.answers.indices {
       sqlite.answers[index].hall?.ratingCode = ""
       postgres.answers[index].hall?.ratingCode = ""
     }
-    sqlite.cases = Self.without("rating_code", sqlite.cases)
-    postgres.cases = Self.without("rating_code", postgres.cases)
+    sqlite.cases = TestEngine.without("rating_code", sqlite.cases)
+    postgres.cases = TestEngine.without("rating_code", postgres.cases)
     #expect(sqlite.cases.count == 4 && !sqlite.cases[0].columns.contains("rating_code"))
-    sqlite.idempotency = Self.without("response", sqlite.idempotency)
-    postgres.idempotency = Self.without("response", postgres.idempotency)
+    sqlite.idempotency = TestEngine.without("response", sqlite.idempotency)
+    postgres.idempotency = TestEngine.without("response", postgres.idempotency)
     #expect(sqlite.answers == postgres.answers)
     #expect(sqlite.history == postgres.history)
     #expect(sqlite.parties == postgres.parties)

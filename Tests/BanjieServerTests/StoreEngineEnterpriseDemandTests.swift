@@ -499,15 +499,7 @@ struct StoreEngineEnterpriseDemandTests {
 
   @Test("both engines leave the same enterprises, visits, demands and alerts, and the same audit chain, hash for hash")
   func enginesAgree() async throws {
-    let outcomes = Mutex<[TestEngine: Outcome]>([:])
-    for engine in TestEngine.allCases {
-      try await engine.withStore { store in
-        let outcome = try await Self.scenario(store)
-        outcomes.withLock { $0[engine] = outcome }
-      }
-    }
-    let sqlite = try #require(outcomes.withLock { $0[.sqlite] })
-    let postgres = try #require(outcomes.withLock { $0[.postgres] })
+    let (sqlite, postgres) = try await TestEngine.bothEngines(Self.scenario)
     #expect(sqlite.townships == postgres.townships)
     #expect(sqlite.enterprises == postgres.enterprises)
     #expect(sqlite.visits == postgres.visits && sqlite.demands == postgres.demands && sqlite.alerts == postgres.alerts)

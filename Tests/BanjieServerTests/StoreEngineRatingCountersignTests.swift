@@ -49,10 +49,6 @@ struct StoreEngineRatingCountersignTests {
     var chainRows: Int64
   }
 
-  static func rows(_ store: BanjieStore, _ sql: String) async throws -> [SQLRow] {
-    try await store.read { connection in try connection.fetchAll(sql) }
-  }
-
   /// The rows a refusal must leave as they were.
   static func written(_ store: BanjieStore) async throws -> [Int64] {
     try await store.read { sql in
@@ -389,12 +385,12 @@ struct StoreEngineRatingCountersignTests {
     return Outcome(
       ratings: ratings, rectifications: rectifications, listed: listed, totals: totals, measures: measures, alerts: alerts,
       countersigns: countersigns, refusals: refusals,
-      ratingRows: try await Self.rows(store, "SELECT * FROM ratings ORDER BY case_id"),
-      rectificationRows: try await Self.rows(store, "SELECT * FROM rectifications ORDER BY id"),
-      documentRows: try await Self.rows(store, "SELECT * FROM countersign_documents ORDER BY id"),
-      unitRows: try await Self.rows(store, "SELECT * FROM countersign_units ORDER BY document_id, unit"),
-      alertRows: try await Self.rows(store, "SELECT * FROM alerts ORDER BY id"),
-      auditRows: try await Self.rows(store, "SELECT * FROM audit_log ORDER BY id"), chainRows: chain.rows)
+      ratingRows: try await TestEngine.rows(store, "SELECT * FROM ratings ORDER BY case_id"),
+      rectificationRows: try await TestEngine.rows(store, "SELECT * FROM rectifications ORDER BY id"),
+      documentRows: try await TestEngine.rows(store, "SELECT * FROM countersign_documents ORDER BY id"),
+      unitRows: try await TestEngine.rows(store, "SELECT * FROM countersign_units ORDER BY document_id, unit"),
+      alertRows: try await TestEngine.rows(store, "SELECT * FROM alerts ORDER BY id"),
+      auditRows: try await TestEngine.rows(store, "SELECT * FROM audit_log ORDER BY id"), chainRows: chain.rows)
   }
 
   @Test("ratings, rectifications, measures, countersigns and both sweepers; refusals write nothing", arguments: TestEngine.allCases)
@@ -454,15 +450,7 @@ struct StoreEngineRatingCountersignTests {
 
   @Test("both engines leave the same answers and rows, the audit chain hash for hash")
   func enginesAgree() async throws {
-    let outcomes = Mutex<[TestEngine: Outcome]>([:])
-    for engine in TestEngine.allCases {
-      try await engine.withStore { store in
-        let outcome = try await Self.scenario(store)
-        outcomes.withLock { $0[engine] = outcome }
-      }
-    }
-    let sqlite = try #require(outcomes.withLock { $0[.sqlite] })
-    let postgres = try #require(outcomes.withLock { $0[.postgres] })
+    let (sqlite, postgres) = try await TestEngine.bothEngines(Self.scenario)
     #expect(sqlite.ratings == postgres.ratings)
     #expect(sqlite.rectifications == postgres.rectifications)
     #expect(sqlite.listed == postgres.listed)

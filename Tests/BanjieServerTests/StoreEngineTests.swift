@@ -26,6 +26,29 @@ enum TestEngine: String, CaseIterable, Sendable, CustomTestStringConvertible {
       try await body(store)
     }
   }
+
+  /// Runs `scenario` on a fresh store of each engine; what it left on SQLite and on PostgreSQL, for
+  /// comparing the two.
+  static func bothEngines<T>(_ scenario: (BanjieStore) async throws -> T) async throws -> (sqlite: T, postgres: T) {
+    var sqlite: T?
+    var postgres: T?
+    try await TestEngine.sqlite.withStore { sqlite = try await scenario($0) }
+    try await TestEngine.postgres.withStore { postgres = try await scenario($0) }
+    return (try #require(sqlite), try #require(postgres))
+  }
+
+  /// Every row `sql` selects, read through the store's own engine.
+  static func rows(_ store: BanjieStore, _ sql: String) async throws -> [SQLRow] {
+    try await store.read { connection in try connection.fetchAll(sql) }
+  }
+
+  /// `rows` without `column`'s values (a random code, a JSON whose key order may differ).
+  static func without(_ column: String, _ rows: [SQLRow]) -> [SQLRow] {
+    rows.map { row in
+      let kept = row.columns.indices.filter { row.columns[$0] != column }
+      return SQLRow(columns: kept.map { row.columns[$0] }, values: kept.map { row.values[$0] })
+    }
+  }
 }
 
 /// The store's methods that run on the SQL layer, on both engines (issue 17): each scenario runs
@@ -79,15 +102,7 @@ struct StoreEngineTests {
 
   @Test("both engines leave the same rows and the same audit chain, hash for hash")
   func enginesAgree() async throws {
-    let outcomes = Mutex<[TestEngine: CatalogOutcome]>([:])
-    for engine in TestEngine.allCases {
-      try await engine.withStore { store in
-        let outcome = try await Self.catalogScenario(store)
-        outcomes.withLock { $0[engine] = outcome }
-      }
-    }
-    let sqlite = try #require(outcomes.withLock { $0[.sqlite] })
-    let postgres = try #require(outcomes.withLock { $0[.postgres] })
+    let (sqlite, postgres) = try await TestEngine.bothEngines(Self.catalogScenario)
     #expect(sqlite == postgres)
     #expect(sqlite.audit.count == 3)
   }
