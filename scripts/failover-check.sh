@@ -13,7 +13,10 @@
 # until it is acknowledged. The load runs in three phases:
 #   1. both nodes up;
 #   2. node A (which holds the sweeper's lease) is killed with SIGKILL: the clients go on against
-#      B, and B must take the lease over (its log says `sweeper lease taken`);
+#      B, and B must take the lease over (its log says `sweeper lease taken`). Then an alert raised
+#      after the kill must reach a watcher on the survivor: `banjie alerts --watch` connected to B,
+#      a case of an instant item (2 working hours) submitted and accepted on B, and B's sweeper
+#      must raise its yellow or red alert, which the watcher prints;
 #   3. A is started again, then PostgreSQL is restarted with `pg_ctl restart -m immediate` (a
 #      crash of the database: its connections drop mid-call), and the load goes on.
 # Then, with both nodes up:
@@ -21,6 +24,11 @@
 #   - the database holds exactly one case per acknowledged key (`cases` and the SubmitCase
 #     idempotency records), each with the number its key was answered with;
 #   - `banjie admin audit verify` exits 0 through each node.
+#
+# Both nodes run on one simulated clock (`banjied serve --simulate-from`, 300x: an office hour in
+# 12 s) that starts at 08:30 on the working Monday 2026-03-02 (Beijing time) when the first node
+# starts; a node started later starts its clock where that timeline is then, so the nodes agree
+# to within their start-up time (a fraction of a second, about a minute simulated).
 #
 # A throw-away PostgreSQL cluster is started in a temporary directory (scripts/postgres-cluster.sh:
 # as the `postgres` user when run as root) and stopped at the end.
@@ -39,7 +47,7 @@ BIN_DIR=${BIN_DIR:-$ROOT/.build/debug}
 KEEP=${KEEP:-0}
 ITEM=SCJGJ-002
 
-usage() { sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while [[ $# -gt 0 ]]; do
   case $1 in
     --clients) CLIENTS=$2; shift 2 ;;
@@ -66,6 +74,7 @@ chmod 755 "$WORK"
 CLUSTER=$WORK/pg
 PID_A=
 PID_B=
+WATCH_PID=
 CLIENT_PIDS=()
 FAILED=0
 T0=$SECONDS
@@ -76,7 +85,7 @@ cleanup() {
   touch "$WORK/stop" 2>/dev/null
   for pid in "${CLIENT_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
   for pid in "${CLIENT_PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-  for pid in $PID_A $PID_B; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
+  for pid in $PID_A $PID_B $WATCH_PID; do kill -KILL "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; done
   bash "$ROOT/scripts/postgres-cluster.sh" stop "$CLUSTER" >/dev/null 2>&1
   if [[ $FAILED == 0 && $KEEP != 1 ]]; then
     rm -rf "$WORK"
@@ -127,10 +136,23 @@ tls() { echo --ca "$WORK/certs/ca.pem" --cert "$(json_field certificate <<<"$1")
 read -r -a OFFICE_TLS <<<"$(tls "$OFFICE_JSON")"
 read -r -a CLERK_TLS <<<"$(tls "$CLERK_JSON")"
 
+# The shared simulated timeline: SIM_START (epoch seconds) at real instant SIM_REAL0, SIM_SPEED x.
+SIM_SPEED=300
+SIM_START=$(date -d 2026-03-02T08:30:00+08:00 +%s)
+SIM_REAL0=
+simulated_now() { # the timeline's instant now, as an ISO 8601 instant
+  local now
+  now=$(date +%s.%N)
+  [[ -n $SIM_REAL0 ]] || SIM_REAL0=$now
+  date -u -d "@$(awk -v s="$SIM_START" -v r0="$SIM_REAL0" -v r="$now" -v k="$SIM_SPEED" 'BEGIN { printf "%d", s + (r - r0) * k }')" \
+    +%Y-%m-%dT%H:%M:%SZ
+}
+
 start_node() { # start_node NAME ADDRESS: sets PID_A or PID_B
   local name=$1 address=$2 pid
   "$BANJIED" serve --certs-dir "$WORK/certs" --listen "$address" --metrics-listen off --database "$DB_URL" \
-    --sweep-interval 2 --log-level info >>"$WORK/node-$name.log" 2>&1 &
+    --sweep-interval 2 --log-level info --simulate-from "$(simulated_now)" --simulate-speed "$SIM_SPEED" \
+    >>"$WORK/node-$name.log" 2>&1 &
   pid=$!
   if [[ $name == a ]]; then PID_A=$pid; else PID_B=$pid; fi
   local deadline=$((SECONDS + 60))
@@ -201,6 +223,29 @@ until grep -q "sweeper lease taken" "$WORK/node-b.log"; do
   sleep 0.2
 done
 log "node B took the sweeper lease $((SECONDS - deadline + 15)) s after the kill"
+
+# An alert raised after the kill reaches a watcher on the survivor: B's sweeper raises it.
+"$BANJIE" alerts --watch --json --department SCJGJ --server "$NODE_B" "${OFFICE_TLS[@]}" \
+  >"$WORK/alerts-b.out" 2>"$WORK/alerts-b.err" &
+WATCH_PID=$!
+key=failover-alert-$RANDOM$RANDOM
+out=$("$BANJIE" case submit --server "$NODE_B" "${CLERK_TLS[@]}" --timeout 30 --item SCJGJ-001 --applicant 告警检查 \
+  --window A09 --idempotency-key "$key" --json 2>&1) || fail "submit on B after the kill: $out"
+ALERT_CASE=$(json_field number <<<"$out")
+[[ -n $ALERT_CASE ]] || fail "submit on B after the kill answered no case number: $out"
+echo "$key $ALERT_CASE" >"$WORK/acked-alert.log"
+out=$("$BANJIE" case accept "$ALERT_CASE" --server "$NODE_B" "${CLERK_TLS[@]}" --timeout 30 --json 2>&1) \
+  || fail "accept on B after the kill: $out"
+deadline=$((SECONDS + 120))
+until grep -q "case $ALERT_CASE" "$WORK/alerts-b.out"; do
+  kill -0 "$WATCH_PID" 2>/dev/null || fail "the watcher on B ended: $(tail -n 3 "$WORK/alerts-b.err")"
+  (( SECONDS < deadline )) || fail "no alert about $ALERT_CASE reached the watcher on B within 120 s (simulated: $(simulated_now))"
+  sleep 0.5
+done
+kill "$WATCH_PID" 2>/dev/null
+wait "$WATCH_PID" 2>/dev/null
+WATCH_PID=
+log "an alert raised by B after the kill reached the watcher on B: $(grep -o "\"kind\": *\"[^\"]*\"" "$WORK/alerts-b.out" | head -n 1) for $ALERT_CASE"
 sleep "$PHASE"
 log "phase 2: $(acked) cases acknowledged; starting node A again, then pg_ctl restart -m immediate"
 start_node a "$NODE_A"
