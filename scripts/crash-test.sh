@@ -131,17 +131,8 @@ setup_fail() {
   exit 2
 }
 
-pick_port() {
-  if command -v python3 >/dev/null; then
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-  else
-    echo $((20000 + RANDOM % 30000))
-  fi
-}
-
-json_field() { # json_field NAME < json  (first "NAME": "value")
-  sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -n 1
-}
+# pick_port, json_field
+source "$ROOT/scripts/check-lib.sh"
 
 # --- certificates, server, catalog -------------------------------------------------------------
 

@@ -99,11 +99,8 @@ trap 'FAILED=1; echo "failover check: interrupted" >&2; exit 130' INT TERM
 fail() { FAILED=1; echo "failover check: FAILED: $*" >&2; exit 1; }
 setup_fail() { FAILED=1; echo "failover check: set-up failed: $*" >&2; exit 2; }
 
-pick_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()' 2>/dev/null \
-    || echo $((20000 + RANDOM % 30000))
-}
-json_field() { sed -n "s/.*\"$1\" *: *\"\\([^\"]*\\)\".*/\\1/p" | head -n 1; }
+# pick_port, json_field, client_tls
+source "$ROOT/scripts/check-lib.sh"
 
 # --- PostgreSQL, certificates, nodes --------------------------------------------------------------
 
@@ -132,9 +129,8 @@ CLERK_JSON=$("$BANJIE" certs issue --dir "$WORK/certs" --role clerk --org SCJGJ 
   --catalog "$ROOT/catalog/sample-county.json" --json 2>&1) || setup_fail "clerk: $CLERK_JSON"
 NODE_A=127.0.0.1:$(pick_port)
 NODE_B=127.0.0.1:$(pick_port)
-tls() { echo --ca "$WORK/certs/ca.pem" --cert "$(json_field certificate <<<"$1")" --key "$(json_field key <<<"$1")"; }
-read -r -a OFFICE_TLS <<<"$(tls "$OFFICE_JSON")"
-read -r -a CLERK_TLS <<<"$(tls "$CLERK_JSON")"
+read -r -a OFFICE_TLS <<<"$(client_tls "$WORK/certs/ca.pem" "$OFFICE_JSON")"
+read -r -a CLERK_TLS <<<"$(client_tls "$WORK/certs/ca.pem" "$CLERK_JSON")"
 
 # The shared simulated timeline: SIM_START (epoch seconds) at real instant SIM_REAL0, SIM_SPEED x.
 SIM_SPEED=300
