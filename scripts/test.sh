@@ -3,7 +3,8 @@
 # the formatting (.swift-format) and the embedded PostgreSQL migrations, builds with warnings as errors, runs the Swift test suites (real TLS
 # sockets, real SQLite files, a real PostgreSQL cluster started here), then the end-to-end scripts against a real banjied: the Python
 # client written from docs/PROTOCOL.md, the dashboard over a seeded year, a certificate
-# rotation by SIGHUP, the printable case documents (HTML and PDF), and a short kill -9 crash test.
+# rotation by SIGHUP, the printable case documents (HTML and PDF), a short kill -9 crash test, and
+# on PostgreSQL: two nodes failing over, a county moved from SQLite, two nodes behind HAProxy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -77,5 +78,18 @@ if [ -f scripts/crash-test.sh ]; then bash scripts/crash-test.sh; fi
 
 echo "== failover: two nodes on one PostgreSQL, kill -9 of a node, pg_ctl restart -m immediate"
 bash scripts/failover-check.sh
+
+echo "== moving a county to PostgreSQL: migrate-store of a seeded year, every dashboard on both engines (10,000 cases; see the script for 100,000)"
+bash scripts/migrate-check.sh
+
+echo "== two nodes behind HAProxy with grpc.health.v1 checks, a node killed and restarted"
+if ! command -v haproxy >/dev/null 2>&1 && [ ! -x /usr/sbin/haproxy ]; then
+  echo "installing: haproxy"
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq haproxy >/dev/null \
+    || { $sudo_cmd apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq haproxy >/dev/null; }
+fi
+bash scripts/haproxy-check.sh
 
 echo "tests: ${total:-0} passed, 0 failed; on PostgreSQL: ${total_pg:-0} passed, 0 failed"
