@@ -5,7 +5,8 @@ public struct Actor: Sendable, Hashable, Codable {
   public enum Role: String, Sendable, Hashable, Codable, CaseIterable {
     /// `pad` is a window's rating pad (评价器), named by its device id (docs/DOMAIN.md §21);
     /// `dispatcher` the 12345 centre's dispatcher (docs/DOMAIN.md §24).
-    case clerk, enterprise, liaison, office, system, pad, dispatcher
+    /// `monitor` a load balancer's or monitoring system's health probe (docs/DOMAIN.md §11).
+    case clerk, enterprise, liaison, office, system, pad, dispatcher, monitor
   }
   public var role: Role
   public var organization: String

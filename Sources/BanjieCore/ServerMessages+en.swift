@@ -263,6 +263,7 @@ extension ServerMessages {
     "rating.no_code": "case {0} has no rating code (it was received before rating codes were printed): rate it on the window's rating pad or with the enterprise's certificate",
     "pad.rpc_not_allowed": "a rating pad (评价器) may only rate cases; {0} is refused",
     "dispatcher.rpc_not_allowed": "the 12345 dispatcher handles citizens' appeals only; {0} is refused",
+    "monitor.rpc_not_allowed": "a monitor may only check health and read the server's description; {0} is refused",
     "pad.unregistered": "rating pad {0} (window {1}) is not registered; the office registers pads with `banjie registry device add`",
     "pad.retired": "rating pad {0} was retired ({1}) and may no longer rate",
     "pad.wrong_window": "rating pad {0}'s certificate names window {1}, but the pad is registered at window {2}",

@@ -262,6 +262,7 @@ extension ServerMessages {
     "rating.no_code": "办件 {0} 没有评价码（受理时尚未打印评价码）：请通过窗口评价器评价，或由企业使用本企业证书评价",
     "pad.rpc_not_allowed": "评价器只能进行办件评价，不能调用 {0}",
     "dispatcher.rpc_not_allowed": "12345 话务调度只能办理群众诉求，不能调用 {0}",
+    "monitor.rpc_not_allowed": "监控探针只能检查服务状态和读取服务器信息，不能调用 {0}",
     "pad.unregistered": "评价器 {0}（窗口 {1}）未登记；评价器由营商办通过 `banjie registry device add` 登记",
     "pad.retired": "评价器 {0} 已于 {1} 停用，不能再进行评价",
     "pad.wrong_window": "评价器 {0} 的证书载明窗口 {1}，但该评价器登记在窗口 {2}",
@@ -552,6 +553,7 @@ extension ServerMessages {
     "role.system": "系统",
     "role.pad": "评价器",
     "role.dispatcher": "12345 话务调度",
+    "role.monitor": "监控探针",
 
     // MARK: calendar
     "weekday.Monday": "星期一",

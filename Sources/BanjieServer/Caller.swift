@@ -21,7 +21,8 @@ public struct Caller: Sendable, Hashable {
         ?? "none"
       throw RPCError(
         code: .permissionDenied,
-        message: "client certificate (\(subject)) names no banjie role: OU must be clerk, enterprise, liaison, office, pad or dispatcher")
+        message:
+          "client certificate (\(subject)) names no banjie role: OU must be clerk, enterprise, liaison, office, pad, dispatcher or monitor")
     }
     return Caller(identity: identity)
   }
@@ -38,6 +39,13 @@ public struct Caller: Sendable, Hashable {
   /// refuses every other method before it runs; role switches name this error too.
   static func dispatcherRefused(_ method: String) -> DomainError {
     DomainError(kind: .permissionDenied, code: "dispatcher.rpc_not_allowed", arguments: [method])
+  }
+
+  /// The refusal of a monitor (a load balancer's health probe) calling `method`: it may ask for
+  /// health and the server's description only (docs/DOMAIN.md §11). `RequestInterceptor` refuses
+  /// every other method before it runs; role switches name this error too.
+  static func monitorRefused(_ method: String) -> DomainError {
+    DomainError(kind: .permissionDenied, code: "monitor.rpc_not_allowed", arguments: [method])
   }
 
   /// Refuses the call unless the caller has one of `roles`.

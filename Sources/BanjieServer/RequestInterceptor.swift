@@ -49,6 +49,13 @@ struct RequestInterceptor: ServerInterceptor {
       || method == Banjie_V1_SystemService.Method.GetServerInfo.descriptor.fullyQualifiedMethod
   }
 
+  /// What a monitor (a load balancer's or monitoring system's probe) may call (docs/DOMAIN.md §11):
+  /// the health check and the server's own description. Every other call is refused here.
+  static func monitorMayCall(_ method: String) -> Bool {
+    method.hasPrefix("grpc.health.v1.Health/")
+      || method == Banjie_V1_SystemService.Method.GetServerInfo.descriptor.fullyQualifiedMethod
+  }
+
   /// Calls whose names say they only read.
   static func isRead(_ method: String) -> Bool {
     // VerifyAudit only reads; VerifyRectification changes a rectification.
@@ -99,6 +106,9 @@ struct RequestInterceptor: ServerInterceptor {
       }
       if context.banjiePeer?.identity?.role == .dispatcher, !Self.dispatcherMayCall(method) {
         throw Caller.dispatcherRefused(method)
+      }
+      if context.banjiePeer?.identity?.role == .monitor, !Self.monitorMayCall(method) {
+        throw Caller.monitorRefused(method)
       }
       if let key, key.count > 128 {
         throw RPCError(code: .invalidArgument, message: "idempotency-key is longer than 128 characters")

@@ -133,6 +133,10 @@ public struct PeerIdentity: Sendable, Hashable {
     case pad
     /// The 12345 centre's dispatcher (话务调度): O is the centre's code, CN the person (docs/DOMAIN.md §24).
     case dispatcher
+    /// A monitor (监控探针): a load balancer's or a monitoring system's health check; O is the
+    /// organisation running it, CN the probe's name. It may ask for health and the server's own
+    /// description, nothing else (docs/DOMAIN.md §11).
+    case monitor
   }
 
   public var role: Role

@@ -6,7 +6,8 @@ import GRPCCore
 
 struct Health: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: t("health.abstract")
+    abstract: t("health.abstract"),
+    discussion: t("health.discussion")
   )
 
   @OptionGroup var connection: ConnectionOptions
@@ -92,5 +93,8 @@ struct Health: AsyncParsableCommand {
       let width = max(13, (rows.map { displayWidth($0.0) }.max() ?? 0) + 2)
       for (label, value) in rows { print(pad(label, to: width) + value) }
     }
+    // A load balancer's health check (docs/OPERATIONS.md, "Two nodes behind HAProxy") reads the
+    // exit code: a server that answers but is not serving (draining) is not up.
+    guard report.status == "SERVING" else { throw ExitCode(69) }
   }
 }

@@ -27,6 +27,7 @@ struct AuthorizationMatrixTests {
     (.office, "YSB", "矩阵营商办"),
     (.pad, "A03", "MATRIX-PAD"),
     (.dispatcher, "12345", "矩阵调度"),
+    (.monitor, "LB01", "矩阵探针"),
   ]
 
   static var served: [MethodDescriptor] {

@@ -440,6 +440,7 @@ struct CaseService: Banjie_V1_CaseService.SimpleServiceProtocol {
       throw DomainError(kind: .permissionDenied, code: "case.not_visible", messageKey: "case.not_visible#liaison")
     case .pad: throw Caller.padRefused("ListCases")
     case .dispatcher: throw Caller.dispatcherRefused("ListCases")
+    case .monitor: throw Caller.monitorRefused("ListCases")
     }
     let env = self.env
     let (views, total, next) = try await env.store.listCases(filter, clock: env.sla, now: env.now.now)

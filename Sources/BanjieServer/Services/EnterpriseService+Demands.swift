@@ -57,6 +57,7 @@ extension EnterpriseService {
     case .clerk: throw DomainError(kind: .permissionDenied, code: "visit.not_visible")
     case .pad: throw Caller.padRefused("ListVisits")
     case .dispatcher: throw Caller.dispatcherRefused("ListVisits")
+    case .monitor: throw Caller.monitorRefused("ListVisits")
     }
     let (views, total, next) = try await self.env.store.listVisits(filter)
     return .with {
@@ -256,6 +257,7 @@ extension EnterpriseService {
       filter.assignedTo = caller.liaisonRef
     case .pad: throw Caller.padRefused("ListDemands")
     case .dispatcher: throw Caller.dispatcherRefused("ListDemands")
+    case .monitor: throw Caller.monitorRefused("ListDemands")
     }
     let env = self.env
     let (views, total, next) = try await env.store.listDemands(filter, clock: env.sla, now: env.now.now)

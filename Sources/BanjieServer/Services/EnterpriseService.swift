@@ -96,6 +96,7 @@ struct EnterpriseService: Banjie_V1_EnterpriseService.SimpleServiceProtocol {
       throw DomainError(kind: .permissionDenied, code: "enterprise.not_visible", messageKey: "enterprise.not_visible#clerk")
     case .pad: throw Caller.padRefused("ListEnterprises")
     case .dispatcher: throw Caller.dispatcherRefused("ListEnterprises")
+    case .monitor: throw Caller.monitorRefused("ListEnterprises")
     }
     let (views, total, next) = try await self.env.store.listEnterprises(filter)
     return .with {

@@ -267,6 +267,7 @@ extension Caller {
     case .office: role = .office
     case .pad: role = .pad
     case .dispatcher: role = .dispatcher
+    case .monitor: role = .monitor
     }
     return Actor(role: role, organization: self.organization, person: self.person, certificateSerial: self.identity.serialNumber)
   }

@@ -160,6 +160,7 @@ struct RatingService: Banjie_V1_RatingService.SimpleServiceProtocol {
       throw DomainError(kind: .permissionDenied, code: "rating.not_visible", messageKey: "rating.not_visible#liaison")
     case .pad: throw Caller.padRefused("ListRectifications")
     case .dispatcher: throw Caller.dispatcherRefused("ListRectifications")
+    case .monitor: throw Caller.monitorRefused("ListRectifications")
     }
     let env = self.env
     let (views, total, next) = try await env.store.listRectifications(filter, clock: env.sla, now: env.now.now)

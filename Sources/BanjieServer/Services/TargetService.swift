@@ -44,7 +44,7 @@ struct TargetService: Banjie_V1_TargetService.SimpleServiceProtocol {
           kind: .permissionDenied, code: "target.not_your_unit", arguments: [caller.organization, String(asked.prefix(64))])
       }
       unit = caller.organization
-    case .enterprise, .pad, .dispatcher:
+    case .enterprise, .pad, .dispatcher, .monitor:
       throw DomainError(kind: .permissionDenied, code: "target.not_your_unit", arguments: [caller.organization, ""])
     }
     if caller.role == .office, let asked = unit { unit = Self.unit(asked, measure: nil) }
