@@ -138,6 +138,8 @@ let package = Package(
       name: "BanjieStore",
       dependencies: [
         "BanjieCore",
+        // TLS to PostgreSQL on the system OpenSSL (PostgresConnect.swift).
+        "BanjieTLS",
         "BanjieCrypto",
         .product(name: "GRDB", package: "GRDB.swift"),
         // SQLite's C API, for the SQL layer's cached statements (SQLiteSQLConnection.swift).

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A throw-away PostgreSQL cluster for tests (issue 17): one data directory, one free loopback port,
-# trust authentication from 127.0.0.1 only, no Unix socket, fsync on.
+# trust authentication from 127.0.0.1 only, no Unix socket, fsync on, TLS offered (a throw-away CA
+# made here: DIR/ca.pem, also readable through SQL as pg_read_file('ca.pem')).
 #
 #   scripts/postgres-cluster.sh start DIR   # prints postgres://banjie@127.0.0.1:PORT/banjie (also in DIR/url)
 #   scripts/postgres-cluster.sh stop DIR    # stops the server (pg_ctl stop -m fast) and removes DIR
@@ -109,6 +110,20 @@ start() {
   fi
   # Only TCP from 127.0.0.1, without a password; no other line.
   as_owner sh -c "printf 'host all all 127.0.0.1/32 trust\n' > '$dir/data/pg_hba.conf'"
+  # TLS is offered (clients may still connect in the clear): a CA of this cluster's own signs the
+  # server's certificate for 127.0.0.1 and localhost (the TLS tests verify against DIR/ca.pem).
+  if [ ! -f "$dir/data/server.crt" ]; then
+    command -v openssl >/dev/null 2>&1 || die "openssl not found (apt-get install openssl)"
+    as_owner sh -c "cd '$dir/data' && umask 077 \
+      && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj '/CN=banjie test PostgreSQL CA' \
+           -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' -keyout ca.key -out ca.pem \
+      && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/CN=127.0.0.1' -keyout server.key -out server.csr \
+      && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n' > server.ext \
+      && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 -extfile server.ext -out server.crt \
+      && rm -f ca.key server.csr server.ext ca.srl && chmod 644 ca.pem server.crt" >"$dir/tls.log" 2>&1 \
+      || die "could not make the cluster's TLS certificate; see $dir/tls.log"
+  fi
+  cp "$dir/data/ca.pem" "$dir/ca.pem"
 
   local attempt port=""
   for attempt in 1 2 3 4 5; do
@@ -122,6 +137,9 @@ fsync = on
 synchronous_commit = on
 full_page_writes = on
 max_connections = 1000
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
 EOF
     if as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start >/dev/null 2>&1; then
       break

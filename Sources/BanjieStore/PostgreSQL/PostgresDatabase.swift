@@ -131,12 +131,10 @@ final class PostgresWorker: @unchecked Sendable {
     dispatchPrecondition(condition: .onQueue(self.queue))
     if let sql = self.sql, !sql.connection.isClosed { return sql }
     self.sql = nil
-    let configuration = self.location.configuration(name: self.name)
     let connection: PostgresConnection
     do {
-      connection = try PostgresConnection.connect(
-        on: MultiThreadedEventLoopGroup.singleton.next(), configuration: configuration, id: 1, logger: self.logger
-      ).wait()
+      connection = try self.location.connect(name: self.name, id: 1, logger: self.logger, on: MultiThreadedEventLoopGroup.singleton.next())
+        .wait()
     } catch {
       throw StoreUnavailable(reason: "cannot connect to \(self.location): \(Self.summary(error))")
     }

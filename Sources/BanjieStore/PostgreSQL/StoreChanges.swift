@@ -51,8 +51,9 @@ extension PostgresDatabase {
         var pause = Duration.milliseconds(100)
         while !Task.isCancelled {
           do {
-            let connection = try await PostgresConnection.connect(
-              configuration: location.configuration(name: "listener"), id: 2, logger: logger)
+            let connection = try await location.connect(
+              name: "listener", id: 2, logger: logger, on: MultiThreadedEventLoopGroup.singleton.next()
+            ).get()
             open.connection.withLock { $0 = connection }
             pause = .milliseconds(100)
             try await connection.listen(on: Self.changesChannel) { notifications in
