@@ -9,7 +9,8 @@ struct BanjieBench: AsyncParsableCommand {
     commandName: "banjie-bench",
     abstract: "Benchmarks banjie's RPC transport against grpc-swift-2's HTTP/2 transport.",
     subcommands: [
-      RPCBenchmark.self, IdleBenchmark.self, SubmitBenchmark.self, MutationBenchmark.self, DashboardBenchmark.self, Serve.self,
+      RPCBenchmark.self, IdleBenchmark.self, SubmitBenchmark.self, PostgresSubmitBenchmark.self, MutationBenchmark.self,
+      DashboardBenchmark.self, Serve.self,
       ServeBanjied.self,
     ]
   )

@@ -30,6 +30,11 @@ struct DashboardBenchmark: AsyncParsableCommand {
   @Option(help: "The month measured.") var month: String = "2026-10"
   @Option(help: "Case colour changes a watcher is timed on.") var watches: Int = 20
   @Option(help: "The catalog to import (default: catalog/sample-county.json of the root package).") var catalog: String?
+  @Option(
+    help: """
+      Also measure on PostgreSQL: a cluster URL whose user may create databases. Each seeded file is copied once \
+      (migrate-store) into a database of its own, bench_dashboard_<cases>, reused when present.
+      """) var postgres: String?
 
   static let until = Date(timeIntervalSince1970: 1_795_771_800)  // 2026-11-27 17:30 Asia/Shanghai
 
@@ -77,7 +82,22 @@ struct DashboardBenchmark: AsyncParsableCommand {
         ),
         ("summary (peer: period scan)", { _ = try await PeriodScan.summary(reader, from: from, to: to, clock: clock) }),
       ]
-      for (name, body) in measures {
+      var engines = measures
+      if let postgres = self.postgres {
+        let store = try await Self.postgresCopy(of: path, cases: size, cluster: postgres)
+        let clock = try await ServerEnvironment(store: store).sla
+        engines += [
+          (
+            "summary (aggregates, PostgreSQL)",
+            { _ = try await store.dashboard(from: from, to: to, department: nil, by: nil, clock: clock, now: Self.until) }
+          ),
+          (
+            "by department (aggregates, PostgreSQL)",
+            { _ = try await store.dashboard(from: from, to: to, department: nil, by: .department, clock: clock, now: Self.until) }
+          ),
+        ]
+      }
+      for (name, body) in engines {
         let iterations = name.contains("peer") ? max(3, self.iterations / 20) : self.iterations
         for _ in 0..<min(5, iterations) { try await body() }
         var samples: [UInt64] = []
@@ -98,7 +118,10 @@ struct DashboardBenchmark: AsyncParsableCommand {
     printTable(["measure", "cases", "month's cases", "file MB", "p50 µs", "p99 µs", "calls"], rows)
     print("")
     var ratios: [[String]] = []
-    for name in ["summary (aggregates)", "by department (aggregates)", "summary (peer: period scan)"] {
+    for name in [
+      "summary (aggregates)", "by department (aggregates)", "summary (peer: period scan)", "summary (aggregates, PostgreSQL)",
+      "by department (aggregates, PostgreSQL)",
+    ] {
       if let a = medians[name]?[self.small], let b = medians[name]?[self.large], a > 0 {
         ratios.append([name, String(format: "%.2f×", Double(b) / Double(a))])
       }
@@ -107,6 +130,29 @@ struct DashboardBenchmark: AsyncParsableCommand {
     printTable(["measure", "ratio"], ratios)
     print("")
     try await self.overTLS(path: "\(self.directory)/year-\(self.large).sqlite", from: from, to: to)
+  }
+
+  /// The PostgreSQL copy of a seeded file: database bench_dashboard_<cases> of `cluster`, made
+  /// with migrate-store when it does not exist yet (it is kept for the next run).
+  static func postgresCopy(of path: String, cases: Int, cluster: String) async throws -> BanjieStore {
+    let tools = try PostgresTools(directory: nil)
+    let name = "bench_dashboard_\(cases)"
+    guard let slash = cluster.lastIndex(of: "/") else { throw ValidationError("--postgres must be a postgres:// URL") }
+    let url = String(cluster[..<slash]) + "/" + name
+    let exists = try await tools.psql(cluster, "SELECT count(*) FROM pg_database WHERE datname = '\(name)'")
+    if exists.trimmingCharacters(in: .whitespacesAndNewlines) == "0" {
+      _ = try await tools.psql(cluster, "CREATE DATABASE \(name) TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'")
+      progress("dashboard: copying \(path) into PostgreSQL database \(name) (migrate-store) ...")
+      let start = ContinuousClock.now
+      do {
+        let report = try await StoreMigration.migrate(fromSQLite: path, toPostgres: url)
+        progress("dashboard: copied \(report.totalRows) rows in \(ContinuousClock.now - start)")
+      } catch {
+        _ = try? await tools.psql(cluster, "DROP DATABASE IF EXISTS \(name)")
+        throw error
+      }
+    }
+    return try await onOwnThread { try BanjieStore.open(url) }
   }
 
   /// GetDashboard through the assembled server and mutual TLS, and the wait of a watcher for a
@@ -138,13 +184,7 @@ struct DashboardBenchmark: AsyncParsableCommand {
         throw RPCError(code: .internalError, message: "server did not start")
       }
       func transport(_ cert: (certificateFile: String, privateKeyFile: String, serialNumber: String)) throws -> BanjieClientTransport {
-        var config = BanjieClientTransport.Config(
-          host: "127.0.0.1", port: port,
-          tls: try TLSContext(
-            configuration: .client(
-              certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: ca.certificateFile)))
-        config.logger = quietLogger("banjie.client")
-        return BanjieClientTransport(config: config)
+        try benchClientTransport(port: port, certificate: cert, caFile: ca.certificateFile)
       }
       try await withGRPCClient(transport: try transport(office)) { client in
         let dashboard = Banjie_V1_DashboardService.Client(wrapping: client)

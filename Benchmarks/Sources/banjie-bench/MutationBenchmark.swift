@@ -112,13 +112,7 @@ struct MutationBenchmark: AsyncParsableCommand {
         throw RPCError(code: .internalError, message: "server did not start")
       }
       func transport(_ cert: (certificateFile: String, privateKeyFile: String, serialNumber: String)) throws -> BanjieClientTransport {
-        var config = BanjieClientTransport.Config(
-          host: "127.0.0.1", port: port,
-          tls: try TLSContext(
-            configuration: .client(
-              certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: ca.certificateFile)))
-        config.logger = quietLogger("banjie.client")
-        return BanjieClientTransport(config: config)
+        try benchClientTransport(port: port, certificate: cert, caFile: ca.certificateFile)
       }
 
       // The catalog, as the office imports it; the enterprise, as the office registers it, with

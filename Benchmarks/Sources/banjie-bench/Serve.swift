@@ -131,11 +131,11 @@ final class ServerProcess: @unchecked Sendable {
 
   /// The assembled banjied (ServeBanjied) on the database in `base`, in a child process.
   static func startBanjied(
-    base: String, caFile: String, server: (certificateFile: String, privateKeyFile: String)
+    base: String, caFile: String, server: (certificateFile: String, privateKeyFile: String), database: String? = nil
   ) async throws -> ServerProcess {
     let portFile = base + "/port-banjied-\(UUID().uuidString)"
     let arguments = [
-      "serve-banjied", "--database", base + "/banjie.sqlite", "--port-file", portFile, "--ca-file", caFile,
+      "serve-banjied", "--database", database ?? base + "/banjie.sqlite", "--port-file", portFile, "--ca-file", caFile,
       "--certificate-file", server.certificateFile, "--key-file", server.privateKeyFile,
     ]
     return try await Self.launch(kind: .banjie, arguments: arguments, portFile: portFile)

@@ -94,13 +94,7 @@ struct SubmitBenchmark: AsyncParsableCommand {
         throw RPCError(code: .internalError, message: "no server")
       }
       func transport(_ cert: (certificateFile: String, privateKeyFile: String, serialNumber: String)) throws -> BanjieClientTransport {
-        var config = BanjieClientTransport.Config(
-          host: "127.0.0.1", port: port,
-          tls: try TLSContext(
-            configuration: .client(
-              certificateChainFile: cert.certificateFile, privateKeyFile: cert.privateKeyFile, trustRootsFile: ca.certificateFile)))
-        config.logger = quietLogger("banjie.client")
-        return BanjieClientTransport(config: config)
+        try benchClientTransport(port: port, certificate: cert, caFile: ca.certificateFile)
       }
 
       // The catalog, as the office imports it.

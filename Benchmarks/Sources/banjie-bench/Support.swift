@@ -1,5 +1,6 @@
 import BanjieServer
 import BanjieTLS
+import BanjieTransport
 import Foundation
 import GRDB
 import Logging
@@ -200,4 +201,18 @@ func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async 
   try await withCheckedThrowingContinuation { continuation in
     Thread.detachNewThread { continuation.resume(with: Result { try body() }) }
   }
+}
+
+/// A client transport to the benchmark's server on 127.0.0.1:`port`, presenting `certificate`
+/// and trusting only `caFile`.
+func benchClientTransport(
+  port: Int, certificate: (certificateFile: String, privateKeyFile: String, serialNumber: String), caFile: String
+) throws -> BanjieClientTransport {
+  var config = BanjieClientTransport.Config(
+    host: "127.0.0.1", port: port,
+    tls: try TLSContext(
+      configuration: .client(
+        certificateChainFile: certificate.certificateFile, privateKeyFile: certificate.privateKeyFile, trustRootsFile: caFile)))
+  config.logger = quietLogger("banjie.client")
+  return BanjieClientTransport(config: config)
 }
