@@ -240,9 +240,10 @@ struct SweeperService: Service {
 
 /// What the other banjied nodes on the same PostgreSQL database did, applied here
 /// (docs/ARCHITECTURE.md, "The PostgreSQL engine"): a revocation refuses that certificate on this
-/// node too and closes its connections; an alert reaches this node's watchers. After the listening
-/// connection was lost and opened again, the revocation list and the alerts since the last one
-/// seen are read again, since what was sent meanwhile was not heard.
+/// node too and closes its connections; an alert reaches this node's watchers; a new calendar year
+/// or clock setting is put in force here too. After the listening connection was lost and opened
+/// again, the revocation list, the alerts since the last one seen and the clock are read again,
+/// since what was sent meanwhile was not heard.
 struct OtherNodesService: Service {
   let environment: ServerEnvironment
   let logger: Logger
@@ -259,12 +260,16 @@ struct OtherNodesService: Service {
           self.logger.info("certificate revoked on another node", metadata: ["serial": "\(serial)", "closed": "\(closed)"])
         case .alert:
           lastAlert = try await self.alerts(after: lastAlert)
+        case .clock:
+          try await environment.reloadClock()
+          self.logger.info("calendar or clock settings changed on another node: the new SLA clock is in force")
         case .resynchronize:
           for record in try await environment.store.revocations() where !environment.revocations.isRevoked(record.serial) {
             environment.revocations.revoke(record.serial)
             _ = environment.closeConnections(serial: record.serial)
           }
           lastAlert = try await self.alerts(after: lastAlert)
+          try await environment.reloadClock()
         }
       } catch {
         self.logger.error("cannot apply another node's change", metadata: ["change": "\(change)", "error": "\(error)"])

@@ -136,6 +136,17 @@ public final class ServerEnvironment: Sendable {
       install: { clock in self.calendarState.withLock { $0 = clock } })
   }
 
+  /// Reads the calendar and the clock settings from the store again and puts the clock they make
+  /// in force: what another node's calendar import or clock setting changed
+  /// (OtherNodesService; docs/OPERATIONS.md, "Moving to PostgreSQL").
+  func reloadClock() async throws {
+    let settings = try await self.store.settings(defaults: self.defaultSettings).settings
+    let calendar = try await self.store.loadCalendar().withOfficeHours(settings.officeHours)
+    let intakeLimit = self.sla.intakeLimitWorkingDays
+    let clock = try SLAClock(calendar: calendar, yellowThreshold: settings.yellowThreshold, intakeLimitWorkingDays: intakeLimit)
+    self.calendarState.withLock { $0 = clock }
+  }
+
   func install(_ data: CalendarYearData) throws {
     try self.calendarState.withLock { clock in
       clock = try SLAClock(

@@ -54,7 +54,10 @@ extension BanjieStore {
     let (recomputed, _) = try await self.serialWrite(
       { sql -> (Int, SLAClock) in
         let clock = try makeClock()
-        return (try Self.importCalendarYear(sql, data, actor: actor, clock: clock, now: now, detail: forced), clock)
+        let recomputed = try Self.importCalendarYear(sql, data, actor: actor, clock: clock, now: now, detail: forced)
+        // The other nodes on the same PostgreSQL database put the new calendar in force too.
+        try Self.notify(sql, .clock)
+        return (recomputed, clock)
       },
       afterCommit: { _, clock in install(clock) })
     return CalendarImportResult(recomputed: recomputed, overridden: problems)

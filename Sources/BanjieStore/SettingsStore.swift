@@ -60,6 +60,8 @@ extension BanjieStore {
             let clock = try makeClock(after)
             detail["recomputed"] = String(try Self.recomputeOpenCases(sql, clock: clock, now: now))
             newClock = clock
+            // The other nodes on the same PostgreSQL database put the new clock in force too.
+            try Self.notify(sql, .clock)
           }
           try AuditLog.append(sql, at: now, actor: actor, action: "settings.set", entity: "setting", entityID: key.rawValue, detail: detail)
           return try Self.storedSettings(sql, defaults: defaults)

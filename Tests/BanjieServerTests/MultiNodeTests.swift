@@ -111,7 +111,7 @@ struct MultiNodeTests {
     }
   }
 
-  @Test("what one node does reaches the other: a revocation is refused there, an alert reaches its watchers once")
+  @Test("what one node does reaches the other: a revocation is refused there, an alert reaches its watchers once, a new clock is in force")
   func changesReachTheOtherNode() async throws {
     try await Self.twoNodes { a, b in
       // Node B follows the others as `banjied serve` makes it do.
@@ -168,6 +168,15 @@ struct MultiNodeTests {
         return nil
       }
       #expect(duplicate == nil)
+
+      // A clock setting changed on A (the yellow threshold, through the RPC) is in force on B.
+      #expect(b.environment.sla.yellowThreshold == 0.8)
+      _ = try await a.settings { try await $0.setSetting(.of("yellow_threshold", "60%"), metadata: ["idempotency-key": "multi-yellow"]) }
+      let setAt = ContinuousClock.now
+      while b.environment.sla.yellowThreshold != 0.6 && ContinuousClock.now - setAt < .seconds(60) {
+        try await Task.sleep(for: .milliseconds(20))
+      }
+      #expect(b.environment.sla.yellowThreshold == 0.6)
     }
   }
 }

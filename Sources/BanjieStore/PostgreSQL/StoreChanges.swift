@@ -12,14 +12,19 @@ public enum StoreChange: Sendable, Hashable {
   case revocation(serial: String)
   /// An alert was stored: watchers show it.
   case alert(id: Int64)
+  /// The SLA clock changed (a calendar year imported, the yellow threshold or office hours set):
+  /// read the calendar and the settings again and put the new clock in force.
+  case clock
   /// The listening connection was opened (again): what was committed while it was away was not
-  /// heard, so read again what matters (alerts after the last id shown, the revocation list).
+  /// heard, so read again what matters (alerts after the last id shown, the revocation list, the
+  /// SLA clock).
   case resynchronize
 
   var payload: String {
     switch self {
     case .revocation(let serial): return "revocation:\(serial)"
     case .alert(let id): return "alert:\(id)"
+    case .clock: return "clock"
     case .resynchronize: return "resynchronize"
     }
   }
@@ -29,6 +34,8 @@ public enum StoreChange: Sendable, Hashable {
       self = .revocation(serial: String(payload.dropFirst("revocation:".count)))
     } else if payload.hasPrefix("alert:"), let id = Int64(payload.dropFirst("alert:".count)) {
       self = .alert(id: id)
+    } else if payload == "clock" {
+      self = .clock
     } else {
       return nil
     }
