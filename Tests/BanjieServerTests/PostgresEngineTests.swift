@@ -65,6 +65,42 @@ struct PostgresEngineTests {
     #expect(PostgresPlaceholders.rewrite("SELECT 县 = ?") == "SELECT 县 = $1")
   }
 
+  @Test("forEach streams a result larger than a cursor batch, with parameters, inside and outside a transaction")
+  func forEachStreams() async throws {
+    struct Stop: Error {}
+    let (outside, inside, stopped, after) = try await PostgresTestCluster.withDatabase(migrated: false) { database in
+      try await database.writer.run { sql -> ([Int64], [Int64], Int, [Int64]) in
+        try sql.execute("CREATE TABLE stream_probe (n BIGINT PRIMARY KEY)")
+        try sql.execute("INSERT INTO stream_probe SELECT generate_series(1, 2500)")
+        func numbers() throws -> [Int64] {
+          var seen: [Int64] = []
+          try sql.forEach("SELECT n FROM stream_probe WHERE n > ? ORDER BY n", [.integer(10)]) { row in
+            if case .integer(let n) = row.values[0] { seen.append(n) }
+          }
+          return seen
+        }
+        // Outside a transaction: the cursor gets one of its own, and it is ended.
+        let outside = try numbers()
+        let inside = try sql.transaction("BEGIN") { try numbers() }
+        // A body that throws stops the rows; the error reaches the caller and the connection
+        // goes on serving.
+        var stopped = 0
+        do {
+          try sql.forEach("SELECT n FROM stream_probe ORDER BY n", []) { _ in
+            stopped += 1
+            if stopped == 5 { throw Stop() }
+          }
+        } catch is Stop {}
+        return (outside, inside, stopped, try sql.fetchAll(Int64.self, "SELECT count(*) FROM stream_probe"))
+      }
+    }
+    #expect(outside == Array(11...2500))
+    #expect(inside == outside)
+    #expect(PostgresSQLConnection.cursorBatch < outside.count)
+    #expect(stopped == 5)
+    #expect(after == [2500])
+  }
+
   @Test("every kind of value round-trips through a real table, NULLs included")
   func roundTripKinds() async throws {
     let rows = try await Self.withProbe { sql in

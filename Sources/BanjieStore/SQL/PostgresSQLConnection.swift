@@ -21,6 +21,8 @@ final class PostgresSQLConnection: SQLConnection {
   let connection: PostgresConnection
   let logger: Logger
   private var rewritten: [String: String] = [:]
+  /// Cursors declared on this connection, for their names.
+  private var cursors = 0
 
   init(_ connection: PostgresConnection, logger: Logger) {
     self.connection = connection
@@ -42,8 +44,41 @@ final class PostgresSQLConnection: SQLConnection {
     try self.fetchAll(sql, arguments).first
   }
 
+  /// Rows fetched per round trip by `forEach`.
+  static let cursorBatch = 1_000
+
+  /// Streams the rows through a cursor, `cursorBatch` at a time, so that a large result (every
+  /// audit row, every case of a county) never sits in memory whole. A cursor lives in a
+  /// transaction: outside one (PostgreSQL says so, SQLSTATE 25P01, before anything ran) the rows
+  /// are read in a transaction of their own.
   func forEach(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
-    for row in try self.fetchAll(sql, arguments) { try body(row) }
+    do {
+      try self.cursor(sql, arguments, body)
+    } catch let error as PostgresStatementError where error.sqlState == "25P01" {
+      try self.execute(uncached: "BEGIN", [])
+      do {
+        try self.cursor(sql, arguments, body)
+        try self.execute(uncached: "COMMIT", [])
+      } catch {
+        if !self.connection.isClosed { _ = try? self.execute(uncached: "ROLLBACK", []) }
+        throw error
+      }
+    }
+  }
+
+  private func cursor(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
+    self.cursors += 1
+    let name = "banjie_rows_\(self.cursors)"
+    _ = try self.run("DECLARE \(name) NO SCROLL CURSOR FOR " + self.placeholders(sql), arguments)
+    var open = true
+    defer { if open, !self.connection.isClosed { _ = try? self.run("CLOSE \(name)", []) } }
+    while true {
+      let rows = try Self.rows(self.run("FETCH FORWARD \(Self.cursorBatch) FROM \(name)", []).rows)
+      for row in rows { try body(row) }
+      if rows.count < Self.cursorBatch { break }
+    }
+    _ = try self.run("CLOSE \(name)", [])
+    open = false
   }
 
   @discardableResult
