@@ -135,11 +135,11 @@ read -r -a CLERK_TLS <<<"$(client_tls "$WORK/certs/ca.pem" "$CLERK_JSON")"
 # The shared simulated timeline: SIM_START (epoch seconds) at real instant SIM_REAL0, SIM_SPEED x.
 SIM_SPEED=300
 SIM_START=$(date -d 2026-03-02T08:30:00+08:00 +%s)
-SIM_REAL0=
+# Set here, in this shell: simulated_now runs in command substitutions (subshells).
+SIM_REAL0=$(date +%s.%N)
 simulated_now() { # the timeline's instant now, as an ISO 8601 instant
   local now
   now=$(date +%s.%N)
-  [[ -n $SIM_REAL0 ]] || SIM_REAL0=$now
   date -u -d "@$(awk -v s="$SIM_START" -v r0="$SIM_REAL0" -v r="$now" -v k="$SIM_SPEED" 'BEGIN { printf "%d", s + (r - r0) * k }')" \
     +%Y-%m-%dT%H:%M:%SZ
 }
@@ -259,17 +259,17 @@ log "phase 3: $after_restart cases acknowledged in all ($((after_restart - befor
 
 # --- checks --------------------------------------------------------------------------------------
 
-cat "$WORK"/acked-*.log | sort >"$WORK/acked.txt"
+cat "$WORK"/acked-*.log | LC_ALL=C sort >"$WORK/acked.txt"
 keys=$(wc -l <"$WORK/acked.txt")
 (( keys > 0 )) || fail "no case was acknowledged"
-distinct_numbers=$(cut -d' ' -f2 "$WORK/acked.txt" | sort -u | wc -l)
+distinct_numbers=$(cut -d' ' -f2 "$WORK/acked.txt" | LC_ALL=C sort -u | wc -l)
 [[ $distinct_numbers == "$keys" ]] || fail "$keys keys acknowledged but $distinct_numbers distinct case numbers"
 stored=$(sql "SELECT COUNT(*) FROM cases") || fail "cannot count cases"
 [[ $stored == "$keys" ]] || fail "$keys cases acknowledged, $stored stored"
 recorded=$(sql "SELECT COUNT(*) FROM idempotency WHERE method = 'SubmitCase'") || fail "cannot count idempotency records"
 [[ $recorded == "$keys" ]] || fail "$keys keys acknowledged, $recorded SubmitCase idempotency records"
 sql "SELECT number FROM cases ORDER BY number" >"$WORK/stored.txt" || fail "cannot list cases"
-cut -d' ' -f2 "$WORK/acked.txt" | sort | diff -q - "$WORK/stored.txt" >/dev/null \
+cut -d' ' -f2 "$WORK/acked.txt" | LC_ALL=C sort | diff -q - "$WORK/stored.txt" >/dev/null \
   || fail "the stored case numbers differ from the acknowledged ones (see $WORK/acked.txt, $WORK/stored.txt)"
 for node in "$NODE_A" "$NODE_B"; do
   out=$("$BANJIE" admin audit verify --server "$node" "${OFFICE_TLS[@]}" 2>&1) || fail "audit verify through $node: $out"

@@ -134,6 +134,7 @@ defaults
     timeout connect 2s
     timeout client 1h
     timeout server 1h
+    timeout check 5s
     retries 2
     option redispatch 1
 
@@ -146,7 +147,7 @@ backend banjied
     option external-check
     external-check path "/usr/bin:/bin"
     external-check command $WORK/banjie-health-check
-    default-server inter 1s fall 2 rise 2 on-marked-down shutdown-sessions
+    default-server inter 2s fall 2 rise 2 on-marked-down shutdown-sessions
     server a 127.0.0.1:$NODE_A_PORT check
     server b 127.0.0.1:$NODE_B_PORT check
 EOF
@@ -179,36 +180,47 @@ submit() { # submit LABEL COUNT: keyed cases through the balancer, each retried 
     echo "$key $number" >>"$WORK/acked.txt"
   done
 }
-# Connections per node as HAProxy's log shows them (option tcplog: "banjie banjied/a ...").
+# Connections per node as HAProxy's log shows them (option tcplog: "banjie banjied/a ...", written
+# when a connection ends).
 served() { grep -c "banjied/$1 " "$WORK/haproxy.log" || true; }
+# wait_served NODE AT_LEAST: until HAProxy has logged that many connections to NODE (5 s at most).
+wait_served() {
+  local deadline=$((SECONDS + 5))
+  while (( $(served "$1") < $2 && SECONDS < deadline )); do sleep 0.1; done
+  (( $(served "$1") >= $2 ))
+}
+# State changes of a node HAProxy has logged ("Server banjied/a is DOWN").
+marked() { grep -c "Server banjied/$1 is $2" "$WORK/haproxy.log" || true; }
 
 submit up 10
-(( $(served a) > 0 && $(served b) > 0 )) || fail "haproxy did not spread connections over both nodes (a: $(served a), b: $(served b))"
+wait_served a 1 && wait_served b 1 || fail "haproxy did not spread connections over both nodes (a: $(served a), b: $(served b))"
 log "phase 1: 10 cases through haproxy with both nodes up (connections logged: a $(served a), b $(served b))"
 
+downs=$(marked a DOWN)
 kill -KILL "$PID_A"
 wait "$PID_A" 2>/dev/null
 PID_A=
 submit a-killed 10
 deadline=$((SECONDS + 15))
-until grep -q "Server banjied/a is DOWN" "$WORK/haproxy.log"; do
+until (( $(marked a DOWN) > downs )); do
   (( SECONDS < deadline )) || fail "haproxy did not mark node a DOWN within 15 s of its death: $(grep "banjied/a" "$WORK/haproxy.log" | tail -n 3)"
   sleep 0.2
 done
 log "phase 2: node a killed; haproxy marked it DOWN; 10 cases through haproxy all acknowledged"
 before=$(served b)
 submit a-down 6
-(( $(served b) >= before + 6 )) || fail "with a DOWN, haproxy did not send every connection to b"
+wait_served b $((before + 6)) || fail "with a DOWN, haproxy did not send every connection to b"
 
+ups=$(marked a UP)
 start_node a "$NODE_A_PORT"
 deadline=$((SECONDS + 15))
-until grep -q "Server banjied/a is UP" "$WORK/haproxy.log"; do
+until (( $(marked a UP) > ups )); do
   (( SECONDS < deadline )) || fail "haproxy did not mark node a UP within 15 s of its restart"
   sleep 0.2
 done
 before=$(served a)
 submit a-back 6
-(( $(served a) > before )) || fail "node a is UP again but haproxy sent it no connection"
+wait_served a $((before + 1)) || fail "node a is UP again but haproxy sent it no connection"
 log "phase 3: node a restarted; haproxy marked it UP and sends it connections again"
 
 # --- checks --------------------------------------------------------------------------------------
@@ -217,6 +229,6 @@ keys=$(wc -l <"$WORK/acked.txt")
 stored=$("$PSQL" -X -q -A -t "$DB_URL" -c "SELECT COUNT(*) FROM cases") || fail "cannot count cases"
 [[ $stored == "$keys" ]] || fail "$keys cases acknowledged, $stored stored"
 "$PSQL" -X -q -A -t "$DB_URL" -c "SELECT number FROM cases ORDER BY number" >"$WORK/stored.txt" || fail "cannot list cases"
-cut -d' ' -f2 "$WORK/acked.txt" | sort | diff -q - "$WORK/stored.txt" >/dev/null || fail "the stored case numbers differ from the acknowledged ones"
+cut -d' ' -f2 "$WORK/acked.txt" | LC_ALL=C sort | diff -q - "$WORK/stored.txt" >/dev/null || fail "the stored case numbers differ from the acknowledged ones"
 out=$("$BANJIE" admin audit verify --server "$LB" "${OFFICE_TLS[@]}" 2>&1) || fail "audit verify through haproxy: $out"
 log "passed: $keys cases acknowledged through haproxy, each stored once with its number; audit chain verifies"

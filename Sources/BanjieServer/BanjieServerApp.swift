@@ -261,7 +261,7 @@ struct OtherNodesService: Service {
         case .alert:
           lastAlert = try await self.alerts(after: lastAlert)
         case .clock:
-          try await environment.reloadClock()
+          try await self.reloadClock()
           self.logger.info("calendar or clock settings changed on another node: the new SLA clock is in force")
         case .resynchronize:
           for record in try await environment.store.revocations() where !environment.revocations.isRevoked(record.serial) {
@@ -269,10 +269,28 @@ struct OtherNodesService: Service {
             _ = environment.closeConnections(serial: record.serial)
           }
           lastAlert = try await self.alerts(after: lastAlert)
-          try await environment.reloadClock()
+          try await self.reloadClock()
         }
       } catch {
         self.logger.error("cannot apply another node's change", metadata: ["change": "\(change)", "error": "\(error)"])
+      }
+    }
+  }
+
+  /// Puts the stored clock in force, trying again for a few seconds when the database does not
+  /// answer (a node left on the old clock would colour cases by it). A reload that reads just
+  /// before this node's own clock change commits is put right when this node hears its own
+  /// change, as every listener does.
+  private func reloadClock() async throws {
+    var attempt = 1
+    while true {
+      do {
+        try await self.environment.reloadClock()
+        return
+      } catch {
+        guard attempt < 5 else { throw error }
+        attempt += 1
+        try await Task.sleep(for: .seconds(1))
       }
     }
   }

@@ -100,6 +100,7 @@ struct PostgresTLSTests {
     #expect(problem("sslmode=require") == .tlsNeedsRoot("require"))
     #expect(problem("sslmode=verify-ca&sslrootcert=/ca.pem&sslcert=/c.pem") == .tlsCertificateWithoutKey)
     #expect(problem("sslrootcert=/ca.pem") == .tlsOptionsWithoutMode)
+    #expect(problem("sslmode=verify-full&sslrootcert=") == .emptyOption("sslrootcert"))
     #expect(problem("sslmode=disable") == nil)
     #expect(problem("sslmode=verify-full&sslrootcert=/ca.pem&sslcert=/c.pem&sslkey=/c.key") == nil)
     let location = try? PostgresLocation(url: "postgres://banjie:secret@db:5433/county?sslmode=verify-ca&sslrootcert=/etc/banjie/pg-ca.pem")

@@ -36,6 +36,10 @@ extension PostgresLocation {
         } catch {
           answer.fail(error)
         }
+        // A server that takes the connection but never answers: the channel is closed, which
+        // fails the answer (SSLRequestHandler), within the connect timeout.
+        let silence = channel.eventLoop.scheduleTask(in: configuration.options.connectTimeout) { channel.close(promise: nil) }
+        answer.futureResult.whenComplete { _ in silence.cancel() }
         return answer.futureResult.flatMap { accepted -> EventLoopFuture<any Channel> in
           guard accepted else {
             return channel.eventLoop.makeFailedFuture(

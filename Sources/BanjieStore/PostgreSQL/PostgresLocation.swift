@@ -60,9 +60,13 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
       case ("sslmode", let value):
         guard let parsed = PostgresTLS.Mode(rawValue: value) else { throw PostgresLocationError(url: text, problem: .badTLSMode(value)) }
         mode = parsed
-      case ("sslrootcert", let value) where !value.isEmpty: root = value
-      case ("sslcert", let value) where !value.isEmpty: certificate = value
-      case ("sslkey", let value) where !value.isEmpty: key = value
+      case ("sslrootcert", let value), ("sslcert", let value), ("sslkey", let value):
+        guard !value.isEmpty else { throw PostgresLocationError(url: text, problem: .emptyOption(item.name)) }
+        switch item.name {
+        case "sslrootcert": root = value
+        case "sslcert": certificate = value
+        default: key = value
+        }
       default: throw PostgresLocationError(url: text, problem: .unknownOption(item.name))
       }
     }
@@ -123,6 +127,7 @@ public struct PostgresLocationError: Error, Equatable, CustomStringConvertible {
     case tlsNeedsRoot(String)
     case tlsCertificateWithoutKey
     case tlsOptionsWithoutMode
+    case emptyOption(String)
     case unknownOption(String)
   }
 
@@ -153,6 +158,7 @@ public struct PostgresLocationError: Error, Equatable, CustomStringConvertible {
       return
         "\(self.url): sslmode=\(mode) needs sslrootcert=FILE, the CA the server's certificate must chain to (banjie always verifies it)"
     case .tlsCertificateWithoutKey: return "\(self.url): sslcert and sslkey go together"
+    case .emptyOption(let name): return "\(self.url): \(name)= needs a file"
     case .tlsOptionsWithoutMode: return "\(self.url): sslrootcert, sslcert and sslkey need sslmode=require, verify-ca or verify-full"
     case .unknownOption(let name):
       return "\(self.url): unknown option '\(name)' (known: application_name, sslmode, sslrootcert, sslcert, sslkey)"

@@ -52,24 +52,29 @@ final class PostgresSQLConnection: SQLConnection {
   /// transaction: outside one (PostgreSQL says so, SQLSTATE 25P01, before anything ran) the rows
   /// are read in a transaction of their own.
   func forEach(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
+    self.cursors += 1
+    let name = "banjie_rows_\(self.cursors)"
+    let declare = "DECLARE \(name) NO SCROLL CURSOR FOR " + self.placeholders(sql)
     do {
-      try self.cursor(sql, arguments, body)
+      _ = try self.run(declare, arguments)
     } catch let error as PostgresStatementError where error.sqlState == "25P01" {
+      // Not in a transaction: nothing ran, and the rows are read in a transaction of their own.
       try self.execute(uncached: "BEGIN", [])
       do {
-        try self.cursor(sql, arguments, body)
+        _ = try self.run(declare, arguments)
+        try self.stream(name, body)
         try self.execute(uncached: "COMMIT", [])
       } catch {
         if !self.connection.isClosed { _ = try? self.execute(uncached: "ROLLBACK", []) }
         throw error
       }
+      return
     }
+    try self.stream(name, body)
   }
 
-  private func cursor(_ sql: String, _ arguments: [SQLValue], _ body: (SQLRow) throws -> Void) throws {
-    self.cursors += 1
-    let name = "banjie_rows_\(self.cursors)"
-    _ = try self.run("DECLARE \(name) NO SCROLL CURSOR FOR " + self.placeholders(sql), arguments)
+  /// The rows of the open cursor `name`, `cursorBatch` at a time; the cursor is closed after.
+  private func stream(_ name: String, _ body: (SQLRow) throws -> Void) throws {
     var open = true
     defer { if open, !self.connection.isClosed { _ = try? self.run("CLOSE \(name)", []) } }
     while true {
