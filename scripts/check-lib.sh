@@ -20,3 +20,16 @@ json_field() {
 client_tls() {
   echo --ca "$1" --cert "$(json_field certificate <<<"$2")" --key "$(json_field key <<<"$2")"
 }
+
+# cluster_database NAME: starts a throw-away PostgreSQL cluster in $CLUSTER
+# (scripts/postgres-cluster.sh) and creates database NAME there with the C collation banjie needs.
+# Sets ADMIN_URL, PSQL and DB_URL; calls the script's setup_fail on any failure (output in $WORK).
+cluster_database() {
+  bash "$ROOT/scripts/postgres-cluster.sh" start "$CLUSTER" >"$WORK/cluster.out" 2>&1 || setup_fail "cluster: $(tail -n 5 "$WORK/cluster.out")"
+  ADMIN_URL=$(cat "$CLUSTER/url")
+  PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | head -n 1)
+  [[ -n $PSQL ]] || setup_fail "psql not found"
+  "$PSQL" -X -q "$ADMIN_URL" -c "CREATE DATABASE $1 TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'" \
+    >"$WORK/createdb.out" 2>&1 || setup_fail "create database: $(cat "$WORK/createdb.out")"
+  DB_URL=${ADMIN_URL%/*}/$1
+}

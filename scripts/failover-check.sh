@@ -99,18 +99,12 @@ trap 'FAILED=1; echo "failover check: interrupted" >&2; exit 130' INT TERM
 fail() { FAILED=1; echo "failover check: FAILED: $*" >&2; exit 1; }
 setup_fail() { FAILED=1; echo "failover check: set-up failed: $*" >&2; exit 2; }
 
-# pick_port, json_field, client_tls
+# pick_port, json_field, client_tls, cluster_database
 source "$ROOT/scripts/check-lib.sh"
 
 # --- PostgreSQL, certificates, nodes --------------------------------------------------------------
 
-bash "$ROOT/scripts/postgres-cluster.sh" start "$CLUSTER" >"$WORK/cluster.out" 2>&1 || setup_fail "cluster: $(tail -n 5 "$WORK/cluster.out")"
-ADMIN_URL=$(cat "$CLUSTER/url")
-PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | head -n 1)
-[[ -n $PSQL ]] || setup_fail "psql not found"
-"$PSQL" -X -q "$ADMIN_URL" -c "CREATE DATABASE failover TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'" \
-  >"$WORK/createdb.out" 2>&1 || setup_fail "create database: $(cat "$WORK/createdb.out")"
-DB_URL=${ADMIN_URL%/*}/failover
+cluster_database failover   # sets ADMIN_URL, PSQL, DB_URL
 sql() { "$PSQL" -X -q -A -t "$DB_URL" -c "$1"; }
 pg_ctl_restart() {
   local bin

@@ -67,18 +67,12 @@ trap 'FAILED=1; echo "haproxy check: interrupted" >&2; exit 130' INT TERM
 fail() { FAILED=1; echo "haproxy check: FAILED: $*" >&2; exit 1; }
 setup_fail() { FAILED=1; echo "haproxy check: set-up failed: $*" >&2; exit 2; }
 
-# pick_port, json_field, client_tls
+# pick_port, json_field, client_tls, cluster_database
 source "$ROOT/scripts/check-lib.sh"
 
 # --- PostgreSQL, certificates, nodes -------------------------------------------------------------
 
-bash "$ROOT/scripts/postgres-cluster.sh" start "$CLUSTER" >"$WORK/cluster.out" 2>&1 || setup_fail "cluster: $(tail -n 5 "$WORK/cluster.out")"
-ADMIN_URL=$(cat "$CLUSTER/url")
-PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | head -n 1)
-[[ -n $PSQL ]] || setup_fail "psql not found"
-"$PSQL" -X -q "$ADMIN_URL" -c "CREATE DATABASE county TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'" \
-  >"$WORK/createdb.out" 2>&1 || setup_fail "create database: $(cat "$WORK/createdb.out")"
-DB_URL=${ADMIN_URL%/*}/county
+cluster_database county   # sets ADMIN_URL, PSQL, DB_URL
 
 "$BANJIE" certs init --dir "$WORK/certs" --json >"$WORK/certs.json" 2>&1 || setup_fail "certs init: $(cat "$WORK/certs.json")"
 OFFICE_JSON=$("$BANJIE" certs issue --dir "$WORK/certs" --role office --org YSB --name 李明 --json 2>&1) || setup_fail "office: $OFFICE_JSON"

@@ -71,7 +71,7 @@ trap 'FAILED=1; echo "migrate check: interrupted" >&2; exit 130' INT TERM
 fail() { FAILED=1; echo "migrate check: FAILED: $*" >&2; exit 1; }
 setup_fail() { FAILED=1; echo "migrate check: set-up failed: $*" >&2; exit 2; }
 
-# pick_port, json_field, client_tls
+# pick_port, json_field, client_tls, cluster_database
 source "$ROOT/scripts/check-lib.sh"
 
 # --- the year, the copy --------------------------------------------------------------------------
@@ -81,13 +81,7 @@ FILE=$WORK/county.sqlite
   || setup_fail "seed: $(tail -n 5 "$WORK/seed.out")"
 log "$(head -n 2 "$WORK/seed.out" | tr '\n' ' ')"
 
-bash "$ROOT/scripts/postgres-cluster.sh" start "$CLUSTER" >"$WORK/cluster.out" 2>&1 || setup_fail "cluster: $(tail -n 5 "$WORK/cluster.out")"
-ADMIN_URL=$(cat "$CLUSTER/url")
-PSQL=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | head -n 1)
-[[ -n $PSQL ]] || setup_fail "psql not found"
-"$PSQL" -X -q "$ADMIN_URL" -c "CREATE DATABASE county TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' LC_CTYPE 'C'" \
-  >"$WORK/createdb.out" 2>&1 || setup_fail "create database: $(cat "$WORK/createdb.out")"
-DB_URL=${ADMIN_URL%/*}/county
+cluster_database county   # sets ADMIN_URL, PSQL, DB_URL
 
 started=$SECONDS
 "$BANJIED" migrate-store --from "$FILE" --to "$DB_URL" >"$WORK/migrate.out" 2>&1 || fail "migrate-store: $(tail -n 5 "$WORK/migrate.out")"
