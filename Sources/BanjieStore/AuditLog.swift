@@ -115,41 +115,48 @@ public enum AuditLog {
   /// exactly as ISO8601DateFormatter writes it (milliseconds rounded to the nearest), by
   /// arithmetic: a formatter made per row cost more than the row's SQL.
   public static func timestamp(_ date: Date) -> String {
-    Self.utcText(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()), dateTimeSeparator: "T", suffix: "Z")
+    Self.utcText(milliseconds: Int64((date.timeIntervalSince1970 * 1000).rounded()), dateTimeSeparator: UInt8(ascii: "T"), zulu: true)
   }
 
-  /// "YYYY-MM-DD" separator "HH:MM:SS.mmm" suffix, in UTC, of a count of milliseconds since 1970.
-  static func utcText(milliseconds: Int64, dateTimeSeparator: String, suffix: String) -> String {
+  /// "YYYY-MM-DD" separator "HH:MM:SS.mmm", then "Z" when `zulu`, in UTC, of a count of
+  /// milliseconds since 1970 (years 0…9999), written into the string's own storage: appending
+  /// character by character cost more than the SQL of the row it goes into.
+  static func utcText(milliseconds: Int64, dateTimeSeparator: UInt8, zulu: Bool) -> String {
     let (days, inDay) = Self.floorDivision(milliseconds, 86_400_000)
     let day = LocalDate(dayNumber: Int(days))
     let ms = Int(inDay)
-    var text = ""
-    text.reserveCapacity(24)
-    func append(_ value: Int, digits: Int) {
-      var divisor = 1
-      for _ in 1..<digits { divisor *= 10 }
-      var rest = value
-      while divisor > 0 {
-        text.unicodeScalars.append(Unicode.Scalar(UInt8(48 + (rest / divisor) % 10)))
-        rest %= divisor
-        divisor /= 10
+    return String(unsafeUninitializedCapacity: 24) { buffer in
+      var at = 0
+      func put(_ byte: UInt8) {
+        buffer[at] = byte
+        at += 1
       }
+      func put(_ value: Int, digits: Int) {
+        var rest = value
+        var index = at + digits - 1
+        while index >= at {
+          buffer[index] = UInt8(48 + abs(rest % 10))
+          rest /= 10
+          index -= 1
+        }
+        at += digits
+      }
+      put(day.year, digits: 4)
+      put(UInt8(ascii: "-"))
+      put(day.month, digits: 2)
+      put(UInt8(ascii: "-"))
+      put(day.day, digits: 2)
+      put(dateTimeSeparator)
+      put(ms / 3_600_000, digits: 2)
+      put(UInt8(ascii: ":"))
+      put(ms / 60_000 % 60, digits: 2)
+      put(UInt8(ascii: ":"))
+      put(ms / 1000 % 60, digits: 2)
+      put(UInt8(ascii: "."))
+      put(ms % 1000, digits: 3)
+      if zulu { put(UInt8(ascii: "Z")) }
+      return at
     }
-    append(day.year, digits: 4)
-    text += "-"
-    append(day.month, digits: 2)
-    text += "-"
-    append(day.day, digits: 2)
-    text += dateTimeSeparator
-    append(ms / 3_600_000, digits: 2)
-    text += ":"
-    append(ms / 60_000 % 60, digits: 2)
-    text += ":"
-    append(ms / 1000 % 60, digits: 2)
-    text += "."
-    append(ms % 1000, digits: 3)
-    text += suffix
-    return text
   }
 
   static func floorDivision(_ a: Int64, _ b: Int64) -> (Int64, Int64) {

@@ -20,7 +20,7 @@ struct StoredDate: DatabaseValueConvertible {
   /// GRDB's text of `date` (its DateFormatter rounds to the nearest millisecond).
   static func text(_ date: Date) -> String {
     let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
-    return AuditLog.utcText(milliseconds: milliseconds, dateTimeSeparator: " ", suffix: "")
+    return AuditLog.utcText(milliseconds: milliseconds, dateTimeSeparator: UInt8(ascii: " "), zulu: false)
   }
 }
 

@@ -19,7 +19,7 @@ struct StreamingJSONTests {
     return encoder
   }()
 
-  @Test("case answers of every shape read back as JSONEncoder's do, and as themselves")
+  @Test("case answers of every shape read back as JSONEncoder's do, and as themselves; the answer writer writes StreamingJSON's bytes")
   func sameValue() async throws {
     try await GroupCommitTests.withCatalog { store, clock in
       let submitted = try await GroupCommitTests.submit(store, clock: clock, key: nil)
@@ -76,6 +76,10 @@ struct StreamingJSONTests {
         let encoded = try Self.decoder.decode(CaseView.self, from: Self.encoder.encode(view))
         #expect(streamed == encoded)
         #expect(streamed == view)
+        // What the idempotency table keeps (CaseViewJSON.swift): StreamingJSON's bytes exactly.
+        let written = try view.json()
+        #expect(written == (try StreamingJSON.encode(view)))
+        #expect(try Self.decoder.decode(CaseView.self, from: written) == view)
       }
     }
   }
