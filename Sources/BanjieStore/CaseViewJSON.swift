@@ -16,24 +16,19 @@ struct JSONBytes {
 
   init() { self.bytes.reserveCapacity(2048) }
 
-  mutating func openObject() {
-    self.bytes.append(UInt8(ascii: "{"))
-    self.empty = true
-  }
-
-  mutating func openArray() {
-    self.bytes.append(UInt8(ascii: "["))
-    self.empty = true
-  }
-
+  mutating func openObject() { self.open(UInt8(ascii: "{")) }
+  mutating func openArray() { self.open(UInt8(ascii: "[")) }
   /// Closes the innermost container; the one around it holds at least this one.
-  mutating func closeObject() {
-    self.bytes.append(UInt8(ascii: "}"))
-    self.empty = false
+  mutating func closeObject() { self.close(UInt8(ascii: "}")) }
+  mutating func closeArray() { self.close(UInt8(ascii: "]")) }
+
+  private mutating func open(_ bracket: UInt8) {
+    self.bytes.append(bracket)
+    self.empty = true
   }
 
-  mutating func closeArray() {
-    self.bytes.append(UInt8(ascii: "]"))
+  private mutating func close(_ bracket: UInt8) {
+    self.bytes.append(bracket)
     self.empty = false
   }
 
